@@ -1,0 +1,23 @@
+"""Every domain router, mounted under /v1."""
+
+from fastapi import APIRouter
+
+from app.followup.router import router as followup_router
+from app.imports.router import router as imports_router
+from app.learning.router import router as learning_router
+from app.organisation.router import router as organisation_router
+from app.policy.router import router as policy_router
+from app.reports.router import router as reports_router
+from app.training.router import router as training_router
+
+api_router = APIRouter(prefix="/v1")
+for domain_router in (
+    organisation_router,
+    policy_router,
+    learning_router,
+    training_router,
+    followup_router,
+    reports_router,
+    imports_router,
+):
+    api_router.include_router(domain_router)

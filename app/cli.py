@@ -1,0 +1,175 @@
+"""The ``veerkracht`` command: serve, migrate, demo, create-organisation, openapi, ..."""
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from app.core.config import get_settings
+from app.core.db import get_engine, new_session
+
+OPENAPI_PATH = Path(__file__).resolve().parents[1] / "openapi" / "openapi.json"
+
+Handler = Callable[[argparse.Namespace], int]
+COMMANDS: dict[str, tuple[Handler, Callable[[argparse.ArgumentParser], None], str]] = {}
+
+
+def command(name: str, help_: str, configure: Callable[[argparse.ArgumentParser], None] = lambda p: None) -> Callable[[Handler], Handler]:
+    """Register a subcommand (other modules add theirs, e.g. import and export)."""
+
+    def register(fn: Handler) -> Handler:
+        COMMANDS[name] = (fn, configure, help_)
+        return fn
+
+    return register
+
+
+def _is_sqlite() -> bool:
+    return make_url(get_settings().database_url).get_backend_name() == "sqlite"
+
+
+def ensure_schema() -> None:
+    """SQLite is migrated automatically; an outdated PostgreSQL schema stops the start."""
+    from app.core import migrate
+
+    engine = get_engine()
+    if migrate.is_up_to_date(engine):
+        return
+    if _is_sqlite():
+        migrate.upgrade(engine)
+        return
+    raise SystemExit(
+        f"The database schema is at revision {migrate.current_revision(engine)!r}, the code needs "
+        f"{migrate.head_revision()!r}. Run `veerkracht migrate` first (docker compose does)."
+    )
+
+
+def _serve_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1)
+
+
+@command("serve", "run the API with uvicorn", _serve_args)
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    ensure_schema()
+    uvicorn.run("app.main:app", host=args.host, port=args.port, workers=args.workers,
+                access_log=False, log_config=None, proxy_headers=True)
+    return 0
+
+
+@command("migrate", "upgrade the database schema to the newest migration")
+def migrate_cmd(_args: argparse.Namespace) -> int:
+    from app.core import migrate
+
+    migrate.upgrade(get_engine())
+    print(f"database at revision {migrate.current_revision(get_engine())}")
+    return 0
+
+
+def _org_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name")
+
+
+@command("create-organisation", "create an organisation and print its first admin key", _org_args)
+def create_organisation(args: argparse.Namespace) -> int:
+    from app.organisation import service
+
+    ensure_schema()
+    with new_session() as session:
+        org, key = service.create_organisation(session, name=args.name)
+        session.commit()
+    print(f"organisation {org.id} created: {org.name}")
+    print(f"admin API key (shown once): {key}")
+    return 0
+
+
+def _demo_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--fresh", action="store_true",
+                   help="delete the SQLite database file first (SQLite only)")
+    p.add_argument("--base-url", default="http://127.0.0.1:8000")
+
+
+@command("demo", "create a realistic demo organisation and print how to call it", _demo_args)
+def demo(args: argparse.Namespace) -> int:
+    from app import demo as demo_module
+
+    if args.fresh and _is_sqlite():
+        db_path = make_url(get_settings().database_url).database
+        if db_path and db_path != ":memory:":
+            for suffix in ("", "-wal", "-shm"):
+                Path(db_path + suffix).unlink(missing_ok=True)
+    ensure_schema()
+    with new_session() as session:
+        result = demo_module.create_demo(session)
+        session.commit()
+    print(demo_module.instructions(result, base_url=args.base_url))
+    return 0
+
+
+def _openapi_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--check", action="store_true", help="fail when the committed file differs")
+    p.add_argument("--output", type=Path, default=OPENAPI_PATH)
+
+
+def openapi_text() -> str:
+    """The OpenAPI document as committed: sorted keys, two-space indent, final newline."""
+    from app.main import create_app
+
+    return json.dumps(create_app().openapi(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+@command("openapi", "write (or --check) openapi/openapi.json", _openapi_args)
+def openapi(args: argparse.Namespace) -> int:
+    text = openapi_text()
+    if args.check:
+        current = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
+        if current != text:
+            print(f"{args.output} is out of date: run `veerkracht openapi`", file=sys.stderr)
+            return 1
+        print(f"{args.output} is up to date")
+        return 0
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text, encoding="utf-8")
+    print(f"wrote {args.output}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every registered subcommand."""
+    _load_plugins()
+    parser = argparse.ArgumentParser(prog="veerkracht", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (fn, configure, help_) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_)
+        configure(p)
+        p.set_defaults(handler=fn)
+    return parser
+
+
+def _load_plugins() -> None:
+    # Modules that register further commands (client commands live with the imports).
+    import importlib
+
+    for module in ("app.imports.cli",):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``veerkracht`` command."""
+    args = build_parser().parse_args(argv)
+    result: int = args.handler(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""API-key authentication and scopes.
+
+Keys look like ``vk_<prefix>_<secret>``. The prefix is stored in clear to find the key and
+to show it in lists; only a SHA-256 of the whole key is stored (the key is 190 random
+bits, so a slow hash adds nothing) and compared in constant time. The organisation is
+always the key's: it is never taken from the URL or the body.
+"""
+
+import hashlib
+import hmac
+import logging
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from app.core.db import get_engine, get_session
+from app.core.errors import Forbidden, Unauthorized
+from app.core.models import utcnow
+from app.core.tenancy import bind_organisation
+from app.organisation.models import SCOPE_RANK, ApiKey, Organisation, Scope
+
+log = logging.getLogger("veerkracht.auth")
+
+KEY_PREFIX = "vk"
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer vk_...`")
+
+
+def hash_key(key: str) -> str:
+    """The stored form of a key."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def generate_key() -> tuple[str, str]:
+    """A new key and its lookup prefix."""
+    prefix = secrets.token_hex(6)
+    return f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(24)}", prefix
+
+
+def parse_prefix(key: str) -> str | None:
+    """The lookup prefix of a presented key, or None when it is not shaped like one."""
+    parts = key.split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX or len(parts[1]) != 12:
+        return None
+    return parts[1]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: an organisation through one of its keys."""
+
+    organisation: Organisation
+    api_key_id: uuid.UUID
+    scope: Scope
+
+    @property
+    def organisation_id(self) -> uuid.UUID:
+        return self.organisation.id
+
+
+# Tests run every request inside one rolled-back transaction; they switch this off so
+# last_used_at is written through the request's own session instead.
+TOUCH_IN_OWN_TRANSACTION = True
+
+
+def _touch(session: Session, key: ApiKey) -> None:
+    # last_used_at is telemetry: written at most once a minute, in its own short
+    # transaction, so a read request never holds the write lock of its own.
+    now = utcnow()
+    if key.last_used_at is not None and now - key.last_used_at < LAST_USED_RESOLUTION:
+        return
+    if not TOUCH_IN_OWN_TRANSACTION:
+        session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))  # type: ignore[arg-type]
+        return
+    try:
+        with get_engine().begin() as conn:
+            conn.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))  # type: ignore[arg-type]
+    except Exception:  # noqa: BLE001 - never fail a request over telemetry
+        log.warning("could not record last_used_at", extra={"api_key_id": str(key.id)})
+
+
+def authenticate(session: Session, presented: str | None) -> Principal:
+    """The principal of a presented key; 401 for a missing, unknown or revoked one."""
+    if not presented:
+        raise Unauthorized("Send an API key: `Authorization: Bearer <key>`.", code="missing-api-key")
+    prefix = parse_prefix(presented)
+    row = None
+    if prefix is not None:
+        row = session.execute(
+            select(ApiKey, Organisation)
+            .join(Organisation, Organisation.id == ApiKey.organisation_id)  # type: ignore[arg-type]
+            .where(ApiKey.prefix == prefix)  # type: ignore[arg-type]
+        ).first()
+    expected = row[0].key_hash if row else hash_key("")
+    if not hmac.compare_digest(expected, hash_key(presented)) or row is None:
+        raise Unauthorized("The API key is not valid.", code="invalid-api-key")
+    key, org = row
+    if key.revoked_at is not None:
+        raise Unauthorized("The API key has been revoked.", code="revoked-api-key")
+    _touch(session, key)
+    return Principal(organisation=org, api_key_id=key.id, scope=Scope(key.scope))
+
+
+def current_principal(
+    request: Request,
+    session: Annotated[Session, Depends(get_session)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """Authenticate once per request and scope the request's session to the organisation."""
+    principal = authenticate(session, credentials.credentials if credentials else None)
+    bind_organisation(session, principal.organisation_id)
+    request.state.principal = principal
+    return principal
+
+
+def require_scope(scope: Scope) -> Callable[[Principal], Principal]:
+    """Dependency factory: the caller's principal, refused (403) below ``scope``."""
+
+    def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if SCOPE_RANK[principal.scope] < SCOPE_RANK[scope]:
+            raise Forbidden(
+                f"This key has scope '{principal.scope}'; this operation needs '{scope}'.",
+                code="insufficient-scope",
+            )
+        return principal
+
+    return dependency
+
+
+ReadPrincipal = Annotated[Principal, Depends(require_scope(Scope.read))]
+WritePrincipal = Annotated[Principal, Depends(require_scope(Scope.write))]
+AdminPrincipal = Annotated[Principal, Depends(require_scope(Scope.admin))]
+DbSession = Annotated[Session, Depends(get_session)]

@@ -1,0 +1,30 @@
+"""Settings read from the environment (prefix ``VEERKRACHT_``)."""
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Process-wide configuration; every field maps to ``VEERKRACHT_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="VEERKRACHT_", env_file=None)
+
+    database_url: str = Field(
+        default="sqlite:///./veerkracht.db",
+        description="SQLAlchemy URL; sqlite:///path or postgresql+psycopg://user@host/db",
+    )
+    cors_origins: list[str] = Field(default_factory=list)
+    log_level: str = "INFO"
+    max_body_bytes: int = 1_048_576
+    max_import_bytes: int = 52_428_800
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    db_echo: bool = False
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The settings of this process, read once."""
+    return Settings()

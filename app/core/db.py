@@ -1,0 +1,96 @@
+"""Engine and the per-request session.
+
+SQLite (embedded default) gets foreign keys, WAL and a busy timeout; PostgreSQL uses
+psycopg 3 with a bounded pool. One transaction per request: the session dependency
+commits once on success and rolls back on any error, so a failed request writes nothing.
+"""
+
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+from sqlmodel import Session
+
+from app.core.config import get_settings
+
+_engine: Engine | None = None
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # pysqlite defers BEGIN; an explicit BEGIN IMMEDIATE takes the write lock up front so a
+    # read-then-write transaction cannot deadlock into "database is locked" mid-request.
+    immediate = conn.get_execution_options().get("sqlite_immediate", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def make_engine(url: str | None = None, **kw: Any) -> Engine:
+    """Create an engine for a URL with this service's per-dialect settings."""
+    settings = get_settings()
+    url = url or settings.database_url
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(
+            url, echo=settings.db_echo,
+            connect_args={"check_same_thread": False, "timeout": 10, "isolation_level": None},
+            **kw,
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    if kw.get("poolclass") is NullPool:
+        return create_engine(url, echo=settings.db_echo, **kw)
+    return create_engine(
+        url, echo=settings.db_echo, pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow, pool_pre_ping=True, **kw,
+    )
+
+
+def get_engine() -> Engine:
+    """The process-wide engine, created on first use."""
+    global _engine
+    if _engine is None:
+        _engine = make_engine()
+    return _engine
+
+
+def set_engine(engine: Engine | None) -> None:
+    """Replace the process-wide engine (tests, CLI)."""
+    global _engine
+    _engine = engine
+
+
+def new_session(engine: Engine | None = None) -> Session:
+    """A session with ``expire_on_commit=False`` so results stay readable after commit."""
+    return Session(engine or get_engine(), expire_on_commit=False)
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """FastAPI dependency: one transaction per request, committed on success."""
+    session = new_session()
+    if request.method not in SAFE_METHODS and session.get_bind().dialect.name == "sqlite":
+        session.connection(execution_options={"sqlite_immediate": True})
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

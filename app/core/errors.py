@@ -1,0 +1,287 @@
+"""Domain errors and their rendering as RFC 9457 problem documents.
+
+Services raise these; one set of handlers (``install_error_handlers``) renders every
+4xx/5xx, FastAPI's own included, as ``application/problem+json`` with a stable ``code``.
+Status policy, said once: 422 when the payload itself is malformed and can never succeed;
+409 when a well-formed request breaks a business rule or the current state.
+"""
+
+import logging
+import re
+import uuid
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, Response
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("veerkracht.errors")
+
+
+class FieldError(BaseModel):
+    """One invalid field, located by a JSON pointer into the request."""
+
+    pointer: str = Field(max_length=500)
+    detail: str = Field(max_length=2000)
+
+
+class Violation(BaseModel):
+    """One broken business rule; rule-specific details ride along as extra keys."""
+
+    model_config = {"extra": "allow"}
+
+    rule: str = Field(max_length=100)
+    message: str = Field(max_length=2000)
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem document, as every error of this API is answered."""
+
+    model_config = {"extra": "allow"}
+
+    type: str = Field(max_length=200, examples=["/problems/not-found"])
+    title: str = Field(max_length=200)
+    status: int
+    detail: str | None = Field(default=None, max_length=10_000)
+    instance: str | None = Field(default=None, max_length=2000)
+    code: str = Field(max_length=100)
+    errors: list[FieldError] | None = None
+    violations: list[Violation] | None = None
+
+
+class DomainError(Exception):
+    """Base of every error a service raises on purpose."""
+
+    status: int = 400
+    code: str = "bad-request"
+    title: str = "Bad request"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        code: str | None = None,
+        errors: Sequence[dict[str, str]] | None = None,
+        violations: Sequence[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail
+        if code is not None:
+            self.code = code
+        self.errors = list(errors) if errors is not None else None
+        self.violations = list(violations) if violations is not None else None
+        self.headers = headers or {}
+        self.extra = extra
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not-found"
+    title = "Not found"
+
+    def __init__(self, detail: str | None = None, *, resource: str | None = None,
+                 id_: uuid.UUID | str | None = None, **kw: Any) -> None:
+        if detail is None and resource is not None:
+            detail = f"No {resource.replace('_', ' ')} with id {id_}." if id_ else f"No {resource}."
+        super().__init__(detail, **kw)
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+    title = "Unauthorized"
+
+    def __init__(self, detail: str | None = None, **kw: Any) -> None:
+        kw.setdefault("headers", {"WWW-Authenticate": 'Bearer realm="veerkracht"'})
+        super().__init__(detail, **kw)
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+    title = "Forbidden"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+    title = "Conflict"
+
+
+class RuleViolation(Conflict):
+    """A business rule refused the request; ``violations`` say which and why."""
+
+    code = "rule-violation"
+    title = "Refused by a business rule"
+
+
+class PreconditionFailed(DomainError):
+    status = 412
+    code = "precondition-failed"
+    title = "Precondition failed"
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    code = "payload-too-large"
+    title = "Payload too large"
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    code = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
+class InvalidInput(DomainError):
+    """The payload can never succeed as sent (422)."""
+
+    status = 422
+    code = "validation-error"
+    title = "Invalid input"
+
+
+class PreconditionRequired(DomainError):
+    status = 428
+    code = "precondition-required"
+    title = "Precondition required"
+
+
+def problem_body(
+    *, status: int, code: str, title: str | None = None, detail: str | None = None,
+    instance: str | None = None, errors: Sequence[dict[str, str]] | None = None,
+    violations: Sequence[dict[str, Any]] | None = None, **extra: Any,
+) -> dict[str, Any]:
+    """The JSON of a problem document."""
+    body: dict[str, Any] = {
+        "type": f"/problems/{code}",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        "code": code,
+    }
+    if errors is not None:
+        body["errors"] = list(errors)
+    if violations is not None:
+        body["violations"] = list(violations)
+    body.update(extra)
+    return body
+
+
+def problem_response(status: int, code: str, *, request: Request | None = None,
+                     headers: dict[str, str] | None = None, **kw: Any) -> JSONResponse:
+    """Render a problem document as a response."""
+    instance = request.url.path if request is not None else None
+    body = problem_body(status=status, code=code, instance=instance, **kw)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _pointer(loc: Sequence[str | int]) -> str:
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        where = parts.pop(0)
+        if where != "body":
+            return f"/{where}/" + "/".join(str(p) for p in parts) if parts else f"/{where}"
+    return "/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+    """FastAPI/pydantic validation errors as ``{pointer, detail}`` pairs."""
+    out = []
+    for err in exc.errors():
+        loc = err.get("loc", ())
+        # pydantic reports union members as extra loc items; keep it readable.
+        out.append({"pointer": _pointer(loc), "detail": str(err.get("msg", "invalid"))[:500]})
+    return out
+
+
+_UNIQUE_SQLITE = re.compile(r"UNIQUE constraint failed: ([\w., ]+)")
+_FIELD_OF_CONSTRAINT = re.compile(r"^uq_[a-z_]+?_organisation_id_(.+)$")
+
+
+def _unique_fields(exc: IntegrityError) -> list[str] | None:
+    orig = exc.orig
+    name = getattr(getattr(orig, "diag", None), "constraint_name", None)
+    if name:
+        m = _FIELD_OF_CONSTRAINT.match(name)
+        return [m.group(1)] if m else [name]
+    m = _UNIQUE_SQLITE.search(str(orig))
+    if m:
+        cols = [c.strip().split(".")[-1] for c in m.group(1).split(",")]
+        return [c for c in cols if c != "organisation_id"] or cols
+    return None
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Render every error the app can produce as a problem document."""
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> Response:
+        return problem_response(
+            exc.status, exc.code, request=request, title=exc.title, detail=exc.detail,
+            errors=exc.errors, violations=exc.violations, headers=exc.headers, **exc.extra,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        return problem_response(
+            422, "validation-error", request=request, title="Invalid input",
+            detail="The request does not match the schema.", errors=validation_errors(exc),
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        codes = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large",
+                 415: "unsupported-media-type", 400: "bad-request"}
+        code = codes.get(exc.status_code, HTTPStatus(exc.status_code).phrase.lower().replace(" ", "-"))
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"No route {request.method} {request.url.path}."
+        return problem_response(exc.status_code, code, request=request, detail=detail,
+                                headers=dict(exc.headers or {}))
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> Response:
+        # The database constraint is the last word on uniqueness under concurrency.
+        fields = _unique_fields(exc)
+        msg = str(exc.orig).lower()
+        if "unique" in msg or "duplicate key" in msg:
+            errors = [{"pointer": f"/{f}", "detail": f"{f} is already in use in this organisation."}
+                      for f in fields or []]
+            return problem_response(409, "already-exists", request=request, title="Already exists",
+                                    detail="A resource with the same unique value exists.",
+                                    errors=errors)
+        log.warning("integrity error", extra={"error": msg[:300]})
+        return problem_response(409, "integrity-conflict", request=request, title="Conflict",
+                                detail="The change conflicts with related data.")
+
+    @app.exception_handler(OperationalError)
+    async def _operational(request: Request, exc: OperationalError) -> Response:
+        log.error("database unavailable", extra={"error": str(exc.orig)[:300]})
+        return problem_response(503, "database-unavailable", request=request,
+                                detail="The database is busy or unavailable; retry shortly.",
+                                headers={"Retry-After": "1"})
+
+    @app.exception_handler(Exception)
+    async def _unhandled(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error")
+        return problem_response(500, "internal-error", request=request,
+                                detail="An unexpected error occurred; it has been logged.")
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries declaring problem documents for these statuses."""
+    return {
+        s: {"model": Problem, "description": HTTPStatus(s).phrase,
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        for s in statuses
+    }

@@ -1,0 +1,132 @@
+"""One pure-ASGI middleware for what every request needs before routing.
+
+Request id (``X-Request-ID`` honoured or generated, echoed back), access log, the body
+size limit (413 before the body is parsed), the content-type check (415) and security
+headers. Pure ASGI rather than ``BaseHTTPMiddleware``: it adds no task per request.
+"""
+
+import json
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from starlette.exceptions import HTTPException
+
+from app.core.errors import PROBLEM_JSON, problem_body
+from app.core.logging import request_id_var
+
+log = logging.getLogger("veerkracht.access")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"strict-transport-security", b"max-age=63072000; includeSubDomains"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+]
+API_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
+DOC_PATHS = ("/docs", "/redoc")
+
+
+class RequestContextMiddleware:
+    """Request id, access log, body limits, content types and security headers."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_import_bytes: int,
+                 import_prefix: str = "/v1/imports") -> None:
+        self.app = app
+        self.max_body = max_body_bytes
+        self.max_import = max_import_bytes
+        self.import_prefix = import_prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        given = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500
+        path: str = scope["path"]
+        is_import = path.startswith(self.import_prefix)
+        limit = self.max_import if is_import else self.max_body
+        extra_headers = [(b"x-request-id", request_id.encode()), *SECURITY_HEADERS]
+        if not path.startswith(DOC_PATHS):
+            extra_headers.append(API_CSP)
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = list(message.get("headers", [])) + extra_headers
+            await send(message)
+
+        try:
+            refusal = self._refuse(scope, headers, limit, is_import)
+            if refusal is not None:
+                await self._send_problem(send_wrapper, scope, *refusal)
+                return
+            received = 0
+
+            async def receive_limited() -> Message:
+                nonlocal received
+                message = await receive()
+                if message["type"] == "http.request":
+                    received += len(message.get("body", b""))
+                    if received > limit:
+                        # Starlette's HTTPException passes FastAPI's body parser untouched.
+                        raise HTTPException(413, f"The body exceeds {limit} bytes.")
+                return message
+
+            await self.app(scope, receive_limited, send_wrapper)
+        finally:
+            log.info(
+                "request",
+                extra={"method": scope["method"], "path": path, "status": status,
+                       "duration_ms": round((time.perf_counter() - started) * 1000, 2)},
+            )
+            request_id_var.reset(token)
+
+    def _refuse(self, scope: Scope, headers: dict[bytes, bytes], limit: int,
+                is_import: bool) -> tuple[int, str, str] | None:
+        if scope["method"] not in BODY_METHODS:
+            return None
+        length = headers.get(b"content-length")
+        if length is not None:
+            try:
+                size = int(length)
+            except ValueError:
+                return 400, "bad-request", "Content-Length is not a number."
+            if size > limit:
+                return 413, "payload-too-large", f"The body exceeds {limit} bytes."
+            if size == 0:
+                return None
+        elif b"transfer-encoding" not in headers:
+            return None
+        ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        if ctype == b"application/json" or ctype.endswith(b"+json"):
+            return None
+        if is_import and ctype in (b"text/csv", b"text/plain", b"application/csv"):
+            return None
+        allowed = "application/json or text/csv" if is_import else "application/json"
+        return 415, "unsupported-media-type", f"Send the body as {allowed}."
+
+    @staticmethod
+    async def _send_problem(send: Send, scope: Scope, status: int, code: str, detail: str) -> None:
+        body = json.dumps(problem_body(status=status, code=code, detail=detail,
+                                       instance=scope["path"])).encode()
+        start: dict[str, Any] = {
+            "type": "http.response.start", "status": status,
+            "headers": [(b"content-type", PROBLEM_JSON.encode()),
+                        (b"content-length", str(len(body)).encode()),
+                        (b"connection", b"close")],
+        }
+        await send(start)
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,83 @@
+"""Shared table machinery: naming convention, UTC timestamps and the tenant mixin."""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlmodel import Field, SQLModel
+
+from app.core.ids import uuid7
+
+# Deterministic constraint names, so migrations are identical on SQLite and PostgreSQL and
+# a unique violation can be traced back to the field it protects (see core/errors.py).
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Stores UTC; always returns timezone-aware UTC (SQLite keeps no zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def id_field() -> Any:
+    """Primary key: a time-ordered UUID, so ordering by id is ordering by creation."""
+    return Field(default_factory=uuid7, primary_key=True)
+
+
+def timestamp_field(*, index: bool = False) -> Any:
+    """A UTC timestamp column defaulting to now."""
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=index)
+
+
+def optional_timestamp_field() -> Any:
+    """A nullable UTC timestamp column."""
+    return Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+
+class TimestampedTable(SQLModel):
+    """id, created_at, updated_at: every resource has them (API.md)."""
+
+    id: uuid.UUID = id_field()
+    created_at: datetime = timestamp_field()
+    updated_at: datetime = timestamp_field(index=True)
+
+
+class TenantTable(TimestampedTable):
+    """A row owned by one organisation. Queries on subclasses are scoped automatically.
+
+    The scoping is added by ``core/tenancy.py`` to every ORM statement of a request's
+    session: forgetting a ``where organisation_id = ...`` cannot leak another tenant's rows.
+    """
+
+    organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)

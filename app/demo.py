@@ -1,0 +1,158 @@
+"""The demo organisation: realistic Dutch teams, function groups and people.
+
+Each domain adds its part (``app/<domain>/demo.py``: ``seed(session, ctx)``), in the order
+of the method: norms and protocol, learning goals, trainings, follow-up.
+"""
+
+import random
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlmodel import Session
+
+from app.core.tenancy import bind_organisation
+from app.organisation import service
+from app.organisation.models import Employee, FunctionGroup, Organisation, Role, Team, TeamManager
+
+ORG_NAME = "Stichting Welzijn Oost (demo)"
+
+FIRST_NAMES = [
+    "Sanne", "Daan", "Fatima", "Mohamed", "Lotte", "Bram", "Emma", "Jesse", "Noor", "Thijs",
+    "Anouk", "Ruben", "Yara", "Sem", "Iris", "Lucas", "Fleur", "Milan", "Sophie", "Levi",
+    "Esra", "Tim", "Mirjam", "Youssef", "Daniëlle", "Gülşen", "Renée", "Sjoerd", "Anneke",
+    "Kevin", "Naima", "Joris", "Marloes", "Hasan", "Ilse", "Wouter", "Priya", "Gijs",
+]
+PARTICLES = [None, None, None, None, "de", "van", "van der", "van den", "'t", "de la"]
+LAST_NAMES = [
+    "Jansen", "Bakker", "Visser", "Smit", "Meijer", "Mulder", "Bos", "Vos", "Peters",
+    "Hendriks", "Dekker", "Brouwer", "Dijkstra", "Hoekstra", "Kaya", "El Idrissi", "Yilmaz",
+    "Bouzid", "Groot", "Berg", "Wit", "Heuvel", "Boer", "Leeuwen", "Kramer", "Postma",
+    "Veenstra", "Sarmo", "Hooft", "Linden", "Wijk", "Koster",
+]
+
+# (external id, name, likelihood, impact): from reception (low) to crisis team (very high).
+FUNCTION_GROUPS = [
+    ("FG-REC", "Receptie en servicepunt", 2, 2),
+    ("FG-JW", "Jongerenwerk", 3, 3),
+    ("FG-SHV", "Schuldhulpverlening", 3, 4),
+    ("FG-AB", "Ambulante begeleiding", 4, 3),
+    ("FG-CRI", "Crisisteam", 5, 4),
+]
+# (external id, name, function group, size)
+TEAMS = [
+    ("T-REC", "Servicepunt Centrum", "FG-REC", 10),
+    ("T-JW-N", "Jongerenwerk Noord", "FG-JW", 14),
+    ("T-JW-Z", "Jongerenwerk Zuid", "FG-JW", 13),
+    ("T-SHV", "Schuldhulpverlening", "FG-SHV", 15),
+    ("T-AB-W", "Ambulante begeleiding West", "FG-AB", 16),
+    ("T-AB-O", "Ambulante begeleiding Oost", "FG-AB", 16),
+    ("T-CRI", "Crisisdienst", "FG-CRI", 12),
+    ("T-MW", "Maatschappelijk werk", "FG-SHV", 14),
+]
+
+
+@dataclass
+class DemoContext:
+    """What the core demo created, for the domains to build on."""
+
+    org: Organisation
+    admin_key: str
+    teams: dict[str, Team]
+    function_groups: dict[str, FunctionGroup]
+    senior_management: list[Employee]
+    managers: dict[str, Employee]
+    staff: dict[str, list[Employee]]
+    rng: random.Random
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def all_employees(self) -> list[Employee]:
+        staff = [e for members in self.staff.values() for e in members]
+        return [*self.senior_management, *self.managers.values(), *staff]
+
+
+def _person(rng: random.Random, n: int, role: Role, **kw: object) -> Employee:
+    first = rng.choice(FIRST_NAMES)
+    particle = rng.choice(PARTICLES)
+    last = rng.choice(LAST_NAMES)
+    local = f"{first[0]}.{(particle or '').replace(' ', '').replace(chr(39), '')}{last}".lower()
+    local = local.replace(" ", "").encode("ascii", "ignore").decode()
+    return Employee(
+        external_id=f"{100200 + n}", first_name=first, name_particle=particle, last_name=last,
+        email=f"{local}{n}@welzijnoost.example", role=role,
+        started_on=date(2010 + n % 14, 1 + n % 12, 1), **kw,  # type: ignore[arg-type]
+    )
+
+
+def create_demo(session: Session) -> DemoContext:
+    """Create the demo organisation and let every domain add its part."""
+    rng = random.Random(20261128)
+    org, key = service.create_organisation(session, name=ORG_NAME)
+    bind_organisation(session, org.id)
+    fgs = {}
+    for ext, name, likelihood, impact in FUNCTION_GROUPS:
+        fg = FunctionGroup(name=name, external_id=ext, likelihood=likelihood, impact=impact,
+                           risk_assessed_on=date(2024, 3, 1) if ext != "FG-REC" else date(2021, 5, 1))
+        session.add(fg)
+        fgs[ext] = fg
+    n = 0
+    seniors = []
+    for _ in range(2):
+        n += 1
+        seniors.append(_person(rng, n, Role.senior_management))
+    session.add_all(seniors)
+    teams, managers, staff = {}, {}, {}
+    for ext, name, fg_ext, size in TEAMS:
+        team = Team(name=name, external_id=ext)
+        session.add(team)
+        session.flush()
+        teams[ext] = team
+        n += 1
+        manager = _person(rng, n, Role.team_manager, team_id=team.id,
+                          function_group_id=fgs[fg_ext].id)
+        session.add(manager)
+        managers[ext] = manager
+        members = []
+        for _ in range(size):
+            n += 1
+            members.append(_person(rng, n, Role.employee, team_id=team.id,
+                                   function_group_id=fgs[fg_ext].id))
+        session.add_all(members)
+        staff[ext] = members
+        session.flush()
+        session.add(TeamManager(team_id=team.id, employee_id=manager.id, organisation_id=org.id))
+    session.flush()
+    ctx = DemoContext(org=org, admin_key=key, teams=teams, function_groups=fgs,
+                      senior_management=seniors, managers=managers, staff=staff, rng=rng)
+    for seed in _domain_seeds():
+        seed(session, ctx)
+        session.flush()
+    return ctx
+
+
+def _domain_seeds() -> list:  # type: ignore[type-arg]
+    from app.followup import demo as followup_demo
+    from app.learning import demo as learning_demo
+    from app.policy import demo as policy_demo
+    from app.training import demo as training_demo
+
+    return [policy_demo.seed, learning_demo.seed, training_demo.seed, followup_demo.seed]
+
+
+def instructions(ctx: DemoContext, *, base_url: str) -> str:
+    """What to print after creating the demo: the key and calls that work."""
+    team = ctx.teams["T-JW-N"]
+    auth = f'-H "Authorization: Bearer {ctx.admin_key}"'
+    lines = [
+        f"Demo organisation '{ctx.org.name}' created: {len(ctx.teams)} teams, "
+        f"{len(ctx.function_groups)} function groups, {len(ctx.all_employees)} employees.",
+        f"Admin API key (shown once): {ctx.admin_key}",
+        "",
+        f"API docs: {base_url}/docs",
+        "Try:",
+        f"  curl -s {auth} {base_url}/v1/organisation",
+        f"  curl -s {auth} '{base_url}/v1/function-groups'",
+        f"  curl -s {auth} '{base_url}/v1/employees?team_id={team.id}&limit=5'",
+        *ctx.notes,
+    ]
+    return "\n".join(lines)

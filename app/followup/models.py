@@ -1,0 +1,1 @@
+"""Tables and schemas of the followup domain."""

@@ -1,0 +1,5 @@
+"""HTTP routes of the followup domain."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

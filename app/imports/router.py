@@ -1,0 +1,5 @@
+"""HTTP routes of the imports domain."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,17 @@
+"""Imports every table model, so Alembic and the mapper see the whole schema."""
+
+from app.followup import models as followup_models
+from app.imports import models as imports_models
+from app.learning import models as learning_models
+from app.organisation import models as organisation_models
+from app.policy import models as policy_models
+from app.training import models as training_models
+
+__all__ = [
+    "followup_models",
+    "imports_models",
+    "learning_models",
+    "organisation_models",
+    "policy_models",
+    "training_models",
+]

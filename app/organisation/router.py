@@ -1,0 +1,247 @@
+"""HTTP routes: organisation, API keys, teams, function groups, employees."""
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from app.core.auth import AdminPrincipal, DbSession, ReadPrincipal, WritePrincipal
+from app.core.concurrency import IfMatch, check_if_match, set_etag
+from app.core.errors import problem_responses
+from app.core.pagination import Page, PageParams, page_params
+from app.organisation import service
+from app.organisation.dependencies import EmployeeDep, FunctionGroupDep, TeamDep
+from app.organisation.models import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyPublic,
+    EmployeeCreate,
+    EmployeePublic,
+    EmployeeUpdate,
+    FunctionGroupCreate,
+    FunctionGroupPublic,
+    FunctionGroupUpdate,
+    Organisation,
+    OrganisationPublic,
+    OrganisationUpdate,
+    Role,
+    TeamCreate,
+    TeamPublic,
+    TeamUpdate,
+)
+
+Params = Annotated[PageParams, Depends(page_params)]
+ExternalId = Annotated[str | None, Query(max_length=100, description="The HR platform's own id.")]
+
+READ = problem_responses(401, 403, 404, 422)
+WRITE = problem_responses(401, 403, 404, 409, 412, 413, 415, 422)
+
+router = APIRouter()
+
+
+# --- organisation -----------------------------------------------------------------------
+
+@router.get("/organisation", tags=["organisation"], responses=READ)
+def get_organisation(principal: ReadPrincipal, response: Response) -> OrganisationPublic:
+    """The caller's organisation and its settings (rule severities, review interval)."""
+    set_etag(response, principal.organisation)
+    return service.organisation_public(principal.organisation)
+
+
+@router.patch("/organisation", tags=["organisation"], responses=WRITE)
+def update_organisation(
+    data: OrganisationUpdate, principal: AdminPrincipal, session: DbSession, response: Response,
+    if_match: IfMatch = None,
+) -> OrganisationPublic:
+    """Rename the organisation or change settings (admin); omitted settings are kept."""
+    org = session.get(Organisation, principal.organisation_id)
+    assert org is not None
+    check_if_match(if_match, org)
+    org = service.update_organisation(session, org=org, data=data)
+    set_etag(response, org)
+    return service.organisation_public(org)
+
+
+# --- API keys ---------------------------------------------------------------------------
+
+@router.get("/api-keys", tags=["api-keys"], responses=READ)
+def list_api_keys(_p: AdminPrincipal, session: DbSession, params: Params) -> Page[ApiKeyPublic]:
+    """The organisation's API keys (admin); secrets are never shown again."""
+    rows, cursor = service.list_api_keys(session, params=params)
+    return Page(items=[ApiKeyPublic.model_validate(r, from_attributes=True) for r in rows],
+                next_cursor=cursor)
+
+
+@router.post("/api-keys", tags=["api-keys"], status_code=status.HTTP_201_CREATED, responses=WRITE)
+def create_api_key(data: ApiKeyCreate, _p: AdminPrincipal, session: DbSession) -> ApiKeyCreated:
+    """Create a key (admin). The response is the only time the `key` is shown: store it."""
+    return service.create_api_key(session, data=data)
+
+
+@router.delete("/api-keys/{api_key_id}", tags=["api-keys"], status_code=204, responses=WRITE)
+def revoke_api_key(api_key_id: uuid.UUID, _p: AdminPrincipal, session: DbSession) -> Response:
+    """Revoke a key (admin): from now on it is answered 401."""
+    service.revoke_api_key(session, key_id=api_key_id)
+    return Response(status_code=204)
+
+
+# --- teams ------------------------------------------------------------------------------
+
+@router.get("/teams", tags=["teams"], responses=READ)
+def list_teams(
+    _p: ReadPrincipal, session: DbSession, params: Params, external_id: ExternalId = None,
+    manager_id: uuid.UUID | None = None,
+) -> Page[TeamPublic]:
+    """Teams with their managers; filter by `external_id` or `manager_id`."""
+    rows, cursor = service.list_teams(session, params=params, external_id=external_id,
+                                      manager_id=manager_id)
+    return Page(items=service.teams_public(session, rows), next_cursor=cursor)
+
+
+@router.post("/teams", tags=["teams"], status_code=201, responses=WRITE)
+def create_team(data: TeamCreate, _p: WritePrincipal, session: DbSession, response: Response) -> TeamPublic:
+    """Create a team; `manager_ids` must be employees with a manager role."""
+    team = service.create_team(session, data=data)
+    set_etag(response, team)
+    response.headers["Location"] = f"/v1/teams/{team.id}"
+    return service.teams_public(session, [team])[0]
+
+
+@router.get("/teams/{team_id}", tags=["teams"], responses=READ)
+def get_team(team: TeamDep, session: DbSession, response: Response) -> TeamPublic:
+    """One team with its managers."""
+    set_etag(response, team)
+    return service.teams_public(session, [team])[0]
+
+
+@router.patch("/teams/{team_id}", tags=["teams"], responses=WRITE)
+def update_team(
+    team: TeamDep, data: TeamUpdate, _p: WritePrincipal, session: DbSession, response: Response,
+    if_match: IfMatch = None,
+) -> TeamPublic:
+    """Change a team; `manager_ids`, when given, replaces the list."""
+    check_if_match(if_match, team)
+    team = service.update_team(session, team=team, data=data)
+    set_etag(response, team)
+    return service.teams_public(session, [team])[0]
+
+
+@router.delete("/teams/{team_id}", tags=["teams"], status_code=204, responses=WRITE)
+def delete_team(team: TeamDep, _p: WritePrincipal, session: DbSession, if_match: IfMatch = None) -> Response:
+    """Delete a team without employees or history."""
+    check_if_match(if_match, team)
+    service.delete_team(session, team=team)
+    return Response(status_code=204)
+
+
+# --- function groups --------------------------------------------------------------------
+
+@router.get("/function-groups", tags=["function-groups"], responses=READ)
+def list_function_groups(
+    principal: ReadPrincipal, session: DbSession, params: Params, external_id: ExternalId = None
+) -> Page[FunctionGroupPublic]:
+    """Function groups with their exposure to aggression (likelihood x impact)."""
+    rows, cursor = service.list_function_groups(session, params=params, external_id=external_id)
+    settings, today = principal.organisation.settings, date.today()
+    return Page(items=[service.function_group_public(r, settings, today) for r in rows],
+                next_cursor=cursor)
+
+
+@router.post("/function-groups", tags=["function-groups"], status_code=201, responses=WRITE)
+def create_function_group(
+    data: FunctionGroupCreate, principal: WritePrincipal, session: DbSession, response: Response
+) -> FunctionGroupPublic:
+    """Create a function group; its exposure level follows from likelihood x impact."""
+    fg = service.create_function_group(session, data=data)
+    set_etag(response, fg)
+    response.headers["Location"] = f"/v1/function-groups/{fg.id}"
+    return service.function_group_public(fg, principal.organisation.settings, date.today())
+
+
+@router.get("/function-groups/{function_group_id}", tags=["function-groups"], responses=READ)
+def get_function_group(fg: FunctionGroupDep, principal: ReadPrincipal, response: Response) -> FunctionGroupPublic:
+    """One function group with its exposure score and level."""
+    set_etag(response, fg)
+    return service.function_group_public(fg, principal.organisation.settings, date.today())
+
+
+@router.patch("/function-groups/{function_group_id}", tags=["function-groups"], responses=WRITE)
+def update_function_group(
+    fg: FunctionGroupDep, data: FunctionGroupUpdate, principal: WritePrincipal,
+    session: DbSession, response: Response, if_match: IfMatch = None,
+) -> FunctionGroupPublic:
+    """Change a function group; new likelihood/impact changes its exposure and default needs."""
+    check_if_match(if_match, fg)
+    fg = service.update_function_group(session, fg=fg, data=data)
+    set_etag(response, fg)
+    return service.function_group_public(fg, principal.organisation.settings, date.today())
+
+
+@router.delete("/function-groups/{function_group_id}", tags=["function-groups"], status_code=204,
+               responses=WRITE)
+def delete_function_group(
+    fg: FunctionGroupDep, _p: WritePrincipal, session: DbSession, if_match: IfMatch = None
+) -> Response:
+    """Delete a function group nobody belongs to."""
+    check_if_match(if_match, fg)
+    service.delete_function_group(session, fg=fg)
+    return Response(status_code=204)
+
+
+# --- employees --------------------------------------------------------------------------
+
+@router.get("/employees", tags=["employees"], responses=READ)
+def list_employees(
+    _p: ReadPrincipal, session: DbSession, params: Params,
+    team_id: uuid.UUID | None = None, function_group_id: uuid.UUID | None = None,
+    role: Role | None = None, active: bool | None = None, external_id: ExternalId = None,
+    q: Annotated[str | None, Query(max_length=200, description="Search in names and email.")] = None,
+) -> Page[EmployeePublic]:
+    """Employees; filter by team, function group, role, active, external id or `q`."""
+    rows, cursor = service.list_employees(
+        session, params=params, team_id=team_id, function_group_id=function_group_id, role=role,
+        active=active, external_id=external_id, q=q,
+    )
+    return Page(items=[EmployeePublic.model_validate(r, from_attributes=True) for r in rows],
+                next_cursor=cursor)
+
+
+@router.post("/employees", tags=["employees"], status_code=201, responses=WRITE)
+def create_employee(
+    data: EmployeeCreate, _p: WritePrincipal, session: DbSession, response: Response
+) -> EmployeePublic:
+    """Create an employee; `external_id` and `email` are unique in the organisation."""
+    emp = service.create_employee(session, data=data)
+    set_etag(response, emp)
+    response.headers["Location"] = f"/v1/employees/{emp.id}"
+    return EmployeePublic.model_validate(emp, from_attributes=True)
+
+
+@router.get("/employees/{employee_id}", tags=["employees"], responses=READ)
+def get_employee(employee: EmployeeDep, response: Response) -> EmployeePublic:
+    """One employee."""
+    set_etag(response, employee)
+    return EmployeePublic.model_validate(employee, from_attributes=True)
+
+
+@router.patch("/employees/{employee_id}", tags=["employees"], responses=WRITE)
+def update_employee(
+    employee: EmployeeDep, data: EmployeeUpdate, _p: WritePrincipal, session: DbSession,
+    response: Response, if_match: IfMatch = None,
+) -> EmployeePublic:
+    """Change an employee; moving them to another team re-checks their personal goals."""
+    check_if_match(if_match, employee)
+    employee = service.update_employee(session, employee=employee, data=data)
+    set_etag(response, employee)
+    return EmployeePublic.model_validate(employee, from_attributes=True)
+
+
+@router.delete("/employees/{employee_id}", tags=["employees"], status_code=204, responses=WRITE)
+def delete_employee(
+    employee: EmployeeDep, _p: WritePrincipal, session: DbSession, if_match: IfMatch = None
+) -> Response:
+    """Delete an employee without history; otherwise 409: deactivate instead."""
+    check_if_match(if_match, employee)
+    service.delete_employee(session, employee=employee)
+    return Response(status_code=204)

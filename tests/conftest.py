@@ -1,0 +1,154 @@
+"""Test fixtures: a migrated database (SQLite or PostgreSQL), a rolled-back transaction per
+test, and an HTTP client against the real app.
+
+``VEERKRACHT_TEST_DATABASE_URL`` selects the server: a PostgreSQL URL makes the suite create
+a fresh database on that server and drop it afterwards; unset, a SQLite file in a temporary
+directory is used.
+"""
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+import app.core.auth as auth
+from app.core import db as core_db
+from app.core import migrate
+from app.core.db import get_session, make_engine
+from app.main import create_app
+from app.organisation.models import Organisation
+from tests.factories.core import make_organisation
+
+auth.TOUCH_IN_OWN_TRANSACTION = False
+
+
+def _server_url() -> str | None:
+    return os.environ.get("VEERKRACHT_TEST_DATABASE_URL") or None
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh, empty database for this test run; dropped at the end on PostgreSQL."""
+    server = _server_url()
+    if server is None or server.startswith("sqlite"):
+        path = tmp_path_factory.mktemp("db") / "test.db"
+        yield f"sqlite:///{path}"
+        return
+    url = make_url(server).set(drivername="postgresql+psycopg")
+    name = f"veerkracht_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    """The migrated database: built by ``alembic upgrade head``, so migrations are tested."""
+    eng = make_engine(database_url)
+    migrate.upgrade(eng)
+    core_db.set_engine(eng)
+    yield eng
+    core_db.set_engine(None)
+    eng.dispose()
+
+
+@pytest.fixture
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back after the test."""
+    conn = engine.connect()
+    outer = conn.begin()
+    session = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()
+        outer.rollback()
+        conn.close()
+
+
+@pytest.fixture
+def app_under_test(db: Session):  # type: ignore[no-untyped-def]
+    """The real app; every request uses the test's session (one savepoint per request)."""
+    application = create_app()
+
+    def _session() -> Iterator[Session]:
+        db.info.clear()
+        try:
+            yield db
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
+
+    application.dependency_overrides[get_session] = _session
+    return application
+
+
+@pytest.fixture
+def client(app_under_test) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(app_under_test, raise_server_exceptions=False) as c:
+        yield c
+
+
+@dataclass
+class Tenant:
+    """An organisation with one key of each scope, and headers to use them."""
+
+    org: Organisation
+    admin_key: str
+    write_key: str
+    read_key: str
+
+    @property
+    def id(self) -> uuid.UUID:
+        return self.org.id
+
+    @property
+    def admin(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.admin_key}"}
+
+    @property
+    def write(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.write_key}"}
+
+    @property
+    def read(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.read_key}"}
+
+
+def _tenant(db: Session, name: str) -> Tenant:
+    org, admin, write, read = make_organisation(db, name=name)
+    return Tenant(org=org, admin_key=admin, write_key=write, read_key=read)
+
+
+@pytest.fixture
+def tenant(db: Session) -> Tenant:
+    """Organisation A, with the session bound to it."""
+    return _tenant(db, "Stichting A")
+
+
+@pytest.fixture
+def other_tenant(db: Session, tenant: Tenant) -> Tenant:
+    """Organisation B; the session stays bound to A."""
+    other = _tenant(db, "Stichting B")
+    from app.core.tenancy import bind_organisation
+
+    bind_organisation(db, tenant.id)
+    return other

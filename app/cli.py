@@ -17,7 +17,9 @@ Handler = Callable[[argparse.Namespace], int]
 COMMANDS: dict[str, tuple[Handler, Callable[[argparse.ArgumentParser], None], str]] = {}
 
 
-def command(name: str, help_: str, configure: Callable[[argparse.ArgumentParser], None] = lambda p: None) -> Callable[[Handler], Handler]:
+def command(
+    name: str, help_: str, configure: Callable[[argparse.ArgumentParser], None] = lambda p: None
+) -> Callable[[Handler], Handler]:
     """Register a subcommand (other modules add theirs, e.g. import and export)."""
 
     def register(fn: Handler) -> Handler:
@@ -58,8 +60,15 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     ensure_schema()
-    uvicorn.run("app.main:app", host=args.host, port=args.port, workers=args.workers,
-                access_log=False, log_config=None, proxy_headers=True)
+    uvicorn.run(
+        "app.main:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        access_log=False,
+        log_config=None,
+        proxy_headers=True,
+    )
     return 0
 
 
@@ -90,8 +99,9 @@ def create_organisation(args: argparse.Namespace) -> int:
 
 
 def _demo_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--fresh", action="store_true",
-                   help="delete the SQLite database file first (SQLite only)")
+    p.add_argument(
+        "--fresh", action="store_true", help="delete the SQLite database file first (SQLite only)"
+    )
     p.add_argument("--base-url", default="http://127.0.0.1:8000")
 
 

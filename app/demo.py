@@ -7,6 +7,7 @@ of the method: norms and protocol, learning goals, trainings, follow-up.
 import random
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlmodel import Session
 
@@ -17,17 +18,79 @@ from app.organisation.models import Employee, FunctionGroup, Organisation, Role,
 ORG_NAME = "Stichting Welzijn Oost (demo)"
 
 FIRST_NAMES = [
-    "Sanne", "Daan", "Fatima", "Mohamed", "Lotte", "Bram", "Emma", "Jesse", "Noor", "Thijs",
-    "Anouk", "Ruben", "Yara", "Sem", "Iris", "Lucas", "Fleur", "Milan", "Sophie", "Levi",
-    "Esra", "Tim", "Mirjam", "Youssef", "Daniëlle", "Gülşen", "Renée", "Sjoerd", "Anneke",
-    "Kevin", "Naima", "Joris", "Marloes", "Hasan", "Ilse", "Wouter", "Priya", "Gijs",
+    "Sanne",
+    "Daan",
+    "Fatima",
+    "Mohamed",
+    "Lotte",
+    "Bram",
+    "Emma",
+    "Jesse",
+    "Noor",
+    "Thijs",
+    "Anouk",
+    "Ruben",
+    "Yara",
+    "Sem",
+    "Iris",
+    "Lucas",
+    "Fleur",
+    "Milan",
+    "Sophie",
+    "Levi",
+    "Esra",
+    "Tim",
+    "Mirjam",
+    "Youssef",
+    "Daniëlle",
+    "Gülşen",
+    "Renée",
+    "Sjoerd",
+    "Anneke",
+    "Kevin",
+    "Naima",
+    "Joris",
+    "Marloes",
+    "Hasan",
+    "Ilse",
+    "Wouter",
+    "Priya",
+    "Gijs",
 ]
 PARTICLES = [None, None, None, None, "de", "van", "van der", "van den", "'t", "de la"]
 LAST_NAMES = [
-    "Jansen", "Bakker", "Visser", "Smit", "Meijer", "Mulder", "Bos", "Vos", "Peters",
-    "Hendriks", "Dekker", "Brouwer", "Dijkstra", "Hoekstra", "Kaya", "El Idrissi", "Yilmaz",
-    "Bouzid", "Groot", "Berg", "Wit", "Heuvel", "Boer", "Leeuwen", "Kramer", "Postma",
-    "Veenstra", "Sarmo", "Hooft", "Linden", "Wijk", "Koster",
+    "Jansen",
+    "Bakker",
+    "Visser",
+    "Smit",
+    "Meijer",
+    "Mulder",
+    "Bos",
+    "Vos",
+    "Peters",
+    "Hendriks",
+    "Dekker",
+    "Brouwer",
+    "Dijkstra",
+    "Hoekstra",
+    "Kaya",
+    "El Idrissi",
+    "Yilmaz",
+    "Bouzid",
+    "Groot",
+    "Berg",
+    "Wit",
+    "Heuvel",
+    "Boer",
+    "Leeuwen",
+    "Kramer",
+    "Postma",
+    "Veenstra",
+    "Sarmo",
+    "Hooft",
+    "Linden",
+    "Wijk",
+    "Koster",
 ]
 
 # (external id, name, likelihood, impact): from reception (low) to crisis team (very high).
@@ -64,6 +127,8 @@ class DemoContext:
     staff: dict[str, list[Employee]]
     rng: random.Random
     notes: list[str] = field(default_factory=list)
+    # What a domain's seed leaves for the next one (e.g. programmes for follow-up).
+    extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def all_employees(self) -> list[Employee]:
@@ -78,9 +143,14 @@ def _person(rng: random.Random, n: int, role: Role, **kw: object) -> Employee:
     local = f"{first[0]}.{(particle or '').replace(' ', '').replace(chr(39), '')}{last}".lower()
     local = local.replace(" ", "").encode("ascii", "ignore").decode()
     return Employee(
-        external_id=f"{100200 + n}", first_name=first, name_particle=particle, last_name=last,
-        email=f"{local}{n}@welzijnoost.example", role=role,
-        started_on=date(2010 + n % 14, 1 + n % 12, 1), **kw,  # type: ignore[arg-type]
+        external_id=f"{100200 + n}",
+        first_name=first,
+        name_particle=particle,
+        last_name=last,
+        email=f"{local}{n}@welzijnoost.example",
+        role=role,
+        started_on=date(2010 + n % 14, 1 + n % 12, 1),
+        **kw,  # type: ignore[arg-type]
     )
 
 
@@ -91,8 +161,13 @@ def create_demo(session: Session) -> DemoContext:
     bind_organisation(session, org.id)
     fgs = {}
     for ext, name, likelihood, impact in FUNCTION_GROUPS:
-        fg = FunctionGroup(name=name, external_id=ext, likelihood=likelihood, impact=impact,
-                           risk_assessed_on=date(2024, 3, 1) if ext != "FG-REC" else date(2021, 5, 1))
+        fg = FunctionGroup(
+            name=name,
+            external_id=ext,
+            likelihood=likelihood,
+            impact=impact,
+            risk_assessed_on=date(2024, 3, 1) if ext != "FG-REC" else date(2021, 5, 1),
+        )
         session.add(fg)
         fgs[ext] = fg
     n = 0
@@ -108,22 +183,32 @@ def create_demo(session: Session) -> DemoContext:
         session.flush()
         teams[ext] = team
         n += 1
-        manager = _person(rng, n, Role.team_manager, team_id=team.id,
-                          function_group_id=fgs[fg_ext].id)
+        manager = _person(
+            rng, n, Role.team_manager, team_id=team.id, function_group_id=fgs[fg_ext].id
+        )
         session.add(manager)
         managers[ext] = manager
         members = []
         for _ in range(size):
             n += 1
-            members.append(_person(rng, n, Role.employee, team_id=team.id,
-                                   function_group_id=fgs[fg_ext].id))
+            members.append(
+                _person(rng, n, Role.employee, team_id=team.id, function_group_id=fgs[fg_ext].id)
+            )
         session.add_all(members)
         staff[ext] = members
         session.flush()
         session.add(TeamManager(team_id=team.id, employee_id=manager.id, organisation_id=org.id))
     session.flush()
-    ctx = DemoContext(org=org, admin_key=key, teams=teams, function_groups=fgs,
-                      senior_management=seniors, managers=managers, staff=staff, rng=rng)
+    ctx = DemoContext(
+        org=org,
+        admin_key=key,
+        teams=teams,
+        function_groups=fgs,
+        senior_management=seniors,
+        managers=managers,
+        staff=staff,
+        rng=rng,
+    )
     for seed in _domain_seeds():
         seed(session, ctx)
         session.flush()

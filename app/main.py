@@ -9,7 +9,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy import text
 from starlette.responses import JSONResponse, Response
 
-import app.models  # noqa: F401  (mapper set-up: every table is known before the first query)
+from app import models as _models  # noqa: F401  (every table mapped before the first query)
 from app.api import api_router
 from app.core.config import Settings, get_settings
 from app.core.db import get_engine
@@ -50,27 +50,38 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Liveness: the process answers."""
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"],
-             responses={503: {"model": Problem, "description": "Database unavailable"}})
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        responses={503: {"model": Problem, "description": "Database unavailable"}},
+    )
     def readyz() -> Response:
         """Readiness: the database answers."""
         try:
             with get_engine().connect() as conn:
                 conn.execute(text("SELECT 1"))
-        except Exception:  # noqa: BLE001 - any failure means not ready
+        except Exception:
             return problem_response(503, "not-ready", detail="The database is not reachable.")
         return JSONResponse({"status": "ready"})
 
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=False,
             allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key",
-                           "X-Request-ID"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "Idempotency-Key",
+                "X-Request-ID",
+            ],
             expose_headers=["ETag", "Location", "X-Request-ID"],
         )
     app.add_middleware(
-        RequestContextMiddleware, max_body_bytes=settings.max_body_bytes,
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
         max_import_bytes=settings.max_import_bytes,
     )
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
@@ -81,8 +92,13 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     """The OpenAPI document, with every error response as a problem document."""
     if app.openapi_schema:
         return app.openapi_schema
-    schema = get_openapi(title=app.title, version=app.version, description=app.description,
-                         routes=app.routes, tags=app.openapi_tags)
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        tags=app.openapi_tags,
+    )
     problem_ref = {"$ref": "#/components/schemas/Problem"}
     for path_item in schema.get("paths", {}).values():
         for op in path_item.values():
@@ -94,7 +110,9 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     comps = schema.setdefault("components", {}).setdefault("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         comps.pop(name, None)
-    comps.setdefault("Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}"))
+    comps.setdefault(
+        "Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    )
     for sub in ("FieldError", "Violation"):
         defs = comps["Problem"].pop("$defs", {})
         for k, v in defs.items():

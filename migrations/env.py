@@ -2,10 +2,10 @@
 
 from alembic import context
 from sqlalchemy import Connection
+from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers every table)
 from app.core.db import make_engine
-from sqlmodel import SQLModel
 
 target_metadata = SQLModel.metadata
 

@@ -84,14 +84,16 @@ def _touch(session: Session, key: ApiKey) -> None:
     try:
         with get_engine().begin() as conn:
             conn.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))  # type: ignore[arg-type]
-    except Exception:  # noqa: BLE001 - never fail a request over telemetry
+    except Exception:
         log.warning("could not record last_used_at", extra={"api_key_id": str(key.id)})
 
 
 def authenticate(session: Session, presented: str | None) -> Principal:
     """The principal of a presented key; 401 for a missing, unknown or revoked one."""
     if not presented:
-        raise Unauthorized("Send an API key: `Authorization: Bearer <key>`.", code="missing-api-key")
+        raise Unauthorized(
+            "Send an API key: `Authorization: Bearer <key>`.", code="missing-api-key"
+        )
     prefix = parse_prefix(presented)
     row = None
     if prefix is not None:

@@ -11,7 +11,8 @@ from app.core.models import TimestampedTable
 IfMatch = Annotated[
     str | None,
     Header(
-        alias="If-Match", max_length=200,
+        alias="If-Match",
+        max_length=200,
         description="ETag of the version you read; the change is refused (412) if it moved on.",
     ),
 ]

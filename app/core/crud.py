@@ -25,7 +25,8 @@ def apply_changes(obj: Any, changes: dict[str, Any]) -> list[str]:
 def unknown_reference(pointer: str, what: str, id_: Any) -> InvalidInput:
     """422 for an id in the body that names nothing of this organisation."""
     return InvalidInput(
-        f"No {what} with id {id_} in this organisation.", code="unknown-reference",
+        f"No {what} with id {id_} in this organisation.",
+        code="unknown-reference",
         errors=[{"pointer": pointer, "detail": f"unknown {what}"}],
     )
 

@@ -42,7 +42,8 @@ def make_engine(url: str | None = None, **kw: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(
-            url, echo=settings.db_echo,
+            url,
+            echo=settings.db_echo,
             connect_args={"check_same_thread": False, "timeout": 10, "isolation_level": None},
             **kw,
         )
@@ -54,8 +55,12 @@ def make_engine(url: str | None = None, **kw: Any) -> Engine:
     if kw.get("poolclass") is NullPool:
         return create_engine(url, echo=settings.db_echo, **kw)
     return create_engine(
-        url, echo=settings.db_echo, pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow, pool_pre_ping=True, **kw,
+        url,
+        echo=settings.db_echo,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_pre_ping=True,
+        **kw,
     )
 
 

@@ -87,8 +87,14 @@ class NotFound(DomainError):
     code = "not-found"
     title = "Not found"
 
-    def __init__(self, detail: str | None = None, *, resource: str | None = None,
-                 id_: uuid.UUID | str | None = None, **kw: Any) -> None:
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        resource: str | None = None,
+        id_: uuid.UUID | str | None = None,
+        **kw: Any,
+    ) -> None:
         if detail is None and resource is not None:
             detail = f"No {resource.replace('_', ' ')} with id {id_}." if id_ else f"No {resource}."
         super().__init__(detail, **kw)
@@ -156,9 +162,15 @@ class PreconditionRequired(DomainError):
 
 
 def problem_body(
-    *, status: int, code: str, title: str | None = None, detail: str | None = None,
-    instance: str | None = None, errors: Sequence[dict[str, str]] | None = None,
-    violations: Sequence[dict[str, Any]] | None = None, **extra: Any,
+    *,
+    status: int,
+    code: str,
+    title: str | None = None,
+    detail: str | None = None,
+    instance: str | None = None,
+    errors: Sequence[dict[str, str]] | None = None,
+    violations: Sequence[dict[str, Any]] | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
     """The JSON of a problem document."""
     body: dict[str, Any] = {
@@ -177,8 +189,14 @@ def problem_body(
     return body
 
 
-def problem_response(status: int, code: str, *, request: Request | None = None,
-                     headers: dict[str, str] | None = None, **kw: Any) -> JSONResponse:
+def problem_response(
+    status: int,
+    code: str,
+    *,
+    request: Request | None = None,
+    headers: dict[str, str] | None = None,
+    **kw: Any,
+) -> JSONResponse:
     """Render a problem document as a response."""
     instance = request.url.path if request is not None else None
     body = problem_body(status=status, code=code, instance=instance, **kw)
@@ -227,27 +245,46 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
         return problem_response(
-            exc.status, exc.code, request=request, title=exc.title, detail=exc.detail,
-            errors=exc.errors, violations=exc.violations, headers=exc.headers, **exc.extra,
+            exc.status,
+            exc.code,
+            request=request,
+            title=exc.title,
+            detail=exc.detail,
+            errors=exc.errors,
+            violations=exc.violations,
+            headers=exc.headers,
+            **exc.extra,
         )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         return problem_response(
-            422, "validation-error", request=request, title="Invalid input",
-            detail="The request does not match the schema.", errors=validation_errors(exc),
+            422,
+            "validation-error",
+            request=request,
+            title="Invalid input",
+            detail="The request does not match the schema.",
+            errors=validation_errors(exc),
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        codes = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large",
-                 415: "unsupported-media-type", 400: "bad-request"}
-        code = codes.get(exc.status_code, HTTPStatus(exc.status_code).phrase.lower().replace(" ", "-"))
+        codes = {
+            404: "not-found",
+            405: "method-not-allowed",
+            413: "payload-too-large",
+            415: "unsupported-media-type",
+            400: "bad-request",
+        }
+        code = codes.get(
+            exc.status_code, HTTPStatus(exc.status_code).phrase.lower().replace(" ", "-")
+        )
         detail = exc.detail if isinstance(exc.detail, str) else None
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"No route {request.method} {request.url.path}."
-        return problem_response(exc.status_code, code, request=request, detail=detail,
-                                headers=dict(exc.headers or {}))
+        return problem_response(
+            exc.status_code, code, request=request, detail=detail, headers=dict(exc.headers or {})
+        )
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> Response:
@@ -255,33 +292,56 @@ def install_error_handlers(app: FastAPI) -> None:
         fields = _unique_fields(exc)
         msg = str(exc.orig).lower()
         if "unique" in msg or "duplicate key" in msg:
-            errors = [{"pointer": f"/{f}", "detail": f"{f} is already in use in this organisation."}
-                      for f in fields or []]
-            return problem_response(409, "already-exists", request=request, title="Already exists",
-                                    detail="A resource with the same unique value exists.",
-                                    errors=errors)
+            errors = [
+                {"pointer": f"/{f}", "detail": f"{f} is already in use in this organisation."}
+                for f in fields or []
+            ]
+            return problem_response(
+                409,
+                "already-exists",
+                request=request,
+                title="Already exists",
+                detail="A resource with the same unique value exists.",
+                errors=errors,
+            )
         log.warning("integrity error", extra={"error": msg[:300]})
-        return problem_response(409, "integrity-conflict", request=request, title="Conflict",
-                                detail="The change conflicts with related data.")
+        return problem_response(
+            409,
+            "integrity-conflict",
+            request=request,
+            title="Conflict",
+            detail="The change conflicts with related data.",
+        )
 
     @app.exception_handler(OperationalError)
     async def _operational(request: Request, exc: OperationalError) -> Response:
         log.error("database unavailable", extra={"error": str(exc.orig)[:300]})
-        return problem_response(503, "database-unavailable", request=request,
-                                detail="The database is busy or unavailable; retry shortly.",
-                                headers={"Retry-After": "1"})
+        return problem_response(
+            503,
+            "database-unavailable",
+            request=request,
+            detail="The database is busy or unavailable; retry shortly.",
+            headers={"Retry-After": "1"},
+        )
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error")
-        return problem_response(500, "internal-error", request=request,
-                                detail="An unexpected error occurred; it has been logged.")
+        return problem_response(
+            500,
+            "internal-error",
+            request=request,
+            detail="An unexpected error occurred; it has been logged.",
+        )
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` entries declaring problem documents for these statuses."""
     return {
-        s: {"model": Problem, "description": HTTPStatus(s).phrase,
-            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        s: {
+            "model": Problem,
+            "description": HTTPStatus(s).phrase,
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
         for s in statuses
     }

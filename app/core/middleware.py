@@ -12,9 +12,8 @@ import time
 import uuid
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import PROBLEM_JSON, problem_body
 from app.core.logging import request_id_var
@@ -37,8 +36,14 @@ DOC_PATHS = ("/docs", "/redoc")
 class RequestContextMiddleware:
     """Request id, access log, body limits, content types and security headers."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_import_bytes: int,
-                 import_prefix: str = "/v1/imports") -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        max_import_bytes: int,
+        import_prefix: str = "/v1/imports",
+    ) -> None:
         self.app = app
         self.max_body = max_body_bytes
         self.max_import = max_import_bytes
@@ -89,13 +94,18 @@ class RequestContextMiddleware:
         finally:
             log.info(
                 "request",
-                extra={"method": scope["method"], "path": path, "status": status,
-                       "duration_ms": round((time.perf_counter() - started) * 1000, 2)},
+                extra={
+                    "method": scope["method"],
+                    "path": path,
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
             )
             request_id_var.reset(token)
 
-    def _refuse(self, scope: Scope, headers: dict[bytes, bytes], limit: int,
-                is_import: bool) -> tuple[int, str, str] | None:
+    def _refuse(
+        self, scope: Scope, headers: dict[bytes, bytes], limit: int, is_import: bool
+    ) -> tuple[int, str, str] | None:
         if scope["method"] not in BODY_METHODS:
             return None
         length = headers.get(b"content-length")
@@ -120,13 +130,17 @@ class RequestContextMiddleware:
 
     @staticmethod
     async def _send_problem(send: Send, scope: Scope, status: int, code: str, detail: str) -> None:
-        body = json.dumps(problem_body(status=status, code=code, detail=detail,
-                                       instance=scope["path"])).encode()
+        body = json.dumps(
+            problem_body(status=status, code=code, detail=detail, instance=scope["path"])
+        ).encode()
         start: dict[str, Any] = {
-            "type": "http.response.start", "status": status,
-            "headers": [(b"content-type", PROBLEM_JSON.encode()),
-                        (b"content-length", str(len(body)).encode()),
-                        (b"connection", b"close")],
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
         }
         await send(start)
         await send({"type": "http.response.body", "body": body})

@@ -50,3 +50,32 @@ def current_revision(engine: Engine) -> str | None:
 def is_up_to_date(engine: Engine) -> bool:
     """True when the database schema matches the code's newest migration."""
     return current_revision(engine) == head_revision()
+
+
+def schema_diff(engine: Engine) -> list[object]:
+    """What autogenerate would change: empty when models and migrations agree."""
+    from alembic.autogenerate import compare_metadata
+    from sqlmodel import SQLModel
+
+    from app import models  # noqa: F401  (registers every table)
+
+    with engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        return list(compare_metadata(ctx, SQLModel.metadata))
+
+
+if __name__ == "__main__":  # python -m app.core.migrate: show model/migration drift
+    import pprint
+    import sys
+    import tempfile
+
+    from app.core.db import make_engine
+
+    url = sys.argv[1] if len(sys.argv) > 1 else None
+    if url is None:
+        url = f"sqlite:///{tempfile.mkdtemp()}/diff.db"
+    eng = make_engine(url)
+    upgrade(eng)
+    diff = schema_diff(eng)
+    pprint.pprint(diff)
+    sys.exit(1 if diff else 0)

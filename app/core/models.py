@@ -80,4 +80,5 @@ class TenantTable(TimestampedTable):
     session: forgetting a ``where organisation_id = ...`` cannot leak another tenant's rows.
     """
 
-    organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
+    # Filled in before flush from the request's organisation (core/tenancy.py).
+    organisation_id: uuid.UUID = Field(default=None, foreign_key="organisation.id", index=True)

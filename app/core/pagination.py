@@ -53,14 +53,19 @@ def decode_cursor(cursor: str) -> uuid.UUID:
         return uuid.UUID(bytes=raw)
     except (binascii.Error, ValueError) as exc:
         raise InvalidInput(
-            "The cursor is not one this API issued.", code="invalid-cursor",
+            "The cursor is not one this API issued.",
+            code="invalid-cursor",
             errors=[{"pointer": "/query/cursor", "detail": "malformed cursor"}],
         ) from exc
 
 
 def page_params(
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1-200.")] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(max_length=100, description="`next_cursor` of the previous page.")] = None,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1-200.")
+    ] = DEFAULT_LIMIT,
+    cursor: Annotated[
+        str | None, Query(max_length=100, description="`next_cursor` of the previous page.")
+    ] = None,
     updated_since: Annotated[
         AwareDatetime | None,
         Query(description="Only rows changed at or after this RFC 3339 time (for sync)."),

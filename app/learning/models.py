@@ -38,8 +38,12 @@ class FunctionGroupNeed(TenantTable, table=True):
     __table_args__ = (UniqueConstraint("function_group_id", "skill_id"),)
 
     function_group_id: uuid.UUID = Field(
-        sa_column=Column(sa.Uuid, sa.ForeignKey("function_group.id", ondelete="CASCADE"),
-                         nullable=False, index=True)
+        sa_column=Column(
+            sa.Uuid,
+            sa.ForeignKey("function_group.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
     )
     skill_id: uuid.UUID = Field(foreign_key="skill.id", index=True)
     priority: NeedPriority = Field(default=NeedPriority.required, sa_type=sa.String(16))
@@ -55,7 +59,9 @@ class TeamGoal(TenantTable, table=True):
     """A team objective for one skill (seed step 3: translate the protocol into goals)."""
 
     __tablename__ = "team_goal"
-    __table_args__ = (sa.Index("ix_team_goal_team_id_skill_id_status", "team_id", "skill_id", "status"),)
+    __table_args__ = (
+        sa.Index("ix_team_goal_team_id_skill_id_status", "team_id", "skill_id", "status"),
+    )
 
     team_id: uuid.UUID = Field(foreign_key="team.id", index=True)
     skill_id: uuid.UUID = Field(foreign_key="skill.id", index=True)
@@ -73,7 +79,9 @@ class TeamGoalNorm(SQLModel, table=True):
     __tablename__ = "team_goal_norm"
 
     team_goal_id: uuid.UUID = Field(
-        sa_column=Column(sa.Uuid, sa.ForeignKey("team_goal.id", ondelete="CASCADE"), primary_key=True)
+        sa_column=Column(
+            sa.Uuid, sa.ForeignKey("team_goal.id", ondelete="CASCADE"), primary_key=True
+        )
     )
     norm_id: uuid.UUID = Field(
         sa_column=Column(sa.Uuid, sa.ForeignKey("norm.id"), primary_key=True, index=True)

@@ -22,6 +22,7 @@ TEXT_MAX = 10_000
 
 # --- organisation and its settings -------------------------------------------------------
 
+
 class Severity(StrEnum):
     """How an enrolment rule acts: refuse, warn, or skip."""
 
@@ -108,6 +109,7 @@ class OrganisationUpdate(SQLModel):
 
 # --- API keys ---------------------------------------------------------------------------
 
+
 class Scope(StrEnum):
     """What a key may do; each includes the ones before it."""
 
@@ -157,6 +159,7 @@ class ApiKeyCreated(ApiKeyPublic):
 
 
 # --- teams ------------------------------------------------------------------------------
+
 
 class Team(TenantTable, table=True):
     """A team (afdeling/team) with its managers."""
@@ -210,6 +213,7 @@ class TeamPublic(TeamBase):
 
 # --- function groups --------------------------------------------------------------------
 
+
 class ExposureLevel(StrEnum):
     """Exposure to aggression from likelihood x impact (DOMAIN.md)."""
 
@@ -219,8 +223,12 @@ class ExposureLevel(StrEnum):
     very_high = "very_high"
 
 
-EXPOSURE_ORDER = [ExposureLevel.low, ExposureLevel.moderate, ExposureLevel.high,
-                  ExposureLevel.very_high]
+EXPOSURE_ORDER = [
+    ExposureLevel.low,
+    ExposureLevel.moderate,
+    ExposureLevel.high,
+    ExposureLevel.very_high,
+]
 EXPOSURE_RANK = {level: i for i, level in enumerate(EXPOSURE_ORDER)}
 
 
@@ -301,6 +309,7 @@ class FunctionGroupPublic(FunctionGroupBase):
 
 
 # --- employees --------------------------------------------------------------------------
+
 
 class Role(StrEnum):
     """employee (medewerker), team_manager (leidinggevende), senior_management (directie)."""
@@ -389,7 +398,7 @@ class EmployeeUpdate(SQLModel):
 
 class EmployeePublic(EmployeeBase):
     id: uuid.UUID
-    email: str | None = None  # type: ignore[assignment]
+    email: str | None = None
     erased_at: datetime | None = None
     created_at: datetime
     updated_at: datetime

@@ -42,6 +42,7 @@ router = APIRouter()
 
 # --- organisation -----------------------------------------------------------------------
 
+
 @router.get("/organisation", tags=["organisation"], responses=READ)
 def get_organisation(principal: ReadPrincipal, response: Response) -> OrganisationPublic:
     """The caller's organisation and its settings (rule severities, review interval)."""
@@ -51,7 +52,10 @@ def get_organisation(principal: ReadPrincipal, response: Response) -> Organisati
 
 @router.patch("/organisation", tags=["organisation"], responses=WRITE)
 def update_organisation(
-    data: OrganisationUpdate, principal: AdminPrincipal, session: DbSession, response: Response,
+    data: OrganisationUpdate,
+    principal: AdminPrincipal,
+    session: DbSession,
+    response: Response,
     if_match: IfMatch = None,
 ) -> OrganisationPublic:
     """Rename the organisation or change settings (admin); omitted settings are kept."""
@@ -65,12 +69,15 @@ def update_organisation(
 
 # --- API keys ---------------------------------------------------------------------------
 
+
 @router.get("/api-keys", tags=["api-keys"], responses=READ)
 def list_api_keys(_p: AdminPrincipal, session: DbSession, params: Params) -> Page[ApiKeyPublic]:
     """The organisation's API keys (admin); secrets are never shown again."""
     rows, cursor = service.list_api_keys(session, params=params)
-    return Page(items=[ApiKeyPublic.model_validate(r, from_attributes=True) for r in rows],
-                next_cursor=cursor)
+    return Page(
+        items=[ApiKeyPublic.model_validate(r, from_attributes=True) for r in rows],
+        next_cursor=cursor,
+    )
 
 
 @router.post("/api-keys", tags=["api-keys"], status_code=status.HTTP_201_CREATED, responses=WRITE)
@@ -88,19 +95,26 @@ def revoke_api_key(api_key_id: uuid.UUID, _p: AdminPrincipal, session: DbSession
 
 # --- teams ------------------------------------------------------------------------------
 
+
 @router.get("/teams", tags=["teams"], responses=READ)
 def list_teams(
-    _p: ReadPrincipal, session: DbSession, params: Params, external_id: ExternalId = None,
+    _p: ReadPrincipal,
+    session: DbSession,
+    params: Params,
+    external_id: ExternalId = None,
     manager_id: uuid.UUID | None = None,
 ) -> Page[TeamPublic]:
     """Teams with their managers; filter by `external_id` or `manager_id`."""
-    rows, cursor = service.list_teams(session, params=params, external_id=external_id,
-                                      manager_id=manager_id)
+    rows, cursor = service.list_teams(
+        session, params=params, external_id=external_id, manager_id=manager_id
+    )
     return Page(items=service.teams_public(session, rows), next_cursor=cursor)
 
 
 @router.post("/teams", tags=["teams"], status_code=201, responses=WRITE)
-def create_team(data: TeamCreate, _p: WritePrincipal, session: DbSession, response: Response) -> TeamPublic:
+def create_team(
+    data: TeamCreate, _p: WritePrincipal, session: DbSession, response: Response
+) -> TeamPublic:
     """Create a team; `manager_ids` must be employees with a manager role."""
     team = service.create_team(session, data=data)
     set_etag(response, team)
@@ -117,7 +131,11 @@ def get_team(team: TeamDep, session: DbSession, response: Response) -> TeamPubli
 
 @router.patch("/teams/{team_id}", tags=["teams"], responses=WRITE)
 def update_team(
-    team: TeamDep, data: TeamUpdate, _p: WritePrincipal, session: DbSession, response: Response,
+    team: TeamDep,
+    data: TeamUpdate,
+    _p: WritePrincipal,
+    session: DbSession,
+    response: Response,
     if_match: IfMatch = None,
 ) -> TeamPublic:
     """Change a team; `manager_ids`, when given, replaces the list."""
@@ -128,7 +146,9 @@ def update_team(
 
 
 @router.delete("/teams/{team_id}", tags=["teams"], status_code=204, responses=WRITE)
-def delete_team(team: TeamDep, _p: WritePrincipal, session: DbSession, if_match: IfMatch = None) -> Response:
+def delete_team(
+    team: TeamDep, _p: WritePrincipal, session: DbSession, if_match: IfMatch = None
+) -> Response:
     """Delete a team without employees or history."""
     check_if_match(if_match, team)
     service.delete_team(session, team=team)
@@ -137,6 +157,7 @@ def delete_team(team: TeamDep, _p: WritePrincipal, session: DbSession, if_match:
 
 # --- function groups --------------------------------------------------------------------
 
+
 @router.get("/function-groups", tags=["function-groups"], responses=READ)
 def list_function_groups(
     principal: ReadPrincipal, session: DbSession, params: Params, external_id: ExternalId = None
@@ -144,8 +165,9 @@ def list_function_groups(
     """Function groups with their exposure to aggression (likelihood x impact)."""
     rows, cursor = service.list_function_groups(session, params=params, external_id=external_id)
     settings, today = principal.organisation.settings, date.today()
-    return Page(items=[service.function_group_public(r, settings, today) for r in rows],
-                next_cursor=cursor)
+    return Page(
+        items=[service.function_group_public(r, settings, today) for r in rows], next_cursor=cursor
+    )
 
 
 @router.post("/function-groups", tags=["function-groups"], status_code=201, responses=WRITE)
@@ -160,7 +182,9 @@ def create_function_group(
 
 
 @router.get("/function-groups/{function_group_id}", tags=["function-groups"], responses=READ)
-def get_function_group(fg: FunctionGroupDep, principal: ReadPrincipal, response: Response) -> FunctionGroupPublic:
+def get_function_group(
+    fg: FunctionGroupDep, principal: ReadPrincipal, response: Response
+) -> FunctionGroupPublic:
     """One function group with its exposure score and level."""
     set_etag(response, fg)
     return service.function_group_public(fg, principal.organisation.settings, date.today())
@@ -168,8 +192,12 @@ def get_function_group(fg: FunctionGroupDep, principal: ReadPrincipal, response:
 
 @router.patch("/function-groups/{function_group_id}", tags=["function-groups"], responses=WRITE)
 def update_function_group(
-    fg: FunctionGroupDep, data: FunctionGroupUpdate, principal: WritePrincipal,
-    session: DbSession, response: Response, if_match: IfMatch = None,
+    fg: FunctionGroupDep,
+    data: FunctionGroupUpdate,
+    principal: WritePrincipal,
+    session: DbSession,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> FunctionGroupPublic:
     """Change a function group; new likelihood/impact changes its exposure and default needs."""
     check_if_match(if_match, fg)
@@ -178,8 +206,12 @@ def update_function_group(
     return service.function_group_public(fg, principal.organisation.settings, date.today())
 
 
-@router.delete("/function-groups/{function_group_id}", tags=["function-groups"], status_code=204,
-               responses=WRITE)
+@router.delete(
+    "/function-groups/{function_group_id}",
+    tags=["function-groups"],
+    status_code=204,
+    responses=WRITE,
+)
 def delete_function_group(
     fg: FunctionGroupDep, _p: WritePrincipal, session: DbSession, if_match: IfMatch = None
 ) -> Response:
@@ -191,20 +223,36 @@ def delete_function_group(
 
 # --- employees --------------------------------------------------------------------------
 
+
 @router.get("/employees", tags=["employees"], responses=READ)
 def list_employees(
-    _p: ReadPrincipal, session: DbSession, params: Params,
-    team_id: uuid.UUID | None = None, function_group_id: uuid.UUID | None = None,
-    role: Role | None = None, active: bool | None = None, external_id: ExternalId = None,
-    q: Annotated[str | None, Query(max_length=200, description="Search in names and email.")] = None,
+    _p: ReadPrincipal,
+    session: DbSession,
+    params: Params,
+    team_id: uuid.UUID | None = None,
+    function_group_id: uuid.UUID | None = None,
+    role: Role | None = None,
+    active: bool | None = None,
+    external_id: ExternalId = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Search in names and email.")
+    ] = None,
 ) -> Page[EmployeePublic]:
     """Employees; filter by team, function group, role, active, external id or `q`."""
     rows, cursor = service.list_employees(
-        session, params=params, team_id=team_id, function_group_id=function_group_id, role=role,
-        active=active, external_id=external_id, q=q,
+        session,
+        params=params,
+        team_id=team_id,
+        function_group_id=function_group_id,
+        role=role,
+        active=active,
+        external_id=external_id,
+        q=q,
     )
-    return Page(items=[EmployeePublic.model_validate(r, from_attributes=True) for r in rows],
-                next_cursor=cursor)
+    return Page(
+        items=[EmployeePublic.model_validate(r, from_attributes=True) for r in rows],
+        next_cursor=cursor,
+    )
 
 
 @router.post("/employees", tags=["employees"], status_code=201, responses=WRITE)
@@ -227,8 +275,12 @@ def get_employee(employee: EmployeeDep, response: Response) -> EmployeePublic:
 
 @router.patch("/employees/{employee_id}", tags=["employees"], responses=WRITE)
 def update_employee(
-    employee: EmployeeDep, data: EmployeeUpdate, _p: WritePrincipal, session: DbSession,
-    response: Response, if_match: IfMatch = None,
+    employee: EmployeeDep,
+    data: EmployeeUpdate,
+    _p: WritePrincipal,
+    session: DbSession,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> EmployeePublic:
     """Change an employee; moving them to another team re-checks their personal goals."""
     check_if_match(if_match, employee)

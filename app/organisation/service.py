@@ -5,9 +5,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from app.core.auth import generate_key, hash_key
 from app.core.crud import apply_changes, resolve_ref, unknown_reference
@@ -64,12 +64,17 @@ ORGANISATION_CREATED_HOOKS: list = []  # type: ignore[type-arg]
 def organisation_public(org: Organisation) -> OrganisationPublic:
     """The organisation with its settings resolved against the defaults."""
     return OrganisationPublic(
-        id=org.id, name=org.name, settings=org.settings, created_at=org.created_at,
+        id=org.id,
+        name=org.name,
+        settings=org.settings,
+        created_at=org.created_at,
         updated_at=org.updated_at,
     )
 
 
-def update_organisation(session: Session, *, org: Organisation, data: OrganisationUpdate) -> Organisation:
+def update_organisation(
+    session: Session, *, org: Organisation, data: OrganisationUpdate
+) -> Organisation:
     """Rename the organisation or change settings; omitted settings keep their value."""
     org = session.get(Organisation, org.id, with_for_update=True) or org
     changes: dict[str, object] = {}
@@ -82,7 +87,9 @@ def update_organisation(session: Session, *, org: Organisation, data: Organisati
         merged.update(patch)
         if severities:
             merged["rule_severities"] = {**merged["rule_severities"], **severities}
-        changes["settings_json"] = OrganisationSettings.model_validate(merged).model_dump(mode="json")
+        changes["settings_json"] = OrganisationSettings.model_validate(merged).model_dump(
+            mode="json"
+        )
     apply_changes(org, changes)
     session.flush()
     return org
@@ -121,7 +128,7 @@ def _check_managers(session: Session, manager_ids: Sequence[uuid.UUID]) -> None:
     unique = list(dict.fromkeys(manager_ids))
     if not unique:
         return
-    found = {e.id: e for e in session.exec(select(Employee).where(col(Employee.id).in_(unique))).scalars()}  # type: ignore[call-overload]
+    found = {e.id: e for e in session.exec(select(Employee).where(col(Employee.id).in_(unique)))}
     for i, mid in enumerate(manager_ids):
         emp = found.get(mid)
         if emp is None:
@@ -138,19 +145,23 @@ def _check_managers(session: Session, manager_ids: Sequence[uuid.UUID]) -> None:
 def _set_managers(session: Session, team: Team, manager_ids: Sequence[uuid.UUID]) -> None:
     session.execute(delete(TeamManager).where(col(TeamManager.team_id) == team.id))
     for mid in dict.fromkeys(manager_ids):
-        session.add(TeamManager(team_id=team.id, employee_id=mid, organisation_id=team.organisation_id))
+        session.add(
+            TeamManager(team_id=team.id, employee_id=mid, organisation_id=team.organisation_id)
+        )
 
 
-def manager_ids_by_team(session: Session, team_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
+def manager_ids_by_team(
+    session: Session, team_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
     """Managers of many teams in one query."""
     ids = list(team_ids)
     out: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
     if not ids:
         return out
     rows = session.execute(
-        select(TeamManager.team_id, TeamManager.employee_id)  # type: ignore[call-overload]
+        select(col(TeamManager.team_id), col(TeamManager.employee_id))
         .where(col(TeamManager.team_id).in_(ids))
-        .order_by(TeamManager.team_id, TeamManager.employee_id)
+        .order_by(col(TeamManager.team_id), col(TeamManager.employee_id))
     )
     for team_id, employee_id in rows:
         out[team_id].append(employee_id)
@@ -160,8 +171,12 @@ def manager_ids_by_team(session: Session, team_ids: Iterable[uuid.UUID]) -> dict
 def team_public(team: Team, manager_ids: list[uuid.UUID]) -> TeamPublic:
     """The API shape of a team."""
     return TeamPublic(
-        id=team.id, name=team.name, external_id=team.external_id, manager_ids=manager_ids,
-        created_at=team.created_at, updated_at=team.updated_at,
+        id=team.id,
+        name=team.name,
+        external_id=team.external_id,
+        manager_ids=manager_ids,
+        created_at=team.created_at,
+        updated_at=team.updated_at,
     )
 
 
@@ -172,7 +187,10 @@ def teams_public(session: Session, teams: Sequence[Team]) -> list[TeamPublic]:
 
 
 def list_teams(
-    session: Session, *, params: PageParams, external_id: str | None = None,
+    session: Session,
+    *,
+    params: PageParams,
+    external_id: str | None = None,
     manager_id: uuid.UUID | None = None,
 ) -> tuple[Sequence[Team], str | None]:
     """Teams, optionally by external id or by one of their managers."""
@@ -181,7 +199,9 @@ def list_teams(
         stmt = stmt.where(col(Team.external_id) == external_id)
     if manager_id is not None:
         stmt = stmt.where(
-            col(Team.id).in_(select(TeamManager.team_id).where(col(TeamManager.employee_id) == manager_id))
+            col(Team.id).in_(
+                select(col(TeamManager.team_id)).where(col(TeamManager.employee_id) == manager_id)
+            )
         )
     return paginate(session, stmt, Team, params)
 
@@ -211,15 +231,20 @@ def update_team(session: Session, *, team: Team, data: TeamUpdate) -> Team:
 
 def delete_team(session: Session, *, team: Team) -> None:
     """Delete a team that has no employees (move or deactivate them first)."""
-    members = session.scalar(select(Employee.id).where(col(Employee.team_id) == team.id).limit(1))
+    members = session.scalar(
+        select(col(Employee.id)).where(col(Employee.team_id) == team.id).limit(1)
+    )
     if members is not None:
-        raise Conflict("The team still has employees; move them to another team first.",
-                       code="team-has-employees")
+        raise Conflict(
+            "The team still has employees; move them to another team first.",
+            code="team-has-employees",
+        )
     _delete_or_conflict(session, team, "The team is referenced by goals, norms or history.")
 
 
-def _delete_or_conflict(session: Session, obj: object, message: str,
-                        code: str = "still-referenced") -> None:
+def _delete_or_conflict(
+    session: Session, obj: object, message: str, code: str = "still-referenced"
+) -> None:
     # Foreign keys are the authority on "still referenced": the database refuses, we explain.
     try:
         with session.begin_nested():
@@ -232,14 +257,27 @@ def _delete_or_conflict(session: Session, obj: object, message: str,
 # --- function groups --------------------------------------------------------------------
 
 
-def function_group_public(fg: FunctionGroup, settings: OrganisationSettings, today: date) -> FunctionGroupPublic:
+def function_group_public(
+    fg: FunctionGroup, settings: OrganisationSettings, today: date
+) -> FunctionGroupPublic:
     """The API shape of a function group with its derived exposure."""
-    due = fg.risk_assessed_on is None or _add_years(fg.risk_assessed_on, settings.risk_assessment_valid_years) <= today
+    due = (
+        fg.risk_assessed_on is None
+        or _add_years(fg.risk_assessed_on, settings.risk_assessment_valid_years) <= today
+    )
     return FunctionGroupPublic(
-        id=fg.id, name=fg.name, external_id=fg.external_id, description=fg.description,
-        likelihood=fg.likelihood, impact=fg.impact, risk_assessed_on=fg.risk_assessed_on,
-        exposure_score=fg.exposure_score, exposure_level=fg.exposure_level,
-        risk_assessment_due=due, created_at=fg.created_at, updated_at=fg.updated_at,
+        id=fg.id,
+        name=fg.name,
+        external_id=fg.external_id,
+        description=fg.description,
+        likelihood=fg.likelihood,
+        impact=fg.impact,
+        risk_assessed_on=fg.risk_assessed_on,
+        exposure_score=fg.exposure_score,
+        exposure_level=fg.exposure_level,
+        risk_assessment_due=due,
+        created_at=fg.created_at,
+        updated_at=fg.updated_at,
     )
 
 
@@ -268,7 +306,9 @@ def create_function_group(session: Session, *, data: FunctionGroupCreate) -> Fun
     return fg
 
 
-def update_function_group(session: Session, *, fg: FunctionGroup, data: FunctionGroupUpdate) -> FunctionGroup:
+def update_function_group(
+    session: Session, *, fg: FunctionGroup, data: FunctionGroupUpdate
+) -> FunctionGroup:
     """Change a function group; a new likelihood or impact changes its exposure level."""
     apply_changes(fg, data.model_dump(exclude_unset=True))
     session.flush()
@@ -277,26 +317,40 @@ def update_function_group(session: Session, *, fg: FunctionGroup, data: Function
 
 def delete_function_group(session: Session, *, fg: FunctionGroup) -> None:
     """Delete a function group nobody belongs to."""
-    members = session.scalar(select(Employee.id).where(col(Employee.function_group_id) == fg.id).limit(1))
+    members = session.scalar(
+        select(col(Employee.id)).where(col(Employee.function_group_id) == fg.id).limit(1)
+    )
     if members is not None:
-        raise Conflict("Employees still belong to this function group.", code="function-group-in-use")
+        raise Conflict(
+            "Employees still belong to this function group.", code="function-group-in-use"
+        )
     _delete_or_conflict(session, fg, "The function group is still referenced.")
 
 
 # --- employees --------------------------------------------------------------------------
 
 
-def _check_employee_refs(session: Session, team_id: uuid.UUID | None, fg_id: uuid.UUID | None) -> None:
+def _check_employee_refs(
+    session: Session, team_id: uuid.UUID | None, fg_id: uuid.UUID | None
+) -> None:
     if team_id is not None:
         resolve_ref(session, Team, team_id, pointer="/team_id", what="team")
     if fg_id is not None:
-        resolve_ref(session, FunctionGroup, fg_id, pointer="/function_group_id", what="function group")
+        resolve_ref(
+            session, FunctionGroup, fg_id, pointer="/function_group_id", what="function group"
+        )
 
 
 def list_employees(
-    session: Session, *, params: PageParams, team_id: uuid.UUID | None = None,
-    function_group_id: uuid.UUID | None = None, role: Role | None = None,
-    active: bool | None = None, external_id: str | None = None, q: str | None = None,
+    session: Session,
+    *,
+    params: PageParams,
+    team_id: uuid.UUID | None = None,
+    function_group_id: uuid.UUID | None = None,
+    role: Role | None = None,
+    active: bool | None = None,
+    external_id: str | None = None,
+    q: str | None = None,
 ) -> tuple[Sequence[Employee], str | None]:
     """Employees with the API's filters; ``q`` matches names and email, case-insensitively."""
     stmt = select(Employee)
@@ -312,10 +366,18 @@ def list_employees(
         stmt = stmt.where(col(Employee.external_id) == external_id)
     if q:
         pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(or_(*(
-            c.ilike(pattern, escape="\\")
-            for c in (col(Employee.first_name), col(Employee.last_name), col(Employee.email))
-        )))
+        stmt = stmt.where(
+            or_(
+                *(
+                    c.ilike(pattern, escape="\\")
+                    for c in (
+                        col(Employee.first_name),
+                        col(Employee.last_name),
+                        col(Employee.email),
+                    )
+                )
+            )
+        )
     return paginate(session, stmt, Employee, params)
 
 
@@ -352,7 +414,8 @@ def update_employee(session: Session, *, employee: Employee, data: EmployeeUpdat
 def delete_employee(session: Session, *, employee: Employee) -> None:
     """Delete an employee without history; one with training history is deactivated instead."""
     _delete_or_conflict(
-        session, employee,
+        session,
+        employee,
         "The employee has history (trainings, goals, acknowledgements) or manages a team; "
         "deactivate them (active=false) instead.",
         code="employee-has-history",

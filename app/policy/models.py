@@ -56,7 +56,9 @@ class Protocol(TenantTable, table=True):
         # At most one published protocol per organisation, enforced by the database so two
         # concurrent publishes cannot both win.
         sa.Index(
-            "uq_protocol_one_published", "organisation_id", unique=True,
+            "uq_protocol_one_published",
+            "organisation_id",
+            unique=True,
             sqlite_where=sa.text("status = 'published'"),
             postgresql_where=sa.text("status = 'published'"),
         ),
@@ -83,8 +85,9 @@ class ProtocolSection(TenantTable, table=True):
     __table_args__ = (UniqueConstraint("protocol_id", "position"),)
 
     protocol_id: uuid.UUID = Field(
-        sa_column=Column(sa.Uuid, sa.ForeignKey("protocol.id", ondelete="CASCADE"),
-                         nullable=False, index=True)
+        sa_column=Column(
+            sa.Uuid, sa.ForeignKey("protocol.id", ondelete="CASCADE"), nullable=False, index=True
+        )
     )
     position: int
     kind: SectionKind = Field(sa_type=sa.String(16))
@@ -99,7 +102,9 @@ class ProtocolNorm(SQLModel, table=True):
     __tablename__ = "protocol_norm"
 
     protocol_id: uuid.UUID = Field(
-        sa_column=Column(sa.Uuid, sa.ForeignKey("protocol.id", ondelete="CASCADE"), primary_key=True)
+        sa_column=Column(
+            sa.Uuid, sa.ForeignKey("protocol.id", ondelete="CASCADE"), primary_key=True
+        )
     )
     norm_id: uuid.UUID = Field(
         sa_column=Column(sa.Uuid, sa.ForeignKey("norm.id"), primary_key=True, index=True)

@@ -34,7 +34,9 @@ class TrainingProgram(TenantTable, table=True):
     description: str | None = Field(default=None, max_length=TEXT_MAX)
     audience: Audience = Field(sa_type=sa.String(16))
     min_exposure_level: ExposureLevel = Field(default=ExposureLevel.low, sa_type=sa.String(16))
-    max_exposure_level: ExposureLevel = Field(default=ExposureLevel.very_high, sa_type=sa.String(16))
+    max_exposure_level: ExposureLevel = Field(
+        default=ExposureLevel.very_high, sa_type=sa.String(16)
+    )
     format: str = Field(default="classroom", max_length=100)
     duration_hours: float = Field(default=4.0)
     max_group_size: int = Field(default=12)
@@ -48,8 +50,9 @@ class ProgramSkill(SQLModel, table=True):
     __tablename__ = "program_skill"
 
     program_id: uuid.UUID = Field(
-        sa_column=Column(sa.Uuid, sa.ForeignKey("training_program.id", ondelete="CASCADE"),
-                         primary_key=True)
+        sa_column=Column(
+            sa.Uuid, sa.ForeignKey("training_program.id", ondelete="CASCADE"), primary_key=True
+        )
     )
     skill_id: uuid.UUID = Field(
         sa_column=Column(sa.Uuid, sa.ForeignKey("skill.id"), primary_key=True, index=True)
@@ -102,7 +105,9 @@ class Enrolment(TenantTable, table=True):
     session_id: uuid.UUID = Field(foreign_key="training_session.id", index=True)
     employee_id: uuid.UUID = Field(foreign_key="employee.id", index=True)
     status: EnrolmentStatus = Field(default=EnrolmentStatus.enrolled, sa_type=sa.String(16))
-    warnings: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    warnings: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
 
 
 class TrainingCompletion(TenantTable, table=True):
@@ -115,5 +120,7 @@ class TrainingCompletion(TenantTable, table=True):
 
     employee_id: uuid.UUID = Field(foreign_key="employee.id", index=True)
     program_id: uuid.UUID = Field(foreign_key="training_program.id", index=True)
-    session_id: uuid.UUID | None = Field(default=None, foreign_key="training_session.id", index=True)
+    session_id: uuid.UUID | None = Field(
+        default=None, foreign_key="training_session.id", index=True
+    )
     completed_on: date = Field(index=True)

@@ -22,7 +22,9 @@ from app.organisation.models import (
 _seq = itertools.count(1)
 
 
-def make_organisation(session: Session, *, name: str = "Stichting Test") -> tuple[Organisation, str, str, str]:
+def make_organisation(
+    session: Session, *, name: str = "Stichting Test"
+) -> tuple[Organisation, str, str, str]:
     """An organisation and its admin, write and read keys; binds the session to it."""
     org, admin = service.create_organisation(session, name=name)
     write = service.create_api_key(session, data=ApiKeyCreate(name="write", scope=Scope.write)).key
@@ -31,21 +33,32 @@ def make_organisation(session: Session, *, name: str = "Stichting Test") -> tupl
     return org, admin, write, read
 
 
-def make_team(session: Session, *, managers: list[Employee] | None = None, **overrides: Any) -> Team:
+def make_team(
+    session: Session, *, managers: list[Employee] | None = None, **overrides: Any
+) -> Team:
     n = next(_seq)
     team = Team(**{"name": f"Team {n}", "external_id": f"T-{n}", **overrides})
     session.add(team)
     session.flush()
     for m in managers or []:
-        session.add(TeamManager(team_id=team.id, employee_id=m.id, organisation_id=team.organisation_id))
+        session.add(
+            TeamManager(team_id=team.id, employee_id=m.id, organisation_id=team.organisation_id)
+        )
     session.flush()
     return team
 
 
 def make_function_group(session: Session, **overrides: Any) -> FunctionGroup:
     n = next(_seq)
-    fg = FunctionGroup(**{"name": f"Functiegroep {n}", "external_id": f"FG-{n}", "likelihood": 2,
-                          "impact": 2, **overrides})
+    fg = FunctionGroup(
+        **{
+            "name": f"Functiegroep {n}",
+            "external_id": f"FG-{n}",
+            "likelihood": 2,
+            "impact": 2,
+            **overrides,
+        }
+    )
     session.add(fg)
     session.flush()
     return fg
@@ -54,8 +67,11 @@ def make_function_group(session: Session, **overrides: Any) -> FunctionGroup:
 def make_employee(session: Session, **overrides: Any) -> Employee:
     n = next(_seq)
     data: dict[str, Any] = {
-        "first_name": "Sanne", "last_name": f"de Vries {n}", "external_id": f"E-{n}",
-        "email": f"medewerker{n}-{uuid.uuid4().hex[:6]}@example.nl", "role": Role.employee,
+        "first_name": "Sanne",
+        "last_name": f"de Vries {n}",
+        "external_id": f"E-{n}",
+        "email": f"medewerker{n}-{uuid.uuid4().hex[:6]}@example.nl",
+        "role": Role.employee,
     }
     data.update(overrides)
     emp = Employee(**data)
@@ -66,5 +82,7 @@ def make_employee(session: Session, **overrides: Any) -> Employee:
 
 def manage(session: Session, team: Team, manager: Employee) -> None:
     """Make ``manager`` a manager of ``team``."""
-    session.add(TeamManager(team_id=team.id, employee_id=manager.id, organisation_id=team.organisation_id))
+    session.add(
+        TeamManager(team_id=team.id, employee_id=manager.id, organisation_id=team.organisation_id)
+    )
     session.flush()

@@ -77,5 +77,5 @@ if __name__ == "__main__":  # python -m app.core.migrate: show model/migration d
     eng = make_engine(url)
     upgrade(eng)
     diff = schema_diff(eng)
-    pprint.pprint(diff)
+    sys.stdout.write(pprint.pformat(diff) + "\n")
     sys.exit(1 if diff else 0)

@@ -152,3 +152,26 @@ def other_tenant(db: Session, tenant: Tenant) -> Tenant:
 
     bind_organisation(db, tenant.id)
     return other
+
+
+@pytest.fixture
+def live_client(engine: Engine) -> Iterator[TestClient]:
+    """The app on the real engine: every request commits for real (concurrency tests).
+
+    Rows written through it stay until the test database is dropped; create a fresh
+    organisation per test (``live_tenant``) so tests cannot see each other's data.
+    """
+    with TestClient(create_app(), raise_server_exceptions=False) as c:
+        yield c
+
+
+@pytest.fixture
+def live_tenant(engine: Engine) -> Tenant:
+    """A committed organisation with keys of each scope (for ``live_client``)."""
+    session = core_db.new_session(engine)
+    try:
+        tenant = _tenant(session, f"Stichting Live {uuid.uuid4().hex[:6]}")
+        session.commit()
+        return tenant
+    finally:
+        session.close()

@@ -5,12 +5,25 @@ from datetime import date, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
+from pydantic import AwareDatetime, ConfigDict, field_validator
 from sqlmodel import Column, Field, SQLModel, UniqueConstraint
 
 from app.core.models import TenantTable, UTCDateTime, optional_timestamp_field
 
 TITLE_MAX = 200
 TEXT_MAX = 10_000
+SECTIONS_MAX = 100
+NORM_IDS_MAX = 200
+NAME_MAX = 200
+EXTERNAL_ID_MAX = 100
+
+
+def _strip(value: str | None) -> str | None:
+    # A title of only spaces is as empty as no title: strip before min_length is checked.
+    return value.strip() if isinstance(value, str) else value
+
+
+# --- norms ------------------------------------------------------------------------------
 
 
 class NormLevel(StrEnum):
@@ -19,6 +32,9 @@ class NormLevel(StrEnum):
     green = "green"
     orange = "orange"
     red = "red"
+
+
+ACCEPTABLE_LEVELS = frozenset({NormLevel.green, NormLevel.orange})
 
 
 class NormStatus(StrEnum):
@@ -39,6 +55,64 @@ class Norm(TenantTable, table=True):
     aftercare: str | None = Field(default=None, max_length=TEXT_MAX)
     team_id: uuid.UUID | None = Field(default=None, foreign_key="team.id", index=True)
     status: NormStatus = Field(default=NormStatus.active, sa_type=sa.String(16))
+
+
+class NormBase(SQLModel):
+    title: str = Field(
+        min_length=1,
+        max_length=TITLE_MAX,
+        description="The behaviour, e.g. 'Schreeuwen' or 'Dreigen met geweld'.",
+    )
+    description: str | None = Field(
+        default=None, max_length=TEXT_MAX, description="What the behaviour looks like."
+    )
+    level: NormLevel = Field(
+        description="green: desired; orange: emotional, may escalate, still acceptable; "
+        "red: unacceptable."
+    )
+    response: str | None = Field(
+        default=None, max_length=TEXT_MAX, description="How staff respond in the moment."
+    )
+    aftercare: str | None = Field(
+        default=None,
+        max_length=TEXT_MAX,
+        description="How it is handled afterwards: report, talk, sanction, police report.",
+    )
+    team_id: uuid.UUID | None = Field(
+        default=None,
+        description="Set for a team norm that sharpens the organisation norm; null for an "
+        "organisation norm.",
+    )
+    status: NormStatus = NormStatus.active
+
+    _strip_title = field_validator("title", mode="before")(_strip)
+
+
+class NormCreate(NormBase):
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+
+class NormUpdate(SQLModel):
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    title: str | None = Field(default=None, min_length=1, max_length=TITLE_MAX)
+    description: str | None = Field(default=None, max_length=TEXT_MAX)
+    level: NormLevel | None = None
+    response: str | None = Field(default=None, max_length=TEXT_MAX)
+    aftercare: str | None = Field(default=None, max_length=TEXT_MAX)
+    team_id: uuid.UUID | None = None
+    status: NormStatus | None = None
+
+    _strip_title = field_validator("title", mode="before")(_strip)
+
+
+class NormPublic(NormBase):
+    id: uuid.UUID
+    created_at: datetime
+    updated_at: datetime
+
+
+# --- protocols --------------------------------------------------------------------------
 
 
 class ProtocolStatus(StrEnum):
@@ -69,6 +143,9 @@ class Protocol(TenantTable, table=True):
     summary: str | None = Field(default=None, max_length=TEXT_MAX)
     status: ProtocolStatus = Field(default=ProtocolStatus.draft, sa_type=sa.String(16))
     published_at: datetime | None = optional_timestamp_field()
+    # Together with published_at this says which version was in force at any moment, so
+    # "was the protocol read before the session?" can be answered for past sessions too.
+    superseded_at: datetime | None = optional_timestamp_field()
 
 
 class SectionKind(StrEnum):
@@ -112,6 +189,74 @@ class ProtocolNorm(SQLModel, table=True):
     organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
 
 
+class SectionIn(SQLModel):
+    """One section of a protocol; its position is its place in the list."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    kind: SectionKind
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
+    body: str = Field(min_length=1, max_length=TEXT_MAX)
+    pillar: int | None = Field(
+        default=None,
+        ge=1,
+        le=4,
+        description="1 dienstverlening en veilig werken, 2 risico's en preventie, "
+        "3 de-escaleren en veilig handelen, 4 afhandeling en nazorg.",
+    )
+
+    _strip_text = field_validator("title", "body", mode="before")(_strip)
+
+
+class SectionPublic(SQLModel):
+    position: int
+    kind: SectionKind
+    title: str = Field(max_length=TITLE_MAX)
+    body: str = Field(max_length=TEXT_MAX)
+    pillar: int | None = None
+
+
+class ProtocolCreate(SQLModel):
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
+    summary: str | None = Field(default=None, max_length=TEXT_MAX)
+    sections: list[SectionIn] = Field(default_factory=list, max_length=SECTIONS_MAX)
+    norm_ids: list[uuid.UUID] = Field(default_factory=list, max_length=NORM_IDS_MAX)
+
+    _strip_title = field_validator("title", mode="before")(_strip)
+
+
+class ProtocolUpdate(SQLModel):
+    """A change to a draft; `sections` and `norm_ids`, when given, replace the lists."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    title: str | None = Field(default=None, min_length=1, max_length=TITLE_MAX)
+    summary: str | None = Field(default=None, max_length=TEXT_MAX)
+    sections: list[SectionIn] | None = Field(default=None, max_length=SECTIONS_MAX)
+    norm_ids: list[uuid.UUID] | None = Field(default=None, max_length=NORM_IDS_MAX)
+
+    _strip_title = field_validator("title", mode="before")(_strip)
+
+
+class ProtocolPublic(SQLModel):
+    id: uuid.UUID
+    title: str = Field(max_length=TITLE_MAX)
+    version: int = Field(description="Assigned by the service, increasing per organisation.")
+    summary: str | None = Field(default=None, max_length=TEXT_MAX)
+    status: ProtocolStatus
+    published_at: datetime | None
+    superseded_at: datetime | None
+    sections: list[SectionPublic]
+    norm_ids: list[uuid.UUID]
+    created_at: datetime
+    updated_at: datetime
+
+
+# --- acknowledgements and team discussions ----------------------------------------------
+
+
 class ProtocolAcknowledgement(TenantTable, table=True):
     """An employee read this protocol version (once: unique per protocol and employee)."""
 
@@ -123,6 +268,24 @@ class ProtocolAcknowledgement(TenantTable, table=True):
     read_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 
 
+class AcknowledgementCreate(SQLModel):
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    employee_id: uuid.UUID
+    read_at: AwareDatetime | None = Field(
+        default=None, description="When the employee read it; defaults to now."
+    )
+
+
+class AcknowledgementPublic(SQLModel):
+    id: uuid.UUID
+    protocol_id: uuid.UUID
+    employee_id: uuid.UUID
+    read_at: datetime
+    created_at: datetime
+    updated_at: datetime
+
+
 class TeamDiscussion(TenantTable, table=True):
     """A team discussed this protocol version in a team meeting (werkoverleg)."""
 
@@ -132,3 +295,65 @@ class TeamDiscussion(TenantTable, table=True):
     team_id: uuid.UUID = Field(foreign_key="team.id", index=True)
     discussed_on: date
     notes: str | None = Field(default=None, max_length=TEXT_MAX)
+
+
+class TeamDiscussionCreate(SQLModel):
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    team_id: uuid.UUID
+    discussed_on: date = Field(description="The date of the team meeting.")
+    notes: str | None = Field(default=None, max_length=TEXT_MAX)
+
+
+class TeamDiscussionPublic(SQLModel):
+    id: uuid.UUID
+    protocol_id: uuid.UUID
+    team_id: uuid.UUID
+    discussed_on: date
+    notes: str | None = Field(default=None, max_length=TEXT_MAX)
+    created_at: datetime
+    updated_at: datetime
+
+
+# --- readiness ----------------------------------------------------------------------------
+
+
+class ReadyVia(StrEnum):
+    """How an employee became protocol-ready."""
+
+    acknowledged = "acknowledged"
+    team_discussion = "team_discussion"
+
+
+class EmployeeRef(SQLModel):
+    id: uuid.UUID
+    external_id: str | None = Field(default=None, max_length=EXTERNAL_ID_MAX)
+    full_name: str = Field(max_length=3 * NAME_MAX)
+
+
+class TeamReadiness(SQLModel):
+    """Protocol readiness of one team's active employees (team null: no team)."""
+
+    team_id: uuid.UUID | None
+    team_name: str | None = Field(default=None, max_length=NAME_MAX)
+    discussed_on: date | None = Field(
+        description="The last team meeting that discussed this version; null if none."
+    )
+    active_employees: int
+    ready: int
+    not_ready: int
+    acknowledged: int = Field(description="Active employees who read this version themselves.")
+    not_ready_employees: list[EmployeeRef]
+
+
+class ProtocolReadiness(SQLModel):
+    """Who is protocol-ready for the current version: read it, or their team discussed it."""
+
+    protocol_id: uuid.UUID
+    version: int
+    title: str = Field(max_length=TITLE_MAX)
+    published_at: datetime | None
+    active_employees: int
+    ready: int
+    not_ready: int
+    teams: list[TeamReadiness]

@@ -30,6 +30,7 @@ def upgrade() -> None:
     sa.Column('summary', sqlmodel.sql.sqltypes.AutoString(length=10000), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('published_at', app.core.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('superseded_at', app.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_protocol_organisation_id_organisation')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_protocol')),
     sa.UniqueConstraint('organisation_id', 'version', name=op.f('uq_protocol_organisation_id_version'))

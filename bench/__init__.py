@@ -1,0 +1,1 @@
+"""Benchmarks: `./dev bench` (see README, "Benchmarks")."""

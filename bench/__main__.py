@@ -29,8 +29,9 @@ from bench import data
 from bench.load import LoadResult, ensure_wrk, run_wrk
 from bench.servers import uvicorn_server
 
-PG_SERVER = os.environ.get("VEERKRACHT_BENCH_POSTGRES",
-                           "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_SERVER = os.environ.get(
+    "VEERKRACHT_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 @dataclass
@@ -59,8 +60,12 @@ class Report:
         print("  ".join("-" * w for w in widths))
         for r in self.rows:
             met = "" if r.met is None else ("yes" if r.met else "NO")
-            print("  ".join(str(v).ljust(w) for v, w in
-                            zip([r.db, r.name, r.figure, r.target, met], widths, strict=True)))
+            print(
+                "  ".join(
+                    str(v).ljust(w)
+                    for v, w in zip([r.db, r.name, r.figure, r.target, met], widths, strict=True)
+                )
+            )
 
 
 @contextmanager
@@ -100,7 +105,7 @@ def postgres_available() -> bool:
             pass
         eng.dispose()
         return True
-    except Exception:  # noqa: BLE001
+    except Exception:
         return False
 
 
@@ -123,47 +128,78 @@ def endpoints(org: data.BenchOrg) -> list[Endpoint]:
     ]
     session_id = org.extras.get("check_session_id")
     if session_id:
-        out.append(Endpoint("enrolment check", f"/v1/training-sessions/{session_id}/enrolments/check",
-                            method="POST", body=json.dumps({"employee_id": str(staff)})))
+        out.append(
+            Endpoint(
+                "enrolment check",
+                f"/v1/training-sessions/{session_id}/enrolments/check",
+                method="POST",
+                body=json.dumps({"employee_id": str(staff)}),
+            )
+        )
     out.append(Endpoint("overview report", "/v1/reports/overview"))
     return out
 
 
 def available(base: str, key: str, ep: Endpoint) -> bool:
-    r = httpx.request(ep.method, base + ep.path, headers={"Authorization": f"Bearer {key}"},
-                      content=ep.body, timeout=30,
-                      **({"headers": {"Authorization": f"Bearer {key}",
-                                      "Content-Type": "application/json"}} if ep.body else {}))
+    r = httpx.request(
+        ep.method,
+        base + ep.path,
+        headers={"Authorization": f"Bearer {key}"},
+        content=ep.body,
+        timeout=30,
+        **(
+            {"headers": {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}}
+            if ep.body
+            else {}
+        ),
+    )
     return r.status_code < 300
 
 
-def measure_http(report: Report, db: str, url: str, org: data.BenchOrg, args: argparse.Namespace) -> None:
+def measure_http(
+    report: Report, db: str, url: str, org: data.BenchOrg, args: argparse.Namespace
+) -> None:
     """wrk against the app and the ceiling, one worker then two, medians of interleaved runs."""
     env = {"VEERKRACHT_DATABASE_URL": url, "VEERKRACHT_LOG_LEVEL": "WARNING"}
     eps = endpoints(org)
     for workers in (1, 2):
         conns = 8 * workers
-        with uvicorn_server("app.main:app", workers=workers, env=env, ready_path="/healthz") as base:
-            list_body = httpx.get(base + eps[0].path, headers={"Authorization": f"Bearer {org.admin_key}"}).content
+        with uvicorn_server(
+            "app.main:app", workers=workers, env=env, ready_path="/healthz"
+        ) as base:
+            list_body = httpx.get(
+                base + eps[0].path, headers={"Authorization": f"Bearer {org.admin_key}"}
+            ).content
             body_file = Path(tempfile.mkstemp(suffix=".json")[1])
             body_file.write_bytes(list_body)
             live = [ep for ep in eps if available(base, org.admin_key, ep)]
-            with uvicorn_server("bench.ceiling:app", workers=workers,
-                                env={"VEERKRACHT_BENCH_CEILING_BODY": str(body_file)},
-                                ready_path="/ceiling") as ceiling_base:
+            with uvicorn_server(
+                "bench.ceiling:app",
+                workers=workers,
+                env={"VEERKRACHT_BENCH_CEILING_BODY": str(body_file)},
+                ready_path="/ceiling",
+            ) as ceiling_base:
                 results: dict[str, list[LoadResult]] = {}
                 for _ in range(args.repeat):
                     for name, target_url, ep in [
                         ("ceiling", ceiling_base + "/ceiling", None),
                         *[(e.name, base + e.path, e) for e in live],
                     ]:
-                        res = run_wrk(target_url, key=org.admin_key, duration=args.duration,
-                                      connections=conns, method=ep.method if ep else "GET",
-                                      json_body=ep.body if ep else None)
+                        res = run_wrk(
+                            target_url,
+                            key=org.admin_key,
+                            duration=args.duration,
+                            connections=conns,
+                            method=ep.method if ep else "GET",
+                            json_body=ep.body if ep else None,
+                        )
                         results.setdefault(name, []).append(res)
             ceiling_rps = statistics.median(r.rps for r in results["ceiling"])
-            report.add(db, f"ceiling, {workers} worker(s), {len(list_body)} B body",
-                       f"{ceiling_rps:,.0f} req/s")
+            report.add(
+                db,
+                f"ceiling, {workers} worker(s), {len(list_body)} B body",
+                f"{ceiling_rps:,.0f} req/s",
+            )
             for ep in eps:
                 if ep.name not in results:
                     report.add(db, f"{ep.name}, {workers}w", "endpoint not available")
@@ -186,12 +222,17 @@ def measure_http(report: Report, db: str, url: str, org: data.BenchOrg, args: ar
             body_file.unlink(missing_ok=True)
 
 
-EXTRA_BENCHMARKS: list[Callable[[Report, str, str, Engine, data.BenchOrg, argparse.Namespace], None]] = []
+EXTRA_BENCHMARKS: list[
+    Callable[[Report, str, str, Engine, data.BenchOrg, argparse.Namespace], None]
+] = []
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="./dev bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="./dev bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--db", default="sqlite,postgres")
     parser.add_argument("--employees", type=int, default=10_000)
     parser.add_argument("--teams", type=int, default=400)

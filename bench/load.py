@@ -24,8 +24,12 @@ def ensure_wrk() -> str:
     path = shutil.which("wrk")
     if path:
         return path
-    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "wrk"],
+        check=False,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     path = shutil.which("wrk")
     if not path:
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -51,8 +55,16 @@ end
 """
 
 
-def run_wrk(url: str, *, key: str, duration: int, connections: int, threads: int = 1,
-            method: str = "GET", json_body: str | None = None) -> LoadResult:
+def run_wrk(
+    url: str,
+    *,
+    key: str,
+    duration: int,
+    connections: int,
+    threads: int = 1,
+    method: str = "GET",
+    json_body: str | None = None,
+) -> LoadResult:
     """One wrk run; requests per second and p50/p99 latency from wrk's own histogram."""
     body = ""
     if json_body is not None:
@@ -63,9 +75,21 @@ def run_wrk(url: str, *, key: str, duration: int, connections: int, threads: int
         script = f.name
     try:
         out = subprocess.run(
-            [ensure_wrk(), "-t", str(threads), "-c", str(connections), "-d", f"{duration}s",
-             "-s", script, url],
-            check=True, capture_output=True, text=True,
+            [
+                ensure_wrk(),
+                "-t",
+                str(threads),
+                "-c",
+                str(connections),
+                "-d",
+                f"{duration}s",
+                "-s",
+                script,
+                url,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout
     finally:
         Path(script).unlink(missing_ok=True)
@@ -73,5 +97,10 @@ def run_wrk(url: str, *, key: str, duration: int, connections: int, threads: int
     stat = re.search(r"VKSTAT (\d+) (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+)", out)
     assert stat, out
     requests, non2xx = int(stat.group(1)), int(stat.group(2))
-    return LoadResult(rps=rps, p50_ms=float(stat.group(5)) / 1000, p99_ms=float(stat.group(6)) / 1000,
-                      non_2xx=non2xx, requests=requests)
+    return LoadResult(
+        rps=rps,
+        p50_ms=float(stat.group(5)) / 1000,
+        p99_ms=float(stat.group(6)) / 1000,
+        non_2xx=non2xx,
+        requests=requests,
+    )

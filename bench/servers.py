@@ -19,19 +19,41 @@ def free_port() -> int:
 
 
 @contextmanager
-def uvicorn_server(app: str, *, workers: int, env: dict[str, str], ready_path: str) -> Iterator[str]:
+def uvicorn_server(
+    app: str, *, workers: int, env: dict[str, str], ready_path: str
+) -> Iterator[str]:
     """Serve ``app`` with uvicorn on a free loopback port; yields the base URL."""
     port = free_port()
-    cmd = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
-           "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
-    proc = subprocess.Popen(cmd, env={**os.environ, **env}, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        env={**os.environ, **env},
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"{app} exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+                raise RuntimeError(
+                    f"{app} exited: {proc.stderr.read().decode() if proc.stderr else ''}"
+                )
             try:
                 if httpx.get(base + ready_path, timeout=1).status_code < 500:
                     break

@@ -1,19 +1,33 @@
-"""Norms, protocols, acknowledgements, team discussions and protocol readiness."""
+"""The policy domain's interface to the others: which protocol is in force, who is ready.
+
+Training rules ask ``is_protocol_ready``/``protocol_ready_ids`` (seed step 2: the protocol
+is read or discussed in a team meeting before the training); reports use ``readiness``.
+Norms live in ``norms.py``, the protocol lifecycle and its acknowledgements in
+``protocols.py``.
+"""
 
 import uuid
+from collections import defaultdict
 from collections.abc import Collection, Iterable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
+from app.core.crud import resolve_ref
+from app.core.errors import NotFound
 from app.core.models import utcnow
-from app.organisation.models import Employee
+from app.organisation.models import Employee, Team
 from app.policy.models import (
+    EmployeeRef,
     Protocol,
     ProtocolAcknowledgement,
+    ProtocolReadiness,
     ProtocolStatus,
+    ReadyVia,
     TeamDiscussion,
+    TeamReadiness,
 )
 
 # Large IN lists are split so one query never exceeds the drivers' parameter limits
@@ -35,6 +49,14 @@ def current_protocol(session: Session) -> Protocol | None:
     return session.exec(
         select(Protocol).where(col(Protocol.status) == ProtocolStatus.published)
     ).first()
+
+
+def require_current_protocol(session: Session) -> Protocol:
+    """The published protocol, or NotFound (``no-current-protocol``, API: 404)."""
+    protocol = current_protocol(session)
+    if protocol is None:
+        raise NotFound("No protocol is published yet.", code="no-current-protocol")
+    return protocol
 
 
 def protocol_at(session: Session, at: datetime) -> Protocol | None:
@@ -107,3 +129,148 @@ def protocol_ready_ids(
 def is_protocol_ready(session: Session, *, employee: Employee, at: datetime | None = None) -> bool:
     """Whether one employee read, or their team discussed, the protocol in force at ``at``."""
     return employee.id in protocol_ready_ids(session, employee_ids=[employee.id], at=at)
+
+
+@dataclass
+class _Readiness:
+    protocol: Protocol
+    teams: list[Team]
+    employees: list[Employee]
+    acknowledged: set[uuid.UUID]
+    discussed_on: dict[uuid.UUID, date]
+
+    def via(self, employee: Employee) -> list[ReadyVia]:
+        out = []
+        if employee.id in self.acknowledged:
+            out.append(ReadyVia.acknowledged)
+        if employee.team_id is not None and employee.team_id in self.discussed_on:
+            out.append(ReadyVia.team_discussion)
+        return out
+
+
+def _readiness_data(session: Session, *, team_id: uuid.UUID | None) -> _Readiness:
+    protocol = require_current_protocol(session)
+    now = utcnow()
+    team_stmt = select(Team).order_by(col(Team.name), col(Team.id))
+    emp_stmt = select(Employee).where(col(Employee.active).is_(True))
+    if team_id is not None:
+        resolve_ref(session, Team, team_id, pointer="/query/team_id", what="team")
+        team_stmt = team_stmt.where(col(Team.id) == team_id)
+        emp_stmt = emp_stmt.where(col(Employee.team_id) == team_id)
+    teams = list(session.exec(team_stmt))
+    employees = list(
+        session.exec(
+            emp_stmt.order_by(col(Employee.last_name), col(Employee.first_name), col(Employee.id))
+        )
+    )
+    # Subqueries rather than id lists: three queries however large the organisation.
+    acknowledged = set(
+        session.exec(
+            select(col(ProtocolAcknowledgement.employee_id)).where(
+                col(ProtocolAcknowledgement.protocol_id) == protocol.id,
+                col(ProtocolAcknowledgement.read_at) <= now,
+                col(ProtocolAcknowledgement.employee_id).in_(
+                    emp_stmt.with_only_columns(col(Employee.id))
+                ),
+            )
+        )
+    )
+    discussed = session.execute(
+        select(col(TeamDiscussion.team_id), func.max(TeamDiscussion.discussed_on))
+        .where(
+            col(TeamDiscussion.protocol_id) == protocol.id,
+            col(TeamDiscussion.discussed_on) <= now.date(),
+        )
+        .group_by(col(TeamDiscussion.team_id))
+    )
+    return _Readiness(
+        protocol=protocol,
+        teams=teams,
+        employees=employees,
+        acknowledged=acknowledged,
+        discussed_on=dict(discussed.tuples().all()),
+    )
+
+
+def readiness(session: Session, *, team_id: uuid.UUID | None) -> ProtocolReadiness:
+    """Per team: active employees who read or discussed the current protocol, and who not.
+
+    Active employees without a team are reported under a team of null (only when no team
+    filter is given). NotFound (``no-current-protocol``) when nothing is published.
+    """
+    data = _readiness_data(session, team_id=team_id)
+    by_team: dict[uuid.UUID | None, list[Employee]] = defaultdict(list)
+    for emp in data.employees:
+        by_team[emp.team_id].append(emp)
+    groups: list[tuple[uuid.UUID | None, str | None]] = [(t.id, t.name) for t in data.teams]
+    if team_id is None and by_team.get(None):
+        groups.append((None, None))
+    rows = []
+    for tid, name in groups:
+        members = by_team.get(tid, [])
+        not_ready = [e for e in members if not data.via(e)]
+        rows.append(
+            TeamReadiness(
+                team_id=tid,
+                team_name=name,
+                discussed_on=data.discussed_on.get(tid) if tid else None,
+                active_employees=len(members),
+                ready=len(members) - len(not_ready),
+                not_ready=len(not_ready),
+                acknowledged=sum(1 for e in members if e.id in data.acknowledged),
+                not_ready_employees=[
+                    EmployeeRef(id=e.id, external_id=e.external_id, full_name=e.full_name)
+                    for e in not_ready
+                ],
+            )
+        )
+    total = sum(r.active_employees for r in rows)
+    ready = sum(r.ready for r in rows)
+    return ProtocolReadiness(
+        protocol_id=data.protocol.id,
+        version=data.protocol.version,
+        title=data.protocol.title,
+        published_at=data.protocol.published_at,
+        active_employees=total,
+        ready=ready,
+        not_ready=total - ready,
+        teams=rows,
+    )
+
+
+READINESS_CSV_HEADER = [
+    "team",
+    "team_id",
+    "employee_id",
+    "external_id",
+    "full_name",
+    "protocol_ready",
+    "ready_via",
+    "protocol_version",
+]
+
+
+def readiness_csv_rows(session: Session, *, team_id: uuid.UUID | None) -> list[list[object]]:
+    """One row per active employee (columns ``READINESS_CSV_HEADER``), for spreadsheets."""
+    data = _readiness_data(session, team_id=team_id)
+    names = {t.id: t.name for t in data.teams}
+    order = {t.id: i for i, t in enumerate(data.teams)}
+    employees = sorted(
+        data.employees, key=lambda e: order.get(e.team_id, len(order)) if e.team_id else len(order)
+    )
+    rows: list[list[object]] = []
+    for emp in employees:
+        via = data.via(emp)
+        rows.append(
+            [
+                names.get(emp.team_id, "") if emp.team_id else "",
+                emp.team_id or "",
+                emp.id,
+                emp.external_id or "",
+                emp.full_name,
+                "yes" if via else "no",
+                "+".join(via),
+                data.protocol.version,
+            ]
+        )
+    return rows

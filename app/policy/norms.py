@@ -1,0 +1,150 @@
+"""Behaviour norms (seed step 1): green, orange and red, for the organisation and its teams."""
+
+import uuid
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, select
+
+from app.core.crud import apply_changes, resolve_ref
+from app.core.errors import Conflict, RuleViolation
+from app.core.pagination import PageParams, paginate
+from app.organisation.models import Team
+from app.policy.models import (
+    ACCEPTABLE_LEVELS,
+    Norm,
+    NormCreate,
+    NormLevel,
+    NormStatus,
+    NormUpdate,
+    ProtocolNorm,
+)
+
+
+def _title_key(title: str) -> str:
+    return " ".join(title.split()).casefold()
+
+
+def _check_norm_within_organisation(session: Session, norm: Norm) -> None:
+    """A team norm may sharpen the organisation norm, never soften it.
+
+    A team norm may not mark acceptable (green/orange) a behaviour the organisation marks
+    red; checked both ways, so a red organisation norm cannot be added under a team norm
+    that already accepts the behaviour. Retired norms are out of force and do not count.
+    """
+    if norm.status == NormStatus.retired:
+        return
+    key = _title_key(norm.title)
+    if norm.team_id is not None and norm.level in ACCEPTABLE_LEVELS:
+        candidates = session.exec(
+            select(Norm).where(
+                col(Norm.team_id).is_(None),
+                col(Norm.level) == NormLevel.red,
+                col(Norm.status) != NormStatus.retired,
+            )
+        )
+        clash = [n for n in candidates if _title_key(n.title) == key and n.id != norm.id]
+        if clash:
+            org_norm = clash[0]
+            raise RuleViolation(
+                f"The organisation norm '{org_norm.title}' marks this behaviour red "
+                f"(unacceptable); a team norm may sharpen it, not mark it {norm.level}.",
+                code="team-norm-softens-organisation-norm",
+                violations=[
+                    {
+                        "rule": "team_norm_within_organisation_norm",
+                        "message": f"'{org_norm.title}' is red in the organisation norm.",
+                        "organisation_norm_id": str(org_norm.id),
+                        "organisation_norm_title": org_norm.title,
+                    }
+                ],
+            )
+    if norm.team_id is None and norm.level == NormLevel.red:
+        candidates = session.exec(
+            select(Norm).where(
+                col(Norm.team_id).is_not(None),
+                col(Norm.level).in_(list(ACCEPTABLE_LEVELS)),
+                col(Norm.status) != NormStatus.retired,
+            )
+        )
+        clash = [n for n in candidates if _title_key(n.title) == key and n.id != norm.id]
+        if clash:
+            raise RuleViolation(
+                f"Team norms mark '{norm.title}' acceptable; retire or change them before "
+                "marking it red for the whole organisation.",
+                code="team-norm-softens-organisation-norm",
+                violations=[
+                    {
+                        "rule": "team_norm_within_organisation_norm",
+                        "message": f"Team norm '{n.title}' marks it {n.level}.",
+                        "team_norm_id": str(n.id),
+                        "team_id": str(n.team_id),
+                    }
+                    for n in clash
+                ],
+            )
+
+
+def list_norms(
+    session: Session,
+    *,
+    params: PageParams,
+    team_id: uuid.UUID | None = None,
+    organisation_only: bool = False,
+    level: NormLevel | None = None,
+    status: NormStatus | None = None,
+) -> tuple[Sequence[Norm], str | None]:
+    """Norms, filterable by team (or organisation norms only), level and status."""
+    stmt = select(Norm)
+    if team_id is not None:
+        stmt = stmt.where(col(Norm.team_id) == team_id)
+    if organisation_only:
+        stmt = stmt.where(col(Norm.team_id).is_(None))
+    if level is not None:
+        stmt = stmt.where(col(Norm.level) == level)
+    if status is not None:
+        stmt = stmt.where(col(Norm.status) == status)
+    return paginate(session, stmt, Norm, params)
+
+
+def create_norm(session: Session, *, data: NormCreate) -> Norm:
+    """A new organisation or team norm; a team norm may not soften a red organisation norm."""
+    if data.team_id is not None:
+        resolve_ref(session, Team, data.team_id, pointer="/team_id", what="team")
+    norm = Norm(**data.model_dump())
+    _check_norm_within_organisation(session, norm)
+    session.add(norm)
+    session.flush()
+    return norm
+
+
+def update_norm(session: Session, *, norm: Norm, data: NormUpdate) -> Norm:
+    """Change a norm; the result is checked against the organisation norm again."""
+    changes = data.model_dump(exclude_unset=True)
+    for required in ("title", "level", "status"):
+        if required in changes and changes[required] is None:
+            changes.pop(required)
+    if changes.get("team_id") is not None:
+        resolve_ref(session, Team, changes["team_id"], pointer="/team_id", what="team")
+    with session.no_autoflush:
+        apply_changes(norm, changes)
+        try:
+            _check_norm_within_organisation(session, norm)
+        except RuleViolation:
+            session.expire(norm)
+            raise
+    session.flush()
+    return norm
+
+
+def delete_norm(session: Session, *, norm: Norm) -> None:
+    """Delete a norm no protocol includes; otherwise retire it (status=retired)."""
+    used = session.scalar(
+        select(col(ProtocolNorm.protocol_id)).where(col(ProtocolNorm.norm_id) == norm.id).limit(1)
+    )
+    if used is not None:
+        raise Conflict(
+            "A protocol includes this norm; retire it (status=retired) instead.",
+            code="norm-in-protocol",
+        )
+    session.delete(norm)
+    session.flush()

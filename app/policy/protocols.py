@@ -1,0 +1,344 @@
+"""The aggression protocol's lifecycle (seed step 2): draft -> published -> superseded.
+
+Also who read a version (acknowledgements) and which teams discussed it in a meeting.
+"""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import delete, func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from app.core.crud import apply_changes, resolve_ref, unknown_reference
+from app.core.errors import Conflict, InvalidInput
+from app.core.models import utcnow
+from app.core.pagination import PageParams, paginate
+from app.core.tenancy import current_organisation_id
+from app.organisation.models import Employee, Organisation, Team
+from app.policy.models import (
+    AcknowledgementCreate,
+    Norm,
+    Protocol,
+    ProtocolAcknowledgement,
+    ProtocolCreate,
+    ProtocolNorm,
+    ProtocolPublic,
+    ProtocolSection,
+    ProtocolStatus,
+    ProtocolUpdate,
+    SectionIn,
+    SectionPublic,
+    TeamDiscussion,
+    TeamDiscussionCreate,
+)
+from app.policy.service import current_protocol
+
+# Clocks of HR platforms drift; a read_at a few minutes ahead is not "in the future".
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _lock_organisation(session: Session) -> None:
+    # Serialises version numbering and publishing per organisation on PostgreSQL (SQLite
+    # write transactions are serial already); the partial unique index stays the backstop.
+    session.execute(
+        select(Organisation)
+        .where(col(Organisation.id) == current_organisation_id(session))
+        .with_for_update()
+    )
+
+
+def protocols_public(session: Session, protocols: Sequence[Protocol]) -> list[ProtocolPublic]:
+    """Protocols with their sections and norm ids: three queries for a whole page."""
+    ids = [p.id for p in protocols]
+    sections: dict[uuid.UUID, list[SectionPublic]] = defaultdict(list)
+    norms: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    if ids:
+        for sec in session.exec(
+            select(ProtocolSection)
+            .where(col(ProtocolSection.protocol_id).in_(ids))
+            .order_by(col(ProtocolSection.protocol_id), col(ProtocolSection.position))
+        ):
+            sections[sec.protocol_id].append(
+                SectionPublic.model_validate(sec, from_attributes=True)
+            )
+        # protocol_norm is a plain link table: scope it through its organisation column.
+        for pid, nid in session.execute(
+            select(col(ProtocolNorm.protocol_id), col(ProtocolNorm.norm_id))
+            .where(
+                col(ProtocolNorm.protocol_id).in_(ids),
+                col(ProtocolNorm.organisation_id) == current_organisation_id(session),
+            )
+            .order_by(col(ProtocolNorm.protocol_id), col(ProtocolNorm.norm_id))
+        ):
+            norms[pid].append(nid)
+    return [
+        ProtocolPublic(
+            id=p.id,
+            title=p.title,
+            version=p.version,
+            summary=p.summary,
+            status=p.status,
+            published_at=p.published_at,
+            superseded_at=p.superseded_at,
+            sections=sections.get(p.id, []),
+            norm_ids=norms.get(p.id, []),
+            created_at=p.created_at,
+            updated_at=p.updated_at,
+        )
+        for p in protocols
+    ]
+
+
+def list_protocols(
+    session: Session, *, params: PageParams, status: ProtocolStatus | None = None
+) -> tuple[Sequence[Protocol], str | None]:
+    """Protocol versions, optionally by status."""
+    stmt = select(Protocol)
+    if status is not None:
+        stmt = stmt.where(col(Protocol.status) == status)
+    return paginate(session, stmt, Protocol, params)
+
+
+def _check_norm_ids(session: Session, norm_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    unique = list(dict.fromkeys(norm_ids))
+    if not unique:
+        return unique
+    found = set(session.exec(select(col(Norm.id)).where(col(Norm.id).in_(unique))))
+    for i, nid in enumerate(norm_ids):
+        if nid not in found:
+            raise unknown_reference(f"/norm_ids/{i}", "norm", nid)
+    return unique
+
+
+def _replace_contents(
+    session: Session,
+    protocol: Protocol,
+    sections: list[SectionIn] | None,
+    norm_ids: list[uuid.UUID] | None,
+) -> None:
+    if sections is not None:
+        # Core delete first: the unit of work would insert the new positions before
+        # deleting the old ones and trip the (protocol_id, position) unique constraint.
+        session.execute(
+            delete(ProtocolSection).where(col(ProtocolSection.protocol_id) == protocol.id)
+        )
+        session.add_all(
+            ProtocolSection(protocol_id=protocol.id, position=i, **sec.model_dump())
+            for i, sec in enumerate(sections, start=1)
+        )
+    if norm_ids is not None:
+        session.execute(
+            delete(ProtocolNorm).where(
+                col(ProtocolNorm.protocol_id) == protocol.id,
+                col(ProtocolNorm.organisation_id) == protocol.organisation_id,
+            )
+        )
+        session.add_all(
+            ProtocolNorm(
+                protocol_id=protocol.id, norm_id=nid, organisation_id=protocol.organisation_id
+            )
+            for nid in norm_ids
+        )
+
+
+def create_protocol(session: Session, *, data: ProtocolCreate) -> Protocol:
+    """A new draft; its version is the organisation's highest so far plus one."""
+    norm_ids = _check_norm_ids(session, data.norm_ids)
+    _lock_organisation(session)
+    highest = session.scalar(select(func.max(Protocol.version))) or 0
+    protocol = Protocol(title=data.title, summary=data.summary, version=highest + 1)
+    session.add(protocol)
+    session.flush()
+    _replace_contents(session, protocol, data.sections, norm_ids)
+    session.flush()
+    return protocol
+
+
+def _require_draft(protocol: Protocol, action: str) -> None:
+    if protocol.status != ProtocolStatus.draft:
+        raise Conflict(
+            f"Version {protocol.version} is {protocol.status}; only drafts can be {action}. "
+            "Create a new version instead.",
+            code="protocol-not-draft",
+        )
+
+
+def update_protocol(session: Session, *, protocol: Protocol, data: ProtocolUpdate) -> Protocol:
+    """Change a draft; a published or superseded version is immutable (409)."""
+    _require_draft(protocol, "edited")
+    norm_ids = _check_norm_ids(session, data.norm_ids) if data.norm_ids is not None else None
+    changes = data.model_dump(exclude_unset=True, include={"title", "summary"})
+    if changes.get("title") is None:
+        changes.pop("title", None)
+    apply_changes(protocol, changes)
+    if data.sections is not None or norm_ids is not None:
+        _replace_contents(session, protocol, data.sections, norm_ids)
+        protocol.updated_at = utcnow()
+    session.flush()
+    return protocol
+
+
+def delete_protocol(session: Session, *, protocol: Protocol) -> None:
+    """Delete a draft; published and superseded versions are history (409)."""
+    _require_draft(protocol, "deleted")
+    _replace_contents(session, protocol, [], [])
+    session.delete(protocol)
+    session.flush()
+
+
+def publish_protocol(session: Session, *, protocol: Protocol) -> Protocol:
+    """Publish a draft; the version published so far becomes superseded.
+
+    Publishing the published version again changes nothing. Publishing an older draft
+    over a newer published version is refused, so versions only move forward.
+    """
+    _lock_organisation(session)
+    session.refresh(protocol)  # the state after whoever held the lock before us
+    if protocol.status == ProtocolStatus.published:
+        return protocol
+    if protocol.status == ProtocolStatus.superseded:
+        raise Conflict(
+            f"Version {protocol.version} was superseded; it cannot be published again.",
+            code="protocol-superseded",
+        )
+    has_sections = session.scalar(
+        select(col(ProtocolSection.id))
+        .where(col(ProtocolSection.protocol_id) == protocol.id)
+        .limit(1)
+    )
+    if has_sections is None:
+        raise Conflict(
+            "A protocol without sections cannot be published; add its agreements first.",
+            code="protocol-has-no-sections",
+        )
+    now = utcnow()
+    current = current_protocol(session)
+    if current is not None:
+        if current.version > protocol.version:
+            raise Conflict(
+                f"Version {current.version} is already published; version "
+                f"{protocol.version} is older.",
+                code="newer-version-published",
+            )
+        apply_changes(current, {"status": ProtocolStatus.superseded, "superseded_at": now})
+        # Flush the supersede first: the one-published index is checked row by row.
+        session.flush()
+    apply_changes(protocol, {"status": ProtocolStatus.published, "published_at": now})
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict(
+            "Another version was published at the same moment; fetch the current one.",
+            code="concurrent-publish",
+        ) from None
+    return protocol
+
+
+# --- acknowledgements and team discussions (seed step 2) --------------------------------
+
+
+def _require_published(protocol: Protocol) -> None:
+    # Only the version in force can be read for readiness; a superseded one is history.
+    if protocol.status != ProtocolStatus.published:
+        raise Conflict(
+            f"Version {protocol.version} is {protocol.status}; only the published version "
+            "can be acknowledged or discussed.",
+            code="protocol-not-published",
+        )
+
+
+def _find_acknowledgement(
+    session: Session, protocol_id: uuid.UUID, employee_id: uuid.UUID
+) -> ProtocolAcknowledgement | None:
+    return session.exec(
+        select(ProtocolAcknowledgement).where(
+            col(ProtocolAcknowledgement.protocol_id) == protocol_id,
+            col(ProtocolAcknowledgement.employee_id) == employee_id,
+        )
+    ).first()
+
+
+def acknowledge(
+    session: Session, *, protocol: Protocol, data: AcknowledgementCreate
+) -> tuple[ProtocolAcknowledgement, bool]:
+    """Record that an employee read this version; returns (record, created).
+
+    Idempotent: a second call, also a concurrent one, returns the first record. The
+    unique (protocol, employee) constraint decides races; the loser reads the winner's row.
+    """
+    _require_published(protocol)
+    resolve_ref(session, Employee, data.employee_id, pointer="/employee_id", what="employee")
+    now = utcnow()
+    if data.read_at is not None and data.read_at > now + CLOCK_SKEW:
+        raise InvalidInput(
+            "read_at lies in the future.",
+            code="read-at-in-future",
+            errors=[{"pointer": "/read_at", "detail": "must not be in the future"}],
+        )
+    existing = _find_acknowledgement(session, protocol.id, data.employee_id)
+    if existing is not None:
+        return existing, False
+    ack = ProtocolAcknowledgement(
+        protocol_id=protocol.id, employee_id=data.employee_id, read_at=data.read_at or now
+    )
+    try:
+        with session.begin_nested():
+            session.add(ack)
+            session.flush()
+    except IntegrityError:
+        existing = _find_acknowledgement(session, protocol.id, data.employee_id)
+        if existing is None:
+            raise
+        return existing, False
+    return ack, True
+
+
+def list_acknowledgements(
+    session: Session,
+    *,
+    protocol: Protocol,
+    params: PageParams,
+    employee_id: uuid.UUID | None = None,
+) -> tuple[Sequence[ProtocolAcknowledgement], str | None]:
+    """Who acknowledged this version, optionally one employee."""
+    stmt = select(ProtocolAcknowledgement).where(
+        col(ProtocolAcknowledgement.protocol_id) == protocol.id
+    )
+    if employee_id is not None:
+        stmt = stmt.where(col(ProtocolAcknowledgement.employee_id) == employee_id)
+    return paginate(session, stmt, ProtocolAcknowledgement, params)
+
+
+def record_team_discussion(
+    session: Session, *, protocol: Protocol, data: TeamDiscussionCreate
+) -> TeamDiscussion:
+    """Record that a team discussed this version in a team meeting (werkoverleg)."""
+    _require_published(protocol)
+    resolve_ref(session, Team, data.team_id, pointer="/team_id", what="team")
+    if data.discussed_on > (utcnow() + CLOCK_SKEW).date():
+        raise InvalidInput(
+            "discussed_on lies in the future; record the meeting once it took place.",
+            code="discussed-on-in-future",
+            errors=[{"pointer": "/discussed_on", "detail": "must not be in the future"}],
+        )
+    discussion = TeamDiscussion(protocol_id=protocol.id, **data.model_dump())
+    session.add(discussion)
+    session.flush()
+    return discussion
+
+
+def list_team_discussions(
+    session: Session,
+    *,
+    protocol: Protocol,
+    params: PageParams,
+    team_id: uuid.UUID | None = None,
+) -> tuple[Sequence[TeamDiscussion], str | None]:
+    """Team meetings that discussed this version, optionally of one team."""
+    stmt = select(TeamDiscussion).where(col(TeamDiscussion.protocol_id) == protocol.id)
+    if team_id is not None:
+        stmt = stmt.where(col(TeamDiscussion.team_id) == team_id)
+    return paginate(session, stmt, TeamDiscussion, params)

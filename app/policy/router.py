@@ -1,5 +1,299 @@
-"""HTTP routes of the policy domain."""
+"""HTTP routes of the policy domain: norms, protocols, acknowledgements, team discussions."""
 
-from fastapi import APIRouter
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+
+from app.core.auth import DbSession, ReadPrincipal, WritePrincipal
+from app.core.concurrency import IfMatch, check_if_match, set_etag
+from app.core.csv import csv_openapi, csv_response, prefers_csv
+from app.core.errors import problem_responses
+from app.core.pagination import Page, PageParams, page_params
+from app.policy import norms, protocols, service
+from app.policy.dependencies import NormDep, ProtocolDep
+from app.policy.models import (
+    AcknowledgementCreate,
+    AcknowledgementPublic,
+    NormCreate,
+    NormLevel,
+    NormPublic,
+    NormStatus,
+    NormUpdate,
+    ProtocolCreate,
+    ProtocolPublic,
+    ProtocolReadiness,
+    ProtocolStatus,
+    ProtocolUpdate,
+    TeamDiscussionCreate,
+    TeamDiscussionPublic,
+)
+
+Params = Annotated[PageParams, Depends(page_params)]
+
+READ = problem_responses(401, 403, 404, 422)
+WRITE = problem_responses(401, 403, 404, 409, 412, 413, 415, 422)
 
 router = APIRouter()
+
+
+# --- norms ------------------------------------------------------------------------------
+
+
+@router.get("/norms", tags=["norms"], responses=READ)
+def list_norms(
+    _p: ReadPrincipal,
+    session: DbSession,
+    params: Params,
+    team_id: uuid.UUID | None = None,
+    organisation_only: Annotated[
+        bool, Query(description="Only organisation norms (no team norms).")
+    ] = False,
+    level: NormLevel | None = None,
+    status: NormStatus | None = None,
+) -> Page[NormPublic]:
+    """Behaviour norms (green/orange/red); filter by team, level or status."""
+    rows, cursor = norms.list_norms(
+        session,
+        params=params,
+        team_id=team_id,
+        organisation_only=organisation_only,
+        level=level,
+        status=status,
+    )
+    return Page(
+        items=[NormPublic.model_validate(r, from_attributes=True) for r in rows],
+        next_cursor=cursor,
+    )
+
+
+@router.post("/norms", tags=["norms"], status_code=201, responses=WRITE)
+def create_norm(
+    data: NormCreate, _p: WritePrincipal, session: DbSession, response: Response
+) -> NormPublic:
+    """Create a norm; a team norm may not mark acceptable what the organisation marks red."""
+    norm = norms.create_norm(session, data=data)
+    set_etag(response, norm)
+    response.headers["Location"] = f"/v1/norms/{norm.id}"
+    return NormPublic.model_validate(norm, from_attributes=True)
+
+
+@router.get("/norms/{norm_id}", tags=["norms"], responses=READ)
+def get_norm(norm: NormDep, response: Response) -> NormPublic:
+    """One norm."""
+    set_etag(response, norm)
+    return NormPublic.model_validate(norm, from_attributes=True)
+
+
+@router.patch("/norms/{norm_id}", tags=["norms"], responses=WRITE)
+def update_norm(
+    norm: NormDep,
+    data: NormUpdate,
+    _p: WritePrincipal,
+    session: DbSession,
+    response: Response,
+    if_match: IfMatch = None,
+) -> NormPublic:
+    """Change a norm; the result must still respect the organisation norm."""
+    check_if_match(if_match, norm)
+    norm = norms.update_norm(session, norm=norm, data=data)
+    set_etag(response, norm)
+    return NormPublic.model_validate(norm, from_attributes=True)
+
+
+@router.delete("/norms/{norm_id}", tags=["norms"], status_code=204, responses=WRITE)
+def delete_norm(
+    norm: NormDep, _p: WritePrincipal, session: DbSession, if_match: IfMatch = None
+) -> Response:
+    """Delete a norm no protocol includes; otherwise 409: retire it instead."""
+    check_if_match(if_match, norm)
+    norms.delete_norm(session, norm=norm)
+    return Response(status_code=204)
+
+
+# --- protocols --------------------------------------------------------------------------
+
+
+@router.get("/protocols", tags=["protocols"], responses=READ)
+def list_protocols(
+    _p: ReadPrincipal, session: DbSession, params: Params, status: ProtocolStatus | None = None
+) -> Page[ProtocolPublic]:
+    """Versions of the aggression protocol, with sections; filter by status."""
+    rows, cursor = protocols.list_protocols(session, params=params, status=status)
+    return Page(items=protocols.protocols_public(session, rows), next_cursor=cursor)
+
+
+@router.post("/protocols", tags=["protocols"], status_code=201, responses=WRITE)
+def create_protocol(
+    data: ProtocolCreate, _p: WritePrincipal, session: DbSession, response: Response
+) -> ProtocolPublic:
+    """Create a draft version; the service assigns the next version number."""
+    protocol = protocols.create_protocol(session, data=data)
+    set_etag(response, protocol)
+    response.headers["Location"] = f"/v1/protocols/{protocol.id}"
+    return protocols.protocols_public(session, [protocol])[0]
+
+
+@router.get("/protocols/current", tags=["protocols"], responses=READ)
+def get_current_protocol(
+    _p: ReadPrincipal, session: DbSession, response: Response
+) -> ProtocolPublic:
+    """The published version (404 `no-current-protocol` when none is published)."""
+    protocol = service.require_current_protocol(session)
+    set_etag(response, protocol)
+    return protocols.protocols_public(session, [protocol])[0]
+
+
+@router.get(
+    "/protocols/current/readiness",
+    tags=["protocols"],
+    response_model=ProtocolReadiness,
+    responses={
+        **csv_openapi(
+            "Readiness per team. With `Accept: text/csv`: one row per active employee "
+            "(UTF-8 with BOM, `;`-separated, formula-safe)."
+        ),
+        **READ,
+    },
+)
+def get_protocol_readiness(
+    request: Request,
+    _p: ReadPrincipal,
+    session: DbSession,
+    team_id: uuid.UUID | None = None,
+) -> ProtocolReadiness | Response:
+    """Per team: how many active employees read or discussed the current protocol, and who not."""
+    if prefers_csv(request):
+        rows = service.readiness_csv_rows(session, team_id=team_id)
+        filename = f"protocol-readiness-{date.today().isoformat()}.csv"
+        return csv_response(rows, service.READINESS_CSV_HEADER, filename)
+    return service.readiness(session, team_id=team_id)
+
+
+@router.get("/protocols/{protocol_id}", tags=["protocols"], responses=READ)
+def get_protocol(protocol: ProtocolDep, session: DbSession, response: Response) -> ProtocolPublic:
+    """One protocol version with its sections and norms."""
+    set_etag(response, protocol)
+    return protocols.protocols_public(session, [protocol])[0]
+
+
+@router.patch("/protocols/{protocol_id}", tags=["protocols"], responses=WRITE)
+def update_protocol(
+    protocol: ProtocolDep,
+    data: ProtocolUpdate,
+    _p: WritePrincipal,
+    session: DbSession,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ProtocolPublic:
+    """Change a draft (409 once published); `sections` and `norm_ids` replace the lists."""
+    check_if_match(if_match, protocol)
+    protocol = protocols.update_protocol(session, protocol=protocol, data=data)
+    set_etag(response, protocol)
+    return protocols.protocols_public(session, [protocol])[0]
+
+
+@router.delete("/protocols/{protocol_id}", tags=["protocols"], status_code=204, responses=WRITE)
+def delete_protocol(
+    protocol: ProtocolDep, _p: WritePrincipal, session: DbSession, if_match: IfMatch = None
+) -> Response:
+    """Delete a draft; published and superseded versions are kept (409)."""
+    check_if_match(if_match, protocol)
+    protocols.delete_protocol(session, protocol=protocol)
+    return Response(status_code=204)
+
+
+@router.post("/protocols/{protocol_id}/publish", tags=["protocols"], responses=WRITE)
+def publish_protocol(
+    protocol: ProtocolDep,
+    _p: WritePrincipal,
+    session: DbSession,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ProtocolPublic:
+    """Publish a draft; the previously published version becomes superseded."""
+    check_if_match(if_match, protocol)
+    protocol = protocols.publish_protocol(session, protocol=protocol)
+    set_etag(response, protocol)
+    return protocols.protocols_public(session, [protocol])[0]
+
+
+# --- acknowledgements and team discussions ----------------------------------------------
+
+
+@router.get("/protocols/{protocol_id}/acknowledgements", tags=["acknowledgements"], responses=READ)
+def list_acknowledgements(
+    protocol: ProtocolDep,
+    session: DbSession,
+    params: Params,
+    employee_id: uuid.UUID | None = None,
+) -> Page[AcknowledgementPublic]:
+    """Employees who read this version; filter by employee."""
+    rows, cursor = protocols.list_acknowledgements(
+        session, protocol=protocol, params=params, employee_id=employee_id
+    )
+    return Page(
+        items=[AcknowledgementPublic.model_validate(r, from_attributes=True) for r in rows],
+        next_cursor=cursor,
+    )
+
+
+@router.post(
+    "/protocols/{protocol_id}/acknowledgements",
+    tags=["acknowledgements"],
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {
+            "model": AcknowledgementPublic,
+            "description": "Already acknowledged: the existing record, unchanged.",
+        },
+        **WRITE,
+    },
+)
+def create_acknowledgement(
+    protocol: ProtocolDep,
+    data: AcknowledgementCreate,
+    _p: WritePrincipal,
+    session: DbSession,
+    response: Response,
+) -> AcknowledgementPublic:
+    """Record that an employee read this version (201); a repeat returns the record (200)."""
+    ack, created = protocols.acknowledge(session, protocol=protocol, data=data)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    response.headers["Location"] = (
+        f"/v1/protocols/{protocol.id}/acknowledgements?employee_id={ack.employee_id}"
+    )
+    return AcknowledgementPublic.model_validate(ack, from_attributes=True)
+
+
+@router.get("/protocols/{protocol_id}/team-discussions", tags=["team-discussions"], responses=READ)
+def list_team_discussions(
+    protocol: ProtocolDep,
+    session: DbSession,
+    params: Params,
+    team_id: uuid.UUID | None = None,
+) -> Page[TeamDiscussionPublic]:
+    """Team meetings that discussed this version; filter by team."""
+    rows, cursor = protocols.list_team_discussions(
+        session, protocol=protocol, params=params, team_id=team_id
+    )
+    return Page(
+        items=[TeamDiscussionPublic.model_validate(r, from_attributes=True) for r in rows],
+        next_cursor=cursor,
+    )
+
+
+@router.post(
+    "/protocols/{protocol_id}/team-discussions",
+    tags=["team-discussions"],
+    status_code=201,
+    responses=WRITE,
+)
+def create_team_discussion(
+    protocol: ProtocolDep, data: TeamDiscussionCreate, _p: WritePrincipal, session: DbSession
+) -> TeamDiscussionPublic:
+    """Record that a team discussed this version in a team meeting (werkoverleg)."""
+    discussion = protocols.record_team_discussion(session, protocol=protocol, data=data)
+    return TeamDiscussionPublic.model_validate(discussion, from_attributes=True)

@@ -1,5 +1,381 @@
-"""HTTP routes of the followup domain."""
+"""HTTP routes: follow-up items, practice reviews, team meetings, HRM conversations."""
 
-from fastapi import APIRouter
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from app.core.auth import DbSession, ReadPrincipal, WritePrincipal
+from app.core.concurrency import IfMatch, check_if_match, set_etag
+from app.core.errors import problem_responses
+from app.core.pagination import Page, PageParams, page_params
+from app.followup import service
+from app.followup.dates import today
+from app.followup.dependencies import (
+    FollowUpItemDep,
+    HrmConversationDep,
+    PracticeReviewDep,
+    TeamMeetingDep,
+)
+from app.followup.models import (
+    FollowUpItemCreate,
+    FollowUpItemPublic,
+    FollowUpItemUpdate,
+    FollowUpKind,
+    FollowUpSourceFilter,
+    FollowUpStatus,
+    HrmConversationCreate,
+    HrmConversationKind,
+    HrmConversationPublic,
+    HrmConversationUpdate,
+    PracticeReviewCreate,
+    PracticeReviewPublic,
+    PracticeReviewUpdate,
+    SessionFollowUpCreate,
+    TeamMeetingCreate,
+    TeamMeetingPublic,
+    TeamMeetingUpdate,
+)
+
+Params = Annotated[PageParams, Depends(page_params)]
+HeldFrom = Annotated[date | None, Query(description="Held on or after this date.")]
+HeldTo = Annotated[date | None, Query(description="Held on or before this date.")]
+
+READ = problem_responses(401, 403, 404, 422)
+WRITE = problem_responses(401, 403, 404, 409, 412, 413, 415, 422)
 
 router = APIRouter()
+
+
+# --- follow-up items --------------------------------------------------------------------
+
+
+@router.get("/follow-up-items", tags=["follow-up-items"], responses=READ)
+def list_follow_up_items(
+    _p: ReadPrincipal,
+    session: DbSession,
+    params: Params,
+    owner_employee_id: uuid.UUID | None = None,
+    owner_team_id: uuid.UUID | None = None,
+    team_id: Annotated[
+        uuid.UUID | None,
+        Query(description="Items owned by the team or by one of its members."),
+    ] = None,
+    source: Annotated[
+        FollowUpSourceFilter | None, Query(description="`none`: items raised on their own.")
+    ] = None,
+    training_session_id: uuid.UUID | None = None,
+    practice_review_id: uuid.UUID | None = None,
+    kind: FollowUpKind | None = None,
+    status: FollowUpStatus | None = None,
+    overdue: Annotated[
+        bool | None, Query(description="`true`: open and past the due date.")
+    ] = None,
+) -> Page[FollowUpItemPublic]:
+    """Action, learning and attention points; filter by owner, team, source, status, overdue."""
+    day = today()
+    rows, cursor = service.list_follow_up_items(
+        session,
+        params=params,
+        today=day,
+        owner_employee_id=owner_employee_id,
+        owner_team_id=owner_team_id,
+        team_id=team_id,
+        source=source,
+        training_session_id=training_session_id,
+        practice_review_id=practice_review_id,
+        kind=kind,
+        status=status,
+        overdue=overdue,
+    )
+    return Page(items=[service.follow_up_public(r, day) for r in rows], next_cursor=cursor)
+
+
+@router.post("/follow-up-items", tags=["follow-up-items"], status_code=201, responses=WRITE)
+def create_follow_up_item(
+    data: FollowUpItemCreate, _p: WritePrincipal, session: DbSession, response: Response
+) -> FollowUpItemPublic:
+    """Create an item owned by an employee or a team, optionally from a session or review."""
+    item = service.create_follow_up_item(session, data=data)
+    set_etag(response, item)
+    response.headers["Location"] = f"/v1/follow-up-items/{item.id}"
+    return service.follow_up_public(item, today())
+
+
+@router.post(
+    "/training-sessions/{session_id}/follow-up-items",
+    tags=["follow-up-items"],
+    status_code=201,
+    responses=WRITE,
+)
+def record_session_follow_up(
+    session_id: uuid.UUID, data: SessionFollowUpCreate, _p: WritePrincipal, session: DbSession
+) -> list[FollowUpItemPublic]:
+    """Record several items from one training session at once: all are stored, or none."""
+    items = service.record_session_follow_up(session, session_id=session_id, data=data)
+    day = today()
+    return [service.follow_up_public(i, day) for i in items]
+
+
+@router.get("/follow-up-items/{item_id}", tags=["follow-up-items"], responses=READ)
+def get_follow_up_item(item: FollowUpItemDep, response: Response) -> FollowUpItemPublic:
+    """One follow-up item."""
+    set_etag(response, item)
+    return service.follow_up_public(item, today())
+
+
+@router.patch("/follow-up-items/{item_id}", tags=["follow-up-items"], responses=WRITE)
+def update_follow_up_item(
+    item: FollowUpItemDep,
+    data: FollowUpItemUpdate,
+    _p: WritePrincipal,
+    session: DbSession,
+    response: Response,
+    if_match: IfMatch = None,
+) -> FollowUpItemPublic:
+    """Change an item; `status: done` records `done_at`, reopening clears it."""
+    check_if_match(if_match, item)
+    item = service.update_follow_up_item(session, item=item, data=data)
+    set_etag(response, item)
+    return service.follow_up_public(item, today())
+
+
+@router.delete(
+    "/follow-up-items/{item_id}", tags=["follow-up-items"], status_code=204, responses=WRITE
+)
+def delete_follow_up_item(
+    item: FollowUpItemDep, _p: WritePrincipal, session: DbSession, if_match: IfMatch = None
+) -> Response:
+    """Delete an item entered by mistake (otherwise set `status: cancelled`)."""
+    check_if_match(if_match, item)
+    service.delete_follow_up_item(session, item=item)
+    return Response(status_code=204)
+
+
+# --- practice reviews -------------------------------------------------------------------
+
+
+@router.get("/practice-reviews", tags=["practice-reviews"], responses=READ)
+def list_practice_reviews(
+    _p: ReadPrincipal,
+    session: DbSession,
+    params: Params,
+    team_id: uuid.UUID | None = None,
+    held_from: HeldFrom = None,
+    held_to: HeldTo = None,
+) -> Page[PracticeReviewPublic]:
+    """Practice reviews with their skill ratings; filter by team and period."""
+    rows, cursor = service.list_practice_reviews(
+        session, params=params, team_id=team_id, held_from=held_from, held_to=held_to
+    )
+    return Page(items=service.practice_reviews_public(session, rows), next_cursor=cursor)
+
+
+@router.post("/practice-reviews", tags=["practice-reviews"], status_code=201, responses=WRITE)
+def create_practice_review(
+    data: PracticeReviewCreate, principal: WritePrincipal, session: DbSession, response: Response
+) -> PracticeReviewPublic:
+    """Record a held review; `next_review_on` defaults to held_on + the review interval."""
+    review = service.create_practice_review(
+        session, data=data, settings=principal.organisation.settings, today=today()
+    )
+    set_etag(response, review)
+    response.headers["Location"] = f"/v1/practice-reviews/{review.id}"
+    return service.practice_reviews_public(session, [review])[0]
+
+
+@router.get("/practice-reviews/{review_id}", tags=["practice-reviews"], responses=READ)
+def get_practice_review(
+    review: PracticeReviewDep, session: DbSession, response: Response
+) -> PracticeReviewPublic:
+    """One practice review with its ratings and participants."""
+    set_etag(response, review)
+    return service.practice_reviews_public(session, [review])[0]
+
+
+@router.patch("/practice-reviews/{review_id}", tags=["practice-reviews"], responses=WRITE)
+def update_practice_review(
+    review: PracticeReviewDep,
+    data: PracticeReviewUpdate,
+    principal: WritePrincipal,
+    session: DbSession,
+    response: Response,
+    if_match: IfMatch = None,
+) -> PracticeReviewPublic:
+    """Change a review; `ratings` and `participant_ids`, when given, replace the lists."""
+    check_if_match(if_match, review)
+    review = service.update_practice_review(
+        session,
+        review=review,
+        data=data,
+        settings=principal.organisation.settings,
+        today=today(),
+    )
+    set_etag(response, review)
+    return service.practice_reviews_public(session, [review])[0]
+
+
+@router.delete(
+    "/practice-reviews/{review_id}", tags=["practice-reviews"], status_code=204, responses=WRITE
+)
+def delete_practice_review(
+    review: PracticeReviewDep, _p: WritePrincipal, session: DbSession, if_match: IfMatch = None
+) -> Response:
+    """Delete a review; follow-up items from it stay, without a source."""
+    check_if_match(if_match, review)
+    service.delete_practice_review(session, review=review)
+    return Response(status_code=204)
+
+
+# --- team meetings ----------------------------------------------------------------------
+
+
+@router.get("/team-meetings", tags=["team-meetings"], responses=READ)
+def list_team_meetings(
+    _p: ReadPrincipal,
+    session: DbSession,
+    params: Params,
+    team_id: uuid.UUID | None = None,
+    held_from: HeldFrom = None,
+    held_to: HeldTo = None,
+    safe_resilient_work_on_agenda: bool | None = None,
+) -> Page[TeamMeetingPublic]:
+    """Team meetings with their agendas; filter by team, period and the fixed agenda item."""
+    rows, cursor = service.list_team_meetings(
+        session,
+        params=params,
+        team_id=team_id,
+        held_from=held_from,
+        held_to=held_to,
+        safe_resilient_work_on_agenda=safe_resilient_work_on_agenda,
+    )
+    return Page(items=service.team_meetings_public(session, rows), next_cursor=cursor)
+
+
+@router.post("/team-meetings", tags=["team-meetings"], status_code=201, responses=WRITE)
+def create_team_meeting(
+    data: TeamMeetingCreate, _p: WritePrincipal, session: DbSession, response: Response
+) -> TeamMeetingPublic:
+    """Record a held meeting; an item of kind `safe_resilient_work` marks the fixed item."""
+    meeting = service.create_team_meeting(session, data=data, today=today())
+    set_etag(response, meeting)
+    response.headers["Location"] = f"/v1/team-meetings/{meeting.id}"
+    return service.team_meetings_public(session, [meeting])[0]
+
+
+@router.get("/team-meetings/{meeting_id}", tags=["team-meetings"], responses=READ)
+def get_team_meeting(
+    meeting: TeamMeetingDep, session: DbSession, response: Response
+) -> TeamMeetingPublic:
+    """One team meeting with its agenda."""
+    set_etag(response, meeting)
+    return service.team_meetings_public(session, [meeting])[0]
+
+
+@router.patch("/team-meetings/{meeting_id}", tags=["team-meetings"], responses=WRITE)
+def update_team_meeting(
+    meeting: TeamMeetingDep,
+    data: TeamMeetingUpdate,
+    _p: WritePrincipal,
+    session: DbSession,
+    response: Response,
+    if_match: IfMatch = None,
+) -> TeamMeetingPublic:
+    """Change a meeting; `agenda_items`, when given, replaces the agenda."""
+    check_if_match(if_match, meeting)
+    meeting = service.update_team_meeting(session, meeting=meeting, data=data, today=today())
+    set_etag(response, meeting)
+    return service.team_meetings_public(session, [meeting])[0]
+
+
+@router.delete(
+    "/team-meetings/{meeting_id}", tags=["team-meetings"], status_code=204, responses=WRITE
+)
+def delete_team_meeting(
+    meeting: TeamMeetingDep, _p: WritePrincipal, session: DbSession, if_match: IfMatch = None
+) -> Response:
+    """Delete a meeting and its agenda."""
+    check_if_match(if_match, meeting)
+    service.delete_team_meeting(session, meeting=meeting)
+    return Response(status_code=204)
+
+
+# --- HRM conversations ------------------------------------------------------------------
+
+
+@router.get("/hrm-conversations", tags=["hrm-conversations"], responses=READ)
+def list_hrm_conversations(
+    _p: ReadPrincipal,
+    session: DbSession,
+    params: Params,
+    employee_id: uuid.UUID | None = None,
+    manager_id: uuid.UUID | None = None,
+    kind: HrmConversationKind | None = None,
+    theme_discussed: bool | None = None,
+    held_from: HeldFrom = None,
+    held_to: HeldTo = None,
+) -> Page[HrmConversationPublic]:
+    """HRM cycle conversations; filter by employee, manager, kind, theme and period."""
+    rows, cursor = service.list_hrm_conversations(
+        session,
+        params=params,
+        employee_id=employee_id,
+        manager_id=manager_id,
+        kind=kind,
+        theme_discussed=theme_discussed,
+        held_from=held_from,
+        held_to=held_to,
+    )
+    return Page(items=service.hrm_conversations_public(session, rows), next_cursor=cursor)
+
+
+@router.post("/hrm-conversations", tags=["hrm-conversations"], status_code=201, responses=WRITE)
+def create_hrm_conversation(
+    data: HrmConversationCreate, _p: WritePrincipal, session: DbSession, response: Response
+) -> HrmConversationPublic:
+    """Record a held conversation; the manager must be responsible for the employee (409)."""
+    conv = service.create_hrm_conversation(session, data=data, today=today())
+    set_etag(response, conv)
+    response.headers["Location"] = f"/v1/hrm-conversations/{conv.id}"
+    return service.hrm_conversations_public(session, [conv])[0]
+
+
+@router.get("/hrm-conversations/{conversation_id}", tags=["hrm-conversations"], responses=READ)
+def get_hrm_conversation(
+    conv: HrmConversationDep, session: DbSession, response: Response
+) -> HrmConversationPublic:
+    """One HRM conversation with the personal goals discussed."""
+    set_etag(response, conv)
+    return service.hrm_conversations_public(session, [conv])[0]
+
+
+@router.patch("/hrm-conversations/{conversation_id}", tags=["hrm-conversations"], responses=WRITE)
+def update_hrm_conversation(
+    conv: HrmConversationDep,
+    data: HrmConversationUpdate,
+    _p: WritePrincipal,
+    session: DbSession,
+    response: Response,
+    if_match: IfMatch = None,
+) -> HrmConversationPublic:
+    """Change a conversation; the manager and goal rules are checked again."""
+    check_if_match(if_match, conv)
+    conv = service.update_hrm_conversation(session, conv=conv, data=data, today=today())
+    set_etag(response, conv)
+    return service.hrm_conversations_public(session, [conv])[0]
+
+
+@router.delete(
+    "/hrm-conversations/{conversation_id}",
+    tags=["hrm-conversations"],
+    status_code=204,
+    responses=WRITE,
+)
+def delete_hrm_conversation(
+    conv: HrmConversationDep, _p: WritePrincipal, session: DbSession, if_match: IfMatch = None
+) -> Response:
+    """Delete a conversation."""
+    check_if_match(if_match, conv)
+    service.delete_hrm_conversation(session, conv=conv)
+    return Response(status_code=204)

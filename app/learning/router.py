@@ -2,4 +2,6 @@
 
 from fastapi import APIRouter
 
+from app.learning import service  # noqa: F401  (registers the organisation hooks)
+
 router = APIRouter()

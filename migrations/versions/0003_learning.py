@@ -31,6 +31,7 @@ def upgrade() -> None:
     sa.Column('pillar', sa.Integer(), nullable=True),
     sa.Column('builtin', sa.Boolean(), nullable=False),
     sa.Column('retired', sa.Boolean(), nullable=False),
+    sa.CheckConstraint('pillar BETWEEN 1 AND 4', name=op.f('ck_skill_pillar_range')),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_skill_organisation_id_organisation')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_skill')),
     sa.UniqueConstraint('organisation_id', 'code', name=op.f('uq_skill_organisation_id_code'))

@@ -1,0 +1,355 @@
+"""Team goals, personal goals (changes, lists) and a team's learning-needs overview."""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import delete, func, or_
+from sqlmodel import Session, col, select
+
+from app.core.crud import apply_changes
+from app.core.errors import Conflict, NotFound
+from app.core.models import utcnow
+from app.core.pagination import PageParams, paginate
+from app.learning.models import (
+    OPEN_PERSONAL_GOAL_STATUSES,
+    Alignment,
+    NeedPriority,
+    PersonalGoal,
+    PersonalGoalStatus,
+    PersonalGoalUpdate,
+    Skill,
+    TeamGoal,
+    TeamGoalCreate,
+    TeamGoalNorm,
+    TeamGoalPublic,
+    TeamGoalStatus,
+    TeamGoalUpdate,
+    TeamLearningNeeds,
+    TeamSkillNeed,
+)
+from app.learning.service import (
+    check_alignment,
+    needs_by_function_group,
+    open_goals_touching,
+    reevaluate_personal_goals,
+    refuse_unaligned,
+)
+from app.learning.skills import body_ref, delete_or_conflict, sort_key, usable_skill
+from app.organisation.models import (
+    Employee,
+    Organisation,
+    Team,
+)
+from app.policy.models import Norm, ProtocolSection
+
+
+def update_personal_goal(
+    session: Session, *, org: Organisation, goal: PersonalGoal, data: PersonalGoalUpdate
+) -> PersonalGoal:
+    """Change a personal goal; a new skill or team goal, or reopening it, re-runs the rule."""
+    changes = data.model_dump(exclude_unset=True)
+    for required in ("skill_id", "description", "status"):
+        if required in changes and changes[required] is None:
+            changes.pop(required)
+    skill_id = changes.get("skill_id", goal.skill_id)
+    team_goal_id = changes.get("team_goal_id", goal.team_goal_id)
+    status = changes.get("status", goal.status)
+    recheck = (
+        skill_id != goal.skill_id
+        or team_goal_id != goal.team_goal_id
+        or (
+            status in OPEN_PERSONAL_GOAL_STATUSES and goal.status not in OPEN_PERSONAL_GOAL_STATUSES
+        )
+    )
+    if recheck:
+        if skill_id != goal.skill_id:
+            usable_skill(session, skill_id, pointer="/skill_id")
+        employee = session.get(Employee, goal.employee_id)
+        assert employee is not None
+        result = check_alignment(
+            session, employee=employee, skill_id=skill_id, team_goal_id=team_goal_id
+        )
+        if not result.aligned and not org.settings.allow_unaligned_personal_goals:
+            refuse_unaligned(result)
+        changes["alignment"] = Alignment.aligned if result.aligned else Alignment.unaligned
+        changes["aligned_team_goal_id"] = result.aligned_team_goal_id
+    apply_changes(goal, changes)
+    session.flush()
+    return goal
+
+
+def list_personal_goals(
+    session: Session,
+    *,
+    params: PageParams,
+    employee_id: uuid.UUID | None = None,
+    team_id: uuid.UUID | None = None,
+    skill_id: uuid.UUID | None = None,
+    team_goal_id: uuid.UUID | None = None,
+    status: PersonalGoalStatus | None = None,
+    alignment: Alignment | None = None,
+) -> tuple[Sequence[PersonalGoal], str | None]:
+    """Personal goals with the API's filters; ``team_id`` is the employee's current team."""
+    stmt = select(PersonalGoal)
+    if employee_id is not None:
+        stmt = stmt.where(col(PersonalGoal.employee_id) == employee_id)
+    if team_id is not None:
+        stmt = stmt.where(
+            col(PersonalGoal.employee_id).in_(
+                select(col(Employee.id)).where(col(Employee.team_id) == team_id)
+            )
+        )
+    if skill_id is not None:
+        stmt = stmt.where(col(PersonalGoal.skill_id) == skill_id)
+    if team_goal_id is not None:
+        stmt = stmt.where(col(PersonalGoal.aligned_team_goal_id) == team_goal_id)
+    if status is not None:
+        stmt = stmt.where(col(PersonalGoal.status) == status)
+    if alignment is not None:
+        stmt = stmt.where(col(PersonalGoal.alignment) == alignment)
+    return paginate(session, stmt, PersonalGoal, params)
+
+
+def delete_personal_goal(session: Session, *, goal: PersonalGoal) -> None:
+    """Delete a personal goal nothing refers to (drop it otherwise: status ``dropped``)."""
+    delete_or_conflict(
+        session,
+        goal,
+        "The personal goal is referenced (e.g. by an HRM conversation); set status "
+        "'dropped' instead.",
+        code="still-referenced",
+    )
+
+
+# --- team goals -------------------------------------------------------------------------
+
+
+def _check_sources(
+    session: Session,
+    *,
+    section_id: uuid.UUID | None,
+    norm_ids: Sequence[uuid.UUID] | None,
+) -> None:
+    if section_id is not None:
+        body_ref(
+            session,
+            ProtocolSection,
+            section_id,
+            pointer="/source_protocol_section_id",
+            what="protocol section",
+        )
+    if norm_ids:
+        found = set(session.exec(select(Norm.id).where(col(Norm.id).in_(set(norm_ids)))).all())
+        for i, nid in enumerate(norm_ids):
+            if nid not in found:
+                raise NotFound(
+                    f"No norm with id {nid} in this organisation.",
+                    errors=[{"pointer": f"/source_norm_ids/{i}", "detail": "unknown norm"}],
+                )
+
+
+def _set_norms(session: Session, goal: TeamGoal, norm_ids: Sequence[uuid.UUID]) -> None:
+    session.execute(
+        delete(TeamGoalNorm).where(
+            col(TeamGoalNorm.team_goal_id) == goal.id,
+            col(TeamGoalNorm.organisation_id) == goal.organisation_id,
+        )
+    )
+    for nid in dict.fromkeys(norm_ids):
+        session.add(
+            TeamGoalNorm(team_goal_id=goal.id, norm_id=nid, organisation_id=goal.organisation_id)
+        )
+
+
+def norm_ids_by_team_goal(
+    session: Session, team_goal_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """Source norms of many team goals in one query."""
+    ids = list(team_goal_ids)
+    out: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    if not ids:
+        return out
+    rows = session.exec(
+        select(TeamGoalNorm.team_goal_id, TeamGoalNorm.norm_id)
+        .join(TeamGoal, col(TeamGoal.id) == col(TeamGoalNorm.team_goal_id))
+        .where(col(TeamGoalNorm.team_goal_id).in_(ids))
+        .order_by(col(TeamGoalNorm.team_goal_id), col(TeamGoalNorm.norm_id))
+    ).all()
+    for goal_id, norm_id in rows:
+        out[goal_id].append(norm_id)
+    return out
+
+
+def team_goals_public(session: Session, goals: Sequence[TeamGoal]) -> list[TeamGoalPublic]:
+    """Team goals with their source norms, in one query whatever the count."""
+    norms = norm_ids_by_team_goal(session, (g.id for g in goals))
+    return [
+        TeamGoalPublic(
+            id=g.id,
+            team_id=g.team_id,
+            skill_id=g.skill_id,
+            description=g.description,
+            target_on=g.target_on,
+            status=g.status,
+            source_protocol_section_id=g.source_protocol_section_id,
+            source_norm_ids=norms.get(g.id, []),
+            created_at=g.created_at,
+            updated_at=g.updated_at,
+        )
+        for g in goals
+    ]
+
+
+def list_team_goals(
+    session: Session,
+    *,
+    params: PageParams,
+    team_id: uuid.UUID | None = None,
+    skill_id: uuid.UUID | None = None,
+    status: TeamGoalStatus | None = None,
+) -> tuple[Sequence[TeamGoal], str | None]:
+    """Team goals, optionally by team, skill or status."""
+    stmt = select(TeamGoal)
+    if team_id is not None:
+        stmt = stmt.where(col(TeamGoal.team_id) == team_id)
+    if skill_id is not None:
+        stmt = stmt.where(col(TeamGoal.skill_id) == skill_id)
+    if status is not None:
+        stmt = stmt.where(col(TeamGoal.status) == status)
+    return paginate(session, stmt, TeamGoal, params)
+
+
+def create_team_goal(session: Session, *, data: TeamGoalCreate) -> TeamGoal:
+    """A team objective for one skill; members' unaligned goals for it become aligned."""
+    body_ref(session, Team, data.team_id, pointer="/team_id", what="team")
+    usable_skill(session, data.skill_id, pointer="/skill_id")
+    _check_sources(
+        session, section_id=data.source_protocol_section_id, norm_ids=data.source_norm_ids
+    )
+    goal = TeamGoal(**data.model_dump(exclude={"source_norm_ids"}))
+    session.add(goal)
+    session.flush()
+    _set_norms(session, goal, data.source_norm_ids)
+    session.flush()
+    if goal.status == TeamGoalStatus.active:
+        reevaluate_personal_goals(session, goals=open_goals_touching(session, goal))
+    return goal
+
+
+def update_team_goal(session: Session, *, goal: TeamGoal, data: TeamGoalUpdate) -> TeamGoal:
+    """Change a team goal; a change of status re-evaluates the personal goals it touches
+    (archived: they become ``unaligned`` unless another active objective serves them).
+    """
+    changes = data.model_dump(exclude_unset=True, exclude={"source_norm_ids"})
+    for required in ("description", "status"):
+        if required in changes and changes[required] is None:
+            changes.pop(required)
+    _check_sources(
+        session,
+        section_id=changes.get("source_protocol_section_id"),
+        norm_ids=data.source_norm_ids,
+    )
+    old_status = goal.status
+    changed = apply_changes(goal, changes)
+    if data.source_norm_ids is not None:
+        _set_norms(session, goal, data.source_norm_ids)
+        goal.updated_at = utcnow()
+    session.flush()
+    if "status" in changed and old_status != goal.status:
+        reevaluate_personal_goals(session, goals=open_goals_touching(session, goal))
+    return goal
+
+
+def delete_team_goal(session: Session, *, goal: TeamGoal) -> None:
+    """Delete a team goal no personal goal refers to; archive it otherwise."""
+    referenced = session.exec(
+        select(PersonalGoal.id)
+        .where(
+            or_(
+                col(PersonalGoal.team_goal_id) == goal.id,
+                col(PersonalGoal.aligned_team_goal_id) == goal.id,
+            )
+        )
+        .limit(1)
+    ).first()
+    if referenced is not None:
+        raise Conflict(
+            "Personal goals refer to this team goal; archive it (status 'archived') instead, "
+            "so they are re-evaluated and kept.",
+            code="team-goal-in-use",
+        )
+    delete_or_conflict(
+        session,
+        goal,
+        "The team goal is still referenced; archive it instead.",
+        code="still-referenced",
+    )
+
+
+# --- team learning needs ----------------------------------------------------------------
+
+
+def team_learning_needs(session: Session, *, team: Team) -> TeamLearningNeeds:
+    """Per skill: members needing it, active team goals covering it, open personal goals.
+
+    A fixed number of queries (at most 7), whatever the team size.
+    """
+    members_by_fg: dict[uuid.UUID | None, int] = dict(
+        session.exec(
+            select(Employee.function_group_id, func.count())
+            .where(col(Employee.team_id) == team.id, col(Employee.active).is_(True))
+            .group_by(col(Employee.function_group_id))
+        ).all()
+    )
+    fg_ids = [fg for fg in members_by_fg if fg is not None]
+    needs = needs_by_function_group(session, function_group_ids=fg_ids)
+    needing: dict[uuid.UUID, int] = defaultdict(int)
+    requiring: dict[uuid.UUID, int] = defaultdict(int)
+    for fg_id, skill_needs in needs.items():
+        for skill_id, priority in skill_needs:
+            needing[skill_id] += members_by_fg[fg_id]
+            if priority == NeedPriority.required:
+                requiring[skill_id] += members_by_fg[fg_id]
+    goals: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    for goal_id, skill_id in session.exec(
+        select(TeamGoal.id, TeamGoal.skill_id)
+        .where(col(TeamGoal.team_id) == team.id, col(TeamGoal.status) == TeamGoalStatus.active)
+        .order_by(col(TeamGoal.id))
+    ).all():
+        goals[skill_id].append(goal_id)
+    personal = dict(
+        session.exec(
+            select(PersonalGoal.skill_id, func.count())
+            .join(Employee, col(Employee.id) == col(PersonalGoal.employee_id))
+            .where(
+                col(Employee.team_id) == team.id,
+                col(PersonalGoal.status).in_(OPEN_PERSONAL_GOAL_STATUSES),
+            )
+            .group_by(col(PersonalGoal.skill_id))
+        ).all()
+    )
+    relevant = set(needing) | set(goals) | set(personal)
+    skills = session.exec(
+        select(Skill).where(or_(col(Skill.retired).is_(False), col(Skill.id).in_(relevant)))
+    ).all()
+    return TeamLearningNeeds(
+        team_id=team.id,
+        member_count=sum(members_by_fg.values()),
+        members_without_function_group=members_by_fg.get(None, 0),
+        skills=[
+            TeamSkillNeed(
+                skill_id=s.id,
+                skill_code=s.code,
+                label_nl=s.label_nl,
+                label_en=s.label_en,
+                pillar=s.pillar,
+                members_needing=needing.get(s.id, 0),
+                members_requiring=requiring.get(s.id, 0),
+                covered_by_team_goal=bool(goals.get(s.id)),
+                team_goal_ids=goals.get(s.id, []),
+                personal_goal_count=personal.get(s.id, 0),
+            )
+            for s in sorted(skills, key=sort_key)
+        ],
+    )

@@ -1,0 +1,279 @@
+"""Skills: the nine of the seed in every organisation, plus the organisation's own."""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from app.core.crud import apply_changes
+from app.core.errors import Conflict, NotFound
+from app.core.models import TenantTable
+from app.core.pagination import PageParams, paginate
+from app.core.tenancy import get_scoped
+from app.learning.models import (
+    OPEN_PERSONAL_GOAL_STATUSES,
+    FunctionGroupNeed,
+    PersonalGoal,
+    Skill,
+    SkillCreate,
+    SkillUpdate,
+    TeamGoal,
+    TeamGoalStatus,
+)
+from app.organisation.models import (
+    ExposureLevel,
+    Organisation,
+)
+
+T = TypeVar("T", bound=TenantTable)
+
+# --- skills -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BuiltinSkill:
+    """One of the nine skills of the seed (DOMAIN.md, step 3)."""
+
+    code: str
+    label_nl: str
+    label_en: str
+    pillar: int
+    # The lowest exposure level whose function groups need it by default.
+    from_level: ExposureLevel
+
+
+BUILTIN_SKILLS: tuple[BuiltinSkill, ...] = (
+    BuiltinSkill(
+        "contact_bad_news",
+        "Contact maken, slecht nieuws brengen, verbindend communiceren",
+        "Making contact, delivering bad news, connecting communication",
+        1,
+        ExposureLevel.low,
+    ),
+    BuiltinSkill(
+        "naming_discomfort",
+        "Benoemen en bespreken van ongemak",
+        "Naming and discussing discomfort",
+        1,
+        ExposureLevel.low,
+    ),
+    BuiltinSkill(
+        "risk_assessment",
+        "Risicobewustzijn en risicotaxatie",
+        "Risk awareness and risk assessment",
+        2,
+        ExposureLevel.moderate,
+    ),
+    BuiltinSkill(
+        "tension_control",
+        "Spanningsbewustzijn en spanningscontrole",
+        "Awareness and control of tension",
+        2,
+        ExposureLevel.moderate,
+    ),
+    BuiltinSkill(
+        "redirecting_emotion",
+        "Ombuigen van emotioneel gedrag",
+        "Redirecting emotional behaviour",
+        3,
+        ExposureLevel.moderate,
+    ),
+    BuiltinSkill(
+        "deescalation",
+        "De-escaleren van vormen van agressief gedrag",
+        "De-escalating forms of aggressive behaviour",
+        3,
+        ExposureLevel.high,
+    ),
+    BuiltinSkill(
+        "manipulative_behaviour",
+        "Hanteren van manipulatief gedrag",
+        "Handling manipulative behaviour",
+        3,
+        ExposureLevel.high,
+    ),
+    BuiltinSkill(
+        "less_influenceable_behaviour",
+        "Hanteren van minder beïnvloedbaar gedrag (onder invloed, verward)",
+        "Handling less influenceable behaviour (under the influence, confused)",
+        3,
+        ExposureLevel.high,
+    ),
+    BuiltinSkill(
+        "peer_support",
+        "Collegiale ondersteuning tijdens en na incidenten",
+        "Peer support during and after incidents",
+        4,
+        ExposureLevel.low,
+    ),
+)
+BUILTIN_CODES = tuple(s.code for s in BUILTIN_SKILLS)
+_BUILTIN_ORDER = {code: i for i, code in enumerate(BUILTIN_CODES)}
+
+
+def ensure_builtin_skills(session: Session, org: Organisation) -> None:
+    """Give ``org`` the nine seed skills it does not have yet (organisation-created hook)."""
+    existing = set(
+        session.exec(select(Skill.code).where(col(Skill.organisation_id) == org.id)).all()
+    )
+    for s in BUILTIN_SKILLS:
+        if s.code not in existing:
+            session.add(
+                Skill(
+                    organisation_id=org.id,
+                    code=s.code,
+                    label_nl=s.label_nl,
+                    label_en=s.label_en,
+                    pillar=s.pillar,
+                    builtin=True,
+                )
+            )
+    session.flush()
+
+
+def skill_ids_by_code(session: Session) -> dict[str, uuid.UUID]:
+    """Every skill of the organisation (retired ones included) by its code, in one query."""
+    return dict(session.exec(select(Skill.code, Skill.id)).all())
+
+
+def sort_key(skill: Skill) -> tuple[int, int, str]:
+    return (skill.pillar or 99, _BUILTIN_ORDER.get(skill.code, 99), skill.code)
+
+
+def list_skills(
+    session: Session,
+    *,
+    params: PageParams,
+    code: str | None = None,
+    builtin: bool | None = None,
+    retired: bool | None = None,
+) -> tuple[Sequence[Skill], str | None]:
+    """Skills, optionally by code, built-in or retired."""
+    stmt = select(Skill)
+    if code is not None:
+        stmt = stmt.where(col(Skill.code) == code)
+    if builtin is not None:
+        stmt = stmt.where(col(Skill.builtin) == builtin)
+    if retired is not None:
+        stmt = stmt.where(col(Skill.retired) == retired)
+    return paginate(session, stmt, Skill, params)
+
+
+def create_skill(session: Session, *, data: SkillCreate) -> Skill:
+    """An organisation's own skill; its code must be new in the organisation."""
+    taken = session.exec(select(Skill.id).where(col(Skill.code) == data.code)).first()
+    if taken is not None:
+        raise Conflict(
+            f"A skill with code '{data.code}' already exists.",
+            code="already-exists",
+            errors=[{"pointer": "/code", "detail": "code is already in use"}],
+        )
+    skill = Skill(**data.model_dump(), builtin=False)
+    session.add(skill)
+    session.flush()
+    return skill
+
+
+def _skill_usage(session: Session, skill_id: uuid.UUID) -> dict[str, int]:
+    team_goals = session.scalar(
+        select(func.count())
+        .select_from(TeamGoal)
+        .where(col(TeamGoal.skill_id) == skill_id, col(TeamGoal.status) == TeamGoalStatus.active)
+    )
+    personal_goals = session.scalar(
+        select(func.count())
+        .select_from(PersonalGoal)
+        .where(
+            col(PersonalGoal.skill_id) == skill_id,
+            col(PersonalGoal.status).in_(OPEN_PERSONAL_GOAL_STATUSES),
+        )
+    )
+    needs = session.scalar(
+        select(func.count())
+        .select_from(FunctionGroupNeed)
+        .where(col(FunctionGroupNeed.skill_id) == skill_id)
+    )
+    return {
+        "active_team_goals": team_goals or 0,
+        "open_personal_goals": personal_goals or 0,
+        "function_group_needs": needs or 0,
+    }
+
+
+def update_skill(session: Session, *, skill: Skill, data: SkillUpdate) -> Skill:
+    """Relabel or retire a skill; a skill in use by active goals or needs cannot retire."""
+    changes = data.model_dump(exclude_unset=True)
+    for required in ("label_nl", "label_en", "retired"):
+        if required in changes and changes[required] is None:
+            changes.pop(required)
+    if changes.get("retired") and not skill.retired:
+        if skill.builtin:
+            raise Conflict(
+                f"'{skill.code}' is one of the nine skills of the method; it cannot be retired.",
+                code="builtin-skill",
+            )
+        usage = _skill_usage(session, skill.id)
+        if any(usage.values()):
+            raise Conflict(
+                f"Skill '{skill.code}' is still in use: {usage['active_team_goals']} active team "
+                f"goal(s), {usage['open_personal_goals']} open personal goal(s), "
+                f"{usage['function_group_needs']} function-group need(s). Archive or change "
+                "those first.",
+                code="skill-in-use",
+                usage=usage,
+            )
+    apply_changes(skill, changes)
+    session.flush()
+    return skill
+
+
+def delete_skill(session: Session, *, skill: Skill) -> None:
+    """Delete an organisation's own skill that nothing refers to (retire it otherwise)."""
+    if skill.builtin:
+        raise Conflict(
+            f"'{skill.code}' is one of the nine skills of the method; it cannot be deleted.",
+            code="builtin-skill",
+        )
+    delete_or_conflict(
+        session,
+        skill,
+        "The skill is referenced by goals, needs or trainings; retire it instead.",
+        code="skill-in-use",
+    )
+
+
+def delete_or_conflict(session: Session, obj: object, message: str, *, code: str) -> None:
+    # Foreign keys are the authority on "still referenced": the database refuses, we explain.
+    try:
+        with session.begin_nested():
+            session.delete(obj)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(message, code=code) from None
+
+
+def body_ref(session: Session, model: type[T], id_: uuid.UUID, *, pointer: str, what: str) -> T:
+    # Ids in a body that name nothing of this organisation are 404 in this domain (issue 4:
+    # "skill or team goal from another organisation: 404"), with the field pointed out.
+    try:
+        return get_scoped(session, model, id_)
+    except NotFound:
+        raise NotFound(
+            f"No {what} with id {id_} in this organisation.",
+            errors=[{"pointer": pointer, "detail": f"unknown {what}"}],
+        ) from None
+
+
+def usable_skill(session: Session, skill_id: uuid.UUID, *, pointer: str) -> Skill:
+    skill = body_ref(session, Skill, skill_id, pointer=pointer, what="skill")
+    if skill.retired:
+        raise Conflict(
+            f"Skill '{skill.code}' is retired; choose a current skill.",
+            code="skill-retired",
+            errors=[{"pointer": pointer, "detail": "retired skill"}],
+        )
+    return skill

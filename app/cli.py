@@ -34,18 +34,26 @@ def _is_sqlite() -> bool:
 
 
 def ensure_schema() -> None:
-    """SQLite is migrated automatically; an outdated PostgreSQL schema stops the start."""
+    """SQLite is migrated automatically; an outdated PostgreSQL schema stops the start.
+
+    An embedded SQLite file belongs to this process alone, so upgrading it is safe. A
+    server database is shared (other replicas, a migration job): starting on a schema the
+    code does not match would fail on the first request, so refuse with what to do.
+    """
     from app.core import migrate
 
     engine = get_engine()
     if migrate.is_up_to_date(engine):
         return
-    if _is_sqlite():
+    if engine.dialect.name == "sqlite":
         migrate.upgrade(engine)
         return
+    current, head = migrate.current_revision(engine), migrate.head_revision()
+    where = engine.url.render_as_string(hide_password=True)
+    state = "has no schema yet" if current is None else f"is at migration {current}"
     raise SystemExit(
-        f"The database schema is at revision {migrate.current_revision(engine)!r}, the code needs "
-        f"{migrate.head_revision()!r}. Run `veerkracht migrate` first (docker compose does)."
+        f"veerkracht: the database {where} {state}; this version needs migration {head}. "
+        "Run `veerkracht migrate` first (docker compose runs it before the app starts)."
     )
 
 
@@ -89,6 +97,7 @@ def _org_args(p: argparse.ArgumentParser) -> None:
 def create_organisation(args: argparse.Namespace) -> int:
     from app.organisation import service
 
+    _load_domains()
     ensure_schema()
     with new_session() as session:
         org, key = service.create_organisation(session, name=args.name)
@@ -109,6 +118,7 @@ def _demo_args(p: argparse.ArgumentParser) -> None:
 def demo(args: argparse.Namespace) -> int:
     from app import demo as demo_module
 
+    _load_domains()
     if args.fresh and _is_sqlite():
         db_path = make_url(get_settings().database_url).database
         if db_path and db_path != ":memory:":
@@ -160,6 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
         configure(p)
         p.set_defaults(handler=fn)
     return parser
+
+
+def _load_domains() -> None:
+    # Domains register their set-up of a new organisation on import (e.g. the nine seed
+    # skills: app/learning/service.py); every domain router imports its service.
+    import app.api  # noqa: F401
 
 
 def _load_plugins() -> None:

@@ -89,6 +89,9 @@ def app_under_test(db: Session):  # type: ignore[no-untyped-def]
     application = create_app()
 
     def _session() -> Iterator[Session]:
+        # Keep what the test set up (tenant, factories): a refused request below rolls back
+        # only its own savepoint, not the setup. The outer transaction still undoes it all.
+        db.commit()
         db.info.clear()
         try:
             yield db

@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from app.audit.router import router as audit_router
 from app.followup.router import router as followup_router
 from app.imports.router import router as imports_router
 from app.learning.router import router as learning_router
@@ -19,5 +20,6 @@ for domain_router in (
     followup_router,
     reports_router,
     imports_router,
+    audit_router,
 ):
     api_router.include_router(domain_router)

@@ -1,5 +1,6 @@
 """Imports every table model, so Alembic and the mapper see the whole schema."""
 
+from app.audit import models as audit_models
 from app.followup import models as followup_models
 from app.imports import models as imports_models
 from app.learning import models as learning_models
@@ -8,6 +9,7 @@ from app.policy import models as policy_models
 from app.training import models as training_models
 
 __all__ = [
+    "audit_models",
     "followup_models",
     "imports_models",
     "learning_models",

@@ -31,6 +31,8 @@ log = logging.getLogger("veerkracht.auth")
 
 KEY_PREFIX = "vk"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# session.info key naming the API key of the request, for the audit trail (app/audit).
+ACTOR_KEY = "api_key_id"
 
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer vk_...`")
 
@@ -120,6 +122,7 @@ def current_principal(
     """Authenticate once per request and scope the request's session to the organisation."""
     principal = authenticate(session, credentials.credentials if credentials else None)
     bind_organisation(session, principal.organisation_id)
+    session.info[ACTOR_KEY] = principal.api_key_id
     request.state.principal = principal
     return principal
 

@@ -1,0 +1,67 @@
+"""HTTP routes: the audit trail and the erasure of an employee (admin only)."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import AwareDatetime
+
+from app.audit import service
+from app.audit.models import RESOURCE_TYPE_MAX, AuditAction, AuditEventPublic
+from app.core.auth import AdminPrincipal, DbSession
+from app.core.concurrency import set_etag
+from app.core.errors import problem_responses
+from app.core.pagination import Page, PageParams, page_params
+from app.core.tenancy import get_scoped
+from app.organisation.models import Employee, EmployeePublic
+
+router = APIRouter()
+
+
+@router.get("/audit-events", tags=["audit-events"], responses=problem_responses(401, 403, 422))
+def list_audit_events(
+    _p: AdminPrincipal,
+    session: DbSession,
+    params: Annotated[PageParams, Depends(page_params)],
+    resource_type: Annotated[
+        str | None, Query(max_length=RESOURCE_TYPE_MAX, description="Table name, e.g. `employee`.")
+    ] = None,
+    resource_id: uuid.UUID | None = None,
+    action: AuditAction | None = None,
+    api_key_id: uuid.UUID | None = None,
+    since: Annotated[
+        AwareDatetime | None, Query(description="Only changes at or after this time.")
+    ] = None,
+    until: Annotated[
+        AwareDatetime | None, Query(description="Only changes before this time.")
+    ] = None,
+) -> Page[AuditEventPublic]:
+    """Who changed what and when (admin): field names only, never values."""
+    rows, cursor = service.list_events(
+        session,
+        params=params,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        action=action,
+        api_key_id=api_key_id,
+        since=since,
+        until=until,
+    )
+    return Page(
+        items=[AuditEventPublic.model_validate(r, from_attributes=True) for r in rows],
+        next_cursor=cursor,
+    )
+
+
+@router.post(
+    "/employees/{employee_id}/erase",
+    tags=["employees"],
+    responses=problem_responses(401, 403, 404, 409),
+)
+def erase_employee(
+    employee_id: uuid.UUID, _p: AdminPrincipal, session: DbSession, response: Response
+) -> EmployeePublic:
+    """Erase a deactivated employee's personal data (admin); their training history stays."""
+    employee = service.erase_employee(session, employee=get_scoped(session, Employee, employee_id))
+    set_etag(response, employee)
+    return EmployeePublic.model_validate(employee, from_attributes=True)

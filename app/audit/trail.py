@@ -1,0 +1,179 @@
+"""Recording the audit trail, generically, for every domain.
+
+One ``after_flush`` listener turns every ORM insert, update and delete of a tenant row
+into an ``audit_event`` row, written on the same connection in the same transaction: a
+change and its audit event are committed, or rolled back, together. Domains do nothing to
+be audited. Statements that bypass the ORM unit of work (``session.execute(insert(...))``,
+bulk ``update()``/``delete()``) are invisible to the listener: code that uses them calls
+``record()`` itself (bulk imports do).
+
+Only field NAMES are kept, never values: no secret, no API key, no personal data.
+"""
+
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event, insert
+from sqlalchemy.orm import Session, UOWTransaction
+
+from app.audit.models import AuditAction, AuditEvent
+from app.core.auth import ACTOR_KEY
+from app.core.ids import uuid7
+from app.core.logging import request_id_var
+from app.core.models import TenantTable, utcnow
+from app.core.tenancy import ORG_KEY
+from app.organisation.models import Organisation
+
+# session.info key: {(resource_type, id): action} overriding the action the listener
+# would infer (erasure is an update that must read as "erase").
+_ACTION_OVERRIDES = "audit_action_overrides"
+# Timestamps change on every write and say nothing about what changed.
+_NOT_A_CHANGE = frozenset({"id", "created_at", "updated_at", "organisation_id"})
+
+_Key = tuple[str, uuid.UUID]
+# Inserted with Core on the flush's own connection: adding ORM objects during a flush is
+# not allowed, and Core keeps the listener from seeing (and auditing) its own rows.
+_TABLE: sa.Table = AuditEvent.__table__  # type: ignore[attr-defined]
+
+
+def mark_action(session: Session, obj: TenantTable, action: AuditAction) -> None:
+    """Record the next flushed change of ``obj`` under ``action`` instead of the inferred one."""
+    overrides: dict[_Key, AuditAction] = session.info.setdefault(_ACTION_OVERRIDES, {})
+    overrides[(obj.__tablename__, obj.id)] = action  # type: ignore[index]
+
+
+def record(
+    session: Session,
+    *,
+    resource_type: str,
+    resource_ids: Iterable[uuid.UUID],
+    action: AuditAction,
+    changed_fields: Sequence[str] = (),
+) -> None:
+    """Record changes made with Core/bulk statements, which the flush listener cannot see.
+
+    Call it in the same transaction as the change, once per statement: one audit event per
+    id. ``resource_type`` is the table name; ``changed_fields`` names, never values.
+    """
+    org_id = session.info.get(ORG_KEY)
+    if org_id is None:
+        raise RuntimeError("record() needs a session bound to an organisation")
+    rows = [
+        _row(org_id, session, resource_type, id_, action, list(changed_fields))
+        for id_ in resource_ids
+    ]
+    if rows:
+        session.connection().execute(insert(_TABLE), rows)
+
+
+def _row(
+    org_id: uuid.UUID,
+    session: Session,
+    resource_type: str,
+    resource_id: uuid.UUID,
+    action: AuditAction,
+    fields: list[str],
+) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "id": uuid7(),
+        "created_at": now,
+        "updated_at": now,
+        "organisation_id": org_id,
+        "api_key_id": session.info.get(ACTOR_KEY),
+        "resource_type": resource_type,
+        "resource_id": resource_id,
+        "action": action.value,
+        "changed_fields": fields,
+        "request_id": request_id_var.get(),
+    }
+
+
+def _columns(obj: Any) -> list[tuple[str, str]]:
+    """(attribute key, column name) of the mapped columns of ``obj``."""
+    mapper = sa.inspect(obj).mapper
+    return [(attr.key, attr.columns[0].name) for attr in mapper.column_attrs]
+
+
+def _set_fields(obj: Any) -> list[str]:
+    return [
+        name
+        for key, name in _columns(obj)
+        if name not in _NOT_A_CHANGE and getattr(obj, key) is not None
+    ]
+
+
+def _changed_fields(obj: Any) -> list[str]:
+    state = sa.inspect(obj)
+    return [
+        name
+        for key, name in _columns(obj)
+        if name not in _NOT_A_CHANGE and state.attrs[key].history.has_changes()
+    ]
+
+
+def _owner(obj: Any) -> tuple[uuid.UUID, str, uuid.UUID] | None:
+    """Organisation, resource type and id an audited object counts under, or None."""
+    if isinstance(obj, AuditEvent):
+        return None
+    if isinstance(obj, TenantTable):
+        return obj.organisation_id, obj.__tablename__, obj.id  # type: ignore[return-value]
+    if isinstance(obj, Organisation):
+        return obj.id, "organisation", obj.id
+    return None
+
+
+def _link_owner(obj: Any) -> tuple[uuid.UUID, str, uuid.UUID, str] | None:
+    """A link row (e.g. team_manager) counts as a change of the row its key starts with."""
+    org_id = getattr(obj, "organisation_id", None)
+    if org_id is None or isinstance(obj, TenantTable | AuditEvent):
+        return None
+    table = sa.inspect(obj).mapper.local_table
+    first = table.primary_key.columns.values()[0]
+    fks = list(first.foreign_keys)
+    if not fks:
+        return None
+    return org_id, fks[0].column.table.name, getattr(obj, first.key), table.name
+
+
+@event.listens_for(Session, "after_flush")
+def _record_flush(session: Session, _ctx: UOWTransaction) -> None:
+    overrides: dict[_Key, AuditAction] = session.info.get(_ACTION_OVERRIDES, {})
+    events: dict[_Key, dict[str, Any]] = {}
+
+    def add(
+        org_id: uuid.UUID, rtype: str, rid: uuid.UUID, action: AuditAction, fields: list[str]
+    ) -> None:
+        key = (rtype, rid)
+        if key in events:  # a link row of a row changed in the same flush: one event
+            known = events[key]["changed_fields"]
+            known += [f for f in fields if f not in known]
+            return
+        events[key] = _row(org_id, session, rtype, rid, overrides.pop(key, action), fields)
+
+    for objs, action in (
+        (session.new, AuditAction.create),
+        (session.dirty, AuditAction.update),
+        (session.deleted, AuditAction.delete),
+    ):
+        for obj in objs:
+            owner = _owner(obj)
+            if owner is not None:
+                if action is AuditAction.create:
+                    fields = _set_fields(obj)
+                elif action is AuditAction.update:
+                    fields = _changed_fields(obj)
+                    if not fields:
+                        continue
+                else:
+                    fields = []
+                add(*owner, action, fields)
+                continue
+            link = _link_owner(obj)
+            if link is not None:
+                org_id, rtype, rid, link_name = link
+                add(org_id, rtype, rid, AuditAction.update, [link_name])
+    if events:
+        session.connection().execute(insert(_TABLE), list(events.values()))

@@ -1,0 +1,152 @@
+"""Erasure (AVG/GDPR): a deactivated employee's personal data is removed, history stays."""
+
+import uuid
+
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlmodel import Session, SQLModel, col, func, select
+
+from app.audit import service
+from app.audit.models import AuditAction, AuditEvent
+from app.core.tenancy import bind_organisation
+from app.learning.models import PersonalGoal, Skill
+from app.organisation.models import Employee
+from app.training.models import Audience, TrainingCompletion, TrainingProgram
+from tests.conftest import Tenant
+from tests.factories.core import make_employee
+from tests.helpers import assert_problem
+
+
+def _goal(db: Session, employee: Employee) -> PersonalGoal:
+    skill = Skill(code=f"s{uuid.uuid4().hex[:8]}", label_nl="Vaardigheid", label_en="Skill")
+    db.add(skill)
+    db.flush()
+    goal = PersonalGoal(
+        employee_id=employee.id,
+        skill_id=skill.id,
+        description="Sanne wil na het incident van maart beter leren de-escaleren.",
+    )
+    db.add(goal)
+    db.flush()
+    return goal
+
+
+def _completion(db: Session, employee: Employee) -> None:
+    program = TrainingProgram(title="Omgaan met agressie", audience=Audience.staff)
+    db.add(program)
+    db.flush()
+    db.add(
+        TrainingCompletion(
+            employee_id=employee.id, program_id=program.id, completed_on=sa.func.current_date()
+        )
+    )  # type: ignore[arg-type]
+    db.flush()
+
+
+def test_erase_removes_personal_data_and_keeps_history(
+    client: TestClient, db: Session, tenant: Tenant
+) -> None:
+    emp = make_employee(db, active=False, name_particle="van der")
+    other = make_employee(db, active=False)
+    goal, other_goal = _goal(db, emp), _goal(db, other)
+    _completion(db, emp)
+
+    r = client.post(f"/v1/employees/{emp.id}/erase", headers=tenant.admin)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["erased_at"] is not None
+    assert body["email"] is None and body["external_id"] is None
+    assert body["name_particle"] is None
+    assert "Sanne" not in r.text and "de Vries" not in r.text
+
+    bind_organisation(db, tenant.id)
+    db.expire_all()
+    stored = db.get(Employee, emp.id)
+    assert stored is not None and stored.erased_at is not None
+    assert (stored.first_name, stored.last_name) == (service.ERASED, service.ERASED)
+    assert db.get(PersonalGoal, goal.id).description == service.ERASED  # type: ignore[union-attr]
+    assert "Sanne" in db.get(PersonalGoal, other_goal.id).description  # type: ignore[union-attr]
+    # The training history is still countable (reports count rows, not names).
+    completions = select(func.count()).select_from(TrainingCompletion)
+    assert db.exec(completions.where(TrainingCompletion.employee_id == emp.id)).one() == 1
+    assert db.get(Employee, other.id).first_name == "Sanne"  # type: ignore[union-attr]
+
+    erase_events = db.exec(
+        select(AuditEvent).where(AuditEvent.resource_id == emp.id, AuditEvent.action == "erase")
+    ).all()
+    assert len(erase_events) == 1
+    assert set(erase_events[0].changed_fields) >= {"first_name", "last_name", "email"}
+    goal_events = db.exec(select(AuditEvent).where(AuditEvent.resource_id == goal.id)).all()
+    assert [(e.action, e.changed_fields) for e in goal_events][-1] == (
+        AuditAction.update,
+        ["description"],
+    )
+
+
+def test_erasing_twice_changes_nothing(client: TestClient, db: Session, tenant: Tenant) -> None:
+    emp = make_employee(db, active=False)
+    first = client.post(f"/v1/employees/{emp.id}/erase", headers=tenant.admin)
+    second = client.post(f"/v1/employees/{emp.id}/erase", headers=tenant.admin)
+    assert first.status_code == second.status_code == 200
+    assert first.json()["erased_at"] == second.json()["erased_at"]
+    bind_organisation(db, tenant.id)
+    events = db.exec(select(AuditEvent).where(AuditEvent.resource_id == emp.id)).all()
+    assert [e.action for e in events].count(AuditAction.erase) == 1
+
+
+def test_an_active_employee_is_not_erased(client: TestClient, db: Session, tenant: Tenant) -> None:
+    emp = make_employee(db, first_name="Daan")
+    db.commit()  # a refused request rolls back to here, not past the employee
+    assert_problem(
+        client.post(f"/v1/employees/{emp.id}/erase", headers=tenant.admin), 409, "employee-active"
+    )
+    bind_organisation(db, tenant.id)
+    db.expire_all()
+    assert db.get(Employee, emp.id).first_name == "Daan"  # type: ignore[union-attr]
+
+
+def test_erase_needs_admin_and_the_own_organisation(
+    client: TestClient, db: Session, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    emp = make_employee(db, active=False)
+    assert_problem(client.post(f"/v1/employees/{emp.id}/erase", headers=tenant.write), 403)
+    assert_problem(client.post(f"/v1/employees/{emp.id}/erase", headers=other_tenant.admin), 404)
+    assert_problem(client.post(f"/v1/employees/{uuid.uuid4()}/erase", headers=tenant.admin), 404)
+
+
+def _is_free_text(column: sa.Column) -> bool:  # type: ignore[type-arg]
+    t = getattr(column.type, "impl_instance", column.type)
+    return (
+        isinstance(t, sa.String)
+        and not isinstance(t, sa.Enum)
+        and (t.length is None or t.length >= 1000)
+    )
+
+
+def test_every_free_text_about_an_employee_is_erased_or_explained() -> None:
+    """A new notes field next to an employee reference must join the erasure registry."""
+    import app.models  # noqa: F401
+
+    missing = []
+    for table in SQLModel.metadata.sorted_tables:
+        refs = {
+            c.name
+            for c in table.columns
+            if any(fk.column.table.name == "employee" for fk in c.foreign_keys)
+        }
+        texts = {c.name for c in table.columns if _is_free_text(c)}
+        if table.name == "employee" or not refs or not texts:
+            continue
+        if table.name in service.NOT_ABOUT_THE_EMPLOYEE:
+            continue
+        registered_refs, registered_texts = service.FREE_TEXT_ABOUT_EMPLOYEE.get(
+            table.name, ((), ())
+        )
+        if not set(registered_refs) & refs or texts - set(registered_texts):
+            missing.append((table.name, sorted(refs), sorted(texts - set(registered_texts))))
+    assert missing == [], "add these to FREE_TEXT_ABOUT_EMPLOYEE (or NOT_ABOUT_THE_EMPLOYEE)"
+    for table_name, (refs_, texts_) in service.FREE_TEXT_ABOUT_EMPLOYEE.items():
+        table = SQLModel.metadata.tables.get(table_name)
+        if table is not None:  # typos in the registry would erase nothing
+            assert set(refs_) | set(texts_) <= set(table.columns.keys()), table_name
+    assert col(Employee.erased_at) is not None

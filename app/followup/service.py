@@ -176,10 +176,13 @@ def list_follow_up_items(
     if status is not None:
         stmt = stmt.where(col(FollowUpItem.status) == status)
     if overdue is not None:
-        overdue_clause = (col(FollowUpItem.status) == FollowUpStatus.open) & (
-            col(FollowUpItem.due_on) < today
-        )
-        stmt = stmt.where(overdue_clause if overdue else ~overdue_clause)
+        is_open = col(FollowUpItem.status) == FollowUpStatus.open
+        due_on = col(FollowUpItem.due_on)
+        # Spelled out both ways: NOT on a NULL due date would drop items without one.
+        if overdue:
+            stmt = stmt.where(is_open, due_on.is_not(None), due_on < today)
+        else:
+            stmt = stmt.where(or_(~is_open, due_on.is_(None), due_on >= today))
     return paginate(session, stmt, FollowUpItem, params)
 
 

@@ -3,15 +3,18 @@
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 from sqlmodel import JSON, Column, Field, SQLModel, UniqueConstraint
 
 from app.core.models import TenantTable, UTCDateTime, optional_timestamp_field
-from app.organisation.models import ExposureLevel
+from app.organisation.models import ExposureLevel, Role, Severity
 
 TEXT_MAX = 10_000
+TITLE_MAX = 200
+EXTERNAL_ID_MAX = 100
 
 
 class Audience(StrEnum):
@@ -124,3 +127,248 @@ class TrainingCompletion(TenantTable, table=True):
         default=None, foreign_key="training_session.id", index=True
     )
     completed_on: date = Field(index=True)
+
+
+# --- API schemas: programmes ------------------------------------------------------------
+
+
+class TrainingProgramBase(SQLModel):
+    external_id: str | None = Field(default=None, min_length=1, max_length=EXTERNAL_ID_MAX)
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
+    provider: str | None = Field(default=None, max_length=TITLE_MAX)
+    description: str | None = Field(default=None, max_length=TEXT_MAX)
+    audience: Audience = Field(
+        description="management: team managers and senior management; staff: employees; "
+        "mixed: both."
+    )
+    min_exposure_level: ExposureLevel = Field(
+        default=ExposureLevel.low, description="Lowest function-group exposure it suits."
+    )
+    max_exposure_level: ExposureLevel = Field(
+        default=ExposureLevel.very_high, description="Highest function-group exposure it suits."
+    )
+    format: str = Field(
+        default="classroom",
+        min_length=1,
+        max_length=100,
+        description="e.g. classroom, role_play_with_actor, e_learning, simulation.",
+    )
+    duration_hours: float = Field(default=4.0, gt=0, le=1000)
+    max_group_size: int = Field(default=12, ge=1, le=1000)
+    refresher_months: int = Field(
+        default=24,
+        ge=1,
+        le=240,
+        description="How long a completion keeps the skills current (24 for conversation and "
+        "de-escalation, 12 with physical safety skills).",
+    )
+    active: bool = True
+
+
+class TrainingProgramCreate(TrainingProgramBase):
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    skill_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
+
+
+class TrainingProgramUpdate(SQLModel):
+    """A partial change; `skill_ids`, when given, replaces the list."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    external_id: str | None = Field(default=None, min_length=1, max_length=EXTERNAL_ID_MAX)
+    title: str | None = Field(default=None, min_length=1, max_length=TITLE_MAX)
+    provider: str | None = Field(default=None, max_length=TITLE_MAX)
+    description: str | None = Field(default=None, max_length=TEXT_MAX)
+    audience: Audience | None = None
+    min_exposure_level: ExposureLevel | None = None
+    max_exposure_level: ExposureLevel | None = None
+    format: str | None = Field(default=None, min_length=1, max_length=100)
+    duration_hours: float | None = Field(default=None, gt=0, le=1000)
+    max_group_size: int | None = Field(default=None, ge=1, le=1000)
+    refresher_months: int | None = Field(default=None, ge=1, le=240)
+    active: bool | None = None
+    skill_ids: list[uuid.UUID] | None = Field(default=None, max_length=50)
+
+
+class TrainingProgramPublic(TrainingProgramBase):
+    id: uuid.UUID
+    skill_ids: list[uuid.UUID]
+    created_at: datetime
+    updated_at: datetime
+
+
+# --- API schemas: sessions --------------------------------------------------------------
+
+
+class TrainingSessionCreate(SQLModel):
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    program_id: uuid.UUID
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime = Field(description="Must be after `starts_at`.")
+    location: str | None = Field(default=None, max_length=300)
+    trainer: str | None = Field(default=None, max_length=TITLE_MAX)
+    capacity: int | None = Field(
+        default=None, ge=1, le=1000, description="Seats; defaults to the programme's group size."
+    )
+
+
+class TrainingSessionUpdate(SQLModel):
+    """A partial change. `status: cancelled` cancels the session and all its enrolments."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    location: str | None = Field(default=None, max_length=300)
+    trainer: str | None = Field(default=None, max_length=TITLE_MAX)
+    capacity: int | None = Field(default=None, ge=1, le=1000)
+    status: Literal["cancelled"] | None = Field(
+        default=None, description="Only `cancelled`; complete with POST .../complete."
+    )
+
+
+class TrainingSessionPublic(SQLModel):
+    id: uuid.UUID
+    program_id: uuid.UUID
+    starts_at: datetime
+    ends_at: datetime
+    location: str | None
+    trainer: str | None
+    capacity: int
+    enrolled_count: int = Field(description="Seats taken (enrolments not cancelled).")
+    seats_left: int
+    status: SessionStatus
+    completed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class SessionCompletion(SQLModel):
+    """Completing a session: attendees (enrolled or attended, not no-shows) complete it."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    completed_on: date | None = Field(
+        default=None, description="Defaults to the day the session ends."
+    )
+
+
+# --- API schemas: rules and enrolments --------------------------------------------------
+
+
+class RuleResult(BaseModel):
+    """One enrolment rule the employee does not meet, with how strongly it applies."""
+
+    rule: str = Field(
+        max_length=100,
+        description="managers_first, protocol_ready, comparable_functions, exposure_fit, "
+        "audience_fit, capacity, duplicate, session_open, employee_active.",
+    )
+    severity: Severity = Field(description="error refuses the enrolment; warning is recorded.")
+    message: str = Field(max_length=4000)
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class EnrolmentCreate(SQLModel):
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    employee_id: uuid.UUID
+
+
+class EnrolmentUpdate(SQLModel):
+    """Record attendance, a no-show, or cancel (which frees the seat)."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    status: Literal["attended", "no_show", "cancelled"]
+
+
+class EnrolmentPublic(SQLModel):
+    id: uuid.UUID
+    session_id: uuid.UUID
+    employee_id: uuid.UUID
+    status: EnrolmentStatus
+    warnings: list[RuleResult] = Field(
+        description="Rules with severity `warning` the enrolment did not meet."
+    )
+    created_at: datetime
+    updated_at: datetime
+
+
+class EnrolmentCheck(SQLModel):
+    """The outcome of the enrolment rules for one employee, without enrolling."""
+
+    session_id: uuid.UUID
+    employee_id: uuid.UUID
+    allowed: bool
+    errors: list[RuleResult]
+    warnings: list[RuleResult]
+
+
+# --- training record and refreshers -----------------------------------------------------
+
+
+class CompletionRecord(SQLModel):
+    id: uuid.UUID
+    program_id: uuid.UUID
+    program_title: str
+    session_id: uuid.UUID | None
+    completed_on: date
+    refresher_due_on: date = Field(
+        description="completed_on + the programme's refresher_months: from this day on the "
+        "completion no longer keeps its skills current."
+    )
+    current: bool
+
+
+class SkillRecord(SQLModel):
+    skill_id: uuid.UUID
+    code: str
+    label_nl: str
+    current: bool
+    lapses_on: date = Field(
+        description="The day the skill stops being current (latest over its completions)."
+    )
+    last_completed_on: date
+
+
+class RefresherDue(SQLModel):
+    """A completed programme whose skills lapse soon (or have lapsed) without a refresher."""
+
+    employee_id: uuid.UUID
+    employee_name: str
+    team_id: uuid.UUID | None
+    program_id: uuid.UUID
+    program_title: str
+    completed_on: date
+    due_on: date
+    overdue: bool
+    skill_ids: list[uuid.UUID] = Field(description="Skills of the programme that lapse.")
+
+
+class UpcomingEnrolment(SQLModel):
+    enrolment_id: uuid.UUID
+    session_id: uuid.UUID
+    program_id: uuid.UUID
+    program_title: str
+    starts_at: datetime
+    status: EnrolmentStatus
+
+
+class TrainingRecord(SQLModel):
+    employee_id: uuid.UUID
+    employee_name: str
+    role: Role
+    on: date
+    completions: list[CompletionRecord]
+    skills: list[SkillRecord]
+    refreshers_due: list[RefresherDue]
+    upcoming: list[UpcomingEnrolment]
+
+
+class RefreshersDueReport(SQLModel):
+    on: date
+    within_days: int
+    items: list[RefresherDue]

@@ -1,5 +1,352 @@
-"""HTTP routes of the training domain."""
+"""HTTP routes: training programmes, sessions, enrolments, records and refreshers due."""
 
-from fastapi import APIRouter
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
+from pydantic import AwareDatetime
+
+from app.core.auth import DbSession, ReadPrincipal, WritePrincipal
+from app.core.concurrency import IfMatch, check_if_match, set_etag
+from app.core.csv import csv_openapi, csv_response, prefers_csv
+from app.core.errors import problem_responses
+from app.core.pagination import Page, PageParams, page_params
+from app.organisation.dependencies import EmployeeDep
+from app.training import service
+from app.training.dependencies import TrainingProgramDep, TrainingSessionDep
+from app.training.models import (
+    Audience,
+    EnrolmentCheck,
+    EnrolmentCreate,
+    EnrolmentPublic,
+    EnrolmentStatus,
+    EnrolmentUpdate,
+    RefreshersDueReport,
+    SessionCompletion,
+    SessionStatus,
+    TrainingProgramCreate,
+    TrainingProgramPublic,
+    TrainingProgramUpdate,
+    TrainingRecord,
+    TrainingSessionCreate,
+    TrainingSessionPublic,
+    TrainingSessionUpdate,
+)
+
+Params = Annotated[PageParams, Depends(page_params)]
+ExternalId = Annotated[str | None, Query(max_length=100, description="The HR platform's own id.")]
+OnDate = Annotated[date | None, Query(description="The reference day; default today.")]
+
+READ = problem_responses(401, 403, 404, 422)
+WRITE = problem_responses(401, 403, 404, 409, 412, 413, 415, 422)
 
 router = APIRouter()
+
+
+# --- programmes ----------------------------------------------------------------------------
+
+
+@router.get("/training-programs", tags=["training-programs"], responses=READ)
+def list_training_programs(
+    _p: ReadPrincipal,
+    session: DbSession,
+    params: Params,
+    audience: Audience | None = None,
+    active: bool | None = None,
+    skill_id: uuid.UUID | None = None,
+    external_id: ExternalId = None,
+) -> Page[TrainingProgramPublic]:
+    """The training catalogue; filter by audience, active, a skill trained or external id."""
+    rows, cursor = service.list_programs(
+        session,
+        params=params,
+        audience=audience,
+        active=active,
+        skill_id=skill_id,
+        external_id=external_id,
+    )
+    return Page(items=service.programs_public(session, rows), next_cursor=cursor)
+
+
+@router.post("/training-programs", tags=["training-programs"], status_code=201, responses=WRITE)
+def create_training_program(
+    data: TrainingProgramCreate, _p: WritePrincipal, session: DbSession, response: Response
+) -> TrainingProgramPublic:
+    """Add a programme to the catalogue, with the skills it trains."""
+    program = service.create_program(session, data=data)
+    set_etag(response, program)
+    response.headers["Location"] = f"/v1/training-programs/{program.id}"
+    return service.programs_public(session, [program])[0]
+
+
+@router.get("/training-programs/{program_id}", tags=["training-programs"], responses=READ)
+def get_training_program(
+    program: TrainingProgramDep, session: DbSession, response: Response
+) -> TrainingProgramPublic:
+    """One programme of the catalogue."""
+    set_etag(response, program)
+    return service.programs_public(session, [program])[0]
+
+
+@router.patch("/training-programs/{program_id}", tags=["training-programs"], responses=WRITE)
+def update_training_program(
+    program: TrainingProgramDep,
+    data: TrainingProgramUpdate,
+    _p: WritePrincipal,
+    session: DbSession,
+    response: Response,
+    if_match: IfMatch = None,
+) -> TrainingProgramPublic:
+    """Change a programme; `skill_ids`, when given, replaces its skills."""
+    check_if_match(if_match, program)
+    program = service.update_program(session, program=program, data=data)
+    set_etag(response, program)
+    return service.programs_public(session, [program])[0]
+
+
+@router.delete(
+    "/training-programs/{program_id}", tags=["training-programs"], status_code=204, responses=WRITE
+)
+def delete_training_program(
+    program: TrainingProgramDep, _p: WritePrincipal, session: DbSession, if_match: IfMatch = None
+) -> Response:
+    """Delete a programme without sessions or completions; otherwise 409: deactivate it."""
+    check_if_match(if_match, program)
+    service.delete_program(session, program=program)
+    return Response(status_code=204)
+
+
+# --- sessions ------------------------------------------------------------------------------
+
+
+@router.get("/training-sessions", tags=["training-sessions"], responses=READ)
+def list_training_sessions(
+    _p: ReadPrincipal,
+    session: DbSession,
+    params: Params,
+    program_id: uuid.UUID | None = None,
+    status: SessionStatus | None = None,
+    starts_from: Annotated[
+        AwareDatetime | None, Query(description="Sessions starting at or after this time.")
+    ] = None,
+    starts_before: Annotated[
+        AwareDatetime | None, Query(description="Sessions starting before this time.")
+    ] = None,
+) -> Page[TrainingSessionPublic]:
+    """Scheduled sessions; filter by programme, status or start time."""
+    rows, cursor = service.list_sessions(
+        session,
+        params=params,
+        program_id=program_id,
+        status=status,
+        starts_from=starts_from,
+        starts_before=starts_before,
+    )
+    return Page(items=[service.session_public(r) for r in rows], next_cursor=cursor)
+
+
+@router.post("/training-sessions", tags=["training-sessions"], status_code=201, responses=WRITE)
+def create_training_session(
+    data: TrainingSessionCreate, _p: WritePrincipal, session: DbSession, response: Response
+) -> TrainingSessionPublic:
+    """Schedule a session of a programme; `capacity` defaults to its group size."""
+    ts = service.create_session(session, data=data)
+    set_etag(response, ts)
+    response.headers["Location"] = f"/v1/training-sessions/{ts.id}"
+    return service.session_public(ts)
+
+
+@router.get("/training-sessions/{session_id}", tags=["training-sessions"], responses=READ)
+def get_training_session(ts: TrainingSessionDep, response: Response) -> TrainingSessionPublic:
+    """One session with its seats taken and left."""
+    set_etag(response, ts)
+    return service.session_public(ts)
+
+
+@router.patch("/training-sessions/{session_id}", tags=["training-sessions"], responses=WRITE)
+def update_training_session(
+    ts: TrainingSessionDep,
+    data: TrainingSessionUpdate,
+    _p: WritePrincipal,
+    session: DbSession,
+    response: Response,
+    if_match: IfMatch = None,
+) -> TrainingSessionPublic:
+    """Change a planned session; `status: cancelled` cancels it and all its enrolments."""
+    check_if_match(if_match, ts)
+    ts = service.update_session(session, training_session=ts, data=data)
+    set_etag(response, ts)
+    return service.session_public(ts)
+
+
+@router.delete(
+    "/training-sessions/{session_id}", tags=["training-sessions"], status_code=204, responses=WRITE
+)
+def delete_training_session(
+    ts: TrainingSessionDep, _p: WritePrincipal, session: DbSession, if_match: IfMatch = None
+) -> Response:
+    """Delete a session that never had enrolments; otherwise 409: cancel it."""
+    check_if_match(if_match, ts)
+    service.delete_session(session, training_session=ts)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/training-sessions/{session_id}/complete", tags=["training-sessions"], responses=WRITE
+)
+def complete_training_session(
+    ts: TrainingSessionDep,
+    _p: WritePrincipal,
+    session: DbSession,
+    response: Response,
+    data: Annotated[SessionCompletion | None, Body()] = None,
+) -> TrainingSessionPublic:
+    """Mark a session completed: attendees (not no-shows) complete the programme."""
+    ts = service.complete_session(
+        session, session_id=ts.id, completed_on=data.completed_on if data else None
+    )
+    set_etag(response, ts)
+    return service.session_public(ts)
+
+
+# --- enrolments ----------------------------------------------------------------------------
+
+
+def _enrolment_public(enrolment: object) -> EnrolmentPublic:
+    return EnrolmentPublic.model_validate(enrolment, from_attributes=True)
+
+
+@router.get("/training-sessions/{session_id}/enrolments", tags=["enrolments"], responses=READ)
+def list_enrolments(
+    ts: TrainingSessionDep,
+    session: DbSession,
+    params: Params,
+    status: EnrolmentStatus | None = None,
+    employee_id: uuid.UUID | None = None,
+) -> Page[EnrolmentPublic]:
+    """The enrolments of a session; filter by status or employee."""
+    rows, cursor = service.list_enrolments(
+        session, training_session=ts, params=params, status=status, employee_id=employee_id
+    )
+    return Page(items=[_enrolment_public(r) for r in rows], next_cursor=cursor)
+
+
+@router.post(
+    "/training-sessions/{session_id}/enrolments",
+    tags=["enrolments"],
+    status_code=status.HTTP_201_CREATED,
+    responses=WRITE,
+)
+def create_enrolment(
+    ts: TrainingSessionDep,
+    data: EnrolmentCreate,
+    principal: WritePrincipal,
+    session: DbSession,
+    response: Response,
+) -> EnrolmentPublic:
+    """Enrol an employee. Broken rules of severity error refuse it (409
+    `enrolment-refused` with `violations`); warnings are returned in `warnings`."""
+    enrolment, _warnings = service.enrol(
+        session, org=principal.organisation, session_id=ts.id, employee_id=data.employee_id
+    )
+    set_etag(response, enrolment)
+    response.headers["Location"] = f"/v1/training-sessions/{ts.id}/enrolments/{enrolment.id}"
+    return _enrolment_public(enrolment)
+
+
+@router.post(
+    "/training-sessions/{session_id}/enrolments/check", tags=["enrolments"], responses=WRITE
+)
+def check_enrolment(
+    ts: TrainingSessionDep, data: EnrolmentCreate, principal: WritePrincipal, session: DbSession
+) -> EnrolmentCheck:
+    """Evaluate the enrolment rules for an employee without enrolling (a dry run)."""
+    return service.check(
+        session, org=principal.organisation, session_id=ts.id, employee_id=data.employee_id
+    )
+
+
+@router.get(
+    "/training-sessions/{session_id}/enrolments/{enrolment_id}",
+    tags=["enrolments"],
+    responses=READ,
+)
+def get_enrolment(
+    ts: TrainingSessionDep, enrolment_id: uuid.UUID, session: DbSession, response: Response
+) -> EnrolmentPublic:
+    """One enrolment of a session."""
+    enrolment = service.get_enrolment(session, training_session=ts, enrolment_id=enrolment_id)
+    set_etag(response, enrolment)
+    return _enrolment_public(enrolment)
+
+
+@router.patch(
+    "/training-sessions/{session_id}/enrolments/{enrolment_id}",
+    tags=["enrolments"],
+    responses=WRITE,
+)
+def update_enrolment(
+    ts: TrainingSessionDep,
+    enrolment_id: uuid.UUID,
+    data: EnrolmentUpdate,
+    _p: WritePrincipal,
+    session: DbSession,
+    response: Response,
+    if_match: IfMatch = None,
+) -> EnrolmentPublic:
+    """Record `attended` or `no_show`, or `cancelled` (frees the seat)."""
+    enrolment = service.get_enrolment(session, training_session=ts, enrolment_id=enrolment_id)
+    check_if_match(if_match, enrolment)
+    enrolment = service.update_enrolment(
+        session, enrolment=enrolment, training_session=ts, status=data.status
+    )
+    set_etag(response, enrolment)
+    return _enrolment_public(enrolment)
+
+
+# --- training records and refreshers ------------------------------------------------------------
+
+
+@router.get("/employees/{employee_id}/training-record", tags=["training-records"], responses=READ)
+def get_training_record(
+    employee: EmployeeDep, session: DbSession, on: OnDate = None
+) -> TrainingRecord:
+    """An employee's completed trainings, which skills are current, refreshers due in the
+    next 90 days and upcoming sessions."""
+    return service.training_record(session, employee=employee, on=on or date.today())
+
+
+CSV_FIELDS = (
+    "employee_id",
+    "employee_name",
+    "team_id",
+    "program_id",
+    "program_title",
+    "completed_on",
+    "due_on",
+    "overdue",
+)
+
+
+@router.get(
+    "/reports/refreshers-due",
+    tags=["reports"],
+    response_model=RefreshersDueReport,
+    responses={**READ, **csv_openapi("Refreshers due, as JSON or (Accept: text/csv) CSV.")},
+)
+def report_refreshers_due(
+    request: Request,
+    _p: ReadPrincipal,
+    session: DbSession,
+    within_days: Annotated[int, Query(ge=0, le=730, description="Look-ahead in days.")] = 90,
+    on: OnDate = None,
+) -> RefreshersDueReport | Response:
+    """Employees whose trainings lapse within `within_days` (overdue included);
+    `Accept: text/csv` for a spreadsheet."""
+    day = on or date.today()
+    items = service.refreshers_due(session, within_days=within_days, on=day)
+    if prefers_csv(request):
+        rows = [[getattr(item, f) for f in CSV_FIELDS] for item in items]
+        return csv_response(rows, CSV_FIELDS, f"refreshers-due-{day.isoformat()}")
+    return RefreshersDueReport(on=day, within_days=within_days, items=items)

@@ -56,7 +56,7 @@ class SkillCreate(SkillBase):
     code: str = Field(
         min_length=1,
         max_length=CODE_MAX,
-        regex=r"^[a-z][a-z0-9_]*$",
+        schema_extra={"pattern": r"^[a-z][a-z0-9_]*$"},
         description="Stable code, unique in the organisation (lower case, digits, `_`).",
     )
 

@@ -1,7 +1,325 @@
-"""HTTP routes of the learning domain."""
+"""HTTP routes: skills, function-group needs, team goals, personal goals, team needs."""
 
-from fastapi import APIRouter
+import uuid
+from typing import Annotated
 
-from app.learning import service  # noqa: F401  (registers the organisation hooks)
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from app.core.auth import DbSession, ReadPrincipal, WritePrincipal
+from app.core.concurrency import IfMatch, check_if_match, set_etag
+from app.core.errors import Violation, problem_responses
+from app.core.pagination import Page, PageParams, page_params
+from app.learning import goals, service, skills
+from app.learning.dependencies import PersonalGoalDep, SkillDep, TeamGoalDep
+from app.learning.models import (
+    Alignment,
+    AlignmentCheck,
+    FunctionGroupNeeds,
+    FunctionGroupNeedsUpdate,
+    PersonalGoalCheck,
+    PersonalGoalCreate,
+    PersonalGoalPublic,
+    PersonalGoalStatus,
+    PersonalGoalUpdate,
+    SkillCreate,
+    SkillPublic,
+    SkillUpdate,
+    TeamGoalCreate,
+    TeamGoalPublic,
+    TeamGoalStatus,
+    TeamGoalUpdate,
+    TeamLearningNeeds,
+)
+from app.organisation.dependencies import FunctionGroupDep, TeamDep
+from app.organisation.models import Employee
+
+Params = Annotated[PageParams, Depends(page_params)]
+
+READ = problem_responses(401, 403, 404, 422)
+WRITE = problem_responses(401, 403, 404, 409, 412, 413, 415, 422)
 
 router = APIRouter()
+
+
+# --- skills -----------------------------------------------------------------------------
+
+
+@router.get("/skills", tags=["skills"], responses=READ)
+def list_skills(
+    _p: ReadPrincipal,
+    session: DbSession,
+    params: Params,
+    code: Annotated[str | None, Query(max_length=64)] = None,
+    builtin: bool | None = None,
+    retired: bool | None = None,
+) -> Page[SkillPublic]:
+    """The nine skills of the method plus the organisation's own; filter by code, builtin."""
+    rows, cursor = skills.list_skills(
+        session, params=params, code=code, builtin=builtin, retired=retired
+    )
+    return Page(
+        items=[SkillPublic.model_validate(r, from_attributes=True) for r in rows],
+        next_cursor=cursor,
+    )
+
+
+@router.post("/skills", tags=["skills"], status_code=status.HTTP_201_CREATED, responses=WRITE)
+def create_skill(
+    data: SkillCreate, _p: WritePrincipal, session: DbSession, response: Response
+) -> SkillPublic:
+    """Add an organisation's own skill; `code` must be new in the organisation."""
+    skill = skills.create_skill(session, data=data)
+    set_etag(response, skill)
+    response.headers["Location"] = f"/v1/skills/{skill.id}"
+    return SkillPublic.model_validate(skill, from_attributes=True)
+
+
+@router.get("/skills/{skill_id}", tags=["skills"], responses=READ)
+def get_skill(skill: SkillDep, response: Response) -> SkillPublic:
+    """One skill."""
+    set_etag(response, skill)
+    return SkillPublic.model_validate(skill, from_attributes=True)
+
+
+@router.patch("/skills/{skill_id}", tags=["skills"], responses=WRITE)
+def update_skill(
+    skill: SkillDep,
+    data: SkillUpdate,
+    _p: WritePrincipal,
+    session: DbSession,
+    response: Response,
+    if_match: IfMatch = None,
+) -> SkillPublic:
+    """Relabel or retire a skill; 409 when retiring a built-in skill or one still in use."""
+    check_if_match(if_match, skill)
+    skill = skills.update_skill(session, skill=skill, data=data)
+    set_etag(response, skill)
+    return SkillPublic.model_validate(skill, from_attributes=True)
+
+
+@router.delete("/skills/{skill_id}", tags=["skills"], status_code=204, responses=WRITE)
+def delete_skill(
+    skill: SkillDep, _p: WritePrincipal, session: DbSession, if_match: IfMatch = None
+) -> Response:
+    """Delete an unused own skill; the nine built-in skills cannot be deleted (409)."""
+    check_if_match(if_match, skill)
+    skills.delete_skill(session, skill=skill)
+    return Response(status_code=204)
+
+
+# --- function-group needs ---------------------------------------------------------------
+
+
+@router.get("/function-groups/{function_group_id}/needs", tags=["function-groups"], responses=READ)
+def get_function_group_needs(
+    fg: FunctionGroupDep, session: DbSession, response: Response
+) -> FunctionGroupNeeds:
+    """The skills a function group needs: its own (`custom`) or by exposure (`default`)."""
+    set_etag(response, fg)
+    return service.function_group_needs(session, fg=fg)
+
+
+@router.put("/function-groups/{function_group_id}/needs", tags=["function-groups"], responses=WRITE)
+def set_function_group_needs(
+    fg: FunctionGroupDep,
+    data: FunctionGroupNeedsUpdate,
+    _p: WritePrincipal,
+    session: DbSession,
+    response: Response,
+    if_match: IfMatch = None,
+) -> FunctionGroupNeeds:
+    """Set the organisation's own needs for a function group (replaces the whole list)."""
+    check_if_match(if_match, fg)
+    needs = service.set_function_group_needs(session, fg=fg, data=data)
+    set_etag(response, fg)
+    return needs
+
+
+@router.delete(
+    "/function-groups/{function_group_id}/needs",
+    tags=["function-groups"],
+    status_code=204,
+    responses=WRITE,
+)
+def reset_function_group_needs(
+    fg: FunctionGroupDep, _p: WritePrincipal, session: DbSession, if_match: IfMatch = None
+) -> Response:
+    """Drop the organisation's own needs: the defaults by exposure level apply again."""
+    check_if_match(if_match, fg)
+    service.reset_function_group_needs(session, fg=fg)
+    return Response(status_code=204)
+
+
+# --- team goals -------------------------------------------------------------------------
+
+
+@router.get("/team-goals", tags=["team-goals"], responses=READ)
+def list_team_goals(
+    _p: ReadPrincipal,
+    session: DbSession,
+    params: Params,
+    team_id: uuid.UUID | None = None,
+    skill_id: uuid.UUID | None = None,
+    status: TeamGoalStatus | None = None,
+) -> Page[TeamGoalPublic]:
+    """Team objectives; filter by team, skill or status."""
+    rows, cursor = goals.list_team_goals(
+        session, params=params, team_id=team_id, skill_id=skill_id, status=status
+    )
+    return Page(items=goals.team_goals_public(session, rows), next_cursor=cursor)
+
+
+@router.post("/team-goals", tags=["team-goals"], status_code=201, responses=WRITE)
+def create_team_goal(
+    data: TeamGoalCreate, _p: WritePrincipal, session: DbSession, response: Response
+) -> TeamGoalPublic:
+    """Create a team objective for one skill, optionally derived from norms or the protocol."""
+    goal = goals.create_team_goal(session, data=data)
+    set_etag(response, goal)
+    response.headers["Location"] = f"/v1/team-goals/{goal.id}"
+    return goals.team_goals_public(session, [goal])[0]
+
+
+@router.get("/team-goals/{team_goal_id}", tags=["team-goals"], responses=READ)
+def get_team_goal(goal: TeamGoalDep, session: DbSession, response: Response) -> TeamGoalPublic:
+    """One team objective."""
+    set_etag(response, goal)
+    return goals.team_goals_public(session, [goal])[0]
+
+
+@router.patch("/team-goals/{team_goal_id}", tags=["team-goals"], responses=WRITE)
+def update_team_goal(
+    goal: TeamGoalDep,
+    data: TeamGoalUpdate,
+    _p: WritePrincipal,
+    session: DbSession,
+    response: Response,
+    if_match: IfMatch = None,
+) -> TeamGoalPublic:
+    """Change a team objective; archiving it makes the personal goals it served `unaligned`."""
+    check_if_match(if_match, goal)
+    goal = goals.update_team_goal(session, goal=goal, data=data)
+    set_etag(response, goal)
+    return goals.team_goals_public(session, [goal])[0]
+
+
+@router.delete("/team-goals/{team_goal_id}", tags=["team-goals"], status_code=204, responses=WRITE)
+def delete_team_goal(
+    goal: TeamGoalDep, _p: WritePrincipal, session: DbSession, if_match: IfMatch = None
+) -> Response:
+    """Delete a team objective no personal goal refers to (409: archive it instead)."""
+    check_if_match(if_match, goal)
+    goals.delete_team_goal(session, goal=goal)
+    return Response(status_code=204)
+
+
+# --- personal goals ---------------------------------------------------------------------
+
+
+def _personal_public(goal: object) -> PersonalGoalPublic:
+    return PersonalGoalPublic.model_validate(goal, from_attributes=True)
+
+
+@router.get("/personal-goals", tags=["personal-goals"], responses=READ)
+def list_personal_goals(
+    _p: ReadPrincipal,
+    session: DbSession,
+    params: Params,
+    employee_id: uuid.UUID | None = None,
+    team_id: Annotated[
+        uuid.UUID | None, Query(description="Goals of the team's current members.")
+    ] = None,
+    skill_id: uuid.UUID | None = None,
+    team_goal_id: Annotated[
+        uuid.UUID | None, Query(description="Goals serving this team objective.")
+    ] = None,
+    status: PersonalGoalStatus | None = None,
+    alignment: Alignment | None = None,
+) -> Page[PersonalGoalPublic]:
+    """Personal learning goals; filter by employee, team, skill, team goal, status, alignment."""
+    rows, cursor = goals.list_personal_goals(
+        session,
+        params=params,
+        employee_id=employee_id,
+        team_id=team_id,
+        skill_id=skill_id,
+        team_goal_id=team_goal_id,
+        status=status,
+        alignment=alignment,
+    )
+    return Page(items=[_personal_public(r) for r in rows], next_cursor=cursor)
+
+
+@router.post("/personal-goals", tags=["personal-goals"], status_code=201, responses=WRITE)
+def create_personal_goal(
+    data: PersonalGoalCreate, principal: WritePrincipal, session: DbSession, response: Response
+) -> PersonalGoalPublic:
+    """Create a personal goal serving an active team objective (else 409 `goal-not-aligned`)."""
+    goal = service.create_personal_goal(session, org=principal.organisation, data=data)
+    set_etag(response, goal)
+    response.headers["Location"] = f"/v1/personal-goals/{goal.id}"
+    return _personal_public(goal)
+
+
+@router.post("/personal-goals/check", tags=["personal-goals"], responses=READ)
+def check_personal_goal(
+    data: PersonalGoalCheck, principal: ReadPrincipal, session: DbSession
+) -> AlignmentCheck:
+    """Run the alignment rule without storing anything (for the goal form)."""
+    employee = skills.body_ref(
+        session, Employee, data.employee_id, pointer="/employee_id", what="employee"
+    )
+    result = service.check_alignment(
+        session, employee=employee, skill_id=data.skill_id, team_goal_id=data.team_goal_id
+    )
+    allowed = result.aligned or principal.organisation.settings.allow_unaligned_personal_goals
+    return AlignmentCheck(
+        alignment=Alignment.aligned if result.aligned else Alignment.unaligned,
+        aligned_team_goal_id=result.aligned_team_goal_id,
+        allowed=allowed,
+        violations=[Violation.model_validate(result.violation)] if result.violation else [],
+    )
+
+
+@router.get("/personal-goals/{personal_goal_id}", tags=["personal-goals"], responses=READ)
+def get_personal_goal(goal: PersonalGoalDep, response: Response) -> PersonalGoalPublic:
+    """One personal goal with its alignment."""
+    set_etag(response, goal)
+    return _personal_public(goal)
+
+
+@router.patch("/personal-goals/{personal_goal_id}", tags=["personal-goals"], responses=WRITE)
+def update_personal_goal(
+    goal: PersonalGoalDep,
+    data: PersonalGoalUpdate,
+    principal: WritePrincipal,
+    session: DbSession,
+    response: Response,
+    if_match: IfMatch = None,
+) -> PersonalGoalPublic:
+    """Change a personal goal; a new skill or team goal, or reopening it, re-runs the rule."""
+    check_if_match(if_match, goal)
+    goal = goals.update_personal_goal(session, org=principal.organisation, goal=goal, data=data)
+    set_etag(response, goal)
+    return _personal_public(goal)
+
+
+@router.delete(
+    "/personal-goals/{personal_goal_id}", tags=["personal-goals"], status_code=204, responses=WRITE
+)
+def delete_personal_goal(
+    goal: PersonalGoalDep, _p: WritePrincipal, session: DbSession, if_match: IfMatch = None
+) -> Response:
+    """Delete a personal goal (set status `dropped` to keep it in the history instead)."""
+    check_if_match(if_match, goal)
+    goals.delete_personal_goal(session, goal=goal)
+    return Response(status_code=204)
+
+
+# --- team learning needs ----------------------------------------------------------------
+
+
+@router.get("/teams/{team_id}/learning-needs", tags=["teams"], responses=READ)
+def get_team_learning_needs(team: TeamDep, session: DbSession) -> TeamLearningNeeds:
+    """Per skill: members needing it, team goals covering it, personal goals targeting it."""
+    return goals.team_learning_needs(session, team=team)

@@ -1,0 +1,421 @@
+"""``Idempotency-Key`` on every POST (API.md, "Retries"): safe retries for scripts.
+
+A pure-ASGI middleware, so every POST route of every domain gets it without a line of
+its own. A POST that carries the header is fingerprinted (SHA-256 of method, path with
+query and body) and claimed in ``idempotency_key`` for the caller's organisation, in a
+short transaction of its own that commits before the request runs, so a concurrent
+retry sees it:
+
+- first time: the request runs; its response (any status below 500) is stored for 24 h;
+- same key, same request, finished: the stored response is replayed (same status, body
+  and headers, plus ``Idempotent-Replayed: true``); nothing runs again;
+- same key, different method/path/body: 422 ``idempotency-key-reused``;
+- same key while the first is still running: 409 ``idempotency-key-in-use`` (Retry-After);
+- a 5xx or a crash releases the key, so the retry runs for real.
+
+A claim left ``running`` by a process that died is taken over after ``STALE_AFTER``. Keys
+belong to the organisation of the API key; a request whose key does not authenticate
+passes through untouched (the route answers 401).
+"""
+
+import hashlib
+import inspect
+import json
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Column, Field, Session, SQLModel, UniqueConstraint
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.auth import authenticate
+from app.core.db import get_session, new_session
+from app.core.errors import PROBLEM_JSON, Unauthorized, problem_body
+from app.core.ids import uuid7
+from app.core.models import UTCDateTime, id_field, utcnow
+
+HEADER = b"idempotency-key"
+REPLAYED_HEADER = (b"idempotent-replayed", b"true")
+TTL = timedelta(hours=24)
+STALE_AFTER = timedelta(minutes=15)
+KEY_MAX = 255
+_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+RUNNING, DONE = "running", "done"
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """A POST seen with an ``Idempotency-Key``: its fingerprint and, once done, its response."""
+
+    __tablename__ = "idempotency_key"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "key"),
+        sa.Index("ix_idempotency_key_organisation_id_expires_at", "organisation_id", "expires_at"),
+    )
+
+    id: uuid.UUID = id_field()
+    organisation_id: uuid.UUID = Field(
+        sa_column=Column(
+            sa.Uuid, sa.ForeignKey("organisation.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    key: str = Field(max_length=KEY_MAX)
+    request_hash: str = Field(max_length=64)
+    method: str = Field(max_length=10)
+    path: str = Field(max_length=2000)
+    state: str = Field(max_length=16)
+    status_code: int | None = None
+    response_headers: list[list[str]] | None = Field(
+        default=None, sa_column=Column(sa.JSON, nullable=True)
+    )
+    response_body: bytes | None = Field(
+        default=None, sa_column=Column(sa.LargeBinary, nullable=True)
+    )
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    locked_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+_T = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    record_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class _Replay:
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class _Refused:
+    status: int
+    code: str
+    detail: str
+
+
+_Decision = _Claimed | _Replay | _Refused | None
+
+
+# --- storage ----------------------------------------------------------------------------
+
+
+@contextmanager
+def _store_session(scope: Scope, *, write: bool) -> Iterator[Session]:
+    """A short transaction of its own; under test, the routes' overridden session."""
+    override = getattr(scope.get("app"), "dependency_overrides", {}).get(get_session)
+    if override is not None:
+        # Tests run every request in a savepoint of one connection: use that too.
+        gen = override(Request(scope)) if inspect.signature(override).parameters else override()
+        session = next(gen)
+        try:
+            yield session
+        except BaseException as exc:
+            try:
+                gen.throw(exc)
+            except type(exc):
+                pass
+            raise
+        else:
+            next(gen, None)
+        return
+    session = new_session()
+    if write and session.get_bind().dialect.name == "sqlite":
+        session.connection(execution_options={"sqlite_immediate": True})
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _insert(session: Session) -> Any:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(_T)
+    if dialect == "sqlite":
+        return sqlite.insert(_T)
+    raise RuntimeError(f"idempotency needs ON CONFLICT support, not {dialect}")
+
+
+def _decide(row: Any, fingerprint: str, now: datetime) -> _Decision:
+    if row.request_hash != fingerprint:
+        return _Refused(
+            422,
+            "idempotency-key-reused",
+            "This Idempotency-Key was used for a different request (method, path or body); "
+            "use a new key for a new request.",
+        )
+    if row.state == DONE:
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in row.response_headers]
+        return _Replay(row.status_code, headers, row.response_body or b"")
+    return _Refused(
+        409,
+        "idempotency-key-in-use",
+        "A request with this Idempotency-Key is still being processed; retry shortly.",
+    )
+
+
+def _claim(scope: Scope, token: str | None, key: str, fingerprint: str) -> _Decision:
+    with _store_session(scope, write=False) as session:
+        try:
+            org_id = authenticate(session, token).organisation_id
+        except Unauthorized:
+            return None
+        row = session.execute(
+            select(_T).where(_T.c.organisation_id == org_id, _T.c.key == key)
+        ).first()
+    now = utcnow()
+    if row is not None and row.expires_at > now:
+        decision = _decide(row, fingerprint, now)
+        stale = row.state == RUNNING and row.locked_at <= now - STALE_AFTER
+        if not (stale and isinstance(decision, _Refused) and decision.status == 409):
+            return decision
+    with _store_session(scope, write=True) as session:
+        # Housekeeping rides along with the claim: this organisation's expired keys go.
+        session.execute(delete(_T).where(_T.c.organisation_id == org_id, _T.c.expires_at <= now))
+        if row is not None and row.expires_at > now:
+            # A claim abandoned by a crashed process: take it over, once.
+            taken = session.execute(
+                update(_T)
+                .where(_T.c.id == row.id, _T.c.state == RUNNING, _T.c.locked_at == row.locked_at)
+                .values(locked_at=now)
+            )
+            if taken.rowcount == 1:  # type: ignore[attr-defined]
+                return _Claimed(row.id)
+        record_id = uuid7()
+        stmt = (
+            _insert(session)
+            .values(
+                id=record_id,
+                organisation_id=org_id,
+                key=key,
+                request_hash=fingerprint,
+                method=scope["method"],
+                path=scope["path"][:2000],
+                state=RUNNING,
+                created_at=now,
+                locked_at=now,
+                expires_at=now + TTL,
+            )
+            .on_conflict_do_nothing(index_elements=["organisation_id", "key"])
+        )
+        if session.execute(stmt).rowcount == 1:  # type: ignore[attr-defined]
+            return _Claimed(record_id)
+        # Another request claimed the key between our look and our insert.
+        row = session.execute(
+            select(_T).where(_T.c.organisation_id == org_id, _T.c.key == key)
+        ).one()
+        return _decide(row, fingerprint, now)
+
+
+def _complete(
+    scope: Scope, record_id: uuid.UUID, status: int, headers: list[list[str]], body: bytes
+) -> None:
+    with _store_session(scope, write=True) as session:
+        session.execute(
+            update(_T)
+            .where(_T.c.id == record_id)
+            .values(state=DONE, status_code=status, response_headers=headers, response_body=body)
+        )
+
+
+def _release(scope: Scope, record_id: uuid.UUID) -> None:
+    with _store_session(scope, write=True) as session:
+        session.execute(delete(_T).where(_T.c.id == record_id))
+
+
+# --- middleware -------------------------------------------------------------------------
+
+
+def fingerprint(method: str, path: str, query: bytes, body: bytes) -> str:
+    """What makes two requests "the same" for a key: method, path with query, and body."""
+    h = hashlib.sha256()
+    h.update(f"{method}\n{path}?".encode())
+    h.update(query)
+    h.update(b"\n")
+    h.update(body)
+    return h.hexdigest()
+
+
+class IdempotencyMiddleware:
+    """Replays, refuses or runs a POST carrying ``Idempotency-Key`` (see module doc)."""
+
+    def __init__(self, app: ASGIApp, *, prefix: str = "/v1/") -> None:
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or not scope["path"].startswith(self.prefix)
+        ):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        raw_key = headers.get(HEADER)
+        if raw_key is None:
+            await self.app(scope, receive, send)
+            return
+        key = raw_key.decode("latin-1").strip()
+        if not _KEY.match(key):
+            await _problem(
+                send,
+                scope,
+                422,
+                "invalid-idempotency-key",
+                f"Idempotency-Key must be 1-{KEY_MAX} visible ASCII characters (a UUID is good).",
+            )
+            return
+        try:
+            body = await _read_body(receive)
+        except HTTPException as exc:  # the body limit of RequestContextMiddleware
+            await _problem(send, scope, exc.status_code, "payload-too-large", str(exc.detail))
+            return
+        auth = headers.get(b"authorization", b"").decode("latin-1")
+        token = auth[7:].strip() if auth[:7].lower() == "bearer " else None
+        digest = fingerprint(scope["method"], scope["path"], scope.get("query_string", b""), body)
+        decision = await run_in_threadpool(_claim, scope, token, key, digest)
+        if isinstance(decision, _Replay):
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": decision.status,
+                    "headers": [*decision.headers, REPLAYED_HEADER],
+                }
+            )
+            await send({"type": "http.response.body", "body": decision.body})
+            return
+        if isinstance(decision, _Refused):
+            extra = [(b"retry-after", b"1")] if decision.status == 409 else []
+            await _problem(send, scope, decision.status, decision.code, decision.detail, extra)
+            return
+        replay_receive = _replaying(body, receive)
+        if decision is None:
+            await self.app(scope, replay_receive, send)
+            return
+        await self._run(scope, replay_receive, send, decision.record_id)
+
+    async def _run(self, scope: Scope, receive: Receive, send: Send, record_id: uuid.UUID) -> None:
+        status = 500
+        response_headers: list[list[str]] = []
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal status, response_headers
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                response_headers = [
+                    [k.decode("latin-1"), v.decode("latin-1")] for k, v in message["headers"]
+                ]
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        except BaseException:
+            await run_in_threadpool(_release, scope, record_id)
+            raise
+        if status >= 500:
+            await run_in_threadpool(_release, scope, record_id)
+        else:
+            await run_in_threadpool(
+                _complete, scope, record_id, status, response_headers, b"".join(chunks)
+            )
+
+
+async def _read_body(receive: Receive) -> bytes:
+    parts: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        parts.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(parts)
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def _problem(
+    send: Send,
+    scope: Scope,
+    status: int,
+    code: str,
+    detail: str,
+    extra: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    body = json.dumps(
+        problem_body(status=status, code=code, detail=detail, instance=scope["path"])
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-length", str(len(body)).encode()),
+                *(extra or []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def document_idempotency(schema: dict[str, Any]) -> None:
+    """Add the ``Idempotency-Key`` header to every POST operation of an OpenAPI document."""
+    parameter = {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string", "minLength": 1, "maxLength": KEY_MAX},
+        "description": "Makes a retry safe: for 24 hours the same key and request replay the "
+        "first response; the same key with another request is 422; while the first is "
+        "still running, 409.",
+    }
+    for path_item in schema.get("paths", {}).values():
+        op = path_item.get("post")
+        if op is None:
+            continue
+        params = op.setdefault("parameters", [])
+        if not any(p.get("name") == "Idempotency-Key" for p in params):
+            params.append(parameter)
+        responses = op.setdefault("responses", {})
+        for status, description in (("409", "Conflict"), ("422", "Invalid input")):
+            responses.setdefault(
+                status,
+                {
+                    "description": description,
+                    "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                },
+            )

@@ -1,0 +1,175 @@
+"""What every import kind has in common: its columns, how it resolves and how it writes.
+
+A kind is a ``Kind``: the columns of its file, the key it upserts by, a ``resolve`` step
+that turns references (a team's external id, a programme's title) into ids with one query
+per table or chunk and reports every row it cannot resolve, and a ``write`` step that
+inserts, updates or leaves rows alone in bulk. Writes use Core ``executemany`` on the
+tables, never one statement per row, and always name the organisation explicitly.
+"""
+
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import bindparam, select, update
+from sqlmodel import Session
+
+from app.core.ids import uuid7
+from app.imports.parsing import Column, Record, RowError
+from app.organisation.models import Organisation
+
+CHUNK = 1000
+T = TypeVar("T")
+
+
+@dataclass
+class Context:
+    """One import run: the session, the organisation, the options, one clock."""
+
+    session: Session
+    org: Organisation
+    now: datetime
+    dry_run: bool
+    partial: bool
+    columns: dict[str, str]  # field -> header as written in the file
+
+    @property
+    def org_id(self) -> uuid.UUID:
+        return self.org.id
+
+    def header(self, field_name: str) -> str:
+        """The column name as the file wrote it (for messages)."""
+        return self.columns.get(field_name, field_name)
+
+
+@dataclass
+class Outcome:
+    """Counts of one write."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deactivated: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+Resolver = Callable[[Context, list[Record]], list[RowError]]
+Writer = Callable[[Context, list[Record]], Outcome]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """An import kind: its columns, the key it upserts by, and its two steps."""
+
+    name: str
+    columns: tuple[Column, ...]
+    key: str | None
+    resolve: Resolver
+    write: Writer
+    summary: str
+
+
+def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    """Consecutive slices of at most ``size`` items."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def lookup_by_key(
+    ctx: Context, table: sa.Table, key: str, keys: Sequence[Any], *columns: str
+) -> dict[Any, Any]:
+    """Rows of the organisation whose ``key`` is one of ``keys``: one query per chunk."""
+    out: dict[Any, Any] = {}
+    cols = [table.c.id, table.c[key], *(table.c[c] for c in columns)]
+    for part in chunks(list(dict.fromkeys(keys))):
+        stmt = select(*cols).where(table.c.organisation_id == ctx.org_id, table.c[key].in_(part))
+        for row in ctx.session.execute(stmt):
+            out[row[1]] = row
+    return out
+
+
+@dataclass
+class Upserted:
+    """What ``upsert`` did, for kinds that write more (links, hooks)."""
+
+    outcome: Outcome
+    ids: dict[Any, uuid.UUID]  # key -> id of every written or unchanged row
+    created: set[Any]
+    previous: dict[Any, Any]  # key -> row as it was, for updated rows
+
+
+def upsert(
+    ctx: Context,
+    table: sa.Table,
+    records: Sequence[Record],
+    *,
+    key: str,
+    fields: Sequence[str],
+    defaults: dict[str, Any] | None = None,
+    force_update: set[Any] | None = None,
+) -> Upserted:
+    """Insert new rows, update changed ones and leave identical ones alone, by ``key``.
+
+    ``fields`` are the columns the file supplies (absent columns are left as they are);
+    ``defaults`` fill the other columns of new rows. Unchanged rows are counted, not
+    rewritten, so their ``updated_at`` (and every sync cursor) stays put. ``force_update``
+    names keys that changed elsewhere (a team's managers) and must be bumped anyway.
+    """
+    result = Upserted(Outcome(), {}, set(), {})
+    force = force_update or set()
+    stmt_update = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values({f: bindparam(f"b_{f}") for f in (*fields, "updated_at")})
+    )
+    for part in chunks(records):
+        existing = lookup_by_key(ctx, table, key, [r.values[key] for r in part], *fields)
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for record in part:
+            k = record.values[key]
+            row = existing.get(k)
+            values = {f: record.values[f] for f in fields}
+            if row is None:
+                new_id = uuid7()
+                inserts.append(
+                    {
+                        **(defaults or {}),
+                        **values,
+                        key: k,
+                        "id": new_id,
+                        "organisation_id": ctx.org_id,
+                        "created_at": ctx.now,
+                        "updated_at": ctx.now,
+                    }
+                )
+                result.ids[k] = new_id
+                result.created.add(k)
+                continue
+            result.ids[k] = row.id
+            if k in force or any(getattr(row, f) != v for f, v in values.items()):
+                updates.append(
+                    {"b_id": row.id, "b_updated_at": ctx.now}
+                    | {f"b_{f}": v for f, v in values.items()}
+                )
+                result.previous[k] = row
+            else:
+                result.outcome.unchanged += 1
+        result.outcome.created += len(inserts)
+        result.outcome.updated += len(updates)
+        if ctx.dry_run:
+            continue
+        if inserts:
+            ctx.session.execute(sa.insert(table), inserts)
+        if updates:
+            ctx.session.execute(stmt_update, updates)
+    return result
+
+
+def table_of(model: Any) -> sa.Table:
+    """The Core table of a SQLModel table class."""
+    table: sa.Table = model.__table__
+    return table

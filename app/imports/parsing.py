@@ -1,0 +1,629 @@
+"""From an uploaded body to validated rows: encoding, delimiter, headers, cells.
+
+What HR officers send is a spreadsheet export: Dutch Excel writes `;`-separated
+Windows-1252 with CRLF, other tools UTF-8 with or without BOM, comma- or tab-separated.
+This module detects all of that, maps English or Dutch header names onto field names
+(case, spaces and punctuation ignored), converts every cell and collects *every* error
+as ``{row, column, value, message}``; it never touches the database.
+
+Row numbers are what a spreadsheet shows: the header is row 1, the first data row is 2.
+For a JSON body (an array of objects) the row is the 1-based position in the array.
+"""
+
+import codecs
+import csv
+import io
+import json
+import re
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from app.core.errors import InvalidInput
+
+Converter = Callable[[Any], Any]
+
+DELIMITERS = (";", ",", "\t")
+DELIMITER_NAMES = {";": "';'", ",": "','", "\t": "tab"}
+# Cells a spreadsheet would evaluate (CSV injection, OWASP): refused on import,
+# neutralised with a leading apostrophe on export.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_EMAIL = re.compile(r"^[^@\s<>()\[\]\\,;:\"]+@[^@\s<>()\[\]\\,;:\"]+\.[^@\s<>()\[\]\\,;:\"]+$")
+_DMY = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
+_YMD = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_LIST_SEPARATORS = re.compile(r"[|,;]")
+
+
+class CellError(ValueError):
+    """A cell that cannot be converted; the message is shown to the HR officer."""
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """One problem in the file: where it is, what was there and what is wrong."""
+
+    row: int
+    column: str | None
+    value: str | None
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON shape, usable as a problem ``errors`` item (pointer and detail too)."""
+        pointer = f"/{self.row}" + (f"/{_escape_pointer(self.column)}" if self.column else "")
+        return {
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "message": self.message,
+            "pointer": pointer,
+            "detail": self.message,
+        }
+
+
+def _escape_pointer(part: str) -> str:
+    return part.replace("~", "~0").replace("/", "~1")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One field of a kind: its header names and how a cell becomes a value."""
+
+    field: str
+    aliases: tuple[str, ...]
+    convert: Converter
+    required: bool = False
+    # A required column whose cells may be empty only where the kind allows it.
+    description: str = ""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.field, *self.aliases)
+
+
+@dataclass(slots=True)
+class Record:
+    """A data row whose cells all converted: field name -> value, and where it came from."""
+
+    row: int
+    values: dict[str, Any]
+
+
+@dataclass
+class Parsed:
+    """The outcome of parsing: good records, row errors and what the file looked like."""
+
+    records: list[Record]
+    errors: list[RowError]
+    total: int
+    columns: dict[str, str]  # field -> header as written in the file
+    ignored_columns: list[str]
+    format: str  # "csv" or "json"
+    encoding: str | None = None
+    delimiter: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    # Keys seen in the file, valid row or not (deactivate_missing must spare failed rows).
+    keys_seen: set[str] = field(default_factory=set)
+
+
+def normalise_header(name: str) -> str:
+    """``"E-mail adres "`` -> ``"emailadres"``: case, accents, spaces and punctuation ignored."""
+    ascii_ = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^0-9a-z]", "", ascii_.lower())
+
+
+# --- file level -------------------------------------------------------------------------
+
+
+def file_error(code: str, message: str, *, row: int = 1, column: str | None = None) -> InvalidInput:
+    """A 422 for a problem with the file as a whole (nothing can be imported)."""
+    err = RowError(row=row, column=column, value=None, message=message)
+    return InvalidInput(message, code=code, errors=[err.as_dict()])
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """The text of a CSV body and its encoding: UTF-8 (BOM or not), UTF-16 (BOM) or cp1252."""
+    if data.startswith(codecs.BOM_UTF8):
+        candidates = [("utf-8-sig", data[len(codecs.BOM_UTF8) :], "utf-8")]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = [("utf-16", data, "utf-16")]
+    else:
+        candidates = [("utf-8", data, "utf-8"), ("windows-1252", data, "cp1252")]
+    last: UnicodeDecodeError | None = None
+    for name, raw, codec in candidates:
+        try:
+            text = raw.decode(codec)
+        except UnicodeDecodeError as exc:
+            last = exc
+            continue
+        control = _CONTROL.search(text)
+        if control is not None:
+            line = text.count("\n", 0, control.start()) + 1
+            raise file_error(
+                "undecodable-file",
+                f"The file is not text: control character {control.group()!r} on line {line}. "
+                "Save it from the spreadsheet as CSV (UTF-8 or Windows-1252).",
+                row=line,
+            )
+        return text, name
+    assert last is not None
+    offset = last.start
+    line = data.count(b"\n", 0, offset) + 1
+    raise file_error(
+        "undecodable-file",
+        f"The file is neither UTF-8 nor Windows-1252 text: byte 0x{data[offset]:02x} at "
+        f"offset {offset} (line {line}) fits neither. Save it as CSV UTF-8.",
+        row=line,
+    )
+
+
+def _count_outside_quotes(line: str, char: str) -> int:
+    count, quoted = 0, False
+    for c in line:
+        if c == '"':
+            quoted = not quoted
+        elif c == char and not quoted:
+            count += 1
+    return count
+
+
+def detect_delimiter(header_line: str) -> str:
+    """The delimiter the header line uses most: ``;``, ``,`` or tab (``,`` when none)."""
+    counts = {d: _count_outside_quotes(header_line, d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+# --- header mapping ---------------------------------------------------------------------
+
+
+def map_headers(
+    headers: Sequence[str], columns: Sequence[Column], *, kind: str
+) -> tuple[dict[int, Column], dict[str, str], list[str]]:
+    """Which file column feeds which field; refuses missing required or doubled columns."""
+    by_alias: dict[str, Column] = {}
+    for col in columns:
+        for name in col.names:
+            by_alias[normalise_header(name)] = col
+    mapping: dict[int, Column] = {}
+    written: dict[str, str] = {}
+    ignored: list[str] = []
+    errors: list[RowError] = []
+    for i, header in enumerate(headers):
+        found = by_alias.get(normalise_header(header))
+        if found is None:
+            if header.strip():
+                ignored.append(header)
+            continue
+        if found.field in written:
+            errors.append(
+                RowError(
+                    row=1,
+                    column=header,
+                    value=header,
+                    message=f"Column {header!r} and column {written[found.field]!r} both "
+                    f"mean {found.field}; keep one.",
+                )
+            )
+            continue
+        mapping[i] = found
+        written[found.field] = header
+    for col in columns:
+        if col.required and col.field not in written:
+            names = ", ".join(repr(n) for n in col.names[:4])
+            errors.append(
+                RowError(
+                    row=1,
+                    column=col.field,
+                    value=None,
+                    message=f"Required column {col.field} is missing (accepted names: {names}).",
+                )
+            )
+    if errors:
+        listed = ", ".join(repr(h) for h in headers) or "none"
+        missing = [e for e in errors if e.value is None]
+        raise InvalidInput(
+            f"The {kind} file's columns do not fit (columns found: {listed}).",
+            code="missing-columns" if missing else "duplicate-columns",
+            errors=[e.as_dict() for e in errors],
+        )
+    return mapping, written, ignored
+
+
+# --- cells ------------------------------------------------------------------------------
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        raise CellError("expected text, not true/false")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else str(value)
+    if isinstance(value, str):
+        return value.strip()
+    raise CellError("expected text")
+
+
+def _check_formula(text: str) -> None:
+    if text.startswith(FORMULA_START):
+        raise CellError(
+            "looks like a spreadsheet formula (starts with "
+            f"{text[0]!r}); such cells are refused to protect whoever opens the data"
+        )
+
+
+def text(max_length: int, *, required: bool = False) -> Converter:
+    """A text cell: trimmed, empty -> None (or an error when required), no formulas."""
+
+    def convert(value: Any) -> str | None:
+        s = _as_text(value)
+        if not s:
+            if required:
+                raise CellError("is required")
+            return None
+        _check_formula(s)
+        if len(s) > max_length:
+            raise CellError(f"is longer than {max_length} characters")
+        return s
+
+    return convert
+
+
+def email(value: Any) -> str | None:
+    """An e-mail address, lower-cased; a syntax check only (no DNS)."""
+    s = _as_text(value)
+    if not s:
+        return None
+    _check_formula(s)
+    if len(s) > 320 or not _EMAIL.match(s):
+        raise CellError("is not a valid e-mail address")
+    return s.lower()
+
+
+def parse_date(value: Any) -> date | None:
+    """``YYYY-MM-DD`` or ``DD-MM-YYYY`` (also with ``/`` or ``.``, day and month unpadded)."""
+    s = _as_text(value)
+    if not s:
+        return None
+    m = _YMD.match(s)
+    if m:
+        y, mo, d = (int(g) for g in m.groups())
+    else:
+        m = _DMY.match(s)
+        if not m:
+            raise CellError("is not a date; use YYYY-MM-DD or DD-MM-YYYY")
+        d, mo, y = (int(g) for g in m.groups())
+    try:
+        return date(y, mo, d)
+    except ValueError:
+        raise CellError("is not an existing date") from None
+
+
+def required_date(value: Any) -> date:
+    """A date that must be present."""
+    d = parse_date(value)
+    if d is None:
+        raise CellError("is required")
+    return d
+
+
+def integer(low: int, high: int, *, required: bool = False) -> Converter:
+    """A whole number within ``low..high``."""
+
+    def convert(value: Any) -> int | None:
+        if isinstance(value, bool):
+            raise CellError("expected a number")
+        if isinstance(value, int):
+            n = value
+        else:
+            s = _as_text(value)
+            if not s:
+                if required:
+                    raise CellError("is required")
+                return None
+            try:
+                f = float(s.replace(",", "."))
+            except ValueError:
+                raise CellError("is not a number") from None
+            if not f.is_integer():
+                raise CellError("is not a whole number")
+            n = int(f)
+        if not low <= n <= high:
+            raise CellError(f"must be between {low} and {high}")
+        return n
+
+    return convert
+
+
+def decimal(low: float, high: float) -> Converter:
+    """A number within ``low..high``; a Dutch decimal comma is accepted."""
+
+    def convert(value: Any) -> float | None:
+        if isinstance(value, bool):
+            raise CellError("expected a number")
+        if isinstance(value, int | float):
+            f = float(value)
+        else:
+            s = _as_text(value)
+            if not s:
+                return None
+            try:
+                f = float(s.replace(",", "."))
+            except ValueError:
+                raise CellError("is not a number") from None
+        if not low <= f <= high:
+            raise CellError(f"must be between {low:g} and {high:g}")
+        return f
+
+    return convert
+
+
+_TRUE = {"true", "1", "yes", "y", "ja", "j", "waar", "actief", "active", "x"}
+_FALSE = {"false", "0", "no", "n", "nee", "onwaar", "inactief", "inactive", "uit dienst"}
+
+
+def boolean(default: bool) -> Converter:
+    """ja/nee, true/false, 1/0, actief/inactief; empty -> ``default``."""
+
+    def convert(value: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        s = _as_text(value).lower()
+        if not s:
+            return default
+        if s in _TRUE:
+            return True
+        if s in _FALSE:
+            return False
+        raise CellError("is not yes/no (ja/nee, true/false, 1/0)")
+
+    return convert
+
+
+def choice(enum: type[StrEnum], aliases: dict[str, str], *, default: StrEnum | None) -> Converter:
+    """One of an enum's values (as plain text), or a (Dutch) alias; empty -> ``default``."""
+    lookup = {normalise_header(v.value): v.value for v in enum}
+    lookup.update({normalise_header(k): enum(v).value for k, v in aliases.items()})
+    accepted = ", ".join(sorted({*(v.value for v in enum), *aliases}))
+
+    def convert(value: Any) -> str:
+        s = _as_text(value)
+        if not s:
+            if default is None:
+                raise CellError("is required")
+            return default.value
+        found = lookup.get(normalise_header(s))
+        if found is None:
+            raise CellError(f"is not one of: {accepted}")
+        return found
+
+    return convert
+
+
+def id_list(max_items: int = 100) -> Converter:
+    """External ids separated by ``|``, ``,`` or ``;`` (or a JSON array)."""
+    item = text(100)
+
+    def convert(value: Any) -> list[str]:
+        parts = value if isinstance(value, list) else _LIST_SEPARATORS.split(_as_text(value))
+        out = [v for v in (item(p) for p in parts) if v]
+        if len(out) > max_items:
+            raise CellError(f"lists more than {max_items} ids")
+        return list(dict.fromkeys(out))
+
+    return convert
+
+
+# --- rows -------------------------------------------------------------------------------
+
+
+def _convert_row(
+    row: int, cells: dict[str, Any], mapping: dict[str, Column], written: dict[str, str]
+) -> tuple[Record | None, list[RowError]]:
+    values: dict[str, Any] = {}
+    errors: list[RowError] = []
+    for field_name, col in mapping.items():
+        cell = cells.get(field_name)
+        try:
+            values[field_name] = col.convert(cell)
+        except CellError as exc:
+            shown = cell if isinstance(cell, str) else (None if cell is None else json.dumps(cell))
+            errors.append(RowError(row, written[field_name], shown, f"{exc}"))
+    if errors:
+        return None, errors
+    return Record(row=row, values=values), []
+
+
+def _csv_rows(text_: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    reader = csv.reader(io.StringIO(text_, newline=""), delimiter=delimiter, strict=True)
+    n = 0
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise file_error(
+                "unparseable-file",
+                f"The CSV cannot be read near line {reader.line_num}: {exc} (an unclosed quote?).",
+                row=n + 1,
+            ) from None
+        n += 1
+        yield n, cells
+
+
+def parse_csv(data: bytes, columns: Sequence[Column], *, kind: str, key: str | None) -> Parsed:
+    """Parse a CSV body: detect encoding and delimiter, map headers, convert every cell."""
+    text_, encoding = decode(data)
+    first_line = next((ln for ln in text_.splitlines() if ln.strip()), "")
+    if not first_line:
+        raise file_error("empty-file", "The file is empty: expected a header row and data rows.")
+    delimiter = detect_delimiter(first_line)
+    rows = _csv_rows(text_, delimiter)
+    header: list[str] = []
+    for _n, cells in rows:
+        if any(c.strip() for c in cells):
+            header = [c.strip() for c in cells]
+            break
+    mapping, written, ignored = map_headers(header, columns, kind=kind)
+    by_field = {col.field: col for col in mapping.values()}
+    index = [(i, col.field) for i, col in mapping.items()]
+    width = len(header)
+    parsed = Parsed(
+        records=[],
+        errors=[],
+        total=0,
+        columns=written,
+        ignored_columns=ignored,
+        format="csv",
+        encoding=encoding,
+        delimiter=delimiter,
+    )
+    others = [d for d in DELIMITERS if d != delimiter]
+    key_index = next((i for i, f in index if f == key), None)
+    for n, cells in rows:
+        if not any(c.strip() for c in cells):
+            continue
+        parsed.total += 1
+        if key_index is not None and key_index < len(cells) and cells[key_index].strip():
+            parsed.keys_seen.add(cells[key_index].strip())
+        if len(cells) != width and not (
+            len(cells) > width and not any(c.strip() for c in cells[width:])
+        ):
+            hint = next(
+                (
+                    f" (the row seems separated by {DELIMITER_NAMES[d]}: mixed delimiters?)"
+                    for d in others
+                    if any(d in c for c in cells)
+                ),
+                "",
+            )
+            parsed.errors.append(
+                RowError(
+                    n,
+                    None,
+                    delimiter.join(cells)[:200],
+                    f"has {len(cells)} cells, the header has {width} "
+                    f"(separated by {DELIMITER_NAMES[delimiter]}){hint}",
+                )
+            )
+            continue
+        cells_by_field = {f: cells[i] for i, f in index}
+        record, errors = _convert_row(n, cells_by_field, by_field, written)
+        if record is not None:
+            parsed.records.append(record)
+        parsed.errors.extend(errors)
+    if parsed.total == 0:
+        raise file_error("empty-file", "The file has a header but no data rows.", row=2)
+    if encoding == "windows-1252":
+        parsed.warnings.extend(_question_marks(parsed.records, written))
+    return parsed
+
+
+MAX_WARNINGS = 100
+
+
+def _question_marks(records: list[Record], written: dict[str, str]) -> list[str]:
+    # Excel's "CSV (;)" is Windows-1252: a character it cannot hold (the Turkish ş) is
+    # written as '?'. The import takes the cell as it is and says where to look.
+    found = [
+        (r.row, written[f], v)
+        for r in records
+        for f, v in r.values.items()
+        if isinstance(v, str) and "?" in v
+    ]
+    out = [
+        f"row {row}, {column}: {value!r} contains '?', probably a character Windows-1252 "
+        "cannot hold; check it, or export as 'CSV UTF-8' next time"
+        for row, column, value in found[:MAX_WARNINGS]
+    ]
+    if len(found) > MAX_WARNINGS:
+        out.append(f"... and {len(found) - MAX_WARNINGS} more cells with '?'")
+    return out
+
+
+def parse_json(data: bytes, columns: Sequence[Column], *, kind: str, key: str | None) -> Parsed:
+    """Parse a JSON body: an array of objects whose keys are field names (or aliases)."""
+    try:
+        items = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise file_error("unparseable-file", f"The body is not valid JSON: {exc}.") from None
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise file_error("unparseable-file", "The JSON body must be an array of objects.")
+    if not items:
+        raise file_error("empty-file", "The array is empty: nothing to import.")
+    keys: dict[str, None] = {}
+    for item in items:
+        keys.update(dict.fromkeys(item))
+    headers = list(keys)
+    mapping, written, ignored = map_headers(headers, columns, kind=kind)
+    by_field = {col.field: col for col in mapping.values()}
+    source = {col.field: headers[i] for i, col in mapping.items()}
+    parsed = Parsed(
+        records=[],
+        errors=[],
+        total=len(items),
+        columns=written,
+        ignored_columns=ignored,
+        format="json",
+    )
+    for n, item in enumerate(items, start=1):
+        cells = {f: item.get(h) for f, h in source.items()}
+        if key is not None and isinstance(cells.get(key), str | int):
+            parsed.keys_seen.add(str(cells[key]).strip())
+        record, errors = _convert_row(n, cells, by_field, written)
+        if record is not None:
+            parsed.records.append(record)
+        parsed.errors.extend(errors)
+    return parsed
+
+
+def parse_body(
+    data: bytes, content_type: str, columns: Sequence[Column], *, kind: str, key: str | None
+) -> Parsed:
+    """Parse a CSV or JSON body according to its content type."""
+    if not data.strip():
+        raise file_error("empty-file", "The body is empty: send a CSV file or a JSON array.")
+    media = content_type.split(";")[0].strip().lower()
+    if media == "application/json" or media.endswith("+json"):
+        return parse_json(data, columns, kind=kind, key=key)
+    return parse_csv(data, columns, kind=kind, key=key)
+
+
+def find_duplicates(records: list[Record], field_name: str, column: str) -> list[RowError]:
+    """Every row whose key also appears on another row (all of them fail: which is right?)."""
+    rows_by_key: dict[Any, list[int]] = {}
+    for r in records:
+        k = r.values.get(field_name)
+        if k is not None:
+            rows_by_key.setdefault(k, []).append(r.row)
+    errors = []
+    for k, rows in rows_by_key.items():
+        if len(rows) > 1:
+            for row in rows:
+                others = ", ".join(str(o) for o in rows if o != row)
+                errors.append(
+                    RowError(row, column, str(k), f"appears more than once (also on row {others})")
+                )
+    return errors
+
+
+# --- export -----------------------------------------------------------------------------
+
+
+def neutralise(value: Any) -> str:
+    """A cell for a CSV a spreadsheet will open: formulas defused with a leading apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        value = "|".join(str(v) for v in value)
+    s = value.isoformat() if isinstance(value, date) else str(value)
+    return "'" + s if s.startswith(FORMULA_START) else s

@@ -1,0 +1,443 @@
+"""Import kinds of the organisation: function groups, teams (with managers) and employees.
+
+Import order for a new organisation: function groups, teams, employees, then teams again
+with ``manager_external_ids`` (managers must exist as employees with a manager role).
+"""
+
+import uuid
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlmodel import col
+
+from app.core.models import utcnow
+from app.imports.kinds import (
+    Context,
+    Kind,
+    Outcome,
+    chunks,
+    lookup_by_key,
+    table_of,
+    upsert,
+)
+from app.imports.parsing import (
+    Column,
+    Record,
+    RowError,
+    boolean,
+    choice,
+    email,
+    id_list,
+    integer,
+    parse_date,
+    text,
+)
+from app.organisation import service as organisation_service
+from app.organisation.models import (
+    EXTERNAL_ID_MAX,
+    MANAGER_ROLES,
+    NAME_MAX,
+    TEXT_MAX,
+    Employee,
+    FunctionGroup,
+    Role,
+    Team,
+    TeamManager,
+)
+
+EXTERNAL_ID_ALIASES = ("externalid", "extern id", "externe id", "id", "code")
+
+# --- function groups --------------------------------------------------------------------
+
+FUNCTION_GROUP_COLUMNS = (
+    Column(
+        "external_id",
+        (*EXTERNAL_ID_ALIASES, "functiegroepcode", "function group code"),
+        text(EXTERNAL_ID_MAX, required=True),
+        required=True,
+    ),
+    Column("name", ("naam", "functiegroep", "function group"), text(NAME_MAX, required=True), True),
+    Column("description", ("omschrijving", "beschrijving"), text(TEXT_MAX)),
+    Column("likelihood", ("kans", "waarschijnlijkheid"), integer(1, 5, required=True), True),
+    Column("impact", ("effect", "ernst", "gevolg"), integer(1, 5, required=True), True),
+    Column(
+        "risk_assessed_on",
+        (
+            "risicoanalyse",
+            "datum risicoanalyse",
+            "risicoanalyse op",
+            "risk assessed",
+            "beoordeeld op",
+        ),
+        parse_date,
+    ),
+)
+
+
+def _no_references(_ctx: Context, _records: list[Record]) -> list[RowError]:
+    return []
+
+
+def _write_function_groups(ctx: Context, records: list[Record]) -> Outcome:
+    fields = [c.field for c in FUNCTION_GROUP_COLUMNS if c.field in ctx.columns]
+    fields.remove("external_id")
+    return upsert(
+        ctx,
+        table_of(FunctionGroup),
+        records,
+        key="external_id",
+        fields=fields,
+        defaults={"description": None, "risk_assessed_on": None, "custom_needs": False},
+    ).outcome
+
+
+FUNCTION_GROUPS = Kind(
+    name="function-groups",
+    columns=FUNCTION_GROUP_COLUMNS,
+    key="external_id",
+    resolve=_no_references,
+    write=_write_function_groups,
+    summary="Function groups with likelihood and impact (kans x effect, each 1-5).",
+)
+
+# --- teams ------------------------------------------------------------------------------
+
+TEAM_COLUMNS = (
+    Column(
+        "external_id",
+        (*EXTERNAL_ID_ALIASES, "teamcode", "team code", "team id"),
+        text(EXTERNAL_ID_MAX, required=True),
+        required=True,
+    ),
+    Column("name", ("naam", "teamnaam", "team name"), text(NAME_MAX, required=True), True),
+    Column(
+        "manager_external_ids",
+        ("managers", "manager", "leidinggevenden", "leidinggevende", "manager ids"),
+        id_list(),
+    ),
+)
+
+
+def _resolve_teams(ctx: Context, records: list[Record]) -> list[RowError]:
+    if "manager_external_ids" not in ctx.columns:
+        return []
+    wanted = {m for r in records for m in r.values["manager_external_ids"]}
+    found = lookup_by_key(ctx, table_of(Employee), "external_id", sorted(wanted), "role", "active")
+    errors = []
+    column = ctx.header("manager_external_ids")
+    for r in records:
+        ids: list[uuid.UUID] = []
+        for ext in r.values["manager_external_ids"]:
+            emp = found.get(ext)
+            if emp is None:
+                errors.append(RowError(r.row, column, ext, f"no employee with external id {ext!r}"))
+            elif emp.role not in MANAGER_ROLES:
+                errors.append(
+                    RowError(
+                        r.row,
+                        column,
+                        ext,
+                        f"employee {ext!r} has role {emp.role!r}; team managers must be "
+                        "team_manager (leidinggevende) or senior_management (directie)",
+                    )
+                )
+            else:
+                ids.append(emp.id)
+        r.values["manager_ids"] = ids
+    return errors
+
+
+def _write_teams(ctx: Context, records: list[Record]) -> Outcome:
+    table = table_of(Team)
+    with_managers = "manager_external_ids" in ctx.columns
+    changed_managers: dict[str, list[uuid.UUID]] = {}
+    if with_managers:
+        # Managers are part of the team: a new list makes the team "updated" (as PATCH does).
+        current = lookup_by_key(
+            ctx, table, "external_id", [r.values["external_id"] for r in records]
+        )
+        managers = organisation_service.manager_ids_by_team(
+            ctx.session, [row.id for row in current.values()]
+        )
+        for r in records:
+            ext = r.values["external_id"]
+            row = current.get(ext)
+            now_ids = set(managers.get(row.id, [])) if row is not None else set()
+            if set(r.values["manager_ids"]) != now_ids:
+                changed_managers[ext] = r.values["manager_ids"]
+    done = upsert(
+        ctx, table, records, key="external_id", fields=["name"], force_update=set(changed_managers)
+    )
+    if changed_managers and not ctx.dry_run:
+        team_ids = [done.ids[ext] for ext in changed_managers]
+        for part in chunks(team_ids):
+            ctx.session.execute(delete(TeamManager).where(col(TeamManager.team_id).in_(part)))
+        links = [
+            {"team_id": done.ids[ext], "employee_id": mid, "organisation_id": ctx.org_id}
+            for ext, ids in changed_managers.items()
+            for mid in ids
+        ]
+        if links:
+            ctx.session.execute(insert(table_of(TeamManager)), links)
+    return done.outcome
+
+
+TEAMS = Kind(
+    name="teams",
+    columns=TEAM_COLUMNS,
+    key="external_id",
+    resolve=_resolve_teams,
+    write=_write_teams,
+    summary="Teams, optionally with their managers' external ids (`|`-separated).",
+)
+
+# --- employees --------------------------------------------------------------------------
+
+ROLE_ALIASES = {
+    "medewerker": "employee",
+    "werknemer": "employee",
+    "staff": "employee",
+    "leidinggevende": "team_manager",
+    "teamleider": "team_manager",
+    "teammanager": "team_manager",
+    "manager": "team_manager",
+    "directie": "senior_management",
+    "directeur": "senior_management",
+    "bestuurder": "senior_management",
+    "hoger management": "senior_management",
+    "senior management": "senior_management",
+}
+
+EMPLOYEE_COLUMNS = (
+    Column(
+        "external_id",
+        (
+            *EXTERNAL_ID_ALIASES,
+            "personeelsnummer",
+            "personeelsnr",
+            "medewerkernummer",
+            "employee number",
+            "employee id",
+        ),
+        text(EXTERNAL_ID_MAX, required=True),
+        required=True,
+    ),
+    Column(
+        "first_name",
+        ("voornaam", "roepnaam", "firstname", "given name"),
+        text(NAME_MAX, required=True),
+        True,
+    ),
+    Column(
+        "name_particle",
+        ("tussenvoegsel", "tussenvoegsels", "voorvoegsel", "particle", "infix"),
+        text(50),
+    ),
+    Column(
+        "last_name",
+        ("achternaam", "geslachtsnaam", "lastname", "surname", "family name"),
+        text(NAME_MAX, required=True),
+        True,
+    ),
+    Column("email", ("e-mail", "e-mailadres", "emailadres", "mail"), email),
+    Column(
+        "team_external_id",
+        ("team", "teamcode", "team code", "afdeling", "team id"),
+        text(EXTERNAL_ID_MAX),
+    ),
+    Column(
+        "function_group_external_id",
+        ("functiegroep", "function group", "functiegroepcode", "function group code"),
+        text(EXTERNAL_ID_MAX),
+    ),
+    Column("role", ("rol", "functierol"), choice(Role, ROLE_ALIASES, default=Role.employee)),
+    Column("active", ("actief", "in dienst actief"), boolean(default=True)),
+    Column(
+        "started_on",
+        ("in dienst", "datum in dienst", "indienst", "startdatum", "start date", "hire date"),
+        parse_date,
+    ),
+)
+EMPLOYEE_FIELDS = {
+    "first_name": "first_name",
+    "name_particle": "name_particle",
+    "last_name": "last_name",
+    "email": "email",
+    "team_external_id": "team_id",
+    "function_group_external_id": "function_group_id",
+    "role": "role",
+    "started_on": "started_on",
+}
+
+
+def _reference_index(ctx: Context, model: Any) -> tuple[dict[str, uuid.UUID], dict[str, list]]:  # type: ignore[type-arg]
+    # Teams and function groups are few: all of them in one query, by external id and name.
+    table = table_of(model)
+    by_ext: dict[str, uuid.UUID] = {}
+    by_name: dict[str, list[uuid.UUID]] = defaultdict(list)
+    stmt = select(table.c.id, table.c.external_id, table.c.name).where(
+        table.c.organisation_id == ctx.org_id
+    )
+    for row in ctx.session.execute(stmt):
+        if row.external_id is not None:
+            by_ext[row.external_id] = row.id
+        by_name[row.name.casefold()].append(row.id)
+    return by_ext, by_name
+
+
+def _resolve_reference(
+    ctx: Context,
+    records: list[Record],
+    field_name: str,
+    target: str,
+    model: Any,
+    what: str,
+) -> list[RowError]:
+    if field_name not in ctx.columns:
+        return []
+    by_ext, by_name = _reference_index(ctx, model)
+    column = ctx.header(field_name)
+    errors = []
+    for r in records:
+        value = r.values.pop(field_name)
+        if value is None:
+            r.values[target] = None
+            continue
+        # The HR export's code first; a unique name is accepted too (Excel lists names).
+        found = by_ext.get(value)
+        if found is None and len(by_name.get(value.casefold(), [])) == 1:
+            found = by_name[value.casefold()][0]
+        if found is None:
+            errors.append(
+                RowError(r.row, column, value, f"no {what} with external id (or name) {value!r}")
+            )
+            continue
+        r.values[target] = found
+    return errors
+
+
+def _resolve_employees(ctx: Context, records: list[Record]) -> list[RowError]:
+    errors = _resolve_reference(ctx, records, "team_external_id", "team_id", Team, "team")
+    errors += _resolve_reference(
+        ctx,
+        records,
+        "function_group_external_id",
+        "function_group_id",
+        FunctionGroup,
+        "function group",
+    )
+    if "email" in ctx.columns:
+        errors += _email_conflicts(ctx, records)
+    for r in records:
+        r.values.setdefault("active", True)
+    return errors
+
+
+def _email_conflicts(ctx: Context, records: list[Record]) -> list[RowError]:
+    # E-mail is unique per organisation: twice in the file, or owned by someone else
+    # (who is not in the file changing theirs), is refused per row before any write.
+    column = ctx.header("email")
+    errors: list[RowError] = []
+    seen: dict[str, int] = {}
+    for r in records:
+        addr = r.values["email"]
+        if addr is None:
+            continue
+        if addr in seen:
+            errors.append(RowError(r.row, column, addr, f"also on row {seen[addr]}"))
+        else:
+            seen[addr] = r.row
+    in_file = {r.values["external_id"]: r.values["email"] for r in records}
+    owners = lookup_by_key(ctx, table_of(Employee), "email", list(seen), "external_id")
+    for r in records:
+        addr = r.values["email"]
+        owner = owners.get(addr) if addr is not None else None
+        if owner is None or owner.external_id == r.values["external_id"]:
+            continue
+        if owner.external_id in in_file and in_file[owner.external_id] != addr:
+            continue
+        who = owner.external_id or str(owner.id)
+        errors.append(RowError(r.row, column, addr, f"is already used by employee {who}"))
+    return errors
+
+
+def _write_employees(ctx: Context, records: list[Record]) -> Outcome:
+    fields = [EMPLOYEE_FIELDS[f] for f in EMPLOYEE_FIELDS if f in ctx.columns]
+    fields.append("active")
+    done = upsert(
+        ctx,
+        table_of(Employee),
+        records,
+        key="external_id",
+        fields=fields,
+        defaults={
+            "name_particle": None,
+            "email": None,
+            "team_id": None,
+            "function_group_id": None,
+            "role": Role.employee.value,
+            "started_on": None,
+            "erased_at": None,
+        },
+    )
+    if "team_id" in fields and not ctx.dry_run:
+        _team_changed_hooks(ctx, records, done.previous)
+    return done.outcome
+
+
+def _team_changed_hooks(ctx: Context, records: list[Record], previous: dict[Any, Any]) -> None:
+    # Moving team re-checks personal goals against the new team (the alignment rule), as
+    # a PATCH does. Moves are few: the hooks get ORM objects for just those employees.
+    moved = {
+        row.id: row.team_id
+        for r in records
+        if (row := previous.get(r.values["external_id"])) is not None
+        and row.team_id != r.values["team_id"]
+    }
+    if not moved or not organisation_service.EMPLOYEE_TEAM_CHANGED_HOOKS:
+        return
+    for part in chunks(list(moved)):
+        stmt = (
+            select(Employee)
+            .where(col(Employee.id).in_(part))
+            .execution_options(populate_existing=True)
+        )
+        for employee in ctx.session.scalars(stmt):
+            for hook in organisation_service.EMPLOYEE_TEAM_CHANGED_HOOKS:
+                hook(ctx.session, employee, moved[employee.id])
+
+
+def deactivate_missing(ctx: Context, keys_seen: set[str]) -> int:
+    """Deactivate active employees with an external id that the file does not list.
+
+    Employees created without an external id are not the HR platform's: left alone.
+    Rows that failed validation still count as present (their people are still employed).
+    """
+    table = table_of(Employee)
+    stmt = select(table.c.id, table.c.external_id).where(
+        table.c.organisation_id == ctx.org_id,
+        table.c.active.is_(True),
+        table.c.external_id.is_not(None),
+    )
+    missing = [row.id for row in ctx.session.execute(stmt) if row.external_id not in keys_seen]
+    if ctx.dry_run:
+        return len(missing)
+    now = utcnow()
+    for part in chunks(missing):
+        ctx.session.execute(
+            update(table)
+            .where(table.c.organisation_id == ctx.org_id, table.c.id.in_(part))
+            .values(active=False, updated_at=now)
+        )
+    return len(missing)
+
+
+EMPLOYEES = Kind(
+    name="employees",
+    columns=EMPLOYEE_COLUMNS,
+    key="external_id",
+    resolve=_resolve_employees,
+    write=_write_employees,
+    summary="Employees with team, function group and role (Dutch Excel exports accepted).",
+)

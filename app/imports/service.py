@@ -1,0 +1,198 @@
+"""Running an import: parse, resolve, decide all-or-nothing or partial, write; and export.
+
+``run_import`` is the one entry point (the route and the benchmark call it). It never
+writes row by row: see ``kinds.upsert``. All-or-nothing is the default: every error of
+every row is collected first, and one error means a 422 listing them all, with nothing
+written. ``partial`` writes the valid rows and reports the others.
+"""
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from app.core.errors import InvalidInput
+from app.core.models import utcnow
+from app.imports import people
+from app.imports.kinds import Context, Kind, table_of
+from app.imports.models import ImportKind, ImportMode, ImportResult, RowErrorPublic
+from app.imports.parsing import RowError, find_duplicates, neutralise, parse_body
+from app.organisation.models import Employee, FunctionGroup, Organisation, Team, TeamManager
+
+KINDS: dict[ImportKind, Kind] = {
+    ImportKind.function_groups: people.FUNCTION_GROUPS,
+    ImportKind.teams: people.TEAMS,
+    ImportKind.employees: people.EMPLOYEES,
+}
+
+
+def register_kind(kind: ImportKind, spec: Kind) -> None:
+    """Make a kind importable (kinds of other domains register themselves)."""
+    KINDS[kind] = spec
+
+
+def get_kind(kind: ImportKind) -> Kind:
+    """The spec of a kind, or a 422 when this installation cannot import it."""
+    spec = KINDS.get(kind)
+    if spec is None:
+        raise InvalidInput(
+            f"Importing {kind.value} is not available.",
+            code="unsupported-import-kind",
+            errors=[{"pointer": "/path/kind", "detail": "not importable"}],
+        )
+    return spec
+
+
+def run_import(
+    session: Session,
+    *,
+    org: Organisation,
+    kind: ImportKind,
+    body: bytes,
+    content_type: str,
+    dry_run: bool = False,
+    partial: bool = False,
+    deactivate_missing: bool = False,
+) -> ImportResult:
+    """Import a CSV or JSON body of one kind for the organisation (see module doc)."""
+    spec = get_kind(kind)
+    if deactivate_missing and kind is not ImportKind.employees:
+        raise InvalidInput(
+            "deactivate_missing applies to employee imports only.",
+            code="invalid-option",
+            errors=[{"pointer": "/query/deactivate_missing", "detail": "employees only"}],
+        )
+    parsed = parse_body(body, content_type, spec.columns, kind=kind.value, key=spec.key)
+    ctx = Context(
+        session=session,
+        org=org,
+        now=utcnow(),
+        dry_run=dry_run,
+        partial=partial,
+        columns=parsed.columns,
+    )
+    errors = list(parsed.errors)
+    records = parsed.records
+    if spec.key is not None:
+        errors += find_duplicates(records, spec.key, ctx.header(spec.key))
+        records = _without(records, errors)
+    errors += spec.resolve(ctx, records)
+    records = _without(records, errors)
+    failed_rows = {e.row for e in errors}
+    errors.sort(key=lambda e: e.row)
+    if errors and not partial:
+        raise InvalidInput(
+            f"{len(failed_rows)} of {parsed.total} rows have errors; nothing was written. "
+            "Fix them, or send ?mode=partial to import the valid rows.",
+            code="import-rejected",
+            errors=[e.as_dict() for e in errors],
+            total=parsed.total,
+            failed=len(failed_rows),
+        )
+    outcome = spec.write(ctx, records)
+    deactivated = 0
+    if deactivate_missing:
+        deactivated = people.deactivate_missing(ctx, parsed.keys_seen)
+    return ImportResult(
+        kind=kind,
+        dry_run=dry_run,
+        mode=ImportMode.partial if partial else ImportMode.all_or_nothing,
+        format=parsed.format,
+        encoding=parsed.encoding,
+        delimiter=parsed.delimiter,
+        total=parsed.total,
+        created=outcome.created,
+        updated=outcome.updated,
+        unchanged=outcome.unchanged,
+        deactivated=deactivated,
+        failed=len(failed_rows),
+        errors=[RowErrorPublic(**e.as_dict()) for e in errors],
+        warnings=[*parsed.warnings, *outcome.warnings],
+        ignored_columns=parsed.ignored_columns,
+    )
+
+
+def _without(records: Sequence[Any], errors: Iterable[RowError]) -> list[Any]:
+    bad = {e.row for e in errors}
+    return [r for r in records if r.row not in bad] if bad else list(records)
+
+
+# --- export -----------------------------------------------------------------------------
+
+EXPORT_CHUNK = 2000
+
+
+def export_csv(session: Session, *, org: Organisation, kind: ImportKind) -> str:
+    """The organisation's rows of a kind as CSV in the import's own format (round trip)."""
+    spec = get_kind(kind)
+    exporter = EXPORTERS.get(kind)
+    if exporter is None:
+        raise InvalidInput(
+            f"Exporting {kind.value} is not available.",
+            code="unsupported-export-kind",
+            errors=[{"pointer": "/path/kind", "detail": "not exportable"}],
+        )
+    header = [c.field for c in spec.columns]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in exporter(session, org):
+        writer.writerow([neutralise(row.get(f)) for f in header])
+    return out.getvalue()
+
+
+def _export_function_groups(session: Session, org: Organisation) -> Iterable[dict[str, Any]]:
+    t = table_of(FunctionGroup)
+    stmt = select(t).where(t.c.organisation_id == org.id).order_by(t.c.id)
+    for row in session.execute(stmt).mappings():
+        yield dict(row)
+
+
+def _export_teams(session: Session, org: Organisation) -> Iterable[dict[str, Any]]:
+    t, tm, e = table_of(Team), table_of(TeamManager), table_of(Employee)
+    managers: dict[Any, list[str]] = {}
+    stmt = (
+        select(tm.c.team_id, e.c.external_id)
+        .join(e, e.c.id == tm.c.employee_id)
+        .where(tm.c.organisation_id == org.id, e.c.external_id.is_not(None))
+        .order_by(e.c.external_id)
+    )
+    for team_id, ext in session.execute(stmt):
+        managers.setdefault(team_id, []).append(ext)
+    stmt2 = select(t).where(t.c.organisation_id == org.id).order_by(t.c.id)
+    for row in session.execute(stmt2).mappings():
+        yield {**row, "manager_external_ids": managers.get(row["id"], [])}
+
+
+def _export_employees(session: Session, org: Organisation) -> Iterable[dict[str, Any]]:
+    e, t, fg = table_of(Employee), table_of(Team), table_of(FunctionGroup)
+    stmt = (
+        select(
+            e,
+            t.c.external_id.label("team_external_id"),
+            fg.c.external_id.label("function_group_external_id"),
+        )
+        .outerjoin(t, t.c.id == e.c.team_id)
+        .outerjoin(fg, fg.c.id == e.c.function_group_id)
+        .where(e.c.organisation_id == org.id, e.c.erased_at.is_(None))
+        .order_by(e.c.id)
+        .execution_options(yield_per=EXPORT_CHUNK)
+    )
+    for row in session.execute(stmt).mappings():
+        yield dict(row)
+
+
+Exporter = Callable[[Session, Organisation], Iterable[dict[str, Any]]]
+EXPORTERS: dict[ImportKind, Exporter] = {
+    ImportKind.function_groups: _export_function_groups,
+    ImportKind.teams: _export_teams,
+    ImportKind.employees: _export_employees,
+}
+
+
+def register_exporter(kind: ImportKind, exporter: Exporter) -> None:
+    """Make a kind exportable in its import format."""
+    EXPORTERS[kind] = exporter

@@ -188,7 +188,7 @@ def _readiness_data(session: Session, *, team_id: uuid.UUID | None) -> _Readines
         teams=teams,
         employees=employees,
         acknowledged=acknowledged,
-        discussed_on=dict(discussed.tuples().all()),
+        discussed_on={row[0]: row[1] for row in discussed},
     )
 
 

@@ -1,21 +1,33 @@
 """The ASGI application: middleware, error handlers, routers, health and OpenAPI."""
 
+import json
+import logging
+from collections.abc import Sequence
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from sqlalchemy import text
-from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute
 
 from app import models as _models  # noqa: F401  (every table mapped before the first query)
 from app.api import api_router
 from app.core.config import Settings, get_settings
 from app.core.db import get_engine
-from app.core.errors import PROBLEM_JSON, Problem, install_error_handlers, problem_response
+from app.core.errors import (
+    PROBLEM_JSON,
+    Problem,
+    ServiceUnavailable,
+    install_error_handlers,
+    problem_responses,
+)
+from app.core.idempotency import IdempotencyMiddleware, document_idempotency
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
+
+log = logging.getLogger("veerkracht.health")
 
 DESCRIPTION = """\
 Veerkracht helps Dutch social-work organisations select and run the right aggression
@@ -29,6 +41,7 @@ Authenticate with `Authorization: Bearer <api key>`. Errors are RFC 9457
 
 
 def _operation_id(route: APIRoute) -> str:
+    # The route function's name is the operationId (`list_employees`): stable and readable.
     return route.name
 
 
@@ -45,26 +58,36 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(api_router)
 
-    @app.get("/healthz", tags=["operations"], include_in_schema=True)
+    @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
         """Liveness: the process answers."""
         return {"status": "ok"}
 
-    @app.get(
-        "/readyz",
-        tags=["operations"],
-        responses={503: {"model": Problem, "description": "Database unavailable"}},
-    )
-    def readyz() -> Response:
-        """Readiness: the database answers."""
+    @app.get("/readyz", tags=["operations"], responses=problem_responses(503))
+    def readyz(request: Request) -> dict[str, str]:
+        """Readiness: the database answers (503 problem when it does not)."""
         try:
             with get_engine().connect() as conn:
                 conn.execute(text("SELECT 1"))
-        except Exception:
-            return problem_response(503, "not-ready", detail="The database is not reachable.")
-        return JSONResponse({"status": "ready"})
+        except Exception as exc:
+            log.warning("database not reachable", extra={"error": str(exc)[:300]})
+            raise ServiceUnavailable(
+                "The database is not reachable.", code="not-ready", headers={"Retry-After": "5"}
+            ) from None
+        return {"status": "ready"}
 
+    # Innermost: replays or runs POSTs with an Idempotency-Key (core/idempotency.py), after
+    # the size and content-type checks of the middleware below.
+    app.add_middleware(IdempotencyMiddleware)
+    # Added first, so it runs inside CORS: the request id, limits and last-resort 500.
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        max_import_bytes=settings.max_import_bytes,
+    )
     if settings.cors_origins:
+        # Outermost, so every answer (413/415/500 from the middleware above included)
+        # carries the CORS headers the frontend needs to read it.
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
@@ -77,49 +100,86 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "Idempotency-Key",
                 "X-Request-ID",
             ],
-            expose_headers=["ETag", "Location", "X-Request-ID"],
+            expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After"],
         )
-    app.add_middleware(
-        RequestContextMiddleware,
-        max_body_bytes=settings.max_body_bytes,
-        max_import_bytes=settings.max_import_bytes,
-    )
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
 
+HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+TAG_DESCRIPTIONS = {
+    "organisation": "The caller's organisation and its settings.",
+    "api-keys": "API keys of the organisation (admin).",
+    "teams": "Teams and their managers.",
+    "function-groups": "Function groups and their exposure to aggression.",
+    "employees": "Employees, synchronised from HR platforms by `external_id`.",
+    "operations": "Liveness and readiness.",
+}
+
+
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """The OpenAPI document, with every error response as a problem document."""
+    """The OpenAPI document: every 4xx/5xx a problem document, tags grouped per domain."""
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(
-        title=app.title,
-        version=app.version,
-        description=app.description,
-        routes=app.routes,
-        tags=app.openapi_tags,
+        title=app.title, version=app.version, description=app.description, routes=app.routes
     )
-    problem_ref = {"$ref": "#/components/schemas/Problem"}
-    for path_item in schema.get("paths", {}).values():
-        for op in path_item.values():
-            for status, resp in op.get("responses", {}).items():
-                if status[0] in "45":
-                    resp["content"] = {PROBLEM_JSON: {"schema": problem_ref}}
-                    if status == "422":
-                        resp["description"] = "Invalid input"
-    comps = schema.setdefault("components", {}).setdefault("schemas", {})
-    for name in ("HTTPValidationError", "ValidationError"):
-        comps.pop(name, None)
-    comps.setdefault(
-        "Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-    )
-    for sub in ("FieldError", "Violation"):
-        defs = comps["Problem"].pop("$defs", {})
-        for k, v in defs.items():
-            comps.setdefault(k, v)
-        del sub
+    document_idempotency(schema)
+    _problem_responses(schema)
+    schema["tags"], schema["x-tagGroups"] = _tags(app.routes)
     app.openapi_schema = schema
     return schema
+
+
+def _problem_responses(schema: dict[str, Any]) -> None:
+    # FastAPI declares its own 422 shape (HTTPValidationError); the API answers every error,
+    # declared or not, with a Problem. Every operation may also fail unexpectedly (500).
+    schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+    problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, definition in problem.pop("$defs", {}).items():
+        schemas.setdefault(name, definition)
+    schemas["Problem"] = problem
+    for path_item in schema.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if method not in HTTP_METHODS:
+                continue
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("500", {"description": "Unexpected error"})
+            for status, response in responses.items():
+                if status[:1] in ("4", "5"):
+                    response["content"] = {
+                        PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}
+                    }
+                    if status == "422":
+                        response["description"] = "Invalid input"
+    schemas.pop("HTTPValidationError", None)
+    if "#/components/schemas/ValidationError" not in json.dumps(schema):
+        schemas.pop("ValidationError", None)
+
+
+def _tags(routes: Sequence[BaseRoute]) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+    # Tags are per resource; x-tagGroups (ReDoc) gathers them per domain package, taken from
+    # the module of the route function (app/<domain>/router.py).
+    groups: dict[str, list[str]] = {}
+    for route in routes:
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        parts = route.endpoint.__module__.split(".")
+        domain = parts[1] if len(parts) > 2 and parts[0] == "app" else "operations"
+        group = groups.setdefault(domain, [])
+        for tag in route.tags:
+            name = str(tag)
+            if name not in group and not any(name in g for g in groups.values()):
+                group.append(name)
+    tags = [
+        {"name": t, **({"description": TAG_DESCRIPTIONS[t]} if t in TAG_DESCRIPTIONS else {})}
+        for group in groups.values()
+        for t in group
+    ]
+    tag_groups = [
+        {"name": domain.capitalize(), "tags": group} for domain, group in groups.items() if group
+    ]
+    return tags, tag_groups
 
 
 app = create_app()

@@ -19,9 +19,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from app.core.db import get_engine, get_session
+from app.core.db import READ_ONLY, SessionDep, get_engine
 from app.core.errors import Forbidden, Unauthorized
 from app.core.models import utcnow
 from app.core.tenancy import bind_organisation
@@ -75,17 +75,20 @@ TOUCH_IN_OWN_TRANSACTION = True
 
 
 def _touch(session: Session, key: ApiKey) -> None:
-    # last_used_at is telemetry: written at most once a minute, in its own short
-    # transaction, so a read request never holds the write lock of its own.
+    # last_used_at is telemetry, written at most once a minute. A read request writes it
+    # in its own short transaction, so a read never holds the write lock. A write request
+    # already holds it (SQLite: BEGIN IMMEDIATE), where a second connection would wait for
+    # the request's own lock until the busy timeout: it writes through its own session.
     now = utcnow()
     if key.last_used_at is not None and now - key.last_used_at < LAST_USED_RESOLUTION:
         return
-    if not TOUCH_IN_OWN_TRANSACTION:
-        session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))  # type: ignore[arg-type]
+    stmt = update(ApiKey).where(col(ApiKey.id) == key.id).values(last_used_at=now)
+    if not TOUCH_IN_OWN_TRANSACTION or not session.info.get(READ_ONLY, False):
+        session.execute(stmt)
         return
     try:
         with get_engine().begin() as conn:
-            conn.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))  # type: ignore[arg-type]
+            conn.execute(stmt)
     except Exception:
         log.warning("could not record last_used_at", extra={"api_key_id": str(key.id)})
 
@@ -116,7 +119,7 @@ def authenticate(session: Session, presented: str | None) -> Principal:
 
 def current_principal(
     request: Request,
-    session: Annotated[Session, Depends(get_session)],
+    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     """Authenticate once per request and scope the request's session to the organisation."""
@@ -144,4 +147,5 @@ def require_scope(scope: Scope) -> Callable[[Principal], Principal]:
 ReadPrincipal = Annotated[Principal, Depends(require_scope(Scope.read))]
 WritePrincipal = Annotated[Principal, Depends(require_scope(Scope.write))]
 AdminPrincipal = Annotated[Principal, Depends(require_scope(Scope.admin))]
-DbSession = Annotated[Session, Depends(get_session)]
+# The request's session; always declare it through this alias (or core.db.SessionDep).
+DbSession = SessionDep

@@ -2,13 +2,14 @@
 
 SQLite (embedded default) gets foreign keys, WAL and a busy timeout; PostgreSQL uses
 psycopg 3 with a bounded pool. One transaction per request: the session dependency
-commits once on success and rolls back on any error, so a failed request writes nothing.
+commits once on success, before the response is sent, and rolls back on any error, so a
+failed request writes nothing and a 2xx is only sent for a committed change.
 """
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
@@ -84,13 +85,33 @@ def new_session(engine: Engine | None = None) -> Session:
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# session.info key: True when the request only reads (core/auth.py records last_used_at
+# in its own short transaction then, so a read never takes the write lock).
+READ_ONLY = "read_only"
+_STATE_KEY = "db_session"
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """FastAPI dependency: one transaction per request, committed on success."""
+    """FastAPI dependency: one transaction per request, committed before the response.
+
+    Use it through ``SessionDep`` (``DbSession`` in core/auth.py): its ``scope="function"``
+    makes FastAPI run the commit after the route function and the response serialisation
+    but BEFORE the response is sent, so a failing commit (a unique violation found only at
+    commit, a lost connection) is answered by the error handlers (409, 503) instead of
+    being lost after a 2xx already went out. With the default request scope FastAPI sends
+    the response first and runs the exit code afterwards.
+    """
+    existing = getattr(request.state, _STATE_KEY, None)
+    if isinstance(existing, Session):
+        # Declared twice in one request (e.g. once without the scope): one transaction.
+        yield existing
+        return
     session = new_session()
-    if request.method not in SAFE_METHODS and session.get_bind().dialect.name == "sqlite":
+    read_only = request.method in SAFE_METHODS
+    session.info[READ_ONLY] = read_only
+    if not read_only and session.get_bind().dialect.name == "sqlite":
         session.connection(execution_options={"sqlite_immediate": True})
+    setattr(request.state, _STATE_KEY, session)
     try:
         yield session
         session.commit()
@@ -98,4 +119,8 @@ def get_session(request: Request) -> Iterator[Session]:
         session.rollback()
         raise
     finally:
+        setattr(request.state, _STATE_KEY, None)
         session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.sql.schema import ColumnCollectionConstraint
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
@@ -155,6 +156,12 @@ class InvalidInput(DomainError):
     title = "Invalid input"
 
 
+class ServiceUnavailable(DomainError):
+    status = 503
+    code = "service-unavailable"
+    title = "Service unavailable"
+
+
 class PreconditionRequired(DomainError):
     status = 428
     code = "precondition-required"
@@ -222,21 +229,53 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     return out
 
 
-_UNIQUE_SQLITE = re.compile(r"UNIQUE constraint failed: ([\w., ]+)")
-_FIELD_OF_CONSTRAINT = re.compile(r"^uq_[a-z_]+?_organisation_id_(.+)$")
+# SQLite names the columns in its message; PostgreSQL names the constraint (diag), which the
+# naming convention (core/models.py) lets us map back to columns through the metadata.
+_SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: ([\w., ]+)")
+_PG_UNIQUE, _PG_FOREIGN_KEY = "23505", "23503"
 
 
-def _unique_fields(exc: IntegrityError) -> list[str] | None:
+def _constraint_columns(name: str) -> list[str] | None:
+    from sqlmodel import SQLModel
+
+    for table in SQLModel.metadata.tables.values():
+        for constraint in table.constraints:
+            if constraint.name == name and isinstance(constraint, ColumnCollectionConstraint):
+                return [c.name for c in constraint.columns]
+        for index in table.indexes:
+            if index.name == name:
+                return [c.name for c in index.columns]
+    return None
+
+
+def integrity_kind(exc: IntegrityError) -> str:
+    """``unique``, ``foreign_key`` or ``other``: which constraint refused the write."""
     orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate is not None:
+        return {_PG_UNIQUE: "unique", _PG_FOREIGN_KEY: "foreign_key"}.get(sqlstate, "other")
+    msg = str(orig)
+    if msg.startswith("UNIQUE constraint failed"):
+        return "unique"
+    if msg.startswith("FOREIGN KEY constraint failed"):
+        return "foreign_key"
+    return "other"
+
+
+def unique_fields(exc: IntegrityError) -> list[str]:
+    """The fields of the unique constraint a write broke, without ``organisation_id``."""
+    orig = exc.orig
+    columns: list[str] | None = None
     name = getattr(getattr(orig, "diag", None), "constraint_name", None)
     if name:
-        m = _FIELD_OF_CONSTRAINT.match(name)
-        return [m.group(1)] if m else [name]
-    m = _UNIQUE_SQLITE.search(str(orig))
-    if m:
-        cols = [c.strip().split(".")[-1] for c in m.group(1).split(",")]
-        return [c for c in cols if c != "organisation_id"] or cols
-    return None
+        columns = _constraint_columns(name)
+    else:
+        m = _SQLITE_UNIQUE.search(str(orig))
+        if m:
+            columns = [c.strip().split(".")[-1] for c in m.group(1).split(",")]
+    if not columns:
+        return []
+    return [c for c in columns if c != "organisation_id"] or columns
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -288,23 +327,24 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> Response:
-        # The database constraint is the last word on uniqueness under concurrency.
-        fields = _unique_fields(exc)
-        msg = str(exc.orig).lower()
-        if "unique" in msg or "duplicate key" in msg:
-            errors = [
-                {"pointer": f"/{f}", "detail": f"{f} is already in use in this organisation."}
-                for f in fields or []
-            ]
+        # The database constraint is the last word on uniqueness under concurrency: a race
+        # that passed every check in Python still ends here, as a 409 naming the field.
+        kind = integrity_kind(exc)
+        if kind == "unique":
+            fields = unique_fields(exc)
+            named = ", ".join(fields) or "a unique value"
             return problem_response(
                 409,
                 "already-exists",
                 request=request,
                 title="Already exists",
-                detail="A resource with the same unique value exists.",
-                errors=errors,
+                detail=f"Another resource of this organisation already has this {named}.",
+                errors=[
+                    {"pointer": f"/{f}", "detail": f"{f} is already in use in this organisation."}
+                    for f in fields
+                ],
             )
-        log.warning("integrity error", extra={"error": msg[:300]})
+        log.warning("integrity error", extra={"kind": kind, "error": str(exc.orig)[:300]})
         return problem_response(
             409,
             "integrity-conflict",

@@ -1,8 +1,10 @@
 """One pure-ASGI middleware for what every request needs before routing.
 
 Request id (``X-Request-ID`` honoured or generated, echoed back), access log, the body
-size limit (413 before the body is parsed), the content-type check (415) and security
-headers. Pure ASGI rather than ``BaseHTTPMiddleware``: it adds no task per request.
+size limit (413 before the body is parsed, also for a chunked body without
+Content-Length), the content-type check (415), security headers, and the last-resort 500
+problem for an unhandled exception. Pure ASGI rather than ``BaseHTTPMiddleware``: it adds
+no task per request.
 """
 
 import json
@@ -19,6 +21,7 @@ from app.core.errors import PROBLEM_JSON, problem_body
 from app.core.logging import request_id_var
 
 log = logging.getLogger("veerkracht.access")
+error_log = logging.getLogger("veerkracht.errors")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -66,9 +69,12 @@ class RequestContextMiddleware:
         if not path.startswith(DOC_PATHS):
             extra_headers.append(API_CSP)
 
+        started_response = False
+
         async def send_wrapper(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started_response
             if message["type"] == "http.response.start":
+                started_response = True
                 status = message["status"]
                 message["headers"] = list(message.get("headers", [])) + extra_headers
             await send(message)
@@ -90,7 +96,22 @@ class RequestContextMiddleware:
                         raise HTTPException(413, f"The body exceeds {limit} bytes.")
                 return message
 
-            await self.app(scope, receive_limited, send_wrapper)
+            try:
+                await self.app(scope, receive_limited, send_wrapper)
+            except Exception:
+                # Answered here rather than by Starlette's outermost error middleware, so the
+                # 500 still carries the request id (response header and log line) and no
+                # internals: the traceback goes to the log only.
+                error_log.exception("unhandled error")
+                if started_response:
+                    raise
+                await self._send_problem(
+                    send_wrapper,
+                    scope,
+                    500,
+                    "internal-error",
+                    "An unexpected error occurred; it has been logged.",
+                )
         finally:
             log.info(
                 "request",

@@ -1,0 +1,184 @@
+"""API keys: every auth outcome, scopes, last use, and keys that are never stored in clear."""
+
+import time
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import String, Text, select
+from sqlmodel import Session, SQLModel
+
+import app.core.auth as auth
+from app.core.auth import hash_key, parse_prefix
+from app.organisation.models import ApiKey
+from tests.conftest import Tenant
+from tests.factories.core import make_employee, make_function_group, make_team
+from tests.helpers import assert_problem
+
+
+def _assert_401(resp, code: str) -> None:  # type: ignore[no-untyped-def]
+    assert_problem(resp, 401, code)
+    assert resp.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_missing_key_is_401(client: TestClient, tenant: Tenant) -> None:
+    _assert_401(client.get("/v1/teams"), "missing-api-key")
+    # Another scheme than Bearer is no key either.
+    _assert_401(
+        client.get("/v1/teams", headers={"Authorization": "Basic dXNlcjpwdw=="}), "missing-api-key"
+    )
+
+
+@pytest.mark.parametrize("key", ["garbage", "vk_short_x", "vk__", "Bearer", "x" * 300])
+def test_malformed_key_is_401(client: TestClient, tenant: Tenant, key: str) -> None:
+    _assert_401(
+        client.get("/v1/teams", headers={"Authorization": f"Bearer {key}"}), "invalid-api-key"
+    )
+
+
+def test_unknown_key_is_401(client: TestClient, tenant: Tenant) -> None:
+    # Shaped like a key, prefix unknown; and a known prefix with the wrong secret.
+    _assert_401(
+        client.get("/v1/teams", headers={"Authorization": "Bearer vk_0123456789ab_secret"}),
+        "invalid-api-key",
+    )
+    prefix = parse_prefix(tenant.read_key)
+    _assert_401(
+        client.get("/v1/teams", headers={"Authorization": f"Bearer vk_{prefix}_not-the-secret"}),
+        "invalid-api-key",
+    )
+
+
+def test_revoked_key_is_401(client: TestClient, tenant: Tenant) -> None:
+    created = client.post("/v1/api-keys", headers=tenant.admin, json={"name": "koppeling AFAS"})
+    key = created.json()
+    headers = {"Authorization": f"Bearer {key['key']}"}
+    assert client.get("/v1/teams", headers=headers).status_code == 200
+    assert client.delete(f"/v1/api-keys/{key['id']}", headers=tenant.admin).status_code == 204
+    _assert_401(client.get("/v1/teams", headers=headers), "revoked-api-key")
+    # Revoking twice is harmless.
+    assert client.delete(f"/v1/api-keys/{key['id']}", headers=tenant.admin).status_code == 204
+
+
+def test_read_key_cannot_write(client: TestClient, tenant: Tenant) -> None:
+    assert client.get("/v1/teams", headers=tenant.read).status_code == 200
+    for method, path in [
+        ("POST", "/v1/teams"),
+        ("POST", "/v1/employees"),
+        ("POST", "/v1/function-groups"),
+    ]:
+        body = assert_problem(
+            client.request(method, path, headers=tenant.read, json={}), 403, "insufficient-scope"
+        )
+        assert "read" in body["detail"]
+
+
+def test_write_key_cannot_administer(client: TestClient, tenant: Tenant) -> None:
+    assert (
+        client.post("/v1/teams", headers=tenant.write, json={"name": "Wijkteam"}).status_code == 201
+    )
+    for method, path, body in [
+        ("GET", "/v1/api-keys", None),
+        ("POST", "/v1/api-keys", {"name": "x"}),
+        ("PATCH", "/v1/organisation", {"name": "Anders"}),
+    ]:
+        assert_problem(
+            client.request(method, path, headers=tenant.write, json=body), 403, "insufficient-scope"
+        )
+    key_id = client.get("/v1/api-keys", headers=tenant.admin).json()["items"][0]["id"]
+    assert_problem(
+        client.delete(f"/v1/api-keys/{key_id}", headers=tenant.write), 403, "insufficient-scope"
+    )
+
+
+def test_other_organisations_resources_are_404(
+    client: TestClient, db: Session, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    team = make_team(db)
+    fg = make_function_group(db)
+    emp = make_employee(db)
+    key_id = db.scalar(select(ApiKey.id).where(ApiKey.organisation_id == tenant.id))  # type: ignore[arg-type]
+    for path in (f"/v1/teams/{team.id}", f"/v1/function-groups/{fg.id}", f"/v1/employees/{emp.id}"):
+        assert client.get(path, headers=tenant.read).status_code == 200
+        assert_problem(client.get(path, headers=other_tenant.admin), 404, "not-found")
+        assert_problem(
+            client.patch(
+                path,
+                headers=other_tenant.admin,
+                json={"name": "x"} if "employees" not in path else {"first_name": "x"},
+            ),
+            404,
+            "not-found",
+        )
+        assert_problem(client.delete(path, headers=other_tenant.admin), 404, "not-found")
+    assert_problem(client.delete(f"/v1/api-keys/{key_id}", headers=other_tenant.admin), 404)
+    # Nothing changed in organisation A.
+    assert client.get(f"/v1/teams/{team.id}", headers=tenant.read).json()["name"] == team.name
+    assert client.get("/v1/api-keys", headers=tenant.admin).json()["items"][0]["revoked_at"] is None
+
+
+def test_last_used_at_is_recorded(client: TestClient, tenant: Tenant) -> None:
+    keys = {k["name"]: k for k in client.get("/v1/api-keys", headers=tenant.admin).json()["items"]}
+    assert keys["read"]["last_used_at"] is None
+    assert client.get("/v1/teams", headers=tenant.read).status_code == 200
+    keys = {k["name"]: k for k in client.get("/v1/api-keys", headers=tenant.admin).json()["items"]}
+    assert keys["read"]["last_used_at"] is not None
+    assert keys["write"]["last_used_at"] is None
+
+
+def test_last_used_at_in_committed_requests(
+    live_client: TestClient, live_tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The production path: a read records the use in its own transaction; a write through
+    # its own session. On SQLite a second connection would wait for the write request's own
+    # lock until the busy timeout (10 s): the write must stay fast.
+    monkeypatch.setattr(auth, "TOUCH_IN_OWN_TRANSACTION", True)
+    started = time.perf_counter()
+    r = live_client.post("/v1/teams", headers=live_tenant.write, json={"name": "Jongerenwerk"})
+    assert r.status_code == 201, r.text
+    assert time.perf_counter() - started < 5
+    assert live_client.get("/v1/teams", headers=live_tenant.read).status_code == 200
+    keys = {
+        k["name"]: k
+        for k in live_client.get("/v1/api-keys", headers=live_tenant.admin).json()["items"]
+    }
+    assert keys["write"]["last_used_at"] is not None
+    assert keys["read"]["last_used_at"] is not None
+
+
+def test_key_is_shown_once_and_stored_hashed(
+    client: TestClient, db: Session, tenant: Tenant
+) -> None:
+    r = client.post(
+        "/v1/api-keys", headers=tenant.admin, json={"name": "HR-koppeling", "scope": "write"}
+    )
+    assert r.status_code == 201, r.text
+    created = r.json()
+    key = created["key"]
+    assert key.startswith(f"vk_{created['prefix']}_")
+    assert created["scope"] == "write"
+    secret = key.split("_", 2)[2]
+
+    listed = client.get("/v1/api-keys", headers=tenant.admin)
+    assert all("key" not in item and "key_hash" not in item for item in listed.json()["items"])
+    assert secret not in listed.text
+    assert created["prefix"] in listed.text  # the visible part, to recognise a key
+
+    row = db.get(ApiKey, uuid.UUID(created["id"]))
+    assert row is not None and row.key_hash == hash_key(key)
+    # The clear key (or its secret part) is in no text column of any table.
+    db.flush()
+    for table in SQLModel.metadata.sorted_tables:
+        text_cols = [c for c in table.columns if isinstance(c.type, String | Text)]
+        if not text_cols:
+            continue
+        for values in db.execute(select(*text_cols)):
+            for value in values:
+                assert value is None or secret not in value, (table.name, value)
+    # And the key works.
+    assert (
+        client.post(
+            "/v1/teams", headers={"Authorization": f"Bearer {key}"}, json={"name": "Team"}
+        ).status_code
+        == 201
+    )

@@ -1,5 +1,110 @@
-"""HTTP routes of the reports domain."""
+"""HTTP routes of the reports: read-only overviews, as JSON or spreadsheet-safe CSV."""
 
-from fastapi import APIRouter
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from app.core.auth import DbSession, ReadPrincipal
+from app.core.csv import csv_openapi, csv_response, prefers_csv
+from app.core.errors import InvalidInput, problem_responses
+from app.followup.dates import today
+from app.reports import service
+from app.reports.models import OverviewReport, TeamsReport
+
+READ = problem_responses(401, 403, 422)
+PeriodFrom = Annotated[
+    date | None,
+    Query(description="Start of the period for meeting figures (default: 12 months back)."),
+]
+PeriodTo = Annotated[
+    date | None, Query(description="End of the period for meeting figures (default: today).")
+]
 
 router = APIRouter()
+
+
+def _check_period(period_from: date | None, period_to: date | None) -> None:
+    if period_from is not None and period_to is not None and period_from > period_to:
+        raise InvalidInput(
+            "period_from must not be after period_to.",
+            code="invalid-period",
+            errors=[{"pointer": "/query/period_from", "detail": "after period_to"}],
+        )
+
+
+@router.get(
+    "/reports/overview",
+    tags=["reports"],
+    response_model=OverviewReport,
+    responses={
+        **csv_openapi(
+            "The organisation's figures. With `Accept: text/csv`: one figure a row "
+            "(section;figure;scope;value), UTF-8 with BOM, `;`-separated, formula-safe."
+        ),
+        **READ,
+    },
+)
+def get_overview_report(
+    request: Request,
+    principal: ReadPrincipal,
+    session: DbSession,
+    period_from: PeriodFrom = None,
+    period_to: PeriodTo = None,
+) -> OverviewReport | Response:
+    """Protocol readiness, managers first, goals, coverage, refreshers and follow-up at a glance."""
+    _check_period(period_from, period_to)
+    day = today()
+    report = service.overview(
+        session,
+        settings=principal.organisation.settings,
+        today=day,
+        period_from=period_from,
+        period_to=period_to,
+    )
+    if prefers_csv(request):
+        return csv_response(
+            service.overview_csv_rows(report),
+            service.OVERVIEW_CSV_HEADER,
+            f"overview-{day.isoformat()}.csv",
+        )
+    return report
+
+
+@router.get(
+    "/reports/teams",
+    tags=["reports"],
+    response_model=TeamsReport,
+    responses={
+        **csv_openapi(
+            "One row per team. With `Accept: text/csv`: the same columns as a spreadsheet "
+            "(UTF-8 with BOM, `;`-separated, formula-safe)."
+        ),
+        **READ,
+    },
+)
+def get_teams_report(
+    request: Request,
+    principal: ReadPrincipal,
+    session: DbSession,
+    period_from: PeriodFrom = None,
+    period_to: PeriodTo = None,
+) -> TeamsReport | Response:
+    """Per team: readiness, trained managers, goals, coverage, follow-up, reviews, meetings."""
+    _check_period(period_from, period_to)
+    day = today()
+    report = service.teams_report(
+        session,
+        settings=principal.organisation.settings,
+        today=day,
+        period_from=period_from,
+        period_to=period_to,
+    )
+    if prefers_csv(request):
+        return csv_response(
+            service.teams_csv_rows(report),
+            service.TEAMS_CSV_HEADER,
+            f"teams-{day.isoformat()}.csv",
+        )
+    return report

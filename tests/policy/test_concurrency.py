@@ -1,0 +1,79 @@
+"""Races on PostgreSQL: two publishes at once, two acknowledgements at once."""
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from threading import Barrier
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import Tenant
+from tests.policy.helpers import create_protocol, publish
+
+ROUNDS = 5
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only(is_postgres: bool) -> None:
+    if not is_postgres:
+        pytest.skip("row locks and concurrent transactions need PostgreSQL")
+
+
+def _at_once(calls: list[Callable[[], httpx.Response]]) -> list[httpx.Response]:
+    barrier = Barrier(len(calls))
+
+    def run(call: Callable[[], httpx.Response]) -> httpx.Response:
+        barrier.wait()
+        return call()
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def test_two_concurrent_publishes_leave_exactly_one_published(
+    live_client: TestClient, live_tenant: Tenant
+) -> None:
+    for _ in range(ROUNDS):
+        drafts = [create_protocol(live_client, live_tenant) for _ in range(2)]
+        responses = _at_once(
+            [
+                partial(
+                    live_client.post, f"/v1/protocols/{d['id']}/publish", headers=live_tenant.write
+                )
+                for d in drafts
+            ]
+        )
+        statuses = sorted(r.status_code for r in responses)
+        assert statuses in ([200, 200], [200, 409]), [r.text for r in responses]
+        listed = live_client.get("/v1/protocols?status=published", headers=live_tenant.read).json()[
+            "items"
+        ]
+        assert len(listed) == 1
+        # The newer draft wins whichever order the two ran in.
+        assert listed[0]["id"] == drafts[1]["id"]
+
+
+def test_concurrent_acknowledgements_store_one_record(
+    live_client: TestClient, live_tenant: Tenant
+) -> None:
+    protocol = publish(live_client, live_tenant, create_protocol(live_client, live_tenant)["id"])
+    url = f"/v1/protocols/{protocol['id']}/acknowledgements"
+    for n in range(ROUNDS):
+        emp = live_client.post(
+            "/v1/employees",
+            headers=live_tenant.write,
+            json={"first_name": "Noor", "last_name": f"Bakker {n}"},
+        ).json()
+        body: dict[str, Any] = {"employee_id": emp["id"]}
+        post = partial(live_client.post, url, headers=live_tenant.write, json=body)
+        responses = _at_once([post] * 4)
+        statuses = sorted(r.status_code for r in responses)
+        assert statuses == [200, 200, 200, 201], [r.text for r in responses]
+        assert len({r.json()["id"] for r in responses}) == 1
+        listed = live_client.get(f"{url}?employee_id={emp['id']}", headers=live_tenant.read).json()[
+            "items"
+        ]
+        assert len(listed) == 1

@@ -30,7 +30,7 @@ def test_csv_is_utf8_with_bom_semicolon_separated_and_quoted() -> None:
     text = csv_text([["Jansen; Piet", "=cmd"]], ["naam", "waarde"])
     assert text == '\ufeffnaam;waarde\r\n"Jansen; Piet";\'=cmd\r\n'
     response = csv_response([["x"]], ["h"], "protocol readiness/2026")
-    assert response.body.startswith(b"\xef\xbb\xbf")
+    assert bytes(response.body).startswith(b"\xef\xbb\xbf")
     assert response.headers["content-disposition"] == (
         'attachment; filename="protocol-readiness-2026.csv"'
     )

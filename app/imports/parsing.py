@@ -213,7 +213,7 @@ def map_headers(
         written[found.field] = header
     for col in columns:
         if col.required and col.field not in written:
-            names = ", ".join(repr(n) for n in col.names[:4])
+            names = ", ".join(repr(n) for n in col.names)
             errors.append(
                 RowError(
                     row=1,

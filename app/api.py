@@ -9,6 +9,7 @@ from app.learning.router import router as learning_router
 from app.organisation.router import router as organisation_router
 from app.policy.router import router as policy_router
 from app.reports.router import router as reports_router
+from app.selection.router import router as selection_router
 from app.training.router import router as training_router
 
 api_router = APIRouter(prefix="/v1")
@@ -17,6 +18,7 @@ for domain_router in (
     policy_router,
     learning_router,
     training_router,
+    selection_router,
     followup_router,
     reports_router,
     imports_router,

@@ -6,6 +6,7 @@ from app.imports import models as imports_models
 from app.learning import models as learning_models
 from app.organisation import models as organisation_models
 from app.policy import models as policy_models
+from app.selection import models as selection_models
 from app.training import models as training_models
 
 __all__ = [
@@ -15,5 +16,6 @@ __all__ = [
     "learning_models",
     "organisation_models",
     "policy_models",
+    "selection_models",
     "training_models",
 ]

@@ -1,0 +1,452 @@
+"""What each employee in a scope still needs to learn (issue 6, part 1).
+
+A need is a skill an active employee still has to train:
+- a skill their function group needs (``required``, or ``recommended`` weighted lower) that
+  is not current in their training record on the given day;
+- a skill of an active goal of their team, or of their own agreed personal goal not yet
+  achieved: a goal is a deliberate, current choice, so it counts even when an older
+  training still keeps the skill current ("refreshers should follow current goals, not a
+  calendar alone", DOMAIN.md);
+- minus the skills of a programme they are already booked on (planned session).
+
+Everything for the scope is loaded in a fixed number of set-based queries (about fifteen,
+whatever the number of employees), then computed in Python with dicts, sets and bit masks.
+"""
+
+import hashlib
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, true
+from sqlmodel import Session, col, select
+
+from app.core.tenancy import current_organisation_id
+from app.learning import service as learning_service
+from app.learning.models import (
+    FunctionGroupNeed,
+    NeedPriority,
+    PersonalGoal,
+    PersonalGoalStatus,
+    Skill,
+    TeamGoal,
+    TeamGoalStatus,
+)
+from app.organisation.models import (
+    EXPOSURE_RANK,
+    MANAGER_ROLES,
+    Employee,
+    ExposureLevel,
+    FunctionGroup,
+    Role,
+    Team,
+    TeamManager,
+    exposure_level,
+)
+from app.policy import service as policy_service
+from app.policy.models import Protocol, ProtocolAcknowledgement, TeamDiscussion
+from app.selection.models import PlanScope
+from app.training import rules
+from app.training import service as training_service
+from app.training.models import (
+    Audience,
+    Enrolment,
+    EnrolmentStatus,
+    ProgramSkill,
+    SessionStatus,
+    TrainingCompletion,
+    TrainingProgram,
+    TrainingSession,
+)
+
+# Weights of a need: required and goal needs count double a recommended one; higher
+# exposure counts more ("weighted by exposure level, higher exposure first").
+PRIORITY_WEIGHT = {NeedPriority.required: 2, NeedPriority.recommended: 1}
+GOAL_WEIGHT = 2
+REQUIRED_WEIGHT = 2
+
+
+def exposure_weight(level: ExposureLevel | None) -> int:
+    """low 1, moderate 2, high 3, very_high 4; no function group counts as low."""
+    return EXPOSURE_RANK[level] + 1 if level is not None else 1
+
+
+# Enrolments that will train the employee (the session is still planned).
+_BOOKED = (EnrolmentStatus.enrolled, EnrolmentStatus.attended)
+
+
+@dataclass(slots=True)
+class Person:
+    """An active employee in the scope and the skills they still need."""
+
+    id: uuid.UUID
+    team_id: uuid.UUID | None
+    function_group_id: uuid.UUID | None
+    level: ExposureLevel | None
+    manager: bool
+    # skill id -> weight (REQUIRED_WEIGHT for required or goal needs, 1 for recommended)
+    needs: dict[uuid.UUID, int]
+    mask: int = 0  # the needed skills as bits (bit i is ScopeData.skill_order[i])
+    required_mask: int = 0  # the needs of weight REQUIRED_WEIGHT
+
+
+@dataclass(frozen=True, slots=True)
+class SkillInfo:
+    code: str
+    label_nl: str
+    label_en: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProgramInfo:
+    """An active catalogue programme, as selection sees it."""
+
+    id: uuid.UUID
+    title: str
+    audience: Audience
+    min_level: ExposureLevel
+    max_level: ExposureLevel
+    max_group_size: int
+    duration_hours: float
+    skill_ids: frozenset[uuid.UUID]
+    mask: int
+
+    def fits(self, manager: bool, level: ExposureLevel | None) -> bool:
+        """The same fit the enrolment rules check: audience by role, exposure by range."""
+        if self.audience == Audience.management and not manager:
+            return False
+        if self.audience == Audience.staff and manager:
+            return False
+        if level is None:  # no function group: the exposure rule has nothing to judge
+            return True
+        return (
+            EXPOSURE_RANK[self.min_level] <= EXPOSURE_RANK[level] <= EXPOSURE_RANK[self.max_level]
+        )
+
+
+@dataclass
+class ScopeData:
+    """Everything selection needs about a scope, loaded once."""
+
+    scope: PlanScope
+    on: date
+    people: list[Person]  # ordered by id
+    skills: dict[uuid.UUID, SkillInfo]
+    skill_order: list[uuid.UUID]  # bit i of a mask is skill_order[i]
+    programs: list[ProgramInfo]  # active only, ordered by id
+    team_goals: dict[uuid.UUID, dict[uuid.UUID, list[uuid.UUID]]]  # team -> skill -> goals
+    personal_goals: dict[uuid.UUID, dict[uuid.UUID, list[uuid.UUID]]]  # employee -> ...
+    protocol_ready: set[uuid.UUID] = field(default_factory=set)
+    # Managers who completed a management training, or are booked on one (managers first).
+    managers_trained: set[uuid.UUID] = field(default_factory=set)
+
+    def skills_of(self, mask: int) -> list[uuid.UUID]:
+        """The skill ids of a mask, in id order."""
+        return [self.skill_order[i] for i in bits(mask)]
+
+
+def bits(mask: int) -> list[int]:
+    """The positions of the set bits of ``mask``, lowest first."""
+    out = []
+    i = 0
+    while mask:
+        if mask & 1:
+            out.append(i)
+        mask >>= 1
+        i += 1
+    return out
+
+
+# --- the scope as SQL ---------------------------------------------------------------------
+
+
+def _scope_condition(scope: PlanScope) -> ColumnElement[bool]:
+    if scope.team_id is not None:
+        return col(Employee.team_id) == scope.team_id
+    if scope.function_group_id is not None:
+        return col(Employee.function_group_id) == scope.function_group_id
+    return true()
+
+
+def _managers_condition(session: Session, scope: PlanScope) -> ColumnElement[bool]:
+    """The managers responsible for the scope's staff (managers first: seed step 4):
+    senior management, and the managers of the teams the staff belong to."""
+    if scope.team_id is None and scope.function_group_id is None:
+        return true()
+    if scope.team_id is not None:
+        teams: Any = [scope.team_id]
+    else:
+        teams = select(col(Employee.team_id)).where(
+            col(Employee.function_group_id) == scope.function_group_id,
+            col(Employee.active).is_(True),
+            col(Employee.team_id).is_not(None),
+        )
+    team_managers = select(col(TeamManager.employee_id)).where(
+        col(TeamManager.team_id).in_(teams),
+        col(TeamManager.organisation_id) == current_organisation_id(session),
+    )
+    return or_(
+        col(Employee.role) == Role.senior_management,
+        and_(col(Employee.role).in_(MANAGER_ROLES), col(Employee.id).in_(team_managers)),
+    )
+
+
+def _people_condition(session: Session, scope: PlanScope) -> ColumnElement[bool]:
+    return and_(
+        col(Employee.active).is_(True),
+        or_(_scope_condition(scope), _managers_condition(session, scope)),
+    )
+
+
+def _people_ids(session: Session, scope: PlanScope) -> Select[Any]:
+    return select(col(Employee.id)).where(_people_condition(session, scope))
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+def _skills(session: Session) -> dict[uuid.UUID, SkillInfo]:
+    rows = session.exec(
+        select(col(Skill.id), col(Skill.code), col(Skill.label_nl), col(Skill.label_en))
+    ).all()
+    return {sid: SkillInfo(code, nl, en) for sid, code, nl, en in rows}
+
+
+def _levels(session: Session) -> dict[uuid.UUID, ExposureLevel]:
+    rows = session.exec(
+        select(col(FunctionGroup.id), col(FunctionGroup.likelihood), col(FunctionGroup.impact))
+    ).all()
+    return {fid: exposure_level(lk * im) for fid, lk, im in rows}
+
+
+def _programs(
+    session: Session, bit: dict[uuid.UUID, int]
+) -> tuple[list[ProgramInfo], dict[uuid.UUID, list[uuid.UUID]]]:
+    """Active programmes, and the skills of every programme (booked ones may be inactive)."""
+    rows = session.exec(select(TrainingProgram).order_by(col(TrainingProgram.id))).all()
+    skills = training_service.skill_ids_by_program(session, (p.id for p in rows))
+    active = []
+    for p in rows:
+        if not p.active:
+            continue
+        ids = frozenset(skills.get(p.id, []))
+        mask = 0
+        for s in ids:
+            mask |= 1 << bit[s]
+        active.append(
+            ProgramInfo(
+                id=p.id,
+                title=p.title,
+                audience=Audience(p.audience),
+                min_level=ExposureLevel(p.min_exposure_level),
+                max_level=ExposureLevel(p.max_exposure_level),
+                max_group_size=p.max_group_size,
+                duration_hours=p.duration_hours,
+                skill_ids=ids,
+                mask=mask,
+            )
+        )
+    return active, skills
+
+
+def _booked_programs(session: Session, people: Select[Any]) -> dict[uuid.UUID, set[uuid.UUID]]:
+    rows = session.exec(
+        select(col(Enrolment.employee_id), col(TrainingSession.program_id))
+        .join(TrainingSession, col(TrainingSession.id) == col(Enrolment.session_id))
+        .where(
+            col(Enrolment.status).in_(_BOOKED),
+            col(TrainingSession.status) == SessionStatus.planned,
+            col(Enrolment.employee_id).in_(people),
+        )
+    ).all()
+    out: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+    for employee_id, program_id in rows:
+        out[employee_id].add(program_id)
+    return out
+
+
+def _team_goals(
+    session: Session, team_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, dict[uuid.UUID, list[uuid.UUID]]]:
+    teams = list(team_ids)
+    out: dict[uuid.UUID, dict[uuid.UUID, list[uuid.UUID]]] = defaultdict(lambda: defaultdict(list))
+    if not teams:
+        return out
+    rows = session.exec(
+        select(col(TeamGoal.id), col(TeamGoal.team_id), col(TeamGoal.skill_id))
+        .where(col(TeamGoal.status) == TeamGoalStatus.active, col(TeamGoal.team_id).in_(teams))
+        .order_by(col(TeamGoal.id))
+    ).all()
+    for goal_id, team_id, skill_id in rows:
+        out[team_id][skill_id].append(goal_id)
+    return out
+
+
+def _personal_goals(
+    session: Session, people: Select[Any]
+) -> dict[uuid.UUID, dict[uuid.UUID, list[uuid.UUID]]]:
+    rows = session.exec(
+        select(col(PersonalGoal.id), col(PersonalGoal.employee_id), col(PersonalGoal.skill_id))
+        .where(
+            col(PersonalGoal.status) == PersonalGoalStatus.agreed,
+            col(PersonalGoal.employee_id).in_(people),
+        )
+        .order_by(col(PersonalGoal.id))
+    ).all()
+    out: dict[uuid.UUID, dict[uuid.UUID, list[uuid.UUID]]] = defaultdict(lambda: defaultdict(list))
+    for goal_id, employee_id, skill_id in rows:
+        out[employee_id][skill_id].append(goal_id)
+    return out
+
+
+def load_scope(
+    session: Session, *, scope: PlanScope, on: date, with_status: bool = True
+) -> ScopeData:
+    """Every active employee of the scope (and the managers responsible for its staff) with
+    the skills they still need on ``on``. ``with_status`` adds protocol readiness and which
+    managers are trained already (the plan needs them; recommendations do not)."""
+    rows = session.exec(
+        select(
+            col(Employee.id), col(Employee.team_id), col(Employee.function_group_id), Employee.role
+        )
+        .where(_people_condition(session, scope))
+        .order_by(col(Employee.id))
+    ).all()
+    people_ids = _people_ids(session, scope)
+    skills = _skills(session)
+    skill_order = sorted(skills)
+    bit = {s: i for i, s in enumerate(skill_order)}
+    levels = _levels(session)
+    programs, program_skills = _programs(session, bit)
+    fg_ids = {fg for _, _, fg, _ in rows if fg is not None}
+    fg_needs = learning_service.needs_by_function_group(session, function_group_ids=fg_ids)
+    whole = scope.team_id is None and scope.function_group_id is None
+    ids = [r[0] for r in rows]
+    current = training_service.current_skills(session, employee_ids=None if whole else ids, on=on)
+    booked = _booked_programs(session, people_ids)
+    team_goals = _team_goals(session, {t for _, t, _, _ in rows if t is not None})
+    personal = _personal_goals(session, people_ids)
+
+    people: list[Person] = []
+    nothing: frozenset[uuid.UUID] = frozenset()
+    for emp_id, team_id, fg_id, role in rows:
+        needs: dict[uuid.UUID, int] = {}
+        if fg_id is not None:
+            have = current.get(emp_id, nothing)
+            for skill_id, priority in fg_needs.get(fg_id, ()):
+                if skill_id not in have:
+                    needs[skill_id] = PRIORITY_WEIGHT[priority]
+        if team_id is not None and team_id in team_goals:
+            for skill_id in team_goals[team_id]:
+                needs[skill_id] = GOAL_WEIGHT
+        if emp_id in personal:
+            for skill_id in personal[emp_id]:
+                needs[skill_id] = GOAL_WEIGHT
+        for program_id in booked.get(emp_id, ()):
+            for skill_id in program_skills.get(program_id, ()):
+                needs.pop(skill_id, None)
+        mask = required_mask = 0
+        for skill_id, weight in needs.items():
+            mask |= 1 << bit[skill_id]
+            if weight == REQUIRED_WEIGHT:
+                required_mask |= 1 << bit[skill_id]
+        people.append(
+            Person(
+                id=emp_id,
+                team_id=team_id,
+                function_group_id=fg_id,
+                level=levels.get(fg_id) if fg_id is not None else None,
+                manager=Role(role) in MANAGER_ROLES,
+                needs=needs,
+                mask=mask,
+                required_mask=required_mask,
+            )
+        )
+
+    data = ScopeData(
+        scope=scope,
+        on=on,
+        people=people,
+        skills=skills,
+        skill_order=skill_order,
+        programs=programs,
+        team_goals=team_goals,
+        personal_goals=personal,
+    )
+    if with_status:
+        data.protocol_ready = policy_service.protocol_ready_ids(session, employee_ids=ids)
+        managers = [p.id for p in people if p.manager]
+        status = rules.management_status(
+            session, manager_ids=managers, before=datetime.combine(on, time.min, tzinfo=UTC)
+        )
+        data.managers_trained = status.trained | set(status.scheduled)
+    return data
+
+
+# --- the data version ----------------------------------------------------------------------
+
+
+def data_version(session: Session, *, scope: PlanScope) -> str:
+    """A fingerprint of every input a plan for this scope is computed from, in one query.
+
+    Per input table the row count and the latest ``updated_at`` (every service bumps it on a
+    change; link tables bump their parent's), restricted to the scope's people where the
+    rows are theirs. Any insert, change or delete therefore changes the fingerprint.
+    """
+    org = current_organisation_id(session)
+    people = select(col(Employee.id)).where(
+        col(Employee.organisation_id) == org,
+        or_(_scope_condition(scope), col(Employee.role).in_(MANAGER_ROLES)),
+    )
+    whole = scope.team_id is None and scope.function_group_id is None
+
+    def mine(model: Any, employee_col: Any = None) -> list[ColumnElement[bool]]:
+        conds = [model.organisation_id == org]
+        if employee_col is not None and not whole:
+            conds.append(employee_col.in_(people))
+        return conds
+
+    def stats(model: Any, *conds: ColumnElement[bool]) -> list[Any]:
+        return [
+            select(func.count()).select_from(model).where(*conds).scalar_subquery(),
+            select(func.max(model.updated_at)).where(*conds).scalar_subquery(),
+        ]
+
+    sessions_of_people = select(col(Enrolment.session_id)).where(
+        *mine(Enrolment, col(Enrolment.employee_id))
+    )
+    columns = [
+        *stats(
+            Employee,
+            *mine(Employee),
+            or_(_scope_condition(scope), col(Employee.role).in_(MANAGER_ROLES)),
+        ),
+        *stats(Team, *mine(Team)),
+        select(func.count()).select_from(TeamManager).where(*mine(TeamManager)).scalar_subquery(),
+        *stats(FunctionGroup, *mine(FunctionGroup)),
+        *stats(FunctionGroupNeed, *mine(FunctionGroupNeed)),
+        *stats(Skill, *mine(Skill)),
+        *stats(TeamGoal, *mine(TeamGoal)),
+        *stats(PersonalGoal, *mine(PersonalGoal, col(PersonalGoal.employee_id))),
+        *stats(TrainingProgram, *mine(TrainingProgram)),
+        select(func.count()).select_from(ProgramSkill).where(*mine(ProgramSkill)).scalar_subquery(),
+        *stats(TrainingCompletion, *mine(TrainingCompletion, col(TrainingCompletion.employee_id))),
+        *stats(Enrolment, *mine(Enrolment, col(Enrolment.employee_id))),
+        *stats(
+            TrainingSession,
+            *mine(TrainingSession),
+            col(TrainingSession.id).in_(sessions_of_people),
+        ),
+        *stats(Protocol, *mine(Protocol)),
+        *stats(
+            ProtocolAcknowledgement,
+            *mine(ProtocolAcknowledgement, col(ProtocolAcknowledgement.employee_id)),
+        ),
+        *stats(TeamDiscussion, *mine(TeamDiscussion)),
+    ]
+    row = session.execute(select(*columns)).one()
+    raw = "|".join(v.isoformat() if isinstance(v, datetime) else str(v) for v in row)
+    return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()

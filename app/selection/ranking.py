@@ -1,0 +1,219 @@
+"""Catalogue programmes ranked by the open need they cover, each explained (issue 6, part 2).
+
+Employees are tallied per *class* (manager or staff, exposure level): which programmes
+suit someone depends on nothing else. Each programme is then scored from the tallies of
+the classes it suits, so the work is one pass over the employees plus programmes x classes
+x distinct need patterns, never employees x programmes.
+"""
+
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlmodel import Session
+
+from app.organisation.models import ExposureLevel
+from app.selection.models import (
+    PlanScope,
+    Recommendation,
+    SkillCoverage,
+    SkillNeedCount,
+    TrainingRecommendations,
+    scope_public,
+)
+from app.selection.needs import (
+    REQUIRED_WEIGHT,
+    ProgramInfo,
+    ScopeData,
+    bits,
+    exposure_weight,
+    load_scope,
+)
+
+ClassKey = tuple[bool, ExposureLevel | None]
+
+
+@dataclass
+class _Tally:
+    """The needs of one class of employees (manager or not, exposure level)."""
+
+    weight: int
+    people: int = 0
+    # (need mask, required mask) -> number of people with exactly these needs
+    patterns: Counter[tuple[int, int]] = field(default_factory=Counter)
+    count: Counter[uuid.UUID] = field(default_factory=Counter)
+    required: Counter[uuid.UUID] = field(default_factory=Counter)
+    team_goals: dict[uuid.UUID, set[uuid.UUID]] = field(default_factory=lambda: defaultdict(set))
+    personal_goals: Counter[uuid.UUID] = field(default_factory=Counter)
+
+    def score(self, skill_ids: frozenset[uuid.UUID]) -> int:
+        # required and goal needs weigh REQUIRED_WEIGHT, recommended ones 1
+        return self.weight * sum(
+            self.count[s] + (REQUIRED_WEIGHT - 1) * self.required[s] for s in skill_ids
+        )
+
+
+def _tallies(data: ScopeData) -> dict[ClassKey, _Tally]:
+    out: dict[ClassKey, _Tally] = {}
+    for p in data.people:
+        key = (p.manager, p.level)
+        tally = out.get(key)
+        if tally is None:
+            tally = out[key] = _Tally(weight=exposure_weight(p.level))
+        tally.people += 1
+        if not p.mask:
+            continue
+        tally.patterns[(p.mask, p.required_mask)] += 1
+        team_goals = data.team_goals.get(p.team_id) if p.team_id is not None else None
+        personal = data.personal_goals.get(p.id)
+        for skill_id, weight in p.needs.items():
+            tally.count[skill_id] += 1
+            if weight == REQUIRED_WEIGHT:
+                tally.required[skill_id] += 1
+            if team_goals and skill_id in team_goals:
+                tally.team_goals[skill_id].update(team_goals[skill_id])
+            if personal and skill_id in personal:
+                tally.personal_goals[skill_id] += len(personal[skill_id])
+    return out
+
+
+def _need_counts(
+    data: ScopeData, count: Counter[uuid.UUID], required: Counter[uuid.UUID]
+) -> list[SkillNeedCount]:
+    """Skill counts, most needed first (ties by skill code)."""
+    items = [
+        SkillNeedCount(
+            skill_id=s,
+            skill_code=data.skills[s].code,
+            label_nl=data.skills[s].label_nl,
+            label_en=data.skills[s].label_en,
+            employee_count=n,
+            required_count=required[s],
+        )
+        for s, n in count.items()
+        if n
+    ]
+    items.sort(key=lambda i: (-i.employee_count, i.skill_code))
+    return items
+
+
+def _tally_patterns(
+    data: ScopeData,
+    tallies: list[_Tally],
+    select_mask: int | None,
+    keep_mask: int,
+) -> tuple[int, Counter[uuid.UUID], Counter[uuid.UUID]]:
+    """People whose needs meet ``select_mask`` (None: all), and their needs in ``keep_mask``."""
+    people = 0
+    count: Counter[uuid.UUID] = Counter()
+    required: Counter[uuid.UUID] = Counter()
+    for tally in tallies:
+        for (mask, req), n in tally.patterns.items():
+            if select_mask is not None and not mask & select_mask:
+                continue
+            people += n
+            for i in bits(mask & keep_mask):
+                skill_id = data.skill_order[i]
+                count[skill_id] += n
+                if req >> i & 1:
+                    required[skill_id] += n
+    return people, count, required
+
+
+def _recommendation(
+    data: ScopeData, program: ProgramInfo, tallies: dict[ClassKey, _Tally]
+) -> Recommendation | None:
+    suited = [t for key, t in tallies.items() if program.fits(*key)]
+    score = sum(t.score(program.skill_ids) for t in suited)
+    if score == 0:
+        return None
+    helped, left, left_required = _tally_patterns(data, suited, program.mask, ~program.mask)
+    covered = []
+    team_goal_ids: set[uuid.UUID] = set()
+    personal = 0
+    for skill_id in sorted(program.skill_ids, key=lambda s: data.skills[s].code):
+        n = sum(t.count[skill_id] for t in suited)
+        if not n:
+            continue
+        goals = set().union(*(t.team_goals.get(skill_id, set()) for t in suited))
+        personal_n = sum(t.personal_goals[skill_id] for t in suited)
+        team_goal_ids |= goals
+        personal += personal_n
+        info = data.skills[skill_id]
+        covered.append(
+            SkillCoverage(
+                skill_id=skill_id,
+                skill_code=info.code,
+                label_nl=info.label_nl,
+                label_en=info.label_en,
+                employee_count=n,
+                required_count=sum(t.required[skill_id] for t in suited),
+                team_goal_count=len(goals),
+                personal_goal_count=personal_n,
+            )
+        )
+    covered.sort(key=lambda c: (-c.employee_count, c.skill_code))
+    leaves = _need_counts(data, left, left_required)
+    sessions = -(-helped // program.max_group_size)
+    skills_text = ", ".join(f"{c.skill_code} {c.employee_count}" for c in covered)
+    explanation = (
+        f"Trains {len(covered)} skill(s) that {helped} of the "
+        f"{sum(t.people for t in suited)} employees it suits still need ({skills_text}), "
+        f"in {sessions} session(s) of up to {program.max_group_size}; serves "
+        f"{len(team_goal_ids)} team goal(s) and {personal} personal goal(s)."
+    )
+    if leaves:
+        explanation += f" Those employees still need {len(leaves)} other skill(s) afterwards."
+    return Recommendation(
+        rank=0,
+        program_id=program.id,
+        title=program.title,
+        audience=program.audience,
+        min_exposure_level=program.min_level,
+        max_exposure_level=program.max_level,
+        max_group_size=program.max_group_size,
+        score=float(score),
+        employees_suited=sum(t.people for t in suited),
+        employees_helped=helped,
+        sessions_needed=sessions,
+        skills_covered=covered,
+        team_goal_ids=sorted(team_goal_ids),
+        personal_goal_count=personal,
+        leaves_uncovered=leaves,
+        explanation=explanation,
+    )
+
+
+def rank(data: ScopeData) -> TrainingRecommendations:
+    """Rank the active programmes for the loaded scope (pure computation)."""
+    tallies = _tallies(data)
+    items = [r for p in data.programs if (r := _recommendation(data, p, tallies)) is not None]
+    # Highest score first; ties by programme id, so the order never depends on chance.
+    items.sort(key=lambda r: (-r.score, r.program_id))
+    for i, item in enumerate(items, start=1):
+        item.rank = i
+    # Needs that no active programme suited to the employee covers.
+    count: Counter[uuid.UUID] = Counter()
+    required: Counter[uuid.UUID] = Counter()
+    for key, tally in tallies.items():
+        coverable = 0
+        for p in data.programs:
+            if p.fits(*key):
+                coverable |= p.mask
+        _, needing, requiring = _tally_patterns(data, [tally], None, ~coverable)
+        count.update(needing)
+        required.update(requiring)
+    return TrainingRecommendations(
+        scope=scope_public(data.scope),
+        on=data.on,
+        employee_count=len(data.people),
+        employees_with_needs=sum(1 for p in data.people if p.mask),
+        items=items,
+        uncovered=_need_counts(data, count, required),
+    )
+
+
+def recommend(session: Session, *, scope: PlanScope, on: date) -> TrainingRecommendations:
+    """Programmes ranked by the open need they cover in the scope, each explained."""
+    return rank(load_scope(session, scope=scope, on=on, with_status=False))

@@ -1,0 +1,133 @@
+"""HTTP routes: training recommendations and training plans."""
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response, status
+from pydantic import ValidationError
+
+from app.core.auth import DbSession, ReadPrincipal, WritePrincipal
+from app.core.concurrency import IfMatch, check_if_match, set_etag
+from app.core.errors import InvalidInput, problem_responses
+from app.core.pagination import Page, PageParams, page_params
+from app.core.tenancy import get_scoped
+from app.selection import ranking, service
+from app.selection.models import (
+    PlanScope,
+    PlanStatus,
+    TrainingPlan,
+    TrainingPlanCreate,
+    TrainingPlanPublic,
+    TrainingPlanSchedule,
+    TrainingPlanSummary,
+    TrainingRecommendations,
+)
+
+Params = Annotated[PageParams, Depends(page_params)]
+
+READ = problem_responses(401, 403, 404, 422)
+WRITE = problem_responses(401, 403, 404, 409, 412, 413, 415, 422)
+
+router = APIRouter()
+
+
+def _plan(
+    plan_id: Annotated[uuid.UUID, Path()], session: DbSession, _p: ReadPrincipal
+) -> TrainingPlan:
+    return get_scoped(session, TrainingPlan, plan_id, name="training plan")
+
+
+PlanDep = Annotated[TrainingPlan, Depends(_plan)]
+
+
+@router.get("/training-recommendations", tags=["training-recommendations"], responses=READ)
+def list_training_recommendations(
+    _p: ReadPrincipal,
+    session: DbSession,
+    team_id: Annotated[uuid.UUID | None, Query(description="Only this team.")] = None,
+    function_group_id: Annotated[
+        uuid.UUID | None, Query(description="Only this function group.")
+    ] = None,
+    on: Annotated[
+        date | None, Query(description="Judge skills current on this day (default today).")
+    ] = None,
+) -> TrainingRecommendations:
+    """Catalogue programmes ranked by the open need they cover in a team, a function group
+    or (neither) the whole organisation, each with its reasons."""
+    try:
+        scope = PlanScope(team_id=team_id, function_group_id=function_group_id)
+    except ValidationError:
+        raise InvalidInput(
+            "Give team_id or function_group_id, not both.",
+            code="validation-error",
+            errors=[{"pointer": "/query/function_group_id", "detail": "not with team_id"}],
+        ) from None
+    service.check_scope(session, scope, pointer="/query")
+    return ranking.recommend(session, scope=scope, on=on or date.today())
+
+
+@router.post(
+    "/training-plans", tags=["training-plans"], status_code=status.HTTP_201_CREATED, responses=WRITE
+)
+def create_training_plan(
+    data: TrainingPlanCreate, _p: WritePrincipal, session: DbSession, response: Response
+) -> TrainingPlanPublic:
+    """Compute and store a phased plan: management first, then staff in groups of
+    comparable functions, highest exposure first; uncovered needs listed."""
+    plan = service.create_plan(session, data=data)
+    set_etag(response, plan)
+    response.headers["Location"] = f"/v1/training-plans/{plan.id}"
+    return service.plan_public(session, plan)
+
+
+@router.get("/training-plans", tags=["training-plans"], responses=READ)
+def list_training_plans(
+    _p: ReadPrincipal,
+    session: DbSession,
+    params: Params,
+    status: PlanStatus | None = None,
+    team_id: uuid.UUID | None = None,
+    function_group_id: uuid.UUID | None = None,
+) -> Page[TrainingPlanSummary]:
+    """Stored plans (without their groups), filtered by status or scope."""
+    rows, cursor = service.list_plans(
+        session, params=params, status=status, team_id=team_id, function_group_id=function_group_id
+    )
+    return Page(items=[service.plan_summary(r) for r in rows], next_cursor=cursor)
+
+
+@router.get("/training-plans/{plan_id}", tags=["training-plans"], responses=READ)
+def get_training_plan(plan: PlanDep, session: DbSession, response: Response) -> TrainingPlanPublic:
+    """A plan with its phases, groups and members; `stale` says whether to recompute."""
+    set_etag(response, plan)
+    return service.plan_public(session, plan)
+
+
+@router.post("/training-plans/{plan_id}/schedule", tags=["training-plans"], responses=WRITE)
+def schedule_training_plan(
+    plan: PlanDep,
+    data: TrainingPlanSchedule,
+    principal: WritePrincipal,
+    session: DbSession,
+    response: Response,
+    if_match: IfMatch = None,
+) -> TrainingPlanPublic:
+    """Create the plan's sessions and enrolments through the enrolment rules, all or
+    nothing; 409 `plan-stale` when its data changed (compute a new plan)."""
+    check_if_match(if_match, plan)
+    plan = service.schedule_plan(session, org=principal.organisation, plan=plan, data=data)
+    set_etag(response, plan)
+    return service.plan_public(session, plan)
+
+
+@router.delete(
+    "/training-plans/{plan_id}", tags=["training-plans"], status_code=204, responses=WRITE
+)
+def delete_training_plan(
+    plan: PlanDep, _p: WritePrincipal, session: DbSession, if_match: IfMatch = None
+) -> Response:
+    """Delete a plan; sessions it scheduled stay."""
+    check_if_match(if_match, plan)
+    service.delete_plan(session, plan=plan)
+    return Response(status_code=204)

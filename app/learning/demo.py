@@ -19,6 +19,8 @@ from app.learning.models import (
     TeamGoal,
     TeamGoalCreate,
 )
+from app.learning.skills import BUILTIN_SKILLS
+from app.organisation.models import EXPOSURE_RANK
 from app.policy.models import (
     Norm,
     NormLevel,
@@ -87,18 +89,23 @@ FALLBACK_ORDER = [
 
 
 def skill_for_section(section: ProtocolSection) -> str:
-    """The skill a protocol section asks the team to practise."""
-    text = f"{section.title} {section.body}".lower()
-    for code, words in KEYWORDS:
-        if any(w in text for w in words):
-            return code
+    """The skill a protocol section asks the team to practise (its title says most)."""
+    for text in (section.title.lower(), section.body.lower()):
+        for code, words in KEYWORDS:
+            if any(w in text for w in words):
+                return code
     return BY_PILLAR.get(section.pillar or 0, "contact_bad_news")
 
 
-def _published_protocol(session: Session) -> tuple[list[ProtocolSection], list[Norm]]:
-    protocol = session.exec(
-        select(Protocol).where(col(Protocol.status) == ProtocolStatus.published)
-    ).first()
+def _published_protocol(
+    session: Session, ctx: DemoContext
+) -> tuple[list[ProtocolSection], list[Norm]]:
+    # The policy demo leaves its protocol in extras; otherwise look for a published one.
+    protocol = ctx.extras.get("protocol")
+    if not isinstance(protocol, Protocol):
+        protocol = session.exec(
+            select(Protocol).where(col(Protocol.status) == ProtocolStatus.published)
+        ).first()
     if protocol is None:
         return [], []
     sections = session.exec(
@@ -121,7 +128,7 @@ def _published_protocol(session: Session) -> tuple[list[ProtocolSection], list[N
 
 def seed(session: Session, ctx: DemoContext) -> None:
     """Team goals per team from the protocol and the team's needs; aligned personal goals."""
-    sections, norms = _published_protocol(session)
+    sections, norms = _published_protocol(session, ctx)
     by_skill: dict[str, ProtocolSection] = {}
     for found in sections:
         by_skill.setdefault(skill_for_section(found), found)
@@ -131,8 +138,12 @@ def seed(session: Session, ctx: DemoContext) -> None:
     needs = service.needs_by_function_group(session)
     norms_for = {
         "redirecting_emotion": [n.id for n in norms if n.level == NormLevel.orange],
-        "deescalation": [n.id for n in norms if n.level == NormLevel.red],
+        "deescalation": [n.id for n in norms],
     }
+    # Most specific to the exposure first: a crisis team's goals are about de-escalating,
+    # a reception's about contact; then in the protocol's order.
+    specificity = {s.code: EXPOSURE_RANK[s.from_level] for s in BUILTIN_SKILLS}
+    candidates.sort(key=lambda code: -specificity[code])
     team_goals: dict[str, list[TeamGoal]] = {}
     personal: list[PersonalGoal] = []
     for ext, team in ctx.teams.items():
@@ -150,7 +161,7 @@ def seed(session: Session, ctx: DemoContext) -> None:
                     data=TeamGoalCreate(
                         team_id=team.id,
                         skill_id=skill_ids[code],
-                        description=f"{text} (protocol: {section.title})" if section else text,
+                        description=f"{text}. Protocol: {section.title}" if section else text,
                         target_on=date(2027, 3 + 3 * i, 30),
                         source_protocol_section_id=section.id if section else None,
                         source_norm_ids=norms_for.get(code, []),

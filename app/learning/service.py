@@ -231,30 +231,26 @@ def check_alignment(
         ]
     if chosen is not None:
         if chosen.team_id != employee.team_id:
-            reason = "team-goal-of-other-team"
-            why = "team goal {tg} belongs to another team than {name}'s"
+            reason, why = "team-goal-of-other-team", "the chosen team goal is another team's"
         elif chosen.status != TeamGoalStatus.active:
-            reason = "team-goal-not-active"
-            why = "team goal {tg} is " + str(chosen.status.value) + ", not active"
+            reason, why = "team-goal-not-active", f"the chosen team goal is {chosen.status.value}"
         elif chosen.skill_id != skill_id:
-            reason = "team-goal-other-skill"
-            why = "team goal {tg} is about another skill"
+            reason, why = "team-goal-other-skill", "the chosen team goal is about another skill"
         else:
             return AlignmentResult(aligned_team_goal_id=chosen.id, violation=None)
-        why = why.format(tg=chosen.id, name=employee.full_name)
     elif employee.team_id is None:
-        reason, why = "no-team", f"{employee.full_name} belongs to no team"
+        reason, why = "no-team", "the employee belongs to no team"
     else:
         match = next((g for g, _ in objectives if g.skill_id == skill_id), None)
         if match is not None:
             return AlignmentResult(aligned_team_goal_id=match.id, violation=None)
-        reason = "no-active-team-goal"
-        why = f"{employee.full_name}'s team has no active objective for this skill"
+        reason, why = "no-active-team-goal", "no active objective of the team has this skill"
     team = session.get(Team, employee.team_id) if employee.team_id is not None else None
-    listed = "; ".join(f"{code}: {g.description[:120]}" for g, code in objectives) or "none"
+    listed = "; ".join(f"{code} ({g.description[:120]})" for g, code in objectives) or "none"
     message = (
-        f"The personal goal for skill '{skill.code}' does not serve an objective of "
-        f"{employee.full_name}'s team: {why}. The team's active objectives: {listed}."
+        f"A personal goal for '{skill.code}' must serve an active objective of "
+        f"{employee.full_name}'s own team ({team.name if team else 'no team'}): {why}. "
+        f"The team's active objectives: {listed}."
     )
     violation: dict[str, Any] = {
         "rule": "alignment",

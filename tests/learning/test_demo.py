@@ -71,4 +71,4 @@ def test_demo_goals_derive_from_the_published_protocol(
     ctx = create_demo(db)
     crisis = db.exec(select(TeamGoal).where(TeamGoal.team_id == ctx.teams["T-CRI"].id)).all()
     assert len(crisis) == 3 and all(g.source_protocol_section_id for g in crisis)
-    assert any("(protocol: " in g.description for g in crisis)
+    assert any("Protocol: " in g.description for g in crisis)

@@ -196,8 +196,9 @@ def _claim(scope: Scope, token: str | None, key: str, fingerprint: str) -> _Deci
                 update(_T)
                 .where(_T.c.id == row.id, _T.c.state == RUNNING, _T.c.locked_at == row.locked_at)
                 .values(locked_at=now)
+                .returning(_T.c.id)
             )
-            if taken.rowcount == 1:  # type: ignore[attr-defined]
+            if taken.first() is not None:
                 return _Claimed(row.id)
         record_id = uuid7()
         stmt = (
@@ -215,8 +216,9 @@ def _claim(scope: Scope, token: str | None, key: str, fingerprint: str) -> _Deci
                 expires_at=now + TTL,
             )
             .on_conflict_do_nothing(index_elements=["organisation_id", "key"])
+            .returning(_T.c.id)
         )
-        if session.execute(stmt).rowcount == 1:  # type: ignore[attr-defined]
+        if session.execute(stmt).first() is not None:
             return _Claimed(record_id)
         # Another request claimed the key between our look and our insert.
         row = session.execute(

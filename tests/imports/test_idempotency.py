@@ -1,0 +1,227 @@
+"""Idempotency-Key on every POST: replay, reuse with another body, in progress, expiry."""
+
+import threading
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, update
+from sqlmodel import Session
+
+from app.core.idempotency import IdempotencyRecord
+from app.core.models import utcnow
+from app.organisation import service as organisation_service
+from app.organisation.models import Team
+from tests.conftest import Tenant
+from tests.helpers import assert_problem
+from tests.imports.conftest import example
+
+T = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+
+
+def post_team(
+    client: TestClient, tenant: Tenant, key: str | None, name: str = "Crisisdienst"
+) -> Any:
+    headers = dict(tenant.write)
+    if key is not None:
+        headers["Idempotency-Key"] = key
+    return client.post("/v1/teams", json={"name": name}, headers=headers)
+
+
+def team_count(db: Session) -> int:
+    return int(db.scalar(select(func.count()).select_from(Team)) or 0)
+
+
+def test_retry_replays_the_first_response(client: TestClient, tenant: Tenant, db: Session) -> None:
+    key = str(uuid.uuid4())
+    first = post_team(client, tenant, key)
+    assert first.status_code == 201
+    assert "idempotent-replayed" not in first.headers
+    again = post_team(client, tenant, key)
+    assert again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.headers["etag"] == first.headers["etag"]
+    assert team_count(db) == 1
+
+
+def test_without_key_every_post_runs(client: TestClient, tenant: Tenant, db: Session) -> None:
+    assert post_team(client, tenant, None).status_code == 201
+    assert post_team(client, tenant, None).status_code == 201
+    assert team_count(db) == 2
+
+
+def test_same_key_other_body_or_path_is_422(
+    client: TestClient, tenant: Tenant, db: Session
+) -> None:
+    key = "retry-1"
+    assert post_team(client, tenant, key).status_code == 201
+    other = post_team(client, tenant, key, name="Andere naam")
+    assert_problem(other, 422, "idempotency-key-reused")
+    elsewhere = client.post(
+        "/v1/function-groups",
+        json={"name": "X", "likelihood": 1, "impact": 1},
+        headers={**tenant.write, "Idempotency-Key": key},
+    )
+    assert_problem(elsewhere, 422, "idempotency-key-reused")
+    assert team_count(db) == 1
+
+
+def test_keys_belong_to_one_organisation(
+    client: TestClient, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    a = post_team(client, tenant, "shared-key")
+    b = post_team(client, other_tenant, "shared-key")
+    assert a.status_code == b.status_code == 201
+    assert a.json()["id"] != b.json()["id"]
+    assert "idempotent-replayed" not in b.headers
+
+
+def test_invalid_key_is_refused(client: TestClient, tenant: Tenant, db: Session) -> None:
+    assert_problem(post_team(client, tenant, "x" * 256), 422, "invalid-idempotency-key")
+    assert_problem(post_team(client, tenant, "met spatie"), 422, "invalid-idempotency-key")
+    assert team_count(db) == 0
+
+
+def test_client_errors_are_replayed_too(client: TestClient, tenant: Tenant) -> None:
+    headers = {**tenant.write, "Idempotency-Key": "bad-body"}
+    first = client.post("/v1/teams", json={"name": ""}, headers=headers)
+    assert_problem(first, 422, "validation-error")
+    again = client.post("/v1/teams", json={"name": ""}, headers=headers)
+    assert_problem(again, 422, "validation-error")
+    assert again.headers["idempotent-replayed"] == "true"
+
+
+def test_a_server_error_releases_the_key(
+    client: TestClient, tenant: Tenant, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = organisation_service.create_team
+    calls = 0
+
+    def flaky(session: Session, **kw: Any) -> Team:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("database went away")
+        return real(session, **kw)
+
+    monkeypatch.setattr(organisation_service, "create_team", flaky)
+    assert post_team(client, tenant, "k-500").status_code == 500
+    retry = post_team(client, tenant, "k-500")
+    assert retry.status_code == 201
+    assert "idempotent-replayed" not in retry.headers
+    assert team_count(db) == 1
+
+
+def test_a_key_expires_after_24_hours(client: TestClient, tenant: Tenant, db: Session) -> None:
+    assert post_team(client, tenant, "old-key").status_code == 201
+    record = db.execute(select(T).where(T.c.key == "old-key")).one()
+    assert record.expires_at - record.created_at == timedelta(hours=24)
+    assert record.organisation_id == tenant.id
+    db.execute(update(T).values(expires_at=utcnow() - timedelta(seconds=1)))
+    again = post_team(client, tenant, "old-key")
+    assert again.status_code == 201 and "idempotent-replayed" not in again.headers
+    assert team_count(db) == 2
+
+
+def test_an_abandoned_claim_is_taken_over(client: TestClient, tenant: Tenant, db: Session) -> None:
+    # A process died after claiming: its 'running' record must not block retries for 24 h.
+    assert post_team(client, tenant, "crashed").status_code == 201
+    db.execute(update(T).values(state="running", locked_at=utcnow() - timedelta(minutes=16)))
+    again = post_team(client, tenant, "crashed")
+    assert again.status_code == 201 and "idempotent-replayed" not in again.headers
+
+
+def test_an_unauthenticated_post_is_not_recorded(client: TestClient, db: Session) -> None:
+    r = client.post(
+        "/v1/teams",
+        json={"name": "X"},
+        headers={"Authorization": "Bearer vk_nope", "Idempotency-Key": "k"},
+    )
+    assert_problem(r, 401)
+    assert db.scalar(select(func.count()).select_from(T)) == 0
+
+
+def test_imports_are_replayed_not_rerun(client: TestClient, tenant: Tenant, db: Session) -> None:
+    headers = {**tenant.write, "Content-Type": "text/csv", "Idempotency-Key": "import-1"}
+    first = client.post("/v1/imports/teams", content=example("teams.csv"), headers=headers)
+    assert first.json()["created"] == 4
+    again = client.post("/v1/imports/teams", content=example("teams.csv"), headers=headers)
+    assert again.json() == first.json()  # not "unchanged: 4": the first answer, replayed
+    assert again.headers["idempotent-replayed"] == "true"
+
+
+def test_openapi_documents_the_header_on_every_post(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    posts = [op for item in spec["paths"].values() for m, op in item.items() if m == "post"]
+    assert posts
+    for op in posts:
+        names = [p["name"] for p in op.get("parameters", [])]
+        assert "Idempotency-Key" in names, op["operationId"]
+
+
+# --- really concurrent (committed) requests -------------------------------------------------
+
+
+@pytest.fixture
+def blocking_create_team(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """create_team waits for the event: a request that is 'still running'."""
+    release = threading.Event()
+    started = threading.Event()
+    real = organisation_service.create_team
+
+    def slow(session: Session, **kw: Any) -> Team:
+        started.set()
+        assert release.wait(10)
+        return real(session, **kw)
+
+    monkeypatch.setattr(organisation_service, "create_team", slow)
+    release.started = started  # type: ignore[attr-defined]
+    yield release
+    release.set()
+
+
+def test_a_retry_while_the_first_runs_is_409(
+    live_client: TestClient, live_tenant: Tenant, blocking_create_team: threading.Event
+) -> None:
+    key = str(uuid.uuid4())
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(post_team, live_client, live_tenant, key)
+        assert blocking_create_team.started.wait(10)  # type: ignore[attr-defined]
+        retry = post_team(live_client, live_tenant, key)
+        body = assert_problem(retry, 409, "idempotency-key-in-use")
+        assert retry.headers["retry-after"] == "1" and body["detail"]
+        blocking_create_team.set()
+        assert first.result().status_code == 201
+    replay = post_team(live_client, live_tenant, key)
+    assert replay.status_code == 201
+    assert replay.json()["id"] == first.result().json()["id"]
+
+
+def test_concurrent_retries_create_one_resource(
+    live_client: TestClient, live_tenant: Tenant, is_postgres: bool
+) -> None:
+    if not is_postgres:
+        pytest.skip("concurrent writers: PostgreSQL")
+    key = str(uuid.uuid4())
+    barrier = threading.Barrier(6)
+
+    def attempt(_: int) -> Any:
+        barrier.wait(5)
+        return post_team(live_client, live_tenant, key, name="Gelijktijdig")
+
+    with ThreadPoolExecutor(6) as pool:
+        results = list(pool.map(attempt, range(6)))
+    statuses = sorted(r.status_code for r in results)
+    assert set(statuses) <= {201, 409}, [r.text for r in results]
+    created = {r.json()["id"] for r in results if r.status_code == 201}
+    assert len(created) == 1
+    listed = live_client.get("/v1/teams", headers=live_tenant.read).json()["items"]
+    assert [t["name"] for t in listed] == ["Gelijktijdig"]
+    # After the dust settles every retry gets the one answer.
+    final = post_team(live_client, live_tenant, key, name="Gelijktijdig")
+    assert final.status_code == 201 and final.json()["id"] in created

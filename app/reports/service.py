@@ -184,7 +184,8 @@ def _management_trained(org_id: uuid.UUID, employee_id: Any, on_or_before: Any =
     )
     if on_or_before is not None:
         stmt = stmt.where(col(TrainingCompletion.completed_on) <= on_or_before)
-    return stmt.exists()
+    # Correlate explicitly: nested two levels deep, auto-correlation would not reach out.
+    return stmt.correlate_except(TrainingCompletion, TrainingProgram).exists()
 
 
 def _employee_figures(
@@ -283,9 +284,13 @@ def _staff_before_managers(session: Session, d: _Data) -> None:
     )
     staff = sa.orm.aliased(Employee, name="staff")
     manager = sa.orm.aliased(Employee, name="manager")
-    team_managers = select(col(TeamManager.employee_id)).where(
-        col(TeamManager.organisation_id) == org_id,
-        col(TeamManager.team_id) == col(staff.team_id),
+    team_managers = (
+        select(col(TeamManager.employee_id))
+        .where(
+            col(TeamManager.organisation_id) == org_id,
+            col(TeamManager.team_id) == col(staff.team_id),
+        )
+        .correlate_except(TeamManager)
     )
     untrained_manager = (
         select(col(manager.id))

@@ -158,23 +158,22 @@ def publish_protocol(session: Session, *, published: date | None = None) -> Prot
     return protocol
 
 
-def acknowledge(session: Session, protocol: Protocol, employee: Employee) -> None:
+def acknowledge(
+    session: Session, protocol: Protocol, employee: Employee, read_on: date | None = None
+) -> None:
+    day = read_on or date.today() - timedelta(days=1)
     session.add(
-        ProtocolAcknowledgement(
-            protocol_id=protocol.id,
-            employee_id=employee.id,
-            read_at=datetime.now(UTC) - timedelta(days=1),
-        )
+        ProtocolAcknowledgement(protocol_id=protocol.id, employee_id=employee.id, read_at=_at(day))
     )
     session.flush()
 
 
-def discuss(session: Session, protocol: Protocol, team: Team) -> None:
+def discuss(session: Session, protocol: Protocol, team: Team, on: date | None = None) -> None:
     session.add(
         TeamDiscussion(
             protocol_id=protocol.id,
             team_id=team.id,
-            discussed_on=date.today() - timedelta(days=1),
+            discussed_on=on or date.today() - timedelta(days=1),
         )
     )
     session.flush()

@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import Session
 
 from app.followup.models import FollowUpStatus
-from app.learning.models import Alignment, PersonalGoalStatus, TeamGoalStatus
+from app.learning.models import Alignment, FunctionGroupNeed, PersonalGoalStatus, TeamGoalStatus
 from app.organisation.models import Employee, FunctionGroup, Role, Team
 from app.training.models import Audience
 from tests.conftest import Tenant
@@ -26,7 +26,6 @@ from tests.factories.followup import (
     publish_protocol,
     skill,
 )
-from app.learning.models import FunctionGroupNeed
 
 TODAY = date(2026, 6, 15)
 

@@ -65,6 +65,11 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def _fields(obj: TrainingProgram | TrainingSession) -> dict[str, Any]:
+    # Attribute values as loaded (a table model's model_dump would re-serialise enums).
+    return {name: getattr(obj, name) for name in type(obj).model_fields}
+
+
 def _delete_or_conflict(session: Session, obj: object, message: str, code: str) -> None:
     # Foreign keys are the authority on "still referenced": the database refuses, we explain.
     try:
@@ -105,7 +110,7 @@ def programs_public(
     """Programmes with their skills, in two queries whatever the count."""
     skills = skill_ids_by_program(session, (p.id for p in programs))
     return [
-        TrainingProgramPublic.model_validate({**p.model_dump(), "skill_ids": skills.get(p.id, [])})
+        TrainingProgramPublic.model_validate({**_fields(p), "skill_ids": skills.get(p.id, [])})
         for p in programs
     ]
 
@@ -224,7 +229,7 @@ def delete_program(session: Session, *, program: TrainingProgram) -> None:
 def session_public(ts: TrainingSession) -> TrainingSessionPublic:
     """The API shape of a session, with the seats left."""
     return TrainingSessionPublic.model_validate(
-        {**ts.model_dump(), "seats_left": max(ts.capacity - ts.enrolled_count, 0)}
+        {**_fields(ts), "seats_left": max(ts.capacity - ts.enrolled_count, 0)}
     )
 
 

@@ -1,0 +1,364 @@
+"""HTTP: programmes, sessions, enrolments, completion, records, problem documents, auth."""
+
+from datetime import date, timedelta
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.core.models import utcnow
+from app.learning import service as learning_service
+from app.training.models import Audience, EnrolmentStatus
+from tests.conftest import Tenant
+from tests.factories.core import make_employee
+from tests.factories.training import make_completion, make_enrolment, make_program, make_session
+from tests.helpers import assert_problem
+from tests.training.conftest import World, set_severities
+
+
+def iso(days: float) -> str:
+    return (utcnow() + timedelta(days=days)).replace(microsecond=0).isoformat()
+
+
+def train_managers(db: Session, world: World) -> None:
+    for m in (world.senior, world.manager):
+        make_completion(db, employee=m, program=world.management)
+
+
+# --- programmes ----------------------------------------------------------------------------
+
+
+def test_program_crud(client: TestClient, tenant: Tenant, db: Session) -> None:
+    skills = learning_service.skill_ids_by_code(db)
+    body = {
+        "title": "Omgaan met verwarde of onder invloed zijnde cliënten",
+        "provider": "GGZ Academie Oost",
+        "audience": "staff",
+        "min_exposure_level": "high",
+        "max_exposure_level": "very_high",
+        "format": "simulation",
+        "duration_hours": 7,
+        "max_group_size": 10,
+        "refresher_months": 12,
+        "skill_ids": [str(skills["less_influenceable_behaviour"]), str(skills["deescalation"])],
+    }
+    r = client.post("/v1/training-programs", json=body, headers=tenant.write)
+    assert r.status_code == 201, r.text
+    program = r.json()
+    assert set(program["skill_ids"]) == set(body["skill_ids"])
+    assert r.headers["Location"] == f"/v1/training-programs/{program['id']}"
+    listed = client.get(
+        "/v1/training-programs",
+        params={"skill_id": str(skills["deescalation"])},
+        headers=tenant.read,
+    ).json()
+    assert [p["id"] for p in listed["items"]] == [program["id"]]
+    got = client.get(f"/v1/training-programs/{program['id']}", headers=tenant.read)
+    r = client.patch(
+        f"/v1/training-programs/{program['id']}",
+        json={"skill_ids": [str(skills["peer_support"])], "active": False},
+        headers={**tenant.write, "If-Match": got.headers["ETag"]},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["skill_ids"] == [str(skills["peer_support"])]
+    assert r.json()["active"] is False
+    r = client.delete(f"/v1/training-programs/{program['id']}", headers=tenant.write)
+    assert r.status_code == 204
+
+
+def test_program_bad_input(client: TestClient, tenant: Tenant, other_tenant: Tenant) -> None:
+    r = client.post(
+        "/v1/training-programs",
+        json={
+            "title": "Omgekeerd",
+            "audience": "staff",
+            "min_exposure_level": "high",
+            "max_exposure_level": "low",
+        },
+        headers=tenant.write,
+    )
+    body = assert_problem(r, 422, "invalid-exposure-range")
+    assert body["errors"][0]["pointer"] == "/max_exposure_level"
+    # A skill of another organisation is unknown here.
+    r = client.get("/v1/skills", headers=other_tenant.read)
+    foreign = r.json()["items"][0]["id"]
+    r = client.post(
+        "/v1/training-programs",
+        json={"title": "X", "audience": "staff", "skill_ids": [foreign]},
+        headers=tenant.write,
+    )
+    assert assert_problem(r, 422)["errors"][0]["pointer"] == "/skill_ids/0"
+    r = client.post(
+        "/v1/training-programs", json={"title": "X", "audience": "staff"}, headers=tenant.read
+    )
+    assert_problem(r, 403, "insufficient-scope")
+
+
+def test_program_with_sessions_cannot_be_deleted(
+    client: TestClient, world: World, tenant: Tenant
+) -> None:
+    r = client.delete(f"/v1/training-programs/{world.program.id}", headers=tenant.write)
+    assert_problem(r, 409, "program-has-history")
+
+
+# --- sessions ------------------------------------------------------------------------------
+
+
+def test_session_create_defaults_capacity_and_checks_times(
+    client: TestClient, world: World, tenant: Tenant
+) -> None:
+    r = client.post(
+        "/v1/training-sessions",
+        json={"program_id": str(world.program.id), "starts_at": iso(30), "ends_at": iso(30.2)},
+        headers=tenant.write,
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["capacity"] == world.program.max_group_size
+    assert r.json()["seats_left"] == world.program.max_group_size
+    assert r.json()["status"] == "planned"
+    r = client.post(
+        "/v1/training-sessions",
+        json={"program_id": str(world.program.id), "starts_at": iso(30), "ends_at": iso(29)},
+        headers=tenant.write,
+    )
+    body = assert_problem(r, 422, "ends-before-start")
+    assert body["errors"] == [{"pointer": "/ends_at", "detail": "must be after starts_at"}]
+    r = client.patch(
+        f"/v1/training-sessions/{world.staff_session.id}",
+        json={"ends_at": world.staff_session.starts_at.isoformat()},
+        headers=tenant.write,
+    )
+    assert assert_problem(r, 422)["errors"][0]["pointer"] == "/ends_at"
+
+
+def test_session_of_other_org_is_404(
+    client: TestClient, db: Session, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    from app.core.tenancy import bind_organisation
+
+    bind_organisation(db, other_tenant.id)
+    foreign = make_session(db, program=make_program(db))
+    foreign_employee = make_employee(db)
+    bind_organisation(db, tenant.id)
+    mine = make_employee(db)
+    r = client.get(f"/v1/training-sessions/{foreign.id}", headers=tenant.read)
+    assert_problem(r, 404, "not-found")
+    r = client.post(
+        f"/v1/training-sessions/{foreign.id}/enrolments",
+        json={"employee_id": str(mine.id)},
+        headers=tenant.write,
+    )
+    assert_problem(r, 404, "not-found")
+    own_session = make_session(db, program=make_program(db))
+    r = client.post(
+        f"/v1/training-sessions/{own_session.id}/enrolments",
+        json={"employee_id": str(foreign_employee.id)},
+        headers=tenant.write,
+    )
+    assert_problem(r, 404, "not-found")
+
+
+# --- enrolments ----------------------------------------------------------------------------
+
+
+def test_managers_first_refusal_is_a_409_problem(
+    client: TestClient, world: World, tenant: Tenant
+) -> None:
+    url = f"/v1/training-sessions/{world.staff_session.id}/enrolments"
+    r = client.post(url, json={"employee_id": str(world.staff.id)}, headers=tenant.write)
+    body = assert_problem(r, 409, "enrolment-refused")
+    [violation] = body["violations"]
+    assert violation["rule"] == "managers_first"
+    assert violation["severity"] == "error"
+    assert {m["id"] for m in violation["details"]["missing_managers"]} == {
+        str(world.senior.id),
+        str(world.manager.id),
+    }
+    listed = client.get(url, headers=tenant.read).json()
+    assert listed["items"] == []
+
+
+def test_enrol_with_warnings_check_and_cancel(
+    client: TestClient, db: Session, world: World, tenant: Tenant
+) -> None:
+    train_managers(db, world)
+    set_severities(db, world.org, protocol_ready="warning")
+    outsider = make_employee(db, function_group_id=world.fg.id)
+    url = f"/v1/training-sessions/{world.staff_session.id}/enrolments"
+    r = client.post(f"{url}/check", json={"employee_id": str(outsider.id)}, headers=tenant.write)
+    assert r.status_code == 200, r.text
+    assert r.json()["allowed"] is True
+    assert [w["rule"] for w in r.json()["warnings"]] == ["protocol_ready"]
+    assert client.get(url, headers=tenant.read).json()["items"] == []  # a dry run
+
+    r = client.post(url, json={"employee_id": str(outsider.id)}, headers=tenant.write)
+    assert r.status_code == 201, r.text
+    enrolment = r.json()
+    assert [w["rule"] for w in enrolment["warnings"]] == ["protocol_ready"]
+    session_url = f"/v1/training-sessions/{world.staff_session.id}"
+    assert client.get(session_url, headers=tenant.read).json()["enrolled_count"] == 1
+
+    r = client.post(f"{url}/check", json={"employee_id": str(outsider.id)}, headers=tenant.write)
+    assert r.json()["allowed"] is False
+    assert [e["rule"] for e in r.json()["errors"]] == ["duplicate"]
+    r = client.post(url, json={"employee_id": str(outsider.id)}, headers=tenant.write)
+    assert assert_problem(r, 409, "enrolment-refused")["violations"][0]["rule"] == "duplicate"
+
+    r = client.patch(f"{url}/{enrolment['id']}", json={"status": "cancelled"}, headers=tenant.write)
+    assert r.json()["status"] == "cancelled"
+    assert client.get(session_url, headers=tenant.read).json()["enrolled_count"] == 0
+    # Enrolling again revives the row.
+    r = client.post(url, json={"employee_id": str(outsider.id)}, headers=tenant.write)
+    assert r.status_code == 201, r.text
+    assert r.json()["id"] == enrolment["id"]
+    assert client.get(session_url, headers=tenant.read).json()["enrolled_count"] == 1
+
+
+def test_attendance_only_after_start(
+    client: TestClient, db: Session, world: World, tenant: Tenant
+) -> None:
+    enrolment = make_enrolment(db, training_session=world.staff_session, employee=world.staff)
+    url = f"/v1/training-sessions/{world.staff_session.id}/enrolments/{enrolment.id}"
+    r = client.patch(url, json={"status": "attended"}, headers=tenant.write)
+    assert_problem(r, 409, "session-not-started")
+    r = client.patch(url, json={"status": "completed"}, headers=tenant.write)
+    assert_problem(r, 422)
+
+
+def test_complete_session_updates_the_training_record(
+    client: TestClient, db: Session, world: World, tenant: Tenant
+) -> None:
+    past = make_session(
+        db, program=world.program, starts_at=utcnow().replace(microsecond=0) - timedelta(days=2)
+    )
+    attended = make_enrolment(db, training_session=past, employee=world.staff)
+    absent = make_enrolment(db, training_session=past, employee=world.colleague)
+    base = f"/v1/training-sessions/{past.id}"
+    r = client.patch(
+        f"{base}/enrolments/{absent.id}", json={"status": "no_show"}, headers=tenant.write
+    )
+    assert r.status_code == 200, r.text
+    r = client.post(f"{base}/complete", headers=tenant.write)
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "completed"
+    statuses = {
+        e["id"]: e["status"]
+        for e in client.get(f"{base}/enrolments", headers=tenant.read).json()["items"]
+    }
+    assert statuses == {str(attended.id): "completed", str(absent.id): "no_show"}
+    assert_problem(client.post(f"{base}/complete", headers=tenant.write), 409)
+
+    record = client.get(f"/v1/employees/{world.staff.id}/training-record", headers=tenant.read)
+    assert record.status_code == 200, record.text
+    data = record.json()
+    [completion] = data["completions"]
+    assert completion["program_id"] == str(world.program.id)
+    assert completion["completed_on"] == past.ends_at.date().isoformat()
+    assert completion["current"] is True
+    assert {s["code"] for s in data["skills"] if s["current"]} == {
+        "deescalation",
+        "redirecting_emotion",
+    }
+    absent_record = client.get(
+        f"/v1/employees/{world.colleague.id}/training-record", headers=tenant.read
+    ).json()
+    assert absent_record["completions"] == []
+
+
+def test_complete_cancelled_or_future_session_is_409(
+    client: TestClient, db: Session, world: World, tenant: Tenant
+) -> None:
+    base = f"/v1/training-sessions/{world.staff_session.id}"
+    assert_problem(
+        client.post(f"{base}/complete", headers=tenant.write), 409, "session-not-started"
+    )
+    make_enrolment(db, training_session=world.staff_session, employee=world.staff)
+    r = client.patch(base, json={"status": "cancelled"}, headers=tenant.write)
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "cancelled"
+    assert r.json()["enrolled_count"] == 0
+    enrolments = client.get(f"{base}/enrolments", headers=tenant.read).json()["items"]
+    assert [e["status"] for e in enrolments] == ["cancelled"]
+    assert_problem(client.post(f"{base}/complete", headers=tenant.write), 409, "session-cancelled")
+    r = client.patch(base, json={"location": "Elders"}, headers=tenant.write)
+    assert_problem(r, 409, "session-closed")
+
+
+def test_capacity_cannot_drop_below_enrolments(
+    client: TestClient, db: Session, world: World, tenant: Tenant
+) -> None:
+    make_enrolment(db, training_session=world.staff_session, employee=world.staff)
+    make_enrolment(db, training_session=world.staff_session, employee=world.colleague)
+    r = client.patch(
+        f"/v1/training-sessions/{world.staff_session.id}",
+        json={"capacity": 1},
+        headers=tenant.write,
+    )
+    assert_problem(r, 409, "capacity-below-enrolments")
+
+
+def test_employee_with_enrolments_cannot_be_deleted(
+    client: TestClient, db: Session, world: World, tenant: Tenant
+) -> None:
+    make_enrolment(db, training_session=world.staff_session, employee=world.colleague)
+    r = client.delete(f"/v1/employees/{world.colleague.id}", headers=tenant.write)
+    assert_problem(r, 409, "employee-has-history")
+
+
+# --- records and reports -------------------------------------------------------------------
+
+
+def test_refreshers_due_report(
+    client: TestClient, db: Session, world: World, tenant: Tenant
+) -> None:
+    refresher = make_program(db, title="Opfrisser fysieke veiligheid", refresher_months=12)
+    today = date.today()
+    make_completion(
+        db, employee=world.staff, program=refresher, completed_on=today - timedelta(days=340)
+    )
+    make_completion(
+        db, employee=world.colleague, program=refresher, completed_on=today - timedelta(days=100)
+    )
+    r = client.get("/v1/reports/refreshers-due", headers=tenant.read)
+    assert r.status_code == 200, r.text
+    [item] = r.json()["items"]
+    assert item["employee_id"] == str(world.staff.id)
+    assert item["program_title"] == "Opfrisser fysieke veiligheid"
+    assert item["overdue"] is False
+    r = client.get(
+        "/v1/reports/refreshers-due",
+        params={"within_days": 365},
+        headers={**tenant.read, "Accept": "text/csv"},
+    )
+    assert r.headers["content-type"].startswith("text/csv")
+    lines = r.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("employee_id;employee_name")
+    assert len(lines) == 3
+    record = client.get(
+        f"/v1/employees/{world.staff.id}/training-record", headers=tenant.read
+    ).json()
+    assert [d["program_id"] for d in record["refreshers_due"]] == [str(refresher.id)]
+
+
+def test_training_record_lists_upcoming_enrolments(
+    client: TestClient, db: Session, world: World, tenant: Tenant
+) -> None:
+    make_enrolment(db, training_session=world.staff_session, employee=world.staff)
+    record = client.get(
+        f"/v1/employees/{world.staff.id}/training-record", headers=tenant.read
+    ).json()
+    assert [u["session_id"] for u in record["upcoming"]] == [str(world.staff_session.id)]
+    assert record["upcoming"][0]["status"] == EnrolmentStatus.enrolled
+    assert record["role"] == "employee"
+
+
+def test_mixed_session_filter_and_listing(
+    client: TestClient, db: Session, world: World, tenant: Tenant
+) -> None:
+    mixed = make_program(db, audience=Audience.mixed)
+    ts = make_session(db, program=mixed)
+    r = client.get(
+        "/v1/training-sessions", params={"program_id": str(mixed.id)}, headers=tenant.read
+    )
+    assert [s["id"] for s in r.json()["items"]] == [str(ts.id)]
+    r = client.get("/v1/training-programs", params={"audience": "mixed"}, headers=tenant.read)
+    assert [p["id"] for p in r.json()["items"]] == [str(mixed.id)]

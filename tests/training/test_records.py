@@ -1,0 +1,77 @@
+"""Current skills, refreshers due and the refresher arithmetic."""
+
+from datetime import date
+
+from sqlmodel import Session
+
+from app.learning import service as learning_service
+from app.training import service
+from tests.factories.core import make_employee
+from tests.factories.training import make_completion, make_program
+from tests.training.conftest import World
+
+
+def test_add_months_clamps_to_month_end() -> None:
+    assert service.add_months(date(2025, 1, 31), 1) == date(2025, 2, 28)
+    assert service.add_months(date(2024, 2, 29), 12) == date(2025, 2, 28)
+    assert service.add_months(date(2025, 11, 15), 24) == date(2027, 11, 15)
+
+
+def test_current_skills_follow_refresher_months(db: Session, world: World) -> None:
+    codes = learning_service.skill_ids_by_code(db)
+    physical = make_program(db, skills=("tension_control",), refresher_months=12)
+    make_completion(db, employee=world.staff, program=world.program, completed_on=date(2025, 3, 1))
+    make_completion(db, employee=world.staff, program=physical, completed_on=date(2025, 3, 1))
+    on_time = service.current_skills(db, employee_ids=[world.staff.id], on=date(2026, 2, 28))
+    assert on_time[world.staff.id] == {
+        codes["deescalation"],
+        codes["redirecting_emotion"],
+        codes["tension_control"],
+    }
+    # completed_on + refresher_months must lie after the day: on that day it has lapsed.
+    lapsed = service.current_skills(db, employee_ids=[world.staff.id], on=date(2026, 3, 1))
+    assert lapsed[world.staff.id] == {codes["deescalation"], codes["redirecting_emotion"]}
+    everyone = service.current_skills(db, employee_ids=None, on=date(2027, 3, 1))
+    assert everyone == {}
+
+
+def test_latest_completion_counts(db: Session, world: World) -> None:
+    make_completion(db, employee=world.staff, program=world.program, completed_on=date(2020, 1, 1))
+    make_completion(db, employee=world.staff, program=world.program, completed_on=date(2025, 1, 1))
+    assert world.staff.id in service.current_skills(
+        db, employee_ids=[world.staff.id], on=date(2026, 1, 1)
+    )
+
+
+def test_refreshers_due_within_window_and_overdue(db: Session, world: World) -> None:
+    on = date(2026, 6, 1)
+    make_completion(db, employee=world.staff, program=world.program, completed_on=date(2024, 7, 1))
+    make_completion(
+        db, employee=world.colleague, program=world.program, completed_on=date(2024, 5, 1)
+    )
+    late = make_employee(db)
+    make_completion(db, employee=late, program=world.program, completed_on=date(2024, 10, 1))
+    due = service.refreshers_due(db, within_days=90, on=on)
+    assert [(d.employee_id, d.due_on, d.overdue) for d in due] == [
+        (world.colleague.id, date(2026, 5, 1), True),
+        (world.staff.id, date(2026, 7, 1), False),
+    ]
+    assert set(due[0].skill_ids) == set(
+        service.skill_ids_by_program(db, [world.program.id])[world.program.id]
+    )
+
+
+def test_a_later_refresher_programme_keeps_the_skills_current(db: Session, world: World) -> None:
+    refresher = make_program(
+        db, title="Opfrisser de-escalatie", skills=("deescalation", "redirecting_emotion")
+    )
+    make_completion(db, employee=world.staff, program=world.program, completed_on=date(2024, 7, 1))
+    make_completion(db, employee=world.staff, program=refresher, completed_on=date(2026, 5, 1))
+    assert service.refreshers_due(db, within_days=90, on=date(2026, 6, 1)) == []
+
+
+def test_inactive_employees_are_not_due(db: Session, world: World) -> None:
+    make_completion(db, employee=world.staff, program=world.program, completed_on=date(2024, 7, 1))
+    world.staff.active = False
+    db.flush()
+    assert service.refreshers_due(db, within_days=90, on=date(2026, 6, 1)) == []

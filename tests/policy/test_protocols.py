@@ -236,3 +236,16 @@ def test_list_pages_with_sections_in_bounded_queries(
         r = client.get("/v1/protocols", headers=tenant.read)
     assert len(r.json()["items"]) == 13
     assert many.count == few.count
+
+
+def test_publish_honours_if_match(client: TestClient, tenant: Tenant) -> None:
+    draft = create_protocol(client, tenant)
+    etag = client.get(f"/v1/protocols/{draft['id']}", headers=tenant.read).headers["ETag"]
+    client.patch(f"/v1/protocols/{draft['id']}", headers=tenant.write, json={"title": "Nieuw"})
+    r = client.post(
+        f"/v1/protocols/{draft['id']}/publish", headers={**tenant.write, "If-Match": etag}
+    )
+    assert_problem(r, 412, "etag-mismatch")
+    assert (
+        client.get(f"/v1/protocols/{draft['id']}", headers=tenant.read).json()["status"] == "draft"
+    )

@@ -418,7 +418,12 @@ def check_enrolments(
         if severities.protocol_ready != Severity.off:
             sev = severities.protocol_ready
             results.append(_protocol_ready(emp, ready, protocol_version, sev))
-        if severities.comparable_functions != Severity.off:
+        # Comparable functions is about composing staff groups (seed step 3); managers of
+        # different teams learning the approach together is the point of a management session.
+        if (
+            severities.comparable_functions != Severity.off
+            and program.audience != Audience.management
+        ):
             sev = severities.comparable_functions
             results.append(_comparable_functions(emp, fg, present, sev))
         if severities.exposure_fit != Severity.off:

@@ -254,6 +254,18 @@ def test_comparable_functions_same_level_other_group_passes(db: Session, world: 
     assert "comparable_functions" not in check(db, world, employee=worker)
 
 
+def test_comparable_functions_does_not_apply_to_management_sessions(
+    db: Session, world: World
+) -> None:
+    make_enrolment(db, training_session=world.management_session, employee=world.manager)
+    crisis = make_function_group(db, likelihood=5, impact=5)
+    other_manager = make_employee(db, role=Role.team_manager, function_group_id=crisis.id)
+    make_acknowledgement(db, protocol=world.protocol, employee=other_manager)
+    world.manager.function_group_id = world.fg.id
+    db.flush()
+    assert check(db, world, employee=other_manager, ts=world.management_session) == {}
+
+
 @pytest.mark.parametrize(("severity", "present"), [("error", True), ("off", False)])
 def test_comparable_functions_severity(
     db: Session, world: World, severity: str, present: bool

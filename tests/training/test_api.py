@@ -29,7 +29,8 @@ def train_managers(db: Session, world: World) -> None:
 
 def test_program_crud(client: TestClient, tenant: Tenant, db: Session) -> None:
     skills = learning_service.skill_ids_by_code(db)
-    body = {
+    trained = [str(skills["less_influenceable_behaviour"]), str(skills["deescalation"])]
+    body: dict[str, object] = {
         "title": "Omgaan met verwarde of onder invloed zijnde cliënten",
         "provider": "GGZ Academie Oost",
         "audience": "staff",
@@ -39,12 +40,12 @@ def test_program_crud(client: TestClient, tenant: Tenant, db: Session) -> None:
         "duration_hours": 7,
         "max_group_size": 10,
         "refresher_months": 12,
-        "skill_ids": [str(skills["less_influenceable_behaviour"]), str(skills["deescalation"])],
+        "skill_ids": trained,
     }
     r = client.post("/v1/training-programs", json=body, headers=tenant.write)
     assert r.status_code == 201, r.text
     program = r.json()
-    assert set(program["skill_ids"]) == set(body["skill_ids"])
+    assert set(program["skill_ids"]) == set(trained)
     assert r.headers["Location"] == f"/v1/training-programs/{program['id']}"
     listed = client.get(
         "/v1/training-programs",

@@ -9,6 +9,7 @@ from sqlmodel import Session
 from app.core.errors import RuleViolation
 from app.organisation.models import Role, Severity
 from app.policy import protocols
+from app.policy.models import ProtocolStatus
 from app.training import rules, service
 from app.training.models import Audience, EnrolmentStatus, SessionStatus
 from tests.factories.core import make_employee, make_function_group, make_team, manage
@@ -205,7 +206,7 @@ def test_protocol_ready_by_team_discussion_or_acknowledgement(db: Session, world
 
 
 def test_protocol_ready_without_a_published_protocol(db: Session, world: World) -> None:
-    world.protocol.status = "superseded"
+    world.protocol.status = ProtocolStatus.superseded
     world.protocol.superseded_at = world.protocol.published_at
     db.flush()
     result = check(db, world)["protocol_ready"]

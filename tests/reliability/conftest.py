@@ -1,0 +1,68 @@
+"""Shared helpers of the reliability tests."""
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import func, select
+from sqlmodel import Session, SQLModel
+
+from app.core.db import get_session
+from app.main import create_app
+
+# Telemetry that any authenticated request may touch; not data of the organisation.
+_VOLATILE = {("api_key", "last_used_at")}
+
+
+def snapshot(db: Session, organisation_id: uuid.UUID) -> dict[str, frozenset[str]]:
+    """Every row of one organisation in every table, to prove a request changed nothing.
+
+    Read through the connection (Core), so the session's tenant scoping does not apply.
+    """
+    conn = db.connection()
+    out: dict[str, frozenset[str]] = {}
+    for table in SQLModel.metadata.sorted_tables:
+        if "organisation_id" not in table.columns:
+            continue
+        cols = [c for c in table.columns if (table.name, c.name) not in _VOLATILE]
+        rows = conn.execute(select(*cols).where(table.c.organisation_id == organisation_id))
+        out[table.name] = frozenset(repr(tuple(row)) for row in rows)
+    return out
+
+
+def total_rows(db: Session) -> dict[str, int]:
+    """Row count of every table (all organisations)."""
+    conn = db.connection()
+    return {
+        t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+        for t in SQLModel.metadata.sorted_tables
+    }
+
+
+_APP: FastAPI | None = None
+
+
+@pytest.fixture
+def app_under_test(db: Session) -> FastAPI:
+    """The root fixture's app, built once per process: these tests make hundreds of them.
+
+    Building the app costs more than most tests here; each test still gets its own session
+    (one savepoint per request, exactly like tests/conftest.py).
+    """
+    global _APP
+    if _APP is None:
+        _APP = create_app()
+
+    def _session() -> Iterator[Session]:
+        db.commit()
+        db.info.clear()
+        try:
+            yield db
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
+
+    _APP.dependency_overrides[get_session] = _session
+    return _APP

@@ -35,8 +35,10 @@ from app.selection.needs import (
     Person,
     ProgramInfo,
     ScopeData,
+    bits,
     data_version,
     load_scope,
+    without_cyclic_gc,
 )
 from app.training.models import Audience
 
@@ -106,55 +108,49 @@ class ComputedPlan:
 Assignment = tuple[ProgramInfo, list[tuple[Person, int]]]
 
 
-def _better(
-    value: int, sessions: int, program: ProgramInfo, best: tuple[Fraction, int, uuid.UUID] | None
-) -> bool:
-    if best is None:
-        return True
-    ratio = Fraction(value, sessions)
-    # Most need per session, then most need, then the lowest id: deterministic.
-    return (ratio, value, -program.id.int) > (best[0], best[1], -best[2].int)
-
-
 def _cover(
     people: Sequence[Person], candidates: Sequence[ProgramInfo]
 ) -> tuple[list[Assignment], list[tuple[Person, int]]]:
     """Greedy set cover by sessions: returns the picks in order, and who is left with
     which needs (mask) that no candidate covers."""
-    patterns: dict[int, list[Person]] = {}
-    weight: Counter[uuid.UUID] = Counter()
+    patterns: dict[tuple[int, int], list[Person]] = {}
     for p in people:
         if p.mask:
-            patterns.setdefault(p.mask, []).append(p)
-            weight.update(p.needs)
+            patterns.setdefault((p.mask, p.required_mask), []).append(p)
+    weight: Counter[int] = Counter()  # by skill bit: the weighted need still open
+    for (mask, required), group in patterns.items():
+        for b in bits(mask):
+            weight[b] += len(group) * (REQUIRED_WEIGHT if required >> b & 1 else 1)
     picks: list[Assignment] = []
     open_programs = list(candidates)
     while open_programs:
         best: ProgramInfo | None = None
-        best_key: tuple[Fraction, int, uuid.UUID] | None = None
+        best_key: tuple[Fraction, int, int] | None = None
         for program in open_programs:
-            value = sum(weight[s] for s in program.skill_ids)
+            value = sum(weight[b] for b in bits(program.mask))
             if value == 0:
                 continue
-            helped = sum(len(ps) for mask, ps in patterns.items() if mask & program.mask)
+            helped = sum(len(g) for (mask, _), g in patterns.items() if mask & program.mask)
             sessions = -(-helped // program.max_group_size)
-            if _better(value, sessions, program, best_key):
-                best, best_key = program, (Fraction(value, sessions), value, program.id)
+            # Most need per session, then most need, then the lowest id: deterministic.
+            key = (Fraction(value, sessions), value, -program.id.int)
+            if best_key is None or key > best_key:
+                best, best_key = program, key
         if best is None:
             break
         members: list[tuple[Person, int]] = []
-        for mask in [m for m in patterns if m & best.mask]:
-            group = patterns.pop(mask)
+        for mask, required in [k for k in patterns if k[0] & best.mask]:
+            group = patterns.pop((mask, required))
             members.extend((p, mask & best.mask) for p in group)
-            rest = mask & ~best.mask
-            if rest:
+            rest = (mask & ~best.mask, required & ~best.mask)
+            if rest[0]:
                 patterns.setdefault(rest, []).extend(group)
         # Everyone who needed one of its skills joined it: that need is settled.
-        for s in best.skill_ids:
-            weight[s] = 0
+        for b in bits(best.mask):
+            weight[b] = 0
         open_programs.remove(best)
         picks.append((best, members))
-    left = [(p, mask) for mask, ps in patterns.items() for p in ps]
+    left = [(p, mask) for (mask, _), group in patterns.items() for p in group]
     return picks, left
 
 
@@ -162,15 +158,19 @@ def _chunks(items: list[tuple[Person, int]], size: int) -> list[list[tuple[Perso
     """Function groups together: full groups per function group first, then the rest of
     every function group pooled (in function-group order) into as few, evenly sized
     groups as the size allows. The total is always the minimum, ceil(n / size)."""
-    by_fg: dict[uuid.UUID | None, list[tuple[Person, int]]] = {}
-    for item in sorted(items, key=lambda i: _member_order(i[0])):
-        by_fg.setdefault(item[0].function_group_id, []).append(item)
+    items = sorted(items, key=lambda i: i[0].order)
     groups: list[list[tuple[Person, int]]] = []
     rest: list[tuple[Person, int]] = []
-    for members in by_fg.values():
-        full = len(members) - len(members) % size
-        groups.extend(members[i : i + size] for i in range(0, full, size))
-        rest.extend(members[full:])
+    start = 0
+    while start < len(items):
+        fg_rank = items[start][0].order >> _FG_SHIFT
+        end = start
+        while end < len(items) and items[end][0].order >> _FG_SHIFT == fg_rank:
+            end += 1
+        full = start + (end - start) - (end - start) % size
+        groups.extend(items[i : i + size] for i in range(start, full, size))
+        rest.extend(items[full:end])
+        start = end
     if rest:
         n = -(-len(rest) // size)
         base, extra = divmod(len(rest), n)
@@ -182,9 +182,21 @@ def _chunks(items: list[tuple[Person, int]], size: int) -> list[list[tuple[Perso
     return groups
 
 
-def _member_order(p: Person) -> tuple[bool, int, bool, int, int]:
-    fg, team = p.function_group_id, p.team_id
-    return (fg is None, fg.int if fg else 0, team is None, team.int if team else 0, p.id.int)
+# Person.order packs (function group rank, team rank, position by id) into one integer, so
+# grouping sorts and compares plain ints: function group first, then team, then id.
+_FG_SHIFT = 48
+_TEAM_SHIFT = 24
+
+
+def _set_order(people: Sequence[Person]) -> None:
+    fgs = sorted({p.function_group_id for p in people if p.function_group_id is not None})
+    teams = sorted({p.team_id for p in people if p.team_id is not None})
+    fg_rank = {fg: i for i, fg in enumerate(fgs)}
+    team_rank = {t: i for i, t in enumerate(teams)}
+    for i, p in enumerate(people):  # people come ordered by id
+        fg = fg_rank[p.function_group_id] if p.function_group_id is not None else len(fgs)
+        team = team_rank[p.team_id] if p.team_id is not None else len(teams)
+        p.order = fg << _FG_SHIFT | team << _TEAM_SHIFT | i
 
 
 def _groups(
@@ -194,22 +206,23 @@ def _groups(
     for program, members in picks:
         for chunk in _chunks(members, program.max_group_size):
             covered = 0
-            for _, mask in chunk:
+            fgs: list[uuid.UUID] = []
+            previous = -1
+            for p, mask in chunk:
                 covered |= mask
+                # members are sorted by function group: a new one starts a new run
+                rank = p.order >> _FG_SHIFT
+                if rank != previous and p.function_group_id is not None:
+                    fgs.append(p.function_group_id)
+                previous = rank
             out.append(
                 PlannedGroup(
                     program=program,
                     exposure_level=level,
-                    function_group_ids=tuple(
-                        sorted({p.function_group_id for p, _ in chunk if p.function_group_id})
-                    ),
-                    members=tuple(
-                        PlannedMember(p.id, tuple(data.skills_of(mask))) for p, mask in chunk
-                    ),
-                    skill_ids=tuple(data.skills_of(covered)),
-                    not_protocol_ready=tuple(
-                        p.id for p, _ in chunk if p.id not in data.protocol_ready
-                    ),
+                    function_group_ids=tuple(fgs),
+                    members=tuple(PlannedMember(p.id, data.skills_of(mask)) for p, mask in chunk),
+                    skill_ids=data.skills_of(covered),
+                    not_protocol_ready=tuple(p.id for p, _ in chunk if not p.protocol_ready),
                 )
             )
     return out
@@ -250,6 +263,7 @@ def _first_management(
 
 def build_plan(data: ScopeData, *, version: str) -> ComputedPlan:
     """The phased plan for loaded scope data (pure computation, deterministic)."""
+    _set_order(data.people)
     by_class: dict[tuple[bool, ExposureLevel | None], list[Person]] = {}
     for p in data.people:
         by_class.setdefault((p.manager, p.level), []).append(p)
@@ -310,14 +324,14 @@ def build_plan(data: ScopeData, *, version: str) -> ComputedPlan:
 
 
 def _uncovered(data: ScopeData, left: Iterable[tuple[Person, int]]) -> tuple[UncoveredNeed, ...]:
-    count: Counter[uuid.UUID] = Counter()
-    required: Counter[uuid.UUID] = Counter()
+    count: Counter[int] = Counter()
+    required: Counter[int] = Counter()
     for person, mask in left:
-        for skill_id in data.skills_of(mask):
-            count[skill_id] += 1
-            if person.needs[skill_id] == REQUIRED_WEIGHT:
-                required[skill_id] += 1
-    items = [UncoveredNeed(s, n, required[s]) for s, n in count.items()]
+        for b in bits(mask):
+            count[b] += 1
+            if person.required_mask >> b & 1:
+                required[b] += 1
+    items = [UncoveredNeed(data.skill_order[b], n, required[b]) for b, n in count.items()]
     items.sort(key=lambda u: (-u.employee_count, data.skills[u.skill_id].code))
     return tuple(items)
 
@@ -329,5 +343,6 @@ def compute_plan(session: Session, *, scope: PlanScope, starts_on: date) -> Comp
     """
     # The version is read before the data: a change while loading makes the plan look
     # stale (recompute), never fresh.
-    version = data_version(session, scope=scope)
-    return build_plan(load_scope(session, scope=scope, on=starts_on), version=version)
+    with without_cyclic_gc():
+        version = data_version(session, scope=scope)
+        return build_plan(load_scope(session, scope=scope, on=starts_on), version=version)

@@ -7,7 +7,7 @@ x distinct need patterns, never employees x programmes.
 """
 
 import uuid
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -23,12 +23,12 @@ from app.selection.models import (
     scope_public,
 )
 from app.selection.needs import (
-    REQUIRED_WEIGHT,
     ProgramInfo,
     ScopeData,
     bits,
     exposure_weight,
     load_scope,
+    without_cyclic_gc,
 )
 
 ClassKey = tuple[bool, ExposureLevel | None]
@@ -42,16 +42,17 @@ class _Tally:
     people: int = 0
     # (need mask, required mask) -> number of people with exactly these needs
     patterns: Counter[tuple[int, int]] = field(default_factory=Counter)
-    count: Counter[uuid.UUID] = field(default_factory=Counter)
-    required: Counter[uuid.UUID] = field(default_factory=Counter)
-    team_goals: dict[uuid.UUID, set[uuid.UUID]] = field(default_factory=lambda: defaultdict(set))
-    personal_goals: Counter[uuid.UUID] = field(default_factory=Counter)
+    # team -> the skills its members of this class still need (for the goals served)
+    team_masks: dict[uuid.UUID, int] = field(default_factory=dict)
+    personal_goals: Counter[int] = field(default_factory=Counter)  # by bit
+    # derived once the tally is complete (see _finish)
+    count: Counter[int] = field(default_factory=Counter)
+    required: Counter[int] = field(default_factory=Counter)
+    team_goals: dict[int, set[uuid.UUID]] = field(default_factory=dict)
 
-    def score(self, skill_ids: frozenset[uuid.UUID]) -> int:
-        # required and goal needs weigh REQUIRED_WEIGHT, recommended ones 1
-        return self.weight * sum(
-            self.count[s] + (REQUIRED_WEIGHT - 1) * self.required[s] for s in skill_ids
-        )
+    def score(self, mask: int) -> int:
+        # required and goal needs weigh REQUIRED_WEIGHT (2), recommended ones 1
+        return self.weight * sum(self.count[b] + self.required[b] for b in bits(mask))
 
 
 def _tallies(data: ScopeData) -> dict[ClassKey, _Tally]:
@@ -65,59 +66,68 @@ def _tallies(data: ScopeData) -> dict[ClassKey, _Tally]:
         if not p.mask:
             continue
         tally.patterns[(p.mask, p.required_mask)] += 1
-        team_goals = data.team_goals.get(p.team_id) if p.team_id is not None else None
-        personal = data.personal_goals.get(p.id)
-        for skill_id, weight in p.needs.items():
-            tally.count[skill_id] += 1
-            if weight == REQUIRED_WEIGHT:
-                tally.required[skill_id] += 1
-            if team_goals and skill_id in team_goals:
-                tally.team_goals[skill_id].update(team_goals[skill_id])
-            if personal and skill_id in personal:
-                tally.personal_goals[skill_id] += len(personal[skill_id])
+        if p.team_id is not None and p.team_id in data.team_goals:
+            tally.team_masks[p.team_id] = tally.team_masks.get(p.team_id, 0) | p.mask
+        for b, n in data.personal_goals.get(p.id, {}).items():
+            if p.mask >> b & 1:
+                tally.personal_goals[b] += n
+    for tally in out.values():
+        _finish(data, tally)
     return out
 
 
+def _finish(data: ScopeData, tally: _Tally) -> None:
+    for (mask, required), n in tally.patterns.items():
+        for b in bits(mask):
+            tally.count[b] += n
+            if required >> b & 1:
+                tally.required[b] += n
+    for team_id, mask in tally.team_masks.items():
+        for b, goal_ids in data.team_goals[team_id].items():
+            if mask >> b & 1:
+                tally.team_goals.setdefault(b, set()).update(goal_ids)
+
+
 def _need_counts(
-    data: ScopeData, count: Counter[uuid.UUID], required: Counter[uuid.UUID]
+    data: ScopeData, count: Counter[int], required: Counter[int]
 ) -> list[SkillNeedCount]:
     """Skill counts, most needed first (ties by skill code)."""
-    items = [
-        SkillNeedCount(
-            skill_id=s,
-            skill_code=data.skills[s].code,
-            label_nl=data.skills[s].label_nl,
-            label_en=data.skills[s].label_en,
-            employee_count=n,
-            required_count=required[s],
+    items = []
+    for b, n in count.items():
+        if not n:
+            continue
+        skill_id = data.skill_order[b]
+        info = data.skills[skill_id]
+        items.append(
+            SkillNeedCount(
+                skill_id=skill_id,
+                skill_code=info.code,
+                label_nl=info.label_nl,
+                label_en=info.label_en,
+                employee_count=n,
+                required_count=required[b],
+            )
         )
-        for s, n in count.items()
-        if n
-    ]
     items.sort(key=lambda i: (-i.employee_count, i.skill_code))
     return items
 
 
 def _tally_patterns(
-    data: ScopeData,
-    tallies: list[_Tally],
-    select_mask: int | None,
-    keep_mask: int,
-) -> tuple[int, Counter[uuid.UUID], Counter[uuid.UUID]]:
+    tallies: list[_Tally], select_mask: int | None, keep_mask: int
+) -> tuple[int, Counter[int], Counter[int]]:
     """People whose needs meet ``select_mask`` (None: all), and their needs in ``keep_mask``."""
     people = 0
-    count: Counter[uuid.UUID] = Counter()
-    required: Counter[uuid.UUID] = Counter()
+    count: Counter[int] = Counter()
+    required: Counter[int] = Counter()
     for tally in tallies:
         for (mask, req), n in tally.patterns.items():
             if select_mask is not None and not mask & select_mask:
                 continue
             people += n
-            for i in bits(mask & keep_mask):
-                skill_id = data.skill_order[i]
-                count[skill_id] += n
-                if req >> i & 1:
-                    required[skill_id] += n
+            for b in bits(mask & keep_mask):
+                count[b] += n
+                if req >> b & 1:
+                    required[b] += n
     return people, count, required
 
 
@@ -125,21 +135,22 @@ def _recommendation(
     data: ScopeData, program: ProgramInfo, tallies: dict[ClassKey, _Tally]
 ) -> Recommendation | None:
     suited = [t for key, t in tallies.items() if program.fits(*key)]
-    score = sum(t.score(program.skill_ids) for t in suited)
+    score = sum(t.score(program.mask) for t in suited)
     if score == 0:
         return None
-    helped, left, left_required = _tally_patterns(data, suited, program.mask, ~program.mask)
+    helped, left, left_required = _tally_patterns(suited, program.mask, ~program.mask)
     covered = []
     team_goal_ids: set[uuid.UUID] = set()
     personal = 0
-    for skill_id in sorted(program.skill_ids, key=lambda s: data.skills[s].code):
-        n = sum(t.count[skill_id] for t in suited)
+    for b in bits(program.mask):
+        n = sum(t.count[b] for t in suited)
         if not n:
             continue
-        goals = set().union(*(t.team_goals.get(skill_id, set()) for t in suited))
-        personal_n = sum(t.personal_goals[skill_id] for t in suited)
+        goals = set().union(*(t.team_goals.get(b, set()) for t in suited))
+        personal_n = sum(t.personal_goals[b] for t in suited)
         team_goal_ids |= goals
         personal += personal_n
+        skill_id = data.skill_order[b]
         info = data.skills[skill_id]
         covered.append(
             SkillCoverage(
@@ -148,20 +159,21 @@ def _recommendation(
                 label_nl=info.label_nl,
                 label_en=info.label_en,
                 employee_count=n,
-                required_count=sum(t.required[skill_id] for t in suited),
+                required_count=sum(t.required[b] for t in suited),
                 team_goal_count=len(goals),
                 personal_goal_count=personal_n,
             )
         )
     covered.sort(key=lambda c: (-c.employee_count, c.skill_code))
     leaves = _need_counts(data, left, left_required)
+    suited_count = sum(t.people for t in suited)
     sessions = -(-helped // program.max_group_size)
     skills_text = ", ".join(f"{c.skill_code} {c.employee_count}" for c in covered)
     explanation = (
-        f"Trains {len(covered)} skill(s) that {helped} of the "
-        f"{sum(t.people for t in suited)} employees it suits still need ({skills_text}), "
-        f"in {sessions} session(s) of up to {program.max_group_size}; serves "
-        f"{len(team_goal_ids)} team goal(s) and {personal} personal goal(s)."
+        f"Trains {len(covered)} skill(s) that {helped} of the {suited_count} employees it "
+        f"suits still need ({skills_text}), in {sessions} session(s) of up to "
+        f"{program.max_group_size}; serves {len(team_goal_ids)} team goal(s) and {personal} "
+        "personal goal(s)."
     )
     if leaves:
         explanation += f" Those employees still need {len(leaves)} other skill(s) afterwards."
@@ -174,7 +186,7 @@ def _recommendation(
         max_exposure_level=program.max_level,
         max_group_size=program.max_group_size,
         score=float(score),
-        employees_suited=sum(t.people for t in suited),
+        employees_suited=suited_count,
         employees_helped=helped,
         sessions_needed=sessions,
         skills_covered=covered,
@@ -194,14 +206,14 @@ def rank(data: ScopeData) -> TrainingRecommendations:
     for i, item in enumerate(items, start=1):
         item.rank = i
     # Needs that no active programme suited to the employee covers.
-    count: Counter[uuid.UUID] = Counter()
-    required: Counter[uuid.UUID] = Counter()
+    count: Counter[int] = Counter()
+    required: Counter[int] = Counter()
     for key, tally in tallies.items():
         coverable = 0
         for p in data.programs:
             if p.fits(*key):
                 coverable |= p.mask
-        _, needing, requiring = _tally_patterns(data, [tally], None, ~coverable)
+        _, needing, requiring = _tally_patterns([tally], None, ~coverable)
         count.update(needing)
         required.update(requiring)
     return TrainingRecommendations(
@@ -216,4 +228,5 @@ def rank(data: ScopeData) -> TrainingRecommendations:
 
 def recommend(session: Session, *, scope: PlanScope, on: date) -> TrainingRecommendations:
     """Programmes ranked by the open need they cover in the scope, each explained."""
-    return rank(load_scope(session, scope=scope, on=on, with_status=False))
+    with without_cyclic_gc():
+        return rank(load_scope(session, scope=scope, on=on, with_status=False))

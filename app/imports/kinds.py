@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session
 
 from app.core.ids import uuid7
@@ -85,10 +86,19 @@ def lookup_by_key(
     out: dict[Any, Any] = {}
     cols = [table.c.id, table.c[key], *(table.c[c] for c in columns)]
     for part in chunks(list(dict.fromkeys(keys))):
-        stmt = select(*cols).where(table.c.organisation_id == ctx.org_id, table.c[key].in_(part))
-        for row in ctx.session.execute(stmt):
+        stmt = select(*cols).where(
+            table.c.organisation_id == ctx.org_id, in_(ctx, table.c[key], part)
+        )
+        for row in ctx.session.execute(stmt).all():
             out[row[1]] = row
     return out
+
+
+def in_(ctx: Context, column: sa.ColumnElement[Any], values: Sequence[Any]) -> Any:
+    """``column IN values``; on PostgreSQL one array parameter (``= ANY``), not thousands."""
+    if ctx.session.get_bind().dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)
 
 
 @dataclass
@@ -120,15 +130,12 @@ def upsert(
     """
     result = Upserted(Outcome(), {}, set(), {})
     force = force_update or set()
-    stmt_update = (
-        update(table)
-        .where(table.c.id == bindparam("b_id"))
-        .values({f: bindparam(f"b_{f}") for f in (*fields, "updated_at")})
-    )
     for part in chunks(records):
         existing = lookup_by_key(ctx, table, key, [r.values[key] for r in part], *fields)
         inserts: list[dict[str, Any]] = []
-        updates: list[dict[str, Any]] = []
+        # Updates grouped by which columns changed: one executemany per shape, and only
+        # the changed columns are set (fewer index entries rewritten).
+        updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for record in part:
             k = record.values[key]
             row = existing.get(k)
@@ -150,22 +157,27 @@ def upsert(
                 result.created.add(k)
                 continue
             result.ids[k] = row.id
-            if k in force or any(getattr(row, f) != v for f, v in values.items()):
-                updates.append(
-                    {"b_id": row.id, "b_updated_at": ctx.now}
-                    | {f"b_{f}": v for f, v in values.items()}
-                )
+            changed = tuple(f for f, v in values.items() if getattr(row, f) != v)
+            if changed or k in force:
+                params = {"b_id": row.id, "b_updated_at": ctx.now}
+                params.update({f"b_{f}": values[f] for f in changed})
+                updates.setdefault(changed, []).append(params)
                 result.previous[k] = row
             else:
                 result.outcome.unchanged += 1
         result.outcome.created += len(inserts)
-        result.outcome.updated += len(updates)
+        result.outcome.updated += sum(len(u) for u in updates.values())
         if ctx.dry_run:
             continue
         if inserts:
             ctx.session.execute(sa.insert(table), inserts)
-        if updates:
-            ctx.session.execute(stmt_update, updates)
+        for changed, params_list in updates.items():
+            stmt = (
+                update(table)
+                .where(table.c.id == bindparam("b_id"))
+                .values({f: bindparam(f"b_{f}") for f in (*changed, "updated_at")})
+            )
+            ctx.session.execute(stmt, params_list)
     return result
 
 

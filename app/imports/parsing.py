@@ -237,6 +237,8 @@ def map_headers(
 
 
 def _as_text(value: Any) -> str:
+    if type(value) is str:  # every CSV cell: the fast path
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -291,6 +293,19 @@ def parse_date(value: Any) -> date | None:
     s = _as_text(value)
     if not s:
         return None
+    found = _DATES.get(s)
+    if found is None:
+        found = _parse_date(s)
+        if len(_DATES) < 50_000:
+            _DATES[s] = found
+    return found
+
+
+# Dates repeat a lot in HR files (start dates, completion days): parse each text once.
+_DATES: dict[str, date] = {}
+
+
+def _parse_date(s: str) -> date:
     m = _YMD.match(s)
     if m:
         y, mo, d = (int(g) for g in m.groups())
@@ -392,15 +407,21 @@ def choice(enum: type[StrEnum], aliases: dict[str, str], *, default: StrEnum | N
     lookup.update({normalise_header(k): enum(v).value for k, v in aliases.items()})
     accepted = ", ".join(sorted({*(v.value for v in enum), *aliases}))
 
+    seen: dict[str, str] = {}  # a column of few distinct values: normalise each once
+
     def convert(value: Any) -> str:
         s = _as_text(value)
         if not s:
             if default is None:
                 raise CellError("is required")
             return default.value
-        found = lookup.get(normalise_header(s))
+        found = seen.get(s)
         if found is None:
-            raise CellError(f"is not one of: {accepted}")
+            found = lookup.get(normalise_header(s))
+            if found is None:
+                raise CellError(f"is not one of: {accepted}")
+            if len(seen) < 1000:
+                seen[s] = found
         return found
 
     return convert
@@ -423,21 +444,24 @@ def id_list(max_items: int = 100) -> Converter:
 # --- rows -------------------------------------------------------------------------------
 
 
-def _convert_row(
-    row: int, cells: dict[str, Any], mapping: dict[str, Column], written: dict[str, str]
-) -> tuple[Record | None, list[RowError]]:
+# (position of the cell, field, converter, column as written): one entry per mapped column.
+Plan = list[tuple[int, str, Converter, str]]
+
+
+def _convert_row(parsed: "Parsed", row: int, cells: Sequence[Any], plan: Plan) -> None:
+    # The hot loop of every import: kept free of anything that is not per cell.
     values: dict[str, Any] = {}
-    errors: list[RowError] = []
-    for field_name, col in mapping.items():
-        cell = cells.get(field_name)
+    failed = False
+    for i, field_name, convert, header in plan:
+        cell = cells[i]
         try:
-            values[field_name] = col.convert(cell)
+            values[field_name] = convert(cell)
         except CellError as exc:
+            failed = True
             shown = cell if isinstance(cell, str) else (None if cell is None else json.dumps(cell))
-            errors.append(RowError(row, written[field_name], shown, f"{exc}"))
-    if errors:
-        return None, errors
-    return Record(row=row, values=values), []
+            parsed.errors.append(RowError(row, header, shown, f"{exc}"))
+    if not failed:
+        parsed.records.append(Record(row=row, values=values))
 
 
 def _csv_rows(text_: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
@@ -472,8 +496,7 @@ def parse_csv(data: bytes, columns: Sequence[Column], *, kind: str, key: str | N
             header = [c.strip() for c in cells]
             break
     mapping, written, ignored = map_headers(header, columns, kind=kind)
-    by_field = {col.field: col for col in mapping.values()}
-    index = [(i, col.field) for i, col in mapping.items()]
+    plan = [(i, col.field, col.convert, written[col.field]) for i, col in mapping.items()]
     width = len(header)
     parsed = Parsed(
         records=[],
@@ -486,9 +509,9 @@ def parse_csv(data: bytes, columns: Sequence[Column], *, kind: str, key: str | N
         delimiter=delimiter,
     )
     others = [d for d in DELIMITERS if d != delimiter]
-    key_index = next((i for i, f in index if f == key), None)
+    key_index = next((i for i, f, _c, _h in plan if f == key), None)
     for n, cells in rows:
-        if not any(c.strip() for c in cells):
+        if not "".join(cells).strip():
             continue
         parsed.total += 1
         if key_index is not None and key_index < len(cells) and cells[key_index].strip():
@@ -514,11 +537,7 @@ def parse_csv(data: bytes, columns: Sequence[Column], *, kind: str, key: str | N
                 )
             )
             continue
-        cells_by_field = {f: cells[i] for i, f in index}
-        record, errors = _convert_row(n, cells_by_field, by_field, written)
-        if record is not None:
-            parsed.records.append(record)
-        parsed.errors.extend(errors)
+        _convert_row(parsed, n, cells, plan)
     if parsed.total == 0:
         raise file_error("empty-file", "The file has a header but no data rows.", row=2)
     if encoding == "windows-1252":
@@ -563,8 +582,12 @@ def parse_json(data: bytes, columns: Sequence[Column], *, kind: str, key: str | 
         keys.update(dict.fromkeys(item))
     headers = list(keys)
     mapping, written, ignored = map_headers(headers, columns, kind=kind)
-    by_field = {col.field: col for col in mapping.values()}
-    source = {col.field: headers[i] for i, col in mapping.items()}
+    source = [headers[i] for i in mapping]
+    plan = [
+        (pos, col.field, col.convert, written[col.field])
+        for pos, col in enumerate(mapping.values())
+    ]
+    key_pos = next((pos for pos, f, _c, _h in plan if f == key), None)
     parsed = Parsed(
         records=[],
         errors=[],
@@ -574,13 +597,10 @@ def parse_json(data: bytes, columns: Sequence[Column], *, kind: str, key: str | 
         format="json",
     )
     for n, item in enumerate(items, start=1):
-        cells = {f: item.get(h) for f, h in source.items()}
-        if key is not None and isinstance(cells.get(key), str | int):
-            parsed.keys_seen.add(str(cells[key]).strip())
-        record, errors = _convert_row(n, cells, by_field, written)
-        if record is not None:
-            parsed.records.append(record)
-        parsed.errors.extend(errors)
+        cells = [item.get(h) for h in source]
+        if key_pos is not None and isinstance(cells[key_pos], str | int):
+            parsed.keys_seen.add(str(cells[key_pos]).strip())
+        _convert_row(parsed, n, cells, plan)
     return parsed
 
 

@@ -17,6 +17,7 @@ from app.imports.kinds import (
     Kind,
     Outcome,
     chunks,
+    in_,
     lookup_by_key,
     table_of,
     upsert,
@@ -427,7 +428,7 @@ def deactivate_missing(ctx: Context, keys_seen: set[str]) -> int:
     for part in chunks(missing):
         ctx.session.execute(
             update(table)
-            .where(table.c.organisation_id == ctx.org_id, table.c.id.in_(part))
+            .where(table.c.organisation_id == ctx.org_id, in_(ctx, table.c.id, part))
             .values(active=False, updated_at=now)
         )
     return len(missing)

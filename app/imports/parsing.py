@@ -571,7 +571,9 @@ def parse_json(data: bytes, columns: Sequence[Column], *, kind: str, key: str | 
     """Parse a JSON body: an array of objects whose keys are field names (or aliases)."""
     try:
         items = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    # ValueError: bad JSON, bad UTF-8, an integer past Python's digit limit; RecursionError:
+    # nesting deeper than the parser's stack (issue 10, hostile input corpus).
+    except (ValueError, RecursionError) as exc:
         raise file_error("unparseable-file", f"The body is not valid JSON: {exc}.") from None
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
         raise file_error("unparseable-file", "The JSON body must be an array of objects.")

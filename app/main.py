@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy import text
 from starlette.routing import BaseRoute
 
@@ -161,15 +161,15 @@ def _tags(routes: Sequence[BaseRoute]) -> tuple[list[dict[str, str]], list[dict[
     # Tags are per resource; x-tagGroups (ReDoc) gathers them per domain package, taken from
     # the module of the route function (app/<domain>/router.py).
     groups: dict[str, list[str]] = {}
-    for route in routes:
-        if not isinstance(route, APIRoute) or not route.include_in_schema:
+    for route in iter_route_contexts(routes):
+        if not isinstance(route.original_route, APIRoute) or not route.include_in_schema:
             continue
-        parts = route.endpoint.__module__.split(".")
+        parts = route.original_route.endpoint.__module__.split(".")
         domain = parts[1] if len(parts) > 2 and parts[0] == "app" else "operations"
         group = groups.setdefault(domain, [])
         for tag in route.tags:
             name = str(tag)
-            if name not in group and not any(name in g for g in groups.values()):
+            if not any(name in g for g in groups.values()):
                 group.append(name)
     tags = [
         {"name": t, **({"description": TAG_DESCRIPTIONS[t]} if t in TAG_DESCRIPTIONS else {})}

@@ -1,0 +1,173 @@
+"""Health, readiness, CORS, the command line, and the OpenAPI contract."""
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from app import cli
+from app.core.config import Settings
+from app.core.db import get_session, make_engine
+from app.main import create_app
+from tests.conftest import Tenant
+from tests.core.conftest import AppFactory
+from tests.helpers import assert_problem
+
+ORIGIN = "https://app.veerkracht.example"
+
+
+def test_healthz_and_readyz(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").json() == {"status": "ready"}
+
+
+def test_readyz_is_503_when_the_database_is_unreachable(
+    client: TestClient, swap_engine: Callable[[Engine], None]
+) -> None:
+    unreachable = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1")
+    swap_engine(unreachable)
+    r = client.get("/readyz")
+    body = assert_problem(r, 503, "not-ready")
+    assert "127.0.0.1" not in r.text  # no connection details
+    assert body["detail"]
+    assert client.get("/healthz").status_code == 200  # alive all the same
+
+
+def test_cors_from_settings(make_client: AppFactory, tenant: Tenant) -> None:
+    c = make_client(Settings(cors_origins=[ORIGIN]))
+    preflight = c.options(
+        "/v1/teams",
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "PATCH",
+            "Access-Control-Request-Headers": "Authorization, If-Match, Content-Type",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == ORIGIN
+    assert "PATCH" in preflight.headers["access-control-allow-methods"]
+    r = c.get("/v1/teams", headers={**tenant.read, "Origin": ORIGIN})
+    assert r.headers["access-control-allow-origin"] == ORIGIN
+    assert "ETag" in r.headers["access-control-expose-headers"]
+    # Refusals of the request middleware (here 415) are readable by the frontend too.
+    refused = c.post(
+        "/v1/teams",
+        headers={**tenant.write, "Origin": ORIGIN, "Content-Type": "text/plain"},
+        content=b"x",
+    )
+    assert refused.status_code == 415
+    assert refused.headers["access-control-allow-origin"] == ORIGIN
+    # Another origin gets nothing.
+    other = c.get("/v1/teams", headers={**tenant.read, "Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in other.headers
+
+
+def test_no_cors_headers_without_configured_origins(client: TestClient, tenant: Tenant) -> None:
+    r = client.get("/v1/teams", headers={**tenant.read, "Origin": ORIGIN})
+    assert "access-control-allow-origin" not in r.headers
+
+
+def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VEERKRACHT_CORS_ORIGINS", f'["{ORIGIN}"]')
+    monkeypatch.setenv("VEERKRACHT_MAX_BODY_BYTES", "2048")
+    settings = Settings()
+    assert settings.cors_origins == [ORIGIN]
+    assert settings.max_body_bytes == 2048
+    assert Settings.model_fields["database_url"].default == "sqlite:///./veerkracht.db"
+
+
+def test_create_organisation_prints_a_working_admin_key(
+    capsys: pytest.CaptureFixture[str], live_client: TestClient
+) -> None:
+    assert cli.main(["create-organisation", "Stichting Buurtwerk Noord"]) == 0
+    out = capsys.readouterr().out
+    key = next(w for w in out.split() if w.startswith("vk_"))
+    headers = {"Authorization": f"Bearer {key}"}
+    org = live_client.get("/v1/organisation", headers=headers).json()
+    assert org["name"] == "Stichting Buurtwerk Noord"
+    keys = live_client.get("/v1/api-keys", headers=headers).json()["items"]
+    assert [k["scope"] for k in keys] == ["admin"]
+
+
+# --- the OpenAPI document -------------------------------------------------------------
+
+METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+@pytest.fixture(scope="module")
+def openapi() -> dict[str, Any]:
+    return create_app().openapi()
+
+
+def _operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (path, method, op)
+        for path, item in doc["paths"].items()
+        for method, op in item.items()
+        if method in METHODS
+    ]
+
+
+def test_every_error_response_is_a_problem_document(openapi: dict[str, Any]) -> None:
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path, method, op in _operations(openapi):
+        assert "500" in op["responses"], (method, path)
+        for status, response in op["responses"].items():
+            if status[0] in "45":
+                assert response["content"] == problem, (method, path, status)
+    schemas = openapi["components"]["schemas"]
+    assert {"Problem", "FieldError", "Violation"} <= schemas.keys()
+    assert "HTTPValidationError" not in schemas
+
+
+def test_operation_ids_are_the_route_function_names(openapi: dict[str, Any]) -> None:
+    app = create_app()
+    names = {
+        (route.path, method.lower()): route.original_route.endpoint.__name__
+        for route in iter_route_contexts(app.routes)
+        if isinstance(route.original_route, APIRoute)
+        for method in route.methods or ()
+    }
+    ids = [op["operationId"] for _, _, op in _operations(openapi)]
+    assert len(ids) == len(set(ids)), "operationIds must be unique across domains"
+    for path, method, op in _operations(openapi):
+        assert op["operationId"] == names[(path, method)]
+    assert {"list_employees", "create_team", "get_function_group", "revoke_api_key"} <= set(ids)
+
+
+def test_tags_per_resource_grouped_per_domain(openapi: dict[str, Any]) -> None:
+    for path, method, op in _operations(openapi):
+        assert op.get("tags"), (method, path)
+    tag_names = [t["name"] for t in openapi["tags"]]
+    used = {t for _, _, op in _operations(openapi) for t in op["tags"]}
+    assert set(tag_names) == used
+    groups = {g["name"]: g["tags"] for g in openapi["x-tagGroups"]}
+    assert groups["Organisation"] == [
+        "organisation",
+        "api-keys",
+        "teams",
+        "function-groups",
+        "employees",
+    ]
+    assert "operations" in groups["Operations"]
+    assert sorted(t for g in groups.values() for t in g) == sorted(tag_names)
+
+
+def test_every_route_commits_before_its_response(openapi: dict[str, Any]) -> None:
+    # The request's session must be declared with scope="function" (DbSession/SessionDep):
+    # with the default scope FastAPI sends the response before the commit runs.
+    def walk(dependant: Any, where: str) -> None:
+        for sub in dependant.dependencies:
+            if sub.call is get_session:
+                assert sub.scope == "function", f"{where}: use DbSession, not Depends(get_session)"
+            walk(sub, where)
+
+    checked = 0
+    for route in iter_route_contexts(create_app().routes):
+        if isinstance(route.original_route, APIRoute):
+            walk(route.dependant, f"{route.methods} {route.path}")
+            checked += 1
+    assert checked > 20

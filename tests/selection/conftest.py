@@ -29,7 +29,7 @@ from app.training.models import Audience, TrainingProgram
 from tests.conftest import Tenant
 from tests.factories.core import make_employee, make_function_group, make_team
 from tests.factories.learning import make_personal_goal, make_team_goal, skill
-from tests.factories.policy import make_protocol, make_team_discussion
+from tests.factories.policy import make_acknowledgement, make_protocol, make_team_discussion
 from tests.factories.training import make_program
 
 STARTS_ON = date.today() + timedelta(days=30)
@@ -147,3 +147,17 @@ def org(db: Session, tenant: Tenant) -> Org:
         deesc=deesc,
         physical=physical,
     )
+
+
+def set_severities(session: Session, org: Organisation, **severities: str) -> None:
+    """Change the organisation's rule severities (error, warning, off)."""
+    settings = dict(org.settings_json)
+    settings["rule_severities"] = {**settings.get("rule_severities", {}), **severities}
+    org.settings_json = settings
+    session.flush()
+
+
+def make_everyone_ready(session: Session, org: Org) -> None:
+    """Team B discusses the protocol and Henk (no team) reads it: everyone is ready."""
+    make_team_discussion(session, protocol=org.protocol, team=org.team_b)
+    make_acknowledgement(session, protocol=org.protocol, employee=org.senior)

@@ -1,8 +1,9 @@
 """Every domain router, mounted under /v1."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from app.audit.router import router as audit_router
+from app.core.input_guard import reject_unstorable_input
 from app.followup.router import router as followup_router
 from app.imports.router import router as imports_router
 from app.learning.router import router as learning_router
@@ -12,7 +13,8 @@ from app.reports.router import router as reports_router
 from app.selection.router import router as selection_router
 from app.training.router import router as training_router
 
-api_router = APIRouter(prefix="/v1")
+# Every /v1 route refuses NUL bytes, lone surrogates and unstorable numbers (core/input_guard).
+api_router = APIRouter(prefix="/v1", dependencies=[Depends(reject_unstorable_input)])
 for domain_router in (
     organisation_router,
     policy_router,

@@ -1,0 +1,141 @@
+"""Refuse input that no column can store, before it reaches a service (issue 10).
+
+Valid JSON can still carry values the database cannot keep: a NUL character (PostgreSQL
+text refuses it), a lone UTF-16 surrogate (not encodable as UTF-8: the driver fails, and
+so would any response that echoes it), a number beyond every column (``1e309`` is
+infinity; every integer column is 32 bits), nesting deep enough to exhaust a parser's
+recursion. Pydantic accepts all of them for a plain
+``str``, ``float`` or ``int`` field, so without this check they surfaced as 500s. One
+check for every field of every endpoint, present and future, instead of a validator on
+each model: the body and the query string are scanned once, and a hit is a 422 problem
+naming each offending field by JSON pointer.
+
+Bodies of up to 1 MiB (every route but imports) are parsed once more and walked; larger
+import bodies only when a byte scan finds something suspicious (see FULL_CHECK_BYTES).
+"""
+
+import json
+import math
+import re
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import Request
+
+from app.core.errors import InvalidInput
+
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+# Bodies up to this size are always checked in full (a C-speed parse: microseconds for a
+# typical request). Larger ones, only imports, are checked in full only when a byte scan
+# finds an escape, a NUL or a non-finite literal; their rows are validated by the importer.
+FULL_CHECK_BYTES = 1_048_576
+_SUSPICIOUS_BYTES = (b"\\u", b"\x00", b"NaN", b"Infinity")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+class _OutOfRange:
+    """Stands in for a number no column can hold, so the walk can name its field."""
+
+
+_OUT_OF_RANGE = _OutOfRange()
+
+
+def _parse_int(text: str) -> int | _OutOfRange:
+    if len(text.lstrip("-")) > 10:
+        return _OUT_OF_RANGE
+    value = int(text)
+    return value if INT_MIN <= value <= INT_MAX else _OUT_OF_RANGE
+
+
+def _parse_float(text: str) -> float | _OutOfRange:
+    value = float(text)
+    return value if math.isfinite(value) else _OUT_OF_RANGE
+
+
+def _string_problem(value: str) -> str | None:
+    if "\x00" in value:
+        return "NUL characters are not allowed."
+    if _SURROGATE.search(value):
+        return "Lone UTF-16 surrogates are not allowed (not valid Unicode text)."
+    return None
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def body_problems(body: bytes) -> list[dict[str, str]]:
+    """``{pointer, detail}`` for each unstorable value in a JSON body; [] when clean.
+
+    A body that is not JSON at all is left to the framework's own parser (422/400).
+    """
+    if len(body) > FULL_CHECK_BYTES and not any(s in body for s in _SUSPICIOUS_BYTES):
+        return []
+    try:
+        doc = json.loads(
+            body,
+            parse_int=_parse_int,
+            parse_float=_parse_float,
+            parse_constant=lambda _c: _OUT_OF_RANGE,
+        )
+    except RecursionError:
+        # Deeper than any request of this API: refused here, before a parser that does
+        # not expect it (a service parsing a raw body) turns it into a 500.
+        return [{"pointer": "/", "detail": "The JSON is nested too deeply."}]
+    except ValueError:
+        return []
+    problems: list[dict[str, str]] = []
+    stack: list[tuple[str, Any]] = [("", doc)]
+    while stack:  # iterative: deeply nested JSON cannot exhaust the Python stack here
+        pointer, value = stack.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                child = f"{pointer}/{_escape(key)}"
+                detail = _string_problem(key)
+                if detail:
+                    problems.append({"pointer": pointer or "/", "detail": "Key: " + detail})
+                    continue
+                stack.append((child, item))
+        elif isinstance(value, list):
+            stack.extend((f"{pointer}/{i}", item) for i, item in enumerate(value))
+        elif isinstance(value, str):
+            detail = _string_problem(value)
+            if detail:
+                problems.append({"pointer": pointer or "/", "detail": detail})
+        elif value is _OUT_OF_RANGE:
+            problems.append(
+                {
+                    "pointer": pointer or "/",
+                    "detail": f"Numbers must be finite; integers within {INT_MIN}..{INT_MAX}.",
+                }
+            )
+    problems.sort(key=lambda p: p["pointer"])
+    return problems[:50]
+
+
+def query_problems(query_string: bytes) -> list[dict[str, str]]:
+    """``{pointer, detail}`` for each query parameter carrying a NUL character."""
+    if b"%00" not in query_string and b"\x00" not in query_string:
+        return []
+    return [
+        {"pointer": f"/query/{name}", "detail": "NUL characters are not allowed."}
+        for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+        if "\x00" in value or "\x00" in name
+    ]
+
+
+async def reject_unstorable_input(request: Request) -> None:
+    """Router dependency: 422 for a NUL, a lone surrogate or an unstorable number."""
+    problems = query_problems(request.scope.get("query_string", b""))
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    is_json = content_type == "application/json" or content_type.endswith("+json")
+    if request.method in _BODY_METHODS and is_json:
+        # Starlette caches the body: FastAPI's own parsing reads the same bytes again.
+        problems += body_problems(await request.body())
+    if problems:
+        raise InvalidInput(
+            "The request contains values this API cannot store.",
+            code="validation-error",
+            errors=problems,
+        )

@@ -1,5 +1,6 @@
 """The container files: Docker cannot run here, so check what can be checked by reading."""
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -67,3 +68,16 @@ def test_dockerfile_pins_installs_and_drops_root() -> None:
             for source in line.split()[1:-1]:
                 assert (ROOT / source).exists(), source
                 assert source not in ignored, source
+
+
+def test_readme_documents_every_setting_with_its_default() -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    for name, field in Settings.model_fields.items():
+        row = next(
+            (line for line in section.splitlines() if f"`VEERKRACHT_{name.upper()}`" in line), None
+        )
+        assert row is not None, f"VEERKRACHT_{name.upper()} is not in the README"
+        default = field.get_default(call_default_factory=True)
+        shown = json.dumps(default) if isinstance(default, bool | list) else str(default)
+        assert f"`{shown}`" in row, (name, shown, row)

@@ -261,7 +261,8 @@ class PlanGroup(SQLModel):
     program_id: uuid.UUID | None = Field(description="Null when the programme was deleted since.")
     program_title: str | None
     exposure_level: ExposureLevel | None = Field(
-        description="The exposure level every member shares (null: no function group)."
+        description="The exposure level every member shares; null when they have no function "
+        "group, or for a management session joining managers of several levels."
     )
     function_group_ids: list[uuid.UUID]
     size: int

@@ -3,11 +3,13 @@
 - Phase 1 is management: senior management and the managers of the scope's teams are
   trained first (seed step 4), in management programmes; every manager not yet trained
   gets at least one management programme, because that is what the managers-first rule
-  asks before their staff may be enrolled.
+  asks before their staff may be enrolled. Managers of every exposure level share a
+  management session (the enrolment rules check comparable functions for staff groups
+  only); what those programmes leave, mixed programmes cover per exposure level.
 - Then one phase per exposure level, highest first, for the staff.
-- People are grouped with comparable functions: a group never mixes exposure levels
-  (managers are split the same way), and within a level the members of one function group
-  stay together as far as group sizes allow.
+- Staff are grouped with comparable functions: a group never mixes exposure levels, and
+  within a level the members of one function group stay together as far as group sizes
+  allow.
 - Programmes are chosen greedily per exposure level: the programme covering the most
   weighted need per session it takes is picked first, everyone who needs one of its
   skills joins it, and so on until no programme covers anything still needed. Each pick
@@ -109,14 +111,14 @@ Assignment = tuple[ProgramInfo, list[tuple[Person, int]]]
 
 
 def _cover(
-    people: Sequence[Person], candidates: Sequence[ProgramInfo]
+    needs: Iterable[tuple[Person, int]], candidates: Sequence[ProgramInfo]
 ) -> tuple[list[Assignment], list[tuple[Person, int]]]:
-    """Greedy set cover by sessions: returns the picks in order, and who is left with
-    which needs (mask) that no candidate covers."""
+    """Greedy set cover by sessions over people and the needs (mask) to cover for each:
+    returns the picks in order, and who is left with which needs no candidate covers."""
     patterns: dict[tuple[int, int], list[Person]] = {}
-    for p in people:
-        if p.mask:
-            patterns.setdefault((p.mask, p.required_mask), []).append(p)
+    for p, mask in needs:
+        if mask:
+            patterns.setdefault((mask, p.required_mask & mask), []).append(p)
     weight: Counter[int] = Counter()  # by skill bit: the weighted need still open
     for (mask, required), group in patterns.items():
         for b in bits(mask):
@@ -199,13 +201,12 @@ def _set_order(people: Sequence[Person]) -> None:
         p.order = fg << _FG_SHIFT | team << _TEAM_SHIFT | i
 
 
-def _groups(
-    data: ScopeData, picks: Iterable[Assignment], level: ExposureLevel | None
-) -> list[PlannedGroup]:
+def _groups(data: ScopeData, picks: Iterable[Assignment]) -> list[PlannedGroup]:
     out = []
     for program, members in picks:
         for chunk in _chunks(members, program.max_group_size):
             covered = 0
+            levels = {p.level for p, _ in chunk}
             fgs: list[uuid.UUID] = []
             previous = -1
             for p, mask in chunk:
@@ -218,7 +219,8 @@ def _groups(
             out.append(
                 PlannedGroup(
                     program=program,
-                    exposure_level=level,
+                    # staff groups always share one; a management session may mix them
+                    exposure_level=levels.pop() if len(levels) == 1 else None,
                     function_group_ids=tuple(fgs),
                     members=tuple(PlannedMember(p.id, data.skills_of(mask)) for p, mask in chunk),
                     skill_ids=data.skills_of(covered),
@@ -235,75 +237,85 @@ def _first_management(
     trained: set[uuid.UUID],
 ) -> list[Person]:
     """Managers first: give every manager not yet trained a management programme (the one
-    already chosen for most managers of the level, else the one training most skills).
-    Returns the managers for whom no management programme fits."""
-    placed = {
-        p.id
-        for program, members in picks
-        if program.audience == Audience.management
-        for p, _ in members
-    }
+    already chosen for most of them, else the one training most skills). Returns the
+    managers for whom no management programme fits."""
+    placed = {p.id for _, members in picks for p, _ in members}
     missing = [p for p in managers if p.id not in trained and p.id not in placed]
     if not missing:
         return []
-    chosen = [
-        (program, members) for program, members in picks if program.audience == Audience.management
-    ]
-    if chosen:
-        program, members = max(chosen, key=lambda a: (len(a[1]), -a[0].id.int))
+    if picks:
+        _, members = max(picks, key=lambda a: (len(a[1]), -a[0].id.int))
         members.extend((p, 0) for p in missing)
         return []
-    management = [c for c in candidates if c.audience == Audience.management]
-    if not management:
+    if not candidates:
         return missing
-    program = max(management, key=lambda c: (len(c.skill_ids), -c.id.int))
+    program = max(candidates, key=lambda c: (len(c.skill_ids), -c.id.int))
     picks.append((program, [(p, 0) for p in missing]))
     return []
+
+
+def _management_phase(
+    data: ScopeData, managers: Sequence[Person]
+) -> tuple[PlannedPhase, list[tuple[Person, int]]]:
+    """Phase 1, and the managers' needs it leaves (for ``uncovered``)."""
+    management = [p for p in data.programs if p.audience == Audience.management]
+    # Managers of every exposure level learn together in a management session (comparable
+    # functions is about staff groups); only the programmes' exposure ranges part them.
+    pools: dict[tuple[uuid.UUID, ...], list[Person]] = {}
+    for m in managers:
+        pools.setdefault(tuple(p.id for p in management if p.fits(True, m.level)), []).append(m)
+    groups: list[PlannedGroup] = []
+    rest: list[tuple[Person, int]] = []
+    without: list[uuid.UUID] = []
+    for fitting in sorted(pools, key=lambda ids: [i.int for i in ids]):
+        pool = pools[fitting]
+        candidates = [p for p in management if p.id in fitting]
+        picks, left = _cover(((p, p.mask) for p in pool), candidates)
+        without.extend(
+            p.id for p in _first_management(pool, picks, candidates, data.managers_trained)
+        )
+        groups.extend(_groups(data, picks))
+        rest.extend(left)
+    # What management programmes leave, mixed programmes may cover: those sessions do
+    # group by exposure level, as the comparable-functions rule checks them.
+    by_level: dict[ExposureLevel | None, list[tuple[Person, int]]] = {}
+    for person, mask in rest:
+        by_level.setdefault(person.level, []).append((person, mask))
+    uncovered: list[tuple[Person, int]] = []
+    for level in LEVEL_ORDER:
+        mixed = [p for p in data.programs if p.audience == Audience.mixed and p.fits(True, level)]
+        picks, left = _cover(by_level.get(level, []), mixed)
+        groups.extend(_groups(data, picks))
+        uncovered.extend(left)
+    phase = PlannedPhase(
+        phase=MANAGEMENT_PHASE,
+        kind=PhaseKind.management,
+        exposure_level=None,
+        groups=tuple(groups),
+        managers_already_trained=tuple(
+            sorted(m.id for m in managers if m.id in data.managers_trained)
+        ),
+        managers_without_program=tuple(sorted(without)),
+    )
+    return phase, uncovered
 
 
 def build_plan(data: ScopeData, *, version: str) -> ComputedPlan:
     """The phased plan for loaded scope data (pure computation, deterministic)."""
     _set_order(data.people)
-    by_class: dict[tuple[bool, ExposureLevel | None], list[Person]] = {}
+    staff: dict[ExposureLevel | None, list[Person]] = {}
     for p in data.people:
-        by_class.setdefault((p.manager, p.level), []).append(p)
-    left: list[tuple[Person, int]] = []
-
-    management_groups: list[PlannedGroup] = []
-    already: list[uuid.UUID] = []
-    without: list[uuid.UUID] = []
+        if not p.manager:
+            staff.setdefault(p.level, []).append(p)
+    management, left = _management_phase(data, [p for p in data.people if p.manager])
+    phases = [management]
     for level in LEVEL_ORDER:
-        managers = by_class.get((True, level), [])
-        if not managers:
-            continue
-        candidates = [
-            p for p in data.programs if p.audience != Audience.staff and p.fits(True, level)
-        ]
-        picks, rest = _cover(managers, candidates)
-        left.extend(rest)
-        without.extend(
-            p.id for p in _first_management(managers, picks, candidates, data.managers_trained)
-        )
-        already.extend(p.id for p in managers if p.id in data.managers_trained)
-        management_groups.extend(_groups(data, picks, level))
-    phases = [
-        PlannedPhase(
-            phase=MANAGEMENT_PHASE,
-            kind=PhaseKind.management,
-            exposure_level=None,
-            groups=tuple(management_groups),
-            managers_already_trained=tuple(sorted(already)),
-            managers_without_program=tuple(sorted(without)),
-        )
-    ]
-    for level in LEVEL_ORDER:
-        staff = by_class.get((False, level), [])
         candidates = [
             p for p in data.programs if p.audience != Audience.management and p.fits(False, level)
         ]
-        picks, rest = _cover(staff, candidates)
+        picks, rest = _cover(((p, p.mask) for p in staff.get(level, [])), candidates)
         left.extend(rest)
-        groups = _groups(data, picks, level)
+        groups = _groups(data, picks)
         if groups:
             phases.append(
                 PlannedPhase(

@@ -177,7 +177,11 @@ def test_no_group_mixes_exposure_levels_and_sizes_are_respected(db: Session, org
                 else None
                 for m in group.members
             }
-            assert levels == {group.exposure_level}
+            if group.program.audience == Audience.management:
+                # managers of every level learn together; the group says so with null
+                assert group.exposure_level == (levels.pop() if len(levels) == 1 else None)
+            else:
+                assert levels == {group.exposure_level}
             managers = {people[m.employee_id].role != Role.employee for m in group.members}
             assert managers == {phase.kind == PhaseKind.management}
     # every staff member is in at most one group per programme
@@ -185,6 +189,31 @@ def test_no_group_mixes_exposure_levels_and_sizes_are_respected(db: Session, org
         (g.program.id, m.employee_id) for p in plan.phases for g in p.groups for m in g.members
     )
     assert max(seen.values()) == 1
+
+
+def test_managers_of_every_exposure_level_share_a_management_session(db: Session, org: Org) -> None:
+    # The enrolment rules check comparable functions for staff sessions only: managers of
+    # different teams learning the approach together is the point of a management session.
+    org.manager_a.function_group_id = org.crisis.id  # high
+    org.manager_b.function_group_id = org.reception.id  # low
+    db.flush()
+    management = _plan(db).phases[0]
+    assert [(g.program.title, len(g.members), g.exposure_level) for g in management.groups] == [
+        ("Leidinggeven aan veiligheid", 3, None)
+    ]
+
+
+def test_managers_needs_beyond_management_programmes_go_to_mixed_ones_per_level(
+    db: Session, org: Org
+) -> None:
+    make_program(db, title="Spanning herkennen", audience=Audience.mixed, skills=("deescalation",))
+    management = _plan(db).phases[0]
+    # Jolanda needs D (team A's goal): a mixed programme in phase 1, with Crisisteam staff
+    # in their own phase (the mixed programme is not picked for them over De-escalatie).
+    assert [(g.program.title, {m.employee_id for m in g.members}) for g in management.groups] == [
+        ("Leidinggeven aan veiligheid", {org.senior.id, org.manager_a.id, org.manager_b.id}),
+        ("Spanning herkennen", {org.manager_a.id}),
+    ]
 
 
 def test_people_who_are_not_protocol_ready_are_listed_per_group(db: Session, org: Org) -> None:

@@ -7,9 +7,12 @@ from collections.abc import Iterator
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
 from app.core.auth import DbSession, WritePrincipal
 from app.core.config import Settings
+from app.core.errors import integrity_kind, unique_fields
 from app.core.logging import JsonFormatter
 from app.organisation.models import Employee
 from tests.conftest import Tenant
@@ -185,3 +188,49 @@ def test_json_log_lines_carry_the_request_id(make_client: AppFactory) -> None:
     assert error["request_id"] == "log-test-2"
     assert "secret-internal-detail" in error["exc_info"]  # in the log, never in the response
     assert all({"time", "level", "message"} <= x.keys() for x in lines)
+
+
+def _integrity_error(db: Session, *rows: object) -> IntegrityError:
+    try:
+        with db.begin_nested():
+            for row in rows:
+                db.add(row)
+                db.flush()
+    except IntegrityError as exc:
+        return exc
+    raise AssertionError("the database accepted the rows")
+
+
+def test_integrity_errors_are_classified_on_this_database(db: Session, tenant: Tenant) -> None:
+    dup = _integrity_error(
+        db,
+        Employee(first_name="A", last_name="B", email="dup@example.nl", external_id="X-1"),
+        Employee(first_name="C", last_name="D", email="dup@example.nl"),
+    )
+    assert (integrity_kind(dup), unique_fields(dup)) == ("unique", ["email"])
+    dup = _integrity_error(
+        db,
+        Employee(first_name="A", last_name="B", external_id="X-2"),
+        Employee(first_name="C", last_name="D", external_id="X-2"),
+    )
+    assert (integrity_kind(dup), unique_fields(dup)) == ("unique", ["external_id"])
+    dangling = _integrity_error(
+        db, Employee(first_name="A", last_name="B", team_id=uuid.UUID(int=1))
+    )
+    assert integrity_kind(dangling) == "foreign_key"
+
+
+def _dangling_reference(app: FastAPI) -> None:
+    @app.post("/v1/test-dangling", status_code=201)
+    def dangling(_p: WritePrincipal, session: DbSession) -> dict[str, str]:
+        session.add(Employee(first_name="A", last_name="B", team_id=uuid.UUID(int=1)))
+        session.flush()
+        return {"status": "created"}
+
+
+def test_foreign_key_violation_is_409(make_client: AppFactory, tenant: Tenant) -> None:
+    c = make_client(setup=_dangling_reference)
+    body = assert_problem(
+        c.post("/v1/test-dangling", headers=tenant.write), 409, "integrity-conflict"
+    )
+    assert "INSERT" not in str(body) and "constraint" not in str(body).lower()

@@ -181,6 +181,65 @@ def upsert(
     return result
 
 
+def changed_links(
+    ctx: Context,
+    table: sa.Table,
+    records: Sequence[Record],
+    *,
+    key: str,
+    wanted: str,
+    link: sa.Table,
+    owner: str,
+    target: str,
+) -> dict[Any, list[uuid.UUID]]:
+    """Keys whose link list (a team's managers, a programme's skills) differs from the file.
+
+    ``wanted`` is the record field holding the target ids the file asks for. The owners and
+    their current links are read with one query per chunk each.
+    """
+    owners = lookup_by_key(ctx, table, key, [r.values[key] for r in records])
+    current: dict[uuid.UUID, set[uuid.UUID]] = {}
+    for part in chunks([row.id for row in owners.values()]):
+        stmt = select(link.c[owner], link.c[target]).where(
+            link.c.organisation_id == ctx.org_id, in_(ctx, link.c[owner], part)
+        )
+        for owner_id, target_id in ctx.session.execute(stmt).all():
+            current.setdefault(owner_id, set()).add(target_id)
+    out: dict[Any, list[uuid.UUID]] = {}
+    for r in records:
+        row = owners.get(r.values[key])
+        now = current.get(row.id, set()) if row is not None else set()
+        if set(r.values[wanted]) != now:
+            out[r.values[key]] = list(dict.fromkeys(r.values[wanted]))
+    return out
+
+
+def replace_links(
+    ctx: Context,
+    link: sa.Table,
+    *,
+    owner: str,
+    target: str,
+    links: dict[uuid.UUID, list[uuid.UUID]],
+) -> None:
+    """Replace the links of these owners: one delete per chunk, one executemany insert."""
+    if ctx.dry_run or not links:
+        return
+    for part in chunks(list(links)):
+        ctx.session.execute(
+            sa.delete(link).where(
+                link.c.organisation_id == ctx.org_id, in_(ctx, link.c[owner], part)
+            )
+        )
+    rows = [
+        {owner: owner_id, target: target_id, "organisation_id": ctx.org_id}
+        for owner_id, targets in links.items()
+        for target_id in targets
+    ]
+    if rows:
+        ctx.session.execute(sa.insert(link), rows)
+
+
 def table_of(model: Any) -> sa.Table:
     """The Core table of a SQLModel table class."""
     table: sa.Table = model.__table__

@@ -8,7 +8,7 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import select, update
 from sqlmodel import col
 
 from app.core.models import utcnow
@@ -16,9 +16,11 @@ from app.imports.kinds import (
     Context,
     Kind,
     Outcome,
+    changed_links,
     chunks,
     in_,
     lookup_by_key,
+    replace_links,
     table_of,
     upsert,
 )
@@ -151,36 +153,29 @@ def _resolve_teams(ctx: Context, records: list[Record]) -> list[RowError]:
 
 def _write_teams(ctx: Context, records: list[Record]) -> Outcome:
     table = table_of(Team)
-    with_managers = "manager_external_ids" in ctx.columns
-    changed_managers: dict[str, list[uuid.UUID]] = {}
-    if with_managers:
+    managers: dict[Any, list[uuid.UUID]] = {}
+    if "manager_external_ids" in ctx.columns:
         # Managers are part of the team: a new list makes the team "updated" (as PATCH does).
-        current = lookup_by_key(
-            ctx, table, "external_id", [r.values["external_id"] for r in records]
+        managers = changed_links(
+            ctx,
+            table,
+            records,
+            key="external_id",
+            wanted="manager_ids",
+            link=table_of(TeamManager),
+            owner="team_id",
+            target="employee_id",
         )
-        managers = organisation_service.manager_ids_by_team(
-            ctx.session, [row.id for row in current.values()]
-        )
-        for r in records:
-            ext = r.values["external_id"]
-            row = current.get(ext)
-            now_ids = set(managers.get(row.id, [])) if row is not None else set()
-            if set(r.values["manager_ids"]) != now_ids:
-                changed_managers[ext] = r.values["manager_ids"]
     done = upsert(
-        ctx, table, records, key="external_id", fields=["name"], force_update=set(changed_managers)
+        ctx, table, records, key="external_id", fields=["name"], force_update=set(managers)
     )
-    if changed_managers and not ctx.dry_run:
-        team_ids = [done.ids[ext] for ext in changed_managers]
-        for part in chunks(team_ids):
-            ctx.session.execute(delete(TeamManager).where(col(TeamManager.team_id).in_(part)))
-        links = [
-            {"team_id": done.ids[ext], "employee_id": mid, "organisation_id": ctx.org_id}
-            for ext, ids in changed_managers.items()
-            for mid in ids
-        ]
-        if links:
-            ctx.session.execute(insert(table_of(TeamManager)), links)
+    replace_links(
+        ctx,
+        table_of(TeamManager),
+        owner="team_id",
+        target="employee_id",
+        links={done.ids[ext]: ids for ext, ids in managers.items()},
+    )
     return done.outcome
 
 
@@ -272,8 +267,10 @@ EMPLOYEE_FIELDS = {
 }
 
 
-def _reference_index(ctx: Context, model: Any) -> tuple[dict[str, uuid.UUID], dict[str, list]]:  # type: ignore[type-arg]
-    # Teams and function groups are few: all of them in one query, by external id and name.
+def reference_index(
+    ctx: Context, model: Any
+) -> tuple[dict[str, uuid.UUID], dict[str, list[uuid.UUID]]]:
+    """Teams or function groups by external id and by name, all in one query (they are few)."""
     table = table_of(model)
     by_ext: dict[str, uuid.UUID] = {}
     by_name: dict[str, list[uuid.UUID]] = defaultdict(list)
@@ -297,7 +294,7 @@ def _resolve_reference(
 ) -> list[RowError]:
     if field_name not in ctx.columns:
         return []
-    by_ext, by_name = _reference_index(ctx, model)
+    by_ext, by_name = reference_index(ctx, model)
     column = ctx.header(field_name)
     errors = []
     for r in records:

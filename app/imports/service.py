@@ -16,7 +16,8 @@ from sqlmodel import Session
 
 from app.core.errors import InvalidInput
 from app.core.models import utcnow
-from app.imports import people
+from app.core.tenancy import bind_organisation
+from app.imports import catalogue, goals, people
 from app.imports.kinds import Context, Kind, table_of
 from app.imports.models import ImportKind, ImportMode, ImportResult, RowErrorPublic
 from app.imports.parsing import RowError, find_duplicates, neutralise, parse_body
@@ -26,24 +27,11 @@ KINDS: dict[ImportKind, Kind] = {
     ImportKind.function_groups: people.FUNCTION_GROUPS,
     ImportKind.teams: people.TEAMS,
     ImportKind.employees: people.EMPLOYEES,
+    ImportKind.training_programs: catalogue.TRAINING_PROGRAMS,
+    ImportKind.training_completions: catalogue.TRAINING_COMPLETIONS,
+    ImportKind.team_goals: goals.TEAM_GOALS,
+    ImportKind.personal_goals: goals.PERSONAL_GOALS,
 }
-
-
-def register_kind(kind: ImportKind, spec: Kind) -> None:
-    """Make a kind importable (kinds of other domains register themselves)."""
-    KINDS[kind] = spec
-
-
-def get_kind(kind: ImportKind) -> Kind:
-    """The spec of a kind, or a 422 when this installation cannot import it."""
-    spec = KINDS.get(kind)
-    if spec is None:
-        raise InvalidInput(
-            f"Importing {kind.value} is not available.",
-            code="unsupported-import-kind",
-            errors=[{"pointer": "/path/kind", "detail": "not importable"}],
-        )
-    return spec
 
 
 def run_import(
@@ -58,13 +46,15 @@ def run_import(
     deactivate_missing: bool = False,
 ) -> ImportResult:
     """Import a CSV or JSON body of one kind for the organisation (see module doc)."""
-    spec = get_kind(kind)
+    spec = KINDS[kind]
     if deactivate_missing and kind is not ImportKind.employees:
         raise InvalidInput(
             "deactivate_missing applies to employee imports only.",
             code="invalid-option",
             errors=[{"pointer": "/query/deactivate_missing", "detail": "employees only"}],
         )
+    # The benchmark and scripts call this without a request: scope the session here too.
+    bind_organisation(session, org.id)
     parsed = parse_body(body, content_type, spec.columns, kind=kind.value, key=spec.key)
     ctx = Context(
         session=session,
@@ -127,14 +117,8 @@ EXPORT_CHUNK = 2000
 
 def export_csv(session: Session, *, org: Organisation, kind: ImportKind) -> str:
     """The organisation's rows of a kind as CSV in the import's own format (round trip)."""
-    spec = get_kind(kind)
-    exporter = EXPORTERS.get(kind)
-    if exporter is None:
-        raise InvalidInput(
-            f"Exporting {kind.value} is not available.",
-            code="unsupported-export-kind",
-            errors=[{"pointer": "/path/kind", "detail": "not exportable"}],
-        )
+    spec = KINDS[kind]
+    exporter = EXPORTERS[kind]
     header = [c.field for c in spec.columns]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -190,9 +174,8 @@ EXPORTERS: dict[ImportKind, Exporter] = {
     ImportKind.function_groups: _export_function_groups,
     ImportKind.teams: _export_teams,
     ImportKind.employees: _export_employees,
+    ImportKind.training_programs: catalogue.export_programs,
+    ImportKind.training_completions: catalogue.export_completions,
+    ImportKind.team_goals: goals.export_team_goals,
+    ImportKind.personal_goals: goals.export_personal_goals,
 }
-
-
-def register_exporter(kind: ImportKind, exporter: Exporter) -> None:
-    """Make a kind exportable in its import format."""
-    EXPORTERS[kind] = exporter

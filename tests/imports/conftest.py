@@ -7,7 +7,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
+from sqlmodel import Session
 
+from app.core.tenancy import bind_organisation
 from tests.conftest import Tenant
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -21,7 +23,7 @@ def example(name: str) -> bytes:
 
 
 @pytest.fixture
-def post_import(client: TestClient, tenant: Tenant) -> Post:
+def post_import(client: TestClient, tenant: Tenant, db: Session) -> Post:
     """``post_import(kind, body, **query)``: POST a CSV (bytes/str) or JSON (list) body."""
 
     def _post(
@@ -42,7 +44,10 @@ def post_import(client: TestClient, tenant: Tenant) -> Post:
             content = body.encode() if isinstance(body, str) else body
         h.update(headers or {})
         query = {k: str(v).lower() if isinstance(v, bool) else v for k, v in params.items()}
-        return client.post(f"/v1/imports/{kind}", content=content, headers=h, params=query)
+        response = client.post(f"/v1/imports/{kind}", content=content, headers=h, params=query)
+        # The request's session override clears the binding: scope the test's queries again.
+        bind_organisation(db, tenant.id)
+        return response
 
     return _post
 

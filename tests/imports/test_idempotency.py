@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.core.idempotency import IdempotencyRecord
 from app.core.models import utcnow
@@ -32,8 +32,10 @@ def post_team(
     return client.post("/v1/teams", json={"name": name}, headers=headers)
 
 
-def team_count(db: Session) -> int:
-    return int(db.scalar(select(func.count()).select_from(Team)) or 0)
+def team_count(db: Session, org_id: uuid.UUID) -> int:
+    # Explicit: live (committed) tests of other modules leave teams of their own organisations.
+    stmt = select(func.count()).select_from(Team).where(col(Team.organisation_id) == org_id)
+    return int(db.scalar(stmt) or 0)
 
 
 def test_retry_replays_the_first_response(client: TestClient, tenant: Tenant, db: Session) -> None:
@@ -46,13 +48,13 @@ def test_retry_replays_the_first_response(client: TestClient, tenant: Tenant, db
     assert again.json() == first.json()
     assert again.headers["idempotent-replayed"] == "true"
     assert again.headers["etag"] == first.headers["etag"]
-    assert team_count(db) == 1
+    assert team_count(db, tenant.id) == 1
 
 
 def test_without_key_every_post_runs(client: TestClient, tenant: Tenant, db: Session) -> None:
     assert post_team(client, tenant, None).status_code == 201
     assert post_team(client, tenant, None).status_code == 201
-    assert team_count(db) == 2
+    assert team_count(db, tenant.id) == 2
 
 
 def test_same_key_other_body_or_path_is_422(
@@ -68,7 +70,7 @@ def test_same_key_other_body_or_path_is_422(
         headers={**tenant.write, "Idempotency-Key": key},
     )
     assert_problem(elsewhere, 422, "idempotency-key-reused")
-    assert team_count(db) == 1
+    assert team_count(db, tenant.id) == 1
 
 
 def test_keys_belong_to_one_organisation(
@@ -84,7 +86,7 @@ def test_keys_belong_to_one_organisation(
 def test_invalid_key_is_refused(client: TestClient, tenant: Tenant, db: Session) -> None:
     assert_problem(post_team(client, tenant, "x" * 256), 422, "invalid-idempotency-key")
     assert_problem(post_team(client, tenant, "met spatie"), 422, "invalid-idempotency-key")
-    assert team_count(db) == 0
+    assert team_count(db, tenant.id) == 0
 
 
 def test_client_errors_are_replayed_too(client: TestClient, tenant: Tenant) -> None:
@@ -114,7 +116,7 @@ def test_a_server_error_releases_the_key(
     retry = post_team(client, tenant, "k-500")
     assert retry.status_code == 201
     assert "idempotent-replayed" not in retry.headers
-    assert team_count(db) == 1
+    assert team_count(db, tenant.id) == 1
 
 
 def test_a_key_expires_after_24_hours(client: TestClient, tenant: Tenant, db: Session) -> None:
@@ -125,7 +127,7 @@ def test_a_key_expires_after_24_hours(client: TestClient, tenant: Tenant, db: Se
     db.execute(update(T).values(expires_at=utcnow() - timedelta(seconds=1)))
     again = post_team(client, tenant, "old-key")
     assert again.status_code == 201 and "idempotent-replayed" not in again.headers
-    assert team_count(db) == 2
+    assert team_count(db, tenant.id) == 2
 
 
 def test_an_abandoned_claim_is_taken_over(client: TestClient, tenant: Tenant, db: Session) -> None:
@@ -136,14 +138,18 @@ def test_an_abandoned_claim_is_taken_over(client: TestClient, tenant: Tenant, db
     assert again.status_code == 201 and "idempotent-replayed" not in again.headers
 
 
-def test_an_unauthenticated_post_is_not_recorded(client: TestClient, db: Session) -> None:
+def test_an_unauthenticated_post_is_not_recorded(
+    client: TestClient, db: Session, tenant: Tenant
+) -> None:
     r = client.post(
         "/v1/teams",
         json={"name": "X"},
         headers={"Authorization": "Bearer vk_nope", "Idempotency-Key": "k"},
     )
     assert_problem(r, 401)
-    assert db.scalar(select(func.count()).select_from(T)) == 0
+    assert (
+        db.scalar(select(func.count()).select_from(T).where(T.c.organisation_id == tenant.id)) == 0
+    )
 
 
 def test_imports_are_replayed_not_rerun(client: TestClient, tenant: Tenant, db: Session) -> None:

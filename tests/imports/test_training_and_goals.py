@@ -1,0 +1,171 @@
+"""Imports of the training catalogue, historical completions, team and personal goals."""
+
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from app.learning.models import Alignment, PersonalGoal, Skill, TeamGoal
+from app.organisation import service as organisation_service
+from app.organisation.models import Employee, Organisation, OrganisationSettingsUpdate
+from app.organisation.models import OrganisationUpdate as OrgUpdate
+from app.training.models import ProgramSkill, TrainingCompletion, TrainingProgram
+from tests.conftest import Tenant
+from tests.helpers import assert_problem
+from tests.imports.conftest import Post, example
+
+
+@pytest.fixture
+def people(post_import: Post, org_structure: None) -> None:
+    """The Dutch Excel employees, with the structure they need."""
+    assert post_import("employees", example("medewerkers-export-excel.csv")).status_code == 200
+
+
+@pytest.fixture
+def catalogue(post_import: Post) -> None:
+    r = post_import("training-programs", example("training-programs.csv"))
+    assert r.status_code == 200, r.text
+
+
+def by_ext(db: Session, ext: str) -> Employee:
+    return db.exec(select(Employee).where(col(Employee.external_id) == ext)).scalar_one()
+
+
+def test_programmes_with_skills(post_import: Post, db: Session, catalogue: None) -> None:
+    program = db.exec(
+        select(TrainingProgram).where(col(TrainingProgram.external_id) == "TP-FYS")
+    ).scalar_one()
+    assert (program.audience, program.min_exposure_level, program.refresher_months) == (
+        "staff",
+        "high",
+        12,
+    )
+    codes = db.exec(
+        select(Skill.code)
+        .join(ProgramSkill, col(ProgramSkill.skill_id) == col(Skill.id))
+        .where(col(ProgramSkill.program_id) == program.id)
+    ).scalars()
+    assert sorted(codes) == ["deescalation", "less_influenceable_behaviour"]
+    again = post_import("training-programs", example("training-programs.csv"))
+    assert (again.json()["unchanged"], again.json()["updated"]) == (3, 0)
+    changed = example("training-programs.csv").replace(b"|less_influenceable_behaviour", b"")
+    assert post_import("training-programs", changed).json()["updated"] == 1
+
+
+def test_programme_errors(post_import: Post) -> None:
+    r = post_import(
+        "training-programs",
+        "code;titel;doelgroep;minimale blootstelling;maximale blootstelling;vaardigheden\n"
+        "P1;Een;iedereen;hoog;laag;deescalation\n"
+        "P2;Twee;niemand;laag;hoog;deescalation\n"
+        "P3;Drie;iedereen;laag;hoog;karate\n",
+    )
+    errors = assert_problem(r, 422, "import-rejected")["errors"]
+    assert {(e["row"], e["column"]) for e in errors} == {
+        (2, "maximale blootstelling"),
+        (3, "doelgroep"),
+        (4, "vaardigheden"),
+    }
+
+
+@pytest.mark.usefixtures("people", "catalogue")
+def test_historical_completions(post_import: Post, db: Session) -> None:
+    r = post_import("training-completions", example("training-completions.csv"))
+    assert (r.status_code, r.json()["created"]) == (200, 4), r.text
+    gulsen = by_ext(db, "100234")
+    [done] = db.exec(
+        select(TrainingCompletion).where(col(TrainingCompletion.employee_id) == gulsen.id)
+    ).scalars()
+    assert done.completed_on == date(2024, 3, 15) and done.session_id is None
+    # By title works as by external id; the same file again changes nothing.
+    again = post_import("training-completions", example("training-completions.csv"))
+    assert (again.json()["created"], again.json()["unchanged"]) == (0, 4)
+
+
+@pytest.mark.usefixtures("people", "catalogue")
+def test_completion_errors(post_import: Post) -> None:
+    r = post_import(
+        "training-completions",
+        "Personeelsnummer;Programma;Afgerond op\n"
+        "999;TP-LG;01-01-2024\n"
+        "100231;Onbekend;01-01-2024\n"
+        "100231;TP-LG;01-01-2999\n"
+        "100232;TP-LG;01-01-2024\n"
+        "100232;TP-LG;01-01-2024\n",
+    )
+    errors = assert_problem(r, 422, "import-rejected")["errors"]
+    assert [(e["row"], e["column"]) for e in errors] == [
+        (2, "Personeelsnummer"),
+        (3, "Programma"),
+        (4, "Afgerond op"),
+        (6, None),
+    ]
+
+
+@pytest.mark.usefixtures("people")
+def test_team_goals(post_import: Post, db: Session) -> None:
+    r = post_import("team-goals", example("team-goals.csv"))
+    assert (r.status_code, r.json()["created"]) == (200, 3), r.text
+    goal = db.exec(select(TeamGoal).order_by(col(TeamGoal.id))).scalars().first()
+    assert goal is not None and goal.target_on == date(2026, 12, 31) and goal.status == "active"
+    again = post_import("team-goals", example("team-goals.csv"))
+    assert again.json()["unchanged"] == 3
+    bad = post_import("team-goals", "Team;Vaardigheid;Doel\nT-NOPE;karate;x\n")
+    errors = assert_problem(bad, 422, "import-rejected")["errors"]
+    assert {e["column"] for e in errors} == {"Team", "Vaardigheid"}
+
+
+@pytest.mark.usefixtures("people")
+def test_personal_goals_follow_the_alignment_rule(post_import: Post, db: Session) -> None:
+    assert post_import("team-goals", example("team-goals.csv")).status_code == 200
+    r = post_import("personal-goals", example("personal-goals.csv"))
+    assert (r.status_code, r.json()["created"]) == (200, 3), r.text
+    goals = db.exec(select(PersonalGoal)).scalars().all()
+    assert all(g.alignment == Alignment.aligned and g.aligned_team_goal_id for g in goals)
+    assert post_import("personal-goals", example("personal-goals.csv")).json()["unchanged"] == 3
+    # 100235's team (T-BAL-01) has no objective for this skill: refused, with the reason.
+    refused = post_import(
+        "personal-goals", "Personeelsnummer;Vaardigheid;Leerdoel\n100235;deescalation;Rustig\n"
+    )
+    [err] = assert_problem(refused, 422, "import-rejected")["errors"]
+    assert err["column"] == "Vaardigheid" and "objectives" in err["message"]
+
+
+@pytest.mark.usefixtures("people")
+def test_unaligned_goals_stored_when_allowed_and_realigned_by_a_team_goal(
+    post_import: Post, db: Session, tenant: Tenant
+) -> None:
+    org = db.get(Organisation, tenant.id)
+    assert org is not None
+    organisation_service.update_organisation(
+        db,
+        org=org,
+        data=OrgUpdate(settings=OrganisationSettingsUpdate(allow_unaligned_personal_goals=True)),
+    )
+    db.commit()
+    r = post_import(
+        "personal-goals", "Personeelsnummer;Vaardigheid;Leerdoel\n100235;deescalation;Rustig\n"
+    )
+    assert r.status_code == 200, r.text
+    assert "unaligned" in r.json()["warnings"][0]
+    [goal] = db.exec(select(PersonalGoal)).scalars().all()
+    assert goal.alignment == Alignment.unaligned
+    t = post_import("team-goals", "Team;Vaardigheid;Doel\nT-BAL-01;deescalation;De-escaleren\n")
+    assert t.status_code == 200, t.text
+    db.refresh(goal)
+    assert goal.alignment == Alignment.aligned
+
+
+@pytest.mark.usefixtures("people", "catalogue")
+def test_exports_round_trip(post_import: Post, client: TestClient, tenant: Tenant) -> None:
+    assert post_import("training-completions", example("training-completions.csv")).is_success
+    assert post_import("team-goals", example("team-goals.csv")).is_success
+    assert post_import("personal-goals", example("personal-goals.csv")).is_success
+    for kind in ("training-programs", "training-completions", "team-goals", "personal-goals"):
+        exported = client.get(f"/v1/exports/{kind}", headers=tenant.read)
+        assert exported.status_code == 200
+        again = post_import(kind, exported.content)
+        assert again.status_code == 200, (kind, again.text)
+        assert again.json()["unchanged"] == again.json()["total"] > 0, (kind, again.json())

@@ -239,11 +239,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     parser.add_argument("--repeat", type=int, default=3, help="interleaved runs per figure")
     parser.add_argument("--quick", action="store_true", help="2 s runs, 1 repeat")
-    parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--skip-http", action="store_true", help="only plan and import figures")
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.repeat = 2, 1
     ensure_wrk()
+    from bench.extra import import_benchmark, plan_benchmark
+
+    EXTRA_BENCHMARKS[:] = [plan_benchmark, import_benchmark]
     report = Report()
     for db in args.db.split(","):
         if db == "postgres" and not postgres_available():

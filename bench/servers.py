@@ -11,6 +11,17 @@ from contextlib import contextmanager
 
 import httpx
 
+# base URL -> pid of the uvicorn process (with one worker, the process that serves).
+SERVER_PIDS: dict[str, int] = {}
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The process's peak resident memory (VmHWM) in MB."""
+    for line in open(f"/proc/{pid}/status", encoding="ascii"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM")
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -65,8 +76,10 @@ def uvicorn_server(
         # Warm every worker (imports, connection pools) before measuring.
         for _ in range(20 * workers):
             httpx.get(base + ready_path, timeout=5)
+        SERVER_PIDS[base] = proc.pid
         yield base
     finally:
+        SERVER_PIDS.pop(base, None)
         os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=20)

@@ -392,29 +392,39 @@ PERSONAL_GOALS = Kind(
 # --- export -----------------------------------------------------------------------------
 
 
-def export_team_goals(session: Session, org: Organisation) -> Iterator[dict[str, Any]]:
-    """Team goals of teams with an external id, in the import's format."""
-    g, t, s = table_of(TeamGoal), table_of(Team), table_of(Skill)
+def _export(
+    session: Session,
+    org: Organisation,
+    table: sa.Table,
+    owner: sa.Table,
+    owner_column: str,
+    label: str,
+) -> Iterator[dict[str, Any]]:
+    # Goals whose team or employee has an external id, with it and the skill code.
+    skill = table_of(Skill)
     stmt = (
-        select(g, t.c.external_id.label("team_external_id"), s.c.code.label("skill_code"))
-        .join(t, t.c.id == g.c.team_id)
-        .join(s, s.c.id == g.c.skill_id)
-        .where(g.c.organisation_id == org.id, t.c.external_id.is_not(None))
-        .order_by(g.c.id)
+        select(table, owner.c.external_id.label(label), skill.c.code.label("skill_code"))
+        .join(owner, owner.c.id == table.c[owner_column])
+        .join(skill, skill.c.id == table.c.skill_id)
+        .where(table.c.organisation_id == org.id, owner.c.external_id.is_not(None))
+        .order_by(table.c.id)
     )
     for row in session.execute(stmt).mappings():
         yield dict(row)
+
+
+def export_team_goals(session: Session, org: Organisation) -> Iterator[dict[str, Any]]:
+    """Team goals in the import's format."""
+    return _export(session, org, table_of(TeamGoal), table_of(Team), "team_id", "team_external_id")
 
 
 def export_personal_goals(session: Session, org: Organisation) -> Iterator[dict[str, Any]]:
-    """Personal goals of employees with an external id, in the import's format."""
-    g, e, s = table_of(PersonalGoal), table_of(Employee), table_of(Skill)
-    stmt = (
-        select(g, e.c.external_id.label("employee_external_id"), s.c.code.label("skill_code"))
-        .join(e, e.c.id == g.c.employee_id)
-        .join(s, s.c.id == g.c.skill_id)
-        .where(g.c.organisation_id == org.id, e.c.external_id.is_not(None))
-        .order_by(g.c.id)
+    """Personal goals in the import's format."""
+    return _export(
+        session,
+        org,
+        table_of(PersonalGoal),
+        table_of(Employee),
+        "employee_id",
+        "employee_external_id",
     )
-    for row in session.execute(stmt).mappings():
-        yield dict(row)

@@ -22,15 +22,16 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from app.core.csv import FORMULA_TRIGGERS
 from app.core.errors import InvalidInput
 
 Converter = Callable[[Any], Any]
 
 DELIMITERS = (";", ",", "\t")
 DELIMITER_NAMES = {";": "';'", ",": "','", "\t": "tab"}
-# Cells a spreadsheet would evaluate (CSV injection, OWASP): refused on import,
-# neutralised with a leading apostrophe on export.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Cells a spreadsheet would evaluate (CSV injection, OWASP): refused on import (exports
+# neutralise them with a leading apostrophe: app/core/csv.py).
+FORMULA_START = FORMULA_TRIGGERS
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _EMAIL = re.compile(r"^[^@\s<>()\[\]\\,;:\"]+@[^@\s<>()\[\]\\,;:\"]+\.[^@\s<>()\[\]\\,;:\"]+$")
 _DMY = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
@@ -634,18 +635,3 @@ def find_duplicates(records: list[Record], field_name: str, column: str) -> list
                     RowError(row, column, str(k), f"appears more than once (also on row {others})")
                 )
     return errors
-
-
-# --- export -----------------------------------------------------------------------------
-
-
-def neutralise(value: Any) -> str:
-    """A cell for a CSV a spreadsheet will open: formulas defused with a leading apostrophe."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        value = "|".join(str(v) for v in value)
-    s = value.isoformat() if isinstance(value, date) else str(value)
-    return "'" + s if s.startswith(FORMULA_START) else s

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.core.auth import DbSession, ReadPrincipal, WritePrincipal
+from app.core.csv import csv_response
 from app.core.errors import problem_responses
 from app.imports import service
 from app.imports.models import ImportKind, ImportMode, ImportResult
@@ -80,9 +81,5 @@ async def import_records(
 )
 def export_records(kind: ImportKind, principal: ReadPrincipal, session: DbSession) -> Response:
     """The organisation's rows of a kind as CSV, in the format the import takes back."""
-    text = service.export_csv(session, org=principal.organisation, kind=kind)
-    return Response(
-        content=text,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{kind.value}.csv"'},
-    )
+    header, rows = service.export_rows(session, org=principal.organisation, kind=kind)
+    return csv_response(rows, header, filename=kind.value)

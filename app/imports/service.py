@@ -6,9 +6,7 @@ every row is collected first, and one error means a 422 listing them all, with n
 written. ``partial`` writes the valid rows and reports the others.
 """
 
-import csv
-import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -20,7 +18,7 @@ from app.core.tenancy import bind_organisation
 from app.imports import catalogue, goals, people
 from app.imports.kinds import Context, Kind, table_of
 from app.imports.models import ImportKind, ImportMode, ImportResult, RowErrorPublic
-from app.imports.parsing import RowError, find_duplicates, neutralise, parse_body
+from app.imports.parsing import RowError, find_duplicates, parse_body
 from app.organisation.models import Employee, FunctionGroup, Organisation, Team, TeamManager
 
 KINDS: dict[ImportKind, Kind] = {
@@ -115,17 +113,17 @@ def _without(records: Sequence[Any], errors: Iterable[RowError]) -> list[Any]:
 EXPORT_CHUNK = 2000
 
 
-def export_csv(session: Session, *, org: Organisation, kind: ImportKind) -> str:
-    """The organisation's rows of a kind as CSV in the import's own format (round trip)."""
-    spec = KINDS[kind]
-    exporter = EXPORTERS[kind]
-    header = [c.field for c in spec.columns]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    for row in exporter(session, org):
-        writer.writerow([neutralise(row.get(f)) for f in header])
-    return out.getvalue()
+def export_rows(
+    session: Session, *, org: Organisation, kind: ImportKind
+) -> tuple[list[str], Iterator[list[Any]]]:
+    """The organisation's rows of a kind in the import's own columns (round trip)."""
+    bind_organisation(session, org.id)
+    header = [c.field for c in KINDS[kind].columns]
+    rows = (
+        ["|".join(v) if isinstance(v, list) else v for v in (row.get(f) for f in header)]
+        for row in EXPORTERS[kind](session, org)
+    )
+    return header, rows
 
 
 def _export_function_groups(session: Session, org: Organisation) -> Iterable[dict[str, Any]]:

@@ -116,7 +116,7 @@ def test_dry_run_writes_nothing(env: Tenant, capsys: pytest.CaptureFixture[str])
     assert run("import", "teams", str(EXAMPLES / "teams.csv"), "--dry-run") == 0
     assert "dry run" in capsys.readouterr().out
     assert run("export", "teams") == 0
-    assert capsys.readouterr().out.strip() == "external_id,name,manager_external_ids"
+    assert capsys.readouterr().out.strip() == "\ufeffexternal_id;name;manager_external_ids"
 
 
 def test_export_writes_csv_that_imports_back_unchanged(

@@ -169,3 +169,23 @@ def test_exports_round_trip(post_import: Post, client: TestClient, tenant: Tenan
         again = post_import(kind, exported.content)
         assert again.status_code == 200, (kind, again.text)
         assert again.json()["unchanged"] == again.json()["total"] > 0, (kind, again.json())
+
+
+@pytest.mark.usefixtures("people", "catalogue")
+def test_exports_show_only_the_callers_organisation(
+    post_import: Post, client: TestClient, other_tenant: Tenant
+) -> None:
+    assert post_import("training-completions", example("training-completions.csv")).is_success
+    assert post_import("team-goals", example("team-goals.csv")).is_success
+    assert post_import("personal-goals", example("personal-goals.csv")).is_success
+    for kind in (
+        "employees",
+        "teams",
+        "function-groups",
+        "training-programs",
+        "training-completions",
+        "team-goals",
+        "personal-goals",
+    ):
+        text = client.get(f"/v1/exports/{kind}", headers=other_tenant.read).text
+        assert text.count("\r\n") == 1, (kind, text)  # the header only

@@ -1,7 +1,7 @@
 """Calendar arithmetic shared by the follow-up rules and the reports."""
 
 import calendar
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 
 def add_months(day: date, months: int) -> date:
@@ -13,8 +13,8 @@ def add_months(day: date, months: int) -> date:
 
 
 def today() -> date:
-    """The current calendar day, the reference for "overdue" and "in the future"."""
-    return date.today()
+    """The current UTC calendar day, the reference for "overdue" and "in the future"."""
+    return datetime.now(UTC).date()
 
 
 def current_since(months: int, day: date) -> date:

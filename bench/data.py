@@ -137,13 +137,259 @@ def generate(
             conn.execute(insert(Employee), emp_rows[i : i + 2000])
         conn.execute(insert(TeamManager), manager_links)
     staff = [r["id"] for r in emp_rows if r["role"] == Role.employee.value]
-    return BenchOrg(
+    result = BenchOrg(
         org_id=org_id,
         admin_key=key,
         team_ids=[t["id"] for t in team_rows],
         employee_ids=[r["id"] for r in emp_rows],
         staff_ids=staff,
     )
+    _domains(engine, result, rng, stamp, emp_rows, team_rows)
+    _follow_up(engine, rng, stamp, emp_rows, team_rows)
+    return result
+
+
+def _domains(
+    engine: Engine,
+    org: BenchOrg,
+    rng: random.Random,
+    stamp: Any,
+    emp_rows: list[dict[str, Any]],
+    team_rows: list[dict[str, Any]],
+) -> None:
+    """Protocol and acknowledgements, goals, the catalogue and past completions."""
+    from sqlalchemy import select
+
+    from app.learning.models import PersonalGoal, Skill, TeamGoal
+    from app.policy.models import Protocol, ProtocolAcknowledgement, ProtocolSection
+    from app.training.models import ProgramSkill, TrainingCompletion, TrainingProgram
+    from app.training.models import TrainingSession
+
+    now = _now()
+    with engine.connect() as conn:
+        skills = {
+            code: sid
+            for sid, code in conn.execute(
+                select(Skill.id, Skill.code).where(Skill.organisation_id == org.org_id)  # type: ignore[arg-type]
+            )
+        }
+    codes = sorted(skills)
+    protocol = stamp(
+        {
+            "title": "Agressieprotocol",
+            "version": 1,
+            "summary": "Afspraken en tips",
+            "status": "published",
+            "published_at": now - timedelta(days=200),
+            "superseded_at": None,
+        }
+    )
+    sections = [
+        stamp(
+            {
+                "protocol_id": protocol["id"],
+                "position": i,
+                "kind": kind,
+                "title": f"Pijler {i + 1}",
+                "body": "Wat we afspreken.",
+                "pillar": i + 1,
+            }
+        )
+        for i, kind in enumerate(["agreement", "tip", "suggestion", "procedure"])
+    ]
+    acks = [
+        stamp(
+            {
+                "protocol_id": protocol["id"],
+                "employee_id": e["id"],
+                "read_at": now - timedelta(days=rng.randint(1, 190)),
+            }
+        )
+        for e in emp_rows
+        if rng.random() < 0.6
+    ]
+    team_goals = []
+    for t in team_rows:
+        for code in rng.sample(codes, 2):
+            team_goals.append(
+                stamp(
+                    {
+                        "team_id": t["id"],
+                        "skill_id": skills[code],
+                        "description": f"Het team oefent {code}",
+                        "target_on": None,
+                        "status": "active",
+                        "source_protocol_section_id": None,
+                    }
+                )
+            )
+    goals_by_team: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    for g in team_goals:
+        goals_by_team.setdefault(g["team_id"], []).append(g)
+    personal = []
+    for e in emp_rows:
+        if e["team_id"] is None or rng.random() > 0.2:
+            continue
+        goal = rng.choice(goals_by_team[e["team_id"]])
+        personal.append(
+            stamp(
+                {
+                    "employee_id": e["id"],
+                    "skill_id": goal["skill_id"],
+                    "description": "Persoonlijk leerdoel",
+                    "team_goal_id": goal["id"],
+                    "status": "agreed",
+                    "alignment": "aligned",
+                    "aligned_team_goal_id": goal["id"],
+                }
+            )
+        )
+    levels = ["low", "moderate", "high", "very_high"]
+    programs, program_skills = [], []
+    for i in range(40):
+        audience = "management" if i < 4 else ("mixed" if i < 14 else "staff")
+        lo = rng.randint(0, 3)
+        hi = rng.randint(lo, 3)
+        prog = stamp(
+            {
+                "external_id": f"P-{i:02d}",
+                "title": f"Training {i:02d}",
+                "provider": "Bureau Dinsdag",
+                "description": None,
+                "audience": audience,
+                "min_exposure_level": levels[lo],
+                "max_exposure_level": levels[hi],
+                "format": "classroom",
+                "duration_hours": 8.0,
+                "max_group_size": rng.choice([8, 10, 12, 16]),
+                "refresher_months": rng.choice([12, 24]),
+                "active": True,
+            }
+        )
+        programs.append(prog)
+        for code in rng.sample(codes, rng.randint(2, 4)):
+            program_skills.append(
+                {"program_id": prog["id"], "skill_id": skills[code], "organisation_id": org.org_id}
+            )
+    completions = []
+    managers = [e for e in emp_rows if e["role"] != Role.employee.value]
+    for m in managers:  # managers first: every manager completed a management programme
+        completions.append(
+            stamp(
+                {
+                    "employee_id": m["id"],
+                    "program_id": programs[0]["id"],
+                    "session_id": None,
+                    "completed_on": days_ago(100),
+                }
+            )
+        )
+    for e in emp_rows:
+        if e["role"] == Role.employee.value and rng.random() < 0.3:
+            completions.append(
+                stamp(
+                    {
+                        "employee_id": e["id"],
+                        "program_id": rng.choice(programs[14:])["id"],
+                        "session_id": None,
+                        "completed_on": days_ago(rng.randint(30, 1000)),
+                    }
+                )
+            )
+    upcoming = stamp(
+        {
+            "program_id": programs[20]["id"],
+            "starts_at": now + timedelta(days=30),
+            "ends_at": now + timedelta(days=30, hours=8),
+            "location": "Utrecht",
+            "trainer": "Trainingsacteur",
+            "capacity": 1000,
+            "enrolled_count": 0,
+            "status": "planned",
+            "completed_at": None,
+        }
+    )
+    with engine.begin() as conn:
+        conn.execute(insert(Protocol), [protocol])
+        conn.execute(insert(ProtocolSection), sections)
+        for table, rows in (
+            (ProtocolAcknowledgement, acks),
+            (TeamGoal, team_goals),
+            (PersonalGoal, personal),
+            (TrainingProgram, programs),
+            (ProgramSkill, program_skills),
+            (TrainingCompletion, completions),
+            (TrainingSession, [upcoming]),
+        ):
+            for i in range(0, len(rows), 2000):
+                conn.execute(insert(table), rows[i : i + 2000])
+    org.extras["check_session_id"] = upcoming["id"]
+
+
+def _follow_up(
+    engine: Engine,
+    rng: random.Random,
+    stamp: Any,
+    emp_rows: list[dict[str, Any]],
+    team_rows: list[dict[str, Any]],
+) -> None:
+    """Action points, practice reviews, a year of team meetings and HRM conversations."""
+    from app.followup.models import FollowUpItem, HrmConversation, PracticeReview, TeamMeeting
+
+    senior = emp_rows[0]["id"]
+    items, convs = [], []
+    for e in emp_rows:
+        if rng.random() < 0.3:
+            items.append(
+                stamp(
+                    {
+                        "kind": "action_point",
+                        "description": "Actiepunt",
+                        "owner_employee_id": e["id"],
+                        "due_on": days_ago(rng.randint(-60, 120)),
+                        "status": rng.choice(["open", "open", "done"]),
+                    }
+                )
+            )
+        if rng.random() < 0.7:
+            convs.append(
+                stamp(
+                    {
+                        "employee_id": e["id"],
+                        "manager_id": senior,
+                        "held_on": days_ago(rng.randint(1, 700)),
+                        "kind": "progress",
+                        "theme_discussed": rng.random() < 0.7,
+                    }
+                )
+            )
+    reviews, meetings = [], []
+    for t in team_rows:
+        held = days_ago(rng.randint(1, 300))
+        reviews.append(
+            stamp(
+                {"team_id": t["id"], "held_on": held, "next_review_on": held + timedelta(days=91)}
+            )
+        )
+        for _ in range(12):
+            meetings.append(
+                stamp(
+                    {
+                        "team_id": t["id"],
+                        "held_on": days_ago(rng.randint(1, 400)),
+                        "safe_resilient_work_on_agenda": rng.random() < 0.5,
+                    }
+                )
+            )
+    with engine.begin() as conn:
+        for table, rows in (
+            (FollowUpItem, items),
+            (HrmConversation, convs),
+            (PracticeReview, reviews),
+            (TeamMeeting, meetings),
+        ):
+            for i in range(0, len(rows), 2000):
+                conn.execute(insert(table), rows[i : i + 2000])
 
 
 def days_ago(n: int) -> date:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, insert
 from sqlmodel import Session
 
+import app.api  # noqa: F401  (domains register their organisation set-up, e.g. the seed skills)
 from app.core.ids import uuid7
 from app.core.tenancy import bind_organisation
 from app.demo import FIRST_NAMES, LAST_NAMES, PARTICLES
@@ -162,8 +163,12 @@ def _domains(
 
     from app.learning.models import PersonalGoal, Skill, TeamGoal
     from app.policy.models import Protocol, ProtocolAcknowledgement, ProtocolSection
-    from app.training.models import ProgramSkill, TrainingCompletion, TrainingProgram
-    from app.training.models import TrainingSession
+    from app.training.models import (
+        ProgramSkill,
+        TrainingCompletion,
+        TrainingProgram,
+        TrainingSession,
+    )
 
     now = _now()
     with engine.connect() as conn:

@@ -3,16 +3,21 @@
 One ``after_flush`` listener turns every ORM insert, update and delete of a tenant row
 into an ``audit_event`` row, written on the same connection in the same transaction: a
 change and its audit event are committed, or rolled back, together. Domains do nothing to
-be audited. Statements that bypass the ORM unit of work (``session.execute(insert(...))``,
-bulk ``update()``/``delete()``) are invisible to the listener: code that uses them calls
-``record()`` itself (bulk imports do).
+be audited.
+
+Statements that bypass the unit of work but go through ``session.execute`` are recorded
+by a second listener (``do_orm_execute``) when the rows they touch can be known: a bulk
+``insert`` whose parameters carry the ids, an ``update``/``delete`` with a WHERE clause
+(its ids are selected first, within the organisation), and an executemany ``update`` whose
+WHERE is ``id = :param``. Anything else (raw SQL, statements on ``session.connection()``)
+must call ``record()`` itself.
 
 Only field NAMES are kept, never values: no secret, no API key, no personal data.
 """
 
 import uuid
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 import sqlalchemy as sa
 from sqlalchemy import event, insert
@@ -136,6 +141,76 @@ def _link_owner(obj: Any) -> tuple[uuid.UUID, str, uuid.UUID, str] | None:
     if not fks:
         return None
     return org_id, fks[0].column.table.name, getattr(obj, first.key), table.name
+
+
+def _tenant_table(table: Any) -> TypeGuard[sa.Table]:
+    return (
+        isinstance(table, sa.Table)
+        and table.name != _TABLE.name
+        and "organisation_id" in table.c
+        and "id" in table.c
+    )
+
+
+def _value_names(stmt: Any) -> list[str]:
+    values = getattr(stmt, "_values", None) or {}
+    names = [getattr(k, "name", getattr(k, "key", k)) for k in values]
+    return [str(n) for n in names if n not in _NOT_A_CHANGE]
+
+
+def _id_param(stmt: Any, table: sa.Table) -> str | None:
+    """``b_id`` when the WHERE clause is exactly ``table.id = :b_id``."""
+    where = stmt.whereclause
+    left: Any = getattr(where, "left", None)
+    right = getattr(where, "right", None)
+    left_table = getattr(left, "table", None)
+    is_id = getattr(left, "name", None) == "id" and getattr(left_table, "name", None) == table.name
+    if is_id and isinstance(right, sa.BindParameter):
+        return str(right.key)
+    return None
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _record_statement(state: Any) -> None:
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    session, stmt = state.session, state.statement
+    org_id = session.info.get(ORG_KEY)
+    table = getattr(stmt, "table", None)
+    if org_id is None or not _tenant_table(table):
+        return
+    params = state.parameters
+    rows = params if isinstance(params, list) else [params] if params else []
+    if state.is_insert:
+        ids = [r["id"] for r in rows if isinstance(r, dict) and r.get("id") is not None]
+        fields = sorted({k for r in rows for k in r if k not in _NOT_A_CHANGE})
+        record(
+            session,
+            resource_type=table.name,
+            resource_ids=ids,
+            action=AuditAction.create,
+            changed_fields=fields,
+        )
+        return
+    action = AuditAction.update if state.is_update else AuditAction.delete
+    fields = _value_names(stmt) if state.is_update else []
+    if state.is_update and not fields:
+        return
+    if table.name == "api_key" and fields == ["last_used_at"]:
+        return  # telemetry (core/auth.py), not a change anyone made
+    key = _id_param(stmt, table) if len(rows) > 0 else None
+    if key is not None:
+        ids = [r[key] for r in rows if key in r]
+    elif stmt.whereclause is not None and not rows:
+        found = session.connection().execute(
+            sa.select(table.c.id).where(stmt.whereclause, table.c.organisation_id == org_id)
+        )
+        ids = list(found.scalars())
+    else:
+        return
+    record(
+        session, resource_type=table.name, resource_ids=ids, action=action, changed_fields=fields
+    )
 
 
 @event.listens_for(Session, "after_flush")

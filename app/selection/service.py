@@ -9,8 +9,9 @@ is written.
 import uuid
 from collections.abc import Collection, Iterable, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import CursorResult, update
 from sqlmodel import Session, col, select
 
 from app.core.crud import resolve_ref
@@ -350,6 +351,21 @@ def _check_dates(
         )
 
 
+def _claim(session: Session, plan: TrainingPlan) -> None:
+    # One guarded statement marks the plan scheduled: of two concurrent requests the
+    # database lets exactly one through (the other waits for the row, then finds it taken).
+    now = utcnow()
+    claimed = session.execute(
+        update(TrainingPlan)
+        .where(col(TrainingPlan.id) == plan.id, col(TrainingPlan.status) == PlanStatus.proposed)
+        .values(status=PlanStatus.scheduled, scheduled_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if cast(CursorResult[Any], claimed).rowcount != 1:
+        raise Conflict("The plan has been scheduled already.", code="plan-already-scheduled")
+    session.expire(plan, ["status", "scheduled_at", "updated_at"])
+
+
 def schedule_plan(
     session: Session, *, org: Organisation, plan: TrainingPlan, data: TrainingPlanSchedule
 ) -> TrainingPlan:
@@ -357,6 +373,15 @@ def schedule_plan(
     first; all or nothing (409 on a stale plan or any refused enrolment)."""
     if plan.status == PlanStatus.scheduled:
         raise Conflict("The plan has been scheduled already.", code="plan-already-scheduled")
+    with session.begin_nested():  # all or nothing, also when called outside a request
+        _claim(session, plan)
+        _schedule(session, org=org, plan=plan, data=data)
+    return plan
+
+
+def _schedule(
+    session: Session, *, org: Organisation, plan: TrainingPlan, data: TrainingPlanSchedule
+) -> None:
     if is_stale(session, plan):
         raise Conflict(
             "The data this plan was computed from changed since (people, needs, goals, "
@@ -383,63 +408,58 @@ def schedule_plan(
     people = _employees(session, _member_ids(groups))
 
     refusals: list[dict[str, Any]] = []
-    with session.begin_nested():
-        for group in groups:  # phase order: management sessions exist before staff checks
-            program = programs[group.program_id]  # type: ignore[index]
-            when = dates[group.phase]
-            ts = training_service.create_session(
-                session,
-                data=TrainingSessionCreate(
-                    program_id=program.id,
-                    starts_at=when.starts_at,
-                    ends_at=when.starts_at + timedelta(hours=program.duration_hours),
-                    location=when.location,
-                    trainer=when.trainer,
-                    capacity=program.max_group_size,
-                ),
-            )
-            members = [people[uuid.UUID(m["employee_id"])] for m in group.members]
-            results = rules.check_enrolments(
-                session, org=org, training_session=ts, employees=members, program=program
-            )
-            enrolled = 0
-            for emp in members:
-                errors = rules.errors_of(results[emp.id])
-                if errors:
-                    refusals.extend(
-                        {
-                            "rule": e.rule,
-                            "message": e.message,
-                            "phase": group.phase,
-                            "group_id": str(group.id),
-                            "employee_id": str(emp.id),
-                            "details": e.details,
-                        }
-                        for e in errors
-                    )
-                    continue
-                warnings = rules.warnings_of(results[emp.id])
-                session.add(
-                    Enrolment(
-                        session_id=ts.id,
-                        employee_id=emp.id,
-                        warnings=[w.model_dump(mode="json") for w in warnings],
-                    )
+    for group in groups:  # phase order: management sessions exist before staff checks
+        program = programs[group.program_id]  # type: ignore[index]
+        when = dates[group.phase]
+        ts = training_service.create_session(
+            session,
+            data=TrainingSessionCreate(
+                program_id=program.id,
+                starts_at=when.starts_at,
+                ends_at=when.starts_at + timedelta(hours=program.duration_hours),
+                location=when.location,
+                trainer=when.trainer,
+                capacity=program.max_group_size,
+            ),
+        )
+        members = [people[uuid.UUID(m["employee_id"])] for m in group.members]
+        results = rules.check_enrolments(
+            session, org=org, training_session=ts, employees=members, program=program
+        )
+        enrolled = 0
+        for emp in members:
+            errors = rules.errors_of(results[emp.id])
+            if errors:
+                refusals.extend(
+                    {
+                        "rule": e.rule,
+                        "message": e.message,
+                        "phase": group.phase,
+                        "group_id": str(group.id),
+                        "employee_id": str(emp.id),
+                        "details": e.details,
+                    }
+                    for e in errors
                 )
-                enrolled += 1
-            # A new session of our own in this transaction: nobody else can take its seats.
-            ts.enrolled_count = enrolled
-            group.session_id = ts.id
-            session.flush()
-        if refusals:
-            raise RuleViolation(
-                f"{len(refusals)} enrolment(s) of the plan were refused by the enrolment "
-                "rules; nothing was scheduled.",
-                code="enrolment-refused",
-                violations=refusals[:MAX_LISTED_REFUSALS],
-                refused_count=len(refusals),
+                continue
+            warnings = rules.warnings_of(results[emp.id])
+            session.add(
+                Enrolment(
+                    session_id=ts.id,
+                    employee_id=emp.id,
+                    warnings=[w.model_dump(mode="json") for w in warnings],
+                )
             )
-        plan.status = PlanStatus.scheduled
-        plan.scheduled_at = plan.updated_at = utcnow()
+            enrolled += 1
+        # A new session of our own in this transaction: nobody else can take its seats.
+        ts.enrolled_count = enrolled
+        group.session_id = ts.id
         session.flush()
-    return plan
+    if refusals:
+        raise RuleViolation(
+            f"{len(refusals)} enrolment(s) of the plan were refused by the enrolment "
+            "rules; nothing was scheduled.",
+            code="enrolment-refused",
+            violations=refusals[:MAX_LISTED_REFUSALS],
+            refused_count=len(refusals),
+        )

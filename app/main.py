@@ -106,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+DOMAIN_NAMES = {"followup": "Follow-up"}
 HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 TAG_DESCRIPTIONS = {
     "organisation": "The caller's organisation and its settings.",
@@ -177,7 +178,9 @@ def _tags(routes: Sequence[BaseRoute]) -> tuple[list[dict[str, str]], list[dict[
         for t in group
     ]
     tag_groups = [
-        {"name": domain.capitalize(), "tags": group} for domain, group in groups.items() if group
+        {"name": DOMAIN_NAMES.get(domain, domain.capitalize()), "tags": group}
+        for domain, group in groups.items()
+        if group
     ]
     return tags, tag_groups
 

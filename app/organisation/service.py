@@ -402,6 +402,8 @@ def update_employee(session: Session, *, employee: Employee, data: EmployeeUpdat
         if required in changes and changes[required] is None:
             changes.pop(required)
     _check_employee_refs(session, changes.get("team_id"), changes.get("function_group_id"))
+    if "role" in changes and changes["role"] not in MANAGER_ROLES:
+        _refuse_if_managing(session, employee)
     old_team = employee.team_id
     changed = apply_changes(employee, changes)
     session.flush()
@@ -409,6 +411,24 @@ def update_employee(session: Session, *, employee: Employee, data: EmployeeUpdat
         for hook in EMPLOYEE_TEAM_CHANGED_HOOKS:
             hook(session, employee, old_team)
     return employee
+
+
+def _refuse_if_managing(session: Session, employee: Employee) -> None:
+    # Team managers must have a manager role (issue 2): a role change may not break that.
+    team_ids = session.scalars(
+        select(col(TeamManager.team_id)).where(
+            col(TeamManager.employee_id) == employee.id,
+            col(TeamManager.organisation_id) == employee.organisation_id,
+        )
+    ).all()
+    if team_ids:
+        raise Conflict(
+            f"{employee.full_name} manages {len(team_ids)} team(s); remove them as manager "
+            "(PATCH /v1/teams/{id} manager_ids) before giving them a non-manager role.",
+            code="still-manages-teams",
+            errors=[{"pointer": "/role", "detail": "still manages a team"}],
+            team_ids=[str(t) for t in team_ids],
+        )
 
 
 def delete_employee(session: Session, *, employee: Employee) -> None:

@@ -212,3 +212,25 @@ def test_delete_employee_who_manages_a_team_is_refused(
     assert client.get(f"/v1/employees/{manager.id}", headers=tenant.read).status_code == 200
     r = client.patch(f"/v1/employees/{manager.id}", headers=tenant.write, json={"active": False})
     assert r.status_code == 200 and r.json()["active"] is False
+
+
+def test_a_manager_of_a_team_keeps_a_manager_role(
+    client: TestClient, db: Session, tenant: Tenant
+) -> None:
+    manager = make_employee(db, role=Role.team_manager)
+    team = make_team(db)
+    manage(db, team, manager)
+    url = f"/v1/employees/{manager.id}"
+    body = assert_problem(
+        client.patch(url, headers=tenant.write, json={"role": "employee"}),
+        409,
+        "still-manages-teams",
+    )
+    assert body["team_ids"] == [str(team.id)]
+    assert body["errors"][0]["pointer"] == "/role"
+    # Another manager role is fine; so is any change once they no longer manage the team.
+    r = client.patch(url, headers=tenant.write, json={"role": "senior_management"})
+    assert r.status_code == 200, r.text
+    client.patch(f"/v1/teams/{team.id}", headers=tenant.write, json={"manager_ids": []})
+    r = client.patch(url, headers=tenant.write, json={"role": "employee"})
+    assert r.status_code == 200 and r.json()["role"] == "employee"

@@ -18,6 +18,7 @@ from sqlmodel import Session
 from app.core.ids import uuid7
 from app.imports.kinds import (
     Context,
+    Directory,
     Kind,
     Outcome,
     changed_links,
@@ -225,21 +226,8 @@ COMPLETION_COLUMNS = (
 )
 
 
-def _program_index(ctx: Context) -> tuple[dict[str, uuid.UUID], dict[str, list[uuid.UUID]]]:
-    # The catalogue is small: all programmes in one query, by external id and by title.
-    t = table_of(TrainingProgram)
-    by_ext: dict[str, uuid.UUID] = {}
-    by_title: dict[str, list[uuid.UUID]] = defaultdict(list)
-    stmt = select(t.c.id, t.c.external_id, t.c.title).where(t.c.organisation_id == ctx.org_id)
-    for row in ctx.session.execute(stmt).all():
-        if row.external_id:
-            by_ext[row.external_id] = row.id
-        by_title[row.title.casefold()].append(row.id)
-    return by_ext, by_title
-
-
 def _resolve_completions(ctx: Context, records: list[Record]) -> list[RowError]:
-    by_ext, by_title = _program_index(ctx)
+    programs = Directory.load(ctx, TrainingProgram, "title")
     people = lookup_by_key(
         ctx, table_of(Employee), "external_id", [r.values["employee_external_id"] for r in records]
     )
@@ -258,12 +246,10 @@ def _resolve_completions(ctx: Context, records: list[Record]) -> list[RowError]:
                 )
             )
         name = r.values["program"]
-        program = by_ext.get(name)
-        titled = by_title.get(name.casefold(), [])
-        if program is None and len(titled) == 1:
-            program = titled[0]
+        program = programs.find(name)
         if program is None:
-            why = "two programmes have this title; use the external id" if titled else ""
+            ambiguous = programs.ambiguous(name)
+            why = "two programmes have this title; use the external id" if ambiguous else ""
             errors.append(
                 RowError(
                     r.row,

@@ -17,9 +17,17 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session, col
 
 from app.core.ids import uuid7
-from app.imports.kinds import Context, Kind, Outcome, chunks, in_, lookup_by_key, table_of
+from app.imports.kinds import (
+    Context,
+    Directory,
+    Kind,
+    Outcome,
+    chunks,
+    in_,
+    lookup_by_key,
+    table_of,
+)
 from app.imports.parsing import Column, Record, RowError, choice, parse_date, text
-from app.imports.people import reference_index
 from app.learning import service as learning_service
 from app.learning.models import (
     OPEN_PERSONAL_GOAL_STATUSES,
@@ -175,15 +183,12 @@ TEAM_GOAL_COLUMNS = (
 
 
 def _resolve_team_goals(ctx: Context, records: list[Record]) -> list[RowError]:
-    by_ext, by_name = reference_index(ctx, Team)
+    teams = Directory.load(ctx, Team)
     column = ctx.header("team_external_id")
     errors = _skills(ctx, records)
     for r in records:
         value = r.values["team_external_id"]
-        found = by_ext.get(value)
-        named = by_name.get(value.casefold(), [])
-        if found is None and len(named) == 1:
-            found = named[0]
+        found = teams.find(value)
         if found is None:
             errors.append(
                 RowError(r.row, column, value, f"no team with external id (or name) {value!r}")

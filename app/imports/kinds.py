@@ -240,6 +240,42 @@ def replace_links(
         ctx.session.execute(sa.insert(link), rows)
 
 
+@dataclass
+class Directory:
+    """A small table (teams, function groups, programmes) by external id and by name.
+
+    Loaded whole in one query; ``find`` takes the HR export's code first and accepts a
+    name too when exactly one row has it (Excel exports often list names).
+    """
+
+    by_key: dict[str, uuid.UUID]
+    by_name: dict[str, list[uuid.UUID]]
+
+    @classmethod
+    def load(cls, ctx: Context, model: Any, name_column: str = "name") -> "Directory":
+        """Every row of the organisation, in one query."""
+        table = table_of(model)
+        directory = cls({}, {})
+        stmt = select(table.c.id, table.c.external_id, table.c[name_column]).where(
+            table.c.organisation_id == ctx.org_id
+        )
+        for id_, key, name in ctx.session.execute(stmt).all():
+            if key is not None:
+                directory.by_key[key] = id_
+            directory.by_name.setdefault(name.casefold(), []).append(id_)
+        return directory
+
+    def find(self, value: str) -> uuid.UUID | None:
+        """The row with this external id, else the only row with this name."""
+        found = self.by_key.get(value)
+        named = self.by_name.get(value.casefold(), [])
+        return found if found is not None or len(named) != 1 else named[0]
+
+    def ambiguous(self, value: str) -> bool:
+        """Whether several rows have this name (and none this external id)."""
+        return value not in self.by_key and len(self.by_name.get(value.casefold(), [])) > 1
+
+
 def table_of(model: Any) -> sa.Table:
     """The Core table of a SQLModel table class."""
     table: sa.Table = model.__table__

@@ -5,7 +5,6 @@ with ``manager_external_ids`` (managers must exist as employees with a manager r
 """
 
 import uuid
-from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import select, update
@@ -14,6 +13,7 @@ from sqlmodel import col
 from app.core.models import utcnow
 from app.imports.kinds import (
     Context,
+    Directory,
     Kind,
     Outcome,
     changed_links,
@@ -267,23 +267,6 @@ EMPLOYEE_FIELDS = {
 }
 
 
-def reference_index(
-    ctx: Context, model: Any
-) -> tuple[dict[str, uuid.UUID], dict[str, list[uuid.UUID]]]:
-    """Teams or function groups by external id and by name, all in one query (they are few)."""
-    table = table_of(model)
-    by_ext: dict[str, uuid.UUID] = {}
-    by_name: dict[str, list[uuid.UUID]] = defaultdict(list)
-    stmt = select(table.c.id, table.c.external_id, table.c.name).where(
-        table.c.organisation_id == ctx.org_id
-    )
-    for row in ctx.session.execute(stmt):
-        if row.external_id is not None:
-            by_ext[row.external_id] = row.id
-        by_name[row.name.casefold()].append(row.id)
-    return by_ext, by_name
-
-
 def _resolve_reference(
     ctx: Context,
     records: list[Record],
@@ -294,7 +277,7 @@ def _resolve_reference(
 ) -> list[RowError]:
     if field_name not in ctx.columns:
         return []
-    by_ext, by_name = reference_index(ctx, model)
+    directory = Directory.load(ctx, model)
     column = ctx.header(field_name)
     errors = []
     for r in records:
@@ -302,10 +285,7 @@ def _resolve_reference(
         if value is None:
             r.values[target] = None
             continue
-        # The HR export's code first; a unique name is accepted too (Excel lists names).
-        found = by_ext.get(value)
-        if found is None and len(by_name.get(value.casefold(), [])) == 1:
-            found = by_name[value.casefold()][0]
+        found = directory.find(value)
         if found is None:
             errors.append(
                 RowError(r.row, column, value, f"no {what} with external id (or name) {value!r}")

@@ -163,3 +163,28 @@ def test_the_installed_command(env: Tenant) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "created" in result.stdout
+
+
+def test_progress_bar_is_drawn_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from app.imports.cli import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    bar = Progress("uploading", 4 * 1_048_576, enabled=True)
+    for _ in range(4):
+        bar.advance(1_048_576)
+    bar.finish("done")
+    assert "[" + "#" * 30 + "] 100% 4.0/4.0 MB" in screen.getvalue()
+    assert screen.getvalue().endswith("done\n")
+    piped = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", piped)
+    quiet = Progress("uploading", 10, enabled=True)
+    quiet.advance(10)
+    quiet.finish("done")
+    assert piped.getvalue() == ""

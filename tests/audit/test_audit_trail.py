@@ -238,3 +238,25 @@ def test_a_bulk_update_records_only_the_own_organisations_rows(
     assert [e.action for e in _events(db, ours.id)] == [AuditAction.create, AuditAction.update]
     bind_organisation(db, other_tenant.id)
     assert [e.action for e in _events(db, theirs.id)] == [AuditAction.create]
+
+
+def test_imports_are_recorded(client: TestClient, db: Session, tenant: Tenant) -> None:
+    csv_headers = {**tenant.write, "Content-Type": "text/csv"}
+    first = "external_id;first_name;last_name\nI-1;Sanne;Visser\nI-2;Daan;Bos\n"
+    r = client.post("/v1/imports/employees", headers=csv_headers, content=first.encode())
+    assert r.status_code == 200, r.text
+    second = "external_id;first_name;last_name\nI-1;Sanne;de Vries\nI-2;Daan;Bos\n"
+    r = client.post("/v1/imports/employees", headers=csv_headers, content=second.encode())
+    assert r.status_code == 200, r.text
+    bind_organisation(db, tenant.id)
+    from app.organisation.models import Employee
+
+    people = {
+        e.external_id: e.id
+        for e in db.exec(select(Employee).where(col(Employee.external_id).like("I-%"))).all()
+    }
+    writer = key_id(db, tenant.write_key)
+    sanne = [(e.action, e.changed_fields, e.api_key_id) for e in _events(db, people["I-1"])]
+    assert sanne[0][0] == AuditAction.create and sanne[0][2] == writer
+    assert (sanne[-1][0], sanne[-1][1]) == (AuditAction.update, ["last_name"])
+    assert [e.action for e in _events(db, people["I-2"])] == [AuditAction.create]

@@ -76,6 +76,8 @@ def serve(args: argparse.Namespace) -> int:
         access_log=False,
         log_config=None,
         proxy_headers=True,
+        # TCP_NODELAY also with --workers > 1: 40 ms less per keep-alive request (nodelay.py)
+        http="app.core.nodelay:NoDelayH11Protocol",
     )
     return 0
 

@@ -290,8 +290,14 @@ class TeamDiscussion(TenantTable, table=True):
     """A team discussed this protocol version in a team meeting (werkoverleg)."""
 
     __tablename__ = "team_discussion"
+    __table_args__ = (
+        # Readiness asks "did this team discuss this version by then?" per employee.
+        sa.Index(
+            "ix_team_discussion_protocol_id_team_id", "protocol_id", "team_id", "discussed_on"
+        ),
+    )
 
-    protocol_id: uuid.UUID = Field(foreign_key="protocol.id", index=True)
+    protocol_id: uuid.UUID = Field(foreign_key="protocol.id")
     team_id: uuid.UUID = Field(foreign_key="team.id", index=True)
     discussed_on: date
     notes: str | None = Field(default=None, max_length=TEXT_MAX)

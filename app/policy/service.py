@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, or_
+from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col, select
 
 from app.core.crud import resolve_ref
@@ -76,54 +76,64 @@ def protocol_at(session: Session, at: datetime) -> Protocol | None:
 # --- readiness (seed step 2: read or discussed before the training) ----------------------
 
 
-def _acknowledged_ids(
-    session: Session, protocol: Protocol, employee_ids: list[uuid.UUID], at: datetime
-) -> set[uuid.UUID]:
-    rows = session.exec(
-        select(col(ProtocolAcknowledgement.employee_id)).where(
+def _ready_condition(protocol: Protocol, at: datetime) -> ColumnElement[bool]:
+    # Correlated EXISTS per employee: two index probes each (the unique acknowledgement
+    # and ix_team_discussion_protocol_id_team_id). An IN list of ids combined with
+    # ``team_id IN (discussing teams)`` made SQLite probe every id for every discussing team.
+    acknowledged = (
+        select(col(ProtocolAcknowledgement.id))
+        .where(
             col(ProtocolAcknowledgement.protocol_id) == protocol.id,
-            col(ProtocolAcknowledgement.employee_id).in_(employee_ids),
+            col(ProtocolAcknowledgement.employee_id) == col(Employee.id),
             col(ProtocolAcknowledgement.read_at) <= at,
         )
+        .exists()
     )
-    return set(rows)
-
-
-def _discussed_ids(
-    session: Session, protocol: Protocol, employee_ids: list[uuid.UUID], at: datetime
-) -> set[uuid.UUID]:
-    discussed_teams = select(col(TeamDiscussion.team_id)).where(
-        col(TeamDiscussion.protocol_id) == protocol.id,
-        col(TeamDiscussion.discussed_on) <= at.date(),
-    )
-    rows = session.exec(
-        select(col(Employee.id)).where(
-            col(Employee.id).in_(employee_ids), col(Employee.team_id).in_(discussed_teams)
+    discussed = (
+        select(col(TeamDiscussion.id))
+        .where(
+            col(TeamDiscussion.protocol_id) == protocol.id,
+            col(TeamDiscussion.team_id) == col(Employee.team_id),
+            col(TeamDiscussion.discussed_on) <= at.date(),
         )
+        .exists()
     )
-    return set(rows)
+    return or_(acknowledged, discussed)
+
+
+def ready_ids_at(
+    session: Session, *, employee_ids: Collection[uuid.UUID], at: datetime | None = None
+) -> tuple[Protocol | None, set[uuid.UUID]]:
+    """The protocol version in force at ``at`` (default now) and, of ``employee_ids``,
+    those ready for it.
+
+    Ready: they acknowledged that version (read at or before ``at``), or their current
+    team discussed it on or before ``at``'s date. One query for the version plus one per
+    5,000 employees; the work is proportional to the employees asked about, not to the
+    organisation.
+    """
+    at = at or utcnow()
+    protocol = protocol_at(session, at)
+    if protocol is None or not employee_ids:
+        return protocol, set()
+    ready_condition = _ready_condition(protocol, at)
+    ready: set[uuid.UUID] = set()
+    for chunk in _chunks(employee_ids):
+        ready.update(
+            session.exec(
+                select(col(Employee.id)).where(col(Employee.id).in_(chunk), ready_condition)
+            )
+        )
+    return protocol, ready
 
 
 def protocol_ready_ids(
     session: Session, *, employee_ids: Collection[uuid.UUID], at: datetime | None = None
 ) -> set[uuid.UUID]:
-    """Of ``employee_ids``, those protocol-ready at ``at`` (default now).
-
-    Ready: they acknowledged the protocol version in force at ``at`` (read at or before
-    ``at``), or their current team discussed that version on or before ``at``'s date.
-    One query for the version plus two per 5,000 employees, whatever the count.
-    """
+    """Of ``employee_ids``, those protocol-ready at ``at`` (default now): see ``ready_ids_at``."""
     if not employee_ids:
         return set()
-    at = at or utcnow()
-    protocol = protocol_at(session, at)
-    if protocol is None:
-        return set()
-    ready: set[uuid.UUID] = set()
-    for chunk in _chunks(employee_ids):
-        ready |= _acknowledged_ids(session, protocol, chunk, at)
-        ready |= _discussed_ids(session, protocol, chunk, at)
-    return ready
+    return ready_ids_at(session, employee_ids=employee_ids, at=at)[1]
 
 
 def is_protocol_ready(session: Session, *, employee: Employee, at: datetime | None = None) -> bool:

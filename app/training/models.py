@@ -103,7 +103,12 @@ class Enrolment(TenantTable, table=True):
     """An employee's place in a session."""
 
     __tablename__ = "enrolment"
-    __table_args__ = (UniqueConstraint("session_id", "employee_id"),)
+    __table_args__ = (
+        UniqueConstraint("session_id", "employee_id"),
+        # An employee's enrolments (training record, managers first): two equality columns,
+        # so SQLite prefers it to the organisation-wide index.
+        sa.Index("ix_enrolment_organisation_id_employee_id", "organisation_id", "employee_id"),
+    )
 
     session_id: uuid.UUID = Field(foreign_key="training_session.id", index=True)
     employee_id: uuid.UUID = Field(foreign_key="employee.id", index=True)
@@ -118,7 +123,15 @@ class TrainingCompletion(TenantTable, table=True):
 
     __tablename__ = "training_completion"
     __table_args__ = (
-        sa.Index("ix_training_completion_employee_id_program_id", "employee_id", "program_id"),
+        # Per employee and programme the latest completion (training record, current skills,
+        # managers first), answered from the index alone.
+        sa.Index(
+            "ix_training_completion_organisation_id_employee_id",
+            "organisation_id",
+            "employee_id",
+            "program_id",
+            "completed_on",
+        ),
     )
 
     employee_id: uuid.UUID = Field(foreign_key="employee.id", index=True)

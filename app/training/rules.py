@@ -175,24 +175,27 @@ class ResponsibleManagers:
 def responsible_managers(
     session: Session, *, team_ids: Iterable[uuid.UUID | None]
 ) -> ResponsibleManagers:
-    """Active senior management and the active managers of these teams, in two queries."""
-    senior = list(
-        session.exec(
-            select(Employee).where(
-                col(Employee.role) == Role.senior_management, col(Employee.active).is_(True)
-            )
-        )
-    )
+    """Active senior management and the active managers of these teams, in two queries.
+
+    ``active`` is tested here rather than in SQL: with it in the WHERE clause SQLite reads
+    every active employee through ``ix_employee_active`` instead of the few managers
+    through ``ix_employee_role`` or the team's manager links."""
+    senior = [
+        e
+        for e in session.exec(select(Employee).where(col(Employee.role) == Role.senior_management))
+        if e.active
+    ]
     teams = {t for t in team_ids if t is not None}
     by_team: dict[uuid.UUID, list[Employee]] = defaultdict(list)
     if teams:
         rows = session.exec(
             select(col(TeamManager.team_id), Employee)
             .join(Employee, col(Employee.id) == col(TeamManager.employee_id))
-            .where(col(TeamManager.team_id).in_(teams), col(Employee.active).is_(True))
+            .where(col(TeamManager.team_id).in_(teams))
         ).all()
         for team_id, manager in rows:
-            by_team[team_id].append(manager)
+            if manager.active:
+                by_team[team_id].append(manager)
     return ResponsibleManagers(senior=senior, by_team=dict(by_team))
 
 
@@ -371,12 +374,10 @@ def check_enrolments(
     if severities.protocol_ready != Severity.off:
         # Readiness now, or at the start of a session that already took place.
         at = min(utcnow(), training_session.starts_at)
-        protocol = policy_service.protocol_at(session, at)
-        if protocol is not None:
-            protocol_version = protocol.version
-            ready = policy_service.protocol_ready_ids(
-                session, employee_ids=[e.id for e in employees], at=at
-            )
+        protocol, ready = policy_service.ready_ids_at(
+            session, employee_ids=[e.id for e in employees], at=at
+        )
+        protocol_version = protocol.version if protocol is not None else None
 
     out: dict[uuid.UUID, list[RuleResult]] = {}
     for emp in employees:

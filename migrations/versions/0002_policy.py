@@ -99,7 +99,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('team_discussion', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_team_discussion_organisation_id'), ['organisation_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_team_discussion_protocol_id'), ['protocol_id'], unique=False)
+        batch_op.create_index('ix_team_discussion_protocol_id_team_id', ['protocol_id', 'team_id', 'discussed_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_team_discussion_team_id'), ['team_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_team_discussion_updated_at'), ['updated_at'], unique=False)
 
@@ -156,7 +156,7 @@ def downgrade() -> None:
     with op.batch_alter_table('team_discussion', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_team_discussion_updated_at'))
         batch_op.drop_index(batch_op.f('ix_team_discussion_team_id'))
-        batch_op.drop_index(batch_op.f('ix_team_discussion_protocol_id'))
+        batch_op.drop_index('ix_team_discussion_protocol_id_team_id')
         batch_op.drop_index(batch_op.f('ix_team_discussion_organisation_id'))
 
     op.drop_table('team_discussion')

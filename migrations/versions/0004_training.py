@@ -103,6 +103,7 @@ def upgrade() -> None:
     with op.batch_alter_table('enrolment', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_enrolment_employee_id'), ['employee_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_enrolment_organisation_id'), ['organisation_id'], unique=False)
+        batch_op.create_index('ix_enrolment_organisation_id_employee_id', ['organisation_id', 'employee_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_enrolment_session_id'), ['session_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_enrolment_updated_at'), ['updated_at'], unique=False)
 
@@ -124,7 +125,7 @@ def upgrade() -> None:
     with op.batch_alter_table('training_completion', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_training_completion_completed_on'), ['completed_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_training_completion_employee_id'), ['employee_id'], unique=False)
-        batch_op.create_index('ix_training_completion_employee_id_program_id', ['employee_id', 'program_id'], unique=False)
+        batch_op.create_index('ix_training_completion_organisation_id_employee_id', ['organisation_id', 'employee_id', 'program_id', 'completed_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_training_completion_organisation_id'), ['organisation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_training_completion_program_id'), ['program_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_training_completion_session_id'), ['session_id'], unique=False)
@@ -140,7 +141,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_training_completion_session_id'))
         batch_op.drop_index(batch_op.f('ix_training_completion_program_id'))
         batch_op.drop_index(batch_op.f('ix_training_completion_organisation_id'))
-        batch_op.drop_index('ix_training_completion_employee_id_program_id')
+        batch_op.drop_index('ix_training_completion_organisation_id_employee_id')
         batch_op.drop_index(batch_op.f('ix_training_completion_employee_id'))
         batch_op.drop_index(batch_op.f('ix_training_completion_completed_on'))
 
@@ -148,6 +149,7 @@ def downgrade() -> None:
     with op.batch_alter_table('enrolment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_enrolment_updated_at'))
         batch_op.drop_index(batch_op.f('ix_enrolment_session_id'))
+        batch_op.drop_index('ix_enrolment_organisation_id_employee_id')
         batch_op.drop_index(batch_op.f('ix_enrolment_organisation_id'))
         batch_op.drop_index(batch_op.f('ix_enrolment_employee_id'))
 

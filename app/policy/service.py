@@ -1,7 +1,8 @@
 """The policy domain's interface to the others: which protocol is in force, who is ready.
 
-Training rules ask ``is_protocol_ready``/``protocol_ready_ids`` (seed step 2: the protocol
-is read or discussed in a team meeting before the training); reports use ``readiness``.
+Training rules ask ``ready_ids_at`` and selection ``protocol_ready_ids`` (seed step 2: the
+protocol is read or discussed in a team meeting before the training); reports use
+``readiness``.
 Norms live in ``norms.py``, the protocol lifecycle and its acknowledgements in
 ``protocols.py``.
 """
@@ -11,8 +12,9 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_
+from sqlalchemy import ColumnElement, Select, func, or_
 from sqlmodel import Session, col, select
 
 from app.core.crud import resolve_ref
@@ -101,37 +103,43 @@ def _ready_condition(protocol: Protocol, at: datetime) -> ColumnElement[bool]:
     return or_(acknowledged, discussed)
 
 
+EmployeeIds = Collection[uuid.UUID] | Select[Any]
+
+
 def ready_ids_at(
-    session: Session, *, employee_ids: Collection[uuid.UUID], at: datetime | None = None
+    session: Session, *, employee_ids: EmployeeIds, at: datetime | None = None
 ) -> tuple[Protocol | None, set[uuid.UUID]]:
-    """The protocol version in force at ``at`` (default now) and, of ``employee_ids``,
-    those ready for it.
+    """The protocol version in force at ``at`` (default now) and, of ``employee_ids`` (ids,
+    or a SELECT of employee ids such as a plan's scope), those ready for it.
 
     Ready: they acknowledged that version (read at or before ``at``), or their current
     team discussed it on or before ``at``'s date. One query for the version plus one per
-    5,000 employees; the work is proportional to the employees asked about, not to the
-    organisation.
+    5,000 ids (one for a SELECT); the work is proportional to the employees asked about,
+    not to the organisation.
     """
     at = at or utcnow()
     protocol = protocol_at(session, at)
-    if protocol is None or not employee_ids:
+    if protocol is None:
         return protocol, set()
+    groups: Iterable[list[uuid.UUID] | Select[Any]] = (
+        [employee_ids] if isinstance(employee_ids, Select) else _chunks(employee_ids)
+    )
     ready_condition = _ready_condition(protocol, at)
     ready: set[uuid.UUID] = set()
-    for chunk in _chunks(employee_ids):
+    for group in groups:
         ready.update(
             session.exec(
-                select(col(Employee.id)).where(col(Employee.id).in_(chunk), ready_condition)
+                select(col(Employee.id)).where(col(Employee.id).in_(group), ready_condition)
             )
         )
     return protocol, ready
 
 
 def protocol_ready_ids(
-    session: Session, *, employee_ids: Collection[uuid.UUID], at: datetime | None = None
+    session: Session, *, employee_ids: EmployeeIds, at: datetime | None = None
 ) -> set[uuid.UUID]:
     """Of ``employee_ids``, those protocol-ready at ``at`` (default now): see ``ready_ids_at``."""
-    if not employee_ids:
+    if not isinstance(employee_ids, Select) and not employee_ids:
         return set()
     return ready_ids_at(session, employee_ids=employee_ids, at=at)[1]
 

@@ -26,7 +26,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, or_, true
 from sqlmodel import Session, col, select
 
-from app.core.models import utcnow
 from app.core.tenancy import current_organisation_id
 from app.learning import service as learning_service
 from app.learning.models import (
@@ -353,37 +352,6 @@ def _personal_goals(
     return out
 
 
-def _mark_protocol_ready(session: Session, people_ids: Select[Any], people: list[Person]) -> None:
-    """Who is protocol-ready now, exactly as ``policy_service.protocol_ready_ids`` defines
-    it (acknowledged the version in force, or their team discussed it; seed step 2), for a
-    whole scope in two queries: that function's IN list of employee ids makes SQLite probe
-    every id for every discussing team, which takes a second for 10,000 employees.
-    ``tests/selection/test_needs.py`` checks both agree."""
-    at = utcnow()
-    protocol = policy_service.protocol_at(session, at)
-    if protocol is None:
-        return
-    acknowledged = set(
-        session.exec(
-            select(col(ProtocolAcknowledgement.employee_id)).where(
-                col(ProtocolAcknowledgement.protocol_id) == protocol.id,
-                col(ProtocolAcknowledgement.read_at) <= at,
-                col(ProtocolAcknowledgement.employee_id).in_(people_ids),
-            )
-        ).all()
-    )
-    discussed = set(
-        session.exec(
-            select(col(TeamDiscussion.team_id)).where(
-                col(TeamDiscussion.protocol_id) == protocol.id,
-                col(TeamDiscussion.discussed_on) <= at.date(),
-            )
-        ).all()
-    )
-    for p in people:
-        p.protocol_ready = p.id in acknowledged or p.team_id in discussed
-
-
 def load_scope(
     session: Session, *, scope: PlanScope, on: date, with_status: bool = True
 ) -> ScopeData:
@@ -454,7 +422,10 @@ def load_scope(
         personal_goals=personal,
     )
     if with_status:
-        _mark_protocol_ready(session, people_ids, people)
+        # Read or discussed the protocol in force (seed step 2), the policy's definition.
+        ready = policy_service.protocol_ready_ids(session, employee_ids=people_ids)
+        for p in people:
+            p.protocol_ready = p.id in ready
         status = rules.management_status(
             session,
             manager_ids=[p.id for p in people if p.manager],

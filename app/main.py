@@ -56,8 +56,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=_operation_id,
     )
     install_error_handlers(app)
-    app.include_router(api_router)
 
+    # Routes are matched in order, one by one: the probes come first so a load balancer's
+    # checks do not walk every API route.
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
         """Liveness: the process answers."""
@@ -75,6 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "The database is not reachable.", code="not-ready", headers={"Retry-After": "5"}
             ) from None
         return {"status": "ready"}
+
+    app.include_router(api_router)
 
     # Innermost: replays or runs POSTs with an Idempotency-Key (core/idempotency.py), after
     # the size and content-type checks of the middleware below.

@@ -6,7 +6,7 @@ commits once on success, before the response is sent, and rolls back on any erro
 failed request writes nothing and a 2xx is only sent for a committed change.
 """
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -14,6 +14,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.core.config import get_settings
 
@@ -91,7 +92,7 @@ READ_ONLY = "read_only"
 _STATE_KEY = "db_session"
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """FastAPI dependency: one transaction per request, committed before the response.
 
     Use it through ``SessionDep`` (``DbSession`` in core/auth.py): its ``scope="function"``
@@ -100,27 +101,57 @@ def get_session(request: Request) -> Iterator[Session]:
     commit, a lost connection) is answered by the error handlers (409, 503) instead of
     being lost after a 2xx already went out. With the default request scope FastAPI sends
     the response first and runs the exit code afterwards.
+
+    It is async because opening a session does no I/O (the connection is taken at the first
+    statement); only the commit or rollback goes to the thread pool: one hop, not two.
     """
     existing = getattr(request.state, _STATE_KEY, None)
     if isinstance(existing, Session):
         # Declared twice in one request (e.g. once without the scope): one transaction.
         yield existing
         return
-    session = new_session()
     read_only = request.method in SAFE_METHODS
+    engine = get_engine()
+    if not read_only and engine.dialect.name == "sqlite":
+        # Take SQLite's write lock at BEGIN (see _sqlite_begin) for requests that write.
+        engine = _immediate(engine)
+    session = new_session(engine)
     session.info[READ_ONLY] = read_only
-    if not read_only and session.get_bind().dialect.name == "sqlite":
-        session.connection(execution_options={"sqlite_immediate": True})
     setattr(request.state, _STATE_KEY, session)
     try:
         yield session
-        session.commit()
+    except BaseException:
+        await run_in_threadpool(_finish, session, commit=False)
+        raise
+    else:
+        await run_in_threadpool(_finish, session, commit=True)
+    finally:
+        setattr(request.state, _STATE_KEY, None)
+
+
+def _finish(session: Session, *, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
     except BaseException:
         session.rollback()
         raise
     finally:
-        setattr(request.state, _STATE_KEY, None)
         session.close()
+
+
+_IMMEDIATE: dict[int, Engine] = {}
+
+
+def _immediate(engine: Engine) -> Engine:
+    # The same engine and pool, with the option that makes _sqlite_begin take the write lock.
+    found = _IMMEDIATE.get(id(engine))
+    if found is None or found.pool is not engine.pool:
+        found = engine.execution_options(sqlite_immediate=True)
+        _IMMEDIATE[id(engine)] = found
+    return found
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -8,16 +8,16 @@ organisation's rows, and code that names the wrong organisation is refused.
 """
 
 import uuid
+from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import ColumnClause, column, event
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from app.core.errors import NotFound
 from app.core.models import TenantTable
 
 ORG_KEY = "organisation_id"
-_CRITERIA_KEY = "_tenant_criteria"
 
 T = TypeVar("T", bound=TenantTable)
 
@@ -36,18 +36,23 @@ def current_organisation_id(session: Session) -> uuid.UUID:
     return org_id
 
 
-def _tenant_classes() -> list[type[TenantTable]]:
-    from sqlmodel import SQLModel
-
-    return [m.class_ for m in SQLModel._sa_registry.mappers if issubclass(m.class_, TenantTable)]
+_ANALYSIS_COLUMN: ColumnClause[Any] = column("organisation_id")
 
 
-def _criteria(org_id: uuid.UUID) -> tuple[Any, ...]:
-    # One option per tenant table (a non-mapped SQLModel base cannot carry the criterion),
-    # built once per session and reused by every statement of the request.
-    return tuple(
-        with_loader_criteria(cls, lambda c: c.organisation_id == org_id, include_aliases=True)
-        for cls in _tenant_classes()
+def _organisation_column(cls: Any) -> Any:
+    # SQLAlchemy first calls the criterion with the (non-mapped) TenantTable itself to
+    # analyse the lambda, then with each mapped subclass a statement touches; only the
+    # latter reach the SQL.
+    table = getattr(cls, "__table__", None)
+    return table.c.organisation_id if table is not None else _ANALYSIS_COLUMN
+
+
+@lru_cache(maxsize=4096)
+def _criteria(org_id: uuid.UUID) -> Any:
+    # One option for the whole TenantTable family, built once per organisation and process:
+    # options are immutable, and a single one keeps each statement's cache key cheap.
+    return with_loader_criteria(
+        TenantTable, lambda cls: _organisation_column(cls) == org_id, include_aliases=True
     )
 
 
@@ -59,11 +64,7 @@ def _scope_to_organisation(state: ORMExecuteState) -> None:
         return
     if not (state.is_select or state.is_update or state.is_delete):
         return
-    cached = info.get(_CRITERIA_KEY)
-    if cached is None or cached[0] != org_id:
-        cached = (org_id, _criteria(org_id))
-        info[_CRITERIA_KEY] = cached
-    state.statement = state.statement.options(*cached[1])
+    state.statement = state.statement.options(_criteria(org_id))
 
 
 @event.listens_for(Session, "before_flush")

@@ -10,6 +10,7 @@ from app.core.auth import AdminPrincipal, DbSession, ReadPrincipal, WritePrincip
 from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.errors import problem_responses
 from app.core.pagination import Page, PageParams, page_params
+from app.core.responses import json_response
 from app.organisation import service
 from app.organisation.dependencies import EmployeeDep, FunctionGroupDep, TeamDep
 from app.organisation.models import (
@@ -38,6 +39,84 @@ READ = problem_responses(401, 403, 404, 422)
 WRITE = problem_responses(401, 403, 404, 409, 412, 413, 415, 422)
 
 router = APIRouter()
+
+
+# Employees first: routes are matched in order, and these are the hottest.
+# --- employees --------------------------------------------------------------------------
+
+
+@router.get("/employees", tags=["employees"], responses=READ, response_model=Page[EmployeePublic])
+def list_employees(
+    _p: ReadPrincipal,
+    session: DbSession,
+    params: Params,
+    team_id: uuid.UUID | None = None,
+    function_group_id: uuid.UUID | None = None,
+    role: Role | None = None,
+    active: bool | None = None,
+    external_id: ExternalId = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Search in names and email.")
+    ] = None,
+) -> Response:
+    """Employees; filter by team, function group, role, active, external id or `q`."""
+    rows, cursor = service.list_employees(
+        session,
+        params=params,
+        team_id=team_id,
+        function_group_id=function_group_id,
+        role=role,
+        active=active,
+        external_id=external_id,
+        q=q,
+    )
+    # Rows of our own columns are valid already: serialised directly (core/responses.py).
+    items = [service.employee_public_dict(r) for r in rows]
+    return json_response({"items": items, "next_cursor": cursor})
+
+
+@router.post("/employees", tags=["employees"], status_code=201, responses=WRITE)
+def create_employee(
+    data: EmployeeCreate, _p: WritePrincipal, session: DbSession, response: Response
+) -> EmployeePublic:
+    """Create an employee; `external_id` and `email` are unique in the organisation."""
+    emp = service.create_employee(session, data=data)
+    set_etag(response, emp)
+    response.headers["Location"] = f"/v1/employees/{emp.id}"
+    return EmployeePublic.model_validate(emp, from_attributes=True)
+
+
+@router.get("/employees/{employee_id}", tags=["employees"], responses=READ)
+def get_employee(employee: EmployeeDep, response: Response) -> EmployeePublic:
+    """One employee."""
+    set_etag(response, employee)
+    return EmployeePublic.model_validate(employee, from_attributes=True)
+
+
+@router.patch("/employees/{employee_id}", tags=["employees"], responses=WRITE)
+def update_employee(
+    employee: EmployeeDep,
+    data: EmployeeUpdate,
+    _p: WritePrincipal,
+    session: DbSession,
+    response: Response,
+    if_match: IfMatch = None,
+) -> EmployeePublic:
+    """Change an employee; moving them to another team re-checks their personal goals."""
+    check_if_match(if_match, employee)
+    employee = service.update_employee(session, employee=employee, data=data)
+    set_etag(response, employee)
+    return EmployeePublic.model_validate(employee, from_attributes=True)
+
+
+@router.delete("/employees/{employee_id}", tags=["employees"], status_code=204, responses=WRITE)
+def delete_employee(
+    employee: EmployeeDep, _p: WritePrincipal, session: DbSession, if_match: IfMatch = None
+) -> Response:
+    """Delete an employee without history; otherwise 409: deactivate instead."""
+    check_if_match(if_match, employee)
+    service.delete_employee(session, employee=employee)
+    return Response(status_code=204)
 
 
 # --- organisation -----------------------------------------------------------------------
@@ -218,82 +297,4 @@ def delete_function_group(
     """Delete a function group nobody belongs to."""
     check_if_match(if_match, fg)
     service.delete_function_group(session, fg=fg)
-    return Response(status_code=204)
-
-
-# --- employees --------------------------------------------------------------------------
-
-
-@router.get("/employees", tags=["employees"], responses=READ)
-def list_employees(
-    _p: ReadPrincipal,
-    session: DbSession,
-    params: Params,
-    team_id: uuid.UUID | None = None,
-    function_group_id: uuid.UUID | None = None,
-    role: Role | None = None,
-    active: bool | None = None,
-    external_id: ExternalId = None,
-    q: Annotated[
-        str | None, Query(max_length=200, description="Search in names and email.")
-    ] = None,
-) -> Page[EmployeePublic]:
-    """Employees; filter by team, function group, role, active, external id or `q`."""
-    rows, cursor = service.list_employees(
-        session,
-        params=params,
-        team_id=team_id,
-        function_group_id=function_group_id,
-        role=role,
-        active=active,
-        external_id=external_id,
-        q=q,
-    )
-    return Page(
-        items=[EmployeePublic.model_validate(r, from_attributes=True) for r in rows],
-        next_cursor=cursor,
-    )
-
-
-@router.post("/employees", tags=["employees"], status_code=201, responses=WRITE)
-def create_employee(
-    data: EmployeeCreate, _p: WritePrincipal, session: DbSession, response: Response
-) -> EmployeePublic:
-    """Create an employee; `external_id` and `email` are unique in the organisation."""
-    emp = service.create_employee(session, data=data)
-    set_etag(response, emp)
-    response.headers["Location"] = f"/v1/employees/{emp.id}"
-    return EmployeePublic.model_validate(emp, from_attributes=True)
-
-
-@router.get("/employees/{employee_id}", tags=["employees"], responses=READ)
-def get_employee(employee: EmployeeDep, response: Response) -> EmployeePublic:
-    """One employee."""
-    set_etag(response, employee)
-    return EmployeePublic.model_validate(employee, from_attributes=True)
-
-
-@router.patch("/employees/{employee_id}", tags=["employees"], responses=WRITE)
-def update_employee(
-    employee: EmployeeDep,
-    data: EmployeeUpdate,
-    _p: WritePrincipal,
-    session: DbSession,
-    response: Response,
-    if_match: IfMatch = None,
-) -> EmployeePublic:
-    """Change an employee; moving them to another team re-checks their personal goals."""
-    check_if_match(if_match, employee)
-    employee = service.update_employee(session, employee=employee, data=data)
-    set_etag(response, employee)
-    return EmployeePublic.model_validate(employee, from_attributes=True)
-
-
-@router.delete("/employees/{employee_id}", tags=["employees"], status_code=204, responses=WRITE)
-def delete_employee(
-    employee: EmployeeDep, _p: WritePrincipal, session: DbSession, if_match: IfMatch = None
-) -> Response:
-    """Delete an employee without history; otherwise 409: deactivate instead."""
-    check_if_match(if_match, employee)
-    service.delete_employee(session, employee=employee)
     return Response(status_code=204)

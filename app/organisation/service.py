@@ -4,6 +4,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import Any
 
 from sqlalchemy import delete, or_
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +23,7 @@ from app.organisation.models import (
     ApiKeyCreated,
     Employee,
     EmployeeCreate,
+    EmployeePublic,
     EmployeeUpdate,
     FunctionGroup,
     FunctionGroupCreate,
@@ -352,8 +354,11 @@ def list_employees(
     external_id: str | None = None,
     q: str | None = None,
 ) -> tuple[Sequence[Employee], str | None]:
-    """Employees with the API's filters; ``q`` matches names and email, case-insensitively."""
-    stmt = select(Employee)
+    """Employees with the API's filters; ``q`` matches names and email, case-insensitively.
+
+    Rows carry the public columns only (no ORM instances: a list is read, never changed).
+    """
+    stmt = select(*EMPLOYEE_PUBLIC_COLUMNS)
     if team_id is not None:
         stmt = stmt.where(col(Employee.team_id) == team_id)
     if function_group_id is not None:
@@ -379,6 +384,22 @@ def list_employees(
             )
         )
     return paginate(session, stmt, Employee, params)
+
+
+EMPLOYEE_PUBLIC_COLUMNS = tuple(
+    col(getattr(Employee, name))
+    for name in (*EmployeePublic.model_fields, "erased_at")
+    if name in Employee.__table__.c  # type: ignore[attr-defined]
+)
+
+
+def employee_public_dict(row: Any) -> dict[str, Any]:
+    """The JSON shape of ``EmployeePublic`` from a row of ``EMPLOYEE_PUBLIC_COLUMNS``."""
+    data = dict(row._mapping)
+    data["full_name"] = " ".join(
+        p for p in (data["first_name"], data["name_particle"], data["last_name"]) if p
+    )
+    return data
 
 
 def create_employee(session: Session, *, data: EmployeeCreate) -> Employee:

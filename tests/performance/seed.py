@@ -91,7 +91,7 @@ class Bulk:
         )
 
     def function_groups(self, n: int, *, skills: Ids | None = None) -> Ids:
-        """n function groups, each needing one skill of ``skills`` (round robin)."""
+        """n function groups, the i-th needing skills i and i+1 of ``skills``."""
         ids = self.insert(
             FunctionGroup,
             (
@@ -109,8 +109,9 @@ class Bulk:
             self.insert(
                 FunctionGroupNeed,
                 (
-                    {"function_group_id": fg, "skill_id": skills[i % len(skills)]}
+                    {"function_group_id": fg, "skill_id": skills[(i + k) % len(skills)]}
                     for i, fg in enumerate(ids)
+                    for k in range(min(2, len(skills)))
                 ),
             )
         return ids
@@ -643,8 +644,9 @@ STAFF_PER_TEAM = 3
 def seed_organisation(b: Bulk, *, teams: int) -> Organisation:
     """An organisation with ``teams`` teams and everything a report counts, per team.
 
-    Each team has a manager, three staff in its own function group, a norm and a goal,
-    personal goals, a protocol discussion and acknowledgements, its own programme with a
+    Each team has a manager, three staff in its own function group (two skills needed), a
+    norm and a goal, personal goals, acknowledgements by half the people, a protocol
+    discussion in every other team, its own programme with a
     session, enrolments and completions (some refreshers due), follow-up items, a practice
     review, a team meeting and HRM conversations: a report that queries per team, per
     function group, per programme or per employee then sends more statements for more teams.
@@ -685,7 +687,7 @@ def seed_organisation(b: Bulk, *, teams: int) -> Organisation:
         TeamDiscussion,
         (
             {"protocol_id": protocol, "team_id": t, "discussed_on": _today(), "notes": None}
-            for t in team_ids
+            for t in team_ids[::2]  # the other teams' members who did not read it are not ready
         ),
     )
     (management,) = b.programs(1, skills=skills[:2], audience="management")

@@ -61,7 +61,8 @@ def _page_statements(
     route: str, client: TestClient, db: Session, engine: Engine, tenant: Tenant
 ) -> tuple[StatementCounter, StatementCounter]:
     """The statements of a page of ``SMALL`` and of ``LARGE`` rows of a seeded list."""
-    call = ROUTES[f"GET {route}"]
+    call = ROUTES.get(f"GET {route}")
+    assert call is not None, f"add GET {route} to tests/reliability/registry.py ROUTES"
     w = World(client, tenant)
     url = call.url(w, route)
     query = call.query(w) if call.query else {}

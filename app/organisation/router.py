@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from app.core.auth import AdminPrincipal, DbSession, ReadPrincipal, WritePrincipal
-from app.core.concurrency import IfMatch, check_if_match, set_etag
+from app.core.concurrency import IfMatch, check_if_match, etag_for, set_etag
 from app.core.errors import problem_responses
 from app.core.pagination import Page, PageParams, page_params
 from app.core.responses import json_response
@@ -86,11 +86,16 @@ def create_employee(
     return EmployeePublic.model_validate(emp, from_attributes=True)
 
 
-@router.get("/employees/{employee_id}", tags=["employees"], responses=READ)
-def get_employee(employee: EmployeeDep, response: Response) -> EmployeePublic:
+@router.get(
+    "/employees/{employee_id}",
+    tags=["employees"],
+    responses=READ,
+    response_model=EmployeePublic,
+)
+def get_employee(employee_id: uuid.UUID, _p: ReadPrincipal, session: DbSession) -> Response:
     """One employee."""
-    set_etag(response, employee)
-    return EmployeePublic.model_validate(employee, from_attributes=True)
+    data = service.employee_public_row(session, employee_id=employee_id)
+    return json_response(data, headers={"ETag": etag_for(data["id"], data["updated_at"])})
 
 
 @router.patch("/employees/{employee_id}", tags=["employees"], responses=WRITE)

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from app.core.auth import generate_key, hash_key
 from app.core.crud import apply_changes, resolve_ref, unknown_reference
-from app.core.errors import Conflict
+from app.core.errors import Conflict, NotFound
 from app.core.models import utcnow
 from app.core.pagination import PageParams, paginate
 from app.core.tenancy import bind_organisation, get_scoped
@@ -400,6 +400,16 @@ def employee_public_dict(row: Any) -> dict[str, Any]:
         p for p in (data["first_name"], data["name_particle"], data["last_name"]) if p
     )
     return data
+
+
+def employee_public_row(session: Session, *, employee_id: uuid.UUID) -> dict[str, Any]:
+    """One employee in its public shape, read from its columns; 404 when not ours."""
+    row = session.execute(
+        select(*EMPLOYEE_PUBLIC_COLUMNS).where(col(Employee.id) == employee_id)
+    ).first()
+    if row is None:
+        raise NotFound(resource="employee", id_=employee_id)
+    return employee_public_dict(row)
 
 
 def create_employee(session: Session, *, data: EmployeeCreate) -> Employee:

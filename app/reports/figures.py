@@ -1,8 +1,18 @@
-"""The report figures, aggregated in SQL: one grouped query per figure, whatever the size.
+"""The report figures, aggregated in SQL: a handful of grouped queries, whatever the size.
 
-Each query groups by team (employees without a team under ``None``), so the team report
-reads the groups and the overview adds them up; no query returns more rows than there are
-teams, and none runs per team. The queries read the other domains' tables directly (not
+Three statements carry the figures, each one pass over its tables:
+
+- *per team* (``_team_figures``): every team with its managers, active team goals,
+  latest practice review and meetings, each aggregated by team in a subquery;
+- *per employee group* (``_employee_figures``): the active employees grouped by team and
+  function group, each joined to one aggregate of their completions (first, first
+  management, latest, refreshers due, a current flag per needed skill), their personal
+  goals, protocol readiness and HRM theme; the team report sums the groups of a team, the
+  overview's coverage those of a function group;
+- *follow-up* (``_follow_up``): open items by owning team (or the owner's team).
+
+No statement returns more rows than there are teams (times function groups), and none
+runs per team or per employee. The queries read the other domains' tables directly (not
 their services); the definitions follow those domains:
 
 - *protocol-ready* (policy): read the protocol in force, or the team discussed it;
@@ -62,11 +72,7 @@ HRM_THEME_MONTHS = 12
 _NEVER = date(9999, 12, 31)
 
 TeamKey = uuid.UUID | None
-
-
-def _unindexed(column: Any) -> ColumnElement[Any]:
-    """The column's value, hidden from index selection (SQLite picks a poor range scan)."""
-    return func.coalesce(column, column)
+Needs = dict[uuid.UUID, list[tuple[uuid.UUID, str]]]
 
 
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -123,7 +129,7 @@ class Collected:
     period_from: date
     period_to: date
     protocol_id: uuid.UUID | None
-    teams: list[tuple[uuid.UUID, str, str | None]]
+    teams: list[tuple[uuid.UUID, str, str | None]] = field(default_factory=list)
     by_team: defaultdict[TeamKey, Figures] = field(default_factory=lambda: defaultdict(Figures))
     coverage: list[Coverage] = field(default_factory=list)
 
@@ -143,12 +149,23 @@ class _Query:
         self.connection = session.connection()
         # Readiness counts what was read by the end of ``today`` (for today: by now).
         self.now = min(datetime.now(UTC), datetime.combine(today, time.max, tzinfo=UTC))
-        months = self.run(
-            select(col(TrainingProgram.refresher_months))
+        # The catalogue (a few dozen rows): refresher intervals and the skills taught.
+        self.refresher_months: list[int] = []
+        self.skill_programs: defaultdict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+        months: set[int] = set()
+        for program_id, refresher_months, skill_id in self.run(
+            select(
+                col(TrainingProgram.id),
+                col(TrainingProgram.refresher_months),
+                col(ProgramSkill.skill_id),
+            )
+            .outerjoin(ProgramSkill, col(ProgramSkill.program_id) == col(TrainingProgram.id))
             .where(col(TrainingProgram.organisation_id) == self.org_id)
-            .distinct()
-        ).scalars()
-        self.refresher_months = sorted(set(months))
+        ):
+            months.add(refresher_months)
+            if skill_id is not None:
+                self.skill_programs[skill_id].append(program_id)
+        self.refresher_months = sorted(months)
 
     def run(self, stmt: Any) -> Any:
         """Execute on the connection: every query here names its organisation itself, so
@@ -167,19 +184,17 @@ class _Query:
         result: ColumnElement[bool] = completed_on >= since
         return result
 
+    def unindexed(self, column: Any) -> ColumnElement[Any]:
+        """The column's value, hidden from SQLite's index selection where it would pick a
+        poor index (it has no statistics); PostgreSQL plans by its statistics, and such an
+        expression would only spoil its row estimates."""
+        if self.connection.dialect.name == "sqlite":
+            return func.coalesce(column, column)
+        result: ColumnElement[Any] = column
+        return result
+
     def active(self, employee: Any) -> ColumnElement[bool]:
         return and_(col(employee.organisation_id) == self.org_id, col(employee.active).is_(True))
-
-
-def _teams(q: _Query) -> list[tuple[uuid.UUID, str, str | None]]:
-    return [
-        (tid, name, ext)
-        for tid, name, ext in q.run(
-            select(col(Team.id), col(Team.name), col(Team.external_id))
-            .where(col(Team.organisation_id) == q.org_id)
-            .order_by(col(Team.name), col(Team.id))
-        )
-    ]
 
 
 def _current_protocol_id(q: _Query) -> uuid.UUID | None:
@@ -198,171 +213,7 @@ def _current_protocol_id(q: _Query) -> uuid.UUID | None:
     return found
 
 
-def _management_first_on(q: _Query) -> Any:
-    """Subquery: per employee, the day they first completed a management programme."""
-    # Through the programme ids (few), so the database reads only their completions.
-    management = select(col(TrainingProgram.id)).where(
-        col(TrainingProgram.organisation_id) == q.org_id,
-        col(TrainingProgram.audience) == Audience.management,
-    )
-    return (
-        select(
-            col(TrainingCompletion.employee_id).label("employee_id"),
-            func.min(col(TrainingCompletion.completed_on)).label("first_on"),
-        )
-        .where(
-            col(TrainingCompletion.organisation_id) == q.org_id,
-            col(TrainingCompletion.program_id).in_(management),
-        )
-        .group_by(col(TrainingCompletion.employee_id))
-        .subquery("management_first")
-    )
-
-
-def _employee_figures(q: _Query, c: Collected, needs: dict[uuid.UUID, list[Any]]) -> None:
-    """Per team: active employees, protocol-ready, managers (trained), theme covered, needs."""
-    e = Employee
-    if c.protocol_id is None:
-        ready: ColumnElement[bool] = sa.false()
-    else:
-        acknowledged = select(col(ProtocolAcknowledgement.employee_id)).where(
-            col(ProtocolAcknowledgement.organisation_id) == q.org_id,
-            col(ProtocolAcknowledgement.protocol_id) == c.protocol_id,
-            col(ProtocolAcknowledgement.read_at) <= q.now,
-        )
-        discussed = select(col(TeamDiscussion.team_id)).where(
-            col(TeamDiscussion.organisation_id) == q.org_id,
-            col(TeamDiscussion.protocol_id) == c.protocol_id,
-            col(TeamDiscussion.discussed_on) <= q.today,
-        )
-        ready = or_(col(e.team_id).in_(discussed), col(e.id).in_(acknowledged))
-    theme = select(col(HrmConversation.employee_id)).where(
-        col(HrmConversation.organisation_id) == q.org_id,
-        col(HrmConversation.theme_discussed).is_(True),
-        col(HrmConversation.held_on) >= add_months(q.today, -HRM_THEME_MONTHS),
-        col(HrmConversation.held_on) <= q.today,
-    )
-    trained = _management_first_on(q)
-    is_manager = col(e.role).in_([r.value for r in MANAGER_ROLES])
-    # Member x needed-skill pairs: the function group's number of needs, per member.
-    counts = {fg: len(skills) for fg, skills in needs.items() if skills}
-    needed = case(counts, value=col(e.function_group_id), else_=0) if counts else sa.literal(0)
-    rows = q.run(
-        select(
-            col(e.team_id),
-            func.count(),
-            _count_if(ready),
-            _count_if(is_manager),
-            _count_if(and_(is_manager, trained.c.first_on.is_not(None))),
-            _count_if(col(e.id).in_(theme)),
-            func.coalesce(func.sum(needed), 0),
-        )
-        .outerjoin(trained, trained.c.employee_id == col(e.id))
-        .where(q.active(e))
-        .group_by(col(e.team_id))
-    )
-    for team_id, active, n_ready, managers, n_trained, covered, n_needed in rows:
-        f = c.by_team[team_id]
-        f.active_employees = active
-        f.protocol_ready = n_ready
-        f.managers = managers
-        f.managers_trained = n_trained
-        f.hrm_theme_covered = covered
-        f.skill_needs = int(n_needed)
-
-
-def _team_managers(q: _Query, c: Collected) -> None:
-    """Per team: its own (active) managers, and how many completed management training."""
-    trained = _management_first_on(q)
-    rows = q.run(
-        select(col(TeamManager.team_id), func.count(), _count_if(trained.c.first_on.is_not(None)))
-        .join(Employee, col(Employee.id) == col(TeamManager.employee_id))
-        .outerjoin(trained, trained.c.employee_id == col(Employee.id))
-        .where(col(TeamManager.organisation_id) == q.org_id, q.active(Employee))
-        .group_by(col(TeamManager.team_id))
-    )
-    for team_id, managers, n_trained in rows:
-        c.by_team[team_id].team_managers = managers
-        c.by_team[team_id].team_managers_trained = n_trained
-
-
-def _staff_before_managers(q: _Query, c: Collected) -> None:
-    """Per team: staff whose first training came before a responsible manager's.
-
-    A manager's "trained on" is their first management completion (never: far future); a
-    staff member is early when their first completion precedes the latest of those among
-    the senior management and their team's managers (managers first: seed step 4).
-    """
-    trained = _management_first_on(q)
-    trained_on = func.coalesce(trained.c.first_on, sa.literal(_NEVER, sa.Date))
-    seniors = aliased(Employee, name="senior")
-    senior_deadline = (
-        select(func.max(trained_on))
-        .select_from(seniors)
-        .outerjoin(trained, trained.c.employee_id == col(seniors.id))
-        .where(q.active(seniors), col(seniors.role) == Role.senior_management)
-        .scalar_subquery()
-    )
-    managers = aliased(Employee, name="manager")
-    team_deadline = (
-        select(col(TeamManager.team_id).label("team_id"), func.max(trained_on).label("on"))
-        .join(managers, col(managers.id) == col(TeamManager.employee_id))
-        .outerjoin(trained, trained.c.employee_id == col(managers.id))
-        .where(col(TeamManager.organisation_id) == q.org_id, q.active(managers))
-        .group_by(col(TeamManager.team_id))
-        .subquery("team_deadline")
-    )
-    first = (
-        select(
-            col(TrainingCompletion.employee_id).label("employee_id"),
-            func.min(col(TrainingCompletion.completed_on)).label("first_on"),
-        )
-        .where(col(TrainingCompletion.organisation_id) == q.org_id)
-        .group_by(col(TrainingCompletion.employee_id))
-        .subquery("first_training")
-    )
-    rows = q.run(
-        select(col(Employee.team_id), func.count())
-        .join(first, first.c.employee_id == col(Employee.id))
-        .outerjoin(team_deadline, team_deadline.c.team_id == col(Employee.team_id))
-        .where(
-            q.active(Employee),
-            col(Employee.role) == Role.employee,
-            or_(first.c.first_on < senior_deadline, first.c.first_on < team_deadline.c.on),
-        )
-        .group_by(col(Employee.team_id))
-    )
-    for team_id, n in rows:
-        c.by_team[team_id].staff_trained_before_managers = n
-
-
-def _goals(q: _Query, c: Collected) -> None:
-    """Per team: active team goals; personal goals (not dropped) aligned and unaligned."""
-    for team_id, n in q.run(
-        select(col(TeamGoal.team_id), func.count())
-        .where(
-            col(TeamGoal.organisation_id) == q.org_id,
-            col(TeamGoal.status) == TeamGoalStatus.active,
-        )
-        .group_by(col(TeamGoal.team_id))
-    ):
-        c.by_team[team_id].active_team_goals = n
-    aligned = col(PersonalGoal.alignment) == Alignment.aligned
-    for team_id, n_aligned, n_unaligned in q.run(
-        select(col(Employee.team_id), _count_if(aligned), _count_if(~aligned))
-        .join(Employee, col(Employee.id) == col(PersonalGoal.employee_id))
-        .where(
-            col(PersonalGoal.organisation_id) == q.org_id,
-            col(PersonalGoal.status) != PersonalGoalStatus.dropped,
-            q.active(Employee),
-        )
-        .group_by(col(Employee.team_id))
-    ):
-        c.by_team[team_id].personal_goals_aligned = n_aligned
-        c.by_team[team_id].personal_goals_unaligned = n_unaligned
-
-
-def _needs(q: _Query) -> tuple[list[tuple[uuid.UUID, str]], dict[uuid.UUID, list[Any]]]:
+def _needs(q: _Query) -> tuple[list[tuple[uuid.UUID, str]], Needs]:
     """Function groups and the skills each needs: its own list, or the default by exposure."""
     groups = q.run(
         select(
@@ -391,7 +242,7 @@ def _needs(q: _Query) -> tuple[list[tuple[uuid.UUID, str]], dict[uuid.UUID, list
         )
     ):
         custom[fg_id].append(skill_id)
-    needs: dict[uuid.UUID, list[Any]] = {}
+    needs: Needs = {}
     for fg_id, _name, likelihood, impact, is_custom in groups:
         if is_custom:
             ids = custom.get(fg_id, [])
@@ -402,60 +253,272 @@ def _needs(q: _Query) -> tuple[list[tuple[uuid.UUID, str]], dict[uuid.UUID, list
     return [(g[0], g[1]) for g in groups], needs
 
 
-def _skill_flags(q: _Query, skill_ids: list[uuid.UUID]) -> tuple[Any, dict[uuid.UUID, Any]]:
-    """Subquery: per employee, a 0/1 column per skill: a training in it is current today.
-
-    One pass over the current completions grouped by employee (the programmes of each
-    skill are few), instead of joining every completion to every skill it trains.
-    """
-    programs: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    for program_id, skill_id in q.run(
-        select(col(ProgramSkill.program_id), col(ProgramSkill.skill_id)).where(
-            col(ProgramSkill.organisation_id) == q.org_id
+def _management_first_on(q: _Query) -> Any:
+    """Subquery: per employee, the day they first completed a management programme."""
+    # Through the programme ids (few), so the database reads only their completions.
+    management = select(col(TrainingProgram.id)).where(
+        col(TrainingProgram.organisation_id) == q.org_id,
+        col(TrainingProgram.audience) == Audience.management,
+    )
+    return (
+        select(
+            col(TrainingCompletion.employee_id).label("employee_id"),
+            func.min(col(TrainingCompletion.completed_on)).label("first_on"),
         )
-    ):
-        programs[skill_id].append(program_id)
-    flags = {
-        skill_id: func.max(
-            case((col(TrainingCompletion.program_id).in_(programs[skill_id]), 1), else_=0)
-        ).label(f"skill_{i}")
-        for i, skill_id in enumerate(skill_ids)
-        if programs.get(skill_id)
-    }
-    sub = (
-        select(col(TrainingCompletion.employee_id).label("employee_id"), *flags.values())
-        .join(TrainingProgram, col(TrainingProgram.id) == col(TrainingCompletion.program_id))
         .where(
             col(TrainingCompletion.organisation_id) == q.org_id,
-            # Not by the completed_on index: the range covers most rows, and walking the
-            # completions in employee order needs no sorting for the grouping.
-            q.current_on(_unindexed(col(TrainingCompletion.completed_on)), q.today),
+            col(TrainingCompletion.program_id).in_(management),
         )
         .group_by(col(TrainingCompletion.employee_id))
-        .subquery("current_skill")
+        .subquery("management_first")
     )
-    return sub, {skill_id: func.coalesce(sub.c[f.name], 0) for skill_id, f in flags.items()}
 
 
-def _needed_skill_ids(needs: dict[uuid.UUID, list[Any]]) -> list[uuid.UUID]:
-    return sorted({s for skills in needs.values() for s, _ in skills})
-
-
-def _coverage(
-    q: _Query, c: Collected, groups: list[tuple[uuid.UUID, str]], needs: dict[uuid.UUID, list[Any]]
-) -> None:
-    """Per function group and needed skill: active people, and those current in it."""
-    flags_sub, flags = _skill_flags(q, _needed_skill_ids(needs))
-    skill_ids = list(flags)
-    fg = col(Employee.function_group_id)
+def _team_figures(q: _Query, c: Collected) -> None:
+    """Every team (ordered by name) with its managers, goals, latest review and meetings."""
+    trained = _management_first_on(q)
+    managers = (
+        select(
+            col(TeamManager.team_id).label("team_id"),
+            func.count().label("n"),
+            _count_if(trained.c.first_on.is_not(None)).label("trained"),
+        )
+        .join(Employee, col(Employee.id) == col(TeamManager.employee_id))
+        .outerjoin(trained, trained.c.employee_id == col(Employee.id))
+        .where(col(TeamManager.organisation_id) == q.org_id, q.active(Employee))
+        .group_by(col(TeamManager.team_id))
+        .subquery("team_managers")
+    )
+    goals = (
+        select(col(TeamGoal.team_id).label("team_id"), func.count().label("n"))
+        .where(
+            col(TeamGoal.organisation_id) == q.org_id,
+            col(TeamGoal.status) == TeamGoalStatus.active,
+        )
+        .group_by(col(TeamGoal.team_id))
+        .subquery("active_goals")
+    )
+    ranked_review = (
+        select(
+            col(PracticeReview.team_id).label("team_id"),
+            col(PracticeReview.held_on).label("held_on"),
+            col(PracticeReview.next_review_on).label("next_review_on"),
+            func.row_number()
+            .over(
+                partition_by=col(PracticeReview.team_id),
+                order_by=(col(PracticeReview.held_on).desc(), col(PracticeReview.id).desc()),
+            )
+            .label("rn"),
+        )
+        .where(col(PracticeReview.organisation_id) == q.org_id)
+        .subquery("ranked_review")
+    )
+    # Grouped, so the database builds it once and looks it up per team.
+    latest_review = (
+        select(
+            ranked_review.c.team_id,
+            func.max(ranked_review.c.held_on).label("held_on"),
+            func.max(ranked_review.c.next_review_on).label("next_review_on"),
+        )
+        .where(ranked_review.c.rn == 1)
+        .group_by(ranked_review.c.team_id)
+        .subquery("latest_review")
+    )
+    meetings, lacks_item = _meetings(q, c)
     rows = q.run(
-        select(fg, func.count(), *(func.sum(flags[s]) for s in skill_ids))
-        .outerjoin(flags_sub, flags_sub.c.employee_id == col(Employee.id))
-        .where(q.active(Employee), fg.is_not(None))
-        .group_by(fg)
-    ).all()
-    heads = {row[0]: row[1] for row in rows}
-    current = {(row[0], s): int(row[2 + i] or 0) for row in rows for i, s in enumerate(skill_ids)}
+        select(
+            col(Team.id),
+            col(Team.name),
+            col(Team.external_id),
+            managers.c.n,
+            managers.c.trained,
+            goals.c.n,
+            latest_review.c.held_on,
+            latest_review.c.next_review_on,
+            meetings.c.meetings,
+            meetings.c.with_item,
+            lacks_item,
+        )
+        .outerjoin(managers, managers.c.team_id == col(Team.id))
+        .outerjoin(goals, goals.c.team_id == col(Team.id))
+        .outerjoin(latest_review, latest_review.c.team_id == col(Team.id))
+        .outerjoin(meetings, meetings.c.team_id == col(Team.id))
+        .where(col(Team.organisation_id) == q.org_id)
+        .order_by(col(Team.name), col(Team.id))
+    )
+    for (
+        team_id,
+        name,
+        external_id,
+        n_managers,
+        n_trained,
+        n_goals,
+        held_on,
+        next_on,
+        n_meetings,
+        n_with_item,
+        lacks,
+    ) in rows:
+        c.teams.append((team_id, name, external_id))
+        f = c.by_team[team_id]
+        f.team_managers, f.team_managers_trained = n_managers or 0, n_trained or 0
+        f.active_team_goals = n_goals or 0
+        f.last_review_on, f.next_review_on = held_on, next_on
+        f.meetings, f.meetings_with_item = n_meetings or 0, n_with_item or 0
+        f.lacks_item = bool(lacks)
+
+
+def _meetings(q: _Query, c: Collected) -> tuple[Any, ColumnElement[int]]:
+    """Per team: a subquery of the meetings in the period (and with the fixed item), and a
+    column (correlated to ``Team``): 1 when its last ``threshold`` meetings up to the
+    period's end all lacked the item.
+
+    The last meetings are read per team through the (team_id, held_on) index, a few rows
+    each: cheaper than numbering every meeting of the organisation with a window.
+    """
+    threshold = q.settings.meetings_without_item_threshold
+    with_item = col(TeamMeeting.safe_resilient_work_on_agenda).is_(True)
+    in_period = (
+        select(
+            col(TeamMeeting.team_id).label("team_id"),
+            func.count().label("meetings"),
+            _count_if(with_item).label("with_item"),
+        )
+        .where(
+            col(TeamMeeting.organisation_id) == q.org_id,
+            col(TeamMeeting.held_on) >= c.period_from,
+            col(TeamMeeting.held_on) <= c.period_to,
+        )
+        .group_by(col(TeamMeeting.team_id))
+        .subquery("team_meetings")
+    )
+    last = (
+        select(case((with_item, 1), else_=0).label("with_item"))
+        .where(
+            col(TeamMeeting.team_id) == col(Team.id),
+            col(TeamMeeting.organisation_id) == q.org_id,
+            col(TeamMeeting.held_on) <= c.period_to,
+        )
+        .order_by(col(TeamMeeting.held_on).desc(), col(TeamMeeting.id).desc())
+        .limit(threshold)
+        .correlate(Team)
+        .subquery("last_meetings")
+    )
+    lacks = (
+        select(
+            case(
+                (
+                    and_(
+                        func.count() >= threshold, func.coalesce(func.max(last.c.with_item), 0) == 0
+                    ),
+                    1,
+                ),
+                else_=0,
+            )
+        )
+        .select_from(last)
+        .scalar_subquery()
+    )
+    return in_period, lacks
+
+
+def _completions(q: _Query, skill_ids: list[uuid.UUID]) -> Any:
+    """CTE: per employee with completions, one row: the first completion, the first of a
+    management programme, the latest, the programmes whose refresher is due, and a 0/1
+    column ``skill_<i>`` per skill: a training in it is current today.
+
+    One pass over the completions, grouped first by employee and programme (the latest
+    completion of a programme decides whether it is current or due), then by employee.
+    """
+    tc = TrainingCompletion
+    pair = (
+        select(
+            col(tc.employee_id).label("employee_id"),
+            col(tc.program_id).label("program_id"),
+            func.min(col(tc.completed_on)).label("first_on"),
+            func.max(col(tc.completed_on)).label("last_on"),
+        )
+        .where(col(tc.organisation_id) == q.org_id)
+        .group_by(col(tc.employee_id), col(tc.program_id))
+        .subquery("pair")
+    )
+    current = q.current_on(pair.c.last_on, q.today)
+    due = and_(
+        current,
+        ~q.current_on(pair.c.last_on, q.today + timedelta(days=REFRESHER_WINDOW_DAYS)),
+    )
+    management = col(TrainingProgram.audience) == Audience.management
+    flags = [
+        func.max(
+            case((and_(pair.c.program_id.in_(q.skill_programs[s]), current), 1), else_=0)
+        ).label(f"skill_{i}")
+        for i, s in enumerate(skill_ids)
+    ]
+    return (
+        select(
+            pair.c.employee_id,
+            func.min(pair.c.first_on).label("first_on"),
+            func.min(case((management, pair.c.first_on))).label("management_on"),
+            func.max(pair.c.last_on).label("last_on"),
+            func.sum(case((due, 1), else_=0)).label("due"),
+            *flags,
+        )
+        .join(TrainingProgram, col(TrainingProgram.id) == pair.c.program_id)
+        .group_by(pair.c.employee_id)
+        .cte("per_employee")
+    )
+
+
+def _employee_figures(
+    q: _Query, c: Collected, groups: list[tuple[uuid.UUID, str]], needs: Needs
+) -> None:
+    """Per team and function group: the active employees, what they read and discussed,
+    and (``_training_figures``, ``_goal_figures``) what they trained and aim for."""
+    e = Employee
+    if c.protocol_id is None:
+        ready: ColumnElement[bool] = sa.false()
+    else:
+        acknowledged = select(col(ProtocolAcknowledgement.employee_id)).where(
+            col(ProtocolAcknowledgement.organisation_id) == q.org_id,
+            col(ProtocolAcknowledgement.protocol_id) == c.protocol_id,
+            col(ProtocolAcknowledgement.read_at) <= q.now,
+        )
+        discussed = select(col(TeamDiscussion.team_id)).where(
+            col(TeamDiscussion.organisation_id) == q.org_id,
+            col(TeamDiscussion.protocol_id) == c.protocol_id,
+            col(TeamDiscussion.discussed_on) <= q.today,
+        )
+        ready = or_(col(e.team_id).in_(discussed), col(e.id).in_(acknowledged))
+    theme = select(col(HrmConversation.employee_id)).where(
+        col(HrmConversation.organisation_id) == q.org_id,
+        col(HrmConversation.theme_discussed).is_(True),
+        col(HrmConversation.held_on) >= add_months(q.today, -HRM_THEME_MONTHS),
+        col(HrmConversation.held_on) <= q.today,
+    )
+    is_manager = col(e.role).in_([r.value for r in MANAGER_ROLES])
+    heads: defaultdict[uuid.UUID, int] = defaultdict(int)
+    for team_id, fg_id, active, n_ready, n_managers, covered in q.run(
+        select(
+            col(e.team_id),
+            col(e.function_group_id),
+            func.count(),
+            _count_if(ready),
+            _count_if(is_manager),
+            _count_if(col(e.id).in_(theme)),
+        )
+        .where(q.active(e))
+        .group_by(col(e.team_id), col(e.function_group_id))
+    ):
+        f = c.by_team[team_id]
+        f.active_employees += active
+        f.protocol_ready += n_ready
+        f.managers += n_managers
+        f.hrm_theme_covered += covered
+        if fg_id in needs:
+            heads[fg_id] += active
+            f.skill_needs += active * len(needs[fg_id])
+    current = _training_figures(q, c, needs)
+    _goal_figures(q, c)
     for fg_id, fg_name in groups:
         for skill_id, code in needs[fg_id]:
             c.coverage.append(
@@ -464,68 +527,115 @@ def _coverage(
                     function_group_name=fg_name,
                     skill_id=skill_id,
                     skill_code=code,
-                    employees=heads.get(fg_id, 0),
+                    employees=heads[fg_id],
                     current=current.get((fg_id, skill_id), 0),
                 )
             )
 
 
-def _team_coverage(q: _Query, c: Collected, needs: dict[uuid.UUID, list[Any]]) -> None:
-    """Per team: member x needed-skill pairs that are current (team report only)."""
-    flags_sub, flags = _skill_flags(q, _needed_skill_ids(needs))
-    per_group = {
-        fg_id: sum((flags[s] for s, _ in skills if s in flags), sa.literal(0))
-        for fg_id, skills in needs.items()
-        if any(s in flags for s, _ in skills)
-    }
-    if not per_group:
-        return
-    current_needed = case(per_group, value=col(Employee.function_group_id), else_=0)
-    for team_id, n in q.run(
-        select(col(Employee.team_id), func.sum(current_needed))
-        .join(flags_sub, flags_sub.c.employee_id == col(Employee.id))
-        .where(q.active(Employee))
-        .group_by(col(Employee.team_id))
-    ):
-        c.by_team[team_id].skill_needs_current = int(n or 0)
-
-
-def _refreshers(q: _Query, c: Collected) -> None:
-    """Per team: members whose latest completion of a programme stops counting soon."""
-    latest = (
-        select(
-            col(TrainingCompletion.employee_id).label("employee_id"),
-            func.max(col(TrainingCompletion.completed_on)).label("last_on"),
-            col(TrainingProgram.refresher_months).label("months"),
+def _training_figures(
+    q: _Query, c: Collected, needs: Needs
+) -> dict[tuple[uuid.UUID, uuid.UUID], int]:
+    """Per team and function group, of the active employees with completions: managers
+    trained, staff trained before their managers, refreshers due, the latest completion,
+    and per needed skill those current in it (returned per function group and skill)."""
+    e = Employee
+    skill_ids = sorted(
+        {s for skills in needs.values() for s, _ in skills if q.skill_programs.get(s)}
+    )
+    done = _completions(q, skill_ids)
+    # Managers first: a manager's "trained on" is their first management completion
+    # (never: far future); a staff member is early when their first completion precedes
+    # the latest of those among the senior management and their team's managers.
+    trained_on = func.coalesce(done.c.management_on, sa.literal(_NEVER, sa.Date))
+    senior = aliased(Employee, name="senior")
+    senior_deadline = (
+        select(func.max(trained_on))
+        .select_from(senior)
+        .outerjoin(done, done.c.employee_id == col(senior.id))
+        .where(
+            col(senior.organisation_id) == q.org_id,
+            # By the role index: the senior managers are few, the active employees many.
+            q.unindexed(col(senior.active)).is_(True),
+            col(senior.role) == Role.senior_management,
         )
-        .join(TrainingProgram, col(TrainingProgram.id) == col(TrainingCompletion.program_id))
-        .where(col(TrainingCompletion.organisation_id) == q.org_id)
-        .group_by(
-            col(TrainingCompletion.employee_id),
-            col(TrainingCompletion.program_id),
-            col(TrainingProgram.refresher_months),
-        )
-        .having(
-            and_(
-                q.current_on(func.max(col(TrainingCompletion.completed_on)), q.today),
-                ~q.current_on(
-                    func.max(col(TrainingCompletion.completed_on)),
-                    q.today + timedelta(days=REFRESHER_WINDOW_DAYS),
-                ),
-            )
-        )
-        .subquery("due")
+        .scalar_subquery()
+    )
+    manager = aliased(Employee, name="manager")
+    team_deadline = (
+        select(col(TeamManager.team_id).label("team_id"), func.max(trained_on).label("on"))
+        .join(manager, col(manager.id) == col(TeamManager.employee_id))
+        .outerjoin(done, done.c.employee_id == col(manager.id))
+        .where(col(TeamManager.organisation_id) == q.org_id, q.active(manager))
+        .group_by(col(TeamManager.team_id))
+        .subquery("team_deadline")
+    )
+    is_manager = col(e.role).in_([r.value for r in MANAGER_ROLES])
+    early = and_(
+        col(e.role) == Role.employee,
+        or_(done.c.first_on < senior_deadline, done.c.first_on < team_deadline.c.on),
     )
     rows = q.run(
-        select(col(Employee.team_id), func.count(sa.distinct(col(Employee.id))), func.count())
-        .select_from(latest)
-        .join(Employee, col(Employee.id) == latest.c.employee_id)
-        .where(q.active(Employee))
-        .group_by(col(Employee.team_id))
+        select(
+            col(e.team_id),
+            col(e.function_group_id),
+            _count_if(and_(is_manager, done.c.management_on.is_not(None))),
+            _count_if(early),
+            _count_if(done.c.due > 0),
+            func.sum(done.c.due),
+            func.max(done.c.last_on),
+            *(func.sum(done.c[f"skill_{i}"]) for i in range(len(skill_ids))),
+        )
+        .select_from(done)
+        .join(e, col(e.id) == done.c.employee_id)
+        .outerjoin(team_deadline, team_deadline.c.team_id == col(e.team_id))
+        # From the (fewer) employees with completions, each looked up by id.
+        .where(
+            q.unindexed(col(e.organisation_id)) == q.org_id,
+            q.unindexed(col(e.active)).is_(True),
+        )
+        .group_by(col(e.team_id), col(e.function_group_id))
     )
-    for team_id, employees, trainings in rows:
-        c.by_team[team_id].refreshers_due = employees
-        c.by_team[team_id].refresher_trainings = trainings
+    position = {s: i for i, s in enumerate(skill_ids)}
+    wanted = {fg: [position[s] for s, _ in skills if s in position] for fg, skills in needs.items()}
+    counts = {fg: [0] * len(skill_ids) for fg in needs}
+    for team_id, fg_id, n_trained, n_early, due_employees, due_trainings, last_on, *flags in rows:
+        f = c.by_team[team_id]
+        f.managers_trained += n_trained
+        f.staff_trained_before_managers += n_early
+        f.refreshers_due += due_employees
+        f.refresher_trainings += int(due_trainings)
+        if team_id is not None:
+            f.last_training_on = max(last_on, f.last_training_on or last_on)
+        fg_counts = counts.get(fg_id) if fg_id is not None else None
+        if fg_counts is not None:
+            for i in wanted[fg_id]:
+                n = int(flags[i])
+                fg_counts[i] += n
+                f.skill_needs_current += n
+    return {
+        (fg, s): counts[fg][position[s]]
+        for fg, skills in needs.items()
+        for s, _ in skills
+        if s in position
+    }
+
+
+def _goal_figures(q: _Query, c: Collected) -> None:
+    """Per team: personal goals (not dropped) of active members, aligned and unaligned."""
+    aligned = col(PersonalGoal.alignment) == Alignment.aligned
+    for team_id, n_aligned, n_unaligned in q.run(
+        select(col(Employee.team_id), _count_if(aligned), _count_if(~aligned))
+        .join(Employee, col(Employee.id) == col(PersonalGoal.employee_id))
+        .where(
+            col(PersonalGoal.organisation_id) == q.org_id,
+            col(PersonalGoal.status) != PersonalGoalStatus.dropped,
+            q.active(Employee),
+        )
+        .group_by(col(Employee.team_id))
+    ):
+        c.by_team[team_id].personal_goals_aligned = n_aligned
+        c.by_team[team_id].personal_goals_unaligned = n_unaligned
 
 
 def _follow_up(q: _Query, c: Collected) -> None:
@@ -547,107 +657,19 @@ def _follow_up(q: _Query, c: Collected) -> None:
         c.by_team[team_id].follow_up_overdue = n_overdue
 
 
-def _reviews(q: _Query, c: Collected) -> None:
-    """Per team: latest review, latest training of a member, and whether a review is overdue.
-
-    Overdue: the team has completed training, and its latest review's next_review_on has
-    passed, or (never reviewed) its latest training is older than the review interval.
-    """
-    ranked = (
-        select(
-            col(PracticeReview.team_id).label("team_id"),
-            col(PracticeReview.held_on).label("held_on"),
-            col(PracticeReview.next_review_on).label("next_review_on"),
-            func.row_number()
-            .over(
-                partition_by=col(PracticeReview.team_id),
-                order_by=(col(PracticeReview.held_on).desc(), col(PracticeReview.id).desc()),
-            )
-            .label("rn"),
-        )
-        .where(col(PracticeReview.organisation_id) == q.org_id)
-        .subquery("ranked_review")
-    )
-    latest_review = select(ranked).where(ranked.c.rn == 1).subquery("latest_review")
-    trained = (
-        select(
-            col(Employee.team_id).label("team_id"),
-            func.max(col(TrainingCompletion.completed_on)).label("last_on"),
-        )
-        .join(Employee, col(Employee.id) == col(TrainingCompletion.employee_id))
-        .where(
-            col(TrainingCompletion.organisation_id) == q.org_id,
-            q.active(Employee),
-            col(Employee.team_id).is_not(None),
-        )
-        .group_by(col(Employee.team_id))
-        .subquery("last_training")
-    )
+def _review_overdue(q: _Query, c: Collected) -> None:
+    """Overdue: the team has completed training, and its latest review's next_review_on has
+    passed, or (never reviewed) its latest training is older than the review interval."""
     # Older than the interval: last_on + interval < today, i.e. it no longer reaches today.
-    interval = q.settings.review_interval_months
-    stale_since = current_since(interval, q.today - timedelta(days=1))
-    overdue = and_(
-        trained.c.last_on.is_not(None),
-        case(
-            (latest_review.c.next_review_on.is_not(None), latest_review.c.next_review_on < q.today),
-            else_=trained.c.last_on < stale_since,
-        ),
-    )
-    rows = q.run(
-        select(
-            col(Team.id),
-            latest_review.c.held_on,
-            latest_review.c.next_review_on,
-            trained.c.last_on,
-            case((overdue, 1), else_=0),
-        )
-        .outerjoin(latest_review, latest_review.c.team_id == col(Team.id))
-        .outerjoin(trained, trained.c.team_id == col(Team.id))
-        .where(col(Team.organisation_id) == q.org_id)
-    )
-    for team_id, held_on, next_on, last_on, is_overdue in rows:
+    stale_since = current_since(q.settings.review_interval_months, q.today - timedelta(days=1))
+    for team_id, _name, _external_id in c.teams:
         f = c.by_team[team_id]
-        f.last_review_on, f.next_review_on, f.last_training_on = held_on, next_on, last_on
-        f.review_overdue = bool(is_overdue)
-
-
-def _meetings(q: _Query, c: Collected) -> None:
-    """Per team: meetings in the period with the fixed item, and the last-N-without check."""
-    threshold = q.settings.meetings_without_item_threshold
-    ranked = (
-        select(
-            col(TeamMeeting.team_id).label("team_id"),
-            col(TeamMeeting.held_on).label("held_on"),
-            col(TeamMeeting.safe_resilient_work_on_agenda).label("with_item"),
-            func.row_number()
-            .over(
-                partition_by=col(TeamMeeting.team_id),
-                order_by=(col(TeamMeeting.held_on).desc(), col(TeamMeeting.id).desc()),
-            )
-            .label("rn"),
-        )
-        .where(
-            col(TeamMeeting.organisation_id) == q.org_id,
-            col(TeamMeeting.held_on) <= c.period_to,
-        )
-        .subquery("ranked_meeting")
-    )
-    in_period = ranked.c.held_on >= c.period_from
-    recent = ranked.c.rn <= threshold
-    with_item = ranked.c.with_item.is_(True)
-    rows = q.run(
-        select(
-            ranked.c.team_id,
-            _count_if(in_period),
-            _count_if(and_(in_period, with_item)),
-            _count_if(recent),
-            _count_if(and_(recent, with_item)),
-        ).group_by(ranked.c.team_id)
-    )
-    for team_id, meetings, meetings_with, recent_n, recent_with in rows:
-        f = c.by_team[team_id]
-        f.meetings, f.meetings_with_item = meetings, meetings_with
-        f.lacks_item = recent_n >= threshold and recent_with == 0
+        if f.last_training_on is None:
+            f.review_overdue = False
+        elif f.next_review_on is not None:
+            f.review_overdue = f.next_review_on < q.today
+        else:
+            f.review_overdue = f.last_training_on < stale_since
 
 
 def collect(
@@ -657,9 +679,8 @@ def collect(
     today: date,
     period_from: date | None,
     period_to: date | None,
-    per_team: bool,
 ) -> Collected:
-    """Run the figure queries; ``per_team`` adds the one only the team report shows."""
+    """Run the figure queries; both reports show the same figures, summed differently."""
     q = _Query(session, settings, today)
     period_to = period_to or today
     c = Collected(
@@ -667,19 +688,10 @@ def collect(
         period_from=period_from or add_months(period_to, -12),
         period_to=period_to,
         protocol_id=_current_protocol_id(q),
-        teams=_teams(q),
     )
     groups, needs = _needs(q)
-    _employee_figures(q, c, needs)
-    _team_managers(q, c)
-    _staff_before_managers(q, c)
-    _goals(q, c)
-    if per_team:
-        _team_coverage(q, c, needs)
-    else:
-        _coverage(q, c, groups, needs)
-    _refreshers(q, c)
+    _team_figures(q, c)
+    _employee_figures(q, c, groups, needs)
     _follow_up(q, c)
-    _reviews(q, c)
-    _meetings(q, c)
+    _review_overdue(q, c)
     return c

@@ -43,7 +43,6 @@ def overview(
         today=today,
         period_from=period_from,
         period_to=period_to,
-        per_team=False,
     )
     teams = [c.by_team[t] for t, _, _ in c.teams]
     active, ready = c.total("active_employees"), c.total("protocol_ready")
@@ -166,7 +165,6 @@ def teams_report(
         today=today,
         period_from=period_from,
         period_to=period_to,
-        per_team=True,
     )
     return TeamsReport(
         generated_on=today,

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy import null, union_all
 from sqlmodel import Session, col, select
 
 from app.core.models import utcnow
@@ -64,7 +66,16 @@ def _result(rule: str, severity: Severity, message: str, **details: Any) -> Rule
     return RuleResult(rule=rule, severity=severity, message=message, details=details)
 
 
-def _person(emp: Employee) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Manager:
+    """A responsible manager: only what the managers-first message names."""
+
+    id: uuid.UUID
+    full_name: str
+    role: Role
+
+
+def _person(emp: Employee | Manager) -> dict[str, Any]:
     return {"id": str(emp.id), "name": emp.full_name, "role": str(emp.role)}
 
 
@@ -73,13 +84,15 @@ class _Participants:
     """Who already holds a seat in the session, and their function groups."""
 
     active_ids: set[uuid.UUID]
-    function_group_ids: set[uuid.UUID]
+    function_groups: dict[uuid.UUID, FunctionGroup]
 
 
 def _participants(session: Session, training_session: TrainingSession) -> _Participants:
+    # Their function groups come along (outer join).
     rows = session.exec(
-        select(col(Enrolment.employee_id), col(Employee.function_group_id))
+        select(col(Enrolment.employee_id), FunctionGroup)
         .join(Employee, col(Employee.id) == col(Enrolment.employee_id))
+        .outerjoin(FunctionGroup, col(FunctionGroup.id) == col(Employee.function_group_id))
         .where(
             col(Enrolment.session_id) == training_session.id,
             col(Enrolment.status) != EnrolmentStatus.cancelled,
@@ -87,18 +100,21 @@ def _participants(session: Session, training_session: TrainingSession) -> _Parti
     ).all()
     return _Participants(
         active_ids={employee_id for employee_id, _ in rows},
-        function_group_ids={fg_id for _, fg_id in rows if fg_id is not None},
+        function_groups={fg.id: fg for _, fg in rows if fg is not None},
     )
 
 
 def _function_groups(
-    session: Session, ids: Iterable[uuid.UUID | None]
+    session: Session, ids: Iterable[uuid.UUID | None], known: Iterable[FunctionGroup]
 ) -> dict[uuid.UUID, FunctionGroup]:
+    """These function groups: the ``known`` ones without a query, the others in one."""
     wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    rows = session.exec(select(FunctionGroup).where(col(FunctionGroup.id).in_(wanted)))
-    return {fg.id: fg for fg in rows}
+    out = {fg.id: fg for fg in known if fg.id in wanted}
+    missing = wanted - out.keys()
+    if missing:
+        rows = session.exec(select(FunctionGroup).where(col(FunctionGroup.id).in_(missing)))
+        out.update((fg.id, fg) for fg in rows)
+    return out
 
 
 # --- managers first ------------------------------------------------------------------------
@@ -121,18 +137,7 @@ def management_status(
     ids = set(manager_ids)
     if not ids:
         return ManagementStatus(trained=set(), scheduled={})
-    completed = session.exec(
-        select(col(TrainingCompletion.employee_id))
-        .join(TrainingProgram, col(TrainingProgram.id) == col(TrainingCompletion.program_id))
-        .where(
-            col(TrainingCompletion.employee_id).in_(ids),
-            col(TrainingProgram.audience) == Audience.management,
-            col(TrainingCompletion.completed_on) <= before.date(),
-        )
-        .distinct()
-    ).all()
-    trained = set(completed)
-    booked = session.exec(
+    booked = (
         select(col(Enrolment.employee_id), col(TrainingSession.id), col(TrainingSession.ends_at))
         .join(TrainingSession, col(TrainingSession.id) == col(Enrolment.session_id))
         .join(TrainingProgram, col(TrainingProgram.id) == col(TrainingSession.program_id))
@@ -142,9 +147,23 @@ def management_status(
             col(TrainingSession.status) != SessionStatus.cancelled,
             col(TrainingProgram.audience) == Audience.management,
         )
-    ).all()
+    )
+    # A completion has no session: NULLs (the union takes its column types from the
+    # bookings, the first SELECT).
+    completed = (
+        select(col(TrainingCompletion.employee_id), null(), null())
+        .join(TrainingProgram, col(TrainingProgram.id) == col(TrainingCompletion.program_id))
+        .where(
+            col(TrainingCompletion.employee_id).in_(ids),
+            col(TrainingProgram.audience) == Audience.management,
+            col(TrainingCompletion.completed_on) <= before.date(),
+        )
+    )
+    rows = session.execute(union_all(booked, completed)).all()
+    trained = {employee_id for employee_id, session_id, _ in rows if session_id is None}
+    booked_rows = [(e, s, end) for e, s, end in rows if s is not None]
     scheduled: dict[uuid.UUID, list[tuple[datetime, uuid.UUID]]] = defaultdict(list)
-    for employee_id, session_id, ends_at in booked:
+    for employee_id, session_id, ends_at in booked_rows:
         # A session in which the manager sits together with their staff (or any session
         # still running when this one starts) does not make them trained *first*.
         if ends_at <= before:
@@ -160,10 +179,10 @@ def management_status(
 class ResponsibleManagers:
     """Senior management of the organisation and the managers of each team."""
 
-    senior: list[Employee]
-    by_team: dict[uuid.UUID, list[Employee]]
+    senior: list[Manager]
+    by_team: dict[uuid.UUID, list[Manager]]
 
-    def for_employee(self, employee: Employee) -> list[Employee]:
+    def for_employee(self, employee: Employee) -> list[Manager]:
         team = self.by_team.get(employee.team_id, []) if employee.team_id else []
         out = {m.id: m for m in [*self.senior, *team] if m.id != employee.id}
         return list(out.values())
@@ -175,27 +194,48 @@ class ResponsibleManagers:
 def responsible_managers(
     session: Session, *, team_ids: Iterable[uuid.UUID | None]
 ) -> ResponsibleManagers:
-    """Active senior management and the active managers of these teams, in two queries.
+    """Active senior management and the active managers of these teams, in one query.
 
     ``active`` is tested here rather than in SQL: with it in the WHERE clause SQLite reads
     every active employee through ``ix_employee_active`` instead of the few managers
-    through ``ix_employee_role`` or the team's manager links."""
-    senior = [
-        e
-        for e in session.exec(select(Employee).where(col(Employee.role) == Role.senior_management))
-        if e.active
-    ]
+    through ``ix_employee_role`` or the teams' manager links."""
     teams = {t for t in team_ids if t is not None}
-    by_team: dict[uuid.UUID, list[Employee]] = defaultdict(list)
+    # (employee, team): senior management with no team, then the teams' managers.
+    links: Any = select(col(Employee.id).label("employee_id"), null().label("team_id")).where(
+        col(Employee.role) == Role.senior_management
+    )
     if teams:
-        rows = session.exec(
-            select(col(TeamManager.team_id), Employee)
-            .join(Employee, col(Employee.id) == col(TeamManager.employee_id))
-            .where(col(TeamManager.team_id).in_(teams))
-        ).all()
-        for team_id, manager in rows:
-            if manager.active:
-                by_team[team_id].append(manager)
+        links = union_all(
+            select(col(TeamManager.employee_id), col(TeamManager.team_id)).where(
+                col(TeamManager.team_id).in_(teams)
+            ),
+            links,
+        )
+    link = links.subquery()
+    # Columns, not Employee objects: a few tenths of a millisecond less for every check.
+    rows = session.execute(
+        sa.select(
+            col(Employee.id),
+            col(Employee.first_name),
+            col(Employee.name_particle),
+            col(Employee.last_name),
+            col(Employee.role),
+            col(Employee.active),
+            link.c.team_id,
+        ).join(link, link.c.employee_id == col(Employee.id))
+    ).all()
+    senior: list[Manager] = []
+    by_team: dict[uuid.UUID, list[Manager]] = defaultdict(list)
+    for employee_id, first, particle, last, role, active, team_id in rows:
+        if not active:
+            continue
+        # Spelled as Employee.full_name spells it.
+        name = " ".join(p for p in (first, particle, last) if p)
+        manager = Manager(id=employee_id, full_name=name, role=Role(role))
+        if team_id is None:
+            senior.append(manager)
+        else:
+            by_team[team_id].append(manager)
     return ResponsibleManagers(senior=senior, by_team=dict(by_team))
 
 
@@ -345,10 +385,12 @@ def check_enrolments(
     training_session: TrainingSession,
     employees: Sequence[Employee],
     program: TrainingProgram | None = None,
+    function_groups: Iterable[FunctionGroup] = (),
 ) -> dict[uuid.UUID, list[RuleResult]]:
     """The rules each employee does not meet for this session (empty list: all met).
 
-    A fixed number of queries for any number of employees (one IN list per query).
+    A fixed number of queries for any number of employees (one IN list per query); the
+    caller may pass the programme and the employees' function groups it loaded already.
     """
     severities: RuleSeverities = org.settings.rule_severities
     if program is None:
@@ -356,9 +398,11 @@ def check_enrolments(
         assert program is not None
     participants = _participants(session, training_session)
     fgs = _function_groups(
-        session, [*participants.function_group_ids, *(e.function_group_id for e in employees)]
+        session,
+        (e.function_group_id for e in employees),
+        [*participants.function_groups.values(), *function_groups],
     )
-    present = [fgs[i] for i in participants.function_group_ids if i in fgs]
+    present = list(participants.function_groups.values())
 
     staff = [e for e in employees if e.role == Role.employee]
     managers: ResponsibleManagers | None = None
@@ -450,10 +494,16 @@ def check_enrolment(
     training_session: TrainingSession,
     employee: Employee,
     program: TrainingProgram | None = None,
+    function_group: FunctionGroup | None = None,
 ) -> list[RuleResult]:
     """The rules one employee does not meet for this session (empty list: all met)."""
     return check_enrolments(
-        session, org=org, training_session=training_session, employees=[employee], program=program
+        session,
+        org=org,
+        training_session=training_session,
+        employees=[employee],
+        program=program,
+        function_groups=[function_group] if function_group is not None else (),
     )[employee.id]
 
 

@@ -18,7 +18,14 @@ from app.core.models import utcnow
 from app.core.pagination import PageParams, paginate
 from app.core.tenancy import current_organisation_id, get_scoped
 from app.learning.models import Skill
-from app.organisation.models import EXPOSURE_RANK, Employee, ExposureLevel, Organisation, Severity
+from app.organisation.models import (
+    EXPOSURE_RANK,
+    Employee,
+    ExposureLevel,
+    FunctionGroup,
+    Organisation,
+    Severity,
+)
 from app.training import rules
 from app.training.models import (
     Audience,
@@ -469,13 +476,55 @@ def _refused(violations: Sequence[RuleResult]) -> RuleViolation:
     )
 
 
+@dataclass(frozen=True)
+class _Subject:
+    """Who is checked for which session, loaded for the rules."""
+
+    training_session: TrainingSession
+    program: TrainingProgram
+    employee: Employee
+    function_group: FunctionGroup | None
+
+    def check(self, session: Session, org: Organisation) -> list[RuleResult]:
+        return rules.check_enrolment(
+            session,
+            org=org,
+            training_session=self.training_session,
+            employee=self.employee,
+            program=self.program,
+            function_group=self.function_group,
+        )
+
+
+def _subject(session: Session, *, session_id: uuid.UUID, employee_id: uuid.UUID) -> _Subject:
+    # Two queries instead of four: the session with its programme, the employee with
+    # their function group.
+    row = session.exec(
+        select(TrainingSession, TrainingProgram)
+        .join(TrainingProgram, col(TrainingProgram.id) == col(TrainingSession.program_id))
+        .where(col(TrainingSession.id) == session_id)
+    ).first()
+    if row is None:
+        raise NotFound(resource="training session", id_=session_id)
+    found = session.exec(
+        select(Employee, FunctionGroup)
+        .outerjoin(FunctionGroup, col(FunctionGroup.id) == col(Employee.function_group_id))
+        .where(col(Employee.id) == employee_id)
+    ).first()
+    if found is None:
+        raise NotFound(resource=Employee.__tablename__, id_=employee_id)
+    return _Subject(
+        training_session=row[0], program=row[1], employee=found[0], function_group=found[1]
+    )
+
+
 def check(
     session: Session, *, org: Organisation, session_id: uuid.UUID, employee_id: uuid.UUID
 ) -> EnrolmentCheck:
     """Evaluate the enrolment rules for one employee without enrolling (a dry run)."""
-    ts = get_scoped(session, TrainingSession, session_id, name="training session")
-    employee = get_scoped(session, Employee, employee_id)
-    results = rules.check_enrolment(session, org=org, training_session=ts, employee=employee)
+    subject = _subject(session, session_id=session_id, employee_id=employee_id)
+    ts, employee = subject.training_session, subject.employee
+    results = subject.check(session, org)
     errors = rules.errors_of(results)
     return EnrolmentCheck(
         session_id=ts.id,
@@ -526,9 +575,9 @@ def enrol(
 ) -> tuple[Enrolment, list[RuleResult]]:
     """Enrol an employee after checking every rule: errors refuse (409
     `enrolment-refused`), warnings are recorded on the enrolment and returned."""
-    ts = get_scoped(session, TrainingSession, session_id, name="training session")
-    employee = get_scoped(session, Employee, employee_id)
-    results = rules.check_enrolment(session, org=org, training_session=ts, employee=employee)
+    subject = _subject(session, session_id=session_id, employee_id=employee_id)
+    ts, employee = subject.training_session, subject.employee
+    results = subject.check(session, org)
     errors = rules.errors_of(results)
     if errors:
         raise _refused(errors)

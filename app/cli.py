@@ -67,6 +67,8 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from app.core.nodelay import HTTP_PROTOCOL
+
     ensure_schema()
     uvicorn.run(
         "app.main:app",
@@ -77,7 +79,7 @@ def serve(args: argparse.Namespace) -> int:
         log_config=None,
         proxy_headers=True,
         # TCP_NODELAY also with --workers > 1: 40 ms less per keep-alive request (nodelay.py)
-        http="app.core.nodelay:NoDelayH11Protocol",
+        http=HTTP_PROTOCOL,
     )
     return 0
 

@@ -35,21 +35,8 @@ def uvicorn_server(
 ) -> Iterator[str]:
     """Serve ``app`` with uvicorn on a free loopback port; yields the base URL."""
     port = free_port()
-    cmd = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        app,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
+    # The service and the ceiling are both served like `veerkracht serve` (bench/serve.py).
+    cmd = [sys.executable, "-m", "bench.serve", app, str(port), str(workers)]
     proc = subprocess.Popen(
         cmd,
         env={**os.environ, **env},

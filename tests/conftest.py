@@ -11,6 +11,11 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+# Tests roll back what they write, so a key remembered by one test could outlive its
+# organisation: the principal cache is off here and tested on its own
+# (tests/core/test_principal_cache.py). Set before the app reads its settings.
+os.environ.setdefault("VEERKRACHT_AUTH_CACHE_SECONDS", "0")
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text

@@ -6,10 +6,13 @@ bits, so a slow hash adds nothing) and compared in constant time. The organisati
 always the key's: it is never taken from the URL or the body.
 """
 
+import copy
 import hashlib
 import hmac
 import logging
 import secrets
+import threading
+import time
 import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -18,10 +21,12 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select, update
 from sqlmodel import Session, col
 from starlette.concurrency import run_in_threadpool
 
+from app.core.config import get_settings
 from app.core.db import READ_ONLY, SessionDep, get_engine
 from app.core.errors import Forbidden, Unauthorized
 from app.core.models import utcnow
@@ -68,6 +73,69 @@ class Principal:
     @property
     def organisation_id(self) -> uuid.UUID:
         return self.organisation.id
+
+
+# --- the principal cache ------------------------------------------------------------------
+# Every request would otherwise start with a query for its key and organisation. A key
+# that authenticated is remembered for ``auth_cache_seconds`` (default 5 s), by the SHA-256
+# of the key (never the key itself). A revocation or a settings change clears this
+# process's entries at once; other instances see it within the TTL. Failures are never
+# remembered, so an unknown or revoked key always reaches the database.
+
+
+@dataclass(frozen=True)
+class _Remembered:
+    expires_at: float
+    api_key_id: uuid.UUID
+    scope: Scope
+    organisation: dict[str, Any]
+
+
+_remembered: dict[str, _Remembered] = {}
+_remembered_lock = threading.Lock()
+_REMEMBER_AT_MOST = 10_000
+
+
+def forget_principals(*, organisation_id: uuid.UUID | None = None) -> None:
+    """Drop remembered keys (all, or one organisation's): after revocations, settings changes."""
+    with _remembered_lock:
+        if organisation_id is None:
+            _remembered.clear()
+            return
+        for digest in [
+            d for d, r in _remembered.items() if r.organisation["id"] == organisation_id
+        ]:
+            del _remembered[digest]
+
+
+def _recall(presented: str | None) -> Principal | None:
+    ttl = get_settings().auth_cache_seconds
+    if ttl <= 0 or not presented:
+        return None
+    found = _remembered.get(hash_key(presented))
+    if found is None or found.expires_at < time.monotonic():
+        return None
+    # A fresh instance per request: services may read it, none shares it between sessions.
+    org = Organisation(**copy.deepcopy(found.organisation))
+    return Principal(organisation=org, api_key_id=found.api_key_id, scope=found.scope)
+
+
+def _remember(presented: str, principal: Principal) -> None:
+    ttl = get_settings().auth_cache_seconds
+    if ttl <= 0:
+        return
+    org = principal.organisation
+    values = {a.key: getattr(org, a.key) for a in sa_inspect(Organisation).column_attrs}
+    entry = _Remembered(
+        expires_at=time.monotonic() + ttl,
+        api_key_id=principal.api_key_id,
+        scope=principal.scope,
+        organisation=copy.deepcopy(values),
+    )
+    with _remembered_lock:
+        if len(_remembered) >= _REMEMBER_AT_MOST:
+            _remembered.clear()
+        _remembered[hash_key(presented)] = entry
 
 
 # Tests run every request inside one rolled-back transaction; they switch this off so
@@ -125,7 +193,10 @@ async def current_principal(
 ) -> Principal:
     """Authenticate once per request and scope the request's session to the organisation."""
     presented = credentials.credentials if credentials else None
-    principal = await run_in_threadpool(authenticate, session, presented)
+    principal = _recall(presented)
+    if principal is None:
+        principal = await run_in_threadpool(authenticate, session, presented)
+        _remember(presented or "", principal)
     bind_organisation(session, principal.organisation_id)
     session.info[ACTOR_KEY] = principal.api_key_id
     request.state.principal = principal

@@ -22,6 +22,12 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     db_max_overflow: int = 10
     db_echo: bool = False
+    auth_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="How long an instance remembers an authenticated key (0: never). "
+        "Revocations reach other instances within this time.",
+    )
 
 
 @lru_cache

@@ -21,3 +21,21 @@ class NoDelayH11Protocol(H11Protocol):
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().connection_made(transport)
+
+
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+except ImportError:  # httptools is optional in uvicorn; h11 always works
+    HTTP_PROTOCOL = "app.core.nodelay:NoDelayH11Protocol"
+else:
+
+    class NoDelayHttpToolsProtocol(HttpToolsProtocol):
+        """HttpToolsProtocol (the fast C parser) with Nagle's algorithm off."""
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            sock = transport.get_extra_info("socket")
+            if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            super().connection_made(transport)
+
+    HTTP_PROTOCOL = "app.core.nodelay:NoDelayHttpToolsProtocol"

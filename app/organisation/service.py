@@ -10,7 +10,7 @@ from sqlalchemy import delete, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.core.auth import generate_key, hash_key
+from app.core.auth import forget_principals, generate_key, hash_key
 from app.core.crud import apply_changes, resolve_ref, unknown_reference
 from app.core.errors import Conflict, NotFound
 from app.core.models import utcnow
@@ -94,6 +94,7 @@ def update_organisation(
         )
     apply_changes(org, changes)
     session.flush()
+    forget_principals(organisation_id=org.id)
     return org
 
 
@@ -120,6 +121,7 @@ def revoke_api_key(session: Session, *, key_id: uuid.UUID) -> ApiKey:
     if key.revoked_at is None:
         apply_changes(key, {"revoked_at": utcnow()})
         session.flush()
+    forget_principals(organisation_id=key.organisation_id)
     return key
 
 

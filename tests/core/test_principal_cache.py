@@ -1,0 +1,71 @@
+"""The principal cache: a remembered key skips its query, and revocations and settings
+changes are seen at once (core/auth.py, "the principal cache")."""
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from app.core import auth
+from app.core.config import get_settings
+from tests.conftest import Tenant
+from tests.helpers import assert_problem, count_statements
+
+
+@pytest.fixture(autouse=True)
+def cache_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    auth.forget_principals()
+    monkeypatch.setattr(get_settings(), "auth_cache_seconds", 5.0)
+    yield
+    auth.forget_principals()
+
+
+def _key_queries(engine: Engine, client: TestClient, headers: dict[str, str]) -> int:
+    with count_statements(engine) as counter:
+        assert client.get("/v1/organisation", headers=headers).status_code == 200
+    return sum("FROM api_key" in s for s in counter.statements)
+
+
+def test_a_remembered_key_skips_its_query(
+    client: TestClient, tenant: Tenant, engine: Engine
+) -> None:
+    assert _key_queries(engine, client, tenant.read) == 1
+    assert _key_queries(engine, client, tenant.read) == 0
+
+
+def test_remembering_expires(
+    client: TestClient, tenant: Tenant, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_settings(), "auth_cache_seconds", 0.05)
+    assert _key_queries(engine, client, tenant.read) == 1
+    time.sleep(0.1)
+    assert _key_queries(engine, client, tenant.read) == 1
+
+
+def test_a_revoked_key_is_refused_at_once(client: TestClient, tenant: Tenant) -> None:
+    created = client.post("/v1/api-keys", headers=tenant.admin, json={"name": "script"}).json()
+    headers = {"Authorization": f"Bearer {created['key']}"}
+    assert client.get("/v1/organisation", headers=headers).status_code == 200
+    r = client.delete(f"/v1/api-keys/{created['id']}", headers=tenant.admin)
+    assert r.status_code == 204
+    assert_problem(client.get("/v1/organisation", headers=headers), 401, "revoked-api-key")
+
+
+def test_a_settings_change_is_seen_at_once(client: TestClient, tenant: Tenant) -> None:
+    before = client.get("/v1/organisation", headers=tenant.read).json()
+    assert before["settings"]["review_interval_months"] == 3
+    r = client.patch(
+        "/v1/organisation", headers=tenant.admin, json={"settings": {"review_interval_months": 6}}
+    )
+    assert r.status_code == 200, r.text
+    after = client.get("/v1/organisation", headers=tenant.read).json()
+    assert after["settings"]["review_interval_months"] == 6
+
+
+def test_failures_are_never_remembered(client: TestClient, tenant: Tenant) -> None:
+    bad = {"Authorization": "Bearer vk_000000000000_nope"}
+    for _ in range(2):
+        assert_problem(client.get("/v1/organisation", headers=bad), 401, "invalid-api-key")
+    assert auth._remembered == {}

@@ -6,7 +6,6 @@ bits, so a slow hash adds nothing) and compared in constant time. The organisati
 always the key's: it is never taken from the URL or the body.
 """
 
-import copy
 import hashlib
 import hmac
 import logging
@@ -108,6 +107,15 @@ def forget_principals(*, organisation_id: uuid.UUID | None = None) -> None:
             del _remembered[digest]
 
 
+def _copy_json(value: Any) -> Any:
+    # Dicts and lists are copied (settings are JSON); scalars (UUIDs, datetimes) are immutable.
+    if isinstance(value, dict):
+        return {k: _copy_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy_json(v) for v in value]
+    return value
+
+
 def _recall(presented: str | None) -> Principal | None:
     ttl = get_settings().auth_cache_seconds
     if ttl <= 0 or not presented:
@@ -116,7 +124,7 @@ def _recall(presented: str | None) -> Principal | None:
     if found is None or found.expires_at < time.monotonic():
         return None
     # A fresh instance per request: services may read it, none shares it between sessions.
-    org = Organisation(**copy.deepcopy(found.organisation))
+    org = Organisation(**_copy_json(found.organisation))
     return Principal(organisation=org, api_key_id=found.api_key_id, scope=found.scope)
 
 
@@ -130,7 +138,7 @@ def _remember(presented: str, principal: Principal) -> None:
         expires_at=time.monotonic() + ttl,
         api_key_id=principal.api_key_id,
         scope=principal.scope,
-        organisation=copy.deepcopy(values),
+        organisation=_copy_json(values),
     )
     with _remembered_lock:
         if len(_remembered) >= _REMEMBER_AT_MOST:

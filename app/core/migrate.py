@@ -64,18 +64,46 @@ def schema_diff(engine: Engine) -> list[object]:
         return list(compare_metadata(ctx, SQLModel.metadata))
 
 
-if __name__ == "__main__":  # python -m app.core.migrate: show model/migration drift
-    import pprint
-    import sys
+def _drift_on_fresh_database(server_url: str | None) -> list[object]:
+    """Upgrade a brand-new database to head and return the drift; never touches existing data.
+
+    With a PostgreSQL server URL a temporary database is created there and dropped again.
+    """
     import tempfile
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
 
     from app.core.db import make_engine
 
-    url = sys.argv[1] if len(sys.argv) > 1 else None
-    if url is None:
-        url = f"sqlite:///{tempfile.mkdtemp()}/diff.db"
-    eng = make_engine(url)
-    upgrade(eng)
-    diff = schema_diff(eng)
-    sys.stdout.write(pprint.pformat(diff) + "\n")
-    sys.exit(1 if diff else 0)
+    if server_url is None or make_url(server_url).get_backend_name() == "sqlite":
+        engine = make_engine(f"sqlite:///{tempfile.mkdtemp()}/diff.db")
+        try:
+            upgrade(engine)
+            return schema_diff(engine)
+        finally:
+            engine.dispose()
+    server = make_url(server_url).set(drivername="postgresql+psycopg")
+    name = f"veerkracht_drift_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(server.set(database=name).render_as_string(hide_password=False))
+    try:
+        upgrade(engine)
+        return schema_diff(engine)
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+if __name__ == "__main__":  # python -m app.core.migrate [SERVER_URL]: show model/migration drift
+    import pprint
+    import sys
+
+    drift = _drift_on_fresh_database(sys.argv[1] if len(sys.argv) > 1 else None)
+    sys.stdout.write(pprint.pformat(drift) + "\n")
+    sys.exit(1 if drift else 0)

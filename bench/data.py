@@ -146,7 +146,7 @@ def generate(
         staff_ids=staff,
     )
     _domains(engine, result, rng, stamp, emp_rows, team_rows)
-    _follow_up(engine, rng, stamp, emp_rows, team_rows)
+    _follow_up(engine, result, rng, stamp, emp_rows, team_rows)
     return result
 
 
@@ -329,19 +329,28 @@ def _domains(
             for i in range(0, len(rows), 2000):
                 conn.execute(insert(table), rows[i : i + 2000])
     org.extras["check_session_id"] = upcoming["id"]
+    org.extras["protocol_id"] = protocol["id"]
 
 
 def _follow_up(
     engine: Engine,
+    org: BenchOrg,
     rng: random.Random,
     stamp: Any,
     emp_rows: list[dict[str, Any]],
     team_rows: list[dict[str, Any]],
 ) -> None:
-    """Action points, practice reviews, a year of team meetings and HRM conversations."""
+    """Action points, practice reviews, a year of team meetings and HRM conversations.
+
+    Items are owned by employees (from their HRM cycle) and by teams (from their practice
+    review), a third of them done (with the moment they were done); a quarter of the teams
+    discussed the protocol in a team meeting (readiness without reading it).
+    """
     from app.followup.models import FollowUpItem, HrmConversation, PracticeReview, TeamMeeting
+    from app.policy.models import TeamDiscussion
 
     senior = emp_rows[0]["id"]
+    now = _now()
     items, convs = [], []
     for e in emp_rows:
         if rng.random() < 0.3:
@@ -386,12 +395,44 @@ def _follow_up(
                     }
                 )
             )
+    # Drawn after the rows above, so those stay as they were.
+    for review in reviews:
+        for _ in range(rng.randint(0, 3)):
+            items.append(
+                stamp(
+                    {
+                        "kind": "learning_point",
+                        "description": "Leerpunt uit de praktijkbespreking",
+                        "practice_review_id": review["id"],
+                        "owner_team_id": review["team_id"],
+                        "due_on": review["held_on"] + timedelta(days=rng.randint(14, 120)),
+                        "status": rng.choice(["open", "open", "done"]),
+                    }
+                )
+            )
+    for item in items:  # one shape for the bulk insert
+        for key in ("owner_employee_id", "owner_team_id", "practice_review_id"):
+            item.setdefault(key, None)
+        item["done_at"] = now if item["status"] == "done" else None
+    discussions = [
+        stamp(
+            {
+                "protocol_id": org.extras["protocol_id"],
+                "team_id": t["id"],
+                "discussed_on": days_ago(rng.randint(1, 190)),
+                "notes": None,
+            }
+        )
+        for t in team_rows
+        if rng.random() < 0.25
+    ]
     with engine.begin() as conn:
         for table, rows in (
+            (PracticeReview, reviews),
             (FollowUpItem, items),
             (HrmConversation, convs),
-            (PracticeReview, reviews),
             (TeamMeeting, meetings),
+            (TeamDiscussion, discussions),
         ):
             for i in range(0, len(rows), 2000):
                 conn.execute(insert(table), rows[i : i + 2000])

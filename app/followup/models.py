@@ -71,9 +71,15 @@ class FollowUpItem(TenantTable, table=True):
         sa.CheckConstraint(
             "training_session_id IS NULL OR practice_review_id IS NULL", name="one_source"
         ),
-        # The reports count open and overdue items: status first, then the due date.
+        # Lists filter on status and due date; the reports count open and overdue items per
+        # owner, answered from this index alone (the owners make it covering).
         sa.Index(
-            "ix_follow_up_item_organisation_id_status_due_on", "organisation_id", "status", "due_on"
+            "ix_follow_up_item_organisation_id_status_due_on_owner",
+            "organisation_id",
+            "status",
+            "due_on",
+            "owner_team_id",
+            "owner_employee_id",
         ),
     )
 

@@ -672,19 +672,28 @@ def _program_facts(
     ids = set(program_ids)
     if not ids:
         return {}
-    programs = session.exec(
+    # One query: each programme once per skill (once, with NULL, when it has none); the
+    # link table is scoped through the programme it joins.
+    rows = session.exec(
         select(
             col(TrainingProgram.id),
             col(TrainingProgram.title),
             col(TrainingProgram.refresher_months),
-        ).where(col(TrainingProgram.id).in_(ids))
-    ).all()
-    skills = skill_ids_by_program(session, ids)
-    return {
-        pid: _ProgramFacts(
-            title=title, refresher_months=months, skill_ids=tuple(skills.get(pid, []))
+            col(ProgramSkill.skill_id),
         )
-        for pid, title, months in programs
+        .outerjoin(ProgramSkill, col(ProgramSkill.program_id) == col(TrainingProgram.id))
+        .where(col(TrainingProgram.id).in_(ids))
+        .order_by(col(TrainingProgram.id), col(ProgramSkill.skill_id))
+    ).all()
+    programs: dict[uuid.UUID, tuple[str, int]] = {}
+    skills: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    for pid, title, months, skill_id in rows:
+        programs[pid] = (title, months)
+        if skill_id is not None:
+            skills[pid].append(skill_id)
+    return {
+        pid: _ProgramFacts(title=title, refresher_months=months, skill_ids=tuple(skills[pid]))
+        for pid, (title, months) in programs.items()
     }
 
 
@@ -738,20 +747,18 @@ def current_skills(
     return {k: v for k, v in out.items() if v}
 
 
-def refreshers_due(
-    session: Session,
-    *,
-    within_days: int = 90,
-    on: date,
-    employee_ids: Collection[uuid.UUID] | None = None,
-) -> list[RefresherDue]:
-    """Completed programmes of active employees due for a refresher by ``on + within_days``
-    (overdue ones included), unless a later completion keeps all their skills current."""
-    latest = _latest_completions(session, employee_ids, active_only=True)
-    if not latest:
-        return []
-    facts = _program_facts(session, {row.program_id for row in latest})
-    horizon = on + timedelta(days=within_days)
+@dataclass(frozen=True)
+class _Due:
+    row: _Latest
+    due_on: date
+    skill_ids: list[uuid.UUID]  # the skills that lapse with it
+
+
+def _dues(
+    latest: Sequence[_Latest], facts: dict[uuid.UUID, _ProgramFacts], *, horizon: date
+) -> list[_Due]:
+    """Of these latest completions, those due by ``horizon``, unless a later completion
+    keeps all their skills current (plain computation, no queries)."""
     # Per employee and skill: the completion that keeps it current longest owns its lapse.
     owner: dict[tuple[uuid.UUID, uuid.UUID], tuple[date, uuid.UUID]] = {}
     due_on: dict[tuple[uuid.UUID, uuid.UUID], date] = {}
@@ -767,33 +774,63 @@ def refreshers_due(
     for (employee_id, skill_id), (due, program_id) in owner.items():
         if due <= horizon:
             lapsing[(employee_id, program_id)].append(skill_id)
-    candidates = [
-        row
+    return [
+        _Due(
+            row=row,
+            due_on=due_on[(row.employee_id, row.program_id)],
+            skill_ids=sorted(lapsing.get((row.employee_id, row.program_id), [])),
+        )
         for row in latest
         if due_on[(row.employee_id, row.program_id)] <= horizon
         and (lapsing.get((row.employee_id, row.program_id)) or not facts[row.program_id].skill_ids)
     ]
-    people = {
-        e.id: e
-        for chunk in _chunks({row.employee_id for row in candidates})
-        for e in session.exec(select(Employee).where(col(Employee.id).in_(chunk)))
-    }
+
+
+def _refresher_items(
+    dues: Sequence[_Due],
+    facts: dict[uuid.UUID, _ProgramFacts],
+    people: dict[uuid.UUID, Employee],
+    *,
+    on: date,
+) -> list[RefresherDue]:
     items = [
         RefresherDue(
-            employee_id=row.employee_id,
-            employee_name=people[row.employee_id].full_name,
-            team_id=people[row.employee_id].team_id,
-            program_id=row.program_id,
-            program_title=facts[row.program_id].title,
-            completed_on=row.completed_on,
-            due_on=due_on[(row.employee_id, row.program_id)],
-            overdue=due_on[(row.employee_id, row.program_id)] <= on,
-            skill_ids=sorted(lapsing.get((row.employee_id, row.program_id), [])),
+            employee_id=d.row.employee_id,
+            employee_name=people[d.row.employee_id].full_name,
+            team_id=people[d.row.employee_id].team_id,
+            program_id=d.row.program_id,
+            program_title=facts[d.row.program_id].title,
+            completed_on=d.row.completed_on,
+            due_on=d.due_on,
+            overdue=d.due_on <= on,
+            skill_ids=d.skill_ids,
         )
-        for row in candidates
+        for d in dues
     ]
     items.sort(key=lambda i: (i.due_on, i.employee_name, i.program_title))
     return items
+
+
+def refreshers_due(
+    session: Session,
+    *,
+    within_days: int = 90,
+    on: date,
+    employee_ids: Collection[uuid.UUID] | None = None,
+) -> list[RefresherDue]:
+    """Completed programmes of active employees due for a refresher by ``on + within_days``
+    (overdue ones included), unless a later completion keeps all their skills current."""
+    latest = _latest_completions(session, employee_ids, active_only=True)
+    if not latest:
+        return []
+    facts = _program_facts(session, {row.program_id for row in latest})
+    dues = _dues(latest, facts, horizon=on + timedelta(days=within_days))
+    people = {
+        e.id: e
+        for chunk in _chunks({d.row.employee_id for d in dues})
+        for e in session.exec(select(Employee).where(col(Employee.id).in_(chunk)))
+    }
+    return _refresher_items(dues, facts, people, on=on)
 
 
 def training_record(session: Session, *, employee: Employee, on: date) -> TrainingRecord:
@@ -843,6 +880,21 @@ def training_record(session: Session, *, employee: Employee, on: date) -> Traini
         ),
         key=lambda r: r.code,
     )
+    # Refreshers due in the next 90 days, from the completions already loaded (as
+    # refreshers_due computes them: the latest completion per programme, active employees).
+    latest: dict[uuid.UUID, date] = {}
+    for c in completions:
+        latest[c.program_id] = max(latest.get(c.program_id, c.completed_on), c.completed_on)
+    dues = (
+        _dues(
+            [_Latest(employee.id, pid, day) for pid, day in latest.items()],
+            facts,
+            horizon=on + timedelta(days=90),
+        )
+        if employee.active
+        else []
+    )
+    refreshers = _refresher_items(dues, facts, {employee.id: employee}, on=on)
     upcoming_rows = session.exec(
         select(Enrolment, TrainingSession, TrainingProgram)
         .join(TrainingSession, col(TrainingSession.id) == col(Enrolment.session_id))
@@ -861,7 +913,7 @@ def training_record(session: Session, *, employee: Employee, on: date) -> Traini
         on=on,
         completions=records,
         skills=skill_records,
-        refreshers_due=refreshers_due(session, within_days=90, on=on, employee_ids=[employee.id]),
+        refreshers_due=refreshers,
         upcoming=[
             UpcomingEnrolment(
                 enrolment_id=e.id,

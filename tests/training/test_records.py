@@ -2,12 +2,14 @@
 
 from datetime import date
 
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.learning import service as learning_service
 from app.training import service
 from tests.factories.core import make_employee
 from tests.factories.training import make_completion, make_program
+from tests.helpers import count_statements
 from tests.training.conftest import World
 
 
@@ -75,3 +77,45 @@ def test_inactive_employees_are_not_due(db: Session, world: World) -> None:
     world.staff.active = False
     db.flush()
     assert service.refreshers_due(db, within_days=90, on=date(2026, 6, 1)) == []
+
+
+def test_the_record_lists_the_refreshers_due_exactly_as_the_report(
+    db: Session, world: World
+) -> None:
+    """The record computes an employee's refreshers from the completions it loaded; the
+    report from the database. Both must agree: due, overdue, kept current, inactive."""
+    on = date(2026, 6, 1)
+    refresher = make_program(
+        db, title="Opfrisser de-escalatie", skills=("deescalation", "redirecting_emotion")
+    )
+    other = make_program(db, title="Zonder vaardigheden", skills=(), refresher_months=12)
+    make_completion(db, employee=world.staff, program=world.program, completed_on=date(2024, 7, 1))
+    make_completion(db, employee=world.staff, program=other, completed_on=date(2025, 3, 1))
+    make_completion(db, employee=world.staff, program=other, completed_on=date(2024, 3, 1))
+    make_completion(
+        db, employee=world.colleague, program=world.program, completed_on=date(2024, 5, 1)
+    )
+    make_completion(db, employee=world.colleague, program=refresher, completed_on=date(2026, 5, 1))
+    inactive = make_employee(db, active=False)
+    make_completion(db, employee=inactive, program=world.program, completed_on=date(2024, 5, 1))
+    for emp in (world.staff, world.colleague, inactive):
+        expected = service.refreshers_due(db, within_days=90, on=on, employee_ids=[emp.id])
+        assert service.training_record(db, employee=emp, on=on).refreshers_due == expected
+    record = service.training_record(db, employee=world.staff, on=on)
+    assert [d.program_id for d in record.refreshers_due] == [other.id, world.program.id]
+
+
+def test_the_record_takes_four_queries_whatever_the_history(
+    db: Session, engine: Engine, world: World
+) -> None:
+    programs = [make_program(db, title=f"Programma {i}") for i in range(5)]
+    for i, program in enumerate(programs):
+        day = date(2025, 1, i + 1)
+        make_completion(db, employee=world.staff, program=program, completed_on=day)
+    # Completions, programmes with their skills, the skills, upcoming enrolments.
+    with count_statements(engine) as few:
+        service.training_record(db, employee=world.colleague, on=date(2026, 6, 1))
+    with count_statements(engine) as many:
+        record = service.training_record(db, employee=world.staff, on=date(2026, 6, 1))
+    assert len(record.completions) == 5
+    assert many.count == 4 and few.count <= many.count

@@ -46,7 +46,7 @@ def grow(db: Session, world: World, size: int) -> None:
         make_completion(db, employee=m, program=world.management)
 
 
-def statements_for_one_enrolment(db: Session, engine: Engine, world: World) -> tuple[int, int]:
+def statements_for_one_enrolment(db: Session, engine: Engine, world: World) -> tuple[int, int, int]:
     ts = make_session(db, program=world.program, capacity=30)
     for participant in [world.colleague]:
         make_enrolment(db, training_session=ts, employee=participant)

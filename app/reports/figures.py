@@ -24,8 +24,10 @@ their services); the definitions follow those domains:
   team's managers) was, are counted.
 """
 
+import threading
 import uuid
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -71,8 +73,41 @@ REFRESHER_WINDOW_DAYS = 90
 HRM_THEME_MONTHS = 12
 _NEVER = date(9999, 12, 31)
 
-TeamKey = uuid.UUID | None
-Needs = dict[uuid.UUID, list[tuple[uuid.UUID, str]]]
+TeamKey = Any  # an id as the driver returns it (see ``_key``), or None: no team
+Needs = dict[Any, list[tuple[uuid.UUID, str]]]  # by function group key (``_key``)
+
+
+_STATEMENTS: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+_STATEMENTS_KEPT = 64
+_STATEMENTS_LOCK = threading.Lock()
+
+
+def _cached(key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    """The statement for ``key``, built once: building the larger statements costs more
+    than executing their cached compiled form. ``key`` must name everything the statement
+    depends on (its organisation, dates, settings and catalogue); a few dozen are kept."""
+    with _STATEMENTS_LOCK:
+        stmt = _STATEMENTS.get(key)
+        if stmt is not None:
+            _STATEMENTS.move_to_end(key)
+            return stmt
+    stmt = build()
+    with _STATEMENTS_LOCK:
+        _STATEMENTS[key] = stmt
+        while len(_STATEMENTS) > _STATEMENTS_KEPT:
+            _STATEMENTS.popitem(last=False)
+    return stmt
+
+
+def _key(column: Any) -> ColumnElement[Any]:
+    """A team or function-group id as the driver returns it (SQLite: its hex text), to
+    group rows in Python without building a UUID per row; ``_uuid`` turns the few that
+    are shown back into UUIDs."""
+    return sa.type_coerce(column, sa.String)
+
+
+def _uuid(key: Any) -> uuid.UUID:
+    return key if isinstance(key, uuid.UUID) else uuid.UUID(hex=key)
 
 
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -147,6 +182,7 @@ class _Query:
         self.today = today
         self.org_id = current_organisation_id(session)
         self.connection = session.connection()
+        self.dialect = self.connection.dialect.name
         # Readiness counts what was read by the end of ``today`` (for today: by now).
         self.now = min(datetime.now(UTC), datetime.combine(today, time.max, tzinfo=UTC))
         # The catalogue (a few dozen rows): refresher intervals and the skills taught.
@@ -167,10 +203,11 @@ class _Query:
                 self.skill_programs[skill_id].append(program_id)
         self.refresher_months = sorted(months)
 
-    def run(self, stmt: Any) -> Any:
-        """Execute on the connection: every query here names its organisation itself, so
-        the ORM layer (and its per-table tenant criteria) would add only overhead."""
-        return self.connection.execute(stmt)
+    def run(self, stmt: Any) -> Sequence[Any]:
+        """All rows, executed on the connection: every query here names its organisation
+        itself, so the ORM layer (and its per-table tenant criteria) would add only
+        overhead; fetched at once (row by row costs a Python call per row)."""
+        return self.connection.execute(stmt).all()
 
     def current_on(self, completed_on: Any, day: date) -> ColumnElement[bool]:
         """SQL: a completion (of the programme in the query) still counts on ``day``."""
@@ -188,7 +225,7 @@ class _Query:
         """The column's value, hidden from SQLite's index selection where it would pick a
         poor index (it has no statistics); PostgreSQL plans by its statistics, and such an
         expression would only spoil its row estimates."""
-        if self.connection.dialect.name == "sqlite":
+        if self.dialect == "sqlite":
             return func.coalesce(column, column)
         result: ColumnElement[Any] = column
         return result
@@ -199,7 +236,7 @@ class _Query:
 
 def _current_protocol_id(q: _Query) -> uuid.UUID | None:
     # The version in force, as the policy domain defines it (published, not superseded).
-    found: uuid.UUID | None = q.run(
+    rows = q.run(
         select(col(Protocol.id))
         .where(
             col(Protocol.organisation_id) == q.org_id,
@@ -209,15 +246,16 @@ def _current_protocol_id(q: _Query) -> uuid.UUID | None:
         )
         .order_by(col(Protocol.published_at).desc())
         .limit(1)
-    ).scalar()
+    )
+    found: uuid.UUID | None = rows[0][0] if rows else None
     return found
 
 
-def _needs(q: _Query) -> tuple[list[tuple[uuid.UUID, str]], Needs]:
+def _needs(q: _Query) -> tuple[list[tuple[Any, str]], Needs]:
     """Function groups and the skills each needs: its own list, or the default by exposure."""
     groups = q.run(
         select(
-            col(FunctionGroup.id),
+            _key(col(FunctionGroup.id)),
             col(FunctionGroup.name),
             col(FunctionGroup.likelihood),
             col(FunctionGroup.impact),
@@ -225,7 +263,7 @@ def _needs(q: _Query) -> tuple[list[tuple[uuid.UUID, str]], Needs]:
         )
         .where(col(FunctionGroup.organisation_id) == q.org_id)
         .order_by(col(FunctionGroup.name), col(FunctionGroup.id))
-    ).all()
+    )
     skills = {
         sid: (code, retired)
         for sid, code, retired in q.run(
@@ -235,11 +273,11 @@ def _needs(q: _Query) -> tuple[list[tuple[uuid.UUID, str]], Needs]:
         )
     }
     by_code = {code: sid for sid, (code, retired) in skills.items() if not retired}
-    custom: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    custom: dict[Any, list[uuid.UUID]] = defaultdict(list)
     for fg_id, skill_id in q.run(
-        select(col(FunctionGroupNeed.function_group_id), col(FunctionGroupNeed.skill_id)).where(
-            col(FunctionGroupNeed.organisation_id) == q.org_id
-        )
+        select(
+            _key(col(FunctionGroupNeed.function_group_id)), col(FunctionGroupNeed.skill_id)
+        ).where(col(FunctionGroupNeed.organisation_id) == q.org_id)
     ):
         custom[fg_id].append(skill_id)
     needs: Needs = {}
@@ -276,6 +314,38 @@ def _management_first_on(q: _Query) -> Any:
 
 def _team_figures(q: _Query, c: Collected) -> None:
     """Every team (ordered by name) with its managers, goals, latest review and meetings."""
+    key = (
+        "teams",
+        q.dialect,
+        q.org_id,
+        c.period_from,
+        c.period_to,
+        q.settings.meetings_without_item_threshold,
+    )
+    rows = q.run(_cached(key, lambda: _team_statement(q, c)))
+    for (
+        team_id,
+        name,
+        external_id,
+        n_managers,
+        n_trained,
+        n_goals,
+        held_on,
+        next_on,
+        n_meetings,
+        n_with_item,
+        lacks,
+    ) in rows:
+        c.teams.append((team_id, name, external_id))
+        f = c.by_team[team_id]
+        f.team_managers, f.team_managers_trained = n_managers or 0, n_trained or 0
+        f.active_team_goals = n_goals or 0
+        f.last_review_on, f.next_review_on = held_on, next_on
+        f.meetings, f.meetings_with_item = n_meetings or 0, n_with_item or 0
+        f.lacks_item = bool(lacks)
+
+
+def _team_statement(q: _Query, c: Collected) -> Any:
     trained = _management_first_on(q)
     managers = (
         select(
@@ -325,9 +395,9 @@ def _team_figures(q: _Query, c: Collected) -> None:
         .subquery("latest_review")
     )
     meetings, lacks_item = _meetings(q, c)
-    rows = q.run(
+    return (
         select(
-            col(Team.id),
+            _key(col(Team.id)),
             col(Team.name),
             col(Team.external_id),
             managers.c.n,
@@ -346,26 +416,6 @@ def _team_figures(q: _Query, c: Collected) -> None:
         .where(col(Team.organisation_id) == q.org_id)
         .order_by(col(Team.name), col(Team.id))
     )
-    for (
-        team_id,
-        name,
-        external_id,
-        n_managers,
-        n_trained,
-        n_goals,
-        held_on,
-        next_on,
-        n_meetings,
-        n_with_item,
-        lacks,
-    ) in rows:
-        c.teams.append((team_id, name, external_id))
-        f = c.by_team[team_id]
-        f.team_managers, f.team_managers_trained = n_managers or 0, n_trained or 0
-        f.active_team_goals = n_goals or 0
-        f.last_review_on, f.next_review_on = held_on, next_on
-        f.meetings, f.meetings_with_item = n_meetings or 0, n_with_item or 0
-        f.lacks_item = bool(lacks)
 
 
 def _meetings(q: _Query, c: Collected) -> tuple[Any, ColumnElement[int]]:
@@ -469,9 +519,7 @@ def _completions(q: _Query, skill_ids: list[uuid.UUID]) -> Any:
     )
 
 
-def _employee_figures(
-    q: _Query, c: Collected, groups: list[tuple[uuid.UUID, str]], needs: Needs
-) -> None:
+def _employee_figures(q: _Query, c: Collected, groups: list[tuple[Any, str]], needs: Needs) -> None:
     """Per team and function group: the active employees, what they read and discussed,
     and (``_training_figures``, ``_goal_figures``) what they trained and aim for."""
     e = Employee
@@ -496,11 +544,11 @@ def _employee_figures(
         col(HrmConversation.held_on) <= q.today,
     )
     is_manager = col(e.role).in_([r.value for r in MANAGER_ROLES])
-    heads: defaultdict[uuid.UUID, int] = defaultdict(int)
+    heads: defaultdict[Any, int] = defaultdict(int)
     for team_id, fg_id, active, n_ready, n_managers, covered in q.run(
         select(
-            col(e.team_id),
-            col(e.function_group_id),
+            _key(col(e.team_id)),
+            _key(col(e.function_group_id)),
             func.count(),
             _count_if(ready),
             _count_if(is_manager),
@@ -523,7 +571,7 @@ def _employee_figures(
         for skill_id, code in needs[fg_id]:
             c.coverage.append(
                 Coverage(
-                    function_group_id=fg_id,
+                    function_group_id=_uuid(fg_id),
                     function_group_name=fg_name,
                     skill_id=skill_id,
                     skill_code=code,
@@ -533,16 +581,49 @@ def _employee_figures(
             )
 
 
-def _training_figures(
-    q: _Query, c: Collected, needs: Needs
-) -> dict[tuple[uuid.UUID, uuid.UUID], int]:
+def _training_figures(q: _Query, c: Collected, needs: Needs) -> dict[tuple[Any, uuid.UUID], int]:
     """Per team and function group, of the active employees with completions: managers
     trained, staff trained before their managers, refreshers due, the latest completion,
     and per needed skill those current in it (returned per function group and skill)."""
-    e = Employee
     skill_ids = sorted(
         {s for skills in needs.values() for s, _ in skills if q.skill_programs.get(s)}
     )
+    key = (
+        "training",
+        q.dialect,
+        q.org_id,
+        q.today,
+        tuple(q.refresher_months),
+        tuple((s, tuple(sorted(q.skill_programs[s]))) for s in skill_ids),
+    )
+    rows = q.run(_cached(key, lambda: _training_statement(q, skill_ids)))
+    position = {s: i for i, s in enumerate(skill_ids)}
+    wanted = {fg: [position[s] for s, _ in skills if s in position] for fg, skills in needs.items()}
+    counts = {fg: [0] * len(skill_ids) for fg in needs}
+    for team_id, fg_id, n_trained, n_early, due_employees, due_trainings, last_on, *flags in rows:
+        f = c.by_team[team_id]
+        f.managers_trained += n_trained
+        f.staff_trained_before_managers += n_early
+        f.refreshers_due += due_employees
+        f.refresher_trainings += int(due_trainings)
+        if team_id is not None:
+            f.last_training_on = max(last_on, f.last_training_on or last_on)
+        fg_counts = counts.get(fg_id) if fg_id is not None else None
+        if fg_counts is not None:
+            for i in wanted[fg_id]:
+                n = int(flags[i])
+                fg_counts[i] += n
+                f.skill_needs_current += n
+    return {
+        (fg, s): counts[fg][position[s]]
+        for fg, skills in needs.items()
+        for s, _ in skills
+        if s in position
+    }
+
+
+def _training_statement(q: _Query, skill_ids: list[uuid.UUID]) -> Any:
+    e = Employee
     done = _completions(q, skill_ids)
     # Managers first: a manager's "trained on" is their first management completion
     # (never: far future); a staff member is early when their first completion precedes
@@ -575,10 +656,10 @@ def _training_figures(
         col(e.role) == Role.employee,
         or_(done.c.first_on < senior_deadline, done.c.first_on < team_deadline.c.on),
     )
-    rows = q.run(
+    return (
         select(
-            col(e.team_id),
-            col(e.function_group_id),
+            _key(col(e.team_id)),
+            _key(col(e.function_group_id)),
             _count_if(and_(is_manager, done.c.management_on.is_not(None))),
             _count_if(early),
             _count_if(done.c.due > 0),
@@ -596,36 +677,13 @@ def _training_figures(
         )
         .group_by(col(e.team_id), col(e.function_group_id))
     )
-    position = {s: i for i, s in enumerate(skill_ids)}
-    wanted = {fg: [position[s] for s, _ in skills if s in position] for fg, skills in needs.items()}
-    counts = {fg: [0] * len(skill_ids) for fg in needs}
-    for team_id, fg_id, n_trained, n_early, due_employees, due_trainings, last_on, *flags in rows:
-        f = c.by_team[team_id]
-        f.managers_trained += n_trained
-        f.staff_trained_before_managers += n_early
-        f.refreshers_due += due_employees
-        f.refresher_trainings += int(due_trainings)
-        if team_id is not None:
-            f.last_training_on = max(last_on, f.last_training_on or last_on)
-        fg_counts = counts.get(fg_id) if fg_id is not None else None
-        if fg_counts is not None:
-            for i in wanted[fg_id]:
-                n = int(flags[i])
-                fg_counts[i] += n
-                f.skill_needs_current += n
-    return {
-        (fg, s): counts[fg][position[s]]
-        for fg, skills in needs.items()
-        for s, _ in skills
-        if s in position
-    }
 
 
 def _goal_figures(q: _Query, c: Collected) -> None:
     """Per team: personal goals (not dropped) of active members, aligned and unaligned."""
     aligned = col(PersonalGoal.alignment) == Alignment.aligned
     for team_id, n_aligned, n_unaligned in q.run(
-        select(col(Employee.team_id), _count_if(aligned), _count_if(~aligned))
+        select(_key(col(Employee.team_id)), _count_if(aligned), _count_if(~aligned))
         .join(Employee, col(Employee.id) == col(PersonalGoal.employee_id))
         .where(
             col(PersonalGoal.organisation_id) == q.org_id,
@@ -641,9 +699,10 @@ def _goal_figures(q: _Query, c: Collected) -> None:
 def _follow_up(q: _Query, c: Collected) -> None:
     """Per team: open and overdue items owned by the team or by one of its members."""
     owner_team = func.coalesce(col(FollowUpItem.owner_team_id), col(Employee.team_id))
+    owner_key = _key(owner_team)
     due_on = col(FollowUpItem.due_on)
     rows = q.run(
-        select(owner_team, func.count(), _count_if(and_(due_on.is_not(None), due_on < q.today)))
+        select(owner_key, func.count(), _count_if(and_(due_on.is_not(None), due_on < q.today)))
         .select_from(FollowUpItem)
         .outerjoin(Employee, col(Employee.id) == col(FollowUpItem.owner_employee_id))
         .where(
@@ -694,4 +753,8 @@ def collect(
     _employee_figures(q, c, groups, needs)
     _follow_up(q, c)
     _review_overdue(q, c)
+    # Keyed by UUID from here on, as the callers expect.
+    c.teams = [(_uuid(key), name, external_id) for key, name, external_id in c.teams]
+    by_team = {None if k is None else _uuid(k): f for k, f in c.by_team.items()}
+    c.by_team = defaultdict(Figures, by_team)
     return c

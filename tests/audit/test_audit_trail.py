@@ -260,3 +260,41 @@ def test_imports_are_recorded(client: TestClient, db: Session, tenant: Tenant) -
     assert sanne[0][0] == AuditAction.create and sanne[0][2] == writer
     assert (sanne[-1][0], sanne[-1][1]) == (AuditAction.update, ["last_name"])
     assert [e.action for e in _events(db, people["I-2"])] == [AuditAction.create]
+
+
+def test_a_large_bulk_insert_is_recorded_in_one_statement(
+    db: Session, tenant: Tenant, engine: object
+) -> None:
+    # The bulk path sends the (id, resource_id) pairs as one parameter (issue 8: 10,000
+    # imported rows). Every event must still be a normal row: found by id and by resource,
+    # ids distinct and in the order of the rows, the shared columns on each.
+    from tests.helpers import count_statements
+
+    bind_organisation(db, tenant.id)
+    now = utcnow()
+    ids = [uuid7() for _ in range(1500)]
+    shared = {"organisation_id": tenant.id, "created_at": now, "updated_at": now}
+    rows = [{"id": i, "name": f"T{n}", **shared} for n, i in enumerate(ids)]
+    with count_statements(db.get_bind()) as counter:  # type: ignore[arg-type]
+        db.execute(insert(Team.__table__), rows)  # type: ignore[attr-defined]
+    assert counter.count == 2, counter.statements  # the insert, and one for its events
+    stmt = (
+        select(AuditEvent)
+        .where(col(AuditEvent.resource_id).in_(ids[:700]))
+        .where(col(AuditEvent.resource_id).in_(ids[200:]))
+        .order_by(col(AuditEvent.id))
+    )
+    events = list(db.exec(stmt).all())
+    assert [e.resource_id for e in events] == ids[200:700]
+    assert len({e.id for e in events}) == 500
+    first = events[0]
+    assert db.get(AuditEvent, first.id) is first
+    assert {(e.action, e.resource_type, e.organisation_id, e.api_key_id) for e in events} == {
+        (AuditAction.create, "team", tenant.id, None)
+    }
+    assert {tuple(e.changed_fields) for e in events} == {("name",)}
+    assert len({e.created_at for e in events}) == 1
+    total = db.exec(
+        select(func.count()).select_from(AuditEvent).where(col(AuditEvent.resource_id).in_(ids))
+    ).one()
+    assert total == 1500

@@ -541,7 +541,7 @@ def parse_csv(data: bytes, columns: Sequence[Column], *, kind: str, key: str | N
         _convert_row(parsed, n, cells, plan)
     if parsed.total == 0:
         raise file_error("empty-file", "The file has a header but no data rows.", row=2)
-    if encoding == "windows-1252":
+    if encoding == "windows-1252" and "?" in text_:  # no '?' in the file: no cell to scan
         parsed.warnings.extend(_question_marks(parsed.records, written))
     return parsed
 

@@ -280,12 +280,17 @@ def _resolve_reference(
     directory = Directory.load(ctx, model)
     column = ctx.header(field_name)
     errors = []
+    # A file names few teams and function groups, each on many rows: find each once.
+    found_for: dict[str, uuid.UUID | None] = {}
     for r in records:
         value = r.values.pop(field_name)
         if value is None:
             r.values[target] = None
             continue
-        found = directory.find(value)
+        if value in found_for:
+            found = found_for[value]
+        else:
+            found = found_for[value] = directory.find(value)
         if found is None:
             errors.append(
                 RowError(r.row, column, value, f"no {what} with external id (or name) {value!r}")

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_
+from sqlalchemy import ColumnElement, Select, and_, func, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.core.crud import resolve_ref
 from app.core.errors import NotFound
@@ -61,31 +63,35 @@ def require_current_protocol(session: Session) -> Protocol:
     return protocol
 
 
+def _in_force_at(protocol: type[Protocol], at: datetime) -> SelectOfScalar[Protocol]:
+    return (
+        select(protocol)
+        .where(
+            col(protocol.published_at).is_not(None),
+            col(protocol.published_at) <= at,
+            or_(col(protocol.superseded_at).is_(None), col(protocol.superseded_at) > at),
+        )
+        .order_by(col(protocol.published_at).desc())
+        .limit(1)
+    )
+
+
 def protocol_at(session: Session, at: datetime) -> Protocol | None:
     """The protocol version that was (or will be, if nothing changes) in force at ``at``."""
-    return session.exec(
-        select(Protocol)
-        .where(
-            col(Protocol.published_at).is_not(None),
-            col(Protocol.published_at) <= at,
-            or_(col(Protocol.superseded_at).is_(None), col(Protocol.superseded_at) > at),
-        )
-        .order_by(col(Protocol.published_at).desc())
-        .limit(1)
-    ).first()
+    return session.exec(_in_force_at(Protocol, at)).first()
 
 
 # --- readiness (seed step 2: read or discussed before the training) ----------------------
 
 
-def _ready_condition(protocol: Protocol, at: datetime) -> ColumnElement[bool]:
+def _ready_condition(protocol_id: Any, at: datetime) -> ColumnElement[bool]:
     # Correlated EXISTS per employee: two index probes each (the unique acknowledgement
     # and ix_team_discussion_protocol_id_team_id). An IN list of ids combined with
     # ``team_id IN (discussing teams)`` made SQLite probe every id for every discussing team.
     acknowledged = (
         select(col(ProtocolAcknowledgement.id))
         .where(
-            col(ProtocolAcknowledgement.protocol_id) == protocol.id,
+            col(ProtocolAcknowledgement.protocol_id) == protocol_id,
             col(ProtocolAcknowledgement.employee_id) == col(Employee.id),
             col(ProtocolAcknowledgement.read_at) <= at,
         )
@@ -94,7 +100,7 @@ def _ready_condition(protocol: Protocol, at: datetime) -> ColumnElement[bool]:
     discussed = (
         select(col(TeamDiscussion.id))
         .where(
-            col(TeamDiscussion.protocol_id) == protocol.id,
+            col(TeamDiscussion.protocol_id) == protocol_id,
             col(TeamDiscussion.team_id) == col(Employee.team_id),
             col(TeamDiscussion.discussed_on) <= at.date(),
         )
@@ -108,31 +114,39 @@ EmployeeIds = Collection[uuid.UUID] | Select[Any]
 
 def ready_ids_at(
     session: Session, *, employee_ids: EmployeeIds, at: datetime | None = None
-) -> tuple[Protocol | None, set[uuid.UUID]]:
-    """The protocol version in force at ``at`` (default now) and, of ``employee_ids`` (ids,
-    or a SELECT of employee ids such as a plan's scope), those ready for it.
+) -> tuple[int | None, set[uuid.UUID]]:
+    """The version of the protocol in force at ``at`` (default now; None when none is) and,
+    of ``employee_ids`` (ids, or a SELECT of employee ids such as a plan's scope), those
+    ready for it.
 
     Ready: they acknowledged that version (read at or before ``at``), or their current
-    team discussed it on or before ``at``'s date. One query for the version plus one per
-    5,000 ids (one for a SELECT); the work is proportional to the employees asked about,
-    not to the organisation.
+    team discussed it on or before ``at``'s date. One query per 5,000 ids (one for a
+    SELECT): the version in force with the ready employees outer-joined to it. The work
+    is proportional to the employees asked about, not to the organisation.
     """
     at = at or utcnow()
-    protocol = protocol_at(session, at)
-    if protocol is None:
-        return protocol, set()
-    groups: Iterable[list[uuid.UUID] | Select[Any]] = (
-        [employee_ids] if isinstance(employee_ids, Select) else _chunks(employee_ids)
+    groups: list[list[uuid.UUID]] | list[Select[Any]] = (
+        [employee_ids] if isinstance(employee_ids, Select) else list(_chunks(employee_ids))
     )
-    ready_condition = _ready_condition(protocol, at)
+    in_force = aliased(Protocol)
+    in_force_id = _in_force_at(in_force, at).with_only_columns(col(in_force.id)).scalar_subquery()
+    version: int | None = None
     ready: set[uuid.UUID] = set()
-    for group in groups:
-        ready.update(
-            session.exec(
-                select(col(Employee.id)).where(col(Employee.id).in_(group), ready_condition)
+    for group in groups or [[]]:
+        rows = session.exec(
+            select(col(Protocol.version), col(Employee.id))
+            .outerjoin(
+                Employee, and_(col(Employee.id).in_(group), _ready_condition(Protocol.id, at))
             )
-        )
-    return protocol, ready
+            .where(col(Protocol.id) == in_force_id)
+        ).all()
+        # No row: no version in force. Otherwise the version, once with each ready
+        # employee (or once with NULL when none is).
+        for row_version, employee_id in rows:
+            version = row_version
+            if employee_id is not None:
+                ready.add(employee_id)
+    return version, ready
 
 
 def protocol_ready_ids(

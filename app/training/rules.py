@@ -418,10 +418,9 @@ def check_enrolments(
     if severities.protocol_ready != Severity.off:
         # Readiness now, or at the start of a session that already took place.
         at = min(utcnow(), training_session.starts_at)
-        protocol, ready = policy_service.ready_ids_at(
+        protocol_version, ready = policy_service.ready_ids_at(
             session, employee_ids=[e.id for e in employees], at=at
         )
-        protocol_version = protocol.version if protocol is not None else None
 
     out: dict[uuid.UUID, list[RuleResult]] = {}
     for emp in employees:

@@ -497,24 +497,21 @@ class _Subject:
 
 
 def _subject(session: Session, *, session_id: uuid.UUID, employee_id: uuid.UUID) -> _Subject:
-    # Two queries instead of four: the session with its programme, the employee with
-    # their function group.
+    # The session usually sits in the identity map already (the route's path dependency
+    # loaded it). One query then brings the employee, their function group and the
+    # session's programme (a one-row join on the programme's id).
+    ts = get_scoped(session, TrainingSession, session_id, name="training session")
     row = session.exec(
-        select(TrainingSession, TrainingProgram)
-        .join(TrainingProgram, col(TrainingProgram.id) == col(TrainingSession.program_id))
-        .where(col(TrainingSession.id) == session_id)
-    ).first()
-    if row is None:
-        raise NotFound(resource="training session", id_=session_id)
-    found = session.exec(
-        select(Employee, FunctionGroup)
+        select(Employee, FunctionGroup, TrainingProgram)
         .outerjoin(FunctionGroup, col(FunctionGroup.id) == col(Employee.function_group_id))
+        .join(TrainingProgram, col(TrainingProgram.id) == ts.program_id)
         .where(col(Employee.id) == employee_id)
     ).first()
-    if found is None:
+    if row is None:
         raise NotFound(resource=Employee.__tablename__, id_=employee_id)
+    employee, function_group, program = row
     return _Subject(
-        training_session=row[0], program=row[1], employee=found[0], function_group=found[1]
+        training_session=ts, program=program, employee=employee, function_group=function_group
     )
 
 

@@ -97,8 +97,8 @@ def test_batch_readiness_takes_a_bounded_number_of_queries(
         service.protocol_ready_ids(db, employee_ids=[e.id for e in few])
     with count_statements(engine) as large:
         ready = service.protocol_ready_ids(db, employee_ids=[e.id for e in many])
-    # The version in force, then one query for the ids (per 5,000).
-    assert large.count == small.count == 2
+    # One query per 5,000 ids: the version in force with the ready employees joined to it.
+    assert large.count == small.count == 1
     assert ready == {e.id for e in many[::3]} | {e.id for e in few}
 
 
@@ -112,10 +112,13 @@ def test_readiness_of_a_select_of_employees(db: Session, history: dict[str, Prot
     outside = make_employee(db, team_id=team.id, active=False)
     make_acknowledgement(db, protocol=history["v2"], employee=read)
     scope = select(col(Employee.id)).where(col(Employee.active).is_(True))
-    protocol, ready = service.ready_ids_at(db, employee_ids=scope)
-    assert protocol == history["v2"]
+    version, ready = service.ready_ids_at(db, employee_ids=scope)
+    assert version == history["v2"].version
     assert ready == {discussed.id, read.id}
     assert outside.id not in ready
+    # Before any version was in force: no version, nobody ready.
+    assert service.ready_ids_at(db, employee_ids=scope, at=T0 - timedelta(days=1)) == (None, set())
+    assert service.ready_ids_at(db, employee_ids=[], at=T1) == (history["v2"].version, set())
 
 
 # --- the readiness report, against a hand-computed organisation ---------------------------

@@ -246,14 +246,23 @@ def _release(scope: Scope, record_id: uuid.UUID) -> None:
 # --- middleware -------------------------------------------------------------------------
 
 
-def fingerprint(method: str, path: str, query: bytes, body: bytes) -> str:
-    """What makes two requests "the same" for a key: method, path with query, and body."""
+def fingerprint(method: str, path: str, query: bytes, body: bytes, caller: str = "") -> str:
+    """What makes two requests "the same" for a key: caller, method, path with query, body.
+
+    The caller (a hash of the API key) is part of it so a stored answer is replayed only to
+    the key that caused it: another key, of whatever scope, gets 422 instead.
+    """
     h = hashlib.sha256()
-    h.update(f"{method}\n{path}?".encode())
+    h.update(f"{caller}\n{method}\n{path}?".encode())
     h.update(query)
     h.update(b"\n")
     h.update(body)
     return h.hexdigest()
+
+
+# Answers that carry a secret are never stored (a new API key is shown once): these POSTs
+# take no Idempotency-Key; the header is ignored.
+NOT_REPLAYABLE = ("/v1/api-keys",)
 
 
 class IdempotencyMiddleware:
@@ -268,6 +277,7 @@ class IdempotencyMiddleware:
             scope["type"] != "http"
             or scope["method"] != "POST"
             or not scope["path"].startswith(self.prefix)
+            or scope["path"].startswith(NOT_REPLAYABLE)
         ):
             await self.app(scope, receive, send)
             return
@@ -293,7 +303,10 @@ class IdempotencyMiddleware:
             return
         auth = headers.get(b"authorization", b"").decode("latin-1")
         token = auth[7:].strip() if auth[:7].lower() == "bearer " else None
-        digest = fingerprint(scope["method"], scope["path"], scope.get("query_string", b""), body)
+        caller = hashlib.sha256(token.encode()).hexdigest() if token else ""
+        digest = fingerprint(
+            scope["method"], scope["path"], scope.get("query_string", b""), body, caller
+        )
         decision = await run_in_threadpool(_claim, scope, token, key, digest)
         if isinstance(decision, _Replay):
             await send(
@@ -405,9 +418,9 @@ def document_idempotency(schema: dict[str, Any]) -> None:
         "first response; the same key with another request is 422; while the first is "
         "still running, 409.",
     }
-    for path_item in schema.get("paths", {}).values():
+    for path, path_item in schema.get("paths", {}).items():
         op = path_item.get("post")
-        if op is None:
+        if op is None or path.startswith(NOT_REPLAYABLE):
             continue
         params = op.setdefault("parameters", [])
         if not any(p.get("name") == "Idempotency-Key" for p in params):

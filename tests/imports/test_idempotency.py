@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlmodel import Session, col
 
 from app.core.idempotency import IdempotencyRecord
@@ -163,11 +163,17 @@ def test_imports_are_replayed_not_rerun(client: TestClient, tenant: Tenant, db: 
 
 def test_openapi_documents_the_header_on_every_post(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
-    posts = [op for item in spec["paths"].values() for m, op in item.items() if m == "post"]
+    posts = [
+        (path, op)
+        for path, item in spec["paths"].items()
+        for m, op in item.items()
+        if m == "post"
+    ]
     assert posts
-    for op in posts:
+    for path, op in posts:
         names = [p["name"] for p in op.get("parameters", [])]
-        assert "Idempotency-Key" in names, op["operationId"]
+        # A new key's secret is never stored, so key creation takes no Idempotency-Key.
+        assert ("Idempotency-Key" in names) is (path != "/v1/api-keys"), op["operationId"]
 
 
 # --- really concurrent (committed) requests -------------------------------------------------
@@ -231,3 +237,27 @@ def test_concurrent_retries_create_one_resource(
     # After the dust settles every retry gets the one answer.
     final = post_team(live_client, live_tenant, key, name="Gelijktijdig")
     assert final.status_code == 201 and final.json()["id"] in created
+
+
+def test_a_stored_answer_is_replayed_only_to_the_key_that_caused_it(
+    client: TestClient, tenant: Tenant
+) -> None:
+    headers = {**tenant.write, "Idempotency-Key": "same-key-other-caller"}
+    first = client.post("/v1/teams", headers=headers, json={"name": "Crisisdienst"})
+    assert first.status_code == 201, first.text
+    other = {**tenant.admin, "Idempotency-Key": "same-key-other-caller"}
+    again = client.post("/v1/teams", headers=other, json={"name": "Crisisdienst"})
+    assert again.status_code == 422, again.text
+    assert "idempotent-replayed" not in {k.lower() for k in again.headers}
+
+
+def test_new_api_keys_are_never_stored_for_replay(
+    client: TestClient, tenant: Tenant, db: Session
+) -> None:
+    headers = {**tenant.admin, "Idempotency-Key": "key-creation"}
+    first = client.post("/v1/api-keys", headers=headers, json={"name": "script"})
+    second = client.post("/v1/api-keys", headers=headers, json={"name": "script"})
+    assert first.status_code == second.status_code == 201
+    assert first.json()["key"] != second.json()["key"]
+    stored = db.execute(text("SELECT response_body FROM idempotency_key")).scalars().all()
+    assert not any("vk_" in str(body) for body in stored)

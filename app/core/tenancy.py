@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnClause, column, event
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
+from app.core.db import READ_ONLY
 from app.core.errors import NotFound
 from app.core.models import TenantTable
 
@@ -83,9 +84,13 @@ def _stamp_organisation(session: Session, _ctx: Any, _instances: Any) -> None:
 def get_scoped(session: Session, model: type[T], id_: uuid.UUID, *, name: str | None = None) -> T:
     """Fetch one row of the caller's organisation, or raise ``NotFound`` (API: 404).
 
-    Another organisation's row is answered exactly like a missing one.
+    Another organisation's row is answered exactly like a missing one. In a request that
+    writes, the row is locked (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's writers are
+    serialised already): an ``If-Match`` check, or a replacement of the row's children,
+    then sees the version it changes, and concurrent writers of one row take turns.
     """
-    obj = session.get(model, id_)
+    writes = session.info.get(READ_ONLY) is False
+    obj = session.get(model, id_, with_for_update=True if writes else None)
     if obj is None or obj.organisation_id != current_organisation_id(session):
         raise NotFound(resource=name or model.__tablename__, id_=id_)  # type: ignore[arg-type]
     return obj

@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError, StatementError
 from sqlalchemy.sql.schema import ColumnCollectionConstraint
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
@@ -351,6 +351,38 @@ def install_error_handlers(app: FastAPI) -> None:
             request=request,
             title="Conflict",
             detail="The change conflicts with related data.",
+        )
+
+    # Values outside what dates, times and numbers can hold (year 1 with a zone, 9999-12-31
+    # plus a day, numbers the database refuses) are invalid input, wherever they surface.
+    def _out_of_range(request: Request) -> Response:
+        return problem_response(
+            422,
+            "value-out-of-range",
+            request=request,
+            title="Invalid input",
+            detail="A date, time or number is outside the range this API can store or use.",
+        )
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError) -> Response:
+        return _out_of_range(request)
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> Response:
+        return _out_of_range(request)
+
+    @app.exception_handler(StatementError)
+    async def _statement(request: Request, exc: StatementError) -> Response:
+        # Raised while binding a parameter (e.g. UTCDateTime of year 1 with a zone).
+        if isinstance(exc.orig, OverflowError | ValueError):
+            return _out_of_range(request)
+        log.error("statement failed", exc_info=exc)
+        return problem_response(
+            500,
+            "internal-error",
+            request=request,
+            detail="An unexpected error occurred; it has been logged.",
         )
 
     @app.exception_handler(OperationalError)

@@ -430,6 +430,12 @@ EMPLOYEE_TEAM_CHANGED_HOOKS: list = []  # type: ignore[type-arg]
 
 def update_employee(session: Session, *, employee: Employee, data: EmployeeUpdate) -> Employee:
     """Change an employee; moving team re-evaluates their personal goals."""
+    if employee.erased_at is not None:
+        # Erasure (AVG/GDPR) is final: the row stays only so history remains countable.
+        raise Conflict(
+            "This employee's personal data was erased; the record can no longer be changed.",
+            code="employee-erased",
+        )
     changes = data.model_dump(exclude_unset=True)
     for required in ("first_name", "last_name", "role", "active"):
         if required in changes and changes[required] is None:

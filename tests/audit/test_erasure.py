@@ -150,3 +150,22 @@ def test_every_free_text_about_an_employee_is_erased_or_explained() -> None:
         if table is not None:  # typos in the registry would erase nothing
             assert set(refs_) | set(texts_) <= set(table.columns.keys()), table_name
     assert col(Employee.erased_at) is not None
+
+
+def test_an_erased_employee_cannot_be_filled_in_again(
+    client: TestClient, db: Session, tenant: Tenant
+) -> None:
+    emp = make_employee(db, first_name="Daan", active=False)
+    db.commit()
+    assert client.post(f"/v1/employees/{emp.id}/erase", headers=tenant.admin).status_code == 200
+    r = client.patch(
+        f"/v1/employees/{emp.id}",
+        headers=tenant.write,
+        json={"active": True, "first_name": "Daan", "email": "daan@example.nl"},
+    )
+    assert_problem(r, 409, "employee-erased")
+    bind_organisation(db, tenant.id)
+    db.expire_all()
+    again = db.get(Employee, emp.id)
+    assert again is not None and again.first_name != "Daan" and again.email is None
+    assert again.active is False

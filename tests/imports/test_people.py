@@ -211,6 +211,16 @@ def test_email_used_by_someone_else_is_a_row_error(post_import: Post, db: Sessio
     assert err["column"] == "email" and "X-1" in err["message"]
 
 
+@pytest.mark.usefixtures("org_structure")
+def test_email_of_someone_without_external_id_names_their_id(
+    post_import: Post, db: Session
+) -> None:
+    manual = make_employee(db, external_id=None, email="handmatig@x.nl")
+    r = post_import("employees", f"{HEADER}\n1;Jan;Jansen;handmatig@x.nl;T-JW-01;medewerker\n")
+    [err] = assert_problem(r, 422, "import-rejected")["errors"]
+    assert err["message"] == f"is already used by employee {manual.id}"
+
+
 def test_function_groups_and_teams(post_import: Post, db: Session) -> None:
     r = post_import("function-groups", example("function-groups.csv"))
     assert (r.status_code, r.json()["created"]) == (200, 4)

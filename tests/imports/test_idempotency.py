@@ -164,10 +164,7 @@ def test_imports_are_replayed_not_rerun(client: TestClient, tenant: Tenant, db: 
 def test_openapi_documents_the_header_on_every_post(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     posts = [
-        (path, op)
-        for path, item in spec["paths"].items()
-        for m, op in item.items()
-        if m == "post"
+        (path, op) for path, item in spec["paths"].items() for m, op in item.items() if m == "post"
     ]
     assert posts
     for path, op in posts:

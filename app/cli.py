@@ -184,14 +184,9 @@ def _load_domains() -> None:
 
 def _load_plugins() -> None:
     # Modules that register further commands (client commands live with the imports).
-    import importlib
+    from app.imports import cli as imports_cli
 
-    for module in ("app.imports.cli",):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
+    del imports_cli
 
 
 def main(argv: Sequence[str] | None = None) -> int:

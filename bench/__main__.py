@@ -115,6 +115,9 @@ class Endpoint:
     path: str
     method: str = "GET"
     body: str | None = None
+    # A latency target is measured one request at a time; throughput under 8 connections
+    # per worker would report the queue, not the report's own time.
+    connections: int | None = None
 
 
 def endpoints(org: data.BenchOrg) -> list[Endpoint]:
@@ -136,23 +139,17 @@ def endpoints(org: data.BenchOrg) -> list[Endpoint]:
                 body=json.dumps({"employee_id": str(staff)}),
             )
         )
-    out.append(Endpoint("overview report", "/v1/reports/overview"))
+    out.append(Endpoint("overview report", "/v1/reports/overview", connections=1))
     return out
 
 
 def available(base: str, key: str, ep: Endpoint) -> bool:
-    r = httpx.request(
-        ep.method,
-        base + ep.path,
-        headers={"Authorization": f"Bearer {key}"},
-        content=ep.body,
-        timeout=30,
-        **(
-            {"headers": {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}}
-            if ep.body
-            else {}
-        ),
-    )
+    headers = {"Authorization": f"Bearer {key}"}
+    if ep.body:
+        headers["Content-Type"] = "application/json"
+    r = httpx.request(ep.method, base + ep.path, headers=headers, content=ep.body, timeout=30)
+    if r.status_code >= 300:
+        print(f"  {ep.name}: {r.status_code} {r.text[:300]}", file=sys.stderr)
     return r.status_code < 300
 
 
@@ -189,7 +186,7 @@ def measure_http(
                             target_url,
                             key=org.admin_key,
                             duration=args.duration,
-                            connections=conns,
+                            connections=(ep.connections if ep and ep.connections else conns),
                             method=ep.method if ep else "GET",
                             json_body=ep.body if ep else None,
                         )
@@ -218,6 +215,10 @@ def measure_http(
                     target, met = ">= 0.5x ceiling", ratio >= 0.5 and not errors
                 elif ep.name == "get one employee":
                     target, met = ">= 0.6x ceiling", ratio >= 0.6 and not errors
+                elif ep.name == "overview report" and db == "sqlite":
+                    target, met = "median < 250 ms", p50 < 250 and not errors
+                if ep.connections:
+                    figure += f" ({ep.connections} connection)"
                 report.add(db, f"{ep.name}, {workers}w", figure, target, met)
             body_file.unlink(missing_ok=True)
 

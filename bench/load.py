@@ -83,6 +83,8 @@ def run_wrk(
                 str(connections),
                 "-d",
                 f"{duration}s",
+                "--timeout",
+                "30s",
                 "-s",
                 script,
                 url,

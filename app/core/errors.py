@@ -136,18 +136,6 @@ class PreconditionFailed(DomainError):
     title = "Precondition failed"
 
 
-class PayloadTooLarge(DomainError):
-    status = 413
-    code = "payload-too-large"
-    title = "Payload too large"
-
-
-class UnsupportedMediaType(DomainError):
-    status = 415
-    code = "unsupported-media-type"
-    title = "Unsupported media type"
-
-
 class InvalidInput(DomainError):
     """The payload can never succeed as sent (422)."""
 
@@ -160,12 +148,6 @@ class ServiceUnavailable(DomainError):
     status = 503
     code = "service-unavailable"
     title = "Service unavailable"
-
-
-class PreconditionRequired(DomainError):
-    status = 428
-    code = "precondition-required"
-    title = "Precondition required"
 
 
 def problem_body(

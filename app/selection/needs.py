@@ -67,7 +67,6 @@ from app.training.models import (
 # Weights of a need: required and goal needs count double a recommended one; higher
 # exposure counts more ("weighted by exposure level, higher exposure first").
 PRIORITY_WEIGHT = {NeedPriority.required: 2, NeedPriority.recommended: 1}
-GOAL_WEIGHT = 2
 REQUIRED_WEIGHT = 2
 
 

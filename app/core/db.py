@@ -110,7 +110,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         # Declared twice in one request (e.g. once without the scope): one transaction.
         yield existing
         return
-    read_only = request.method in SAFE_METHODS
+    read_only = request.method in SAFE_METHODS or getattr(request.state, "read_only", False)
     engine = get_engine()
     if not read_only and engine.dialect.name == "sqlite":
         # Take SQLite's write lock at BEGIN (see _sqlite_begin) for requests that write.
@@ -140,6 +140,16 @@ def _finish(session: Session, *, commit: bool) -> None:
         raise
     finally:
         session.close()
+
+
+async def dry_run(request: Request) -> None:
+    """Route dependency for a POST that only reads (a check, a dry run): no write lock.
+
+    Declare it in the route's ``dependencies=[Depends(dry_run)]`` (resolved before the
+    session): on SQLite the transaction then starts without taking the write lock, so
+    checks do not queue behind each other and behind real writes.
+    """
+    request.state.read_only = True
 
 
 _IMMEDIATE: dict[int, Engine] = {}

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from app.core.auth import DbSession, ReadPrincipal, WritePrincipal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
+from app.core.db import dry_run
 from app.core.errors import Violation, problem_responses
 from app.core.pagination import Page, PageParams, page_params
 from app.learning import goals, service, skills
@@ -261,7 +262,12 @@ def create_personal_goal(
     return _personal_public(goal)
 
 
-@router.post("/personal-goals/check", tags=["personal-goals"], responses=READ)
+@router.post(
+    "/personal-goals/check",
+    tags=["personal-goals"],
+    responses=READ,
+    dependencies=[Depends(dry_run)],
+)
 def check_personal_goal(
     data: PersonalGoalCheck, principal: ReadPrincipal, session: DbSession
 ) -> AlignmentCheck:

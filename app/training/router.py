@@ -10,6 +10,7 @@ from pydantic import AwareDatetime
 from app.core.auth import DbSession, ReadPrincipal, WritePrincipal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.csv import csv_openapi, csv_response, prefers_csv
+from app.core.db import dry_run
 from app.core.errors import problem_responses
 from app.core.pagination import Page, PageParams, page_params
 from app.organisation.dependencies import EmployeeDep
@@ -256,7 +257,10 @@ def create_enrolment(
 
 
 @router.post(
-    "/training-sessions/{session_id}/enrolments/check", tags=["enrolments"], responses=WRITE
+    "/training-sessions/{session_id}/enrolments/check",
+    tags=["enrolments"],
+    responses=WRITE,
+    dependencies=[Depends(dry_run)],
 )
 def check_enrolment(
     ts: TrainingSessionDep, data: EnrolmentCreate, principal: WritePrincipal, session: DbSession

@@ -1,6 +1,6 @@
 """Current skills, refreshers due and the refresher arithmetic."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -119,3 +119,13 @@ def test_the_record_takes_four_queries_whatever_the_history(
         record = service.training_record(db, employee=world.staff, on=date(2026, 6, 1))
     assert len(record.completions) == 5
     assert many.count == 4 and few.count <= many.count
+
+
+def test_the_record_lists_refreshers_due_within_90_days(db: Session, world: World) -> None:
+    """Issue 5: the record lists the refreshers due in the next 90 days, not later ones."""
+    make_completion(db, employee=world.staff, program=world.program, completed_on=date(2024, 7, 1))
+    due = service.add_months(date(2024, 7, 1), world.program.refresher_months)
+    inside = service.training_record(db, employee=world.staff, on=due - timedelta(days=89))
+    outside = service.training_record(db, employee=world.staff, on=due - timedelta(days=91))
+    assert [d.due_on for d in inside.refreshers_due] == [due]
+    assert outside.refreshers_due == []

@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session
 
 from app.core.ids import uuid7_many
@@ -96,16 +95,24 @@ def lookup_by_key(
 
 
 def in_(ctx: Context, column: sa.ColumnElement[Any], values: Sequence[Any]) -> Any:
-    """``column IN values``; on PostgreSQL one array parameter, not thousands.
+    """``column IN values``, planned for these values on PostgreSQL.
 
-    The array is joined (``IN (SELECT unnest(:array))``), not filtered (``= ANY(:array)``):
-    once psycopg prepares the statement, PostgreSQL may pick a generic plan that scans the
-    organisation's rows and compares each with all 1,000 keys, one by one; on a table
-    without statistics (a new database) that was a second per chunk.
+    On PostgreSQL the values are written into the statement (escaped by SQLAlchemy's
+    literal rendering), not bound: psycopg prepares a statement it has run five times, and
+    PostgreSQL then keeps a generic plan for it, chosen once (for a table without
+    statistics, or an organisation far larger than the average) and kept for the
+    connection's life. Bound as an array, the lookups of a new database got such plans:
+    ``= ANY(:keys)`` compared every row of the organisation with each of 1,000 keys (1 s a
+    chunk, the benchmark's import of 10,000 employees 7.9x executemany) and ``IN (SELECT
+    unnest(:keys))`` a nested loop rescanning the keys per row (a re-import of 100,000
+    employees: 313 s). A literal list is planned each time, with its length known: an
+    index scan, or a hashed filter, never worse than one pass over the organisation.
     """
     if ctx.session.get_bind().dialect.name == "postgresql":
-        array = sa.bindparam(None, list(values), type_=ARRAY(column.type))
-        return column.in_(select(sa.func.unnest(array)))
+        listed = sa.bindparam(
+            None, list(values), type_=column.type, expanding=True, literal_execute=True
+        )
+        return column.in_(listed)
     return column.in_(values)
 
 

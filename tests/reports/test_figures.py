@@ -208,3 +208,12 @@ def test_current_training_ends_at_month_end(db: Session, tenant: Tenant) -> None
     due = service.teams_report(db, settings=SETTINGS, today=date(2026, 2, 27)).items[0]
     gone = service.teams_report(db, settings=SETTINGS, today=date(2026, 2, 28)).items[0]
     assert (due.refreshers_due, gone.refreshers_due) == (1, 0)
+
+
+def test_a_team_without_training_is_never_overdue_for_a_review(db: Session, tenant: Tenant) -> None:
+    """Issue 7: overdue only once the team has completed training, however old its review."""
+    untrained = make_team(db)
+    make_employee(db, team_id=untrained.id)
+    make_review(db, untrained, date(2024, 1, 10), next_review_on=date(2024, 4, 10))
+    report = service.teams_report(db, settings=SETTINGS, today=TODAY)
+    assert {r.team_id: r.review_overdue for r in report.items}[untrained.id] is False

@@ -1,18 +1,10 @@
 """Calendar arithmetic shared by the follow-up rules and the reports."""
 
-import calendar
-from datetime import MAXYEAR, MINYEAR, UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+from app.core.dates import add_months
 
-def add_months(day: date, months: int) -> date:
-    """``day`` plus ``months`` calendar months, clamped to the month end (31 Jan + 1: 28/29 Feb)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    if not MINYEAR <= year <= MAXYEAR:
-        # Only reachable from input at the edge of the calendar: answered 422 (core/errors).
-        raise OverflowError(f"{day} plus {months} months is outside the calendar")
-    last = calendar.monthrange(year, month + 1)[1]
-    return date(year, month + 1, min(day.day, last))
+__all__ = ["add_months", "current_since", "today"]  # add_months: one for every domain
 
 
 def today() -> date:

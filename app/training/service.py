@@ -1,6 +1,5 @@
 """Training catalogue, sessions, enrolments, completions and training records."""
 
-import calendar
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
@@ -13,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.core.crud import apply_changes, resolve_ref, unknown_reference
+from app.core.dates import add_months
 from app.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from app.core.models import utcnow
 from app.core.pagination import PageParams, paginate
@@ -63,13 +63,6 @@ def _chunks(ids: Collection[uuid.UUID]) -> Iterable[list[uuid.UUID]]:
 
 def _rowcount(result: Any) -> int:
     return cast(CursorResult[Any], result).rowcount
-
-
-def add_months(day: date, months: int) -> date:
-    """``day`` plus whole months, clamped to the end of a shorter month (31 Jan + 1 = 28 Feb)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def _fields(obj: TrainingProgram | TrainingSession) -> dict[str, Any]:

@@ -127,6 +127,29 @@ def test_held_on_in_the_future_is_invalid(client: TestClient, tenant: Tenant, db
     assert_problem(r, 422, "held-on-in-future")
 
 
+def test_update_to_a_future_held_on_is_refused_and_changes_nothing(
+    client: TestClient, tenant: Tenant, db: Session
+) -> None:
+    """Recorded once held (issue 7, bad input): a PATCH may not move held_on past today."""
+    p = _setup(db)
+    created = client.post(
+        "/v1/hrm-conversations", headers=tenant.write, json=_body(p["emp"], p["boss"])
+    )
+    assert created.status_code == 201, created.text
+    before = created.json()
+    url = f"/v1/hrm-conversations/{before['id']}"
+    future = {"held_on": str(TODAY + timedelta(days=1)), "notes": "Verplaatst"}
+    body = assert_problem(
+        client.patch(url, headers=tenant.write, json=future), 422, "held-on-in-future"
+    )
+    assert body["errors"] == [{"pointer": "/held_on", "detail": "must not be in the future"}]
+    assert client.get(url, headers=tenant.read).json() == before
+    # Today is not the future.
+    r = client.patch(url, headers=tenant.write, json={"held_on": str(TODAY)})
+    assert r.status_code == 200, r.text
+    assert r.json()["held_on"] == str(TODAY)
+
+
 def test_update_checks_the_rules_again(client: TestClient, tenant: Tenant, db: Session) -> None:
     p = _setup(db)
     conv = client.post(

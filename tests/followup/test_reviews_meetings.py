@@ -172,3 +172,33 @@ def test_meeting_refusals(client: TestClient, tenant: Tenant, db: Session) -> No
         422,
         "unknown-reference",
     )
+
+
+@pytest.mark.parametrize("path", ["/v1/practice-reviews", "/v1/team-meetings"])
+def test_update_to_a_future_held_on_is_refused_and_changes_nothing(
+    client: TestClient, tenant: Tenant, db: Session, path: str
+) -> None:
+    """Recorded once held (issue 7, bad input): a PATCH may not move held_on past today."""
+    team = make_team(db)
+    held = TODAY - timedelta(days=10)
+    created = client.post(
+        path, headers=tenant.write, json={"team_id": str(team.id), "held_on": str(held)}
+    )
+    assert created.status_code == 201, created.text
+    before = created.json()
+    url = f"{path}/{before['id']}"
+    tomorrow = str(TODAY + timedelta(days=1))
+    # With another change in the same request: refused as a whole, nothing half-applied.
+    other = {"summary": "Verplaatst"} if path == "/v1/practice-reviews" else {"notes": "Verplaatst"}
+    body = assert_problem(
+        client.patch(url, headers=tenant.write, json={"held_on": tomorrow, **other}),
+        422,
+        "held-on-in-future",
+    )
+    assert body["errors"] == [{"pointer": "/held_on", "detail": "must not be in the future"}]
+    after = client.get(url, headers=tenant.read).json()
+    assert after == before
+    # Today is not the future: the same PATCH with today's date is taken.
+    r = client.patch(url, headers=tenant.write, json={"held_on": str(TODAY)})
+    assert r.status_code == 200, r.text
+    assert r.json()["held_on"] == str(TODAY)

@@ -21,7 +21,9 @@ their services); the definitions follow those domains:
   within the next 90 days (latest completion per employee and programme);
 - *managers first* (training): a manager is trained once they completed a `management`
   programme; staff trained before a responsible manager (senior management or their
-  team's managers) was, are counted.
+  team's managers) was, are counted;
+- *HRM theme covered* (``hrm_theme.py``): a theme conversation held in the last 12 months,
+  the one expression the list of those not covered uses too.
 """
 
 import threading
@@ -42,7 +44,6 @@ from app.followup.dates import add_months, current_since
 from app.followup.models import (
     FollowUpItem,
     FollowUpStatus,
-    HrmConversation,
     PracticeReview,
     TeamMeeting,
 )
@@ -67,10 +68,10 @@ from app.organisation.models import (
     exposure_level,
 )
 from app.policy.models import Protocol, ProtocolAcknowledgement, TeamDiscussion
+from app.reports.hrm_theme import covered_employee_ids
 from app.training.models import Audience, ProgramSkill, TrainingCompletion, TrainingProgram
 
 REFRESHER_WINDOW_DAYS = 90
-HRM_THEME_MONTHS = 12
 _NEVER = date(9999, 12, 31)
 
 TeamKey = Any  # an id as the driver returns it (see ``_key``), or None: no team
@@ -537,12 +538,8 @@ def _employee_figures(q: _Query, c: Collected, groups: list[tuple[Any, str]], ne
             col(TeamDiscussion.discussed_on) <= q.today,
         )
         ready = or_(col(e.team_id).in_(discussed), col(e.id).in_(acknowledged))
-    theme = select(col(HrmConversation.employee_id)).where(
-        col(HrmConversation.organisation_id) == q.org_id,
-        col(HrmConversation.theme_discussed).is_(True),
-        col(HrmConversation.held_on) >= add_months(q.today, -HRM_THEME_MONTHS),
-        col(HrmConversation.held_on) <= q.today,
-    )
+    # The same expression lists the employees not covered (hrm_theme.theme_gaps).
+    theme = covered_employee_ids(q.org_id, q.today)
     is_manager = col(e.role).in_([r.value for r in MANAGER_ROLES])
     heads: defaultdict[Any, int] = defaultdict(int)
     for team_id, fg_id, active, n_ready, n_managers, covered in q.run(

@@ -5,6 +5,8 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
+from app.core.pagination import Page
+
 Pct = float  # 0-100, one decimal; 0 when there is nothing to count
 
 
@@ -143,3 +145,30 @@ class TeamsReport(BaseModel):
     period_from: date
     period_to: date
     items: list[TeamReportRow]
+
+
+class HrmThemeGap(BaseModel):
+    """An active employee without an HRM conversation that discussed the theme in the last
+    12 months: someone to plan that conversation with."""
+
+    employee_id: uuid.UUID
+    external_id: str | None = Field(description="The HR platform's own key.")
+    full_name: str
+    team_id: uuid.UUID | None
+    team_name: str | None
+    function_group_id: uuid.UUID | None
+    function_group_name: str | None
+    last_theme_conversation_on: date | None = Field(
+        description="The latest conversation that discussed the theme (before "
+        "`covered_since`); null: never."
+    )
+
+
+class HrmThemeGapPage(Page[HrmThemeGap]):
+    """One page of the employees the HRM theme has not reached, in creation order."""
+
+    generated_on: date
+    covered_since: date = Field(
+        description="A theme conversation held on or after this date (generated_on minus 12 "
+        "months) and up to generated_on covers an employee."
+    )

@@ -1,17 +1,19 @@
 """HTTP routes of the reports: read-only overviews, as JSON or spreadsheet-safe CSV."""
 
+import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from app.core.auth import DbSession, ReadPrincipal
 from app.core.csv import csv_openapi, csv_response, prefers_csv
 from app.core.errors import InvalidInput, problem_responses
+from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageParams, page_params
 from app.followup.dates import today
-from app.reports import service
-from app.reports.models import OverviewReport, TeamsReport
+from app.reports import hrm_theme, service
+from app.reports.models import HrmThemeGapPage, OverviewReport, TeamsReport
 
 READ = problem_responses(401, 403, 422)
 PeriodFrom = Annotated[
@@ -108,3 +110,58 @@ def get_teams_report(
             f"teams-{day.isoformat()}.csv",
         )
     return report
+
+
+async def _page(
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1-200.")
+    ] = DEFAULT_LIMIT,
+    cursor: Annotated[
+        str | None, Query(max_length=100, description="`next_cursor` of the previous page.")
+    ] = None,
+) -> PageParams:
+    # The list's limit and cursor without `updated_since`: a report row is not a record
+    # an HR platform syncs, and an employee's updated_at says nothing about their talks.
+    # async: it only parses, and a sync dependency costs a thread-pool hop.
+    return page_params(limit=limit, cursor=cursor)
+
+
+@router.get(
+    "/reports/hrm-theme-gaps",
+    tags=["reports"],
+    response_model=HrmThemeGapPage,
+    responses={
+        **csv_openapi(
+            "Active employees without an HRM conversation that discussed the theme in the "
+            "last 12 months. With `Accept: text/csv`: all of them in one file (`limit` and "
+            "`cursor` do not apply), one employee a row, UTF-8 with BOM, `;`-separated, "
+            "formula-safe."
+        ),
+        **READ,
+    },
+)
+def get_hrm_theme_gaps(
+    request: Request,
+    _p: ReadPrincipal,
+    session: DbSession,
+    params: Annotated[PageParams, Depends(_page)],
+    team_id: Annotated[
+        uuid.UUID | None, Query(description="Only the members of this team.")
+    ] = None,
+) -> HrmThemeGapPage | Response:
+    """Active employees without an HRM conversation on the theme in the last 12 months."""
+    day = today()
+    if prefers_csv(request):
+        gaps, _ = hrm_theme.theme_gaps(session, today=day, team_id=team_id)
+        return csv_response(
+            hrm_theme.theme_gaps_csv_rows(gaps),
+            hrm_theme.THEME_GAPS_CSV_HEADER,
+            f"hrm-theme-gaps-{day.isoformat()}.csv",
+        )
+    gaps, cursor = hrm_theme.theme_gaps(session, today=day, team_id=team_id, params=params)
+    return HrmThemeGapPage(
+        items=gaps,
+        next_cursor=cursor,
+        generated_on=day,
+        covered_since=hrm_theme.covered_since(day),
+    )

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, SQLModel
 
 from app.audit.models import AuditEvent
+from app.core.dates import add_months
 from app.core.ids import uuid7
 from app.core.models import utcnow
 from app.followup.models import (
@@ -388,6 +389,27 @@ class Bulk:
             )
         return ids
 
+    def uncovered_employees(self, n: int) -> Ids:
+        """n active employees the HRM theme has not reached, each in its own team and
+        function group, with a theme conversation 13 months old (the list shows its date)."""
+        teams, managers = self.managed_teams(n)
+        employees = self.employees(n, teams=teams, function_groups=self.function_groups(n))
+        self.insert(
+            HrmConversation,
+            (
+                {
+                    "employee_id": e,
+                    "manager_id": m,
+                    "held_on": add_months(_today(), -13),
+                    "kind": "appraisal",
+                    "theme_discussed": True,
+                    "notes": None,
+                }
+                for e, m in zip(employees, managers, strict=True)
+            ),
+        )
+        return employees
+
 
 def _fresh(n: int) -> list[str]:
     """n keys unique in the test run (names, external ids, emails)."""
@@ -573,6 +595,10 @@ def _conversations(b: Bulk, w: World, n: int) -> None:
     b.conversations(employees, managers, goals)
 
 
+def _hrm_theme_gaps(b: Bulk, w: World, n: int) -> None:
+    b.uncovered_employees(n)
+
+
 def _audit_events(b: Bulk, w: World, n: int) -> None:
     keys = b.insert(
         ApiKey,
@@ -622,6 +648,7 @@ SEEDERS: dict[str, Seeder] = {
     "/v1/practice-reviews": _practice_reviews,
     "/v1/team-meetings": _team_meetings,
     "/v1/hrm-conversations": _conversations,
+    "/v1/reports/hrm-theme-gaps": _hrm_theme_gaps,
     "/v1/audit-events": _audit_events,
 }
 

@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime
 
 from app.audit import service
@@ -11,7 +11,7 @@ from app.audit.models import RESOURCE_TYPE_MAX, AuditAction, AuditEventPublic
 from app.core.auth import AdminPrincipal, DbSession
 from app.core.concurrency import set_etag
 from app.core.errors import problem_responses
-from app.core.pagination import Page, PageParams, page_params
+from app.core.pagination import Page, PageQuery
 from app.core.tenancy import get_scoped
 from app.organisation.models import Employee, EmployeePublic
 
@@ -22,7 +22,7 @@ router = APIRouter()
 def list_audit_events(
     _p: AdminPrincipal,
     session: DbSession,
-    params: Annotated[PageParams, Depends(page_params)],
+    params: PageQuery,
     resource_type: Annotated[
         str | None, Query(max_length=RESOURCE_TYPE_MAX, description="Table name, e.g. `employee`.")
     ] = None,

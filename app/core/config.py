@@ -21,6 +21,18 @@ class Settings(BaseSettings):
     max_import_bytes: int = 52_428_800
     db_pool_size: int = 10
     db_max_overflow: int = 10
+    db_pool_pre_ping: bool = Field(
+        default=False,
+        description="Test each PostgreSQL connection with a round trip before use. Off: a "
+        "connection lost since its last use fails one request with a 503 problem (Retry-After) "
+        "and the pool is renewed; on: that request succeeds, every request pays the round trip.",
+    )
+    db_pool_recycle_seconds: int = Field(
+        default=1800,
+        ge=-1,
+        description="Replace pooled PostgreSQL connections older than this (-1: never), "
+        "before a firewall or server timeout closes them unseen.",
+    )
     db_echo: bool = False
     auth_cache_seconds: float = Field(
         default=5.0,

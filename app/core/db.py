@@ -6,8 +6,8 @@ commits once on success, before the response is sent, and rolls back on any erro
 failed request writes nothing and a 2xx is only sent for a committed change.
 """
 
-from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
@@ -61,7 +61,10 @@ def make_engine(url: str | None = None, **kw: Any) -> Engine:
         echo=settings.db_echo,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
-        pool_pre_ping=True,
+        # A ping is a round trip on every request; without it a connection lost since its
+        # last use fails once (503 problem, core/errors.py) and SQLAlchemy renews the pool.
+        pool_pre_ping=settings.db_pool_pre_ping,
+        pool_recycle=settings.db_pool_recycle_seconds,
         **kw,
     )
 
@@ -121,12 +124,45 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
     except BaseException:
-        await run_in_threadpool(_finish, session, commit=False)
+        await _finish_soon(session, commit=False)
         raise
     else:
-        await run_in_threadpool(_finish, session, commit=True)
+        await _finish_soon(session, commit=True)
     finally:
         setattr(request.state, _STATE_KEY, None)
+
+
+def _cannot_wait(session: Session) -> bool:
+    # A read on SQLite is an in-process call that never waits for a lock (WAL: readers do
+    # not wait for writers); a thread-pool hop costs more than the read itself.
+    return bool(session.info.get(READ_ONLY)) and session.get_bind().dialect.name == "sqlite"
+
+
+async def _finish_soon(session: Session, *, commit: bool) -> None:
+    # Ending a transaction that cannot wait (none started, or a SQLite read) is done here;
+    # anything else may wait on the network or a lock and goes to the thread pool, so the
+    # event loop never stalls.
+    if not session.in_transaction() or _cannot_wait(session):
+        _finish(session, commit=commit)
+    else:
+        await run_in_threadpool(_finish, session, commit=commit)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+async def run_read(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """Call ``fn`` (database work of an async read route) where it costs least.
+
+    The request's session is the first argument. A SQLite read runs right here: one hop to
+    the thread pool costs more than the query. Everything else (PostgreSQL, a write) runs
+    in the thread pool, where waiting on the network or a lock does not stall the loop.
+    """
+    session = args[0]
+    if isinstance(session, Session) and _cannot_wait(session):
+        return fn(*args, **kwargs)
+    return await run_in_threadpool(fn, *args, **kwargs)
 
 
 def _finish(session: Session, *, commit: bool) -> None:

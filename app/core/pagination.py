@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Query
+from fastapi import Depends, Query
 from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import Select
 from sqlmodel import Session, col
@@ -71,10 +71,30 @@ def page_params(
         Query(description="Only rows changed at or after this RFC 3339 time (for sync)."),
     ] = None,
 ) -> PageParams:
-    """FastAPI dependency for the common list parameters."""
+    """The common list parameters, parsed (a malformed cursor is a 422 problem)."""
     return PageParams(
         limit=limit, after=decode_cursor(cursor) if cursor else None, updated_since=updated_since
     )
+
+
+async def _page_query(
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1-200.")
+    ] = DEFAULT_LIMIT,
+    cursor: Annotated[
+        str | None, Query(max_length=100, description="`next_cursor` of the previous page.")
+    ] = None,
+    updated_since: Annotated[
+        AwareDatetime | None,
+        Query(description="Only rows changed at or after this RFC 3339 time (for sync)."),
+    ] = None,
+) -> PageParams:
+    # async: it only parses, and a sync dependency costs every list a thread-pool hop.
+    return page_params(limit, cursor, updated_since)
+
+
+# The query parameters of every list: `limit`, `cursor`, `updated_since`.
+PageQuery = Annotated[PageParams, Depends(_page_query)]
 
 
 def paginate(

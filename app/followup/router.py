@@ -4,12 +4,12 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from app.core.auth import DbSession, ReadPrincipal, WritePrincipal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.errors import problem_responses
-from app.core.pagination import Page, PageParams, page_params
+from app.core.pagination import Page, PageQuery
 from app.followup import service
 from app.followup.dates import today
 from app.followup.dependencies import (
@@ -38,7 +38,7 @@ from app.followup.models import (
     TeamMeetingUpdate,
 )
 
-Params = Annotated[PageParams, Depends(page_params)]
+Params = PageQuery
 HeldFrom = Annotated[date | None, Query(description="Held on or after this date.")]
 HeldTo = Annotated[date | None, Query(description="Held on or before this date.")]
 

@@ -4,13 +4,14 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from app.core.auth import AdminPrincipal, DbSession, ReadPrincipal, WritePrincipal
-from app.core.concurrency import IfMatch, check_if_match, etag_for, set_etag
+from app.core.concurrency import IfMatch, check_if_match, set_etag
+from app.core.db import run_read
 from app.core.errors import problem_responses
-from app.core.pagination import Page, PageParams, page_params
-from app.core.responses import json_response
+from app.core.pagination import Page, PageQuery
+from app.core.sqljson import page_body
 from app.organisation import service
 from app.organisation.dependencies import EmployeeDep, FunctionGroupDep, TeamDep
 from app.organisation.models import (
@@ -32,7 +33,7 @@ from app.organisation.models import (
     TeamUpdate,
 )
 
-Params = Annotated[PageParams, Depends(page_params)]
+Params = PageQuery
 ExternalId = Annotated[str | None, Query(max_length=100, description="The HR platform's own id.")]
 
 READ = problem_responses(401, 403, 404, 422)
@@ -46,7 +47,7 @@ router = APIRouter()
 
 
 @router.get("/employees", tags=["employees"], responses=READ, response_model=Page[EmployeePublic])
-def list_employees(
+async def list_employees(
     _p: ReadPrincipal,
     session: DbSession,
     params: Params,
@@ -60,7 +61,8 @@ def list_employees(
     ] = None,
 ) -> Response:
     """Employees; filter by team, function group, role, active, external id or `q`."""
-    rows, cursor = service.list_employees(
+    rows, cursor = await run_read(
+        service.list_employees,
         session,
         params=params,
         team_id=team_id,
@@ -70,9 +72,8 @@ def list_employees(
         external_id=external_id,
         q=q,
     )
-    # Rows of our own columns are valid already: serialised directly (core/responses.py).
-    items = [service.employee_public_dict(r) for r in rows]
-    return json_response({"items": items, "next_cursor": cursor})
+    # The database wrote each row's JSON (core/sqljson.py); here they are only joined.
+    return Response(page_body([r[1] for r in rows], cursor), media_type="application/json")
 
 
 @router.post("/employees", tags=["employees"], status_code=201, responses=WRITE)
@@ -92,10 +93,10 @@ def create_employee(
     responses=READ,
     response_model=EmployeePublic,
 )
-def get_employee(employee_id: uuid.UUID, _p: ReadPrincipal, session: DbSession) -> Response:
+async def get_employee(employee_id: uuid.UUID, _p: ReadPrincipal, session: DbSession) -> Response:
     """One employee."""
-    data = service.employee_public_row(session, employee_id=employee_id)
-    return json_response(data, headers={"ETag": etag_for(data["id"], data["updated_at"])})
+    body, etag = await run_read(service.employee_public_json, session, employee_id=employee_id)
+    return Response(body, media_type="application/json", headers={"ETag": etag})
 
 
 @router.patch("/employees/{employee_id}", tags=["employees"], responses=WRITE)

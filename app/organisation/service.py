@@ -4,17 +4,21 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import delete, or_
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from app.core.auth import forget_principals, generate_key, hash_key
+from app.core.concurrency import etag_for
 from app.core.crud import apply_changes, resolve_ref, unknown_reference
 from app.core.errors import Conflict, NotFound
 from app.core.models import utcnow
 from app.core.pagination import PageParams, paginate
+from app.core.sqljson import joined_words, json_object
 from app.core.tenancy import bind_organisation, get_scoped
 from app.organisation.models import (
     MANAGER_ROLES,
@@ -355,12 +359,13 @@ def list_employees(
     active: bool | None = None,
     external_id: str | None = None,
     q: str | None = None,
-) -> tuple[Sequence[Employee], str | None]:
+) -> tuple[Sequence[Any], str | None]:
     """Employees with the API's filters; ``q`` matches names and email, case-insensitively.
 
-    Rows carry the public columns only (no ORM instances: a list is read, never changed).
+    Rows are ``(id, EmployeePublic JSON text)`` (core/sqljson.py): no ORM instances, as a
+    list is read, never changed.
     """
-    stmt = select(*EMPLOYEE_PUBLIC_COLUMNS)
+    stmt: Any = select(col(Employee.id), employee_json(session))
     if team_id is not None:
         stmt = stmt.where(col(Employee.team_id) == team_id)
     if function_group_id is not None:
@@ -388,30 +393,31 @@ def list_employees(
     return paginate(session, stmt, Employee, params)
 
 
-EMPLOYEE_PUBLIC_COLUMNS = tuple(
-    col(getattr(Employee, name))
-    for name in (*EmployeePublic.model_fields, "erased_at")
-    if name in Employee.__table__.c  # type: ignore[attr-defined]
-)
-
-
-def employee_public_dict(row: Any) -> dict[str, Any]:
-    """The JSON shape of ``EmployeePublic`` from a row of ``EMPLOYEE_PUBLIC_COLUMNS``."""
-    data = dict(row._mapping)
-    data["full_name"] = " ".join(
-        p for p in (data["first_name"], data["name_particle"], data["last_name"]) if p
+@lru_cache(maxsize=4)
+def _employee_json(dialect: str) -> ColumnElement[str]:
+    # The row's EmployeePublic shape, written by the database (core/sqljson.py).
+    columns = {name: col(getattr(Employee, name)) for name in EmployeePublic.model_fields}
+    full_name = joined_words(
+        [col(Employee.first_name), col(Employee.name_particle), col(Employee.last_name)]
     )
-    return data
+    return json_object(dialect, EmployeePublic, columns, computed={"full_name": full_name})
 
 
-def employee_public_row(session: Session, *, employee_id: uuid.UUID) -> dict[str, Any]:
-    """One employee in its public shape, read from its columns; 404 when not ours."""
+def employee_json(session: Session) -> ColumnElement[str]:
+    """The column that holds an employee row as ``EmployeePublic`` JSON text."""
+    return _employee_json(session.get_bind().dialect.name)
+
+
+def employee_public_json(session: Session, *, employee_id: uuid.UUID) -> tuple[str, str]:
+    """One employee as ``EmployeePublic`` JSON text, and its ETag; 404 when not ours."""
     row = session.execute(
-        select(*EMPLOYEE_PUBLIC_COLUMNS).where(col(Employee.id) == employee_id)
+        select(employee_json(session), col(Employee.updated_at)).where(
+            col(Employee.id) == employee_id
+        )
     ).first()
     if row is None:
         raise NotFound(resource="employee", id_=employee_id)
-    return employee_public_dict(row)
+    return row[0], etag_for(employee_id, row[1])
 
 
 def create_employee(session: Session, *, data: EmployeeCreate) -> Employee:

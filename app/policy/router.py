@@ -4,13 +4,13 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from app.core.auth import DbSession, ReadPrincipal, WritePrincipal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.csv import csv_openapi, csv_response, prefers_csv
 from app.core.errors import problem_responses
-from app.core.pagination import Page, PageParams, page_params
+from app.core.pagination import Page, PageQuery
 from app.policy import norms, protocols, service
 from app.policy.dependencies import NormDep, ProtocolDep
 from app.policy.models import (
@@ -30,7 +30,7 @@ from app.policy.models import (
     TeamDiscussionPublic,
 )
 
-Params = Annotated[PageParams, Depends(page_params)]
+Params = PageQuery
 
 READ = problem_responses(401, 403, 404, 422)
 WRITE = problem_responses(401, 403, 404, 409, 412, 413, 415, 422)

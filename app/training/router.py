@@ -12,7 +12,7 @@ from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.csv import csv_openapi, csv_response, prefers_csv
 from app.core.db import dry_run
 from app.core.errors import problem_responses
-from app.core.pagination import Page, PageParams, page_params
+from app.core.pagination import Page, PageQuery
 from app.organisation.dependencies import EmployeeDep
 from app.training import service
 from app.training.dependencies import TrainingProgramDep, TrainingSessionDep
@@ -35,7 +35,7 @@ from app.training.models import (
     TrainingSessionUpdate,
 )
 
-Params = Annotated[PageParams, Depends(page_params)]
+Params = PageQuery
 ExternalId = Annotated[str | None, Query(max_length=100, description="The HR platform's own id.")]
 OnDate = Annotated[date | None, Query(description="The reference day; default today.")]
 

@@ -34,6 +34,12 @@ class Settings(BaseSettings):
         "before a firewall or server timeout closes them unseen.",
     )
     db_echo: bool = False
+    row_cache_entries: int = Field(
+        default=20_000,
+        ge=0,
+        description="Row versions whose JSON an instance remembers for lists (core/rowcache.py); "
+        "about 0.6 kB each. 0 turns it off.",
+    )
     auth_cache_seconds: float = Field(
         default=5.0,
         ge=0,

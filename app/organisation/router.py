@@ -1,19 +1,19 @@
 """HTTP routes: organisation, API keys, teams, function groups, employees."""
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
 from app.core.auth import AdminPrincipal, DbSession, ReadPrincipal, WritePrincipal
-from app.core.concurrency import IfMatch, check_if_match, set_etag
+from app.core.concurrency import IfMatch, check_if_match, etag_for, set_etag
+from app.core.dates import today
 from app.core.db import run_read
-from app.core.errors import problem_responses
 from app.core.pagination import Page, PageQuery
+from app.core.responses import CREATED, READ, READ_ONE, WRITE, WRITE_ONE
 from app.core.sqljson import page_body
 from app.organisation import service
-from app.organisation.dependencies import EmployeeDep, FunctionGroupDep, TeamDep
+from app.organisation.dependencies import ApiKeyDep, EmployeeDep, FunctionGroupDep, TeamDep
 from app.organisation.models import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -35,9 +35,6 @@ from app.organisation.models import (
 
 Params = PageQuery
 ExternalId = Annotated[str | None, Query(max_length=100, description="The HR platform's own id.")]
-
-READ = problem_responses(401, 403, 404, 422)
-WRITE = problem_responses(401, 403, 404, 409, 412, 413, 415, 422)
 
 router = APIRouter()
 
@@ -61,7 +58,7 @@ async def list_employees(
     ] = None,
 ) -> Response:
     """Employees; filter by team, function group, role, active, external id or `q`."""
-    rows, cursor = await run_read(
+    items, cursor = await run_read(
         service.list_employees,
         session,
         params=params,
@@ -72,11 +69,11 @@ async def list_employees(
         external_id=external_id,
         q=q,
     )
-    # The database wrote each row's JSON (core/sqljson.py); here they are only joined.
-    return Response(page_body([r[1] for r in rows], cursor), media_type="application/json")
+    # Each row's JSON was written by the database (core/sqljson.py); here it is only joined.
+    return Response(page_body(items, cursor), media_type="application/json")
 
 
-@router.post("/employees", tags=["employees"], status_code=201, responses=WRITE)
+@router.post("/employees", tags=["employees"], status_code=201, responses=CREATED)
 def create_employee(
     data: EmployeeCreate, _p: WritePrincipal, session: DbSession, response: Response
 ) -> EmployeePublic:
@@ -90,7 +87,7 @@ def create_employee(
 @router.get(
     "/employees/{employee_id}",
     tags=["employees"],
-    responses=READ,
+    responses=READ_ONE,
     response_model=EmployeePublic,
 )
 async def get_employee(employee_id: uuid.UUID, _p: ReadPrincipal, session: DbSession) -> Response:
@@ -99,7 +96,7 @@ async def get_employee(employee_id: uuid.UUID, _p: ReadPrincipal, session: DbSes
     return Response(body, media_type="application/json", headers={"ETag": etag})
 
 
-@router.patch("/employees/{employee_id}", tags=["employees"], responses=WRITE)
+@router.patch("/employees/{employee_id}", tags=["employees"], responses=WRITE_ONE)
 def update_employee(
     employee: EmployeeDep,
     data: EmployeeUpdate,
@@ -128,14 +125,14 @@ def delete_employee(
 # --- organisation -----------------------------------------------------------------------
 
 
-@router.get("/organisation", tags=["organisation"], responses=READ)
+@router.get("/organisation", tags=["organisation"], responses=READ_ONE)
 def get_organisation(principal: ReadPrincipal, response: Response) -> OrganisationPublic:
     """The caller's organisation and its settings (rule severities, review interval)."""
     set_etag(response, principal.organisation)
     return service.organisation_public(principal.organisation)
 
 
-@router.patch("/organisation", tags=["organisation"], responses=WRITE)
+@router.patch("/organisation", tags=["organisation"], responses=WRITE_ONE)
 def update_organisation(
     data: OrganisationUpdate,
     principal: AdminPrincipal,
@@ -165,10 +162,22 @@ def list_api_keys(_p: AdminPrincipal, session: DbSession, params: Params) -> Pag
     )
 
 
-@router.post("/api-keys", tags=["api-keys"], status_code=status.HTTP_201_CREATED, responses=WRITE)
-def create_api_key(data: ApiKeyCreate, _p: AdminPrincipal, session: DbSession) -> ApiKeyCreated:
+@router.post("/api-keys", tags=["api-keys"], status_code=status.HTTP_201_CREATED, responses=CREATED)
+def create_api_key(
+    data: ApiKeyCreate, _p: AdminPrincipal, session: DbSession, response: Response
+) -> ApiKeyCreated:
     """Create a key (admin). The response is the only time the `key` is shown: store it."""
-    return service.create_api_key(session, data=data)
+    created = service.create_api_key(session, data=data)
+    response.headers["ETag"] = etag_for(created.id, created.updated_at)
+    response.headers["Location"] = f"/v1/api-keys/{created.id}"
+    return created
+
+
+@router.get("/api-keys/{api_key_id}", tags=["api-keys"], responses=READ_ONE)
+def get_api_key(key: ApiKeyDep, response: Response) -> ApiKeyPublic:
+    """One key (admin): name, scope, prefix and last use; the secret is never shown again."""
+    set_etag(response, key)
+    return ApiKeyPublic.model_validate(key, from_attributes=True)
 
 
 @router.delete("/api-keys/{api_key_id}", tags=["api-keys"], status_code=204, responses=WRITE)
@@ -196,7 +205,7 @@ def list_teams(
     return Page(items=service.teams_public(session, rows), next_cursor=cursor)
 
 
-@router.post("/teams", tags=["teams"], status_code=201, responses=WRITE)
+@router.post("/teams", tags=["teams"], status_code=201, responses=CREATED)
 def create_team(
     data: TeamCreate, _p: WritePrincipal, session: DbSession, response: Response
 ) -> TeamPublic:
@@ -207,14 +216,14 @@ def create_team(
     return service.teams_public(session, [team])[0]
 
 
-@router.get("/teams/{team_id}", tags=["teams"], responses=READ)
+@router.get("/teams/{team_id}", tags=["teams"], responses=READ_ONE)
 def get_team(team: TeamDep, session: DbSession, response: Response) -> TeamPublic:
     """One team with its managers."""
     set_etag(response, team)
     return service.teams_public(session, [team])[0]
 
 
-@router.patch("/teams/{team_id}", tags=["teams"], responses=WRITE)
+@router.patch("/teams/{team_id}", tags=["teams"], responses=WRITE_ONE)
 def update_team(
     team: TeamDep,
     data: TeamUpdate,
@@ -249,13 +258,13 @@ def list_function_groups(
 ) -> Page[FunctionGroupPublic]:
     """Function groups with their exposure to aggression (likelihood x impact)."""
     rows, cursor = service.list_function_groups(session, params=params, external_id=external_id)
-    settings, today = principal.organisation.settings, date.today()
+    settings, day = principal.organisation.settings, today()
     return Page(
-        items=[service.function_group_public(r, settings, today) for r in rows], next_cursor=cursor
+        items=[service.function_group_public(r, settings, day) for r in rows], next_cursor=cursor
     )
 
 
-@router.post("/function-groups", tags=["function-groups"], status_code=201, responses=WRITE)
+@router.post("/function-groups", tags=["function-groups"], status_code=201, responses=CREATED)
 def create_function_group(
     data: FunctionGroupCreate, principal: WritePrincipal, session: DbSession, response: Response
 ) -> FunctionGroupPublic:
@@ -263,19 +272,21 @@ def create_function_group(
     fg = service.create_function_group(session, data=data)
     set_etag(response, fg)
     response.headers["Location"] = f"/v1/function-groups/{fg.id}"
-    return service.function_group_public(fg, principal.organisation.settings, date.today())
+    return service.function_group_public(fg, principal.organisation.settings, today())
 
 
-@router.get("/function-groups/{function_group_id}", tags=["function-groups"], responses=READ)
+@router.get("/function-groups/{function_group_id}", tags=["function-groups"], responses=READ_ONE)
 def get_function_group(
     fg: FunctionGroupDep, principal: ReadPrincipal, response: Response
 ) -> FunctionGroupPublic:
     """One function group with its exposure score and level."""
     set_etag(response, fg)
-    return service.function_group_public(fg, principal.organisation.settings, date.today())
+    return service.function_group_public(fg, principal.organisation.settings, today())
 
 
-@router.patch("/function-groups/{function_group_id}", tags=["function-groups"], responses=WRITE)
+@router.patch(
+    "/function-groups/{function_group_id}", tags=["function-groups"], responses=WRITE_ONE
+)
 def update_function_group(
     fg: FunctionGroupDep,
     data: FunctionGroupUpdate,
@@ -288,7 +299,7 @@ def update_function_group(
     check_if_match(if_match, fg)
     fg = service.update_function_group(session, fg=fg, data=data)
     set_etag(response, fg)
-    return service.function_group_public(fg, principal.organisation.settings, date.today())
+    return service.function_group_public(fg, principal.organisation.settings, today())
 
 
 @router.delete(

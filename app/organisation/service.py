@@ -2,12 +2,13 @@
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, or_
+from sqlalchemy import String, delete, or_, type_coerce
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
@@ -18,8 +19,9 @@ from app.core.crud import apply_changes, resolve_ref, unknown_reference
 from app.core.errors import Conflict, NotFound
 from app.core.models import utcnow
 from app.core.pagination import PageParams, paginate
+from app.core.rowcache import RowJsonCache
 from app.core.sqljson import joined_words, json_object
-from app.core.tenancy import bind_organisation, get_scoped
+from app.core.tenancy import bind_organisation, current_organisation_id, get_scoped
 from app.organisation.models import (
     MANAGER_ROLES,
     ApiKey,
@@ -359,13 +361,14 @@ def list_employees(
     active: bool | None = None,
     external_id: str | None = None,
     q: str | None = None,
-) -> tuple[Sequence[Any], str | None]:
+) -> tuple[list[str], str | None]:
     """Employees with the API's filters; ``q`` matches names and email, case-insensitively.
 
-    Rows are ``(id, EmployeePublic JSON text)`` (core/sqljson.py): no ORM instances, as a
-    list is read, never changed.
+    Returns each employee as ``EmployeePublic`` JSON text (core/sqljson.py), and the next
+    cursor. The page is read as ids and versions first; the JSON of versions seen before
+    comes from core/rowcache.py, the rest from one more query.
     """
-    stmt: Any = select(col(Employee.id), employee_json(session))
+    stmt: Any = select(col(Employee.id), _EMPLOYEE_VERSION)
     if team_id is not None:
         stmt = stmt.where(col(Employee.team_id) == team_id)
     if function_group_id is not None:
@@ -390,7 +393,23 @@ def list_employees(
                 )
             )
         )
-    return paginate(session, stmt, Employee, params)
+    rows: Sequence[Any]
+    rows, cursor = paginate(session, stmt, Employee, params)
+
+    def fetch(ids: list[Any]) -> Sequence[Any]:
+        return session.execute(
+            select(col(Employee.id), _EMPLOYEE_VERSION, employee_json(session)).where(
+                col(Employee.id).in_(ids)
+            )
+        ).all()
+
+    return _EMPLOYEE_JSON.texts([(r[0], r[1]) for r in rows], fetch), cursor
+
+
+# An employee row's version as stored (no conversion: it is only compared), and the JSON
+# of versions already written (core/rowcache.py).
+_EMPLOYEE_VERSION = type_coerce(col(Employee.updated_at), String)
+_EMPLOYEE_JSON = RowJsonCache("employee")
 
 
 @lru_cache(maxsize=4)
@@ -448,32 +467,126 @@ def update_employee(session: Session, *, employee: Employee, data: EmployeeUpdat
             changes.pop(required)
     _check_employee_refs(session, changes.get("team_id"), changes.get("function_group_id"))
     if "role" in changes and changes["role"] not in MANAGER_ROLES:
-        _refuse_if_managing(session, employee)
+        _refuse_if_managing(session, employee, changes["role"])
     old_team = employee.team_id
     changed = apply_changes(employee, changes)
     session.flush()
     if "team_id" in changed:
         for hook in EMPLOYEE_TEAM_CHANGED_HOOKS:
             hook(session, employee, old_team)
+    if "active" in changed and not employee.active:
+        employees_deactivated(session, employee_ids=[employee.id])
     return employee
 
 
-def _refuse_if_managing(session: Session, employee: Employee) -> None:
-    # Team managers must have a manager role (issue 2): a role change may not break that.
-    team_ids = session.scalars(
-        select(col(TeamManager.team_id)).where(
-            col(TeamManager.employee_id) == employee.id,
-            col(TeamManager.organisation_id) == employee.organisation_id,
-        )
-    ).all()
-    if team_ids:
+def _refuse_if_managing(session: Session, employee: Employee, role: Role) -> None:
+    managed = managed_teams(session, employee_ids=[employee.id]).get(employee.id)
+    refusal = still_manages_teams(managed, role)
+    if managed is not None and refusal is not None:
         raise Conflict(
-            f"{employee.full_name} manages {len(team_ids)} team(s); remove them as manager "
-            "(PATCH /v1/teams/{id} manager_ids) before giving them a non-manager role.",
-            code="still-manages-teams",
+            refusal,
+            code=STILL_MANAGES_TEAMS,
             errors=[{"pointer": "/role", "detail": "still manages a team"}],
-            team_ids=[str(t) for t in team_ids],
+            team_ids=[str(t) for t in managed.team_ids],
         )
+
+
+# --- the still-manages-teams rule (issue 2) ---------------------------------------------
+# Team managers must have a manager role. A PATCH of one employee and an import of a whole
+# file both judge a role change with these two functions.
+
+STILL_MANAGES_TEAMS = "still-manages-teams"
+
+
+@dataclass(frozen=True, slots=True)
+class ManagedTeams:
+    """An employee who manages teams, and those teams: what a refusal names."""
+
+    employee_id: uuid.UUID
+    external_id: str | None
+    full_name: str
+    team_ids: tuple[uuid.UUID, ...]
+    team_names: tuple[str, ...]
+
+
+def managed_teams(
+    session: Session, *, employee_ids: Collection[uuid.UUID] | None = None
+) -> dict[uuid.UUID, ManagedTeams]:
+    """Employees who manage teams, by id, with the teams they manage: one query.
+
+    ``employee_ids`` narrows it to those employees; ``None`` answers for every manager of
+    the organisation (an import judges a whole file against them: one row per team link).
+    """
+    stmt = (
+        select(
+            col(Employee.id),
+            col(Employee.external_id),
+            col(Employee.first_name),
+            col(Employee.name_particle),
+            col(Employee.last_name),
+            col(Team.id),
+            col(Team.name),
+        )
+        .join(TeamManager, col(TeamManager.employee_id) == col(Employee.id))
+        .join(Team, col(Team.id) == col(TeamManager.team_id))
+        .where(col(TeamManager.organisation_id) == current_organisation_id(session))
+        .order_by(col(Team.name), col(Team.id))
+    )
+    if employee_ids is not None:
+        stmt = stmt.where(col(TeamManager.employee_id).in_(list(employee_ids)))
+    teams: dict[uuid.UUID, list[tuple[uuid.UUID, str]]] = defaultdict(list)
+    people: dict[uuid.UUID, tuple[str | None, str]] = {}
+    for emp_id, external_id, first, particle, last, team_id, team_name in session.execute(stmt):
+        # Spelled as Employee.full_name spells it.
+        people[emp_id] = (external_id, " ".join(p for p in (first, particle, last) if p))
+        teams[emp_id].append((team_id, team_name))
+    return {
+        emp_id: ManagedTeams(
+            employee_id=emp_id,
+            external_id=external_id,
+            full_name=full_name,
+            team_ids=tuple(t for t, _n in teams[emp_id]),
+            team_names=tuple(n for _t, n in teams[emp_id]),
+        )
+        for emp_id, (external_id, full_name) in people.items()
+    }
+
+
+def still_manages_teams(managed: ManagedTeams | None, role: str) -> str | None:
+    """Why ``role`` cannot be given to this employee (rule ``still-manages-teams``: a team
+    manager must have a manager role), or None when it can."""
+    if managed is None or role in MANAGER_ROLES:
+        return None
+    count = len(managed.team_ids)
+    teams = ", ".join(managed.team_names)
+    return (
+        f"{managed.full_name} still manages {count} team{'s' if count != 1 else ''} "
+        f"({teams}), and a team manager must have role 'team_manager' or "
+        f"'senior_management' (rule {STILL_MANAGES_TEAMS}): remove them as manager first "
+        "(the team's manager_ids, or manager_external_ids in a teams import), then give "
+        f"them role '{role}'."
+    )
+
+
+# --- deactivation ------------------------------------------------------------------------
+
+# Other domains react to employees being deactivated (training cancels their enrolments in
+# sessions that have not started), without this module importing them. A hook gets the ids
+# of employees who were active and no longer are, and ``dry_run`` (an import's: change
+# nothing); it returns what it did (or would do) in sentences, which an import reports.
+EMPLOYEES_DEACTIVATED_HOOKS: list = []  # type: ignore[type-arg]
+
+
+def employees_deactivated(
+    session: Session, *, employee_ids: Sequence[uuid.UUID], dry_run: bool = False
+) -> list[str]:
+    """Run the deactivation hooks for these employees (any number, set-based)."""
+    if not employee_ids:
+        return []
+    notes: list[str] = []
+    for hook in EMPLOYEES_DEACTIVATED_HOOKS:
+        notes += hook(session, employee_ids, dry_run=dry_run)
+    return notes
 
 
 def delete_employee(session: Session, *, employee: Employee) -> None:

@@ -1,7 +1,30 @@
-"""Calendar arithmetic shared by every domain (refreshers, review intervals, reports)."""
+"""Calendar days and arithmetic shared by every domain (refreshers, reviews, reports).
+
+Dates (fields ending `_on`) are calendar days in the Netherlands, where every organisation
+using the service works: a meeting held at 00:30 in Amsterdam was held "today", although
+the UTC day is still yesterday. Instants (`_at`) stay UTC; ``day_of`` turns one into the
+Dutch calendar day it falls on, and ``today`` is that day for now. Every "today" of the
+service (in the future, overdue, current, report periods) is this one function.
+"""
 
 import calendar
-from datetime import MAXYEAR, MINYEAR, date
+from datetime import MAXYEAR, MINYEAR, date, datetime
+from zoneinfo import ZoneInfo
+
+from app.core.models import utcnow
+
+# The tz database comes with the `tzdata` package where the system has none (slim images).
+CALENDAR_ZONE = ZoneInfo("Europe/Amsterdam")
+
+
+def day_of(at: datetime) -> date:
+    """The calendar day in the Netherlands on which the (timezone-aware) instant falls."""
+    return at.astimezone(CALENDAR_ZONE).date()
+
+
+def today() -> date:
+    """The current calendar day in the Netherlands (Europe/Amsterdam)."""
+    return day_of(utcnow())
 
 
 def add_months(day: date, months: int) -> date:

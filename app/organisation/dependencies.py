@@ -5,9 +5,9 @@ from typing import Annotated
 
 from fastapi import Depends, Path
 
-from app.core.auth import DbSession, ReadPrincipal
+from app.core.auth import AdminPrincipal, DbSession, ReadPrincipal
 from app.core.tenancy import get_scoped
-from app.organisation.models import Employee, FunctionGroup, Team
+from app.organisation.models import ApiKey, Employee, FunctionGroup, Team
 
 
 def _team(team_id: Annotated[uuid.UUID, Path()], session: DbSession, _p: ReadPrincipal) -> Team:
@@ -26,6 +26,13 @@ def _employee(
     return get_scoped(session, Employee, employee_id)
 
 
+def _api_key(
+    api_key_id: Annotated[uuid.UUID, Path()], session: DbSession, _p: AdminPrincipal
+) -> ApiKey:
+    return get_scoped(session, ApiKey, api_key_id, name="API key")
+
+
 TeamDep = Annotated[Team, Depends(_team)]
 FunctionGroupDep = Annotated[FunctionGroup, Depends(_function_group)]
 EmployeeDep = Annotated[Employee, Depends(_employee)]
+ApiKeyDep = Annotated[ApiKey, Depends(_api_key)]

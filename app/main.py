@@ -15,7 +15,7 @@ from sqlalchemy import text
 from starlette.routing import BaseRoute
 
 from app import models as _models  # noqa: F401  (every table mapped before the first query)
-from app.api import api_router
+from app.api import include_v1
 from app.core.config import Settings, get_settings
 from app.core.db import get_engine
 from app.core.errors import (
@@ -94,7 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ) from None
         return {"status": "ready"}
 
-    app.include_router(api_router)
+    include_v1(app)
 
     # Innermost: replays or runs POSTs with an Idempotency-Key (core/idempotency.py), after
     # the size and content-type checks of the middleware below.

@@ -59,17 +59,19 @@ def decode_cursor(cursor: str) -> uuid.UUID:
         ) from exc
 
 
+# The list query parameters, declared once for every list (and the reports' pages).
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1-200.")]
+Cursor = Annotated[
+    str | None, Query(max_length=100, description="`next_cursor` of the previous page.")
+]
+UpdatedSince = Annotated[
+    AwareDatetime | None,
+    Query(description="Only rows changed at or after this RFC 3339 time (for sync)."),
+]
+
+
 def page_params(
-    limit: Annotated[
-        int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1-200.")
-    ] = DEFAULT_LIMIT,
-    cursor: Annotated[
-        str | None, Query(max_length=100, description="`next_cursor` of the previous page.")
-    ] = None,
-    updated_since: Annotated[
-        AwareDatetime | None,
-        Query(description="Only rows changed at or after this RFC 3339 time (for sync)."),
-    ] = None,
+    limit: int = DEFAULT_LIMIT, cursor: str | None = None, updated_since: datetime | None = None
 ) -> PageParams:
     """The common list parameters, parsed (a malformed cursor is a 422 problem)."""
     return PageParams(
@@ -78,16 +80,7 @@ def page_params(
 
 
 async def _page_query(
-    limit: Annotated[
-        int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1-200.")
-    ] = DEFAULT_LIMIT,
-    cursor: Annotated[
-        str | None, Query(max_length=100, description="`next_cursor` of the previous page.")
-    ] = None,
-    updated_since: Annotated[
-        AwareDatetime | None,
-        Query(description="Only rows changed at or after this RFC 3339 time (for sync)."),
-    ] = None,
+    limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None, updated_since: UpdatedSince = None
 ) -> PageParams:
     # async: it only parses, and a sync dependency costs every list a thread-pool hop.
     return page_params(limit, cursor, updated_since)

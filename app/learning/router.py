@@ -9,7 +9,7 @@ from app.core.auth import DbSession, ReadPrincipal, WritePrincipal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.db import dry_run
 from app.core.errors import Violation, problem_responses
-from app.core.pagination import Page, PageParams, page_params
+from app.core.pagination import Page, PageQuery
 from app.learning import goals, service, skills
 from app.learning.dependencies import PersonalGoalDep, SkillDep, TeamGoalDep
 from app.learning.models import (
@@ -34,7 +34,7 @@ from app.learning.models import (
 from app.organisation.dependencies import FunctionGroupDep, TeamDep
 from app.organisation.models import Employee
 
-Params = Annotated[PageParams, Depends(page_params)]
+Params = PageQuery
 
 READ = problem_responses(401, 403, 404, 422)
 WRITE = problem_responses(401, 403, 404, 409, 412, 413, 415, 422)

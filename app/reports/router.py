@@ -10,7 +10,7 @@ from starlette.responses import Response
 from app.core.auth import DbSession, ReadPrincipal
 from app.core.csv import csv_openapi, csv_response, prefers_csv
 from app.core.errors import InvalidInput, problem_responses
-from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageParams, page_params
+from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, PageParams, page_params
 from app.followup.dates import today
 from app.reports import hrm_theme, service
 from app.reports.models import HrmThemeGapPage, OverviewReport, TeamsReport
@@ -112,14 +112,7 @@ def get_teams_report(
     return report
 
 
-async def _page(
-    limit: Annotated[
-        int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1-200.")
-    ] = DEFAULT_LIMIT,
-    cursor: Annotated[
-        str | None, Query(max_length=100, description="`next_cursor` of the previous page.")
-    ] = None,
-) -> PageParams:
+async def _page(limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> PageParams:
     # The list's limit and cursor without `updated_since`: a report row is not a record
     # an HR platform syncs, and an employee's updated_at says nothing about their talks.
     # async: it only parses, and a sync dependency costs a thread-pool hop.

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from app.core.auth import DbSession, ReadPrincipal, WritePrincipal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.errors import InvalidInput, problem_responses
-from app.core.pagination import Page, PageParams, page_params
+from app.core.pagination import Page, PageQuery
 from app.core.tenancy import get_scoped
 from app.selection import ranking, service
 from app.selection.models import (
@@ -24,7 +24,7 @@ from app.selection.models import (
     TrainingRecommendations,
 )
 
-Params = Annotated[PageParams, Depends(page_params)]
+Params = PageQuery
 
 READ = problem_responses(401, 403, 404, 422)
 WRITE = problem_responses(401, 403, 404, 409, 412, 413, 415, 422)

@@ -114,3 +114,22 @@ def test_if_match_on_delete(client: TestClient, tenant: Tenant) -> None:
     r = client.delete(url, headers={**tenant.write, "If-Match": changed.headers["ETag"]})
     assert r.status_code == 204
     assert_problem(client.get(url, headers=tenant.read), 404)
+
+
+def test_every_list_bounds_its_limit_and_cursor() -> None:
+    # Every list takes its paging parameters from one declaration (core/pagination.py);
+    # a list declaring its own would lose the bounds without anyone noticing.
+    from app.main import create_app
+
+    paged = 0
+    for path, item in create_app().openapi()["paths"].items():
+        for method, op in item.items():
+            params = {p["name"]: p for p in op.get("parameters", []) if p["in"] == "query"}
+            if "limit" not in params:
+                continue
+            paged += 1
+            limit = params["limit"]["schema"]
+            assert (limit.get("minimum"), limit.get("maximum")) == (1, 200), (method, path)
+            cursor = params["cursor"]["schema"]["anyOf"][0]
+            assert cursor.get("maxLength") == 100, (method, path)
+    assert paged >= 20  # the discovery itself still works

@@ -12,6 +12,7 @@ from app.core.auth import AdminPrincipal, DbSession
 from app.core.concurrency import set_etag
 from app.core.errors import problem_responses
 from app.core.pagination import Page, PageQuery
+from app.core.responses import with_headers
 from app.core.tenancy import get_scoped
 from app.organisation.models import Employee, EmployeePublic
 
@@ -56,7 +57,9 @@ def list_audit_events(
 @router.post(
     "/employees/{employee_id}/erase",
     tags=["employees"],
-    responses=problem_responses(401, 403, 404, 409),
+    responses=with_headers(
+        problem_responses(401, 403, 404, 409), 200, "The erased employee", etag=True, location=False
+    ),
 )
 def erase_employee(
     employee_id: uuid.UUID, _p: AdminPrincipal, session: DbSession, response: Response

@@ -1,15 +1,10 @@
 """Calendar arithmetic shared by the follow-up rules and the reports."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from app.core.dates import add_months
 
-__all__ = ["add_months", "current_since", "today"]  # add_months: one for every domain
-
-
-def today() -> date:
-    """The current UTC calendar day, the reference for "overdue" and "in the future"."""
-    return datetime.now(UTC).date()
+__all__ = ["add_months", "current_since"]  # add_months, like today: one for every domain
 
 
 def current_since(months: int, day: date) -> date:

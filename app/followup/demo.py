@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from app.core.dates import add_months, today
 from app.demo import DemoContext
 from app.followup import service
-from app.followup.dates import add_months, today
 from app.followup.models import (
     AgendaItem,
     AgendaItemKind,

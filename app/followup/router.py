@@ -8,10 +8,10 @@ from fastapi import APIRouter, Query, Response
 
 from app.core.auth import DbSession, ReadPrincipal, WritePrincipal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
-from app.core.errors import problem_responses
+from app.core.dates import today
 from app.core.pagination import Page, PageQuery
+from app.core.responses import CREATED, CREATED_MANY, READ, READ_ONE, WRITE, WRITE_ONE
 from app.followup import service
-from app.followup.dates import today
 from app.followup.dependencies import (
     FollowUpItemDep,
     HrmConversationDep,
@@ -41,9 +41,6 @@ from app.followup.models import (
 Params = PageQuery
 HeldFrom = Annotated[date | None, Query(description="Held on or after this date.")]
 HeldTo = Annotated[date | None, Query(description="Held on or before this date.")]
-
-READ = problem_responses(401, 403, 404, 422)
-WRITE = problem_responses(401, 403, 404, 409, 412, 413, 415, 422)
 
 router = APIRouter()
 
@@ -92,7 +89,7 @@ def list_follow_up_items(
     return Page(items=[service.follow_up_public(r, day) for r in rows], next_cursor=cursor)
 
 
-@router.post("/follow-up-items", tags=["follow-up-items"], status_code=201, responses=WRITE)
+@router.post("/follow-up-items", tags=["follow-up-items"], status_code=201, responses=CREATED)
 def create_follow_up_item(
     data: FollowUpItemCreate, _p: WritePrincipal, session: DbSession, response: Response
 ) -> FollowUpItemPublic:
@@ -107,25 +104,31 @@ def create_follow_up_item(
     "/training-sessions/{session_id}/follow-up-items",
     tags=["follow-up-items"],
     status_code=201,
-    responses=WRITE,
+    responses=CREATED_MANY,
 )
 def record_session_follow_up(
-    session_id: uuid.UUID, data: SessionFollowUpCreate, _p: WritePrincipal, session: DbSession
+    session_id: uuid.UUID,
+    data: SessionFollowUpCreate,
+    _p: WritePrincipal,
+    session: DbSession,
+    response: Response,
 ) -> list[FollowUpItemPublic]:
     """Record several items from one training session at once: all are stored, or none."""
     items = service.record_session_follow_up(session, session_id=session_id, data=data)
+    # Several new resources: Location is the list of the session's items they are in.
+    response.headers["Location"] = f"/v1/follow-up-items?training_session_id={session_id}"
     day = today()
     return [service.follow_up_public(i, day) for i in items]
 
 
-@router.get("/follow-up-items/{item_id}", tags=["follow-up-items"], responses=READ)
+@router.get("/follow-up-items/{item_id}", tags=["follow-up-items"], responses=READ_ONE)
 def get_follow_up_item(item: FollowUpItemDep, response: Response) -> FollowUpItemPublic:
     """One follow-up item."""
     set_etag(response, item)
     return service.follow_up_public(item, today())
 
 
-@router.patch("/follow-up-items/{item_id}", tags=["follow-up-items"], responses=WRITE)
+@router.patch("/follow-up-items/{item_id}", tags=["follow-up-items"], responses=WRITE_ONE)
 def update_follow_up_item(
     item: FollowUpItemDep,
     data: FollowUpItemUpdate,
@@ -172,7 +175,7 @@ def list_practice_reviews(
     return Page(items=service.practice_reviews_public(session, rows), next_cursor=cursor)
 
 
-@router.post("/practice-reviews", tags=["practice-reviews"], status_code=201, responses=WRITE)
+@router.post("/practice-reviews", tags=["practice-reviews"], status_code=201, responses=CREATED)
 def create_practice_review(
     data: PracticeReviewCreate, principal: WritePrincipal, session: DbSession, response: Response
 ) -> PracticeReviewPublic:
@@ -185,7 +188,7 @@ def create_practice_review(
     return service.practice_reviews_public(session, [review])[0]
 
 
-@router.get("/practice-reviews/{review_id}", tags=["practice-reviews"], responses=READ)
+@router.get("/practice-reviews/{review_id}", tags=["practice-reviews"], responses=READ_ONE)
 def get_practice_review(
     review: PracticeReviewDep, session: DbSession, response: Response
 ) -> PracticeReviewPublic:
@@ -194,7 +197,7 @@ def get_practice_review(
     return service.practice_reviews_public(session, [review])[0]
 
 
-@router.patch("/practice-reviews/{review_id}", tags=["practice-reviews"], responses=WRITE)
+@router.patch("/practice-reviews/{review_id}", tags=["practice-reviews"], responses=WRITE_ONE)
 def update_practice_review(
     review: PracticeReviewDep,
     data: PracticeReviewUpdate,
@@ -253,7 +256,7 @@ def list_team_meetings(
     return Page(items=service.team_meetings_public(session, rows), next_cursor=cursor)
 
 
-@router.post("/team-meetings", tags=["team-meetings"], status_code=201, responses=WRITE)
+@router.post("/team-meetings", tags=["team-meetings"], status_code=201, responses=CREATED)
 def create_team_meeting(
     data: TeamMeetingCreate, _p: WritePrincipal, session: DbSession, response: Response
 ) -> TeamMeetingPublic:
@@ -264,7 +267,7 @@ def create_team_meeting(
     return service.team_meetings_public(session, [meeting])[0]
 
 
-@router.get("/team-meetings/{meeting_id}", tags=["team-meetings"], responses=READ)
+@router.get("/team-meetings/{meeting_id}", tags=["team-meetings"], responses=READ_ONE)
 def get_team_meeting(
     meeting: TeamMeetingDep, session: DbSession, response: Response
 ) -> TeamMeetingPublic:
@@ -273,7 +276,7 @@ def get_team_meeting(
     return service.team_meetings_public(session, [meeting])[0]
 
 
-@router.patch("/team-meetings/{meeting_id}", tags=["team-meetings"], responses=WRITE)
+@router.patch("/team-meetings/{meeting_id}", tags=["team-meetings"], responses=WRITE_ONE)
 def update_team_meeting(
     meeting: TeamMeetingDep,
     data: TeamMeetingUpdate,
@@ -330,7 +333,7 @@ def list_hrm_conversations(
     return Page(items=service.hrm_conversations_public(session, rows), next_cursor=cursor)
 
 
-@router.post("/hrm-conversations", tags=["hrm-conversations"], status_code=201, responses=WRITE)
+@router.post("/hrm-conversations", tags=["hrm-conversations"], status_code=201, responses=CREATED)
 def create_hrm_conversation(
     data: HrmConversationCreate, _p: WritePrincipal, session: DbSession, response: Response
 ) -> HrmConversationPublic:
@@ -341,7 +344,7 @@ def create_hrm_conversation(
     return service.hrm_conversations_public(session, [conv])[0]
 
 
-@router.get("/hrm-conversations/{conversation_id}", tags=["hrm-conversations"], responses=READ)
+@router.get("/hrm-conversations/{conversation_id}", tags=["hrm-conversations"], responses=READ_ONE)
 def get_hrm_conversation(
     conv: HrmConversationDep, session: DbSession, response: Response
 ) -> HrmConversationPublic:
@@ -350,7 +353,9 @@ def get_hrm_conversation(
     return service.hrm_conversations_public(session, [conv])[0]
 
 
-@router.patch("/hrm-conversations/{conversation_id}", tags=["hrm-conversations"], responses=WRITE)
+@router.patch(
+    "/hrm-conversations/{conversation_id}", tags=["hrm-conversations"], responses=WRITE_ONE
+)
 def update_hrm_conversation(
     conv: HrmConversationDep,
     data: HrmConversationUpdate,

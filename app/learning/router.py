@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from app.core.auth import DbSession, ReadPrincipal, WritePrincipal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.db import dry_run
-from app.core.errors import Violation, problem_responses
+from app.core.errors import Violation
 from app.core.pagination import Page, PageQuery
+from app.core.responses import CREATED, READ, READ_ONE, WRITE, WRITE_ONE
 from app.learning import goals, service, skills
 from app.learning.dependencies import PersonalGoalDep, SkillDep, TeamGoalDep
 from app.learning.models import (
@@ -36,8 +37,6 @@ from app.organisation.models import Employee
 
 Params = PageQuery
 
-READ = problem_responses(401, 403, 404, 422)
-WRITE = problem_responses(401, 403, 404, 409, 412, 413, 415, 422)
 
 router = APIRouter()
 
@@ -64,7 +63,7 @@ def list_skills(
     )
 
 
-@router.post("/skills", tags=["skills"], status_code=status.HTTP_201_CREATED, responses=WRITE)
+@router.post("/skills", tags=["skills"], status_code=status.HTTP_201_CREATED, responses=CREATED)
 def create_skill(
     data: SkillCreate, _p: WritePrincipal, session: DbSession, response: Response
 ) -> SkillPublic:
@@ -75,14 +74,14 @@ def create_skill(
     return SkillPublic.model_validate(skill, from_attributes=True)
 
 
-@router.get("/skills/{skill_id}", tags=["skills"], responses=READ)
+@router.get("/skills/{skill_id}", tags=["skills"], responses=READ_ONE)
 def get_skill(skill: SkillDep, response: Response) -> SkillPublic:
     """One skill."""
     set_etag(response, skill)
     return SkillPublic.model_validate(skill, from_attributes=True)
 
 
-@router.patch("/skills/{skill_id}", tags=["skills"], responses=WRITE)
+@router.patch("/skills/{skill_id}", tags=["skills"], responses=WRITE_ONE)
 def update_skill(
     skill: SkillDep,
     data: SkillUpdate,
@@ -111,7 +110,9 @@ def delete_skill(
 # --- function-group needs ---------------------------------------------------------------
 
 
-@router.get("/function-groups/{function_group_id}/needs", tags=["function-groups"], responses=READ)
+@router.get(
+    "/function-groups/{function_group_id}/needs", tags=["function-groups"], responses=READ_ONE
+)
 def get_function_group_needs(
     fg: FunctionGroupDep, session: DbSession, response: Response
 ) -> FunctionGroupNeeds:
@@ -120,7 +121,9 @@ def get_function_group_needs(
     return service.function_group_needs(session, fg=fg)
 
 
-@router.put("/function-groups/{function_group_id}/needs", tags=["function-groups"], responses=WRITE)
+@router.put(
+    "/function-groups/{function_group_id}/needs", tags=["function-groups"], responses=WRITE_ONE
+)
 def set_function_group_needs(
     fg: FunctionGroupDep,
     data: FunctionGroupNeedsUpdate,
@@ -170,7 +173,7 @@ def list_team_goals(
     return Page(items=goals.team_goals_public(session, rows), next_cursor=cursor)
 
 
-@router.post("/team-goals", tags=["team-goals"], status_code=201, responses=WRITE)
+@router.post("/team-goals", tags=["team-goals"], status_code=201, responses=CREATED)
 def create_team_goal(
     data: TeamGoalCreate, _p: WritePrincipal, session: DbSession, response: Response
 ) -> TeamGoalPublic:
@@ -181,14 +184,14 @@ def create_team_goal(
     return goals.team_goals_public(session, [goal])[0]
 
 
-@router.get("/team-goals/{team_goal_id}", tags=["team-goals"], responses=READ)
+@router.get("/team-goals/{team_goal_id}", tags=["team-goals"], responses=READ_ONE)
 def get_team_goal(goal: TeamGoalDep, session: DbSession, response: Response) -> TeamGoalPublic:
     """One team objective."""
     set_etag(response, goal)
     return goals.team_goals_public(session, [goal])[0]
 
 
-@router.patch("/team-goals/{team_goal_id}", tags=["team-goals"], responses=WRITE)
+@router.patch("/team-goals/{team_goal_id}", tags=["team-goals"], responses=WRITE_ONE)
 def update_team_goal(
     goal: TeamGoalDep,
     data: TeamGoalUpdate,
@@ -251,7 +254,7 @@ def list_personal_goals(
     return Page(items=[_personal_public(r) for r in rows], next_cursor=cursor)
 
 
-@router.post("/personal-goals", tags=["personal-goals"], status_code=201, responses=WRITE)
+@router.post("/personal-goals", tags=["personal-goals"], status_code=201, responses=CREATED)
 def create_personal_goal(
     data: PersonalGoalCreate, principal: WritePrincipal, session: DbSession, response: Response
 ) -> PersonalGoalPublic:
@@ -287,14 +290,14 @@ def check_personal_goal(
     )
 
 
-@router.get("/personal-goals/{personal_goal_id}", tags=["personal-goals"], responses=READ)
+@router.get("/personal-goals/{personal_goal_id}", tags=["personal-goals"], responses=READ_ONE)
 def get_personal_goal(goal: PersonalGoalDep, response: Response) -> PersonalGoalPublic:
     """One personal goal with its alignment."""
     set_etag(response, goal)
     return _personal_public(goal)
 
 
-@router.patch("/personal-goals/{personal_goal_id}", tags=["personal-goals"], responses=WRITE)
+@router.patch("/personal-goals/{personal_goal_id}", tags=["personal-goals"], responses=WRITE_ONE)
 def update_personal_goal(
     goal: PersonalGoalDep,
     data: PersonalGoalUpdate,

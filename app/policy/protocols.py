@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.core.crud import apply_changes, resolve_ref, unknown_reference
+from app.core.dates import day_of
 from app.core.errors import Conflict, InvalidInput
 from app.core.models import utcnow
 from app.core.pagination import PageParams, paginate
@@ -318,7 +319,7 @@ def record_team_discussion(
     """Record that a team discussed this version in a team meeting (werkoverleg)."""
     _require_published(protocol)
     resolve_ref(session, Team, data.team_id, pointer="/team_id", what="team")
-    if data.discussed_on > (utcnow() + CLOCK_SKEW).date():
+    if data.discussed_on > day_of(utcnow() + CLOCK_SKEW):
         raise InvalidInput(
             "discussed_on lies in the future; record the meeting once it took place.",
             code="discussed-on-in-future",

@@ -1,7 +1,6 @@
 """HTTP routes of the policy domain: norms, protocols, acknowledgements, team discussions."""
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -9,10 +8,19 @@ from fastapi import APIRouter, Query, Request, Response, status
 from app.core.auth import DbSession, ReadPrincipal, WritePrincipal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.csv import csv_openapi, csv_response, prefers_csv
-from app.core.errors import problem_responses
+from app.core.dates import today
 from app.core.pagination import Page, PageQuery
+from app.core.responses import (
+    CREATED,
+    ETAG_HEADER,
+    LOCATION_HEADER,
+    READ,
+    READ_ONE,
+    WRITE,
+    WRITE_ONE,
+)
 from app.policy import norms, protocols, service
-from app.policy.dependencies import NormDep, ProtocolDep
+from app.policy.dependencies import NormDep, ProtocolDep, TeamDiscussionDep
 from app.policy.models import (
     AcknowledgementCreate,
     AcknowledgementPublic,
@@ -31,9 +39,6 @@ from app.policy.models import (
 )
 
 Params = PageQuery
-
-READ = problem_responses(401, 403, 404, 422)
-WRITE = problem_responses(401, 403, 404, 409, 412, 413, 415, 422)
 
 router = APIRouter()
 
@@ -68,7 +73,7 @@ def list_norms(
     )
 
 
-@router.post("/norms", tags=["norms"], status_code=201, responses=WRITE)
+@router.post("/norms", tags=["norms"], status_code=201, responses=CREATED)
 def create_norm(
     data: NormCreate, _p: WritePrincipal, session: DbSession, response: Response
 ) -> NormPublic:
@@ -79,14 +84,14 @@ def create_norm(
     return NormPublic.model_validate(norm, from_attributes=True)
 
 
-@router.get("/norms/{norm_id}", tags=["norms"], responses=READ)
+@router.get("/norms/{norm_id}", tags=["norms"], responses=READ_ONE)
 def get_norm(norm: NormDep, response: Response) -> NormPublic:
     """One norm."""
     set_etag(response, norm)
     return NormPublic.model_validate(norm, from_attributes=True)
 
 
-@router.patch("/norms/{norm_id}", tags=["norms"], responses=WRITE)
+@router.patch("/norms/{norm_id}", tags=["norms"], responses=WRITE_ONE)
 def update_norm(
     norm: NormDep,
     data: NormUpdate,
@@ -124,7 +129,7 @@ def list_protocols(
     return Page(items=protocols.protocols_public(session, rows), next_cursor=cursor)
 
 
-@router.post("/protocols", tags=["protocols"], status_code=201, responses=WRITE)
+@router.post("/protocols", tags=["protocols"], status_code=201, responses=CREATED)
 def create_protocol(
     data: ProtocolCreate, _p: WritePrincipal, session: DbSession, response: Response
 ) -> ProtocolPublic:
@@ -135,7 +140,7 @@ def create_protocol(
     return protocols.protocols_public(session, [protocol])[0]
 
 
-@router.get("/protocols/current", tags=["protocols"], responses=READ)
+@router.get("/protocols/current", tags=["protocols"], responses=READ_ONE)
 def get_current_protocol(
     _p: ReadPrincipal, session: DbSession, response: Response
 ) -> ProtocolPublic:
@@ -166,19 +171,19 @@ def get_protocol_readiness(
     """Per team: how many active employees read or discussed the current protocol, and who not."""
     if prefers_csv(request):
         rows = service.readiness_csv_rows(session, team_id=team_id)
-        filename = f"protocol-readiness-{date.today().isoformat()}.csv"
+        filename = f"protocol-readiness-{today().isoformat()}.csv"
         return csv_response(rows, service.READINESS_CSV_HEADER, filename)
     return service.readiness(session, team_id=team_id)
 
 
-@router.get("/protocols/{protocol_id}", tags=["protocols"], responses=READ)
+@router.get("/protocols/{protocol_id}", tags=["protocols"], responses=READ_ONE)
 def get_protocol(protocol: ProtocolDep, session: DbSession, response: Response) -> ProtocolPublic:
     """One protocol version with its sections and norms."""
     set_etag(response, protocol)
     return protocols.protocols_public(session, [protocol])[0]
 
 
-@router.patch("/protocols/{protocol_id}", tags=["protocols"], responses=WRITE)
+@router.patch("/protocols/{protocol_id}", tags=["protocols"], responses=WRITE_ONE)
 def update_protocol(
     protocol: ProtocolDep,
     data: ProtocolUpdate,
@@ -204,7 +209,7 @@ def delete_protocol(
     return Response(status_code=204)
 
 
-@router.post("/protocols/{protocol_id}/publish", tags=["protocols"], responses=WRITE)
+@router.post("/protocols/{protocol_id}/publish", tags=["protocols"], responses=WRITE_ONE)
 def publish_protocol(
     protocol: ProtocolDep,
     _p: WritePrincipal,
@@ -244,11 +249,12 @@ def list_acknowledgements(
     tags=["acknowledgements"],
     status_code=status.HTTP_201_CREATED,
     responses={
+        **CREATED,
         200: {
             "model": AcknowledgementPublic,
             "description": "Already acknowledged: the existing record, unchanged.",
+            "headers": {**ETAG_HEADER, **LOCATION_HEADER},
         },
-        **WRITE,
     },
 )
 def create_acknowledgement(
@@ -262,6 +268,8 @@ def create_acknowledgement(
     ack, created = protocols.acknowledge(session, protocol=protocol, data=data)
     if not created:
         response.status_code = status.HTTP_200_OK
+    set_etag(response, ack)
+    # No GET of one acknowledgement: it is the one row of its employee in the list.
     response.headers["Location"] = (
         f"/v1/protocols/{protocol.id}/acknowledgements?employee_id={ack.employee_id}"
     )
@@ -289,11 +297,28 @@ def list_team_discussions(
     "/protocols/{protocol_id}/team-discussions",
     tags=["team-discussions"],
     status_code=201,
-    responses=WRITE,
+    responses=CREATED,
 )
 def create_team_discussion(
-    protocol: ProtocolDep, data: TeamDiscussionCreate, _p: WritePrincipal, session: DbSession
+    protocol: ProtocolDep,
+    data: TeamDiscussionCreate,
+    _p: WritePrincipal,
+    session: DbSession,
+    response: Response,
 ) -> TeamDiscussionPublic:
     """Record that a team discussed this version in a team meeting (werkoverleg)."""
     discussion = protocols.record_team_discussion(session, protocol=protocol, data=data)
+    set_etag(response, discussion)
+    response.headers["Location"] = f"/v1/protocols/{protocol.id}/team-discussions/{discussion.id}"
+    return TeamDiscussionPublic.model_validate(discussion, from_attributes=True)
+
+
+@router.get(
+    "/protocols/{protocol_id}/team-discussions/{team_discussion_id}",
+    tags=["team-discussions"],
+    responses=READ_ONE,
+)
+def get_team_discussion(discussion: TeamDiscussionDep, response: Response) -> TeamDiscussionPublic:
+    """One team meeting that discussed this version."""
+    set_etag(response, discussion)
     return TeamDiscussionPublic.model_validate(discussion, from_attributes=True)

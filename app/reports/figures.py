@@ -39,6 +39,8 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
+from app.core.dates import CALENDAR_ZONE
+from app.core.models import utcnow
 from app.core.tenancy import current_organisation_id
 from app.followup.dates import add_months, current_since
 from app.followup.models import (
@@ -184,8 +186,9 @@ class _Query:
         self.org_id = current_organisation_id(session)
         self.connection = session.connection()
         self.dialect = self.connection.dialect.name
-        # Readiness counts what was read by the end of ``today`` (for today: by now).
-        self.now = min(datetime.now(UTC), datetime.combine(today, time.max, tzinfo=UTC))
+        # Readiness counts what was read by the end of ``today``, a Dutch day (for today: by now).
+        end_of_day = datetime.combine(today, time.max, tzinfo=CALENDAR_ZONE).astimezone(UTC)
+        self.now = min(utcnow(), end_of_day)
         # The catalogue (a few dozen rows): refresher intervals and the skills taught.
         self.refresher_months: list[int] = []
         self.skill_programs: defaultdict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)

@@ -9,9 +9,9 @@ from starlette.responses import Response
 
 from app.core.auth import DbSession, ReadPrincipal
 from app.core.csv import csv_openapi, csv_response, prefers_csv
+from app.core.dates import today
 from app.core.errors import InvalidInput, problem_responses
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, PageParams, page_params
-from app.followup.dates import today
 from app.reports import hrm_theme, service
 from app.reports.models import HrmThemeGapPage, OverviewReport, TeamsReport
 

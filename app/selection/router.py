@@ -9,8 +9,10 @@ from pydantic import ValidationError
 
 from app.core.auth import DbSession, ReadPrincipal, WritePrincipal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
-from app.core.errors import InvalidInput, problem_responses
+from app.core.dates import today
+from app.core.errors import InvalidInput
 from app.core.pagination import Page, PageQuery
+from app.core.responses import CREATED, READ, READ_ONE, WRITE, WRITE_ONE
 from app.core.tenancy import get_scoped
 from app.selection import ranking, service
 from app.selection.models import (
@@ -26,8 +28,6 @@ from app.selection.models import (
 
 Params = PageQuery
 
-READ = problem_responses(401, 403, 404, 422)
-WRITE = problem_responses(401, 403, 404, 409, 412, 413, 415, 422)
 
 router = APIRouter()
 
@@ -64,11 +64,14 @@ def list_training_recommendations(
             errors=[{"pointer": "/query/function_group_id", "detail": "not with team_id"}],
         ) from None
     service.check_scope(session, scope, pointer="/query")
-    return ranking.recommend(session, scope=scope, on=on or date.today())
+    return ranking.recommend(session, scope=scope, on=on or today())
 
 
 @router.post(
-    "/training-plans", tags=["training-plans"], status_code=status.HTTP_201_CREATED, responses=WRITE
+    "/training-plans",
+    tags=["training-plans"],
+    status_code=status.HTTP_201_CREATED,
+    responses=CREATED,
 )
 def create_training_plan(
     data: TrainingPlanCreate, _p: WritePrincipal, session: DbSession, response: Response
@@ -97,14 +100,14 @@ def list_training_plans(
     return Page(items=[service.plan_summary(r) for r in rows], next_cursor=cursor)
 
 
-@router.get("/training-plans/{plan_id}", tags=["training-plans"], responses=READ)
+@router.get("/training-plans/{plan_id}", tags=["training-plans"], responses=READ_ONE)
 def get_training_plan(plan: PlanDep, session: DbSession, response: Response) -> TrainingPlanPublic:
     """A plan with its phases, groups and members; `stale` says whether to recompute."""
     set_etag(response, plan)
     return service.plan_public(session, plan)
 
 
-@router.post("/training-plans/{plan_id}/schedule", tags=["training-plans"], responses=WRITE)
+@router.post("/training-plans/{plan_id}/schedule", tags=["training-plans"], responses=WRITE_ONE)
 def schedule_training_plan(
     plan: PlanDep,
     data: TrainingPlanSchedule,

@@ -10,9 +10,10 @@ from pydantic import AwareDatetime
 from app.core.auth import DbSession, ReadPrincipal, WritePrincipal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.csv import csv_openapi, csv_response, prefers_csv
+from app.core.dates import today
 from app.core.db import dry_run
-from app.core.errors import problem_responses
 from app.core.pagination import Page, PageQuery
+from app.core.responses import CREATED, READ, READ_ONE, WRITE, WRITE_ONE
 from app.organisation.dependencies import EmployeeDep
 from app.training import service
 from app.training.dependencies import TrainingProgramDep, TrainingSessionDep
@@ -39,8 +40,6 @@ Params = PageQuery
 ExternalId = Annotated[str | None, Query(max_length=100, description="The HR platform's own id.")]
 OnDate = Annotated[date | None, Query(description="The reference day; default today.")]
 
-READ = problem_responses(401, 403, 404, 422)
-WRITE = problem_responses(401, 403, 404, 409, 412, 413, 415, 422)
 
 router = APIRouter()
 
@@ -70,7 +69,7 @@ def list_training_programs(
     return Page(items=service.programs_public(session, rows), next_cursor=cursor)
 
 
-@router.post("/training-programs", tags=["training-programs"], status_code=201, responses=WRITE)
+@router.post("/training-programs", tags=["training-programs"], status_code=201, responses=CREATED)
 def create_training_program(
     data: TrainingProgramCreate, _p: WritePrincipal, session: DbSession, response: Response
 ) -> TrainingProgramPublic:
@@ -81,7 +80,7 @@ def create_training_program(
     return service.programs_public(session, [program])[0]
 
 
-@router.get("/training-programs/{program_id}", tags=["training-programs"], responses=READ)
+@router.get("/training-programs/{program_id}", tags=["training-programs"], responses=READ_ONE)
 def get_training_program(
     program: TrainingProgramDep, session: DbSession, response: Response
 ) -> TrainingProgramPublic:
@@ -90,7 +89,7 @@ def get_training_program(
     return service.programs_public(session, [program])[0]
 
 
-@router.patch("/training-programs/{program_id}", tags=["training-programs"], responses=WRITE)
+@router.patch("/training-programs/{program_id}", tags=["training-programs"], responses=WRITE_ONE)
 def update_training_program(
     program: TrainingProgramDep,
     data: TrainingProgramUpdate,
@@ -147,7 +146,7 @@ def list_training_sessions(
     return Page(items=[service.session_public(r) for r in rows], next_cursor=cursor)
 
 
-@router.post("/training-sessions", tags=["training-sessions"], status_code=201, responses=WRITE)
+@router.post("/training-sessions", tags=["training-sessions"], status_code=201, responses=CREATED)
 def create_training_session(
     data: TrainingSessionCreate, _p: WritePrincipal, session: DbSession, response: Response
 ) -> TrainingSessionPublic:
@@ -158,14 +157,14 @@ def create_training_session(
     return service.session_public(ts)
 
 
-@router.get("/training-sessions/{session_id}", tags=["training-sessions"], responses=READ)
+@router.get("/training-sessions/{session_id}", tags=["training-sessions"], responses=READ_ONE)
 def get_training_session(ts: TrainingSessionDep, response: Response) -> TrainingSessionPublic:
     """One session with its seats taken and left."""
     set_etag(response, ts)
     return service.session_public(ts)
 
 
-@router.patch("/training-sessions/{session_id}", tags=["training-sessions"], responses=WRITE)
+@router.patch("/training-sessions/{session_id}", tags=["training-sessions"], responses=WRITE_ONE)
 def update_training_session(
     ts: TrainingSessionDep,
     data: TrainingSessionUpdate,
@@ -194,7 +193,7 @@ def delete_training_session(
 
 
 @router.post(
-    "/training-sessions/{session_id}/complete", tags=["training-sessions"], responses=WRITE
+    "/training-sessions/{session_id}/complete", tags=["training-sessions"], responses=WRITE_ONE
 )
 def complete_training_session(
     ts: TrainingSessionDep,
@@ -237,7 +236,7 @@ def list_enrolments(
     "/training-sessions/{session_id}/enrolments",
     tags=["enrolments"],
     status_code=status.HTTP_201_CREATED,
-    responses=WRITE,
+    responses=CREATED,
 )
 def create_enrolment(
     ts: TrainingSessionDep,
@@ -274,7 +273,7 @@ def check_enrolment(
 @router.get(
     "/training-sessions/{session_id}/enrolments/{enrolment_id}",
     tags=["enrolments"],
-    responses=READ,
+    responses=READ_ONE,
 )
 def get_enrolment(
     ts: TrainingSessionDep, enrolment_id: uuid.UUID, session: DbSession, response: Response
@@ -288,7 +287,7 @@ def get_enrolment(
 @router.patch(
     "/training-sessions/{session_id}/enrolments/{enrolment_id}",
     tags=["enrolments"],
-    responses=WRITE,
+    responses=WRITE_ONE,
 )
 def update_enrolment(
     ts: TrainingSessionDep,
@@ -318,7 +317,7 @@ def get_training_record(
 ) -> TrainingRecord:
     """An employee's completed trainings, which skills are current, refreshers due in the
     next 90 days and upcoming sessions."""
-    return service.training_record(session, employee=employee, on=on or date.today())
+    return service.training_record(session, employee=employee, on=on or today())
 
 
 CSV_FIELDS = (
@@ -348,7 +347,7 @@ def report_refreshers_due(
 ) -> RefreshersDueReport | Response:
     """Employees whose trainings lapse within `within_days` (overdue included);
     `Accept: text/csv` for a spreadsheet."""
-    day = on or date.today()
+    day = on or today()
     items = service.refreshers_due(session, within_days=within_days, on=day)
     if prefers_csv(request):
         rows = [[getattr(item, f) for f in CSV_FIELDS] for item in items]

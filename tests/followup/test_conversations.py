@@ -1,17 +1,18 @@
 """HRM conversations: who may hold them, whose goals, and not in the future."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app.core.dates import today
 from app.organisation.models import Role
 from tests.conftest import Tenant
 from tests.factories.core import make_employee, make_team
 from tests.factories.followup import make_personal_goal, skill, uid
 from tests.helpers import assert_problem
 
-TODAY = date.today()
+TODAY = today()  # the service's Dutch calendar day, not the machine's
 
 
 def _setup(db: Session) -> dict:  # type: ignore[type-arg]

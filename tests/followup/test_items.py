@@ -1,10 +1,11 @@
 """Follow-up items: owners, sources, the atomic batch for a session, and overdue."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, func, select
 
+from app.core.dates import today
 from app.core.pagination import PageParams
 from app.followup import service
 from app.followup.models import FollowUpItem, FollowUpStatus
@@ -14,7 +15,7 @@ from tests.factories.core import make_employee, make_team
 from tests.factories.followup import make_item, make_review, make_session, uid
 from tests.helpers import assert_problem
 
-TODAY = date.today()
+TODAY = today()  # the service's Dutch calendar day, not the machine's
 
 
 def _count(db: Session) -> int:

@@ -6,13 +6,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app.core.dates import today
 from app.followup.dates import add_months
 from tests.conftest import Tenant
 from tests.factories.core import make_employee, make_team
 from tests.factories.followup import skill, uid
 from tests.helpers import assert_problem
 
-TODAY = date.today()
+TODAY = today()  # the service's Dutch calendar day, not the machine's
 
 
 @pytest.mark.parametrize(

@@ -126,6 +126,25 @@ def test_record_and_list_team_discussions(
     assert len(client.get(url, headers=tenant.read).json()["items"]) == 3
 
 
+def test_a_recorded_discussion_is_found_at_its_location(
+    client: TestClient, tenant: Tenant, db: Session, published: dict[str, Any]
+) -> None:
+    team = make_team(db)
+    url = f"/v1/protocols/{published['id']}/team-discussions"
+    r = client.post(
+        url, headers=tenant.write, json={"team_id": str(team.id), "discussed_on": "2026-01-05"}
+    )
+    assert r.status_code == 201, r.text
+    assert r.headers["Location"] == f"{url}/{r.json()['id']}"
+    shown = client.get(r.headers["Location"], headers=tenant.read)
+    assert shown.status_code == 200, shown.text
+    assert shown.json() == r.json() and shown.headers["ETag"] == r.headers["ETag"]
+    # Only under its own version: another version's path answers 404, like a missing one.
+    draft = create_protocol(client, tenant)
+    elsewhere = f"/v1/protocols/{draft['id']}/team-discussions/{r.json()['id']}"
+    assert_problem(client.get(elsewhere, headers=tenant.read), 404)
+
+
 def test_a_discussion_in_the_future_or_with_oversized_notes_is_422(
     client: TestClient, tenant: Tenant, db: Session, published: dict[str, Any]
 ) -> None:

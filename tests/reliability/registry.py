@@ -12,17 +12,18 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
+from app.core.dates import today
 from tests.conftest import Tenant
 
 _seq = itertools.count(1)
-TODAY = date.today()
+TODAY = today()
 PARAM = re.compile(r"{(\w+)}")
 
 
@@ -162,6 +163,19 @@ def _schedule(w: World) -> dict[str, Any]:
     }
 
 
+def _published_protocol(w: World) -> str:
+    protocol_id = w.post(
+        "/v1/protocols",
+        {
+            "title": "Agressieprotocol (gepubliceerd)",
+            "sections": [{"kind": "agreement", "title": "Melden", "body": "Altijd melden."}],
+        },
+    )
+    r = w.client.post(f"/v1/protocols/{protocol_id}/publish", headers=w.tenant.admin)
+    assert r.status_code == 200, f"setup publish: {r.status_code} {r.text}"
+    return protocol_id
+
+
 MAKERS: dict[str, Callable[[World], str]] = {
     "plan_id": _plan,
     "api_key_id": lambda w: w.post("/v1/api-keys", {"name": "HR-koppeling", "scope": "write"}),
@@ -181,6 +195,11 @@ MAKERS: dict[str, Callable[[World], str]] = {
             "sections": [{"kind": "agreement", "title": "Melden", "body": "Altijd melden."}],
             "norm_ids": [w.id("norm_id")],
         },
+    ),
+    "published_protocol_id": _published_protocol,
+    "team_discussion_id": lambda w: w.post(
+        f"/v1/protocols/{w.id('published_protocol_id')}/team-discussions",
+        {"team_id": w.id("team_id"), "discussed_on": TODAY.isoformat()},
     ),
     "skill_id": lambda w: w.post(
         "/v1/skills",
@@ -263,6 +282,12 @@ def _import_rows(w: World) -> list[dict[str, Any]]:
     return [{"external_id": w.external_ids["E"], "first_name": "Import", "last_name": "Rij"}]
 
 
+def _a_published_protocol(w: World) -> dict[str, str]:
+    # No parameters; the organisation has a current protocol, so the owner's call succeeds.
+    w.id("published_protocol_id")
+    return {}
+
+
 def _an_uncovered_employee(w: World) -> dict[str, str]:
     # No filter; the owner has an employee the HRM theme has not reached, whose id another
     # organisation must never see in its own list.
@@ -276,6 +301,7 @@ ROUTES: dict[str, Call] = {
     "PATCH /v1/organisation": Call(body=lambda w: {"name": "Stichting Hernoemd"}),
     "GET /v1/api-keys": READ,
     "POST /v1/api-keys": Call(body=lambda w: {"name": "Koppeling", "scope": "read"}),
+    "GET /v1/api-keys/{api_key_id}": READ,
     "DELETE /v1/api-keys/{api_key_id}": READ,
     "GET /v1/teams": READ,
     "POST /v1/teams": Call(body=lambda w: {"name": "Nieuw", "manager_ids": [w.id("manager_id")]}),
@@ -311,20 +337,24 @@ ROUTES: dict[str, Call] = {
     "POST /v1/protocols": Call(
         body=lambda w: {"title": "Protocol 2", "norm_ids": [w.id("norm_id")]}
     ),
-    "GET /v1/protocols/current": Call(ok=frozenset({200, 404})),
-    "GET /v1/protocols/current/readiness": Call(ok=frozenset({200, 404})),
+    "GET /v1/protocols/current": Call(query=_a_published_protocol),
+    "GET /v1/protocols/current/readiness": Call(query=_a_published_protocol),
     "GET /v1/protocols/{protocol_id}": READ,
     "PATCH /v1/protocols/{protocol_id}": Call(body=lambda w: {"title": "Protocol herzien"}),
     "DELETE /v1/protocols/{protocol_id}": READ,
     "POST /v1/protocols/{protocol_id}/publish": READ,
     "GET /v1/protocols/{protocol_id}/acknowledgements": READ,
     "POST /v1/protocols/{protocol_id}/acknowledgements": Call(
-        body=lambda w: {"employee_id": w.id("employee_id")}, ok=frozenset({201, 409})
+        body=lambda w: {"employee_id": w.id("employee_id")},
+        path={"protocol_id": "@published_protocol_id"},
     ),
     "GET /v1/protocols/{protocol_id}/team-discussions": READ,
     "POST /v1/protocols/{protocol_id}/team-discussions": Call(
         body=lambda w: {"team_id": w.id("team_id"), "discussed_on": TODAY.isoformat()},
-        ok=frozenset({201, 409}),
+        path={"protocol_id": "@published_protocol_id"},
+    ),
+    "GET /v1/protocols/{protocol_id}/team-discussions/{team_discussion_id}": Call(
+        path={"protocol_id": "@published_protocol_id"}
     ),
     "GET /v1/skills": READ,
     "POST /v1/skills": Call(

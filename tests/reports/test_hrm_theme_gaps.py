@@ -12,10 +12,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.core.dates import add_months
+from app.core.dates import add_months, today
 from app.core.models import utcnow
 from app.core.tenancy import bind_organisation
-from app.followup.dates import today
 from app.organisation.models import Employee, FunctionGroup, Role, Team
 from app.reports import hrm_theme
 from tests.conftest import Tenant

@@ -6,14 +6,27 @@ from typing import Any, TypeVar
 from sqlmodel import Session
 
 from app.core.errors import InvalidInput, NotFound
-from app.core.models import TenantTable, utcnow
+from app.core.models import NOT_NULLABLE, TenantTable, utcnow
 from app.core.tenancy import get_scoped
 
 T = TypeVar("T", bound=TenantTable)
 
 
 def apply_changes(obj: Any, changes: dict[str, Any]) -> list[str]:
-    """Set the fields whose value differs and bump ``updated_at``; returns their names."""
+    """Set the fields whose value differs and bump ``updated_at``; returns their names.
+
+    ``None`` for a column that cannot be null is the PATCH rule's 422 naming the field
+    (core/models.py ``PatchModel``), never a database error: a PATCH body that let it
+    through is refused here with the same problem.
+    """
+    columns = obj.__table__.columns if hasattr(obj, "__table__") else {}
+    for key, value in changes.items():
+        if value is None and key in columns and not columns[key].nullable:
+            raise InvalidInput(
+                f"{key} may not be null.",
+                code="validation-error",
+                errors=[{"pointer": f"/{key}", "detail": NOT_NULLABLE}],
+            )
     changed = [k for k, v in changes.items() if getattr(obj, k) != v]
     for key in changed:
         setattr(obj, key, changes[key])

@@ -1,10 +1,13 @@
 """Shared table machinery: naming convention, UTC timestamps and the tenant mixin."""
 
+import types
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Union, get_args, get_origin
 
 import sqlalchemy as sa
+from pydantic import ConfigDict, ValidationInfo, ValidatorFunctionWrapHandler, field_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
@@ -82,3 +85,42 @@ class TenantTable(TimestampedTable):
 
     # Filled in before flush from the request's organisation (core/tenancy.py).
     organisation_id: uuid.UUID = Field(default=None, foreign_key="organisation.id", index=True)
+
+
+NOT_NULLABLE = "may not be null: omit the field to keep its value"
+
+
+def _accepts_null(annotation: Any) -> bool:
+    return get_origin(annotation) in (Union, types.UnionType) and type(None) in get_args(annotation)
+
+
+def _no_null_defaults(schema: dict[str, Any]) -> None:
+    # "Omitted" is not a value the client can send; a `default: null` on a field that
+    # refuses null would contradict itself in the OpenAPI document.
+    for prop in schema.get("properties", {}).values():
+        if "default" in prop and prop["default"] is None:
+            del prop["default"]
+
+
+class PatchModel(SQLModel):
+    """The body of a PATCH, one rule for every resource (JSON merge patch, RFC 7396).
+
+    An omitted field keeps its value. ``null`` clears a field the resource may be without
+    (typed ``X | None``). A field the resource cannot be without is typed without ``None``
+    and defaults to ``None`` only to mark it omitted: ``null`` for it is a 422 problem whose
+    pointer names the field, before anything is read or changed. Services read the change
+    with ``model_dump(exclude_unset=True)``; ``apply_changes`` (core/crud.py) guards the rule
+    once more at the column.
+    """
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_no_null_defaults)  # type: ignore[assignment]
+
+    @field_validator("*", mode="wrap")
+    @classmethod
+    def _null_only_where_nullable(
+        cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+    ) -> Any:
+        if value is None and info.field_name is not None:
+            if not _accepts_null(cls.model_fields[info.field_name].annotation):
+                raise PydanticCustomError("not_nullable", NOT_NULLABLE)
+        return handler(value)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from pydantic import ConfigDict, model_validator
 from sqlmodel import Column, Field, SQLModel, UniqueConstraint
 
-from app.core.models import TenantTable, optional_timestamp_field
+from app.core.models import PatchModel, TenantTable, optional_timestamp_field
 
 TITLE_MAX = 200
 TEXT_MAX = 10_000
@@ -147,15 +147,13 @@ class SessionFollowUpCreate(SQLModel):
     items: list[SessionFollowUpItemCreate] = Field(min_length=1, max_length=BATCH_MAX)
 
 
-class FollowUpItemUpdate(SQLModel):
+class FollowUpItemUpdate(PatchModel):
     """A partial change; setting `status` to `done` records `done_at`."""
 
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-
-    kind: FollowUpKind | None = None
-    description: str | None = Field(default=None, min_length=1, max_length=TEXT_MAX)
+    kind: FollowUpKind = Field(default=None)
+    description: str = Field(default=None, min_length=1, max_length=TEXT_MAX)
     due_on: date | None = None
-    status: FollowUpStatus | None = None
+    status: FollowUpStatus = Field(default=None)
     owner_employee_id: uuid.UUID | None = None
     owner_team_id: uuid.UUID | None = None
 
@@ -246,16 +244,14 @@ class PracticeReviewCreate(SQLModel):
     participant_ids: list[uuid.UUID] = Field(default_factory=list, max_length=500)
 
 
-class PracticeReviewUpdate(SQLModel):
+class PracticeReviewUpdate(PatchModel):
     """A partial change; `ratings` and `participant_ids`, when given, replace the lists."""
 
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-
-    held_on: date | None = None
-    next_review_on: date | None = None
+    held_on: date = Field(default=None)
+    next_review_on: date = Field(default=None)
     summary: str | None = Field(default=None, max_length=TEXT_MAX)
-    ratings: list[SkillRating] | None = Field(default=None, max_length=BATCH_MAX)
-    participant_ids: list[uuid.UUID] | None = Field(default=None, max_length=500)
+    ratings: list[SkillRating] = Field(default=None, max_length=BATCH_MAX)
+    participant_ids: list[uuid.UUID] = Field(default=None, max_length=500)
 
 
 class PracticeReviewPublic(SQLModel):
@@ -343,14 +339,12 @@ class TeamMeetingCreate(SQLModel):
     agenda_items: list[AgendaItem] = Field(default_factory=list, max_length=BATCH_MAX)
 
 
-class TeamMeetingUpdate(SQLModel):
+class TeamMeetingUpdate(PatchModel):
     """A partial change; `agenda_items`, when given, replaces the agenda."""
 
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-
-    held_on: date | None = None
+    held_on: date = Field(default=None)
     notes: str | None = Field(default=None, max_length=TEXT_MAX)
-    agenda_items: list[AgendaItem] | None = Field(default=None, max_length=BATCH_MAX)
+    agenda_items: list[AgendaItem] = Field(default=None, max_length=BATCH_MAX)
 
 
 class TeamMeetingPublic(SQLModel):
@@ -425,16 +419,14 @@ class HrmConversationCreate(SQLModel):
     notes: str | None = Field(default=None, max_length=TEXT_MAX)
 
 
-class HrmConversationUpdate(SQLModel):
+class HrmConversationUpdate(PatchModel):
     """A partial change; the manager and goal rules are checked again."""
 
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-
-    manager_id: uuid.UUID | None = None
-    held_on: date | None = None
-    kind: HrmConversationKind | None = None
-    theme_discussed: bool | None = None
-    personal_goal_ids: list[uuid.UUID] | None = Field(default=None, max_length=BATCH_MAX)
+    manager_id: uuid.UUID = Field(default=None)
+    held_on: date = Field(default=None)
+    kind: HrmConversationKind = Field(default=None)
+    theme_discussed: bool = Field(default=None)
+    personal_goal_ids: list[uuid.UUID] = Field(default=None, max_length=BATCH_MAX)
     notes: str | None = Field(default=None, max_length=TEXT_MAX)
 
 

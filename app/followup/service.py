@@ -256,9 +256,6 @@ def update_follow_up_item(
 ) -> FollowUpItem:
     """Change an item; `done` records when, reopening or cancelling clears it."""
     changes = data.model_dump(exclude_unset=True)
-    for required in ("kind", "description", "status"):
-        if required in changes and changes[required] is None:
-            changes.pop(required)
     if "owner_employee_id" in changes or "owner_team_id" in changes:
         # Naming one owner replaces the other: an item always has exactly one.
         emp = changes.get("owner_employee_id")
@@ -431,10 +428,6 @@ def update_practice_review(
 ) -> PracticeReview:
     """Change a review; a new held_on without next_review_on moves the next one along."""
     changes = data.model_dump(exclude_unset=True, exclude={"ratings", "participant_ids"})
-    if changes.get("held_on") is None:
-        changes.pop("held_on", None)
-    if changes.get("next_review_on") is None:
-        changes.pop("next_review_on", None)
     held_on = changes.get("held_on", review.held_on)
     _not_in_future(held_on, today)
     if "held_on" in changes and "next_review_on" not in changes:
@@ -547,8 +540,6 @@ def update_team_meeting(
 ) -> TeamMeeting:
     """Change a meeting; a new agenda re-derives whether the fixed item was on it."""
     changes = data.model_dump(exclude_unset=True, exclude={"agenda_items"})
-    if changes.get("held_on") is None:
-        changes.pop("held_on", None)
     _not_in_future(changes.get("held_on", meeting.held_on), today)
     apply_changes(meeting, changes)
     if data.agenda_items is not None:
@@ -733,9 +724,6 @@ def update_hrm_conversation(
 ) -> HrmConversation:
     """Change a conversation; the manager and goal rules are checked again."""
     changes = data.model_dump(exclude_unset=True, exclude={"personal_goal_ids"})
-    for required in ("manager_id", "held_on", "kind", "theme_discussed"):
-        if required in changes and changes[required] is None:
-            changes.pop(required)
     employee = get_scoped(session, Employee, conv.employee_id)
     _not_in_future(changes.get("held_on", conv.held_on), today)
     if "manager_id" in changes:

@@ -49,9 +49,6 @@ def update_personal_goal(
 ) -> PersonalGoal:
     """Change a personal goal; a new skill or team goal, or reopening it, re-runs the rule."""
     changes = data.model_dump(exclude_unset=True)
-    for required in ("skill_id", "description", "status"):
-        if required in changes and changes[required] is None:
-            changes.pop(required)
     skill_id = changes.get("skill_id", goal.skill_id)
     team_goal_id = changes.get("team_goal_id", goal.team_goal_id)
     status = changes.get("status", goal.status)
@@ -242,9 +239,6 @@ def update_team_goal(session: Session, *, goal: TeamGoal, data: TeamGoalUpdate) 
     (archived: they become ``unaligned`` unless another active objective serves them).
     """
     changes = data.model_dump(exclude_unset=True, exclude={"source_norm_ids"})
-    for required in ("description", "status"):
-        if required in changes and changes[required] is None:
-            changes.pop(required)
     _check_sources(
         session,
         section_id=changes.get("source_protocol_section_id"),

@@ -9,7 +9,7 @@ from pydantic import ConfigDict
 from sqlmodel import Column, Field, SQLModel, UniqueConstraint
 
 from app.core.errors import Violation
-from app.core.models import TenantTable
+from app.core.models import PatchModel, TenantTable
 from app.organisation.models import ExposureLevel
 
 TEXT_MAX = 10_000
@@ -61,13 +61,11 @@ class SkillCreate(SkillBase):
     )
 
 
-class SkillUpdate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-
-    label_nl: str | None = Field(default=None, min_length=1, max_length=LABEL_MAX)
-    label_en: str | None = Field(default=None, min_length=1, max_length=LABEL_MAX)
+class SkillUpdate(PatchModel):
+    label_nl: str = Field(default=None, min_length=1, max_length=LABEL_MAX)
+    label_en: str = Field(default=None, min_length=1, max_length=LABEL_MAX)
     pillar: int | None = Field(default=None, ge=1, le=4)
-    retired: bool | None = Field(
+    retired: bool = Field(
         default=None,
         description="A retired skill cannot be used for new needs or goals; the nine "
         "built-in skills cannot be retired.",
@@ -209,16 +207,14 @@ class TeamGoalCreate(TeamGoalBase):
     )
 
 
-class TeamGoalUpdate(SQLModel):
+class TeamGoalUpdate(PatchModel):
     """A change to a team goal; archiving re-evaluates the personal goals that served it."""
 
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-
-    description: str | None = Field(default=None, min_length=1, max_length=TEXT_MAX)
+    description: str = Field(default=None, min_length=1, max_length=TEXT_MAX)
     target_on: date | None = None
-    status: TeamGoalStatus | None = None
+    status: TeamGoalStatus = Field(default=None)
     source_protocol_section_id: uuid.UUID | None = None
-    source_norm_ids: list[uuid.UUID] | None = Field(default=None, max_length=LIST_MAX)
+    source_norm_ids: list[uuid.UUID] = Field(default=None, max_length=LIST_MAX)
 
 
 class TeamGoalPublic(TeamGoalBase):
@@ -285,15 +281,13 @@ class PersonalGoalCreate(PersonalGoalCheck):
     status: PersonalGoalStatus = PersonalGoalStatus.draft
 
 
-class PersonalGoalUpdate(SQLModel):
+class PersonalGoalUpdate(PatchModel):
     """A change; a new skill or team goal, or reopening the goal, runs the alignment rule."""
 
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-
-    skill_id: uuid.UUID | None = None
-    description: str | None = Field(default=None, min_length=1, max_length=TEXT_MAX)
+    skill_id: uuid.UUID = Field(default=None)
+    description: str = Field(default=None, min_length=1, max_length=TEXT_MAX)
     team_goal_id: uuid.UUID | None = None
-    status: PersonalGoalStatus | None = None
+    status: PersonalGoalStatus = Field(default=None)
 
 
 class PersonalGoalPublic(SQLModel):

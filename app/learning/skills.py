@@ -207,9 +207,6 @@ def _skill_usage(session: Session, skill_id: uuid.UUID) -> dict[str, int]:
 def update_skill(session: Session, *, skill: Skill, data: SkillUpdate) -> Skill:
     """Relabel or retire a skill; a skill in use by active goals or needs cannot retire."""
     changes = data.model_dump(exclude_unset=True)
-    for required in ("label_nl", "label_en", "retired"):
-        if required in changes and changes[required] is None:
-            changes.pop(required)
     if changes.get("retired") and not skill.retired:
         if skill.builtin:
             raise Conflict(

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, computed_field, field_vali
 from sqlmodel import JSON, Column, Field, SQLModel, UniqueConstraint
 
 from app.core.models import (
+    PatchModel,
     TenantTable,
     TimestampedTable,
     optional_timestamp_field,
@@ -55,26 +56,22 @@ class OrganisationSettings(BaseModel):
     risk_assessment_valid_years: int = Field(default=4, ge=1, le=10)
 
 
-class RuleSeveritiesUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    managers_first: Severity | None = None
-    protocol_ready: Severity | None = None
-    comparable_functions: Severity | None = None
-    exposure_fit: Severity | None = None
-    audience_fit: Severity | None = None
+class RuleSeveritiesUpdate(PatchModel):
+    managers_first: Severity = Field(default=None)
+    protocol_ready: Severity = Field(default=None)
+    comparable_functions: Severity = Field(default=None)
+    exposure_fit: Severity = Field(default=None)
+    audience_fit: Severity = Field(default=None)
 
 
-class OrganisationSettingsUpdate(BaseModel):
+class OrganisationSettingsUpdate(PatchModel):
     """A partial settings change; omitted fields keep their value."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    rule_severities: RuleSeveritiesUpdate | None = None
-    allow_unaligned_personal_goals: bool | None = None
-    review_interval_months: int | None = Field(default=None, ge=1, le=24)
-    meetings_without_item_threshold: int | None = Field(default=None, ge=1, le=24)
-    risk_assessment_valid_years: int | None = Field(default=None, ge=1, le=10)
+    rule_severities: RuleSeveritiesUpdate = Field(default=None)
+    allow_unaligned_personal_goals: bool = Field(default=None)
+    review_interval_months: int = Field(default=None, ge=1, le=24)
+    meetings_without_item_threshold: int = Field(default=None, ge=1, le=24)
+    risk_assessment_valid_years: int = Field(default=None, ge=1, le=10)
 
 
 class Organisation(TimestampedTable, table=True):
@@ -100,11 +97,9 @@ class OrganisationPublic(SQLModel):
     updated_at: datetime
 
 
-class OrganisationUpdate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-
-    name: str | None = Field(default=None, min_length=1, max_length=NAME_MAX)
-    settings: OrganisationSettingsUpdate | None = None
+class OrganisationUpdate(PatchModel):
+    name: str = Field(default=None, min_length=1, max_length=NAME_MAX)
+    settings: OrganisationSettingsUpdate = Field(default=None)
 
 
 # --- API keys ---------------------------------------------------------------------------
@@ -196,12 +191,10 @@ class TeamCreate(TeamBase):
     manager_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100)
 
 
-class TeamUpdate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-
-    name: str | None = Field(default=None, min_length=1, max_length=NAME_MAX)
+class TeamUpdate(PatchModel):
+    name: str = Field(default=None, min_length=1, max_length=NAME_MAX)
     external_id: str | None = Field(default=None, min_length=1, max_length=EXTERNAL_ID_MAX)
-    manager_ids: list[uuid.UUID] | None = Field(default=None, max_length=100)
+    manager_ids: list[uuid.UUID] = Field(default=None, max_length=100)
 
 
 class TeamPublic(TeamBase):
@@ -285,14 +278,12 @@ class FunctionGroupCreate(FunctionGroupBase):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
 
-class FunctionGroupUpdate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-
-    name: str | None = Field(default=None, min_length=1, max_length=NAME_MAX)
+class FunctionGroupUpdate(PatchModel):
+    name: str = Field(default=None, min_length=1, max_length=NAME_MAX)
     external_id: str | None = Field(default=None, min_length=1, max_length=EXTERNAL_ID_MAX)
     description: str | None = Field(default=None, max_length=TEXT_MAX)
-    likelihood: int | None = Field(default=None, ge=1, le=5)
-    impact: int | None = Field(default=None, ge=1, le=5)
+    likelihood: int = Field(default=None, ge=1, le=5)
+    impact: int = Field(default=None, ge=1, le=5)
     risk_assessed_on: date | None = None
 
 
@@ -376,18 +367,16 @@ class EmployeeCreate(EmployeeBase):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
 
-class EmployeeUpdate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-
+class EmployeeUpdate(PatchModel):
     external_id: str | None = Field(default=None, min_length=1, max_length=EXTERNAL_ID_MAX)
-    first_name: str | None = Field(default=None, min_length=1, max_length=NAME_MAX)
+    first_name: str = Field(default=None, min_length=1, max_length=NAME_MAX)
     name_particle: str | None = Field(default=None, max_length=50)
-    last_name: str | None = Field(default=None, min_length=1, max_length=NAME_MAX)
+    last_name: str = Field(default=None, min_length=1, max_length=NAME_MAX)
     email: EmailStr | None = Field(default=None, max_length=320)
     team_id: uuid.UUID | None = None
     function_group_id: uuid.UUID | None = None
-    role: Role | None = None
-    active: bool | None = None
+    role: Role = Field(default=None)
+    active: bool = Field(default=None)
     started_on: date | None = None
 
     @field_validator("email", mode="after")

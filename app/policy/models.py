@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from pydantic import AwareDatetime, ConfigDict, field_validator
 from sqlmodel import Column, Field, SQLModel, UniqueConstraint
 
-from app.core.models import TenantTable, UTCDateTime, optional_timestamp_field
+from app.core.models import PatchModel, TenantTable, UTCDateTime, optional_timestamp_field
 
 TITLE_MAX = 200
 TEXT_MAX = 10_000
@@ -92,16 +92,14 @@ class NormCreate(NormBase):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
 
-class NormUpdate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-
-    title: str | None = Field(default=None, min_length=1, max_length=TITLE_MAX)
+class NormUpdate(PatchModel):
+    title: str = Field(default=None, min_length=1, max_length=TITLE_MAX)
     description: str | None = Field(default=None, max_length=TEXT_MAX)
-    level: NormLevel | None = None
+    level: NormLevel = Field(default=None)
     response: str | None = Field(default=None, max_length=TEXT_MAX)
     aftercare: str | None = Field(default=None, max_length=TEXT_MAX)
     team_id: uuid.UUID | None = None
-    status: NormStatus | None = None
+    status: NormStatus = Field(default=None)
 
     _strip_title = field_validator("title", mode="before")(_strip)
 
@@ -227,15 +225,13 @@ class ProtocolCreate(SQLModel):
     _strip_title = field_validator("title", mode="before")(_strip)
 
 
-class ProtocolUpdate(SQLModel):
+class ProtocolUpdate(PatchModel):
     """A change to a draft; `sections` and `norm_ids`, when given, replace the lists."""
 
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-
-    title: str | None = Field(default=None, min_length=1, max_length=TITLE_MAX)
+    title: str = Field(default=None, min_length=1, max_length=TITLE_MAX)
     summary: str | None = Field(default=None, max_length=TEXT_MAX)
-    sections: list[SectionIn] | None = Field(default=None, max_length=SECTIONS_MAX)
-    norm_ids: list[uuid.UUID] | None = Field(default=None, max_length=NORM_IDS_MAX)
+    sections: list[SectionIn] = Field(default=None, max_length=SECTIONS_MAX)
+    norm_ids: list[uuid.UUID] = Field(default=None, max_length=NORM_IDS_MAX)
 
     _strip_title = field_validator("title", mode="before")(_strip)
 

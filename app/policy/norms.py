@@ -120,9 +120,6 @@ def create_norm(session: Session, *, data: NormCreate) -> Norm:
 def update_norm(session: Session, *, norm: Norm, data: NormUpdate) -> Norm:
     """Change a norm; the result is checked against the organisation norm again."""
     changes = data.model_dump(exclude_unset=True)
-    for required in ("title", "level", "status"):
-        if required in changes and changes[required] is None:
-            changes.pop(required)
     if changes.get("team_id") is not None:
         resolve_ref(session, Team, changes["team_id"], pointer="/team_id", what="team")
     with session.no_autoflush:

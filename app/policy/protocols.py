@@ -172,8 +172,6 @@ def update_protocol(session: Session, *, protocol: Protocol, data: ProtocolUpdat
     _require_draft(protocol, "edited")
     norm_ids = _check_norm_ids(session, data.norm_ids) if data.norm_ids is not None else None
     changes = data.model_dump(exclude_unset=True, include={"title", "summary"})
-    if changes.get("title") is None:
-        changes.pop("title", None)
     apply_changes(protocol, changes)
     if data.sections is not None or norm_ids is not None:
         _replace_contents(session, protocol, data.sections, norm_ids)

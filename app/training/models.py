@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 from sqlmodel import JSON, Column, Field, SQLModel, UniqueConstraint
 
-from app.core.models import TenantTable, UTCDateTime, optional_timestamp_field
+from app.core.models import PatchModel, TenantTable, UTCDateTime, optional_timestamp_field
 from app.organisation.models import ExposureLevel, Role, Severity
 
 TEXT_MAX = 10_000
@@ -184,24 +184,22 @@ class TrainingProgramCreate(TrainingProgramBase):
     skill_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
 
 
-class TrainingProgramUpdate(SQLModel):
+class TrainingProgramUpdate(PatchModel):
     """A partial change; `skill_ids`, when given, replaces the list."""
 
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-
     external_id: str | None = Field(default=None, min_length=1, max_length=EXTERNAL_ID_MAX)
-    title: str | None = Field(default=None, min_length=1, max_length=TITLE_MAX)
+    title: str = Field(default=None, min_length=1, max_length=TITLE_MAX)
     provider: str | None = Field(default=None, max_length=TITLE_MAX)
     description: str | None = Field(default=None, max_length=TEXT_MAX)
-    audience: Audience | None = None
-    min_exposure_level: ExposureLevel | None = None
-    max_exposure_level: ExposureLevel | None = None
-    format: str | None = Field(default=None, min_length=1, max_length=100)
-    duration_hours: float | None = Field(default=None, gt=0, le=1000)
-    max_group_size: int | None = Field(default=None, ge=1, le=1000)
-    refresher_months: int | None = Field(default=None, ge=1, le=240)
-    active: bool | None = None
-    skill_ids: list[uuid.UUID] | None = Field(default=None, max_length=50)
+    audience: Audience = Field(default=None)
+    min_exposure_level: ExposureLevel = Field(default=None)
+    max_exposure_level: ExposureLevel = Field(default=None)
+    format: str = Field(default=None, min_length=1, max_length=100)
+    duration_hours: float = Field(default=None, gt=0, le=1000)
+    max_group_size: int = Field(default=None, ge=1, le=1000)
+    refresher_months: int = Field(default=None, ge=1, le=240)
+    active: bool = Field(default=None)
+    skill_ids: list[uuid.UUID] = Field(default=None, max_length=50)
 
 
 class TrainingProgramPublic(TrainingProgramBase):
@@ -227,17 +225,15 @@ class TrainingSessionCreate(SQLModel):
     )
 
 
-class TrainingSessionUpdate(SQLModel):
+class TrainingSessionUpdate(PatchModel):
     """A partial change. `status: cancelled` cancels the session and all its enrolments."""
 
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: AwareDatetime = Field(default=None)
+    ends_at: AwareDatetime = Field(default=None)
     location: str | None = Field(default=None, max_length=300)
     trainer: str | None = Field(default=None, max_length=TITLE_MAX)
-    capacity: int | None = Field(default=None, ge=1, le=1000)
-    status: Literal["cancelled"] | None = Field(
+    capacity: int = Field(default=None, ge=1, le=1000)
+    status: Literal["cancelled"] = Field(
         default=None, description="Only `cancelled`; complete with POST .../complete."
     )
 
@@ -290,10 +286,8 @@ class EnrolmentCreate(SQLModel):
     employee_id: uuid.UUID
 
 
-class EnrolmentUpdate(SQLModel):
+class EnrolmentUpdate(PatchModel):
     """Record attendance, a no-show, or cancel (which frees the seat)."""
-
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
     status: Literal["attended", "no_show", "cancelled"]
 

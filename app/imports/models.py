@@ -38,6 +38,12 @@ class RowErrorPublic(BaseModel):
     column: str | None = Field(default=None, max_length=200)
     value: str | None = Field(default=None, max_length=10_000)
     message: str = Field(max_length=2000)
+    code: str | None = Field(
+        default=None,
+        max_length=100,
+        description="The business rule the row breaks, as the API's problem code for it "
+        "(e.g. `still-manages-teams`); null for a cell that does not convert or resolve.",
+    )
     pointer: str = Field(max_length=300, description="`/row/column`, as in problem documents.")
     detail: str = Field(max_length=2000, description="Same as `message`.")
 

@@ -51,6 +51,9 @@ class RowError:
     column: str | None
     value: str | None
     message: str
+    # The business rule the row breaks, as the API's problem code names it (a PATCH breaking
+    # it answers that code); None for a cell that does not convert or resolve.
+    code: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON shape, usable as a problem ``errors`` item (pointer and detail too)."""
@@ -60,6 +63,7 @@ class RowError:
             "column": self.column,
             "value": self.value,
             "message": self.message,
+            "code": self.code,
             "pointer": pointer,
             "detail": self.message,
         }

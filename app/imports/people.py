@@ -313,8 +313,42 @@ def _resolve_employees(ctx: Context, records: list[Record]) -> list[RowError]:
     )
     if "email" in ctx.columns:
         errors += _email_conflicts(ctx, records)
+    if "role" in ctx.columns:
+        errors += _demotions(ctx, records)
     for r in records:
         r.values.setdefault("active", True)
+    return errors
+
+
+def _demotions(ctx: Context, records: list[Record]) -> list[RowError]:
+    # Rule still-manages-teams, judged as PATCH /v1/employees/{id} judges it: a row may not
+    # give a non-manager role to someone who still manages a team. One query for the whole
+    # file: the organisation's team managers (a row per team link, however long the file).
+    demoting = [r for r in records if r.values["role"] not in MANAGER_ROLES]
+    if not demoting:
+        return []
+    managers = {
+        m.external_id: m
+        for m in organisation_service.managed_teams(ctx.session).values()
+        if m.external_id is not None
+    }
+    errors = []
+    column = ctx.header("role")
+    for r in demoting:
+        managed = managers.get(r.values["external_id"])
+        if managed is None:
+            continue
+        refusal = organisation_service.still_manages_teams(managed, r.values["role"])
+        if refusal is not None:
+            errors.append(
+                RowError(
+                    r.row,
+                    column,
+                    r.values["role"],
+                    refusal,
+                    code=organisation_service.STILL_MANAGES_TEAMS,
+                )
+            )
     return errors
 
 

@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import String, Uuid, bindparam, delete, or_, type_coerce
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
@@ -524,7 +525,7 @@ def managed_teams(
     the organisation (an import judges a whole file against them: one row per team link).
     """
     stmt = (
-        select(
+        sa_select(
             col(Employee.id),
             col(Employee.external_id),
             col(Employee.first_name),

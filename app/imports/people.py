@@ -49,6 +49,7 @@ from app.organisation.models import (
     Team,
     TeamManager,
 )
+from app.training import deactivation as _registers_its_hook  # noqa: F401
 
 EXTERNAL_ID_ALIASES = ("externalid", "extern id", "externe id", "id", "code")
 
@@ -418,6 +419,20 @@ def _write_employees(ctx: Context, records: list[Record]) -> Outcome:
     )
     if "team_id" in fields and not ctx.dry_run:
         _team_changed_hooks(ctx, records, done.previous)
+    if done.previous and "active" in ctx.columns:
+        # Deactivated by their row: the organisation domain's hooks run, as for a PATCH
+        # (training cancels their enrolments in sessions that have not started; imported
+        # above, so its hook is registered also for callers that never load the app).
+        left = [
+            row.id
+            for r in records
+            if not r.values["active"]
+            and (row := done.previous.get(r.values["external_id"])) is not None
+            and row.active
+        ]
+        done.outcome.warnings += organisation_service.employees_deactivated(
+            ctx.session, employee_ids=left, dry_run=ctx.dry_run
+        )
     return done.outcome
 
 
@@ -443,11 +458,12 @@ def _team_changed_hooks(ctx: Context, records: list[Record], previous: dict[Any,
                 hook(ctx.session, employee, moved[employee.id])
 
 
-def deactivate_missing(ctx: Context, keys_seen: set[str]) -> int:
+def deactivate_missing(ctx: Context, keys_seen: set[str]) -> Outcome:
     """Deactivate active employees with an external id that the file does not list.
 
     Employees created without an external id are not the HR platform's: left alone.
     Rows that failed validation still count as present (their people are still employed).
+    The organisation domain's deactivation hooks run for them, as for a PATCH.
     """
     table = table_of(Employee)
     stmt = select(table.c.id, table.c.external_id).where(
@@ -456,16 +472,19 @@ def deactivate_missing(ctx: Context, keys_seen: set[str]) -> int:
         table.c.external_id.is_not(None),
     )
     missing = [row.id for row in ctx.session.execute(stmt) if row.external_id not in keys_seen]
-    if ctx.dry_run:
-        return len(missing)
-    now = utcnow()
-    for part in chunks(missing):
-        ctx.session.execute(
-            update(table)
-            .where(table.c.organisation_id == ctx.org_id, in_(ctx, table.c.id, part))
-            .values(active=False, updated_at=now)
-        )
-    return len(missing)
+    outcome = Outcome(deactivated=len(missing))
+    if not ctx.dry_run:
+        now = utcnow()
+        for part in chunks(missing):
+            ctx.session.execute(
+                update(table)
+                .where(table.c.organisation_id == ctx.org_id, in_(ctx, table.c.id, part))
+                .values(active=False, updated_at=now)
+            )
+    outcome.warnings += organisation_service.employees_deactivated(
+        ctx.session, employee_ids=missing, dry_run=ctx.dry_run
+    )
+    return outcome
 
 
 EMPLOYEES = Kind(

@@ -119,7 +119,9 @@ def run_import(
     outcome = spec.write(ctx, records)
     deactivated = 0
     if deactivate_missing:
-        deactivated = people.deactivate_missing(ctx, parsed.keys_seen)
+        missing = people.deactivate_missing(ctx, parsed.keys_seen)
+        deactivated = missing.deactivated
+        outcome.warnings += missing.warnings
     return ImportResult(
         kind=kind,
         dry_run=dry_run,

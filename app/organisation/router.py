@@ -105,7 +105,11 @@ def update_employee(
     response: Response,
     if_match: IfMatch = None,
 ) -> EmployeePublic:
-    """Change an employee; moving them to another team re-checks their personal goals."""
+    """Change an employee; moving them to another team re-checks their personal goals.
+
+    Deactivating them (`active: false`) cancels their enrolments in sessions that have not
+    started. Someone who manages a team keeps a manager role: 409 `still-manages-teams`.
+    """
     check_if_match(if_match, employee)
     employee = service.update_employee(session, employee=employee, data=data)
     set_etag(response, employee)

@@ -27,6 +27,7 @@ from app.organisation.models import (
     Severity,
 )
 from app.training import rules
+from app.training.deactivation import cancel_future_enrolments as cancel_future_enrolments
 from app.training.models import (
     Audience,
     CompletionRecord,

@@ -2,17 +2,24 @@
 
 - ``still-manages-teams``: a row may not give a non-manager role to someone who still
   manages a team (PATCH /v1/employees/{id} answers 409 with the same code and message).
+- Deactivating (``actief: nee``, or ``deactivate_missing``) cancels the employee's
+  enrolments in sessions that have not started, as a PATCH ``active: false`` does.
 
-In all-or-nothing, partial and dry-run mode.
+Both in all-or-nothing, partial and dry-run mode.
 """
+
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
+from app.core.models import utcnow
 from app.organisation.models import Employee, Role, Team
+from app.training.models import Audience, Enrolment, EnrolmentStatus, TrainingSession
 from tests.conftest import Tenant
 from tests.factories.core import make_employee, make_team
+from tests.factories.training import make_enrolment, make_program, make_session
 from tests.helpers import assert_problem, count_statements
 from tests.imports.conftest import Post
 
@@ -127,3 +134,103 @@ def test_the_rule_is_one_query_for_the_whole_file(post_import: Post, db: Session
         assert r.status_code == 200, r.text
         managers = [s for s in counter.statements if "team_manager" in s]
         assert len(managers) == 1, managers
+
+
+# --- deactivation cancels enrolments in sessions that have not started --------------------
+
+ACTIVE = "Personeelsnummer;Voornaam;Achternaam;Actief\n"
+
+
+class Booked:
+    """E-1 and E-2, each booked on a session next month; E-1 also on one that started."""
+
+    def __init__(self, db: Session) -> None:
+        program = make_program(db, audience=Audience.staff)
+        self.coming = make_session(db, program=program, starts_at=utcnow() + timedelta(days=30))
+        self.started = make_session(db, program=program, starts_at=utcnow() - timedelta(minutes=30))
+        self.e1 = make_employee(db, external_id="E-1", first_name="Sanne", last_name="Bakker")
+        self.e2 = make_employee(db, external_id="E-2", first_name="Daan", last_name="Visser")
+        self.e1_coming = make_enrolment(db, training_session=self.coming, employee=self.e1)
+        self.e1_started = make_enrolment(db, training_session=self.started, employee=self.e1)
+        self.e2_coming = make_enrolment(db, training_session=self.coming, employee=self.e2)
+
+    def status(self, db: Session, enrolment: Enrolment) -> EnrolmentStatus:
+        db.refresh(enrolment)
+        return enrolment.status
+
+    def seats(self, db: Session, ts: TrainingSession) -> int:
+        db.refresh(ts)
+        return ts.enrolled_count
+
+
+@pytest.fixture
+def booked(db: Session, tenant: Tenant) -> Booked:
+    return Booked(db)
+
+
+def test_a_deactivating_row_cancels_enrolments_not_started(
+    post_import: Post, db: Session, booked: Booked
+) -> None:
+    r = post_import("employees", f"{ACTIVE}E-1;Sanne;Bakker;nee\nE-2;Daan;Visser;ja\n")
+    assert r.status_code == 200, r.text
+    assert (r.json()["updated"], r.json()["unchanged"]) == (1, 1)
+    assert any("1 enrolment(s) of 1 deactivated" in w for w in r.json()["warnings"])
+    assert booked.status(db, booked.e1_coming) == EnrolmentStatus.cancelled
+    assert booked.seats(db, booked.coming) == 1
+    assert booked.status(db, booked.e1_started) == EnrolmentStatus.enrolled
+    assert booked.status(db, booked.e2_coming) == EnrolmentStatus.enrolled
+
+
+def test_dry_run_reports_the_cancellations_and_writes_nothing(
+    post_import: Post, db: Session, booked: Booked
+) -> None:
+    r = post_import("employees", f"{ACTIVE}E-1;Sanne;Bakker;nee\n", dry_run=True)
+    assert r.status_code == 200, r.text
+    assert any("would be cancelled" in w for w in r.json()["warnings"])
+    employee = _employee(db, "E-1")
+    assert employee is not None and employee.active
+    assert booked.status(db, booked.e1_coming) == EnrolmentStatus.enrolled
+    assert booked.seats(db, booked.coming) == 2
+
+
+def test_a_refused_file_deactivates_and_cancels_nothing(
+    post_import: Post, db: Session, booked: Booked
+) -> None:
+    body = f"{ACTIVE}E-1;Sanne;Bakker;nee\nE-2;Daan;Visser;misschien\n"
+    assert_problem(post_import("employees", body), 422, "import-rejected")
+    employee = _employee(db, "E-1")
+    assert employee is not None and employee.active
+    assert booked.status(db, booked.e1_coming) == EnrolmentStatus.enrolled
+    assert booked.seats(db, booked.coming) == 2
+
+
+def test_partial_mode_cancels_for_the_written_rows_only(
+    post_import: Post, db: Session, booked: Booked
+) -> None:
+    body = f"{ACTIVE}E-1;Sanne;Bakker;nee\nE-2;=Daan;Visser;nee\n"  # a formula: refused
+    r = post_import("employees", body, mode="partial")
+    assert r.status_code == 200, r.text
+    assert (r.json()["updated"], r.json()["failed"]) == (1, 1)
+    assert booked.status(db, booked.e1_coming) == EnrolmentStatus.cancelled
+    assert booked.status(db, booked.e2_coming) == EnrolmentStatus.enrolled
+    assert booked.seats(db, booked.coming) == 1
+    employee = _employee(db, "E-2")
+    assert employee is not None and employee.active
+
+
+def test_deactivate_missing_cancels_enrolments_not_started(
+    post_import: Post, db: Session, booked: Booked
+) -> None:
+    body = f"{ACTIVE}E-2;Daan;Visser;ja\n"
+    dry = post_import("employees", body, deactivate_missing=True, dry_run=True)
+    assert dry.json()["deactivated"] == 1
+    assert any("would be cancelled" in w for w in dry.json()["warnings"])
+    assert booked.status(db, booked.e1_coming) == EnrolmentStatus.enrolled
+    r = post_import("employees", body, deactivate_missing=True)
+    assert r.status_code == 200, r.text
+    assert r.json()["deactivated"] == 1
+    assert any("1 enrolment(s) of 1 deactivated" in w for w in r.json()["warnings"])
+    assert booked.status(db, booked.e1_coming) == EnrolmentStatus.cancelled
+    assert booked.status(db, booked.e1_started) == EnrolmentStatus.enrolled
+    assert booked.status(db, booked.e2_coming) == EnrolmentStatus.enrolled
+    assert booked.seats(db, booked.coming) == 1

@@ -288,9 +288,7 @@ def get_function_group(
     return service.function_group_public(fg, principal.organisation.settings, today())
 
 
-@router.patch(
-    "/function-groups/{function_group_id}", tags=["function-groups"], responses=WRITE_ONE
-)
+@router.patch("/function-groups/{function_group_id}", tags=["function-groups"], responses=WRITE_ONE)
 def update_function_group(
     fg: FunctionGroupDep,
     data: FunctionGroupUpdate,

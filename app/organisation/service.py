@@ -469,9 +469,6 @@ def update_employee(session: Session, *, employee: Employee, data: EmployeeUpdat
             code="employee-erased",
         )
     changes = data.model_dump(exclude_unset=True)
-    for required in ("first_name", "last_name", "role", "active"):
-        if required in changes and changes[required] is None:
-            changes.pop(required)
     _check_employee_refs(session, changes.get("team_id"), changes.get("function_group_id"))
     if "role" in changes and changes["role"] not in MANAGER_ROLES:
         _refuse_if_managing(session, employee, changes["role"])

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.core.crud import apply_changes, resolve_ref, unknown_reference
-from app.core.dates import add_months
+from app.core.dates import add_months, day_of
 from app.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from app.core.models import utcnow
 from app.core.pagination import PageParams, paginate
@@ -188,19 +188,6 @@ def update_program(
 ) -> TrainingProgram:
     """Change a programme; `skill_ids`, when given, replaces its skills."""
     changes = data.model_dump(exclude_unset=True, exclude={"skill_ids"})
-    for required in (
-        "title",
-        "audience",
-        "min_exposure_level",
-        "max_exposure_level",
-        "format",
-        "duration_hours",
-        "max_group_size",
-        "refresher_months",
-        "active",
-    ):
-        if required in changes and changes[required] is None:
-            changes.pop(required)
     _check_exposure_range(
         changes.get("min_exposure_level", program.min_exposure_level),
         changes.get("max_exposure_level", program.max_exposure_level),
@@ -298,9 +285,6 @@ def update_session(
     """Change a planned session; `status: cancelled` cancels it with its enrolments."""
     ts = training_session
     changes = data.model_dump(exclude_unset=True, exclude={"status"})
-    for required in ("starts_at", "ends_at", "capacity"):
-        if required in changes and changes[required] is None:
-            changes.pop(required)
     if changes:
         _require_planned(ts)
         _check_times(changes.get("starts_at", ts.starts_at), changes.get("ends_at", ts.ends_at))
@@ -369,8 +353,9 @@ def complete_session(
     now = utcnow()
     if ts.starts_at > now:
         raise Conflict("The session has not started yet.", code="session-not-started")
-    day = completed_on or ts.ends_at.date()
-    if day < ts.starts_at.date() or day > now.date():
+    # Calendar days are Dutch days (core/dates.py), also for a session ending near midnight.
+    day = completed_on or day_of(ts.ends_at)
+    if day < day_of(ts.starts_at) or day > day_of(now):
         raise InvalidInput(
             "completed_on must lie between the session's start and today.",
             code="invalid-completion-date",

@@ -7,18 +7,20 @@ must all be judged by the Dutch day, in every domain alike.
 
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 import app
 from app.core import models as core_models
 from app.core.dates import today
+from app.training.models import TrainingCompletion
 from tests.conftest import Tenant
 from tests.factories.core import make_employee, make_function_group, make_team
+from tests.factories.training import make_enrolment, make_program, make_session
 from tests.helpers import assert_problem
 from tests.policy.helpers import create_protocol, publish
 
@@ -106,6 +108,29 @@ def test_due_and_overdue_follow_the_dutch_day(
     assert r.json()["risk_assessment_due"] is True
     r = client.get(f"/v1/follow-up-items/{item.json()['id']}", headers=tenant.read)
     assert r.json()["overdue"] is True
+
+
+def test_a_session_ending_after_dutch_midnight_is_completed_on_the_dutch_day(
+    client: TestClient, db: Session, tenant: Tenant, clock: Clock
+) -> None:
+    # Training: an evening session from 20:30 to 00:30 in Amsterdam ends on the 29th.
+    program = make_program(db)
+    ts = make_session(
+        db,
+        program=program,
+        starts_at=datetime(2026, 11, 28, 19, 30, tzinfo=UTC),
+        hours=4,
+    )
+    employee = make_employee(db)
+    make_enrolment(db, training_session=ts, employee=employee)
+    clock(AFTER_DUTCH_MIDNIGHT + timedelta(minutes=15))
+
+    r = client.post(f"/v1/training-sessions/{ts.id}/complete", headers=tenant.write, json={})
+    assert r.status_code == 200, r.text
+    completed = db.exec(
+        select(TrainingCompletion.completed_on).where(TrainingCompletion.employee_id == employee.id)
+    ).all()
+    assert completed == [DUTCH_TODAY]
 
 
 def test_no_module_has_a_today_of_its_own() -> None:

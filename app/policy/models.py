@@ -207,6 +207,10 @@ class SectionIn(SQLModel):
 
 
 class SectionPublic(SQLModel):
+    id: uuid.UUID = Field(
+        description="The section of this version; a team goal names it as its "
+        "`source_protocol_section_id`. A draft's sections get new ids when they are replaced."
+    )
     position: int
     kind: SectionKind
     title: str = Field(max_length=TITLE_MAX)

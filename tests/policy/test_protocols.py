@@ -249,3 +249,30 @@ def test_publish_honours_if_match(client: TestClient, tenant: Tenant) -> None:
     assert (
         client.get(f"/v1/protocols/{draft['id']}", headers=tenant.read).json()["status"] == "draft"
     )
+
+
+def test_sections_show_the_ids_team_goals_refer_to(client: TestClient, tenant: Tenant) -> None:
+    # A client builds a team goal on a section of the protocol using the API alone.
+    protocol = create_protocol(
+        client, tenant, sections=[section_json(), section_json(title="Meld elk incident")]
+    )
+    published = publish(client, tenant, protocol["id"])
+    ids = [s["id"] for s in published["sections"]]
+    assert len(set(ids)) == 2
+    assert client.get("/v1/protocols/current", headers=tenant.read).json()["sections"] == (
+        published["sections"]
+    )
+    team = client.post("/v1/teams", headers=tenant.write, json={"name": "Wijkteam"}).json()
+    skills = client.get("/v1/skills?limit=200", headers=tenant.read).json()["items"]
+    goal = client.post(
+        "/v1/team-goals",
+        headers=tenant.write,
+        json={
+            "team_id": team["id"],
+            "skill_id": skills[0]["id"],
+            "description": "Iedereen meldt elk incident dezelfde dag",
+            "source_protocol_section_id": ids[1],
+        },
+    )
+    assert goal.status_code == 201, goal.text
+    assert goal.json()["source_protocol_section_id"] == ids[1]

@@ -124,7 +124,7 @@ def _a_value(w: World, db: Session, name: str) -> Any:
     if name in refs:
         return w.id(refs[name])
     if name == "source_protocol_section_id":
-        # The API does not show section ids; read one of the published version's.
+        # One of the published version's sections (GET /v1/protocols/{id} shows their ids).
         sections = ProtocolSection.__table__.c  # type: ignore[attr-defined]
         protocol_id = uuid.UUID(w.id("published_protocol_id"))
         query = select(sections.id).where(sections.protocol_id == protocol_id).limit(1)

@@ -482,3 +482,27 @@ ROUTES: dict[str, Call] = {
     "DELETE /v1/training-plans/{plan_id}": READ,
     "POST /v1/training-plans/{plan_id}/schedule": Call(body=_schedule),
 }
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One registered call, resolved in a freshly prepared world of the owning organisation."""
+
+    method: str
+    template: str
+    url: str
+    call: Call
+    world: World
+    body: Any
+    query: dict[str, str] | None
+
+
+def prepared_call(route: str, client: TestClient, tenant: Tenant) -> Prepared:
+    """Prepare the organisation, then fill in ``route``'s path, body and query."""
+    method, template = route.split(" ", 1)
+    call = ROUTES[route]
+    w = prepare(World(client, tenant))
+    url = call.url(w, template)
+    body = call.body(w) if call.body else None
+    query = call.query(w) if call.query else None
+    return Prepared(method, template, url, call, w, body, query)

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from tests.conftest import Tenant
-from tests.reliability.registry import ROUTES, World, api_routes, prepare
+from tests.reliability.registry import api_routes, prepared_call
 
 HEADERS = ("ETag", "Location")
 # DELETE answers 204 without a body or headers to declare; every other route is called.
@@ -35,12 +35,8 @@ def _operations(app: FastAPI) -> list[tuple[str, str, dict[str, Any]]]:
 def test_headers_sent_are_the_headers_declared(
     route: str, client: TestClient, tenant: Tenant, app_under_test: FastAPI
 ) -> None:
-    method, template = route.split(" ", 1)
-    call = ROUTES[route]
-    w = prepare(World(client, tenant))
-    url = call.url(w, template)
-    body = call.body(w) if call.body else None
-    query = call.query(w) if call.query else None
+    p = prepared_call(route, client, tenant)
+    method, template, url, body, query = p.method, p.template, p.url, p.body, p.query
     kwargs: dict[str, Any] = {"headers": tenant.admin, "params": query}
     if body is not None:
         kwargs["json"] = body

@@ -20,7 +20,7 @@ from app.main import create_app
 from tests.conftest import Tenant
 from tests.reliability.conftest import total_rows
 from tests.reliability.hostile import CORPUS, TEN_MB, Hostile
-from tests.reliability.registry import ROUTES, World, api_routes, prepare
+from tests.reliability.registry import ROUTES, api_routes, prepared_call
 
 _APP = create_app()
 _SPEC = _APP.openapi()
@@ -78,12 +78,9 @@ def _audit_count(db: Session) -> int:
 def test_hostile_values_in_every_field(
     route: str, client: TestClient, db: Session, tenant: Tenant
 ) -> None:
-    method, template = route.split(" ", 1)
-    call = ROUTES[route]
-    w = prepare(World(client, tenant))
-    url = call.url(w, template)
-    assert call.body is not None
-    body = call.body(w)
+    p = prepared_call(route, client, tenant)
+    method, template, url, body = p.method, p.template, p.url, p.body
+    assert body is not None
     paths = _leaves(body)
     if isinstance(body, dict):
         paths += [(f,) for f in _schema_fields(method, template) if (f,) not in paths]

@@ -19,7 +19,7 @@ from app.main import create_app
 from tests.conftest import Tenant
 from tests.helpers import assert_problem
 from tests.reliability.conftest import snapshot
-from tests.reliability.registry import PARAM, ROUTES, World, api_routes, prepare
+from tests.reliability.registry import PARAM, ROUTES, api_routes, prepared_call
 
 ALL_ROUTES = [f"{m} {p}" for m, p in api_routes(create_app())]
 
@@ -52,12 +52,9 @@ def _request(
 def test_other_organisation_is_refused_and_read_key_cannot_write(
     route: str, client: TestClient, db: Session, tenant: Tenant, other_tenant: Tenant
 ) -> None:
-    method, template = route.split(" ", 1)
-    call = ROUTES[route]
-    w = prepare(World(client, tenant))
-    url = call.url(w, template)
-    body = call.body(w) if call.body else None
-    query = call.query(w) if call.query else None
+    p = prepared_call(route, client, tenant)
+    method, template, call, w = p.method, p.template, p.call, p.world
+    url, body, query = p.url, p.body, p.query
     a_ids = {*w.created, str(tenant.id)}
     before = snapshot(db, tenant.id)
 

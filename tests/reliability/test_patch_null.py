@@ -19,7 +19,7 @@ from app.main import create_app
 from app.policy.models import ProtocolSection
 from tests.conftest import Tenant
 from tests.helpers import assert_problem
-from tests.reliability.registry import ROUTES, TODAY, World, prepare
+from tests.reliability.registry import TODAY, World, prepared_call
 
 DOC = create_app().openapi()
 SCHEMAS = DOC["components"]["schemas"]
@@ -98,8 +98,7 @@ def test_every_patch_body_accepts_null_exactly_where_the_resource_has_it() -> No
 def test_null_for_a_required_field_is_422_naming_it_and_changes_nothing(
     route: str, pointer: str, client: TestClient, tenant: Tenant
 ) -> None:
-    w = prepare(World(client, tenant))
-    url = ROUTES[route].url(w, route.split(" ", 1)[1])
+    url = prepared_call(route, client, tenant).url
     before = client.get(url, headers=tenant.admin)
     assert before.status_code == 200, before.text
 
@@ -143,8 +142,8 @@ def test_null_clears_a_nullable_field(
     route: str, pointer: str, client: TestClient, tenant: Tenant, db: Session
 ) -> None:
     name = pointer.strip("/")
-    w = prepare(World(client, tenant))
-    url = ROUTES[route].url(w, route.split(" ", 1)[1])
+    p = prepared_call(route, client, tenant)
+    w, url = p.world, p.url
     if client.get(url, headers=tenant.admin).json()[name] is None:
         r = client.patch(url, headers=tenant.admin, json={name: _a_value(w, db, name)})
         assert r.status_code == 200, r.text

@@ -313,6 +313,12 @@ class Role(StrEnum):
 MANAGER_ROLES = frozenset({Role.team_manager, Role.senior_management})
 
 
+def full_name(first_name: str | None, name_particle: str | None, last_name: str | None) -> str:
+    """A Dutch name as the API writes it: first name, tussenvoegsel, last name, the empty and
+    missing parts left out ("Jan", "van der", "Berg" -> "Jan van der Berg")."""
+    return " ".join(p for p in (first_name, name_particle, last_name) if p)
+
+
 class Employee(TenantTable, table=True):
     """A person of the organisation. Never deleted once they have history; deactivated."""
 
@@ -339,8 +345,7 @@ class Employee(TenantTable, table=True):
 
     @property
     def full_name(self) -> str:
-        parts = [self.first_name, self.name_particle, self.last_name]
-        return " ".join(p for p in parts if p)
+        return full_name(self.first_name, self.name_particle, self.last_name)
 
 
 class EmployeeBase(SQLModel):
@@ -395,4 +400,4 @@ class EmployeePublic(EmployeeBase):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def full_name(self) -> str:
-        return " ".join(p for p in (self.first_name, self.name_particle, self.last_name) if p)
+        return full_name(self.first_name, self.name_particle, self.last_name)

@@ -47,6 +47,7 @@ from app.organisation.models import (
     TeamManager,
     TeamPublic,
     TeamUpdate,
+    full_name,
 )
 
 # --- organisation -----------------------------------------------------------------------
@@ -417,10 +418,11 @@ _EMPLOYEE_JSON = RowJsonCache("employee")
 def _employee_json(dialect: str) -> ColumnElement[str]:
     # The row's EmployeePublic shape, written by the database (core/sqljson.py).
     columns = {name: col(getattr(Employee, name)) for name in EmployeePublic.model_fields}
-    full_name = joined_words(
+    # full_name() of organisation/models.py, in SQL.
+    name = joined_words(
         [col(Employee.first_name), col(Employee.name_particle), col(Employee.last_name)]
     )
-    return json_object(dialect, EmployeePublic, columns, computed={"full_name": full_name})
+    return json_object(dialect, EmployeePublic, columns, computed={"full_name": name})
 
 
 def employee_json(session: Session) -> ColumnElement[str]:
@@ -541,18 +543,17 @@ def managed_teams(
     teams: dict[uuid.UUID, list[tuple[uuid.UUID, str]]] = defaultdict(list)
     people: dict[uuid.UUID, tuple[str | None, str]] = {}
     for emp_id, external_id, first, particle, last, team_id, team_name in session.execute(stmt):
-        # Spelled as Employee.full_name spells it.
-        people[emp_id] = (external_id, " ".join(p for p in (first, particle, last) if p))
+        people[emp_id] = (external_id, full_name(first, particle, last))
         teams[emp_id].append((team_id, team_name))
     return {
         emp_id: ManagedTeams(
             employee_id=emp_id,
             external_id=external_id,
-            full_name=full_name,
+            full_name=name,
             team_ids=tuple(t for t, _n in teams[emp_id]),
             team_names=tuple(n for _t, n in teams[emp_id]),
         )
-        for emp_id, (external_id, full_name) in people.items()
+        for emp_id, (external_id, name) in people.items()
     }
 
 

@@ -22,7 +22,7 @@ from app.core.pagination import PageParams, encode_cursor
 from app.core.tenancy import current_organisation_id
 from app.followup.dates import add_months
 from app.followup.models import HrmConversation
-from app.organisation.models import Employee, FunctionGroup, Team
+from app.organisation.models import Employee, FunctionGroup, Team, full_name
 from app.reports.models import HrmThemeGap
 
 HRM_THEME_MONTHS = 12
@@ -117,7 +117,7 @@ def theme_gaps(
         HrmThemeGap(
             employee_id=employee_id,
             external_id=external_id,
-            full_name=" ".join(p for p in (first, particle, last) if p),
+            full_name=full_name(first, particle, last),
             team_id=team,
             team_name=team_name,
             function_group_id=function_group,

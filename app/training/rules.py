@@ -31,6 +31,7 @@ from app.organisation.models import (
     RuleSeverities,
     Severity,
     TeamManager,
+    full_name,
 )
 from app.policy import service as policy_service
 from app.training.models import (
@@ -229,9 +230,9 @@ def responsible_managers(
     for employee_id, first, particle, last, role, active, team_id in rows:
         if not active:
             continue
-        # Spelled as Employee.full_name spells it.
-        name = " ".join(p for p in (first, particle, last) if p)
-        manager = Manager(id=employee_id, full_name=name, role=Role(role))
+        manager = Manager(
+            id=employee_id, full_name=full_name(first, particle, last), role=Role(role)
+        )
         if team_id is None:
             senior.append(manager)
         else:

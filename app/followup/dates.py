@@ -4,8 +4,6 @@ from datetime import date, timedelta
 
 from app.core.dates import add_months
 
-__all__ = ["add_months", "current_since"]  # add_months, like today: one for every domain
-
 
 def current_since(months: int, day: date) -> date:
     """The earliest start whose ``add_months(start, months)`` is still after ``day``.

@@ -10,11 +10,11 @@ from sqlalchemy import delete, or_
 from sqlmodel import Session, col, select
 
 from app.core.crud import apply_changes, resolve_ref, unknown_reference
+from app.core.dates import add_months
 from app.core.errors import Conflict, InvalidInput, RuleViolation
 from app.core.models import TenantTable, utcnow
 from app.core.pagination import PageParams, paginate
 from app.core.tenancy import current_organisation_id, get_scoped
-from app.followup.dates import add_months
 from app.followup.models import (
     AgendaItem,
     AgendaItemKind,

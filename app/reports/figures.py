@@ -39,10 +39,10 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from app.core.dates import CALENDAR_ZONE
+from app.core.dates import CALENDAR_ZONE, add_months
 from app.core.models import utcnow
 from app.core.tenancy import current_organisation_id
-from app.followup.dates import add_months, current_since
+from app.followup.dates import current_since
 from app.followup.models import (
     FollowUpItem,
     FollowUpStatus,

@@ -11,6 +11,7 @@ list cannot disagree.
 """
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -18,9 +19,9 @@ from sqlalchemy import Select, func, select
 from sqlmodel import Session, col
 
 from app.core.crud import resolve_ref
-from app.core.pagination import PageParams, encode_cursor
+from app.core.dates import add_months
+from app.core.pagination import PageParams, paginate
 from app.core.tenancy import current_organisation_id
-from app.followup.dates import add_months
 from app.followup.models import HrmConversation
 from app.organisation.models import Employee, FunctionGroup, Team, full_name
 from app.reports.models import HrmThemeGap
@@ -84,7 +85,6 @@ def _gaps_statement(
             col(Employee.active).is_(True),
             col(Employee.id).not_in(covered_employee_ids(org_id, day)),
         )
-        .order_by(col(Employee.id))
     )
     if team_id is not None:
         stmt = stmt.where(col(Employee.team_id) == team_id)
@@ -104,15 +104,12 @@ def theme_gaps(
     if team_id is not None:
         resolve_ref(session, Team, team_id, pointer="/query/team_id", what="team")
     stmt = _gaps_statement(current_organisation_id(session), today, team_id)
-    if params is not None:
-        if params.after is not None:
-            stmt = stmt.where(col(Employee.id) > params.after)
-        stmt = stmt.limit(params.limit + 1)
-    rows = session.execute(stmt).all()
+    rows: Sequence[Any]
     next_cursor = None
-    if params is not None and len(rows) > params.limit:
-        rows = rows[: params.limit]
-        next_cursor = encode_cursor(rows[-1][0])
+    if params is not None:
+        rows, next_cursor = paginate(session, stmt, Employee, params)
+    else:
+        rows = session.execute(stmt.order_by(col(Employee.id))).all()
     gaps = [
         HrmThemeGap(
             employee_id=employee_id,

@@ -208,7 +208,7 @@ def make_item(
 def make_review(
     session: Session, team: Team, held_on: date, next_review_on: date | None = None
 ) -> PracticeReview:
-    from app.followup.dates import add_months
+    from app.core.dates import add_months
 
     review = PracticeReview(
         team_id=team.id, held_on=held_on, next_review_on=next_review_on or add_months(held_on, 3)

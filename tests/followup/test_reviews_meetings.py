@@ -6,8 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.core.dates import today
-from app.followup.dates import add_months
+from app.core.dates import add_months, today
 from tests.conftest import Tenant
 from tests.factories.core import make_employee, make_team
 from tests.factories.followup import skill, uid

@@ -199,7 +199,7 @@ def test_review_overdue_at_the_interval_boundary(db: Session, tenant: Tenant) ->
 
 def test_current_training_ends_at_month_end(db: Session, tenant: Tenant) -> None:
     """Completed 31 August with 6 months: current until 28 February (clamped), not after."""
-    from app.followup.dates import add_months
+    from app.core.dates import add_months
 
     assert add_months(date(2025, 8, 31), 6) == date(2026, 2, 28)
     team = make_team(db)

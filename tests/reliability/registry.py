@@ -20,6 +20,7 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
 from app.core.dates import today
+from app.organisation.models import RuleSeverities
 from tests.conftest import Tenant
 
 _seq = itertools.count(1)
@@ -81,16 +82,7 @@ def _settings(w: World) -> None:
         json={
             "settings": {
                 "allow_unaligned_personal_goals": True,
-                "rule_severities": dict.fromkeys(
-                    (
-                        "managers_first",
-                        "protocol_ready",
-                        "comparable_functions",
-                        "exposure_fit",
-                        "audience_fit",
-                    ),
-                    "off",
-                ),
+                "rule_severities": dict.fromkeys(RuleSeverities.model_fields, "off"),
             }
         },
     )

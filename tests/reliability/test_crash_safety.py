@@ -22,6 +22,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
 from app.core.db import make_engine
+from app.organisation.models import RuleSeverities
 from tests.reliability.server import Server, create_organisation
 
 pytestmark = pytest.mark.slow
@@ -107,16 +108,8 @@ def test_sigkill_mid_import_and_mid_scheduling_keeps_nothing_interrupted(
             base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=300
         )
         org_id = uuid.UUID(client.get("/v1/organisation").json()["id"])
-        severities = dict.fromkeys(
-            (
-                "managers_first",
-                "protocol_ready",
-                "comparable_functions",
-                "exposure_fit",
-                "audience_fit",
-            ),
-            "off",
-        )
+        # Every configurable rule off, whatever rules there are.
+        severities = dict.fromkeys(RuleSeverities.model_fields, "off")
         assert (
             client.patch(
                 "/v1/organisation", json={"settings": {"rule_severities": severities}}

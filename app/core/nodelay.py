@@ -13,13 +13,17 @@ import socket
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 
+def _no_delay(transport: asyncio.BaseTransport) -> None:
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 class NoDelayH11Protocol(H11Protocol):
     """H11Protocol that disables Nagle's algorithm on its TCP connection."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        sock = transport.get_extra_info("socket")
-        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        _no_delay(transport)
         super().connection_made(transport)
 
 
@@ -33,9 +37,7 @@ else:
         """HttpToolsProtocol (the fast C parser) with Nagle's algorithm off."""
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            sock = transport.get_extra_info("socket")
-            if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            _no_delay(transport)
             super().connection_made(transport)
 
     HTTP_PROTOCOL = "app.core.nodelay:NoDelayHttpToolsProtocol"

@@ -2,6 +2,7 @@
 
   ./dev bench                       SQLite and PostgreSQL (when 127.0.0.1:5432 answers)
   ./dev bench --db sqlite --quick   a short run for a first look
+  ./dev bench --only soak           one part: plan, import, http, soak, reference (commas)
 
 Each HTTP figure is the median of ``--repeat`` wrk runs, interleaved with the ceiling app
 in the same run, because machines here are shared and noisy: compare ratios, not seconds.
@@ -28,6 +29,7 @@ from app.core.db import make_engine
 from bench import data
 from bench.load import LoadResult, ensure_wrk, run_wrk
 from bench.servers import uvicorn_server
+from bench.soak import SoakRow, print_soak, soak_benchmark
 
 PG_SERVER = os.environ.get(
     "VEERKRACHT_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -227,6 +229,8 @@ EXTRA_BENCHMARKS: list[
     Callable[[Report, str, str, Engine, data.BenchOrg, argparse.Namespace], None]
 ] = []
 
+PARTS = ("plan", "import", "http", "reference", "soak")
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
@@ -239,16 +243,41 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--teams", type=int, default=400)
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     parser.add_argument("--repeat", type=int, default=3, help="interleaved runs per figure")
-    parser.add_argument("--quick", action="store_true", help="2 s runs, 1 repeat")
+    parser.add_argument("--quick", action="store_true", help="2 s runs, 1 repeat, 5 s soak runs")
     parser.add_argument("--skip-http", action="store_true", help="only plan and import figures")
+    parser.add_argument(
+        "--only", default=",".join(PARTS), help=f"parts to run, of {','.join(PARTS)}"
+    )
+    parser.add_argument(
+        "--soak-duration", type=int, default=None, help="seconds per soak run (default 30)"
+    )
+    parser.add_argument("--soak-connections", default="64,256", help="wrk connections per soak run")
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.repeat = 2, 1
+    if args.soak_duration is None:
+        args.soak_duration = 5 if args.quick else 30
+    args.soak_connections = [int(c) for c in args.soak_connections.split(",")]
+    parts = set(args.only.split(","))
+    if parts - set(PARTS):
+        parser.error(f"--only: unknown {sorted(parts - set(PARTS))}; choose from {PARTS}")
+    if args.skip_http:
+        parts -= {"http", "reference", "soak"}
     ensure_wrk()
     from bench.extra import import_benchmark, plan_benchmark
+    from bench.reference import reference_benchmark
 
-    EXTRA_BENCHMARKS[:] = [plan_benchmark, import_benchmark]
+    EXTRA_BENCHMARKS[:] = [
+        bench
+        for name, bench in [
+            ("plan", plan_benchmark),
+            ("import", import_benchmark),
+            ("reference", reference_benchmark),
+        ]
+        if name in parts
+    ]
     report = Report()
+    soak_rows: list[SoakRow] = []
     for db in args.db.split(","):
         if db == "postgres" and not postgres_available():
             report.add(db, "all", f"skipped: no PostgreSQL at {PG_SERVER}")
@@ -258,9 +287,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{db}] generated {len(org.employee_ids)} employees", file=sys.stderr)
             for bench in EXTRA_BENCHMARKS:
                 bench(report, db, url, engine, org, args)
-            if not args.skip_http:
+            if "http" in parts:
                 measure_http(report, db, url, org, args)
-    report.print()
+            if "soak" in parts:
+                soak_rows += soak_benchmark(db, url, org, args)
+    if report.rows:
+        report.print()
+    print_soak(soak_rows)
     return 0
 
 

@@ -24,7 +24,7 @@ import os
 import sqlite3
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -59,6 +59,7 @@ TEAM_PAGE_SQL = _SELECT + " WHERE organisation_id = {p} AND team_id = {p} ORDER 
 MAX_LIMIT = 200
 
 Row = tuple[Any, ...]
+ZERO = timedelta(0)
 
 
 # --- the two databases -------------------------------------------------------------------
@@ -116,9 +117,14 @@ class PostgresReads:
 
     async def open(self) -> None:
         import psycopg
+        from psycopg.types.string import TextLoader
 
         for _ in range(self.size):
-            conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
+            # Timestamps arrive in UTC; ids stay text (the JSON wants text, not uuid.UUID).
+            conn = await psycopg.AsyncConnection.connect(
+                self.conninfo, autocommit=True, options="-c TimeZone=UTC"
+            )
+            conn.adapters.register_loader("uuid", TextLoader)
             self.pool.put_nowait(conn)
 
     async def fetch(self, sql: str, params: tuple[Any, ...]) -> list[Row]:
@@ -135,15 +141,15 @@ class PostgresReads:
 
     @staticmethod
     def api_id(value: Any) -> str | None:
-        return None if value is None else str(value)
+        return value  # already hyphenated text (the uuid loader above)
 
     @staticmethod
     def api_datetime(value: Any) -> str | None:
         if value is None:
             return None
-        utc: datetime = value.astimezone(UTC)
-        head = utc.strftime("%Y-%m-%dT%H:%M:%S")
-        return head + (f".{utc.microsecond:06d}Z" if utc.microsecond else "Z")
+        utc: datetime = value if value.utcoffset() == ZERO else value.astimezone(UTC)
+        # isoformat leaves a zero fraction out, as pydantic does.
+        return utc.replace(tzinfo=None).isoformat() + "Z"
 
     @staticmethod
     def api_date(value: Any) -> str | None:
@@ -151,7 +157,7 @@ class PostgresReads:
 
     @staticmethod
     def id_bytes(value: Any) -> bytes:
-        return bytes(value.bytes)
+        return uuid.UUID(value).bytes
 
     async def close(self) -> None:
         while not self.pool.empty():

@@ -2,10 +2,13 @@
 
   ./dev bench                       SQLite and PostgreSQL (when 127.0.0.1:5432 answers)
   ./dev bench --db sqlite --quick   a short run for a first look
-  ./dev bench --only soak           one part: plan, import, http, soak, reference (commas)
+  ./dev bench --only soak           one part: plan, import, http, reference, soak (commas)
+  ./dev bench --only soak --soak-duration 60 --soak-connections 64,256,512
 
 Each HTTP figure is the median of ``--repeat`` wrk runs, interleaved with the ceiling app
 in the same run, because machines here are shared and noisy: compare ratios, not seconds.
+``reference`` sets the app beside the same reads written by hand (bench/reference.py);
+``soak`` holds many connections on a mix of reads and prints its own table (bench/soak.py).
 """
 
 import argparse

@@ -3,6 +3,7 @@ changes are seen at once (core/auth.py, "the principal cache")."""
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,11 +15,27 @@ from tests.conftest import Tenant
 from tests.helpers import assert_problem, count_statements
 
 
+class Clock:
+    """The cache's ``time.monotonic``, standing still until a test moves it on: whether an
+    entry has expired never depends on how fast the requests ran."""
+
+    def __init__(self) -> None:
+        self.now = time.monotonic()
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
 @pytest.fixture(autouse=True)
-def cache_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
     auth.forget_principals()
     monkeypatch.setattr(get_settings(), "auth_cache_seconds", 5.0)
-    yield
+    stopped = Clock()
+    monkeypatch.setattr(auth, "time", stopped)
+    yield stopped
     auth.forget_principals()
 
 
@@ -36,11 +53,12 @@ def test_a_remembered_key_skips_its_query(
 
 
 def test_remembering_expires(
-    client: TestClient, tenant: Tenant, engine: Engine, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, tenant: Tenant, engine: Engine, clock: Clock
 ) -> None:
-    monkeypatch.setattr(get_settings(), "auth_cache_seconds", 0.05)
     assert _key_queries(engine, client, tenant.read) == 1
-    time.sleep(0.1)
+    clock.now += 4.9
+    assert _key_queries(engine, client, tenant.read) == 0
+    clock.now += 0.2
     assert _key_queries(engine, client, tenant.read) == 1
 
 

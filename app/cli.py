@@ -5,6 +5,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import make_url
 
@@ -63,23 +64,31 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=1)
 
 
+def uvicorn_options() -> dict[str, Any]:
+    """How uvicorn serves this app, whatever starts it (serve, the benchmarks)."""
+    from app.core.nodelay import HTTP_PROTOCOL
+
+    settings = get_settings()
+    return {
+        # SIGTERM: stop accepting, let requests in flight finish for this long, then cancel
+        # them and exit (a request stuck on a lock must not keep the process alive: main.py).
+        "timeout_graceful_shutdown": settings.shutdown_grace_seconds,
+        "timeout_keep_alive": settings.keep_alive_seconds,
+        "access_log": False,
+        "log_config": None,
+        "proxy_headers": True,
+        # TCP_NODELAY also with --workers > 1: 40 ms less per keep-alive request (nodelay.py)
+        "http": HTTP_PROTOCOL,
+    }
+
+
 @command("serve", "run the API with uvicorn", _serve_args)
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from app.core.nodelay import HTTP_PROTOCOL
-
     ensure_schema()
     uvicorn.run(
-        "app.main:app",
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        access_log=False,
-        log_config=None,
-        proxy_headers=True,
-        # TCP_NODELAY also with --workers > 1: 40 ms less per keep-alive request (nodelay.py)
-        http=HTTP_PROTOCOL,
+        "app.main:app", host=args.host, port=args.port, workers=args.workers, **uvicorn_options()
     )
     return 0
 

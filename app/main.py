@@ -3,21 +3,24 @@
 import gc
 import json
 import logging
+import os
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from anyio import to_thread
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy import text
+from sqlmodel import Session
 from starlette.routing import BaseRoute
 
 from app import models as _models  # noqa: F401  (every table mapped before the first query)
 from app.api import include_v1
 from app.core.config import Settings, get_settings
-from app.core.db import get_engine
+from app.core.db import Database, DatabaseBusy
 from app.core.errors import (
     PROBLEM_JSON,
     Problem,
@@ -30,6 +33,8 @@ from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 
 log = logging.getLogger("veerkracht.health")
+# After the grace period, how long cancelled requests may take to leave the database.
+STUCK_AFTER_SHUTDOWN_SECONDS = 2.0
 
 DESCRIPTION = """\
 Veerkracht helps Dutch social-work organisations select and run the right aggression
@@ -42,13 +47,20 @@ Authenticate with `Authorization: Bearer <api key>`. Errors are RFC 9457
 """
 
 
+def _ping(session: Session) -> None:
+    session.execute(text("SELECT 1"))
+
+
 def _operation_id(route: APIRoute) -> str:
     # The route function's name is the operationId (`list_employees`): stable and readable.
     return route.name
 
 
 @asynccontextmanager
-async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # All database work runs in this loop's worker threads (core/db.py); the pool of them is
+    # sized from the settings, larger than the connection pool (checked by Settings).
+    to_thread.current_default_thread_limiter().total_tokens = app.state.settings.threads
     # What exists at startup (routes, models, compiled validators, mappers) lives as long as
     # the process. Freezing it takes it out of the cyclic collector's reach: its full
     # collections, triggered by the garbage every request leaves, no longer walk those
@@ -59,11 +71,23 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
         gc.collect()
         gc.freeze()
     yield
+    # Shutting down: uvicorn has let requests in flight finish for shutdown_grace_seconds
+    # and cancelled the rest. A request whose thread waits in the database (for a lock held
+    # elsewhere) cannot be cancelled, and the process would live until that lock is gone.
+    # Its transaction was never committed; the database rolls it back when we are gone.
+    database: Database = app.state.database
+    if not await database.drained(timeout=STUCK_AFTER_SHUTDOWN_SECONDS):
+        log.warning(
+            "exiting with database work still in flight", extra={"units": database.in_flight}
+        )
+        logging.shutdown()
+        os._exit(0)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the application."""
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    """Build the application; ``database`` defaults to the configured one (core/db.py)."""
     settings = settings or get_settings()
+    database = database or Database.from_settings(settings)
     configure_logging(settings.log_level)
     app = FastAPI(
         title="Veerkracht API",
@@ -72,21 +96,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=_operation_id,
         lifespan=_lifespan,
     )
+    app.state.settings = settings
+    app.state.database = database
     install_error_handlers(app)
 
     # Routes are matched in order, one by one: the probes come first so a load balancer's
     # checks do not walk every API route.
     @app.get("/healthz", tags=["operations"])
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         """Liveness: the process answers."""
         return {"status": "ok"}
 
     @app.get("/readyz", tags=["operations"], responses=problem_responses(503))
-    def readyz(request: Request) -> dict[str, str]:
+    async def readyz() -> dict[str, str]:
         """Readiness: the database answers (503 problem when it does not)."""
         try:
-            with get_engine().connect() as conn:
-                conn.execute(text("SELECT 1"))
+            await database.read(_ping)
+        except DatabaseBusy:
+            raise
         except Exception as exc:
             log.warning("database not reachable", extra={"error": str(exc)[:300]})
             raise ServiceUnavailable(
@@ -98,7 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Innermost: replays or runs POSTs with an Idempotency-Key (core/idempotency.py), after
     # the size and content-type checks of the middleware below.
-    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(IdempotencyMiddleware, database=database)
     # Added first, so it runs inside CORS: the request id, limits and last-resort 500.
     app.add_middleware(
         RequestContextMiddleware,

@@ -8,7 +8,7 @@ import sys
 
 import uvicorn
 
-from app.core.nodelay import HTTP_PROTOCOL
+from app.cli import uvicorn_options
 
 if __name__ == "__main__":
     app, port, workers = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -17,8 +17,6 @@ if __name__ == "__main__":
         host="127.0.0.1",
         port=port,
         workers=workers,
-        access_log=False,
-        log_config=None,
         log_level="warning",
-        http=HTTP_PROTOCOL,
+        **uvicorn_options(),
     )

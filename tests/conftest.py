@@ -22,15 +22,13 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-import app.core.auth as auth
 from app.core import db as core_db
 from app.core import migrate
-from app.core.db import get_session, make_engine
+from app.core.db import make_engine
 from app.main import create_app
 from app.organisation.models import Organisation
+from tests.database import SavepointDatabase
 from tests.factories.core import make_organisation
-
-auth.TOUCH_IN_OWN_TRANSACTION = False
 
 
 def _server_url() -> str | None:
@@ -89,24 +87,15 @@ def db(engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture
-def app_under_test(db: Session):  # type: ignore[no-untyped-def]
+def savepoint_database(engine: Engine, db: Session) -> SavepointDatabase:
+    """The app's database on the test's session: one savepoint per unit of work."""
+    return SavepointDatabase(engine, db)
+
+
+@pytest.fixture
+def app_under_test(savepoint_database: SavepointDatabase):  # type: ignore[no-untyped-def]
     """The real app; every request uses the test's session (one savepoint per request)."""
-    application = create_app()
-
-    def _session() -> Iterator[Session]:
-        # Keep what the test set up (tenant, factories): a refused request below rolls back
-        # only its own savepoint, not the setup. The outer transaction still undoes it all.
-        db.commit()
-        db.info.clear()
-        try:
-            yield db
-            db.commit()
-        except BaseException:
-            db.rollback()
-            raise
-
-    application.dependency_overrides[get_session] = _session
-    return application
+    return create_app(database=savepoint_database)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ bits, so a slow hash adds nothing) and compared in constant time. The organisati
 always the key's: it is never taken from the URL or the body.
 """
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -13,9 +14,9 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -23,10 +24,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select, update
 from sqlmodel import Session, col
-from starlette.concurrency import run_in_threadpool
 
 from app.core.config import get_settings
-from app.core.db import READ_ONLY, SessionDep, get_engine
+from app.core.db import Database
 from app.core.errors import Forbidden, Unauthorized
 from app.core.models import utcnow
 from app.core.tenancy import bind_organisation
@@ -146,36 +146,16 @@ def _remember(presented: str, principal: Principal) -> None:
         _remembered[hash_key(presented)] = entry
 
 
-# Tests run every request inside one rolled-back transaction; they switch this off so
-# last_used_at is written through the request's own session instead.
-TOUCH_IN_OWN_TRANSACTION = True
+def _detached(org: Organisation) -> Organisation:
+    # The loading session is gone once the principal is used; a plain copy of the columns
+    # cannot expire or lazy-load.
+    return Organisation(
+        **_copy_json({a.key: getattr(org, a.key) for a in sa_inspect(Organisation).column_attrs})
+    )
 
 
-def _touch(session: Session, key: ApiKey) -> None:
-    # last_used_at is telemetry, written at most once a minute. A read request writes it
-    # in its own short transaction, so a read never holds the write lock. A write request
-    # already holds it (SQLite: BEGIN IMMEDIATE), where a second connection would wait for
-    # the request's own lock until the busy timeout: it writes through its own session.
-    now = utcnow()
-    if key.last_used_at is not None and now - key.last_used_at < LAST_USED_RESOLUTION:
-        return
-    stmt = update(ApiKey).where(col(ApiKey.id) == key.id).values(last_used_at=now)
-    if not TOUCH_IN_OWN_TRANSACTION or not session.info.get(READ_ONLY, False):
-        session.execute(stmt)
-        return
-    try:
-        with get_engine().begin() as conn:
-            conn.execute(stmt)
-    except Exception:
-        log.warning("could not record last_used_at", extra={"api_key_id": str(key.id)})
-
-
-def authenticate(session: Session, presented: str | None) -> Principal:
-    """The principal of a presented key; 401 for a missing, unknown or revoked one."""
-    if not presented:
-        raise Unauthorized(
-            "Send an API key: `Authorization: Bearer <key>`.", code="missing-api-key"
-        )
+def _look_up(session: Session, presented: str) -> tuple[Principal, datetime | None]:
+    """The principal of a presented key and when it was last used; 401 when it is not valid."""
     prefix = parse_prefix(presented)
     row = None
     if prefix is not None:
@@ -190,23 +170,79 @@ def authenticate(session: Session, presented: str | None) -> Principal:
     key, org = row
     if key.revoked_at is not None:
         raise Unauthorized("The API key has been revoked.", code="revoked-api-key")
-    _touch(session, key)
-    return Principal(organisation=org, api_key_id=key.id, scope=Scope(key.scope))
+    principal = Principal(organisation=_detached(org), api_key_id=key.id, scope=Scope(key.scope))
+    return principal, key.last_used_at
+
+
+def _record_use(session: Session, api_key_id: uuid.UUID, now: datetime) -> None:
+    session.execute(update(ApiKey).where(col(ApiKey.id) == api_key_id).values(last_used_at=now))
+
+
+async def authenticate(database: Database, presented: str | None) -> Principal:
+    """The principal of a presented key; 401 for a missing, unknown or revoked one.
+
+    Looked up in a short read of its own, before the request's own unit of work begins, so
+    a request never holds two connections. Concurrent requests with the same key that all
+    miss the principal cache (a burst after a start or an expiry) share one look-up
+    instead of each queueing for a connection to ask the same question.
+    """
+    if not presented:
+        raise Unauthorized(
+            "Send an API key: `Authorization: Bearer <key>`.", code="missing-api-key"
+        )
+    remembered = _recall(presented)
+    if remembered is not None:
+        return remembered
+    loop = asyncio.get_running_loop()
+    flight = (loop, hash_key(presented))
+    task = _in_flight.get(flight)
+    if task is None:
+        task = loop.create_task(_authenticate_now(database, presented))
+        _in_flight[flight] = task
+        task.add_done_callback(lambda _t: _in_flight.pop(flight, None))
+    # Shielded: one caller giving up (a cancelled request) does not fail the others.
+    principal = await asyncio.shield(task)
+    # Each request its own Organisation: services may read it, none shares it.
+    return Principal(
+        organisation=_detached(principal.organisation),
+        api_key_id=principal.api_key_id,
+        scope=principal.scope,
+    )
+
+
+_in_flight: dict[tuple[asyncio.AbstractEventLoop, str], "asyncio.Task[Principal]"] = {}
+
+
+async def _authenticate_now(database: Database, presented: str) -> Principal:
+    principal, last_used_at = await database.read(_look_up, presented)
+    now = utcnow()
+    # last_used_at is telemetry, written at most once a minute per key, in a short write
+    # of its own after the read.
+    if last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION:
+        try:
+            await database.write(_record_use, principal.api_key_id, now)
+        except Exception:
+            # Never fail a request over telemetry (a busy database, a lost connection).
+            log.warning(
+                "could not record last_used_at", extra={"api_key_id": str(principal.api_key_id)}
+            )
+    _remember(presented, principal)
+    return principal
+
+
+def database_of(request: Request) -> Database:
+    """The app's ``Database`` (created by ``create_app``)."""
+    database: Database = request.app.state.database
+    return database
 
 
 async def current_principal(
     request: Request,
-    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    """Authenticate once per request and scope the request's session to the organisation."""
+    """Authenticate once per request (the request's session binds to its organisation)."""
     presented = credentials.credentials if credentials else None
-    principal = _recall(presented)
-    if principal is None:
-        principal = await run_in_threadpool(authenticate, session, presented)
-        _remember(presented or "", principal)
-    bind_organisation(session, principal.organisation_id)
-    session.info[ACTOR_KEY] = principal.api_key_id
+    principal = await authenticate(database_of(request), presented)
     request.state.principal = principal
     return principal
 
@@ -229,5 +265,55 @@ def require_scope(scope: Scope) -> Callable[[Principal], Coroutine[Any, Any, Pri
 ReadPrincipal = Annotated[Principal, Depends(require_scope(Scope.read))]
 WritePrincipal = Annotated[Principal, Depends(require_scope(Scope.write))]
 AdminPrincipal = Annotated[Principal, Depends(require_scope(Scope.admin))]
-# The request's session; always declare it through this alias (or core.db.SessionDep).
-DbSession = SessionDep
+
+
+# --- the request's session -------------------------------------------------------------
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_STATE_KEY = "db_session"
+
+
+async def get_session(
+    request: Request, principal: Annotated[Principal, Depends(current_principal)]
+) -> AsyncIterator[Session]:
+    """FastAPI dependency: the request's unit of work, bound to the caller's organisation.
+
+    Use it through ``DbSession``: its ``scope="function"`` makes FastAPI run the commit
+    after the route function and the response serialisation but BEFORE the response is
+    sent, so a failing commit (a unique violation found only at commit, a lost connection)
+    is answered by the error handlers (409, 503) instead of being lost after a 2xx already
+    went out. With the default request scope FastAPI sends the response first and runs
+    the exit code afterwards.
+
+    It depends on the principal, so authentication (its own short read) is over before
+    this request takes its connection slot (core/db.py).
+    """
+    existing = getattr(request.state, _STATE_KEY, None)
+    if isinstance(existing, Session):
+        # Declared twice in one request (e.g. once without the scope): one transaction.
+        yield existing
+        return
+    read_only = request.method in SAFE_METHODS or getattr(request.state, "read_only", False)
+    async with database_of(request).session(read_only=read_only) as session:
+        bind_organisation(session, principal.organisation_id)
+        session.info[ACTOR_KEY] = principal.api_key_id
+        setattr(request.state, _STATE_KEY, session)
+        try:
+            yield session
+        finally:
+            setattr(request.state, _STATE_KEY, None)
+
+
+async def dry_run(request: Request) -> None:
+    """Route dependency for a POST that only reads (a check, a dry run): no write lock.
+
+    Declare it in the route's ``dependencies=[Depends(dry_run)]`` (resolved before the
+    session): on SQLite the transaction then starts without taking the write lock, so
+    checks do not queue behind each other and behind real writes.
+    """
+    request.state.read_only = True
+
+
+# The request's session; always declare it through this alias.
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
+SessionDep = DbSession

@@ -2,7 +2,7 @@
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,8 +19,40 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     max_body_bytes: int = 1_048_576
     max_import_bytes: int = 52_428_800
-    db_pool_size: int = 10
-    db_max_overflow: int = 10
+    db_pool_size: int = Field(
+        default=10, ge=1, description="Connections each process keeps open (both databases)."
+    )
+    db_max_overflow: int = Field(
+        default=10,
+        ge=0,
+        description="Connections a process may open beyond db_pool_size under load; pool size "
+        "plus overflow is the number of requests that use the database at once (core/db.py).",
+    )
+    db_acquire_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How long a request waits for a free connection before it is answered "
+        "503 with Retry-After (it waits on the event loop, holding no thread).",
+    )
+    threads: int = Field(
+        default=40,
+        ge=2,
+        description="Worker threads per process, where all database work runs; must exceed "
+        "db_pool_size + db_max_overflow so every request holding a connection gets a thread.",
+    )
+    keep_alive_seconds: int = Field(
+        default=75,
+        ge=1,
+        description="How long an idle keep-alive connection stays open. Longer than a load "
+        "balancer's or client pool's idle time (often 60 s), so the server never closes a "
+        "connection just as the client sends on it.",
+    )
+    shutdown_grace_seconds: int = Field(
+        default=10,
+        ge=0,
+        description="On SIGTERM, how long requests in flight may finish before they are "
+        "cancelled and the process exits.",
+    )
     db_pool_pre_ping: bool = Field(
         default=False,
         description="Test each PostgreSQL connection with a round trip before use. Off: a "
@@ -46,6 +78,22 @@ class Settings(BaseSettings):
         description="How long an instance remembers an authenticated key (0: never). "
         "Revocations reach other instances within this time.",
     )
+
+    @property
+    def db_connections(self) -> int:
+        """Connections one process may hold at once: the number of connection slots."""
+        return self.db_pool_size + self.db_max_overflow
+
+    @model_validator(mode="after")
+    def _threads_exceed_connections(self) -> "Settings":
+        # A request holding a connection must always find a thread (core/db.py): with fewer
+        # threads than connections, slot holders could wait on each other's locks forever.
+        if self.threads <= self.db_connections:
+            raise ValueError(
+                f"VEERKRACHT_THREADS ({self.threads}) must exceed VEERKRACHT_DB_POOL_SIZE + "
+                f"VEERKRACHT_DB_MAX_OVERFLOW ({self.db_connections})"
+            )
+        return self
 
 
 @lru_cache

@@ -6,11 +6,14 @@ query and body) and claimed in ``idempotency_key`` for the caller's organisation
 short transaction of its own that commits before the request runs, so a concurrent
 retry sees it:
 
-- first time: the request runs; its response (any status below 500) is stored for 24 h;
+- first time: the request runs; its response (any status below 500) is stored for 24 h,
+  and only then sent: a retry that starts after the client has its answer is a replay;
 - same key, same request, finished: the stored response is replayed (same status, body
   and headers, plus ``Idempotent-Replayed: true``); nothing runs again;
 - same key, different method/path/body: 422 ``idempotency-key-reused``;
-- same key while the first is still running: 409 ``idempotency-key-in-use`` (Retry-After);
+- same key while the first is still running: 409 ``idempotency-key-in-use`` with
+  ``Retry-After: 1`` at once (it does not wait: a caller can tell "still running" from
+  "done" and its retry a second later gets the replay);
 - a 5xx or a crash releases the key, so the retry runs for real.
 
 A claim left ``running`` by a process that died is taken over after ``STALE_AFTER``. Keys
@@ -19,12 +22,10 @@ passes through untouched (the route answers 401).
 """
 
 import hashlib
-import inspect
 import json
+import logging
 import re
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,16 +34,16 @@ import sqlalchemy as sa
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Column, Field, Session, SQLModel, UniqueConstraint
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.auth import authenticate
-from app.core.db import get_session, new_session
+from app.core.db import Database, DatabaseBusy
 from app.core.errors import PROBLEM_JSON, Unauthorized, problem_body
 from app.core.ids import uuid7
 from app.core.models import UTCDateTime, id_field, utcnow
+
+log = logging.getLogger("veerkracht.idempotency")
 
 HEADER = b"idempotency-key"
 REPLAYED_HEADER = (b"idempotent-replayed", b"true")
@@ -111,38 +112,8 @@ _Decision = _Claimed | _Replay | _Refused | None
 
 
 # --- storage ----------------------------------------------------------------------------
-
-
-@contextmanager
-def _store_session(scope: Scope, *, write: bool) -> Iterator[Session]:
-    """A short transaction of its own; under test, the routes' overridden session."""
-    override = getattr(scope.get("app"), "dependency_overrides", {}).get(get_session)
-    if override is not None:
-        # Tests run every request in a savepoint of one connection: use that too.
-        gen = override(Request(scope)) if inspect.signature(override).parameters else override()
-        session = next(gen)
-        try:
-            yield session
-        except BaseException as exc:
-            try:
-                gen.throw(exc)
-            except type(exc):
-                pass
-            raise
-        else:
-            next(gen, None)
-        return
-    session = new_session()
-    if write and session.get_bind().dialect.name == "sqlite":
-        session.connection(execution_options={"sqlite_immediate": True})
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+# Each step is a short unit of work of its own (core/db.Database): the claim commits before
+# the request runs, so a concurrent retry sees it; the answer is stored before it is sent.
 
 
 def _insert(session: Session) -> Any:
@@ -154,7 +125,7 @@ def _insert(session: Session) -> Any:
     raise RuntimeError(f"idempotency needs ON CONFLICT support, not {dialect}")
 
 
-def _decide(row: Any, fingerprint: str, now: datetime) -> _Decision:
+def _decide(row: Any, fingerprint: str) -> _Decision:
     if row.request_hash != fingerprint:
         return _Refused(
             422,
@@ -172,75 +143,89 @@ def _decide(row: Any, fingerprint: str, now: datetime) -> _Decision:
     )
 
 
-def _claim(scope: Scope, token: str | None, key: str, fingerprint: str) -> _Decision:
-    with _store_session(scope, write=False) as session:
-        try:
-            org_id = authenticate(session, token).organisation_id
-        except Unauthorized:
-            return None
-        row = session.execute(
-            select(_T).where(_T.c.organisation_id == org_id, _T.c.key == key)
-        ).first()
+def _look(session: Session, org_id: uuid.UUID, key: str) -> Any:
+    return session.execute(
+        select(_T).where(_T.c.organisation_id == org_id, _T.c.key == key)
+    ).first()
+
+
+async def _claim(
+    database: Database, scope: Scope, token: str | None, key: str, fingerprint: str
+) -> _Decision:
+    try:
+        org_id = (await authenticate(database, token)).organisation_id
+    except Unauthorized:
+        return None
+    row = await database.read(_look, org_id, key)
     now = utcnow()
     if row is not None and row.expires_at > now:
-        decision = _decide(row, fingerprint, now)
+        decision = _decide(row, fingerprint)
         stale = row.state == RUNNING and row.locked_at <= now - STALE_AFTER
         if not (stale and isinstance(decision, _Refused) and decision.status == 409):
             return decision
-    with _store_session(scope, write=True) as session:
-        # Housekeeping rides along with the claim: this organisation's expired keys go.
-        session.execute(delete(_T).where(_T.c.organisation_id == org_id, _T.c.expires_at <= now))
-        if row is not None and row.expires_at > now:
-            # A claim abandoned by a crashed process: take it over, once.
-            taken = session.execute(
-                update(_T)
-                .where(_T.c.id == row.id, _T.c.state == RUNNING, _T.c.locked_at == row.locked_at)
-                .values(locked_at=now)
-                .returning(_T.c.id)
-            )
-            if taken.first() is not None:
-                return _Claimed(row.id)
-        record_id = uuid7()
-        stmt = (
-            _insert(session)
-            .values(
-                id=record_id,
-                organisation_id=org_id,
-                key=key,
-                request_hash=fingerprint,
-                method=scope["method"],
-                path=scope["path"][:2000],
-                state=RUNNING,
-                created_at=now,
-                locked_at=now,
-                expires_at=now + TTL,
-            )
-            .on_conflict_do_nothing(index_elements=["organisation_id", "key"])
+    return await database.write(
+        _claim_in, org_id, row, key, fingerprint, scope["method"], scope["path"][:2000], now
+    )
+
+
+def _claim_in(
+    session: Session,
+    org_id: uuid.UUID,
+    row: Any,
+    key: str,
+    fingerprint: str,
+    method: str,
+    path: str,
+    now: datetime,
+) -> _Decision:
+    # Housekeeping rides along with the claim: this organisation's expired keys go.
+    session.execute(delete(_T).where(_T.c.organisation_id == org_id, _T.c.expires_at <= now))
+    if row is not None and row.expires_at > now:
+        # A claim abandoned by a crashed process: take it over, once.
+        taken = session.execute(
+            update(_T)
+            .where(_T.c.id == row.id, _T.c.state == RUNNING, _T.c.locked_at == row.locked_at)
+            .values(locked_at=now)
             .returning(_T.c.id)
         )
-        if session.execute(stmt).first() is not None:
-            return _Claimed(record_id)
-        # Another request claimed the key between our look and our insert.
-        row = session.execute(
-            select(_T).where(_T.c.organisation_id == org_id, _T.c.key == key)
-        ).one()
-        return _decide(row, fingerprint, now)
+        if taken.first() is not None:
+            return _Claimed(row.id)
+    record_id = uuid7()
+    stmt = (
+        _insert(session)
+        .values(
+            id=record_id,
+            organisation_id=org_id,
+            key=key,
+            request_hash=fingerprint,
+            method=method,
+            path=path,
+            state=RUNNING,
+            created_at=now,
+            locked_at=now,
+            expires_at=now + TTL,
+        )
+        .on_conflict_do_nothing(index_elements=["organisation_id", "key"])
+        .returning(_T.c.id)
+    )
+    if session.execute(stmt).first() is not None:
+        return _Claimed(record_id)
+    # Another request claimed the key between our look and our insert.
+    return _decide(_look(session, org_id, key), fingerprint)
 
 
 def _complete(
-    scope: Scope, record_id: uuid.UUID, status: int, headers: list[list[str]], body: bytes
+    session: Session, record_id: uuid.UUID, status: int, headers: list[list[str]], body: bytes
 ) -> None:
-    with _store_session(scope, write=True) as session:
-        session.execute(
-            update(_T)
-            .where(_T.c.id == record_id)
-            .values(state=DONE, status_code=status, response_headers=headers, response_body=body)
-        )
+    session.execute(
+        update(_T)
+        .where(_T.c.id == record_id)
+        .values(state=DONE, status_code=status, response_headers=headers, response_body=body)
+    )
 
 
-def _release(scope: Scope, record_id: uuid.UUID) -> None:
-    with _store_session(scope, write=True) as session:
-        session.execute(delete(_T).where(_T.c.id == record_id))
+def _release(session: Session, record_id: uuid.UUID) -> None:
+    session.execute(delete(_T).where(_T.c.id == record_id))
 
 
 # --- middleware -------------------------------------------------------------------------
@@ -268,8 +253,9 @@ NOT_REPLAYABLE = ("/v1/api-keys",)
 class IdempotencyMiddleware:
     """Replays, refuses or runs a POST carrying ``Idempotency-Key`` (see module doc)."""
 
-    def __init__(self, app: ASGIApp, *, prefix: str = "/v1/") -> None:
+    def __init__(self, app: ASGIApp, *, database: Database, prefix: str = "/v1/") -> None:
         self.app = app
+        self.database = database
         self.prefix = prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -307,7 +293,13 @@ class IdempotencyMiddleware:
         digest = fingerprint(
             scope["method"], scope["path"], scope.get("query_string", b""), body, caller
         )
-        decision = await run_in_threadpool(_claim, scope, token, key, digest)
+        try:
+            decision = await _claim(self.database, scope, token, key, digest)
+        except DatabaseBusy as exc:
+            await _problem(
+                send, scope, 503, exc.code, exc.detail or "", [(b"retry-after", b"1")]
+            )
+            return
         if isinstance(decision, _Replay):
             await send(
                 {
@@ -329,32 +321,47 @@ class IdempotencyMiddleware:
         await self._run(scope, replay_receive, send, decision.record_id)
 
     async def _run(self, scope: Scope, receive: Receive, send: Send, record_id: uuid.UUID) -> None:
-        status = 500
-        response_headers: list[list[str]] = []
+        # Record, then answer: the response is held back until it is stored, so a retry that
+        # starts once the client has the answer always finds it (a replay, never a 409).
+        start: Message | None = None
         chunks: list[bytes] = []
 
-        async def capture(message: Message) -> None:
-            nonlocal status, response_headers
+        async def hold(message: Message) -> None:
+            nonlocal start
             if message["type"] == "http.response.start":
-                status = message["status"]
-                response_headers = [
-                    [k.decode("latin-1"), v.decode("latin-1")] for k, v in message["headers"]
-                ]
+                start = message
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
-            await send(message)
 
         try:
-            await self.app(scope, receive, capture)
+            await self.app(scope, receive, hold)
         except BaseException:
-            await run_in_threadpool(_release, scope, record_id)
+            await self._forget(record_id)
             raise
+        if start is None:
+            await self._forget(record_id)
+            return
+        body = b"".join(chunks)
+        status: int = start["status"]
         if status >= 500:
-            await run_in_threadpool(_release, scope, record_id)
+            await self._forget(record_id)
         else:
-            await run_in_threadpool(
-                _complete, scope, record_id, status, response_headers, b"".join(chunks)
-            )
+            headers = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in start["headers"]]
+            try:
+                await self.database.write(_complete, record_id, status, headers, body)
+            except Exception:
+                # The change is committed; the client gets its answer. The claim stays
+                # "running" and is taken over after STALE_AFTER: a retry sees 409 until then.
+                log.exception("could not store the answer of an Idempotency-Key")
+        await send(start)
+        await send({"type": "http.response.body", "body": body})
+
+    async def _forget(self, record_id: uuid.UUID) -> None:
+        # A 5xx or a crash releases the key, so the retry runs for real.
+        try:
+            await self.database.write(_release, record_id)
+        except Exception:
+            log.exception("could not release an Idempotency-Key")
 
 
 async def _read_body(receive: Receive) -> bytes:

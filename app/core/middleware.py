@@ -7,6 +7,7 @@ problem for an unhandled exception. Pure ASGI rather than ``BaseHTTPMiddleware``
 no task per request.
 """
 
+import asyncio
 import json
 import logging
 import re
@@ -98,6 +99,19 @@ class RequestContextMiddleware:
 
             try:
                 await self.app(scope, receive_limited, send_wrapper)
+            except asyncio.CancelledError:
+                # A shutdown past its grace period cancels what is still running; nothing of
+                # it was committed, so the client may safely retry (on another instance).
+                if not started_response:
+                    await self._send_problem(
+                        send_wrapper,
+                        scope,
+                        503,
+                        "shutting-down",
+                        "The server is shutting down; nothing was changed. Retry shortly.",
+                        [(b"retry-after", b"1")],
+                    )
+                raise
             except Exception:
                 # Answered here rather than by Starlette's outermost error middleware, so the
                 # 500 still carries the request id (response header and log line) and no
@@ -150,7 +164,14 @@ class RequestContextMiddleware:
         return 415, "unsupported-media-type", f"Send the body as {allowed}."
 
     @staticmethod
-    async def _send_problem(send: Send, scope: Scope, status: int, code: str, detail: str) -> None:
+    async def _send_problem(
+        send: Send,
+        scope: Scope,
+        status: int,
+        code: str,
+        detail: str,
+        extra: list[tuple[bytes, bytes]] | None = None,
+    ) -> None:
         body = json.dumps(
             problem_body(status=status, code=code, detail=detail, instance=scope["path"])
         ).encode()
@@ -161,6 +182,7 @@ class RequestContextMiddleware:
                 (b"content-type", PROBLEM_JSON.encode()),
                 (b"content-length", str(len(body)).encode()),
                 (b"connection", b"close"),
+                *(extra or []),
             ],
         }
         await send(start)

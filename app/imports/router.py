@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.core.auth import DbSession, ReadPrincipal, WritePrincipal
@@ -28,6 +28,12 @@ IMPORT_BODY = {
 }
 
 
+async def _upload(request: Request) -> bytes:
+    # A dependency declared before the session: the file arrives (at the client's pace)
+    # before the request takes its connection slot and, on SQLite, the writer's turn.
+    return await request.body()
+
+
 @router.post(
     "/imports/{kind}",
     responses=problem_responses(401, 403, 409, 413, 415, 422),
@@ -37,6 +43,7 @@ async def import_records(
     kind: ImportKind,
     request: Request,
     principal: WritePrincipal,
+    body: Annotated[bytes, Depends(_upload)],
     session: DbSession,
     dry_run: Annotated[
         bool, Query(description="Validate and report what would happen; write nothing.")
@@ -57,7 +64,6 @@ async def import_records(
     ] = False,
 ) -> ImportResult:
     """Import a CSV or JSON file of teams, employees, ...: upsert by external id."""
-    body = await request.body()
     return await run_in_threadpool(
         service.run_import,
         session,

@@ -5,9 +5,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from app.core.auth import DbSession, ReadPrincipal, WritePrincipal
+from app.core.auth import DbSession, ReadPrincipal, WritePrincipal, dry_run
 from app.core.concurrency import IfMatch, check_if_match, set_etag
-from app.core.db import dry_run
 from app.core.errors import Violation
 from app.core.pagination import Page, PageQuery
 from app.core.responses import CREATED, READ, READ_ONE, WRITE, WRITE_ONE

@@ -7,11 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 from pydantic import AwareDatetime
 
-from app.core.auth import DbSession, ReadPrincipal, WritePrincipal
+from app.core.auth import DbSession, ReadPrincipal, WritePrincipal, dry_run
 from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.csv import csv_openapi, csv_response, prefers_csv
 from app.core.dates import today
-from app.core.db import dry_run
 from app.core.pagination import Page, PageQuery
 from app.core.responses import CREATED, READ, READ_ONE, WRITE, WRITE_ONE
 from app.organisation.dependencies import EmployeeDep

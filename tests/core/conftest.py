@@ -8,38 +8,28 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
-from sqlmodel import Session
 
 from app.core import db as core_db
 from app.core.config import Settings
-from app.core.db import get_session, make_engine
+from app.core.db import make_engine
 from app.main import create_app
+from tests.database import SavepointDatabase
 
 AppFactory = Callable[..., TestClient]
 
 
 @pytest.fixture
-def make_client(db: Session) -> Iterator[AppFactory]:
+def make_client(savepoint_database: SavepointDatabase) -> Iterator[AppFactory]:
     """``make_client(settings, setup=fn)``: a client of an app built with other settings.
 
     Requests use the test's session, as with ``client``; ``setup(app)`` may add routes.
     """
     clients: list[TestClient] = []
 
-    def _session() -> Iterator[Session]:
-        db.info.clear()
-        try:
-            yield db
-            db.commit()
-        except BaseException:
-            db.rollback()
-            raise
-
     def factory(
         settings: Settings | None = None, setup: Callable[[FastAPI], None] | None = None
     ) -> TestClient:
-        application = create_app(settings or Settings())
-        application.dependency_overrides[get_session] = _session
+        application = create_app(settings or Settings(), database=savepoint_database)
         if setup is not None:
             setup(application)
         c = TestClient(application, raise_server_exceptions=False)

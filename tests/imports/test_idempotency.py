@@ -258,3 +258,30 @@ def test_new_api_keys_are_never_stored_for_replay(
     assert first.json()["key"] != second.json()["key"]
     stored = db.execute(text("SELECT response_body FROM idempotency_key")).scalars().all()
     assert not any("vk_" in str(body) for body in stored)
+
+
+def test_the_answer_is_stored_before_it_is_sent(engine: Any, live_tenant: Tenant) -> None:
+    # Issue 14: the answer used to leave before its record was marked done, so a client that
+    # retried as soon as it had the answer could get 409 idempotency-key-in-use. Look at the
+    # record at the very moment the response starts: it must already hold the answer.
+    from app.main import create_app
+
+    application = create_app()
+    key = f"stored-first-{uuid.uuid4()}"
+    states: list[str | None] = []
+
+    async def observed(scope: Any, receive: Any, send: Any) -> None:
+        async def watch(message: Any) -> None:
+            if message["type"] == "http.response.start" and scope["path"] == "/v1/teams":
+                with engine.connect() as conn:
+                    states.append(conn.execute(select(T.c.state).where(T.c.key == key)).scalar())
+            await send(message)
+
+        await application(scope, receive, watch)
+
+    with TestClient(observed) as client:
+        first = post_team(client, live_tenant, key)
+        second = post_team(client, live_tenant, key)
+    assert first.status_code == 201, first.text
+    assert second.status_code == 201 and second.headers["Idempotent-Replayed"] == "true"
+    assert states == ["done", "done"]

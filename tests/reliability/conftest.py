@@ -1,15 +1,14 @@
 """Shared helpers of the reliability tests."""
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlmodel import Session, SQLModel
 
-from app.core.db import get_session
 from app.main import create_app
+from tests.database import SavepointDatabase
 
 # Telemetry that any authenticated request may touch; not data of the organisation.
 _VOLATILE = {("api_key", "last_used_at")}
@@ -43,26 +42,19 @@ def total_rows(db: Session) -> dict[str, int]:
 _APP: FastAPI | None = None
 
 
+_DATABASE: SavepointDatabase | None = None
+
+
 @pytest.fixture
-def app_under_test(db: Session) -> FastAPI:
+def app_under_test(engine: Engine, db: Session) -> FastAPI:
     """The root fixture's app, built once per process: these tests make hundreds of them.
 
     Building the app costs more than most tests here; each test still gets its own session
     (one savepoint per request, exactly like tests/conftest.py).
     """
-    global _APP
-    if _APP is None:
-        _APP = create_app()
-
-    def _session() -> Iterator[Session]:
-        db.commit()
-        db.info.clear()
-        try:
-            yield db
-            db.commit()
-        except BaseException:
-            db.rollback()
-            raise
-
-    _APP.dependency_overrides[get_session] = _session
+    global _APP, _DATABASE
+    if _APP is None or _DATABASE is None:
+        _DATABASE = SavepointDatabase(engine, db)
+        _APP = create_app(database=_DATABASE)
+    _DATABASE.test_session = db
     return _APP

@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -24,10 +24,13 @@ def free_port() -> int:
         return port
 
 
-def _env(database_url: str) -> dict[str, str]:
+def _env(database_url: str, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {**os.environ, "VEERKRACHT_DATABASE_URL": database_url, "VEERKRACHT_LOG_LEVEL": "WARNING"}
     env.pop("VEERKRACHT_TEST_DATABASE_URL", None)
-    return env
+    # The suite switches the principal cache off for in-process tests; a server runs as
+    # deployed unless a test says otherwise.
+    env.pop("VEERKRACHT_AUTH_CACHE_SECONDS", None)
+    return {**env, **(extra or {})}
 
 
 def create_organisation(database_url: str, name: str) -> str:
@@ -52,6 +55,7 @@ class Server:
     database_url: str
     log: Path
     workers: int = 1
+    env: dict[str, str] = field(default_factory=dict)
     port: int = 0
     proc: subprocess.Popen[bytes] | None = None
 
@@ -74,7 +78,7 @@ class Server:
                     "--workers",
                     str(self.workers),
                 ],
-                env=_env(self.database_url),
+                env=_env(self.database_url, self.env),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -98,12 +102,21 @@ class Server:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=30)
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 20) -> None:
         """Ask the server to stop (SIGTERM), SIGKILL if it does not."""
         if self.proc is None or self.proc.poll() is not None:
             return
         os.killpg(self.proc.pid, signal.SIGTERM)
         try:
-            self.proc.wait(timeout=20)
+            self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.kill()
+
+    def errors_logged(self) -> list[str]:
+        """Lines of the server's log that report an error (JSON logs, or a traceback)."""
+        text = self.log.read_text(encoding="utf-8", errors="replace")
+        return [
+            line
+            for line in text.splitlines()
+            if '"level": "ERROR"' in line or '"level": "CRITICAL"' in line or "Traceback" in line
+        ]

@@ -1,144 +1,294 @@
-"""Load without loss (issue 10): concurrent clients against two uvicorn workers on
-PostgreSQL (loopback only), mixing reads and writes. Zero 5xx, and every write that was
-answered 2xx is readable afterwards with the acknowledged value. Prints the figures.
+"""Under concurrent load the service keeps answering and loses nothing (issues 10 and 14).
 
-Bounded for CI: VEERKRACHT_LOAD_CLIENTS (default 50) clients for VEERKRACHT_LOAD_SECONDS
-(default 10) seconds. The longer run, documented in docs/reliability.md:
+A real ``veerkracht serve`` on loopback, on the suite's database (SQLite or PostgreSQL),
+and more concurrent clients than the server has threads (40) or connections (20): 64 and
+256. Each client sends a bounded number of requests, mixing list pages, single reads, the
+overview report, creates, PATCHes with ``If-Match``, enrolments and a small import. Then:
+no 5xx, no client timeout, every acknowledged write readable, no error in the server's log,
+and no stretch of more than 5 s in which no request completed (a stall, as issue 14 found).
 
-    VEERKRACHT_LOAD_SECONDS=30 \
-    VEERKRACHT_TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/postgres \
-        .venv/bin/python -m pytest tests/reliability/test_load.py -s -q
+These are correctness checks, not speed checks (speed is measured by ``./dev bench``): the
+server waits up to 20 s for a connection here, so a slow or busy machine only makes the
+run longer. The 5 s deadline of the default configuration is proved on its own, by
+holding the database's lock (test_back_pressure.py).
 """
 
 import asyncio
+import itertools
 import os
 import random
-import statistics
 import time
+import uuid
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from datetime import timedelta
 
 import httpx
 import pytest
 
+from app.core.models import utcnow
 from tests.reliability.server import Server, create_organisation
 
 pytestmark = pytest.mark.slow
-CLIENTS = int(os.environ.get("VEERKRACHT_LOAD_CLIENTS", "50"))
-SECONDS = float(os.environ.get("VEERKRACHT_LOAD_SECONDS", "10"))
+REQUESTS_PER_CLIENT = int(os.environ.get("VEERKRACHT_LOAD_REQUESTS_PER_CLIENT", "8"))
+CLIENT_TIMEOUT = 30.0
+LONGEST_STALL = 5.0
+
+
+@dataclass
+class World:
+    """What the clients work on: one team and one staff member each, one session."""
+
+    key: str
+    team_ids: list[str]
+    staff_ids: list[str]
+    session_id: str
 
 
 @dataclass
 class Tally:
-    """What the clients saw."""
+    """What the clients saw, and what they were told was written."""
 
     statuses: Counter[int] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
-    latencies: list[float] = field(default_factory=list)
-    created: dict[str, str] = field(default_factory=dict)  # id -> path to read it back
-    renamed: dict[str, str] = field(default_factory=dict)  # team id -> last acknowledged name
-    writes: int = 0
+    finished_at: list[float] = field(default_factory=list)
+    created_employees: set[str] = field(default_factory=set)
+    team_names: dict[str, str] = field(default_factory=dict)  # team id -> last acknowledged
+    enrolments: set[str] = field(default_factory=set)
+    imported_teams: set[str] = field(default_factory=set)  # external ids
 
 
-async def _client(n: int, http: httpx.AsyncClient, team_id: str, deadline: float, t: Tally) -> None:
+@pytest.fixture(scope="module")
+def server(
+    database_url: str, engine: object, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """One server for the module, on the suite's migrated database."""
+    log = tmp_path_factory.mktemp("load") / "server.log"
+    srv = Server(database_url, log, env={"VEERKRACHT_DB_ACQUIRE_TIMEOUT_SECONDS": "20"}).start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def _world(server: Server, clients: int) -> World:
+    key = create_organisation(server.database_url, f"Stichting Belasting {uuid.uuid4().hex[:6]}")
+    http = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=60)
+    r = http.patch(
+        "/v1/organisation",
+        json={"settings": {"rule_severities": {"managers_first": "off", "protocol_ready": "off"}}},
+    )
+    assert r.status_code == 200, r.text
+    fg = http.post(
+        "/v1/function-groups", json={"name": "Jongerenwerk", "likelihood": 3, "impact": 3}
+    )
+    assert fg.status_code == 201, fg.text
+    teams = "\n".join(f"Team {n};T-{n}" for n in range(clients))
+    r = http.post(
+        "/v1/imports/teams",
+        content=f"naam;extern id\n{teams}\n".encode(),
+        headers={"Content-Type": "text/csv"},
+    )
+    assert r.status_code == 200 and r.json()["created"] == clients, r.text
+    team_ids = [
+        http.get("/v1/teams", params={"external_id": f"T-{n}"}).json()["items"][0]["id"]
+        for n in range(clients)
+    ]
+    staff_ids = []
+    for n, team_id in enumerate(team_ids):
+        r = http.post(
+            "/v1/employees",
+            json={
+                "first_name": "Medewerker",
+                "last_name": str(n),
+                "team_id": team_id,
+                "function_group_id": fg.json()["id"],
+            },
+        )
+        assert r.status_code == 201, r.text
+        staff_ids.append(r.json()["id"])
+    program = http.post(
+        "/v1/training-programs",
+        json={
+            "title": "De-escalatie met trainingsacteur",
+            "audience": "staff",
+            "max_group_size": 1000,
+        },
+    )
+    assert program.status_code == 201, program.text
+    start = utcnow() + timedelta(days=10)
+    session = http.post(
+        "/v1/training-sessions",
+        json={
+            "program_id": program.json()["id"],
+            "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=3)).isoformat(),
+            "capacity": 1000,
+        },
+    )
+    assert session.status_code == 201, session.text
+    http.close()
+    return World(key, team_ids, staff_ids, session.json()["id"])
+
+
+async def _client(n: int, http: httpx.AsyncClient, world: World, t: Tally) -> None:
     rng = random.Random(n)
-    k = 0
-    while time.monotonic() < deadline:
-        k += 1
-        roll = rng.random()
-        started = time.perf_counter()
+    team_id = world.team_ids[n]
+    for k in range(REQUESTS_PER_CLIENT):
+        kind = (n + k) % 8
         try:
-            if roll < 0.35:
-                r = await http.get("/v1/employees", params={"limit": 20, "team_id": team_id})
-            elif roll < 0.55:
-                r = await http.get(f"/v1/teams/{team_id}")
-            elif roll < 0.65:
-                r = await http.get("/v1/teams", params={"limit": 50})
-            elif roll < 0.85:
-                body = {
-                    "first_name": "Load",
-                    "last_name": f"Client {n} nr {k}",
-                    "email": f"load{n}.{k}@example.nl",
-                    "team_id": team_id,
-                }
-                r = await http.post("/v1/employees", json=body)
+            if kind == 0:
+                r = await http.get("/v1/employees", params={"limit": 100})
+            elif kind == 1:
+                r = await http.get(f"/v1/employees/{rng.choice(world.staff_ids)}")
+            elif kind == 2:
+                r = await http.get("/v1/employees", params={"team_id": team_id, "limit": 100})
+            elif kind == 3:
+                # The heaviest read: one client in eight asks for it once.
+                r = await http.get("/v1/reports/overview" if k < 8 else "/v1/teams")
+            elif kind == 4:
+                r = await http.post(
+                    "/v1/employees",
+                    json={"first_name": "Nieuw", "last_name": f"{n}-{k}", "team_id": team_id},
+                )
                 if r.status_code == 201:
-                    t.writes += 1
-                    t.created[r.json()["id"]] = "/v1/employees/"
-            elif roll < 0.95:
+                    t.created_employees.add(r.json()["id"])
+            elif kind == 5:
+                read = await http.get(f"/v1/teams/{team_id}")
                 name = f"Team {n} versie {k}"
-                r = await http.patch(f"/v1/teams/{team_id}", json={"name": name})
+                r = await http.patch(
+                    f"/v1/teams/{team_id}",
+                    json={"name": name},
+                    headers={"If-Match": read.headers["ETag"]},
+                )
                 if r.status_code == 200:
-                    t.writes += 1
-                    t.renamed[team_id] = name
-            else:
-                r = await http.post("/v1/teams", json={"name": f"Extra {n}.{k}"})
+                    t.team_names[team_id] = name
+            elif kind == 6:
+                r = await http.post(
+                    f"/v1/training-sessions/{world.session_id}/enrolments",
+                    json={"employee_id": world.staff_ids[n]},
+                )
                 if r.status_code == 201:
-                    t.writes += 1
-                    t.created[r.json()["id"]] = "/v1/teams/"
+                    t.enrolments.add(r.json()["id"])
+            else:
+                external_id = f"IMP-{n}-{k}"
+                r = await http.post(
+                    "/v1/imports/teams",
+                    content=f"naam;extern id\nGeïmporteerd {n}-{k};{external_id}\n".encode(),
+                    headers={"Content-Type": "text/csv", "Idempotency-Key": str(uuid.uuid4())},
+                )
+                if r.status_code == 200:
+                    t.imported_teams.add(external_id)
         except httpx.HTTPError as exc:
             t.errors[type(exc).__name__] += 1
+            t.finished_at.append(time.monotonic())
             continue
-        t.latencies.append(time.perf_counter() - started)
         t.statuses[r.status_code] += 1
+        t.finished_at.append(time.monotonic())
 
 
-async def _run(base_url: str, key: str, team_ids: list[str]) -> Tally:
+async def _run(server: Server, world: World, clients: int) -> tuple[Tally, float]:
     tally = Tally()
-    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
-    headers = {"Authorization": f"Bearer {key}"}
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(
-        base_url=base_url, headers=headers, limits=limits, timeout=60
+        base_url=server.url,
+        headers={"Authorization": f"Bearer {world.key}"},
+        limits=limits,
+        timeout=CLIENT_TIMEOUT,
     ) as http:
-        deadline = time.monotonic() + SECONDS
-        await asyncio.gather(
-            *(_client(n, http, team_ids[n], deadline, tally) for n in range(CLIENTS))
-        )
-    return tally
-
-
-def test_load_without_loss(
-    request: pytest.FixtureRequest, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    if not os.environ.get("VEERKRACHT_TEST_DATABASE_URL", "").startswith("postgresql"):
-        pytest.skip("load runs against PostgreSQL (VEERKRACHT_TEST_DATABASE_URL)")
-    request.getfixturevalue("engine")  # the suite's database, migrated
-    url: str = request.getfixturevalue("database_url")
-    server = Server(url, tmp_path / "server.log", workers=2).start()
-    try:
-        key = create_organisation(url, "Stichting Belasting")
-        sync = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {key}"})
-        team_ids = [
-            sync.post("/v1/teams", json={"name": f"Team {n}"}).json()["id"] for n in range(CLIENTS)
-        ]
         started = time.monotonic()
-        tally = asyncio.run(_run(server.url, key, team_ids))
-        elapsed = time.monotonic() - started
+        await asyncio.gather(*(_client(n, http, world, tally) for n in range(clients)))
+    return tally, started
 
-        lost = [i for i, path in tally.created.items() if sync.get(path + i).status_code != 200]
-        stale = [
-            tid
-            for tid, name in tally.renamed.items()
-            if sync.get(f"/v1/teams/{tid}").json()["name"] != name
-        ]
-        requests = sum(tally.statuses.values())
-        server_errors = sum(c for s, c in tally.statuses.items() if s >= 500)
-        lat = sorted(tally.latencies)
-        with capsys.disabled():
-            print(  # noqa: T201 (the figures the issue asks for)
-                f"\nload: {CLIENTS} clients x {SECONDS:.0f} s, 2 workers, PostgreSQL: "
-                f"{requests} requests ({requests / elapsed:.0f}/s), statuses "
-                f"{dict(sorted(tally.statuses.items()))}, transport errors {dict(tally.errors)}; "
-                f"5xx: {server_errors}; writes acknowledged: {tally.writes}, lost: "
-                f"{len(lost) + len(stale)}; latency p50 {statistics.median(lat) * 1000:.0f} ms, "
-                f"p95 {lat[int(len(lat) * 0.95)] * 1000:.0f} ms"
-            )
-        assert requests > 0 and tally.writes > 0
-        assert server_errors == 0, tally.statuses
-        assert not tally.errors, tally.errors
-        assert not lost, f"{len(lost)} acknowledged creations are missing"
-        assert not stale, f"{len(stale)} acknowledged renames were lost"
-        assert set(tally.statuses) <= {200, 201}, tally.statuses
+
+def _every(http: httpx.Client, path: str) -> list[dict[str, object]]:
+    items: list[dict[str, object]] = []
+    params: dict[str, str | int] = {"limit": 200}
+    while True:
+        page = http.get(path, params=params).json()
+        items += page["items"]
+        if not page["next_cursor"]:
+            return items
+        params["cursor"] = page["next_cursor"]
+
+
+def _longest_stall(started: float, finished: list[float]) -> float:
+    moments = [started, *sorted(finished)]
+    return max(b - a for a, b in itertools.pairwise(moments))
+
+
+@pytest.mark.parametrize("clients", [64, 256])
+def test_concurrent_clients_are_all_served_and_nothing_is_lost(
+    server: Server, clients: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world = _world(server, clients)
+    tally, started = asyncio.run(_run(server, world, clients))
+    requests = sum(tally.statuses.values()) + sum(tally.errors.values())
+    with capsys.disabled():
+        print(  # noqa: T201 (what the run saw, for the CI log)
+            f"\nload, {clients} clients: {requests} requests, statuses "
+            f"{dict(sorted(tally.statuses.items()))}, transport errors {dict(tally.errors)}, "
+            f"longest stall {_longest_stall(started, tally.finished_at):.2f} s"
+        )
+    assert requests == clients * REQUESTS_PER_CLIENT
+    assert not tally.errors, f"client timeouts or broken connections: {dict(tally.errors)}"
+    assert not [s for s in tally.statuses if s >= 500], tally.statuses
+    # Every request of the mix can succeed; a 4xx here would be a broken request, not load.
+    assert set(tally.statuses) <= {200, 201}, tally.statuses
+    assert _longest_stall(started, tally.finished_at) <= LONGEST_STALL
+
+    http = httpx.Client(
+        base_url=server.url, headers={"Authorization": f"Bearer {world.key}"}, timeout=60
+    )
+    lost = [i for i in tally.created_employees if http.get(f"/v1/employees/{i}").status_code != 200]
+    stale = [
+        tid
+        for tid, name in tally.team_names.items()
+        if http.get(f"/v1/teams/{tid}").json()["name"] != name
+    ]
+    enrolled = {
+        e["id"] for e in _every(http, f"/v1/training-sessions/{world.session_id}/enrolments")
+    }
+    missing_imports = [
+        x
+        for x in tally.imported_teams
+        if not http.get("/v1/teams", params={"external_id": x}).json()["items"]
+    ]
+    http.close()
+    assert tally.created_employees and tally.team_names and tally.enrolments
+    assert not lost, f"{len(lost)} acknowledged employees are missing"
+    assert not stale, f"{len(stale)} acknowledged renames were lost"
+    assert tally.enrolments <= enrolled, "acknowledged enrolments are missing"
+    assert not missing_imports, f"imported teams missing: {missing_imports[:5]}"
+    assert server.errors_logged() == []
+
+
+def test_a_retry_right_after_the_answer_is_always_a_replay(server: Server) -> None:
+    # Issue 14: the answer used to leave before its record was marked done, so a client that
+    # retried as soon as it had its 201 could get 409 idempotency-key-in-use.
+    key = create_organisation(server.database_url, f"Stichting Herhaling {uuid.uuid4().hex[:6]}")
+    http = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=60)
+    try:
+        for n in range(200):
+            headers = {"Idempotency-Key": f"pair-{n}"}
+            if n % 10 == 9:
+                path, kwargs = (
+                    "/v1/imports/teams",
+                    {
+                        "content": f"naam;extern id\nTeam {n};P-{n}\n".encode(),
+                        "headers": {**headers, "Content-Type": "text/csv"},
+                    },
+                )
+            else:
+                path, kwargs = "/v1/teams", {"json": {"name": f"Team {n}"}, "headers": headers}
+            first = http.post(path, **kwargs)  # type: ignore[arg-type]
+            second = http.post(path, **kwargs)  # type: ignore[arg-type]
+            assert first.status_code in (200, 201), first.text
+            assert "idempotent-replayed" not in first.headers
+            assert second.status_code == first.status_code, (n, second.text)
+            assert second.headers.get("idempotent-replayed") == "true", n
+            assert second.content == first.content
     finally:
-        server.kill()
+        http.close()
+    assert server.errors_logged() == []

@@ -7,12 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
 
-from app.core.db import get_session
 from app.core.logging import JsonFormatter
 from app.main import create_app
 from tests.conftest import Tenant
+from tests.database import SavepointDatabase
 
 
 @pytest.fixture
@@ -36,21 +35,9 @@ def captured_logs() -> Iterator[io.StringIO]:
 
 
 @pytest.fixture
-def failing_client(db: Session) -> Iterator[TestClient]:
+def failing_client(savepoint_database: SavepointDatabase) -> Iterator[TestClient]:
     """The app with one extra route that fails unexpectedly (an unhandled exception)."""
-    application = create_app()
-
-    def _session() -> Iterator[Session]:
-        db.commit()
-        db.info.clear()
-        try:
-            yield db
-            db.commit()
-        except BaseException:
-            db.rollback()
-            raise
-
-    application.dependency_overrides[get_session] = _session
+    application = create_app(database=savepoint_database)
 
     @application.get("/v1/boom")
     def boom() -> None:
@@ -107,7 +94,7 @@ def test_key_comparison_is_constant_time() -> None:
 
     from app.core import auth
 
-    source = inspect.getsource(auth.authenticate)
+    source = inspect.getsource(auth._look_up)
     assert "hmac.compare_digest" in source
     assert 'hash_key("")' in source  # an unknown prefix still pays for one comparison
 

@@ -2,9 +2,13 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, tzinfo
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, event
+
+from app.core import models as core_models
 
 PROBLEM = "application/problem+json"
 
@@ -32,6 +36,20 @@ def count_statements(engine: Engine) -> Iterator[StatementCounter]:
         yield counter
     finally:
         event.remove(engine, "before_cursor_execute", counter)
+
+
+def set_clock(monkeypatch: pytest.MonkeyPatch, at: datetime) -> None:
+    """Stop the service's one clock (``core.models.utcnow``) at an aware instant; call again
+    to move it. A test comparing timestamps of two writes then never depends on the clock
+    having ticked between them (nor on it never stepping back)."""
+
+    class Stopped(datetime):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> "Stopped":
+            moment = at if tz is None else at.astimezone(tz)
+            return cls.fromtimestamp(moment.timestamp(), moment.tzinfo)
+
+    monkeypatch.setattr(core_models, "datetime", Stopped)
 
 
 def assert_problem(response: Any, status: int, code: str | None = None) -> dict[str, Any]:

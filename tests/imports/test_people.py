@@ -1,6 +1,6 @@
 """Imports of function groups, teams and employees through the API."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -10,7 +10,7 @@ from sqlmodel import Session, col
 from app.organisation.models import Employee, FunctionGroup, Role, Team, TeamManager
 from tests.conftest import Tenant
 from tests.factories.core import make_employee, make_team
-from tests.helpers import assert_problem, count_statements
+from tests.helpers import assert_problem, count_statements, set_clock
 from tests.imports.conftest import Post, example
 
 HEADER = "external_id;first_name;last_name;email;team_external_id;role"
@@ -69,10 +69,16 @@ def test_reimport_counts_unchanged_and_rewrites_nothing(
 
 
 @pytest.mark.usefixtures("org_structure")
-def test_changed_rows_are_updated_and_only_those(post_import: Post, db: Session) -> None:
+def test_changed_rows_are_updated_and_only_those(
+    post_import: Post, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = datetime(2026, 3, 2, 9, 0, tzinfo=UTC), datetime(2026, 3, 2, 9, 5, tzinfo=UTC)
+    set_clock(monkeypatch, first)
     data = example("medewerkers-export-excel.csv").decode("cp1252")
     assert post_import("employees", data.encode("cp1252")).status_code == 200
     before = {k: e.updated_at for k, e in employees(db).items()}
+    assert set(before.values()) == {first}
+    set_clock(monkeypatch, second)
     changed = data.replace("Jan-Willem;'t;Hooft", "Jan-Willem;;Hooft").replace(
         "01-01-2020", "02-01-2020"
     )
@@ -81,8 +87,8 @@ def test_changed_rows_are_updated_and_only_those(post_import: Post, db: Session)
     after = employees(db)
     assert after["100235"].name_particle is None
     assert after["100236"].started_on == date(2020, 1, 2)
-    assert after["100235"].updated_at > before["100235"]
-    assert after["100231"].updated_at == before["100231"]
+    assert after["100235"].updated_at == second
+    assert after["100231"].updated_at == first
 
 
 @pytest.mark.usefixtures("org_structure")

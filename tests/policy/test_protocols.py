@@ -1,7 +1,9 @@
 """Protocols: versions, sections, lifecycle (draft -> published -> superseded), bad input."""
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, func, select
 
@@ -9,7 +11,7 @@ from app.core.tenancy import bind_organisation
 from app.policy.models import Protocol, ProtocolSection
 from tests.conftest import Tenant
 from tests.factories.policy import make_norm, make_protocol, section
-from tests.helpers import assert_problem, count_statements
+from tests.helpers import assert_problem, count_statements, set_clock
 from tests.policy.helpers import create_protocol, publish, section_json
 
 
@@ -114,10 +116,14 @@ def test_only_drafts_can_be_edited_or_deleted(
 
 
 def test_edit_a_draft_replaces_sections_and_norms(
-    client: TestClient, tenant: Tenant, db: Session
+    client: TestClient, tenant: Tenant, db: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     a, b = make_norm(db), make_norm(db)
+    created = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    set_clock(monkeypatch, created)
     draft = create_protocol(client, tenant, norm_ids=[str(a.id)])
+    assert datetime.fromisoformat(draft["updated_at"]) == created
+    set_clock(monkeypatch, created + timedelta(minutes=5))
     r = client.get(f"/v1/protocols/{draft['id']}", headers=tenant.read)
     r = client.patch(
         f"/v1/protocols/{draft['id']}",
@@ -132,7 +138,7 @@ def test_edit_a_draft_replaces_sections_and_norms(
     body = r.json()
     assert body["title"] == "Agressieprotocol 2027" and body["norm_ids"] == [str(b.id)]
     assert [(s["position"], s["title"]) for s in body["sections"]] == [(1, "Een"), (2, "Twee")]
-    assert body["updated_at"] > draft["updated_at"]
+    assert datetime.fromisoformat(body["updated_at"]) == created + timedelta(minutes=5)
 
 
 def test_delete_a_draft(client: TestClient, tenant: Tenant, db: Session) -> None:
@@ -259,8 +265,9 @@ def test_sections_show_the_ids_team_goals_refer_to(client: TestClient, tenant: T
     published = publish(client, tenant, protocol["id"])
     ids = [s["id"] for s in published["sections"]]
     assert len(set(ids)) == 2
-    assert client.get("/v1/protocols/current", headers=tenant.read).json()["sections"] == (
-        published["sections"]
+    assert (
+        client.get("/v1/protocols/current", headers=tenant.read).json()["sections"]
+        == (published["sections"])
     )
     team = client.post("/v1/teams", headers=tenant.write, json={"name": "Wijkteam"}).json()
     skills = client.get("/v1/skills?limit=200", headers=tenant.read).json()["items"]

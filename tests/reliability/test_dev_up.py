@@ -1,0 +1,67 @@
+"""``./dev up --port P``: the README's first command prints calls for the port it serves."""
+
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.reliability.server import free_port
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_dev_up_prints_calls_for_the_port_it_serves(tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "VEERKRACHT_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}",
+        "VEERKRACHT_LOG_LEVEL": "WARNING",
+    }
+    env.pop("VEERKRACHT_TEST_DATABASE_URL", None)
+    proc = subprocess.Popen(
+        ["bash", str(ROOT / "dev"), "up", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    assert proc.stdout is not None
+    printed: list[str] = []
+    try:
+        # The demo prints its calls, then the server starts: read until the docs line.
+        for line in proc.stdout:
+            printed.append(line)
+            if "/docs" in line:
+                break
+        text = "".join(printed)
+        urls = set(re.findall(r"http://[\w.]+:(\d+)", text))
+        assert urls == {str(port)}, text[-2000:]
+        key = re.search(r"vk_[A-Za-z0-9]{12}_[A-Za-z0-9_\-]+", text)
+        assert key, text[-2000:]
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as http:
+            for _ in range(300):
+                try:
+                    if http.get("/readyz").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if proc.poll() is not None:
+                    raise AssertionError("".join(printed) + proc.stdout.read())
+                time.sleep(0.2)
+            r = http.get("/v1/organisation", headers={"Authorization": f"Bearer {key.group(0)}"})
+            assert r.status_code == 200, r.text
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()

@@ -66,7 +66,8 @@ ZERO = timedelta(0)
 
 
 class SQLiteReads:
-    """One connection per process, queried on the event loop (as the app does for SQLite)."""
+    """One connection per process, queried right on the event loop: the least a read costs
+    by hand (a local file; the app itself may hop to a thread for it)."""
 
     def __init__(self, path: str) -> None:
         self.conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)

@@ -238,6 +238,7 @@ def _crash_an_import(w: _World) -> None:
         if landed and employees == employees_before:
             assert w.count("audit_event") == audit_before
             found = w.client.get("/v1/employees", params={"external_id": f"{prefix}1"})
+            assert found.status_code == 200, found.text
             assert found.json()["items"] == []
             return
         # Too late: the import committed before the kill, and then as a whole.

@@ -72,7 +72,8 @@ class _SqliteWatch:
     while it does (the probe's own lock, when it gets it, is released at once). The
     transaction has written once the write-ahead log changed while it held the lock: only
     the lock holder writes to the log, and a large transaction spills pages to it before
-    its commit."""
+    its commit. (A change may also be the commit itself being written: a kill then finds
+    the work either absent or complete, and complete counts as too late.)"""
 
     def __init__(self, database: str) -> None:
         self.wal = Path(f"{database}-wal")

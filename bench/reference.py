@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 
 from bench import data
 from bench.load import LoadResult, run_wrk
-from bench.servers import uvicorn_server
+from bench.servers import log_tail, uvicorn_server
 
 CONNECTIONS = 32
 SIDES = ("app", "by-hand", "ceiling")
@@ -74,7 +74,8 @@ def check_same_json(app_base: str, hand_base: str, key: str, rs: list[Read]) -> 
         if a.status_code != 200 or h.status_code != 200:
             raise SystemExit(
                 f"reference: {r.path}: app {a.status_code} {a.text[:300]!r}, "
-                f"by-hand {h.status_code} {h.text[:300]!r}"
+                f"by-hand {h.status_code} {h.text[:300]!r}\n"
+                f"app's log:\n{log_tail(app_base)}by-hand's log:\n{log_tail(hand_base)}"
             )
         app_json, hand_json = a.json(), h.json()
         if r.name == "one employee" and sorted(app_json) != sorted(hand_json):

@@ -5,6 +5,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +14,17 @@ import httpx
 
 # base URL -> pid of the uvicorn process (with one worker, the process that serves).
 SERVER_PIDS: dict[str, int] = {}
+# base URL -> the file that receives the server's stderr (its warnings and tracebacks).
+SERVER_LOGS: dict[str, str] = {}
+
+
+def log_tail(base: str, lines: int = 40) -> str:
+    """The last lines the server at ``base`` wrote to stderr ('' when none)."""
+    path = SERVER_LOGS.get(base)
+    if not path or not os.path.exists(path):
+        return ""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return "".join(f.readlines()[-lines:])
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -37,21 +49,26 @@ def uvicorn_server(
     port = free_port()
     # The service and the ceiling are both served like `veerkracht serve` (bench/serve.py).
     cmd = [sys.executable, "-m", "bench.serve", app, str(port), str(workers)]
+    # stderr goes to a file: a pipe nobody reads fills up (64 KB of tracebacks under load)
+    # and then blocks the server's next write, which would look like a stall of the app.
+    # Closed and removed in the finally below.
+    log = tempfile.NamedTemporaryFile(
+        "wb", prefix="veerkracht-bench-server-", suffix=".log", delete=False
+    )
     proc = subprocess.Popen(
         cmd,
         env={**os.environ, **env},
         start_new_session=True,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
+    SERVER_LOGS[base] = log.name
     try:
         deadline = time.monotonic() + 60
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(
-                    f"{app} exited: {proc.stderr.read().decode() if proc.stderr else ''}"
-                )
+                raise RuntimeError(f"{app} exited: {log_tail(base, 60)}")
             try:
                 if httpx.get(base + ready_path, timeout=1).status_code < 500:
                     break
@@ -73,3 +90,6 @@ def uvicorn_server(
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+        log.close()
+        SERVER_LOGS.pop(base, None)
+        os.unlink(log.name)

@@ -23,7 +23,7 @@ import httpx
 
 from bench import data
 from bench.load import LoadResult, run_wrk
-from bench.servers import SERVER_PIDS, uvicorn_server
+from bench.servers import SERVER_PIDS, log_tail, uvicorn_server
 
 P99_TARGET_MS = 1000.0
 P99_TARGET_CONNECTIONS = 64
@@ -39,6 +39,7 @@ class SoakRow:
     result: LoadResult | None
     healthz_ms: float | None
     note: str = ""
+    log: str = ""  # the end of the server's stderr, kept when the run missed a target
 
     def met(self) -> bool:
         r = self.result
@@ -101,17 +102,13 @@ def soak_benchmark(
                 pid = SERVER_PIDS.get(base)
                 if pid is not None and not os.path.exists(f"/proc/{pid}"):
                     note = (note + "; " if note else "") + "server exited"
-                rows.append(
-                    SoakRow(
-                        db,
-                        workers,
-                        connections,
-                        args.soak_duration,
-                        result,
-                        _healthz_ms(base),
-                        note,
-                    )
+                row = SoakRow(
+                    db, workers, connections, args.soak_duration, result, _healthz_ms(base), note
                 )
+                failed = result.non_2xx or result.socket_errors or result.timeouts
+                if failed or row.healthz_ms is None or note:
+                    row.log = log_tail(base, 30)
+                rows.append(row)
     return rows
 
 
@@ -163,3 +160,7 @@ def print_soak(rows: list[SoakRow]) -> None:
             extra.append(row.note)
         for line in extra:
             print(f"    {line}")
+        if row.log:
+            print("    the server's stderr ended with:")
+            for line in row.log.rstrip().splitlines():
+                print(f"      {line}")

@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute
 
 from app import models as _models  # noqa: F401  (every table mapped before the first query)
 from app.api import include_v1
+from app.core.concurrency import NotModifiedMiddleware
 from app.core.config import Settings, get_settings
 from app.core.db import Database, DatabaseBusy
 from app.core.errors import (
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     # Innermost: replays or runs POSTs with an Idempotency-Key (core/idempotency.py), after
     # the size and content-type checks of the middleware below.
+    app.add_middleware(NotModifiedMiddleware)
     app.add_middleware(IdempotencyMiddleware, database=database)
     # Added first, so it runs inside CORS: the request id, limits and last-resort 500.
     app.add_middleware(
@@ -144,10 +146,18 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 "Authorization",
                 "Content-Type",
                 "If-Match",
+                "If-None-Match",
                 "Idempotency-Key",
                 "X-Request-ID",
             ],
-            expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After"],
+            expose_headers=[
+                "ETag",
+                "Location",
+                "X-Request-ID",
+                "Retry-After",
+                "Idempotent-Replayed",
+                "Content-Disposition",
+            ],
         )
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -1,4 +1,5 @@
-"""ETags on single resources and ``If-Match`` on PATCH/DELETE (412 on mismatch)."""
+"""ETags on single resources, ``If-Match`` on PATCH/DELETE (412 on mismatch) and
+``If-None-Match`` on GET (304 when unchanged)."""
 
 import hashlib
 import uuid
@@ -6,6 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Header, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import PreconditionFailed
 from app.core.models import TimestampedTable
@@ -49,3 +51,50 @@ def check_if_match(if_match: str | None, obj: TimestampedTable) -> None:
         code="etag-mismatch",
         current_etag=current,
     )
+
+
+def _tags(header: str) -> set[str]:
+    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
+
+
+# What a 304 keeps of the 200 it replaces (RFC 9110 15.4.5).
+_KEPT_ON_304 = frozenset({b"etag", b"cache-control", b"vary", b"content-location", b"date"})
+
+
+class NotModifiedMiddleware:
+    """``If-None-Match`` on GET and HEAD: a 200 whose ``ETag`` matches becomes a bodiless 304.
+
+    One place for every resource that sends an ETag: a client polling a resource it has
+    (an HR platform re-reading an employee) gets 304 instead of the same body again. The
+    comparison is weak (RFC 9110 13.1.2): ``W/`` is ignored, ``*`` matches any ETag.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        raw = dict(scope["headers"]).get(b"if-none-match")
+        if raw is None:
+            await self.app(scope, receive, send)
+            return
+        wanted = _tags(raw.decode("latin-1"))
+        replaced = False
+
+        async def conditional(message: Message) -> None:
+            nonlocal replaced
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                etag = dict(message.get("headers", [])).get(b"etag")
+                if etag is not None and ("*" in wanted or etag.decode("latin-1") in wanted):
+                    replaced = True
+                    headers = [(k, v) for k, v in message["headers"] if k in _KEPT_ON_304]
+                    await send({"type": "http.response.start", "status": 304, "headers": headers})
+                    await send({"type": "http.response.body", "body": b""})
+                    return
+            if replaced:
+                return  # the 200's body: a 304 has none
+            await send(message)
+
+        await self.app(scope, receive, conditional)

@@ -10,7 +10,8 @@ retry sees it:
   and only then sent: a retry that starts after the client has its answer is a replay;
 - same key, same request, finished: the stored response is replayed (same status, body
   and headers, plus ``Idempotent-Replayed: true``); nothing runs again;
-- same key, different method/path/body: 422 ``idempotency-key-reused``;
+- same key, different method/path/body: 422 ``idempotency-key-reused`` (a JSON body is
+  compared as the document it means, so spacing and key order do not matter);
 - same key while the first is still running: 409 ``idempotency-key-in-use`` with
   ``Retry-After: 1`` at once (it does not wait: a caller can tell "still running" from
   "done" and its retry a second later gets the replay);
@@ -245,6 +246,16 @@ def fingerprint(method: str, path: str, query: bytes, body: bytes, caller: str =
     return h.hexdigest()
 
 
+def canonical_json(body: bytes) -> bytes:
+    """The JSON document a body means, written one way: a retry may space or order it
+    differently (another serialiser, a pretty-printer) and is still the same request."""
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return body  # not JSON: compared as sent (the route answers 422 either way)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 # Answers that carry a secret are never stored (a new API key is shown once): these POSTs
 # take no Idempotency-Key; the header is ignored.
 NOT_REPLAYABLE = ("/v1/api-keys",)
@@ -290,8 +301,13 @@ class IdempotencyMiddleware:
         auth = headers.get(b"authorization", b"").decode("latin-1")
         token = auth[7:].strip() if auth[:7].lower() == "bearer " else None
         caller = hashlib.sha256(token.encode()).hexdigest() if token else ""
+        content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        if content_type == b"application/json" or content_type.endswith(b"+json"):
+            body_seen = canonical_json(body)
+        else:
+            body_seen = body
         digest = fingerprint(
-            scope["method"], scope["path"], scope.get("query_string", b""), body, caller
+            scope["method"], scope["path"], scope.get("query_string", b""), body_seen, caller
         )
         try:
             decision = await _claim(self.database, scope, token, key, digest)

@@ -21,6 +21,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import Request
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
 
 from app.core.errors import InvalidInput
 
@@ -125,9 +127,60 @@ def query_problems(query_string: bytes) -> list[dict[str, str]]:
     ]
 
 
+_DECLARED = "_declared_query_parameters"
+
+
+def _declared_query(route: APIRoute) -> frozenset[str]:
+    # Every query parameter the operation declares, its dependencies' included, and the
+    # fields of a model declared as query parameters; worked out once per route.
+    known: frozenset[str] | None = getattr(route, _DECLARED, None)
+    if known is None:
+        known = _query_names(route)
+        setattr(route, _DECLARED, known)
+    return known
+
+
+def _query_names(route: APIRoute) -> frozenset[str]:
+    names: set[str] = set()
+    pending = [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        for param in dependant.query_params:
+            names.add(param.alias)
+            model = param.field_info.annotation
+            if isinstance(model, type) and issubclass(model, BaseModel):
+                names.update(f.alias or n for n, f in model.model_fields.items())
+        pending.extend(dependant.dependencies)
+    return frozenset(names)
+
+
+def unknown_query_problems(request: Request) -> list[dict[str, str]]:
+    """``{pointer, detail}`` for each query parameter the operation does not declare.
+
+    An unknown parameter is a typo or a filter this operation lacks (``?externalId=`` for
+    ``external_id``); answering as if it were not there would return everything, unfiltered.
+    """
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or not request.scope.get("query_string"):
+        return []
+    declared = _declared_query(route)
+    return [
+        {
+            "pointer": f"/query/{name}",
+            "detail": f"Unknown query parameter '{name}'; this operation takes: "
+            + (", ".join(sorted(declared)) or "none")
+            + ".",
+        }
+        for name in dict.fromkeys(request.query_params.keys())
+        if name not in declared
+    ]
+
+
 async def reject_unstorable_input(request: Request) -> None:
-    """Router dependency: 422 for a NUL, a lone surrogate or an unstorable number."""
-    problems = query_problems(request.scope.get("query_string", b""))
+    """Router dependency: 422 for an unknown query parameter, a NUL, a lone surrogate or an
+    unstorable number."""
+    problems = unknown_query_problems(request)
+    problems += query_problems(request.scope.get("query_string", b""))
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     is_json = content_type == "application/json" or content_type.endswith("+json")
     if request.method in _BODY_METHODS and is_json:

@@ -25,9 +25,7 @@ def test_healthz_and_readyz(client: TestClient) -> None:
 
 def test_readyz_is_503_when_the_database_is_unreachable() -> None:
     unreachable = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1")
-    application = create_app(
-        database=Database(unreachable, connections=2, acquire_timeout=5)
-    )
+    application = create_app(database=Database(unreachable, connections=2, acquire_timeout=5))
     with TestClient(application, raise_server_exceptions=False) as client:
         r = client.get("/readyz")
         body = assert_problem(r, 503, "not-ready")
@@ -51,7 +49,15 @@ def test_cors_from_settings(make_client: AppFactory, tenant: Tenant) -> None:
     assert "PATCH" in preflight.headers["access-control-allow-methods"]
     r = c.get("/v1/teams", headers={**tenant.read, "Origin": ORIGIN})
     assert r.headers["access-control-allow-origin"] == ORIGIN
-    assert "ETag" in r.headers["access-control-expose-headers"]
+    exposed = {h.strip() for h in r.headers["access-control-expose-headers"].split(",")}
+    # What a browser client needs to read: versions, new resources, replays, downloads.
+    assert {
+        "ETag",
+        "Location",
+        "Retry-After",
+        "Idempotent-Replayed",
+        "Content-Disposition",
+    } <= exposed
     # Refusals of the request middleware (here 415) are readable by the frontend too.
     refused = c.post(
         "/v1/teams",

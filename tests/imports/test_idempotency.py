@@ -285,3 +285,23 @@ def test_the_answer_is_stored_before_it_is_sent(engine: Any, live_tenant: Tenant
     assert first.status_code == 201, first.text
     assert second.status_code == 201 and second.headers["Idempotent-Replayed"] == "true"
     assert states == ["done", "done"]
+
+
+def test_the_same_json_written_differently_is_the_same_request(
+    client: TestClient, tenant: Tenant
+) -> None:
+    # Issue 19: a retry from another serialiser (spacing, key order) is the same request.
+    headers = {**tenant.write, "Idempotency-Key": "spaced", "Content-Type": "application/json"}
+    first = client.post(
+        "/v1/teams", content=b'{"name":"Crisisdienst","external_id":"T-1"}', headers=headers
+    )
+    again = client.post(
+        "/v1/teams",
+        content=b'{\n  "external_id": "T-1",\n  "name": "Crisisdienst"\n}',
+        headers=headers,
+    )
+    assert first.status_code == 201, first.text
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    other = client.post("/v1/teams", content=b'{"name":"Crisisdienst Noord"}', headers=headers)
+    assert_problem(other, 422, "idempotency-key-reused")

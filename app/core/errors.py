@@ -6,6 +6,7 @@ Status policy, said once: 422 when the payload itself is malformed and can never
 409 when a well-formed request breaks a business rule or the current state.
 """
 
+import json
 import logging
 import re
 import uuid
@@ -20,6 +21,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError, Statemen
 from sqlalchemy.sql.schema import ColumnCollectionConstraint
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
+from starlette.types import Scope, Send
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("veerkracht.errors")
@@ -387,6 +389,32 @@ def install_error_handlers(app: FastAPI) -> None:
             request=request,
             detail="An unexpected error occurred; it has been logged.",
         )
+
+
+async def send_problem(
+    send: Send,
+    scope: Scope,
+    status: int,
+    code: str,
+    detail: str,
+    headers: Sequence[tuple[bytes, bytes]] = (),
+) -> None:
+    """Answer with a problem document from ASGI middleware (outside the handlers above)."""
+    body = json.dumps(
+        problem_body(status=status, code=code, detail=detail, instance=scope["path"])
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -40,7 +40,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.auth import authenticate
 from app.core.db import Database, DatabaseBusy
-from app.core.errors import PROBLEM_JSON, Unauthorized, problem_body
+from app.core.errors import PROBLEM_JSON, Unauthorized, send_problem
 from app.core.ids import uuid7
 from app.core.models import UTCDateTime, id_field, utcnow
 
@@ -285,7 +285,7 @@ class IdempotencyMiddleware:
             return
         key = raw_key.decode("latin-1").strip()
         if not _KEY.match(key):
-            await _problem(
+            await send_problem(
                 send,
                 scope,
                 422,
@@ -296,7 +296,7 @@ class IdempotencyMiddleware:
         try:
             body = await _read_body(receive)
         except HTTPException as exc:  # the body limit of RequestContextMiddleware
-            await _problem(send, scope, exc.status_code, "payload-too-large", str(exc.detail))
+            await send_problem(send, scope, exc.status_code, "payload-too-large", str(exc.detail))
             return
         auth = headers.get(b"authorization", b"").decode("latin-1")
         token = auth[7:].strip() if auth[:7].lower() == "bearer " else None
@@ -312,7 +312,7 @@ class IdempotencyMiddleware:
         try:
             decision = await _claim(self.database, scope, token, key, digest)
         except DatabaseBusy as exc:
-            await _problem(
+            await send_problem(
                 send, scope, 503, exc.code, exc.detail or "", [(b"retry-after", b"1")]
             )
             return
@@ -328,7 +328,7 @@ class IdempotencyMiddleware:
             return
         if isinstance(decision, _Refused):
             extra = [(b"retry-after", b"1")] if decision.status == 409 else []
-            await _problem(send, scope, decision.status, decision.code, decision.detail, extra)
+            await send_problem(send, scope, decision.status, decision.code, decision.detail, extra)
             return
         replay_receive = _replaying(body, receive)
         if decision is None:
@@ -403,31 +403,6 @@ def _replaying(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return replay
-
-
-async def _problem(
-    send: Send,
-    scope: Scope,
-    status: int,
-    code: str,
-    detail: str,
-    extra: list[tuple[bytes, bytes]] | None = None,
-) -> None:
-    body = json.dumps(
-        problem_body(status=status, code=code, detail=detail, instance=scope["path"])
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", PROBLEM_JSON.encode()),
-                (b"content-length", str(len(body)).encode()),
-                *(extra or []),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 def document_idempotency(schema: dict[str, Any]) -> None:

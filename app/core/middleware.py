@@ -8,17 +8,15 @@ no task per request.
 """
 
 import asyncio
-import json
 import logging
 import re
 import time
 import uuid
-from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import PROBLEM_JSON, problem_body
+from app.core.errors import send_problem
 from app.core.logging import request_id_var
 
 log = logging.getLogger("veerkracht.access")
@@ -172,18 +170,7 @@ class RequestContextMiddleware:
         detail: str,
         extra: list[tuple[bytes, bytes]] | None = None,
     ) -> None:
-        body = json.dumps(
-            problem_body(status=status, code=code, detail=detail, instance=scope["path"])
-        ).encode()
-        start: dict[str, Any] = {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", PROBLEM_JSON.encode()),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-                *(extra or []),
-            ],
-        }
-        await send(start)
-        await send({"type": "http.response.body", "body": body})
+        # Refused before the body was read: close the connection rather than read it.
+        await send_problem(
+            send, scope, status, code, detail, [(b"connection", b"close"), *(extra or [])]
+        )

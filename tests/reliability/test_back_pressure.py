@@ -68,6 +68,14 @@ def _team(http: httpx.Client) -> tuple[str, str]:
     return r.json()["id"], r.headers["ETag"]
 
 
+def _rename_in_background(
+    pool: ThreadPoolExecutor, http: httpx.Client, team_id: str, etag: str, name: str
+) -> "Future[httpx.Response]":
+    return pool.submit(
+        http.patch, f"/v1/teams/{team_id}", json={"name": name}, headers={"If-Match": etag}
+    )
+
+
 def _until_busy(http: httpx.Client, patch: "Future[httpx.Response]") -> httpx.Response:
     # The PATCH takes the slot within moments; until it has, a read gets it and answers 200.
     for _ in range(20):
@@ -91,12 +99,7 @@ def test_a_request_that_cannot_get_a_connection_is_answered_503_and_nothing_stal
     try:
         team_id, etag = _team(http)
         with ThreadPoolExecutor(1) as pool, _holding_lock(engine, team_id):
-            patch = pool.submit(
-                http.patch,
-                f"/v1/teams/{team_id}",
-                json={"name": "Wijkteam Noord-Oost"},
-                headers={"If-Match": etag},
-            )
+            patch = _rename_in_background(pool, http, team_id, etag, "Wijkteam Noord-Oost")
             busy = _until_busy(http, patch)
             assert not patch.done(), patch.result().text
             body = assert_problem(busy, 503, "database-busy")
@@ -123,12 +126,7 @@ def test_sigterm_stops_the_server_within_the_grace_period_with_a_request_in_flig
     try:
         team_id, etag = _team(http)
         with ThreadPoolExecutor(1) as pool, _holding_lock(engine, team_id):
-            patch = pool.submit(
-                http.patch,
-                f"/v1/teams/{team_id}",
-                json={"name": "Nooit opgeslagen"},
-                headers={"If-Match": etag},
-            )
+            patch = _rename_in_background(pool, http, team_id, etag, "Nooit opgeslagen")
             # The PATCH is in the database once a read has to wait for the slot it holds.
             assert_problem(_until_busy(http, patch), 503, "database-busy")
             os.killpg(server.proc.pid, signal.SIGTERM)

@@ -65,6 +65,13 @@ class Settings(BaseSettings):
         description="Replace pooled PostgreSQL connections older than this (-1: never), "
         "before a firewall or server timeout closes them unseen.",
     )
+    db_server_side_prepare: bool = Field(
+        default=True,
+        description="Let psycopg prepare statements it runs often on the PostgreSQL server. "
+        "Turn off behind a pooler in transaction mode that cannot keep them (PgBouncer "
+        "before 1.21, or without max_prepared_statements): a prepared statement belongs to "
+        "one server connection, and the pooler hands each transaction another one.",
+    )
     db_echo: bool = False
     row_cache_entries: int = Field(
         default=20_000,

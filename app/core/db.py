@@ -84,6 +84,8 @@ def make_engine(url: str | None = None, **kw: Any) -> Engine:
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    if not settings.db_server_side_prepare:
+        kw.setdefault("connect_args", {})["prepare_threshold"] = None
     if pool:
         # A ping is a round trip on every request; without it a connection lost since its
         # last use fails once (503 problem, core/errors.py) and SQLAlchemy renews the pool.

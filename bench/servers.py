@@ -84,9 +84,11 @@ def uvicorn_server(
         yield base
     finally:
         SERVER_PIDS.pop(base, None)
-        os.killpg(proc.pid, signal.SIGTERM)
         try:
+            os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=20)
+        except ProcessLookupError:
+            pass  # it exited by itself (the error above says why)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()

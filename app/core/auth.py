@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -26,7 +27,7 @@ from sqlalchemy import select, update
 from sqlmodel import Session, col
 
 from app.core.config import get_settings
-from app.core.db import Database
+from app.core.db import READ_ONLY, Database
 from app.core.errors import Forbidden, Unauthorized
 from app.core.models import utcnow
 from app.core.tenancy import bind_organisation
@@ -273,27 +274,28 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _STATE_KEY = "db_session"
 
 
-async def get_session(
-    request: Request, principal: Annotated[Principal, Depends(current_principal)]
+@asynccontextmanager
+async def request_session(
+    request: Request, principal: Principal, *, read_only: bool
 ) -> AsyncIterator[Session]:
-    """FastAPI dependency: the request's unit of work, bound to the caller's organisation.
+    """The request's unit of work, bound to the caller's organisation (one per request).
 
-    Use it through ``DbSession``: its ``scope="function"`` makes FastAPI run the commit
-    after the route function and the response serialisation but BEFORE the response is
-    sent, so a failing commit (a unique violation found only at commit, a lost connection)
-    is answered by the error handlers (409, 503) instead of being lost after a 2xx already
-    went out. With the default request scope FastAPI sends the response first and runs
-    the exit code afterwards.
+    Declared through ``ReadSession`` / ``WriteSession`` (core/sessions.py) or ``DbSession``:
+    their ``scope="function"`` makes FastAPI run the commit after the route function and
+    the response serialisation but BEFORE the response is sent, so a failing commit (a
+    unique violation found only at commit, a lost connection) is answered by the error
+    handlers (409, 503) instead of being lost after a 2xx already went out.
 
-    It depends on the principal, so authentication (its own short read) is over before
+    It comes after the principal, so authentication (its own short read) is over before
     this request takes its connection slot (core/db.py).
     """
     existing = getattr(request.state, _STATE_KEY, None)
     if isinstance(existing, Session):
-        # Declared twice in one request (e.g. once without the scope): one transaction.
+        if bool(existing.info.get(READ_ONLY)) != read_only:
+            # Two kinds in one request would be two transactions (and two connections).
+            raise RuntimeError("a request declares both a read and a write session")
         yield existing
         return
-    read_only = request.method in SAFE_METHODS or getattr(request.state, "read_only", False)
     async with database_of(request).session(read_only=read_only) as session:
         bind_organisation(session, principal.organisation_id)
         session.info[ACTOR_KEY] = principal.api_key_id
@@ -302,6 +304,15 @@ async def get_session(
             yield session
         finally:
             setattr(request.state, _STATE_KEY, None)
+
+
+async def get_session(
+    request: Request, principal: Annotated[Principal, Depends(current_principal)]
+) -> AsyncIterator[Session]:
+    """The request's session, read-only for GET and for routes marked ``dry_run``."""
+    read_only = request.method in SAFE_METHODS or getattr(request.state, "read_only", False)
+    async with request_session(request, principal, read_only=read_only) as session:
+        yield session
 
 
 async def dry_run(request: Request) -> None:
@@ -314,6 +325,7 @@ async def dry_run(request: Request) -> None:
     request.state.read_only = True
 
 
-# The request's session; always declare it through this alias.
+# The request's session, read or write by the HTTP method (core/sessions.py declares the
+# kind explicitly instead).
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
 SessionDep = DbSession

@@ -1,0 +1,73 @@
+"""The request's database session, its kind declared in the route's signature.
+
+- ``ReadSession``: a unit of work that only reads: no write lock on SQLite, no row locks on
+  PostgreSQL. For GET routes and for checks and dry runs that answer without writing.
+  Needs a key with the ``read`` scope.
+- ``WriteSession``: a unit of work committed once, before the response is sent (rolled
+  back on any error). Rows fetched through ``get_scoped`` (and the ``writer`` dependencies
+  below) are locked, so an ``If-Match`` check sees the version it changes and concurrent
+  writers of one row take turns. Needs the ``write`` scope.
+
+The kind decides the scope a key needs, so a route names no principal it does not use.
+Operations that need more add a route dependency: ``dependencies=[AdminOnly]`` (admin), or
+``[WriteOnly]`` for a check that reads but belongs to writers (an enrolment check).
+
+A request has one session: a route whose dependencies declare both kinds fails at once
+(``RuntimeError``), and tests/core/test_sessions.py checks every route of the app.
+"""
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Path, Request
+from sqlmodel import Session
+
+from app.core.auth import Principal, request_session, require_scope
+from app.core.models import TenantTable
+from app.core.tenancy import get_scoped
+from app.organisation.models import Scope
+
+T = TypeVar("T", bound=TenantTable)
+
+ReadScope = Annotated[Principal, Depends(require_scope(Scope.read))]
+WriteScope = Annotated[Principal, Depends(require_scope(Scope.write))]
+
+
+async def read_session(request: Request, principal: ReadScope) -> AsyncIterator[Session]:
+    """The request's read-only session (``ReadSession``)."""
+    async with request_session(request, principal, read_only=True) as db:
+        yield db
+
+
+async def write_session(request: Request, principal: WriteScope) -> AsyncIterator[Session]:
+    """The request's writing session (``WriteSession``)."""
+    async with request_session(request, principal, read_only=False) as db:
+        yield db
+
+
+ReadSession = Annotated[Session, Depends(read_session, scope="function")]
+WriteSession = Annotated[Session, Depends(write_session, scope="function")]
+AdminOnly = Depends(require_scope(Scope.admin))
+WriteOnly = Depends(require_scope(Scope.write))
+
+
+def reader(model: type[T], param: str, *, name: str | None = None) -> Callable[..., T]:
+    """A fetch-or-404 dependency for the path parameter ``param``, in a ``ReadSession``."""
+
+    def fetch(id_: Annotated[uuid.UUID, Path(alias=param)], db: ReadSession) -> T:
+        return get_scoped(db, model, id_, name=name)
+
+    return fetch
+
+
+def writer(model: type[T], param: str, *, name: str | None = None) -> Callable[..., T]:
+    """The same in a ``WriteSession``: the row is locked for the rest of the request."""
+
+    def fetch(id_: Annotated[uuid.UUID, Path(alias=param)], db: WriteSession) -> T:
+        return get_scoped(db, model, id_, name=name)
+
+    return fetch
+
+
+SESSION_DEPENDENCIES: tuple[Callable[..., Any], ...] = (read_session, write_session)

@@ -87,6 +87,16 @@ class TenantTable(TimestampedTable):
     organisation_id: uuid.UUID = Field(default=None, foreign_key="organisation.id", index=True)
 
 
+class CreateModel(SQLModel):
+    """A request body that creates or acts (every body but a PATCH): unknown fields are a 422.
+
+    Refusing them, rather than ignoring them, tells a client at once that a misspelt field
+    was not stored. Inherit it last: ``class TeamCreate(TeamBase, CreateModel)``.
+    """
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+
 NOT_NULLABLE = "may not be null: omit the field to keep its value"
 
 

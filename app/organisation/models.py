@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, computed_field, field_vali
 from sqlmodel import JSON, Column, Field, SQLModel, UniqueConstraint
 
 from app.core.models import (
+    CreateModel,
     PatchModel,
     TenantTable,
     TimestampedTable,
@@ -129,9 +130,7 @@ class ApiKey(TenantTable, table=True):
     last_used_at: datetime | None = optional_timestamp_field()
 
 
-class ApiKeyCreate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-
+class ApiKeyCreate(CreateModel):
     name: str = Field(min_length=1, max_length=NAME_MAX)
     scope: Scope = Scope.read
 
@@ -185,9 +184,7 @@ class TeamBase(SQLModel):
     external_id: str | None = Field(default=None, min_length=1, max_length=EXTERNAL_ID_MAX)
 
 
-class TeamCreate(TeamBase):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-
+class TeamCreate(TeamBase, CreateModel):
     manager_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100)
 
 
@@ -274,8 +271,8 @@ class FunctionGroupBase(SQLModel):
     risk_assessed_on: date | None = None
 
 
-class FunctionGroupCreate(FunctionGroupBase):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+class FunctionGroupCreate(FunctionGroupBase, CreateModel):
+    pass
 
 
 class FunctionGroupUpdate(PatchModel):
@@ -368,8 +365,8 @@ class EmployeeBase(SQLModel):
         return v.lower() if v else v
 
 
-class EmployeeCreate(EmployeeBase):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+class EmployeeCreate(EmployeeBase, CreateModel):
+    pass
 
 
 class EmployeeUpdate(PatchModel):

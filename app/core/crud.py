@@ -3,9 +3,10 @@
 import uuid
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app.core.errors import InvalidInput, NotFound
+from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.models import NOT_NULLABLE, TenantTable, utcnow
 from app.core.tenancy import get_scoped
 
@@ -53,3 +54,17 @@ def resolve_ref(session: Session, model: type[T], id_: uuid.UUID, *, pointer: st
         return get_scoped(session, model, id_)
     except NotFound:
         raise unknown_reference(pointer, what, id_) from None
+
+
+def delete_or_conflict(
+    session: Session, obj: object, message: str, *, code: str = "still-referenced"
+) -> None:
+    """Delete ``obj``, or raise ``Conflict(message, code)`` when rows still refer to it."""
+    # Foreign keys are the authority on "still referenced": the database refuses, we explain.
+    # The savepoint keeps the request's transaction usable after the refusal.
+    try:
+        with session.begin_nested():
+            session.delete(obj)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(message, code=code) from None

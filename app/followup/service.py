@@ -14,6 +14,7 @@ from app.core.dates import add_months
 from app.core.errors import Conflict, InvalidInput, RuleViolation
 from app.core.models import TenantTable, utcnow
 from app.core.pagination import PageParams, paginate
+from app.core.queries import where_given, where_range
 from app.core.tenancy import current_organisation_id, get_scoped
 from app.followup.models import (
     AgendaItem,
@@ -145,11 +146,16 @@ def list_follow_up_items(
     overdue: bool | None = None,
 ) -> tuple[Sequence[FollowUpItem], str | None]:
     """Items with the API's filters; ``team_id`` matches the team's items and its members'."""
-    stmt = select(FollowUpItem)
-    if owner_employee_id is not None:
-        stmt = stmt.where(col(FollowUpItem.owner_employee_id) == owner_employee_id)
-    if owner_team_id is not None:
-        stmt = stmt.where(col(FollowUpItem.owner_team_id) == owner_team_id)
+    stmt = where_given(
+        select(FollowUpItem),
+        FollowUpItem,
+        owner_employee_id=owner_employee_id,
+        owner_team_id=owner_team_id,
+        training_session_id=training_session_id,
+        practice_review_id=practice_review_id,
+        kind=kind,
+        status=status,
+    )
     if team_id is not None:
         members = select(col(Employee.id)).where(col(Employee.team_id) == team_id)
         stmt = stmt.where(
@@ -167,14 +173,6 @@ def list_follow_up_items(
             col(FollowUpItem.training_session_id).is_(None),
             col(FollowUpItem.practice_review_id).is_(None),
         )
-    if training_session_id is not None:
-        stmt = stmt.where(col(FollowUpItem.training_session_id) == training_session_id)
-    if practice_review_id is not None:
-        stmt = stmt.where(col(FollowUpItem.practice_review_id) == practice_review_id)
-    if kind is not None:
-        stmt = stmt.where(col(FollowUpItem.kind) == kind)
-    if status is not None:
-        stmt = stmt.where(col(FollowUpItem.status) == status)
     if overdue is not None:
         is_open = col(FollowUpItem.status) == FollowUpStatus.open
         due_on = col(FollowUpItem.due_on)
@@ -343,12 +341,8 @@ def list_practice_reviews(
 ) -> tuple[Sequence[PracticeReview], str | None]:
     """Reviews, by team and period."""
     stmt = select(PracticeReview)
-    if team_id is not None:
-        stmt = stmt.where(col(PracticeReview.team_id) == team_id)
-    if held_from is not None:
-        stmt = stmt.where(col(PracticeReview.held_on) >= held_from)
-    if held_to is not None:
-        stmt = stmt.where(col(PracticeReview.held_on) <= held_to)
+    stmt = where_given(stmt, PracticeReview, team_id=team_id)
+    stmt = where_range(stmt, col(PracticeReview.held_on), at_least=held_from, at_most=held_to)
     return paginate(session, stmt, PracticeReview, params)
 
 
@@ -464,16 +458,13 @@ def list_team_meetings(
 ) -> tuple[Sequence[TeamMeeting], str | None]:
     """Meetings, by team, period and whether the fixed item was on the agenda."""
     stmt = select(TeamMeeting)
-    if team_id is not None:
-        stmt = stmt.where(col(TeamMeeting.team_id) == team_id)
-    if held_from is not None:
-        stmt = stmt.where(col(TeamMeeting.held_on) >= held_from)
-    if held_to is not None:
-        stmt = stmt.where(col(TeamMeeting.held_on) <= held_to)
-    if safe_resilient_work_on_agenda is not None:
-        stmt = stmt.where(
-            col(TeamMeeting.safe_resilient_work_on_agenda) == safe_resilient_work_on_agenda
-        )
+    stmt = where_given(
+        stmt,
+        TeamMeeting,
+        team_id=team_id,
+        safe_resilient_work_on_agenda=safe_resilient_work_on_agenda,
+    )
+    stmt = where_range(stmt, col(TeamMeeting.held_on), at_least=held_from, at_most=held_to)
     return paginate(session, stmt, TeamMeeting, params)
 
 
@@ -650,18 +641,15 @@ def list_hrm_conversations(
 ) -> tuple[Sequence[HrmConversation], str | None]:
     """Conversations with the API's filters."""
     stmt = select(HrmConversation)
-    if employee_id is not None:
-        stmt = stmt.where(col(HrmConversation.employee_id) == employee_id)
-    if manager_id is not None:
-        stmt = stmt.where(col(HrmConversation.manager_id) == manager_id)
-    if kind is not None:
-        stmt = stmt.where(col(HrmConversation.kind) == kind)
-    if theme_discussed is not None:
-        stmt = stmt.where(col(HrmConversation.theme_discussed) == theme_discussed)
-    if held_from is not None:
-        stmt = stmt.where(col(HrmConversation.held_on) >= held_from)
-    if held_to is not None:
-        stmt = stmt.where(col(HrmConversation.held_on) <= held_to)
+    stmt = where_given(
+        stmt,
+        HrmConversation,
+        employee_id=employee_id,
+        manager_id=manager_id,
+        kind=kind,
+        theme_discussed=theme_discussed,
+    )
+    stmt = where_range(stmt, col(HrmConversation.held_on), at_least=held_from, at_most=held_to)
     return paginate(session, stmt, HrmConversation, params)
 
 

@@ -16,13 +16,14 @@ from sqlalchemy import insert, select
 from sqlmodel import Session
 
 from app.core.ids import uuid7
+from app.core.queries import chunks
 from app.imports.kinds import (
+    CHUNK,
     Context,
     Directory,
     Kind,
     Outcome,
     changed_links,
-    chunks,
     in_,
     lookup_by_key,
     replace_links,
@@ -282,7 +283,7 @@ def _resolve_completions(ctx: Context, records: list[Record]) -> list[RowError]:
 def _write_completions(ctx: Context, records: list[Record]) -> Outcome:
     t = table_of(TrainingCompletion)
     outcome = Outcome()
-    for part in chunks(records):
+    for part in chunks(records, CHUNK):
         employee_ids = list({r.values["key"][0] for r in part})
         stmt = select(t.c.employee_id, t.c.program_id, t.c.completed_on).where(
             t.c.organisation_id == ctx.org_id, in_(ctx, t.c.employee_id, employee_ids)

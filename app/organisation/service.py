@@ -10,16 +10,16 @@ from typing import Any
 
 from sqlalchemy import String, Uuid, bindparam, delete, or_, type_coerce
 from sqlalchemy import select as sa_select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from app.core.auth import forget_principals, generate_key, hash_key
 from app.core.concurrency import etag_for
-from app.core.crud import apply_changes, resolve_ref, unknown_reference
+from app.core.crud import apply_changes, delete_or_conflict, resolve_ref, unknown_reference
 from app.core.errors import Conflict, NotFound
 from app.core.models import utcnow
 from app.core.pagination import PageParams, paginate
+from app.core.queries import where_given
 from app.core.rowcache import RowJsonCache
 from app.core.sqljson import joined_words, json_object
 from app.core.tenancy import bind_organisation, current_organisation_id, get_scoped
@@ -207,8 +207,7 @@ def list_teams(
 ) -> tuple[Sequence[Team], str | None]:
     """Teams, optionally by external id or by one of their managers."""
     stmt = select(Team)
-    if external_id is not None:
-        stmt = stmt.where(col(Team.external_id) == external_id)
+    stmt = where_given(stmt, Team, external_id=external_id)
     if manager_id is not None:
         stmt = stmt.where(
             col(Team.id).in_(
@@ -251,19 +250,7 @@ def delete_team(session: Session, *, team: Team) -> None:
             "The team still has employees; move them to another team first.",
             code="team-has-employees",
         )
-    _delete_or_conflict(session, team, "The team is referenced by goals, norms or history.")
-
-
-def _delete_or_conflict(
-    session: Session, obj: object, message: str, code: str = "still-referenced"
-) -> None:
-    # Foreign keys are the authority on "still referenced": the database refuses, we explain.
-    try:
-        with session.begin_nested():
-            session.delete(obj)
-            session.flush()
-    except IntegrityError:
-        raise Conflict(message, code=code) from None
+    delete_or_conflict(session, team, "The team is referenced by goals, norms or history.")
 
 
 # --- function groups --------------------------------------------------------------------
@@ -305,8 +292,7 @@ def list_function_groups(
 ) -> tuple[Sequence[FunctionGroup], str | None]:
     """Function groups, optionally by external id."""
     stmt = select(FunctionGroup)
-    if external_id is not None:
-        stmt = stmt.where(col(FunctionGroup.external_id) == external_id)
+    stmt = where_given(stmt, FunctionGroup, external_id=external_id)
     return paginate(session, stmt, FunctionGroup, params)
 
 
@@ -336,7 +322,7 @@ def delete_function_group(session: Session, *, fg: FunctionGroup) -> None:
         raise Conflict(
             "Employees still belong to this function group.", code="function-group-in-use"
         )
-    _delete_or_conflict(session, fg, "The function group is still referenced.")
+    delete_or_conflict(session, fg, "The function group is still referenced.")
 
 
 # --- employees --------------------------------------------------------------------------
@@ -371,16 +357,15 @@ def list_employees(
     comes from core/rowcache.py, the rest from one more query.
     """
     stmt: Any = select(col(Employee.id), _EMPLOYEE_VERSION)
-    if team_id is not None:
-        stmt = stmt.where(col(Employee.team_id) == team_id)
-    if function_group_id is not None:
-        stmt = stmt.where(col(Employee.function_group_id) == function_group_id)
-    if role is not None:
-        stmt = stmt.where(col(Employee.role) == role)
-    if active is not None:
-        stmt = stmt.where(col(Employee.active) == active)
-    if external_id is not None:
-        stmt = stmt.where(col(Employee.external_id) == external_id)
+    stmt = where_given(
+        stmt,
+        Employee,
+        team_id=team_id,
+        function_group_id=function_group_id,
+        role=role,
+        active=active,
+        external_id=external_id,
+    )
     if q:
         pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(
@@ -596,7 +581,7 @@ def employees_deactivated(
 
 def delete_employee(session: Session, *, employee: Employee) -> None:
     """Delete an employee without history; one with training history is deactivated instead."""
-    _delete_or_conflict(
+    delete_or_conflict(
         session,
         employee,
         "The employee has history (trainings, goals, acknowledgements) or manages a team; "

@@ -17,6 +17,7 @@ from app.core.dates import day_of
 from app.core.errors import Conflict, InvalidInput
 from app.core.models import utcnow
 from app.core.pagination import PageParams, paginate
+from app.core.queries import where_given
 from app.core.tenancy import current_organisation_id
 from app.organisation.models import Employee, Organisation, Team
 from app.policy.models import (
@@ -98,8 +99,7 @@ def list_protocols(
 ) -> tuple[Sequence[Protocol], str | None]:
     """Protocol versions, optionally by status."""
     stmt = select(Protocol)
-    if status is not None:
-        stmt = stmt.where(col(Protocol.status) == status)
+    stmt = where_given(stmt, Protocol, status=status)
     return paginate(session, stmt, Protocol, params)
 
 
@@ -306,8 +306,7 @@ def list_acknowledgements(
     stmt = select(ProtocolAcknowledgement).where(
         col(ProtocolAcknowledgement.protocol_id) == protocol.id
     )
-    if employee_id is not None:
-        stmt = stmt.where(col(ProtocolAcknowledgement.employee_id) == employee_id)
+    stmt = where_given(stmt, ProtocolAcknowledgement, employee_id=employee_id)
     return paginate(session, stmt, ProtocolAcknowledgement, params)
 
 
@@ -338,6 +337,5 @@ def list_team_discussions(
 ) -> tuple[Sequence[TeamDiscussion], str | None]:
     """Team meetings that discussed this version, optionally of one team."""
     stmt = select(TeamDiscussion).where(col(TeamDiscussion.protocol_id) == protocol.id)
-    if team_id is not None:
-        stmt = stmt.where(col(TeamDiscussion.team_id) == team_id)
+    stmt = where_given(stmt, TeamDiscussion, team_id=team_id)
     return paginate(session, stmt, TeamDiscussion, params)

@@ -9,7 +9,7 @@ Norms live in ``norms.py``, the protocol lifecycle and its acknowledgements in
 
 import uuid
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -22,6 +22,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from app.core.crud import resolve_ref
 from app.core.errors import NotFound
 from app.core.models import utcnow
+from app.core.queries import unique_chunks
 from app.organisation.models import Employee, Team
 from app.policy.models import (
     EmployeeRef,
@@ -33,17 +34,6 @@ from app.policy.models import (
     TeamDiscussion,
     TeamReadiness,
 )
-
-# Large IN lists are split so one query never exceeds the drivers' parameter limits
-# (SQLite 32766, PostgreSQL 65535); the number of queries stays bounded by the input size.
-_CHUNK = 5_000
-
-
-def _chunks(ids: Collection[uuid.UUID]) -> Iterable[list[uuid.UUID]]:
-    unique = list(dict.fromkeys(ids))
-    for start in range(0, len(unique), _CHUNK):
-        yield unique[start : start + _CHUNK]
-
 
 # --- the protocol in force ----------------------------------------------------------------
 
@@ -128,7 +118,7 @@ def ready_ids_at(
     """
     at = at or utcnow()
     groups: list[list[uuid.UUID]] | list[Select[Any]] = (
-        [employee_ids] if isinstance(employee_ids, Select) else list(_chunks(employee_ids))
+        [employee_ids] if isinstance(employee_ids, Select) else list(unique_chunks(employee_ids))
     )
     in_force_id = _in_force_at(_IN_FORCE, at).with_only_columns(col(_IN_FORCE.id)).scalar_subquery()
     version: int | None = None

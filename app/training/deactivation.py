@@ -26,10 +26,9 @@ from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from app.core.models import utcnow
+from app.core.queries import chunks, unique_chunks
 from app.organisation import service as organisation_service
 from app.training.models import Enrolment, EnrolmentStatus, SessionStatus, TrainingSession
-
-_CHUNK = 5_000
 
 
 def cancel_future_enrolments(
@@ -39,15 +38,14 @@ def cancel_future_enrolments(
     started, freeing the seats; ``dry_run`` only counts them. Returns what was done, in
     words (empty when nothing was)."""
     now = utcnow()
-    ids = list(dict.fromkeys(employee_ids))
     found: list[uuid.UUID] = []
     people: set[uuid.UUID] = set()
-    for start in range(0, len(ids), _CHUNK):
+    for part in unique_chunks(employee_ids):
         rows = session.execute(
             select(col(Enrolment.id), col(Enrolment.employee_id))
             .join(TrainingSession, col(TrainingSession.id) == col(Enrolment.session_id))
             .where(
-                col(Enrolment.employee_id).in_(ids[start : start + _CHUNK]),
+                col(Enrolment.employee_id).in_(part),
                 col(Enrolment.status) != EnrolmentStatus.cancelled,
                 col(TrainingSession.status) == SessionStatus.planned,
                 col(TrainingSession.starts_at) > now,
@@ -59,12 +57,12 @@ def cancel_future_enrolments(
         return []
     freed: Counter[uuid.UUID] = Counter()
     if not dry_run:
-        for start in range(0, len(found), _CHUNK):
+        for ids in chunks(found):
             # Guarded by status: an enrolment cancelled meanwhile frees no second seat.
             cancelled = session.execute(
                 update(Enrolment)
                 .where(
-                    col(Enrolment.id).in_(found[start : start + _CHUNK]),
+                    col(Enrolment.id).in_(ids),
                     col(Enrolment.status) != EnrolmentStatus.cancelled,
                 )
                 .values(status=EnrolmentStatus.cancelled, updated_at=now)

@@ -11,11 +11,12 @@ from sqlalchemy import CursorResult, delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.core.crud import apply_changes, resolve_ref, unknown_reference
+from app.core.crud import apply_changes, delete_or_conflict, resolve_ref, unknown_reference
 from app.core.dates import add_months, day_of
 from app.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from app.core.models import utcnow
 from app.core.pagination import PageParams, paginate
+from app.core.queries import unique_chunks, where_given, where_range
 from app.core.tenancy import current_organisation_id, get_scoped
 from app.learning.models import Skill
 from app.organisation.models import (
@@ -52,15 +53,6 @@ from app.training.models import (
     UpcomingEnrolment,
 )
 
-# Large IN lists are split so a query never exceeds the drivers' parameter limits.
-_CHUNK = 5_000
-
-
-def _chunks(ids: Collection[uuid.UUID]) -> Iterable[list[uuid.UUID]]:
-    unique = list(dict.fromkeys(ids))
-    for start in range(0, len(unique), _CHUNK):
-        yield unique[start : start + _CHUNK]
-
 
 def _rowcount(result: Any) -> int:
     return cast(CursorResult[Any], result).rowcount
@@ -69,16 +61,6 @@ def _rowcount(result: Any) -> int:
 def _fields(obj: TrainingProgram | TrainingSession) -> dict[str, Any]:
     # Attribute values as loaded (a table model's model_dump would re-serialise enums).
     return {name: getattr(obj, name) for name in type(obj).model_fields}
-
-
-def _delete_or_conflict(session: Session, obj: object, message: str, code: str) -> None:
-    # Foreign keys are the authority on "still referenced": the database refuses, we explain.
-    try:
-        with session.begin_nested():
-            session.delete(obj)
-            session.flush()
-    except IntegrityError:
-        raise Conflict(message, code=code) from None
 
 
 # --- programmes ----------------------------------------------------------------------------
@@ -127,12 +109,9 @@ def list_programs(
 ) -> tuple[Sequence[TrainingProgram], str | None]:
     """The catalogue, filtered by audience, active, a skill it trains or external id."""
     stmt = select(TrainingProgram)
-    if audience is not None:
-        stmt = stmt.where(col(TrainingProgram.audience) == audience)
-    if active is not None:
-        stmt = stmt.where(col(TrainingProgram.active) == active)
-    if external_id is not None:
-        stmt = stmt.where(col(TrainingProgram.external_id) == external_id)
+    stmt = where_given(
+        stmt, TrainingProgram, audience=audience, active=active, external_id=external_id
+    )
     if skill_id is not None:
         stmt = stmt.where(
             col(TrainingProgram.id).in_(
@@ -203,7 +182,7 @@ def update_program(
 
 def delete_program(session: Session, *, program: TrainingProgram) -> None:
     """Delete a programme without sessions or completions (otherwise deactivate it)."""
-    _delete_or_conflict(
+    delete_or_conflict(
         session,
         program,
         "The programme has sessions or completions; deactivate it (active=false) instead.",
@@ -232,14 +211,10 @@ def list_sessions(
 ) -> tuple[Sequence[TrainingSession], str | None]:
     """Sessions, filtered by programme, status or start time."""
     stmt = select(TrainingSession)
-    if program_id is not None:
-        stmt = stmt.where(col(TrainingSession.program_id) == program_id)
-    if status is not None:
-        stmt = stmt.where(col(TrainingSession.status) == status)
-    if starts_from is not None:
-        stmt = stmt.where(col(TrainingSession.starts_at) >= starts_from)
-    if starts_before is not None:
-        stmt = stmt.where(col(TrainingSession.starts_at) < starts_before)
+    stmt = where_given(stmt, TrainingSession, program_id=program_id, status=status)
+    stmt = where_range(
+        stmt, col(TrainingSession.starts_at), at_least=starts_from, below=starts_before
+    )
     return paginate(session, stmt, TrainingSession, params)
 
 
@@ -332,7 +307,7 @@ def cancel_session(session: Session, *, training_session: TrainingSession) -> Tr
 
 def delete_session(session: Session, *, training_session: TrainingSession) -> None:
     """Delete a session that never had enrolments (otherwise cancel it)."""
-    _delete_or_conflict(
+    delete_or_conflict(
         session,
         training_session,
         "The session has enrolments or completions; cancel it (status=cancelled) instead.",
@@ -429,10 +404,7 @@ def list_enrolments(
 ) -> tuple[Sequence[Enrolment], str | None]:
     """The enrolments of one session."""
     stmt = select(Enrolment).where(col(Enrolment.session_id) == training_session.id)
-    if status is not None:
-        stmt = stmt.where(col(Enrolment.status) == status)
-    if employee_id is not None:
-        stmt = stmt.where(col(Enrolment.employee_id) == employee_id)
+    stmt = where_given(stmt, Enrolment, status=status, employee_id=employee_id)
     return paginate(session, stmt, Enrolment, params)
 
 
@@ -698,7 +670,7 @@ def _latest_completions(
         if employee_ids is None
         else [
             base.where(col(TrainingCompletion.employee_id).in_(chunk))
-            for chunk in _chunks(employee_ids)
+            for chunk in unique_chunks(employee_ids)
         ]
     )
     out: list[_Latest] = []
@@ -803,7 +775,7 @@ def refreshers_due(
     dues = _dues(latest, facts, horizon=on + timedelta(days=within_days))
     people = {
         e.id: e
-        for chunk in _chunks({d.row.employee_id for d in dues})
+        for chunk in unique_chunks({d.row.employee_id for d in dues})
         for e in session.exec(select(Employee).where(col(Employee.id).in_(chunk)))
     }
     return _refresher_items(dues, facts, people, on=on)

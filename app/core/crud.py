@@ -36,6 +36,12 @@ def apply_changes(obj: Any, changes: dict[str, Any]) -> list[str]:
     return changed
 
 
+def loaded_fields(obj: Any) -> dict[str, Any]:
+    """A row's field values as loaded, for building its Public schema with extra fields."""
+    # Not model_dump(): on a table model it would re-serialise enums.
+    return {name: getattr(obj, name) for name in type(obj).model_fields}
+
+
 def unknown_reference(pointer: str, what: str, id_: Any) -> InvalidInput:
     """422 for an id in the body that names nothing of this organisation."""
     return InvalidInput(

@@ -1,7 +1,9 @@
 """Query-building helpers every domain's list and bulk queries share."""
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, Protocol, Self, TypeVar
+from typing import Any, Protocol, Self, TypeVar, cast
+
+from sqlalchemy import CursorResult
 
 T = TypeVar("T")
 
@@ -59,3 +61,8 @@ def where_range(
     if at_most is not None:
         stmt = stmt.where(column <= at_most)
     return stmt
+
+
+def rowcount(result: Any) -> int:
+    """Rows matched by an ``UPDATE``/``DELETE`` (``Session.execute`` types it as a plain Result)."""
+    return cast(CursorResult[Any], result).rowcount

@@ -51,7 +51,7 @@ from app.organisation.models import (
 from app.policy import service as policy_service
 from app.policy.models import Protocol, ProtocolAcknowledgement, TeamDiscussion
 from app.selection.models import PlanScope
-from app.training import rules
+from app.training import managers_first
 from app.training import service as training_service
 from app.training.models import (
     Audience,
@@ -425,7 +425,7 @@ def load_scope(
         ready = policy_service.protocol_ready_ids(session, employee_ids=people_ids)
         for p in people:
             p.protocol_ready = p.id in ready
-        status = rules.management_status(
+        status = managers_first.management_status(
             session,
             manager_ids=[p.id for p in people if p.manager],
             before=datetime.combine(on, time.min, tzinfo=UTC),

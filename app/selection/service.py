@@ -9,16 +9,16 @@ is written.
 import uuid
 from collections.abc import Collection, Iterable, Sequence
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app.core.crud import resolve_ref
 from app.core.errors import Conflict, InvalidInput, RuleViolation
 from app.core.models import utcnow
 from app.core.pagination import PageParams, paginate
-from app.core.queries import unique_chunks, where_given
+from app.core.queries import rowcount, unique_chunks, where_given
 from app.learning.models import Skill
 from app.organisation.models import Employee, FunctionGroup, Organisation, Severity, Team
 from app.selection.models import (
@@ -351,7 +351,7 @@ def _claim(session: Session, plan: TrainingPlan) -> None:
         .values(status=PlanStatus.scheduled, scheduled_at=now, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if cast(CursorResult[Any], claimed).rowcount != 1:
+    if rowcount(claimed) != 1:
         raise Conflict("The plan has been scheduled already.", code="plan-already-scheduled")
     session.expire(plan, ["status", "scheduled_at", "updated_at"])
 

@@ -8,7 +8,7 @@ the seats freed; enrolments in sessions that started (attendance can still be re
 or ended, completions and the training record stay as they are.
 
 Managers first needs nothing more: only *active* managers are responsible for staff
-(``rules.responsible_managers``), so the cancelled management booking of a deactivated
+(``managers_first.responsible_managers``), so the cancelled management booking of a deactivated
 manager was no longer counted for anyone.
 
 Set-based: one query finds the enrolments of any number of employees (per 5,000), one

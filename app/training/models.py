@@ -105,6 +105,15 @@ class EnrolmentStatus(StrEnum):
     cancelled = "cancelled"
 
 
+# Every enrolment but a cancelled one holds its seat (and makes a second one a duplicate);
+# a no-show does not count as being trained (managers first).
+TRAINING_ENROLMENT = (
+    EnrolmentStatus.enrolled,
+    EnrolmentStatus.attended,
+    EnrolmentStatus.completed,
+)
+
+
 class Enrolment(TenantTable, table=True):
     """An employee's place in a session."""
 

@@ -1,10 +1,11 @@
 """Small helpers every domain service uses for changes and references."""
 
 import uuid
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.models import NOT_NULLABLE, TenantTable, utcnow
@@ -49,6 +50,37 @@ def unknown_reference(pointer: str, what: str, id_: Any) -> InvalidInput:
         code="unknown-reference",
         errors=[{"pointer": pointer, "detail": f"unknown {what}"}],
     )
+
+
+def resolve_refs(
+    session: Session, model: type[T], ids: Sequence[uuid.UUID], *, pointer: str, what: str
+) -> dict[uuid.UUID, T]:
+    """Resolve many body ids in one query; the first unknown one is a 422 naming its place.
+
+    ``pointer`` is a format string with ``{i}``, the index of the id in ``ids``.
+    """
+    unique = list(dict.fromkeys(ids))
+    found: dict[uuid.UUID, T] = {}
+    if unique:
+        rows = session.exec(select(model).where(col(model.id).in_(unique)))
+        found = {row.id: row for row in rows}
+    for i, id_ in enumerate(ids):
+        if id_ not in found:
+            raise unknown_reference(pointer.format(i=i), what, id_)
+    return found
+
+
+def no_duplicate_ids(ids: Sequence[uuid.UUID], *, pointer: str, what: str) -> None:
+    """422 naming the second place an id is given in a body list (``pointer`` has ``{i}``)."""
+    seen: set[uuid.UUID] = set()
+    for i, id_ in enumerate(ids):
+        if id_ in seen:
+            raise InvalidInput(
+                f"The same {what} is given twice.",
+                code="duplicate-reference",
+                errors=[{"pointer": pointer.format(i=i), "detail": f"duplicate {what}"}],
+            )
+        seen.add(id_)
 
 
 def resolve_ref(session: Session, model: type[T], id_: uuid.UUID, *, pointer: str, what: str) -> T:

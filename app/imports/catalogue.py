@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from app.core.ids import uuid7
 from app.core.queries import chunks
+from app.imports.cells import boolean, choice, decimal, id_list, integer, required_date, text
 from app.imports.kinds import (
     CHUNK,
     Context,
@@ -30,18 +31,7 @@ from app.imports.kinds import (
     table_of,
     upsert,
 )
-from app.imports.parsing import (
-    Column,
-    Record,
-    RowError,
-    boolean,
-    choice,
-    decimal,
-    id_list,
-    integer,
-    required_date,
-    text,
-)
+from app.imports.parsing import Column, Record, RowError
 from app.learning import service as learning_service
 from app.learning.models import Skill
 from app.organisation.models import EXPOSURE_RANK, Employee, ExposureLevel, Organisation

@@ -18,6 +18,7 @@ from sqlmodel import Session, col
 
 from app.core.ids import uuid7
 from app.core.queries import chunks, unique_chunks
+from app.imports.cells import choice, parse_date, text
 from app.imports.kinds import (
     CHUNK,
     Context,
@@ -28,7 +29,7 @@ from app.imports.kinds import (
     lookup_by_key,
     table_of,
 )
-from app.imports.parsing import Column, Record, RowError, choice, parse_date, text
+from app.imports.parsing import Column, Record, RowError
 from app.learning import service as learning_service
 from app.learning.models import (
     OPEN_PERSONAL_GOAL_STATUSES,

@@ -13,6 +13,7 @@ from sqlmodel import col
 
 from app.core.models import utcnow
 from app.core.queries import chunks
+from app.imports.cells import boolean, choice, email, id_list, integer, parse_date, text
 from app.imports.kinds import (
     CHUNK,
     Context,
@@ -26,18 +27,7 @@ from app.imports.kinds import (
     table_of,
     upsert,
 )
-from app.imports.parsing import (
-    Column,
-    Record,
-    RowError,
-    boolean,
-    choice,
-    email,
-    id_list,
-    integer,
-    parse_date,
-    text,
-)
+from app.imports.parsing import Column, Record, RowError
 from app.organisation import service as organisation_service
 from app.organisation.models import (
     EXTERNAL_ID_MAX,

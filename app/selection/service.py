@@ -37,8 +37,8 @@ from app.selection.models import (
     TrainingPlanSummary,
     scope_public,
 )
-from app.selection.needs import data_version
 from app.selection.planning import MANAGEMENT_PHASE, ComputedPlan, compute_plan
+from app.selection.scope import data_version
 from app.training import rules
 from app.training import service as training_service
 from app.training.models import (

@@ -12,6 +12,12 @@ from app.core.errors import Conflict, NotFound
 from app.core.models import utcnow
 from app.core.pagination import PageParams, paginate
 from app.core.queries import where_given
+from app.learning.alignment import (
+    check_alignment,
+    open_goals_touching,
+    reevaluate_personal_goals,
+    refuse_unaligned,
+)
 from app.learning.models import (
     OPEN_PERSONAL_GOAL_STATUSES,
     Alignment,
@@ -29,13 +35,7 @@ from app.learning.models import (
     TeamLearningNeeds,
     TeamSkillNeed,
 )
-from app.learning.service import (
-    check_alignment,
-    needs_by_function_group,
-    open_goals_touching,
-    reevaluate_personal_goals,
-    refuse_unaligned,
-)
+from app.learning.needs import needs_by_function_group
 from app.learning.skills import body_ref, sort_key, usable_skill
 from app.organisation.models import (
     Employee,

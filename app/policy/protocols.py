@@ -36,7 +36,7 @@ from app.policy.models import (
     TeamDiscussion,
     TeamDiscussionCreate,
 )
-from app.policy.service import current_protocol
+from app.policy.readiness import current_protocol
 
 # Clocks of HR platforms drift; a read_at a few minutes ahead is not "in the future".
 CLOCK_SKEW = timedelta(minutes=5)

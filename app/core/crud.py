@@ -8,14 +8,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.core.errors import Conflict, InvalidInput, NotFound
-from app.core.models import NOT_NULLABLE, TenantTable, utcnow
+from app.core.models import NOT_NULLABLE, TenantTable
 from app.core.tenancy import get_scoped
 
 T = TypeVar("T", bound=TenantTable)
 
 
 def apply_changes(obj: Any, changes: dict[str, Any]) -> list[str]:
-    """Set the fields whose value differs and bump ``updated_at``; returns their names.
+    """Set the fields whose value differs; returns their names (``updated_at`` follows).
 
     ``None`` for a column that cannot be null is the PATCH rule's 422 naming the field
     (core/models.py ``PatchModel``), never a database error: a PATCH body that let it
@@ -32,8 +32,6 @@ def apply_changes(obj: Any, changes: dict[str, Any]) -> list[str]:
     changed = [k for k, v in changes.items() if getattr(obj, k) != v]
     for key in changed:
         setattr(obj, key, changes[key])
-    if changed and hasattr(obj, "updated_at"):
-        obj.updated_at = utcnow()
     return changed
 
 

@@ -15,7 +15,7 @@ from app.core.crud import (
     resolve_refs,
 )
 from app.core.errors import RuleViolation
-from app.core.models import utcnow
+from app.core.models import touch
 from app.core.pagination import PageParams, paginate
 from app.core.queries import where_given, where_range
 from app.core.tenancy import current_organisation_id, get_scoped
@@ -203,7 +203,7 @@ def update_hrm_conversation(
     if data.personal_goal_ids is not None:
         _check_goals(session, employee, data.personal_goal_ids)
         _set_goals(session, conv, data.personal_goal_ids)
-        conv.updated_at = utcnow()
+        touch(conv)
     session.flush()
     return conv
 

@@ -12,7 +12,7 @@ from app.core.crud import (
     apply_changes,
     resolve_ref,
 )
-from app.core.models import utcnow
+from app.core.models import touch
 from app.core.pagination import PageParams, paginate
 from app.core.queries import where_given, where_range
 from app.followup.dates import refuse_if_in_future
@@ -117,7 +117,7 @@ def update_team_meeting(
     apply_changes(meeting, changes)
     if data.agenda_items is not None:
         _set_agenda(session, meeting, data.agenda_items)
-        meeting.updated_at = utcnow()
+        touch(meeting)
     session.flush()
     return meeting
 

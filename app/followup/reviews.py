@@ -16,7 +16,7 @@ from app.core.crud import (
 )
 from app.core.dates import add_months
 from app.core.errors import InvalidInput
-from app.core.models import utcnow
+from app.core.models import touch
 from app.core.pagination import PageParams, paginate
 from app.core.queries import where_given, where_range
 from app.followup.dates import refuse_if_in_future
@@ -180,10 +180,10 @@ def update_practice_review(
     apply_changes(review, changes)
     if data.ratings is not None:
         _set_ratings(session, review, data.ratings)
-        review.updated_at = utcnow()
+        touch(review)
     if data.participant_ids is not None:
         _set_participants(session, review, data.participant_ids)
-        review.updated_at = utcnow()
+        touch(review)
     session.flush()
     return review
 

@@ -8,10 +8,10 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlmodel import col
 
-from app.core.models import utcnow
+from app.core.models import bulk_update, utcnow
 from app.core.queries import chunks
 from app.imports.cells import boolean, choice, email, id_list, integer, parse_date, text
 from app.imports.kinds import (
@@ -468,9 +468,9 @@ def deactivate_missing(ctx: Context, keys_seen: set[str]) -> Outcome:
         now = utcnow()
         for part in chunks(missing, CHUNK):
             ctx.session.execute(
-                update(table)
+                bulk_update(table, at=now)
                 .where(table.c.organisation_id == ctx.org_id, in_(ctx, table.c.id, part))
-                .values(active=False, updated_at=now)
+                .values(active=False)
             )
     outcome.warnings += organisation_service.employees_deactivated(
         ctx.session, employee_ids=missing, dry_run=ctx.dry_run

@@ -10,7 +10,6 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from app.core.errors import RuleViolation
-from app.core.models import utcnow
 from app.learning.models import (
     OPEN_PERSONAL_GOAL_STATUSES,
     Alignment,
@@ -185,7 +184,6 @@ def reevaluate_personal_goals(session: Session, *, goals: Sequence[PersonalGoal]
         ).all():
             active[(t_id, s_id)].append(tg_id)
     changed = 0
-    now = utcnow()
     for goal in goals:
         team_id = team_of.get(goal.employee_id)
         candidates = active.get((team_id, goal.skill_id), []) if team_id else []
@@ -199,7 +197,6 @@ def reevaluate_personal_goals(session: Session, *, goals: Sequence[PersonalGoal]
         if (goal.alignment, goal.aligned_team_goal_id) != (alignment, target):
             goal.alignment = alignment
             goal.aligned_team_goal_id = target
-            goal.updated_at = now
             changed += 1
     session.flush()
     return changed

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from app.core.crud import apply_changes, delete_or_conflict
 from app.core.errors import Conflict, NotFound
-from app.core.models import utcnow
+from app.core.models import touch
 from app.core.pagination import PageParams, paginate
 from app.core.queries import where_given
 from app.learning.alignment import (
@@ -243,7 +243,7 @@ def update_team_goal(session: Session, *, goal: TeamGoal, data: TeamGoalUpdate) 
     changed = apply_changes(goal, changes)
     if data.source_norm_ids is not None:
         _set_norms(session, goal, data.source_norm_ids)
-        goal.updated_at = utcnow()
+        touch(goal)
     session.flush()
     if "status" in changed and old_status != goal.status:
         reevaluate_personal_goals(session, goals=open_goals_touching(session, goal))

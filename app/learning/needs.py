@@ -7,7 +7,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from app.core.errors import Conflict, InvalidInput, NotFound
-from app.core.models import utcnow
+from app.core.models import touch
 from app.learning.models import (
     FunctionGroupNeed,
     FunctionGroupNeedPublic,
@@ -140,7 +140,7 @@ def set_function_group_needs(
             )
         )
     fg.custom_needs = True
-    fg.updated_at = utcnow()
+    touch(fg)
     session.flush()
     return function_group_needs(session, fg=fg)
 
@@ -155,6 +155,5 @@ def reset_function_group_needs(session: Session, *, fg: FunctionGroup) -> Functi
     )
     if fg.custom_needs:
         fg.custom_needs = False
-        fg.updated_at = utcnow()
     session.flush()
     return function_group_needs(session, fg=fg)

@@ -15,6 +15,7 @@ from app.core.models import (
     TenantTable,
     TimestampedTable,
     optional_timestamp_field,
+    timestamp_field,
 )
 
 NAME_MAX = 200
@@ -128,6 +129,9 @@ class ApiKey(TenantTable, table=True):
     scope: Scope = Field(sa_type=sa.String(16))
     revoked_at: datetime | None = optional_timestamp_field()
     last_used_at: datetime | None = optional_timestamp_field()
+    # Without onupdate: recording last_used_at (telemetry, core/auth.py) is not a new
+    # version of the key; revoking it is, and says so with touch().
+    updated_at: datetime = timestamp_field(index=True)
 
 
 class ApiKeyCreate(CreateModel):

@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 
 from app.core.auth import forget_principals, generate_key, hash_key
 from app.core.crud import apply_changes
-from app.core.models import utcnow
+from app.core.models import touch, utcnow
 from app.core.pagination import PageParams, paginate
 from app.core.tenancy import bind_organisation, get_scoped
 from app.organisation.models import (
@@ -97,6 +97,7 @@ def revoke_api_key(session: Session, *, key_id: uuid.UUID) -> ApiKey:
     key = get_scoped(session, ApiKey, key_id)
     if key.revoked_at is None:
         apply_changes(key, {"revoked_at": utcnow()})
+        touch(key)
         session.flush()
     forget_principals(organisation_id=key.organisation_id)
     return key

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from app.core.crud import apply_changes, delete_or_conflict, unknown_reference
 from app.core.errors import Conflict
-from app.core.models import utcnow
+from app.core.models import touch
 from app.core.pagination import PageParams, paginate
 from app.core.queries import where_given
 from app.organisation.models import (
@@ -122,7 +122,7 @@ def update_team(session: Session, *, team: Team, data: TeamUpdate) -> Team:
     if data.manager_ids is not None:
         _check_managers(session, data.manager_ids)
         _set_managers(session, team, data.manager_ids)
-        team.updated_at = utcnow()
+        touch(team)
     session.flush()
     return team
 

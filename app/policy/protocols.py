@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from app.core.crud import apply_changes, resolve_ref, unknown_reference
 from app.core.dates import day_of
 from app.core.errors import Conflict, InvalidInput
-from app.core.models import utcnow
+from app.core.models import touch, utcnow
 from app.core.pagination import PageParams, paginate
 from app.core.queries import where_given
 from app.core.tenancy import current_organisation_id
@@ -175,7 +175,7 @@ def update_protocol(session: Session, *, protocol: Protocol, data: ProtocolUpdat
     apply_changes(protocol, changes)
     if data.sections is not None or norm_ids is not None:
         _replace_contents(session, protocol, data.sections, norm_ids)
-        protocol.updated_at = utcnow()
+        touch(protocol)
     session.flush()
     return protocol
 

@@ -81,9 +81,10 @@ def scope_people_ids(session: Session, scope: PlanScope) -> Select[Any]:
 def data_version(session: Session, *, scope: PlanScope) -> str:
     """A fingerprint of every input a plan for this scope is computed from, in one query.
 
-    Per input table the row count and the latest ``updated_at`` (every service bumps it on a
-    change; link tables bump their parent's), restricted to the scope's people where the
-    rows are theirs. Any insert, change or delete therefore changes the fingerprint.
+    Per input table the row count and the latest ``updated_at`` (it moves on every change,
+    core/models.py; a change of links touches their parent), restricted to the scope's
+    people where the rows are theirs. Any insert, change or delete therefore changes the
+    fingerprint.
     """
     org = current_organisation_id(session)
     people = select(col(Employee.id)).where(

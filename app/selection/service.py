@@ -11,12 +11,11 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app.core.crud import resolve_ref
 from app.core.errors import Conflict, InvalidInput, RuleViolation
-from app.core.models import utcnow
+from app.core.models import bulk_update, utcnow
 from app.core.pagination import PageParams, paginate
 from app.core.queries import rowcount, unique_chunks, where_given
 from app.learning.models import Skill
@@ -346,9 +345,9 @@ def _claim(session: Session, plan: TrainingPlan) -> None:
     # database lets exactly one through (the other waits for the row, then finds it taken).
     now = utcnow()
     claimed = session.execute(
-        update(TrainingPlan)
+        bulk_update(TrainingPlan, at=now)
         .where(col(TrainingPlan.id) == plan.id, col(TrainingPlan.status) == PlanStatus.proposed)
-        .values(status=PlanStatus.scheduled, scheduled_at=now, updated_at=now)
+        .values(status=PlanStatus.scheduled, scheduled_at=now)
         .execution_options(synchronize_session=False)
     )
     if rowcount(claimed) != 1:

@@ -4,7 +4,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -12,7 +11,7 @@ from app.core.crud import (
     apply_changes,
 )
 from app.core.errors import Conflict, NotFound, RuleViolation
-from app.core.models import utcnow
+from app.core.models import bulk_update, utcnow
 from app.core.pagination import PageParams, paginate
 from app.core.queries import rowcount, where_given
 from app.core.tenancy import get_scoped
@@ -129,13 +128,13 @@ def _take_seat(session: Session, ts: TrainingSession) -> bool:
     # The seat count is raised only while a seat is left, in one statement: of two
     # requests for the last seat the database lets exactly one through (capacity rule).
     taken = session.execute(
-        update(TrainingSession)
+        bulk_update(TrainingSession)
         .where(
             col(TrainingSession.id) == ts.id,
             col(TrainingSession.status) == SessionStatus.planned,
             col(TrainingSession.enrolled_count) < col(TrainingSession.capacity),
         )
-        .values(enrolled_count=col(TrainingSession.enrolled_count) + 1, updated_at=utcnow())
+        .values(enrolled_count=col(TrainingSession.enrolled_count) + 1)
         .execution_options(synchronize_session=False)
     )
     session.expire(ts, ["enrolled_count", "updated_at", "status"])
@@ -144,9 +143,9 @@ def _take_seat(session: Session, ts: TrainingSession) -> bool:
 
 def _free_seat(session: Session, ts: TrainingSession) -> None:
     session.execute(
-        update(TrainingSession)
+        bulk_update(TrainingSession)
         .where(col(TrainingSession.id) == ts.id, col(TrainingSession.enrolled_count) > 0)
-        .values(enrolled_count=col(TrainingSession.enrolled_count) - 1, updated_at=utcnow())
+        .values(enrolled_count=col(TrainingSession.enrolled_count) - 1)
         .execution_options(synchronize_session=False)
     )
     session.expire(ts, ["enrolled_count", "updated_at"])
@@ -191,12 +190,12 @@ def enrol(
                 # Re-enrolling after a cancellation reuses the row (unique per session and
                 # employee); guarded so two concurrent re-enrolments cannot both win.
                 revived = session.execute(
-                    update(Enrolment)
+                    bulk_update(Enrolment)
                     .where(
                         col(Enrolment.id) == cancelled.id,
                         col(Enrolment.status) == EnrolmentStatus.cancelled,
                     )
-                    .values(status=EnrolmentStatus.enrolled, warnings=stored, updated_at=utcnow())
+                    .values(status=EnrolmentStatus.enrolled, warnings=stored)
                     .execution_options(synchronize_session=False)
                 )
                 if rowcount(revived) != 1:
@@ -224,12 +223,12 @@ def update_enrolment(
         )
     if new == EnrolmentStatus.cancelled:
         cancelled = session.execute(
-            update(Enrolment)
+            bulk_update(Enrolment)
             .where(
                 col(Enrolment.id) == enrolment.id,
                 col(Enrolment.status) != EnrolmentStatus.cancelled,
             )
-            .values(status=EnrolmentStatus.cancelled, updated_at=utcnow())
+            .values(status=EnrolmentStatus.cancelled)
             .execution_options(synchronize_session=False)
         )
         session.expire(enrolment)

@@ -14,7 +14,7 @@ from app.core.crud import (
     unknown_reference,
 )
 from app.core.errors import InvalidInput
-from app.core.models import utcnow
+from app.core.models import touch
 from app.core.pagination import PageParams, paginate
 from app.core.queries import where_given
 from app.core.tenancy import current_organisation_id
@@ -145,7 +145,7 @@ def update_program(
     if data.skill_ids is not None:
         _check_skills(session, data.skill_ids)
         _set_skills(session, program, data.skill_ids)
-        program.updated_at = utcnow()
+        touch(program)
     session.flush()
     return program
 

@@ -4,7 +4,6 @@ import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app.core.crud import (
@@ -15,7 +14,7 @@ from app.core.crud import (
 )
 from app.core.dates import day_of
 from app.core.errors import Conflict, InvalidInput
-from app.core.models import utcnow
+from app.core.models import bulk_update, utcnow
 from app.core.pagination import PageParams, paginate
 from app.core.queries import rowcount, where_given, where_range
 from app.core.tenancy import get_scoped
@@ -123,22 +122,22 @@ def cancel_session(session: Session, *, training_session: TrainingSession) -> Tr
         return ts
     now = utcnow()
     taken = session.execute(
-        update(TrainingSession)
+        bulk_update(TrainingSession, at=now)
         .where(
             col(TrainingSession.id) == ts.id, col(TrainingSession.status) == SessionStatus.planned
         )
-        .values(status=SessionStatus.cancelled, enrolled_count=0, updated_at=now)
+        .values(status=SessionStatus.cancelled, enrolled_count=0)
         .execution_options(synchronize_session=False)
     )
     session.expire(ts)
     if rowcount(taken) != 1:
         require_planned(ts)
     session.execute(
-        update(Enrolment)
+        bulk_update(Enrolment, at=now)
         .where(
             col(Enrolment.session_id) == ts.id, col(Enrolment.status) != EnrolmentStatus.cancelled
         )
-        .values(status=EnrolmentStatus.cancelled, updated_at=now)
+        .values(status=EnrolmentStatus.cancelled)
         .execution_options(synchronize_session="fetch")
     )
     session.flush()
@@ -177,11 +176,11 @@ def complete_session(
             errors=[{"pointer": "/completed_on", "detail": "outside the session or in the future"}],
         )
     done = session.execute(
-        update(TrainingSession)
+        bulk_update(TrainingSession, at=now)
         .where(
             col(TrainingSession.id) == ts.id, col(TrainingSession.status) == SessionStatus.planned
         )
-        .values(status=SessionStatus.completed, completed_at=now, updated_at=now)
+        .values(status=SessionStatus.completed, completed_at=now)
         .execution_options(synchronize_session=False)
     )
     session.expire(ts)
@@ -196,9 +195,9 @@ def complete_session(
         )
     )
     session.execute(
-        update(Enrolment)
+        bulk_update(Enrolment, at=now)
         .where(col(Enrolment.session_id) == ts.id, col(Enrolment.status).in_(attending))
-        .values(status=EnrolmentStatus.completed, updated_at=now)
+        .values(status=EnrolmentStatus.completed)
         .execution_options(synchronize_session="fetch")
     )
     session.add_all(

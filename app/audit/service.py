@@ -13,6 +13,7 @@ from app.core.crud import apply_changes
 from app.core.errors import Conflict
 from app.core.models import TenantTable, utcnow
 from app.core.pagination import PageParams, paginate
+from app.core.queries import where_given, where_range
 from app.organisation.models import Employee
 
 # --- audit events -----------------------------------------------------------------------
@@ -31,18 +32,15 @@ def list_events(
 ) -> tuple[Sequence[AuditEvent], str | None]:
     """The organisation's audit events, oldest first, filtered."""
     stmt = select(AuditEvent)
-    if resource_type is not None:
-        stmt = stmt.where(col(AuditEvent.resource_type) == resource_type)
-    if resource_id is not None:
-        stmt = stmt.where(col(AuditEvent.resource_id) == resource_id)
-    if action is not None:
-        stmt = stmt.where(col(AuditEvent.action) == action)
-    if api_key_id is not None:
-        stmt = stmt.where(col(AuditEvent.api_key_id) == api_key_id)
-    if since is not None:
-        stmt = stmt.where(col(AuditEvent.created_at) >= since)
-    if until is not None:
-        stmt = stmt.where(col(AuditEvent.created_at) < until)
+    stmt = where_given(
+        stmt,
+        AuditEvent,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        action=action,
+        api_key_id=api_key_id,
+    )
+    stmt = where_range(stmt, col(AuditEvent.created_at), at_least=since, below=until)
     return paginate(session, stmt, AuditEvent, params)
 
 

@@ -1,19 +1,21 @@
 """Small helpers every domain service uses for changes and references."""
 
 import uuid
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlmodel import Session
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
 
-from app.core.errors import InvalidInput, NotFound
-from app.core.models import NOT_NULLABLE, TenantTable, utcnow
+from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.models import NOT_NULLABLE, TenantTable
 from app.core.tenancy import get_scoped
 
 T = TypeVar("T", bound=TenantTable)
 
 
 def apply_changes(obj: Any, changes: dict[str, Any]) -> list[str]:
-    """Set the fields whose value differs and bump ``updated_at``; returns their names.
+    """Set the fields whose value differs; returns their names (``updated_at`` follows).
 
     ``None`` for a column that cannot be null is the PATCH rule's 422 naming the field
     (core/models.py ``PatchModel``), never a database error: a PATCH body that let it
@@ -30,9 +32,13 @@ def apply_changes(obj: Any, changes: dict[str, Any]) -> list[str]:
     changed = [k for k, v in changes.items() if getattr(obj, k) != v]
     for key in changed:
         setattr(obj, key, changes[key])
-    if changed and hasattr(obj, "updated_at"):
-        obj.updated_at = utcnow()
     return changed
+
+
+def loaded_fields(obj: Any) -> dict[str, Any]:
+    """A row's field values as loaded, for building its Public schema with extra fields."""
+    # Not model_dump(): on a table model it would re-serialise enums.
+    return {name: getattr(obj, name) for name in type(obj).model_fields}
 
 
 def unknown_reference(pointer: str, what: str, id_: Any) -> InvalidInput:
@@ -44,6 +50,37 @@ def unknown_reference(pointer: str, what: str, id_: Any) -> InvalidInput:
     )
 
 
+def resolve_refs(
+    session: Session, model: type[T], ids: Sequence[uuid.UUID], *, pointer: str, what: str
+) -> dict[uuid.UUID, T]:
+    """Resolve many body ids in one query; the first unknown one is a 422 naming its place.
+
+    ``pointer`` is a format string with ``{i}``, the index of the id in ``ids``.
+    """
+    unique = list(dict.fromkeys(ids))
+    found: dict[uuid.UUID, T] = {}
+    if unique:
+        rows = session.exec(select(model).where(col(model.id).in_(unique)))
+        found = {row.id: row for row in rows}
+    for i, id_ in enumerate(ids):
+        if id_ not in found:
+            raise unknown_reference(pointer.format(i=i), what, id_)
+    return found
+
+
+def no_duplicate_ids(ids: Sequence[uuid.UUID], *, pointer: str, what: str) -> None:
+    """422 naming the second place an id is given in a body list (``pointer`` has ``{i}``)."""
+    seen: set[uuid.UUID] = set()
+    for i, id_ in enumerate(ids):
+        if id_ in seen:
+            raise InvalidInput(
+                f"The same {what} is given twice.",
+                code="duplicate-reference",
+                errors=[{"pointer": pointer.format(i=i), "detail": f"duplicate {what}"}],
+            )
+        seen.add(id_)
+
+
 def resolve_ref(session: Session, model: type[T], id_: uuid.UUID, *, pointer: str, what: str) -> T:
     """Resolve an id given in a request body, or raise a 422 naming the field.
 
@@ -53,3 +90,17 @@ def resolve_ref(session: Session, model: type[T], id_: uuid.UUID, *, pointer: st
         return get_scoped(session, model, id_)
     except NotFound:
         raise unknown_reference(pointer, what, id_) from None
+
+
+def delete_or_conflict(
+    session: Session, obj: object, message: str, *, code: str = "still-referenced"
+) -> None:
+    """Delete ``obj``, or raise ``Conflict(message, code)`` when rows still refer to it."""
+    # Foreign keys are the authority on "still referenced": the database refuses, we explain.
+    # The savepoint keeps the request's transaction usable after the refusal.
+    try:
+        with session.begin_nested():
+            session.delete(obj)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(message, code=code) from None

@@ -69,11 +69,42 @@ def optional_timestamp_field() -> Any:
 
 
 class TimestampedTable(SQLModel):
-    """id, created_at, updated_at: every resource has them (API.md)."""
+    """id, created_at, updated_at: every resource has them (API.md).
+
+    ``updated_at`` maintains itself: every UPDATE of the row, through the ORM or a bulk
+    ``update()`` statement, sets it to now unless the statement sets it itself. ETags,
+    ``If-Match`` and the ``updated_since`` sync all rely on it moving with every change.
+    """
 
     id: uuid.UUID = id_field()
     created_at: datetime = timestamp_field()
-    updated_at: datetime = timestamp_field(index=True)
+    updated_at: datetime = Field(
+        default_factory=utcnow,
+        sa_type=UTCDateTime,
+        nullable=False,
+        index=True,
+        sa_column_kwargs={"onupdate": utcnow},
+    )
+
+
+def touch(obj: TimestampedTable) -> None:
+    """Mark a row changed when only rows that belong to it changed (its links or children).
+
+    ``onupdate`` runs only for an UPDATE of the row itself, and the ORM writes none when
+    none of its own columns changed; a team whose managers changed is still a new version.
+    """
+    obj.updated_at = utcnow()
+
+
+def bulk_update(
+    model: type[TimestampedTable] | sa.Table, *, at: datetime | None = None
+) -> sa.Update:
+    """``update(model)`` that sets ``updated_at`` (to ``at``, default now) in the statement.
+
+    The version is then part of the statement's values: ``synchronize_session`` applies it
+    to rows already loaded, and a caller can give the same ``at`` as another column.
+    """
+    return sa.update(model).values(updated_at=at or utcnow())
 
 
 class TenantTable(TimestampedTable):
@@ -85,6 +116,16 @@ class TenantTable(TimestampedTable):
 
     # Filled in before flush from the request's organisation (core/tenancy.py).
     organisation_id: uuid.UUID = Field(default=None, foreign_key="organisation.id", index=True)
+
+
+class CreateModel(SQLModel):
+    """A request body that creates or acts (every body but a PATCH): unknown fields are a 422.
+
+    Refusing them, rather than ignoring them, tells a client at once that a misspelt field
+    was not stored. Inherit it last: ``class TeamCreate(TeamBase, CreateModel)``.
+    """
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
 
 NOT_NULLABLE = "may not be null: omit the field to keep its value"

@@ -1,8 +1,9 @@
-"""Calendar arithmetic shared by the follow-up rules and the reports."""
+"""Calendar rules shared by the follow-up resources and the reports."""
 
 from datetime import date, timedelta
 
 from app.core.dates import add_months
+from app.core.errors import InvalidInput
 
 
 def current_since(months: int, day: date) -> date:
@@ -18,3 +19,14 @@ def current_since(months: int, day: date) -> date:
     while add_months(start, months) <= day:
         start += timedelta(days=1)
     return start
+
+
+def refuse_if_in_future(held_on: date, today: date) -> None:
+    """422 for a review, meeting or conversation dated after ``today``."""
+    # One is recorded once held; plans live elsewhere.
+    if held_on > today:
+        raise InvalidInput(
+            f"held_on {held_on.isoformat()} is in the future; record it once it was held.",
+            code="held-on-in-future",
+            errors=[{"pointer": "/held_on", "detail": "must not be in the future"}],
+        )

@@ -6,10 +6,10 @@ from enum import StrEnum
 from typing import Self
 
 import sqlalchemy as sa
-from pydantic import ConfigDict, model_validator
+from pydantic import model_validator
 from sqlmodel import Column, Field, SQLModel, UniqueConstraint
 
-from app.core.models import PatchModel, TenantTable, optional_timestamp_field
+from app.core.models import CreateModel, PatchModel, TenantTable, optional_timestamp_field
 
 TITLE_MAX = 200
 TEXT_MAX = 10_000
@@ -116,10 +116,8 @@ class _OwnerMixin(SQLModel):
         return self
 
 
-class SessionFollowUpItemCreate(_OwnerMixin):
+class SessionFollowUpItemCreate(_OwnerMixin, CreateModel):
     """One item recorded for a training session (the session is the source)."""
-
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
     kind: FollowUpKind
     description: str = Field(min_length=1, max_length=TEXT_MAX)
@@ -139,10 +137,8 @@ class FollowUpItemCreate(SessionFollowUpItemCreate):
         return self
 
 
-class SessionFollowUpCreate(SQLModel):
+class SessionFollowUpCreate(CreateModel):
     """Several items from one training session, recorded together or not at all."""
-
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
     items: list[SessionFollowUpItemCreate] = Field(min_length=1, max_length=BATCH_MAX)
 
@@ -220,18 +216,14 @@ class PracticeReviewParticipant(SQLModel, table=True):
     organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
 
 
-class SkillRating(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-
+class SkillRating(CreateModel):
     skill_id: uuid.UUID
     rating: int = Field(ge=1, le=5, description="1: does not work in practice; 5: works well.")
     notes: str | None = Field(default=None, max_length=TEXT_MAX)
 
 
-class PracticeReviewCreate(SQLModel):
+class PracticeReviewCreate(CreateModel):
     """A held review; `next_review_on` defaults to held_on + the review interval."""
-
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
     team_id: uuid.UUID
     held_on: date = Field(description="Not in the future.")
@@ -302,9 +294,7 @@ class TeamMeetingAgendaItem(TenantTable, table=True):
     notes: str | None = Field(default=None, max_length=TEXT_MAX)
 
 
-class AgendaItem(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-
+class AgendaItem(CreateModel):
     kind: AgendaItemKind = AgendaItemKind.general
     title: str | None = Field(
         default=None,
@@ -330,9 +320,7 @@ class AgendaItemPublic(SQLModel):
     notes: str | None
 
 
-class TeamMeetingCreate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-
+class TeamMeetingCreate(CreateModel):
     team_id: uuid.UUID
     held_on: date = Field(description="Not in the future.")
     notes: str | None = Field(default=None, max_length=TEXT_MAX)
@@ -401,9 +389,7 @@ class HrmConversationGoal(SQLModel, table=True):
     organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
 
 
-class HrmConversationCreate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-
+class HrmConversationCreate(CreateModel):
     employee_id: uuid.UUID
     manager_id: uuid.UUID = Field(
         description="One of the employee's team managers, or senior management."

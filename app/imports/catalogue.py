@@ -16,31 +16,22 @@ from sqlalchemy import insert, select
 from sqlmodel import Session
 
 from app.core.ids import uuid7
+from app.core.queries import chunks
+from app.imports.cells import boolean, choice, decimal, id_list, integer, required_date, text
 from app.imports.kinds import (
+    CHUNK,
     Context,
     Directory,
     Kind,
     Outcome,
     changed_links,
-    chunks,
     in_,
     lookup_by_key,
     replace_links,
     table_of,
     upsert,
 )
-from app.imports.parsing import (
-    Column,
-    Record,
-    RowError,
-    boolean,
-    choice,
-    decimal,
-    id_list,
-    integer,
-    required_date,
-    text,
-)
+from app.imports.parsing import Column, Record, RowError
 from app.learning import service as learning_service
 from app.learning.models import Skill
 from app.organisation.models import EXPOSURE_RANK, Employee, ExposureLevel, Organisation
@@ -282,7 +273,7 @@ def _resolve_completions(ctx: Context, records: list[Record]) -> list[RowError]:
 def _write_completions(ctx: Context, records: list[Record]) -> Outcome:
     t = table_of(TrainingCompletion)
     outcome = Outcome()
-    for part in chunks(records):
+    for part in chunks(records, CHUNK):
         employee_ids = list({r.values["key"][0] for r in part})
         stmt = select(t.c.employee_id, t.c.program_id, t.c.completed_on).where(
             t.c.organisation_id == ctx.org_id, in_(ctx, t.c.employee_id, employee_ids)

@@ -17,17 +17,19 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session, col
 
 from app.core.ids import uuid7
+from app.core.queries import chunks, unique_chunks
+from app.imports.cells import choice, parse_date, text
 from app.imports.kinds import (
+    CHUNK,
     Context,
     Directory,
     Kind,
     Outcome,
-    chunks,
     in_,
     lookup_by_key,
     table_of,
 )
-from app.imports.parsing import Column, Record, RowError, choice, parse_date, text
+from app.imports.parsing import Column, Record, RowError
 from app.learning import service as learning_service
 from app.learning.models import (
     OPEN_PERSONAL_GOAL_STATUSES,
@@ -98,7 +100,7 @@ def _latest(
 ) -> dict[tuple[uuid.UUID, uuid.UUID], Any]:
     # The latest goal per (owner, skill): ids are time-ordered, so the highest id wins.
     out: dict[tuple[uuid.UUID, uuid.UUID], Any] = {}
-    for part in chunks(list(dict.fromkeys(owner_ids))):
+    for part in unique_chunks(owner_ids, CHUNK):
         stmt = (
             select(table.c.id, table.c[owner], table.c.skill_id, *(table.c[f] for f in fields))
             .where(table.c.organisation_id == ctx.org_id, in_(ctx, table.c[owner], part))
@@ -313,7 +315,7 @@ def _align(ctx: Context, records: list[Record]) -> list[RowError]:
     t = table_of(TeamGoal)
     teams = list({r.values["team_id"] for r in records if r.values["team_id"] is not None})
     objective: dict[tuple[uuid.UUID, uuid.UUID], uuid.UUID] = {}
-    for part in chunks(teams):
+    for part in chunks(teams, CHUNK):
         stmt = (
             select(t.c.id, t.c.team_id, t.c.skill_id)
             .where(
@@ -336,7 +338,7 @@ def _align(ctx: Context, records: list[Record]) -> list[RowError]:
         return []
     employees = {
         e.id: e
-        for part in chunks([r.values["employee_id"] for r in unaligned])
+        for part in chunks([r.values["employee_id"] for r in unaligned], CHUNK)
         for e in ctx.session.scalars(select(Employee).where(col(Employee.id).in_(part))).all()
     }
     allowed = ctx.org.settings.allow_unaligned_personal_goals

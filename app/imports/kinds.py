@@ -8,22 +8,22 @@ tables, never one statement per row, and always name the organisation explicitly
 """
 
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import itemgetter
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
 from app.core.ids import uuid7_many
+from app.core.queries import chunks, unique_chunks
 from app.imports.parsing import Column, Record, RowError
 from app.organisation.models import Organisation
 
 CHUNK = 1000
-T = TypeVar("T")
 
 
 @dataclass
@@ -73,19 +73,13 @@ class Kind:
     summary: str
 
 
-def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
-    """Consecutive slices of at most ``size`` items."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def lookup_by_key(
     ctx: Context, table: sa.Table, key: str, keys: Sequence[Any], *columns: str
 ) -> dict[Any, Any]:
     """Rows of the organisation whose ``key`` is one of ``keys``: one query per chunk."""
     out: dict[Any, Any] = {}
     cols = [table.c.id, table.c[key], *(table.c[c] for c in columns)]
-    for part in chunks(list(dict.fromkeys(keys))):
+    for part in unique_chunks(keys, CHUNK):
         stmt = select(*cols).where(
             table.c.organisation_id == ctx.org_id, in_(ctx, table.c[key], part)
         )
@@ -153,7 +147,7 @@ def upsert(
         "created_at": ctx.now,
         "updated_at": ctx.now,
     }
-    for part in chunks(records):
+    for part in chunks(records, CHUNK):
         existing = lookup_by_key(ctx, table, key, [r.values[key] for r in part], *fields)
         inserts: list[dict[str, Any]] = []
         # Updates grouped by which columns changed: one executemany per shape, and only
@@ -227,7 +221,7 @@ def changed_links(
     """
     owners = lookup_by_key(ctx, table, key, [r.values[key] for r in records])
     current: dict[uuid.UUID, set[uuid.UUID]] = {}
-    for part in chunks([row.id for row in owners.values()]):
+    for part in chunks([row.id for row in owners.values()], CHUNK):
         stmt = select(link.c[owner], link.c[target]).where(
             link.c.organisation_id == ctx.org_id, in_(ctx, link.c[owner], part)
         )
@@ -253,7 +247,7 @@ def replace_links(
     """Replace the links of these owners: one delete per chunk, one executemany insert."""
     if ctx.dry_run or not links:
         return
-    for part in chunks(list(links)):
+    for part in chunks(list(links), CHUNK):
         ctx.session.execute(
             sa.delete(link).where(
                 link.c.organisation_id == ctx.org_id, in_(ctx, link.c[owner], part)

@@ -8,35 +8,26 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlmodel import col
 
-from app.core.models import utcnow
+from app.core.models import bulk_update, utcnow
+from app.core.queries import chunks
+from app.imports.cells import boolean, choice, email, id_list, integer, parse_date, text
 from app.imports.kinds import (
+    CHUNK,
     Context,
     Directory,
     Kind,
     Outcome,
     changed_links,
-    chunks,
     in_,
     lookup_by_key,
     replace_links,
     table_of,
     upsert,
 )
-from app.imports.parsing import (
-    Column,
-    Record,
-    RowError,
-    boolean,
-    choice,
-    email,
-    id_list,
-    integer,
-    parse_date,
-    text,
-)
+from app.imports.parsing import Column, Record, RowError
 from app.organisation import service as organisation_service
 from app.organisation.models import (
     EXTERNAL_ID_MAX,
@@ -390,7 +381,7 @@ def _email_owners(ctx: Context, addresses: list[str]) -> dict[str, Any]:
     t = table_of(Employee)
     unnamed_id = sa.case((t.c.external_id.is_(None), t.c.id)).label("id")
     owners: dict[str, Any] = {}
-    for part in chunks(addresses):
+    for part in chunks(addresses, CHUNK):
         stmt = select(t.c.email, t.c.external_id, unnamed_id).where(
             t.c.organisation_id == ctx.org_id, in_(ctx, t.c.email, part)
         )
@@ -447,7 +438,7 @@ def _team_changed_hooks(ctx: Context, records: list[Record], previous: dict[Any,
     }
     if not moved or not organisation_service.EMPLOYEE_TEAM_CHANGED_HOOKS:
         return
-    for part in chunks(list(moved)):
+    for part in chunks(list(moved), CHUNK):
         stmt = (
             select(Employee)
             .where(col(Employee.id).in_(part))
@@ -475,11 +466,11 @@ def deactivate_missing(ctx: Context, keys_seen: set[str]) -> Outcome:
     outcome = Outcome(deactivated=len(missing))
     if not ctx.dry_run:
         now = utcnow()
-        for part in chunks(missing):
+        for part in chunks(missing, CHUNK):
             ctx.session.execute(
-                update(table)
+                bulk_update(table, at=now)
                 .where(table.c.organisation_id == ctx.org_id, in_(ctx, table.c.id, part))
-                .values(active=False, updated_at=now)
+                .values(active=False)
             )
     outcome.warnings += organisation_service.employees_deactivated(
         ctx.session, employee_ids=missing, dry_run=ctx.dry_run

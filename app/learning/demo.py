@@ -11,7 +11,7 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from app.demo import DemoContext
-from app.learning import goals, service
+from app.learning import service
 from app.learning.models import (
     PersonalGoal,
     PersonalGoalCreate,
@@ -156,7 +156,7 @@ def seed(session: Session, ctx: DemoContext) -> None:
             section = by_skill.get(code)
             text = TEAM_GOAL_TEXT[code]
             team_goals[ext].append(
-                goals.create_team_goal(
+                service.create_team_goal(
                     session,
                     data=TeamGoalCreate(
                         team_id=team.id,

@@ -7,10 +7,17 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import delete, func, or_
 from sqlmodel import Session, col, select
 
-from app.core.crud import apply_changes
+from app.core.crud import apply_changes, delete_or_conflict
 from app.core.errors import Conflict, NotFound
-from app.core.models import utcnow
+from app.core.models import touch
 from app.core.pagination import PageParams, paginate
+from app.core.queries import where_given
+from app.learning.alignment import (
+    check_alignment,
+    open_goals_touching,
+    reevaluate_personal_goals,
+    refuse_unaligned,
+)
 from app.learning.models import (
     OPEN_PERSONAL_GOAL_STATUSES,
     Alignment,
@@ -28,14 +35,8 @@ from app.learning.models import (
     TeamLearningNeeds,
     TeamSkillNeed,
 )
-from app.learning.service import (
-    check_alignment,
-    needs_by_function_group,
-    open_goals_touching,
-    reevaluate_personal_goals,
-    refuse_unaligned,
-)
-from app.learning.skills import body_ref, delete_or_conflict, sort_key, usable_skill
+from app.learning.needs import needs_by_function_group
+from app.learning.skills import body_ref, sort_key, usable_skill
 from app.organisation.models import (
     Employee,
     Organisation,
@@ -89,22 +90,21 @@ def list_personal_goals(
 ) -> tuple[Sequence[PersonalGoal], str | None]:
     """Personal goals with the API's filters; ``team_id`` is the employee's current team."""
     stmt = select(PersonalGoal)
-    if employee_id is not None:
-        stmt = stmt.where(col(PersonalGoal.employee_id) == employee_id)
+    stmt = where_given(
+        stmt,
+        PersonalGoal,
+        employee_id=employee_id,
+        skill_id=skill_id,
+        aligned_team_goal_id=team_goal_id,
+        status=status,
+        alignment=alignment,
+    )
     if team_id is not None:
         stmt = stmt.where(
             col(PersonalGoal.employee_id).in_(
                 select(col(Employee.id)).where(col(Employee.team_id) == team_id)
             )
         )
-    if skill_id is not None:
-        stmt = stmt.where(col(PersonalGoal.skill_id) == skill_id)
-    if team_goal_id is not None:
-        stmt = stmt.where(col(PersonalGoal.aligned_team_goal_id) == team_goal_id)
-    if status is not None:
-        stmt = stmt.where(col(PersonalGoal.status) == status)
-    if alignment is not None:
-        stmt = stmt.where(col(PersonalGoal.alignment) == alignment)
     return paginate(session, stmt, PersonalGoal, params)
 
 
@@ -208,12 +208,7 @@ def list_team_goals(
 ) -> tuple[Sequence[TeamGoal], str | None]:
     """Team goals, optionally by team, skill or status."""
     stmt = select(TeamGoal)
-    if team_id is not None:
-        stmt = stmt.where(col(TeamGoal.team_id) == team_id)
-    if skill_id is not None:
-        stmt = stmt.where(col(TeamGoal.skill_id) == skill_id)
-    if status is not None:
-        stmt = stmt.where(col(TeamGoal.status) == status)
+    stmt = where_given(stmt, TeamGoal, team_id=team_id, skill_id=skill_id, status=status)
     return paginate(session, stmt, TeamGoal, params)
 
 
@@ -248,7 +243,7 @@ def update_team_goal(session: Session, *, goal: TeamGoal, data: TeamGoalUpdate) 
     changed = apply_changes(goal, changes)
     if data.source_norm_ids is not None:
         _set_norms(session, goal, data.source_norm_ids)
-        goal.updated_at = utcnow()
+        touch(goal)
     session.flush()
     if "status" in changed and old_status != goal.status:
         reevaluate_personal_goals(session, goals=open_goals_touching(session, goal))

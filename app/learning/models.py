@@ -5,11 +5,10 @@ from datetime import date, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
-from pydantic import ConfigDict
 from sqlmodel import Column, Field, SQLModel, UniqueConstraint
 
 from app.core.errors import Violation
-from app.core.models import PatchModel, TenantTable
+from app.core.models import CreateModel, PatchModel, TenantTable
 from app.organisation.models import ExposureLevel
 
 TEXT_MAX = 10_000
@@ -50,9 +49,7 @@ class SkillBase(SQLModel):
     )
 
 
-class SkillCreate(SkillBase):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-
+class SkillCreate(SkillBase, CreateModel):
     code: str = Field(
         min_length=1,
         max_length=CODE_MAX,
@@ -114,17 +111,13 @@ class NeedSource(StrEnum):
     custom = "custom"
 
 
-class FunctionGroupNeedIn(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-
+class FunctionGroupNeedIn(CreateModel):
     skill_id: uuid.UUID
     priority: NeedPriority = NeedPriority.required
 
 
-class FunctionGroupNeedsUpdate(SQLModel):
+class FunctionGroupNeedsUpdate(CreateModel):
     """The complete list of needs of a function group (replaces the current one)."""
-
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
     needs: list[FunctionGroupNeedIn] = Field(max_length=LIST_MAX)
 
@@ -196,9 +189,7 @@ class TeamGoalBase(SQLModel):
     )
 
 
-class TeamGoalCreate(TeamGoalBase):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-
+class TeamGoalCreate(TeamGoalBase, CreateModel):
     team_id: uuid.UUID
     skill_id: uuid.UUID
     status: TeamGoalStatus = TeamGoalStatus.active
@@ -262,10 +253,8 @@ class PersonalGoal(TenantTable, table=True):
     )
 
 
-class PersonalGoalCheck(SQLModel):
+class PersonalGoalCheck(CreateModel):
     """What the alignment rule needs to judge a personal goal."""
-
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
     employee_id: uuid.UUID
     skill_id: uuid.UUID

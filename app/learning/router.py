@@ -10,7 +10,7 @@ from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.errors import Violation
 from app.core.pagination import Page, PageQuery
 from app.core.responses import CREATED, READ, READ_ONE, WRITE, WRITE_ONE
-from app.learning import goals, service, skills
+from app.learning import service
 from app.learning.dependencies import PersonalGoalDep, SkillDep, TeamGoalDep
 from app.learning.models import (
     Alignment,
@@ -53,7 +53,7 @@ def list_skills(
     retired: bool | None = None,
 ) -> Page[SkillPublic]:
     """The nine skills of the method plus the organisation's own; filter by code, builtin."""
-    rows, cursor = skills.list_skills(
+    rows, cursor = service.list_skills(
         session, params=params, code=code, builtin=builtin, retired=retired
     )
     return Page(
@@ -67,7 +67,7 @@ def create_skill(
     data: SkillCreate, _p: WritePrincipal, session: DbSession, response: Response
 ) -> SkillPublic:
     """Add an organisation's own skill; `code` must be new in the organisation."""
-    skill = skills.create_skill(session, data=data)
+    skill = service.create_skill(session, data=data)
     set_etag(response, skill)
     response.headers["Location"] = f"/v1/skills/{skill.id}"
     return SkillPublic.model_validate(skill, from_attributes=True)
@@ -91,7 +91,7 @@ def update_skill(
 ) -> SkillPublic:
     """Relabel or retire a skill; 409 when retiring a built-in skill or one still in use."""
     check_if_match(if_match, skill)
-    skill = skills.update_skill(session, skill=skill, data=data)
+    skill = service.update_skill(session, skill=skill, data=data)
     set_etag(response, skill)
     return SkillPublic.model_validate(skill, from_attributes=True)
 
@@ -102,7 +102,7 @@ def delete_skill(
 ) -> Response:
     """Delete an unused own skill; the nine built-in skills cannot be deleted (409)."""
     check_if_match(if_match, skill)
-    skills.delete_skill(session, skill=skill)
+    service.delete_skill(session, skill=skill)
     return Response(status_code=204)
 
 
@@ -166,10 +166,10 @@ def list_team_goals(
     status: TeamGoalStatus | None = None,
 ) -> Page[TeamGoalPublic]:
     """Team objectives; filter by team, skill or status."""
-    rows, cursor = goals.list_team_goals(
+    rows, cursor = service.list_team_goals(
         session, params=params, team_id=team_id, skill_id=skill_id, status=status
     )
-    return Page(items=goals.team_goals_public(session, rows), next_cursor=cursor)
+    return Page(items=service.team_goals_public(session, rows), next_cursor=cursor)
 
 
 @router.post("/team-goals", tags=["team-goals"], status_code=201, responses=CREATED)
@@ -177,17 +177,17 @@ def create_team_goal(
     data: TeamGoalCreate, _p: WritePrincipal, session: DbSession, response: Response
 ) -> TeamGoalPublic:
     """Create a team objective for one skill, optionally derived from norms or the protocol."""
-    goal = goals.create_team_goal(session, data=data)
+    goal = service.create_team_goal(session, data=data)
     set_etag(response, goal)
     response.headers["Location"] = f"/v1/team-goals/{goal.id}"
-    return goals.team_goals_public(session, [goal])[0]
+    return service.team_goals_public(session, [goal])[0]
 
 
 @router.get("/team-goals/{team_goal_id}", tags=["team-goals"], responses=READ_ONE)
 def get_team_goal(goal: TeamGoalDep, session: DbSession, response: Response) -> TeamGoalPublic:
     """One team objective."""
     set_etag(response, goal)
-    return goals.team_goals_public(session, [goal])[0]
+    return service.team_goals_public(session, [goal])[0]
 
 
 @router.patch("/team-goals/{team_goal_id}", tags=["team-goals"], responses=WRITE_ONE)
@@ -201,9 +201,9 @@ def update_team_goal(
 ) -> TeamGoalPublic:
     """Change a team objective; archiving it makes the personal goals it served `unaligned`."""
     check_if_match(if_match, goal)
-    goal = goals.update_team_goal(session, goal=goal, data=data)
+    goal = service.update_team_goal(session, goal=goal, data=data)
     set_etag(response, goal)
-    return goals.team_goals_public(session, [goal])[0]
+    return service.team_goals_public(session, [goal])[0]
 
 
 @router.delete("/team-goals/{team_goal_id}", tags=["team-goals"], status_code=204, responses=WRITE)
@@ -212,7 +212,7 @@ def delete_team_goal(
 ) -> Response:
     """Delete a team objective no personal goal refers to (409: archive it instead)."""
     check_if_match(if_match, goal)
-    goals.delete_team_goal(session, goal=goal)
+    service.delete_team_goal(session, goal=goal)
     return Response(status_code=204)
 
 
@@ -240,7 +240,7 @@ def list_personal_goals(
     alignment: Alignment | None = None,
 ) -> Page[PersonalGoalPublic]:
     """Personal learning goals; filter by employee, team, skill, team goal, status, alignment."""
-    rows, cursor = goals.list_personal_goals(
+    rows, cursor = service.list_personal_goals(
         session,
         params=params,
         employee_id=employee_id,
@@ -274,7 +274,7 @@ def check_personal_goal(
     data: PersonalGoalCheck, principal: ReadPrincipal, session: DbSession
 ) -> AlignmentCheck:
     """Run the alignment rule without storing anything (for the goal form)."""
-    employee = skills.body_ref(
+    employee = service.body_ref(
         session, Employee, data.employee_id, pointer="/employee_id", what="employee"
     )
     result = service.check_alignment(
@@ -307,7 +307,7 @@ def update_personal_goal(
 ) -> PersonalGoalPublic:
     """Change a personal goal; a new skill or team goal, or reopening it, re-runs the rule."""
     check_if_match(if_match, goal)
-    goal = goals.update_personal_goal(session, org=principal.organisation, goal=goal, data=data)
+    goal = service.update_personal_goal(session, org=principal.organisation, goal=goal, data=data)
     set_etag(response, goal)
     return _personal_public(goal)
 
@@ -320,7 +320,7 @@ def delete_personal_goal(
 ) -> Response:
     """Delete a personal goal (set status `dropped` to keep it in the history instead)."""
     check_if_match(if_match, goal)
-    goals.delete_personal_goal(session, goal=goal)
+    service.delete_personal_goal(session, goal=goal)
     return Response(status_code=204)
 
 
@@ -330,4 +330,4 @@ def delete_personal_goal(
 @router.get("/teams/{team_id}/learning-needs", tags=["teams"], responses=READ)
 def get_team_learning_needs(team: TeamDep, session: DbSession) -> TeamLearningNeeds:
     """Per skill: members needing it, team goals covering it, personal goals targeting it."""
-    return goals.team_learning_needs(session, team=team)
+    return service.team_learning_needs(session, team=team)

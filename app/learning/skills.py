@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.core.crud import apply_changes
+from app.core.crud import apply_changes, delete_or_conflict
 from app.core.errors import Conflict, NotFound
 from app.core.models import TenantTable
 from app.core.pagination import PageParams, paginate
+from app.core.queries import where_given
 from app.core.tenancy import get_scoped
 from app.learning.models import (
     OPEN_PERSONAL_GOAL_STATUSES,
@@ -154,12 +154,7 @@ def list_skills(
 ) -> tuple[Sequence[Skill], str | None]:
     """Skills, optionally by code, built-in or retired."""
     stmt = select(Skill)
-    if code is not None:
-        stmt = stmt.where(col(Skill.code) == code)
-    if builtin is not None:
-        stmt = stmt.where(col(Skill.builtin) == builtin)
-    if retired is not None:
-        stmt = stmt.where(col(Skill.retired) == retired)
+    stmt = where_given(stmt, Skill, code=code, builtin=builtin, retired=retired)
     return paginate(session, stmt, Skill, params)
 
 
@@ -241,16 +236,6 @@ def delete_skill(session: Session, *, skill: Skill) -> None:
         "The skill is referenced by goals, needs or trainings; retire it instead.",
         code="skill-in-use",
     )
-
-
-def delete_or_conflict(session: Session, obj: object, message: str, *, code: str) -> None:
-    # Foreign keys are the authority on "still referenced": the database refuses, we explain.
-    try:
-        with session.begin_nested():
-            session.delete(obj)
-            session.flush()
-    except IntegrityError:
-        raise Conflict(message, code=code) from None
 
 
 def body_ref(session: Session, model: type[T], id_: uuid.UUID, *, pointer: str, what: str) -> T:

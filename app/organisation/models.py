@@ -10,10 +10,12 @@ from pydantic import BaseModel, ConfigDict, EmailStr, computed_field, field_vali
 from sqlmodel import JSON, Column, Field, SQLModel, UniqueConstraint
 
 from app.core.models import (
+    CreateModel,
     PatchModel,
     TenantTable,
     TimestampedTable,
     optional_timestamp_field,
+    timestamp_field,
 )
 
 NAME_MAX = 200
@@ -127,11 +129,12 @@ class ApiKey(TenantTable, table=True):
     scope: Scope = Field(sa_type=sa.String(16))
     revoked_at: datetime | None = optional_timestamp_field()
     last_used_at: datetime | None = optional_timestamp_field()
+    # Without onupdate: recording last_used_at (telemetry, core/auth.py) is not a new
+    # version of the key; revoking it is, and says so with touch().
+    updated_at: datetime = timestamp_field(index=True)
 
 
-class ApiKeyCreate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-
+class ApiKeyCreate(CreateModel):
     name: str = Field(min_length=1, max_length=NAME_MAX)
     scope: Scope = Scope.read
 
@@ -185,9 +188,7 @@ class TeamBase(SQLModel):
     external_id: str | None = Field(default=None, min_length=1, max_length=EXTERNAL_ID_MAX)
 
 
-class TeamCreate(TeamBase):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-
+class TeamCreate(TeamBase, CreateModel):
     manager_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100)
 
 
@@ -274,8 +275,8 @@ class FunctionGroupBase(SQLModel):
     risk_assessed_on: date | None = None
 
 
-class FunctionGroupCreate(FunctionGroupBase):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+class FunctionGroupCreate(FunctionGroupBase, CreateModel):
+    pass
 
 
 class FunctionGroupUpdate(PatchModel):
@@ -368,8 +369,8 @@ class EmployeeBase(SQLModel):
         return v.lower() if v else v
 
 
-class EmployeeCreate(EmployeeBase):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+class EmployeeCreate(EmployeeBase, CreateModel):
+    pass
 
 
 class EmployeeUpdate(PatchModel):

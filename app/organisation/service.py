@@ -1,605 +1,82 @@
-"""Organisations, API keys, teams, function groups and employees: rules and queries."""
+"""The organisation domain's public API, for its router and for other domains.
 
-import uuid
-from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date
-from functools import lru_cache
-from typing import Any
+One module per resource: ``organisations`` (the organisation and its API keys),
+``teams``, ``function_groups`` and ``employees`` (with the still-manages-teams rule
+and the deactivation hooks other domains register).
+"""
 
-from sqlalchemy import String, Uuid, bindparam, delete, or_, type_coerce
-from sqlalchemy import select as sa_select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session, col, select
-
-from app.core.auth import forget_principals, generate_key, hash_key
-from app.core.concurrency import etag_for
-from app.core.crud import apply_changes, resolve_ref, unknown_reference
-from app.core.errors import Conflict, NotFound
-from app.core.models import utcnow
-from app.core.pagination import PageParams, paginate
-from app.core.rowcache import RowJsonCache
-from app.core.sqljson import joined_words, json_object
-from app.core.tenancy import bind_organisation, current_organisation_id, get_scoped
-from app.organisation.models import (
-    MANAGER_ROLES,
-    ApiKey,
-    ApiKeyCreate,
-    ApiKeyCreated,
-    Employee,
-    EmployeeCreate,
-    EmployeePublic,
-    EmployeeUpdate,
-    FunctionGroup,
-    FunctionGroupCreate,
-    FunctionGroupPublic,
-    FunctionGroupUpdate,
-    Organisation,
-    OrganisationPublic,
-    OrganisationSettings,
-    OrganisationUpdate,
-    Role,
-    Scope,
-    Team,
-    TeamCreate,
-    TeamManager,
-    TeamPublic,
-    TeamUpdate,
-    full_name,
+from app.organisation.employees import (
+    EMPLOYEE_TEAM_CHANGED_HOOKS,
+    EMPLOYEES_DEACTIVATED_HOOKS,
+    STILL_MANAGES_TEAMS,
+    ManagedTeams,
+    create_employee,
+    delete_employee,
+    employee_json,
+    employee_public_json,
+    employees_deactivated,
+    list_employees,
+    managed_teams,
+    still_manages_teams,
+    update_employee,
+)
+from app.organisation.function_groups import (
+    create_function_group,
+    delete_function_group,
+    function_group_public,
+    list_function_groups,
+    update_function_group,
+)
+from app.organisation.organisations import (
+    ORGANISATION_CREATED_HOOKS,
+    create_api_key,
+    create_organisation,
+    list_api_keys,
+    organisation_public,
+    revoke_api_key,
+    update_organisation,
+)
+from app.organisation.teams import (
+    create_team,
+    delete_team,
+    list_teams,
+    manager_ids_by_team,
+    team_public,
+    teams_public,
+    update_team,
 )
 
-# --- organisation -----------------------------------------------------------------------
-
-
-def create_organisation(session: Session, *, name: str) -> tuple[Organisation, str]:
-    """A new organisation with its first admin key (returned in clear, once)."""
-    org = Organisation(name=name, settings_json=OrganisationSettings().model_dump(mode="json"))
-    session.add(org)
-    session.flush()
-    bind_organisation(session, org.id)
-    created = create_api_key(session, data=ApiKeyCreate(name="first admin key", scope=Scope.admin))
-    for hook in ORGANISATION_CREATED_HOOKS:
-        hook(session, org)
-    session.flush()
-    return org, created.key
-
-
-# Other domains register set-up for a new organisation here (e.g. the nine seed skills),
-# so organisation creation does not import them.
-ORGANISATION_CREATED_HOOKS: list = []  # type: ignore[type-arg]
-
-
-def organisation_public(org: Organisation) -> OrganisationPublic:
-    """The organisation with its settings resolved against the defaults."""
-    return OrganisationPublic(
-        id=org.id,
-        name=org.name,
-        settings=org.settings,
-        created_at=org.created_at,
-        updated_at=org.updated_at,
-    )
-
-
-def update_organisation(
-    session: Session, *, org: Organisation, data: OrganisationUpdate
-) -> Organisation:
-    """Rename the organisation or change settings; omitted settings keep their value."""
-    org = session.get(Organisation, org.id, with_for_update=True) or org
-    changes: dict[str, object] = {}
-    if data.name is not None:
-        changes["name"] = data.name
-    if data.settings is not None:
-        merged = org.settings.model_dump(mode="json")
-        patch = data.settings.model_dump(mode="json", exclude_none=True)
-        severities = patch.pop("rule_severities", None)
-        merged.update(patch)
-        if severities:
-            merged["rule_severities"] = {**merged["rule_severities"], **severities}
-        changes["settings_json"] = OrganisationSettings.model_validate(merged).model_dump(
-            mode="json"
-        )
-    apply_changes(org, changes)
-    session.flush()
-    forget_principals(organisation_id=org.id)
-    return org
-
-
-# --- API keys ---------------------------------------------------------------------------
-
-
-def create_api_key(session: Session, *, data: ApiKeyCreate) -> ApiKeyCreated:
-    """A new key; the secret is in the result and nowhere else, ever."""
-    key, prefix = generate_key()
-    row = ApiKey(name=data.name, scope=data.scope, prefix=prefix, key_hash=hash_key(key))
-    session.add(row)
-    session.flush()
-    return ApiKeyCreated(**row.model_dump(exclude={"key_hash", "organisation_id"}), key=key)
-
-
-def list_api_keys(session: Session, *, params: PageParams) -> tuple[Sequence[ApiKey], str | None]:
-    """The organisation's keys, revoked ones included."""
-    return paginate(session, select(ApiKey), ApiKey, params)
-
-
-def revoke_api_key(session: Session, *, key_id: uuid.UUID) -> ApiKey:
-    """Revoke a key: it answers 401 from now on. Revoking twice is harmless."""
-    key = get_scoped(session, ApiKey, key_id)
-    if key.revoked_at is None:
-        apply_changes(key, {"revoked_at": utcnow()})
-        session.flush()
-    forget_principals(organisation_id=key.organisation_id)
-    return key
-
-
-# --- teams ------------------------------------------------------------------------------
-
-
-def _check_managers(session: Session, manager_ids: Sequence[uuid.UUID]) -> None:
-    unique = list(dict.fromkeys(manager_ids))
-    if not unique:
-        return
-    found = {e.id: e for e in session.exec(select(Employee).where(col(Employee.id).in_(unique)))}
-    for i, mid in enumerate(manager_ids):
-        emp = found.get(mid)
-        if emp is None:
-            raise unknown_reference(f"/manager_ids/{i}", "employee", mid)
-        if emp.role not in MANAGER_ROLES:
-            raise Conflict(
-                f"{emp.full_name} has role '{emp.role}'; team managers must have role "
-                "'team_manager' or 'senior_management'.",
-                code="not-a-manager",
-                errors=[{"pointer": f"/manager_ids/{i}", "detail": "not a manager"}],
-            )
-
-
-def _set_managers(session: Session, team: Team, manager_ids: Sequence[uuid.UUID]) -> None:
-    session.execute(delete(TeamManager).where(col(TeamManager.team_id) == team.id))
-    for mid in dict.fromkeys(manager_ids):
-        session.add(
-            TeamManager(team_id=team.id, employee_id=mid, organisation_id=team.organisation_id)
-        )
-
-
-def manager_ids_by_team(
-    session: Session, team_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, list[uuid.UUID]]:
-    """Managers of many teams in one query."""
-    ids = list(team_ids)
-    out: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    if not ids:
-        return out
-    rows = session.execute(
-        select(col(TeamManager.team_id), col(TeamManager.employee_id))
-        .where(col(TeamManager.team_id).in_(ids))
-        .order_by(col(TeamManager.team_id), col(TeamManager.employee_id))
-    )
-    for team_id, employee_id in rows:
-        out[team_id].append(employee_id)
-    return out
-
-
-def team_public(team: Team, manager_ids: list[uuid.UUID]) -> TeamPublic:
-    """The API shape of a team."""
-    return TeamPublic(
-        id=team.id,
-        name=team.name,
-        external_id=team.external_id,
-        manager_ids=manager_ids,
-        created_at=team.created_at,
-        updated_at=team.updated_at,
-    )
-
-
-def teams_public(session: Session, teams: Sequence[Team]) -> list[TeamPublic]:
-    """Teams with their managers, in two queries whatever the count."""
-    managers = manager_ids_by_team(session, (t.id for t in teams))
-    return [team_public(t, managers.get(t.id, [])) for t in teams]
-
-
-def list_teams(
-    session: Session,
-    *,
-    params: PageParams,
-    external_id: str | None = None,
-    manager_id: uuid.UUID | None = None,
-) -> tuple[Sequence[Team], str | None]:
-    """Teams, optionally by external id or by one of their managers."""
-    stmt = select(Team)
-    if external_id is not None:
-        stmt = stmt.where(col(Team.external_id) == external_id)
-    if manager_id is not None:
-        stmt = stmt.where(
-            col(Team.id).in_(
-                select(col(TeamManager.team_id)).where(col(TeamManager.employee_id) == manager_id)
-            )
-        )
-    return paginate(session, stmt, Team, params)
-
-
-def create_team(session: Session, *, data: TeamCreate) -> Team:
-    """A new team; its managers must be employees with a manager role."""
-    _check_managers(session, data.manager_ids)
-    team = Team(name=data.name, external_id=data.external_id)
-    session.add(team)
-    session.flush()
-    _set_managers(session, team, data.manager_ids)
-    session.flush()
-    return team
-
-
-def update_team(session: Session, *, team: Team, data: TeamUpdate) -> Team:
-    """Change a team's name, external id or managers."""
-    changes = data.model_dump(exclude_unset=True, exclude={"manager_ids"})
-    apply_changes(team, changes)
-    if data.manager_ids is not None:
-        _check_managers(session, data.manager_ids)
-        _set_managers(session, team, data.manager_ids)
-        team.updated_at = utcnow()
-    session.flush()
-    return team
-
-
-def delete_team(session: Session, *, team: Team) -> None:
-    """Delete a team that has no employees (move or deactivate them first)."""
-    members = session.scalar(
-        select(col(Employee.id)).where(col(Employee.team_id) == team.id).limit(1)
-    )
-    if members is not None:
-        raise Conflict(
-            "The team still has employees; move them to another team first.",
-            code="team-has-employees",
-        )
-    _delete_or_conflict(session, team, "The team is referenced by goals, norms or history.")
-
-
-def _delete_or_conflict(
-    session: Session, obj: object, message: str, code: str = "still-referenced"
-) -> None:
-    # Foreign keys are the authority on "still referenced": the database refuses, we explain.
-    try:
-        with session.begin_nested():
-            session.delete(obj)
-            session.flush()
-    except IntegrityError:
-        raise Conflict(message, code=code) from None
-
-
-# --- function groups --------------------------------------------------------------------
-
-
-def function_group_public(
-    fg: FunctionGroup, settings: OrganisationSettings, today: date
-) -> FunctionGroupPublic:
-    """The API shape of a function group with its derived exposure."""
-    due = (
-        fg.risk_assessed_on is None
-        or _add_years(fg.risk_assessed_on, settings.risk_assessment_valid_years) <= today
-    )
-    return FunctionGroupPublic(
-        id=fg.id,
-        name=fg.name,
-        external_id=fg.external_id,
-        description=fg.description,
-        likelihood=fg.likelihood,
-        impact=fg.impact,
-        risk_assessed_on=fg.risk_assessed_on,
-        exposure_score=fg.exposure_score,
-        exposure_level=fg.exposure_level,
-        risk_assessment_due=due,
-        created_at=fg.created_at,
-        updated_at=fg.updated_at,
-    )
-
-
-def _add_years(d: date, years: int) -> date:
-    try:
-        return d.replace(year=d.year + years)
-    except ValueError:  # 29 February
-        return d.replace(year=d.year + years, day=28)
-
-
-def list_function_groups(
-    session: Session, *, params: PageParams, external_id: str | None = None
-) -> tuple[Sequence[FunctionGroup], str | None]:
-    """Function groups, optionally by external id."""
-    stmt = select(FunctionGroup)
-    if external_id is not None:
-        stmt = stmt.where(col(FunctionGroup.external_id) == external_id)
-    return paginate(session, stmt, FunctionGroup, params)
-
-
-def create_function_group(session: Session, *, data: FunctionGroupCreate) -> FunctionGroup:
-    """A new function group."""
-    fg = FunctionGroup(**data.model_dump())
-    session.add(fg)
-    session.flush()
-    return fg
-
-
-def update_function_group(
-    session: Session, *, fg: FunctionGroup, data: FunctionGroupUpdate
-) -> FunctionGroup:
-    """Change a function group; a new likelihood or impact changes its exposure level."""
-    apply_changes(fg, data.model_dump(exclude_unset=True))
-    session.flush()
-    return fg
-
-
-def delete_function_group(session: Session, *, fg: FunctionGroup) -> None:
-    """Delete a function group nobody belongs to."""
-    members = session.scalar(
-        select(col(Employee.id)).where(col(Employee.function_group_id) == fg.id).limit(1)
-    )
-    if members is not None:
-        raise Conflict(
-            "Employees still belong to this function group.", code="function-group-in-use"
-        )
-    _delete_or_conflict(session, fg, "The function group is still referenced.")
-
-
-# --- employees --------------------------------------------------------------------------
-
-
-def _check_employee_refs(
-    session: Session, team_id: uuid.UUID | None, fg_id: uuid.UUID | None
-) -> None:
-    if team_id is not None:
-        resolve_ref(session, Team, team_id, pointer="/team_id", what="team")
-    if fg_id is not None:
-        resolve_ref(
-            session, FunctionGroup, fg_id, pointer="/function_group_id", what="function group"
-        )
-
-
-def list_employees(
-    session: Session,
-    *,
-    params: PageParams,
-    team_id: uuid.UUID | None = None,
-    function_group_id: uuid.UUID | None = None,
-    role: Role | None = None,
-    active: bool | None = None,
-    external_id: str | None = None,
-    q: str | None = None,
-) -> tuple[list[str], str | None]:
-    """Employees with the API's filters; ``q`` matches names and email, case-insensitively.
-
-    Returns each employee as ``EmployeePublic`` JSON text (core/sqljson.py), and the next
-    cursor. The page is read as ids and versions first; the JSON of versions seen before
-    comes from core/rowcache.py, the rest from one more query.
-    """
-    stmt: Any = select(col(Employee.id), _EMPLOYEE_VERSION)
-    if team_id is not None:
-        stmt = stmt.where(col(Employee.team_id) == team_id)
-    if function_group_id is not None:
-        stmt = stmt.where(col(Employee.function_group_id) == function_group_id)
-    if role is not None:
-        stmt = stmt.where(col(Employee.role) == role)
-    if active is not None:
-        stmt = stmt.where(col(Employee.active) == active)
-    if external_id is not None:
-        stmt = stmt.where(col(Employee.external_id) == external_id)
-    if q:
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(
-            or_(
-                *(
-                    c.ilike(pattern, escape="\\")
-                    for c in (
-                        col(Employee.first_name),
-                        col(Employee.last_name),
-                        col(Employee.email),
-                    )
-                )
-            )
-        )
-    rows: Sequence[Any]
-    rows, cursor = paginate(session, stmt, Employee, params)
-
-    def fetch(ids: list[Any]) -> Sequence[Any]:
-        return session.execute(
-            select(col(Employee.id), _EMPLOYEE_VERSION, employee_json(session)).where(
-                col(Employee.id).in_(ids)
-            )
-        ).all()
-
-    return _EMPLOYEE_JSON.texts([(r[0], r[1]) for r in rows], fetch), cursor
-
-
-# An employee row's version as stored (no conversion: it is only compared), and the JSON
-# of versions already written (core/rowcache.py).
-_EMPLOYEE_VERSION = type_coerce(col(Employee.updated_at), String)
-_EMPLOYEE_JSON = RowJsonCache("employee")
-
-
-@lru_cache(maxsize=4)
-def _employee_json(dialect: str) -> ColumnElement[str]:
-    # The row's EmployeePublic shape, written by the database (core/sqljson.py).
-    columns = {name: col(getattr(Employee, name)) for name in EmployeePublic.model_fields}
-    # full_name() of organisation/models.py, in SQL.
-    name = joined_words(
-        [col(Employee.first_name), col(Employee.name_particle), col(Employee.last_name)]
-    )
-    return json_object(dialect, EmployeePublic, columns, computed={"full_name": name})
-
-
-def employee_json(session: Session) -> ColumnElement[str]:
-    """The column that holds an employee row as ``EmployeePublic`` JSON text."""
-    return _employee_json(session.get_bind().dialect.name)
-
-
-@lru_cache(maxsize=4)
-def _one_employee_json(dialect: str) -> Any:
-    # Built once: the hottest read would otherwise spend longer building the statement
-    # than running it. The organisation filter is still added per execution (core/tenancy).
-    return select(_employee_json(dialect), col(Employee.updated_at)).where(
-        col(Employee.id) == bindparam("employee_id", type_=Uuid())
-    )
-
-
-def employee_public_json(session: Session, *, employee_id: uuid.UUID) -> tuple[str, str]:
-    """One employee as ``EmployeePublic`` JSON text, and its ETag; 404 when not ours."""
-    stmt = _one_employee_json(session.get_bind().dialect.name)
-    row = session.execute(stmt, {"employee_id": employee_id}).first()
-    if row is None:
-        raise NotFound(resource="employee", id_=employee_id)
-    return row[0], etag_for(employee_id, row[1])
-
-
-def create_employee(session: Session, *, data: EmployeeCreate) -> Employee:
-    """A new employee; team and function group must be the organisation's own."""
-    _check_employee_refs(session, data.team_id, data.function_group_id)
-    emp = Employee(**data.model_dump())
-    session.add(emp)
-    session.flush()
-    return emp
-
-
-# Other domains react to an employee changing team (personal goals are re-checked against
-# the new team's objectives: the alignment rule), without this module importing them.
-EMPLOYEE_TEAM_CHANGED_HOOKS: list = []  # type: ignore[type-arg]
-
-
-def update_employee(session: Session, *, employee: Employee, data: EmployeeUpdate) -> Employee:
-    """Change an employee; moving team re-evaluates their personal goals."""
-    if employee.erased_at is not None:
-        # Erasure (AVG/GDPR) is final: the row stays only so history remains countable.
-        raise Conflict(
-            "This employee's personal data was erased; the record can no longer be changed.",
-            code="employee-erased",
-        )
-    changes = data.model_dump(exclude_unset=True)
-    _check_employee_refs(session, changes.get("team_id"), changes.get("function_group_id"))
-    if "role" in changes and changes["role"] not in MANAGER_ROLES:
-        _refuse_if_managing(session, employee, changes["role"])
-    old_team = employee.team_id
-    changed = apply_changes(employee, changes)
-    session.flush()
-    if "team_id" in changed:
-        for hook in EMPLOYEE_TEAM_CHANGED_HOOKS:
-            hook(session, employee, old_team)
-    if "active" in changed and not employee.active:
-        employees_deactivated(session, employee_ids=[employee.id])
-    return employee
-
-
-def _refuse_if_managing(session: Session, employee: Employee, role: Role) -> None:
-    managed = managed_teams(session, employee_ids=[employee.id]).get(employee.id)
-    refusal = still_manages_teams(managed, role)
-    if managed is not None and refusal is not None:
-        raise Conflict(
-            refusal,
-            code=STILL_MANAGES_TEAMS,
-            errors=[{"pointer": "/role", "detail": "still manages a team"}],
-            team_ids=[str(t) for t in managed.team_ids],
-        )
-
-
-# --- the still-manages-teams rule (issue 2) ---------------------------------------------
-# Team managers must have a manager role. A PATCH of one employee and an import of a whole
-# file both judge a role change with these two functions.
-
-STILL_MANAGES_TEAMS = "still-manages-teams"
-
-
-@dataclass(frozen=True, slots=True)
-class ManagedTeams:
-    """An employee who manages teams, and those teams: what a refusal names."""
-
-    employee_id: uuid.UUID
-    external_id: str | None
-    full_name: str
-    team_ids: tuple[uuid.UUID, ...]
-    team_names: tuple[str, ...]
-
-
-def managed_teams(
-    session: Session, *, employee_ids: Collection[uuid.UUID] | None = None
-) -> dict[uuid.UUID, ManagedTeams]:
-    """Employees who manage teams, by id, with the teams they manage: one query.
-
-    ``employee_ids`` narrows it to those employees; ``None`` answers for every manager of
-    the organisation (an import judges a whole file against them: one row per team link).
-    """
-    stmt = (
-        sa_select(
-            col(Employee.id),
-            col(Employee.external_id),
-            col(Employee.first_name),
-            col(Employee.name_particle),
-            col(Employee.last_name),
-            col(Team.id),
-            col(Team.name),
-        )
-        .join(TeamManager, col(TeamManager.employee_id) == col(Employee.id))
-        .join(Team, col(Team.id) == col(TeamManager.team_id))
-        .where(col(TeamManager.organisation_id) == current_organisation_id(session))
-        .order_by(col(Team.name), col(Team.id))
-    )
-    if employee_ids is not None:
-        stmt = stmt.where(col(TeamManager.employee_id).in_(list(employee_ids)))
-    teams: dict[uuid.UUID, list[tuple[uuid.UUID, str]]] = defaultdict(list)
-    people: dict[uuid.UUID, tuple[str | None, str]] = {}
-    for emp_id, external_id, first, particle, last, team_id, team_name in session.execute(stmt):
-        people[emp_id] = (external_id, full_name(first, particle, last))
-        teams[emp_id].append((team_id, team_name))
-    return {
-        emp_id: ManagedTeams(
-            employee_id=emp_id,
-            external_id=external_id,
-            full_name=name,
-            team_ids=tuple(t for t, _n in teams[emp_id]),
-            team_names=tuple(n for _t, n in teams[emp_id]),
-        )
-        for emp_id, (external_id, name) in people.items()
-    }
-
-
-def still_manages_teams(managed: ManagedTeams | None, role: str) -> str | None:
-    """Why ``role`` cannot be given to this employee (rule ``still-manages-teams``: a team
-    manager must have a manager role), or None when it can."""
-    if managed is None or role in MANAGER_ROLES:
-        return None
-    count = len(managed.team_ids)
-    teams = ", ".join(managed.team_names)
-    return (
-        f"{managed.full_name} still manages {count} team{'s' if count != 1 else ''} "
-        f"({teams}), and a team manager must have role 'team_manager' or "
-        f"'senior_management' (rule {STILL_MANAGES_TEAMS}): remove them as manager first "
-        "(the team's manager_ids, or manager_external_ids in a teams import), then give "
-        f"them role '{role}'."
-    )
-
-
-# --- deactivation ------------------------------------------------------------------------
-
-# Other domains react to employees being deactivated (training cancels their enrolments in
-# sessions that have not started), without this module importing them. A hook gets the ids
-# of employees who were active and no longer are, and ``dry_run`` (an import's: change
-# nothing); it returns what it did (or would do) in sentences, which an import reports.
-EMPLOYEES_DEACTIVATED_HOOKS: list = []  # type: ignore[type-arg]
-
-
-def employees_deactivated(
-    session: Session, *, employee_ids: Sequence[uuid.UUID], dry_run: bool = False
-) -> list[str]:
-    """Run the deactivation hooks for these employees (any number, set-based)."""
-    if not employee_ids:
-        return []
-    notes: list[str] = []
-    for hook in EMPLOYEES_DEACTIVATED_HOOKS:
-        notes += hook(session, employee_ids, dry_run=dry_run)
-    return notes
-
-
-def delete_employee(session: Session, *, employee: Employee) -> None:
-    """Delete an employee without history; one with training history is deactivated instead."""
-    _delete_or_conflict(
-        session,
-        employee,
-        "The employee has history (trainings, goals, acknowledgements) or manages a team; "
-        "deactivate them (active=false) instead.",
-        code="employee-has-history",
-    )
+__all__ = [
+    "EMPLOYEES_DEACTIVATED_HOOKS",
+    "EMPLOYEE_TEAM_CHANGED_HOOKS",
+    "ORGANISATION_CREATED_HOOKS",
+    "STILL_MANAGES_TEAMS",
+    "ManagedTeams",
+    "create_api_key",
+    "create_employee",
+    "create_function_group",
+    "create_organisation",
+    "create_team",
+    "delete_employee",
+    "delete_function_group",
+    "delete_team",
+    "employee_json",
+    "employee_public_json",
+    "employees_deactivated",
+    "function_group_public",
+    "list_api_keys",
+    "list_employees",
+    "list_function_groups",
+    "list_teams",
+    "managed_teams",
+    "manager_ids_by_team",
+    "organisation_public",
+    "revoke_api_key",
+    "still_manages_teams",
+    "team_public",
+    "teams_public",
+    "update_employee",
+    "update_function_group",
+    "update_organisation",
+    "update_team",
+]

@@ -7,7 +7,7 @@ from sqlmodel import Session
 
 from app.core.models import utcnow
 from app.demo import DemoContext
-from app.policy import protocols
+from app.policy import service
 from app.policy.models import (
     Norm,
     NormLevel,
@@ -142,7 +142,7 @@ def _protocol(session: Session, *, title: str, summary: str, norm_ids: list[uuid
         ],
         norm_ids=norm_ids,
     )
-    return protocols.create_protocol(session, data=data)
+    return service.create_protocol(session, data=data)
 
 
 def seed(session: Session, ctx: DemoContext) -> None:
@@ -174,7 +174,7 @@ def seed(session: Session, ctx: DemoContext) -> None:
         summary="Eerste versie van de afspraken over omgaan met agressie.",
         norm_ids=norm_ids[:4],
     )
-    protocols.publish_protocol(session, protocol=old)
+    service.publish_protocol(session, protocol=old)
     current = _protocol(
         session,
         title="Agressieprotocol Stichting Welzijn Oost",
@@ -182,7 +182,7 @@ def seed(session: Session, ctx: DemoContext) -> None:
         "kleur, wat je doet in het moment en hoe we melden en nazorg bieden.",
         norm_ids=norm_ids,
     )
-    protocols.publish_protocol(session, protocol=current)
+    service.publish_protocol(session, protocol=current)
     published_at = now - timedelta(days=60)
     old.published_at, old.superseded_at = now - timedelta(days=420), published_at
     current.published_at = published_at

@@ -5,10 +5,16 @@ from datetime import date, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
-from pydantic import AwareDatetime, ConfigDict, field_validator
+from pydantic import AwareDatetime, field_validator
 from sqlmodel import Column, Field, SQLModel, UniqueConstraint
 
-from app.core.models import PatchModel, TenantTable, UTCDateTime, optional_timestamp_field
+from app.core.models import (
+    CreateModel,
+    PatchModel,
+    TenantTable,
+    UTCDateTime,
+    optional_timestamp_field,
+)
 
 TITLE_MAX = 200
 TEXT_MAX = 10_000
@@ -88,8 +94,8 @@ class NormBase(SQLModel):
     _strip_title = field_validator("title", mode="before")(_strip)
 
 
-class NormCreate(NormBase):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+class NormCreate(NormBase, CreateModel):
+    pass
 
 
 class NormUpdate(PatchModel):
@@ -187,10 +193,8 @@ class ProtocolNorm(SQLModel, table=True):
     organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
 
 
-class SectionIn(SQLModel):
+class SectionIn(CreateModel):
     """One section of a protocol; its position is its place in the list."""
-
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
     kind: SectionKind
     title: str = Field(min_length=1, max_length=TITLE_MAX)
@@ -218,9 +222,7 @@ class SectionPublic(SQLModel):
     pillar: int | None = None
 
 
-class ProtocolCreate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-
+class ProtocolCreate(CreateModel):
     title: str = Field(min_length=1, max_length=TITLE_MAX)
     summary: str | None = Field(default=None, max_length=TEXT_MAX)
     sections: list[SectionIn] = Field(default_factory=list, max_length=SECTIONS_MAX)
@@ -268,9 +270,7 @@ class ProtocolAcknowledgement(TenantTable, table=True):
     read_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 
 
-class AcknowledgementCreate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-
+class AcknowledgementCreate(CreateModel):
     employee_id: uuid.UUID
     read_at: AwareDatetime | None = Field(
         default=None, description="When the employee read it; defaults to now."
@@ -303,9 +303,7 @@ class TeamDiscussion(TenantTable, table=True):
     notes: str | None = Field(default=None, max_length=TEXT_MAX)
 
 
-class TeamDiscussionCreate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-
+class TeamDiscussionCreate(CreateModel):
     team_id: uuid.UUID
     discussed_on: date = Field(description="The date of the team meeting.")
     notes: str | None = Field(default=None, max_length=TEXT_MAX)

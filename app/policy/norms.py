@@ -8,6 +8,7 @@ from sqlmodel import Session, col, select
 from app.core.crud import apply_changes, resolve_ref
 from app.core.errors import Conflict, RuleViolation
 from app.core.pagination import PageParams, paginate
+from app.core.queries import where_given
 from app.organisation.models import Team
 from app.policy.models import (
     ACCEPTABLE_LEVELS,
@@ -95,14 +96,10 @@ def list_norms(
 ) -> tuple[Sequence[Norm], str | None]:
     """Norms, filterable by team (or organisation norms only), level and status."""
     stmt = select(Norm)
-    if team_id is not None:
-        stmt = stmt.where(col(Norm.team_id) == team_id)
+    stmt = where_given(stmt, Norm, team_id=team_id)
     if organisation_only:
         stmt = stmt.where(col(Norm.team_id).is_(None))
-    if level is not None:
-        stmt = stmt.where(col(Norm.level) == level)
-    if status is not None:
-        stmt = stmt.where(col(Norm.status) == status)
+    stmt = where_given(stmt, Norm, level=level, status=status)
     return paginate(session, stmt, Norm, params)
 
 

@@ -15,8 +15,9 @@ from sqlmodel import Session, col, select
 from app.core.crud import apply_changes, resolve_ref, unknown_reference
 from app.core.dates import day_of
 from app.core.errors import Conflict, InvalidInput
-from app.core.models import utcnow
+from app.core.models import touch, utcnow
 from app.core.pagination import PageParams, paginate
+from app.core.queries import where_given
 from app.core.tenancy import current_organisation_id
 from app.organisation.models import Employee, Organisation, Team
 from app.policy.models import (
@@ -35,7 +36,7 @@ from app.policy.models import (
     TeamDiscussion,
     TeamDiscussionCreate,
 )
-from app.policy.service import current_protocol
+from app.policy.readiness import current_protocol
 
 # Clocks of HR platforms drift; a read_at a few minutes ahead is not "in the future".
 CLOCK_SKEW = timedelta(minutes=5)
@@ -98,8 +99,7 @@ def list_protocols(
 ) -> tuple[Sequence[Protocol], str | None]:
     """Protocol versions, optionally by status."""
     stmt = select(Protocol)
-    if status is not None:
-        stmt = stmt.where(col(Protocol.status) == status)
+    stmt = where_given(stmt, Protocol, status=status)
     return paginate(session, stmt, Protocol, params)
 
 
@@ -175,7 +175,7 @@ def update_protocol(session: Session, *, protocol: Protocol, data: ProtocolUpdat
     apply_changes(protocol, changes)
     if data.sections is not None or norm_ids is not None:
         _replace_contents(session, protocol, data.sections, norm_ids)
-        protocol.updated_at = utcnow()
+        touch(protocol)
     session.flush()
     return protocol
 
@@ -306,8 +306,7 @@ def list_acknowledgements(
     stmt = select(ProtocolAcknowledgement).where(
         col(ProtocolAcknowledgement.protocol_id) == protocol.id
     )
-    if employee_id is not None:
-        stmt = stmt.where(col(ProtocolAcknowledgement.employee_id) == employee_id)
+    stmt = where_given(stmt, ProtocolAcknowledgement, employee_id=employee_id)
     return paginate(session, stmt, ProtocolAcknowledgement, params)
 
 
@@ -338,6 +337,5 @@ def list_team_discussions(
 ) -> tuple[Sequence[TeamDiscussion], str | None]:
     """Team meetings that discussed this version, optionally of one team."""
     stmt = select(TeamDiscussion).where(col(TeamDiscussion.protocol_id) == protocol.id)
-    if team_id is not None:
-        stmt = stmt.where(col(TeamDiscussion.team_id) == team_id)
+    stmt = where_given(stmt, TeamDiscussion, team_id=team_id)
     return paginate(session, stmt, TeamDiscussion, params)

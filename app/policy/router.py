@@ -19,7 +19,7 @@ from app.core.responses import (
     WRITE,
     WRITE_ONE,
 )
-from app.policy import norms, protocols, service
+from app.policy import service
 from app.policy.dependencies import NormDep, ProtocolDep, TeamDiscussionDep
 from app.policy.models import (
     AcknowledgementCreate,
@@ -59,7 +59,7 @@ def list_norms(
     status: NormStatus | None = None,
 ) -> Page[NormPublic]:
     """Behaviour norms (green/orange/red); filter by team, level or status."""
-    rows, cursor = norms.list_norms(
+    rows, cursor = service.list_norms(
         session,
         params=params,
         team_id=team_id,
@@ -78,7 +78,7 @@ def create_norm(
     data: NormCreate, _p: WritePrincipal, session: DbSession, response: Response
 ) -> NormPublic:
     """Create a norm; a team norm may not mark acceptable what the organisation marks red."""
-    norm = norms.create_norm(session, data=data)
+    norm = service.create_norm(session, data=data)
     set_etag(response, norm)
     response.headers["Location"] = f"/v1/norms/{norm.id}"
     return NormPublic.model_validate(norm, from_attributes=True)
@@ -102,7 +102,7 @@ def update_norm(
 ) -> NormPublic:
     """Change a norm; the result must still respect the organisation norm."""
     check_if_match(if_match, norm)
-    norm = norms.update_norm(session, norm=norm, data=data)
+    norm = service.update_norm(session, norm=norm, data=data)
     set_etag(response, norm)
     return NormPublic.model_validate(norm, from_attributes=True)
 
@@ -113,7 +113,7 @@ def delete_norm(
 ) -> Response:
     """Delete a norm no protocol includes; otherwise 409: retire it instead."""
     check_if_match(if_match, norm)
-    norms.delete_norm(session, norm=norm)
+    service.delete_norm(session, norm=norm)
     return Response(status_code=204)
 
 
@@ -125,8 +125,8 @@ def list_protocols(
     _p: ReadPrincipal, session: DbSession, params: Params, status: ProtocolStatus | None = None
 ) -> Page[ProtocolPublic]:
     """Versions of the aggression protocol, with sections; filter by status."""
-    rows, cursor = protocols.list_protocols(session, params=params, status=status)
-    return Page(items=protocols.protocols_public(session, rows), next_cursor=cursor)
+    rows, cursor = service.list_protocols(session, params=params, status=status)
+    return Page(items=service.protocols_public(session, rows), next_cursor=cursor)
 
 
 @router.post("/protocols", tags=["protocols"], status_code=201, responses=CREATED)
@@ -134,10 +134,10 @@ def create_protocol(
     data: ProtocolCreate, _p: WritePrincipal, session: DbSession, response: Response
 ) -> ProtocolPublic:
     """Create a draft version; the service assigns the next version number."""
-    protocol = protocols.create_protocol(session, data=data)
+    protocol = service.create_protocol(session, data=data)
     set_etag(response, protocol)
     response.headers["Location"] = f"/v1/protocols/{protocol.id}"
-    return protocols.protocols_public(session, [protocol])[0]
+    return service.protocols_public(session, [protocol])[0]
 
 
 @router.get("/protocols/current", tags=["protocols"], responses=READ_ONE)
@@ -147,7 +147,7 @@ def get_current_protocol(
     """The published version (404 `no-current-protocol` when none is published)."""
     protocol = service.require_current_protocol(session)
     set_etag(response, protocol)
-    return protocols.protocols_public(session, [protocol])[0]
+    return service.protocols_public(session, [protocol])[0]
 
 
 @router.get(
@@ -180,7 +180,7 @@ def get_protocol_readiness(
 def get_protocol(protocol: ProtocolDep, session: DbSession, response: Response) -> ProtocolPublic:
     """One protocol version with its sections and norms."""
     set_etag(response, protocol)
-    return protocols.protocols_public(session, [protocol])[0]
+    return service.protocols_public(session, [protocol])[0]
 
 
 @router.patch("/protocols/{protocol_id}", tags=["protocols"], responses=WRITE_ONE)
@@ -194,9 +194,9 @@ def update_protocol(
 ) -> ProtocolPublic:
     """Change a draft (409 once published); `sections` and `norm_ids` replace the lists."""
     check_if_match(if_match, protocol)
-    protocol = protocols.update_protocol(session, protocol=protocol, data=data)
+    protocol = service.update_protocol(session, protocol=protocol, data=data)
     set_etag(response, protocol)
-    return protocols.protocols_public(session, [protocol])[0]
+    return service.protocols_public(session, [protocol])[0]
 
 
 @router.delete("/protocols/{protocol_id}", tags=["protocols"], status_code=204, responses=WRITE)
@@ -205,7 +205,7 @@ def delete_protocol(
 ) -> Response:
     """Delete a draft; published and superseded versions are kept (409)."""
     check_if_match(if_match, protocol)
-    protocols.delete_protocol(session, protocol=protocol)
+    service.delete_protocol(session, protocol=protocol)
     return Response(status_code=204)
 
 
@@ -219,9 +219,9 @@ def publish_protocol(
 ) -> ProtocolPublic:
     """Publish a draft; the previously published version becomes superseded."""
     check_if_match(if_match, protocol)
-    protocol = protocols.publish_protocol(session, protocol=protocol)
+    protocol = service.publish_protocol(session, protocol=protocol)
     set_etag(response, protocol)
-    return protocols.protocols_public(session, [protocol])[0]
+    return service.protocols_public(session, [protocol])[0]
 
 
 # --- acknowledgements and team discussions ----------------------------------------------
@@ -235,7 +235,7 @@ def list_acknowledgements(
     employee_id: uuid.UUID | None = None,
 ) -> Page[AcknowledgementPublic]:
     """Employees who read this version; filter by employee."""
-    rows, cursor = protocols.list_acknowledgements(
+    rows, cursor = service.list_acknowledgements(
         session, protocol=protocol, params=params, employee_id=employee_id
     )
     return Page(
@@ -265,7 +265,7 @@ def create_acknowledgement(
     response: Response,
 ) -> AcknowledgementPublic:
     """Record that an employee read this version (201); a repeat returns the record (200)."""
-    ack, created = protocols.acknowledge(session, protocol=protocol, data=data)
+    ack, created = service.acknowledge(session, protocol=protocol, data=data)
     if not created:
         response.status_code = status.HTTP_200_OK
     set_etag(response, ack)
@@ -284,7 +284,7 @@ def list_team_discussions(
     team_id: uuid.UUID | None = None,
 ) -> Page[TeamDiscussionPublic]:
     """Team meetings that discussed this version; filter by team."""
-    rows, cursor = protocols.list_team_discussions(
+    rows, cursor = service.list_team_discussions(
         session, protocol=protocol, params=params, team_id=team_id
     )
     return Page(
@@ -307,7 +307,7 @@ def create_team_discussion(
     response: Response,
 ) -> TeamDiscussionPublic:
     """Record that a team discussed this version in a team meeting (werkoverleg)."""
-    discussion = protocols.record_team_discussion(session, protocol=protocol, data=data)
+    discussion = service.record_team_discussion(session, protocol=protocol, data=data)
     set_etag(response, discussion)
     response.headers["Location"] = f"/v1/protocols/{protocol.id}/team-discussions/{discussion.id}"
     return TeamDiscussionPublic.model_validate(discussion, from_attributes=True)

@@ -21,6 +21,7 @@ from sqlmodel import Session, col
 from app.core.crud import resolve_ref
 from app.core.dates import add_months
 from app.core.pagination import PageParams, paginate
+from app.core.queries import where_given
 from app.core.tenancy import current_organisation_id
 from app.followup.models import HrmConversation
 from app.organisation.models import Employee, FunctionGroup, Team, full_name
@@ -86,8 +87,7 @@ def _gaps_statement(
             col(Employee.id).not_in(covered_employee_ids(org_id, day)),
         )
     )
-    if team_id is not None:
-        stmt = stmt.where(col(Employee.team_id) == team_id)
+    stmt = where_given(stmt, Employee, team_id=team_id)
     return stmt
 
 

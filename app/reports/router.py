@@ -1,10 +1,12 @@
 """HTTP routes of the reports: read-only overviews, as JSON or spreadsheet-safe CSV."""
 
 import uuid
+from collections.abc import Callable
 from datetime import date
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
+from sqlmodel import Session
 from starlette.responses import Response
 
 from app.core.auth import DbSession, ReadPrincipal
@@ -12,6 +14,7 @@ from app.core.csv import csv_openapi, csv_response, prefers_csv
 from app.core.dates import today
 from app.core.errors import InvalidInput, problem_responses
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, PageParams, page_params
+from app.organisation.models import OrganisationSettings
 from app.reports import hrm_theme, service
 from app.reports.models import HrmThemeGapPage, OverviewReport, TeamsReport
 
@@ -36,6 +39,33 @@ def _check_period(period_from: date | None, period_to: date | None) -> None:
         )
 
 
+Report = TypeVar("Report", OverviewReport, TeamsReport)
+
+
+def _report(
+    request: Request,
+    session: Session,
+    settings: OrganisationSettings,
+    period_from: date | None,
+    period_to: date | None,
+    *,
+    build: Callable[..., Report],
+    csv_rows: Callable[[Report], list[list[object]]],
+    csv_header: list[str],
+    name: str,
+) -> Report | Response:
+    # Both reports answer the same way: one period check, one "today", JSON or the same
+    # figures as a CSV download named after the report and the day.
+    _check_period(period_from, period_to)
+    day = today()
+    report = build(
+        session, settings=settings, today=day, period_from=period_from, period_to=period_to
+    )
+    if prefers_csv(request):
+        return csv_response(csv_rows(report), csv_header, f"{name}-{day.isoformat()}.csv")
+    return report
+
+
 @router.get(
     "/reports/overview",
     tags=["reports"],
@@ -56,22 +86,17 @@ def get_overview_report(
     period_to: PeriodTo = None,
 ) -> OverviewReport | Response:
     """Protocol readiness, managers first, goals, coverage, refreshers and follow-up at a glance."""
-    _check_period(period_from, period_to)
-    day = today()
-    report = service.overview(
+    return _report(
+        request,
         session,
-        settings=principal.organisation.settings,
-        today=day,
-        period_from=period_from,
-        period_to=period_to,
+        principal.organisation.settings,
+        period_from,
+        period_to,
+        build=service.overview,
+        csv_rows=service.overview_csv_rows,
+        csv_header=service.OVERVIEW_CSV_HEADER,
+        name="overview",
     )
-    if prefers_csv(request):
-        return csv_response(
-            service.overview_csv_rows(report),
-            service.OVERVIEW_CSV_HEADER,
-            f"overview-{day.isoformat()}.csv",
-        )
-    return report
 
 
 @router.get(
@@ -94,22 +119,17 @@ def get_teams_report(
     period_to: PeriodTo = None,
 ) -> TeamsReport | Response:
     """Per team: readiness, trained managers, goals, coverage, follow-up, reviews, meetings."""
-    _check_period(period_from, period_to)
-    day = today()
-    report = service.teams_report(
+    return _report(
+        request,
         session,
-        settings=principal.organisation.settings,
-        today=day,
-        period_from=period_from,
-        period_to=period_to,
+        principal.organisation.settings,
+        period_from,
+        period_to,
+        build=service.teams_report,
+        csv_rows=service.teams_csv_rows,
+        csv_header=service.TEAMS_CSV_HEADER,
+        name="teams",
     )
-    if prefers_csv(request):
-        return csv_response(
-            service.teams_csv_rows(report),
-            service.TEAMS_CSV_HEADER,
-            f"teams-{day.isoformat()}.csv",
-        )
-    return report
 
 
 async def _page(limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> PageParams:

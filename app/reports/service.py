@@ -6,7 +6,8 @@ from datetime import date
 from sqlmodel import Session
 
 from app.organisation.models import OrganisationSettings
-from app.reports.figures import REFRESHER_WINDOW_DAYS, Figures, collect
+from app.reports.figure_query import REFRESHER_WINDOW_DAYS, Figures
+from app.reports.figures import collect
 from app.reports.models import (
     FollowUpFigures,
     GoalFigures,

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from pydantic import AwareDatetime, BaseModel, ConfigDict, model_validator
 from sqlmodel import JSON, Column, Field, SQLModel, UniqueConstraint
 
-from app.core.models import TenantTable, optional_timestamp_field
+from app.core.models import CreateModel, TenantTable, optional_timestamp_field
 from app.organisation.models import ExposureLevel
 from app.training.models import Audience
 
@@ -230,10 +230,8 @@ class TrainingPlanGroup(TenantTable, table=True):
 # --- plans: API schemas -----------------------------------------------------------------
 
 
-class TrainingPlanCreate(SQLModel):
+class TrainingPlanCreate(CreateModel):
     """Compute and store a plan for a scope."""
-
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
     scope: PlanScope = Field(
         default_factory=PlanScope,
@@ -317,9 +315,7 @@ class TrainingPlanPublic(TrainingPlanSummary):
     )
 
 
-class PhaseDate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-
+class PhaseDate(CreateModel):
     phase: int = Field(ge=1, le=100)
     starts_at: AwareDatetime = Field(
         description="When the phase's sessions start; each ends after its programme's "
@@ -329,10 +325,8 @@ class PhaseDate(SQLModel):
     trainer: str | None = Field(default=None, max_length=200)
 
 
-class TrainingPlanSchedule(SQLModel):
+class TrainingPlanSchedule(CreateModel):
     """Dates per phase; every phase of the plan needs one."""
-
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
     phases: list[PhaseDate] = Field(min_length=1, max_length=100)
 

@@ -14,7 +14,6 @@ whatever the number of employees), then computed in Python with dicts, sets and 
 """
 
 import gc
-import hashlib
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator
@@ -23,13 +22,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, true
+from sqlalchemy import Select
 from sqlmodel import Session, col, select
 
-from app.core.tenancy import current_organisation_id
 from app.learning import service as learning_service
 from app.learning.models import (
-    FunctionGroupNeed,
     NeedPriority,
     PersonalGoal,
     PersonalGoalStatus,
@@ -44,22 +41,18 @@ from app.organisation.models import (
     ExposureLevel,
     FunctionGroup,
     Role,
-    Team,
-    TeamManager,
     exposure_level,
 )
 from app.policy import service as policy_service
-from app.policy.models import Protocol, ProtocolAcknowledgement, TeamDiscussion
 from app.selection.models import PlanScope
-from app.training import rules
+from app.selection.scope import people_condition, scope_people_ids
+from app.training import managers_first
 from app.training import service as training_service
 from app.training.models import (
     Audience,
     Enrolment,
     EnrolmentStatus,
-    ProgramSkill,
     SessionStatus,
-    TrainingCompletion,
     TrainingProgram,
     TrainingSession,
 )
@@ -195,51 +188,6 @@ def without_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-# --- the scope as SQL ---------------------------------------------------------------------
-
-
-def _scope_condition(scope: PlanScope) -> ColumnElement[bool]:
-    if scope.team_id is not None:
-        return col(Employee.team_id) == scope.team_id
-    if scope.function_group_id is not None:
-        return col(Employee.function_group_id) == scope.function_group_id
-    return true()
-
-
-def _managers_condition(session: Session, scope: PlanScope) -> ColumnElement[bool]:
-    """The managers responsible for the scope's staff (managers first: seed step 4):
-    senior management, and the managers of the teams the staff belong to."""
-    if scope.team_id is None and scope.function_group_id is None:
-        return true()
-    if scope.team_id is not None:
-        teams: Any = [scope.team_id]
-    else:
-        teams = select(col(Employee.team_id)).where(
-            col(Employee.function_group_id) == scope.function_group_id,
-            col(Employee.active).is_(True),
-            col(Employee.team_id).is_not(None),
-        )
-    team_managers = select(col(TeamManager.employee_id)).where(
-        col(TeamManager.team_id).in_(teams),
-        col(TeamManager.organisation_id) == current_organisation_id(session),
-    )
-    return or_(
-        col(Employee.role) == Role.senior_management,
-        and_(col(Employee.role).in_(MANAGER_ROLES), col(Employee.id).in_(team_managers)),
-    )
-
-
-def _people_condition(session: Session, scope: PlanScope) -> ColumnElement[bool]:
-    return and_(
-        col(Employee.active).is_(True),
-        or_(_scope_condition(scope), _managers_condition(session, scope)),
-    )
-
-
-def _people_ids(session: Session, scope: PlanScope) -> Select[Any]:
-    return select(col(Employee.id)).where(_people_condition(session, scope))
-
-
 # --- loading -------------------------------------------------------------------------------
 
 
@@ -361,10 +309,10 @@ def load_scope(
         select(
             col(Employee.id), col(Employee.team_id), col(Employee.function_group_id), Employee.role
         )
-        .where(_people_condition(session, scope))
+        .where(people_condition(session, scope))
         .order_by(col(Employee.id))
     ).all()
-    people_ids = _people_ids(session, scope)
+    people_ids = scope_people_ids(session, scope)
     skills = _skills(session)
     skill_order = sorted(skills)
     bit = {s: i for i, s in enumerate(skill_order)}
@@ -425,7 +373,7 @@ def load_scope(
         ready = policy_service.protocol_ready_ids(session, employee_ids=people_ids)
         for p in people:
             p.protocol_ready = p.id in ready
-        status = rules.management_status(
+        status = managers_first.management_status(
             session,
             manager_ids=[p.id for p in people if p.manager],
             before=datetime.combine(on, time.min, tzinfo=UTC),
@@ -440,69 +388,3 @@ def mask_of_bits(by_bit: dict[int, Any]) -> int:
     for i in by_bit:
         mask |= 1 << i
     return mask
-
-
-# --- the data version ----------------------------------------------------------------------
-
-
-def data_version(session: Session, *, scope: PlanScope) -> str:
-    """A fingerprint of every input a plan for this scope is computed from, in one query.
-
-    Per input table the row count and the latest ``updated_at`` (every service bumps it on a
-    change; link tables bump their parent's), restricted to the scope's people where the
-    rows are theirs. Any insert, change or delete therefore changes the fingerprint.
-    """
-    org = current_organisation_id(session)
-    people = select(col(Employee.id)).where(
-        col(Employee.organisation_id) == org,
-        or_(_scope_condition(scope), col(Employee.role).in_(MANAGER_ROLES)),
-    )
-    whole = scope.team_id is None and scope.function_group_id is None
-
-    def mine(model: Any, employee_col: Any = None) -> list[ColumnElement[bool]]:
-        conds = [model.organisation_id == org]
-        if employee_col is not None and not whole:
-            conds.append(employee_col.in_(people))
-        return conds
-
-    def stats(model: Any, *conds: ColumnElement[bool]) -> list[Any]:
-        return [
-            select(func.count()).select_from(model).where(*conds).scalar_subquery(),
-            select(func.max(model.updated_at)).where(*conds).scalar_subquery(),
-        ]
-
-    sessions_of_people = select(col(Enrolment.session_id)).where(
-        *mine(Enrolment, col(Enrolment.employee_id))
-    )
-    columns = [
-        *stats(
-            Employee,
-            *mine(Employee),
-            or_(_scope_condition(scope), col(Employee.role).in_(MANAGER_ROLES)),
-        ),
-        *stats(Team, *mine(Team)),
-        select(func.count()).select_from(TeamManager).where(*mine(TeamManager)).scalar_subquery(),
-        *stats(FunctionGroup, *mine(FunctionGroup)),
-        *stats(FunctionGroupNeed, *mine(FunctionGroupNeed)),
-        *stats(Skill, *mine(Skill)),
-        *stats(TeamGoal, *mine(TeamGoal)),
-        *stats(PersonalGoal, *mine(PersonalGoal, col(PersonalGoal.employee_id))),
-        *stats(TrainingProgram, *mine(TrainingProgram)),
-        select(func.count()).select_from(ProgramSkill).where(*mine(ProgramSkill)).scalar_subquery(),
-        *stats(TrainingCompletion, *mine(TrainingCompletion, col(TrainingCompletion.employee_id))),
-        *stats(Enrolment, *mine(Enrolment, col(Enrolment.employee_id))),
-        *stats(
-            TrainingSession,
-            *mine(TrainingSession),
-            col(TrainingSession.id).in_(sessions_of_people),
-        ),
-        *stats(Protocol, *mine(Protocol)),
-        *stats(
-            ProtocolAcknowledgement,
-            *mine(ProtocolAcknowledgement, col(ProtocolAcknowledgement.employee_id)),
-        ),
-        *stats(TeamDiscussion, *mine(TeamDiscussion)),
-    ]
-    row = session.execute(select(*columns)).one()
-    raw = "|".join(v.isoformat() if isinstance(v, datetime) else str(v) for v in row)
-    return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()

@@ -38,10 +38,10 @@ from app.selection.needs import (
     ProgramInfo,
     ScopeData,
     bits,
-    data_version,
     load_scope,
     without_cyclic_gc,
 )
+from app.selection.scope import data_version
 from app.training.models import Audience
 
 # Highest exposure first; people without a function group last.

@@ -4,7 +4,7 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 from pydantic import ValidationError
 
 from app.core.auth import DbSession, ReadPrincipal, WritePrincipal
@@ -13,12 +13,11 @@ from app.core.dates import today
 from app.core.errors import InvalidInput
 from app.core.pagination import Page, PageQuery
 from app.core.responses import CREATED, READ, READ_ONE, WRITE, WRITE_ONE
-from app.core.tenancy import get_scoped
 from app.selection import ranking, service
+from app.selection.dependencies import PlanDep
 from app.selection.models import (
     PlanScope,
     PlanStatus,
-    TrainingPlan,
     TrainingPlanCreate,
     TrainingPlanPublic,
     TrainingPlanSchedule,
@@ -30,15 +29,6 @@ Params = PageQuery
 
 
 router = APIRouter()
-
-
-def _plan(
-    plan_id: Annotated[uuid.UUID, Path()], session: DbSession, _p: ReadPrincipal
-) -> TrainingPlan:
-    return get_scoped(session, TrainingPlan, plan_id, name="training plan")
-
-
-PlanDep = Annotated[TrainingPlan, Depends(_plan)]
 
 
 @router.get("/training-recommendations", tags=["training-recommendations"], responses=READ)

@@ -9,15 +9,15 @@ is written.
 import uuid
 from collections.abc import Collection, Iterable, Sequence
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, update
 from sqlmodel import Session, col, select
 
 from app.core.crud import resolve_ref
 from app.core.errors import Conflict, InvalidInput, RuleViolation
-from app.core.models import utcnow
+from app.core.models import bulk_update, utcnow
 from app.core.pagination import PageParams, paginate
+from app.core.queries import rowcount, unique_chunks, where_given
 from app.learning.models import Skill
 from app.organisation.models import Employee, FunctionGroup, Organisation, Severity, Team
 from app.selection.models import (
@@ -36,8 +36,8 @@ from app.selection.models import (
     TrainingPlanSummary,
     scope_public,
 )
-from app.selection.needs import data_version
 from app.selection.planning import MANAGEMENT_PHASE, ComputedPlan, compute_plan
+from app.selection.scope import data_version
 from app.training import rules
 from app.training import service as training_service
 from app.training.models import (
@@ -46,16 +46,8 @@ from app.training.models import (
     TrainingSessionCreate,
 )
 
-# Large IN lists are split so a query never exceeds the drivers' parameter limits.
-_CHUNK = 5_000
 # A refused schedule lists at most this many refusals (and says how many there were).
 MAX_LISTED_REFUSALS = 200
-
-
-def _chunks(ids: Collection[uuid.UUID]) -> Iterable[list[uuid.UUID]]:
-    unique = list(dict.fromkeys(ids))
-    for start in range(0, len(unique), _CHUNK):
-        yield unique[start : start + _CHUNK]
 
 
 def check_scope(session: Session, scope: PlanScope, *, pointer: str) -> None:
@@ -152,7 +144,7 @@ def _groups_of(session: Session, plan: TrainingPlan) -> list[TrainingPlanGroup]:
 
 def _employees(session: Session, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Employee]:
     out: dict[uuid.UUID, Employee] = {}
-    for chunk in _chunks(ids):
+    for chunk in unique_chunks(ids):
         out.update(
             (e.id, e) for e in session.exec(select(Employee).where(col(Employee.id).in_(chunk)))
         )
@@ -271,12 +263,9 @@ def list_plans(
 ) -> tuple[Sequence[TrainingPlan], str | None]:
     """Plans, oldest first, filtered by status or scope."""
     stmt = select(TrainingPlan)
-    if status is not None:
-        stmt = stmt.where(col(TrainingPlan.status) == status)
-    if team_id is not None:
-        stmt = stmt.where(col(TrainingPlan.team_id) == team_id)
-    if function_group_id is not None:
-        stmt = stmt.where(col(TrainingPlan.function_group_id) == function_group_id)
+    stmt = where_given(
+        stmt, TrainingPlan, status=status, team_id=team_id, function_group_id=function_group_id
+    )
     return paginate(session, stmt, TrainingPlan, params)
 
 
@@ -356,12 +345,12 @@ def _claim(session: Session, plan: TrainingPlan) -> None:
     # database lets exactly one through (the other waits for the row, then finds it taken).
     now = utcnow()
     claimed = session.execute(
-        update(TrainingPlan)
+        bulk_update(TrainingPlan, at=now)
         .where(col(TrainingPlan.id) == plan.id, col(TrainingPlan.status) == PlanStatus.proposed)
-        .values(status=PlanStatus.scheduled, scheduled_at=now, updated_at=now)
+        .values(status=PlanStatus.scheduled, scheduled_at=now)
         .execution_options(synchronize_session=False)
     )
-    if cast(CursorResult[Any], claimed).rowcount != 1:
+    if rowcount(claimed) != 1:
         raise Conflict("The plan has been scheduled already.", code="plan-already-scheduled")
     session.expire(plan, ["status", "scheduled_at", "updated_at"])
 

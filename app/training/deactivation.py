@@ -8,8 +8,8 @@ the seats freed; enrolments in sessions that started (attendance can still be re
 or ended, completions and the training record stay as they are.
 
 Managers first needs nothing more: only *active* managers are responsible for staff
-(``rules.responsible_managers``), so the cancelled management booking of a deactivated
-manager was no longer counted for anyone.
+(``managers_first.responsible_managers``), so the cancelled management booking of a
+deactivated manager was no longer counted for anyone.
 
 Set-based: one query finds the enrolments of any number of employees (per 5,000), one
 ``UPDATE`` cancels them (per 5,000) and one executemany frees the seats per session. Both
@@ -22,14 +22,13 @@ from collections import Counter
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
-from app.core.models import utcnow
+from app.core.models import bulk_update, utcnow
+from app.core.queries import chunks, unique_chunks
 from app.organisation import service as organisation_service
 from app.training.models import Enrolment, EnrolmentStatus, SessionStatus, TrainingSession
-
-_CHUNK = 5_000
 
 
 def cancel_future_enrolments(
@@ -39,15 +38,14 @@ def cancel_future_enrolments(
     started, freeing the seats; ``dry_run`` only counts them. Returns what was done, in
     words (empty when nothing was)."""
     now = utcnow()
-    ids = list(dict.fromkeys(employee_ids))
     found: list[uuid.UUID] = []
     people: set[uuid.UUID] = set()
-    for start in range(0, len(ids), _CHUNK):
+    for part in unique_chunks(employee_ids):
         rows = session.execute(
             select(col(Enrolment.id), col(Enrolment.employee_id))
             .join(TrainingSession, col(TrainingSession.id) == col(Enrolment.session_id))
             .where(
-                col(Enrolment.employee_id).in_(ids[start : start + _CHUNK]),
+                col(Enrolment.employee_id).in_(part),
                 col(Enrolment.status) != EnrolmentStatus.cancelled,
                 col(TrainingSession.status) == SessionStatus.planned,
                 col(TrainingSession.starts_at) > now,
@@ -59,15 +57,15 @@ def cancel_future_enrolments(
         return []
     freed: Counter[uuid.UUID] = Counter()
     if not dry_run:
-        for start in range(0, len(found), _CHUNK):
+        for ids in chunks(found):
             # Guarded by status: an enrolment cancelled meanwhile frees no second seat.
             cancelled = session.execute(
-                update(Enrolment)
+                bulk_update(Enrolment, at=now)
                 .where(
-                    col(Enrolment.id).in_(found[start : start + _CHUNK]),
+                    col(Enrolment.id).in_(ids),
                     col(Enrolment.status) != EnrolmentStatus.cancelled,
                 )
-                .values(status=EnrolmentStatus.cancelled, updated_at=now)
+                .values(status=EnrolmentStatus.cancelled)
                 .returning(col(Enrolment.session_id))
                 .execution_options(synchronize_session="fetch")
             )
@@ -89,9 +87,9 @@ def _free_seats(session: Session, freed: Counter[uuid.UUID]) -> None:
     taken = table.c.enrolled_count
     n = bindparam("b_n", type_=sa.Integer)
     session.execute(
-        update(table)
+        bulk_update(table)
         .where(table.c.id == bindparam("b_id"))
-        .values(enrolled_count=sa.case((taken > n, taken - n), else_=0), updated_at=utcnow()),
+        .values(enrolled_count=sa.case((taken > n, taken - n), else_=0)),
         [{"b_id": session_id, "b_n": n_freed} for session_id, n_freed in freed.items()],
     )
     # Sessions already loaded read their new count on next access.

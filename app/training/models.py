@@ -6,10 +6,16 @@ from enum import StrEnum
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel
 from sqlmodel import JSON, Column, Field, SQLModel, UniqueConstraint
 
-from app.core.models import PatchModel, TenantTable, UTCDateTime, optional_timestamp_field
+from app.core.models import (
+    CreateModel,
+    PatchModel,
+    TenantTable,
+    UTCDateTime,
+    optional_timestamp_field,
+)
 from app.organisation.models import ExposureLevel, Role, Severity
 
 TEXT_MAX = 10_000
@@ -99,6 +105,15 @@ class EnrolmentStatus(StrEnum):
     cancelled = "cancelled"
 
 
+# Every enrolment but a cancelled one holds its seat (and makes a second one a duplicate);
+# a no-show does not count as being trained (managers first).
+TRAINING_ENROLMENT = (
+    EnrolmentStatus.enrolled,
+    EnrolmentStatus.attended,
+    EnrolmentStatus.completed,
+)
+
+
 class Enrolment(TenantTable, table=True):
     """An employee's place in a session."""
 
@@ -178,9 +193,7 @@ class TrainingProgramBase(SQLModel):
     active: bool = True
 
 
-class TrainingProgramCreate(TrainingProgramBase):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-
+class TrainingProgramCreate(TrainingProgramBase, CreateModel):
     skill_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
 
 
@@ -212,9 +225,7 @@ class TrainingProgramPublic(TrainingProgramBase):
 # --- API schemas: sessions --------------------------------------------------------------
 
 
-class TrainingSessionCreate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-
+class TrainingSessionCreate(CreateModel):
     program_id: uuid.UUID
     starts_at: AwareDatetime
     ends_at: AwareDatetime = Field(description="Must be after `starts_at`.")
@@ -254,10 +265,8 @@ class TrainingSessionPublic(SQLModel):
     updated_at: datetime
 
 
-class SessionCompletion(SQLModel):
+class SessionCompletion(CreateModel):
     """Completing a session: attendees (enrolled or attended, not no-shows) complete it."""
-
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
     completed_on: date | None = Field(
         default=None, description="Defaults to the day the session ends."
@@ -280,9 +289,7 @@ class RuleResult(BaseModel):
     details: dict[str, Any] = Field(default_factory=dict)
 
 
-class EnrolmentCreate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-
+class EnrolmentCreate(CreateModel):
     employee_id: uuid.UUID
 
 

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from app.core.config import get_settings
 from app.core.rowcache import RowJsonCache
-from app.organisation import service
+from app.organisation import employees
 from tests.conftest import Tenant
 from tests.factories.core import make_employee, make_team
 
@@ -36,7 +36,7 @@ def test_a_change_reaches_the_next_page(
     team = make_team(db)
     emp = make_employee(db, team_id=team.id, first_name="Sanne")
     assert [e["first_name"] for e in _page(client, tenant, team.id)] == ["Sanne"]
-    assert len(service._EMPLOYEE_JSON) >= 1  # remembered
+    assert len(employees._EMPLOYEE_JSON) >= 1  # remembered
 
     r = client.patch(f"/v1/employees/{emp.id}", headers=tenant.write, json={"first_name": "Sanna"})
     assert r.status_code == 200, r.text

@@ -7,14 +7,8 @@ from datetime import date
 import pytest
 
 from app.core.errors import InvalidInput
-from app.imports.parsing import (
-    RowError,
-    decode,
-    detect_delimiter,
-    normalise_header,
-    parse_body,
-    parse_date,
-)
+from app.imports.cells import normalise_header, parse_date
+from app.imports.parsing import RowError, decode, detect_delimiter, parse_body
 from app.imports.people import EMPLOYEE_COLUMNS
 from tests.imports.conftest import example
 

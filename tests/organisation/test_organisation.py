@@ -7,8 +7,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.core import dates
+from app.organisation.function_groups import _add_years
 from app.organisation.models import ExposureLevel, Role, exposure_level
-from app.organisation.service import _add_years
 from tests.conftest import Tenant
 from tests.factories.core import make_employee, make_function_group, make_team, manage
 from tests.helpers import assert_problem

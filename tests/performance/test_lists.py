@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from app.core.pagination import Page
 from app.main import create_app
-from app.organisation import service as organisation_service
+from app.organisation import teams as organisation_teams
 from tests.conftest import Tenant
 from tests.helpers import StatementCounter
 from tests.performance.seed import SEEDERS, Bulk
@@ -94,7 +94,7 @@ def test_the_check_sees_an_n_plus_1(
     tenant: Tenant,
 ) -> None:
     """Managers loaded one team at a time: the check must see more statements."""
-    batched = organisation_service.manager_ids_by_team
+    batched = organisation_teams.manager_ids_by_team
 
     def one_by_one(session: Session, team_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Any]:
         out: dict[uuid.UUID, Any] = {}
@@ -102,6 +102,6 @@ def test_the_check_sees_an_n_plus_1(
             out.update(batched(session, [team_id]))
         return out
 
-    monkeypatch.setattr(organisation_service, "manager_ids_by_team", one_by_one)
+    monkeypatch.setattr(organisation_teams, "manager_ids_by_team", one_by_one)
     small, large = _page_statements("/v1/teams", client, db, engine, tenant)
     assert large.count - small.count == LARGE - SMALL, explain("5", small, "100", large)

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from app.core.dates import add_months
 from app.learning import service as learning_service
 from app.training import service
 from tests.factories.core import make_employee
@@ -14,9 +15,9 @@ from tests.training.conftest import World
 
 
 def test_add_months_clamps_to_month_end() -> None:
-    assert service.add_months(date(2025, 1, 31), 1) == date(2025, 2, 28)
-    assert service.add_months(date(2024, 2, 29), 12) == date(2025, 2, 28)
-    assert service.add_months(date(2025, 11, 15), 24) == date(2027, 11, 15)
+    assert add_months(date(2025, 1, 31), 1) == date(2025, 2, 28)
+    assert add_months(date(2024, 2, 29), 12) == date(2025, 2, 28)
+    assert add_months(date(2025, 11, 15), 24) == date(2027, 11, 15)
 
 
 def test_current_skills_follow_refresher_months(db: Session, world: World) -> None:
@@ -124,7 +125,7 @@ def test_the_record_takes_four_queries_whatever_the_history(
 def test_the_record_lists_refreshers_due_within_90_days(db: Session, world: World) -> None:
     """Issue 5: the record lists the refreshers due in the next 90 days, not later ones."""
     make_completion(db, employee=world.staff, program=world.program, completed_on=date(2024, 7, 1))
-    due = service.add_months(date(2024, 7, 1), world.program.refresher_months)
+    due = add_months(date(2024, 7, 1), world.program.refresher_months)
     inside = service.training_record(db, employee=world.staff, on=due - timedelta(days=89))
     outside = service.training_record(db, employee=world.staff, on=due - timedelta(days=91))
     assert [d.due_on for d in inside.refreshers_due] == [due]

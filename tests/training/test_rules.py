@@ -10,7 +10,7 @@ from app.core.errors import RuleViolation
 from app.organisation.models import Role, Severity
 from app.policy import protocols
 from app.policy.models import ProtocolStatus
-from app.training import rules, service
+from app.training import managers_first, rules, service
 from app.training.models import Audience, EnrolmentStatus, SessionStatus
 from tests.factories.core import make_employee, make_function_group, make_team, manage
 from tests.factories.policy import make_acknowledgement, make_protocol
@@ -414,7 +414,7 @@ def test_batch_check_for_many_employees(db: Session, world: World) -> None:
 def test_management_status_for_the_scheduler(db: Session, world: World) -> None:
     make_completion(db, employee=world.senior, program=world.management, completed_on=date.today())
     make_enrolment(db, training_session=world.management_session, employee=world.manager)
-    status = rules.management_status(
+    status = managers_first.management_status(
         db,
         manager_ids=[world.senior.id, world.manager.id],
         before=world.management_session.starts_at,

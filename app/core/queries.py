@@ -1,0 +1,68 @@
+"""Query-building helpers every domain's list and bulk queries share."""
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Protocol, Self, TypeVar, cast
+
+from sqlalchemy import CursorResult
+
+T = TypeVar("T")
+
+
+class _Filterable(Protocol):
+    # Any select, whatever its row type: SQLModel's and SQLAlchemy's both return Self.
+    def where(self, *whereclause: Any) -> Self: ...
+
+
+S = TypeVar("S", bound=_Filterable)
+
+# Large IN lists are split so one query never exceeds the drivers' parameter limits
+# (SQLite 32766, PostgreSQL 65535); the number of queries stays bounded by the input size.
+IN_LIST_CHUNK = 5_000
+
+
+def chunks(items: Sequence[T], size: int = IN_LIST_CHUNK) -> Iterator[Sequence[T]]:
+    """Consecutive slices of at most ``size`` items."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def unique_chunks(items: Iterable[T], size: int = IN_LIST_CHUNK) -> Iterator[list[T]]:
+    """The distinct items in first-seen order, in lists of at most ``size`` (for ``IN``)."""
+    unique = list(dict.fromkeys(items))
+    for start in range(0, len(unique), size):
+        yield unique[start : start + size]
+
+
+def where_given(stmt: S, model: type[Any], **equals: Any) -> S:
+    """Filter ``stmt`` on ``model.<name> == value`` for every filter the caller gave.
+
+    ``None`` means the query parameter was omitted ("any"), never "is null": a list filter
+    cannot ask for missing values, so no column is compared with NULL here.
+    """
+    for name, value in equals.items():
+        if value is not None:
+            stmt = stmt.where(getattr(model, name) == value)
+    return stmt
+
+
+def where_range(
+    stmt: S,
+    column: Any,
+    *,
+    at_least: Any = None,
+    below: Any = None,
+    at_most: Any = None,
+) -> S:
+    """Filter ``stmt`` on the bounds given for ``column`` (each ``None`` bound is open)."""
+    if at_least is not None:
+        stmt = stmt.where(column >= at_least)
+    if below is not None:
+        stmt = stmt.where(column < below)
+    if at_most is not None:
+        stmt = stmt.where(column <= at_most)
+    return stmt
+
+
+def rowcount(result: Any) -> int:
+    """Rows matched by an ``UPDATE``/``DELETE`` (``Session.execute`` types it as a plain Result)."""
+    return cast(CursorResult[Any], result).rowcount

@@ -1,0 +1,214 @@
+"""HRM conversations: the responsible manager, linked personal goals, the theme."""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+from sqlalchemy import delete, or_
+from sqlmodel import Session, col, select
+
+from app.core.crud import (
+    apply_changes,
+    no_duplicate_ids,
+    resolve_ref,
+    resolve_refs,
+)
+from app.core.errors import RuleViolation
+from app.core.models import touch
+from app.core.pagination import PageParams, paginate
+from app.core.queries import where_given, where_range
+from app.core.tenancy import current_organisation_id, get_scoped
+from app.followup.dates import refuse_if_in_future
+from app.followup.models import (
+    HrmConversation,
+    HrmConversationCreate,
+    HrmConversationGoal,
+    HrmConversationKind,
+    HrmConversationPublic,
+    HrmConversationUpdate,
+)
+from app.learning.models import PersonalGoal
+from app.organisation.models import Employee, Role, TeamManager
+
+
+def responsible_manager_ids(session: Session, employee: Employee) -> list[uuid.UUID]:
+    """The employee's team managers and the active senior management (seed step 4)."""
+    org_id = current_organisation_id(session)
+    team_managers = (
+        select(col(TeamManager.employee_id))
+        .where(
+            col(TeamManager.organisation_id) == org_id,
+            col(TeamManager.team_id) == employee.team_id,
+        )
+        .scalar_subquery()
+    )
+    stmt = (
+        select(col(Employee.id))
+        .where(
+            col(Employee.id) != employee.id,
+            or_(
+                (col(Employee.role) == Role.senior_management) & col(Employee.active),
+                col(Employee.id).in_(team_managers),
+            ),
+        )
+        .order_by(col(Employee.id))
+    )
+    return list(session.exec(stmt).all())
+
+
+def _check_manager(session: Session, employee: Employee, manager_id: uuid.UUID) -> None:
+    manager = resolve_ref(session, Employee, manager_id, pointer="/manager_id", what="employee")
+    allowed = responsible_manager_ids(session, employee)
+    if manager.id in allowed:
+        return
+    raise RuleViolation(
+        f"{manager.full_name} is not responsible for {employee.full_name}: the HRM "
+        "conversation is held by one of the employee's team managers or by senior management.",
+        code="manager-not-responsible",
+        violations=[
+            {
+                "rule": "hrm_manager_responsible",
+                "message": "The manager must be one of the employee's team managers or "
+                "senior management.",
+                "manager_id": str(manager.id),
+                "allowed_manager_ids": [str(a) for a in allowed],
+            }
+        ],
+    )
+
+
+def _check_goals(session: Session, employee: Employee, goal_ids: Sequence[uuid.UUID]) -> None:
+    no_duplicate_ids(goal_ids, pointer="/personal_goal_ids/{i}", what="personal goal")
+    goals = resolve_refs(
+        session, PersonalGoal, goal_ids, pointer="/personal_goal_ids/{i}", what="personal goal"
+    )
+    foreign = [gid for gid in goal_ids if goals[gid].employee_id != employee.id]
+    if foreign:
+        raise RuleViolation(
+            f"Only {employee.full_name}'s own personal goals can be discussed in their HRM "
+            "conversation.",
+            code="goal-of-another-employee",
+            violations=[
+                {
+                    "rule": "hrm_goals_of_employee",
+                    "message": "Each personal goal discussed must belong to the employee.",
+                    "personal_goal_ids": [str(g) for g in foreign],
+                }
+            ],
+        )
+
+
+def _set_goals(session: Session, conv: HrmConversation, goal_ids: Iterable[uuid.UUID]) -> None:
+    session.execute(
+        delete(HrmConversationGoal).where(col(HrmConversationGoal.conversation_id) == conv.id)
+    )
+    session.add_all(
+        HrmConversationGoal(
+            conversation_id=conv.id, personal_goal_id=gid, organisation_id=conv.organisation_id
+        )
+        for gid in goal_ids
+    )
+
+
+def list_hrm_conversations(
+    session: Session,
+    *,
+    params: PageParams,
+    employee_id: uuid.UUID | None = None,
+    manager_id: uuid.UUID | None = None,
+    kind: HrmConversationKind | None = None,
+    theme_discussed: bool | None = None,
+    held_from: date | None = None,
+    held_to: date | None = None,
+) -> tuple[Sequence[HrmConversation], str | None]:
+    """Conversations with the API's filters."""
+    stmt = select(HrmConversation)
+    stmt = where_given(
+        stmt,
+        HrmConversation,
+        employee_id=employee_id,
+        manager_id=manager_id,
+        kind=kind,
+        theme_discussed=theme_discussed,
+    )
+    stmt = where_range(stmt, col(HrmConversation.held_on), at_least=held_from, at_most=held_to)
+    return paginate(session, stmt, HrmConversation, params)
+
+
+def hrm_conversations_public(
+    session: Session, conversations: Sequence[HrmConversation]
+) -> list[HrmConversationPublic]:
+    """Conversations with their goals, in one query whatever the count."""
+    ids = [c.id for c in conversations]
+    goals: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    if ids:
+        org_id = conversations[0].organisation_id
+        for conv_id, goal_id in session.execute(
+            select(
+                col(HrmConversationGoal.conversation_id), col(HrmConversationGoal.personal_goal_id)
+            )
+            .where(
+                col(HrmConversationGoal.organisation_id) == org_id,
+                col(HrmConversationGoal.conversation_id).in_(ids),
+            )
+            .order_by(col(HrmConversationGoal.personal_goal_id))
+        ):
+            goals[conv_id].append(goal_id)
+    return [
+        HrmConversationPublic(
+            id=c.id,
+            employee_id=c.employee_id,
+            manager_id=c.manager_id,
+            held_on=c.held_on,
+            kind=c.kind,
+            theme_discussed=c.theme_discussed,
+            personal_goal_ids=goals.get(c.id, []),
+            notes=c.notes,
+            created_at=c.created_at,
+            updated_at=c.updated_at,
+        )
+        for c in conversations
+    ]
+
+
+def create_hrm_conversation(
+    session: Session, *, data: HrmConversationCreate, today: date
+) -> HrmConversation:
+    """A held conversation; the manager must be responsible, the goals the employee's own."""
+    employee = resolve_ref(
+        session, Employee, data.employee_id, pointer="/employee_id", what="employee"
+    )
+    refuse_if_in_future(data.held_on, today)
+    _check_manager(session, employee, data.manager_id)
+    _check_goals(session, employee, data.personal_goal_ids)
+    conv = HrmConversation(**data.model_dump(exclude={"personal_goal_ids"}))
+    session.add(conv)
+    session.flush()
+    _set_goals(session, conv, data.personal_goal_ids)
+    session.flush()
+    return conv
+
+
+def update_hrm_conversation(
+    session: Session, *, conv: HrmConversation, data: HrmConversationUpdate, today: date
+) -> HrmConversation:
+    """Change a conversation; the manager and goal rules are checked again."""
+    changes = data.model_dump(exclude_unset=True, exclude={"personal_goal_ids"})
+    employee = get_scoped(session, Employee, conv.employee_id)
+    refuse_if_in_future(changes.get("held_on", conv.held_on), today)
+    if "manager_id" in changes:
+        _check_manager(session, employee, changes["manager_id"])
+    apply_changes(conv, changes)
+    if data.personal_goal_ids is not None:
+        _check_goals(session, employee, data.personal_goal_ids)
+        _set_goals(session, conv, data.personal_goal_ids)
+        touch(conv)
+    session.flush()
+    return conv
+
+
+def delete_hrm_conversation(session: Session, *, conv: HrmConversation) -> None:
+    """Delete a conversation."""
+    session.delete(conv)
+    session.flush()

@@ -1,0 +1,128 @@
+"""Team meetings and their agenda (the fixed safe-and-resilient-work item)."""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
+
+from app.core.crud import (
+    apply_changes,
+    resolve_ref,
+)
+from app.core.models import touch
+from app.core.pagination import PageParams, paginate
+from app.core.queries import where_given, where_range
+from app.followup.dates import refuse_if_in_future
+from app.followup.models import (
+    AgendaItem,
+    AgendaItemKind,
+    AgendaItemPublic,
+    TeamMeeting,
+    TeamMeetingAgendaItem,
+    TeamMeetingCreate,
+    TeamMeetingPublic,
+    TeamMeetingUpdate,
+)
+from app.organisation.models import Team
+
+
+def list_team_meetings(
+    session: Session,
+    *,
+    params: PageParams,
+    team_id: uuid.UUID | None = None,
+    held_from: date | None = None,
+    held_to: date | None = None,
+    safe_resilient_work_on_agenda: bool | None = None,
+) -> tuple[Sequence[TeamMeeting], str | None]:
+    """Meetings, by team, period and whether the fixed item was on the agenda."""
+    stmt = select(TeamMeeting)
+    stmt = where_given(
+        stmt,
+        TeamMeeting,
+        team_id=team_id,
+        safe_resilient_work_on_agenda=safe_resilient_work_on_agenda,
+    )
+    stmt = where_range(stmt, col(TeamMeeting.held_on), at_least=held_from, at_most=held_to)
+    return paginate(session, stmt, TeamMeeting, params)
+
+
+def team_meetings_public(
+    session: Session, meetings: Sequence[TeamMeeting]
+) -> list[TeamMeetingPublic]:
+    """Meetings with their agendas, in one query whatever the count."""
+    ids = [m.id for m in meetings]
+    agendas: dict[uuid.UUID, list[AgendaItemPublic]] = defaultdict(list)
+    if ids:
+        for row in session.exec(
+            select(TeamMeetingAgendaItem)
+            .where(col(TeamMeetingAgendaItem.meeting_id).in_(ids))
+            .order_by(col(TeamMeetingAgendaItem.meeting_id), col(TeamMeetingAgendaItem.position))
+        ):
+            agendas[row.meeting_id].append(
+                AgendaItemPublic(kind=row.kind, title=row.title, notes=row.notes)
+            )
+    return [
+        TeamMeetingPublic(
+            id=m.id,
+            team_id=m.team_id,
+            held_on=m.held_on,
+            notes=m.notes,
+            agenda_items=agendas.get(m.id, []),
+            safe_resilient_work_on_agenda=m.safe_resilient_work_on_agenda,
+            created_at=m.created_at,
+            updated_at=m.updated_at,
+        )
+        for m in meetings
+    ]
+
+
+def _set_agenda(session: Session, meeting: TeamMeeting, items: Sequence[AgendaItem]) -> None:
+    session.execute(
+        delete(TeamMeetingAgendaItem).where(col(TeamMeetingAgendaItem.meeting_id) == meeting.id)
+    )
+    session.add_all(
+        TeamMeetingAgendaItem(
+            meeting_id=meeting.id, position=pos, kind=i.kind, title=i.title or "", notes=i.notes
+        )
+        for pos, i in enumerate(items, start=1)
+    )
+    # Derived, never set by the client: the fixed item of seed step 3 is on the agenda.
+    meeting.safe_resilient_work_on_agenda = any(
+        i.kind == AgendaItemKind.safe_resilient_work for i in items
+    )
+
+
+def create_team_meeting(session: Session, *, data: TeamMeetingCreate, today: date) -> TeamMeeting:
+    """A held team meeting with its agenda."""
+    resolve_ref(session, Team, data.team_id, pointer="/team_id", what="team")
+    refuse_if_in_future(data.held_on, today)
+    meeting = TeamMeeting(team_id=data.team_id, held_on=data.held_on, notes=data.notes)
+    session.add(meeting)
+    session.flush()
+    _set_agenda(session, meeting, data.agenda_items)
+    session.flush()
+    return meeting
+
+
+def update_team_meeting(
+    session: Session, *, meeting: TeamMeeting, data: TeamMeetingUpdate, today: date
+) -> TeamMeeting:
+    """Change a meeting; a new agenda re-derives whether the fixed item was on it."""
+    changes = data.model_dump(exclude_unset=True, exclude={"agenda_items"})
+    refuse_if_in_future(changes.get("held_on", meeting.held_on), today)
+    apply_changes(meeting, changes)
+    if data.agenda_items is not None:
+        _set_agenda(session, meeting, data.agenda_items)
+        touch(meeting)
+    session.flush()
+    return meeting
+
+
+def delete_team_meeting(session: Session, *, meeting: TeamMeeting) -> None:
+    """Delete a meeting and its agenda."""
+    session.delete(meeting)
+    session.flush()

@@ -1,0 +1,194 @@
+"""Practice reviews: ratings per skill, participants and the next review date."""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
+
+from app.core.crud import (
+    apply_changes,
+    no_duplicate_ids,
+    resolve_ref,
+    resolve_refs,
+)
+from app.core.dates import add_months
+from app.core.errors import InvalidInput
+from app.core.models import touch
+from app.core.pagination import PageParams, paginate
+from app.core.queries import where_given, where_range
+from app.followup.dates import refuse_if_in_future
+from app.followup.models import (
+    PracticeReview,
+    PracticeReviewCreate,
+    PracticeReviewParticipant,
+    PracticeReviewPublic,
+    PracticeReviewRating,
+    PracticeReviewUpdate,
+    SkillRating,
+)
+from app.learning.models import Skill
+from app.organisation.models import Employee, OrganisationSettings, Team
+
+
+def default_next_review_on(held_on: date, settings: OrganisationSettings) -> date:
+    """held_on + the organisation's review interval (seed: discuss periodically)."""
+    return add_months(held_on, settings.review_interval_months)
+
+
+def _check_next_review(held_on: date, next_review_on: date) -> None:
+    if next_review_on <= held_on:
+        raise InvalidInput(
+            "next_review_on must be after held_on.",
+            code="next-review-before-held",
+            errors=[{"pointer": "/next_review_on", "detail": "must be after held_on"}],
+        )
+
+
+def _set_ratings(session: Session, review: PracticeReview, ratings: Sequence[SkillRating]) -> None:
+    skill_ids = [r.skill_id for r in ratings]
+    no_duplicate_ids(skill_ids, pointer="/ratings/{i}/skill_id", what="skill")
+    resolve_refs(session, Skill, skill_ids, pointer="/ratings/{i}/skill_id", what="skill")
+    session.execute(
+        delete(PracticeReviewRating).where(col(PracticeReviewRating.review_id) == review.id)
+    )
+    session.add_all(
+        PracticeReviewRating(
+            review_id=review.id, skill_id=r.skill_id, rating=r.rating, notes=r.notes
+        )
+        for r in ratings
+    )
+
+
+def _set_participants(
+    session: Session, review: PracticeReview, participant_ids: Sequence[uuid.UUID]
+) -> None:
+    resolve_refs(
+        session, Employee, participant_ids, pointer="/participant_ids/{i}", what="employee"
+    )
+    session.execute(
+        delete(PracticeReviewParticipant).where(
+            col(PracticeReviewParticipant.review_id) == review.id
+        )
+    )
+    session.add_all(
+        PracticeReviewParticipant(
+            review_id=review.id, employee_id=eid, organisation_id=review.organisation_id
+        )
+        for eid in dict.fromkeys(participant_ids)
+    )
+
+
+def list_practice_reviews(
+    session: Session,
+    *,
+    params: PageParams,
+    team_id: uuid.UUID | None = None,
+    held_from: date | None = None,
+    held_to: date | None = None,
+) -> tuple[Sequence[PracticeReview], str | None]:
+    """Reviews, by team and period."""
+    stmt = select(PracticeReview)
+    stmt = where_given(stmt, PracticeReview, team_id=team_id)
+    stmt = where_range(stmt, col(PracticeReview.held_on), at_least=held_from, at_most=held_to)
+    return paginate(session, stmt, PracticeReview, params)
+
+
+def practice_reviews_public(
+    session: Session, reviews: Sequence[PracticeReview]
+) -> list[PracticeReviewPublic]:
+    """Reviews with their ratings and participants, in three queries whatever the count."""
+    ids = [r.id for r in reviews]
+    ratings: dict[uuid.UUID, list[SkillRating]] = defaultdict(list)
+    people: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    if ids:
+        for row in session.exec(
+            select(PracticeReviewRating)
+            .where(col(PracticeReviewRating.review_id).in_(ids))
+            .order_by(col(PracticeReviewRating.id))
+        ):
+            ratings[row.review_id].append(
+                SkillRating(skill_id=row.skill_id, rating=row.rating, notes=row.notes)
+            )
+        org_id = reviews[0].organisation_id
+        for review_id, employee_id in session.execute(
+            select(
+                col(PracticeReviewParticipant.review_id), col(PracticeReviewParticipant.employee_id)
+            )
+            .where(
+                col(PracticeReviewParticipant.organisation_id) == org_id,
+                col(PracticeReviewParticipant.review_id).in_(ids),
+            )
+            .order_by(col(PracticeReviewParticipant.employee_id))
+        ):
+            people[review_id].append(employee_id)
+    return [
+        PracticeReviewPublic(
+            id=r.id,
+            team_id=r.team_id,
+            held_on=r.held_on,
+            next_review_on=r.next_review_on,
+            summary=r.summary,
+            ratings=ratings.get(r.id, []),
+            participant_ids=people.get(r.id, []),
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+        )
+        for r in reviews
+    ]
+
+
+def create_practice_review(
+    session: Session, *, data: PracticeReviewCreate, settings: OrganisationSettings, today: date
+) -> PracticeReview:
+    """A held review; the next one is due after the organisation's interval unless given."""
+    resolve_ref(session, Team, data.team_id, pointer="/team_id", what="team")
+    refuse_if_in_future(data.held_on, today)
+    next_review_on = data.next_review_on or default_next_review_on(data.held_on, settings)
+    _check_next_review(data.held_on, next_review_on)
+    review = PracticeReview(
+        team_id=data.team_id,
+        held_on=data.held_on,
+        next_review_on=next_review_on,
+        summary=data.summary,
+    )
+    session.add(review)
+    session.flush()
+    _set_ratings(session, review, data.ratings)
+    _set_participants(session, review, data.participant_ids)
+    session.flush()
+    return review
+
+
+def update_practice_review(
+    session: Session,
+    *,
+    review: PracticeReview,
+    data: PracticeReviewUpdate,
+    settings: OrganisationSettings,
+    today: date,
+) -> PracticeReview:
+    """Change a review; a new held_on without next_review_on moves the next one along."""
+    changes = data.model_dump(exclude_unset=True, exclude={"ratings", "participant_ids"})
+    held_on = changes.get("held_on", review.held_on)
+    refuse_if_in_future(held_on, today)
+    if "held_on" in changes and "next_review_on" not in changes:
+        changes["next_review_on"] = default_next_review_on(held_on, settings)
+    _check_next_review(held_on, changes.get("next_review_on", review.next_review_on))
+    apply_changes(review, changes)
+    if data.ratings is not None:
+        _set_ratings(session, review, data.ratings)
+        touch(review)
+    if data.participant_ids is not None:
+        _set_participants(session, review, data.participant_ids)
+        touch(review)
+    session.flush()
+    return review
+
+
+def delete_practice_review(session: Session, *, review: PracticeReview) -> None:
+    """Delete a review; its follow-up items stay, without a source."""
+    session.delete(review)
+    session.flush()

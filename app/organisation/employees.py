@@ -1,0 +1,296 @@
+"""Employees: the list as stored JSON, changes, the still-manages-teams rule and deactivation."""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import String, Uuid, bindparam, or_, type_coerce
+from sqlalchemy import select as sa_select
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col, select
+
+from app.core.concurrency import etag_for
+from app.core.crud import apply_changes, delete_or_conflict, resolve_ref
+from app.core.errors import Conflict, NotFound
+from app.core.pagination import PageParams, paginate
+from app.core.queries import where_given
+from app.core.rowcache import RowJsonCache
+from app.core.sqljson import joined_words, json_object
+from app.core.tenancy import current_organisation_id
+from app.organisation.models import (
+    MANAGER_ROLES,
+    Employee,
+    EmployeeCreate,
+    EmployeePublic,
+    EmployeeUpdate,
+    FunctionGroup,
+    Role,
+    Team,
+    TeamManager,
+    full_name,
+)
+
+
+def _check_employee_refs(
+    session: Session, team_id: uuid.UUID | None, fg_id: uuid.UUID | None
+) -> None:
+    if team_id is not None:
+        resolve_ref(session, Team, team_id, pointer="/team_id", what="team")
+    if fg_id is not None:
+        resolve_ref(
+            session, FunctionGroup, fg_id, pointer="/function_group_id", what="function group"
+        )
+
+
+def list_employees(
+    session: Session,
+    *,
+    params: PageParams,
+    team_id: uuid.UUID | None = None,
+    function_group_id: uuid.UUID | None = None,
+    role: Role | None = None,
+    active: bool | None = None,
+    external_id: str | None = None,
+    q: str | None = None,
+) -> tuple[list[str], str | None]:
+    """Employees with the API's filters; ``q`` matches names and email, case-insensitively.
+
+    Returns each employee as ``EmployeePublic`` JSON text (core/sqljson.py), and the next
+    cursor. The page is read as ids and versions first; the JSON of versions seen before
+    comes from core/rowcache.py, the rest from one more query.
+    """
+    stmt: Any = select(col(Employee.id), _EMPLOYEE_VERSION)
+    stmt = where_given(
+        stmt,
+        Employee,
+        team_id=team_id,
+        function_group_id=function_group_id,
+        role=role,
+        active=active,
+        external_id=external_id,
+    )
+    if q:
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(
+            or_(
+                *(
+                    c.ilike(pattern, escape="\\")
+                    for c in (
+                        col(Employee.first_name),
+                        col(Employee.last_name),
+                        col(Employee.email),
+                    )
+                )
+            )
+        )
+    rows: Sequence[Any]
+    rows, cursor = paginate(session, stmt, Employee, params)
+
+    def fetch(ids: list[Any]) -> Sequence[Any]:
+        return session.execute(
+            select(col(Employee.id), _EMPLOYEE_VERSION, employee_json(session)).where(
+                col(Employee.id).in_(ids)
+            )
+        ).all()
+
+    return _EMPLOYEE_JSON.texts([(r[0], r[1]) for r in rows], fetch), cursor
+
+
+# An employee row's version as stored (no conversion: it is only compared), and the JSON
+# of versions already written (core/rowcache.py).
+_EMPLOYEE_VERSION = type_coerce(col(Employee.updated_at), String)
+_EMPLOYEE_JSON = RowJsonCache("employee")
+
+
+@lru_cache(maxsize=4)
+def _employee_json(dialect: str) -> ColumnElement[str]:
+    # The row's EmployeePublic shape, written by the database (core/sqljson.py).
+    columns = {name: col(getattr(Employee, name)) for name in EmployeePublic.model_fields}
+    # full_name() of organisation/models.py, in SQL.
+    name = joined_words(
+        [col(Employee.first_name), col(Employee.name_particle), col(Employee.last_name)]
+    )
+    return json_object(dialect, EmployeePublic, columns, computed={"full_name": name})
+
+
+def employee_json(session: Session) -> ColumnElement[str]:
+    """The column that holds an employee row as ``EmployeePublic`` JSON text."""
+    return _employee_json(session.get_bind().dialect.name)
+
+
+@lru_cache(maxsize=4)
+def _one_employee_json(dialect: str) -> Any:
+    # Built once: the hottest read would otherwise spend longer building the statement
+    # than running it. The organisation filter is still added per execution (core/tenancy).
+    return select(_employee_json(dialect), col(Employee.updated_at)).where(
+        col(Employee.id) == bindparam("employee_id", type_=Uuid())
+    )
+
+
+def employee_public_json(session: Session, *, employee_id: uuid.UUID) -> tuple[str, str]:
+    """One employee as ``EmployeePublic`` JSON text, and its ETag; 404 when not ours."""
+    stmt = _one_employee_json(session.get_bind().dialect.name)
+    row = session.execute(stmt, {"employee_id": employee_id}).first()
+    if row is None:
+        raise NotFound(resource="employee", id_=employee_id)
+    return row[0], etag_for(employee_id, row[1])
+
+
+def create_employee(session: Session, *, data: EmployeeCreate) -> Employee:
+    """A new employee; team and function group must be the organisation's own."""
+    _check_employee_refs(session, data.team_id, data.function_group_id)
+    emp = Employee(**data.model_dump())
+    session.add(emp)
+    session.flush()
+    return emp
+
+
+# Other domains react to an employee changing team (personal goals are re-checked against
+# the new team's objectives: the alignment rule), without this module importing them.
+EMPLOYEE_TEAM_CHANGED_HOOKS: list = []  # type: ignore[type-arg]
+
+
+def update_employee(session: Session, *, employee: Employee, data: EmployeeUpdate) -> Employee:
+    """Change an employee; moving team re-evaluates their personal goals."""
+    if employee.erased_at is not None:
+        # Erasure (AVG/GDPR) is final: the row stays only so history remains countable.
+        raise Conflict(
+            "This employee's personal data was erased; the record can no longer be changed.",
+            code="employee-erased",
+        )
+    changes = data.model_dump(exclude_unset=True)
+    _check_employee_refs(session, changes.get("team_id"), changes.get("function_group_id"))
+    if "role" in changes and changes["role"] not in MANAGER_ROLES:
+        _refuse_if_managing(session, employee, changes["role"])
+    old_team = employee.team_id
+    changed = apply_changes(employee, changes)
+    session.flush()
+    if "team_id" in changed:
+        for hook in EMPLOYEE_TEAM_CHANGED_HOOKS:
+            hook(session, employee, old_team)
+    if "active" in changed and not employee.active:
+        employees_deactivated(session, employee_ids=[employee.id])
+    return employee
+
+
+def _refuse_if_managing(session: Session, employee: Employee, role: Role) -> None:
+    managed = managed_teams(session, employee_ids=[employee.id]).get(employee.id)
+    refusal = still_manages_teams(managed, role)
+    if managed is not None and refusal is not None:
+        raise Conflict(
+            refusal,
+            code=STILL_MANAGES_TEAMS,
+            errors=[{"pointer": "/role", "detail": "still manages a team"}],
+            team_ids=[str(t) for t in managed.team_ids],
+        )
+
+
+# --- the still-manages-teams rule (issue 2) ---------------------------------------------
+# Team managers must have a manager role. A PATCH of one employee and an import of a whole
+# file both judge a role change with these two functions.
+
+STILL_MANAGES_TEAMS = "still-manages-teams"
+
+
+@dataclass(frozen=True, slots=True)
+class ManagedTeams:
+    """An employee who manages teams, and those teams: what a refusal names."""
+
+    employee_id: uuid.UUID
+    external_id: str | None
+    full_name: str
+    team_ids: tuple[uuid.UUID, ...]
+    team_names: tuple[str, ...]
+
+
+def managed_teams(
+    session: Session, *, employee_ids: Collection[uuid.UUID] | None = None
+) -> dict[uuid.UUID, ManagedTeams]:
+    """Employees who manage teams, by id, with the teams they manage: one query.
+
+    ``employee_ids`` narrows it to those employees; ``None`` answers for every manager of
+    the organisation (an import judges a whole file against them: one row per team link).
+    """
+    stmt = (
+        sa_select(
+            col(Employee.id),
+            col(Employee.external_id),
+            col(Employee.first_name),
+            col(Employee.name_particle),
+            col(Employee.last_name),
+            col(Team.id),
+            col(Team.name),
+        )
+        .join(TeamManager, col(TeamManager.employee_id) == col(Employee.id))
+        .join(Team, col(Team.id) == col(TeamManager.team_id))
+        .where(col(TeamManager.organisation_id) == current_organisation_id(session))
+        .order_by(col(Team.name), col(Team.id))
+    )
+    if employee_ids is not None:
+        stmt = stmt.where(col(TeamManager.employee_id).in_(list(employee_ids)))
+    teams: dict[uuid.UUID, list[tuple[uuid.UUID, str]]] = defaultdict(list)
+    people: dict[uuid.UUID, tuple[str | None, str]] = {}
+    for emp_id, external_id, first, particle, last, team_id, team_name in session.execute(stmt):
+        people[emp_id] = (external_id, full_name(first, particle, last))
+        teams[emp_id].append((team_id, team_name))
+    return {
+        emp_id: ManagedTeams(
+            employee_id=emp_id,
+            external_id=external_id,
+            full_name=name,
+            team_ids=tuple(t for t, _n in teams[emp_id]),
+            team_names=tuple(n for _t, n in teams[emp_id]),
+        )
+        for emp_id, (external_id, name) in people.items()
+    }
+
+
+def still_manages_teams(managed: ManagedTeams | None, role: str) -> str | None:
+    """Why ``role`` cannot be given to this employee (rule ``still-manages-teams``: a team
+    manager must have a manager role), or None when it can."""
+    if managed is None or role in MANAGER_ROLES:
+        return None
+    count = len(managed.team_ids)
+    teams = ", ".join(managed.team_names)
+    return (
+        f"{managed.full_name} still manages {count} team{'s' if count != 1 else ''} "
+        f"({teams}), and a team manager must have role 'team_manager' or "
+        f"'senior_management' (rule {STILL_MANAGES_TEAMS}): remove them as manager first "
+        "(the team's manager_ids, or manager_external_ids in a teams import), then give "
+        f"them role '{role}'."
+    )
+
+
+# --- deactivation ------------------------------------------------------------------------
+
+# Other domains react to employees being deactivated (training cancels their enrolments in
+# sessions that have not started), without this module importing them. A hook gets the ids
+# of employees who were active and no longer are, and ``dry_run`` (an import's: change
+# nothing); it returns what it did (or would do) in sentences, which an import reports.
+EMPLOYEES_DEACTIVATED_HOOKS: list = []  # type: ignore[type-arg]
+
+
+def employees_deactivated(
+    session: Session, *, employee_ids: Sequence[uuid.UUID], dry_run: bool = False
+) -> list[str]:
+    """Run the deactivation hooks for these employees (any number, set-based)."""
+    if not employee_ids:
+        return []
+    notes: list[str] = []
+    for hook in EMPLOYEES_DEACTIVATED_HOOKS:
+        notes += hook(session, employee_ids, dry_run=dry_run)
+    return notes
+
+
+def delete_employee(session: Session, *, employee: Employee) -> None:
+    """Delete an employee without history; one with training history is deactivated instead."""
+    delete_or_conflict(
+        session,
+        employee,
+        "The employee has history (trainings, goals, acknowledgements) or manages a team; "
+        "deactivate them (active=false) instead.",
+        code="employee-has-history",
+    )

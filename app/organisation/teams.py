@@ -1,0 +1,140 @@
+"""Teams and their managers."""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
+
+from app.core.crud import apply_changes, delete_or_conflict, unknown_reference
+from app.core.errors import Conflict
+from app.core.models import touch
+from app.core.pagination import PageParams, paginate
+from app.core.queries import where_given
+from app.organisation.models import (
+    MANAGER_ROLES,
+    Employee,
+    Team,
+    TeamCreate,
+    TeamManager,
+    TeamPublic,
+    TeamUpdate,
+)
+
+
+def _check_managers(session: Session, manager_ids: Sequence[uuid.UUID]) -> None:
+    unique = list(dict.fromkeys(manager_ids))
+    if not unique:
+        return
+    found = {e.id: e for e in session.exec(select(Employee).where(col(Employee.id).in_(unique)))}
+    for i, mid in enumerate(manager_ids):
+        emp = found.get(mid)
+        if emp is None:
+            raise unknown_reference(f"/manager_ids/{i}", "employee", mid)
+        if emp.role not in MANAGER_ROLES:
+            raise Conflict(
+                f"{emp.full_name} has role '{emp.role}'; team managers must have role "
+                "'team_manager' or 'senior_management'.",
+                code="not-a-manager",
+                errors=[{"pointer": f"/manager_ids/{i}", "detail": "not a manager"}],
+            )
+
+
+def _set_managers(session: Session, team: Team, manager_ids: Sequence[uuid.UUID]) -> None:
+    session.execute(delete(TeamManager).where(col(TeamManager.team_id) == team.id))
+    for mid in dict.fromkeys(manager_ids):
+        session.add(
+            TeamManager(team_id=team.id, employee_id=mid, organisation_id=team.organisation_id)
+        )
+
+
+def manager_ids_by_team(
+    session: Session, team_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """Managers of many teams in one query."""
+    ids = list(team_ids)
+    out: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    if not ids:
+        return out
+    rows = session.execute(
+        select(col(TeamManager.team_id), col(TeamManager.employee_id))
+        .where(col(TeamManager.team_id).in_(ids))
+        .order_by(col(TeamManager.team_id), col(TeamManager.employee_id))
+    )
+    for team_id, employee_id in rows:
+        out[team_id].append(employee_id)
+    return out
+
+
+def team_public(team: Team, manager_ids: list[uuid.UUID]) -> TeamPublic:
+    """The API shape of a team."""
+    return TeamPublic(
+        id=team.id,
+        name=team.name,
+        external_id=team.external_id,
+        manager_ids=manager_ids,
+        created_at=team.created_at,
+        updated_at=team.updated_at,
+    )
+
+
+def teams_public(session: Session, teams: Sequence[Team]) -> list[TeamPublic]:
+    """Teams with their managers, in two queries whatever the count."""
+    managers = manager_ids_by_team(session, (t.id for t in teams))
+    return [team_public(t, managers.get(t.id, [])) for t in teams]
+
+
+def list_teams(
+    session: Session,
+    *,
+    params: PageParams,
+    external_id: str | None = None,
+    manager_id: uuid.UUID | None = None,
+) -> tuple[Sequence[Team], str | None]:
+    """Teams, optionally by external id or by one of their managers."""
+    stmt = select(Team)
+    stmt = where_given(stmt, Team, external_id=external_id)
+    if manager_id is not None:
+        stmt = stmt.where(
+            col(Team.id).in_(
+                select(col(TeamManager.team_id)).where(col(TeamManager.employee_id) == manager_id)
+            )
+        )
+    return paginate(session, stmt, Team, params)
+
+
+def create_team(session: Session, *, data: TeamCreate) -> Team:
+    """A new team; its managers must be employees with a manager role."""
+    _check_managers(session, data.manager_ids)
+    team = Team(name=data.name, external_id=data.external_id)
+    session.add(team)
+    session.flush()
+    _set_managers(session, team, data.manager_ids)
+    session.flush()
+    return team
+
+
+def update_team(session: Session, *, team: Team, data: TeamUpdate) -> Team:
+    """Change a team's name, external id or managers."""
+    changes = data.model_dump(exclude_unset=True, exclude={"manager_ids"})
+    apply_changes(team, changes)
+    if data.manager_ids is not None:
+        _check_managers(session, data.manager_ids)
+        _set_managers(session, team, data.manager_ids)
+        touch(team)
+    session.flush()
+    return team
+
+
+def delete_team(session: Session, *, team: Team) -> None:
+    """Delete a team that has no employees (move or deactivate them first)."""
+    members = session.scalar(
+        select(col(Employee.id)).where(col(Employee.team_id) == team.id).limit(1)
+    )
+    if members is not None:
+        raise Conflict(
+            "The team still has employees; move them to another team first.",
+            code="team-has-employees",
+        )
+    delete_or_conflict(session, team, "The team is referenced by goals, norms or history.")

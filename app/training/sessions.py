@@ -1,0 +1,230 @@
+"""Training sessions: planning, changes, cancellation and completion."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlmodel import Session, col, select
+
+from app.core.crud import (
+    apply_changes,
+    delete_or_conflict,
+    loaded_fields,
+    resolve_ref,
+)
+from app.core.dates import day_of
+from app.core.errors import Conflict, InvalidInput
+from app.core.models import bulk_update, utcnow
+from app.core.pagination import PageParams, paginate
+from app.core.queries import rowcount, where_given, where_range
+from app.core.tenancy import get_scoped
+from app.training.deactivation import cancel_future_enrolments as cancel_future_enrolments
+from app.training.models import (
+    Enrolment,
+    EnrolmentStatus,
+    SessionStatus,
+    TrainingCompletion,
+    TrainingProgram,
+    TrainingSession,
+    TrainingSessionCreate,
+    TrainingSessionPublic,
+    TrainingSessionUpdate,
+)
+
+
+def session_public(ts: TrainingSession) -> TrainingSessionPublic:
+    """The API shape of a session, with the seats left."""
+    return TrainingSessionPublic.model_validate(
+        {**loaded_fields(ts), "seats_left": max(ts.capacity - ts.enrolled_count, 0)}
+    )
+
+
+def list_sessions(
+    session: Session,
+    *,
+    params: PageParams,
+    program_id: uuid.UUID | None = None,
+    status: SessionStatus | None = None,
+    starts_from: datetime | None = None,
+    starts_before: datetime | None = None,
+) -> tuple[Sequence[TrainingSession], str | None]:
+    """Sessions, filtered by programme, status or start time."""
+    stmt = select(TrainingSession)
+    stmt = where_given(stmt, TrainingSession, program_id=program_id, status=status)
+    stmt = where_range(
+        stmt, col(TrainingSession.starts_at), at_least=starts_from, below=starts_before
+    )
+    return paginate(session, stmt, TrainingSession, params)
+
+
+def _check_times(starts_at: datetime, ends_at: datetime) -> None:
+    if ends_at <= starts_at:
+        raise InvalidInput(
+            "A session must end after it starts.",
+            code="ends-before-start",
+            errors=[{"pointer": "/ends_at", "detail": "must be after starts_at"}],
+        )
+
+
+def create_session(session: Session, *, data: TrainingSessionCreate) -> TrainingSession:
+    """Schedule a session of an active programme; capacity defaults to its group size."""
+    program = resolve_ref(
+        session, TrainingProgram, data.program_id, pointer="/program_id", what="training program"
+    )
+    _check_times(data.starts_at, data.ends_at)
+    if not program.active:
+        raise Conflict(
+            f"'{program.title}' is not active; activate it before scheduling sessions.",
+            code="program-inactive",
+        )
+    ts = TrainingSession(
+        **data.model_dump(exclude={"capacity"}),
+        capacity=data.capacity or program.max_group_size,
+    )
+    session.add(ts)
+    session.flush()
+    return ts
+
+
+def require_planned(ts: TrainingSession) -> None:
+    if ts.status != SessionStatus.planned:
+        raise Conflict(
+            f"The session is {ts.status}; it can no longer change.", code="session-closed"
+        )
+
+
+def update_session(
+    session: Session, *, training_session: TrainingSession, data: TrainingSessionUpdate
+) -> TrainingSession:
+    """Change a planned session; `status: cancelled` cancels it with its enrolments."""
+    ts = training_session
+    changes = data.model_dump(exclude_unset=True, exclude={"status"})
+    if changes:
+        require_planned(ts)
+        _check_times(changes.get("starts_at", ts.starts_at), changes.get("ends_at", ts.ends_at))
+        if changes.get("capacity", ts.capacity) < ts.enrolled_count:
+            raise Conflict(
+                f"{ts.enrolled_count} employees are enrolled; cancel enrolments before lowering "
+                "the capacity below that.",
+                code="capacity-below-enrolments",
+            )
+        apply_changes(ts, changes)
+        session.flush()
+    if data.status == SessionStatus.cancelled:
+        cancel_session(session, training_session=ts)
+    return ts
+
+
+def cancel_session(session: Session, *, training_session: TrainingSession) -> TrainingSession:
+    """Cancel a planned session: every enrolment is cancelled and the seats freed."""
+    ts = training_session
+    if ts.status == SessionStatus.cancelled:
+        return ts
+    now = utcnow()
+    taken = session.execute(
+        bulk_update(TrainingSession, at=now)
+        .where(
+            col(TrainingSession.id) == ts.id, col(TrainingSession.status) == SessionStatus.planned
+        )
+        .values(status=SessionStatus.cancelled, enrolled_count=0)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(ts)
+    if rowcount(taken) != 1:
+        require_planned(ts)
+    session.execute(
+        bulk_update(Enrolment, at=now)
+        .where(
+            col(Enrolment.session_id) == ts.id, col(Enrolment.status) != EnrolmentStatus.cancelled
+        )
+        .values(status=EnrolmentStatus.cancelled)
+        .execution_options(synchronize_session="fetch")
+    )
+    session.flush()
+    return ts
+
+
+def delete_session(session: Session, *, training_session: TrainingSession) -> None:
+    """Delete a session that never had enrolments (otherwise cancel it)."""
+    delete_or_conflict(
+        session,
+        training_session,
+        "The session has enrolments or completions; cancel it (status=cancelled) instead.",
+        code="session-has-history",
+    )
+
+
+def complete_session(
+    session: Session, *, session_id: uuid.UUID, completed_on: date | None = None
+) -> TrainingSession:
+    """Mark a session completed: attendees (enrolled or attended, not no-shows) complete
+    the programme, which updates their training record."""
+    ts = get_scoped(session, TrainingSession, session_id, name="training session")
+    if ts.status == SessionStatus.cancelled:
+        raise Conflict("A cancelled session cannot be completed.", code="session-cancelled")
+    if ts.status == SessionStatus.completed:
+        raise Conflict("The session is already completed.", code="session-already-completed")
+    now = utcnow()
+    if ts.starts_at > now:
+        raise Conflict("The session has not started yet.", code="session-not-started")
+    # Calendar days are Dutch days (core/dates.py), also for a session ending near midnight.
+    day = completed_on or day_of(ts.ends_at)
+    if day < day_of(ts.starts_at) or day > day_of(now):
+        raise InvalidInput(
+            "completed_on must lie between the session's start and today.",
+            code="invalid-completion-date",
+            errors=[{"pointer": "/completed_on", "detail": "outside the session or in the future"}],
+        )
+    done = session.execute(
+        bulk_update(TrainingSession, at=now)
+        .where(
+            col(TrainingSession.id) == ts.id, col(TrainingSession.status) == SessionStatus.planned
+        )
+        .values(status=SessionStatus.completed, completed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(ts)
+    if rowcount(done) != 1:
+        raise Conflict("The session was completed or cancelled meanwhile.", code="session-closed")
+    attending = (EnrolmentStatus.enrolled, EnrolmentStatus.attended)
+    attendees = list(
+        session.exec(
+            select(col(Enrolment.employee_id)).where(
+                col(Enrolment.session_id) == ts.id, col(Enrolment.status).in_(attending)
+            )
+        )
+    )
+    session.execute(
+        bulk_update(Enrolment, at=now)
+        .where(col(Enrolment.session_id) == ts.id, col(Enrolment.status).in_(attending))
+        .values(status=EnrolmentStatus.completed)
+        .execution_options(synchronize_session="fetch")
+    )
+    session.add_all(
+        TrainingCompletion(
+            employee_id=employee_id, program_id=ts.program_id, session_id=ts.id, completed_on=day
+        )
+        for employee_id in attendees
+    )
+    session.flush()
+    return ts
+
+
+def record_completion(
+    session: Session,
+    *,
+    employee_id: uuid.UUID,
+    program_id: uuid.UUID,
+    completed_on: date,
+    session_id: uuid.UUID | None = None,
+) -> TrainingCompletion:
+    """Record a completed training outside a session of this service (imported history)."""
+    completion = TrainingCompletion(
+        employee_id=employee_id,
+        program_id=program_id,
+        session_id=session_id,
+        completed_on=completed_on,
+    )
+    session.add(completion)
+    session.flush()
+    return completion

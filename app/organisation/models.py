@@ -328,6 +328,9 @@ class Employee(TenantTable, table=True):
         UniqueConstraint("organisation_id", "external_id"),
         UniqueConstraint("organisation_id", "email"),
         sa.Index("ix_employee_organisation_id_team_id_id", "organisation_id", "team_id", "id"),
+        # The first page of an unfiltered list (organisation, ordered by id) without a sort
+        # of every employee of the organisation (migration 0009).
+        sa.Index("ix_employee_organisation_id_id", "organisation_id", "id"),
     )
 
     external_id: str | None = Field(default=None, max_length=EXTERNAL_ID_MAX)

@@ -5,7 +5,9 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
+import sqlalchemy as sa
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -14,6 +16,7 @@ from app.core.queries import unique_chunks
 from app.learning.models import Skill
 from app.organisation.models import (
     Employee,
+    full_name,
 )
 from app.training.deactivation import cancel_future_enrolments as cancel_future_enrolments
 from app.training.models import (
@@ -159,10 +162,15 @@ def _dues(
     ]
 
 
+class _Named(NamedTuple):
+    full_name: str
+    team_id: uuid.UUID | None
+
+
 def _refresher_items(
     dues: Sequence[_Due],
     facts: dict[uuid.UUID, _ProgramFacts],
-    people: dict[uuid.UUID, Employee],
+    people: dict[uuid.UUID, "_Named"],
     *,
     on: date,
 ) -> list[RefresherDue]:
@@ -198,10 +206,20 @@ def refreshers_due(
         return []
     facts = _program_facts(session, {row.program_id for row in latest})
     dues = _dues(latest, facts, horizon=on + timedelta(days=within_days))
+    # Names and teams as plain rows: loading thousands of Employee entities cost most of
+    # this report's time.
     people = {
-        e.id: e
+        i: _Named(full_name(f, p, ln), t)
         for chunk in unique_chunks({d.row.employee_id for d in dues})
-        for e in session.exec(select(Employee).where(col(Employee.id).in_(chunk)))
+        for i, f, p, ln, t in session.execute(
+            sa.select(
+                col(Employee.id),
+                col(Employee.first_name),
+                col(Employee.name_particle),
+                col(Employee.last_name),
+                col(Employee.team_id),
+            ).where(col(Employee.id).in_(chunk))
+        )
     }
     return _refresher_items(dues, facts, people, on=on)
 
@@ -267,7 +285,9 @@ def training_record(session: Session, *, employee: Employee, on: date) -> Traini
         if employee.active
         else []
     )
-    refreshers = _refresher_items(dues, facts, {employee.id: employee}, on=on)
+    refreshers = _refresher_items(
+        dues, facts, {employee.id: _Named(employee.full_name, employee.team_id)}, on=on
+    )
     upcoming_rows = session.exec(
         select(Enrolment, TrainingSession, TrainingProgram)
         .join(TrainingSession, col(TrainingSession.id) == col(Enrolment.session_id))

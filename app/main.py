@@ -28,6 +28,7 @@ from app.core.errors import (
 from app.core.idempotency import IdempotencyMiddleware, document_idempotency
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
+from app.domains import register_domains
 
 log = logging.getLogger("veerkracht.health")
 
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=_lifespan,
     )
     install_error_handlers(app)
+    register_domains()
 
     # Routes are matched in order, one by one: the probes come first so a load balancer's
     # checks do not walk every API route.

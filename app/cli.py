@@ -108,9 +108,10 @@ def _org_args(p: argparse.ArgumentParser) -> None:
 
 @command("create-organisation", "create an organisation and print its first admin key", _org_args)
 def create_organisation(args: argparse.Namespace) -> int:
+    from app.domains import register_domains
     from app.organisation import service
 
-    _load_domains()
+    register_domains()
     ensure_schema()
     with new_session() as session:
         org, key = service.create_organisation(session, name=args.name)
@@ -130,8 +131,9 @@ def _demo_args(p: argparse.ArgumentParser) -> None:
 @command("demo", "create a realistic demo organisation and print how to call it", _demo_args)
 def demo(args: argparse.Namespace) -> int:
     from app import demo as demo_module
+    from app.domains import register_domains
 
-    _load_domains()
+    register_domains()
     if args.fresh and _is_sqlite():
         db_path = make_url(get_settings().database_url).database
         if db_path and db_path != ":memory:":
@@ -183,12 +185,6 @@ def build_parser() -> argparse.ArgumentParser:
         configure(p)
         p.set_defaults(handler=fn)
     return parser
-
-
-def _load_domains() -> None:
-    # Domains register their set-up of a new organisation on import (e.g. the nine seed
-    # skills: app/learning/service.py); every domain router imports its service.
-    import app.api  # noqa: F401
 
 
 def _load_plugins() -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app.core.tenancy import bind_organisation
+from app.domains import register_domains
 from app.organisation import service
 from app.organisation.models import Employee, FunctionGroup, Organisation, Role, Team, TeamManager
 
@@ -158,6 +159,8 @@ def create_demo(session: Session) -> DemoContext:
     """Create the demo organisation and let every domain add its part."""
     # Seeded on purpose: the same demo every time. Keys come from `secrets` (core/auth.py).
     rng = random.Random(20261128)  # nosec B311
+    # Built through the services, like any script: the hooks (seed skills, ...) first.
+    register_domains()
     org, key = service.create_organisation(session, name=ORG_NAME)
     bind_organisation(session, org.id)
     fgs = {}

@@ -32,6 +32,7 @@ from app.core.errors import (
 from app.core.idempotency import IdempotencyMiddleware, document_idempotency
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
+from app.domains import register_domains
 
 log = logging.getLogger("veerkracht.health")
 # After the grace period, how long cancelled requests may take to leave the database.
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.database = database
     install_error_handlers(app)
+    register_domains()
 
     # Routes are matched in order, one by one: the probes come first so a load balancer's
     # checks do not walk every API route.

@@ -29,6 +29,7 @@ from app.imports.kinds import (
 )
 from app.imports.parsing import Column, Record, RowError
 from app.organisation import service as organisation_service
+from app.organisation.hooks import HOOKS
 from app.organisation.models import (
     EXTERNAL_ID_MAX,
     MANAGER_ROLES,
@@ -40,7 +41,6 @@ from app.organisation.models import (
     Team,
     TeamManager,
 )
-from app.training import deactivation as _registers_its_hook  # noqa: F401
 
 EXTERNAL_ID_ALIASES = ("externalid", "extern id", "externe id", "id", "code")
 
@@ -436,7 +436,7 @@ def _team_changed_hooks(ctx: Context, records: list[Record], previous: dict[Any,
         if (row := previous.get(r.values["external_id"])) is not None
         and row.team_id != r.values["team_id"]
     }
-    if not moved or not organisation_service.EMPLOYEE_TEAM_CHANGED_HOOKS:
+    if not moved or not HOOKS.employee_team_changed:
         return
     for part in chunks(list(moved), CHUNK):
         stmt = (
@@ -445,7 +445,7 @@ def _team_changed_hooks(ctx: Context, records: list[Record], previous: dict[Any,
             .execution_options(populate_existing=True)
         )
         for employee in ctx.session.scalars(stmt):
-            for hook in organisation_service.EMPLOYEE_TEAM_CHANGED_HOOKS:
+            for hook in HOOKS.employee_team_changed:
                 hook(ctx.session, employee, moved[employee.id])
 
 

@@ -50,7 +50,6 @@ from app.learning.skills import (
     update_skill,
     usable_skill,
 )
-from app.organisation import service as organisation_service
 
 __all__ = [
     "BUILTIN_CODES",
@@ -88,9 +87,3 @@ __all__ = [
     "update_team_goal",
     "usable_skill",
 ]
-# Registered at import: the router imports this module, and the CLI imports every router
-# before it creates an organisation (app/cli.py).
-if ensure_builtin_skills not in organisation_service.ORGANISATION_CREATED_HOOKS:
-    organisation_service.ORGANISATION_CREATED_HOOKS.append(ensure_builtin_skills)
-if on_employee_team_changed not in organisation_service.EMPLOYEE_TEAM_CHANGED_HOOKS:
-    organisation_service.EMPLOYEE_TEAM_CHANGED_HOOKS.append(on_employee_team_changed)

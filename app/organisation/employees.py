@@ -20,6 +20,7 @@ from app.core.queries import where_given
 from app.core.rowcache import RowJsonCache
 from app.core.sqljson import joined_words, json_object
 from app.core.tenancy import current_organisation_id
+from app.organisation.hooks import HOOKS
 from app.organisation.models import (
     MANAGER_ROLES,
     Employee,
@@ -148,11 +149,6 @@ def create_employee(session: Session, *, data: EmployeeCreate) -> Employee:
     return emp
 
 
-# Other domains react to an employee changing team (personal goals are re-checked against
-# the new team's objectives: the alignment rule), without this module importing them.
-EMPLOYEE_TEAM_CHANGED_HOOKS: list = []  # type: ignore[type-arg]
-
-
 def update_employee(session: Session, *, employee: Employee, data: EmployeeUpdate) -> Employee:
     """Change an employee; moving team re-evaluates their personal goals."""
     if employee.erased_at is not None:
@@ -169,7 +165,8 @@ def update_employee(session: Session, *, employee: Employee, data: EmployeeUpdat
     changed = apply_changes(employee, changes)
     session.flush()
     if "team_id" in changed:
-        for hook in EMPLOYEE_TEAM_CHANGED_HOOKS:
+        # Personal goals are re-checked against the new team's (the alignment rule).
+        for hook in HOOKS.employee_team_changed:
             hook(session, employee, old_team)
     if "active" in changed and not employee.active:
         employees_deactivated(session, employee_ids=[employee.id])
@@ -267,10 +264,7 @@ def still_manages_teams(managed: ManagedTeams | None, role: str) -> str | None:
 # --- deactivation ------------------------------------------------------------------------
 
 # Other domains react to employees being deactivated (training cancels their enrolments in
-# sessions that have not started), without this module importing them. A hook gets the ids
-# of employees who were active and no longer are, and ``dry_run`` (an import's: change
-# nothing); it returns what it did (or would do) in sentences, which an import reports.
-EMPLOYEES_DEACTIVATED_HOOKS: list = []  # type: ignore[type-arg]
+# sessions that have not started) through HOOKS, without this module importing them.
 
 
 def employees_deactivated(
@@ -280,7 +274,7 @@ def employees_deactivated(
     if not employee_ids:
         return []
     notes: list[str] = []
-    for hook in EMPLOYEES_DEACTIVATED_HOOKS:
+    for hook in HOOKS.employees_deactivated:
         notes += hook(session, employee_ids, dry_run=dry_run)
     return notes
 

@@ -10,6 +10,7 @@ from app.core.crud import apply_changes
 from app.core.models import touch, utcnow
 from app.core.pagination import PageParams, paginate
 from app.core.tenancy import bind_organisation, get_scoped
+from app.organisation.hooks import HOOKS
 from app.organisation.models import (
     ApiKey,
     ApiKeyCreate,
@@ -29,15 +30,10 @@ def create_organisation(session: Session, *, name: str) -> tuple[Organisation, s
     session.flush()
     bind_organisation(session, org.id)
     created = create_api_key(session, data=ApiKeyCreate(name="first admin key", scope=Scope.admin))
-    for hook in ORGANISATION_CREATED_HOOKS:
+    for hook in HOOKS.organisation_created:
         hook(session, org)
     session.flush()
     return org, created.key
-
-
-# Other domains register set-up for a new organisation here (e.g. the nine seed skills),
-# so organisation creation does not import them.
-ORGANISATION_CREATED_HOOKS: list = []  # type: ignore[type-arg]
 
 
 def organisation_public(org: Organisation) -> OrganisationPublic:

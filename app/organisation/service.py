@@ -2,12 +2,10 @@
 
 One module per resource: ``organisations`` (the organisation and its API keys),
 ``teams``, ``function_groups`` and ``employees`` (with the still-manages-teams rule
-and the deactivation hooks other domains register).
+and the deactivation rule; other domains react through hooks.py).
 """
 
 from app.organisation.employees import (
-    EMPLOYEE_TEAM_CHANGED_HOOKS,
-    EMPLOYEES_DEACTIVATED_HOOKS,
     STILL_MANAGES_TEAMS,
     ManagedTeams,
     create_employee,
@@ -28,7 +26,6 @@ from app.organisation.function_groups import (
     update_function_group,
 )
 from app.organisation.organisations import (
-    ORGANISATION_CREATED_HOOKS,
     create_api_key,
     create_organisation,
     list_api_keys,
@@ -47,9 +44,6 @@ from app.organisation.teams import (
 )
 
 __all__ = [
-    "EMPLOYEES_DEACTIVATED_HOOKS",
-    "EMPLOYEE_TEAM_CHANGED_HOOKS",
-    "ORGANISATION_CREATED_HOOKS",
     "STILL_MANAGES_TEAMS",
     "ManagedTeams",
     "create_api_key",

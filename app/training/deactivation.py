@@ -27,7 +27,6 @@ from sqlmodel import Session, col, select
 
 from app.core.models import bulk_update, utcnow
 from app.core.queries import chunks, unique_chunks
-from app.organisation import service as organisation_service
 from app.training.models import Enrolment, EnrolmentStatus, SessionStatus, TrainingSession
 
 
@@ -96,9 +95,3 @@ def _free_seats(session: Session, freed: Counter[uuid.UUID]) -> None:
     for obj in list(session.identity_map.values()):
         if isinstance(obj, TrainingSession) and obj.id in freed:
             session.expire(obj, ["enrolled_count", "updated_at"])
-
-
-# Registered at import, as learning registers its hooks: training's service module (which
-# every router of the domain uses) and the employee import both import this module.
-if cancel_future_enrolments not in organisation_service.EMPLOYEES_DEACTIVATED_HOOKS:
-    organisation_service.EMPLOYEES_DEACTIVATED_HOOKS.append(cancel_future_enrolments)

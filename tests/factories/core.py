@@ -7,6 +7,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app.core.tenancy import bind_organisation
+from app.domains import register_domains
 from app.organisation import service
 from app.organisation.models import (
     ApiKeyCreate,
@@ -26,6 +27,8 @@ def make_organisation(
     session: Session, *, name: str = "Stichting Test"
 ) -> tuple[Organisation, str, str, str]:
     """An organisation and its admin, write and read keys; binds the session to it."""
+    # The services' cross-domain hooks (seed skills, ...), as create_app() registers them.
+    register_domains()
     org, admin = service.create_organisation(session, name=name)
     write = service.create_api_key(session, data=ApiKeyCreate(name="write", scope=Scope.write)).key
     read = service.create_api_key(session, data=ApiKeyCreate(name="read", scope=Scope.read)).key

@@ -354,13 +354,13 @@ def test_export_neutralises_formulas(client: TestClient, tenant: Tenant, db: Ses
 def test_employee_moved_team_runs_the_team_changed_hooks(
     post_import: Post, db: Session, org_structure: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.organisation import service as organisation_service
+    from app.organisation.hooks import HOOKS
 
     calls: list[tuple[str | None, object]] = []
     monkeypatch.setattr(
-        organisation_service,
-        "EMPLOYEE_TEAM_CHANGED_HOOKS",
-        [lambda _s, emp, old: calls.append((emp.external_id, old))],
+        HOOKS,
+        "employee_team_changed",
+        (lambda _s, emp, old: calls.append((emp.external_id, old)),),
     )
     data = example("medewerkers-export-excel.csv").decode("cp1252")
     assert post_import("employees", data.encode("cp1252")).status_code == 200

@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import Engine, insert
 from sqlmodel import Session
 
-import app.api  # noqa: F401  (domains register their organisation set-up, e.g. the seed skills)
 from app.core.ids import uuid7
 from app.core.tenancy import bind_organisation
 from app.demo import FIRST_NAMES, LAST_NAMES, PARTICLES
+from app.domains import register_domains
 from app.organisation import service as organisation_service
 from app.organisation.models import Employee, FunctionGroup, Role, Team, TeamManager
 
@@ -63,6 +63,7 @@ def generate(
     engine: Engine, *, employees: int = 10_000, teams: int = 400, seed: int = 20261128
 ) -> BenchOrg:
     """Create one synthetic organisation; returns its ids and admin key."""
+    register_domains()  # a new organisation gets the seed skills, as through the API
     rng = random.Random(seed)
     now = _now()
     with Session(engine, expire_on_commit=False) as session:

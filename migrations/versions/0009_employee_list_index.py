@@ -1,7 +1,9 @@
-"""employee list index: the first page of an organisation's employees in id order
+"""employee indexes: the first page in id order; no index on `active`
 
-Without it both databases sorted all of an organisation's employees for every unfiltered
-page (SQLite: USE TEMP B-TREE FOR ORDER BY; PostgreSQL: a Sort node).
+Without (organisation_id, id) both databases sorted all of an organisation's employees for
+every unfiltered page (SQLite: USE TEMP B-TREE FOR ORDER BY; PostgreSQL: a Sort node).
+The index on `active` never narrows a search (nearly everyone is active), and SQLite,
+without statistics, used it to join employees: every active employee read per joined row.
 
 Revision ID: 0009
 Revises: 0008
@@ -20,8 +22,10 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table('employee', schema=None) as batch_op:
         batch_op.create_index('ix_employee_organisation_id_id', ['organisation_id', 'id'], unique=False)
+        batch_op.drop_index('ix_employee_active')
 
 
 def downgrade() -> None:
     with op.batch_alter_table('employee', schema=None) as batch_op:
+        batch_op.create_index('ix_employee_active', ['active'], unique=False)
         batch_op.drop_index('ix_employee_organisation_id_id')

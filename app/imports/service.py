@@ -6,10 +6,7 @@ every row is collected first, and one error means a 422 listing them all, with n
 written. ``partial`` writes the valid rows and reports the others.
 """
 
-import gc
-import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import select
@@ -35,39 +32,6 @@ KINDS: dict[ImportKind, Kind] = {
 }
 
 
-# --- the cyclic garbage collector -------------------------------------------------------
-
-_gc_lock = threading.Lock()
-_gc_pausers = 0
-_gc_was_enabled = True
-
-
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while imports run; reference counting still frees.
-
-    An import keeps every row it parsed until it has written them all, so a full
-    collection in the middle frees none of them but walks every object of the process:
-    235,000 in the server, 150 ms to over a second per collection on a busy machine: up
-    to half the time of an import of 10,000 rows (issue 8's benchmark). What other threads
-    leave in reference cycles meanwhile is collected once the last import has ended.
-    """
-    global _gc_pausers, _gc_was_enabled
-    with _gc_lock:
-        if _gc_pausers == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_pausers += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pausers -= 1
-            if _gc_pausers == 0 and _gc_was_enabled:
-                gc.enable()
-
-
-@_cyclic_gc_paused()
 def run_import(
     session: Session,
     *,

@@ -8,21 +8,25 @@ from pydantic import AwareDatetime
 
 from app.audit import service
 from app.audit.models import RESOURCE_TYPE_MAX, AuditAction, AuditEventPublic
-from app.core.auth import AdminPrincipal, DbSession
 from app.core.concurrency import set_etag
 from app.core.errors import problem_responses
 from app.core.pagination import Page, PageQuery
 from app.core.responses import with_headers
+from app.core.sessions import AdminOnly, ReadSession, WriteSession
 from app.core.tenancy import get_scoped
 from app.organisation.models import Employee, EmployeePublic
 
 router = APIRouter()
 
 
-@router.get("/audit-events", tags=["audit-events"], responses=problem_responses(401, 403, 422))
+@router.get(
+    "/audit-events",
+    tags=["audit-events"],
+    responses=problem_responses(401, 403, 422),
+    dependencies=[AdminOnly],
+)
 def list_audit_events(
-    _p: AdminPrincipal,
-    session: DbSession,
+    db: ReadSession,
     params: PageQuery,
     resource_type: Annotated[
         str | None, Query(max_length=RESOURCE_TYPE_MAX, description="Table name, e.g. `employee`.")
@@ -39,7 +43,7 @@ def list_audit_events(
 ) -> Page[AuditEventPublic]:
     """Who changed what and when (admin): field names only, never values."""
     rows, cursor = service.list_events(
-        session,
+        db,
         params=params,
         resource_type=resource_type,
         resource_id=resource_id,
@@ -60,11 +64,10 @@ def list_audit_events(
     responses=with_headers(
         problem_responses(401, 403, 404, 409), 200, "The erased employee", etag=True, location=False
     ),
+    dependencies=[AdminOnly],
 )
-def erase_employee(
-    employee_id: uuid.UUID, _p: AdminPrincipal, session: DbSession, response: Response
-) -> EmployeePublic:
+def erase_employee(employee_id: uuid.UUID, db: WriteSession, response: Response) -> EmployeePublic:
     """Erase a deactivated employee's personal data (admin); their training history stays."""
-    employee = service.erase_employee(session, employee=get_scoped(session, Employee, employee_id))
+    employee = service.erase_employee(db, employee=get_scoped(db, Employee, employee_id))
     set_etag(response, employee)
     return EmployeePublic.model_validate(employee, from_attributes=True)

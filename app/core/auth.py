@@ -270,7 +270,6 @@ AdminPrincipal = Annotated[Principal, Depends(require_scope(Scope.admin))]
 
 # --- the request's session -------------------------------------------------------------
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _STATE_KEY = "db_session"
 
 
@@ -280,9 +279,9 @@ async def request_session(
 ) -> AsyncIterator[Session]:
     """The request's unit of work, bound to the caller's organisation (one per request).
 
-    Declared through ``ReadSession`` / ``WriteSession`` (core/sessions.py) or ``DbSession``:
-    their ``scope="function"`` makes FastAPI run the commit after the route function and
-    the response serialisation but BEFORE the response is sent, so a failing commit (a
+    Declared through ``ReadSession`` / ``WriteSession`` (core/sessions.py): their
+    ``scope="function"`` makes FastAPI run the commit after the route function and the
+    response serialisation but BEFORE the response is sent, so a failing commit (a
     unique violation found only at commit, a lost connection) is answered by the error
     handlers (409, 503) instead of being lost after a 2xx already went out.
 
@@ -304,28 +303,3 @@ async def request_session(
             yield session
         finally:
             setattr(request.state, _STATE_KEY, None)
-
-
-async def get_session(
-    request: Request, principal: Annotated[Principal, Depends(current_principal)]
-) -> AsyncIterator[Session]:
-    """The request's session, read-only for GET and for routes marked ``dry_run``."""
-    read_only = request.method in SAFE_METHODS or getattr(request.state, "read_only", False)
-    async with request_session(request, principal, read_only=read_only) as session:
-        yield session
-
-
-async def dry_run(request: Request) -> None:
-    """Route dependency for a POST that only reads (a check, a dry run): no write lock.
-
-    Declare it in the route's ``dependencies=[Depends(dry_run)]`` (resolved before the
-    session): on SQLite the transaction then starts without taking the write lock, so
-    checks do not queue behind each other and behind real writes.
-    """
-    request.state.read_only = True
-
-
-# The request's session, read or write by the HTTP method (core/sessions.py declares the
-# kind explicitly instead).
-DbSession = Annotated[Session, Depends(get_session, scope="function")]
-SessionDep = DbSession

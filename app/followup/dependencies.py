@@ -1,40 +1,33 @@
 """Fetch-or-404 dependencies for path ids of the follow-up domain."""
 
-import uuid
 from typing import Annotated
 
-from fastapi import Depends, Path
+from fastapi import Depends
 
-from app.core.auth import DbSession, ReadPrincipal
-from app.core.tenancy import get_scoped
+from app.core.sessions import reader, writer
 from app.followup.models import FollowUpItem, HrmConversation, PracticeReview, TeamMeeting
 
-
-def _item(
-    item_id: Annotated[uuid.UUID, Path()], session: DbSession, _p: ReadPrincipal
-) -> FollowUpItem:
-    return get_scoped(session, FollowUpItem, item_id, name="follow-up item")
-
-
-def _review(
-    review_id: Annotated[uuid.UUID, Path()], session: DbSession, _p: ReadPrincipal
-) -> PracticeReview:
-    return get_scoped(session, PracticeReview, review_id, name="practice review")
-
-
-def _meeting(
-    meeting_id: Annotated[uuid.UUID, Path()], session: DbSession, _p: ReadPrincipal
-) -> TeamMeeting:
-    return get_scoped(session, TeamMeeting, meeting_id, name="team meeting")
-
-
-def _conversation(
-    conversation_id: Annotated[uuid.UUID, Path()], session: DbSession, _p: ReadPrincipal
-) -> HrmConversation:
-    return get_scoped(session, HrmConversation, conversation_id, name="HRM conversation")
-
-
-FollowUpItemDep = Annotated[FollowUpItem, Depends(_item)]
-PracticeReviewDep = Annotated[PracticeReview, Depends(_review)]
-TeamMeetingDep = Annotated[TeamMeeting, Depends(_meeting)]
-HrmConversationDep = Annotated[HrmConversation, Depends(_conversation)]
+FollowUpItemDep = Annotated[
+    FollowUpItem, Depends(reader(FollowUpItem, "item_id", name="follow-up item"))
+]
+FollowUpItemForUpdate = Annotated[
+    FollowUpItem, Depends(writer(FollowUpItem, "item_id", name="follow-up item"))
+]
+PracticeReviewDep = Annotated[
+    PracticeReview, Depends(reader(PracticeReview, "review_id", name="practice review"))
+]
+PracticeReviewForUpdate = Annotated[
+    PracticeReview, Depends(writer(PracticeReview, "review_id", name="practice review"))
+]
+TeamMeetingDep = Annotated[
+    TeamMeeting, Depends(reader(TeamMeeting, "meeting_id", name="team meeting"))
+]
+TeamMeetingForUpdate = Annotated[
+    TeamMeeting, Depends(writer(TeamMeeting, "meeting_id", name="team meeting"))
+]
+HrmConversationDep = Annotated[
+    HrmConversation, Depends(reader(HrmConversation, "conversation_id", name="HRM conversation"))
+]
+HrmConversationForUpdate = Annotated[
+    HrmConversation, Depends(writer(HrmConversation, "conversation_id", name="HRM conversation"))
+]

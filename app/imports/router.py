@@ -5,9 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.core.auth import DbSession, ReadPrincipal, WritePrincipal
+from app.core.auth import ReadPrincipal, WritePrincipal
 from app.core.csv import csv_response
 from app.core.errors import problem_responses
+from app.core.sessions import ReadSession, WriteSession
 from app.imports import service
 from app.imports.models import ImportKind, ImportMode, ImportResult
 
@@ -44,7 +45,7 @@ async def import_records(
     request: Request,
     principal: WritePrincipal,
     body: Annotated[bytes, Depends(_upload)],
-    session: DbSession,
+    db: WriteSession,
     dry_run: Annotated[
         bool, Query(description="Validate and report what would happen; write nothing.")
     ] = False,
@@ -66,7 +67,7 @@ async def import_records(
     """Import a CSV or JSON file of teams, employees, ...: upsert by external id."""
     return await run_in_threadpool(
         service.run_import,
-        session,
+        db,
         org=principal.organisation,
         kind=kind,
         body=body,
@@ -85,7 +86,7 @@ async def import_records(
     },
     response_class=Response,
 )
-def export_records(kind: ImportKind, principal: ReadPrincipal, session: DbSession) -> Response:
+def export_records(kind: ImportKind, principal: ReadPrincipal, db: ReadSession) -> Response:
     """The organisation's rows of a kind as CSV, in the format the import takes back."""
-    header, rows = service.export_rows(session, org=principal.organisation, kind=kind)
+    header, rows = service.export_rows(db, org=principal.organisation, kind=kind)
     return csv_response(rows, header, filename=kind.value)

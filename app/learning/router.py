@@ -3,15 +3,23 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
-from app.core.auth import DbSession, ReadPrincipal, WritePrincipal, dry_run
+from app.core.auth import ReadPrincipal, WritePrincipal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.errors import Violation
 from app.core.pagination import Page, PageQuery
 from app.core.responses import CREATED, READ, READ_ONE, WRITE, WRITE_ONE
+from app.core.sessions import ReadSession, WriteSession
 from app.learning import service
-from app.learning.dependencies import PersonalGoalDep, SkillDep, TeamGoalDep
+from app.learning.dependencies import (
+    PersonalGoalDep,
+    PersonalGoalForUpdate,
+    SkillDep,
+    SkillForUpdate,
+    TeamGoalDep,
+    TeamGoalForUpdate,
+)
 from app.learning.models import (
     Alignment,
     AlignmentCheck,
@@ -31,11 +39,8 @@ from app.learning.models import (
     TeamGoalUpdate,
     TeamLearningNeeds,
 )
-from app.organisation.dependencies import FunctionGroupDep, TeamDep
+from app.organisation.dependencies import FunctionGroupDep, FunctionGroupForUpdate, TeamDep
 from app.organisation.models import Employee
-
-Params = PageQuery
-
 
 router = APIRouter()
 
@@ -45,16 +50,15 @@ router = APIRouter()
 
 @router.get("/skills", tags=["skills"], responses=READ)
 def list_skills(
-    _p: ReadPrincipal,
-    session: DbSession,
-    params: Params,
+    db: ReadSession,
+    params: PageQuery,
     code: Annotated[str | None, Query(max_length=64)] = None,
     builtin: bool | None = None,
     retired: bool | None = None,
 ) -> Page[SkillPublic]:
     """The nine skills of the method plus the organisation's own; filter by code, builtin."""
     rows, cursor = service.list_skills(
-        session, params=params, code=code, builtin=builtin, retired=retired
+        db, params=params, code=code, builtin=builtin, retired=retired
     )
     return Page(
         items=[SkillPublic.model_validate(r, from_attributes=True) for r in rows],
@@ -63,11 +67,9 @@ def list_skills(
 
 
 @router.post("/skills", tags=["skills"], status_code=status.HTTP_201_CREATED, responses=CREATED)
-def create_skill(
-    data: SkillCreate, _p: WritePrincipal, session: DbSession, response: Response
-) -> SkillPublic:
+def create_skill(data: SkillCreate, db: WriteSession, response: Response) -> SkillPublic:
     """Add an organisation's own skill; `code` must be new in the organisation."""
-    skill = service.create_skill(session, data=data)
+    skill = service.create_skill(db, data=data)
     set_etag(response, skill)
     response.headers["Location"] = f"/v1/skills/{skill.id}"
     return SkillPublic.model_validate(skill, from_attributes=True)
@@ -82,27 +84,24 @@ def get_skill(skill: SkillDep, response: Response) -> SkillPublic:
 
 @router.patch("/skills/{skill_id}", tags=["skills"], responses=WRITE_ONE)
 def update_skill(
-    skill: SkillDep,
+    skill: SkillForUpdate,
     data: SkillUpdate,
-    _p: WritePrincipal,
-    session: DbSession,
+    db: WriteSession,
     response: Response,
     if_match: IfMatch = None,
 ) -> SkillPublic:
     """Relabel or retire a skill; 409 when retiring a built-in skill or one still in use."""
     check_if_match(if_match, skill)
-    skill = service.update_skill(session, skill=skill, data=data)
+    skill = service.update_skill(db, skill=skill, data=data)
     set_etag(response, skill)
     return SkillPublic.model_validate(skill, from_attributes=True)
 
 
 @router.delete("/skills/{skill_id}", tags=["skills"], status_code=204, responses=WRITE)
-def delete_skill(
-    skill: SkillDep, _p: WritePrincipal, session: DbSession, if_match: IfMatch = None
-) -> Response:
+def delete_skill(skill: SkillForUpdate, db: WriteSession, if_match: IfMatch = None) -> Response:
     """Delete an unused own skill; the nine built-in skills cannot be deleted (409)."""
     check_if_match(if_match, skill)
-    service.delete_skill(session, skill=skill)
+    service.delete_skill(db, skill=skill)
     return Response(status_code=204)
 
 
@@ -113,27 +112,26 @@ def delete_skill(
     "/function-groups/{function_group_id}/needs", tags=["function-groups"], responses=READ_ONE
 )
 def get_function_group_needs(
-    fg: FunctionGroupDep, session: DbSession, response: Response
+    fg: FunctionGroupDep, db: ReadSession, response: Response
 ) -> FunctionGroupNeeds:
     """The skills a function group needs: its own (`custom`) or by exposure (`default`)."""
     set_etag(response, fg)
-    return service.function_group_needs(session, fg=fg)
+    return service.function_group_needs(db, fg=fg)
 
 
 @router.put(
     "/function-groups/{function_group_id}/needs", tags=["function-groups"], responses=WRITE_ONE
 )
 def set_function_group_needs(
-    fg: FunctionGroupDep,
+    fg: FunctionGroupForUpdate,
     data: FunctionGroupNeedsUpdate,
-    _p: WritePrincipal,
-    session: DbSession,
+    db: WriteSession,
     response: Response,
     if_match: IfMatch = None,
 ) -> FunctionGroupNeeds:
     """Set the organisation's own needs for a function group (replaces the whole list)."""
     check_if_match(if_match, fg)
-    needs = service.set_function_group_needs(session, fg=fg, data=data)
+    needs = service.set_function_group_needs(db, fg=fg, data=data)
     set_etag(response, fg)
     return needs
 
@@ -145,11 +143,11 @@ def set_function_group_needs(
     responses=WRITE,
 )
 def reset_function_group_needs(
-    fg: FunctionGroupDep, _p: WritePrincipal, session: DbSession, if_match: IfMatch = None
+    fg: FunctionGroupForUpdate, db: WriteSession, if_match: IfMatch = None
 ) -> Response:
     """Drop the organisation's own needs: the defaults by exposure level apply again."""
     check_if_match(if_match, fg)
-    service.reset_function_group_needs(session, fg=fg)
+    service.reset_function_group_needs(db, fg=fg)
     return Response(status_code=204)
 
 
@@ -158,61 +156,57 @@ def reset_function_group_needs(
 
 @router.get("/team-goals", tags=["team-goals"], responses=READ)
 def list_team_goals(
-    _p: ReadPrincipal,
-    session: DbSession,
-    params: Params,
+    db: ReadSession,
+    params: PageQuery,
     team_id: uuid.UUID | None = None,
     skill_id: uuid.UUID | None = None,
     status: TeamGoalStatus | None = None,
 ) -> Page[TeamGoalPublic]:
     """Team objectives; filter by team, skill or status."""
     rows, cursor = service.list_team_goals(
-        session, params=params, team_id=team_id, skill_id=skill_id, status=status
+        db, params=params, team_id=team_id, skill_id=skill_id, status=status
     )
-    return Page(items=service.team_goals_public(session, rows), next_cursor=cursor)
+    return Page(items=service.team_goals_public(db, rows), next_cursor=cursor)
 
 
 @router.post("/team-goals", tags=["team-goals"], status_code=201, responses=CREATED)
-def create_team_goal(
-    data: TeamGoalCreate, _p: WritePrincipal, session: DbSession, response: Response
-) -> TeamGoalPublic:
+def create_team_goal(data: TeamGoalCreate, db: WriteSession, response: Response) -> TeamGoalPublic:
     """Create a team objective for one skill, optionally derived from norms or the protocol."""
-    goal = service.create_team_goal(session, data=data)
+    goal = service.create_team_goal(db, data=data)
     set_etag(response, goal)
     response.headers["Location"] = f"/v1/team-goals/{goal.id}"
-    return service.team_goals_public(session, [goal])[0]
+    return service.team_goals_public(db, [goal])[0]
 
 
 @router.get("/team-goals/{team_goal_id}", tags=["team-goals"], responses=READ_ONE)
-def get_team_goal(goal: TeamGoalDep, session: DbSession, response: Response) -> TeamGoalPublic:
+def get_team_goal(goal: TeamGoalDep, db: ReadSession, response: Response) -> TeamGoalPublic:
     """One team objective."""
     set_etag(response, goal)
-    return service.team_goals_public(session, [goal])[0]
+    return service.team_goals_public(db, [goal])[0]
 
 
 @router.patch("/team-goals/{team_goal_id}", tags=["team-goals"], responses=WRITE_ONE)
 def update_team_goal(
-    goal: TeamGoalDep,
+    goal: TeamGoalForUpdate,
     data: TeamGoalUpdate,
-    _p: WritePrincipal,
-    session: DbSession,
+    db: WriteSession,
     response: Response,
     if_match: IfMatch = None,
 ) -> TeamGoalPublic:
     """Change a team objective; archiving it makes the personal goals it served `unaligned`."""
     check_if_match(if_match, goal)
-    goal = service.update_team_goal(session, goal=goal, data=data)
+    goal = service.update_team_goal(db, goal=goal, data=data)
     set_etag(response, goal)
-    return service.team_goals_public(session, [goal])[0]
+    return service.team_goals_public(db, [goal])[0]
 
 
 @router.delete("/team-goals/{team_goal_id}", tags=["team-goals"], status_code=204, responses=WRITE)
 def delete_team_goal(
-    goal: TeamGoalDep, _p: WritePrincipal, session: DbSession, if_match: IfMatch = None
+    goal: TeamGoalForUpdate, db: WriteSession, if_match: IfMatch = None
 ) -> Response:
     """Delete a team objective no personal goal refers to (409: archive it instead)."""
     check_if_match(if_match, goal)
-    service.delete_team_goal(session, goal=goal)
+    service.delete_team_goal(db, goal=goal)
     return Response(status_code=204)
 
 
@@ -225,9 +219,8 @@ def _personal_public(goal: object) -> PersonalGoalPublic:
 
 @router.get("/personal-goals", tags=["personal-goals"], responses=READ)
 def list_personal_goals(
-    _p: ReadPrincipal,
-    session: DbSession,
-    params: Params,
+    db: ReadSession,
+    params: PageQuery,
     employee_id: uuid.UUID | None = None,
     team_id: Annotated[
         uuid.UUID | None, Query(description="Goals of the team's current members.")
@@ -241,7 +234,7 @@ def list_personal_goals(
 ) -> Page[PersonalGoalPublic]:
     """Personal learning goals; filter by employee, team, skill, team goal, status, alignment."""
     rows, cursor = service.list_personal_goals(
-        session,
+        db,
         params=params,
         employee_id=employee_id,
         team_id=team_id,
@@ -255,10 +248,10 @@ def list_personal_goals(
 
 @router.post("/personal-goals", tags=["personal-goals"], status_code=201, responses=CREATED)
 def create_personal_goal(
-    data: PersonalGoalCreate, principal: WritePrincipal, session: DbSession, response: Response
+    data: PersonalGoalCreate, principal: WritePrincipal, db: WriteSession, response: Response
 ) -> PersonalGoalPublic:
     """Create a personal goal serving an active team objective (else 409 `goal-not-aligned`)."""
-    goal = service.create_personal_goal(session, org=principal.organisation, data=data)
+    goal = service.create_personal_goal(db, org=principal.organisation, data=data)
     set_etag(response, goal)
     response.headers["Location"] = f"/v1/personal-goals/{goal.id}"
     return _personal_public(goal)
@@ -268,17 +261,16 @@ def create_personal_goal(
     "/personal-goals/check",
     tags=["personal-goals"],
     responses=READ,
-    dependencies=[Depends(dry_run)],
 )
 def check_personal_goal(
-    data: PersonalGoalCheck, principal: ReadPrincipal, session: DbSession
+    data: PersonalGoalCheck, principal: ReadPrincipal, db: ReadSession
 ) -> AlignmentCheck:
     """Run the alignment rule without storing anything (for the goal form)."""
     employee = service.body_ref(
-        session, Employee, data.employee_id, pointer="/employee_id", what="employee"
+        db, Employee, data.employee_id, pointer="/employee_id", what="employee"
     )
     result = service.check_alignment(
-        session, employee=employee, skill_id=data.skill_id, team_goal_id=data.team_goal_id
+        db, employee=employee, skill_id=data.skill_id, team_goal_id=data.team_goal_id
     )
     allowed = result.aligned or principal.organisation.settings.allow_unaligned_personal_goals
     return AlignmentCheck(
@@ -298,16 +290,16 @@ def get_personal_goal(goal: PersonalGoalDep, response: Response) -> PersonalGoal
 
 @router.patch("/personal-goals/{personal_goal_id}", tags=["personal-goals"], responses=WRITE_ONE)
 def update_personal_goal(
-    goal: PersonalGoalDep,
+    goal: PersonalGoalForUpdate,
     data: PersonalGoalUpdate,
     principal: WritePrincipal,
-    session: DbSession,
+    db: WriteSession,
     response: Response,
     if_match: IfMatch = None,
 ) -> PersonalGoalPublic:
     """Change a personal goal; a new skill or team goal, or reopening it, re-runs the rule."""
     check_if_match(if_match, goal)
-    goal = service.update_personal_goal(session, org=principal.organisation, goal=goal, data=data)
+    goal = service.update_personal_goal(db, org=principal.organisation, goal=goal, data=data)
     set_etag(response, goal)
     return _personal_public(goal)
 
@@ -316,11 +308,11 @@ def update_personal_goal(
     "/personal-goals/{personal_goal_id}", tags=["personal-goals"], status_code=204, responses=WRITE
 )
 def delete_personal_goal(
-    goal: PersonalGoalDep, _p: WritePrincipal, session: DbSession, if_match: IfMatch = None
+    goal: PersonalGoalForUpdate, db: WriteSession, if_match: IfMatch = None
 ) -> Response:
     """Delete a personal goal (set status `dropped` to keep it in the history instead)."""
     check_if_match(if_match, goal)
-    service.delete_personal_goal(session, goal=goal)
+    service.delete_personal_goal(db, goal=goal)
     return Response(status_code=204)
 
 
@@ -328,6 +320,6 @@ def delete_personal_goal(
 
 
 @router.get("/teams/{team_id}/learning-needs", tags=["teams"], responses=READ)
-def get_team_learning_needs(team: TeamDep, session: DbSession) -> TeamLearningNeeds:
+def get_team_learning_needs(team: TeamDep, db: ReadSession) -> TeamLearningNeeds:
     """Per skill: members needing it, team goals covering it, personal goals targeting it."""
-    return service.team_learning_needs(session, team=team)
+    return service.team_learning_needs(db, team=team)

@@ -5,15 +5,23 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.core.auth import AdminPrincipal, DbSession, ReadPrincipal, WritePrincipal
+from app.core.auth import AdminPrincipal, ReadPrincipal, WritePrincipal
 from app.core.concurrency import IfMatch, check_if_match, etag_for, set_etag
 from app.core.dates import today
 from app.core.db import run_read
 from app.core.pagination import Page, PageQuery
 from app.core.responses import CREATED, READ, READ_ONE, WRITE, WRITE_ONE
+from app.core.sessions import AdminOnly, ReadSession, WriteSession
 from app.core.sqljson import page_body
 from app.organisation import service
-from app.organisation.dependencies import ApiKeyDep, EmployeeDep, FunctionGroupDep, TeamDep
+from app.organisation.dependencies import (
+    ApiKeyDep,
+    EmployeeForUpdate,
+    FunctionGroupDep,
+    FunctionGroupForUpdate,
+    TeamDep,
+    TeamForUpdate,
+)
 from app.organisation.models import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -33,7 +41,6 @@ from app.organisation.models import (
     TeamUpdate,
 )
 
-Params = PageQuery
 ExternalId = Annotated[str | None, Query(max_length=100, description="The HR platform's own id.")]
 
 router = APIRouter()
@@ -45,9 +52,8 @@ router = APIRouter()
 
 @router.get("/employees", tags=["employees"], responses=READ, response_model=Page[EmployeePublic])
 async def list_employees(
-    _p: ReadPrincipal,
-    session: DbSession,
-    params: Params,
+    db: ReadSession,
+    params: PageQuery,
     team_id: uuid.UUID | None = None,
     function_group_id: uuid.UUID | None = None,
     role: Role | None = None,
@@ -60,7 +66,7 @@ async def list_employees(
     """Employees; filter by team, function group, role, active, external id or `q`."""
     items, cursor = await run_read(
         service.list_employees,
-        session,
+        db,
         params=params,
         team_id=team_id,
         function_group_id=function_group_id,
@@ -74,11 +80,9 @@ async def list_employees(
 
 
 @router.post("/employees", tags=["employees"], status_code=201, responses=CREATED)
-def create_employee(
-    data: EmployeeCreate, _p: WritePrincipal, session: DbSession, response: Response
-) -> EmployeePublic:
+def create_employee(data: EmployeeCreate, db: WriteSession, response: Response) -> EmployeePublic:
     """Create an employee; `external_id` and `email` are unique in the organisation."""
-    emp = service.create_employee(session, data=data)
+    emp = service.create_employee(db, data=data)
     set_etag(response, emp)
     response.headers["Location"] = f"/v1/employees/{emp.id}"
     return EmployeePublic.model_validate(emp, from_attributes=True)
@@ -90,18 +94,17 @@ def create_employee(
     responses=READ_ONE,
     response_model=EmployeePublic,
 )
-async def get_employee(employee_id: uuid.UUID, _p: ReadPrincipal, session: DbSession) -> Response:
+async def get_employee(employee_id: uuid.UUID, db: ReadSession) -> Response:
     """One employee."""
-    body, etag = await run_read(service.employee_public_json, session, employee_id=employee_id)
+    body, etag = await run_read(service.employee_public_json, db, employee_id=employee_id)
     return Response(body, media_type="application/json", headers={"ETag": etag})
 
 
 @router.patch("/employees/{employee_id}", tags=["employees"], responses=WRITE_ONE)
 def update_employee(
-    employee: EmployeeDep,
+    employee: EmployeeForUpdate,
     data: EmployeeUpdate,
-    _p: WritePrincipal,
-    session: DbSession,
+    db: WriteSession,
     response: Response,
     if_match: IfMatch = None,
 ) -> EmployeePublic:
@@ -111,18 +114,18 @@ def update_employee(
     started. Someone who manages a team keeps a manager role: 409 `still-manages-teams`.
     """
     check_if_match(if_match, employee)
-    employee = service.update_employee(session, employee=employee, data=data)
+    employee = service.update_employee(db, employee=employee, data=data)
     set_etag(response, employee)
     return EmployeePublic.model_validate(employee, from_attributes=True)
 
 
 @router.delete("/employees/{employee_id}", tags=["employees"], status_code=204, responses=WRITE)
 def delete_employee(
-    employee: EmployeeDep, _p: WritePrincipal, session: DbSession, if_match: IfMatch = None
+    employee: EmployeeForUpdate, db: WriteSession, if_match: IfMatch = None
 ) -> Response:
     """Delete an employee without history; otherwise 409: deactivate instead."""
     check_if_match(if_match, employee)
-    service.delete_employee(session, employee=employee)
+    service.delete_employee(db, employee=employee)
     return Response(status_code=204)
 
 
@@ -140,15 +143,15 @@ def get_organisation(principal: ReadPrincipal, response: Response) -> Organisati
 def update_organisation(
     data: OrganisationUpdate,
     principal: AdminPrincipal,
-    session: DbSession,
+    db: WriteSession,
     response: Response,
     if_match: IfMatch = None,
 ) -> OrganisationPublic:
     """Rename the organisation or change settings (admin); omitted settings are kept."""
-    org = session.get(Organisation, principal.organisation_id)
+    org = db.get(Organisation, principal.organisation_id)
     assert org is not None
     check_if_match(if_match, org)
-    org = service.update_organisation(session, org=org, data=data)
+    org = service.update_organisation(db, org=org, data=data)
     set_etag(response, org)
     return service.organisation_public(org)
 
@@ -156,38 +159,50 @@ def update_organisation(
 # --- API keys ---------------------------------------------------------------------------
 
 
-@router.get("/api-keys", tags=["api-keys"], responses=READ)
-def list_api_keys(_p: AdminPrincipal, session: DbSession, params: Params) -> Page[ApiKeyPublic]:
+@router.get("/api-keys", tags=["api-keys"], responses=READ, dependencies=[AdminOnly])
+def list_api_keys(db: ReadSession, params: PageQuery) -> Page[ApiKeyPublic]:
     """The organisation's API keys (admin); secrets are never shown again."""
-    rows, cursor = service.list_api_keys(session, params=params)
+    rows, cursor = service.list_api_keys(db, params=params)
     return Page(
         items=[ApiKeyPublic.model_validate(r, from_attributes=True) for r in rows],
         next_cursor=cursor,
     )
 
 
-@router.post("/api-keys", tags=["api-keys"], status_code=status.HTTP_201_CREATED, responses=CREATED)
-def create_api_key(
-    data: ApiKeyCreate, _p: AdminPrincipal, session: DbSession, response: Response
-) -> ApiKeyCreated:
+@router.post(
+    "/api-keys",
+    tags=["api-keys"],
+    status_code=status.HTTP_201_CREATED,
+    responses=CREATED,
+    dependencies=[AdminOnly],
+)
+def create_api_key(data: ApiKeyCreate, db: WriteSession, response: Response) -> ApiKeyCreated:
     """Create a key (admin). The response is the only time the `key` is shown: store it."""
-    created = service.create_api_key(session, data=data)
+    created = service.create_api_key(db, data=data)
     response.headers["ETag"] = etag_for(created.id, created.updated_at)
     response.headers["Location"] = f"/v1/api-keys/{created.id}"
     return created
 
 
-@router.get("/api-keys/{api_key_id}", tags=["api-keys"], responses=READ_ONE)
+@router.get(
+    "/api-keys/{api_key_id}", tags=["api-keys"], responses=READ_ONE, dependencies=[AdminOnly]
+)
 def get_api_key(key: ApiKeyDep, response: Response) -> ApiKeyPublic:
     """One key (admin): name, scope, prefix and last use; the secret is never shown again."""
     set_etag(response, key)
     return ApiKeyPublic.model_validate(key, from_attributes=True)
 
 
-@router.delete("/api-keys/{api_key_id}", tags=["api-keys"], status_code=204, responses=WRITE)
-def revoke_api_key(api_key_id: uuid.UUID, _p: AdminPrincipal, session: DbSession) -> Response:
+@router.delete(
+    "/api-keys/{api_key_id}",
+    tags=["api-keys"],
+    status_code=204,
+    responses=WRITE,
+    dependencies=[AdminOnly],
+)
+def revoke_api_key(api_key_id: uuid.UUID, db: WriteSession) -> Response:
     """Revoke a key (admin): from now on it is answered 401."""
-    service.revoke_api_key(session, key_id=api_key_id)
+    service.revoke_api_key(db, key_id=api_key_id)
     return Response(status_code=204)
 
 
@@ -196,60 +211,54 @@ def revoke_api_key(api_key_id: uuid.UUID, _p: AdminPrincipal, session: DbSession
 
 @router.get("/teams", tags=["teams"], responses=READ)
 def list_teams(
-    _p: ReadPrincipal,
-    session: DbSession,
-    params: Params,
+    db: ReadSession,
+    params: PageQuery,
     external_id: ExternalId = None,
     manager_id: uuid.UUID | None = None,
 ) -> Page[TeamPublic]:
     """Teams with their managers; filter by `external_id` or `manager_id`."""
     rows, cursor = service.list_teams(
-        session, params=params, external_id=external_id, manager_id=manager_id
+        db, params=params, external_id=external_id, manager_id=manager_id
     )
-    return Page(items=service.teams_public(session, rows), next_cursor=cursor)
+    return Page(items=service.teams_public(db, rows), next_cursor=cursor)
 
 
 @router.post("/teams", tags=["teams"], status_code=201, responses=CREATED)
-def create_team(
-    data: TeamCreate, _p: WritePrincipal, session: DbSession, response: Response
-) -> TeamPublic:
+def create_team(data: TeamCreate, db: WriteSession, response: Response) -> TeamPublic:
     """Create a team; `manager_ids` must be employees with a manager role."""
-    team = service.create_team(session, data=data)
+    team = service.create_team(db, data=data)
     set_etag(response, team)
     response.headers["Location"] = f"/v1/teams/{team.id}"
-    return service.teams_public(session, [team])[0]
+    return service.teams_public(db, [team])[0]
 
 
 @router.get("/teams/{team_id}", tags=["teams"], responses=READ_ONE)
-def get_team(team: TeamDep, session: DbSession, response: Response) -> TeamPublic:
+def get_team(team: TeamDep, db: ReadSession, response: Response) -> TeamPublic:
     """One team with its managers."""
     set_etag(response, team)
-    return service.teams_public(session, [team])[0]
+    return service.teams_public(db, [team])[0]
 
 
 @router.patch("/teams/{team_id}", tags=["teams"], responses=WRITE_ONE)
 def update_team(
-    team: TeamDep,
+    team: TeamForUpdate,
     data: TeamUpdate,
-    _p: WritePrincipal,
-    session: DbSession,
+    db: WriteSession,
     response: Response,
     if_match: IfMatch = None,
 ) -> TeamPublic:
     """Change a team; `manager_ids`, when given, replaces the list."""
     check_if_match(if_match, team)
-    team = service.update_team(session, team=team, data=data)
+    team = service.update_team(db, team=team, data=data)
     set_etag(response, team)
-    return service.teams_public(session, [team])[0]
+    return service.teams_public(db, [team])[0]
 
 
 @router.delete("/teams/{team_id}", tags=["teams"], status_code=204, responses=WRITE)
-def delete_team(
-    team: TeamDep, _p: WritePrincipal, session: DbSession, if_match: IfMatch = None
-) -> Response:
+def delete_team(team: TeamForUpdate, db: WriteSession, if_match: IfMatch = None) -> Response:
     """Delete a team without employees or history."""
     check_if_match(if_match, team)
-    service.delete_team(session, team=team)
+    service.delete_team(db, team=team)
     return Response(status_code=204)
 
 
@@ -258,10 +267,10 @@ def delete_team(
 
 @router.get("/function-groups", tags=["function-groups"], responses=READ)
 def list_function_groups(
-    principal: ReadPrincipal, session: DbSession, params: Params, external_id: ExternalId = None
+    principal: ReadPrincipal, db: ReadSession, params: PageQuery, external_id: ExternalId = None
 ) -> Page[FunctionGroupPublic]:
     """Function groups with their exposure to aggression (likelihood x impact)."""
-    rows, cursor = service.list_function_groups(session, params=params, external_id=external_id)
+    rows, cursor = service.list_function_groups(db, params=params, external_id=external_id)
     settings, day = principal.organisation.settings, today()
     return Page(
         items=[service.function_group_public(r, settings, day) for r in rows], next_cursor=cursor
@@ -270,10 +279,10 @@ def list_function_groups(
 
 @router.post("/function-groups", tags=["function-groups"], status_code=201, responses=CREATED)
 def create_function_group(
-    data: FunctionGroupCreate, principal: WritePrincipal, session: DbSession, response: Response
+    data: FunctionGroupCreate, principal: WritePrincipal, db: WriteSession, response: Response
 ) -> FunctionGroupPublic:
     """Create a function group; its exposure level follows from likelihood x impact."""
-    fg = service.create_function_group(session, data=data)
+    fg = service.create_function_group(db, data=data)
     set_etag(response, fg)
     response.headers["Location"] = f"/v1/function-groups/{fg.id}"
     return service.function_group_public(fg, principal.organisation.settings, today())
@@ -290,16 +299,16 @@ def get_function_group(
 
 @router.patch("/function-groups/{function_group_id}", tags=["function-groups"], responses=WRITE_ONE)
 def update_function_group(
-    fg: FunctionGroupDep,
+    fg: FunctionGroupForUpdate,
     data: FunctionGroupUpdate,
     principal: WritePrincipal,
-    session: DbSession,
+    db: WriteSession,
     response: Response,
     if_match: IfMatch = None,
 ) -> FunctionGroupPublic:
     """Change a function group; new likelihood/impact changes its exposure and default needs."""
     check_if_match(if_match, fg)
-    fg = service.update_function_group(session, fg=fg, data=data)
+    fg = service.update_function_group(db, fg=fg, data=data)
     set_etag(response, fg)
     return service.function_group_public(fg, principal.organisation.settings, today())
 
@@ -311,9 +320,9 @@ def update_function_group(
     responses=WRITE,
 )
 def delete_function_group(
-    fg: FunctionGroupDep, _p: WritePrincipal, session: DbSession, if_match: IfMatch = None
+    fg: FunctionGroupForUpdate, db: WriteSession, if_match: IfMatch = None
 ) -> Response:
     """Delete a function group nobody belongs to."""
     check_if_match(if_match, fg)
-    service.delete_function_group(session, fg=fg)
+    service.delete_function_group(db, fg=fg)
     return Response(status_code=204)

@@ -5,7 +5,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from app.core.auth import DbSession, ReadPrincipal, WritePrincipal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.csv import csv_openapi, csv_response, prefers_csv
 from app.core.dates import today
@@ -19,8 +18,15 @@ from app.core.responses import (
     WRITE,
     WRITE_ONE,
 )
+from app.core.sessions import ReadSession, WriteSession
 from app.policy import service
-from app.policy.dependencies import NormDep, ProtocolDep, TeamDiscussionDep
+from app.policy.dependencies import (
+    NormDep,
+    NormForUpdate,
+    ProtocolDep,
+    ProtocolForUpdate,
+    TeamDiscussionDep,
+)
 from app.policy.models import (
     AcknowledgementCreate,
     AcknowledgementPublic,
@@ -38,8 +44,6 @@ from app.policy.models import (
     TeamDiscussionPublic,
 )
 
-Params = PageQuery
-
 router = APIRouter()
 
 
@@ -48,9 +52,8 @@ router = APIRouter()
 
 @router.get("/norms", tags=["norms"], responses=READ)
 def list_norms(
-    _p: ReadPrincipal,
-    session: DbSession,
-    params: Params,
+    db: ReadSession,
+    params: PageQuery,
     team_id: uuid.UUID | None = None,
     organisation_only: Annotated[
         bool, Query(description="Only organisation norms (no team norms).")
@@ -60,7 +63,7 @@ def list_norms(
 ) -> Page[NormPublic]:
     """Behaviour norms (green/orange/red); filter by team, level or status."""
     rows, cursor = service.list_norms(
-        session,
+        db,
         params=params,
         team_id=team_id,
         organisation_only=organisation_only,
@@ -74,11 +77,9 @@ def list_norms(
 
 
 @router.post("/norms", tags=["norms"], status_code=201, responses=CREATED)
-def create_norm(
-    data: NormCreate, _p: WritePrincipal, session: DbSession, response: Response
-) -> NormPublic:
+def create_norm(data: NormCreate, db: WriteSession, response: Response) -> NormPublic:
     """Create a norm; a team norm may not mark acceptable what the organisation marks red."""
-    norm = service.create_norm(session, data=data)
+    norm = service.create_norm(db, data=data)
     set_etag(response, norm)
     response.headers["Location"] = f"/v1/norms/{norm.id}"
     return NormPublic.model_validate(norm, from_attributes=True)
@@ -93,27 +94,24 @@ def get_norm(norm: NormDep, response: Response) -> NormPublic:
 
 @router.patch("/norms/{norm_id}", tags=["norms"], responses=WRITE_ONE)
 def update_norm(
-    norm: NormDep,
+    norm: NormForUpdate,
     data: NormUpdate,
-    _p: WritePrincipal,
-    session: DbSession,
+    db: WriteSession,
     response: Response,
     if_match: IfMatch = None,
 ) -> NormPublic:
     """Change a norm; the result must still respect the organisation norm."""
     check_if_match(if_match, norm)
-    norm = service.update_norm(session, norm=norm, data=data)
+    norm = service.update_norm(db, norm=norm, data=data)
     set_etag(response, norm)
     return NormPublic.model_validate(norm, from_attributes=True)
 
 
 @router.delete("/norms/{norm_id}", tags=["norms"], status_code=204, responses=WRITE)
-def delete_norm(
-    norm: NormDep, _p: WritePrincipal, session: DbSession, if_match: IfMatch = None
-) -> Response:
+def delete_norm(norm: NormForUpdate, db: WriteSession, if_match: IfMatch = None) -> Response:
     """Delete a norm no protocol includes; otherwise 409: retire it instead."""
     check_if_match(if_match, norm)
-    service.delete_norm(session, norm=norm)
+    service.delete_norm(db, norm=norm)
     return Response(status_code=204)
 
 
@@ -122,32 +120,28 @@ def delete_norm(
 
 @router.get("/protocols", tags=["protocols"], responses=READ)
 def list_protocols(
-    _p: ReadPrincipal, session: DbSession, params: Params, status: ProtocolStatus | None = None
+    db: ReadSession, params: PageQuery, status: ProtocolStatus | None = None
 ) -> Page[ProtocolPublic]:
     """Versions of the aggression protocol, with sections; filter by status."""
-    rows, cursor = service.list_protocols(session, params=params, status=status)
-    return Page(items=service.protocols_public(session, rows), next_cursor=cursor)
+    rows, cursor = service.list_protocols(db, params=params, status=status)
+    return Page(items=service.protocols_public(db, rows), next_cursor=cursor)
 
 
 @router.post("/protocols", tags=["protocols"], status_code=201, responses=CREATED)
-def create_protocol(
-    data: ProtocolCreate, _p: WritePrincipal, session: DbSession, response: Response
-) -> ProtocolPublic:
+def create_protocol(data: ProtocolCreate, db: WriteSession, response: Response) -> ProtocolPublic:
     """Create a draft version; the service assigns the next version number."""
-    protocol = service.create_protocol(session, data=data)
+    protocol = service.create_protocol(db, data=data)
     set_etag(response, protocol)
     response.headers["Location"] = f"/v1/protocols/{protocol.id}"
-    return service.protocols_public(session, [protocol])[0]
+    return service.protocols_public(db, [protocol])[0]
 
 
 @router.get("/protocols/current", tags=["protocols"], responses=READ_ONE)
-def get_current_protocol(
-    _p: ReadPrincipal, session: DbSession, response: Response
-) -> ProtocolPublic:
+def get_current_protocol(db: ReadSession, response: Response) -> ProtocolPublic:
     """The published version (404 `no-current-protocol` when none is published)."""
-    protocol = service.require_current_protocol(session)
+    protocol = service.require_current_protocol(db)
     set_etag(response, protocol)
-    return service.protocols_public(session, [protocol])[0]
+    return service.protocols_public(db, [protocol])[0]
 
 
 @router.get(
@@ -164,64 +158,61 @@ def get_current_protocol(
 )
 def get_protocol_readiness(
     request: Request,
-    _p: ReadPrincipal,
-    session: DbSession,
+    db: ReadSession,
     team_id: uuid.UUID | None = None,
 ) -> ProtocolReadiness | Response:
     """Per team: how many active employees read or discussed the current protocol, and who not."""
     if prefers_csv(request):
-        rows = service.readiness_csv_rows(session, team_id=team_id)
+        rows = service.readiness_csv_rows(db, team_id=team_id)
         filename = f"protocol-readiness-{today().isoformat()}.csv"
         return csv_response(rows, service.READINESS_CSV_HEADER, filename)
-    return service.readiness(session, team_id=team_id)
+    return service.readiness(db, team_id=team_id)
 
 
 @router.get("/protocols/{protocol_id}", tags=["protocols"], responses=READ_ONE)
-def get_protocol(protocol: ProtocolDep, session: DbSession, response: Response) -> ProtocolPublic:
+def get_protocol(protocol: ProtocolDep, db: ReadSession, response: Response) -> ProtocolPublic:
     """One protocol version with its sections and norms."""
     set_etag(response, protocol)
-    return service.protocols_public(session, [protocol])[0]
+    return service.protocols_public(db, [protocol])[0]
 
 
 @router.patch("/protocols/{protocol_id}", tags=["protocols"], responses=WRITE_ONE)
 def update_protocol(
-    protocol: ProtocolDep,
+    protocol: ProtocolForUpdate,
     data: ProtocolUpdate,
-    _p: WritePrincipal,
-    session: DbSession,
+    db: WriteSession,
     response: Response,
     if_match: IfMatch = None,
 ) -> ProtocolPublic:
     """Change a draft (409 once published); `sections` and `norm_ids` replace the lists."""
     check_if_match(if_match, protocol)
-    protocol = service.update_protocol(session, protocol=protocol, data=data)
+    protocol = service.update_protocol(db, protocol=protocol, data=data)
     set_etag(response, protocol)
-    return service.protocols_public(session, [protocol])[0]
+    return service.protocols_public(db, [protocol])[0]
 
 
 @router.delete("/protocols/{protocol_id}", tags=["protocols"], status_code=204, responses=WRITE)
 def delete_protocol(
-    protocol: ProtocolDep, _p: WritePrincipal, session: DbSession, if_match: IfMatch = None
+    protocol: ProtocolForUpdate, db: WriteSession, if_match: IfMatch = None
 ) -> Response:
     """Delete a draft; published and superseded versions are kept (409)."""
     check_if_match(if_match, protocol)
-    service.delete_protocol(session, protocol=protocol)
+    service.delete_protocol(db, protocol=protocol)
     return Response(status_code=204)
 
 
 @router.post("/protocols/{protocol_id}/publish", tags=["protocols"], responses=WRITE_ONE)
 def publish_protocol(
-    protocol: ProtocolDep,
-    _p: WritePrincipal,
-    session: DbSession,
+    protocol: ProtocolForUpdate,
+    db: WriteSession,
     response: Response,
     if_match: IfMatch = None,
 ) -> ProtocolPublic:
     """Publish a draft; the previously published version becomes superseded."""
     check_if_match(if_match, protocol)
-    protocol = service.publish_protocol(session, protocol=protocol)
+    protocol = service.publish_protocol(db, protocol=protocol)
     set_etag(response, protocol)
-    return service.protocols_public(session, [protocol])[0]
+    return service.protocols_public(db, [protocol])[0]
 
 
 # --- acknowledgements and team discussions ----------------------------------------------
@@ -230,13 +221,13 @@ def publish_protocol(
 @router.get("/protocols/{protocol_id}/acknowledgements", tags=["acknowledgements"], responses=READ)
 def list_acknowledgements(
     protocol: ProtocolDep,
-    session: DbSession,
-    params: Params,
+    db: ReadSession,
+    params: PageQuery,
     employee_id: uuid.UUID | None = None,
 ) -> Page[AcknowledgementPublic]:
     """Employees who read this version; filter by employee."""
     rows, cursor = service.list_acknowledgements(
-        session, protocol=protocol, params=params, employee_id=employee_id
+        db, protocol=protocol, params=params, employee_id=employee_id
     )
     return Page(
         items=[AcknowledgementPublic.model_validate(r, from_attributes=True) for r in rows],
@@ -258,14 +249,13 @@ def list_acknowledgements(
     },
 )
 def create_acknowledgement(
-    protocol: ProtocolDep,
+    protocol: ProtocolForUpdate,
     data: AcknowledgementCreate,
-    _p: WritePrincipal,
-    session: DbSession,
+    db: WriteSession,
     response: Response,
 ) -> AcknowledgementPublic:
     """Record that an employee read this version (201); a repeat returns the record (200)."""
-    ack, created = service.acknowledge(session, protocol=protocol, data=data)
+    ack, created = service.acknowledge(db, protocol=protocol, data=data)
     if not created:
         response.status_code = status.HTTP_200_OK
     set_etag(response, ack)
@@ -279,13 +269,13 @@ def create_acknowledgement(
 @router.get("/protocols/{protocol_id}/team-discussions", tags=["team-discussions"], responses=READ)
 def list_team_discussions(
     protocol: ProtocolDep,
-    session: DbSession,
-    params: Params,
+    db: ReadSession,
+    params: PageQuery,
     team_id: uuid.UUID | None = None,
 ) -> Page[TeamDiscussionPublic]:
     """Team meetings that discussed this version; filter by team."""
     rows, cursor = service.list_team_discussions(
-        session, protocol=protocol, params=params, team_id=team_id
+        db, protocol=protocol, params=params, team_id=team_id
     )
     return Page(
         items=[TeamDiscussionPublic.model_validate(r, from_attributes=True) for r in rows],
@@ -300,14 +290,13 @@ def list_team_discussions(
     responses=CREATED,
 )
 def create_team_discussion(
-    protocol: ProtocolDep,
+    protocol: ProtocolForUpdate,
     data: TeamDiscussionCreate,
-    _p: WritePrincipal,
-    session: DbSession,
+    db: WriteSession,
     response: Response,
 ) -> TeamDiscussionPublic:
     """Record that a team discussed this version in a team meeting (werkoverleg)."""
-    discussion = service.record_team_discussion(session, protocol=protocol, data=data)
+    discussion = service.record_team_discussion(db, protocol=protocol, data=data)
     set_etag(response, discussion)
     response.headers["Location"] = f"/v1/protocols/{protocol.id}/team-discussions/{discussion.id}"
     return TeamDiscussionPublic.model_validate(discussion, from_attributes=True)

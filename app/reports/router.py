@@ -9,11 +9,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlmodel import Session
 from starlette.responses import Response
 
-from app.core.auth import DbSession, ReadPrincipal
+from app.core.auth import ReadPrincipal
 from app.core.csv import csv_openapi, csv_response, prefers_csv
 from app.core.dates import today
 from app.core.errors import InvalidInput, problem_responses
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, PageParams, page_params
+from app.core.sessions import ReadSession
 from app.organisation.models import OrganisationSettings
 from app.reports import hrm_theme, service
 from app.reports.models import HrmThemeGapPage, OverviewReport, TeamsReport
@@ -81,14 +82,14 @@ def _report(
 def get_overview_report(
     request: Request,
     principal: ReadPrincipal,
-    session: DbSession,
+    db: ReadSession,
     period_from: PeriodFrom = None,
     period_to: PeriodTo = None,
 ) -> OverviewReport | Response:
     """Protocol readiness, managers first, goals, coverage, refreshers and follow-up at a glance."""
     return _report(
         request,
-        session,
+        db,
         principal.organisation.settings,
         period_from,
         period_to,
@@ -114,14 +115,14 @@ def get_overview_report(
 def get_teams_report(
     request: Request,
     principal: ReadPrincipal,
-    session: DbSession,
+    db: ReadSession,
     period_from: PeriodFrom = None,
     period_to: PeriodTo = None,
 ) -> TeamsReport | Response:
     """Per team: readiness, trained managers, goals, coverage, follow-up, reviews, meetings."""
     return _report(
         request,
-        session,
+        db,
         principal.organisation.settings,
         period_from,
         period_to,
@@ -155,8 +156,7 @@ async def _page(limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> PagePara
 )
 def get_hrm_theme_gaps(
     request: Request,
-    _p: ReadPrincipal,
-    session: DbSession,
+    db: ReadSession,
     params: Annotated[PageParams, Depends(_page)],
     team_id: Annotated[
         uuid.UUID | None, Query(description="Only the members of this team.")
@@ -165,13 +165,13 @@ def get_hrm_theme_gaps(
     """Active employees without an HRM conversation on the theme in the last 12 months."""
     day = today()
     if prefers_csv(request):
-        gaps, _ = hrm_theme.theme_gaps(session, today=day, team_id=team_id)
+        gaps, _ = hrm_theme.theme_gaps(db, today=day, team_id=team_id)
         return csv_response(
             hrm_theme.theme_gaps_csv_rows(gaps),
             hrm_theme.THEME_GAPS_CSV_HEADER,
             f"hrm-theme-gaps-{day.isoformat()}.csv",
         )
-    gaps, cursor = hrm_theme.theme_gaps(session, today=day, team_id=team_id, params=params)
+    gaps, cursor = hrm_theme.theme_gaps(db, today=day, team_id=team_id, params=params)
     return HrmThemeGapPage(
         items=gaps,
         next_cursor=cursor,

@@ -7,14 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from pydantic import ValidationError
 
-from app.core.auth import DbSession, ReadPrincipal, WritePrincipal
+from app.core.auth import WritePrincipal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.dates import today
 from app.core.errors import InvalidInput
 from app.core.pagination import Page, PageQuery
 from app.core.responses import CREATED, READ, READ_ONE, WRITE, WRITE_ONE
+from app.core.sessions import ReadSession, WriteSession
 from app.selection import ranking, service
-from app.selection.dependencies import PlanDep
+from app.selection.dependencies import PlanDep, PlanForUpdate
 from app.selection.models import (
     PlanScope,
     PlanStatus,
@@ -25,16 +26,12 @@ from app.selection.models import (
     TrainingRecommendations,
 )
 
-Params = PageQuery
-
-
 router = APIRouter()
 
 
 @router.get("/training-recommendations", tags=["training-recommendations"], responses=READ)
 def list_training_recommendations(
-    _p: ReadPrincipal,
-    session: DbSession,
+    db: ReadSession,
     team_id: Annotated[uuid.UUID | None, Query(description="Only this team.")] = None,
     function_group_id: Annotated[
         uuid.UUID | None, Query(description="Only this function group.")
@@ -53,8 +50,8 @@ def list_training_recommendations(
             code="validation-error",
             errors=[{"pointer": "/query/function_group_id", "detail": "not with team_id"}],
         ) from None
-    service.check_scope(session, scope, pointer="/query")
-    return ranking.recommend(session, scope=scope, on=on or today())
+    service.check_scope(db, scope, pointer="/query")
+    return ranking.recommend(db, scope=scope, on=on or today())
 
 
 @router.post(
@@ -64,63 +61,62 @@ def list_training_recommendations(
     responses=CREATED,
 )
 def create_training_plan(
-    data: TrainingPlanCreate, _p: WritePrincipal, session: DbSession, response: Response
+    data: TrainingPlanCreate, db: WriteSession, response: Response
 ) -> TrainingPlanPublic:
     """Compute and store a phased plan: management first, then staff in groups of
     comparable functions, highest exposure first; uncovered needs listed."""
-    plan = service.create_plan(session, data=data)
+    plan = service.create_plan(db, data=data)
     set_etag(response, plan)
     response.headers["Location"] = f"/v1/training-plans/{plan.id}"
-    return service.plan_public(session, plan)
+    return service.plan_public(db, plan)
 
 
 @router.get("/training-plans", tags=["training-plans"], responses=READ)
 def list_training_plans(
-    _p: ReadPrincipal,
-    session: DbSession,
-    params: Params,
+    db: ReadSession,
+    params: PageQuery,
     status: PlanStatus | None = None,
     team_id: uuid.UUID | None = None,
     function_group_id: uuid.UUID | None = None,
 ) -> Page[TrainingPlanSummary]:
     """Stored plans (without their groups), filtered by status or scope."""
     rows, cursor = service.list_plans(
-        session, params=params, status=status, team_id=team_id, function_group_id=function_group_id
+        db, params=params, status=status, team_id=team_id, function_group_id=function_group_id
     )
     return Page(items=[service.plan_summary(r) for r in rows], next_cursor=cursor)
 
 
 @router.get("/training-plans/{plan_id}", tags=["training-plans"], responses=READ_ONE)
-def get_training_plan(plan: PlanDep, session: DbSession, response: Response) -> TrainingPlanPublic:
+def get_training_plan(plan: PlanDep, db: ReadSession, response: Response) -> TrainingPlanPublic:
     """A plan with its phases, groups and members; `stale` says whether to recompute."""
     set_etag(response, plan)
-    return service.plan_public(session, plan)
+    return service.plan_public(db, plan)
 
 
 @router.post("/training-plans/{plan_id}/schedule", tags=["training-plans"], responses=WRITE_ONE)
 def schedule_training_plan(
-    plan: PlanDep,
+    plan: PlanForUpdate,
     data: TrainingPlanSchedule,
     principal: WritePrincipal,
-    session: DbSession,
+    db: WriteSession,
     response: Response,
     if_match: IfMatch = None,
 ) -> TrainingPlanPublic:
     """Create the plan's sessions and enrolments through the enrolment rules, all or
     nothing; 409 `plan-stale` when its data changed (compute a new plan)."""
     check_if_match(if_match, plan)
-    plan = service.schedule_plan(session, org=principal.organisation, plan=plan, data=data)
+    plan = service.schedule_plan(db, org=principal.organisation, plan=plan, data=data)
     set_etag(response, plan)
-    return service.plan_public(session, plan)
+    return service.plan_public(db, plan)
 
 
 @router.delete(
     "/training-plans/{plan_id}", tags=["training-plans"], status_code=204, responses=WRITE
 )
 def delete_training_plan(
-    plan: PlanDep, _p: WritePrincipal, session: DbSession, if_match: IfMatch = None
+    plan: PlanForUpdate, db: WriteSession, if_match: IfMatch = None
 ) -> Response:
     """Delete a plan; sessions it scheduled stay."""
     check_if_match(if_match, plan)
-    service.delete_plan(session, plan=plan)
+    service.delete_plan(db, plan=plan)
     return Response(status_code=204)

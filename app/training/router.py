@@ -4,18 +4,24 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Body, Query, Request, Response, status
 from pydantic import AwareDatetime
 
-from app.core.auth import DbSession, ReadPrincipal, WritePrincipal, dry_run
+from app.core.auth import WritePrincipal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.csv import csv_openapi, csv_response, prefers_csv
 from app.core.dates import today
 from app.core.pagination import Page, PageQuery
 from app.core.responses import CREATED, READ, READ_ONE, WRITE, WRITE_ONE
+from app.core.sessions import ReadSession, WriteSession
 from app.organisation.dependencies import EmployeeDep
 from app.training import service
-from app.training.dependencies import TrainingProgramDep, TrainingSessionDep
+from app.training.dependencies import (
+    TrainingProgramDep,
+    TrainingProgramForUpdate,
+    TrainingSessionDep,
+    TrainingSessionForUpdate,
+)
 from app.training.models import (
     Audience,
     EnrolmentCheck,
@@ -35,7 +41,6 @@ from app.training.models import (
     TrainingSessionUpdate,
 )
 
-Params = PageQuery
 ExternalId = Annotated[str | None, Query(max_length=100, description="The HR platform's own id.")]
 OnDate = Annotated[date | None, Query(description="The reference day; default today.")]
 
@@ -48,9 +53,8 @@ router = APIRouter()
 
 @router.get("/training-programs", tags=["training-programs"], responses=READ)
 def list_training_programs(
-    _p: ReadPrincipal,
-    session: DbSession,
-    params: Params,
+    db: ReadSession,
+    params: PageQuery,
     audience: Audience | None = None,
     active: bool | None = None,
     skill_id: uuid.UUID | None = None,
@@ -58,61 +62,60 @@ def list_training_programs(
 ) -> Page[TrainingProgramPublic]:
     """The training catalogue; filter by audience, active, a skill trained or external id."""
     rows, cursor = service.list_programs(
-        session,
+        db,
         params=params,
         audience=audience,
         active=active,
         skill_id=skill_id,
         external_id=external_id,
     )
-    return Page(items=service.programs_public(session, rows), next_cursor=cursor)
+    return Page(items=service.programs_public(db, rows), next_cursor=cursor)
 
 
 @router.post("/training-programs", tags=["training-programs"], status_code=201, responses=CREATED)
 def create_training_program(
-    data: TrainingProgramCreate, _p: WritePrincipal, session: DbSession, response: Response
+    data: TrainingProgramCreate, db: WriteSession, response: Response
 ) -> TrainingProgramPublic:
     """Add a programme to the catalogue, with the skills it trains."""
-    program = service.create_program(session, data=data)
+    program = service.create_program(db, data=data)
     set_etag(response, program)
     response.headers["Location"] = f"/v1/training-programs/{program.id}"
-    return service.programs_public(session, [program])[0]
+    return service.programs_public(db, [program])[0]
 
 
 @router.get("/training-programs/{program_id}", tags=["training-programs"], responses=READ_ONE)
 def get_training_program(
-    program: TrainingProgramDep, session: DbSession, response: Response
+    program: TrainingProgramDep, db: ReadSession, response: Response
 ) -> TrainingProgramPublic:
     """One programme of the catalogue."""
     set_etag(response, program)
-    return service.programs_public(session, [program])[0]
+    return service.programs_public(db, [program])[0]
 
 
 @router.patch("/training-programs/{program_id}", tags=["training-programs"], responses=WRITE_ONE)
 def update_training_program(
-    program: TrainingProgramDep,
+    program: TrainingProgramForUpdate,
     data: TrainingProgramUpdate,
-    _p: WritePrincipal,
-    session: DbSession,
+    db: WriteSession,
     response: Response,
     if_match: IfMatch = None,
 ) -> TrainingProgramPublic:
     """Change a programme; `skill_ids`, when given, replaces its skills."""
     check_if_match(if_match, program)
-    program = service.update_program(session, program=program, data=data)
+    program = service.update_program(db, program=program, data=data)
     set_etag(response, program)
-    return service.programs_public(session, [program])[0]
+    return service.programs_public(db, [program])[0]
 
 
 @router.delete(
     "/training-programs/{program_id}", tags=["training-programs"], status_code=204, responses=WRITE
 )
 def delete_training_program(
-    program: TrainingProgramDep, _p: WritePrincipal, session: DbSession, if_match: IfMatch = None
+    program: TrainingProgramForUpdate, db: WriteSession, if_match: IfMatch = None
 ) -> Response:
     """Delete a programme without sessions or completions; otherwise 409: deactivate it."""
     check_if_match(if_match, program)
-    service.delete_program(session, program=program)
+    service.delete_program(db, program=program)
     return Response(status_code=204)
 
 
@@ -121,9 +124,8 @@ def delete_training_program(
 
 @router.get("/training-sessions", tags=["training-sessions"], responses=READ)
 def list_training_sessions(
-    _p: ReadPrincipal,
-    session: DbSession,
-    params: Params,
+    db: ReadSession,
+    params: PageQuery,
     program_id: uuid.UUID | None = None,
     status: SessionStatus | None = None,
     starts_from: Annotated[
@@ -135,7 +137,7 @@ def list_training_sessions(
 ) -> Page[TrainingSessionPublic]:
     """Scheduled sessions; filter by programme, status or start time."""
     rows, cursor = service.list_sessions(
-        session,
+        db,
         params=params,
         program_id=program_id,
         status=status,
@@ -147,10 +149,10 @@ def list_training_sessions(
 
 @router.post("/training-sessions", tags=["training-sessions"], status_code=201, responses=CREATED)
 def create_training_session(
-    data: TrainingSessionCreate, _p: WritePrincipal, session: DbSession, response: Response
+    data: TrainingSessionCreate, db: WriteSession, response: Response
 ) -> TrainingSessionPublic:
     """Schedule a session of a programme; `capacity` defaults to its group size."""
-    ts = service.create_session(session, data=data)
+    ts = service.create_session(db, data=data)
     set_etag(response, ts)
     response.headers["Location"] = f"/v1/training-sessions/{ts.id}"
     return service.session_public(ts)
@@ -165,16 +167,15 @@ def get_training_session(ts: TrainingSessionDep, response: Response) -> Training
 
 @router.patch("/training-sessions/{session_id}", tags=["training-sessions"], responses=WRITE_ONE)
 def update_training_session(
-    ts: TrainingSessionDep,
+    ts: TrainingSessionForUpdate,
     data: TrainingSessionUpdate,
-    _p: WritePrincipal,
-    session: DbSession,
+    db: WriteSession,
     response: Response,
     if_match: IfMatch = None,
 ) -> TrainingSessionPublic:
     """Change a planned session; `status: cancelled` cancels it and all its enrolments."""
     check_if_match(if_match, ts)
-    ts = service.update_session(session, training_session=ts, data=data)
+    ts = service.update_session(db, training_session=ts, data=data)
     set_etag(response, ts)
     return service.session_public(ts)
 
@@ -183,11 +184,11 @@ def update_training_session(
     "/training-sessions/{session_id}", tags=["training-sessions"], status_code=204, responses=WRITE
 )
 def delete_training_session(
-    ts: TrainingSessionDep, _p: WritePrincipal, session: DbSession, if_match: IfMatch = None
+    ts: TrainingSessionForUpdate, db: WriteSession, if_match: IfMatch = None
 ) -> Response:
     """Delete a session that never had enrolments; otherwise 409: cancel it."""
     check_if_match(if_match, ts)
-    service.delete_session(session, training_session=ts)
+    service.delete_session(db, training_session=ts)
     return Response(status_code=204)
 
 
@@ -195,15 +196,14 @@ def delete_training_session(
     "/training-sessions/{session_id}/complete", tags=["training-sessions"], responses=WRITE_ONE
 )
 def complete_training_session(
-    ts: TrainingSessionDep,
-    _p: WritePrincipal,
-    session: DbSession,
+    ts: TrainingSessionForUpdate,
+    db: WriteSession,
     response: Response,
     data: Annotated[SessionCompletion | None, Body()] = None,
 ) -> TrainingSessionPublic:
     """Mark a session completed: attendees (not no-shows) complete the programme."""
     ts = service.complete_session(
-        session, session_id=ts.id, completed_on=data.completed_on if data else None
+        db, session_id=ts.id, completed_on=data.completed_on if data else None
     )
     set_etag(response, ts)
     return service.session_public(ts)
@@ -219,14 +219,14 @@ def _enrolment_public(enrolment: object) -> EnrolmentPublic:
 @router.get("/training-sessions/{session_id}/enrolments", tags=["enrolments"], responses=READ)
 def list_enrolments(
     ts: TrainingSessionDep,
-    session: DbSession,
-    params: Params,
+    db: ReadSession,
+    params: PageQuery,
     status: EnrolmentStatus | None = None,
     employee_id: uuid.UUID | None = None,
 ) -> Page[EnrolmentPublic]:
     """The enrolments of a session; filter by status or employee."""
     rows, cursor = service.list_enrolments(
-        session, training_session=ts, params=params, status=status, employee_id=employee_id
+        db, training_session=ts, params=params, status=status, employee_id=employee_id
     )
     return Page(items=[_enrolment_public(r) for r in rows], next_cursor=cursor)
 
@@ -238,16 +238,16 @@ def list_enrolments(
     responses=CREATED,
 )
 def create_enrolment(
-    ts: TrainingSessionDep,
+    ts: TrainingSessionForUpdate,
     data: EnrolmentCreate,
     principal: WritePrincipal,
-    session: DbSession,
+    db: WriteSession,
     response: Response,
 ) -> EnrolmentPublic:
     """Enrol an employee. Broken rules of severity error refuse it (409
     `enrolment-refused` with `violations`); warnings are returned in `warnings`."""
     enrolment, _warnings = service.enrol(
-        session, org=principal.organisation, session_id=ts.id, employee_id=data.employee_id
+        db, org=principal.organisation, session_id=ts.id, employee_id=data.employee_id
     )
     set_etag(response, enrolment)
     response.headers["Location"] = f"/v1/training-sessions/{ts.id}/enrolments/{enrolment.id}"
@@ -258,14 +258,13 @@ def create_enrolment(
     "/training-sessions/{session_id}/enrolments/check",
     tags=["enrolments"],
     responses=WRITE,
-    dependencies=[Depends(dry_run)],
 )
 def check_enrolment(
-    ts: TrainingSessionDep, data: EnrolmentCreate, principal: WritePrincipal, session: DbSession
+    principal: WritePrincipal, ts: TrainingSessionDep, data: EnrolmentCreate, db: ReadSession
 ) -> EnrolmentCheck:
     """Evaluate the enrolment rules for an employee without enrolling (a dry run)."""
     return service.check(
-        session, org=principal.organisation, session_id=ts.id, employee_id=data.employee_id
+        db, org=principal.organisation, session_id=ts.id, employee_id=data.employee_id
     )
 
 
@@ -275,10 +274,10 @@ def check_enrolment(
     responses=READ_ONE,
 )
 def get_enrolment(
-    ts: TrainingSessionDep, enrolment_id: uuid.UUID, session: DbSession, response: Response
+    ts: TrainingSessionDep, enrolment_id: uuid.UUID, db: ReadSession, response: Response
 ) -> EnrolmentPublic:
     """One enrolment of a session."""
-    enrolment = service.get_enrolment(session, training_session=ts, enrolment_id=enrolment_id)
+    enrolment = service.get_enrolment(db, training_session=ts, enrolment_id=enrolment_id)
     set_etag(response, enrolment)
     return _enrolment_public(enrolment)
 
@@ -289,19 +288,18 @@ def get_enrolment(
     responses=WRITE_ONE,
 )
 def update_enrolment(
-    ts: TrainingSessionDep,
+    ts: TrainingSessionForUpdate,
     enrolment_id: uuid.UUID,
     data: EnrolmentUpdate,
-    _p: WritePrincipal,
-    session: DbSession,
+    db: WriteSession,
     response: Response,
     if_match: IfMatch = None,
 ) -> EnrolmentPublic:
     """Record `attended` or `no_show`, or `cancelled` (frees the seat)."""
-    enrolment = service.get_enrolment(session, training_session=ts, enrolment_id=enrolment_id)
+    enrolment = service.get_enrolment(db, training_session=ts, enrolment_id=enrolment_id)
     check_if_match(if_match, enrolment)
     enrolment = service.update_enrolment(
-        session, enrolment=enrolment, training_session=ts, status=data.status
+        db, enrolment=enrolment, training_session=ts, status=data.status
     )
     set_etag(response, enrolment)
     return _enrolment_public(enrolment)
@@ -312,11 +310,11 @@ def update_enrolment(
 
 @router.get("/employees/{employee_id}/training-record", tags=["training-records"], responses=READ)
 def get_training_record(
-    employee: EmployeeDep, session: DbSession, on: OnDate = None
+    employee: EmployeeDep, db: ReadSession, on: OnDate = None
 ) -> TrainingRecord:
     """An employee's completed trainings, which skills are current, refreshers due in the
     next 90 days and upcoming sessions."""
-    return service.training_record(session, employee=employee, on=on or today())
+    return service.training_record(db, employee=employee, on=on or today())
 
 
 CSV_FIELDS = (
@@ -339,15 +337,14 @@ CSV_FIELDS = (
 )
 def report_refreshers_due(
     request: Request,
-    _p: ReadPrincipal,
-    session: DbSession,
+    db: ReadSession,
     within_days: Annotated[int, Query(ge=0, le=730, description="Look-ahead in days.")] = 90,
     on: OnDate = None,
 ) -> RefreshersDueReport | Response:
     """Employees whose trainings lapse within `within_days` (overdue included);
     `Accept: text/csv` for a spreadsheet."""
     day = on or today()
-    items = service.refreshers_due(session, within_days=within_days, on=day)
+    items = service.refreshers_due(db, within_days=within_days, on=day)
     if prefers_csv(request):
         rows = [[getattr(item, f) for f in CSV_FIELDS] for item in items]
         return csv_response(rows, CSV_FIELDS, f"refreshers-due-{day.isoformat()}")

@@ -10,10 +10,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app.core.auth import DbSession, WritePrincipal
 from app.core.config import Settings
 from app.core.errors import integrity_kind, unique_fields
 from app.core.logging import JsonFormatter
+from app.core.sessions import WriteSession
 from app.organisation.models import Employee
 from tests.conftest import Tenant
 from tests.core.conftest import AppFactory
@@ -123,9 +123,9 @@ def test_unhandled_error_is_500_without_internals(make_client: AppFactory, caplo
 
 def _commit_time_duplicate(app: FastAPI) -> None:
     @app.post("/v1/test-duplicate", status_code=201)
-    def duplicate(_p: WritePrincipal, session: DbSession, email: str) -> dict[str, str]:
+    def duplicate(db: WriteSession, email: str) -> dict[str, str]:
         # Added without a flush: the unique violation surfaces only at the commit.
-        session.add(Employee(first_name="Kim", last_name="Jansen", email=email))
+        db.add(Employee(first_name="Kim", last_name="Jansen", email=email))
         return {"status": "created"}
 
 
@@ -222,9 +222,9 @@ def test_integrity_errors_are_classified_on_this_database(db: Session, tenant: T
 
 def _dangling_reference(app: FastAPI) -> None:
     @app.post("/v1/test-dangling", status_code=201)
-    def dangling(_p: WritePrincipal, session: DbSession) -> dict[str, str]:
-        session.add(Employee(first_name="A", last_name="B", team_id=uuid.UUID(int=1)))
-        session.flush()
+    def dangling(db: WriteSession) -> dict[str, str]:
+        db.add(Employee(first_name="A", last_name="B", team_id=uuid.UUID(int=1)))
+        db.flush()
         return {"status": "created"}
 
 

@@ -7,9 +7,9 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 
 from app import cli
-from app.core.auth import get_session
 from app.core.config import Settings
 from app.core.db import Database, make_engine
+from app.core.sessions import SESSION_DEPENDENCIES
 from app.main import create_app
 from tests.conftest import Tenant
 from tests.core.conftest import AppFactory
@@ -159,18 +159,28 @@ def test_tags_per_resource_grouped_per_domain(openapi: dict[str, Any]) -> None:
     assert sorted(t for g in groups.values() for t in g) == sorted(tag_names)
 
 
-def test_every_route_commits_before_its_response(openapi: dict[str, Any]) -> None:
-    # The request's session must be declared with scope="function" (DbSession/SessionDep):
-    # with the default scope FastAPI sends the response before the commit runs.
-    def walk(dependant: Any, where: str) -> None:
+def test_every_route_declares_one_kind_of_session(openapi: dict[str, Any]) -> None:
+    # Each route says in its signature which session it uses (ReadSession or WriteSession,
+    # core/sessions.py), one kind per request, declared with scope="function": with the
+    # default scope FastAPI sends the response before the commit runs.
+    def walk(dependant: Any, where: str, found: set[Any]) -> None:
         for sub in dependant.dependencies:
-            if sub.call is get_session:
-                assert sub.scope == "function", f"{where}: use DbSession, not Depends(get_session)"
-            walk(sub, where)
+            if sub.call in SESSION_DEPENDENCIES:
+                assert sub.scope == "function", f"{where}: use ReadSession or WriteSession"
+                found.add(sub.call)
+            walk(sub, where, found)
 
+    without: list[str] = []
     checked = 0
     for route in iter_route_contexts(create_app().routes):
         if isinstance(route.original_route, APIRoute):
-            walk(route.dependant, f"{route.methods} {route.path}")
+            where = f"{sorted(route.methods)} {route.path}"
+            found: set[Any] = set()
+            walk(route.dependant, where, found)
+            assert len(found) <= 1, f"{where}: declares both a read and a write session"
+            if not found:
+                without.append(where)
             checked += 1
     assert checked > 20
+    # Health needs no key; GET /organisation answers from the key's own cached row.
+    assert without == ["['GET'] /healthz", "['GET'] /readyz", "['GET'] /v1/organisation"]

@@ -1,9 +1,12 @@
 """Query-building helpers every domain's list and bulk queries share."""
 
+import uuid
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol, Self, TypeVar, cast
 
-from sqlalchemy import CursorResult
+from sqlalchemy import CursorResult, select
+from sqlalchemy.orm import Session
 
 T = TypeVar("T")
 
@@ -66,3 +69,31 @@ def where_range(
 def rowcount(result: Any) -> int:
     """Rows matched by an ``UPDATE``/``DELETE`` (``Session.execute`` types it as a plain Result)."""
     return cast(CursorResult[Any], result).rowcount
+
+
+def linked_ids(
+    session: Session,
+    parent: Any,
+    child: Any,
+    parent_ids: Sequence[uuid.UUID],
+    *,
+    organisation_id: uuid.UUID,
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """The ids a link table names for each of ``parent_ids`` (``parent`` -> ``child``
+    columns of the same link table), each list in id order; one query for a whole page.
+
+    Link tables are not tenant tables (core/tenancy.py adds no criterion for them): the
+    organisation is compared here, on the table's own column.
+    """
+    out: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    if not parent_ids:
+        return out
+    link = parent.class_
+    rows = session.execute(
+        select(parent, child)
+        .where(link.organisation_id == organisation_id, parent.in_(parent_ids))
+        .order_by(child)
+    )
+    for parent_id, child_id in rows:
+        out[parent_id].append(child_id)
+    return out

@@ -9,8 +9,8 @@
   writers of one row take turns. Needs the ``write`` scope.
 
 The kind decides the scope a key needs, so a route names no principal it does not use.
-Operations that need more add a route dependency: ``dependencies=[AdminOnly]`` (admin), or
-``[WriteOnly]`` for a check that reads but belongs to writers (an enrolment check).
+Operations that need more add a route dependency: ``dependencies=[AdminOnly]`` (admin); a
+check that reads but belongs to writers takes the writer's principal (``WritePrincipal``).
 
 A request has one session: a route whose dependencies declare both kinds fails at once
 (``RuntimeError``), and tests/core/test_sessions.py checks every route of the app.
@@ -49,7 +49,6 @@ async def write_session(request: Request, principal: WriteScope) -> AsyncIterato
 ReadSession = Annotated[Session, Depends(read_session, scope="function")]
 WriteSession = Annotated[Session, Depends(write_session, scope="function")]
 AdminOnly = Depends(require_scope(Scope.admin))
-WriteOnly = Depends(require_scope(Scope.write))
 
 
 def reader(model: type[T], param: str, *, name: str | None = None) -> Callable[..., T]:

@@ -1,7 +1,6 @@
 """HRM conversations: the responsible manager, linked personal goals, the theme."""
 
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
 
@@ -17,7 +16,7 @@ from app.core.crud import (
 from app.core.errors import RuleViolation
 from app.core.models import touch
 from app.core.pagination import PageParams, paginate
-from app.core.queries import where_given, where_range
+from app.core.queries import linked_ids, where_given, where_range
 from app.core.tenancy import current_organisation_id, get_scoped
 from app.followup.dates import refuse_if_in_future
 from app.followup.models import (
@@ -140,21 +139,13 @@ def hrm_conversations_public(
     session: Session, conversations: Sequence[HrmConversation]
 ) -> list[HrmConversationPublic]:
     """Conversations with their goals, in one query whatever the count."""
-    ids = [c.id for c in conversations]
-    goals: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    if ids:
-        org_id = conversations[0].organisation_id
-        for conv_id, goal_id in session.execute(
-            select(
-                col(HrmConversationGoal.conversation_id), col(HrmConversationGoal.personal_goal_id)
-            )
-            .where(
-                col(HrmConversationGoal.organisation_id) == org_id,
-                col(HrmConversationGoal.conversation_id).in_(ids),
-            )
-            .order_by(col(HrmConversationGoal.personal_goal_id))
-        ):
-            goals[conv_id].append(goal_id)
+    goals = linked_ids(
+        session,
+        col(HrmConversationGoal.conversation_id),
+        col(HrmConversationGoal.personal_goal_id),
+        [c.id for c in conversations],
+        organisation_id=current_organisation_id(session),
+    )
     return [
         HrmConversationPublic(
             id=c.id,

@@ -18,7 +18,8 @@ from app.core.dates import add_months
 from app.core.errors import InvalidInput
 from app.core.models import touch
 from app.core.pagination import PageParams, paginate
-from app.core.queries import where_given, where_range
+from app.core.queries import linked_ids, where_given, where_range
+from app.core.tenancy import current_organisation_id
 from app.followup.dates import refuse_if_in_future
 from app.followup.models import (
     PracticeReview,
@@ -102,7 +103,13 @@ def practice_reviews_public(
     """Reviews with their ratings and participants, in three queries whatever the count."""
     ids = [r.id for r in reviews]
     ratings: dict[uuid.UUID, list[SkillRating]] = defaultdict(list)
-    people: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    people = linked_ids(
+        session,
+        col(PracticeReviewParticipant.review_id),
+        col(PracticeReviewParticipant.employee_id),
+        ids,
+        organisation_id=current_organisation_id(session),
+    )
     if ids:
         for row in session.exec(
             select(PracticeReviewRating)
@@ -112,18 +119,6 @@ def practice_reviews_public(
             ratings[row.review_id].append(
                 SkillRating(skill_id=row.skill_id, rating=row.rating, notes=row.notes)
             )
-        org_id = reviews[0].organisation_id
-        for review_id, employee_id in session.execute(
-            select(
-                col(PracticeReviewParticipant.review_id), col(PracticeReviewParticipant.employee_id)
-            )
-            .where(
-                col(PracticeReviewParticipant.organisation_id) == org_id,
-                col(PracticeReviewParticipant.review_id).in_(ids),
-            )
-            .order_by(col(PracticeReviewParticipant.employee_id))
-        ):
-            people[review_id].append(employee_id)
     return [
         PracticeReviewPublic(
             id=r.id,

@@ -17,7 +17,7 @@ from app.core.dates import day_of
 from app.core.errors import Conflict, InvalidInput
 from app.core.models import touch, utcnow
 from app.core.pagination import PageParams, paginate
-from app.core.queries import where_given
+from app.core.queries import linked_ids, where_given
 from app.core.tenancy import current_organisation_id
 from app.organisation.models import Employee, Organisation, Team
 from app.policy.models import (
@@ -56,7 +56,13 @@ def protocols_public(session: Session, protocols: Sequence[Protocol]) -> list[Pr
     """Protocols with their sections and norm ids: three queries for a whole page."""
     ids = [p.id for p in protocols]
     sections: dict[uuid.UUID, list[SectionPublic]] = defaultdict(list)
-    norms: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    norms = linked_ids(
+        session,
+        col(ProtocolNorm.protocol_id),
+        col(ProtocolNorm.norm_id),
+        ids,
+        organisation_id=current_organisation_id(session),
+    )
     if ids:
         for sec in session.exec(
             select(ProtocolSection)
@@ -66,16 +72,6 @@ def protocols_public(session: Session, protocols: Sequence[Protocol]) -> list[Pr
             sections[sec.protocol_id].append(
                 SectionPublic.model_validate(sec, from_attributes=True)
             )
-        # protocol_norm is a plain link table: scope it through its organisation column.
-        for pid, nid in session.execute(
-            select(col(ProtocolNorm.protocol_id), col(ProtocolNorm.norm_id))
-            .where(
-                col(ProtocolNorm.protocol_id).in_(ids),
-                col(ProtocolNorm.organisation_id) == current_organisation_id(session),
-            )
-            .order_by(col(ProtocolNorm.protocol_id), col(ProtocolNorm.norm_id))
-        ):
-            norms[pid].append(nid)
     return [
         ProtocolPublic(
             id=p.id,

@@ -35,6 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Column, Field, Session, SQLModel, UniqueConstraint
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -246,6 +247,17 @@ def fingerprint(method: str, path: str, query: bytes, body: bytes, caller: str =
     return h.hexdigest()
 
 
+# Bodies larger than this are fingerprinted in the thread pool (a 1 MiB JSON body parses
+# in a few milliseconds; an import may be 50 MiB).
+ON_LOOP_BYTES = 256 * 1024
+
+
+def _fingerprint_body(
+    method: str, path: str, query: bytes, body: bytes, caller: str, is_json: bool
+) -> str:
+    return fingerprint(method, path, query, canonical_json(body) if is_json else body, caller)
+
+
 def canonical_json(body: bytes) -> bytes:
     """The JSON document a body means, written one way: a retry may space or order it
     differently (another serialiser, a pretty-printer) and is still the same request."""
@@ -302,13 +314,13 @@ class IdempotencyMiddleware:
         token = auth[7:].strip() if auth[:7].lower() == "bearer " else None
         caller = hashlib.sha256(token.encode()).hexdigest() if token else ""
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-        if content_type == b"application/json" or content_type.endswith(b"+json"):
-            body_seen = canonical_json(body)
+        is_json = content_type == b"application/json" or content_type.endswith(b"+json")
+        request = (scope["method"], scope["path"], scope.get("query_string", b""))
+        if len(body) > ON_LOOP_BYTES:
+            # An import of megabytes: parsing and hashing it would stall the event loop.
+            digest = await run_in_threadpool(_fingerprint_body, *request, body, caller, is_json)
         else:
-            body_seen = body
-        digest = fingerprint(
-            scope["method"], scope["path"], scope.get("query_string", b""), body_seen, caller
-        )
+            digest = _fingerprint_body(*request, body, caller, is_json)
         try:
             decision = await _claim(self.database, scope, token, key, digest)
         except DatabaseBusy as exc:

@@ -12,6 +12,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from app import cli
 from app.core import nodelay
+from app.core.config import get_settings
 
 
 @pytest.mark.parametrize(
@@ -42,3 +43,18 @@ def test_serve_uses_the_nodelay_protocol(monkeypatch: pytest.MonkeyPatch) -> Non
     cli.serve(argparse.Namespace(host="127.0.0.1", port=0, workers=2))
     assert seen["http"] == nodelay.HTTP_PROTOCOL
     assert seen["http"].endswith("NoDelayHttpToolsProtocol")
+
+
+def test_serve_takes_keep_alive_and_shutdown_grace_from_the_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Issue 14: a 5 s keep-alive raced clients' next requests under load, and SIGTERM must
+    # end the process within the configured grace period.
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(cli, "ensure_schema", lambda: None)
+    monkeypatch.setattr("uvicorn.run", lambda app, **kw: seen.update(kw))
+    monkeypatch.setattr(get_settings(), "keep_alive_seconds", 61)
+    monkeypatch.setattr(get_settings(), "shutdown_grace_seconds", 7)
+    cli.serve(argparse.Namespace(host="127.0.0.1", port=0, workers=1))
+    assert seen["timeout_keep_alive"] == 61
+    assert seen["timeout_graceful_shutdown"] == 7

@@ -305,3 +305,16 @@ def test_the_same_json_written_differently_is_the_same_request(
     assert again.json() == first.json()
     other = client.post("/v1/teams", content=b'{"name":"Crisisdienst Noord"}', headers=headers)
     assert_problem(other, 422, "idempotency-key-reused")
+
+
+def test_a_large_json_body_is_compared_as_parsed_too(client: TestClient, tenant: Tenant) -> None:
+    # Bodies over ON_LOOP_BYTES are fingerprinted in the thread pool; same rule.
+    from app.core.idempotency import ON_LOOP_BYTES
+
+    headers = {**tenant.write, "Idempotency-Key": "large", "Content-Type": "application/json"}
+    padded = b"[" + b" " * ON_LOOP_BYTES + b'{"name": "Crisisdienst", "external_id": "T-9"}]'
+    compact = b'[{"external_id":"T-9","name":"Crisisdienst"}]'
+    first = client.post("/v1/imports/teams", content=padded, headers=headers)
+    again = client.post("/v1/imports/teams", content=compact, headers=headers)
+    assert first.status_code == 200, first.text
+    assert again.headers["Idempotent-Replayed"] == "true" and again.json() == first.json()

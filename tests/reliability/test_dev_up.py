@@ -1,9 +1,11 @@
 """``./dev up --port P``: the README's first command prints calls for the port it serves."""
 
 import os
+import queue
 import re
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -36,11 +38,15 @@ def test_dev_up_prints_calls_for_the_port_it_serves(tmp_path: Path) -> None:
     assert proc.stdout is not None
     printed: list[str] = []
     try:
-        # The demo prints its calls, then the server starts: read until the docs line.
-        for line in proc.stdout:
-            printed.append(line)
-            if "/docs" in line:
-                break
+        # The demo prints its calls, then the server starts: read until the docs line (a
+        # bound that only matters if ./dev up hangs, so the suite never waits for ever).
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout], daemon=True).start()
+        while not printed or "/docs" not in printed[-1]:
+            try:
+                printed.append(lines.get(timeout=300))
+            except queue.Empty:
+                raise AssertionError("./dev up printed no calls: " + "".join(printed)) from None
         text = "".join(printed)
         urls = set(re.findall(r"http://[\w.]+:(\d+)", text))
         assert urls == {str(port)}, text[-2000:]

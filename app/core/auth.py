@@ -133,13 +133,11 @@ def _remember(presented: str, principal: Principal) -> None:
     ttl = get_settings().auth_cache_seconds
     if ttl <= 0:
         return
-    org = principal.organisation
-    values = {a.key: getattr(org, a.key) for a in sa_inspect(Organisation).column_attrs}
     entry = _Remembered(
         expires_at=time.monotonic() + ttl,
         api_key_id=principal.api_key_id,
         scope=principal.scope,
-        organisation=_copy_json(values),
+        organisation=_columns(principal.organisation),
     )
     with _remembered_lock:
         if len(_remembered) >= _REMEMBER_AT_MOST:
@@ -147,12 +145,16 @@ def _remember(presented: str, principal: Principal) -> None:
         _remembered[hash_key(presented)] = entry
 
 
+def _columns(org: Organisation) -> dict[str, Any]:
+    """An organisation's column values, copied: what the cache keeps and a copy is made of."""
+    columns = sa_inspect(Organisation).column_attrs
+    return {a.key: _copy_json(getattr(org, a.key)) for a in columns}
+
+
 def _detached(org: Organisation) -> Organisation:
     # The loading session is gone once the principal is used; a plain copy of the columns
     # cannot expire or lazy-load.
-    return Organisation(
-        **_copy_json({a.key: getattr(org, a.key) for a in sa_inspect(Organisation).column_attrs})
-    )
+    return Organisation(**_columns(org))
 
 
 def _look_up(session: Session, presented: str) -> tuple[Principal, datetime | None]:

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app.core.dates import day_of
 from app.core.models import utcnow
 from app.learning import service as learning_service
 from app.training.models import Audience, EnrolmentStatus
@@ -253,7 +254,8 @@ def test_complete_session_updates_the_training_record(
     data = record.json()
     [completion] = data["completions"]
     assert completion["program_id"] == str(world.program.id)
-    assert completion["completed_on"] == past.ends_at.date().isoformat()
+    # The Dutch calendar day the session ended (late in the UTC evening it is the next).
+    assert completion["completed_on"] == day_of(past.ends_at).isoformat()
     assert completion["current"] is True
     assert {s["code"] for s in data["skills"] if s["current"]} == {
         "deescalation",

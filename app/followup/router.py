@@ -5,39 +5,33 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from sqlmodel import Session
 
-from app.core.auth import WritePrincipal
-from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.dates import today
 from app.core.pagination import Page, PageQuery
-from app.core.responses import CREATED, CREATED_MANY, READ, READ_ONE, WRITE, WRITE_ONE
+from app.core.resource import Docs, Resource
+from app.core.responses import CREATED_MANY, READ
 from app.core.sessions import ReadSession, WriteSession
 from app.followup import service
-from app.followup.dependencies import (
-    FollowUpItemDep,
-    FollowUpItemForUpdate,
-    HrmConversationDep,
-    HrmConversationForUpdate,
-    PracticeReviewDep,
-    PracticeReviewForUpdate,
-    TeamMeetingDep,
-    TeamMeetingForUpdate,
-)
 from app.followup.models import (
+    FollowUpItem,
     FollowUpItemCreate,
     FollowUpItemPublic,
     FollowUpItemUpdate,
     FollowUpKind,
     FollowUpSourceFilter,
     FollowUpStatus,
+    HrmConversation,
     HrmConversationCreate,
     HrmConversationKind,
     HrmConversationPublic,
     HrmConversationUpdate,
+    PracticeReview,
     PracticeReviewCreate,
     PracticeReviewPublic,
     PracticeReviewUpdate,
     SessionFollowUpCreate,
+    TeamMeeting,
     TeamMeetingCreate,
     TeamMeetingPublic,
     TeamMeetingUpdate,
@@ -47,6 +41,84 @@ HeldFrom = Annotated[date | None, Query(description="Held on or after this date.
 HeldTo = Annotated[date | None, Query(description="Held on or before this date.")]
 
 router = APIRouter()
+
+
+def _items_public(db: Session, item: FollowUpItem) -> FollowUpItemPublic:
+    return service.follow_up_public(item, today())
+
+
+FOLLOW_UP_ITEMS = Resource(
+    model=FollowUpItem,
+    id_param="item_id",
+    name="follow-up item",
+    schemas=(FollowUpItemCreate, FollowUpItemUpdate, FollowUpItemPublic),
+    public=_items_public,
+    create=lambda db, data, _: service.create_follow_up_item(db, data=data),
+    update=lambda db, item, data, _: service.update_follow_up_item(db, item=item, data=data),
+    delete=lambda db, item: service.delete_follow_up_item(db, item=item),
+    docs=Docs(
+        create="Create an item owned by an employee or a team, optionally from a session or "
+        "review.",
+        read="One follow-up item.",
+        update="Change an item; `status: done` records `done_at`, reopening clears it.",
+        delete="Delete an item entered by mistake (otherwise set `status: cancelled`).",
+    ),
+)
+PRACTICE_REVIEWS = Resource(
+    model=PracticeReview,
+    id_param="review_id",
+    schemas=(PracticeReviewCreate, PracticeReviewUpdate, PracticeReviewPublic),
+    public=lambda db, review: service.practice_reviews_public(db, [review])[0],
+    create=lambda db, data, principal: service.create_practice_review(
+        db, data=data, settings=principal.organisation.settings, today=today()
+    ),
+    update=lambda db, review, data, principal: service.update_practice_review(
+        db, review=review, data=data, settings=principal.organisation.settings, today=today()
+    ),
+    delete=lambda db, review: service.delete_practice_review(db, review=review),
+    docs=Docs(
+        create="Record a held review; `next_review_on` defaults to held_on + the review interval.",
+        read="One practice review with its ratings and participants.",
+        update="Change a review; `ratings` and `participant_ids`, when given, replace the lists.",
+        delete="Delete a review; follow-up items from it stay, without a source.",
+    ),
+)
+TEAM_MEETINGS = Resource(
+    model=TeamMeeting,
+    id_param="meeting_id",
+    schemas=(TeamMeetingCreate, TeamMeetingUpdate, TeamMeetingPublic),
+    public=lambda db, meeting: service.team_meetings_public(db, [meeting])[0],
+    create=lambda db, data, _: service.create_team_meeting(db, data=data, today=today()),
+    update=lambda db, meeting, data, _: service.update_team_meeting(
+        db, meeting=meeting, data=data, today=today()
+    ),
+    delete=lambda db, meeting: service.delete_team_meeting(db, meeting=meeting),
+    docs=Docs(
+        create="Record a held meeting; an item of kind `safe_resilient_work` marks the fixed item.",
+        read="One team meeting with its agenda.",
+        update="Change a meeting; `agenda_items`, when given, replaces the agenda.",
+        delete="Delete a meeting and its agenda.",
+    ),
+)
+HRM_CONVERSATIONS = Resource(
+    model=HrmConversation,
+    id_param="conversation_id",
+    name="HRM conversation",
+    schemas=(HrmConversationCreate, HrmConversationUpdate, HrmConversationPublic),
+    public=lambda db, conv: service.hrm_conversations_public(db, [conv])[0],
+    create=lambda db, data, _: service.create_hrm_conversation(db, data=data, today=today()),
+    update=lambda db, conv, data, _: service.update_hrm_conversation(
+        db, conv=conv, data=data, today=today()
+    ),
+    delete=lambda db, conv: service.delete_hrm_conversation(db, conv=conv),
+    docs=Docs(
+        create="Record a held conversation; the manager must be responsible for the employee "
+        "(409).",
+        read="One HRM conversation with the personal goals discussed.",
+        update="Change a conversation; the manager and goal rules are checked again.",
+        delete="Delete a conversation.",
+    ),
+)
 
 
 # --- follow-up items --------------------------------------------------------------------
@@ -92,15 +164,7 @@ def list_follow_up_items(
     return Page(items=[service.follow_up_public(r, day) for r in rows], next_cursor=cursor)
 
 
-@router.post("/follow-up-items", tags=["follow-up-items"], status_code=201, responses=CREATED)
-def create_follow_up_item(
-    data: FollowUpItemCreate, db: WriteSession, response: Response
-) -> FollowUpItemPublic:
-    """Create an item owned by an employee or a team, optionally from a session or review."""
-    item = service.create_follow_up_item(db, data=data)
-    set_etag(response, item)
-    response.headers["Location"] = f"/v1/follow-up-items/{item.id}"
-    return service.follow_up_public(item, today())
+FOLLOW_UP_ITEMS.add_routes(router)
 
 
 @router.post(
@@ -123,40 +187,6 @@ def record_session_follow_up(
     return [service.follow_up_public(i, day) for i in items]
 
 
-@router.get("/follow-up-items/{item_id}", tags=["follow-up-items"], responses=READ_ONE)
-def get_follow_up_item(item: FollowUpItemDep, response: Response) -> FollowUpItemPublic:
-    """One follow-up item."""
-    set_etag(response, item)
-    return service.follow_up_public(item, today())
-
-
-@router.patch("/follow-up-items/{item_id}", tags=["follow-up-items"], responses=WRITE_ONE)
-def update_follow_up_item(
-    item: FollowUpItemForUpdate,
-    data: FollowUpItemUpdate,
-    db: WriteSession,
-    response: Response,
-    if_match: IfMatch = None,
-) -> FollowUpItemPublic:
-    """Change an item; `status: done` records `done_at`, reopening clears it."""
-    check_if_match(if_match, item)
-    item = service.update_follow_up_item(db, item=item, data=data)
-    set_etag(response, item)
-    return service.follow_up_public(item, today())
-
-
-@router.delete(
-    "/follow-up-items/{item_id}", tags=["follow-up-items"], status_code=204, responses=WRITE
-)
-def delete_follow_up_item(
-    item: FollowUpItemForUpdate, db: WriteSession, if_match: IfMatch = None
-) -> Response:
-    """Delete an item entered by mistake (otherwise set `status: cancelled`)."""
-    check_if_match(if_match, item)
-    service.delete_follow_up_item(db, item=item)
-    return Response(status_code=204)
-
-
 # --- practice reviews -------------------------------------------------------------------
 
 
@@ -175,60 +205,7 @@ def list_practice_reviews(
     return Page(items=service.practice_reviews_public(db, rows), next_cursor=cursor)
 
 
-@router.post("/practice-reviews", tags=["practice-reviews"], status_code=201, responses=CREATED)
-def create_practice_review(
-    data: PracticeReviewCreate, principal: WritePrincipal, db: WriteSession, response: Response
-) -> PracticeReviewPublic:
-    """Record a held review; `next_review_on` defaults to held_on + the review interval."""
-    review = service.create_practice_review(
-        db, data=data, settings=principal.organisation.settings, today=today()
-    )
-    set_etag(response, review)
-    response.headers["Location"] = f"/v1/practice-reviews/{review.id}"
-    return service.practice_reviews_public(db, [review])[0]
-
-
-@router.get("/practice-reviews/{review_id}", tags=["practice-reviews"], responses=READ_ONE)
-def get_practice_review(
-    review: PracticeReviewDep, db: ReadSession, response: Response
-) -> PracticeReviewPublic:
-    """One practice review with its ratings and participants."""
-    set_etag(response, review)
-    return service.practice_reviews_public(db, [review])[0]
-
-
-@router.patch("/practice-reviews/{review_id}", tags=["practice-reviews"], responses=WRITE_ONE)
-def update_practice_review(
-    review: PracticeReviewForUpdate,
-    data: PracticeReviewUpdate,
-    principal: WritePrincipal,
-    db: WriteSession,
-    response: Response,
-    if_match: IfMatch = None,
-) -> PracticeReviewPublic:
-    """Change a review; `ratings` and `participant_ids`, when given, replace the lists."""
-    check_if_match(if_match, review)
-    review = service.update_practice_review(
-        db,
-        review=review,
-        data=data,
-        settings=principal.organisation.settings,
-        today=today(),
-    )
-    set_etag(response, review)
-    return service.practice_reviews_public(db, [review])[0]
-
-
-@router.delete(
-    "/practice-reviews/{review_id}", tags=["practice-reviews"], status_code=204, responses=WRITE
-)
-def delete_practice_review(
-    review: PracticeReviewForUpdate, db: WriteSession, if_match: IfMatch = None
-) -> Response:
-    """Delete a review; follow-up items from it stay, without a source."""
-    check_if_match(if_match, review)
-    service.delete_practice_review(db, review=review)
-    return Response(status_code=204)
+PRACTICE_REVIEWS.add_routes(router)
 
 
 # --- team meetings ----------------------------------------------------------------------
@@ -255,51 +232,7 @@ def list_team_meetings(
     return Page(items=service.team_meetings_public(db, rows), next_cursor=cursor)
 
 
-@router.post("/team-meetings", tags=["team-meetings"], status_code=201, responses=CREATED)
-def create_team_meeting(
-    data: TeamMeetingCreate, db: WriteSession, response: Response
-) -> TeamMeetingPublic:
-    """Record a held meeting; an item of kind `safe_resilient_work` marks the fixed item."""
-    meeting = service.create_team_meeting(db, data=data, today=today())
-    set_etag(response, meeting)
-    response.headers["Location"] = f"/v1/team-meetings/{meeting.id}"
-    return service.team_meetings_public(db, [meeting])[0]
-
-
-@router.get("/team-meetings/{meeting_id}", tags=["team-meetings"], responses=READ_ONE)
-def get_team_meeting(
-    meeting: TeamMeetingDep, db: ReadSession, response: Response
-) -> TeamMeetingPublic:
-    """One team meeting with its agenda."""
-    set_etag(response, meeting)
-    return service.team_meetings_public(db, [meeting])[0]
-
-
-@router.patch("/team-meetings/{meeting_id}", tags=["team-meetings"], responses=WRITE_ONE)
-def update_team_meeting(
-    meeting: TeamMeetingForUpdate,
-    data: TeamMeetingUpdate,
-    db: WriteSession,
-    response: Response,
-    if_match: IfMatch = None,
-) -> TeamMeetingPublic:
-    """Change a meeting; `agenda_items`, when given, replaces the agenda."""
-    check_if_match(if_match, meeting)
-    meeting = service.update_team_meeting(db, meeting=meeting, data=data, today=today())
-    set_etag(response, meeting)
-    return service.team_meetings_public(db, [meeting])[0]
-
-
-@router.delete(
-    "/team-meetings/{meeting_id}", tags=["team-meetings"], status_code=204, responses=WRITE
-)
-def delete_team_meeting(
-    meeting: TeamMeetingForUpdate, db: WriteSession, if_match: IfMatch = None
-) -> Response:
-    """Delete a meeting and its agenda."""
-    check_if_match(if_match, meeting)
-    service.delete_team_meeting(db, meeting=meeting)
-    return Response(status_code=204)
+TEAM_MEETINGS.add_routes(router)
 
 
 # --- HRM conversations ------------------------------------------------------------------
@@ -330,53 +263,4 @@ def list_hrm_conversations(
     return Page(items=service.hrm_conversations_public(db, rows), next_cursor=cursor)
 
 
-@router.post("/hrm-conversations", tags=["hrm-conversations"], status_code=201, responses=CREATED)
-def create_hrm_conversation(
-    data: HrmConversationCreate, db: WriteSession, response: Response
-) -> HrmConversationPublic:
-    """Record a held conversation; the manager must be responsible for the employee (409)."""
-    conv = service.create_hrm_conversation(db, data=data, today=today())
-    set_etag(response, conv)
-    response.headers["Location"] = f"/v1/hrm-conversations/{conv.id}"
-    return service.hrm_conversations_public(db, [conv])[0]
-
-
-@router.get("/hrm-conversations/{conversation_id}", tags=["hrm-conversations"], responses=READ_ONE)
-def get_hrm_conversation(
-    conv: HrmConversationDep, db: ReadSession, response: Response
-) -> HrmConversationPublic:
-    """One HRM conversation with the personal goals discussed."""
-    set_etag(response, conv)
-    return service.hrm_conversations_public(db, [conv])[0]
-
-
-@router.patch(
-    "/hrm-conversations/{conversation_id}", tags=["hrm-conversations"], responses=WRITE_ONE
-)
-def update_hrm_conversation(
-    conv: HrmConversationForUpdate,
-    data: HrmConversationUpdate,
-    db: WriteSession,
-    response: Response,
-    if_match: IfMatch = None,
-) -> HrmConversationPublic:
-    """Change a conversation; the manager and goal rules are checked again."""
-    check_if_match(if_match, conv)
-    conv = service.update_hrm_conversation(db, conv=conv, data=data, today=today())
-    set_etag(response, conv)
-    return service.hrm_conversations_public(db, [conv])[0]
-
-
-@router.delete(
-    "/hrm-conversations/{conversation_id}",
-    tags=["hrm-conversations"],
-    status_code=204,
-    responses=WRITE,
-)
-def delete_hrm_conversation(
-    conv: HrmConversationForUpdate, db: WriteSession, if_match: IfMatch = None
-) -> Response:
-    """Delete a conversation."""
-    check_if_match(if_match, conv)
-    service.delete_hrm_conversation(db, conv=conv)
-    return Response(status_code=204)
+HRM_CONVERSATIONS.add_routes(router)

@@ -33,7 +33,7 @@ from app.core.auth import Principal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.models import TenantTable
 from app.core.responses import CREATED, READ_ONE, WRITE, WRITE_ONE
-from app.core.sessions import ReadSession, WriteScope, WriteSession, reader, writer
+from app.core.sessions import ReadScope, ReadSession, WriteScope, WriteSession, reader, writer
 
 Row = TypeVar("Row", bound=TenantTable)
 Create = TypeVar("Create", bound=BaseModel)
@@ -57,14 +57,14 @@ class Docs:
 class Resource(Generic[Row, Create, Update, Public]):
     """One resource of a domain, described once.
 
-    ``create`` and ``update`` receive the caller's principal for the organisation's
-    settings; ``public`` renders one row in the request's session.
+    ``public`` renders one row in the request's session; it, ``create`` and ``update``
+    receive the caller's principal for the organisation's settings.
     """
 
     model: type[Row]
     id_param: str  # "meeting_id": the path parameter
     schemas: tuple[type[Create], type[Update], type[Public]]
-    public: Callable[[Session, Row], Public]
+    public: Callable[[Session, Row, Principal], Public]
     create: Callable[[Session, Create, Principal], Row]
     update: Callable[[Session, Row, Update, Principal], Row]
     delete: Callable[[Session, Row], None]
@@ -147,10 +147,11 @@ class Resource(Generic[Row, Create, Update, Public]):
             row = self.create(db, data, principal)
             set_etag(response, row)
             response.headers["Location"] = f"/v1{self.path}/{row.id}"
-            return self.public(db, row)
+            return self.public(db, row, principal)
 
         return _signed(
             create,
+            f"create_{self.noun}",
             self.docs.create,
             data=self.schemas[0],
             principal=WriteScope,
@@ -159,12 +160,18 @@ class Resource(Generic[Row, Create, Update, Public]):
         )
 
     def _read_endpoint(self) -> Callable[..., Any]:
-        def read(row: Row, db: Session, response: Response) -> Public:
+        def read(row: Row, principal: Principal, db: Session, response: Response) -> Public:
             set_etag(response, row)
-            return self.public(db, row)
+            return self.public(db, row, principal)
 
         return _signed(
-            read, self.docs.read, row=self.read_dependency, db=ReadSession, response=Response
+            read,
+            f"get_{self.noun}",
+            self.docs.read,
+            row=self.read_dependency,
+            principal=ReadScope,
+            db=ReadSession,
+            response=Response,
         )
 
     def _update_endpoint(self) -> Callable[..., Any]:
@@ -179,10 +186,11 @@ class Resource(Generic[Row, Create, Update, Public]):
             check_if_match(if_match, row)
             row = self.update(db, row, data, principal)
             set_etag(response, row)
-            return self.public(db, row)
+            return self.public(db, row, principal)
 
         return _signed(
             update,
+            f"update_{self.noun}",
             self.docs.update,
             row=self.write_dependency,
             data=self.schemas[1],
@@ -199,12 +207,28 @@ class Resource(Generic[Row, Create, Update, Public]):
             return Response(status_code=204)
 
         return _signed(
-            delete, self.docs.delete, row=self.write_dependency, db=WriteSession, if_match=IfMatch
+            delete,
+            f"delete_{self.noun}",
+            self.docs.delete,
+            row=self.write_dependency,
+            db=WriteSession,
+            if_match=IfMatch,
         )
 
 
-def _signed(func: Callable[..., Any], doc: str, **annotations: Any) -> Callable[..., Any]:
-    """``func`` with the signature FastAPI reads: each parameter's runtime annotation."""
+def validated(schema: type[Public]) -> Callable[[Session, Any, Principal], Public]:
+    """A ``public`` for a resource whose schema reads straight from the row's attributes."""
+
+    def render(db: Session, row: Any, principal: Principal) -> Public:
+        return schema.model_validate(row, from_attributes=True)
+
+    return render
+
+
+def _signed(
+    func: Callable[..., Any], name: str, doc: str, **annotations: Any
+) -> Callable[..., Any]:
+    """``func`` named ``name`` (the operation id), with the signature FastAPI reads."""
     original = inspect.signature(func)
     parameters = [
         inspect.Parameter(
@@ -219,6 +243,7 @@ def _signed(func: Callable[..., Any], doc: str, **annotations: Any) -> Callable[
     def endpoint(**kwargs: Any) -> Any:
         return func(**kwargs)
 
+    endpoint.__name__ = endpoint.__qualname__ = name
     endpoint.__doc__ = doc
     endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     return endpoint

@@ -5,7 +5,6 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from sqlmodel import Session
 
 from app.core.dates import today
 from app.core.pagination import Page, PageQuery
@@ -43,16 +42,12 @@ HeldTo = Annotated[date | None, Query(description="Held on or before this date."
 router = APIRouter()
 
 
-def _items_public(db: Session, item: FollowUpItem) -> FollowUpItemPublic:
-    return service.follow_up_public(item, today())
-
-
 FOLLOW_UP_ITEMS = Resource(
     model=FollowUpItem,
     id_param="item_id",
     name="follow-up item",
     schemas=(FollowUpItemCreate, FollowUpItemUpdate, FollowUpItemPublic),
-    public=_items_public,
+    public=lambda db, item, _: service.follow_up_public(item, today()),
     create=lambda db, data, _: service.create_follow_up_item(db, data=data),
     update=lambda db, item, data, _: service.update_follow_up_item(db, item=item, data=data),
     delete=lambda db, item: service.delete_follow_up_item(db, item=item),
@@ -68,7 +63,7 @@ PRACTICE_REVIEWS = Resource(
     model=PracticeReview,
     id_param="review_id",
     schemas=(PracticeReviewCreate, PracticeReviewUpdate, PracticeReviewPublic),
-    public=lambda db, review: service.practice_reviews_public(db, [review])[0],
+    public=lambda db, review, _: service.practice_reviews_public(db, [review])[0],
     create=lambda db, data, principal: service.create_practice_review(
         db, data=data, settings=principal.organisation.settings, today=today()
     ),
@@ -87,7 +82,7 @@ TEAM_MEETINGS = Resource(
     model=TeamMeeting,
     id_param="meeting_id",
     schemas=(TeamMeetingCreate, TeamMeetingUpdate, TeamMeetingPublic),
-    public=lambda db, meeting: service.team_meetings_public(db, [meeting])[0],
+    public=lambda db, meeting, _: service.team_meetings_public(db, [meeting])[0],
     create=lambda db, data, _: service.create_team_meeting(db, data=data, today=today()),
     update=lambda db, meeting, data, _: service.update_team_meeting(
         db, meeting=meeting, data=data, today=today()
@@ -105,7 +100,7 @@ HRM_CONVERSATIONS = Resource(
     id_param="conversation_id",
     name="HRM conversation",
     schemas=(HrmConversationCreate, HrmConversationUpdate, HrmConversationPublic),
-    public=lambda db, conv: service.hrm_conversations_public(db, [conv])[0],
+    public=lambda db, conv, _: service.hrm_conversations_public(db, [conv])[0],
     create=lambda db, data, _: service.create_hrm_conversation(db, data=data, today=today()),
     update=lambda db, conv, data, _: service.update_hrm_conversation(
         db, conv=conv, data=data, today=today()

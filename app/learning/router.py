@@ -3,36 +3,32 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Response
 
-from app.core.auth import ReadPrincipal, WritePrincipal
+from app.core.auth import ReadPrincipal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.errors import Violation
 from app.core.pagination import Page, PageQuery
-from app.core.responses import CREATED, READ, READ_ONE, WRITE, WRITE_ONE
+from app.core.resource import Docs, Resource, validated
+from app.core.responses import READ, READ_ONE, WRITE, WRITE_ONE
 from app.core.sessions import ReadSession, WriteSession
 from app.learning import service
-from app.learning.dependencies import (
-    PersonalGoalDep,
-    PersonalGoalForUpdate,
-    SkillDep,
-    SkillForUpdate,
-    TeamGoalDep,
-    TeamGoalForUpdate,
-)
 from app.learning.models import (
     Alignment,
     AlignmentCheck,
     FunctionGroupNeeds,
     FunctionGroupNeedsUpdate,
+    PersonalGoal,
     PersonalGoalCheck,
     PersonalGoalCreate,
     PersonalGoalPublic,
     PersonalGoalStatus,
     PersonalGoalUpdate,
+    Skill,
     SkillCreate,
     SkillPublic,
     SkillUpdate,
+    TeamGoal,
     TeamGoalCreate,
     TeamGoalPublic,
     TeamGoalStatus,
@@ -43,6 +39,65 @@ from app.organisation.dependencies import FunctionGroupDep, FunctionGroupForUpda
 from app.organisation.models import Employee
 
 router = APIRouter()
+
+
+def _personal_public(goal: object) -> PersonalGoalPublic:
+    return PersonalGoalPublic.model_validate(goal, from_attributes=True)
+
+
+SKILLS = Resource(
+    model=Skill,
+    id_param="skill_id",
+    schemas=(SkillCreate, SkillUpdate, SkillPublic),
+    public=validated(SkillPublic),
+    create=lambda db, data, _: service.create_skill(db, data=data),
+    update=lambda db, skill, data, _: service.update_skill(db, skill=skill, data=data),
+    delete=lambda db, skill: service.delete_skill(db, skill=skill),
+    docs=Docs(
+        create="Add an organisation's own skill; `code` must be new in the organisation.",
+        read="One skill.",
+        update="Relabel or retire a skill; 409 when retiring a built-in skill or one still in use.",
+        delete="Delete an unused own skill; the nine built-in skills cannot be deleted (409).",
+    ),
+)
+TEAM_GOALS = Resource(
+    model=TeamGoal,
+    id_param="team_goal_id",
+    schemas=(TeamGoalCreate, TeamGoalUpdate, TeamGoalPublic),
+    public=lambda db, goal, _: service.team_goals_public(db, [goal])[0],
+    create=lambda db, data, _: service.create_team_goal(db, data=data),
+    update=lambda db, goal, data, _: service.update_team_goal(db, goal=goal, data=data),
+    delete=lambda db, goal: service.delete_team_goal(db, goal=goal),
+    docs=Docs(
+        create="Create a team objective for one skill, optionally derived from norms or the "
+        "protocol.",
+        read="One team objective.",
+        update="Change a team objective; archiving it makes the personal goals it served "
+        "`unaligned`.",
+        delete="Delete a team objective no personal goal refers to (409: archive it instead).",
+    ),
+)
+PERSONAL_GOALS = Resource(
+    model=PersonalGoal,
+    id_param="personal_goal_id",
+    schemas=(PersonalGoalCreate, PersonalGoalUpdate, PersonalGoalPublic),
+    public=validated(PersonalGoalPublic),
+    create=lambda db, data, principal: service.create_personal_goal(
+        db, org=principal.organisation, data=data
+    ),
+    update=lambda db, goal, data, principal: service.update_personal_goal(
+        db, org=principal.organisation, goal=goal, data=data
+    ),
+    delete=lambda db, goal: service.delete_personal_goal(db, goal=goal),
+    docs=Docs(
+        create="Create a personal goal serving an active team objective (else 409 "
+        "`goal-not-aligned`).",
+        read="One personal goal with its alignment.",
+        update="Change a personal goal; a new skill or team goal, or reopening it, re-runs the "
+        "rule.",
+        delete="Delete a personal goal (set status `dropped` to keep it in the history instead).",
+    ),
+)
 
 
 # --- skills -----------------------------------------------------------------------------
@@ -66,43 +121,7 @@ def list_skills(
     )
 
 
-@router.post("/skills", tags=["skills"], status_code=status.HTTP_201_CREATED, responses=CREATED)
-def create_skill(data: SkillCreate, db: WriteSession, response: Response) -> SkillPublic:
-    """Add an organisation's own skill; `code` must be new in the organisation."""
-    skill = service.create_skill(db, data=data)
-    set_etag(response, skill)
-    response.headers["Location"] = f"/v1/skills/{skill.id}"
-    return SkillPublic.model_validate(skill, from_attributes=True)
-
-
-@router.get("/skills/{skill_id}", tags=["skills"], responses=READ_ONE)
-def get_skill(skill: SkillDep, response: Response) -> SkillPublic:
-    """One skill."""
-    set_etag(response, skill)
-    return SkillPublic.model_validate(skill, from_attributes=True)
-
-
-@router.patch("/skills/{skill_id}", tags=["skills"], responses=WRITE_ONE)
-def update_skill(
-    skill: SkillForUpdate,
-    data: SkillUpdate,
-    db: WriteSession,
-    response: Response,
-    if_match: IfMatch = None,
-) -> SkillPublic:
-    """Relabel or retire a skill; 409 when retiring a built-in skill or one still in use."""
-    check_if_match(if_match, skill)
-    skill = service.update_skill(db, skill=skill, data=data)
-    set_etag(response, skill)
-    return SkillPublic.model_validate(skill, from_attributes=True)
-
-
-@router.delete("/skills/{skill_id}", tags=["skills"], status_code=204, responses=WRITE)
-def delete_skill(skill: SkillForUpdate, db: WriteSession, if_match: IfMatch = None) -> Response:
-    """Delete an unused own skill; the nine built-in skills cannot be deleted (409)."""
-    check_if_match(if_match, skill)
-    service.delete_skill(db, skill=skill)
-    return Response(status_code=204)
+SKILLS.add_routes(router)
 
 
 # --- function-group needs ---------------------------------------------------------------
@@ -169,52 +188,10 @@ def list_team_goals(
     return Page(items=service.team_goals_public(db, rows), next_cursor=cursor)
 
 
-@router.post("/team-goals", tags=["team-goals"], status_code=201, responses=CREATED)
-def create_team_goal(data: TeamGoalCreate, db: WriteSession, response: Response) -> TeamGoalPublic:
-    """Create a team objective for one skill, optionally derived from norms or the protocol."""
-    goal = service.create_team_goal(db, data=data)
-    set_etag(response, goal)
-    response.headers["Location"] = f"/v1/team-goals/{goal.id}"
-    return service.team_goals_public(db, [goal])[0]
-
-
-@router.get("/team-goals/{team_goal_id}", tags=["team-goals"], responses=READ_ONE)
-def get_team_goal(goal: TeamGoalDep, db: ReadSession, response: Response) -> TeamGoalPublic:
-    """One team objective."""
-    set_etag(response, goal)
-    return service.team_goals_public(db, [goal])[0]
-
-
-@router.patch("/team-goals/{team_goal_id}", tags=["team-goals"], responses=WRITE_ONE)
-def update_team_goal(
-    goal: TeamGoalForUpdate,
-    data: TeamGoalUpdate,
-    db: WriteSession,
-    response: Response,
-    if_match: IfMatch = None,
-) -> TeamGoalPublic:
-    """Change a team objective; archiving it makes the personal goals it served `unaligned`."""
-    check_if_match(if_match, goal)
-    goal = service.update_team_goal(db, goal=goal, data=data)
-    set_etag(response, goal)
-    return service.team_goals_public(db, [goal])[0]
-
-
-@router.delete("/team-goals/{team_goal_id}", tags=["team-goals"], status_code=204, responses=WRITE)
-def delete_team_goal(
-    goal: TeamGoalForUpdate, db: WriteSession, if_match: IfMatch = None
-) -> Response:
-    """Delete a team objective no personal goal refers to (409: archive it instead)."""
-    check_if_match(if_match, goal)
-    service.delete_team_goal(db, goal=goal)
-    return Response(status_code=204)
+TEAM_GOALS.add_routes(router)
 
 
 # --- personal goals ---------------------------------------------------------------------
-
-
-def _personal_public(goal: object) -> PersonalGoalPublic:
-    return PersonalGoalPublic.model_validate(goal, from_attributes=True)
 
 
 @router.get("/personal-goals", tags=["personal-goals"], responses=READ)
@@ -246,15 +223,7 @@ def list_personal_goals(
     return Page(items=[_personal_public(r) for r in rows], next_cursor=cursor)
 
 
-@router.post("/personal-goals", tags=["personal-goals"], status_code=201, responses=CREATED)
-def create_personal_goal(
-    data: PersonalGoalCreate, principal: WritePrincipal, db: WriteSession, response: Response
-) -> PersonalGoalPublic:
-    """Create a personal goal serving an active team objective (else 409 `goal-not-aligned`)."""
-    goal = service.create_personal_goal(db, org=principal.organisation, data=data)
-    set_etag(response, goal)
-    response.headers["Location"] = f"/v1/personal-goals/{goal.id}"
-    return _personal_public(goal)
+PERSONAL_GOALS.add_routes(router)
 
 
 @router.post(
@@ -279,41 +248,6 @@ def check_personal_goal(
         allowed=allowed,
         violations=[Violation.model_validate(result.violation)] if result.violation else [],
     )
-
-
-@router.get("/personal-goals/{personal_goal_id}", tags=["personal-goals"], responses=READ_ONE)
-def get_personal_goal(goal: PersonalGoalDep, response: Response) -> PersonalGoalPublic:
-    """One personal goal with its alignment."""
-    set_etag(response, goal)
-    return _personal_public(goal)
-
-
-@router.patch("/personal-goals/{personal_goal_id}", tags=["personal-goals"], responses=WRITE_ONE)
-def update_personal_goal(
-    goal: PersonalGoalForUpdate,
-    data: PersonalGoalUpdate,
-    principal: WritePrincipal,
-    db: WriteSession,
-    response: Response,
-    if_match: IfMatch = None,
-) -> PersonalGoalPublic:
-    """Change a personal goal; a new skill or team goal, or reopening it, re-runs the rule."""
-    check_if_match(if_match, goal)
-    goal = service.update_personal_goal(db, org=principal.organisation, goal=goal, data=data)
-    set_etag(response, goal)
-    return _personal_public(goal)
-
-
-@router.delete(
-    "/personal-goals/{personal_goal_id}", tags=["personal-goals"], status_code=204, responses=WRITE
-)
-def delete_personal_goal(
-    goal: PersonalGoalForUpdate, db: WriteSession, if_match: IfMatch = None
-) -> Response:
-    """Delete a personal goal (set status `dropped` to keep it in the history instead)."""
-    check_if_match(if_match, goal)
-    service.delete_personal_goal(db, goal=goal)
-    return Response(status_code=204)
 
 
 # --- team learning needs ----------------------------------------------------------------

@@ -8,7 +8,6 @@ from app.core.sessions import reader, writer
 from app.organisation.models import ApiKey, Employee, FunctionGroup, Team
 
 TeamDep = Annotated[Team, Depends(reader(Team, "team_id"))]
-TeamForUpdate = Annotated[Team, Depends(writer(Team, "team_id"))]
 FunctionGroupDep = Annotated[
     FunctionGroup, Depends(reader(FunctionGroup, "function_group_id", name="function group"))
 ]

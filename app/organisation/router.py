@@ -5,11 +5,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.core.auth import AdminPrincipal, ReadPrincipal, WritePrincipal
+from app.core.auth import AdminPrincipal, ReadPrincipal
 from app.core.concurrency import IfMatch, check_if_match, etag_for, set_etag
 from app.core.dates import today
 from app.core.db import run_read
 from app.core.pagination import Page, PageQuery
+from app.core.resource import Docs, Resource
 from app.core.responses import CREATED, READ, READ_ONE, WRITE, WRITE_ONE
 from app.core.sessions import AdminOnly, ReadSession, WriteSession
 from app.core.sqljson import page_body
@@ -17,10 +18,6 @@ from app.organisation import service
 from app.organisation.dependencies import (
     ApiKeyDep,
     EmployeeForUpdate,
-    FunctionGroupDep,
-    FunctionGroupForUpdate,
-    TeamDep,
-    TeamForUpdate,
 )
 from app.organisation.models import (
     ApiKeyCreate,
@@ -29,6 +26,7 @@ from app.organisation.models import (
     EmployeeCreate,
     EmployeePublic,
     EmployeeUpdate,
+    FunctionGroup,
     FunctionGroupCreate,
     FunctionGroupPublic,
     FunctionGroupUpdate,
@@ -36,6 +34,7 @@ from app.organisation.models import (
     OrganisationPublic,
     OrganisationUpdate,
     Role,
+    Team,
     TeamCreate,
     TeamPublic,
     TeamUpdate,
@@ -44,6 +43,40 @@ from app.organisation.models import (
 ExternalId = Annotated[str | None, Query(max_length=100, description="The HR platform's own id.")]
 
 router = APIRouter()
+
+TEAMS = Resource(
+    model=Team,
+    id_param="team_id",
+    schemas=(TeamCreate, TeamUpdate, TeamPublic),
+    public=lambda db, team, _: service.teams_public(db, [team])[0],
+    create=lambda db, data, _: service.create_team(db, data=data),
+    update=lambda db, team, data, _: service.update_team(db, team=team, data=data),
+    delete=lambda db, team: service.delete_team(db, team=team),
+    docs=Docs(
+        create="Create a team; `manager_ids` must be employees with a manager role.",
+        read="One team with its managers.",
+        update="Change a team; `manager_ids`, when given, replaces the list.",
+        delete="Delete a team without employees or history.",
+    ),
+)
+FUNCTION_GROUPS = Resource(
+    model=FunctionGroup,
+    id_param="function_group_id",
+    schemas=(FunctionGroupCreate, FunctionGroupUpdate, FunctionGroupPublic),
+    public=lambda db, fg, principal: service.function_group_public(
+        fg, principal.organisation.settings, today()
+    ),
+    create=lambda db, data, _: service.create_function_group(db, data=data),
+    update=lambda db, fg, data, _: service.update_function_group(db, fg=fg, data=data),
+    delete=lambda db, fg: service.delete_function_group(db, fg=fg),
+    docs=Docs(
+        create="Create a function group; its exposure level follows from likelihood x impact.",
+        read="One function group with its exposure score and level.",
+        update="Change a function group; new likelihood/impact changes its exposure and default "
+        "needs.",
+        delete="Delete a function group nobody belongs to.",
+    ),
+)
 
 
 # Employees first: routes are matched in order, and these are the hottest.
@@ -223,43 +256,7 @@ def list_teams(
     return Page(items=service.teams_public(db, rows), next_cursor=cursor)
 
 
-@router.post("/teams", tags=["teams"], status_code=201, responses=CREATED)
-def create_team(data: TeamCreate, db: WriteSession, response: Response) -> TeamPublic:
-    """Create a team; `manager_ids` must be employees with a manager role."""
-    team = service.create_team(db, data=data)
-    set_etag(response, team)
-    response.headers["Location"] = f"/v1/teams/{team.id}"
-    return service.teams_public(db, [team])[0]
-
-
-@router.get("/teams/{team_id}", tags=["teams"], responses=READ_ONE)
-def get_team(team: TeamDep, db: ReadSession, response: Response) -> TeamPublic:
-    """One team with its managers."""
-    set_etag(response, team)
-    return service.teams_public(db, [team])[0]
-
-
-@router.patch("/teams/{team_id}", tags=["teams"], responses=WRITE_ONE)
-def update_team(
-    team: TeamForUpdate,
-    data: TeamUpdate,
-    db: WriteSession,
-    response: Response,
-    if_match: IfMatch = None,
-) -> TeamPublic:
-    """Change a team; `manager_ids`, when given, replaces the list."""
-    check_if_match(if_match, team)
-    team = service.update_team(db, team=team, data=data)
-    set_etag(response, team)
-    return service.teams_public(db, [team])[0]
-
-
-@router.delete("/teams/{team_id}", tags=["teams"], status_code=204, responses=WRITE)
-def delete_team(team: TeamForUpdate, db: WriteSession, if_match: IfMatch = None) -> Response:
-    """Delete a team without employees or history."""
-    check_if_match(if_match, team)
-    service.delete_team(db, team=team)
-    return Response(status_code=204)
+TEAMS.add_routes(router)
 
 
 # --- function groups --------------------------------------------------------------------
@@ -277,52 +274,4 @@ def list_function_groups(
     )
 
 
-@router.post("/function-groups", tags=["function-groups"], status_code=201, responses=CREATED)
-def create_function_group(
-    data: FunctionGroupCreate, principal: WritePrincipal, db: WriteSession, response: Response
-) -> FunctionGroupPublic:
-    """Create a function group; its exposure level follows from likelihood x impact."""
-    fg = service.create_function_group(db, data=data)
-    set_etag(response, fg)
-    response.headers["Location"] = f"/v1/function-groups/{fg.id}"
-    return service.function_group_public(fg, principal.organisation.settings, today())
-
-
-@router.get("/function-groups/{function_group_id}", tags=["function-groups"], responses=READ_ONE)
-def get_function_group(
-    fg: FunctionGroupDep, principal: ReadPrincipal, response: Response
-) -> FunctionGroupPublic:
-    """One function group with its exposure score and level."""
-    set_etag(response, fg)
-    return service.function_group_public(fg, principal.organisation.settings, today())
-
-
-@router.patch("/function-groups/{function_group_id}", tags=["function-groups"], responses=WRITE_ONE)
-def update_function_group(
-    fg: FunctionGroupForUpdate,
-    data: FunctionGroupUpdate,
-    principal: WritePrincipal,
-    db: WriteSession,
-    response: Response,
-    if_match: IfMatch = None,
-) -> FunctionGroupPublic:
-    """Change a function group; new likelihood/impact changes its exposure and default needs."""
-    check_if_match(if_match, fg)
-    fg = service.update_function_group(db, fg=fg, data=data)
-    set_etag(response, fg)
-    return service.function_group_public(fg, principal.organisation.settings, today())
-
-
-@router.delete(
-    "/function-groups/{function_group_id}",
-    tags=["function-groups"],
-    status_code=204,
-    responses=WRITE,
-)
-def delete_function_group(
-    fg: FunctionGroupForUpdate, db: WriteSession, if_match: IfMatch = None
-) -> Response:
-    """Delete a function group nobody belongs to."""
-    check_if_match(if_match, fg)
-    service.delete_function_group(db, fg=fg)
-    return Response(status_code=204)
+FUNCTION_GROUPS.add_routes(router)

@@ -9,10 +9,8 @@ from sqlmodel import Session
 from app.core.errors import NotFound
 from app.core.sessions import ReadSession, WriteSession, reader, writer
 from app.core.tenancy import get_scoped
-from app.policy.models import Norm, Protocol, TeamDiscussion
+from app.policy.models import Protocol, TeamDiscussion
 
-NormDep = Annotated[Norm, Depends(reader(Norm, "norm_id"))]
-NormForUpdate = Annotated[Norm, Depends(writer(Norm, "norm_id"))]
 ProtocolDep = Annotated[Protocol, Depends(reader(Protocol, "protocol_id"))]
 ProtocolForUpdate = Annotated[Protocol, Depends(writer(Protocol, "protocol_id"))]
 DiscussionId = Annotated[uuid.UUID, Path(alias="team_discussion_id")]

@@ -9,20 +9,18 @@ from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.csv import csv_openapi, csv_response, prefers_csv
 from app.core.dates import today
 from app.core.pagination import Page, PageQuery
+from app.core.resource import Docs, Resource, validated
 from app.core.responses import (
     CREATED,
     ETAG_HEADER,
     LOCATION_HEADER,
     READ,
     READ_ONE,
-    WRITE,
     WRITE_ONE,
 )
 from app.core.sessions import ReadSession, WriteSession
 from app.policy import service
 from app.policy.dependencies import (
-    NormDep,
-    NormForUpdate,
     ProtocolDep,
     ProtocolForUpdate,
     TeamDiscussionDep,
@@ -30,11 +28,13 @@ from app.policy.dependencies import (
 from app.policy.models import (
     AcknowledgementCreate,
     AcknowledgementPublic,
+    Norm,
     NormCreate,
     NormLevel,
     NormPublic,
     NormStatus,
     NormUpdate,
+    Protocol,
     ProtocolCreate,
     ProtocolPublic,
     ProtocolReadiness,
@@ -45,6 +45,39 @@ from app.policy.models import (
 )
 
 router = APIRouter()
+
+
+NORMS = Resource(
+    model=Norm,
+    id_param="norm_id",
+    schemas=(NormCreate, NormUpdate, NormPublic),
+    public=validated(NormPublic),
+    create=lambda db, data, _: service.create_norm(db, data=data),
+    update=lambda db, norm, data, _: service.update_norm(db, norm=norm, data=data),
+    delete=lambda db, norm: service.delete_norm(db, norm=norm),
+    docs=Docs(
+        create="Create a norm; a team norm may not mark acceptable what the organisation marks "
+        "red.",
+        read="One norm.",
+        update="Change a norm; the result must still respect the organisation norm.",
+        delete="Delete a norm no protocol includes; otherwise 409: retire it instead.",
+    ),
+)
+PROTOCOLS = Resource(
+    model=Protocol,
+    id_param="protocol_id",
+    schemas=(ProtocolCreate, ProtocolUpdate, ProtocolPublic),
+    public=lambda db, protocol, _: service.protocols_public(db, [protocol])[0],
+    create=lambda db, data, _: service.create_protocol(db, data=data),
+    update=lambda db, protocol, data, _: service.update_protocol(db, protocol=protocol, data=data),
+    delete=lambda db, protocol: service.delete_protocol(db, protocol=protocol),
+    docs=Docs(
+        create="Create a draft version; the service assigns the next version number.",
+        read="One protocol version with its sections and norms.",
+        update="Change a draft (409 once published); `sections` and `norm_ids` replace the lists.",
+        delete="Delete a draft; published and superseded versions are kept (409).",
+    ),
+)
 
 
 # --- norms ------------------------------------------------------------------------------
@@ -76,43 +109,7 @@ def list_norms(
     )
 
 
-@router.post("/norms", tags=["norms"], status_code=201, responses=CREATED)
-def create_norm(data: NormCreate, db: WriteSession, response: Response) -> NormPublic:
-    """Create a norm; a team norm may not mark acceptable what the organisation marks red."""
-    norm = service.create_norm(db, data=data)
-    set_etag(response, norm)
-    response.headers["Location"] = f"/v1/norms/{norm.id}"
-    return NormPublic.model_validate(norm, from_attributes=True)
-
-
-@router.get("/norms/{norm_id}", tags=["norms"], responses=READ_ONE)
-def get_norm(norm: NormDep, response: Response) -> NormPublic:
-    """One norm."""
-    set_etag(response, norm)
-    return NormPublic.model_validate(norm, from_attributes=True)
-
-
-@router.patch("/norms/{norm_id}", tags=["norms"], responses=WRITE_ONE)
-def update_norm(
-    norm: NormForUpdate,
-    data: NormUpdate,
-    db: WriteSession,
-    response: Response,
-    if_match: IfMatch = None,
-) -> NormPublic:
-    """Change a norm; the result must still respect the organisation norm."""
-    check_if_match(if_match, norm)
-    norm = service.update_norm(db, norm=norm, data=data)
-    set_etag(response, norm)
-    return NormPublic.model_validate(norm, from_attributes=True)
-
-
-@router.delete("/norms/{norm_id}", tags=["norms"], status_code=204, responses=WRITE)
-def delete_norm(norm: NormForUpdate, db: WriteSession, if_match: IfMatch = None) -> Response:
-    """Delete a norm no protocol includes; otherwise 409: retire it instead."""
-    check_if_match(if_match, norm)
-    service.delete_norm(db, norm=norm)
-    return Response(status_code=204)
+NORMS.add_routes(router)
 
 
 # --- protocols --------------------------------------------------------------------------
@@ -125,15 +122,6 @@ def list_protocols(
     """Versions of the aggression protocol, with sections; filter by status."""
     rows, cursor = service.list_protocols(db, params=params, status=status)
     return Page(items=service.protocols_public(db, rows), next_cursor=cursor)
-
-
-@router.post("/protocols", tags=["protocols"], status_code=201, responses=CREATED)
-def create_protocol(data: ProtocolCreate, db: WriteSession, response: Response) -> ProtocolPublic:
-    """Create a draft version; the service assigns the next version number."""
-    protocol = service.create_protocol(db, data=data)
-    set_etag(response, protocol)
-    response.headers["Location"] = f"/v1/protocols/{protocol.id}"
-    return service.protocols_public(db, [protocol])[0]
 
 
 @router.get("/protocols/current", tags=["protocols"], responses=READ_ONE)
@@ -169,36 +157,7 @@ def get_protocol_readiness(
     return service.readiness(db, team_id=team_id)
 
 
-@router.get("/protocols/{protocol_id}", tags=["protocols"], responses=READ_ONE)
-def get_protocol(protocol: ProtocolDep, db: ReadSession, response: Response) -> ProtocolPublic:
-    """One protocol version with its sections and norms."""
-    set_etag(response, protocol)
-    return service.protocols_public(db, [protocol])[0]
-
-
-@router.patch("/protocols/{protocol_id}", tags=["protocols"], responses=WRITE_ONE)
-def update_protocol(
-    protocol: ProtocolForUpdate,
-    data: ProtocolUpdate,
-    db: WriteSession,
-    response: Response,
-    if_match: IfMatch = None,
-) -> ProtocolPublic:
-    """Change a draft (409 once published); `sections` and `norm_ids` replace the lists."""
-    check_if_match(if_match, protocol)
-    protocol = service.update_protocol(db, protocol=protocol, data=data)
-    set_etag(response, protocol)
-    return service.protocols_public(db, [protocol])[0]
-
-
-@router.delete("/protocols/{protocol_id}", tags=["protocols"], status_code=204, responses=WRITE)
-def delete_protocol(
-    protocol: ProtocolForUpdate, db: WriteSession, if_match: IfMatch = None
-) -> Response:
-    """Delete a draft; published and superseded versions are kept (409)."""
-    check_if_match(if_match, protocol)
-    service.delete_protocol(db, protocol=protocol)
-    return Response(status_code=204)
+PROTOCOLS.add_routes(router)
 
 
 @router.post("/protocols/{protocol_id}/publish", tags=["protocols"], responses=WRITE_ONE)

@@ -5,14 +5,8 @@ from typing import Annotated
 from fastapi import Depends
 
 from app.core.sessions import reader, writer
-from app.training.models import TrainingProgram, TrainingSession
+from app.training.models import TrainingSession
 
-TrainingProgramDep = Annotated[
-    TrainingProgram, Depends(reader(TrainingProgram, "program_id", name="training program"))
-]
-TrainingProgramForUpdate = Annotated[
-    TrainingProgram, Depends(writer(TrainingProgram, "program_id", name="training program"))
-]
 TrainingSessionDep = Annotated[
     TrainingSession, Depends(reader(TrainingSession, "session_id", name="training session"))
 ]

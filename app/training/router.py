@@ -12,13 +12,12 @@ from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.csv import csv_openapi, csv_response, prefers_csv
 from app.core.dates import today
 from app.core.pagination import Page, PageQuery
+from app.core.resource import Docs, Resource
 from app.core.responses import CREATED, READ, READ_ONE, WRITE, WRITE_ONE
 from app.core.sessions import ReadSession, WriteSession
 from app.organisation.dependencies import EmployeeDep
 from app.training import service
 from app.training.dependencies import (
-    TrainingProgramDep,
-    TrainingProgramForUpdate,
     TrainingSessionDep,
     TrainingSessionForUpdate,
 )
@@ -32,10 +31,12 @@ from app.training.models import (
     RefreshersDueReport,
     SessionCompletion,
     SessionStatus,
+    TrainingProgram,
     TrainingProgramCreate,
     TrainingProgramPublic,
     TrainingProgramUpdate,
     TrainingRecord,
+    TrainingSession,
     TrainingSessionCreate,
     TrainingSessionPublic,
     TrainingSessionUpdate,
@@ -46,6 +47,37 @@ OnDate = Annotated[date | None, Query(description="The reference day; default to
 
 
 router = APIRouter()
+
+TRAINING_PROGRAMS = Resource(
+    model=TrainingProgram,
+    id_param="program_id",
+    schemas=(TrainingProgramCreate, TrainingProgramUpdate, TrainingProgramPublic),
+    public=lambda db, program, _: service.programs_public(db, [program])[0],
+    create=lambda db, data, _: service.create_program(db, data=data),
+    update=lambda db, program, data, _: service.update_program(db, program=program, data=data),
+    delete=lambda db, program: service.delete_program(db, program=program),
+    docs=Docs(
+        create="Add a programme to the catalogue, with the skills it trains.",
+        read="One programme of the catalogue.",
+        update="Change a programme; `skill_ids`, when given, replaces its skills.",
+        delete="Delete a programme without sessions or completions; otherwise 409: deactivate it.",
+    ),
+)
+TRAINING_SESSIONS = Resource(
+    model=TrainingSession,
+    id_param="session_id",
+    schemas=(TrainingSessionCreate, TrainingSessionUpdate, TrainingSessionPublic),
+    public=lambda db, ts, _: service.session_public(ts),
+    create=lambda db, data, _: service.create_session(db, data=data),
+    update=lambda db, ts, data, _: service.update_session(db, training_session=ts, data=data),
+    delete=lambda db, ts: service.delete_session(db, training_session=ts),
+    docs=Docs(
+        create="Schedule a session of a programme; `capacity` defaults to its group size.",
+        read="One session with its seats taken and left.",
+        update="Change a planned session; `status: cancelled` cancels it and all its enrolments.",
+        delete="Delete a session that never had enrolments; otherwise 409: cancel it.",
+    ),
+)
 
 
 # --- programmes ----------------------------------------------------------------------------
@@ -72,51 +104,7 @@ def list_training_programs(
     return Page(items=service.programs_public(db, rows), next_cursor=cursor)
 
 
-@router.post("/training-programs", tags=["training-programs"], status_code=201, responses=CREATED)
-def create_training_program(
-    data: TrainingProgramCreate, db: WriteSession, response: Response
-) -> TrainingProgramPublic:
-    """Add a programme to the catalogue, with the skills it trains."""
-    program = service.create_program(db, data=data)
-    set_etag(response, program)
-    response.headers["Location"] = f"/v1/training-programs/{program.id}"
-    return service.programs_public(db, [program])[0]
-
-
-@router.get("/training-programs/{program_id}", tags=["training-programs"], responses=READ_ONE)
-def get_training_program(
-    program: TrainingProgramDep, db: ReadSession, response: Response
-) -> TrainingProgramPublic:
-    """One programme of the catalogue."""
-    set_etag(response, program)
-    return service.programs_public(db, [program])[0]
-
-
-@router.patch("/training-programs/{program_id}", tags=["training-programs"], responses=WRITE_ONE)
-def update_training_program(
-    program: TrainingProgramForUpdate,
-    data: TrainingProgramUpdate,
-    db: WriteSession,
-    response: Response,
-    if_match: IfMatch = None,
-) -> TrainingProgramPublic:
-    """Change a programme; `skill_ids`, when given, replaces its skills."""
-    check_if_match(if_match, program)
-    program = service.update_program(db, program=program, data=data)
-    set_etag(response, program)
-    return service.programs_public(db, [program])[0]
-
-
-@router.delete(
-    "/training-programs/{program_id}", tags=["training-programs"], status_code=204, responses=WRITE
-)
-def delete_training_program(
-    program: TrainingProgramForUpdate, db: WriteSession, if_match: IfMatch = None
-) -> Response:
-    """Delete a programme without sessions or completions; otherwise 409: deactivate it."""
-    check_if_match(if_match, program)
-    service.delete_program(db, program=program)
-    return Response(status_code=204)
+TRAINING_PROGRAMS.add_routes(router)
 
 
 # --- sessions ------------------------------------------------------------------------------
@@ -147,49 +135,7 @@ def list_training_sessions(
     return Page(items=[service.session_public(r) for r in rows], next_cursor=cursor)
 
 
-@router.post("/training-sessions", tags=["training-sessions"], status_code=201, responses=CREATED)
-def create_training_session(
-    data: TrainingSessionCreate, db: WriteSession, response: Response
-) -> TrainingSessionPublic:
-    """Schedule a session of a programme; `capacity` defaults to its group size."""
-    ts = service.create_session(db, data=data)
-    set_etag(response, ts)
-    response.headers["Location"] = f"/v1/training-sessions/{ts.id}"
-    return service.session_public(ts)
-
-
-@router.get("/training-sessions/{session_id}", tags=["training-sessions"], responses=READ_ONE)
-def get_training_session(ts: TrainingSessionDep, response: Response) -> TrainingSessionPublic:
-    """One session with its seats taken and left."""
-    set_etag(response, ts)
-    return service.session_public(ts)
-
-
-@router.patch("/training-sessions/{session_id}", tags=["training-sessions"], responses=WRITE_ONE)
-def update_training_session(
-    ts: TrainingSessionForUpdate,
-    data: TrainingSessionUpdate,
-    db: WriteSession,
-    response: Response,
-    if_match: IfMatch = None,
-) -> TrainingSessionPublic:
-    """Change a planned session; `status: cancelled` cancels it and all its enrolments."""
-    check_if_match(if_match, ts)
-    ts = service.update_session(db, training_session=ts, data=data)
-    set_etag(response, ts)
-    return service.session_public(ts)
-
-
-@router.delete(
-    "/training-sessions/{session_id}", tags=["training-sessions"], status_code=204, responses=WRITE
-)
-def delete_training_session(
-    ts: TrainingSessionForUpdate, db: WriteSession, if_match: IfMatch = None
-) -> Response:
-    """Delete a session that never had enrolments; otherwise 409: cancel it."""
-    check_if_match(if_match, ts)
-    service.delete_session(db, training_session=ts)
-    return Response(status_code=204)
+TRAINING_SESSIONS.add_routes(router)
 
 
 @router.post(

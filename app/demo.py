@@ -155,14 +155,14 @@ def _person(rng: random.Random, n: int, role: Role, **kw: object) -> Employee:
     )
 
 
-def create_demo(session: Session) -> DemoContext:
+def create_demo(db: Session) -> DemoContext:
     """Create the demo organisation and let every domain add its part."""
     # Seeded on purpose: the same demo every time. Keys come from `secrets` (core/auth.py).
     rng = random.Random(20261128)  # nosec B311
     # Built through the services, like any script: the hooks (seed skills, ...) first.
     register_domains()
-    org, key = service.create_organisation(session, name=ORG_NAME)
-    bind_organisation(session, org.id)
+    org, key = service.create_organisation(db, name=ORG_NAME)
+    bind_organisation(db, org.id)
     fgs = {}
     for ext, name, likelihood, impact in FUNCTION_GROUPS:
         fg = FunctionGroup(
@@ -172,25 +172,25 @@ def create_demo(session: Session) -> DemoContext:
             impact=impact,
             risk_assessed_on=date(2024, 3, 1) if ext != "FG-REC" else date(2021, 5, 1),
         )
-        session.add(fg)
+        db.add(fg)
         fgs[ext] = fg
     n = 0
     seniors = []
     for _ in range(2):
         n += 1
         seniors.append(_person(rng, n, Role.senior_management))
-    session.add_all(seniors)
+    db.add_all(seniors)
     teams, managers, staff = {}, {}, {}
     for ext, name, fg_ext, size in TEAMS:
         team = Team(name=name, external_id=ext)
-        session.add(team)
-        session.flush()
+        db.add(team)
+        db.flush()
         teams[ext] = team
         n += 1
         manager = _person(
             rng, n, Role.team_manager, team_id=team.id, function_group_id=fgs[fg_ext].id
         )
-        session.add(manager)
+        db.add(manager)
         managers[ext] = manager
         members = []
         for _ in range(size):
@@ -198,11 +198,11 @@ def create_demo(session: Session) -> DemoContext:
             members.append(
                 _person(rng, n, Role.employee, team_id=team.id, function_group_id=fgs[fg_ext].id)
             )
-        session.add_all(members)
+        db.add_all(members)
         staff[ext] = members
-        session.flush()
-        session.add(TeamManager(team_id=team.id, employee_id=manager.id, organisation_id=org.id))
-    session.flush()
+        db.flush()
+        db.add(TeamManager(team_id=team.id, employee_id=manager.id, organisation_id=org.id))
+    db.flush()
     ctx = DemoContext(
         org=org,
         admin_key=key,
@@ -214,8 +214,8 @@ def create_demo(session: Session) -> DemoContext:
         rng=rng,
     )
     for seed in _domain_seeds():
-        seed(session, ctx)
-        session.flush()
+        seed(db, ctx)
+        db.flush()
     return ctx
 
 

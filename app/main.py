@@ -49,8 +49,8 @@ Authenticate with `Authorization: Bearer <api key>`. Errors are RFC 9457
 """
 
 
-def _ping(session: Session) -> None:
-    session.execute(text("SELECT 1"))
+def _ping(db: Session) -> None:
+    db.execute(text("SELECT 1"))
 
 
 def _operation_id(route: APIRoute) -> str:

@@ -20,7 +20,7 @@ from app.organisation.models import Employee
 
 
 def list_events(
-    session: Session,
+    db: Session,
     *,
     params: PageParams,
     resource_type: str | None = None,
@@ -41,7 +41,7 @@ def list_events(
         api_key_id=api_key_id,
     )
     stmt = where_range(stmt, col(AuditEvent.created_at), at_least=since, below=until)
-    return paginate(session, stmt, AuditEvent, params)
+    return paginate(db, stmt, AuditEvent, params)
 
 
 # --- erasure ----------------------------------------------------------------------------
@@ -80,7 +80,7 @@ def _mapped(table: str) -> type[TenantTable] | None:
     return None
 
 
-def _erase_free_text(session: Session, employee_id: uuid.UUID) -> None:
+def _erase_free_text(db: Session, employee_id: uuid.UUID) -> None:
     for table, (refs, texts) in FREE_TEXT_ABOUT_EMPLOYEE.items():
         model = _mapped(table)
         if model is None:  # that domain has not got the table (yet)
@@ -91,11 +91,11 @@ def _erase_free_text(session: Session, employee_id: uuid.UUID) -> None:
         if not present or not conditions:
             continue
         for ref_condition in conditions:
-            for row in session.exec(select(model).where(ref_condition)).all():
+            for row in db.exec(select(model).where(ref_condition)).all():
                 apply_changes(row, {t: None if columns[t].nullable else ERASED for t in present})
 
 
-def erase_employee(session: Session, *, employee: Employee) -> Employee:
+def erase_employee(db: Session, *, employee: Employee) -> Employee:
     """Anonymise a deactivated employee: names, email, external id and notes about them.
 
     Refused (409) while the employee is active. Erasing twice changes nothing.
@@ -107,8 +107,8 @@ def erase_employee(session: Session, *, employee: Employee) -> Employee:
         )
     if employee.erased_at is not None:
         return employee
-    mark_action(session, employee, AuditAction.erase)
+    mark_action(db, employee, AuditAction.erase)
     apply_changes(employee, {**_IDENTIFYING, "erased_at": utcnow()})
-    _erase_free_text(session, employee.id)
-    session.flush()
+    _erase_free_text(db, employee.id)
+    db.flush()
     return employee

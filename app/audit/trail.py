@@ -45,14 +45,14 @@ _Key = tuple[str, uuid.UUID]
 _TABLE: sa.Table = AuditEvent.__table__  # type: ignore[attr-defined]
 
 
-def mark_action(session: Session, obj: TenantTable, action: AuditAction) -> None:
+def mark_action(db: Session, obj: TenantTable, action: AuditAction) -> None:
     """Record the next flushed change of ``obj`` under ``action`` instead of the inferred one."""
-    overrides: dict[_Key, AuditAction] = session.info.setdefault(_ACTION_OVERRIDES, {})
+    overrides: dict[_Key, AuditAction] = db.info.setdefault(_ACTION_OVERRIDES, {})
     overrides[(obj.__tablename__, obj.id)] = action  # type: ignore[index]
 
 
 def record(
-    session: Session,
+    db: Session,
     *,
     resource_type: str,
     resource_ids: Iterable[uuid.UUID],
@@ -64,18 +64,18 @@ def record(
     Call it in the same transaction as the change, once per statement: one audit event per
     id. ``resource_type`` is the table name; ``changed_fields`` names, never values.
     """
-    org_id = session.info.get(ORG_KEY)
+    org_id = db.info.get(ORG_KEY)
     if org_id is None:
         raise RuntimeError("record() needs a session bound to an organisation")
     ids = list(resource_ids)
     if ids:
-        shared = _shared(org_id, session, resource_type, action, list(changed_fields))
-        _insert_many(session.connection(), shared, ids)
+        shared = _shared(org_id, db, resource_type, action, list(changed_fields))
+        _insert_many(db.connection(), shared, ids)
 
 
 def _shared(
     org_id: uuid.UUID,
-    session: Session,
+    db: Session,
     resource_type: str,
     action: AuditAction,
     fields: list[str],
@@ -86,7 +86,7 @@ def _shared(
         "created_at": now,
         "updated_at": now,
         "organisation_id": org_id,
-        "api_key_id": session.info.get(ACTOR_KEY),
+        "api_key_id": db.info.get(ACTOR_KEY),
         "resource_type": resource_type,
         "action": action.value,
         "changed_fields": fields,
@@ -96,13 +96,13 @@ def _shared(
 
 def _row(
     org_id: uuid.UUID,
-    session: Session,
+    db: Session,
     resource_type: str,
     resource_id: uuid.UUID,
     action: AuditAction,
     fields: list[str],
 ) -> dict[str, Any]:
-    shared = _shared(org_id, session, resource_type, action, fields)
+    shared = _shared(org_id, db, resource_type, action, fields)
     return {"id": uuid7(), "resource_id": resource_id, **shared}
 
 
@@ -262,8 +262,8 @@ def _record_statement(state: Any) -> None:
 
 
 @event.listens_for(Session, "after_flush")
-def _record_flush(session: Session, _ctx: UOWTransaction) -> None:
-    overrides: dict[_Key, AuditAction] = session.info.get(_ACTION_OVERRIDES, {})
+def _record_flush(db: Session, _ctx: UOWTransaction) -> None:
+    overrides: dict[_Key, AuditAction] = db.info.get(_ACTION_OVERRIDES, {})
     events: dict[_Key, dict[str, Any]] = {}
 
     def add(
@@ -274,12 +274,12 @@ def _record_flush(session: Session, _ctx: UOWTransaction) -> None:
             known = events[key]["changed_fields"]
             known += [f for f in fields if f not in known]
             return
-        events[key] = _row(org_id, session, rtype, rid, overrides.pop(key, action), fields)
+        events[key] = _row(org_id, db, rtype, rid, overrides.pop(key, action), fields)
 
     for objs, action in (
-        (session.new, AuditAction.create),
-        (session.dirty, AuditAction.update),
-        (session.deleted, AuditAction.delete),
+        (db.new, AuditAction.create),
+        (db.dirty, AuditAction.update),
+        (db.deleted, AuditAction.delete),
     ):
         for obj in objs:
             owner = _owner(obj)
@@ -299,4 +299,4 @@ def _record_flush(session: Session, _ctx: UOWTransaction) -> None:
                 org_id, rtype, rid, link_name = link
                 add(org_id, rtype, rid, AuditAction.update, [link_name])
     if events:
-        session.connection().execute(insert(_TABLE), list(events.values()))
+        db.connection().execute(insert(_TABLE), list(events.values()))

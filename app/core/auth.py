@@ -157,12 +157,12 @@ def _detached(org: Organisation) -> Organisation:
     return Organisation(**_columns(org))
 
 
-def _look_up(session: Session, presented: str) -> tuple[Principal, datetime | None]:
+def _look_up(db: Session, presented: str) -> tuple[Principal, datetime | None]:
     """The principal of a presented key and when it was last used; 401 when it is not valid."""
     prefix = parse_prefix(presented)
     row = None
     if prefix is not None:
-        row = session.execute(
+        row = db.execute(
             select(ApiKey, Organisation)
             .join(Organisation, Organisation.id == ApiKey.organisation_id)  # type: ignore[arg-type]
             .where(ApiKey.prefix == prefix)  # type: ignore[arg-type]
@@ -177,8 +177,8 @@ def _look_up(session: Session, presented: str) -> tuple[Principal, datetime | No
     return principal, key.last_used_at
 
 
-def _record_use(session: Session, api_key_id: uuid.UUID, now: datetime) -> None:
-    session.execute(update(ApiKey).where(col(ApiKey.id) == api_key_id).values(last_used_at=now))
+def _record_use(db: Session, api_key_id: uuid.UUID, now: datetime) -> None:
+    db.execute(update(ApiKey).where(col(ApiKey.id) == api_key_id).values(last_used_at=now))
 
 
 async def authenticate(database: Database, presented: str | None) -> Principal:

@@ -51,7 +51,7 @@ def unknown_reference(pointer: str, what: str, id_: Any) -> InvalidInput:
 
 
 def resolve_refs(
-    session: Session, model: type[T], ids: Sequence[uuid.UUID], *, pointer: str, what: str
+    db: Session, model: type[T], ids: Sequence[uuid.UUID], *, pointer: str, what: str
 ) -> dict[uuid.UUID, T]:
     """Resolve many body ids in one query; the first unknown one is a 422 naming its place.
 
@@ -60,7 +60,7 @@ def resolve_refs(
     unique = list(dict.fromkeys(ids))
     found: dict[uuid.UUID, T] = {}
     if unique:
-        rows = session.exec(select(model).where(col(model.id).in_(unique)))
+        rows = db.exec(select(model).where(col(model.id).in_(unique)))
         found = {row.id: row for row in rows}
     for i, id_ in enumerate(ids):
         if id_ not in found:
@@ -81,26 +81,26 @@ def no_duplicate_ids(ids: Sequence[uuid.UUID], *, pointer: str, what: str) -> No
         seen.add(id_)
 
 
-def resolve_ref(session: Session, model: type[T], id_: uuid.UUID, *, pointer: str, what: str) -> T:
+def resolve_ref(db: Session, model: type[T], id_: uuid.UUID, *, pointer: str, what: str) -> T:
     """Resolve an id given in a request body, or raise a 422 naming the field.
 
     Another organisation's id is treated exactly like a missing one.
     """
     try:
-        return get_scoped(session, model, id_)
+        return get_scoped(db, model, id_)
     except NotFound:
         raise unknown_reference(pointer, what, id_) from None
 
 
 def delete_or_conflict(
-    session: Session, obj: object, message: str, *, code: str = "still-referenced"
+    db: Session, obj: object, message: str, *, code: str = "still-referenced"
 ) -> None:
     """Delete ``obj``, or raise ``Conflict(message, code)`` when rows still refer to it."""
     # Foreign keys are the authority on "still referenced": the database refuses, we explain.
     # The savepoint keeps the request's transaction usable after the refusal.
     try:
-        with session.begin_nested():
-            session.delete(obj)
-            session.flush()
+        with db.begin_nested():
+            db.delete(obj)
+            db.flush()
     except IntegrityError:
         raise Conflict(message, code=code) from None

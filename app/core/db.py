@@ -255,18 +255,18 @@ class Database:
             engine = _immediate(engine)
         return Session(engine, expire_on_commit=False)
 
-    def finish(self, session: Session, *, commit: bool) -> None:
+    def finish(self, db: Session, *, commit: bool) -> None:
         """End the unit of work: commit (or roll back) and give the connection back."""
         try:
             if commit:
-                session.commit()
+                db.commit()
             else:
-                session.rollback()
+                db.rollback()
         except BaseException:
-            session.rollback()
+            db.rollback()
             raise
         finally:
-            session.close()
+            db.close()
 
     @asynccontextmanager
     async def session(self, *, read_only: bool) -> AsyncIterator[Session]:
@@ -290,14 +290,14 @@ class Database:
             else:
                 await self._end(session, commit=True)
 
-    async def _end(self, session: Session, *, commit: bool) -> None:
-        if session.info.get(_ENDED):
+    async def _end(self, db: Session, *, commit: bool) -> None:
+        if db.info.get(_ENDED):
             return
-        if session.in_transaction():
-            await run_in_threadpool(self.finish, session, commit=commit)
+        if db.in_transaction():
+            await run_in_threadpool(self.finish, db, commit=commit)
         else:
             # Nothing started (or run_read ended it already): closing does no I/O.
-            self.finish(session, commit=commit)
+            self.finish(db, commit=commit)
 
     async def read(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         """Run ``fn(session, *args, **kwargs)`` in a read-only transaction of its own."""
@@ -343,15 +343,15 @@ async def run_read(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     return await run_in_threadpool(_read_and_end, database, session, partial(fn, *args, **kwargs))
 
 
-def _read_and_end(database: Database, session: Session, read: Callable[[], R]) -> R:
+def _read_and_end(database: Database, db: Session, read: Callable[[], R]) -> R:
     try:
         result = read()
     except BaseException:
-        database.finish(session, commit=False)
-        session.info[_ENDED] = True
+        database.finish(db, commit=False)
+        db.info[_ENDED] = True
         raise
-    database.finish(session, commit=True)
-    session.info[_ENDED] = True
+    database.finish(db, commit=True)
+    db.info[_ENDED] = True
     return result
 
 

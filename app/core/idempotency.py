@@ -118,8 +118,8 @@ _Decision = _Claimed | _Replay | _Refused | None
 # the request runs, so a concurrent retry sees it; the answer is stored before it is sent.
 
 
-def _insert(session: Session) -> Any:
-    dialect = session.get_bind().dialect.name
+def _insert(db: Session) -> Any:
+    dialect = db.get_bind().dialect.name
     if dialect == "postgresql":
         return postgresql.insert(_T)
     if dialect == "sqlite":
@@ -145,10 +145,8 @@ def _decide(row: Any, fingerprint: str) -> _Decision:
     )
 
 
-def _look(session: Session, org_id: uuid.UUID, key: str) -> Any:
-    return session.execute(
-        select(_T).where(_T.c.organisation_id == org_id, _T.c.key == key)
-    ).first()
+def _look(db: Session, org_id: uuid.UUID, key: str) -> Any:
+    return db.execute(select(_T).where(_T.c.organisation_id == org_id, _T.c.key == key)).first()
 
 
 async def _claim(
@@ -171,7 +169,7 @@ async def _claim(
 
 
 def _claim_in(
-    session: Session,
+    db: Session,
     org_id: uuid.UUID,
     row: Any,
     key: str,
@@ -181,10 +179,10 @@ def _claim_in(
     now: datetime,
 ) -> _Decision:
     # Housekeeping rides along with the claim: this organisation's expired keys go.
-    session.execute(delete(_T).where(_T.c.organisation_id == org_id, _T.c.expires_at <= now))
+    db.execute(delete(_T).where(_T.c.organisation_id == org_id, _T.c.expires_at <= now))
     if row is not None and row.expires_at > now:
         # A claim abandoned by a crashed process: take it over, once.
-        taken = session.execute(
+        taken = db.execute(
             update(_T)
             .where(_T.c.id == row.id, _T.c.state == RUNNING, _T.c.locked_at == row.locked_at)
             .values(locked_at=now)
@@ -194,7 +192,7 @@ def _claim_in(
             return _Claimed(row.id)
     record_id = uuid7()
     stmt = (
-        _insert(session)
+        _insert(db)
         .values(
             id=record_id,
             organisation_id=org_id,
@@ -210,24 +208,24 @@ def _claim_in(
         .on_conflict_do_nothing(index_elements=["organisation_id", "key"])
         .returning(_T.c.id)
     )
-    if session.execute(stmt).first() is not None:
+    if db.execute(stmt).first() is not None:
         return _Claimed(record_id)
     # Another request claimed the key between our look and our insert.
-    return _decide(_look(session, org_id, key), fingerprint)
+    return _decide(_look(db, org_id, key), fingerprint)
 
 
 def _complete(
-    session: Session, record_id: uuid.UUID, status: int, headers: list[list[str]], body: bytes
+    db: Session, record_id: uuid.UUID, status: int, headers: list[list[str]], body: bytes
 ) -> None:
-    session.execute(
+    db.execute(
         update(_T)
         .where(_T.c.id == record_id)
         .values(state=DONE, status_code=status, response_headers=headers, response_body=body)
     )
 
 
-def _release(session: Session, record_id: uuid.UUID) -> None:
-    session.execute(delete(_T).where(_T.c.id == record_id))
+def _release(db: Session, record_id: uuid.UUID) -> None:
+    db.execute(delete(_T).where(_T.c.id == record_id))
 
 
 # --- middleware -------------------------------------------------------------------------

@@ -91,7 +91,7 @@ PageQuery = Annotated[PageParams, Depends(_page_query)]
 
 
 def paginate(
-    session: Session, stmt: Select[Any], model: type[M], params: PageParams
+    db: Session, stmt: Select[Any], model: type[M], params: PageParams
 ) -> tuple[Sequence[M], str | None]:
     """Run a select of ``model`` one page at a time; returns rows and the next cursor."""
     id_col = col(model.id)
@@ -100,7 +100,7 @@ def paginate(
     if params.updated_since is not None:
         stmt = stmt.where(col(model.updated_at) >= params.updated_since)
     stmt = stmt.order_by(id_col).limit(params.limit + 1)
-    rows = list(session.exec(stmt).all())  # type: ignore[call-overload]
+    rows = list(db.exec(stmt).all())  # type: ignore[call-overload]
     next_cursor = None
     if len(rows) > params.limit:
         rows = rows[: params.limit]

@@ -72,7 +72,7 @@ def rowcount(result: Any) -> int:
 
 
 def linked_ids(
-    session: Session,
+    db: Session,
     parent: Any,
     child: Any,
     parent_ids: Sequence[uuid.UUID],
@@ -89,7 +89,7 @@ def linked_ids(
     if not parent_ids:
         return out
     link = parent.class_
-    rows = session.execute(
+    rows = db.execute(
         select(parent, child)
         .where(link.organisation_id == organisation_id, parent.in_(parent_ids))
         .order_by(child)

@@ -23,14 +23,14 @@ ORG_KEY = "organisation_id"
 T = TypeVar("T", bound=TenantTable)
 
 
-def bind_organisation(session: Session, organisation_id: uuid.UUID) -> None:
+def bind_organisation(db: Session, organisation_id: uuid.UUID) -> None:
     """Scope every later statement of this session to one organisation."""
-    session.info[ORG_KEY] = organisation_id
+    db.info[ORG_KEY] = organisation_id
 
 
-def current_organisation_id(session: Session) -> uuid.UUID:
+def current_organisation_id(db: Session) -> uuid.UUID:
     """The organisation this session is scoped to."""
-    org_id = session.info.get(ORG_KEY)
+    org_id = db.info.get(ORG_KEY)
     if org_id is None:
         raise RuntimeError("session is not bound to an organisation")
     assert isinstance(org_id, uuid.UUID)
@@ -69,11 +69,11 @@ def _scope_to_organisation(state: ORMExecuteState) -> None:
 
 
 @event.listens_for(Session, "before_flush")
-def _stamp_organisation(session: Session, _ctx: Any, _instances: Any) -> None:
-    org_id = session.info.get(ORG_KEY)
+def _stamp_organisation(db: Session, _ctx: Any, _instances: Any) -> None:
+    org_id = db.info.get(ORG_KEY)
     if org_id is None:
         return
-    for obj in session.new:
+    for obj in db.new:
         if isinstance(obj, TenantTable):
             if obj.organisation_id is None:
                 obj.organisation_id = org_id
@@ -81,7 +81,7 @@ def _stamp_organisation(session: Session, _ctx: Any, _instances: Any) -> None:
                 raise RuntimeError("refusing to write a row of another organisation")
 
 
-def get_scoped(session: Session, model: type[T], id_: uuid.UUID, *, name: str | None = None) -> T:
+def get_scoped(db: Session, model: type[T], id_: uuid.UUID, *, name: str | None = None) -> T:
     """Fetch one row of the caller's organisation, or raise ``NotFound`` (API: 404).
 
     Another organisation's row is answered exactly like a missing one. In a request that
@@ -89,8 +89,8 @@ def get_scoped(session: Session, model: type[T], id_: uuid.UUID, *, name: str | 
     serialised already): an ``If-Match`` check, or a replacement of the row's children,
     then sees the version it changes, and concurrent writers of one row take turns.
     """
-    writes = session.info.get(READ_ONLY) is False
-    obj = session.get(model, id_, with_for_update=True if writes else None)
-    if obj is None or obj.organisation_id != current_organisation_id(session):
+    writes = db.info.get(READ_ONLY) is False
+    obj = db.get(model, id_, with_for_update=True if writes else None)
+    if obj is None or obj.organisation_id != current_organisation_id(db):
         raise NotFound(resource=name or model.__tablename__, id_=id_)  # type: ignore[arg-type]
     return obj

@@ -31,9 +31,9 @@ from app.learning.models import PersonalGoal
 from app.organisation.models import Employee, Role, TeamManager
 
 
-def responsible_manager_ids(session: Session, employee: Employee) -> list[uuid.UUID]:
+def responsible_manager_ids(db: Session, employee: Employee) -> list[uuid.UUID]:
     """The employee's team managers and the active senior management (seed step 4)."""
-    org_id = current_organisation_id(session)
+    org_id = current_organisation_id(db)
     team_managers = (
         select(col(TeamManager.employee_id))
         .where(
@@ -53,12 +53,12 @@ def responsible_manager_ids(session: Session, employee: Employee) -> list[uuid.U
         )
         .order_by(col(Employee.id))
     )
-    return list(session.exec(stmt).all())
+    return list(db.exec(stmt).all())
 
 
-def _check_manager(session: Session, employee: Employee, manager_id: uuid.UUID) -> None:
-    manager = resolve_ref(session, Employee, manager_id, pointer="/manager_id", what="employee")
-    allowed = responsible_manager_ids(session, employee)
+def _check_manager(db: Session, employee: Employee, manager_id: uuid.UUID) -> None:
+    manager = resolve_ref(db, Employee, manager_id, pointer="/manager_id", what="employee")
+    allowed = responsible_manager_ids(db, employee)
     if manager.id in allowed:
         return
     raise RuleViolation(
@@ -77,10 +77,10 @@ def _check_manager(session: Session, employee: Employee, manager_id: uuid.UUID) 
     )
 
 
-def _check_goals(session: Session, employee: Employee, goal_ids: Sequence[uuid.UUID]) -> None:
+def _check_goals(db: Session, employee: Employee, goal_ids: Sequence[uuid.UUID]) -> None:
     no_duplicate_ids(goal_ids, pointer="/personal_goal_ids/{i}", what="personal goal")
     goals = resolve_refs(
-        session, PersonalGoal, goal_ids, pointer="/personal_goal_ids/{i}", what="personal goal"
+        db, PersonalGoal, goal_ids, pointer="/personal_goal_ids/{i}", what="personal goal"
     )
     foreign = [gid for gid in goal_ids if goals[gid].employee_id != employee.id]
     if foreign:
@@ -98,11 +98,11 @@ def _check_goals(session: Session, employee: Employee, goal_ids: Sequence[uuid.U
         )
 
 
-def _set_goals(session: Session, conv: HrmConversation, goal_ids: Iterable[uuid.UUID]) -> None:
-    session.execute(
+def _set_goals(db: Session, conv: HrmConversation, goal_ids: Iterable[uuid.UUID]) -> None:
+    db.execute(
         delete(HrmConversationGoal).where(col(HrmConversationGoal.conversation_id) == conv.id)
     )
-    session.add_all(
+    db.add_all(
         HrmConversationGoal(
             conversation_id=conv.id, personal_goal_id=gid, organisation_id=conv.organisation_id
         )
@@ -111,7 +111,7 @@ def _set_goals(session: Session, conv: HrmConversation, goal_ids: Iterable[uuid.
 
 
 def list_hrm_conversations(
-    session: Session,
+    db: Session,
     *,
     params: PageParams,
     employee_id: uuid.UUID | None = None,
@@ -132,19 +132,19 @@ def list_hrm_conversations(
         theme_discussed=theme_discussed,
     )
     stmt = where_range(stmt, col(HrmConversation.held_on), at_least=held_from, at_most=held_to)
-    return paginate(session, stmt, HrmConversation, params)
+    return paginate(db, stmt, HrmConversation, params)
 
 
 def hrm_conversations_public(
-    session: Session, conversations: Sequence[HrmConversation]
+    db: Session, conversations: Sequence[HrmConversation]
 ) -> list[HrmConversationPublic]:
     """Conversations with their goals, in one query whatever the count."""
     goals = linked_ids(
-        session,
+        db,
         col(HrmConversationGoal.conversation_id),
         col(HrmConversationGoal.personal_goal_id),
         [c.id for c in conversations],
-        organisation_id=current_organisation_id(session),
+        organisation_id=current_organisation_id(db),
     )
     return [
         HrmConversationPublic(
@@ -164,42 +164,40 @@ def hrm_conversations_public(
 
 
 def create_hrm_conversation(
-    session: Session, *, data: HrmConversationCreate, today: date
+    db: Session, *, data: HrmConversationCreate, today: date
 ) -> HrmConversation:
     """A held conversation; the manager must be responsible, the goals the employee's own."""
-    employee = resolve_ref(
-        session, Employee, data.employee_id, pointer="/employee_id", what="employee"
-    )
+    employee = resolve_ref(db, Employee, data.employee_id, pointer="/employee_id", what="employee")
     refuse_if_in_future(data.held_on, today)
-    _check_manager(session, employee, data.manager_id)
-    _check_goals(session, employee, data.personal_goal_ids)
+    _check_manager(db, employee, data.manager_id)
+    _check_goals(db, employee, data.personal_goal_ids)
     conv = HrmConversation(**data.model_dump(exclude={"personal_goal_ids"}))
-    session.add(conv)
-    session.flush()
-    _set_goals(session, conv, data.personal_goal_ids)
-    session.flush()
+    db.add(conv)
+    db.flush()
+    _set_goals(db, conv, data.personal_goal_ids)
+    db.flush()
     return conv
 
 
 def update_hrm_conversation(
-    session: Session, *, conv: HrmConversation, data: HrmConversationUpdate, today: date
+    db: Session, *, conv: HrmConversation, data: HrmConversationUpdate, today: date
 ) -> HrmConversation:
     """Change a conversation; the manager and goal rules are checked again."""
     changes = data.model_dump(exclude_unset=True, exclude={"personal_goal_ids"})
-    employee = get_scoped(session, Employee, conv.employee_id)
+    employee = get_scoped(db, Employee, conv.employee_id)
     refuse_if_in_future(changes.get("held_on", conv.held_on), today)
     if "manager_id" in changes:
-        _check_manager(session, employee, changes["manager_id"])
+        _check_manager(db, employee, changes["manager_id"])
     apply_changes(conv, changes)
     if data.personal_goal_ids is not None:
-        _check_goals(session, employee, data.personal_goal_ids)
-        _set_goals(session, conv, data.personal_goal_ids)
+        _check_goals(db, employee, data.personal_goal_ids)
+        _set_goals(db, conv, data.personal_goal_ids)
         touch(conv)
-    session.flush()
+    db.flush()
     return conv
 
 
-def delete_hrm_conversation(session: Session, *, conv: HrmConversation) -> None:
+def delete_hrm_conversation(db: Session, *, conv: HrmConversation) -> None:
     """Delete a conversation."""
-    session.delete(conv)
-    session.flush()
+    db.delete(conv)
+    db.flush()

@@ -39,19 +39,19 @@ SOMETIMES = {"T-JW-Z", "T-AB-O"}
 REGULAR_ITEMS = ["Mededelingen", "Roosters en vervanging", "Casuïstiek", "Rondvraag"]
 
 
-def _completed_session(session: Session, ctx: DemoContext, key: str) -> TrainingSession | None:
+def _completed_session(db: Session, ctx: DemoContext, key: str) -> TrainingSession | None:
     found = ctx.extras.get("sessions", {}).get(key)
     if isinstance(found, TrainingSession) and found.status == SessionStatus.completed:
         return found
     return None
 
 
-def _items(session: Session, ctx: DemoContext, day: date) -> None:
+def _items(db: Session, ctx: DemoContext, day: date) -> None:
     crisis = ctx.staff["T-CRI"]
-    crisis_session = _completed_session(session, ctx, "crisis_done")
+    crisis_session = _completed_session(db, ctx, "crisis_done")
     if crisis_session is not None:
         items = service.record_session_follow_up(
-            session,
+            db,
             session_id=crisis_session.id,
             data=SessionFollowUpCreate(
                 items=[
@@ -86,12 +86,12 @@ def _items(session: Session, ctx: DemoContext, day: date) -> None:
             ),
         )
         service.update_follow_up_item(
-            session, item=items[-1], data=FollowUpItemUpdate(status=FollowUpStatus.done)
+            db, item=items[-1], data=FollowUpItemUpdate(status=FollowUpStatus.done)
         )
-    management = _completed_session(session, ctx, "management_done")
+    management = _completed_session(db, ctx, "management_done")
     for ext in ("T-CRI", "T-JW-N", "T-AB-W"):
         service.create_follow_up_item(
-            session,
+            db,
             data=FollowUpItemCreate(
                 kind=FollowUpKind.action_point,
                 description="'Veilig en veerkrachtig werken' als vast agendapunt van het "
@@ -102,7 +102,7 @@ def _items(session: Session, ctx: DemoContext, day: date) -> None:
             ),
         )
     service.create_follow_up_item(
-        session,
+        db,
         data=FollowUpItemCreate(
             kind=FollowUpKind.attention_point,
             description="Balie Servicepunt Centrum: vluchtweg achter de balie vrijhouden.",
@@ -112,10 +112,10 @@ def _items(session: Session, ctx: DemoContext, day: date) -> None:
     )
 
 
-def _reviews(session: Session, ctx: DemoContext, day: date) -> None:
+def _reviews(db: Session, ctx: DemoContext, day: date) -> None:
     skills = {
         s.code: s.id
-        for s in session.exec(
+        for s in db.exec(
             select(Skill).where(
                 col(Skill.code).in_(["deescalation", "peer_support", "tension_control"])
             )
@@ -128,7 +128,7 @@ def _reviews(session: Session, ctx: DemoContext, day: date) -> None:
         "tension_control": (3, "Collega's merken eigen spanning eerder op."),
     }
     review = service.create_practice_review(
-        session,
+        db,
         data=PracticeReviewCreate(
             team_id=ctx.teams["T-CRI"].id,
             held_on=day - timedelta(days=20),
@@ -144,7 +144,7 @@ def _reviews(session: Session, ctx: DemoContext, day: date) -> None:
         today=day,
     )
     service.create_follow_up_item(
-        session,
+        db,
         data=FollowUpItemCreate(
             kind=FollowUpKind.action_point,
             description="Vast nagesprek binnen 48 uur na elk incident (collegiale opvang).",
@@ -155,7 +155,7 @@ def _reviews(session: Session, ctx: DemoContext, day: date) -> None:
     )
 
 
-def _meetings(session: Session, ctx: DemoContext, day: date) -> None:
+def _meetings(db: Session, ctx: DemoContext, day: date) -> None:
     for ext, team in ctx.teams.items():
         for n in range(6, 0, -1):
             held_on = add_months(day, -n) + timedelta(days=3)
@@ -177,13 +177,13 @@ def _meetings(session: Session, ctx: DemoContext, day: date) -> None:
                 )
             agenda += [AgendaItem(title=t) for t in REGULAR_ITEMS[1:]]
             service.create_team_meeting(
-                session,
+                db,
                 data=TeamMeetingCreate(team_id=team.id, held_on=held_on, agenda_items=agenda),
                 today=day,
             )
 
 
-def _conversations(session: Session, ctx: DemoContext, day: date) -> None:
+def _conversations(db: Session, ctx: DemoContext, day: date) -> None:
     goals_of: dict[Any, list[PersonalGoal]] = {}
     for goal in ctx.extras.get("personal_goals", []):
         goals_of.setdefault(goal.employee_id, []).append(goal)
@@ -191,7 +191,7 @@ def _conversations(session: Session, ctx: DemoContext, day: date) -> None:
         manager = ctx.managers[ext]
         for i, person in enumerate(ctx.staff[ext][:10]):
             service.create_hrm_conversation(
-                session,
+                db,
                 data=HrmConversationCreate(
                     employee_id=person.id,
                     manager_id=manager.id,
@@ -206,7 +206,7 @@ def _conversations(session: Session, ctx: DemoContext, day: date) -> None:
     director = ctx.senior_management[0]
     for manager in list(ctx.managers.values())[:4]:
         service.create_hrm_conversation(
-            session,
+            db,
             data=HrmConversationCreate(
                 employee_id=manager.id,
                 manager_id=director.id,
@@ -219,14 +219,14 @@ def _conversations(session: Session, ctx: DemoContext, day: date) -> None:
         )
 
 
-def seed(session: Session, ctx: DemoContext) -> None:
+def seed(db: Session, ctx: DemoContext) -> None:
     """Follow-up items (some overdue), a practice review, meetings and conversations."""
     day = today()
-    _items(session, ctx, day)
-    _reviews(session, ctx, day)
-    _meetings(session, ctx, day)
-    _conversations(session, ctx, day)
-    session.flush()
+    _items(db, ctx, day)
+    _reviews(db, ctx, day)
+    _meetings(db, ctx, day)
+    _conversations(db, ctx, day)
+    db.flush()
     auth = f'-H "Authorization: Bearer {ctx.admin_key}"'
     base = "http://127.0.0.1:8000/v1"
     ctx.notes += [

@@ -64,7 +64,7 @@ def follow_up_public(item: FollowUpItem, today: date) -> FollowUpItemPublic:
 
 
 def list_follow_up_items(
-    session: Session,
+    db: Session,
     *,
     params: PageParams,
     today: date,
@@ -114,11 +114,11 @@ def list_follow_up_items(
             stmt = stmt.where(is_open, due_on.is_not(None), due_on < today)
         else:
             stmt = stmt.where(or_(~is_open, due_on.is_(None), due_on >= today))
-    return paginate(session, stmt, FollowUpItem, params)
+    return paginate(db, stmt, FollowUpItem, params)
 
 
 def _resolve_owners(
-    session: Session,
+    db: Session,
     owners: Sequence[tuple[uuid.UUID | None, uuid.UUID | None]],
     *,
     pointer_prefix: str,
@@ -126,8 +126,8 @@ def _resolve_owners(
     """Each owner is an employee or team of this organisation; 422 naming the first unknown."""
     emp_ids = {e for e, _ in owners if e is not None}
     team_ids = {t for _, t in owners if t is not None}
-    emps = set(session.exec(select(col(Employee.id)).where(col(Employee.id).in_(emp_ids))).all())
-    teams = set(session.exec(select(col(Team.id)).where(col(Team.id).in_(team_ids))).all())
+    emps = set(db.exec(select(col(Employee.id)).where(col(Employee.id).in_(emp_ids))).all())
+    teams = set(db.exec(select(col(Team.id)).where(col(Team.id).in_(team_ids))).all())
     for i, (emp_id, team_id) in enumerate(owners):
         where = pointer_prefix.format(i=i)
         if emp_id is not None and emp_id not in emps:
@@ -136,12 +136,12 @@ def _resolve_owners(
             raise unknown_reference(f"{where}/owner_team_id", "team", team_id)
 
 
-def create_follow_up_item(session: Session, *, data: FollowUpItemCreate) -> FollowUpItem:
+def create_follow_up_item(db: Session, *, data: FollowUpItemCreate) -> FollowUpItem:
     """A new item; owner and source must be the organisation's own."""
-    _resolve_owners(session, [(data.owner_employee_id, data.owner_team_id)], pointer_prefix="")
+    _resolve_owners(db, [(data.owner_employee_id, data.owner_team_id)], pointer_prefix="")
     if data.training_session_id is not None:
         resolve_ref(
-            session,
+            db,
             TrainingSession,
             data.training_session_id,
             pointer="/training_session_id",
@@ -149,41 +149,41 @@ def create_follow_up_item(session: Session, *, data: FollowUpItemCreate) -> Foll
         )
     if data.practice_review_id is not None:
         resolve_ref(
-            session,
+            db,
             PracticeReview,
             data.practice_review_id,
             pointer="/practice_review_id",
             what="practice review",
         )
     item = FollowUpItem(**data.model_dump())
-    session.add(item)
-    session.flush()
+    db.add(item)
+    db.flush()
     return item
 
 
 def record_session_follow_up(
-    session: Session, *, session_id: uuid.UUID, data: SessionFollowUpCreate
+    db: Session, *, session_id: uuid.UUID, data: SessionFollowUpCreate
 ) -> list[FollowUpItem]:
     """Record several items from one training session: all of them, or none (one request)."""
-    training = get_scoped(session, TrainingSession, session_id, name="training_session")
+    training = get_scoped(db, TrainingSession, session_id, name="training_session")
     if training.status == SessionStatus.cancelled:
         raise Conflict(
             "The training session was cancelled; it has nothing to follow up.",
             code="session-cancelled",
         )
     _resolve_owners(
-        session,
+        db,
         [(i.owner_employee_id, i.owner_team_id) for i in data.items],
         pointer_prefix="/items/{i}",
     )
     items = [FollowUpItem(**i.model_dump(), training_session_id=training.id) for i in data.items]
-    session.add_all(items)
-    session.flush()
+    db.add_all(items)
+    db.flush()
     return items
 
 
 def update_follow_up_item(
-    session: Session, *, item: FollowUpItem, data: FollowUpItemUpdate, now: datetime | None = None
+    db: Session, *, item: FollowUpItem, data: FollowUpItemUpdate, now: datetime | None = None
 ) -> FollowUpItem:
     """Change an item; `done` records when, reopening or cancelling clears it."""
     changes = data.model_dump(exclude_unset=True)
@@ -197,17 +197,17 @@ def update_follow_up_item(
                 code="one-owner",
                 errors=[{"pointer": "/owner_employee_id", "detail": "exactly one owner"}],
             )
-        _resolve_owners(session, [(emp, team)], pointer_prefix="")
+        _resolve_owners(db, [(emp, team)], pointer_prefix="")
         changes["owner_employee_id"], changes["owner_team_id"] = emp, team
     if "status" in changes and changes["status"] != item.status:
         done = changes["status"] == FollowUpStatus.done
         changes["done_at"] = (now or utcnow()) if done else None
     apply_changes(item, changes)
-    session.flush()
+    db.flush()
     return item
 
 
-def delete_follow_up_item(session: Session, *, item: FollowUpItem) -> None:
+def delete_follow_up_item(db: Session, *, item: FollowUpItem) -> None:
     """Delete an item (entered by mistake; otherwise cancel it)."""
-    session.delete(item)
-    session.flush()
+    db.delete(item)
+    db.flush()

@@ -30,7 +30,7 @@ from app.organisation.models import Team
 
 
 def list_team_meetings(
-    session: Session,
+    db: Session,
     *,
     params: PageParams,
     team_id: uuid.UUID | None = None,
@@ -47,17 +47,15 @@ def list_team_meetings(
         safe_resilient_work_on_agenda=safe_resilient_work_on_agenda,
     )
     stmt = where_range(stmt, col(TeamMeeting.held_on), at_least=held_from, at_most=held_to)
-    return paginate(session, stmt, TeamMeeting, params)
+    return paginate(db, stmt, TeamMeeting, params)
 
 
-def team_meetings_public(
-    session: Session, meetings: Sequence[TeamMeeting]
-) -> list[TeamMeetingPublic]:
+def team_meetings_public(db: Session, meetings: Sequence[TeamMeeting]) -> list[TeamMeetingPublic]:
     """Meetings with their agendas, in one query whatever the count."""
     ids = [m.id for m in meetings]
     agendas: dict[uuid.UUID, list[AgendaItemPublic]] = defaultdict(list)
     if ids:
-        for row in session.exec(
+        for row in db.exec(
             select(TeamMeetingAgendaItem)
             .where(col(TeamMeetingAgendaItem.meeting_id).in_(ids))
             .order_by(col(TeamMeetingAgendaItem.meeting_id), col(TeamMeetingAgendaItem.position))
@@ -80,11 +78,11 @@ def team_meetings_public(
     ]
 
 
-def _set_agenda(session: Session, meeting: TeamMeeting, items: Sequence[AgendaItem]) -> None:
-    session.execute(
+def _set_agenda(db: Session, meeting: TeamMeeting, items: Sequence[AgendaItem]) -> None:
+    db.execute(
         delete(TeamMeetingAgendaItem).where(col(TeamMeetingAgendaItem.meeting_id) == meeting.id)
     )
-    session.add_all(
+    db.add_all(
         TeamMeetingAgendaItem(
             meeting_id=meeting.id, position=pos, kind=i.kind, title=i.title or "", notes=i.notes
         )
@@ -96,33 +94,33 @@ def _set_agenda(session: Session, meeting: TeamMeeting, items: Sequence[AgendaIt
     )
 
 
-def create_team_meeting(session: Session, *, data: TeamMeetingCreate, today: date) -> TeamMeeting:
+def create_team_meeting(db: Session, *, data: TeamMeetingCreate, today: date) -> TeamMeeting:
     """A held team meeting with its agenda."""
-    resolve_ref(session, Team, data.team_id, pointer="/team_id", what="team")
+    resolve_ref(db, Team, data.team_id, pointer="/team_id", what="team")
     refuse_if_in_future(data.held_on, today)
     meeting = TeamMeeting(team_id=data.team_id, held_on=data.held_on, notes=data.notes)
-    session.add(meeting)
-    session.flush()
-    _set_agenda(session, meeting, data.agenda_items)
-    session.flush()
+    db.add(meeting)
+    db.flush()
+    _set_agenda(db, meeting, data.agenda_items)
+    db.flush()
     return meeting
 
 
 def update_team_meeting(
-    session: Session, *, meeting: TeamMeeting, data: TeamMeetingUpdate, today: date
+    db: Session, *, meeting: TeamMeeting, data: TeamMeetingUpdate, today: date
 ) -> TeamMeeting:
     """Change a meeting; a new agenda re-derives whether the fixed item was on it."""
     changes = data.model_dump(exclude_unset=True, exclude={"agenda_items"})
     refuse_if_in_future(changes.get("held_on", meeting.held_on), today)
     apply_changes(meeting, changes)
     if data.agenda_items is not None:
-        _set_agenda(session, meeting, data.agenda_items)
+        _set_agenda(db, meeting, data.agenda_items)
         touch(meeting)
-    session.flush()
+    db.flush()
     return meeting
 
 
-def delete_team_meeting(session: Session, *, meeting: TeamMeeting) -> None:
+def delete_team_meeting(db: Session, *, meeting: TeamMeeting) -> None:
     """Delete a meeting and its agenda."""
-    session.delete(meeting)
-    session.flush()
+    db.delete(meeting)
+    db.flush()

@@ -48,14 +48,12 @@ def _check_next_review(held_on: date, next_review_on: date) -> None:
         )
 
 
-def _set_ratings(session: Session, review: PracticeReview, ratings: Sequence[SkillRating]) -> None:
+def _set_ratings(db: Session, review: PracticeReview, ratings: Sequence[SkillRating]) -> None:
     skill_ids = [r.skill_id for r in ratings]
     no_duplicate_ids(skill_ids, pointer="/ratings/{i}/skill_id", what="skill")
-    resolve_refs(session, Skill, skill_ids, pointer="/ratings/{i}/skill_id", what="skill")
-    session.execute(
-        delete(PracticeReviewRating).where(col(PracticeReviewRating.review_id) == review.id)
-    )
-    session.add_all(
+    resolve_refs(db, Skill, skill_ids, pointer="/ratings/{i}/skill_id", what="skill")
+    db.execute(delete(PracticeReviewRating).where(col(PracticeReviewRating.review_id) == review.id))
+    db.add_all(
         PracticeReviewRating(
             review_id=review.id, skill_id=r.skill_id, rating=r.rating, notes=r.notes
         )
@@ -64,17 +62,15 @@ def _set_ratings(session: Session, review: PracticeReview, ratings: Sequence[Ski
 
 
 def _set_participants(
-    session: Session, review: PracticeReview, participant_ids: Sequence[uuid.UUID]
+    db: Session, review: PracticeReview, participant_ids: Sequence[uuid.UUID]
 ) -> None:
-    resolve_refs(
-        session, Employee, participant_ids, pointer="/participant_ids/{i}", what="employee"
-    )
-    session.execute(
+    resolve_refs(db, Employee, participant_ids, pointer="/participant_ids/{i}", what="employee")
+    db.execute(
         delete(PracticeReviewParticipant).where(
             col(PracticeReviewParticipant.review_id) == review.id
         )
     )
-    session.add_all(
+    db.add_all(
         PracticeReviewParticipant(
             review_id=review.id, employee_id=eid, organisation_id=review.organisation_id
         )
@@ -83,7 +79,7 @@ def _set_participants(
 
 
 def list_practice_reviews(
-    session: Session,
+    db: Session,
     *,
     params: PageParams,
     team_id: uuid.UUID | None = None,
@@ -94,24 +90,24 @@ def list_practice_reviews(
     stmt = select(PracticeReview)
     stmt = where_given(stmt, PracticeReview, team_id=team_id)
     stmt = where_range(stmt, col(PracticeReview.held_on), at_least=held_from, at_most=held_to)
-    return paginate(session, stmt, PracticeReview, params)
+    return paginate(db, stmt, PracticeReview, params)
 
 
 def practice_reviews_public(
-    session: Session, reviews: Sequence[PracticeReview]
+    db: Session, reviews: Sequence[PracticeReview]
 ) -> list[PracticeReviewPublic]:
     """Reviews with their ratings and participants, in three queries whatever the count."""
     ids = [r.id for r in reviews]
     ratings: dict[uuid.UUID, list[SkillRating]] = defaultdict(list)
     people = linked_ids(
-        session,
+        db,
         col(PracticeReviewParticipant.review_id),
         col(PracticeReviewParticipant.employee_id),
         ids,
-        organisation_id=current_organisation_id(session),
+        organisation_id=current_organisation_id(db),
     )
     if ids:
-        for row in session.exec(
+        for row in db.exec(
             select(PracticeReviewRating)
             .where(col(PracticeReviewRating.review_id).in_(ids))
             .order_by(col(PracticeReviewRating.id))
@@ -136,10 +132,10 @@ def practice_reviews_public(
 
 
 def create_practice_review(
-    session: Session, *, data: PracticeReviewCreate, settings: OrganisationSettings, today: date
+    db: Session, *, data: PracticeReviewCreate, settings: OrganisationSettings, today: date
 ) -> PracticeReview:
     """A held review; the next one is due after the organisation's interval unless given."""
-    resolve_ref(session, Team, data.team_id, pointer="/team_id", what="team")
+    resolve_ref(db, Team, data.team_id, pointer="/team_id", what="team")
     refuse_if_in_future(data.held_on, today)
     next_review_on = data.next_review_on or default_next_review_on(data.held_on, settings)
     _check_next_review(data.held_on, next_review_on)
@@ -149,16 +145,16 @@ def create_practice_review(
         next_review_on=next_review_on,
         summary=data.summary,
     )
-    session.add(review)
-    session.flush()
-    _set_ratings(session, review, data.ratings)
-    _set_participants(session, review, data.participant_ids)
-    session.flush()
+    db.add(review)
+    db.flush()
+    _set_ratings(db, review, data.ratings)
+    _set_participants(db, review, data.participant_ids)
+    db.flush()
     return review
 
 
 def update_practice_review(
-    session: Session,
+    db: Session,
     *,
     review: PracticeReview,
     data: PracticeReviewUpdate,
@@ -174,16 +170,16 @@ def update_practice_review(
     _check_next_review(held_on, changes.get("next_review_on", review.next_review_on))
     apply_changes(review, changes)
     if data.ratings is not None:
-        _set_ratings(session, review, data.ratings)
+        _set_ratings(db, review, data.ratings)
         touch(review)
     if data.participant_ids is not None:
-        _set_participants(session, review, data.participant_ids)
+        _set_participants(db, review, data.participant_ids)
         touch(review)
-    session.flush()
+    db.flush()
     return review
 
 
-def delete_practice_review(session: Session, *, review: PracticeReview) -> None:
+def delete_practice_review(db: Session, *, review: PracticeReview) -> None:
     """Delete a review; its follow-up items stay, without a source."""
-    session.delete(review)
-    session.flush()
+    db.delete(review)
+    db.flush()

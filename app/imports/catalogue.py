@@ -316,7 +316,7 @@ TRAINING_COMPLETIONS = Kind(
 # --- export -----------------------------------------------------------------------------
 
 
-def export_programs(session: Session, org: Organisation) -> Iterator[dict[str, Any]]:
+def export_programs(db: Session, org: Organisation) -> Iterator[dict[str, Any]]:
     """The catalogue in the import's format, skills as codes."""
     t, ps, sk = table_of(TrainingProgram), table_of(ProgramSkill), table_of(Skill)
     codes: dict[uuid.UUID, list[str]] = defaultdict(list)
@@ -326,15 +326,15 @@ def export_programs(session: Session, org: Organisation) -> Iterator[dict[str, A
         .where(ps.c.organisation_id == org.id)
         .order_by(sk.c.code)
     )
-    for program_id, code in session.execute(stmt).all():
+    for program_id, code in db.execute(stmt).all():
         codes[program_id].append(code)
-    for row in session.execute(
+    for row in db.execute(
         select(t).where(t.c.organisation_id == org.id).order_by(t.c.id)
     ).mappings():
         yield {**row, "skill_codes": codes.get(row["id"], [])}
 
 
-def export_completions(session: Session, org: Organisation) -> Iterator[dict[str, Any]]:
+def export_completions(db: Session, org: Organisation) -> Iterator[dict[str, Any]]:
     """Completions of employees and programmes that have an external id."""
     c, e, p = table_of(TrainingCompletion), table_of(Employee), table_of(TrainingProgram)
     stmt = (
@@ -348,5 +348,5 @@ def export_completions(session: Session, org: Organisation) -> Iterator[dict[str
         .where(c.c.organisation_id == org.id, e.c.external_id.is_not(None))
         .order_by(c.c.id)
     )
-    for row in session.execute(stmt).mappings():
+    for row in db.execute(stmt).mappings():
         yield dict(row)

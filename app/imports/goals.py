@@ -400,7 +400,7 @@ PERSONAL_GOALS = Kind(
 
 
 def _export(
-    session: Session,
+    db: Session,
     org: Organisation,
     table: sa.Table,
     owner: sa.Table,
@@ -416,19 +416,19 @@ def _export(
         .where(table.c.organisation_id == org.id, owner.c.external_id.is_not(None))
         .order_by(table.c.id)
     )
-    for row in session.execute(stmt).mappings():
+    for row in db.execute(stmt).mappings():
         yield dict(row)
 
 
-def export_team_goals(session: Session, org: Organisation) -> Iterator[dict[str, Any]]:
+def export_team_goals(db: Session, org: Organisation) -> Iterator[dict[str, Any]]:
     """Team goals in the import's format."""
-    return _export(session, org, table_of(TeamGoal), table_of(Team), "team_id", "team_external_id")
+    return _export(db, org, table_of(TeamGoal), table_of(Team), "team_id", "team_external_id")
 
 
-def export_personal_goals(session: Session, org: Organisation) -> Iterator[dict[str, Any]]:
+def export_personal_goals(db: Session, org: Organisation) -> Iterator[dict[str, Any]]:
     """Personal goals in the import's format."""
     return _export(
-        session,
+        db,
         org,
         table_of(PersonalGoal),
         table_of(Employee),

@@ -33,7 +33,7 @@ KINDS: dict[ImportKind, Kind] = {
 
 
 def run_import(
-    session: Session,
+    db: Session,
     *,
     org: Organisation,
     kind: ImportKind,
@@ -52,10 +52,10 @@ def run_import(
             errors=[{"pointer": "/query/deactivate_missing", "detail": "employees only"}],
         )
     # The benchmark and scripts call this without a request: scope the session here too.
-    bind_organisation(session, org.id)
+    bind_organisation(db, org.id)
     parsed = parse_body(body, content_type, spec.columns, kind=kind.value, key=spec.key)
     ctx = Context(
-        session=session,
+        session=db,
         org=org,
         now=utcnow(),
         dry_run=dry_run,
@@ -116,26 +116,26 @@ EXPORT_CHUNK = 2000
 
 
 def export_rows(
-    session: Session, *, org: Organisation, kind: ImportKind
+    db: Session, *, org: Organisation, kind: ImportKind
 ) -> tuple[list[str], Iterator[list[Any]]]:
     """The organisation's rows of a kind in the import's own columns (round trip)."""
-    bind_organisation(session, org.id)
+    bind_organisation(db, org.id)
     header = [c.field for c in KINDS[kind].columns]
     rows = (
         ["|".join(v) if isinstance(v, list) else v for v in (row.get(f) for f in header)]
-        for row in EXPORTERS[kind](session, org)
+        for row in EXPORTERS[kind](db, org)
     )
     return header, rows
 
 
-def _export_function_groups(session: Session, org: Organisation) -> Iterable[dict[str, Any]]:
+def _export_function_groups(db: Session, org: Organisation) -> Iterable[dict[str, Any]]:
     t = table_of(FunctionGroup)
     stmt = select(t).where(t.c.organisation_id == org.id).order_by(t.c.id)
-    for row in session.execute(stmt).mappings():
+    for row in db.execute(stmt).mappings():
         yield dict(row)
 
 
-def _export_teams(session: Session, org: Organisation) -> Iterable[dict[str, Any]]:
+def _export_teams(db: Session, org: Organisation) -> Iterable[dict[str, Any]]:
     t, tm, e = table_of(Team), table_of(TeamManager), table_of(Employee)
     managers: dict[Any, list[str]] = {}
     stmt = (
@@ -144,14 +144,14 @@ def _export_teams(session: Session, org: Organisation) -> Iterable[dict[str, Any
         .where(tm.c.organisation_id == org.id, e.c.external_id.is_not(None))
         .order_by(e.c.external_id)
     )
-    for team_id, ext in session.execute(stmt):
+    for team_id, ext in db.execute(stmt):
         managers.setdefault(team_id, []).append(ext)
     stmt2 = select(t).where(t.c.organisation_id == org.id).order_by(t.c.id)
-    for row in session.execute(stmt2).mappings():
+    for row in db.execute(stmt2).mappings():
         yield {**row, "manager_external_ids": managers.get(row["id"], [])}
 
 
-def _export_employees(session: Session, org: Organisation) -> Iterable[dict[str, Any]]:
+def _export_employees(db: Session, org: Organisation) -> Iterable[dict[str, Any]]:
     e, t, fg = table_of(Employee), table_of(Team), table_of(FunctionGroup)
     stmt = (
         select(
@@ -165,7 +165,7 @@ def _export_employees(session: Session, org: Organisation) -> Iterable[dict[str,
         .order_by(e.c.id)
         .execution_options(yield_per=EXPORT_CHUNK)
     )
-    for row in session.execute(stmt).mappings():
+    for row in db.execute(stmt).mappings():
         yield dict(row)
 
 

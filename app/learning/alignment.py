@@ -40,7 +40,7 @@ class AlignmentResult:
 
 
 def check_alignment(
-    session: Session,
+    db: Session,
     *,
     employee: Employee,
     skill_id: uuid.UUID,
@@ -50,9 +50,9 @@ def check_alignment(
     objectives): an *active* goal of the employee's *own* team with the same skill; a given
     ``team_goal_id`` must be exactly such a goal. Raises 404 for an unknown skill or team goal.
     """
-    skill = body_ref(session, Skill, skill_id, pointer="/skill_id", what="skill")
+    skill = body_ref(db, Skill, skill_id, pointer="/skill_id", what="skill")
     chosen = (
-        body_ref(session, TeamGoal, team_goal_id, pointer="/team_goal_id", what="team goal")
+        body_ref(db, TeamGoal, team_goal_id, pointer="/team_goal_id", what="team goal")
         if team_goal_id is not None
         else None
     )
@@ -60,7 +60,7 @@ def check_alignment(
     if employee.team_id is not None:
         objectives = [
             (g, code)
-            for g, code in session.exec(
+            for g, code in db.exec(
                 select(TeamGoal, Skill.code)
                 .join(Skill, col(Skill.id) == col(TeamGoal.skill_id))
                 .where(
@@ -86,7 +86,7 @@ def check_alignment(
         if match is not None:
             return AlignmentResult(aligned_team_goal_id=match.id, violation=None)
         reason, why = "no-active-team-goal", "no active objective of the team has this skill"
-    team = session.get(Team, employee.team_id) if employee.team_id is not None else None
+    team = db.get(Team, employee.team_id) if employee.team_id is not None else None
     listed = "; ".join(f"{code} ({g.description[:120]})" for g, code in objectives) or "none"
     message = (
         f"A personal goal for '{skill.code}' must serve an active objective of "
@@ -125,17 +125,15 @@ def refuse_unaligned(result: AlignmentResult) -> None:
 
 
 def create_personal_goal(
-    session: Session, *, org: Organisation, data: PersonalGoalCreate
+    db: Session, *, org: Organisation, data: PersonalGoalCreate
 ) -> PersonalGoal:
     """Store a personal goal that serves a team objective; an unaligned one is refused (409
     ``goal-not-aligned``) unless the organisation allows unaligned goals, then flagged.
     """
-    employee = body_ref(
-        session, Employee, data.employee_id, pointer="/employee_id", what="employee"
-    )
-    usable_skill(session, data.skill_id, pointer="/skill_id")
+    employee = body_ref(db, Employee, data.employee_id, pointer="/employee_id", what="employee")
+    usable_skill(db, data.skill_id, pointer="/skill_id")
     result = check_alignment(
-        session, employee=employee, skill_id=data.skill_id, team_goal_id=data.team_goal_id
+        db, employee=employee, skill_id=data.skill_id, team_goal_id=data.team_goal_id
     )
     if not result.aligned and not org.settings.allow_unaligned_personal_goals:
         refuse_unaligned(result)
@@ -148,15 +146,15 @@ def create_personal_goal(
         alignment=Alignment.aligned if result.aligned else Alignment.unaligned,
         aligned_team_goal_id=result.aligned_team_goal_id,
     )
-    session.add(goal)
-    session.flush()
+    db.add(goal)
+    db.flush()
     return goal
 
 
 # --- re-evaluation ----------------------------------------------------------------------
 
 
-def reevaluate_personal_goals(session: Session, *, goals: Sequence[PersonalGoal]) -> int:
+def reevaluate_personal_goals(db: Session, *, goals: Sequence[PersonalGoal]) -> int:
     """Run the alignment rule again over stored goals after the team or its goals changed.
 
     Never refuses and never deletes: a goal that no longer serves an active objective of the
@@ -167,14 +165,14 @@ def reevaluate_personal_goals(session: Session, *, goals: Sequence[PersonalGoal]
         return 0
     employee_ids = {g.employee_id for g in goals}
     team_of = dict(
-        session.exec(
+        db.exec(
             select(Employee.id, Employee.team_id).where(col(Employee.id).in_(employee_ids))
         ).all()
     )
     team_ids = {t for t in team_of.values() if t is not None}
     active: dict[tuple[uuid.UUID, uuid.UUID], list[uuid.UUID]] = defaultdict(list)
     if team_ids:
-        for tg_id, t_id, s_id in session.exec(
+        for tg_id, t_id, s_id in db.exec(
             select(TeamGoal.id, TeamGoal.team_id, TeamGoal.skill_id)
             .where(
                 col(TeamGoal.team_id).in_(team_ids),
@@ -198,14 +196,14 @@ def reevaluate_personal_goals(session: Session, *, goals: Sequence[PersonalGoal]
             goal.alignment = alignment
             goal.aligned_team_goal_id = target
             changed += 1
-    session.flush()
+    db.flush()
     return changed
 
 
-def open_goals_touching(session: Session, team_goal: TeamGoal) -> Sequence[PersonalGoal]:
+def open_goals_touching(db: Session, team_goal: TeamGoal) -> Sequence[PersonalGoal]:
     # Goals that served this team goal, named it, or could serve it (members, same skill).
     members = select(col(Employee.id)).where(col(Employee.team_id) == team_goal.team_id)
-    return session.exec(
+    return db.exec(
         select(PersonalGoal).where(
             col(PersonalGoal.status).in_(OPEN_PERSONAL_GOAL_STATUSES),
             or_(
@@ -219,14 +217,14 @@ def open_goals_touching(session: Session, team_goal: TeamGoal) -> Sequence[Perso
 
 
 def on_employee_team_changed(
-    session: Session, employee: Employee, old_team_id: uuid.UUID | None
+    db: Session, employee: Employee, old_team_id: uuid.UUID | None
 ) -> None:
     """Hook: an employee moved team, so their open personal goals are judged anew."""
     del old_team_id
-    goals = session.exec(
+    goals = db.exec(
         select(PersonalGoal).where(
             col(PersonalGoal.employee_id) == employee.id,
             col(PersonalGoal.status).in_(OPEN_PERSONAL_GOAL_STATUSES),
         )
     ).all()
-    reevaluate_personal_goals(session, goals=goals)
+    reevaluate_personal_goals(db, goals=goals)

@@ -97,23 +97,21 @@ def skill_for_section(section: ProtocolSection) -> str:
     return BY_PILLAR.get(section.pillar or 0, "contact_bad_news")
 
 
-def _published_protocol(
-    session: Session, ctx: DemoContext
-) -> tuple[list[ProtocolSection], list[Norm]]:
+def _published_protocol(db: Session, ctx: DemoContext) -> tuple[list[ProtocolSection], list[Norm]]:
     # The policy demo leaves its protocol in extras; otherwise look for a published one.
     protocol = ctx.extras.get("protocol")
     if not isinstance(protocol, Protocol):
-        protocol = session.exec(
+        protocol = db.exec(
             select(Protocol).where(col(Protocol.status) == ProtocolStatus.published)
         ).first()
     if protocol is None:
         return [], []
-    sections = session.exec(
+    sections = db.exec(
         select(ProtocolSection)
         .where(col(ProtocolSection.protocol_id) == protocol.id)
         .order_by(col(ProtocolSection.position))
     ).all()
-    norms = session.exec(
+    norms = db.exec(
         select(Norm)
         .join(ProtocolNorm, col(ProtocolNorm.norm_id) == col(Norm.id))
         .where(
@@ -126,16 +124,16 @@ def _published_protocol(
     return list(sections), list(norms)
 
 
-def seed(session: Session, ctx: DemoContext) -> None:
+def seed(db: Session, ctx: DemoContext) -> None:
     """Team goals per team from the protocol and the team's needs; aligned personal goals."""
-    sections, norms = _published_protocol(session, ctx)
+    sections, norms = _published_protocol(db, ctx)
     by_skill: dict[str, ProtocolSection] = {}
     for found in sections:
         by_skill.setdefault(skill_for_section(found), found)
     candidates = list(by_skill) or FALLBACK_ORDER
-    skill_ids = service.skill_ids_by_code(session)
+    skill_ids = service.skill_ids_by_code(db)
     code_of = {v: k for k, v in skill_ids.items()}
-    needs = service.needs_by_function_group(session)
+    needs = service.needs_by_function_group(db)
     norms_for = {
         "redirecting_emotion": [n.id for n in norms if n.level == NormLevel.orange],
         "deescalation": [n.id for n in norms],
@@ -157,7 +155,7 @@ def seed(session: Session, ctx: DemoContext) -> None:
             text = TEAM_GOAL_TEXT[code]
             team_goals[ext].append(
                 service.create_team_goal(
-                    session,
+                    db,
                     data=TeamGoalCreate(
                         team_id=team.id,
                         skill_id=skill_ids[code],
@@ -175,7 +173,7 @@ def seed(session: Session, ctx: DemoContext) -> None:
             code = code_of[target.skill_id]
             personal.append(
                 service.create_personal_goal(
-                    session,
+                    db,
                     org=ctx.org,
                     data=PersonalGoalCreate(
                         employee_id=member.id,

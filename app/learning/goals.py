@@ -46,7 +46,7 @@ from app.policy.models import Norm, ProtocolSection
 
 
 def update_personal_goal(
-    session: Session, *, org: Organisation, goal: PersonalGoal, data: PersonalGoalUpdate
+    db: Session, *, org: Organisation, goal: PersonalGoal, data: PersonalGoalUpdate
 ) -> PersonalGoal:
     """Change a personal goal; a new skill or team goal, or reopening it, re-runs the rule."""
     changes = data.model_dump(exclude_unset=True)
@@ -62,23 +62,23 @@ def update_personal_goal(
     )
     if recheck:
         if skill_id != goal.skill_id:
-            usable_skill(session, skill_id, pointer="/skill_id")
-        employee = session.get(Employee, goal.employee_id)
+            usable_skill(db, skill_id, pointer="/skill_id")
+        employee = db.get(Employee, goal.employee_id)
         assert employee is not None
         result = check_alignment(
-            session, employee=employee, skill_id=skill_id, team_goal_id=team_goal_id
+            db, employee=employee, skill_id=skill_id, team_goal_id=team_goal_id
         )
         if not result.aligned and not org.settings.allow_unaligned_personal_goals:
             refuse_unaligned(result)
         changes["alignment"] = Alignment.aligned if result.aligned else Alignment.unaligned
         changes["aligned_team_goal_id"] = result.aligned_team_goal_id
     apply_changes(goal, changes)
-    session.flush()
+    db.flush()
     return goal
 
 
 def list_personal_goals(
-    session: Session,
+    db: Session,
     *,
     params: PageParams,
     employee_id: uuid.UUID | None = None,
@@ -105,13 +105,13 @@ def list_personal_goals(
                 select(col(Employee.id)).where(col(Employee.team_id) == team_id)
             )
         )
-    return paginate(session, stmt, PersonalGoal, params)
+    return paginate(db, stmt, PersonalGoal, params)
 
 
-def delete_personal_goal(session: Session, *, goal: PersonalGoal) -> None:
+def delete_personal_goal(db: Session, *, goal: PersonalGoal) -> None:
     """Delete a personal goal nothing refers to (drop it otherwise: status ``dropped``)."""
     delete_or_conflict(
-        session,
+        db,
         goal,
         "The personal goal is referenced (e.g. by an HRM conversation); set status "
         "'dropped' instead.",
@@ -123,21 +123,21 @@ def delete_personal_goal(session: Session, *, goal: PersonalGoal) -> None:
 
 
 def _check_sources(
-    session: Session,
+    db: Session,
     *,
     section_id: uuid.UUID | None,
     norm_ids: Sequence[uuid.UUID] | None,
 ) -> None:
     if section_id is not None:
         body_ref(
-            session,
+            db,
             ProtocolSection,
             section_id,
             pointer="/source_protocol_section_id",
             what="protocol section",
         )
     if norm_ids:
-        found = set(session.exec(select(Norm.id).where(col(Norm.id).in_(set(norm_ids)))).all())
+        found = set(db.exec(select(Norm.id).where(col(Norm.id).in_(set(norm_ids)))).all())
         for i, nid in enumerate(norm_ids):
             if nid not in found:
                 raise NotFound(
@@ -146,28 +146,28 @@ def _check_sources(
                 )
 
 
-def _set_norms(session: Session, goal: TeamGoal, norm_ids: Sequence[uuid.UUID]) -> None:
-    session.execute(
+def _set_norms(db: Session, goal: TeamGoal, norm_ids: Sequence[uuid.UUID]) -> None:
+    db.execute(
         delete(TeamGoalNorm).where(
             col(TeamGoalNorm.team_goal_id) == goal.id,
             col(TeamGoalNorm.organisation_id) == goal.organisation_id,
         )
     )
     for nid in dict.fromkeys(norm_ids):
-        session.add(
+        db.add(
             TeamGoalNorm(team_goal_id=goal.id, norm_id=nid, organisation_id=goal.organisation_id)
         )
 
 
 def norm_ids_by_team_goal(
-    session: Session, team_goal_ids: Iterable[uuid.UUID]
+    db: Session, team_goal_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, list[uuid.UUID]]:
     """Source norms of many team goals in one query."""
     ids = list(team_goal_ids)
     out: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
     if not ids:
         return out
-    rows = session.exec(
+    rows = db.exec(
         select(TeamGoalNorm.team_goal_id, TeamGoalNorm.norm_id)
         .join(TeamGoal, col(TeamGoal.id) == col(TeamGoalNorm.team_goal_id))
         .where(col(TeamGoalNorm.team_goal_id).in_(ids))
@@ -178,9 +178,9 @@ def norm_ids_by_team_goal(
     return out
 
 
-def team_goals_public(session: Session, goals: Sequence[TeamGoal]) -> list[TeamGoalPublic]:
+def team_goals_public(db: Session, goals: Sequence[TeamGoal]) -> list[TeamGoalPublic]:
     """Team goals with their source norms, in one query whatever the count."""
-    norms = norm_ids_by_team_goal(session, (g.id for g in goals))
+    norms = norm_ids_by_team_goal(db, (g.id for g in goals))
     return [
         TeamGoalPublic(
             id=g.id,
@@ -199,7 +199,7 @@ def team_goals_public(session: Session, goals: Sequence[TeamGoal]) -> list[TeamG
 
 
 def list_team_goals(
-    session: Session,
+    db: Session,
     *,
     params: PageParams,
     team_id: uuid.UUID | None = None,
@@ -209,50 +209,48 @@ def list_team_goals(
     """Team goals, optionally by team, skill or status."""
     stmt = select(TeamGoal)
     stmt = where_given(stmt, TeamGoal, team_id=team_id, skill_id=skill_id, status=status)
-    return paginate(session, stmt, TeamGoal, params)
+    return paginate(db, stmt, TeamGoal, params)
 
 
-def create_team_goal(session: Session, *, data: TeamGoalCreate) -> TeamGoal:
+def create_team_goal(db: Session, *, data: TeamGoalCreate) -> TeamGoal:
     """A team objective for one skill; members' unaligned goals for it become aligned."""
-    body_ref(session, Team, data.team_id, pointer="/team_id", what="team")
-    usable_skill(session, data.skill_id, pointer="/skill_id")
-    _check_sources(
-        session, section_id=data.source_protocol_section_id, norm_ids=data.source_norm_ids
-    )
+    body_ref(db, Team, data.team_id, pointer="/team_id", what="team")
+    usable_skill(db, data.skill_id, pointer="/skill_id")
+    _check_sources(db, section_id=data.source_protocol_section_id, norm_ids=data.source_norm_ids)
     goal = TeamGoal(**data.model_dump(exclude={"source_norm_ids"}))
-    session.add(goal)
-    session.flush()
-    _set_norms(session, goal, data.source_norm_ids)
-    session.flush()
+    db.add(goal)
+    db.flush()
+    _set_norms(db, goal, data.source_norm_ids)
+    db.flush()
     if goal.status == TeamGoalStatus.active:
-        reevaluate_personal_goals(session, goals=open_goals_touching(session, goal))
+        reevaluate_personal_goals(db, goals=open_goals_touching(db, goal))
     return goal
 
 
-def update_team_goal(session: Session, *, goal: TeamGoal, data: TeamGoalUpdate) -> TeamGoal:
+def update_team_goal(db: Session, *, goal: TeamGoal, data: TeamGoalUpdate) -> TeamGoal:
     """Change a team goal; a change of status re-evaluates the personal goals it touches
     (archived: they become ``unaligned`` unless another active objective serves them).
     """
     changes = data.model_dump(exclude_unset=True, exclude={"source_norm_ids"})
     _check_sources(
-        session,
+        db,
         section_id=changes.get("source_protocol_section_id"),
         norm_ids=data.source_norm_ids,
     )
     old_status = goal.status
     changed = apply_changes(goal, changes)
     if data.source_norm_ids is not None:
-        _set_norms(session, goal, data.source_norm_ids)
+        _set_norms(db, goal, data.source_norm_ids)
         touch(goal)
-    session.flush()
+    db.flush()
     if "status" in changed and old_status != goal.status:
-        reevaluate_personal_goals(session, goals=open_goals_touching(session, goal))
+        reevaluate_personal_goals(db, goals=open_goals_touching(db, goal))
     return goal
 
 
-def delete_team_goal(session: Session, *, goal: TeamGoal) -> None:
+def delete_team_goal(db: Session, *, goal: TeamGoal) -> None:
     """Delete a team goal no personal goal refers to; archive it otherwise."""
-    referenced = session.exec(
+    referenced = db.exec(
         select(PersonalGoal.id)
         .where(
             or_(
@@ -269,7 +267,7 @@ def delete_team_goal(session: Session, *, goal: TeamGoal) -> None:
             code="team-goal-in-use",
         )
     delete_or_conflict(
-        session,
+        db,
         goal,
         "The team goal is still referenced; archive it instead.",
         code="still-referenced",
@@ -279,20 +277,20 @@ def delete_team_goal(session: Session, *, goal: TeamGoal) -> None:
 # --- team learning needs ----------------------------------------------------------------
 
 
-def team_learning_needs(session: Session, *, team: Team) -> TeamLearningNeeds:
+def team_learning_needs(db: Session, *, team: Team) -> TeamLearningNeeds:
     """Per skill: members needing it, active team goals covering it, open personal goals.
 
     A fixed number of queries (at most 7), whatever the team size.
     """
     members_by_fg: dict[uuid.UUID | None, int] = dict(
-        session.exec(
+        db.exec(
             select(Employee.function_group_id, func.count())
             .where(col(Employee.team_id) == team.id, col(Employee.active).is_(True))
             .group_by(col(Employee.function_group_id))
         ).all()
     )
     fg_ids = [fg for fg in members_by_fg if fg is not None]
-    needs = needs_by_function_group(session, function_group_ids=fg_ids)
+    needs = needs_by_function_group(db, function_group_ids=fg_ids)
     needing: dict[uuid.UUID, int] = defaultdict(int)
     requiring: dict[uuid.UUID, int] = defaultdict(int)
     for fg_id, skill_needs in needs.items():
@@ -301,14 +299,14 @@ def team_learning_needs(session: Session, *, team: Team) -> TeamLearningNeeds:
             if priority == NeedPriority.required:
                 requiring[skill_id] += members_by_fg[fg_id]
     goals: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    for goal_id, skill_id in session.exec(
+    for goal_id, skill_id in db.exec(
         select(TeamGoal.id, TeamGoal.skill_id)
         .where(col(TeamGoal.team_id) == team.id, col(TeamGoal.status) == TeamGoalStatus.active)
         .order_by(col(TeamGoal.id))
     ).all():
         goals[skill_id].append(goal_id)
     personal = dict(
-        session.exec(
+        db.exec(
             select(PersonalGoal.skill_id, func.count())
             .join(Employee, col(Employee.id) == col(PersonalGoal.employee_id))
             .where(
@@ -319,7 +317,7 @@ def team_learning_needs(session: Session, *, team: Team) -> TeamLearningNeeds:
         ).all()
     )
     relevant = set(needing) | set(goals) | set(personal)
-    skills = session.exec(
+    skills = db.exec(
         select(Skill).where(or_(col(Skill.retired).is_(False), col(Skill.id).in_(relevant)))
     ).all()
     return TeamLearningNeeds(

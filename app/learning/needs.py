@@ -39,7 +39,7 @@ def default_needs(level: ExposureLevel) -> dict[str, NeedPriority]:
 
 
 def needs_by_function_group(
-    session: Session, *, function_group_ids: Collection[uuid.UUID] | None = None
+    db: Session, *, function_group_ids: Collection[uuid.UUID] | None = None
 ) -> dict[uuid.UUID, list[tuple[uuid.UUID, NeedPriority]]]:
     """Skill ids and priority per function group, custom or default, in at most 3 queries.
 
@@ -53,11 +53,11 @@ def needs_by_function_group(
         if not ids:
             return {}
         stmt = stmt.where(col(FunctionGroup.id).in_(ids))
-    groups = session.exec(stmt).all()
+    groups = db.exec(stmt).all()
     out: dict[uuid.UUID, list[tuple[uuid.UUID, NeedPriority]]] = {g[0]: [] for g in groups}
     custom = [g[0] for g in groups if g[3]]
     if custom:
-        rows = session.exec(
+        rows = db.exec(
             select(
                 FunctionGroupNeed.function_group_id,
                 FunctionGroupNeed.skill_id,
@@ -70,7 +70,7 @@ def needs_by_function_group(
             out[fg_id].append((skill_id, NeedPriority(priority)))
     defaults = [g for g in groups if not g[3]]
     if defaults:
-        by_code = skill_ids_by_code(session)
+        by_code = skill_ids_by_code(db)
         for fg_id, likelihood, impact, _custom in defaults:
             level = exposure_level(likelihood * impact)
             out[fg_id] = [
@@ -81,13 +81,11 @@ def needs_by_function_group(
     return out
 
 
-def function_group_needs(session: Session, *, fg: FunctionGroup) -> FunctionGroupNeeds:
+def function_group_needs(db: Session, *, fg: FunctionGroup) -> FunctionGroupNeeds:
     """A function group's needs with their source (default by exposure, or custom)."""
-    needs = needs_by_function_group(session, function_group_ids=[fg.id])[fg.id]
+    needs = needs_by_function_group(db, function_group_ids=[fg.id])[fg.id]
     codes = dict(
-        session.exec(
-            select(Skill.id, Skill.code).where(col(Skill.id).in_([s for s, _ in needs]))
-        ).all()
+        db.exec(select(Skill.id, Skill.code).where(col(Skill.id).in_([s for s, _ in needs]))).all()
     )
     return FunctionGroupNeeds(
         function_group_id=fg.id,
@@ -100,7 +98,7 @@ def function_group_needs(session: Session, *, fg: FunctionGroup) -> FunctionGrou
 
 
 def set_function_group_needs(
-    session: Session, *, fg: FunctionGroup, data: FunctionGroupNeedsUpdate
+    db: Session, *, fg: FunctionGroup, data: FunctionGroupNeedsUpdate
 ) -> FunctionGroupNeeds:
     """Replace a function group's needs with the organisation's own (``source: custom``)."""
     seen: set[uuid.UUID] = set()
@@ -112,7 +110,7 @@ def set_function_group_needs(
                 errors=[{"pointer": f"/needs/{i}/skill_id", "detail": "listed twice"}],
             )
         seen.add(need.skill_id)
-    skills = {s.id: s for s in session.exec(select(Skill).where(col(Skill.id).in_(seen))).all()}
+    skills = {s.id: s for s in db.exec(select(Skill).where(col(Skill.id).in_(seen))).all()}
     for i, need in enumerate(data.needs):
         pointer = f"/needs/{i}/skill_id"
         skill = skills.get(need.skill_id)
@@ -127,27 +125,27 @@ def set_function_group_needs(
                 code="skill-retired",
                 errors=[{"pointer": pointer, "detail": "retired skill"}],
             )
-    session.execute(
+    db.execute(
         delete(FunctionGroupNeed).where(
             col(FunctionGroupNeed.function_group_id) == fg.id,
             col(FunctionGroupNeed.organisation_id) == fg.organisation_id,
         )
     )
     for need in data.needs:
-        session.add(
+        db.add(
             FunctionGroupNeed(
                 function_group_id=fg.id, skill_id=need.skill_id, priority=need.priority
             )
         )
     fg.custom_needs = True
     touch(fg)
-    session.flush()
-    return function_group_needs(session, fg=fg)
+    db.flush()
+    return function_group_needs(db, fg=fg)
 
 
-def reset_function_group_needs(session: Session, *, fg: FunctionGroup) -> FunctionGroupNeeds:
+def reset_function_group_needs(db: Session, *, fg: FunctionGroup) -> FunctionGroupNeeds:
     """Drop the organisation's own needs: the defaults by exposure level apply again."""
-    session.execute(
+    db.execute(
         delete(FunctionGroupNeed).where(
             col(FunctionGroupNeed.function_group_id) == fg.id,
             col(FunctionGroupNeed.organisation_id) == fg.organisation_id,
@@ -155,5 +153,5 @@ def reset_function_group_needs(session: Session, *, fg: FunctionGroup) -> Functi
     )
     if fg.custom_needs:
         fg.custom_needs = False
-    session.flush()
-    return function_group_needs(session, fg=fg)
+    db.flush()
+    return function_group_needs(db, fg=fg)

@@ -115,14 +115,12 @@ BUILTIN_CODES = tuple(s.code for s in BUILTIN_SKILLS)
 _BUILTIN_ORDER = {code: i for i, code in enumerate(BUILTIN_CODES)}
 
 
-def ensure_builtin_skills(session: Session, org: Organisation) -> None:
+def ensure_builtin_skills(db: Session, org: Organisation) -> None:
     """Give ``org`` the nine seed skills it does not have yet (organisation-created hook)."""
-    existing = set(
-        session.exec(select(Skill.code).where(col(Skill.organisation_id) == org.id)).all()
-    )
+    existing = set(db.exec(select(Skill.code).where(col(Skill.organisation_id) == org.id)).all())
     for s in BUILTIN_SKILLS:
         if s.code not in existing:
-            session.add(
+            db.add(
                 Skill(
                     organisation_id=org.id,
                     code=s.code,
@@ -132,12 +130,12 @@ def ensure_builtin_skills(session: Session, org: Organisation) -> None:
                     builtin=True,
                 )
             )
-    session.flush()
+    db.flush()
 
 
-def skill_ids_by_code(session: Session) -> dict[str, uuid.UUID]:
+def skill_ids_by_code(db: Session) -> dict[str, uuid.UUID]:
     """Every skill of the organisation (retired ones included) by its code, in one query."""
-    return dict(session.exec(select(Skill.code, Skill.id)).all())
+    return dict(db.exec(select(Skill.code, Skill.id)).all())
 
 
 def sort_key(skill: Skill) -> tuple[int, int, str]:
@@ -145,7 +143,7 @@ def sort_key(skill: Skill) -> tuple[int, int, str]:
 
 
 def list_skills(
-    session: Session,
+    db: Session,
     *,
     params: PageParams,
     code: str | None = None,
@@ -155,12 +153,12 @@ def list_skills(
     """Skills, optionally by code, built-in or retired."""
     stmt = select(Skill)
     stmt = where_given(stmt, Skill, code=code, builtin=builtin, retired=retired)
-    return paginate(session, stmt, Skill, params)
+    return paginate(db, stmt, Skill, params)
 
 
-def create_skill(session: Session, *, data: SkillCreate) -> Skill:
+def create_skill(db: Session, *, data: SkillCreate) -> Skill:
     """An organisation's own skill; its code must be new in the organisation."""
-    taken = session.exec(select(Skill.id).where(col(Skill.code) == data.code)).first()
+    taken = db.exec(select(Skill.id).where(col(Skill.code) == data.code)).first()
     if taken is not None:
         raise Conflict(
             f"A skill with code '{data.code}' already exists.",
@@ -168,18 +166,18 @@ def create_skill(session: Session, *, data: SkillCreate) -> Skill:
             errors=[{"pointer": "/code", "detail": "code is already in use"}],
         )
     skill = Skill(**data.model_dump(), builtin=False)
-    session.add(skill)
-    session.flush()
+    db.add(skill)
+    db.flush()
     return skill
 
 
-def _skill_usage(session: Session, skill_id: uuid.UUID) -> dict[str, int]:
-    team_goals = session.scalar(
+def _skill_usage(db: Session, skill_id: uuid.UUID) -> dict[str, int]:
+    team_goals = db.scalar(
         select(func.count())
         .select_from(TeamGoal)
         .where(col(TeamGoal.skill_id) == skill_id, col(TeamGoal.status) == TeamGoalStatus.active)
     )
-    personal_goals = session.scalar(
+    personal_goals = db.scalar(
         select(func.count())
         .select_from(PersonalGoal)
         .where(
@@ -187,7 +185,7 @@ def _skill_usage(session: Session, skill_id: uuid.UUID) -> dict[str, int]:
             col(PersonalGoal.status).in_(OPEN_PERSONAL_GOAL_STATUSES),
         )
     )
-    needs = session.scalar(
+    needs = db.scalar(
         select(func.count())
         .select_from(FunctionGroupNeed)
         .where(col(FunctionGroupNeed.skill_id) == skill_id)
@@ -199,7 +197,7 @@ def _skill_usage(session: Session, skill_id: uuid.UUID) -> dict[str, int]:
     }
 
 
-def update_skill(session: Session, *, skill: Skill, data: SkillUpdate) -> Skill:
+def update_skill(db: Session, *, skill: Skill, data: SkillUpdate) -> Skill:
     """Relabel or retire a skill; a skill in use by active goals or needs cannot retire."""
     changes = data.model_dump(exclude_unset=True)
     if changes.get("retired") and not skill.retired:
@@ -208,7 +206,7 @@ def update_skill(session: Session, *, skill: Skill, data: SkillUpdate) -> Skill:
                 f"'{skill.code}' is one of the nine skills of the method; it cannot be retired.",
                 code="builtin-skill",
             )
-        usage = _skill_usage(session, skill.id)
+        usage = _skill_usage(db, skill.id)
         if any(usage.values()):
             raise Conflict(
                 f"Skill '{skill.code}' is still in use: {usage['active_team_goals']} active team "
@@ -219,11 +217,11 @@ def update_skill(session: Session, *, skill: Skill, data: SkillUpdate) -> Skill:
                 usage=usage,
             )
     apply_changes(skill, changes)
-    session.flush()
+    db.flush()
     return skill
 
 
-def delete_skill(session: Session, *, skill: Skill) -> None:
+def delete_skill(db: Session, *, skill: Skill) -> None:
     """Delete an organisation's own skill that nothing refers to (retire it otherwise)."""
     if skill.builtin:
         raise Conflict(
@@ -231,18 +229,18 @@ def delete_skill(session: Session, *, skill: Skill) -> None:
             code="builtin-skill",
         )
     delete_or_conflict(
-        session,
+        db,
         skill,
         "The skill is referenced by goals, needs or trainings; retire it instead.",
         code="skill-in-use",
     )
 
 
-def body_ref(session: Session, model: type[T], id_: uuid.UUID, *, pointer: str, what: str) -> T:
+def body_ref(db: Session, model: type[T], id_: uuid.UUID, *, pointer: str, what: str) -> T:
     # Ids in a body that name nothing of this organisation are 404 in this domain (issue 4:
     # "skill or team goal from another organisation: 404"), with the field pointed out.
     try:
-        return get_scoped(session, model, id_)
+        return get_scoped(db, model, id_)
     except NotFound:
         raise NotFound(
             f"No {what} with id {id_} in this organisation.",
@@ -250,8 +248,8 @@ def body_ref(session: Session, model: type[T], id_: uuid.UUID, *, pointer: str, 
         ) from None
 
 
-def usable_skill(session: Session, skill_id: uuid.UUID, *, pointer: str) -> Skill:
-    skill = body_ref(session, Skill, skill_id, pointer=pointer, what="skill")
+def usable_skill(db: Session, skill_id: uuid.UUID, *, pointer: str) -> Skill:
+    skill = body_ref(db, Skill, skill_id, pointer=pointer, what="skill")
     if skill.retired:
         raise Conflict(
             f"Skill '{skill.code}' is retired; choose a current skill.",

@@ -35,19 +35,15 @@ from app.organisation.models import (
 )
 
 
-def _check_employee_refs(
-    session: Session, team_id: uuid.UUID | None, fg_id: uuid.UUID | None
-) -> None:
+def _check_employee_refs(db: Session, team_id: uuid.UUID | None, fg_id: uuid.UUID | None) -> None:
     if team_id is not None:
-        resolve_ref(session, Team, team_id, pointer="/team_id", what="team")
+        resolve_ref(db, Team, team_id, pointer="/team_id", what="team")
     if fg_id is not None:
-        resolve_ref(
-            session, FunctionGroup, fg_id, pointer="/function_group_id", what="function group"
-        )
+        resolve_ref(db, FunctionGroup, fg_id, pointer="/function_group_id", what="function group")
 
 
 def list_employees(
-    session: Session,
+    db: Session,
     *,
     params: PageParams,
     team_id: uuid.UUID | None = None,
@@ -88,11 +84,11 @@ def list_employees(
             )
         )
     rows: Sequence[Any]
-    rows, cursor = paginate(session, stmt, Employee, params)
+    rows, cursor = paginate(db, stmt, Employee, params)
 
     def fetch(ids: list[Any]) -> Sequence[Any]:
-        return session.execute(
-            select(col(Employee.id), _EMPLOYEE_VERSION, employee_json(session)).where(
+        return db.execute(
+            select(col(Employee.id), _EMPLOYEE_VERSION, employee_json(db)).where(
                 col(Employee.id).in_(ids)
             )
         ).all()
@@ -117,9 +113,9 @@ def _employee_json(dialect: str) -> ColumnElement[str]:
     return json_object(dialect, EmployeePublic, columns, computed={"full_name": name})
 
 
-def employee_json(session: Session) -> ColumnElement[str]:
+def employee_json(db: Session) -> ColumnElement[str]:
     """The column that holds an employee row as ``EmployeePublic`` JSON text."""
-    return _employee_json(session.get_bind().dialect.name)
+    return _employee_json(db.get_bind().dialect.name)
 
 
 @lru_cache(maxsize=4)
@@ -131,25 +127,25 @@ def _one_employee_json(dialect: str) -> Any:
     )
 
 
-def employee_public_json(session: Session, *, employee_id: uuid.UUID) -> tuple[str, str]:
+def employee_public_json(db: Session, *, employee_id: uuid.UUID) -> tuple[str, str]:
     """One employee as ``EmployeePublic`` JSON text, and its ETag; 404 when not ours."""
-    stmt = _one_employee_json(session.get_bind().dialect.name)
-    row = session.execute(stmt, {"employee_id": employee_id}).first()
+    stmt = _one_employee_json(db.get_bind().dialect.name)
+    row = db.execute(stmt, {"employee_id": employee_id}).first()
     if row is None:
         raise NotFound(resource="employee", id_=employee_id)
     return row[0], etag_for(employee_id, row[1])
 
 
-def create_employee(session: Session, *, data: EmployeeCreate) -> Employee:
+def create_employee(db: Session, *, data: EmployeeCreate) -> Employee:
     """A new employee; team and function group must be the organisation's own."""
-    _check_employee_refs(session, data.team_id, data.function_group_id)
+    _check_employee_refs(db, data.team_id, data.function_group_id)
     emp = Employee(**data.model_dump())
-    session.add(emp)
-    session.flush()
+    db.add(emp)
+    db.flush()
     return emp
 
 
-def update_employee(session: Session, *, employee: Employee, data: EmployeeUpdate) -> Employee:
+def update_employee(db: Session, *, employee: Employee, data: EmployeeUpdate) -> Employee:
     """Change an employee; moving team re-evaluates their personal goals."""
     if employee.erased_at is not None:
         # Erasure (AVG/GDPR) is final: the row stays only so history remains countable.
@@ -158,23 +154,23 @@ def update_employee(session: Session, *, employee: Employee, data: EmployeeUpdat
             code="employee-erased",
         )
     changes = data.model_dump(exclude_unset=True)
-    _check_employee_refs(session, changes.get("team_id"), changes.get("function_group_id"))
+    _check_employee_refs(db, changes.get("team_id"), changes.get("function_group_id"))
     if "role" in changes and changes["role"] not in MANAGER_ROLES:
-        _refuse_if_managing(session, employee, changes["role"])
+        _refuse_if_managing(db, employee, changes["role"])
     old_team = employee.team_id
     changed = apply_changes(employee, changes)
-    session.flush()
+    db.flush()
     if "team_id" in changed:
         # Personal goals are re-checked against the new team's (the alignment rule).
         for hook in HOOKS.employee_team_changed:
-            hook(session, employee, old_team)
+            hook(db, employee, old_team)
     if "active" in changed and not employee.active:
-        employees_deactivated(session, employee_ids=[employee.id])
+        employees_deactivated(db, employee_ids=[employee.id])
     return employee
 
 
-def _refuse_if_managing(session: Session, employee: Employee, role: Role) -> None:
-    managed = managed_teams(session, employee_ids=[employee.id]).get(employee.id)
+def _refuse_if_managing(db: Session, employee: Employee, role: Role) -> None:
+    managed = managed_teams(db, employee_ids=[employee.id]).get(employee.id)
     refusal = still_manages_teams(managed, role)
     if managed is not None and refusal is not None:
         raise Conflict(
@@ -204,7 +200,7 @@ class ManagedTeams:
 
 
 def managed_teams(
-    session: Session, *, employee_ids: Collection[uuid.UUID] | None = None
+    db: Session, *, employee_ids: Collection[uuid.UUID] | None = None
 ) -> dict[uuid.UUID, ManagedTeams]:
     """Employees who manage teams, by id, with the teams they manage: one query.
 
@@ -223,14 +219,14 @@ def managed_teams(
         )
         .join(TeamManager, col(TeamManager.employee_id) == col(Employee.id))
         .join(Team, col(Team.id) == col(TeamManager.team_id))
-        .where(col(TeamManager.organisation_id) == current_organisation_id(session))
+        .where(col(TeamManager.organisation_id) == current_organisation_id(db))
         .order_by(col(Team.name), col(Team.id))
     )
     if employee_ids is not None:
         stmt = stmt.where(col(TeamManager.employee_id).in_(list(employee_ids)))
     teams: dict[uuid.UUID, list[tuple[uuid.UUID, str]]] = defaultdict(list)
     people: dict[uuid.UUID, tuple[str | None, str]] = {}
-    for emp_id, external_id, first, particle, last, team_id, team_name in session.execute(stmt):
+    for emp_id, external_id, first, particle, last, team_id, team_name in db.execute(stmt):
         people[emp_id] = (external_id, full_name(first, particle, last))
         teams[emp_id].append((team_id, team_name))
     return {
@@ -268,21 +264,21 @@ def still_manages_teams(managed: ManagedTeams | None, role: str) -> str | None:
 
 
 def employees_deactivated(
-    session: Session, *, employee_ids: Sequence[uuid.UUID], dry_run: bool = False
+    db: Session, *, employee_ids: Sequence[uuid.UUID], dry_run: bool = False
 ) -> list[str]:
     """Run the deactivation hooks for these employees (any number, set-based)."""
     if not employee_ids:
         return []
     notes: list[str] = []
     for hook in HOOKS.employees_deactivated:
-        notes += hook(session, employee_ids, dry_run=dry_run)
+        notes += hook(db, employee_ids, dry_run=dry_run)
     return notes
 
 
-def delete_employee(session: Session, *, employee: Employee) -> None:
+def delete_employee(db: Session, *, employee: Employee) -> None:
     """Delete an employee without history; one with training history is deactivated instead."""
     delete_or_conflict(
-        session,
+        db,
         employee,
         "The employee has history (trainings, goals, acknowledgements) or manages a team; "
         "deactivate them (active=false) instead.",

@@ -51,38 +51,38 @@ def _add_years(d: date, years: int) -> date:
 
 
 def list_function_groups(
-    session: Session, *, params: PageParams, external_id: str | None = None
+    db: Session, *, params: PageParams, external_id: str | None = None
 ) -> tuple[Sequence[FunctionGroup], str | None]:
     """Function groups, optionally by external id."""
     stmt = select(FunctionGroup)
     stmt = where_given(stmt, FunctionGroup, external_id=external_id)
-    return paginate(session, stmt, FunctionGroup, params)
+    return paginate(db, stmt, FunctionGroup, params)
 
 
-def create_function_group(session: Session, *, data: FunctionGroupCreate) -> FunctionGroup:
+def create_function_group(db: Session, *, data: FunctionGroupCreate) -> FunctionGroup:
     """A new function group."""
     fg = FunctionGroup(**data.model_dump())
-    session.add(fg)
-    session.flush()
+    db.add(fg)
+    db.flush()
     return fg
 
 
 def update_function_group(
-    session: Session, *, fg: FunctionGroup, data: FunctionGroupUpdate
+    db: Session, *, fg: FunctionGroup, data: FunctionGroupUpdate
 ) -> FunctionGroup:
     """Change a function group; a new likelihood or impact changes its exposure level."""
     apply_changes(fg, data.model_dump(exclude_unset=True))
-    session.flush()
+    db.flush()
     return fg
 
 
-def delete_function_group(session: Session, *, fg: FunctionGroup) -> None:
+def delete_function_group(db: Session, *, fg: FunctionGroup) -> None:
     """Delete a function group nobody belongs to."""
-    members = session.scalar(
+    members = db.scalar(
         select(col(Employee.id)).where(col(Employee.function_group_id) == fg.id).limit(1)
     )
     if members is not None:
         raise Conflict(
             "Employees still belong to this function group.", code="function-group-in-use"
         )
-    delete_or_conflict(session, fg, "The function group is still referenced.")
+    delete_or_conflict(db, fg, "The function group is still referenced.")

@@ -19,14 +19,14 @@ from app.organisation.models import Employee, Organisation
 class OrganisationCreated(Protocol):
     """Set up a new organisation (e.g. its nine seed skills), in its creating transaction."""
 
-    def __call__(self, session: Session, org: Organisation, /) -> None: ...
+    def __call__(self, db: Session, org: Organisation, /) -> None: ...
 
 
 class EmployeeTeamChanged(Protocol):
     """React to an employee having moved from ``old_team_id`` to their current team."""
 
     def __call__(
-        self, session: Session, employee: Employee, old_team_id: uuid.UUID | None, /
+        self, db: Session, employee: Employee, old_team_id: uuid.UUID | None, /
     ) -> None: ...
 
 
@@ -37,7 +37,7 @@ class EmployeesDeactivated(Protocol):
     """
 
     def __call__(
-        self, session: Session, employee_ids: Sequence[uuid.UUID], /, *, dry_run: bool = False
+        self, db: Session, employee_ids: Sequence[uuid.UUID], /, *, dry_run: bool = False
     ) -> list[str]: ...
 
 

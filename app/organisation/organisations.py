@@ -23,16 +23,16 @@ from app.organisation.models import (
 )
 
 
-def create_organisation(session: Session, *, name: str) -> tuple[Organisation, str]:
+def create_organisation(db: Session, *, name: str) -> tuple[Organisation, str]:
     """A new organisation with its first admin key (returned in clear, once)."""
     org = Organisation(name=name, settings_json=OrganisationSettings().model_dump(mode="json"))
-    session.add(org)
-    session.flush()
-    bind_organisation(session, org.id)
-    created = create_api_key(session, data=ApiKeyCreate(name="first admin key", scope=Scope.admin))
+    db.add(org)
+    db.flush()
+    bind_organisation(db, org.id)
+    created = create_api_key(db, data=ApiKeyCreate(name="first admin key", scope=Scope.admin))
     for hook in HOOKS.organisation_created:
-        hook(session, org)
-    session.flush()
+        hook(db, org)
+    db.flush()
     return org, created.key
 
 
@@ -48,10 +48,10 @@ def organisation_public(org: Organisation) -> OrganisationPublic:
 
 
 def update_organisation(
-    session: Session, *, org: Organisation, data: OrganisationUpdate
+    db: Session, *, org: Organisation, data: OrganisationUpdate
 ) -> Organisation:
     """Rename the organisation or change settings; omitted settings keep their value."""
-    org = session.get(Organisation, org.id, with_for_update=True) or org
+    org = db.get(Organisation, org.id, with_for_update=True) or org
     changes: dict[str, object] = {}
     if data.name is not None:
         changes["name"] = data.name
@@ -66,7 +66,7 @@ def update_organisation(
             mode="json"
         )
     apply_changes(org, changes)
-    session.flush()
+    db.flush()
     forget_principals(organisation_id=org.id)
     return org
 
@@ -74,26 +74,26 @@ def update_organisation(
 # --- API keys ---------------------------------------------------------------------------
 
 
-def create_api_key(session: Session, *, data: ApiKeyCreate) -> ApiKeyCreated:
+def create_api_key(db: Session, *, data: ApiKeyCreate) -> ApiKeyCreated:
     """A new key; the secret is in the result and nowhere else, ever."""
     key, prefix = generate_key()
     row = ApiKey(name=data.name, scope=data.scope, prefix=prefix, key_hash=hash_key(key))
-    session.add(row)
-    session.flush()
+    db.add(row)
+    db.flush()
     return ApiKeyCreated(**row.model_dump(exclude={"key_hash", "organisation_id"}), key=key)
 
 
-def list_api_keys(session: Session, *, params: PageParams) -> tuple[Sequence[ApiKey], str | None]:
+def list_api_keys(db: Session, *, params: PageParams) -> tuple[Sequence[ApiKey], str | None]:
     """The organisation's keys, revoked ones included."""
-    return paginate(session, select(ApiKey), ApiKey, params)
+    return paginate(db, select(ApiKey), ApiKey, params)
 
 
-def revoke_api_key(session: Session, *, key_id: uuid.UUID) -> ApiKey:
+def revoke_api_key(db: Session, *, key_id: uuid.UUID) -> ApiKey:
     """Revoke a key: it answers 401 from now on. Revoking twice is harmless."""
-    key = get_scoped(session, ApiKey, key_id)
+    key = get_scoped(db, ApiKey, key_id)
     if key.revoked_at is None:
         apply_changes(key, {"revoked_at": utcnow()})
         touch(key)
-        session.flush()
+        db.flush()
     forget_principals(organisation_id=key.organisation_id)
     return key

@@ -23,11 +23,11 @@ from app.organisation.models import (
 )
 
 
-def _check_managers(session: Session, manager_ids: Sequence[uuid.UUID]) -> None:
+def _check_managers(db: Session, manager_ids: Sequence[uuid.UUID]) -> None:
     unique = list(dict.fromkeys(manager_ids))
     if not unique:
         return
-    found = {e.id: e for e in session.exec(select(Employee).where(col(Employee.id).in_(unique)))}
+    found = {e.id: e for e in db.exec(select(Employee).where(col(Employee.id).in_(unique)))}
     for i, mid in enumerate(manager_ids):
         emp = found.get(mid)
         if emp is None:
@@ -41,23 +41,21 @@ def _check_managers(session: Session, manager_ids: Sequence[uuid.UUID]) -> None:
             )
 
 
-def _set_managers(session: Session, team: Team, manager_ids: Sequence[uuid.UUID]) -> None:
-    session.execute(delete(TeamManager).where(col(TeamManager.team_id) == team.id))
+def _set_managers(db: Session, team: Team, manager_ids: Sequence[uuid.UUID]) -> None:
+    db.execute(delete(TeamManager).where(col(TeamManager.team_id) == team.id))
     for mid in dict.fromkeys(manager_ids):
-        session.add(
-            TeamManager(team_id=team.id, employee_id=mid, organisation_id=team.organisation_id)
-        )
+        db.add(TeamManager(team_id=team.id, employee_id=mid, organisation_id=team.organisation_id))
 
 
 def manager_ids_by_team(
-    session: Session, team_ids: Iterable[uuid.UUID]
+    db: Session, team_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, list[uuid.UUID]]:
     """Managers of many teams in one query."""
     ids = list(team_ids)
     out: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
     if not ids:
         return out
-    rows = session.execute(
+    rows = db.execute(
         select(col(TeamManager.team_id), col(TeamManager.employee_id))
         .where(col(TeamManager.team_id).in_(ids))
         .order_by(col(TeamManager.team_id), col(TeamManager.employee_id))
@@ -79,14 +77,14 @@ def team_public(team: Team, manager_ids: list[uuid.UUID]) -> TeamPublic:
     )
 
 
-def teams_public(session: Session, teams: Sequence[Team]) -> list[TeamPublic]:
+def teams_public(db: Session, teams: Sequence[Team]) -> list[TeamPublic]:
     """Teams with their managers, in two queries whatever the count."""
-    managers = manager_ids_by_team(session, (t.id for t in teams))
+    managers = manager_ids_by_team(db, (t.id for t in teams))
     return [team_public(t, managers.get(t.id, [])) for t in teams]
 
 
 def list_teams(
-    session: Session,
+    db: Session,
     *,
     params: PageParams,
     external_id: str | None = None,
@@ -101,40 +99,38 @@ def list_teams(
                 select(col(TeamManager.team_id)).where(col(TeamManager.employee_id) == manager_id)
             )
         )
-    return paginate(session, stmt, Team, params)
+    return paginate(db, stmt, Team, params)
 
 
-def create_team(session: Session, *, data: TeamCreate) -> Team:
+def create_team(db: Session, *, data: TeamCreate) -> Team:
     """A new team; its managers must be employees with a manager role."""
-    _check_managers(session, data.manager_ids)
+    _check_managers(db, data.manager_ids)
     team = Team(name=data.name, external_id=data.external_id)
-    session.add(team)
-    session.flush()
-    _set_managers(session, team, data.manager_ids)
-    session.flush()
+    db.add(team)
+    db.flush()
+    _set_managers(db, team, data.manager_ids)
+    db.flush()
     return team
 
 
-def update_team(session: Session, *, team: Team, data: TeamUpdate) -> Team:
+def update_team(db: Session, *, team: Team, data: TeamUpdate) -> Team:
     """Change a team's name, external id or managers."""
     changes = data.model_dump(exclude_unset=True, exclude={"manager_ids"})
     apply_changes(team, changes)
     if data.manager_ids is not None:
-        _check_managers(session, data.manager_ids)
-        _set_managers(session, team, data.manager_ids)
+        _check_managers(db, data.manager_ids)
+        _set_managers(db, team, data.manager_ids)
         touch(team)
-    session.flush()
+    db.flush()
     return team
 
 
-def delete_team(session: Session, *, team: Team) -> None:
+def delete_team(db: Session, *, team: Team) -> None:
     """Delete a team that has no employees (move or deactivate them first)."""
-    members = session.scalar(
-        select(col(Employee.id)).where(col(Employee.team_id) == team.id).limit(1)
-    )
+    members = db.scalar(select(col(Employee.id)).where(col(Employee.team_id) == team.id).limit(1))
     if members is not None:
         raise Conflict(
             "The team still has employees; move them to another team first.",
             code="team-has-employees",
         )
-    delete_or_conflict(session, team, "The team is referenced by goals, norms or history.")
+    delete_or_conflict(db, team, "The team is referenced by goals, norms or history.")

@@ -132,7 +132,7 @@ DISCUSSED = {"T-CRI": 45, "T-JW-N": 30}
 READ_SHARE = {"T-AB-W": 0.8, "T-SHV": 0.5, "T-REC": 0.4, "T-JW-Z": 0.3, "T-MW": 0.2}
 
 
-def _protocol(session: Session, *, title: str, summary: str, norm_ids: list[uuid.UUID]) -> Protocol:
+def _protocol(db: Session, *, title: str, summary: str, norm_ids: list[uuid.UUID]) -> Protocol:
     data = ProtocolCreate(
         title=title,
         summary=summary,
@@ -142,10 +142,10 @@ def _protocol(session: Session, *, title: str, summary: str, norm_ids: list[uuid
         ],
         norm_ids=norm_ids,
     )
-    return service.create_protocol(session, data=data)
+    return service.create_protocol(db, data=data)
 
 
-def seed(session: Session, ctx: DemoContext) -> None:
+def seed(db: Session, ctx: DemoContext) -> None:
     """Norms, two protocol versions (the second in force) and a mix of ready employees."""
     now = utcnow()
     norms = [
@@ -164,31 +164,31 @@ def seed(session: Session, ctx: DemoContext) -> None:
             aftercare="Meld het incident; de teamleider belt de cliënt de volgende dag.",
         )
     )
-    session.add_all(norms)
-    session.flush()
+    db.add_all(norms)
+    db.flush()
     norm_ids = [n.id for n in norms if n.team_id is None]
 
     old = _protocol(
-        session,
+        db,
         title="Agressieprotocol Stichting Welzijn Oost",
         summary="Eerste versie van de afspraken over omgaan met agressie.",
         norm_ids=norm_ids[:4],
     )
-    service.publish_protocol(session, protocol=old)
+    service.publish_protocol(db, protocol=old)
     current = _protocol(
-        session,
+        db,
         title="Agressieprotocol Stichting Welzijn Oost",
         summary="Herziene afspraken na de evaluatie van de incidentmeldingen: normen per "
         "kleur, wat je doet in het moment en hoe we melden en nazorg bieden.",
         norm_ids=norm_ids,
     )
-    service.publish_protocol(session, protocol=current)
+    service.publish_protocol(db, protocol=current)
     published_at = now - timedelta(days=60)
     old.published_at, old.superseded_at = now - timedelta(days=420), published_at
     current.published_at = published_at
 
     for ext, days_ago in DISCUSSED.items():
-        session.add(
+        db.add(
             TeamDiscussion(
                 protocol_id=current.id,
                 team_id=ctx.teams[ext].id,
@@ -202,14 +202,14 @@ def seed(session: Session, ctx: DemoContext) -> None:
         members = ctx.staff[ext]
         readers += ctx.rng.sample(members, round(len(members) * share))
     for emp in readers:
-        session.add(
+        db.add(
             ProtocolAcknowledgement(
                 protocol_id=current.id,
                 employee_id=emp.id,
                 read_at=published_at + timedelta(days=ctx.rng.randint(1, 55)),
             )
         )
-    session.flush()
+    db.flush()
     ctx.extras["protocol"] = current
     auth = f'-H "Authorization: Bearer {ctx.admin_key}"'
     url = "http://127.0.0.1:8000/v1/protocols/current/readiness"

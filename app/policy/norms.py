@@ -25,7 +25,7 @@ def _title_key(title: str) -> str:
     return " ".join(title.split()).casefold()
 
 
-def _check_norm_within_organisation(session: Session, norm: Norm) -> None:
+def _check_norm_within_organisation(db: Session, norm: Norm) -> None:
     """A team norm may sharpen the organisation norm, never soften it.
 
     A team norm may not mark acceptable (green/orange) a behaviour the organisation marks
@@ -36,7 +36,7 @@ def _check_norm_within_organisation(session: Session, norm: Norm) -> None:
         return
     key = _title_key(norm.title)
     if norm.team_id is not None and norm.level in ACCEPTABLE_LEVELS:
-        candidates = session.exec(
+        candidates = db.exec(
             select(Norm).where(
                 col(Norm.team_id).is_(None),
                 col(Norm.level) == NormLevel.red,
@@ -60,7 +60,7 @@ def _check_norm_within_organisation(session: Session, norm: Norm) -> None:
                 ],
             )
     if norm.team_id is None and norm.level == NormLevel.red:
-        candidates = session.exec(
+        candidates = db.exec(
             select(Norm).where(
                 col(Norm.team_id).is_not(None),
                 col(Norm.level).in_(list(ACCEPTABLE_LEVELS)),
@@ -86,7 +86,7 @@ def _check_norm_within_organisation(session: Session, norm: Norm) -> None:
 
 
 def list_norms(
-    session: Session,
+    db: Session,
     *,
     params: PageParams,
     team_id: uuid.UUID | None = None,
@@ -100,39 +100,39 @@ def list_norms(
     if organisation_only:
         stmt = stmt.where(col(Norm.team_id).is_(None))
     stmt = where_given(stmt, Norm, level=level, status=status)
-    return paginate(session, stmt, Norm, params)
+    return paginate(db, stmt, Norm, params)
 
 
-def create_norm(session: Session, *, data: NormCreate) -> Norm:
+def create_norm(db: Session, *, data: NormCreate) -> Norm:
     """A new organisation or team norm; a team norm may not soften a red organisation norm."""
     if data.team_id is not None:
-        resolve_ref(session, Team, data.team_id, pointer="/team_id", what="team")
+        resolve_ref(db, Team, data.team_id, pointer="/team_id", what="team")
     norm = Norm(**data.model_dump())
-    _check_norm_within_organisation(session, norm)
-    session.add(norm)
-    session.flush()
+    _check_norm_within_organisation(db, norm)
+    db.add(norm)
+    db.flush()
     return norm
 
 
-def update_norm(session: Session, *, norm: Norm, data: NormUpdate) -> Norm:
+def update_norm(db: Session, *, norm: Norm, data: NormUpdate) -> Norm:
     """Change a norm; the result is checked against the organisation norm again."""
     changes = data.model_dump(exclude_unset=True)
     if changes.get("team_id") is not None:
-        resolve_ref(session, Team, changes["team_id"], pointer="/team_id", what="team")
-    with session.no_autoflush:
+        resolve_ref(db, Team, changes["team_id"], pointer="/team_id", what="team")
+    with db.no_autoflush:
         apply_changes(norm, changes)
         try:
-            _check_norm_within_organisation(session, norm)
+            _check_norm_within_organisation(db, norm)
         except RuleViolation:
-            session.expire(norm)
+            db.expire(norm)
             raise
-    session.flush()
+    db.flush()
     return norm
 
 
-def delete_norm(session: Session, *, norm: Norm) -> None:
+def delete_norm(db: Session, *, norm: Norm) -> None:
     """Delete a norm no protocol includes; otherwise retire it (status=retired)."""
-    used = session.scalar(
+    used = db.scalar(
         select(col(ProtocolNorm.protocol_id)).where(col(ProtocolNorm.norm_id) == norm.id).limit(1)
     )
     if used is not None:
@@ -140,5 +140,5 @@ def delete_norm(session: Session, *, norm: Norm) -> None:
             "A protocol includes this norm; retire it (status=retired) instead.",
             code="norm-in-protocol",
         )
-    session.delete(norm)
-    session.flush()
+    db.delete(norm)
+    db.flush()

@@ -42,29 +42,29 @@ from app.policy.readiness import current_protocol
 CLOCK_SKEW = timedelta(minutes=5)
 
 
-def _lock_organisation(session: Session) -> None:
+def _lock_organisation(db: Session) -> None:
     # Serialises version numbering and publishing per organisation on PostgreSQL (SQLite
     # write transactions are serial already); the partial unique index stays the backstop.
-    session.execute(
+    db.execute(
         select(Organisation)
-        .where(col(Organisation.id) == current_organisation_id(session))
+        .where(col(Organisation.id) == current_organisation_id(db))
         .with_for_update()
     )
 
 
-def protocols_public(session: Session, protocols: Sequence[Protocol]) -> list[ProtocolPublic]:
+def protocols_public(db: Session, protocols: Sequence[Protocol]) -> list[ProtocolPublic]:
     """Protocols with their sections and norm ids: three queries for a whole page."""
     ids = [p.id for p in protocols]
     sections: dict[uuid.UUID, list[SectionPublic]] = defaultdict(list)
     norms = linked_ids(
-        session,
+        db,
         col(ProtocolNorm.protocol_id),
         col(ProtocolNorm.norm_id),
         ids,
-        organisation_id=current_organisation_id(session),
+        organisation_id=current_organisation_id(db),
     )
     if ids:
-        for sec in session.exec(
+        for sec in db.exec(
             select(ProtocolSection)
             .where(col(ProtocolSection.protocol_id).in_(ids))
             .order_by(col(ProtocolSection.protocol_id), col(ProtocolSection.position))
@@ -91,19 +91,19 @@ def protocols_public(session: Session, protocols: Sequence[Protocol]) -> list[Pr
 
 
 def list_protocols(
-    session: Session, *, params: PageParams, status: ProtocolStatus | None = None
+    db: Session, *, params: PageParams, status: ProtocolStatus | None = None
 ) -> tuple[Sequence[Protocol], str | None]:
     """Protocol versions, optionally by status."""
     stmt = select(Protocol)
     stmt = where_given(stmt, Protocol, status=status)
-    return paginate(session, stmt, Protocol, params)
+    return paginate(db, stmt, Protocol, params)
 
 
-def _check_norm_ids(session: Session, norm_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+def _check_norm_ids(db: Session, norm_ids: list[uuid.UUID]) -> list[uuid.UUID]:
     unique = list(dict.fromkeys(norm_ids))
     if not unique:
         return unique
-    found = set(session.exec(select(col(Norm.id)).where(col(Norm.id).in_(unique))))
+    found = set(db.exec(select(col(Norm.id)).where(col(Norm.id).in_(unique))))
     for i, nid in enumerate(norm_ids):
         if nid not in found:
             raise unknown_reference(f"/norm_ids/{i}", "norm", nid)
@@ -111,7 +111,7 @@ def _check_norm_ids(session: Session, norm_ids: list[uuid.UUID]) -> list[uuid.UU
 
 
 def _replace_contents(
-    session: Session,
+    db: Session,
     protocol: Protocol,
     sections: list[SectionIn] | None,
     norm_ids: list[uuid.UUID] | None,
@@ -119,21 +119,19 @@ def _replace_contents(
     if sections is not None:
         # Core delete first: the unit of work would insert the new positions before
         # deleting the old ones and trip the (protocol_id, position) unique constraint.
-        session.execute(
-            delete(ProtocolSection).where(col(ProtocolSection.protocol_id) == protocol.id)
-        )
-        session.add_all(
+        db.execute(delete(ProtocolSection).where(col(ProtocolSection.protocol_id) == protocol.id))
+        db.add_all(
             ProtocolSection(protocol_id=protocol.id, position=i, **sec.model_dump())
             for i, sec in enumerate(sections, start=1)
         )
     if norm_ids is not None:
-        session.execute(
+        db.execute(
             delete(ProtocolNorm).where(
                 col(ProtocolNorm.protocol_id) == protocol.id,
                 col(ProtocolNorm.organisation_id) == protocol.organisation_id,
             )
         )
-        session.add_all(
+        db.add_all(
             ProtocolNorm(
                 protocol_id=protocol.id, norm_id=nid, organisation_id=protocol.organisation_id
             )
@@ -141,16 +139,16 @@ def _replace_contents(
         )
 
 
-def create_protocol(session: Session, *, data: ProtocolCreate) -> Protocol:
+def create_protocol(db: Session, *, data: ProtocolCreate) -> Protocol:
     """A new draft; its version is the organisation's highest so far plus one."""
-    norm_ids = _check_norm_ids(session, data.norm_ids)
-    _lock_organisation(session)
-    highest = session.scalar(select(func.max(Protocol.version))) or 0
+    norm_ids = _check_norm_ids(db, data.norm_ids)
+    _lock_organisation(db)
+    highest = db.scalar(select(func.max(Protocol.version))) or 0
     protocol = Protocol(title=data.title, summary=data.summary, version=highest + 1)
-    session.add(protocol)
-    session.flush()
-    _replace_contents(session, protocol, data.sections, norm_ids)
-    session.flush()
+    db.add(protocol)
+    db.flush()
+    _replace_contents(db, protocol, data.sections, norm_ids)
+    db.flush()
     return protocol
 
 
@@ -163,35 +161,35 @@ def _require_draft(protocol: Protocol, action: str) -> None:
         )
 
 
-def update_protocol(session: Session, *, protocol: Protocol, data: ProtocolUpdate) -> Protocol:
+def update_protocol(db: Session, *, protocol: Protocol, data: ProtocolUpdate) -> Protocol:
     """Change a draft; a published or superseded version is immutable (409)."""
     _require_draft(protocol, "edited")
-    norm_ids = _check_norm_ids(session, data.norm_ids) if data.norm_ids is not None else None
+    norm_ids = _check_norm_ids(db, data.norm_ids) if data.norm_ids is not None else None
     changes = data.model_dump(exclude_unset=True, include={"title", "summary"})
     apply_changes(protocol, changes)
     if data.sections is not None or norm_ids is not None:
-        _replace_contents(session, protocol, data.sections, norm_ids)
+        _replace_contents(db, protocol, data.sections, norm_ids)
         touch(protocol)
-    session.flush()
+    db.flush()
     return protocol
 
 
-def delete_protocol(session: Session, *, protocol: Protocol) -> None:
+def delete_protocol(db: Session, *, protocol: Protocol) -> None:
     """Delete a draft; published and superseded versions are history (409)."""
     _require_draft(protocol, "deleted")
-    _replace_contents(session, protocol, [], [])
-    session.delete(protocol)
-    session.flush()
+    _replace_contents(db, protocol, [], [])
+    db.delete(protocol)
+    db.flush()
 
 
-def publish_protocol(session: Session, *, protocol: Protocol) -> Protocol:
+def publish_protocol(db: Session, *, protocol: Protocol) -> Protocol:
     """Publish a draft; the version published so far becomes superseded.
 
     Publishing the published version again changes nothing. Publishing an older draft
     over a newer published version is refused, so versions only move forward.
     """
-    _lock_organisation(session)
-    session.refresh(protocol)  # the state after whoever held the lock before us
+    _lock_organisation(db)
+    db.refresh(protocol)  # the state after whoever held the lock before us
     if protocol.status == ProtocolStatus.published:
         return protocol
     if protocol.status == ProtocolStatus.superseded:
@@ -199,7 +197,7 @@ def publish_protocol(session: Session, *, protocol: Protocol) -> Protocol:
             f"Version {protocol.version} was superseded; it cannot be published again.",
             code="protocol-superseded",
         )
-    has_sections = session.scalar(
+    has_sections = db.scalar(
         select(col(ProtocolSection.id))
         .where(col(ProtocolSection.protocol_id) == protocol.id)
         .limit(1)
@@ -210,7 +208,7 @@ def publish_protocol(session: Session, *, protocol: Protocol) -> Protocol:
             code="protocol-has-no-sections",
         )
     now = utcnow()
-    current = current_protocol(session)
+    current = current_protocol(db)
     if current is not None:
         if current.version > protocol.version:
             raise Conflict(
@@ -220,10 +218,10 @@ def publish_protocol(session: Session, *, protocol: Protocol) -> Protocol:
             )
         apply_changes(current, {"status": ProtocolStatus.superseded, "superseded_at": now})
         # Flush the supersede first: the one-published index is checked row by row.
-        session.flush()
+        db.flush()
     apply_changes(protocol, {"status": ProtocolStatus.published, "published_at": now})
     try:
-        session.flush()
+        db.flush()
     except IntegrityError:
         raise Conflict(
             "Another version was published at the same moment; fetch the current one.",
@@ -246,9 +244,9 @@ def _require_published(protocol: Protocol) -> None:
 
 
 def _find_acknowledgement(
-    session: Session, protocol_id: uuid.UUID, employee_id: uuid.UUID
+    db: Session, protocol_id: uuid.UUID, employee_id: uuid.UUID
 ) -> ProtocolAcknowledgement | None:
-    return session.exec(
+    return db.exec(
         select(ProtocolAcknowledgement).where(
             col(ProtocolAcknowledgement.protocol_id) == protocol_id,
             col(ProtocolAcknowledgement.employee_id) == employee_id,
@@ -257,7 +255,7 @@ def _find_acknowledgement(
 
 
 def acknowledge(
-    session: Session, *, protocol: Protocol, data: AcknowledgementCreate
+    db: Session, *, protocol: Protocol, data: AcknowledgementCreate
 ) -> tuple[ProtocolAcknowledgement, bool]:
     """Record that an employee read this version; returns (record, created).
 
@@ -265,7 +263,7 @@ def acknowledge(
     unique (protocol, employee) constraint decides races; the loser reads the winner's row.
     """
     _require_published(protocol)
-    resolve_ref(session, Employee, data.employee_id, pointer="/employee_id", what="employee")
+    resolve_ref(db, Employee, data.employee_id, pointer="/employee_id", what="employee")
     now = utcnow()
     if data.read_at is not None and data.read_at > now + CLOCK_SKEW:
         raise InvalidInput(
@@ -273,18 +271,18 @@ def acknowledge(
             code="read-at-in-future",
             errors=[{"pointer": "/read_at", "detail": "must not be in the future"}],
         )
-    existing = _find_acknowledgement(session, protocol.id, data.employee_id)
+    existing = _find_acknowledgement(db, protocol.id, data.employee_id)
     if existing is not None:
         return existing, False
     ack = ProtocolAcknowledgement(
         protocol_id=protocol.id, employee_id=data.employee_id, read_at=data.read_at or now
     )
     try:
-        with session.begin_nested():
-            session.add(ack)
-            session.flush()
+        with db.begin_nested():
+            db.add(ack)
+            db.flush()
     except IntegrityError:
-        existing = _find_acknowledgement(session, protocol.id, data.employee_id)
+        existing = _find_acknowledgement(db, protocol.id, data.employee_id)
         if existing is None:
             raise
         return existing, False
@@ -292,7 +290,7 @@ def acknowledge(
 
 
 def list_acknowledgements(
-    session: Session,
+    db: Session,
     *,
     protocol: Protocol,
     params: PageParams,
@@ -303,15 +301,15 @@ def list_acknowledgements(
         col(ProtocolAcknowledgement.protocol_id) == protocol.id
     )
     stmt = where_given(stmt, ProtocolAcknowledgement, employee_id=employee_id)
-    return paginate(session, stmt, ProtocolAcknowledgement, params)
+    return paginate(db, stmt, ProtocolAcknowledgement, params)
 
 
 def record_team_discussion(
-    session: Session, *, protocol: Protocol, data: TeamDiscussionCreate
+    db: Session, *, protocol: Protocol, data: TeamDiscussionCreate
 ) -> TeamDiscussion:
     """Record that a team discussed this version in a team meeting (werkoverleg)."""
     _require_published(protocol)
-    resolve_ref(session, Team, data.team_id, pointer="/team_id", what="team")
+    resolve_ref(db, Team, data.team_id, pointer="/team_id", what="team")
     if data.discussed_on > day_of(utcnow() + CLOCK_SKEW):
         raise InvalidInput(
             "discussed_on lies in the future; record the meeting once it took place.",
@@ -319,13 +317,13 @@ def record_team_discussion(
             errors=[{"pointer": "/discussed_on", "detail": "must not be in the future"}],
         )
     discussion = TeamDiscussion(protocol_id=protocol.id, **data.model_dump())
-    session.add(discussion)
-    session.flush()
+    db.add(discussion)
+    db.flush()
     return discussion
 
 
 def list_team_discussions(
-    session: Session,
+    db: Session,
     *,
     protocol: Protocol,
     params: PageParams,
@@ -334,4 +332,4 @@ def list_team_discussions(
     """Team meetings that discussed this version, optionally of one team."""
     stmt = select(TeamDiscussion).where(col(TeamDiscussion.protocol_id) == protocol.id)
     stmt = where_given(stmt, TeamDiscussion, team_id=team_id)
-    return paginate(session, stmt, TeamDiscussion, params)
+    return paginate(db, stmt, TeamDiscussion, params)

@@ -33,16 +33,14 @@ from app.policy.models import (
 # --- the protocol in force ----------------------------------------------------------------
 
 
-def current_protocol(session: Session) -> Protocol | None:
+def current_protocol(db: Session) -> Protocol | None:
     """The organisation's published protocol, or None when none is published."""
-    return session.exec(
-        select(Protocol).where(col(Protocol.status) == ProtocolStatus.published)
-    ).first()
+    return db.exec(select(Protocol).where(col(Protocol.status) == ProtocolStatus.published)).first()
 
 
-def require_current_protocol(session: Session) -> Protocol:
+def require_current_protocol(db: Session) -> Protocol:
     """The published protocol, or NotFound (``no-current-protocol``, API: 404)."""
-    protocol = current_protocol(session)
+    protocol = current_protocol(db)
     if protocol is None:
         raise NotFound("No protocol is published yet.", code="no-current-protocol")
     return protocol
@@ -61,9 +59,9 @@ def _in_force_at(protocol: type[Protocol], at: datetime) -> SelectOfScalar[Proto
     )
 
 
-def protocol_at(session: Session, at: datetime) -> Protocol | None:
+def protocol_at(db: Session, at: datetime) -> Protocol | None:
     """The protocol version that was (or will be, if nothing changes) in force at ``at``."""
-    return session.exec(_in_force_at(Protocol, at)).first()
+    return db.exec(_in_force_at(Protocol, at)).first()
 
 
 # --- readiness (seed step 2: read or discussed before the training) ----------------------
@@ -100,7 +98,7 @@ _IN_FORCE = aliased(Protocol)
 
 
 def ready_ids_at(
-    session: Session, *, employee_ids: EmployeeIds, at: datetime | None = None
+    db: Session, *, employee_ids: EmployeeIds, at: datetime | None = None
 ) -> tuple[int | None, set[uuid.UUID]]:
     """The version of the protocol in force at ``at`` (default now; None when none is) and,
     of ``employee_ids`` (ids, or a SELECT of employee ids such as a plan's scope), those
@@ -119,7 +117,7 @@ def ready_ids_at(
     version: int | None = None
     ready: set[uuid.UUID] = set()
     for group in groups or [[]]:
-        rows = session.exec(
+        rows = db.exec(
             select(col(Protocol.version), col(Employee.id))
             .outerjoin(
                 Employee, and_(col(Employee.id).in_(group), _ready_condition(Protocol.id, at))
@@ -136,17 +134,17 @@ def ready_ids_at(
 
 
 def protocol_ready_ids(
-    session: Session, *, employee_ids: EmployeeIds, at: datetime | None = None
+    db: Session, *, employee_ids: EmployeeIds, at: datetime | None = None
 ) -> set[uuid.UUID]:
     """Of ``employee_ids``, those protocol-ready at ``at`` (default now): see ``ready_ids_at``."""
     if not isinstance(employee_ids, Select) and not employee_ids:
         return set()
-    return ready_ids_at(session, employee_ids=employee_ids, at=at)[1]
+    return ready_ids_at(db, employee_ids=employee_ids, at=at)[1]
 
 
-def is_protocol_ready(session: Session, *, employee: Employee, at: datetime | None = None) -> bool:
+def is_protocol_ready(db: Session, *, employee: Employee, at: datetime | None = None) -> bool:
     """Whether one employee read, or their team discussed, the protocol in force at ``at``."""
-    return employee.id in protocol_ready_ids(session, employee_ids=[employee.id], at=at)
+    return employee.id in protocol_ready_ids(db, employee_ids=[employee.id], at=at)
 
 
 class _Person(NamedTuple):
@@ -175,17 +173,17 @@ class _Readiness:
         return out
 
 
-def _readiness_data(session: Session, *, team_id: uuid.UUID | None) -> _Readiness:
-    protocol = require_current_protocol(session)
+def _readiness_data(db: Session, *, team_id: uuid.UUID | None) -> _Readiness:
+    protocol = require_current_protocol(db)
     now = utcnow()
     team_stmt = select(Team).order_by(col(Team.name), col(Team.id))
     emp_stmt = select(Employee).where(col(Employee.active).is_(True))
     if team_id is not None:
-        resolve_ref(session, Team, team_id, pointer="/query/team_id", what="team")
+        resolve_ref(db, Team, team_id, pointer="/query/team_id", what="team")
         team_stmt = team_stmt.where(col(Team.id) == team_id)
         emp_stmt = emp_stmt.where(col(Employee.team_id) == team_id)
-    teams = list(session.exec(team_stmt))
-    people = session.execute(
+    teams = list(db.exec(team_stmt))
+    people = db.execute(
         emp_stmt.with_only_columns(
             col(Employee.id),
             col(Employee.team_id),
@@ -198,7 +196,7 @@ def _readiness_data(session: Session, *, team_id: uuid.UUID | None) -> _Readines
     employees = [_Person(i, t, x, full_name(f, p, ln)) for i, t, x, f, p, ln in people]
     # Subqueries rather than id lists: three queries however large the organisation.
     acknowledged = set(
-        session.exec(
+        db.exec(
             select(col(ProtocolAcknowledgement.employee_id)).where(
                 col(ProtocolAcknowledgement.protocol_id) == protocol.id,
                 col(ProtocolAcknowledgement.read_at) <= now,
@@ -208,7 +206,7 @@ def _readiness_data(session: Session, *, team_id: uuid.UUID | None) -> _Readines
             )
         )
     )
-    discussed = session.execute(
+    discussed = db.execute(
         select(col(TeamDiscussion.team_id), func.max(TeamDiscussion.discussed_on))
         .where(
             col(TeamDiscussion.protocol_id) == protocol.id,
@@ -225,13 +223,13 @@ def _readiness_data(session: Session, *, team_id: uuid.UUID | None) -> _Readines
     )
 
 
-def readiness(session: Session, *, team_id: uuid.UUID | None) -> ProtocolReadiness:
+def readiness(db: Session, *, team_id: uuid.UUID | None) -> ProtocolReadiness:
     """Per team: active employees who read or discussed the current protocol, and who not.
 
     Active employees without a team are reported under a team of null (only when no team
     filter is given). NotFound (``no-current-protocol``) when nothing is published.
     """
-    data = _readiness_data(session, team_id=team_id)
+    data = _readiness_data(db, team_id=team_id)
     by_team: dict[uuid.UUID | None, list[_Person]] = defaultdict(list)
     for emp in data.employees:
         by_team[emp.team_id].append(emp)
@@ -283,9 +281,9 @@ READINESS_CSV_HEADER = [
 ]
 
 
-def readiness_csv_rows(session: Session, *, team_id: uuid.UUID | None) -> list[list[object]]:
+def readiness_csv_rows(db: Session, *, team_id: uuid.UUID | None) -> list[list[object]]:
     """One row per active employee (columns ``READINESS_CSV_HEADER``), for spreadsheets."""
-    data = _readiness_data(session, team_id=team_id)
+    data = _readiness_data(db, team_id=team_id)
     names = {t.id: t.name for t in data.teams}
     order = {t.id: i for i, t in enumerate(data.teams)}
     employees = sorted(

@@ -129,12 +129,12 @@ class Collected:
 class FigureQuery:
     """The parameters every figure query shares."""
 
-    def __init__(self, session: Session, settings: OrganisationSettings, today: date) -> None:
-        self.session = session
+    def __init__(self, db: Session, settings: OrganisationSettings, today: date) -> None:
+        self.session = db
         self.settings = settings
         self.today = today
-        self.org_id = current_organisation_id(session)
-        self.connection = session.connection()
+        self.org_id = current_organisation_id(db)
+        self.connection = db.connection()
         self.dialect = self.connection.dialect.name
         # Readiness counts what was read by the end of ``today``, a Dutch day (for today: by now).
         end_of_day = datetime.combine(today, time.max, tzinfo=CALENDAR_ZONE).astimezone(UTC)

@@ -102,7 +102,7 @@ def _review_overdue(q: FigureQuery, c: Collected) -> None:
 
 
 def collect(
-    session: Session,
+    db: Session,
     *,
     settings: OrganisationSettings,
     today: date,
@@ -110,7 +110,7 @@ def collect(
     period_to: date | None,
 ) -> Collected:
     """Run the figure queries; both reports show the same figures, summed differently."""
-    q = FigureQuery(session, settings, today)
+    q = FigureQuery(db, settings, today)
     period_to = period_to or today
     c = Collected(
         today=today,

@@ -92,7 +92,7 @@ def _gaps_statement(
 
 
 def theme_gaps(
-    session: Session,
+    db: Session,
     *,
     today: date,
     team_id: uuid.UUID | None = None,
@@ -102,14 +102,14 @@ def theme_gaps(
     list): one page of ``params``, or all of them without. One statement either way
     (and one more to check ``team_id``: another organisation's team is an unknown one)."""
     if team_id is not None:
-        resolve_ref(session, Team, team_id, pointer="/query/team_id", what="team")
-    stmt = _gaps_statement(current_organisation_id(session), today, team_id)
+        resolve_ref(db, Team, team_id, pointer="/query/team_id", what="team")
+    stmt = _gaps_statement(current_organisation_id(db), today, team_id)
     rows: Sequence[Any]
     next_cursor = None
     if params is not None:
-        rows, next_cursor = paginate(session, stmt, Employee, params)
+        rows, next_cursor = paginate(db, stmt, Employee, params)
     else:
-        rows = session.execute(stmt.order_by(col(Employee.id))).all()
+        rows = db.execute(stmt.order_by(col(Employee.id))).all()
     gaps = [
         HrmThemeGap(
             employee_id=employee_id,

@@ -45,7 +45,7 @@ Report = TypeVar("Report", OverviewReport, TeamsReport)
 
 def _report(
     request: Request,
-    session: Session,
+    db: Session,
     settings: OrganisationSettings,
     period_from: date | None,
     period_to: date | None,
@@ -59,9 +59,7 @@ def _report(
     # figures as a CSV download named after the report and the day.
     _check_period(period_from, period_to)
     day = today()
-    report = build(
-        session, settings=settings, today=day, period_from=period_from, period_to=period_to
-    )
+    report = build(db, settings=settings, today=day, period_from=period_from, period_to=period_to)
     if prefers_csv(request):
         return csv_response(csv_rows(report), csv_header, f"{name}-{day.isoformat()}.csv")
     return report

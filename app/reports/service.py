@@ -30,7 +30,7 @@ def pct(part: int, whole: int) -> float:
 
 
 def overview(
-    session: Session,
+    db: Session,
     *,
     settings: OrganisationSettings,
     today: date,
@@ -39,7 +39,7 @@ def overview(
 ) -> OverviewReport:
     """The organisation's figures for the four steps of the method."""
     c = collect(
-        session,
+        db,
         settings=settings,
         today=today,
         period_from=period_from,
@@ -152,7 +152,7 @@ def _row(team: tuple[uuid.UUID, str, str | None], f: Figures) -> TeamReportRow:
 
 
 def teams_report(
-    session: Session,
+    db: Session,
     *,
     settings: OrganisationSettings,
     today: date,
@@ -161,7 +161,7 @@ def teams_report(
 ) -> TeamsReport:
     """One row of figures per team, ordered by name."""
     c = collect(
-        session,
+        db,
         settings=settings,
         today=today,
         period_from=period_from,

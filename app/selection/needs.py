@@ -191,27 +191,27 @@ def without_cyclic_gc() -> Iterator[None]:
 # --- loading -------------------------------------------------------------------------------
 
 
-def _skills(session: Session) -> dict[uuid.UUID, SkillInfo]:
-    rows = session.exec(
+def _skills(db: Session) -> dict[uuid.UUID, SkillInfo]:
+    rows = db.exec(
         select(col(Skill.id), col(Skill.code), col(Skill.label_nl), col(Skill.label_en))
     ).all()
     return {sid: SkillInfo(code, nl, en) for sid, code, nl, en in rows}
 
 
-def _levels(session: Session) -> dict[uuid.UUID, ExposureLevel]:
-    rows = session.exec(
+def _levels(db: Session) -> dict[uuid.UUID, ExposureLevel]:
+    rows = db.exec(
         select(col(FunctionGroup.id), col(FunctionGroup.likelihood), col(FunctionGroup.impact))
     ).all()
     return {fid: exposure_level(lk * im) for fid, lk, im in rows}
 
 
 def _programs(
-    session: Session, bit: dict[uuid.UUID, int]
+    db: Session, bit: dict[uuid.UUID, int]
 ) -> tuple[list[ProgramInfo], dict[uuid.UUID, int]]:
     """Active programmes, and the skill mask of every programme (booked ones may be
     inactive by now)."""
-    rows = session.exec(select(TrainingProgram).order_by(col(TrainingProgram.id))).all()
-    skills = training_service.skill_ids_by_program(session, (p.id for p in rows))
+    rows = db.exec(select(TrainingProgram).order_by(col(TrainingProgram.id))).all()
+    skills = training_service.skill_ids_by_program(db, (p.id for p in rows))
     masks = {p.id: mask_of(bit, skills.get(p.id, ())) for p in rows}
     active = [
         ProgramInfo(
@@ -232,12 +232,12 @@ def _programs(
 
 
 def _function_group_masks(
-    session: Session, fg_ids: Collection[uuid.UUID], bit: dict[uuid.UUID, int]
+    db: Session, fg_ids: Collection[uuid.UUID], bit: dict[uuid.UUID, int]
 ) -> dict[uuid.UUID, tuple[int, int]]:
     """Per function group: (every skill it needs, the required ones)."""
     out = {}
     for fg_id, needs in learning_service.needs_by_function_group(
-        session, function_group_ids=fg_ids
+        db, function_group_ids=fg_ids
     ).items():
         every = required = 0
         for skill_id, priority in needs:
@@ -249,10 +249,10 @@ def _function_group_masks(
 
 
 def _booked(
-    session: Session, people: Select[Any], program_masks: dict[uuid.UUID, int]
+    db: Session, people: Select[Any], program_masks: dict[uuid.UUID, int]
 ) -> dict[uuid.UUID, int]:
     """Per employee, the skills of the programmes they are booked on (planned sessions)."""
-    rows = session.exec(
+    rows = db.exec(
         select(col(Enrolment.employee_id), col(TrainingSession.program_id))
         .join(TrainingSession, col(TrainingSession.id) == col(Enrolment.session_id))
         .where(
@@ -268,12 +268,12 @@ def _booked(
 
 
 def _team_goals(
-    session: Session, team_ids: Collection[uuid.UUID], bit: dict[uuid.UUID, int]
+    db: Session, team_ids: Collection[uuid.UUID], bit: dict[uuid.UUID, int]
 ) -> dict[uuid.UUID, dict[int, list[uuid.UUID]]]:
     out: dict[uuid.UUID, dict[int, list[uuid.UUID]]] = {}
     if not team_ids:
         return out
-    rows = session.exec(
+    rows = db.exec(
         select(col(TeamGoal.id), col(TeamGoal.team_id), col(TeamGoal.skill_id))
         .where(col(TeamGoal.status) == TeamGoalStatus.active, col(TeamGoal.team_id).in_(team_ids))
         .order_by(col(TeamGoal.id))
@@ -284,9 +284,9 @@ def _team_goals(
 
 
 def _personal_goals(
-    session: Session, people: Select[Any], bit: dict[uuid.UUID, int]
+    db: Session, people: Select[Any], bit: dict[uuid.UUID, int]
 ) -> dict[uuid.UUID, dict[int, int]]:
-    rows = session.exec(
+    rows = db.exec(
         select(col(PersonalGoal.employee_id), col(PersonalGoal.skill_id)).where(
             col(PersonalGoal.status) == PersonalGoalStatus.agreed,
             col(PersonalGoal.employee_id).in_(people),
@@ -299,34 +299,32 @@ def _personal_goals(
     return out
 
 
-def load_scope(
-    session: Session, *, scope: PlanScope, on: date, with_status: bool = True
-) -> ScopeData:
+def load_scope(db: Session, *, scope: PlanScope, on: date, with_status: bool = True) -> ScopeData:
     """Every active employee of the scope (and the managers responsible for its staff) with
     the skills they still need on ``on``. ``with_status`` adds protocol readiness and which
     managers are trained already (the plan needs them; recommendations do not)."""
-    rows = session.exec(
+    rows = db.exec(
         select(
             col(Employee.id), col(Employee.team_id), col(Employee.function_group_id), Employee.role
         )
-        .where(people_condition(session, scope))
+        .where(people_condition(db, scope))
         .order_by(col(Employee.id))
     ).all()
-    people_ids = scope_people_ids(session, scope)
-    skills = _skills(session)
+    people_ids = scope_people_ids(db, scope)
+    skills = _skills(db)
     skill_order = sorted(skills)
     bit = {s: i for i, s in enumerate(skill_order)}
-    levels = _levels(session)
-    programs, program_masks = _programs(session, bit)
-    fg_masks = _function_group_masks(session, {r[2] for r in rows if r[2] is not None}, bit)
+    levels = _levels(db)
+    programs, program_masks = _programs(db, bit)
+    fg_masks = _function_group_masks(db, {r[2] for r in rows if r[2] is not None}, bit)
     whole = scope.team_id is None and scope.function_group_id is None
     current = training_service.current_skills(
-        session, employee_ids=None if whole else [r[0] for r in rows], on=on
+        db, employee_ids=None if whole else [r[0] for r in rows], on=on
     )
-    booked = _booked(session, people_ids, program_masks)
-    team_goals = _team_goals(session, {r[1] for r in rows if r[1] is not None}, bit)
+    booked = _booked(db, people_ids, program_masks)
+    team_goals = _team_goals(db, {r[1] for r in rows if r[1] is not None}, bit)
     team_masks = {t: mask_of_bits(goals) for t, goals in team_goals.items()}
-    personal = _personal_goals(session, people_ids, bit)
+    personal = _personal_goals(db, people_ids, bit)
 
     people: list[Person] = []
     for emp_id, team_id, fg_id, role in rows:
@@ -370,11 +368,11 @@ def load_scope(
     )
     if with_status:
         # Read or discussed the protocol in force (seed step 2), the policy's definition.
-        ready = policy_service.protocol_ready_ids(session, employee_ids=people_ids)
+        ready = policy_service.protocol_ready_ids(db, employee_ids=people_ids)
         for p in people:
             p.protocol_ready = p.id in ready
         status = managers_first.management_status(
-            session,
+            db,
             manager_ids=[p.id for p in people if p.manager],
             before=datetime.combine(on, time.min, tzinfo=UTC),
         )

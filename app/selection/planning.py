@@ -348,7 +348,7 @@ def _uncovered(data: ScopeData, left: Iterable[tuple[Person, int]]) -> tuple[Unc
     return tuple(items)
 
 
-def compute_plan(session: Session, *, scope: PlanScope, starts_on: date) -> ComputedPlan:
+def compute_plan(db: Session, *, scope: PlanScope, starts_on: date) -> ComputedPlan:
     """Compute the phased plan for a scope: a fixed number of queries, no writes.
 
     The session must be bound to the organisation (``core.tenancy.bind_organisation``).
@@ -356,5 +356,5 @@ def compute_plan(session: Session, *, scope: PlanScope, starts_on: date) -> Comp
     # The version is read before the data: a change while loading makes the plan look
     # stale (recompute), never fresh.
     with without_cyclic_gc():
-        version = data_version(session, scope=scope)
-        return build_plan(load_scope(session, scope=scope, on=starts_on), version=version)
+        version = data_version(db, scope=scope)
+        return build_plan(load_scope(db, scope=scope, on=starts_on), version=version)

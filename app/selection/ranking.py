@@ -226,7 +226,7 @@ def rank(data: ScopeData) -> TrainingRecommendations:
     )
 
 
-def recommend(session: Session, *, scope: PlanScope, on: date) -> TrainingRecommendations:
+def recommend(db: Session, *, scope: PlanScope, on: date) -> TrainingRecommendations:
     """Programmes ranked by the open need they cover in the scope, each explained."""
     with without_cyclic_gc():
-        return rank(load_scope(session, scope=scope, on=on, with_status=False))
+        return rank(load_scope(db, scope=scope, on=on, with_status=False))

@@ -42,7 +42,7 @@ def scope_condition(scope: PlanScope) -> ColumnElement[bool]:
     return true()
 
 
-def managers_condition(session: Session, scope: PlanScope) -> ColumnElement[bool]:
+def managers_condition(db: Session, scope: PlanScope) -> ColumnElement[bool]:
     """The managers responsible for the scope's staff (managers first: seed step 4):
     senior management, and the managers of the teams the staff belong to."""
     if scope.team_id is None and scope.function_group_id is None:
@@ -57,7 +57,7 @@ def managers_condition(session: Session, scope: PlanScope) -> ColumnElement[bool
         )
     team_managers = select(col(TeamManager.employee_id)).where(
         col(TeamManager.team_id).in_(teams),
-        col(TeamManager.organisation_id) == current_organisation_id(session),
+        col(TeamManager.organisation_id) == current_organisation_id(db),
     )
     return or_(
         col(Employee.role) == Role.senior_management,
@@ -65,20 +65,20 @@ def managers_condition(session: Session, scope: PlanScope) -> ColumnElement[bool
     )
 
 
-def people_condition(session: Session, scope: PlanScope) -> ColumnElement[bool]:
+def people_condition(db: Session, scope: PlanScope) -> ColumnElement[bool]:
     """SQL: an active employee of the scope, or one of its responsible managers."""
     return and_(
         col(Employee.active).is_(True),
-        or_(scope_condition(scope), managers_condition(session, scope)),
+        or_(scope_condition(scope), managers_condition(db, scope)),
     )
 
 
-def scope_people_ids(session: Session, scope: PlanScope) -> Select[Any]:
+def scope_people_ids(db: Session, scope: PlanScope) -> Select[Any]:
     """The ids of ``people_condition``, as a subquery."""
-    return select(col(Employee.id)).where(people_condition(session, scope))
+    return select(col(Employee.id)).where(people_condition(db, scope))
 
 
-def data_version(session: Session, *, scope: PlanScope) -> str:
+def data_version(db: Session, *, scope: PlanScope) -> str:
     """A fingerprint of every input a plan for this scope is computed from, in one query.
 
     Per input table the row count and the latest ``updated_at`` (it moves on every change,
@@ -86,7 +86,7 @@ def data_version(session: Session, *, scope: PlanScope) -> str:
     people where the rows are theirs. Any insert, change or delete therefore changes the
     fingerprint.
     """
-    org = current_organisation_id(session)
+    org = current_organisation_id(db)
     people = select(col(Employee.id)).where(
         col(Employee.organisation_id) == org,
         or_(scope_condition(scope), col(Employee.role).in_(MANAGER_ROLES)),
@@ -137,6 +137,6 @@ def data_version(session: Session, *, scope: PlanScope) -> str:
         ),
         *stats(TeamDiscussion, *mine(TeamDiscussion)),
     ]
-    row = session.execute(select(*columns)).one()
+    row = db.execute(select(*columns)).one()
     raw = "|".join(v.isoformat() if isinstance(v, datetime) else str(v) for v in row)
     return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()

@@ -50,13 +50,13 @@ from app.training.models import (
 MAX_LISTED_REFUSALS = 200
 
 
-def check_scope(session: Session, scope: PlanScope, *, pointer: str) -> None:
+def check_scope(db: Session, scope: PlanScope, *, pointer: str) -> None:
     """A scope naming another organisation's (or no) team or function group is a 422."""
     if scope.team_id is not None:
-        resolve_ref(session, Team, scope.team_id, pointer=f"{pointer}/team_id", what="team")
+        resolve_ref(db, Team, scope.team_id, pointer=f"{pointer}/team_id", what="team")
     if scope.function_group_id is not None:
         resolve_ref(
-            session,
+            db,
             FunctionGroup,
             scope.function_group_id,
             pointer=f"{pointer}/function_group_id",
@@ -71,7 +71,7 @@ def _ids(values: Iterable[uuid.UUID]) -> list[str]:
     return [str(v) for v in values]
 
 
-def store_plan(session: Session, computed: ComputedPlan) -> TrainingPlan:
+def store_plan(db: Session, computed: ComputedPlan) -> TrainingPlan:
     """Store a computed plan with its groups."""
     plan = TrainingPlan(
         team_id=computed.scope.team_id,
@@ -99,9 +99,9 @@ def store_plan(session: Session, computed: ComputedPlan) -> TrainingPlan:
             for u in computed.uncovered
         ],
     )
-    session.add(plan)
-    session.flush()
-    session.add_all(
+    db.add(plan)
+    db.flush()
+    db.add_all(
         TrainingPlanGroup(
             plan_id=plan.id,
             phase=phase.phase,
@@ -119,22 +119,22 @@ def store_plan(session: Session, computed: ComputedPlan) -> TrainingPlan:
         for phase in computed.phases
         for position, group in enumerate(phase.groups, start=1)
     )
-    session.flush()
+    db.flush()
     return plan
 
 
-def create_plan(session: Session, *, data: TrainingPlanCreate) -> TrainingPlan:
+def create_plan(db: Session, *, data: TrainingPlanCreate) -> TrainingPlan:
     """Compute a phased plan for the scope and store it as a proposal."""
-    check_scope(session, data.scope, pointer="/scope")
-    return store_plan(session, compute_plan(session, scope=data.scope, starts_on=data.starts_on))
+    check_scope(db, data.scope, pointer="/scope")
+    return store_plan(db, compute_plan(db, scope=data.scope, starts_on=data.starts_on))
 
 
 # --- reading -------------------------------------------------------------------------------
 
 
-def _groups_of(session: Session, plan: TrainingPlan) -> list[TrainingPlanGroup]:
+def _groups_of(db: Session, plan: TrainingPlan) -> list[TrainingPlanGroup]:
     return list(
-        session.exec(
+        db.exec(
             select(TrainingPlanGroup)
             .where(col(TrainingPlanGroup.plan_id) == plan.id)
             .order_by(col(TrainingPlanGroup.phase), col(TrainingPlanGroup.position))
@@ -142,12 +142,10 @@ def _groups_of(session: Session, plan: TrainingPlan) -> list[TrainingPlanGroup]:
     )
 
 
-def _employees(session: Session, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Employee]:
+def _employees(db: Session, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Employee]:
     out: dict[uuid.UUID, Employee] = {}
     for chunk in unique_chunks(ids):
-        out.update(
-            (e.id, e) for e in session.exec(select(Employee).where(col(Employee.id).in_(chunk)))
-        )
+        out.update((e.id, e) for e in db.exec(select(Employee).where(col(Employee.id).in_(chunk))))
     return out
 
 
@@ -171,20 +169,20 @@ def plan_summary(plan: TrainingPlan) -> TrainingPlanSummary:
     )
 
 
-def plan_public(session: Session, plan: TrainingPlan) -> TrainingPlanPublic:
+def plan_public(db: Session, plan: TrainingPlan) -> TrainingPlanPublic:
     """The whole plan, with names and titles, in a fixed number of queries."""
-    groups = _groups_of(session, plan)
+    groups = _groups_of(db, plan)
     titles = dict(
-        session.exec(
+        db.exec(
             select(col(TrainingProgram.id), col(TrainingProgram.title)).where(
                 col(TrainingProgram.id).in_({g.program_id for g in groups if g.program_id})
             )
         ).all()
     )
-    people = _employees(session, _member_ids(groups))
+    people = _employees(db, _member_ids(groups))
     skill_ids = [uuid.UUID(u["skill_id"]) for u in plan.uncovered]
     skills = (
-        {s.id: s for s in session.exec(select(Skill).where(col(Skill.id).in_(skill_ids)))}
+        {s.id: s for s in db.exec(select(Skill).where(col(Skill.id).in_(skill_ids)))}
         if skill_ids
         else {}
     )
@@ -242,19 +240,19 @@ def plan_public(session: Session, plan: TrainingPlan) -> TrainingPlanPublic:
                 required_count=u["required_count"],
             )
         )
-    stale = plan.status == PlanStatus.proposed and is_stale(session, plan)
+    stale = plan.status == PlanStatus.proposed and is_stale(db, plan)
     return TrainingPlanPublic(
         **plan_summary(plan).model_dump(), stale=stale, phases=phases, uncovered=uncovered
     )
 
 
-def is_stale(session: Session, plan: TrainingPlan) -> bool:
+def is_stale(db: Session, plan: TrainingPlan) -> bool:
     """Whether the plan's inputs changed since it was computed (one query)."""
-    return data_version(session, scope=plan.scope) != plan.data_version
+    return data_version(db, scope=plan.scope) != plan.data_version
 
 
 def list_plans(
-    session: Session,
+    db: Session,
     *,
     params: PageParams,
     status: PlanStatus | None = None,
@@ -266,13 +264,13 @@ def list_plans(
     stmt = where_given(
         stmt, TrainingPlan, status=status, team_id=team_id, function_group_id=function_group_id
     )
-    return paginate(session, stmt, TrainingPlan, params)
+    return paginate(db, stmt, TrainingPlan, params)
 
 
-def delete_plan(session: Session, *, plan: TrainingPlan) -> None:
+def delete_plan(db: Session, *, plan: TrainingPlan) -> None:
     """Delete a plan; sessions it scheduled stay (they are the training domain's now)."""
-    session.delete(plan)
-    session.flush()
+    db.delete(plan)
+    db.flush()
 
 
 # --- scheduling ----------------------------------------------------------------------------
@@ -340,11 +338,11 @@ def _check_dates(
         )
 
 
-def _claim(session: Session, plan: TrainingPlan) -> None:
+def _claim(db: Session, plan: TrainingPlan) -> None:
     # One guarded statement marks the plan scheduled: of two concurrent requests the
     # database lets exactly one through (the other waits for the row, then finds it taken).
     now = utcnow()
-    claimed = session.execute(
+    claimed = db.execute(
         bulk_update(TrainingPlan, at=now)
         .where(col(TrainingPlan.id) == plan.id, col(TrainingPlan.status) == PlanStatus.proposed)
         .values(status=PlanStatus.scheduled, scheduled_at=now)
@@ -352,26 +350,26 @@ def _claim(session: Session, plan: TrainingPlan) -> None:
     )
     if rowcount(claimed) != 1:
         raise Conflict("The plan has been scheduled already.", code="plan-already-scheduled")
-    session.expire(plan, ["status", "scheduled_at", "updated_at"])
+    db.expire(plan, ["status", "scheduled_at", "updated_at"])
 
 
 def schedule_plan(
-    session: Session, *, org: Organisation, plan: TrainingPlan, data: TrainingPlanSchedule
+    db: Session, *, org: Organisation, plan: TrainingPlan, data: TrainingPlanSchedule
 ) -> TrainingPlan:
     """Create the plan's sessions and enrolments through the enrolment rules, management
     first; all or nothing (409 on a stale plan or any refused enrolment)."""
     if plan.status == PlanStatus.scheduled:
         raise Conflict("The plan has been scheduled already.", code="plan-already-scheduled")
-    with session.begin_nested():  # all or nothing, also when called outside a request
-        _claim(session, plan)
-        _schedule(session, org=org, plan=plan, data=data)
+    with db.begin_nested():  # all or nothing, also when called outside a request
+        _claim(db, plan)
+        _schedule(db, org=org, plan=plan, data=data)
     return plan
 
 
 def _schedule(
-    session: Session, *, org: Organisation, plan: TrainingPlan, data: TrainingPlanSchedule
+    db: Session, *, org: Organisation, plan: TrainingPlan, data: TrainingPlanSchedule
 ) -> None:
-    if is_stale(session, plan):
+    if is_stale(db, plan):
         raise Conflict(
             "The data this plan was computed from changed since (people, needs, goals, "
             "trainings or protocol readiness): compute a new plan with POST "
@@ -379,14 +377,14 @@ def _schedule(
             code="plan-stale",
             plan_id=str(plan.id),
         )
-    groups = _groups_of(session, plan)
+    groups = _groups_of(db, plan)
     if any(g.program_id is None for g in groups):
         raise Conflict(
             "A programme of this plan was deleted: compute a new plan.", code="plan-stale"
         )
     programs = {
         p.id: p
-        for p in session.exec(
+        for p in db.exec(
             select(TrainingProgram).where(
                 col(TrainingProgram.id).in_({g.program_id for g in groups})
             )
@@ -394,14 +392,14 @@ def _schedule(
     }
     dates = {d.phase: d for d in data.phases}
     _check_dates(plan, groups, dates, {k: p.duration_hours for k, p in programs.items()}, org)
-    people = _employees(session, _member_ids(groups))
+    people = _employees(db, _member_ids(groups))
 
     refusals: list[dict[str, Any]] = []
     for group in groups:  # phase order: management sessions exist before staff checks
         program = programs[group.program_id]  # type: ignore[index]
         when = dates[group.phase]
         ts = training_service.create_session(
-            session,
+            db,
             data=TrainingSessionCreate(
                 program_id=program.id,
                 starts_at=when.starts_at,
@@ -413,7 +411,7 @@ def _schedule(
         )
         members = [people[uuid.UUID(m["employee_id"])] for m in group.members]
         results = rules.check_enrolments(
-            session, org=org, training_session=ts, employees=members, program=program
+            db, org=org, training_session=ts, employees=members, program=program
         )
         enrolled = 0
         for emp in members:
@@ -432,7 +430,7 @@ def _schedule(
                 )
                 continue
             warnings = rules.warnings_of(results[emp.id])
-            session.add(
+            db.add(
                 Enrolment(
                     session_id=ts.id,
                     employee_id=emp.id,
@@ -443,7 +441,7 @@ def _schedule(
         # A new session of our own in this transaction: nobody else can take its seats.
         ts.enrolled_count = enrolled
         group.session_id = ts.id
-        session.flush()
+        db.flush()
     if refusals:
         raise RuleViolation(
             f"{len(refusals)} enrolment(s) of the plan were refused by the enrolment "

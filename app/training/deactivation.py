@@ -31,7 +31,7 @@ from app.training.models import Enrolment, EnrolmentStatus, SessionStatus, Train
 
 
 def cancel_future_enrolments(
-    session: Session, employee_ids: Sequence[uuid.UUID], *, dry_run: bool = False
+    db: Session, employee_ids: Sequence[uuid.UUID], *, dry_run: bool = False
 ) -> list[str]:
     """Cancel these (deactivated) employees' enrolments in planned sessions that have not
     started, freeing the seats; ``dry_run`` only counts them. Returns what was done, in
@@ -40,7 +40,7 @@ def cancel_future_enrolments(
     found: list[uuid.UUID] = []
     people: set[uuid.UUID] = set()
     for part in unique_chunks(employee_ids):
-        rows = session.execute(
+        rows = db.execute(
             select(col(Enrolment.id), col(Enrolment.employee_id))
             .join(TrainingSession, col(TrainingSession.id) == col(Enrolment.session_id))
             .where(
@@ -58,7 +58,7 @@ def cancel_future_enrolments(
     if not dry_run:
         for ids in chunks(found):
             # Guarded by status: an enrolment cancelled meanwhile frees no second seat.
-            cancelled = session.execute(
+            cancelled = db.execute(
                 bulk_update(Enrolment, at=now)
                 .where(
                     col(Enrolment.id).in_(ids),
@@ -69,7 +69,7 @@ def cancel_future_enrolments(
                 .execution_options(synchronize_session="fetch")
             )
             freed.update(cancelled.scalars())
-        _free_seats(session, freed)
+        _free_seats(db, freed)
     count = len(found) if dry_run else sum(freed.values())
     verb = "would be" if dry_run else "were"
     return [
@@ -78,20 +78,20 @@ def cancel_future_enrolments(
     ]
 
 
-def _free_seats(session: Session, freed: Counter[uuid.UUID]) -> None:
+def _free_seats(db: Session, freed: Counter[uuid.UUID]) -> None:
     """Lower each session's seat count by its cancelled enrolments: one executemany."""
     if not freed:
         return
     table: sa.Table = TrainingSession.__table__  # type: ignore[attr-defined]
     taken = table.c.enrolled_count
     n = bindparam("b_n", type_=sa.Integer)
-    session.execute(
+    db.execute(
         bulk_update(table)
         .where(table.c.id == bindparam("b_id"))
         .values(enrolled_count=sa.case((taken > n, taken - n), else_=0)),
         [{"b_id": session_id, "b_n": n_freed} for session_id, n_freed in freed.items()],
     )
     # Sessions already loaded read their new count on next access.
-    for obj in list(session.identity_map.values()):
+    for obj in list(db.identity_map.values()):
         if isinstance(obj, TrainingSession) and obj.id in freed:
-            session.expire(obj, ["enrolled_count", "updated_at"])
+            db.expire(obj, ["enrolled_count", "updated_at"])

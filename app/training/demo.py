@@ -147,8 +147,8 @@ PROGRAMS: dict[str, tuple[Any, ...]] = {
 }
 
 
-def _programs(session: Session) -> dict[str, TrainingProgram]:
-    skills = learning_service.skill_ids_by_code(session)
+def _programs(db: Session) -> dict[str, TrainingProgram]:
+    skills = learning_service.skill_ids_by_code(db)
     out = {}
     for key, (
         ext,
@@ -178,7 +178,7 @@ def _programs(session: Session) -> dict[str, TrainingProgram]:
             refresher_months=months,
             skill_ids=[skills[c] for c in codes],
         )
-        out[key] = service.create_program(session, data=data)
+        out[key] = service.create_program(db, data=data)
     return out
 
 
@@ -187,7 +187,7 @@ def _at(day: datetime, days: int, hour: int) -> datetime:
 
 
 def _session(
-    session: Session,
+    db: Session,
     program: TrainingProgram,
     starts_at: datetime,
     *,
@@ -202,38 +202,38 @@ def _session(
         trainer=trainer,
         capacity=min(program.max_group_size, 16),
     )
-    session.add(ts)
-    session.flush()
+    db.add(ts)
+    db.flush()
     return ts
 
 
-def _held(session: Session, ts: TrainingSession, people: list[Employee]) -> None:
+def _held(db: Session, ts: TrainingSession, people: list[Employee]) -> None:
     """A session that took place before this service was used: its attendance is history,
     written as it happened, then completed through the service."""
-    session.add_all(Enrolment(session_id=ts.id, employee_id=e.id) for e in people)
+    db.add_all(Enrolment(session_id=ts.id, employee_id=e.id) for e in people)
     ts.enrolled_count = len(people)
-    session.flush()
-    service.complete_session(session, session_id=ts.id)
+    db.flush()
+    service.complete_session(db, session_id=ts.id)
 
 
 def _enrol_ready(
-    session: Session, ctx: DemoContext, ts: TrainingSession, people: list[Employee]
+    db: Session, ctx: DemoContext, ts: TrainingSession, people: list[Employee]
 ) -> list[Employee]:
     """Enrol those of ``people`` the rules allow (the others wait, e.g. for the protocol)."""
-    checks = rules.check_enrolments(session, org=ctx.org, training_session=ts, employees=people)
+    checks = rules.check_enrolments(db, org=ctx.org, training_session=ts, employees=people)
     enrolled: list[Employee] = []
     for person in people:
         if rules.errors_of(checks[person.id]) or len(enrolled) >= ts.capacity:
             continue
-        service.enrol(session, org=ctx.org, session_id=ts.id, employee_id=person.id)
+        service.enrol(db, org=ctx.org, session_id=ts.id, employee_id=person.id)
         enrolled.append(person)
     return enrolled
 
 
-def seed(session: Session, ctx: DemoContext) -> None:
+def seed(db: Session, ctx: DemoContext) -> None:
     """The catalogue, management sessions first, staff sessions and a refused enrolment."""
     now = utcnow()
-    programs = _programs(session)
+    programs = _programs(db)
     m = ctx.managers
     hq = "Hoofdkantoor, Oldenzaalsestraat 12, Enschede"
 
@@ -241,76 +241,76 @@ def seed(session: Session, ctx: DemoContext) -> None:
     # trained two months ago; four more team managers are booked for next week. The
     # manager of Servicepunt Centrum is not booked yet.
     management_done = _session(
-        session,
+        db,
         programs["management"],
         _at(now, -61, 9),
         location=hq,
         trainer="Ellen Schipper",
     )
     _held(
-        session,
+        db,
         management_done,
         [*ctx.senior_management, m["T-CRI"], m["T-JW-N"], m["T-AB-W"]],
     )
     management_next = _session(
-        session, programs["management"], _at(now, 10, 9), location=hq, trainer="Ellen Schipper"
+        db, programs["management"], _at(now, 10, 9), location=hq, trainer="Ellen Schipper"
     )
-    _enrol_ready(session, ctx, management_next, [m["T-SHV"], m["T-JW-Z"], m["T-MW"], m["T-AB-O"]])
+    _enrol_ready(db, ctx, management_next, [m["T-SHV"], m["T-JW-Z"], m["T-MW"], m["T-AB-O"]])
 
     # The crisis team trained a month ago, after their manager, and goes on.
     crisis = ctx.staff["T-CRI"]
     crisis_done = _session(
-        session,
+        db,
         programs["deescalation_actor"],
         _at(now, -30, 9),
         location="Trainingscentrum De Bron, Hengelo",
         trainer="Rachid Amrani (met trainingsacteur)",
     )
-    _held(session, crisis_done, crisis[:8])
+    _held(db, crisis_done, crisis[:8])
     crisis_next = _session(
-        session,
+        db,
         programs["confused_intoxicated"],
         _at(now, 21, 9),
         location="Trainingscentrum De Bron, Hengelo",
         trainer="dr. Inge Wolters",
     )
-    _enrol_ready(session, ctx, crisis_next, crisis[:8])
+    _enrol_ready(db, ctx, crisis_next, crisis[:8])
 
     # Jongerenwerk Noord: manager trained, protocol discussed: a full de-escalation group.
     jwn_next = _session(
-        session,
+        db,
         programs["deescalation_actor"],
         _at(now, 28, 9),
         location="Jongerencentrum De Kelder, Enschede-Noord",
         trainer="Rachid Amrani (met trainingsacteur)",
     )
-    _enrol_ready(session, ctx, jwn_next, ctx.staff["T-JW-N"])
+    _enrol_ready(db, ctx, jwn_next, ctx.staff["T-JW-N"])
 
     # Schuldhulpverlening and Maatschappelijk werk (same function group): their managers'
     # workshop ends before this session starts, so readers of the protocol may enrol now.
     shv_next = _session(
-        session,
+        db,
         programs["deescalation_actor"],
         _at(now, 20, 13),
         location=hq,
         trainer="Karin Mulder (met trainingsacteur)",
     )
-    _enrol_ready(session, ctx, shv_next, [*ctx.staff["T-SHV"], *ctx.staff["T-MW"]])
+    _enrol_ready(db, ctx, shv_next, [*ctx.staff["T-SHV"], *ctx.staff["T-MW"]])
 
     # Mixed: a trained manager with their own team.
     peer_next = _session(
-        session,
+        db,
         programs["peer_support"],
         _at(now, 35, 13),
         location="Wijkcentrum Het Pakhuis, Enschede-West",
         trainer="Ellen Schipper",
     )
-    _enrol_ready(session, ctx, peer_next, [m["T-AB-W"], *ctx.staff["T-AB-W"][:10]])
+    _enrol_ready(db, ctx, peer_next, [m["T-AB-W"], *ctx.staff["T-AB-W"][:10]])
 
     # Servicepunt Centrum: the session is planned, but its manager has no management
     # training nor a booking, so staff enrolments are refused (managers first).
     rec_next = _session(
-        session,
+        db,
         programs["basic_communication"],
         _at(now, 14, 9),
         location="Servicepunt Centrum, Enschede",
@@ -318,10 +318,10 @@ def seed(session: Session, ctx: DemoContext) -> None:
     )
     # A protocol-ready employee, so managers first is the one rule that refuses.
     reception = ctx.staff["T-REC"]
-    ready = policy_service.protocol_ready_ids(session, employee_ids=[p.id for p in reception])
+    ready = policy_service.protocol_ready_ids(db, employee_ids=[p.id for p in reception])
     refused_for = next((p for p in reception if p.id in ready), reception[0])
     try:
-        service.enrol(session, org=ctx.org, session_id=rec_next.id, employee_id=refused_for.id)
+        service.enrol(db, org=ctx.org, session_id=rec_next.id, employee_id=refused_for.id)
         refusal: list[dict[str, Any]] = []
     except RuleViolation as exc:
         refusal = list(exc.violations or [])
@@ -330,19 +330,19 @@ def seed(session: Session, ctx: DemoContext) -> None:
     today = now.date()
     for person in ctx.staff["T-AB-O"][:6]:
         service.record_completion(
-            session,
+            db,
             employee_id=person.id,
             program_id=programs["deescalation_actor"].id,
             completed_on=today - timedelta(days=670),
         )
     for person in crisis[8:11]:
         service.record_completion(
-            session,
+            db,
             employee_id=person.id,
             program_id=programs["physical_refresher"].id,
             completed_on=today - timedelta(days=380),
         )
-    session.flush()
+    db.flush()
 
     ctx.extras["programs"] = programs
     ctx.extras["sessions"] = {

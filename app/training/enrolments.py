@@ -36,7 +36,7 @@ from app.training.sessions import require_planned
 
 
 def list_enrolments(
-    session: Session,
+    db: Session,
     *,
     training_session: TrainingSession,
     params: PageParams,
@@ -46,14 +46,14 @@ def list_enrolments(
     """The enrolments of one session."""
     stmt = select(Enrolment).where(col(Enrolment.session_id) == training_session.id)
     stmt = where_given(stmt, Enrolment, status=status, employee_id=employee_id)
-    return paginate(session, stmt, Enrolment, params)
+    return paginate(db, stmt, Enrolment, params)
 
 
 def get_enrolment(
-    session: Session, *, training_session: TrainingSession, enrolment_id: uuid.UUID
+    db: Session, *, training_session: TrainingSession, enrolment_id: uuid.UUID
 ) -> Enrolment:
     """One enrolment of this session, or 404."""
-    enrolment = get_scoped(session, Enrolment, enrolment_id)
+    enrolment = get_scoped(db, Enrolment, enrolment_id)
     if enrolment.session_id != training_session.id:
         raise NotFound(resource="enrolment", id_=enrolment_id)
     return enrolment
@@ -77,9 +77,9 @@ class _Subject:
     employee: Employee
     function_group: FunctionGroup | None
 
-    def check(self, session: Session, org: Organisation) -> list[RuleResult]:
+    def check(self, db: Session, org: Organisation) -> list[RuleResult]:
         return rules.check_enrolment(
-            session,
+            db,
             org=org,
             training_session=self.training_session,
             employee=self.employee,
@@ -88,12 +88,12 @@ class _Subject:
         )
 
 
-def _subject(session: Session, *, session_id: uuid.UUID, employee_id: uuid.UUID) -> _Subject:
+def _subject(db: Session, *, session_id: uuid.UUID, employee_id: uuid.UUID) -> _Subject:
     # The session usually sits in the identity map already (the route's path dependency
     # loaded it). One query then brings the employee, their function group and the
     # session's programme (a one-row join on the programme's id).
-    ts = get_scoped(session, TrainingSession, session_id, name="training session")
-    row = session.exec(
+    ts = get_scoped(db, TrainingSession, session_id, name="training session")
+    row = db.exec(
         select(Employee, FunctionGroup, TrainingProgram)
         .outerjoin(FunctionGroup, col(FunctionGroup.id) == col(Employee.function_group_id))
         .join(TrainingProgram, col(TrainingProgram.id) == ts.program_id)
@@ -108,12 +108,12 @@ def _subject(session: Session, *, session_id: uuid.UUID, employee_id: uuid.UUID)
 
 
 def check(
-    session: Session, *, org: Organisation, session_id: uuid.UUID, employee_id: uuid.UUID
+    db: Session, *, org: Organisation, session_id: uuid.UUID, employee_id: uuid.UUID
 ) -> EnrolmentCheck:
     """Evaluate the enrolment rules for one employee without enrolling (a dry run)."""
-    subject = _subject(session, session_id=session_id, employee_id=employee_id)
+    subject = _subject(db, session_id=session_id, employee_id=employee_id)
     ts, employee = subject.training_session, subject.employee
-    results = subject.check(session, org)
+    results = subject.check(db, org)
     errors = rules.errors_of(results)
     return EnrolmentCheck(
         session_id=ts.id,
@@ -124,10 +124,10 @@ def check(
     )
 
 
-def _take_seat(session: Session, ts: TrainingSession) -> bool:
+def _take_seat(db: Session, ts: TrainingSession) -> bool:
     # The seat count is raised only while a seat is left, in one statement: of two
     # requests for the last seat the database lets exactly one through (capacity rule).
-    taken = session.execute(
+    taken = db.execute(
         bulk_update(TrainingSession)
         .where(
             col(TrainingSession.id) == ts.id,
@@ -137,18 +137,18 @@ def _take_seat(session: Session, ts: TrainingSession) -> bool:
         .values(enrolled_count=col(TrainingSession.enrolled_count) + 1)
         .execution_options(synchronize_session=False)
     )
-    session.expire(ts, ["enrolled_count", "updated_at", "status"])
+    db.expire(ts, ["enrolled_count", "updated_at", "status"])
     return rowcount(taken) == 1
 
 
-def _free_seat(session: Session, ts: TrainingSession) -> None:
-    session.execute(
+def _free_seat(db: Session, ts: TrainingSession) -> None:
+    db.execute(
         bulk_update(TrainingSession)
         .where(col(TrainingSession.id) == ts.id, col(TrainingSession.enrolled_count) > 0)
         .values(enrolled_count=col(TrainingSession.enrolled_count) - 1)
         .execution_options(synchronize_session=False)
     )
-    session.expire(ts, ["enrolled_count", "updated_at"])
+    db.expire(ts, ["enrolled_count", "updated_at"])
 
 
 def _duplicate(employee: Employee) -> RuleResult:
@@ -160,36 +160,36 @@ def _duplicate(employee: Employee) -> RuleResult:
 
 
 def enrol(
-    session: Session, *, org: Organisation, session_id: uuid.UUID, employee_id: uuid.UUID
+    db: Session, *, org: Organisation, session_id: uuid.UUID, employee_id: uuid.UUID
 ) -> tuple[Enrolment, list[RuleResult]]:
     """Enrol an employee after checking every rule: errors refuse (409
     `enrolment-refused`), warnings are recorded on the enrolment and returned."""
-    subject = _subject(session, session_id=session_id, employee_id=employee_id)
+    subject = _subject(db, session_id=session_id, employee_id=employee_id)
     ts, employee = subject.training_session, subject.employee
-    results = subject.check(session, org)
+    results = subject.check(db, org)
     errors = rules.errors_of(results)
     if errors:
         raise _refused(errors)
     warnings = rules.warnings_of(results)
     stored = [w.model_dump(mode="json") for w in warnings]
-    cancelled = session.exec(
+    cancelled = db.exec(
         select(Enrolment).where(
             col(Enrolment.session_id) == ts.id, col(Enrolment.employee_id) == employee.id
         )
     ).first()
     try:
         # One savepoint: a refused seat or a concurrent duplicate undoes the seat count too.
-        with session.begin_nested():
-            if not _take_seat(session, ts):
+        with db.begin_nested():
+            if not _take_seat(db, ts):
                 raise _refused([rules.capacity_violation(ts)])
             if cancelled is None:
                 enrolment = Enrolment(session_id=ts.id, employee_id=employee.id, warnings=stored)
-                session.add(enrolment)
-                session.flush()
+                db.add(enrolment)
+                db.flush()
             else:
                 # Re-enrolling after a cancellation reuses the row (unique per session and
                 # employee); guarded so two concurrent re-enrolments cannot both win.
-                revived = session.execute(
+                revived = db.execute(
                     bulk_update(Enrolment)
                     .where(
                         col(Enrolment.id) == cancelled.id,
@@ -200,7 +200,7 @@ def enrol(
                 )
                 if rowcount(revived) != 1:
                     raise _refused([_duplicate(employee)])
-                session.expire(cancelled)
+                db.expire(cancelled)
                 enrolment = cancelled
     except IntegrityError:
         raise _refused([_duplicate(employee)]) from None
@@ -208,7 +208,7 @@ def enrol(
 
 
 def update_enrolment(
-    session: Session, *, enrolment: Enrolment, training_session: TrainingSession, status: str
+    db: Session, *, enrolment: Enrolment, training_session: TrainingSession, status: str
 ) -> Enrolment:
     """Record attendance or a no-show, or cancel the enrolment (freeing its seat)."""
     ts = training_session
@@ -222,7 +222,7 @@ def update_enrolment(
             code="enrolment-cancelled",
         )
     if new == EnrolmentStatus.cancelled:
-        cancelled = session.execute(
+        cancelled = db.execute(
             bulk_update(Enrolment)
             .where(
                 col(Enrolment.id) == enrolment.id,
@@ -231,9 +231,9 @@ def update_enrolment(
             .values(status=EnrolmentStatus.cancelled)
             .execution_options(synchronize_session=False)
         )
-        session.expire(enrolment)
+        db.expire(enrolment)
         if rowcount(cancelled) == 1:
-            _free_seat(session, ts)
+            _free_seat(db, ts)
         return enrolment
     if ts.starts_at > utcnow():
         raise Conflict(
@@ -241,5 +241,5 @@ def update_enrolment(
             code="session-not-started",
         )
     apply_changes(enrolment, {"status": new})
-    session.flush()
+    db.flush()
     return enrolment

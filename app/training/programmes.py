@@ -35,18 +35,18 @@ from app.training.models import (
 
 
 def skill_ids_by_program(
-    session: Session, program_ids: Iterable[uuid.UUID]
+    db: Session, program_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, list[uuid.UUID]]:
     """The skills of many programmes in one query."""
     ids = list(program_ids)
     out: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
     if not ids:
         return out
-    rows = session.exec(
+    rows = db.exec(
         select(col(ProgramSkill.program_id), col(ProgramSkill.skill_id))
         .where(
             col(ProgramSkill.program_id).in_(ids),
-            col(ProgramSkill.organisation_id) == current_organisation_id(session),
+            col(ProgramSkill.organisation_id) == current_organisation_id(db),
         )
         .order_by(col(ProgramSkill.program_id), col(ProgramSkill.skill_id))
     )
@@ -56,10 +56,10 @@ def skill_ids_by_program(
 
 
 def programs_public(
-    session: Session, programs: Sequence[TrainingProgram]
+    db: Session, programs: Sequence[TrainingProgram]
 ) -> list[TrainingProgramPublic]:
     """Programmes with their skills, in two queries whatever the count."""
-    skills = skill_ids_by_program(session, (p.id for p in programs))
+    skills = skill_ids_by_program(db, (p.id for p in programs))
     return [
         TrainingProgramPublic.model_validate(
             {**loaded_fields(p), "skill_ids": skills.get(p.id, [])}
@@ -69,7 +69,7 @@ def programs_public(
 
 
 def list_programs(
-    session: Session,
+    db: Session,
     *,
     params: PageParams,
     audience: Audience | None = None,
@@ -88,14 +88,14 @@ def list_programs(
                 select(col(ProgramSkill.program_id)).where(col(ProgramSkill.skill_id) == skill_id)
             )
         )
-    return paginate(session, stmt, TrainingProgram, params)
+    return paginate(db, stmt, TrainingProgram, params)
 
 
-def _check_skills(session: Session, skill_ids: Sequence[uuid.UUID]) -> None:
+def _check_skills(db: Session, skill_ids: Sequence[uuid.UUID]) -> None:
     unique = set(skill_ids)
     if not unique:
         return
-    found = set(session.exec(select(col(Skill.id)).where(col(Skill.id).in_(unique))))
+    found = set(db.exec(select(col(Skill.id)).where(col(Skill.id).in_(unique))))
     for i, sid in enumerate(skill_ids):
         if sid not in found:
             raise unknown_reference(f"/skill_ids/{i}", "skill", sid)
@@ -110,30 +110,30 @@ def _check_exposure_range(low: ExposureLevel, high: ExposureLevel) -> None:
         )
 
 
-def _set_skills(session: Session, program: TrainingProgram, skill_ids: Sequence[uuid.UUID]) -> None:
-    session.execute(delete(ProgramSkill).where(col(ProgramSkill.program_id) == program.id))
+def _set_skills(db: Session, program: TrainingProgram, skill_ids: Sequence[uuid.UUID]) -> None:
+    db.execute(delete(ProgramSkill).where(col(ProgramSkill.program_id) == program.id))
     for sid in dict.fromkeys(skill_ids):
-        session.add(
+        db.add(
             ProgramSkill(
                 program_id=program.id, skill_id=sid, organisation_id=program.organisation_id
             )
         )
 
 
-def create_program(session: Session, *, data: TrainingProgramCreate) -> TrainingProgram:
+def create_program(db: Session, *, data: TrainingProgramCreate) -> TrainingProgram:
     """A new programme in the catalogue; its skills must be the organisation's."""
     _check_exposure_range(data.min_exposure_level, data.max_exposure_level)
-    _check_skills(session, data.skill_ids)
+    _check_skills(db, data.skill_ids)
     program = TrainingProgram(**data.model_dump(exclude={"skill_ids"}))
-    session.add(program)
-    session.flush()
-    _set_skills(session, program, data.skill_ids)
-    session.flush()
+    db.add(program)
+    db.flush()
+    _set_skills(db, program, data.skill_ids)
+    db.flush()
     return program
 
 
 def update_program(
-    session: Session, *, program: TrainingProgram, data: TrainingProgramUpdate
+    db: Session, *, program: TrainingProgram, data: TrainingProgramUpdate
 ) -> TrainingProgram:
     """Change a programme; `skill_ids`, when given, replaces its skills."""
     changes = data.model_dump(exclude_unset=True, exclude={"skill_ids"})
@@ -143,17 +143,17 @@ def update_program(
     )
     apply_changes(program, changes)
     if data.skill_ids is not None:
-        _check_skills(session, data.skill_ids)
-        _set_skills(session, program, data.skill_ids)
+        _check_skills(db, data.skill_ids)
+        _set_skills(db, program, data.skill_ids)
         touch(program)
-    session.flush()
+    db.flush()
     return program
 
 
-def delete_program(session: Session, *, program: TrainingProgram) -> None:
+def delete_program(db: Session, *, program: TrainingProgram) -> None:
     """Delete a programme without sessions or completions (otherwise deactivate it)."""
     delete_or_conflict(
-        session,
+        db,
         program,
         "The programme has sessions or completions; deactivate it (active=false) instead.",
         code="program-has-history",

@@ -42,15 +42,13 @@ class _ProgramFacts:
     skill_ids: tuple[uuid.UUID, ...]
 
 
-def _program_facts(
-    session: Session, program_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, _ProgramFacts]:
+def _program_facts(db: Session, program_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, _ProgramFacts]:
     ids = set(program_ids)
     if not ids:
         return {}
     # One query: each programme once per skill (once, with NULL, when it has none); the
     # link table is scoped through the programme it joins.
-    rows = session.exec(
+    rows = db.exec(
         select(
             col(TrainingProgram.id),
             col(TrainingProgram.title),
@@ -81,7 +79,7 @@ class _Latest:
 
 
 def _latest_completions(
-    session: Session, employee_ids: Collection[uuid.UUID] | None, *, active_only: bool = False
+    db: Session, employee_ids: Collection[uuid.UUID] | None, *, active_only: bool = False
 ) -> list[_Latest]:
     """Per employee and programme, the latest completion (one query per 5,000 employees)."""
     base = select(
@@ -103,18 +101,18 @@ def _latest_completions(
     )
     out: list[_Latest] = []
     for stmt in stmts:
-        out.extend(_Latest(e, p, d) for e, p, d in session.exec(stmt))
+        out.extend(_Latest(e, p, d) for e, p, d in db.exec(stmt))
     return out
 
 
 def current_skills(
-    session: Session, *, employee_ids: Collection[uuid.UUID] | None, on: date
+    db: Session, *, employee_ids: Collection[uuid.UUID] | None, on: date
 ) -> dict[uuid.UUID, set[uuid.UUID]]:
     """Per employee, the skills current on ``on``: a completed programme with that skill
     whose ``completed_on + refresher_months`` lies after ``on``. ``None``: everybody.
     Employees without a current skill are absent from the result."""
-    latest = _latest_completions(session, employee_ids)
-    facts = _program_facts(session, {row.program_id for row in latest})
+    latest = _latest_completions(db, employee_ids)
+    facts = _program_facts(db, {row.program_id for row in latest})
     out: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
     for row in latest:
         program = facts[row.program_id]
@@ -193,7 +191,7 @@ def _refresher_items(
 
 
 def refreshers_due(
-    session: Session,
+    db: Session,
     *,
     within_days: int = 90,
     on: date,
@@ -201,17 +199,17 @@ def refreshers_due(
 ) -> list[RefresherDue]:
     """Completed programmes of active employees due for a refresher by ``on + within_days``
     (overdue ones included), unless a later completion keeps all their skills current."""
-    latest = _latest_completions(session, employee_ids, active_only=True)
+    latest = _latest_completions(db, employee_ids, active_only=True)
     if not latest:
         return []
-    facts = _program_facts(session, {row.program_id for row in latest})
+    facts = _program_facts(db, {row.program_id for row in latest})
     dues = _dues(latest, facts, horizon=on + timedelta(days=within_days))
     # Names and teams as plain rows: loading thousands of Employee entities cost most of
     # this report's time.
     people = {
         i: _Named(full_name(f, p, ln), t)
         for chunk in unique_chunks({d.row.employee_id for d in dues})
-        for i, f, p, ln, t in session.execute(
+        for i, f, p, ln, t in db.execute(
             sa.select(
                 col(Employee.id),
                 col(Employee.first_name),
@@ -224,15 +222,15 @@ def refreshers_due(
     return _refresher_items(dues, facts, people, on=on)
 
 
-def training_record(session: Session, *, employee: Employee, on: date) -> TrainingRecord:
+def training_record(db: Session, *, employee: Employee, on: date) -> TrainingRecord:
     """An employee's completed trainings, skills (current or lapsed), refreshers due in
     the next 90 days and upcoming enrolments."""
-    completions = session.exec(
+    completions = db.exec(
         select(TrainingCompletion)
         .where(col(TrainingCompletion.employee_id) == employee.id)
         .order_by(col(TrainingCompletion.completed_on).desc(), col(TrainingCompletion.id))
     ).all()
-    facts = _program_facts(session, {c.program_id for c in completions})
+    facts = _program_facts(db, {c.program_id for c in completions})
     records = []
     skill_state: dict[uuid.UUID, tuple[date, date]] = {}  # skill -> (lapses_on, last completed)
     for c in completions:
@@ -253,9 +251,7 @@ def training_record(session: Session, *, employee: Employee, on: date) -> Traini
             lapses, last = skill_state.get(skill_id, (due, c.completed_on))
             skill_state[skill_id] = (max(lapses, due), max(last, c.completed_on))
     skills = (
-        session.exec(select(Skill).where(col(Skill.id).in_(skill_state))).all()
-        if skill_state
-        else []
+        db.exec(select(Skill).where(col(Skill.id).in_(skill_state))).all() if skill_state else []
     )
     skill_records = sorted(
         (
@@ -288,7 +284,7 @@ def training_record(session: Session, *, employee: Employee, on: date) -> Traini
     refreshers = _refresher_items(
         dues, facts, {employee.id: _Named(employee.full_name, employee.team_id)}, on=on
     )
-    upcoming_rows = session.exec(
+    upcoming_rows = db.exec(
         select(Enrolment, TrainingSession, TrainingProgram)
         .join(TrainingSession, col(TrainingSession.id) == col(Enrolment.session_id))
         .join(TrainingProgram, col(TrainingProgram.id) == col(TrainingSession.program_id))

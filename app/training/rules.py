@@ -67,9 +67,9 @@ class _Participants:
     function_groups: dict[uuid.UUID, FunctionGroup]
 
 
-def _participants(session: Session, training_session: TrainingSession) -> _Participants:
+def _participants(db: Session, training_session: TrainingSession) -> _Participants:
     # Their function groups come along (outer join).
-    rows = session.exec(
+    rows = db.exec(
         select(col(Enrolment.employee_id), FunctionGroup)
         .join(Employee, col(Employee.id) == col(Enrolment.employee_id))
         .outerjoin(FunctionGroup, col(FunctionGroup.id) == col(Employee.function_group_id))
@@ -85,14 +85,14 @@ def _participants(session: Session, training_session: TrainingSession) -> _Parti
 
 
 def _function_groups(
-    session: Session, ids: Iterable[uuid.UUID | None], known: Iterable[FunctionGroup]
+    db: Session, ids: Iterable[uuid.UUID | None], known: Iterable[FunctionGroup]
 ) -> dict[uuid.UUID, FunctionGroup]:
     """These function groups: the ``known`` ones without a query, the others in one."""
     wanted = {i for i in ids if i is not None}
     out = {fg.id: fg for fg in known if fg.id in wanted}
     missing = wanted - out.keys()
     if missing:
-        rows = session.exec(select(FunctionGroup).where(col(FunctionGroup.id).in_(missing)))
+        rows = db.exec(select(FunctionGroup).where(col(FunctionGroup.id).in_(missing)))
         out.update((fg.id, fg) for fg in rows)
     return out
 
@@ -194,7 +194,7 @@ def _protocol_ready(
 
 
 def check_enrolments(
-    session: Session,
+    db: Session,
     *,
     org: Organisation,
     training_session: TrainingSession,
@@ -209,11 +209,11 @@ def check_enrolments(
     """
     severities: RuleSeverities = org.settings.rule_severities
     if program is None:
-        program = session.get(TrainingProgram, training_session.program_id)
+        program = db.get(TrainingProgram, training_session.program_id)
         assert program is not None
-    participants = _participants(session, training_session)
+    participants = _participants(db, training_session)
     fgs = _function_groups(
-        session,
+        db,
         (e.function_group_id for e in employees),
         [*participants.function_groups.values(), *function_groups],
     )
@@ -223,9 +223,9 @@ def check_enrolments(
     managers: ResponsibleManagers | None = None
     status: ManagementStatus | None = None
     if severities.managers_first != Severity.off and staff:
-        managers = responsible_managers(session, team_ids={e.team_id for e in staff})
+        managers = responsible_managers(db, team_ids={e.team_id for e in staff})
         status = management_status(
-            session, manager_ids=managers.all_ids(), before=training_session.starts_at
+            db, manager_ids=managers.all_ids(), before=training_session.starts_at
         )
 
     ready: set[uuid.UUID] = set()
@@ -234,7 +234,7 @@ def check_enrolments(
         # Readiness now, or at the start of a session that already took place.
         at = min(utcnow(), training_session.starts_at)
         protocol_version, ready = policy_service.ready_ids_at(
-            session, employee_ids=[e.id for e in employees], at=at
+            db, employee_ids=[e.id for e in employees], at=at
         )
 
     out: dict[uuid.UUID, list[RuleResult]] = {}
@@ -302,7 +302,7 @@ def capacity_violation(training_session: TrainingSession) -> RuleResult:
 
 
 def check_enrolment(
-    session: Session,
+    db: Session,
     *,
     org: Organisation,
     training_session: TrainingSession,
@@ -312,7 +312,7 @@ def check_enrolment(
 ) -> list[RuleResult]:
     """The rules one employee does not meet for this session (empty list: all met)."""
     return check_enrolments(
-        session,
+        db,
         org=org,
         training_session=training_session,
         employees=[employee],

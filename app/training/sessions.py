@@ -40,7 +40,7 @@ def session_public(ts: TrainingSession) -> TrainingSessionPublic:
 
 
 def list_sessions(
-    session: Session,
+    db: Session,
     *,
     params: PageParams,
     program_id: uuid.UUID | None = None,
@@ -54,7 +54,7 @@ def list_sessions(
     stmt = where_range(
         stmt, col(TrainingSession.starts_at), at_least=starts_from, below=starts_before
     )
-    return paginate(session, stmt, TrainingSession, params)
+    return paginate(db, stmt, TrainingSession, params)
 
 
 def _check_times(starts_at: datetime, ends_at: datetime) -> None:
@@ -66,10 +66,10 @@ def _check_times(starts_at: datetime, ends_at: datetime) -> None:
         )
 
 
-def create_session(session: Session, *, data: TrainingSessionCreate) -> TrainingSession:
+def create_session(db: Session, *, data: TrainingSessionCreate) -> TrainingSession:
     """Schedule a session of an active programme; capacity defaults to its group size."""
     program = resolve_ref(
-        session, TrainingProgram, data.program_id, pointer="/program_id", what="training program"
+        db, TrainingProgram, data.program_id, pointer="/program_id", what="training program"
     )
     _check_times(data.starts_at, data.ends_at)
     if not program.active:
@@ -81,8 +81,8 @@ def create_session(session: Session, *, data: TrainingSessionCreate) -> Training
         **data.model_dump(exclude={"capacity"}),
         capacity=data.capacity or program.max_group_size,
     )
-    session.add(ts)
-    session.flush()
+    db.add(ts)
+    db.flush()
     return ts
 
 
@@ -94,7 +94,7 @@ def require_planned(ts: TrainingSession) -> None:
 
 
 def update_session(
-    session: Session, *, training_session: TrainingSession, data: TrainingSessionUpdate
+    db: Session, *, training_session: TrainingSession, data: TrainingSessionUpdate
 ) -> TrainingSession:
     """Change a planned session; `status: cancelled` cancels it with its enrolments."""
     ts = training_session
@@ -109,19 +109,19 @@ def update_session(
                 code="capacity-below-enrolments",
             )
         apply_changes(ts, changes)
-        session.flush()
+        db.flush()
     if data.status == SessionStatus.cancelled:
-        cancel_session(session, training_session=ts)
+        cancel_session(db, training_session=ts)
     return ts
 
 
-def cancel_session(session: Session, *, training_session: TrainingSession) -> TrainingSession:
+def cancel_session(db: Session, *, training_session: TrainingSession) -> TrainingSession:
     """Cancel a planned session: every enrolment is cancelled and the seats freed."""
     ts = training_session
     if ts.status == SessionStatus.cancelled:
         return ts
     now = utcnow()
-    taken = session.execute(
+    taken = db.execute(
         bulk_update(TrainingSession, at=now)
         .where(
             col(TrainingSession.id) == ts.id, col(TrainingSession.status) == SessionStatus.planned
@@ -129,10 +129,10 @@ def cancel_session(session: Session, *, training_session: TrainingSession) -> Tr
         .values(status=SessionStatus.cancelled, enrolled_count=0)
         .execution_options(synchronize_session=False)
     )
-    session.expire(ts)
+    db.expire(ts)
     if rowcount(taken) != 1:
         require_planned(ts)
-    session.execute(
+    db.execute(
         bulk_update(Enrolment, at=now)
         .where(
             col(Enrolment.session_id) == ts.id, col(Enrolment.status) != EnrolmentStatus.cancelled
@@ -140,14 +140,14 @@ def cancel_session(session: Session, *, training_session: TrainingSession) -> Tr
         .values(status=EnrolmentStatus.cancelled)
         .execution_options(synchronize_session="fetch")
     )
-    session.flush()
+    db.flush()
     return ts
 
 
-def delete_session(session: Session, *, training_session: TrainingSession) -> None:
+def delete_session(db: Session, *, training_session: TrainingSession) -> None:
     """Delete a session that never had enrolments (otherwise cancel it)."""
     delete_or_conflict(
-        session,
+        db,
         training_session,
         "The session has enrolments or completions; cancel it (status=cancelled) instead.",
         code="session-has-history",
@@ -155,11 +155,11 @@ def delete_session(session: Session, *, training_session: TrainingSession) -> No
 
 
 def complete_session(
-    session: Session, *, session_id: uuid.UUID, completed_on: date | None = None
+    db: Session, *, session_id: uuid.UUID, completed_on: date | None = None
 ) -> TrainingSession:
     """Mark a session completed: attendees (enrolled or attended, not no-shows) complete
     the programme, which updates their training record."""
-    ts = get_scoped(session, TrainingSession, session_id, name="training session")
+    ts = get_scoped(db, TrainingSession, session_id, name="training session")
     if ts.status == SessionStatus.cancelled:
         raise Conflict("A cancelled session cannot be completed.", code="session-cancelled")
     if ts.status == SessionStatus.completed:
@@ -175,7 +175,7 @@ def complete_session(
             code="invalid-completion-date",
             errors=[{"pointer": "/completed_on", "detail": "outside the session or in the future"}],
         )
-    done = session.execute(
+    done = db.execute(
         bulk_update(TrainingSession, at=now)
         .where(
             col(TrainingSession.id) == ts.id, col(TrainingSession.status) == SessionStatus.planned
@@ -183,35 +183,35 @@ def complete_session(
         .values(status=SessionStatus.completed, completed_at=now)
         .execution_options(synchronize_session=False)
     )
-    session.expire(ts)
+    db.expire(ts)
     if rowcount(done) != 1:
         raise Conflict("The session was completed or cancelled meanwhile.", code="session-closed")
     attending = (EnrolmentStatus.enrolled, EnrolmentStatus.attended)
     attendees = list(
-        session.exec(
+        db.exec(
             select(col(Enrolment.employee_id)).where(
                 col(Enrolment.session_id) == ts.id, col(Enrolment.status).in_(attending)
             )
         )
     )
-    session.execute(
+    db.execute(
         bulk_update(Enrolment, at=now)
         .where(col(Enrolment.session_id) == ts.id, col(Enrolment.status).in_(attending))
         .values(status=EnrolmentStatus.completed)
         .execution_options(synchronize_session="fetch")
     )
-    session.add_all(
+    db.add_all(
         TrainingCompletion(
             employee_id=employee_id, program_id=ts.program_id, session_id=ts.id, completed_on=day
         )
         for employee_id in attendees
     )
-    session.flush()
+    db.flush()
     return ts
 
 
 def record_completion(
-    session: Session,
+    db: Session,
     *,
     employee_id: uuid.UUID,
     program_id: uuid.UUID,
@@ -225,6 +225,6 @@ def record_completion(
         session_id=session_id,
         completed_on=completed_on,
     )
-    session.add(completion)
-    session.flush()
+    db.add(completion)
+    db.flush()
     return completion

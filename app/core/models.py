@@ -3,10 +3,16 @@
 import types
 import uuid
 from datetime import UTC, datetime
-from typing import Any, Union, get_args, get_origin
+from typing import Any, TypeVar, Union, get_args, get_origin
 
 import sqlalchemy as sa
-from pydantic import ConfigDict, ValidationInfo, ValidatorFunctionWrapHandler, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
@@ -165,3 +171,19 @@ class PatchModel(SQLModel):
             if not _accepts_null(cls.model_fields[info.field_name].annotation):
                 raise PydanticCustomError("not_nullable", NOT_NULLABLE)
         return handler(value)
+
+
+Shape = TypeVar("Shape", bound=BaseModel)
+
+
+def render(schema: type[Shape], row: object, **derived: Any) -> Shape:
+    """The API shape of ``row``: each field of ``schema`` read from the row, or from
+    ``derived`` for what the row does not carry (a team's managers, a computed status).
+
+    The one way a service turns a row into its public schema (the same as
+    ``model_validate(row, from_attributes=True)`` when nothing is derived)."""
+    values = {
+        name: derived[name] if name in derived else getattr(row, name)
+        for name in schema.model_fields
+    }
+    return schema.model_validate(values)

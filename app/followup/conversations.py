@@ -14,7 +14,7 @@ from app.core.crud import (
     resolve_refs,
 )
 from app.core.errors import RuleViolation
-from app.core.models import touch
+from app.core.models import render, touch
 from app.core.pagination import PageParams, paginate
 from app.core.queries import linked_ids, where_given, where_range
 from app.core.tenancy import current_organisation_id, get_scoped
@@ -147,18 +147,7 @@ def hrm_conversations_public(
         organisation_id=current_organisation_id(db),
     )
     return [
-        HrmConversationPublic(
-            id=c.id,
-            employee_id=c.employee_id,
-            manager_id=c.manager_id,
-            held_on=c.held_on,
-            kind=c.kind,
-            theme_discussed=c.theme_discussed,
-            personal_goal_ids=goals.get(c.id, []),
-            notes=c.notes,
-            created_at=c.created_at,
-            updated_at=c.updated_at,
-        )
+        render(HrmConversationPublic, c, personal_goal_ids=goals.get(c.id, []))
         for c in conversations
     ]
 

@@ -13,7 +13,7 @@ from app.core.crud import (
     unknown_reference,
 )
 from app.core.errors import Conflict, InvalidInput
-from app.core.models import utcnow
+from app.core.models import render, utcnow
 from app.core.pagination import PageParams, paginate
 from app.core.queries import where_given
 from app.core.tenancy import get_scoped
@@ -45,22 +45,7 @@ def follow_up_public(item: FollowUpItem, today: date) -> FollowUpItemPublic:
         source = FollowUpSource.training_session
     elif item.practice_review_id is not None:
         source = FollowUpSource.practice_review
-    return FollowUpItemPublic(
-        id=item.id,
-        kind=item.kind,
-        description=item.description,
-        source=source,
-        training_session_id=item.training_session_id,
-        practice_review_id=item.practice_review_id,
-        owner_employee_id=item.owner_employee_id,
-        owner_team_id=item.owner_team_id,
-        due_on=item.due_on,
-        status=item.status,
-        done_at=item.done_at,
-        overdue=is_overdue(item, today),
-        created_at=item.created_at,
-        updated_at=item.updated_at,
-    )
+    return render(FollowUpItemPublic, item, source=source, overdue=is_overdue(item, today))
 
 
 def list_follow_up_items(

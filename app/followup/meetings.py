@@ -12,7 +12,7 @@ from app.core.crud import (
     apply_changes,
     resolve_ref,
 )
-from app.core.models import touch
+from app.core.models import render, touch
 from app.core.pagination import PageParams, paginate
 from app.core.queries import where_given, where_range
 from app.followup.dates import refuse_if_in_future
@@ -63,19 +63,7 @@ def team_meetings_public(db: Session, meetings: Sequence[TeamMeeting]) -> list[T
             agendas[row.meeting_id].append(
                 AgendaItemPublic(kind=row.kind, title=row.title, notes=row.notes)
             )
-    return [
-        TeamMeetingPublic(
-            id=m.id,
-            team_id=m.team_id,
-            held_on=m.held_on,
-            notes=m.notes,
-            agenda_items=agendas.get(m.id, []),
-            safe_resilient_work_on_agenda=m.safe_resilient_work_on_agenda,
-            created_at=m.created_at,
-            updated_at=m.updated_at,
-        )
-        for m in meetings
-    ]
+    return [render(TeamMeetingPublic, m, agenda_items=agendas.get(m.id, [])) for m in meetings]
 
 
 def _set_agenda(db: Session, meeting: TeamMeeting, items: Sequence[AgendaItem]) -> None:

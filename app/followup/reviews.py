@@ -16,7 +16,7 @@ from app.core.crud import (
 )
 from app.core.dates import add_months
 from app.core.errors import InvalidInput
-from app.core.models import touch
+from app.core.models import render, touch
 from app.core.pagination import PageParams, paginate
 from app.core.queries import linked_ids, where_given, where_range
 from app.core.tenancy import current_organisation_id
@@ -116,16 +116,11 @@ def practice_reviews_public(
                 SkillRating(skill_id=row.skill_id, rating=row.rating, notes=row.notes)
             )
     return [
-        PracticeReviewPublic(
-            id=r.id,
-            team_id=r.team_id,
-            held_on=r.held_on,
-            next_review_on=r.next_review_on,
-            summary=r.summary,
+        render(
+            PracticeReviewPublic,
+            r,
             ratings=ratings.get(r.id, []),
             participant_ids=people.get(r.id, []),
-            created_at=r.created_at,
-            updated_at=r.updated_at,
         )
         for r in reviews
     ]

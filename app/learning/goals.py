@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from app.core.crud import apply_changes, delete_or_conflict
 from app.core.errors import Conflict, NotFound
-from app.core.models import touch
+from app.core.models import render, touch
 from app.core.pagination import PageParams, paginate
 from app.core.queries import where_given
 from app.learning.alignment import (
@@ -181,21 +181,7 @@ def norm_ids_by_team_goal(
 def team_goals_public(db: Session, goals: Sequence[TeamGoal]) -> list[TeamGoalPublic]:
     """Team goals with their source norms, in one query whatever the count."""
     norms = norm_ids_by_team_goal(db, (g.id for g in goals))
-    return [
-        TeamGoalPublic(
-            id=g.id,
-            team_id=g.team_id,
-            skill_id=g.skill_id,
-            description=g.description,
-            target_on=g.target_on,
-            status=g.status,
-            source_protocol_section_id=g.source_protocol_section_id,
-            source_norm_ids=norms.get(g.id, []),
-            created_at=g.created_at,
-            updated_at=g.updated_at,
-        )
-        for g in goals
-    ]
+    return [render(TeamGoalPublic, g, source_norm_ids=norms.get(g.id, [])) for g in goals]
 
 
 def list_team_goals(

@@ -7,6 +7,7 @@ from sqlmodel import Session, col, select
 
 from app.core.crud import apply_changes, delete_or_conflict
 from app.core.errors import Conflict
+from app.core.models import render
 from app.core.pagination import PageParams, paginate
 from app.core.queries import where_given
 from app.organisation.models import (
@@ -27,20 +28,7 @@ def function_group_public(
         fg.risk_assessed_on is None
         or _add_years(fg.risk_assessed_on, settings.risk_assessment_valid_years) <= today
     )
-    return FunctionGroupPublic(
-        id=fg.id,
-        name=fg.name,
-        external_id=fg.external_id,
-        description=fg.description,
-        likelihood=fg.likelihood,
-        impact=fg.impact,
-        risk_assessed_on=fg.risk_assessed_on,
-        exposure_score=fg.exposure_score,
-        exposure_level=fg.exposure_level,
-        risk_assessment_due=due,
-        created_at=fg.created_at,
-        updated_at=fg.updated_at,
-    )
+    return render(FunctionGroupPublic, fg, risk_assessment_due=due)
 
 
 def _add_years(d: date, years: int) -> date:

@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 
 from app.core.auth import forget_principals, generate_key, hash_key
 from app.core.crud import apply_changes
-from app.core.models import touch, utcnow
+from app.core.models import render, touch, utcnow
 from app.core.pagination import PageParams, paginate
 from app.core.tenancy import bind_organisation, get_scoped
 from app.organisation.hooks import HOOKS
@@ -38,13 +38,7 @@ def create_organisation(db: Session, *, name: str) -> tuple[Organisation, str]:
 
 def organisation_public(org: Organisation) -> OrganisationPublic:
     """The organisation with its settings resolved against the defaults."""
-    return OrganisationPublic(
-        id=org.id,
-        name=org.name,
-        settings=org.settings,
-        created_at=org.created_at,
-        updated_at=org.updated_at,
-    )
+    return render(OrganisationPublic, org)
 
 
 def update_organisation(

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from app.core.crud import apply_changes, delete_or_conflict, unknown_reference
 from app.core.errors import Conflict
-from app.core.models import touch
+from app.core.models import render, touch
 from app.core.pagination import PageParams, paginate
 from app.core.queries import where_given
 from app.organisation.models import (
@@ -67,14 +67,7 @@ def manager_ids_by_team(
 
 def team_public(team: Team, manager_ids: list[uuid.UUID]) -> TeamPublic:
     """The API shape of a team."""
-    return TeamPublic(
-        id=team.id,
-        name=team.name,
-        external_id=team.external_id,
-        manager_ids=manager_ids,
-        created_at=team.created_at,
-        updated_at=team.updated_at,
-    )
+    return render(TeamPublic, team, manager_ids=manager_ids)
 
 
 def teams_public(db: Session, teams: Sequence[Team]) -> list[TeamPublic]:

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from app.core.crud import apply_changes, resolve_ref, unknown_reference
 from app.core.dates import day_of
 from app.core.errors import Conflict, InvalidInput
-from app.core.models import touch, utcnow
+from app.core.models import render, touch, utcnow
 from app.core.pagination import PageParams, paginate
 from app.core.queries import linked_ids, where_given
 from app.core.tenancy import current_organisation_id
@@ -73,19 +73,7 @@ def protocols_public(db: Session, protocols: Sequence[Protocol]) -> list[Protoco
                 SectionPublic.model_validate(sec, from_attributes=True)
             )
     return [
-        ProtocolPublic(
-            id=p.id,
-            title=p.title,
-            version=p.version,
-            summary=p.summary,
-            status=p.status,
-            published_at=p.published_at,
-            superseded_at=p.superseded_at,
-            sections=sections.get(p.id, []),
-            norm_ids=norms.get(p.id, []),
-            created_at=p.created_at,
-            updated_at=p.updated_at,
-        )
+        render(ProtocolPublic, p, sections=sections.get(p.id, []), norm_ids=norms.get(p.id, []))
         for p in protocols
     ]
 

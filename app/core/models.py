@@ -173,6 +173,22 @@ class PatchModel(SQLModel):
         return handler(value)
 
 
+def link_owner(table: str) -> Any:
+    """A link table's key column naming its owner: the links go with the owner."""
+    return Field(
+        sa_column=sa.Column(
+            sa.Uuid, sa.ForeignKey(f"{table}.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+
+
+def link_target(table: str) -> Any:
+    """A link table's key column naming what is linked, indexed for "who links to this"."""
+    return Field(
+        sa_column=sa.Column(sa.Uuid, sa.ForeignKey(f"{table}.id"), primary_key=True, index=True)
+    )
+
+
 Shape = TypeVar("Shape", bound=BaseModel)
 
 

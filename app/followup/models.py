@@ -9,7 +9,14 @@ import sqlalchemy as sa
 from pydantic import model_validator
 from sqlmodel import Column, Field, SQLModel, UniqueConstraint
 
-from app.core.models import CreateModel, PatchModel, TenantTable, optional_timestamp_field
+from app.core.models import (
+    CreateModel,
+    PatchModel,
+    TenantTable,
+    link_owner,
+    link_target,
+    optional_timestamp_field,
+)
 
 TITLE_MAX = 200
 TEXT_MAX = 10_000
@@ -209,10 +216,8 @@ class PracticeReviewParticipant(SQLModel, table=True):
 
     __tablename__ = "practice_review_participant"
 
-    review_id: uuid.UUID = Field(sa_column=_cascade_fk("practice_review.id", primary_key=True))
-    employee_id: uuid.UUID = Field(
-        sa_column=Column(sa.Uuid, sa.ForeignKey("employee.id"), primary_key=True, index=True)
-    )
+    review_id: uuid.UUID = link_owner("practice_review")
+    employee_id: uuid.UUID = link_target("employee")
     organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
 
 
@@ -380,12 +385,8 @@ class HrmConversationGoal(SQLModel, table=True):
 
     __tablename__ = "hrm_conversation_goal"
 
-    conversation_id: uuid.UUID = Field(
-        sa_column=_cascade_fk("hrm_conversation.id", primary_key=True)
-    )
-    personal_goal_id: uuid.UUID = Field(
-        sa_column=Column(sa.Uuid, sa.ForeignKey("personal_goal.id"), primary_key=True, index=True)
-    )
+    conversation_id: uuid.UUID = link_owner("hrm_conversation")
+    personal_goal_id: uuid.UUID = link_target("personal_goal")
     organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
 
 

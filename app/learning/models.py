@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlmodel import Column, Field, SQLModel, UniqueConstraint
 
 from app.core.errors import Violation
-from app.core.models import CreateModel, PatchModel, TenantTable
+from app.core.models import CreateModel, PatchModel, TenantTable, link_owner, link_target
 from app.organisation.models import ExposureLevel
 
 TEXT_MAX = 10_000
@@ -169,14 +169,8 @@ class TeamGoalNorm(SQLModel, table=True):
 
     __tablename__ = "team_goal_norm"
 
-    team_goal_id: uuid.UUID = Field(
-        sa_column=Column(
-            sa.Uuid, sa.ForeignKey("team_goal.id", ondelete="CASCADE"), primary_key=True
-        )
-    )
-    norm_id: uuid.UUID = Field(
-        sa_column=Column(sa.Uuid, sa.ForeignKey("norm.id"), primary_key=True, index=True)
-    )
+    team_goal_id: uuid.UUID = link_owner("team_goal")
+    norm_id: uuid.UUID = link_target("norm")
     organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
 
 

@@ -14,6 +14,8 @@ from app.core.models import (
     PatchModel,
     TenantTable,
     TimestampedTable,
+    link_owner,
+    link_target,
     optional_timestamp_field,
     timestamp_field,
 )
@@ -174,12 +176,8 @@ class TeamManager(SQLModel, table=True):
 
     __tablename__ = "team_manager"
 
-    team_id: uuid.UUID = Field(
-        sa_column=Column(sa.Uuid, sa.ForeignKey("team.id", ondelete="CASCADE"), primary_key=True)
-    )
-    employee_id: uuid.UUID = Field(
-        sa_column=Column(sa.Uuid, sa.ForeignKey("employee.id"), primary_key=True, index=True)
-    )
+    team_id: uuid.UUID = link_owner("team")
+    employee_id: uuid.UUID = link_target("employee")
     organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
 
 

@@ -13,6 +13,8 @@ from app.core.models import (
     PatchModel,
     TenantTable,
     UTCDateTime,
+    link_owner,
+    link_target,
     optional_timestamp_field,
 )
 
@@ -182,14 +184,8 @@ class ProtocolNorm(SQLModel, table=True):
 
     __tablename__ = "protocol_norm"
 
-    protocol_id: uuid.UUID = Field(
-        sa_column=Column(
-            sa.Uuid, sa.ForeignKey("protocol.id", ondelete="CASCADE"), primary_key=True
-        )
-    )
-    norm_id: uuid.UUID = Field(
-        sa_column=Column(sa.Uuid, sa.ForeignKey("norm.id"), primary_key=True, index=True)
-    )
+    protocol_id: uuid.UUID = link_owner("protocol")
+    norm_id: uuid.UUID = link_target("norm")
     organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
 
 

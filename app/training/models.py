@@ -14,6 +14,8 @@ from app.core.models import (
     PatchModel,
     TenantTable,
     UTCDateTime,
+    link_owner,
+    link_target,
     optional_timestamp_field,
 )
 from app.organisation.models import ExposureLevel, Role, Severity
@@ -58,14 +60,8 @@ class ProgramSkill(SQLModel, table=True):
 
     __tablename__ = "program_skill"
 
-    program_id: uuid.UUID = Field(
-        sa_column=Column(
-            sa.Uuid, sa.ForeignKey("training_program.id", ondelete="CASCADE"), primary_key=True
-        )
-    )
-    skill_id: uuid.UUID = Field(
-        sa_column=Column(sa.Uuid, sa.ForeignKey("skill.id"), primary_key=True, index=True)
-    )
+    program_id: uuid.UUID = link_owner("training_program")
+    skill_id: uuid.UUID = link_target("skill")
     organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
 
 

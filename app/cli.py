@@ -13,6 +13,7 @@ from app.core.config import get_settings
 from app.core.db import get_engine, new_session
 
 OPENAPI_PATH = Path(__file__).resolve().parents[1] / "openapi" / "openapi.json"
+ERRORS_DOC_PATH = Path(__file__).resolve().parents[1] / "docs" / "errors.md"
 
 Handler = Callable[[argparse.Namespace], int]
 COMMANDS: dict[str, tuple[Handler, Callable[[argparse.ArgumentParser], None], str]] = {}
@@ -161,17 +162,26 @@ def openapi_text() -> str:
 
 @command("openapi", "write (or --check) openapi/openapi.json", _openapi_args)
 def openapi(args: argparse.Namespace) -> int:
-    text = openapi_text()
+    from app.core.problems import markdown
+
+    # The contract and its list of problem codes (docs/errors.md) are written together.
+    outputs = [(args.output, openapi_text()), (ERRORS_DOC_PATH, markdown())]
     if args.check:
-        current = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
-        if current != text:
-            print(f"{args.output} is out of date: run `veerkracht openapi`", file=sys.stderr)
+        stale = [
+            path
+            for path, text in outputs
+            if (path.read_text(encoding="utf-8") if path.exists() else "") != text
+        ]
+        for path in stale:
+            print(f"{path} is out of date: run `veerkracht openapi`", file=sys.stderr)
+        if stale:
             return 1
-        print(f"{args.output} is up to date")
+        print(f"{args.output} and {ERRORS_DOC_PATH} are up to date")
         return 0
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(text, encoding="utf-8")
-    print(f"wrote {args.output}")
+    for path, text in outputs:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path}")
     return 0
 
 

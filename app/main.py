@@ -25,6 +25,7 @@ from app.core.db import Database, DatabaseBusy
 from app.core.docs import install_docs
 from app.core.errors import (
     PROBLEM_JSON,
+    PROBLEM_SCHEMAS,
     Problem,
     ServiceUnavailable,
     install_error_handlers,
@@ -33,6 +34,7 @@ from app.core.errors import (
 from app.core.idempotency import IdempotencyMiddleware, document_idempotency
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
+from app.core.problems import install_problem_pages
 from app.domains import register_domains
 
 log = logging.getLogger("veerkracht.health")
@@ -128,6 +130,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             ) from None
         return {"status": "ready"}
 
+    install_problem_pages(app)
     include_v1(app)
     install_docs(app)
 
@@ -178,7 +181,32 @@ TAG_DESCRIPTIONS = {
     "teams": "Teams and their managers.",
     "function-groups": "Function groups and their exposure to aggression.",
     "employees": "Employees, synchronised from HR platforms by `external_id`.",
+    "norms": "Step 1: the organisation's and teams' norms for client behaviour (green, orange, "
+    "red) with how to respond.",
+    "protocols": "Step 1: the versioned aggression protocol; publishing makes a version current.",
+    "acknowledgements": "Step 2: who read the protocol in force (protocol readiness).",
+    "team-discussions": "Step 2: teams that discussed the protocol together.",
+    "skills": "The nine skills of the method, and the organisation's own.",
+    "team-goals": "Step 3: a team's objectives over the skills.",
+    "personal-goals": "Step 3: personal goals; each must serve an active objective of the "
+    "employee's team.",
+    "training-programs": "Step 4: the catalogue of trainings, per skill and audience.",
+    "training-sessions": "Step 4: scheduled sessions of a programme, completed after they ran.",
+    "enrolments": "Step 4: people in sessions, under the rules (managers first, protocol read).",
+    "training-records": "What each employee was trained in, and until when it is current.",
+    "reports": "Read-only figures and CSV exports over the whole method.",
+    "training-recommendations": "Selecting the training: programmes ranked by the open need, "
+    "with their reasons.",
+    "training-plans": "Phased plans for groups of comparable functions, managers first, and "
+    "their scheduling.",
+    "follow-up-items": "Step 5: action points after training, owned by an employee or a team.",
+    "practice-reviews": "Step 5: periodic reviews of how the skills hold up in practice.",
+    "team-meetings": "Step 5: team meetings with 'Veilig en veerkrachtig werken' on the agenda.",
+    "hrm-conversations": "Step 5: HRM conversations that discuss the theme and personal goals.",
+    "imports": "Bulk CSV (Dutch Excel) and JSON imports, with dry runs.",
+    "audit-events": "The audit trail of every write (admin), and erasure.",
     "operations": "Liveness and readiness.",
+    "problems": "What each problem `code` means: a problem document's `type` URI resolves here.",
 }
 
 
@@ -191,6 +219,11 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     )
     document_idempotency(schema)
     _problem_responses(schema)
+    _public_operations(schema)
+    # Relative: the document describes whichever instance serves it.
+    schema["servers"] = [{"url": "/", "description": "The instance serving this document"}]
+    schema["info"]["license"] = {"name": "Proprietary", "identifier": "LicenseRef-Proprietary"}
+    schema["info"]["contact"] = {"name": "The Veerkracht team"}
     schema["tags"], schema["x-tagGroups"] = _tags(app.routes)
     app.openapi_schema = schema
     return schema
@@ -199,27 +232,43 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 def _problem_responses(schema: dict[str, Any]) -> None:
     # FastAPI declares its own 422 shape (HTTPValidationError); the API answers every error,
     # declared or not, with a Problem. Every operation may also fail unexpectedly (500).
+    # A 409 always carries `violations` and a 422 always `errors` (docs/errors.md): their
+    # answers refer to the schemas that say so, so a typed client may rely on them.
     schemas = schema.setdefault("components", {}).setdefault("schemas", {})
-    problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-    for name, definition in problem.pop("$defs", {}).items():
-        schemas.setdefault(name, definition)
-    schemas["Problem"] = problem
+    models: list[type[Problem]] = [Problem, *PROBLEM_SCHEMAS.values()]
+    for model in models:
+        definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, nested in definition.pop("$defs", {}).items():
+            schemas.setdefault(name, nested)
+        schemas[model.__name__] = definition
     for path_item in schema.get("paths", {}).values():
         for method, operation in path_item.items():
             if method not in HTTP_METHODS:
                 continue
             responses = operation.setdefault("responses", {})
+            # Any request can be unreadable (a Content-Length that is not a number: refused
+            # by the middleware before routing) or fail unexpectedly.
+            responses.setdefault("400", {"description": "Unreadable request"})
             responses.setdefault("500", {"description": "Unexpected error"})
             for status, response in responses.items():
                 if status[:1] in ("4", "5"):
-                    response["content"] = {
-                        PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}
-                    }
+                    model = PROBLEM_SCHEMAS.get(int(status), Problem)
+                    ref = f"#/components/schemas/{model.__name__}"
+                    response["content"] = {PROBLEM_JSON: {"schema": {"$ref": ref}}}
                     if status == "422":
                         response["description"] = "Invalid input"
     schemas.pop("HTTPValidationError", None)
     if "#/components/schemas/ValidationError" not in json.dumps(schema):
         schemas.pop("ValidationError", None)
+
+
+def _public_operations(schema: dict[str, Any]) -> None:
+    # Operations no key guards (probes, problem pages) say so, instead of leaving a reader to
+    # guess whether a document-wide requirement applies.
+    for path_item in schema.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if method in HTTP_METHODS:
+                operation.setdefault("security", [])
 
 
 def _tags(routes: Sequence[BaseRoute]) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
@@ -237,7 +286,8 @@ def _tags(routes: Sequence[BaseRoute]) -> tuple[list[dict[str, str]], list[dict[
             if not any(name in g for g in groups.values()):
                 group.append(name)
     tags = [
-        {"name": t, **({"description": TAG_DESCRIPTIONS[t]} if t in TAG_DESCRIPTIONS else {})}
+        # A new tag without a description fails here, so the contract never lacks one.
+        {"name": t, "description": TAG_DESCRIPTIONS[t]}
         for group in groups.values()
         for t in group
     ]

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.models import NOT_NULLABLE, TenantTable
+from app.core.problems import ProblemCode
 from app.core.tenancy import get_scoped
 
 T = TypeVar("T", bound=TenantTable)
@@ -93,7 +94,7 @@ def resolve_ref(db: Session, model: type[T], id_: uuid.UUID, *, pointer: str, wh
 
 
 def delete_or_conflict(
-    db: Session, obj: object, message: str, *, code: str = "still-referenced"
+    db: Session, obj: object, message: str, *, code: ProblemCode = "still-referenced"
 ) -> None:
     """Delete ``obj``, or raise ``Conflict(message, code)`` when rows still refer to it."""
     # Foreign keys are the authority on "still referenced": the database refuses, we explain.

@@ -35,6 +35,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.core.config import Settings, get_settings
 from app.core.errors import ServiceUnavailable
+from app.core.problems import ProblemCode
 
 _engine: Engine | None = None
 
@@ -129,7 +130,7 @@ R = TypeVar("R")
 class DatabaseBusy(ServiceUnavailable):
     """No connection became free within ``db_acquire_timeout_seconds``: 503, retry."""
 
-    code = "database-busy"
+    code: ProblemCode = "database-busy"
 
 
 @dataclass

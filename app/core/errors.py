@@ -23,6 +23,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.types import Scope, Send
 
+from app.core.problems import CATALOGUE, Language, ProblemCode, preferred_language
+
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("veerkracht.errors")
 
@@ -53,23 +55,43 @@ class Problem(BaseModel):
     status: int
     detail: str | None = Field(default=None, max_length=10_000)
     instance: str | None = Field(default=None, max_length=2000)
-    code: str = Field(max_length=100)
-    errors: list[FieldError] | None = None
-    violations: list[Violation] | None = None
+    code: ProblemCode = Field(description="Stable; `type` is `/problems/<code>`.")
+    errors: list[FieldError] | None = Field(
+        default=None, description="Present on every 422: one entry per invalid field."
+    )
+    violations: list[Violation] | None = Field(
+        default=None, description="Present on every 409: one entry per broken rule."
+    )
+
+
+class RefusalProblem(Problem):
+    """A 409: the request is well formed but the current state or a rule refuses it."""
+
+    violations: list[Violation]
+
+
+class InvalidProblem(Problem):
+    """A 422: the input itself is invalid and can never succeed as sent."""
+
+    errors: list[FieldError]
+
+
+# The problem schema an OpenAPI response of each status refers to.
+PROBLEM_SCHEMAS: dict[int, type[Problem]] = {409: RefusalProblem, 422: InvalidProblem}
 
 
 class DomainError(Exception):
     """Base of every error a service raises on purpose."""
 
     status: int = 400
-    code: str = "bad-request"
+    code: ProblemCode = "bad-request"
     title: str = "Bad request"
 
     def __init__(
         self,
         detail: str | None = None,
         *,
-        code: str | None = None,
+        code: ProblemCode | None = None,
         errors: Sequence[dict[str, str]] | None = None,
         violations: Sequence[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
@@ -87,7 +109,7 @@ class DomainError(Exception):
 
 class NotFound(DomainError):
     status = 404
-    code = "not-found"
+    code: ProblemCode = "not-found"
     title = "Not found"
 
     def __init__(
@@ -105,7 +127,7 @@ class NotFound(DomainError):
 
 class Unauthorized(DomainError):
     status = 401
-    code = "unauthorized"
+    code: ProblemCode = "unauthorized"
     title = "Unauthorized"
 
     def __init__(self, detail: str | None = None, **kw: Any) -> None:
@@ -115,26 +137,26 @@ class Unauthorized(DomainError):
 
 class Forbidden(DomainError):
     status = 403
-    code = "forbidden"
+    code: ProblemCode = "forbidden"
     title = "Forbidden"
 
 
 class Conflict(DomainError):
     status = 409
-    code = "conflict"
+    code: ProblemCode = "conflict"
     title = "Conflict"
 
 
 class RuleViolation(Conflict):
     """A business rule refused the request; ``violations`` say which and why."""
 
-    code = "rule-violation"
+    code: ProblemCode = "rule-violation"
     title = "Refused by a business rule"
 
 
 class PreconditionFailed(DomainError):
     status = 412
-    code = "precondition-failed"
+    code: ProblemCode = "precondition-failed"
     title = "Precondition failed"
 
 
@@ -142,36 +164,46 @@ class InvalidInput(DomainError):
     """The payload can never succeed as sent (422)."""
 
     status = 422
-    code = "validation-error"
+    code: ProblemCode = "validation-error"
     title = "Invalid input"
 
 
 class ServiceUnavailable(DomainError):
     status = 503
-    code = "service-unavailable"
+    code: ProblemCode = "service-unavailable"
     title = "Service unavailable"
 
 
 def problem_body(
     *,
     status: int,
-    code: str,
-    title: str | None = None,
+    code: ProblemCode,
     detail: str | None = None,
     instance: str | None = None,
     errors: Sequence[dict[str, str]] | None = None,
     violations: Sequence[dict[str, Any]] | None = None,
+    language: Language = "en",
     **extra: Any,
 ) -> dict[str, Any]:
-    """The JSON of a problem document."""
+    """The JSON of a problem document; the title is the code's, in the caller's language.
+
+    One contract for typed clients (docs/errors.md): a 409 always carries `violations` and
+    a 422 always carries `errors`; a refusal that names no rule or field gets one entry
+    made of its code and detail.
+    """
+    title = CATALOGUE[code].title_in(language)
     body: dict[str, Any] = {
         "type": f"/problems/{code}",
-        "title": title or HTTPStatus(status).phrase,
+        "title": title,
         "status": status,
         "detail": detail,
         "instance": instance,
         "code": code,
     }
+    if errors is None and status == 422:
+        errors = [{"pointer": "", "detail": detail or title}]
+    if violations is None and status == 409:
+        violations = [{"rule": code, "message": detail or title}]
     if errors is not None:
         body["errors"] = list(errors)
     if violations is not None:
@@ -182,7 +214,7 @@ def problem_body(
 
 def problem_response(
     status: int,
-    code: str,
+    code: ProblemCode,
     *,
     request: Request | None = None,
     headers: dict[str, str] | None = None,
@@ -190,7 +222,8 @@ def problem_response(
 ) -> JSONResponse:
     """Render a problem document as a response."""
     instance = request.url.path if request is not None else None
-    body = problem_body(status=status, code=code, instance=instance, **kw)
+    language = preferred_language(request.headers.get("accept-language")) if request else "en"
+    body = problem_body(status=status, code=code, instance=instance, language=language, **kw)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -271,7 +304,6 @@ def install_error_handlers(app: FastAPI) -> None:
             exc.status,
             exc.code,
             request=request,
-            title=exc.title,
             detail=exc.detail,
             errors=exc.errors,
             violations=exc.violations,
@@ -285,14 +317,13 @@ def install_error_handlers(app: FastAPI) -> None:
             422,
             "validation-error",
             request=request,
-            title="Invalid input",
             detail="The request does not match the schema.",
             errors=validation_errors(exc),
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        codes = {
+        codes: dict[int, ProblemCode] = {
             404: "not-found",
             405: "method-not-allowed",
             413: "payload-too-large",
@@ -300,7 +331,7 @@ def install_error_handlers(app: FastAPI) -> None:
             400: "bad-request",
         }
         code = codes.get(
-            exc.status_code, HTTPStatus(exc.status_code).phrase.lower().replace(" ", "-")
+            exc.status_code, "internal-error" if exc.status_code >= 500 else "bad-request"
         )
         detail = exc.detail if isinstance(exc.detail, str) else None
         if exc.status_code == 404 and detail == "Not Found":
@@ -321,7 +352,6 @@ def install_error_handlers(app: FastAPI) -> None:
                 409,
                 "already-exists",
                 request=request,
-                title="Already exists",
                 detail=f"Another resource of this organisation already has this {named}.",
                 errors=[
                     {"pointer": f"/{f}", "detail": f"{f} is already in use in this organisation."}
@@ -333,7 +363,6 @@ def install_error_handlers(app: FastAPI) -> None:
             409,
             "integrity-conflict",
             request=request,
-            title="Conflict",
             detail="The change conflicts with related data.",
         )
 
@@ -344,7 +373,6 @@ def install_error_handlers(app: FastAPI) -> None:
             422,
             "value-out-of-range",
             request=request,
-            title="Invalid input",
             detail="A date, time or number is outside the range this API can store or use.",
         )
 
@@ -395,13 +423,20 @@ async def send_problem(
     send: Send,
     scope: Scope,
     status: int,
-    code: str,
+    code: ProblemCode,
     detail: str,
     headers: Sequence[tuple[bytes, bytes]] = (),
 ) -> None:
     """Answer with a problem document from ASGI middleware (outside the handlers above)."""
+    accept_language = dict(scope["headers"]).get(b"accept-language", b"").decode("latin-1")
     body = json.dumps(
-        problem_body(status=status, code=code, detail=detail, instance=scope["path"])
+        problem_body(
+            status=status,
+            code=code,
+            detail=detail,
+            instance=scope["path"],
+            language=preferred_language(accept_language),
+        )
     ).encode()
     await send(
         {
@@ -419,11 +454,13 @@ async def send_problem(
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` entries declaring problem documents for these statuses."""
-    return {
-        s: {
-            "model": Problem,
+    responses: dict[int | str, dict[str, Any]] = {}
+    for s in statuses:
+        model = PROBLEM_SCHEMAS.get(s, Problem)
+        ref = f"#/components/schemas/{model.__name__}"
+        responses[s] = {
+            "model": model,
             "description": HTTPStatus(s).phrase,
-            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            "content": {PROBLEM_JSON: {"schema": {"$ref": ref}}},
         }
-        for s in statuses
-    }
+    return responses

@@ -44,6 +44,7 @@ from app.core.db import Database, DatabaseBusy
 from app.core.errors import PROBLEM_JSON, Unauthorized, send_problem
 from app.core.ids import uuid7
 from app.core.models import UTCDateTime, id_field, utcnow
+from app.core.problems import ProblemCode
 
 log = logging.getLogger("veerkracht.idempotency")
 
@@ -106,7 +107,7 @@ class _Replay:
 @dataclass(frozen=True)
 class _Refused:
     status: int
-    code: str
+    code: ProblemCode
     detail: str
 
 

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import send_problem
 from app.core.logging import request_id_var
+from app.core.problems import ProblemCode
 
 log = logging.getLogger("veerkracht.access")
 error_log = logging.getLogger("veerkracht.errors")
@@ -148,7 +149,7 @@ class RequestContextMiddleware:
 
     def _refuse(
         self, scope: Scope, headers: dict[bytes, bytes], limit: int, is_import: bool
-    ) -> tuple[int, str, str] | None:
+    ) -> tuple[int, ProblemCode, str] | None:
         if scope["method"] not in BODY_METHODS:
             return None
         length = headers.get(b"content-length")
@@ -176,7 +177,7 @@ class RequestContextMiddleware:
         send: Send,
         scope: Scope,
         status: int,
-        code: str,
+        code: ProblemCode,
         detail: str,
         extra: list[tuple[bytes, bytes]] | None = None,
     ) -> None:

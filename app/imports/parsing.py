@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.core.errors import InvalidInput
+from app.core.problems import ProblemCode
 from app.imports.cells import CONTROL_CHARS, CellError, Converter, normalise_header
 
 DELIMITERS = (";", ",", "\t")
@@ -99,7 +100,9 @@ class Parsed:
 # --- file level -------------------------------------------------------------------------
 
 
-def file_error(code: str, message: str, *, row: int = 1, column: str | None = None) -> InvalidInput:
+def file_error(
+    code: ProblemCode, message: str, *, row: int = 1, column: str | None = None
+) -> InvalidInput:
     """A 422 for a problem with the file as a whole (nothing can be imported)."""
     err = RowError(row=row, column=column, value=None, message=message)
     return InvalidInput(message, code=code, errors=[err.as_dict()])

@@ -16,6 +16,7 @@ from app.core.concurrency import etag_for
 from app.core.crud import apply_changes, delete_or_conflict, resolve_ref
 from app.core.errors import Conflict, NotFound
 from app.core.pagination import PageParams, paginate
+from app.core.problems import ProblemCode
 from app.core.queries import where_given
 from app.core.rowcache import RowJsonCache
 from app.core.sqljson import joined_words, json_object
@@ -185,7 +186,7 @@ def _refuse_if_managing(db: Session, employee: Employee, role: Role) -> None:
 # Team managers must have a manager role. A PATCH of one employee and an import of a whole
 # file both judge a role change with these two functions.
 
-STILL_MANAGES_TEAMS = "still-manages-teams"
+STILL_MANAGES_TEAMS: ProblemCode = "still-manages-teams"
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,7 @@ class GoalFigures(BaseModel):
     personal_goals_unaligned: int
 
 
-class SkillCoverage(BaseModel):
+class FunctionGroupSkillCoverage(BaseModel):
     function_group_id: uuid.UUID
     function_group_name: str
     skill_id: uuid.UUID
@@ -94,7 +94,7 @@ class OverviewReport(BaseModel):
     protocol_readiness: ProtocolReadinessFigures
     managers: ManagerFigures
     goals: GoalFigures
-    training_coverage: list[SkillCoverage] = Field(
+    training_coverage: list[FunctionGroupSkillCoverage] = Field(
         description="Per function group, each skill it needs (its own or the default by "
         "exposure level) and the share of its people whose training in it is current."
     )

@@ -10,6 +10,7 @@ from app.reports.figure_query import REFRESHER_WINDOW_DAYS, Figures
 from app.reports.figures import collect
 from app.reports.models import (
     FollowUpFigures,
+    FunctionGroupSkillCoverage,
     GoalFigures,
     HrmThemeFigures,
     ManagerFigures,
@@ -18,7 +19,6 @@ from app.reports.models import (
     PracticeReviewFigures,
     ProtocolReadinessFigures,
     RefresherFigures,
-    SkillCoverage,
     TeamReportRow,
     TeamsReport,
 )
@@ -76,7 +76,7 @@ def overview(
             personal_goals_unaligned=c.total("personal_goals_unaligned"),
         ),
         training_coverage=[
-            SkillCoverage(
+            FunctionGroupSkillCoverage(
                 function_group_id=cov.function_group_id,
                 function_group_name=cov.function_group_name,
                 skill_id=cov.skill_id,

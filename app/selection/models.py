@@ -78,7 +78,7 @@ class SkillNeedCount(SQLModel):
     )
 
 
-class SkillCoverage(SkillNeedCount):
+class ProgrammeSkillCoverage(SkillNeedCount):
     """A skill a programme trains that employees in the scope still need."""
 
     team_goal_count: int = Field(description="Active team goals for this skill it serves.")
@@ -104,7 +104,7 @@ class Recommendation(SQLModel):
     )
     employees_helped: int = Field(description="Of those, how many need a skill it trains.")
     sessions_needed: int = Field(description="Sessions of `max_group_size` to train them all.")
-    skills_covered: list[SkillCoverage]
+    skills_covered: list[ProgrammeSkillCoverage]
     team_goal_ids: list[uuid.UUID] = Field(description="Active team goals it serves.")
     personal_goal_count: int = Field(description="Agreed personal goals it serves.")
     leaves_uncovered: list[SkillNeedCount] = Field(

@@ -16,8 +16,8 @@ from sqlmodel import Session
 from app.organisation.models import ExposureLevel
 from app.selection.models import (
     PlanScope,
+    ProgrammeSkillCoverage,
     Recommendation,
-    SkillCoverage,
     SkillNeedCount,
     TrainingRecommendations,
     scope_public,
@@ -153,7 +153,7 @@ def _recommendation(
         skill_id = data.skill_order[b]
         info = data.skills[skill_id]
         covered.append(
-            SkillCoverage(
+            ProgrammeSkillCoverage(
                 skill_id=skill_id,
                 skill_code=info.code,
                 label_nl=info.label_nl,

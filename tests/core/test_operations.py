@@ -118,11 +118,14 @@ def _operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
 
 
 def test_every_error_response_is_a_problem_document(openapi: dict[str, Any]) -> None:
-    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    # A 409 is a RefusalProblem (with violations), a 422 an InvalidProblem (with errors).
+    shape = {"409": "RefusalProblem", "422": "InvalidProblem"}
     for path, method, op in _operations(openapi):
         assert "500" in op["responses"], (method, path)
         for status, response in op["responses"].items():
             if status[0] in "45":
+                ref = f"#/components/schemas/{shape.get(status, 'Problem')}"
+                problem = {"application/problem+json": {"schema": {"$ref": ref}}}
                 assert response["content"] == problem, (method, path, status)
     schemas = openapi["components"]["schemas"]
     assert {"Problem", "FieldError", "Violation"} <= schemas.keys()
@@ -182,11 +185,13 @@ def test_every_route_declares_one_kind_of_session(openapi: dict[str, Any]) -> No
                 without.append(where)
             checked += 1
     assert checked > 20
-    # Health and the documentation pages need no key; GET /organisation answers from the
-    # key's own cached row.
+    # Health, the problem pages and the documentation pages need no key; GET /organisation
+    # answers from the key's own cached row.
     assert without == [
         "['GET'] /healthz",
         "['GET'] /readyz",
+        "['GET'] /problems",
+        "['GET'] /problems/{code}",
         "['GET'] /v1/organisation",
         "['GET'] /docs",
         "['GET'] /redoc",

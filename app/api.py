@@ -8,6 +8,7 @@ level cost a read about 0.6 ms (in-process, one employee: 1.7 -> 1.1 ms).
 from fastapi import APIRouter, Depends, FastAPI
 
 from app.audit.router import router as audit_router
+from app.changes.router import router as changes_router
 from app.core.input_guard import reject_unstorable_input
 from app.followup.router import router as followup_router
 from app.imports.router import router as imports_router
@@ -28,6 +29,7 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     reports_router,
     imports_router,
     audit_router,
+    changes_router,
 )
 # Every /v1 route refuses NUL bytes, lone surrogates and unstorable numbers (core/input_guard).
 V1_DEPENDENCIES = [Depends(reject_unstorable_input)]

@@ -1,6 +1,7 @@
 """Imports every table model, so Alembic and the mapper see the whole schema."""
 
 from app.audit import models as audit_models
+from app.changes import models as changes_models
 from app.followup import models as followup_models
 from app.imports import models as imports_models
 from app.learning import models as learning_models
@@ -11,6 +12,7 @@ from app.training import models as training_models
 
 __all__ = [
     "audit_models",
+    "changes_models",
     "followup_models",
     "imports_models",
     "learning_models",

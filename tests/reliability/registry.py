@@ -462,6 +462,7 @@ ROUTES: dict[str, Call] = {
     "POST /v1/imports/{kind}": Call(body=_import_rows, path={"kind": "employees"}),
     "GET /v1/exports/{kind}": Call(path={"kind": "employees"}),
     "GET /v1/audit-events": READ,
+    "GET /v1/changes": READ,
     "GET /v1/reports/overview": READ,
     "GET /v1/reports/teams": READ,
     "GET /v1/reports/hrm-theme-gaps": Call(query=_an_uncovered_employee),

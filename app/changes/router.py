@@ -1,0 +1,63 @@
+"""HTTP routes: the change feed (read scope)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.changes import service
+from app.changes.models import ChangeEventPublic, ChangePage
+from app.core.errors import problem_responses
+from app.core.models import utcnow
+from app.core.sessions import ReadSession
+from app.core.tenancy import current_organisation_id
+
+router = APIRouter()
+
+
+@router.get("/changes", tags=["changes"], responses=problem_responses(401, 403, 410, 422))
+def list_changes(
+    db: ReadSession,
+    after: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="`next_cursor` of the previous page; omit to start "
+            "at the oldest event kept.",
+        ),
+    ] = None,
+    types: Annotated[
+        str | None,
+        Query(
+            max_length=2000,
+            description="Comma-separated event types (`enrolment.completed`) or resource "
+            "types (`employee`: all of its events).",
+        ),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT, description="1-1000.")] = (
+        service.DEFAULT_LIMIT
+    ),
+) -> ChangePage:
+    """Every change of the organisation in commit order, from a cursor; never skips one."""
+    wanted = [t.strip() for t in (types or "").split(",") if t.strip()]
+    rows, cursor, has_more = service.read_changes(
+        db,
+        organisation_id=current_organisation_id(db),
+        after=after,
+        types=wanted,
+        limit=limit,
+        now=utcnow(),
+    )
+    items = [
+        ChangeEventPublic(
+            id=r.id,
+            type=r.type,
+            occurred_at=r.occurred_at,
+            resource_type=r.resource_type,
+            resource_id=r.resource_id,
+            external_id=r.external_id,
+            deleted=r.type.endswith(".deleted"),
+            data=r.data,
+        )
+        for r in rows
+    ]
+    return ChangePage(items=items, next_cursor=cursor, has_more=has_more)

@@ -80,7 +80,7 @@ def public_columns(table_name: str) -> tuple[str, ...]:
             continue
         public = getattr(sys.modules[cls.__module__], f"{cls.__name__}Public", None)
         if public is not None:
-            return tuple(n for n in names if n in public.model_fields)
+            return tuple(n for n in names if n == "id" or n in public.model_fields)
     return tuple(names)
 
 

@@ -27,12 +27,14 @@ import sqlalchemy as sa
 from pydantic_core import to_jsonable_python
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+from sqlmodel import Session as SQLModelSession
 from sqlmodel import SQLModel
 
 from app.audit.models import AuditAction
 from app.audit.trail import TOUCHED_KEY, Touched
 from app.changes.derived import Derived, derived_events
 from app.changes.models import ChangeEvent
+from app.changes.readiness import readiness_events
 from app.core.ids import uuid7_many
 from app.core.models import utcnow
 
@@ -133,7 +135,8 @@ def transaction_id(conn: sa.Connection) -> int:
     return int(conn.execute(sa.text("SELECT pg_current_xact_id()::text::bigint")).scalar_one())
 
 
-def _event_rows(conn: sa.Connection, changes: list[Change]) -> list[dict[str, Any]]:
+def _event_rows(db: Session, changes: list[Change]) -> list[dict[str, Any]]:
+    conn = db.connection()
     _load_states(conn, changes)
     gone = [c for c in changes if c.state is None and c.first is not AuditAction.create]
     tombstone_keys = _last_external_ids(conn, gone) if gone else {}
@@ -154,6 +157,8 @@ def _event_rows(conn: sa.Connection, changes: list[Change]) -> list[dict[str, An
         verb = "created" if change.first is AuditAction.create else "updated"
         specs.append((f"{rtype}.{verb}", org, rtype, rid, state.get("external_id"), state))
     specs += derived_events(conn, changes)
+    if isinstance(db, SQLModelSession):  # every session of the app and the CLI
+        specs += readiness_events(db, changes)
     if not specs:
         return []
     txid = transaction_id(conn)
@@ -200,7 +205,7 @@ def write_outbox(db: Session) -> None:
     conn = db.connection()
     if any(t.erased for t in noted.values()):
         _scrub(conn, changes)
-    rows = _event_rows(conn, changes)
+    rows = _event_rows(db, changes)
     if rows:
         conn.execute(sa.insert(_TABLE), rows)
 

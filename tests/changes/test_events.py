@@ -1,6 +1,6 @@
 """Derived status events, erasure, secrets and retention of the change feed (issue 17)."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -13,11 +13,14 @@ from app.core.tenancy import bind_organisation
 from app.learning import goals
 from app.learning import service as learning_service
 from app.learning.models import PersonalGoalCreate, TeamGoalStatus, TeamGoalUpdate
+from app.policy import protocols
+from app.policy.models import TeamDiscussion
 from app.training.models import EnrolmentStatus
 from tests.changes.test_feed import read_all
 from tests.conftest import Tenant
 from tests.factories.core import make_employee, make_function_group, make_team
 from tests.factories.learning import make_team_goal, skill
+from tests.factories.policy import make_acknowledgement, make_protocol
 from tests.factories.training import make_completion, make_enrolment, make_program, make_session
 from tests.helpers import assert_problem
 
@@ -136,3 +139,35 @@ def test_purge_deletes_only_events_older_than_the_retention(db: Session, tenant:
     assert changes_service.purge(db, now=utcnow() + timedelta(days=31)) >= len(events)
     events, _ = _events(db, tenant)
     assert events == []
+
+
+def _readiness(events: list[Any], employee_id: Any) -> list[Any]:
+    return [
+        e.data
+        for e in events
+        if e.type == "employee.readiness_changed" and e.resource_id == employee_id
+    ]
+
+
+def test_protocol_readiness_changes_are_announced(db: Session, tenant: Tenant) -> None:
+    team = make_team(db, name="Zuid")
+    reader, colleague = make_employee(db, team_id=team.id), make_employee(db, team_id=team.id)
+    v1 = make_protocol(db, publish=True)
+    events, cursor = _events(db, tenant)
+    # Published: everyone is told they are not ready for version 1.
+    assert _readiness(events, reader.id) == [{"protocol_version": 1, "protocol_ready": False}]
+    make_acknowledgement(db, protocol=v1, employee=reader)
+    events, cursor = _events(db, tenant, cursor)
+    assert _readiness(events, reader.id) == [{"protocol_version": 1, "protocol_ready": True}]
+    assert _readiness(events, colleague.id) == []
+    # The team discusses it: the colleague becomes ready, the reader already was.
+    db.add(TeamDiscussion(protocol_id=v1.id, team_id=team.id, discussed_on=date.today()))
+    db.flush()
+    events, cursor = _events(db, tenant, cursor)
+    assert _readiness(events, colleague.id) == [{"protocol_version": 1, "protocol_ready": True}]
+    assert _readiness(events, reader.id) == []
+    # A new version: nobody is ready for it.
+    v2 = make_protocol(db)
+    protocols.publish_protocol(db, protocol=v2)
+    events, _ = _events(db, tenant, cursor)
+    assert _readiness(events, reader.id) == [{"protocol_version": 2, "protocol_ready": False}]

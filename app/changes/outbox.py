@@ -212,10 +212,14 @@ def write_outbox(db: Session) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _before_commit(db: Session) -> None:
-    write_outbox(db)
+    # A savepoint's release is not the commit: the outer transaction announces it all.
+    if not db.in_nested_transaction():
+        write_outbox(db)
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _forget(db: Session, _previous: Any) -> None:
-    # A rolled-back transaction announces nothing.
-    db.info.pop(TOUCHED_KEY, None)
+def _forget(db: Session, previous: Any) -> None:
+    # A rolled-back transaction announces nothing. A savepoint rolled back keeps what the
+    # transaction noted before it: rows are judged by their state at commit anyway.
+    if not previous.nested:
+        db.info.pop(TOUCHED_KEY, None)

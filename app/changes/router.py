@@ -33,7 +33,7 @@ def list_changes(
             "types (`employee`: all of its events).",
         ),
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT, description="1-1000.")] = (
+    limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT, description="1-200.")] = (
         service.DEFAULT_LIMIT
     ),
 ) -> ChangePage:

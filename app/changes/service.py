@@ -26,7 +26,7 @@ from app.core.config import get_settings
 from app.core.errors import Gone, InvalidInput
 
 DEFAULT_LIMIT = 100
-MAX_LIMIT = 1000
+MAX_LIMIT = 200
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from app.policy.router import router as policy_router
 from app.reports.router import router as reports_router
 from app.selection.router import router as selection_router
 from app.training.router import router as training_router
+from app.webhooks.router import router as webhooks_router
 
 DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     organisation_router,
@@ -30,6 +31,7 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     imports_router,
     audit_router,
     changes_router,
+    webhooks_router,
 )
 # Every /v1 route refuses NUL bytes, lone surrogates and unstorable numbers (core/input_guard).
 V1_DEPENDENCIES = [Depends(reject_unstorable_input)]

@@ -9,6 +9,7 @@ from app.organisation import models as organisation_models
 from app.policy import models as policy_models
 from app.selection import models as selection_models
 from app.training import models as training_models
+from app.webhooks import models as webhooks_models
 
 __all__ = [
     "audit_models",
@@ -20,4 +21,5 @@ __all__ = [
     "policy_models",
     "selection_models",
     "training_models",
+    "webhooks_models",
 ]

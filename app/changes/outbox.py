@@ -38,8 +38,11 @@ from app.changes.readiness import readiness_events
 from app.core.ids import uuid7_many
 from app.core.models import utcnow
 
-# Tables whose rows are bookkeeping, not resources anyone syncs.
-NOT_ANNOUNCED = frozenset({"audit_event", "change_event", "webhook_delivery"})
+# Bookkeeping, not resources anyone syncs (and a subscription announcing its own delivery
+# progress would feed itself).
+NOT_ANNOUNCED = frozenset(
+    {"audit_event", "change_event", "webhook_subscription", "webhook_delivery"}
+)
 # Never in an event, whatever the table: credentials and what leads to them.
 _NEVER = frozenset({"key_hash", "prefix", "secret", "secret_hash", "organisation_id"})
 _CHUNK = 500

@@ -47,17 +47,5 @@ def list_changes(
         limit=limit,
         now=utcnow(),
     )
-    items = [
-        ChangeEventPublic(
-            id=r.id,
-            type=r.type,
-            occurred_at=r.occurred_at,
-            resource_type=r.resource_type,
-            resource_id=r.resource_id,
-            external_id=r.external_id,
-            deleted=r.type.endswith(".deleted"),
-            data=r.data,
-        )
-        for r in rows
-    ]
+    items = [ChangeEventPublic.model_validate(service.event_document(r)) for r in rows]
     return ChangePage(items=items, next_cursor=cursor, has_more=has_more)

@@ -17,11 +17,12 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from app.changes.models import ChangeEvent
+from app.changes.models import ChangeEvent, ChangeEventPublic
 from app.core.config import get_settings
 from app.core.errors import Gone, InvalidInput
 
@@ -79,6 +80,41 @@ def _type_filter(types: Sequence[str]) -> sa.ColumnElement[bool]:
     return sa.or_(col(ChangeEvent.type).in_(exact), col(ChangeEvent.resource_type).in_(resources))
 
 
+def events_after(
+    db: Session,
+    *,
+    organisation_id: uuid.UUID,
+    after: tuple[int, int],
+    types: Sequence[str] = (),
+    limit: int,
+) -> list[ChangeEvent]:
+    """Up to ``limit`` visible events after position ``(txid, seq)``, in feed order."""
+    stmt = select(ChangeEvent).where(
+        col(ChangeEvent.organisation_id) == organisation_id,
+        _visible(db),
+        sa.tuple_(col(ChangeEvent.txid), col(ChangeEvent.seq))
+        > sa.tuple_(sa.literal(after[0]), sa.literal(after[1])),
+    )
+    if types:
+        stmt = stmt.where(_type_filter(types))
+    stmt = stmt.order_by(col(ChangeEvent.txid), col(ChangeEvent.seq)).limit(limit)
+    return list(db.exec(stmt).all())
+
+
+def event_document(event: ChangeEvent) -> dict[str, Any]:
+    """An event as the feed and webhooks show it (``ChangeEventPublic``), JSON-ready."""
+    return ChangeEventPublic(
+        id=event.id,
+        type=event.type,
+        occurred_at=event.occurred_at,
+        resource_type=event.resource_type,
+        resource_id=event.resource_id,
+        external_id=event.external_id,
+        deleted=event.type.endswith(".deleted"),
+        data=event.data,
+    ).model_dump(mode="json")
+
+
 def read_changes(
     db: Session,
     *,
@@ -101,18 +137,10 @@ def read_changes(
             "feed from its start (no `after`).",
             code="cursor-expired",
         )
-    stmt = select(ChangeEvent).where(
-        col(ChangeEvent.organisation_id) == organisation_id, _visible(db)
+    start = (position.txid, position.seq) if position is not None else (0, 0)
+    rows = events_after(
+        db, organisation_id=organisation_id, after=start, types=types, limit=limit + 1
     )
-    if position is not None:
-        stmt = stmt.where(
-            sa.tuple_(col(ChangeEvent.txid), col(ChangeEvent.seq))
-            > sa.tuple_(sa.literal(position.txid), sa.literal(position.seq))
-        )
-    if types:
-        stmt = stmt.where(_type_filter(types))
-    stmt = stmt.order_by(col(ChangeEvent.txid), col(ChangeEvent.seq)).limit(limit + 1)
-    rows = list(db.exec(stmt).all())
     has_more = len(rows) > limit
     rows = rows[:limit]
     # A reader that has seen everything visible is up to date now: its cursor ages from

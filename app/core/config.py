@@ -85,6 +85,11 @@ class Settings(BaseSettings):
         description="How long the change feed keeps events; a cursor older than this is "
         "answered 410 (resync). The worker deletes older events.",
     )
+    webhook_allow_private_targets: bool = Field(
+        default=False,
+        description="Let webhook subscriptions call loopback and private addresses "
+        "(tests, a receiver inside the network). Off: refused, against SSRF.",
+    )
     auth_cache_seconds: float = Field(
         default=5.0,
         ge=0,

@@ -8,7 +8,13 @@ from tests.changes.test_feed import read_all
 from tests.conftest import Tenant
 from tests.reliability.registry import PARAM, api_routes, prepared_call
 
-DELETES = [f"DELETE {p}" for m, p in api_routes(create_app()) if m == "DELETE"]
+# Webhook subscriptions are the feed's own configuration, not announced in it (outbox.py).
+NOT_ANNOUNCED = {"DELETE /v1/webhook-subscriptions/{subscription_id}"}
+DELETES = [
+    route
+    for m, p in api_routes(create_app())
+    if m == "DELETE" and (route := f"DELETE {p}") not in NOT_ANNOUNCED
+]
 
 
 @pytest.mark.parametrize("route", DELETES)

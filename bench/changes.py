@@ -10,8 +10,8 @@
 """
 
 import argparse
-import logging
 import json
+import logging
 import statistics
 import threading
 import time

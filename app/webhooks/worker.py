@@ -1,23 +1,26 @@
-"""``veerkracht worker``: delivers webhooks and keeps the change feed within its retention.
+"""``veerkracht worker``: delivers webhooks, writes time-based events, keeps the retention.
 
-Each round: fan-out and one batch of deliveries (``delivery.run_once``); once an hour the
-feed's purge. Idle, it waits ``--interval`` seconds. Several workers may run against
-PostgreSQL (rows are shared out with ``FOR UPDATE SKIP LOCKED``); run one on SQLite. SIGTERM
-stops it after the current round; a kill at any moment loses nothing (the round's
-transaction is not committed, and its deliveries are sent again).
+Each round: fan-out and one batch of deliveries (``delivery.run_once``); once a day (and at
+the start) the time-based events (``changes/timed.py``); once an hour the feed's purge.
+Idle, it waits ``--interval`` seconds. Several workers may run against PostgreSQL (rows are
+shared out with ``FOR UPDATE SKIP LOCKED``); run one on SQLite. SIGTERM stops it after the
+current round; a kill at any moment loses nothing (the round's transaction is not
+committed, and its deliveries are sent again).
 """
 
 import argparse
 import logging
 import signal
 import threading
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from types import FrameType
 
 import httpx
 
 from app.changes import service as changes_service
+from app.changes import timed
 from app.cli import command
+from app.core.dates import today
 from app.core.db import get_engine, new_session
 from app.core.models import utcnow
 from app.webhooks.delivery import Sender, run_once
@@ -44,6 +47,14 @@ def purge(now: datetime) -> int:
     return deleted
 
 
+def announce(today: date) -> int:
+    """Write the time-based events whose day has come (overdue, due, lapsed)."""
+    with new_session(get_engine()) as db:
+        written = timed.announce_due(db, today=today)
+        db.commit()
+    return written
+
+
 def _worker_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--once", action="store_true", help="one round until nothing is due, then exit")
     p.add_argument("--interval", type=float, default=1.0, help="seconds to wait when idle")
@@ -64,6 +75,7 @@ def worker(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
     last_purge: datetime | None = None
+    last_day: date | None = None
     with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False) as client:
         send = http_sender(client)
         while not stop.is_set():
@@ -71,6 +83,9 @@ def worker(args: argparse.Namespace) -> int:
             if last_purge is None or now - last_purge >= PURGE_EVERY:
                 log.info("purged", extra={"events": purge(now)})
                 last_purge = now
+            if last_day != today():
+                last_day = today()
+                log.info("announced", extra={"events": announce(last_day)})
             tally = run_once(get_engine(), now=now, send=send, batch=args.batch)
             busy = tally.queued or tally.delivered or tally.failed_attempts
             if tally.disabled:

@@ -157,6 +157,21 @@ def read_changes(
     return rows, next_cursor, has_more
 
 
+def current_position(db: Session, *, organisation_id: uuid.UUID) -> str:
+    """A cursor at the feed's visible end now (what a reader up to date would hold)."""
+    stmt = (
+        select(ChangeEvent)
+        .where(col(ChangeEvent.organisation_id) == organisation_id, _visible(db))
+        .order_by(col(ChangeEvent.txid).desc(), col(ChangeEvent.seq).desc())
+        .limit(1)
+    )
+    last = db.exec(stmt).first()
+    now = datetime.now(UTC)
+    if last is None or last.seq is None:
+        return Position(0, 0, now).encode()
+    return Position(last.txid, last.seq, now).encode()
+
+
 def purge(db: Session, *, now: datetime) -> int:
     """Delete events older than the retention (the worker runs this); returns how many."""
     cutoff = now - timedelta(days=get_settings().change_retention_days)

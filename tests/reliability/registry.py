@@ -466,6 +466,7 @@ ROUTES: dict[str, Call] = {
     "GET /v1/exports/{kind}": Call(path={"kind": "employees"}),
     "GET /v1/audit-events": READ,
     "GET /v1/changes": READ,
+    "GET /v1/employee-status": READ,
     "POST /v1/webhook-subscriptions": Call(body=lambda w: {"url": HOOK_URL}),
     "GET /v1/webhook-subscriptions": READ,
     "GET /v1/webhook-subscriptions/{subscription_id}": READ,

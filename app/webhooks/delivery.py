@@ -63,16 +63,18 @@ class Tally:
     disabled: list[uuid.UUID] = field(default_factory=list)
 
 
-def _locked(stmt: sa.Select[Any], db: Session) -> sa.Select[Any]:
+def _locked(stmt: sa.Select[Any], db: Session, of: sa.Table) -> sa.Select[Any]:
+    """Lock the rows of ``of`` the statement returns, skipping those another worker holds
+    (only ``of``: a delivery's subscription stays free for the other workers)."""
     if db.get_bind().dialect.name == "postgresql":
-        return stmt.with_for_update(skip_locked=True)
+        return stmt.with_for_update(skip_locked=True, of=of)
     return stmt  # SQLite: one writer at a time, and one worker
 
 
 def fan_out(db: Session, *, now: datetime) -> int:
     """Turn new feed events into deliveries for every active subscription; commits."""
     conn = db.connection()
-    subs = conn.execute(_locked(sa.select(_SUBS).where(_SUBS.c.active), db)).mappings().all()
+    subs = conn.execute(_locked(sa.select(_SUBS).where(_SUBS.c.active), db, _SUBS)).mappings().all()
     queued = 0
     for sub in subs:
         events = changes_service.events_after(
@@ -144,6 +146,7 @@ def deliver_due(db: Session, *, now: datetime, send: Sender, batch: int = 100) -
                 .order_by(_DELIVERIES.c.next_attempt_at, _DELIVERIES.c.id)
                 .limit(batch),
                 db,
+                _DELIVERIES,
             )
         )
         .mappings()

@@ -1,6 +1,7 @@
 """Webhooks: subscriptions (admin), signed deliveries, back-off, disabling, ping (issue 17)."""
 
 import json
+import threading
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -17,7 +18,7 @@ from app.webhooks import delivery
 from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
 from tests.conftest import Tenant
 from tests.helpers import assert_problem
-from tests.webhooks.conftest import Receiver
+from tests.webhooks.conftest import Receiver, fan_out_until
 
 URL = "http://127.0.0.1:9/hook"
 
@@ -27,7 +28,8 @@ def _subscribe(client: TestClient, tenant: Tenant, **body: Any) -> dict[str, Any
     url = f"{URL}/{uuid.uuid4()}"
     r = client.post("/v1/webhook-subscriptions", headers=tenant.admin, json={"url": url, **body})
     assert r.status_code == 201, r.text
-    return r.json()
+    created: dict[str, Any] = r.json()
+    return created
 
 
 def _subscription(engine: Engine, sub_id: str) -> WebhookSubscription:
@@ -90,6 +92,7 @@ def test_deliveries_are_signed_per_standard_webhooks(
     live_client.post(
         "/v1/employees", headers=live_tenant.write, json={"first_name": "A", "last_name": "B"}
     )
+    fan_out_until(engine, sub["id"], 1)
     receiver = Receiver()
     delivery.run_once(engine, now=utcnow(), send=receiver)
     ((_, headers, body),) = receiver.to(sub)
@@ -111,6 +114,7 @@ def test_failures_back_off_exponentially_then_disable(
 ) -> None:
     sub = _subscribe(live_client, live_tenant, event_types=["team"])
     live_client.post("/v1/teams", headers=live_tenant.write, json={"name": "Zuid"})
+    fan_out_until(engine, sub["id"], 1)
     down = Receiver(status=503)
     now = utcnow()
     waits = []
@@ -151,6 +155,7 @@ def test_a_410_disables_the_subscription_at_once(
     sub = _subscribe(live_client, live_tenant)
     live_client.post("/v1/teams", headers=live_tenant.write, json={"name": "Oost"})
     live_client.post("/v1/teams", headers=live_tenant.write, json={"name": "West"})
+    fan_out_until(engine, sub["id"], 2)
     tally = delivery.run_once(engine, now=utcnow(), send=Receiver(status=410))
     assert uuid.UUID(sub["id"]) in tally.disabled
     assert _subscription(engine, sub["id"]).active is False
@@ -189,7 +194,49 @@ def test_only_the_subscribed_types_and_only_from_now_on(
     live_client.post(
         "/v1/employees", headers=live_tenant.write, json={"first_name": "C", "last_name": "D"}
     )
+    sub = subs[0]
+    fan_out_until(engine, sub["id"], 1)
     receiver = Receiver()
     delivery.run_once(engine, now=utcnow(), send=receiver)
-    sub = subs[0]
     assert [json.loads(b)["type"] for _, _, b in receiver.to(sub)] == ["employee.created"]
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_two_workers_share_deliveries_without_sending_one_twice(
+    engine: Engine, live_client: TestClient, live_tenant: Tenant
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("several workers need PostgreSQL (FOR UPDATE SKIP LOCKED)")
+    sub = _subscribe(live_client, live_tenant, event_types=["team"])
+    for i in range(6):
+        live_client.post("/v1/teams", headers=live_tenant.write, json={"name": f"T{i}"})
+    fan_out_until(engine, sub["id"], 6)
+    holding, release = threading.Event(), threading.Event()
+    first_sent: list[str] = []
+
+    def slow(url: str, headers: dict[str, str], body: bytes) -> int:
+        if url == sub["url"]:
+            first_sent.append(headers["webhook-id"])
+            holding.set()
+            assert release.wait(60)
+        return 204
+
+    def first_worker() -> None:
+        with core_db.new_session(engine) as db:
+            delivery.deliver_due(db, now=utcnow(), send=slow, batch=3)
+
+    worker = threading.Thread(target=first_worker)
+    worker.start()
+    try:
+        assert holding.wait(60)  # the first worker holds 3 deliveries, mid-send
+        second = Receiver()
+        with core_db.new_session(engine) as db:
+            delivery.deliver_due(db, now=utcnow(), send=second, batch=100)
+        # The second worker skipped the locked three and sent the other three.
+        assert len(second.to(sub)) == 3
+    finally:
+        release.set()
+        worker.join(60)
+    ids = [h["webhook-id"] for _, h, _ in second.to(sub)]
+    assert not set(ids) & set(first_sent)
+    assert {d.status for d in _deliveries(engine, sub["id"])} == {DeliveryStatus.delivered}

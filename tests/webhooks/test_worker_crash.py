@@ -20,6 +20,7 @@ from sqlmodel import select
 from app.core import db as core_db
 from app.webhooks.models import DeliveryStatus, WebhookDelivery
 from tests.conftest import Tenant
+from tests.webhooks.conftest import fan_out_until
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = 10
@@ -107,6 +108,7 @@ def test_a_worker_killed_mid_batch_loses_nothing(
     sub_id = uuid.UUID(r.json()["id"])
     for i in range(EVENTS):
         live_client.post("/v1/teams", headers=live_tenant.write, json={"name": f"Team {i}"})
+    fan_out_until(engine, str(sub_id), EVENTS)
 
     first = _worker(database_url)
     try:

@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 from app.changes.models import ChangeEvent, ChangeEventPublic
 from app.core.config import get_settings
 from app.core.errors import Gone, InvalidInput
+from app.core.models import utcnow
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 200
@@ -166,7 +167,7 @@ def current_position(db: Session, *, organisation_id: uuid.UUID) -> str:
         .limit(1)
     )
     last = db.exec(stmt).first()
-    now = datetime.now(UTC)
+    now = utcnow()
     if last is None or last.seq is None:
         return Position(0, 0, now).encode()
     return Position(last.txid, last.seq, now).encode()

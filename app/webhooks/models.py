@@ -3,10 +3,10 @@
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
-from pydantic import AnyHttpUrl
+from pydantic import Field as PydanticField
 from sqlmodel import JSON, Column, Field, SQLModel
 
 from app.core.models import CreateModel, PatchModel, TenantTable, optional_timestamp_field
@@ -65,10 +65,21 @@ class WebhookDelivery(TenantTable, table=True):
     last_error: str | None = Field(default=None, max_length=ERROR_MAX)
 
 
+HookUrl = Annotated[
+    str,
+    PydanticField(
+        max_length=URL_MAX,
+        pattern=r"^https?://[^\s/?#]+",
+        description="Where to POST the events (https in production).",
+    ),
+]
+EventType = Annotated[str, PydanticField(min_length=1, max_length=TYPE_MAX)]
+
+
 class WebhookSubscriptionCreate(CreateModel):
-    url: AnyHttpUrl = Field(description="Where to POST the events (https in production).")
+    url: HookUrl
     description: str | None = Field(default=None, max_length=200)
-    event_types: list[str] = Field(
+    event_types: list[EventType] = Field(
         default_factory=list,
         max_length=100,
         description="Event or resource types as in `GET /v1/changes?types=`; empty: all.",
@@ -76,9 +87,9 @@ class WebhookSubscriptionCreate(CreateModel):
 
 
 class WebhookSubscriptionUpdate(PatchModel):
-    url: AnyHttpUrl = Field(default=None)
+    url: HookUrl = Field(default=None)
     description: str | None = Field(default=None, max_length=200)
-    event_types: list[str] = Field(default=None, max_length=100)
+    event_types: list[EventType] = Field(default=None, max_length=100)
     active: bool = Field(default=None, description="Set true to re-enable a disabled subscription.")
 
 

@@ -55,7 +55,7 @@ def _start_position(db: Session) -> tuple[int, int]:
 
 def create_subscription(db: Session, *, data: WebhookSubscriptionCreate) -> WebhookSubscription:
     """A new subscription, delivering events committed from now on; its secret is shown once."""
-    url = str(data.url)
+    url = data.url
     _check_url(url)
     txid, seq = _start_position(db)
     sub = WebhookSubscription(
@@ -78,7 +78,6 @@ def update_subscription(
     """Change URL, types or description; ``active: true`` re-enables a disabled one."""
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
     if "url" in changes:
-        changes["url"] = str(changes["url"])
         _check_url(changes["url"])
     if changes.get("active") is True:
         changes.update(disabled_reason=None, failure_streak=0)

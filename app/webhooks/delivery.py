@@ -155,8 +155,17 @@ def deliver_due(db: Session, *, now: datetime, send: Sender, batch: int = 100) -
     outcomes: list[tuple[Any, int | None, str | None]] = []
     for delivery in due:
         document = _document(db, delivery)
-        if document is None:
-            outcomes.append((delivery, None, "the event is no longer kept (retention)"))
+        if document is None:  # purged by the retention: nothing left to send
+            conn.execute(
+                sa.update(_DELIVERIES)
+                .where(_DELIVERIES.c.id == delivery["id"])
+                .values(
+                    status=DeliveryStatus.failed.value,
+                    next_attempt_at=None,
+                    last_error="the event is no longer kept (retention)",
+                    updated_at=now,
+                )
+            )
             continue
         body = json.dumps(document, separators=(",", ":")).encode()
         sig = signed_headers(
@@ -221,6 +230,17 @@ def _record(
             values.update(active=False, disabled_reason=reason, updated_at=now)
             tally.disabled.append(sub_id)
         conn.execute(sa.update(_SUBS).where(_SUBS.c.id == sub_id).values(**values))
+
+
+def purge_log(db: Session, *, before: datetime) -> int:
+    """Delete finished deliveries (delivered or failed) last changed before ``before``."""
+    result = db.connection().execute(
+        sa.delete(_DELIVERIES).where(
+            _DELIVERIES.c.status != DeliveryStatus.pending.value,
+            _DELIVERIES.c.updated_at < before,
+        )
+    )
+    return int(result.rowcount or 0)
 
 
 def run_once(engine: Engine, *, now: datetime, send: Sender, batch: int = 100) -> Tally:

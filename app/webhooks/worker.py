@@ -20,10 +20,11 @@ import httpx
 from app.changes import service as changes_service
 from app.changes import timed
 from app.cli import command
+from app.core.config import get_settings
 from app.core.dates import today
 from app.core.db import get_engine, new_session
 from app.core.models import utcnow
-from app.webhooks.delivery import Sender, run_once
+from app.webhooks.delivery import Sender, purge_log, run_once
 
 log = logging.getLogger("veerkracht.worker")
 PURGE_EVERY = timedelta(hours=1)
@@ -40,9 +41,10 @@ def http_sender(client: httpx.Client) -> Sender:
 
 
 def purge(now: datetime) -> int:
-    """Delete feed events older than the retention."""
+    """Delete feed events, and finished deliveries, older than the retention."""
+    cutoff = now - timedelta(days=get_settings().change_retention_days)
     with new_session(get_engine()) as db:
-        deleted = changes_service.purge(db, now=now)
+        deleted = changes_service.purge(db, now=now) + purge_log(db, before=cutoff)
         db.commit()
     return deleted
 

@@ -240,3 +240,20 @@ def test_two_workers_share_deliveries_without_sending_one_twice(
     ids = [h["webhook-id"] for _, h, _ in second.to(sub)]
     assert not set(ids) & set(first_sent)
     assert {d.status for d in _deliveries(engine, sub["id"])} == {DeliveryStatus.delivered}
+
+
+def test_finished_deliveries_are_purged_with_the_retention(
+    engine: Engine, live_client: TestClient, live_tenant: Tenant, allow_loopback: None
+) -> None:
+    sub = _subscribe(live_client, live_tenant)
+    live_client.post(f"/v1/webhook-subscriptions/{sub['id']}/ping", headers=live_tenant.admin)
+    delivery.run_once(engine, now=utcnow(), send=Receiver())
+    assert [d.status for d in _deliveries(engine, sub["id"])] == [DeliveryStatus.delivered]
+    with core_db.new_session(engine) as db:
+        delivery.purge_log(db, before=utcnow() - timedelta(days=1))
+        db.commit()
+    assert len(_deliveries(engine, sub["id"])) == 1
+    with core_db.new_session(engine) as db:
+        delivery.purge_log(db, before=utcnow() + timedelta(seconds=1))
+        db.commit()
+    assert _deliveries(engine, sub["id"]) == []

@@ -205,6 +205,16 @@ TAG_DESCRIPTIONS = {
     "hrm-conversations": "Step 5: HRM conversations that discuss the theme and personal goals.",
     "imports": "Bulk CSV (Dutch Excel) and JSON imports, with dry runs.",
     "audit-events": "The audit trail of every write (admin), and erasure.",
+    "changes": "The change feed: every create, update and delete, and the derived status "
+    "events, in commit order; and the employee status in bulk.",
+    "webhook-subscriptions": "Signed webhooks (Standard Webhooks) for change events (admin).",
+    "users": "People who sign in with the organisation's identity provider, and their roles "
+    "(admin).",
+    "identity-providers": "The organisation's OpenID Connect identity providers (admin).",
+    "me": "The signed-in user or key: roles, employee, teams and what they may do.",
+    "incidents": "Aggression incidents: who was involved, which norm was crossed.",
+    "aftercare": "Aftercare of the people affected by an incident (sensitive).",
+    "risk-analysis": "Incidents beside the entered risk assessment, per function group.",
     "operations": "Liveness and readiness.",
     "problems": "What each problem `code` means: a problem document's `type` URI resolves here.",
 }

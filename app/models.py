@@ -1,6 +1,7 @@
 """Imports every table model, so Alembic and the mapper see the whole schema."""
 
 from app.audit import models as audit_models
+from app.changes import models as changes_models
 from app.followup import models as followup_models
 from app.imports import models as imports_models
 from app.learning import models as learning_models
@@ -8,9 +9,11 @@ from app.organisation import models as organisation_models
 from app.policy import models as policy_models
 from app.selection import models as selection_models
 from app.training import models as training_models
+from app.webhooks import models as webhooks_models
 
 __all__ = [
     "audit_models",
+    "changes_models",
     "followup_models",
     "imports_models",
     "learning_models",
@@ -18,4 +21,5 @@ __all__ = [
     "policy_models",
     "selection_models",
     "training_models",
+    "webhooks_models",
 ]

@@ -2,7 +2,7 @@
 
   ./dev bench                       SQLite and PostgreSQL (when 127.0.0.1:5432 answers)
   ./dev bench --db sqlite --quick   a short run for a first look
-  ./dev bench --only soak           one part: plan, import, http, reference, soak (commas)
+  ./dev bench --only soak           one part: plan, import, http, reference, soak, changes (commas)
   ./dev bench --only soak --soak-duration 60 --soak-connections 64,256,512
 
 Each HTTP figure is the median of ``--repeat`` wrk runs, interleaved with the ceiling app
@@ -241,7 +241,7 @@ EXTRA_BENCHMARKS: list[
     Callable[[Report, str, str, Engine, data.BenchOrg, argparse.Namespace], None]
 ] = []
 
-PARTS = ("plan", "import", "http", "reference", "soak")
+PARTS = ("plan", "import", "http", "reference", "soak", "changes")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -276,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.skip_http:
         parts -= {"http", "reference", "soak"}
     ensure_wrk()
+    from bench.changes import changes_benchmark
     from bench.extra import import_benchmark, plan_benchmark
     from bench.reference import reference_benchmark
 
@@ -285,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
             ("plan", plan_benchmark),
             ("import", import_benchmark),
             ("reference", reference_benchmark),
+            ("changes", changes_benchmark),
         ]
         if name in parts
     ]

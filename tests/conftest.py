@@ -132,6 +132,9 @@ class Tenant:
 
 def _tenant(db: Session, name: str) -> Tenant:
     org, admin, write, read = make_organisation(db, name=name)
+    # Committed (to the test's savepoint): the set-up's change events are written here,
+    # not inside the first request a test measures.
+    db.commit()
     return Tenant(org=org, admin_key=admin, write_key=write, read_key=read)
 
 

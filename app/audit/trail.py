@@ -40,6 +40,48 @@ _ACTION_OVERRIDES = "audit_action_overrides"
 _NOT_A_CHANGE = frozenset({"id", "created_at", "updated_at", "organisation_id"})
 
 _Key = tuple[str, uuid.UUID]
+# session.info key: what this transaction changed, for the change feed (app/changes):
+# {(resource_type, id): Touched}. Cleared when the transaction ends.
+TOUCHED_KEY = "changes_touched"
+
+
+class Touched:
+    """The first action on one row in a transaction, its changed field names, and
+    whether it was erased."""
+
+    __slots__ = ("erased", "fields", "first", "organisation_id")
+
+    def __init__(self, organisation_id: uuid.UUID, action: AuditAction) -> None:
+        self.organisation_id = organisation_id
+        self.first = action
+        self.erased = False
+        self.fields: set[str] = set()
+
+
+def touched(db: Session) -> dict[_Key, Touched]:
+    """The rows this session's transaction changed so far (the change feed reads it)."""
+    found: dict[_Key, Touched] = db.info.setdefault(TOUCHED_KEY, {})
+    return found
+
+
+def _note(
+    db: Session,
+    org_id: uuid.UUID,
+    resource_type: str,
+    ids: Iterable[uuid.UUID],
+    action: AuditAction,
+    fields: Iterable[str],
+) -> None:
+    rows = touched(db)
+    names = set(fields)
+    for rid in ids:
+        entry = rows.get((resource_type, rid))
+        if entry is None:
+            entry = rows[(resource_type, rid)] = Touched(org_id, action)
+        entry.erased = entry.erased or action is AuditAction.erase
+        entry.fields |= names
+
+
 # Inserted with Core on the flush's own connection: adding ORM objects during a flush is
 # not allowed, and Core keeps the listener from seeing (and auditing) its own rows.
 _TABLE: sa.Table = AuditEvent.__table__  # type: ignore[attr-defined]
@@ -68,6 +110,7 @@ def record(
     if org_id is None:
         raise RuntimeError("record() needs a session bound to an organisation")
     ids = list(resource_ids)
+    _note(db, org_id, resource_type, ids, action, changed_fields)
     if ids:
         shared = _shared(org_id, db, resource_type, action, list(changed_fields))
         _insert_many(db.connection(), shared, ids)
@@ -273,8 +316,11 @@ def _record_flush(db: Session, _ctx: UOWTransaction) -> None:
         if key in events:  # a link row of a row changed in the same flush: one event
             known = events[key]["changed_fields"]
             known += [f for f in fields if f not in known]
+            _note(db, org_id, rtype, [rid], AuditAction.update, fields)
             return
-        events[key] = _row(org_id, db, rtype, rid, overrides.pop(key, action), fields)
+        taken = overrides.pop(key, action)
+        events[key] = _row(org_id, db, rtype, rid, taken, fields)
+        _note(db, org_id, rtype, [rid], taken, fields)
 
     for objs, action in (
         (db.new, AuditAction.create),

@@ -79,6 +79,17 @@ class Settings(BaseSettings):
         description="Row versions whose JSON an instance remembers for lists (core/rowcache.py); "
         "about 0.6 kB each. 0 turns it off.",
     )
+    change_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="How long the change feed keeps events; a cursor older than this is "
+        "answered 410 (resync). The worker deletes older events.",
+    )
+    webhook_allow_private_targets: bool = Field(
+        default=False,
+        description="Let webhook subscriptions call loopback and private addresses "
+        "(tests, a receiver inside the network). Off: refused, against SSRF.",
+    )
     auth_cache_seconds: float = Field(
         default=5.0,
         ge=0,

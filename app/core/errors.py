@@ -168,6 +168,14 @@ class InvalidInput(DomainError):
     title = "Invalid input"
 
 
+class Gone(DomainError):
+    """What was asked for existed but is no longer kept (410): start again."""
+
+    status = 410
+    code: ProblemCode = "gone"
+    title = "Gone"
+
+
 class ServiceUnavailable(DomainError):
     status = 503
     code: ProblemCode = "service-unavailable"

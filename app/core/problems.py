@@ -24,6 +24,7 @@ ProblemCode = Literal[
     "capacity-below-enrolments",
     "concurrent-publish",
     "conflict",
+    "cursor-expired",
     "database-busy",
     "database-unavailable",
     "discussed-on-in-future",
@@ -42,6 +43,7 @@ ProblemCode = Literal[
     "function-group-in-use",
     "goal-not-aligned",
     "goal-of-another-employee",
+    "gone",
     "held-on-in-future",
     "idempotency-key-in-use",
     "idempotency-key-reused",
@@ -104,6 +106,7 @@ ProblemCode = Literal[
     "unsupported-media-type",
     "validation-error",
     "value-out-of-range",
+    "webhook-target-refused",
 ]
 
 Language = Literal["en", "nl"]

@@ -121,6 +121,24 @@ def current_skills(
     return {k: v for k, v in out.items() if v}
 
 
+def skills_current_until(
+    db: Session, *, employee_ids: Collection[uuid.UUID], on: date
+) -> dict[uuid.UUID, dict[uuid.UUID, date]]:
+    """Per employee, each skill current on ``on`` and the day it lapses (the latest such
+    day over their completions): two queries, whatever the number of employees."""
+    latest = _latest_completions(db, employee_ids)
+    facts = _program_facts(db, {row.program_id for row in latest})
+    out: dict[uuid.UUID, dict[uuid.UUID, date]] = defaultdict(dict)
+    for row in latest:
+        program = facts[row.program_id]
+        until = add_months(row.completed_on, program.refresher_months)
+        if until > on:
+            mine = out[row.employee_id]
+            for skill_id in program.skill_ids:
+                mine[skill_id] = max(until, mine.get(skill_id, until))
+    return dict(out)
+
+
 @dataclass(frozen=True)
 class _Due:
     row: _Latest

@@ -16,7 +16,12 @@ from app.training.programmes import (
     skill_ids_by_program,
     update_program,
 )
-from app.training.record import current_skills, refreshers_due, training_record
+from app.training.record import (
+    current_skills,
+    refreshers_due,
+    skills_current_until,
+    training_record,
+)
 from app.training.sessions import (
     cancel_session,
     complete_session,
@@ -48,6 +53,7 @@ __all__ = [
     "refreshers_due",
     "session_public",
     "skill_ids_by_program",
+    "skills_current_until",
     "training_record",
     "update_enrolment",
     "update_program",

@@ -81,3 +81,12 @@ def test_readme_documents_every_setting_with_its_default() -> None:
         default = field.get_default(call_default_factory=True)
         shown = json.dumps(default) if isinstance(default, bool | list) else str(default)
         assert f"`{shown}`" in row, (name, shown, row)
+
+
+def test_compose_runs_a_worker_after_the_migrations() -> None:
+    # Webhooks are delivered and the change feed purged by `veerkracht worker` (issue 17).
+    services = _compose()["services"]
+    worker, app = services["worker"], services["app"]
+    assert worker["command"] == ["veerkracht", "worker"]
+    assert worker["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert worker["environment"] == app["environment"] and worker["build"] == "."

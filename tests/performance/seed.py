@@ -48,6 +48,7 @@ from app.training.models import (
     TrainingProgram,
     TrainingSession,
 )
+from app.webhooks.models import WebhookDelivery, WebhookSubscription
 from tests.reliability.registry import World
 
 _seq = itertools.count(1)
@@ -628,6 +629,32 @@ def _audit_events(b: Bulk, w: World, n: int) -> None:
     )
 
 
+def _webhook_subscriptions(b: Bulk, w: World, n: int) -> None:
+    b.insert(
+        WebhookSubscription,
+        (
+            {"url": f"https://hooks.example.org/{k}", "secret": "whsec_AAAA", "event_types": []}
+            for k in _fresh(n)
+        ),
+    )
+
+
+def _webhook_deliveries(b: Bulk, w: World, n: int) -> None:
+    b.insert(
+        WebhookDelivery,
+        (
+            {
+                "subscription_id": _ref(w, "subscription_id"),
+                "event_id": uuid7(),
+                "event_type": "employee.updated",
+                "status": "pending",
+                "attempts": 0,
+            }
+            for _ in _fresh(n)
+        ),
+    )
+
+
 SEEDERS: dict[str, Seeder] = {
     "/v1/api-keys": _api_keys,
     "/v1/teams": _teams,
@@ -650,6 +677,9 @@ SEEDERS: dict[str, Seeder] = {
     "/v1/hrm-conversations": _conversations,
     "/v1/reports/hrm-theme-gaps": _hrm_theme_gaps,
     "/v1/audit-events": _audit_events,
+    "/v1/employee-status": _employees,
+    "/v1/webhook-subscriptions": _webhook_subscriptions,
+    "/v1/webhook-subscriptions/{subscription_id}/deliveries": _webhook_deliveries,
 }
 
 

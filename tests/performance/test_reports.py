@@ -115,6 +115,8 @@ CASES = [
     # The plan of the whole organisation: computed (POST) and read back (GET).
     Case("/v1/training-plans", method="POST"),
     Case("/v1/training-plans/{plan_id}"),
+    # The change feed: one page of events, whatever the organisation's size.
+    Case("/v1/changes", grows=False),
 ]
 
 

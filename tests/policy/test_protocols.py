@@ -238,6 +238,7 @@ def test_list_pages_with_sections_in_bounded_queries(
         client.get("/v1/protocols", headers=tenant.read)
     for _ in range(10):
         make_protocol(db, sections=[section() for _ in range(3)])
+    db.commit()  # the set-up's change events are written now, not inside the count
     with count_statements(engine) as many:
         r = client.get("/v1/protocols", headers=tenant.read)
     assert len(r.json()["items"]) == 13

@@ -26,6 +26,8 @@ from tests.conftest import Tenant
 _seq = itertools.count(1)
 TODAY = today()
 PARAM = re.compile(r"{(\w+)}")
+# A public name (not resolved when a subscription is stored): loopback is refused.
+HOOK_URL = "https://hooks.example.org/veerkracht"
 
 
 def api_routes(app: FastAPI) -> list[tuple[str, str]]:
@@ -171,6 +173,7 @@ def _published_protocol(w: World) -> str:
 MAKERS: dict[str, Callable[[World], str]] = {
     "plan_id": _plan,
     "api_key_id": lambda w: w.post("/v1/api-keys", {"name": "HR-koppeling", "scope": "write"}),
+    "subscription_id": lambda w: w.post("/v1/webhook-subscriptions", {"url": HOOK_URL}),
     "team_id": lambda w: w.post("/v1/teams", {"name": "Jongerenwerk", "external_id": w.ext("T")}),
     "function_group_id": lambda w: w.post(
         "/v1/function-groups",
@@ -462,6 +465,15 @@ ROUTES: dict[str, Call] = {
     "POST /v1/imports/{kind}": Call(body=_import_rows, path={"kind": "employees"}),
     "GET /v1/exports/{kind}": Call(path={"kind": "employees"}),
     "GET /v1/audit-events": READ,
+    "GET /v1/changes": READ,
+    "GET /v1/employee-status": READ,
+    "POST /v1/webhook-subscriptions": Call(body=lambda w: {"url": HOOK_URL}),
+    "GET /v1/webhook-subscriptions": READ,
+    "GET /v1/webhook-subscriptions/{subscription_id}": READ,
+    "PATCH /v1/webhook-subscriptions/{subscription_id}": Call(body=lambda w: {"description": "HR"}),
+    "DELETE /v1/webhook-subscriptions/{subscription_id}": READ,
+    "GET /v1/webhook-subscriptions/{subscription_id}/deliveries": READ,
+    "POST /v1/webhook-subscriptions/{subscription_id}/ping": READ,
     "GET /v1/reports/overview": READ,
     "GET /v1/reports/teams": READ,
     "GET /v1/reports/hrm-theme-gaps": Call(query=_an_uncovered_employee),

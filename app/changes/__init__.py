@@ -1,0 +1,3 @@
+"""The change feed (issue 17): a transactional outbox of every change, read by cursor."""
+
+from app.changes import outbox as outbox

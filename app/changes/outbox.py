@@ -1,0 +1,228 @@
+"""The transactional outbox: every change of a transaction becomes change events at commit.
+
+The audit trail (``app/audit/trail.py``) already sees every insert, update and delete of a
+tenant row, through the unit of work and through bulk statements, and notes each changed
+row in the session (``trail.touched``). One ``before_commit`` listener here turns those
+notes into ``change_event`` rows on the same connection, just before the transaction
+commits: a change and its event commit or roll back together, and no domain does anything
+to be announced.
+
+Per row and transaction there is one event, carrying the row's state at commit: a row that
+exists was ``created`` (first seen as an insert) or ``updated``; one that is gone was
+``deleted`` (a tombstone, no data), unless it was also created in this transaction (then
+nothing is announced). Derived status events (``derived.py``) are added from the same
+notes. The state is the resource's stored public fields (those of its ``...Public``
+schema); secrets and hashes never are, and an erasure scrubs the earlier events of every
+row it changed (``data`` and ``external_id`` become null).
+"""
+
+import sys
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from functools import cache
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic_core import to_jsonable_python
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+from sqlmodel import Session as SQLModelSession
+from sqlmodel import SQLModel
+
+from app.audit.models import AuditAction
+from app.audit.trail import TOUCHED_KEY, Touched
+from app.changes.derived import Derived, derived_events
+from app.changes.models import ChangeEvent
+from app.changes.readiness import readiness_events
+from app.core.ids import uuid7_many
+from app.core.models import utcnow
+
+# Bookkeeping, not resources anyone syncs (and a subscription announcing its own delivery
+# progress would feed itself).
+NOT_ANNOUNCED = frozenset(
+    {"audit_event", "change_event", "webhook_subscription", "webhook_delivery"}
+)
+# Never in an event, whatever the table: credentials and what leads to them.
+_NEVER = frozenset({"key_hash", "prefix", "secret", "secret_hash", "organisation_id"})
+_CHUNK = 500
+
+_TABLE: sa.Table = ChangeEvent.__table__  # type: ignore[attr-defined]
+
+
+class Change:
+    """One row's change in a committing transaction, with its state at commit."""
+
+    __slots__ = ("fields", "first", "key", "organisation_id", "state")
+
+    def __init__(self, key: tuple[str, uuid.UUID], touched: Touched) -> None:
+        self.key = key
+        self.organisation_id = touched.organisation_id
+        self.first = touched.first
+        self.fields = touched.fields
+        self.state: dict[str, Any] | None = None
+
+    @property
+    def resource_type(self) -> str:
+        return self.key[0]
+
+    @property
+    def resource_id(self) -> uuid.UUID:
+        return self.key[1]
+
+
+@cache
+def public_columns(table_name: str) -> tuple[str, ...]:
+    """The columns of ``table_name`` an event shows: those its ``...Public`` schema has.
+
+    A table without a public schema (link rows) shows its columns; never a secret.
+    """
+    table = SQLModel.metadata.tables[table_name]
+    names = [c.name for c in table.columns if c.name not in _NEVER and "hash" not in c.name]
+    for mapper in SQLModel._sa_registry.mappers:
+        cls = mapper.class_
+        if getattr(cls, "__tablename__", None) != table_name:
+            continue
+        public = getattr(sys.modules[cls.__module__], f"{cls.__name__}Public", None)
+        if public is not None:
+            return tuple(n for n in names if n == "id" or n in public.model_fields)
+    return tuple(names)
+
+
+def _chunks(ids: Sequence[uuid.UUID]) -> Iterator[Sequence[uuid.UUID]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start : start + _CHUNK]
+
+
+def _load_states(conn: sa.Connection, changes: list[Change]) -> None:
+    """Fill ``state`` of each change whose row still exists (one select per table)."""
+    by_type: dict[str, list[Change]] = defaultdict(list)
+    for change in changes:
+        by_type[change.resource_type].append(change)
+    for table_name, group in by_type.items():
+        table = SQLModel.metadata.tables[table_name]
+        columns = [table.c[n] for n in public_columns(table_name)]
+        by_id = {c.resource_id: c for c in group}
+        for ids in _chunks(list(by_id)):
+            for row in conn.execute(sa.select(*columns).where(table.c.id.in_(ids))).mappings():
+                by_id[row["id"]].state = to_jsonable_python(dict(row))
+
+
+def _last_external_ids(conn: sa.Connection, gone: list[Change]) -> dict[uuid.UUID, str]:
+    """The external ids deleted rows were last announced with (a tombstone names its key)."""
+    found: dict[uuid.UUID, str] = {}
+    by_type: dict[str, list[uuid.UUID]] = defaultdict(list)
+    for change in gone:
+        by_type[change.resource_type].append(change.resource_id)
+    for rtype, all_ids in by_type.items():
+        if "external_id" not in SQLModel.metadata.tables[rtype].c:
+            continue
+        for ids in _chunks(all_ids):
+            stmt = (
+                sa.select(_TABLE.c.resource_id, _TABLE.c.external_id)
+                .where(
+                    _TABLE.c.resource_type == rtype,
+                    _TABLE.c.resource_id.in_(ids),
+                    _TABLE.c.external_id.is_not(None),
+                )
+                .order_by(_TABLE.c.seq)
+            )
+            found.update(dict(tuple(r) for r in conn.execute(stmt)))
+    return found
+
+
+def transaction_id(conn: sa.Connection) -> int:
+    """The writing transaction's id on PostgreSQL (xid8 as a number); 0 on SQLite."""
+    if conn.dialect.name != "postgresql":
+        return 0
+    return int(conn.execute(sa.text("SELECT pg_current_xact_id()::text::bigint")).scalar_one())
+
+
+def _event_rows(db: Session, changes: list[Change]) -> list[dict[str, Any]]:
+    conn = db.connection()
+    _load_states(conn, changes)
+    gone = [c for c in changes if c.state is None and c.first is not AuditAction.create]
+    tombstone_keys = _last_external_ids(conn, gone) if gone else {}
+    now = utcnow()
+    specs: list[Derived] = []
+    for change in changes:
+        state, org, rtype, rid = (
+            change.state,
+            change.organisation_id,
+            change.resource_type,
+            change.resource_id,
+        )
+        if state is None:
+            if change.first is AuditAction.create:
+                continue  # created and deleted (or rolled back) in one transaction
+            specs.append((f"{rtype}.deleted", org, rtype, rid, tombstone_keys.get(rid), None))
+            continue
+        verb = "created" if change.first is AuditAction.create else "updated"
+        specs.append((f"{rtype}.{verb}", org, rtype, rid, state.get("external_id"), state))
+    specs += derived_events(conn, changes)
+    if isinstance(db, SQLModelSession):  # every session of the app and the CLI
+        specs += readiness_events(db, changes)
+    if not specs:
+        return []
+    txid = transaction_id(conn)
+    return [
+        {
+            "id": event_id,
+            "txid": txid,
+            "organisation_id": org,
+            "type": type_,
+            "resource_type": rtype,
+            "resource_id": rid,
+            "external_id": ext,
+            "occurred_at": now,
+            "data": data,
+        }
+        for event_id, (type_, org, rtype, rid, ext, data) in zip(
+            uuid7_many(len(specs)), specs, strict=True
+        )
+    ]
+
+
+def _scrub(conn: sa.Connection, changes: list[Change]) -> None:
+    """An erasure: earlier events of every row it changed lose their data and key."""
+    by_type: dict[str, list[uuid.UUID]] = defaultdict(list)
+    for change in changes:
+        by_type[change.resource_type].append(change.resource_id)
+    for rtype, all_ids in by_type.items():
+        for ids in _chunks(all_ids):
+            conn.execute(
+                sa.update(_TABLE)
+                .where(_TABLE.c.resource_type == rtype, _TABLE.c.resource_id.in_(ids))
+                .values(data=None, external_id=None)
+            )
+
+
+def write_outbox(db: Session) -> None:
+    """Turn the transaction's noted changes into change events (before it commits)."""
+    if db.new or db.dirty or db.deleted:
+        db.flush()
+    noted: dict[tuple[str, uuid.UUID], Touched] = db.info.pop(TOUCHED_KEY, {})
+    changes = [Change(key, t) for key, t in noted.items() if key[0] not in NOT_ANNOUNCED]
+    if not changes:
+        return
+    conn = db.connection()
+    if any(t.erased for t in noted.values()):
+        _scrub(conn, changes)
+    rows = _event_rows(db, changes)
+    if rows:
+        conn.execute(sa.insert(_TABLE), rows)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(db: Session) -> None:
+    # A savepoint's release is not the commit: the outer transaction announces it all.
+    if not db.in_nested_transaction():
+        write_outbox(db)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget(db: Session, previous: Any) -> None:
+    # A rolled-back transaction announces nothing. A savepoint rolled back keeps what the
+    # transaction noted before it: rows are judged by their state at commit anyway.
+    if not previous.nested:
+        db.info.pop(TOUCHED_KEY, None)

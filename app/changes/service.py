@@ -1,0 +1,180 @@
+"""Reading the change feed by cursor, and its retention (issue 17, docs/changes.md).
+
+The cursor is the position ``(txid, seq)`` of the last event handed out. On PostgreSQL a
+sequence value can commit after a higher one (a long import takes seq 1..8000, a short
+write takes 8001 and commits first), so a reader must never hand out an event while an
+older transaction could still add events before it. Events are ordered by the writing
+transaction's id, then seq, and only events of transactions older than the oldest one
+still in flight (``pg_snapshot_xmin(pg_current_snapshot())``) are visible: every
+transaction below that horizon has ended, so nothing can ever appear behind the cursor.
+On SQLite writers are serialised (the write lock is held from the first write to the
+commit), so seq order is commit order and ``txid`` is 0.
+"""
+
+import base64
+import binascii
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from app.changes.models import ChangeEvent, ChangeEventPublic
+from app.core.config import get_settings
+from app.core.errors import Gone, InvalidInput
+from app.core.models import utcnow
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a reader is in the feed: after event (txid, seq) made at ``at``."""
+
+    txid: int
+    seq: int
+    at: datetime
+
+    def encode(self) -> str:
+        """The opaque cursor for this position."""
+        raw = f"{self.txid}.{self.seq}.{int(self.at.timestamp())}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, cursor: str) -> "Position":
+        """The position a cursor names; a malformed cursor is a 422 problem."""
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+            txid, seq, epoch = (int(part) for part in raw.split("."))
+            return cls(txid, seq, datetime.fromtimestamp(epoch, UTC))
+        except (binascii.Error, ValueError, UnicodeDecodeError, OverflowError) as exc:
+            raise InvalidInput(
+                "The cursor is not one this API issued.",
+                code="invalid-cursor",
+                errors=[{"pointer": "/query/after", "detail": "malformed cursor"}],
+            ) from exc
+
+
+def _visible(db: Session) -> sa.ColumnElement[bool]:
+    """Events of transactions that can no longer be joined by an older one (module doc)."""
+    if db.get_bind().dialect.name != "postgresql":
+        return sa.true()
+    horizon: sa.ColumnElement[int] = sa.literal_column(
+        "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+    )
+    # The reader's own transaction, when it has written (only tests read and write in one
+    # transaction; a ReadSession has no transaction id).
+    own: sa.ColumnElement[int] = sa.literal_column(
+        "coalesce(pg_current_xact_id_if_assigned()::text::bigint, -1)"
+    )
+    return sa.or_(col(ChangeEvent.txid) < horizon, col(ChangeEvent.txid) == own)
+
+
+def _type_filter(types: Sequence[str]) -> sa.ColumnElement[bool]:
+    """An exact event type (``enrolment.completed``) or a resource type (``employee``)."""
+    exact = [t for t in types if "." in t]
+    resources = [t for t in types if "." not in t]
+    return sa.or_(col(ChangeEvent.type).in_(exact), col(ChangeEvent.resource_type).in_(resources))
+
+
+def events_after(
+    db: Session,
+    *,
+    organisation_id: uuid.UUID,
+    after: tuple[int, int],
+    types: Sequence[str] = (),
+    limit: int,
+) -> list[ChangeEvent]:
+    """Up to ``limit`` visible events after position ``(txid, seq)``, in feed order."""
+    stmt = select(ChangeEvent).where(
+        col(ChangeEvent.organisation_id) == organisation_id,
+        _visible(db),
+        sa.tuple_(col(ChangeEvent.txid), col(ChangeEvent.seq))
+        > sa.tuple_(sa.literal(after[0]), sa.literal(after[1])),
+    )
+    if types:
+        stmt = stmt.where(_type_filter(types))
+    stmt = stmt.order_by(col(ChangeEvent.txid), col(ChangeEvent.seq)).limit(limit)
+    return list(db.exec(stmt).all())
+
+
+def event_document(event: ChangeEvent) -> dict[str, Any]:
+    """An event as the feed and webhooks show it (``ChangeEventPublic``), JSON-ready."""
+    return ChangeEventPublic(
+        id=event.id,
+        type=event.type,
+        occurred_at=event.occurred_at,
+        resource_type=event.resource_type,
+        resource_id=event.resource_id,
+        external_id=event.external_id,
+        deleted=event.type.endswith(".deleted"),
+        data=event.data,
+    ).model_dump(mode="json")
+
+
+def read_changes(
+    db: Session,
+    *,
+    organisation_id: uuid.UUID,
+    after: str | None,
+    types: Sequence[str] = (),
+    limit: int = DEFAULT_LIMIT,
+    now: datetime,
+) -> tuple[list[ChangeEvent], str, bool]:
+    """A page of the feed after the cursor: events, the next cursor and whether more wait.
+
+    A cursor older than the retention is refused with 410: events after it may be gone.
+    """
+    retention = timedelta(days=get_settings().change_retention_days)
+    position = Position.decode(after) if after else None
+    if position is not None and position.at < now - retention:
+        raise Gone(
+            f"The cursor is older than the feed's retention ({retention.days} days): "
+            "events after it may have been deleted. Resync with the lists, then read the "
+            "feed from its start (no `after`).",
+            code="cursor-expired",
+        )
+    start = (position.txid, position.seq) if position is not None else (0, 0)
+    rows = events_after(
+        db, organisation_id=organisation_id, after=start, types=types, limit=limit + 1
+    )
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    # A reader that has seen everything visible is up to date now: its cursor ages from
+    # here (an event committed later is newer than that, so retention cannot have taken it).
+    if rows:
+        last = rows[-1]
+        assert last.seq is not None
+        at = last.occurred_at if has_more else now
+        next_cursor = Position(last.txid, last.seq, at).encode()
+    elif position is not None:
+        next_cursor = Position(position.txid, position.seq, now).encode()
+    else:
+        next_cursor = Position(0, 0, now).encode()
+    return rows, next_cursor, has_more
+
+
+def current_position(db: Session, *, organisation_id: uuid.UUID) -> str:
+    """A cursor at the feed's visible end now (what a reader up to date would hold)."""
+    stmt = (
+        select(ChangeEvent)
+        .where(col(ChangeEvent.organisation_id) == organisation_id, _visible(db))
+        .order_by(col(ChangeEvent.txid).desc(), col(ChangeEvent.seq).desc())
+        .limit(1)
+    )
+    last = db.exec(stmt).first()
+    now = utcnow()
+    if last is None or last.seq is None:
+        return Position(0, 0, now).encode()
+    return Position(last.txid, last.seq, now).encode()
+
+
+def purge(db: Session, *, now: datetime) -> int:
+    """Delete events older than the retention (the worker runs this); returns how many."""
+    cutoff = now - timedelta(days=get_settings().change_retention_days)
+    result = db.execute(sa.delete(ChangeEvent).where(col(ChangeEvent.occurred_at) < cutoff))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,146 @@
+"""``GET /v1/employee-status``: what an HR platform needs per employee, a page at a time.
+
+Per employee: protocol readiness (the version in force and whether they read or discussed
+it), each skill their function group needs with whether it is current and until when, the
+needed skills that are not current (trainings due), and their open follow-up items. One
+request per page, a bounded number of queries per page whatever its size (the domains'
+own bulk queries). ``changed_after`` takes a feed cursor: only employees with an
+employee event (their own change, readiness, training record) after it; every page
+carries ``feed_cursor``, the feed's position when it was read, to pass next time.
+"""
+
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel, Field
+from sqlmodel import Session, col, select
+
+from app.changes import service as changes_service
+from app.changes.models import ChangeEvent
+from app.core.pagination import Page, PageParams, paginate
+from app.core.queries import where_given
+from app.followup.models import FollowUpItem, FollowUpStatus
+from app.learning import service as learning_service
+from app.learning.models import Skill
+from app.organisation.models import Employee
+from app.policy import readiness as policy_readiness
+from app.training import service as training_service
+
+
+class SkillStatus(BaseModel):
+    skill_id: uuid.UUID
+    code: str = Field(max_length=64)
+    priority: str = Field(max_length=16)
+    current: bool
+    current_until: date | None = Field(description="The day the skill lapses; null if not current.")
+
+
+class EmployeeStatus(BaseModel):
+    employee_id: uuid.UUID
+    external_id: str | None = Field(max_length=100)
+    team_id: uuid.UUID | None
+    function_group_id: uuid.UUID | None
+    active: bool
+    protocol_version: int | None = Field(description="The version in force; null if none is.")
+    protocol_ready: bool = Field(description="Read or discussed in a team meeting.")
+    skills: list[SkillStatus] = Field(description="The skills the function group needs.")
+    trainings_due: list[str] = Field(description="Codes of needed skills that are not current.")
+    open_follow_up_items: int
+
+
+class EmployeeStatusPage(Page[EmployeeStatus]):
+    """One page of employee statuses, and the feed position it was read at."""
+
+    feed_cursor: str = Field(
+        max_length=100,
+        description="The change feed's position when this page was read: pass it as "
+        "`changed_after` next time to get only employees changed since.",
+    )
+
+
+def _changed_after(db: Session, cursor: str) -> Any:
+    position = changes_service.Position.decode(cursor)
+    return (
+        select(col(ChangeEvent.resource_id))
+        .where(
+            col(ChangeEvent.resource_type) == "employee",
+            sa.tuple_(col(ChangeEvent.txid), col(ChangeEvent.seq))
+            > sa.tuple_(sa.literal(position.txid), sa.literal(position.seq)),
+        )
+        .scalar_subquery()
+    )
+
+
+def employee_status(
+    db: Session,
+    *,
+    params: PageParams,
+    organisation_id: uuid.UUID,
+    team_id: uuid.UUID | None,
+    function_group_id: uuid.UUID | None,
+    changed_after: str | None,
+    on: date,
+) -> EmployeeStatusPage:
+    """One page of employee statuses (see module doc)."""
+    # The feed position first: a change committed while the page is read is then after it.
+    feed_cursor = changes_service.current_position(db, organisation_id=organisation_id)
+    stmt = where_given(
+        select(Employee), Employee, team_id=team_id, function_group_id=function_group_id
+    )
+    if changed_after is not None:
+        stmt = stmt.where(col(Employee.id).in_(_changed_after(db, changed_after)))
+    rows, cursor = paginate(db, stmt, Employee, params)
+    return EmployeeStatusPage(
+        items=_statuses(db, rows, on=on), next_cursor=cursor, feed_cursor=feed_cursor
+    )
+
+
+def _statuses(db: Session, employees: Sequence[Employee], *, on: date) -> list[EmployeeStatus]:
+    if not employees:
+        return []
+    ids = [e.id for e in employees]
+    groups = {e.function_group_id for e in employees if e.function_group_id is not None}
+    needs = learning_service.needs_by_function_group(db, function_group_ids=groups)
+    codes = dict(db.exec(select(col(Skill.id), col(Skill.code))).all())
+    current = training_service.skills_current_until(db, employee_ids=ids, on=on)
+    version, ready = policy_readiness.ready_ids_at(db, employee_ids=ids)
+    open_items = Counter(
+        db.exec(
+            select(col(FollowUpItem.owner_employee_id)).where(
+                col(FollowUpItem.owner_employee_id).in_(ids),
+                col(FollowUpItem.status) == FollowUpStatus.open,
+            )
+        ).all()
+    )
+    out = []
+    for e in employees:
+        mine = current.get(e.id, {})
+        skills = [
+            SkillStatus(
+                skill_id=skill_id,
+                code=codes.get(skill_id, ""),
+                priority=str(priority.value),
+                current=skill_id in mine,
+                current_until=mine.get(skill_id),
+            )
+            for skill_id, priority in needs.get(e.function_group_id, [])  # type: ignore[arg-type]
+        ]
+        out.append(
+            EmployeeStatus(
+                employee_id=e.id,
+                external_id=e.external_id,
+                team_id=e.team_id,
+                function_group_id=e.function_group_id,
+                active=e.active,
+                protocol_version=version,
+                protocol_ready=e.id in ready,
+                skills=skills,
+                trainings_due=[s.code for s in skills if not s.current],
+                open_follow_up_items=open_items.get(e.id, 0),
+            )
+        )
+    return out

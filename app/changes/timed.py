@@ -1,0 +1,189 @@
+"""Time-based events: written by ``veerkracht worker`` when their day comes (issue 17).
+
+Nothing is written at the moment a follow-up item becomes overdue, so no transaction can
+announce it: the worker looks once a day (and at its start) for what has come due and is
+not yet announced, and writes the event then.
+
+- ``follow_up_item.overdue`` (the item): an open item's ``due_on`` has passed;
+- ``practice_review.due`` (the team's latest review): its ``next_review_on`` has come;
+- ``function_group.risk_assessment_due``: ``risk_assessed_on`` + the organisation's
+  validity (4 years by default) has come;
+- ``training_completion.lapsed`` (the completion): ``completed_on`` + the programme's
+  ``refresher_months`` has come and the employee has no later completion of it (a skill
+  lapsed: the training record changed).
+
+An event is written once per resource and due day: not again while one of the same type
+exists that was written on or after that day (a new due date is a new event).
+"""
+
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from app.changes.models import ChangeEvent
+from app.changes.outbox import transaction_id
+from app.core.dates import add_months
+from app.core.ids import uuid7
+from app.core.models import utcnow
+from app.followup.models import FollowUpItem, FollowUpStatus, PracticeReview
+from app.organisation.models import FunctionGroup, Organisation
+from app.training.models import TrainingCompletion, TrainingProgram
+
+# (type, organisation_id, resource_type, resource_id, due day, data)
+Due = tuple[str, uuid.UUID, str, uuid.UUID, date, dict[str, Any]]
+_TABLE: sa.Table = ChangeEvent.__table__  # type: ignore[attr-defined]
+
+
+def _overdue_items(db: Session, today: date) -> Iterable[Due]:
+    stmt = select(FollowUpItem).where(
+        col(FollowUpItem.status) == FollowUpStatus.open,
+        col(FollowUpItem.due_on) < today,
+    )
+    for item in db.exec(stmt):
+        assert item.due_on is not None
+        yield (
+            "follow_up_item.overdue",
+            item.organisation_id,
+            "follow_up_item",
+            item.id,
+            item.due_on + timedelta(days=1),
+            {"due_on": item.due_on.isoformat(), "kind": item.kind, "status": item.status},
+        )
+
+
+def _reviews_due(db: Session, today: date) -> Iterable[Due]:
+    latest = (
+        select(col(PracticeReview.team_id), sa.func.max(PracticeReview.held_on).label("held"))
+        .group_by(col(PracticeReview.team_id))
+        .subquery()
+    )
+    stmt = (
+        select(PracticeReview)
+        .join(
+            latest,
+            sa.and_(
+                col(PracticeReview.team_id) == latest.c.team_id,
+                col(PracticeReview.held_on) == latest.c.held,
+            ),
+        )
+        .where(col(PracticeReview.next_review_on) <= today)
+    )
+    for review in db.exec(stmt):
+        yield (
+            "practice_review.due",
+            review.organisation_id,
+            "practice_review",
+            review.id,
+            review.next_review_on,
+            {"team_id": str(review.team_id), "next_review_on": review.next_review_on.isoformat()},
+        )
+
+
+def _risk_assessments_due(db: Session, today: date) -> Iterable[Due]:
+    validity = {
+        org.id: org.settings.risk_assessment_valid_years for org in db.exec(select(Organisation))
+    }
+    stmt = select(FunctionGroup).where(col(FunctionGroup.risk_assessed_on).is_not(None))
+    for group in db.exec(stmt):
+        assert group.risk_assessed_on is not None
+        due = add_months(group.risk_assessed_on, 12 * validity.get(group.organisation_id, 4))
+        if due <= today:
+            yield (
+                "function_group.risk_assessment_due",
+                group.organisation_id,
+                "function_group",
+                group.id,
+                due,
+                {"risk_assessed_on": group.risk_assessed_on.isoformat(), "due_on": due.isoformat()},
+            )
+
+
+def _lapsed(db: Session, today: date) -> Iterable[Due]:
+    rows = db.exec(
+        select(TrainingCompletion, col(TrainingProgram.refresher_months)).join(
+            TrainingProgram, col(TrainingProgram.id) == col(TrainingCompletion.program_id)
+        )
+    ).all()
+    latest: dict[tuple[uuid.UUID, uuid.UUID], tuple[TrainingCompletion, int]] = {}
+    for completion, months in rows:
+        key = (completion.employee_id, completion.program_id)
+        if key not in latest or latest[key][0].completed_on < completion.completed_on:
+            latest[key] = (completion, months)
+    for completion, months in latest.values():
+        lapses = add_months(completion.completed_on, months)
+        if lapses <= today:
+            yield (
+                "training_completion.lapsed",
+                completion.organisation_id,
+                "training_completion",
+                completion.id,
+                lapses,
+                {
+                    "employee_id": str(completion.employee_id),
+                    "program_id": str(completion.program_id),
+                    "lapsed_on": lapses.isoformat(),
+                },
+            )
+
+
+def _announced_since(db: Session, due: list[Due]) -> set[tuple[str, uuid.UUID]]:
+    """(type, resource) pairs already announced on or after their due day."""
+    found: set[tuple[str, uuid.UUID]] = set()
+    by_type: dict[str, list[Due]] = {}
+    for d in due:
+        by_type.setdefault(d[0], []).append(d)
+    for type_, items in by_type.items():
+        ids = [d[3] for d in items]
+        for start in range(0, len(ids), 500):
+            stmt = sa.select(_TABLE.c.resource_id, _TABLE.c.occurred_at).where(
+                _TABLE.c.type == type_, _TABLE.c.resource_id.in_(ids[start : start + 500])
+            )
+            when = {d[3]: d[4] for d in items}
+            for rid, at in db.connection().execute(stmt):
+                stamp = at if at.tzinfo else at.replace(tzinfo=UTC)
+                if stamp >= datetime.combine(when[rid], time(0), UTC):
+                    found.add((type_, rid))
+    return found
+
+
+def announce_due(db: Session, *, today: date) -> int:
+    """Write the time-based events whose day has come (all organisations); returns how many.
+
+    The caller commits. ``db`` is not bound to an organisation: the worker's session.
+    """
+    due = [
+        *_overdue_items(db, today),
+        *_reviews_due(db, today),
+        *_risk_assessments_due(db, today),
+        *_lapsed(db, today),
+    ]
+    if not due:
+        return 0
+    done = _announced_since(db, due)
+    new = [d for d in due if (d[0], d[3]) not in done]
+    if not new:
+        return 0
+    conn = db.connection()
+    txid, now = transaction_id(conn), utcnow()
+    conn.execute(
+        sa.insert(_TABLE),
+        [
+            {
+                "id": uuid7(),
+                "txid": txid,
+                "organisation_id": org,
+                "type": type_,
+                "resource_type": rtype,
+                "resource_id": rid,
+                "external_id": None,
+                "occurred_at": now,
+                "data": data,
+            }
+            for type_, org, rtype, rid, _day, data in new
+        ],
+    )
+    return len(new)

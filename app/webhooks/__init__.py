@@ -1,0 +1,1 @@
+"""Signed webhooks (issue 17): the change feed delivered to subscribers by `veerkracht worker`."""

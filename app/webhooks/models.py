@@ -1,0 +1,125 @@
+"""Webhook subscriptions and their delivery log (issue 17, docs/webhooks.md)."""
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from pydantic import Field as PydanticField
+from sqlmodel import JSON, Column, Field, SQLModel
+
+from app.core.models import CreateModel, PatchModel, TenantTable, optional_timestamp_field
+
+URL_MAX = 2000
+TYPE_MAX = 80
+ERROR_MAX = 500
+
+
+class WebhookSubscription(TenantTable, table=True):
+    """Where to deliver which events of the feed, and how far delivery has got."""
+
+    __tablename__ = "webhook_subscription"
+
+    url: str = Field(max_length=URL_MAX)
+    description: str | None = Field(default=None, max_length=200)
+    event_types: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The signing key (Standard Webhooks: whsec_ + base64); shown once, at creation.
+    secret: str = Field(max_length=100)
+    active: bool = True
+    disabled_reason: str | None = Field(default=None, max_length=ERROR_MAX)
+    # The feed position up to which events have become deliveries (outbox.py ordering).
+    after_txid: int = Field(default=0, sa_type=sa.BigInteger)
+    after_seq: int = Field(default=0, sa_type=sa.BigInteger)
+    failure_streak: int = 0
+
+
+class DeliveryStatus(StrEnum):
+    """pending (due at next_attempt_at), delivered, or failed (back-off exhausted)."""
+
+    pending = "pending"
+    delivered = "delivered"
+    failed = "failed"
+
+
+class WebhookDelivery(TenantTable, table=True):
+    """One event for one subscription: its attempts and outcome (the delivery log)."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (
+        sa.Index("ix_webhook_delivery_status_next_attempt_at", "status", "next_attempt_at"),
+        sa.UniqueConstraint("subscription_id", "event_id"),
+    )
+
+    subscription_id: uuid.UUID = Field(foreign_key="webhook_subscription.id", index=True)
+    event_id: uuid.UUID
+    event_type: str = Field(max_length=TYPE_MAX)
+    # Only a ping carries its own document; an event is read from the feed when it is sent,
+    # so an erasure in between reaches the delivery too.
+    payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    status: DeliveryStatus = Field(default=DeliveryStatus.pending, sa_type=sa.String(16))
+    attempts: int = 0
+    next_attempt_at: datetime | None = optional_timestamp_field()
+    last_attempt_at: datetime | None = optional_timestamp_field()
+    last_status_code: int | None = None
+    last_error: str | None = Field(default=None, max_length=ERROR_MAX)
+
+
+HookUrl = Annotated[
+    str,
+    PydanticField(
+        max_length=URL_MAX,
+        pattern=r"^https?://[^\s/?#]+",
+        description="Where to POST the events (https in production).",
+    ),
+]
+EventType = Annotated[str, PydanticField(min_length=1, max_length=TYPE_MAX)]
+
+
+class WebhookSubscriptionCreate(CreateModel):
+    url: HookUrl
+    description: str | None = Field(default=None, max_length=200)
+    event_types: list[EventType] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Event or resource types as in `GET /v1/changes?types=`; empty: all.",
+    )
+
+
+class WebhookSubscriptionUpdate(PatchModel):
+    url: HookUrl = Field(default=None)
+    description: str | None = Field(default=None, max_length=200)
+    event_types: list[EventType] = Field(default=None, max_length=100)
+    active: bool = Field(default=None, description="Set true to re-enable a disabled subscription.")
+
+
+class WebhookSubscriptionPublic(SQLModel):
+    id: uuid.UUID
+    url: str
+    description: str | None
+    event_types: list[str]
+    active: bool
+    disabled_reason: str | None = Field(
+        description="Why delivery stopped: the receiver answered 410, or it failed for days."
+    )
+    failure_streak: int = Field(description="Failed attempts since the last success.")
+    secret: str | None = Field(
+        default=None,
+        description="The signing secret (`whsec_...`): in the answer that creates the "
+        "subscription only, never again.",
+    )
+    created_at: datetime
+    updated_at: datetime
+
+
+class WebhookDeliveryPublic(SQLModel):
+    id: uuid.UUID
+    event_id: uuid.UUID = Field(description="The change event (also the `webhook-id` header).")
+    event_type: str
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: datetime | None
+    last_attempt_at: datetime | None
+    last_status_code: int | None
+    last_error: str | None
+    created_at: datetime

@@ -1,0 +1,140 @@
+"""Webhook subscriptions: create, change, delete, ping, and their delivery log (admin)."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app.changes.models import ChangeEvent
+from app.core.crud import apply_changes
+from app.core.errors import InvalidInput
+from app.core.ids import uuid7
+from app.core.models import render, utcnow
+from app.core.pagination import PageParams, paginate
+from app.core.tenancy import current_organisation_id
+from app.webhooks.models import (
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookSubscription,
+    WebhookSubscriptionCreate,
+    WebhookSubscriptionPublic,
+    WebhookSubscriptionUpdate,
+)
+from app.webhooks.signing import new_secret
+from app.webhooks.targets import TargetRefused, check_target
+
+# session.info key: {subscription id: secret} of subscriptions created in this request,
+# the only answer that shows the secret.
+_NEW_SECRETS = "webhook_new_secrets"
+PING = "webhook.ping"
+
+
+def _check_url(url: str) -> None:
+    try:
+        check_target(url, resolve=False)
+    except TargetRefused as exc:
+        raise InvalidInput(
+            f"Webhooks may not call this URL: {exc}.",
+            code="webhook-target-refused",
+            errors=[{"pointer": "/url", "detail": str(exc)}],
+        ) from exc
+
+
+def _start_position(db: Session) -> tuple[int, int]:
+    """The feed's current end: a new subscription gets the events from now on."""
+    last = db.exec(
+        select(ChangeEvent)
+        .where(col(ChangeEvent.organisation_id) == current_organisation_id(db))
+        .order_by(col(ChangeEvent.txid).desc(), col(ChangeEvent.seq).desc())
+        .limit(1)
+    ).first()
+    if last is None or last.seq is None:
+        return 0, 0
+    return last.txid, last.seq
+
+
+def create_subscription(db: Session, *, data: WebhookSubscriptionCreate) -> WebhookSubscription:
+    """A new subscription, delivering events committed from now on; its secret is shown once."""
+    url = data.url
+    _check_url(url)
+    txid, seq = _start_position(db)
+    sub = WebhookSubscription(
+        url=url,
+        description=data.description,
+        event_types=list(data.event_types),
+        secret=new_secret(),
+        after_txid=txid,
+        after_seq=seq,
+    )
+    db.add(sub)
+    db.flush()
+    db.info.setdefault(_NEW_SECRETS, {})[sub.id] = sub.secret
+    return sub
+
+
+def update_subscription(
+    db: Session, *, sub: WebhookSubscription, data: WebhookSubscriptionUpdate
+) -> WebhookSubscription:
+    """Change URL, types or description; ``active: true`` re-enables a disabled one."""
+    changes: dict[str, Any] = data.model_dump(exclude_unset=True)
+    if "url" in changes:
+        _check_url(changes["url"])
+    if changes.get("active") is True:
+        changes.update(disabled_reason=None, failure_streak=0)
+    apply_changes(sub, changes)
+    db.flush()
+    return sub
+
+
+def delete_subscription(db: Session, *, sub: WebhookSubscription) -> None:
+    """Delete a subscription and its delivery log."""
+    for delivery in db.exec(
+        select(WebhookDelivery).where(col(WebhookDelivery.subscription_id) == sub.id)
+    ).all():
+        db.delete(delivery)
+    db.delete(sub)
+    db.flush()
+
+
+def subscription_public(db: Session, sub: WebhookSubscription) -> WebhookSubscriptionPublic:
+    """The API shape; the secret only in the answer of the request that created it."""
+    secret = db.info.get(_NEW_SECRETS, {}).get(sub.id)
+    return render(WebhookSubscriptionPublic, sub, secret=secret)
+
+
+def list_subscriptions(
+    db: Session, *, params: PageParams
+) -> tuple[Sequence[WebhookSubscription], str | None]:
+    """The organisation's subscriptions."""
+    return paginate(db, select(WebhookSubscription), WebhookSubscription, params)
+
+
+def ping(db: Session, *, sub: WebhookSubscription) -> WebhookDelivery:
+    """Queue a ``webhook.ping`` delivery, sent by the worker like any event."""
+    event_id = uuid7()
+    delivery = WebhookDelivery(
+        subscription_id=sub.id,
+        event_id=event_id,
+        event_type=PING,
+        payload={
+            "id": str(event_id),
+            "type": PING,
+            "occurred_at": utcnow().isoformat(),
+            "data": {"subscription_id": str(sub.id)},
+        },
+        status=DeliveryStatus.pending,
+        next_attempt_at=utcnow(),
+    )
+    db.add(delivery)
+    db.flush()
+    return delivery
+
+
+def list_deliveries(
+    db: Session, *, sub: WebhookSubscription, params: PageParams, status: DeliveryStatus | None
+) -> tuple[Sequence[WebhookDelivery], str | None]:
+    """The delivery log of one subscription, oldest first."""
+    stmt = select(WebhookDelivery).where(col(WebhookDelivery.subscription_id) == sub.id)
+    if status is not None:
+        stmt = stmt.where(col(WebhookDelivery.status) == status)
+    return paginate(db, stmt, WebhookDelivery, params)

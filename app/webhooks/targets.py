@@ -1,0 +1,49 @@
+"""Which webhook URLs may be called: no loopback, private or link-local targets (SSRF).
+
+A subscription's URL is checked when it is stored and again, resolved, before every
+attempt (a name can be re-pointed at an internal address after it was accepted).
+``VEERKRACHT_WEBHOOK_ALLOW_PRIVATE_TARGETS=true`` allows them (tests, an internal receiver).
+"""
+
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+from app.core.config import get_settings
+
+
+class TargetRefused(ValueError):
+    """The URL points at an address webhooks may not call."""
+
+
+def _refused(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    return (
+        ip.is_loopback
+        or ip.is_private
+        or ip.is_link_local
+        or ip.is_reserved
+        or ip.is_multicast
+        or ip.is_unspecified
+    )
+
+
+def check_target(url: str, *, resolve: bool = True) -> None:
+    """Refuse a URL whose host is (or resolves to) a loopback or private address."""
+    if get_settings().webhook_allow_private_targets:
+        return
+    host = urlsplit(url).hostname or ""
+    if host in ("localhost",) or host.endswith(".localhost"):
+        raise TargetRefused(f"{host} is a loopback name")
+    try:
+        addresses = [str(ipaddress.ip_address(host))]
+    except ValueError:
+        if not resolve:
+            return
+        try:
+            addresses = [str(info[4][0]) for info in socket.getaddrinfo(host, None)]
+        except OSError as exc:
+            raise TargetRefused(f"{host} does not resolve") from exc
+    for address in addresses:
+        if _refused(address):
+            raise TargetRefused(f"{host} is a loopback or private address ({address})")

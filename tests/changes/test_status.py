@@ -1,0 +1,83 @@
+"""GET /v1/employee-status: readiness, skills, trainings due, follow-up, per page (issue 17)."""
+
+from datetime import date, timedelta
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.followup.models import FollowUpItem, FollowUpKind
+from tests.conftest import Tenant
+from tests.factories.core import make_employee, make_function_group, make_team
+from tests.factories.policy import make_acknowledgement, make_protocol
+from tests.factories.training import make_completion, make_program
+from tests.helpers import assert_problem
+
+
+def test_one_page_says_what_an_hr_platform_needs(
+    client: TestClient, db: Session, tenant: Tenant
+) -> None:
+    team = make_team(db)
+    low = make_function_group(db, likelihood=1, impact=1)  # needs three skills by default
+    trained = make_employee(db, team_id=team.id, function_group_id=low.id, external_id="HR-1")
+    untrained = make_employee(db, team_id=team.id, function_group_id=low.id)
+    make_employee(db)  # another team: filtered out
+    program = make_program(db, skills=("contact_bad_news", "naming_discomfort"))
+    done_on = date.today() - timedelta(days=30)
+    make_completion(db, employee=trained, program=program, completed_on=done_on)
+    protocol = make_protocol(db, publish=True)
+    make_acknowledgement(db, protocol=protocol, employee=trained)
+    db.add(
+        FollowUpItem(kind=FollowUpKind.action_point, description="x", owner_employee_id=trained.id)
+    )
+    db.commit()
+
+    r = client.get("/v1/employee-status", headers=tenant.read, params={"team_id": str(team.id)})
+    assert r.status_code == 200, r.text
+    page = r.json()
+    assert page["feed_cursor"]
+    by_id = {s["employee_id"]: s for s in page["items"]}
+    assert set(by_id) == {str(trained.id), str(untrained.id)}
+    mine = by_id[str(trained.id)]
+    assert mine["external_id"] == "HR-1"
+    assert (mine["protocol_version"], mine["protocol_ready"]) == (1, True)
+    skills = {s["code"]: s for s in mine["skills"]}
+    assert set(skills) == {"contact_bad_news", "naming_discomfort", "peer_support"}
+    assert skills["contact_bad_news"]["current"] is True
+    assert skills["contact_bad_news"]["current_until"] == (
+        done_on.replace(year=done_on.year + 2).isoformat()
+    )
+    assert mine["trainings_due"] == ["peer_support"]
+    assert mine["open_follow_up_items"] == 1
+    theirs = by_id[str(untrained.id)]
+    assert theirs["protocol_ready"] is False and len(theirs["trainings_due"]) == 3
+
+
+def test_changed_after_a_feed_cursor_lists_only_employees_changed_since(
+    client: TestClient, db: Session, tenant: Tenant
+) -> None:
+    quiet, busy = make_employee(db), make_employee(db)
+    db.commit()
+    cursor = client.get("/v1/employee-status", headers=tenant.read).json()["feed_cursor"]
+    r = client.patch(f"/v1/employees/{busy.id}", headers=tenant.write, json={"last_name": "Nieuw"})
+    assert r.status_code == 200, r.text
+    page = client.get(
+        "/v1/employee-status", headers=tenant.read, params={"changed_after": cursor}
+    ).json()
+    assert [s["employee_id"] for s in page["items"]] == [str(busy.id)]
+    assert str(quiet.id) not in str(page)
+    assert_problem(
+        client.get("/v1/employee-status", headers=tenant.read, params={"changed_after": "x!"}),
+        422,
+    )
+
+
+def test_exports_refuse_updated_since_they_do_not_honour(
+    client: TestClient, tenant: Tenant
+) -> None:
+    r = client.get(
+        "/v1/exports/training-completions",
+        headers=tenant.read,
+        params={"updated_since": "2026-01-01T00:00:00Z"},
+    )
+    body = assert_problem(r, 422)
+    assert body["errors"][0]["pointer"] == "/query/updated_since"

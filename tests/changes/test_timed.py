@@ -1,0 +1,100 @@
+"""Time-based events are written by the worker when their day comes (moved clock)."""
+
+import uuid
+from datetime import date, timedelta
+
+from sqlmodel import Session, col, select
+
+from app.changes import timed
+from app.changes.models import ChangeEvent
+from app.followup.models import FollowUpItem, FollowUpKind, FollowUpStatus, PracticeReview
+from app.training.models import TrainingCompletion
+from tests.conftest import Tenant
+from tests.factories.core import make_employee, make_function_group, make_team
+from tests.factories.training import make_program
+
+TODAY = date.today()
+
+
+def _types(db: Session, resource_id: uuid.UUID) -> list[str]:
+    stmt = select(ChangeEvent).where(col(ChangeEvent.resource_id) == resource_id)
+    return [
+        e.type
+        for e in db.exec(stmt).all()
+        if "." in e.type and e.type.split(".")[1] not in ("created", "updated", "deleted")
+    ]
+
+
+def test_an_open_item_is_announced_overdue_the_day_after_its_due_date(
+    db: Session, tenant: Tenant
+) -> None:
+    due = TODAY - timedelta(days=10)
+    employee = make_employee(db)
+    item = FollowUpItem(
+        kind=FollowUpKind.action_point,
+        description="Nagesprek plannen",
+        owner_employee_id=employee.id,
+        due_on=due,
+    )
+    done = FollowUpItem(
+        kind=FollowUpKind.action_point,
+        description="Klaar",
+        owner_employee_id=employee.id,
+        due_on=due,
+        status=FollowUpStatus.done,
+    )
+    db.add_all([item, done])
+    db.flush()
+    timed.announce_due(db, today=due)
+    assert _types(db, item.id) == []
+    timed.announce_due(db, today=due + timedelta(days=1))
+    assert _types(db, item.id) == ["follow_up_item.overdue"]
+    timed.announce_due(db, today=due + timedelta(days=2))  # once, not every day
+    assert _types(db, item.id) == ["follow_up_item.overdue"]
+    assert _types(db, done.id) == []
+
+
+def test_a_lapsed_training_is_announced_unless_renewed(db: Session, tenant: Tenant) -> None:
+    employee, colleague = make_employee(db), make_employee(db)
+    program = make_program(db, refresher_months=12)
+    old = TrainingCompletion(
+        employee_id=employee.id, program_id=program.id, completed_on=TODAY - timedelta(days=400)
+    )
+    renewed_old = TrainingCompletion(
+        employee_id=colleague.id, program_id=program.id, completed_on=TODAY - timedelta(days=400)
+    )
+    renewed = TrainingCompletion(
+        employee_id=colleague.id, program_id=program.id, completed_on=TODAY - timedelta(days=30)
+    )
+    db.add_all([old, renewed_old, renewed])
+    db.flush()
+    lapses = TODAY - timedelta(days=400)
+    lapses = lapses.replace(year=lapses.year + 1)
+    timed.announce_due(db, today=lapses - timedelta(days=1))
+    assert _types(db, old.id) == []
+    timed.announce_due(db, today=lapses)
+    assert _types(db, old.id) == ["training_completion.lapsed"]
+    assert _types(db, renewed_old.id) == [] and _types(db, renewed.id) == []
+
+
+def test_a_practice_review_and_a_risk_assessment_come_due(db: Session, tenant: Tenant) -> None:
+    team = make_team(db)
+    older = PracticeReview(
+        team_id=team.id,
+        held_on=TODAY - timedelta(days=400),
+        next_review_on=TODAY - timedelta(days=35),
+    )
+    latest = PracticeReview(
+        team_id=team.id,
+        held_on=TODAY - timedelta(days=200),
+        next_review_on=TODAY - timedelta(days=20),
+    )
+    group = make_function_group(db, risk_assessed_on=TODAY - timedelta(days=365 * 4 + 10))
+    db.add_all([older, latest])
+    db.flush()
+    timed.announce_due(db, today=TODAY - timedelta(days=21))
+    assert _types(db, latest.id) == []
+    timed.announce_due(db, today=TODAY)
+    assert _types(db, latest.id) == ["practice_review.due"]
+    assert _types(db, older.id) == []  # a later review replaced it
+    assert _types(db, group.id) == ["function_group.risk_assessment_due"]

@@ -1,0 +1,259 @@
+"""Webhooks: subscriptions (admin), signed deliveries, back-off, disabling, ping (issue 17)."""
+
+import json
+import threading
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import select
+from standardwebhooks import Webhook
+
+from app.core import db as core_db
+from app.core.models import utcnow
+from app.webhooks import delivery
+from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
+from tests.conftest import Tenant
+from tests.helpers import assert_problem
+from tests.webhooks.conftest import Receiver, fan_out_until
+
+URL = "http://127.0.0.1:9/hook"
+
+
+def _subscribe(client: TestClient, tenant: Tenant, **body: Any) -> dict[str, Any]:
+    # A URL of its own: the live database holds other tests' subscriptions too.
+    url = f"{URL}/{uuid.uuid4()}"
+    r = client.post("/v1/webhook-subscriptions", headers=tenant.admin, json={"url": url, **body})
+    assert r.status_code == 201, r.text
+    created: dict[str, Any] = r.json()
+    return created
+
+
+def _subscription(engine: Engine, sub_id: str) -> WebhookSubscription:
+    with core_db.new_session(engine) as db:
+        row = db.get(WebhookSubscription, uuid.UUID(sub_id))
+        assert row is not None
+        return row
+
+
+def _deliveries(engine: Engine, sub_id: str) -> list[WebhookDelivery]:
+    with core_db.new_session(engine) as db:
+        stmt = select(WebhookDelivery).where(WebhookDelivery.subscription_id == uuid.UUID(sub_id))
+        return list(db.exec(stmt).all())
+
+
+# --- subscriptions -----------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_the_secret_is_shown_once_and_admin_only(client: TestClient, tenant: Tenant) -> None:
+    sub = _subscribe(client, tenant, event_types=["employee"])
+    assert sub["secret"].startswith("whsec_") and sub["active"] is True
+    again = client.get(f"/v1/webhook-subscriptions/{sub['id']}", headers=tenant.admin).json()
+    assert again["secret"] is None
+    listed = client.get("/v1/webhook-subscriptions", headers=tenant.admin).json()["items"]
+    assert [s["secret"] for s in listed] == [None]
+    assert sub["secret"] not in client.get("/v1/changes", headers=tenant.read).text
+    r = client.get("/v1/webhook-subscriptions", headers=tenant.write)
+    assert_problem(r, 403, "insufficient-scope")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/hook",
+        "http://localhost:8000/x",
+        "http://10.1.2.3/x",
+        "http://[::1]/x",
+        "http://169.254.169.254/latest/meta-data",
+        "http://192.168.1.5/x",
+    ],
+)
+def test_loopback_and_private_targets_are_refused(
+    client: TestClient, tenant: Tenant, url: str
+) -> None:
+    r = client.post("/v1/webhook-subscriptions", headers=tenant.admin, json={"url": url})
+    body = assert_problem(r, 422, "webhook-target-refused")
+    assert body["errors"][0]["pointer"] == "/url"
+
+
+# --- delivery ----------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_deliveries_are_signed_per_standard_webhooks(
+    engine: Engine, live_client: TestClient, live_tenant: Tenant
+) -> None:
+    sub = _subscribe(live_client, live_tenant, event_types=["team"])
+    team = live_client.post("/v1/teams", headers=live_tenant.write, json={"name": "Noord"}).json()
+    live_client.post(
+        "/v1/employees", headers=live_tenant.write, json={"first_name": "A", "last_name": "B"}
+    )
+    fan_out_until(engine, sub["id"], 1)
+    receiver = Receiver()
+    delivery.run_once(engine, now=utcnow(), send=receiver)
+    ((_, headers, body),) = receiver.to(sub)
+    payload = Webhook(sub["secret"]).verify(body, headers)  # raises when the signature is wrong
+    assert payload["type"] == "team.created" and payload["resource_id"] == team["id"]
+    assert headers["webhook-id"] == payload["id"]
+    with pytest.raises(Exception):  # noqa: B017 - any verification error
+        Webhook(sub["secret"]).verify(body + b" ", headers)
+    (logged,) = _deliveries(engine, sub["id"])
+    assert logged.status == DeliveryStatus.delivered and logged.attempts == 1
+    # Nothing is sent twice once delivered.
+    delivery.run_once(engine, now=utcnow(), send=receiver)
+    assert len(receiver.to(sub)) == 1
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_failures_back_off_exponentially_then_disable(
+    engine: Engine, live_client: TestClient, live_tenant: Tenant
+) -> None:
+    sub = _subscribe(live_client, live_tenant, event_types=["team"])
+    live_client.post("/v1/teams", headers=live_tenant.write, json={"name": "Zuid"})
+    fan_out_until(engine, sub["id"], 1)
+    down = Receiver(status=503)
+    now = utcnow()
+    waits = []
+    for attempt in range(1, delivery.MAX_ATTEMPTS + 1):
+        delivery.run_once(engine, now=now, send=down)
+        (d,) = _deliveries(engine, sub["id"])
+        assert d.attempts == attempt and d.last_status_code == 503
+        if d.status == DeliveryStatus.failed:
+            break
+        assert d.next_attempt_at is not None
+        wait = d.next_attempt_at - now
+        waits.append(wait)
+        # Not due a moment before its time.
+        assert (
+            delivery.run_once(
+                engine, now=now + wait - timedelta(seconds=1), send=down
+            ).failed_attempts
+            == 0
+        )
+        now += wait
+    assert waits[:3] == [timedelta(seconds=5), timedelta(seconds=20), timedelta(seconds=80)]
+    assert timedelta(days=2.5) < sum(waits, timedelta()) < timedelta(days=4)
+    assert d.status == DeliveryStatus.failed and d.attempts == delivery.MAX_ATTEMPTS
+    gone = _subscription(engine, sub["id"])
+    assert gone.active is False and "three days" in (gone.disabled_reason or "")
+    assert gone.failure_streak == delivery.MAX_ATTEMPTS
+    # Re-enabled by the admin: active again, streak reset.
+    r = live_client.patch(
+        f"/v1/webhook-subscriptions/{sub['id']}", headers=live_tenant.admin, json={"active": True}
+    )
+    assert r.status_code == 200 and r.json()["disabled_reason"] is None
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_a_410_disables_the_subscription_at_once(
+    engine: Engine, live_client: TestClient, live_tenant: Tenant
+) -> None:
+    sub = _subscribe(live_client, live_tenant)
+    live_client.post("/v1/teams", headers=live_tenant.write, json={"name": "Oost"})
+    live_client.post("/v1/teams", headers=live_tenant.write, json={"name": "West"})
+    fan_out_until(engine, sub["id"], 2)
+    tally = delivery.run_once(engine, now=utcnow(), send=Receiver(status=410))
+    assert uuid.UUID(sub["id"]) in tally.disabled
+    assert _subscription(engine, sub["id"]).active is False
+    # A disabled subscription gets nothing more.
+    later = Receiver()
+    delivery.run_once(engine, now=utcnow() + timedelta(days=1), send=later)
+    assert later.to(sub) == []
+    r = live_client.get(f"/v1/webhook-subscriptions/{sub['id']}", headers=live_tenant.admin)
+    assert "410" in r.json()["disabled_reason"]
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_ping_is_delivered_and_logged(
+    engine: Engine, live_client: TestClient, live_tenant: Tenant
+) -> None:
+    sub = _subscribe(live_client, live_tenant)
+    r = live_client.post(f"/v1/webhook-subscriptions/{sub['id']}/ping", headers=live_tenant.admin)
+    assert r.status_code == 201, r.text
+    receiver = Receiver()
+    delivery.run_once(engine, now=utcnow(), send=receiver)
+    ((_, headers, body),) = receiver.to(sub)
+    assert Webhook(sub["secret"]).verify(body, headers)["type"] == "webhook.ping"
+    log = live_client.get(
+        f"/v1/webhook-subscriptions/{sub['id']}/deliveries", headers=live_tenant.admin
+    ).json()["items"]
+    assert [(d["event_type"], d["status"]) for d in log] == [("webhook.ping", "delivered")]
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_only_the_subscribed_types_and_only_from_now_on(
+    engine: Engine, live_client: TestClient, live_tenant: Tenant
+) -> None:
+    live_client.post("/v1/teams", headers=live_tenant.write, json={"name": "Voor"})
+    subs = [_subscribe(live_client, live_tenant, event_types=["employee.created"])]
+    live_client.post("/v1/teams", headers=live_tenant.write, json={"name": "Na"})
+    live_client.post(
+        "/v1/employees", headers=live_tenant.write, json={"first_name": "C", "last_name": "D"}
+    )
+    sub = subs[0]
+    fan_out_until(engine, sub["id"], 1)
+    receiver = Receiver()
+    delivery.run_once(engine, now=utcnow(), send=receiver)
+    assert [json.loads(b)["type"] for _, _, b in receiver.to(sub)] == ["employee.created"]
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_two_workers_share_deliveries_without_sending_one_twice(
+    engine: Engine, live_client: TestClient, live_tenant: Tenant
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("several workers need PostgreSQL (FOR UPDATE SKIP LOCKED)")
+    sub = _subscribe(live_client, live_tenant, event_types=["team"])
+    for i in range(6):
+        live_client.post("/v1/teams", headers=live_tenant.write, json={"name": f"T{i}"})
+    fan_out_until(engine, sub["id"], 6)
+    holding, release = threading.Event(), threading.Event()
+    first_sent: list[str] = []
+
+    def slow(url: str, headers: dict[str, str], body: bytes) -> int:
+        if url == sub["url"]:
+            first_sent.append(headers["webhook-id"])
+            holding.set()
+            assert release.wait(60)
+        return 204
+
+    def first_worker() -> None:
+        with core_db.new_session(engine) as db:
+            delivery.deliver_due(db, now=utcnow(), send=slow, batch=3)
+
+    worker = threading.Thread(target=first_worker)
+    worker.start()
+    try:
+        assert holding.wait(60)  # the first worker holds 3 deliveries, mid-send
+        second = Receiver()
+        with core_db.new_session(engine) as db:
+            delivery.deliver_due(db, now=utcnow(), send=second, batch=100)
+        # The second worker skipped the locked three and sent the other three.
+        assert len(second.to(sub)) == 3
+    finally:
+        release.set()
+        worker.join(60)
+    ids = [h["webhook-id"] for _, h, _ in second.to(sub)]
+    assert not set(ids) & set(first_sent)
+    assert {d.status for d in _deliveries(engine, sub["id"])} == {DeliveryStatus.delivered}
+
+
+def test_finished_deliveries_are_purged_with_the_retention(
+    engine: Engine, live_client: TestClient, live_tenant: Tenant, allow_loopback: None
+) -> None:
+    sub = _subscribe(live_client, live_tenant)
+    live_client.post(f"/v1/webhook-subscriptions/{sub['id']}/ping", headers=live_tenant.admin)
+    delivery.run_once(engine, now=utcnow(), send=Receiver())
+    assert [d.status for d in _deliveries(engine, sub["id"])] == [DeliveryStatus.delivered]
+    with core_db.new_session(engine) as db:
+        delivery.purge_log(db, before=utcnow() - timedelta(days=1))
+        db.commit()
+    assert len(_deliveries(engine, sub["id"])) == 1
+    with core_db.new_session(engine) as db:
+        delivery.purge_log(db, before=utcnow() + timedelta(seconds=1))
+        db.commit()
+    assert _deliveries(engine, sub["id"]) == []

@@ -1,0 +1,143 @@
+"""``kill -9`` of the worker mid-batch loses nothing: the batch is sent again after restart."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from app.core import db as core_db
+from app.webhooks.models import DeliveryStatus, WebhookDelivery
+from tests.conftest import Tenant
+from tests.webhooks.conftest import fan_out_until
+
+ROOT = Path(__file__).resolve().parents[2]
+EVENTS = 10
+HOLD_AT = 4  # the receiver holds the 4th request: the worker is mid-batch
+
+
+class Receiver(ThreadingHTTPServer):
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.ids: Counter[str] = Counter()
+        self.lock = threading.Lock()
+        self.holding = threading.Event()
+        self.release = threading.Event()
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: Receiver
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["content-length"]))
+        with self.server.lock:
+            self.server.ids[json.loads(body)["id"]] += 1
+            hold = sum(self.server.ids.values()) == HOLD_AT
+        if hold:
+            self.server.holding.set()
+            self.server.release.wait(60)
+            return  # no answer: the worker is gone by now
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.release.set()
+    server.shutdown()
+    server.server_close()
+
+
+def _worker(database_url: str) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "VEERKRACHT_DATABASE_URL": database_url,
+        "VEERKRACHT_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
+    }
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "veerkracht"),
+            "worker",
+            "--once",
+            "--batch",
+            str(EVENTS),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def test_a_worker_killed_mid_batch_loses_nothing(
+    engine: Engine,
+    database_url: str,
+    live_client: TestClient,
+    live_tenant: Tenant,
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from app.core.config import get_settings
+
+    monkeypatch.setattr(get_settings(), "webhook_allow_private_targets", True)
+    url = f"http://127.0.0.1:{receiver.server_address[1]}/hook/{uuid.uuid4()}"
+    r = live_client.post(
+        "/v1/webhook-subscriptions",
+        headers=live_tenant.admin,
+        json={"url": url, "event_types": ["team"]},
+    )
+    assert r.status_code == 201, r.text
+    sub_id = uuid.UUID(r.json()["id"])
+    for i in range(EVENTS):
+        live_client.post("/v1/teams", headers=live_tenant.write, json={"name": f"Team {i}"})
+    fan_out_until(engine, str(sub_id), EVENTS)
+
+    first = _worker(database_url)
+    try:
+        while not receiver.holding.wait(0.05):  # until mid-batch, or the worker died
+            assert first.poll() is None, first.stderr.read() if first.stderr else ""
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(30)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    receiver.release.set()
+    seen_before = set(receiver.ids)
+
+    with core_db.new_session(engine) as db:
+        stmt = select(WebhookDelivery).where(WebhookDelivery.subscription_id == sub_id)
+        rows = list(db.exec(stmt).all())
+    # The fan-out had committed; the killed batch had not: every delivery is still due.
+    assert len(rows) == EVENTS
+    assert {d.status for d in rows} == {DeliveryStatus.pending}
+
+    second = _worker(database_url)
+    _, err = second.communicate(timeout=120)
+    assert second.returncode == 0, err.decode()
+
+    with core_db.new_session(engine) as db:
+        rows = list(db.exec(stmt).all())
+    assert {d.status for d in rows} == {DeliveryStatus.delivered}
+    assert set(receiver.ids) == {str(d.event_id) for d in rows}
+    # At-least-once: what the killed batch had sent (its outcome never committed) is sent
+    # again, the held request included.
+    duplicates = sum(n - 1 for n in receiver.ids.values())
+    assert len(seen_before) == duplicates == HOLD_AT

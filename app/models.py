@@ -2,6 +2,7 @@
 
 from app.audit import models as audit_models
 from app.followup import models as followup_models
+from app.identity import models as identity_models
 from app.imports import models as imports_models
 from app.learning import models as learning_models
 from app.organisation import models as organisation_models
@@ -12,6 +13,7 @@ from app.training import models as training_models
 __all__ = [
     "audit_models",
     "followup_models",
+    "identity_models",
     "imports_models",
     "learning_models",
     "organisation_models",

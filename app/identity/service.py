@@ -3,8 +3,7 @@
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from app.core.crud import apply_changes, delete_or_conflict, resolve_ref
 from app.core.models import bulk_update, render

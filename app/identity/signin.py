@@ -88,10 +88,10 @@ def _claim(claims: dict[str, Any], name: str | None) -> str | None:
 def _employee_for(
     db: Session, provider: IdentityProvider, claims: dict[str, Any]
 ) -> uuid.UUID | None:
-    if provider.link_by is LinkBy.email:
+    if provider.link_by == LinkBy.email:
         email = _claim(claims, provider.email_claim)
         where = func.lower(col(Employee.email)) == email.lower() if email else None
-    elif provider.link_by is LinkBy.employee_number:
+    elif provider.link_by == LinkBy.employee_number:
         number = _claim(claims, provider.employee_number_claim)
         where = col(Employee.external_id) == number if number else None
     else:

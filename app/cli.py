@@ -189,9 +189,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _load_plugins() -> None:
     # Modules that register further commands (client commands live with the imports).
+    from app.identity import cli as identity_cli
     from app.imports import cli as imports_cli
 
-    del imports_cli
+    del identity_cli, imports_cli
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -56,7 +56,14 @@ def public_key(kid: object) -> Key:
     return RSAKey.import_key(_private_key().as_dict(private=False))
 
 
-def mint(*, subject: str, email: str | None, name: str | None, roles: list[str]) -> str:
+def mint(
+    *,
+    subject: str,
+    email: str | None,
+    name: str | None,
+    roles: list[str],
+    audience: str = DEV_AUDIENCE,
+) -> str:
     """A dev access token for ``subject`` (refused unless dev tokens are on)."""
     if not get_settings().dev_tokens:
         raise RuntimeError(
@@ -65,7 +72,7 @@ def mint(*, subject: str, email: str | None, name: str | None, roles: list[str])
     now = int(time.time())
     claims: dict[str, Any] = {
         "iss": DEV_ISSUER,
-        "aud": DEV_AUDIENCE,
+        "aud": audience,
         "sub": subject,
         "iat": now,
         "nbf": now,

@@ -152,3 +152,13 @@ def test_dev_tokens_are_refused_unless_switched_on(
     assert_invalid_token(client.get("/v1/me", headers=bearer(token)))
     with pytest.raises(RuntimeError):
         devtoken.mint(subject="dev:1", email=None, name=None, roles=["hr_admin"])
+
+
+def test_dev_token_command_refuses_unless_dev_tokens_are_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from app.cli import main
+
+    monkeypatch.setattr(get_settings(), "dev_tokens", False)
+    with pytest.raises(SystemExit, match="dev tokens are off"):
+        main(["dev-token", "--role", "employee"])

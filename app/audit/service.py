@@ -56,6 +56,8 @@ FREE_TEXT_ABOUT_EMPLOYEE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "personal_goal": (("employee_id",), ("description",)),
     "follow_up_item": (("owner_employee_id",), ("description",)),
     "hrm_conversation": (("employee_id",), ("notes",)),
+    # The sign-in account of the employee (issue 18): its email and name are theirs.
+    "user": (("employee_id",), ("email", "name")),
 }
 # Tables that reference an employee and hold long text that is not about that employee,
 # each with the reason (checked by the same test).

@@ -150,3 +150,16 @@ def test_users_are_deactivated_with_their_employee(
     users = client.get("/v1/users", headers=tenant.admin).json()["items"]
     assert [u["active"] for u in users] == [False]
     assert_problem(client.get("/v1/me", headers=sanne), 403, "user-deactivated")
+
+
+def test_erasing_an_employee_clears_their_user_email_and_name(
+    client: TestClient, tenant: Tenant, issuer: LoopbackIssuer
+) -> None:
+    configure(client, tenant, issuer)
+    org = Org(client, tenant)
+    assert client.get("/v1/me", headers=_as(issuer, "sanne@example.nl", "staff")).status_code == 200
+    sanne = f"/v1/employees/{org.sanne['id']}"
+    assert client.patch(sanne, json={"active": False}, headers=tenant.admin).status_code == 200
+    assert client.post(f"{sanne}/erase", headers=tenant.admin).status_code == 200
+    users = client.get("/v1/users", headers=tenant.admin).json()["items"]
+    assert [(u["email"], u["name"]) for u in users] == [(None, None)]

@@ -27,6 +27,7 @@ def list_events(
     resource_id: uuid.UUID | None = None,
     action: AuditAction | None = None,
     api_key_id: uuid.UUID | None = None,
+    user_id: uuid.UUID | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> tuple[Sequence[AuditEvent], str | None]:
@@ -39,6 +40,7 @@ def list_events(
         resource_id=resource_id,
         action=action,
         api_key_id=api_key_id,
+        user_id=user_id,
     )
     stmt = where_range(stmt, col(AuditEvent.created_at), at_least=since, below=until)
     return paginate(db, stmt, AuditEvent, params)

@@ -134,6 +134,8 @@ def test_audit_trail_records_the_user(
     user_id = db.execute(select(User.id).where(User.email == "hr@example.nl")).scalar_one()
     assert [(e["user_id"], e["api_key_id"]) for e in events] == [(str(user_id), None)]
     assert db.execute(select(AuditEvent).where(AuditEvent.user_id == user_id)).first()
+    by_user = client.get(f"/v1/audit-events?user_id={user_id}", headers=tenant.admin).json()
+    assert {e["resource_id"] for e in by_user["items"]} == {r.json()["id"]}
 
 
 def test_users_are_deactivated_with_their_employee(

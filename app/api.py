@@ -11,6 +11,8 @@ from app.audit.router import router as audit_router
 from app.changes.router import router as changes_router
 from app.core.input_guard import reject_unstorable_input
 from app.followup.router import router as followup_router
+from app.identity.router import admin_router as identity_admin_router
+from app.identity.router import router as identity_router
 from app.imports.router import router as imports_router
 from app.learning.router import router as learning_router
 from app.organisation.router import router as organisation_router
@@ -32,6 +34,8 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     audit_router,
     changes_router,
     webhooks_router,
+    identity_router,
+    identity_admin_router,
 )
 # Every /v1 route refuses NUL bytes, lone surrogates and unstorable numbers (core/input_guard).
 V1_DEPENDENCIES = [Depends(reject_unstorable_input)]

@@ -5,6 +5,7 @@
 registers hooks, and importing a module never does.
 """
 
+from app.identity import service as identity_service
 from app.learning import service as learning_service
 from app.organisation.hooks import HOOKS
 from app.training import service as training_service
@@ -15,4 +16,7 @@ def register_domains() -> None:
     # Assigned, not appended: calling this again (every create_app()) changes nothing.
     HOOKS.organisation_created = (learning_service.ensure_builtin_skills,)
     HOOKS.employee_team_changed = (learning_service.on_employee_team_changed,)
-    HOOKS.employees_deactivated = (training_service.cancel_future_enrolments,)
+    HOOKS.employees_deactivated = (
+        training_service.cancel_future_enrolments,
+        identity_service.deactivate_users_of,
+    )

@@ -3,6 +3,7 @@
 from app.audit import models as audit_models
 from app.changes import models as changes_models
 from app.followup import models as followup_models
+from app.identity import models as identity_models
 from app.imports import models as imports_models
 from app.learning import models as learning_models
 from app.organisation import models as organisation_models
@@ -15,6 +16,7 @@ __all__ = [
     "audit_models",
     "changes_models",
     "followup_models",
+    "identity_models",
     "imports_models",
     "learning_models",
     "organisation_models",

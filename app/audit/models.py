@@ -42,6 +42,8 @@ class AuditEvent(TenantTable, table=True):
 
     # Null for changes made outside a request (CLI, demo, migrations of data).
     api_key_id: uuid.UUID | None = Field(default=None, foreign_key="api_key.id", index=True)
+    # The signed-in person who made the change (issue 18); null for API keys, CLI and demo.
+    user_id: uuid.UUID | None = Field(default=None, foreign_key="user.id", index=True)
     resource_type: str = Field(max_length=RESOURCE_TYPE_MAX)
     resource_id: uuid.UUID
     action: AuditAction = Field(sa_type=sa.String(16))
@@ -54,7 +56,10 @@ class AuditEventPublic(SQLModel):
 
     id: uuid.UUID
     api_key_id: uuid.UUID | None = Field(
-        description="The API key that made the change; null for CLI and demo changes."
+        description="The API key that made the change; null for people, CLI and demo."
+    )
+    user_id: uuid.UUID | None = Field(
+        default=None, description="The signed-in user who made the change; null for keys."
     )
     resource_type: str = Field(
         max_length=RESOURCE_TYPE_MAX, description="Table name, e.g. `employee`."

@@ -34,6 +34,7 @@ def list_audit_events(
     resource_id: uuid.UUID | None = None,
     action: AuditAction | None = None,
     api_key_id: uuid.UUID | None = None,
+    user_id: uuid.UUID | None = None,
     since: Annotated[
         AwareDatetime | None, Query(description="Only changes at or after this time.")
     ] = None,
@@ -49,6 +50,7 @@ def list_audit_events(
         resource_id=resource_id,
         action=action,
         api_key_id=api_key_id,
+        user_id=user_id,
         since=since,
         until=until,
     )

@@ -27,6 +27,7 @@ def list_events(
     resource_id: uuid.UUID | None = None,
     action: AuditAction | None = None,
     api_key_id: uuid.UUID | None = None,
+    user_id: uuid.UUID | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> tuple[Sequence[AuditEvent], str | None]:
@@ -39,6 +40,7 @@ def list_events(
         resource_id=resource_id,
         action=action,
         api_key_id=api_key_id,
+        user_id=user_id,
     )
     stmt = where_range(stmt, col(AuditEvent.created_at), at_least=since, below=until)
     return paginate(db, stmt, AuditEvent, params)
@@ -56,6 +58,8 @@ FREE_TEXT_ABOUT_EMPLOYEE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "personal_goal": (("employee_id",), ("description",)),
     "follow_up_item": (("owner_employee_id",), ("description",)),
     "hrm_conversation": (("employee_id",), ("notes",)),
+    # The sign-in account of the employee (issue 18): its email and name are theirs.
+    "user": (("employee_id",), ("email", "name")),
 }
 # Tables that reference an employee and hold long text that is not about that employee,
 # each with the reason (checked by the same test).

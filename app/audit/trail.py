@@ -26,10 +26,10 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, UOWTransaction
 
 from app.audit.models import AuditAction, AuditEvent
-from app.core.auth import ACTOR_KEY
 from app.core.ids import uuid7, uuid7_many
 from app.core.logging import request_id_var
 from app.core.models import TenantTable, utcnow
+from app.core.roles import ACTOR_KEY, ACTOR_USER
 from app.core.tenancy import ORG_KEY
 from app.organisation.models import Organisation
 
@@ -130,6 +130,7 @@ def _shared(
         "updated_at": now,
         "organisation_id": org_id,
         "api_key_id": db.info.get(ACTOR_KEY),
+        "user_id": db.info.get(ACTOR_USER),
         "resource_type": resource_type,
         "action": action.value,
         "changed_fields": fields,

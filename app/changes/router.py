@@ -12,10 +12,10 @@ from app.core.dates import today
 from app.core.errors import problem_responses
 from app.core.models import utcnow
 from app.core.pagination import PageQuery
-from app.core.sessions import ReadSession
+from app.core.sessions import OrganisationWide, ReadSession
 from app.core.tenancy import current_organisation_id
 
-router = APIRouter()
+router = APIRouter(dependencies=[OrganisationWide])
 
 
 @router.get("/changes", tags=["changes"], responses=problem_responses(401, 403, 410, 422))

@@ -1,4 +1,8 @@
-"""API-key authentication and scopes.
+"""Authentication: API keys (machine integrations) and OpenID Connect access tokens (people).
+
+A bearer value shaped like a key (``vk_...``) is an API key; one shaped like a JWT is an
+access token, validated and signed in by app/identity/signin.py (the person's roles and
+reach come with it, core/roles.py).
 
 Keys look like ``vk_<prefix>_<secret>``. The prefix is stored in clear to find the key and
 to show it in lists; only a SHA-256 of the whole key is stored (the key is 190 random
@@ -30,17 +34,21 @@ from app.core.config import get_settings
 from app.core.db import READ_ONLY, Database
 from app.core.errors import Forbidden, Unauthorized
 from app.core.models import utcnow
+from app.core.roles import ACTOR_KEY, ACTOR_USER, Reach, scope_of
 from app.core.tenancy import bind_organisation
+from app.identity.reach import bind_reach
+from app.identity.signin import sign_in
 from app.organisation.models import SCOPE_RANK, ApiKey, Organisation, Scope
 
 log = logging.getLogger("veerkracht.auth")
 
 KEY_PREFIX = "vk"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-# session.info key naming the API key of the request, for the audit trail (app/audit).
-ACTOR_KEY = "api_key_id"
 
-bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer vk_...`")
+bearer = HTTPBearer(
+    auto_error=False,
+    description="An API key (`Bearer vk_...`) or an OpenID Connect access token (a JWT).",
+)
 
 
 def hash_key(key: str) -> str:
@@ -64,11 +72,13 @@ def parse_prefix(key: str) -> str | None:
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: an organisation through one of its keys."""
+    """Who is calling: an organisation through one of its keys, or a signed-in person."""
 
     organisation: Organisation
-    api_key_id: uuid.UUID
+    api_key_id: uuid.UUID | None
     scope: Scope
+    # A signed-in person's roles and reach; None for an API key.
+    reach: Reach | None = None
 
     @property
     def organisation_id(self) -> uuid.UUID:
@@ -131,7 +141,7 @@ def _recall(presented: str | None) -> Principal | None:
 
 def _remember(presented: str, principal: Principal) -> None:
     ttl = get_settings().auth_cache_seconds
-    if ttl <= 0:
+    if ttl <= 0 or principal.api_key_id is None:
         return
     entry = _Remembered(
         expires_at=time.monotonic() + ttl,
@@ -193,6 +203,8 @@ async def authenticate(database: Database, presented: str | None) -> Principal:
         raise Unauthorized(
             "Send an API key: `Authorization: Bearer <key>`.", code="missing-api-key"
         )
+    if presented.count(".") == 2 and not presented.startswith(f"{KEY_PREFIX}_"):
+        return await _sign_in(database, presented)
     remembered = _recall(presented)
     if remembered is not None:
         return remembered
@@ -214,6 +226,16 @@ async def authenticate(database: Database, presented: str | None) -> Principal:
 
 
 _in_flight: dict[tuple[asyncio.AbstractEventLoop, str], "asyncio.Task[Principal]"] = {}
+
+
+async def _sign_in(database: Database, token: str) -> Principal:
+    signed_in = await sign_in(database, token)
+    return Principal(
+        organisation=signed_in.organisation,
+        api_key_id=None,
+        scope=scope_of(signed_in.reach.roles),
+        reach=signed_in.reach,
+    )
 
 
 async def _authenticate_now(database: Database, presented: str) -> Principal:
@@ -256,8 +278,9 @@ def require_scope(scope: Scope) -> Callable[[Principal], Coroutine[Any, Any, Pri
     # async: a pure check needs no hop to the thread pool (each costs tens of microseconds).
     async def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
         if SCOPE_RANK[principal.scope] < SCOPE_RANK[scope]:
+            who = "Your role gives" if principal.reach is not None else "This key has"
             raise Forbidden(
-                f"This key has scope '{principal.scope}'; this operation needs '{scope}'.",
+                f"{who} scope '{principal.scope}'; this operation needs '{scope}'.",
                 code="insufficient-scope",
             )
         return principal
@@ -300,6 +323,9 @@ async def request_session(
     async with database_of(request).session(read_only=read_only) as session:
         bind_organisation(session, principal.organisation_id)
         session.info[ACTOR_KEY] = principal.api_key_id
+        if principal.reach is not None:
+            session.info[ACTOR_USER] = principal.reach.user_id
+            bind_reach(session, principal.reach)
         setattr(request.state, _STATE_KEY, session)
         try:
             yield session

@@ -96,6 +96,30 @@ class Settings(BaseSettings):
         description="How long an instance remembers an authenticated key (0: never). "
         "Revocations reach other instances within this time.",
     )
+    oidc_http_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="Timeout of each request to an identity provider."
+    )
+    oidc_jwks_cache_seconds: float = Field(
+        default=3600, ge=0, description="How long an issuer's signing keys are kept."
+    )
+    oidc_jwks_refetch_seconds: float = Field(
+        default=60,
+        ge=0,
+        description="A token with an unknown key id refetches the issuer's keys at most this "
+        "often (key rotation), so made-up key ids cannot make the service fetch on every call.",
+    )
+    oidc_clock_skew_seconds: int = Field(
+        default=60, ge=0, le=300, description="Clock skew allowed for a token's exp and nbf."
+    )
+    dev_tokens: bool = Field(
+        default=False,
+        description="Development only: accept tokens of the dev issuer that `veerkracht "
+        "dev-token` signs. Never on in production.",
+    )
+    dev_key_file: str = Field(
+        default="./.veerkracht-dev-key.json",
+        description="Where the dev issuer keeps its signing key (created when missing).",
+    )
 
     @property
     def db_connections(self) -> int:

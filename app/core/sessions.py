@@ -24,6 +24,7 @@ from fastapi import Depends, Path, Request
 from sqlmodel import Session
 
 from app.core.auth import Principal, request_session, require_scope
+from app.core.errors import Forbidden
 from app.core.models import TenantTable
 from app.core.tenancy import get_scoped
 from app.organisation.models import Scope
@@ -49,6 +50,21 @@ async def write_session(request: Request, principal: WriteScope) -> AsyncIterato
 ReadSession = Annotated[Session, Depends(read_session, scope="function")]
 WriteSession = Annotated[Session, Depends(write_session, scope="function")]
 AdminOnly = Depends(require_scope(Scope.admin))
+
+
+def _organisation_wide(principal: ReadScope) -> Principal:
+    # Answers that cover the whole organisation and are not narrowed row by row (the change
+    # feed, employee status in bulk) are for API keys and the HR roles only: a team
+    # manager, trainer or employee would see beyond their reach.
+    if principal.reach is not None and not principal.reach.sees_everything:
+        raise Forbidden(
+            "This answer covers the whole organisation: it is for HR roles and API keys.",
+            code="role-forbids",
+        )
+    return principal
+
+
+OrganisationWide = Depends(_organisation_wide)
 
 
 def reader(model: type[T], param: str, *, name: str | None = None) -> Callable[..., T]:

@@ -30,6 +30,7 @@ from app.followup.models import (
     TeamMeeting,
     TeamMeetingAgendaItem,
 )
+from app.identity.models import IdentityProvider, User
 from app.learning.models import FunctionGroupNeed, PersonalGoal, Skill, TeamGoal, TeamGoalNorm
 from app.organisation.models import ApiKey, Employee, FunctionGroup, Team, TeamManager
 from app.policy.models import (
@@ -490,6 +491,33 @@ def _team_discussions(b: Bulk, w: World, n: int) -> None:
     )
 
 
+def _identity_providers(b: Bulk, w: World, n: int) -> None:
+    b.insert(
+        IdentityProvider,
+        (
+            {
+                "name": f"IdP {k}",
+                "issuer": f"https://login.example.org/{k}",
+                "audience": "api://veerkracht",
+                "email_claim": "email",
+                "groups_claim": "groups",
+                "group_roles": {"hr": ["hr_admin"]},
+                "link_by": "email",
+                "create_users": True,
+                "active": True,
+            }
+            for k in _fresh(n)
+        ),
+    )
+
+
+def _users(b: Bulk, w: World, n: int) -> None:
+    b.insert(
+        User,
+        ({"email": f"u{k}@example.nl", "roles": ["employee"], "active": True} for k in _fresh(n)),
+    )
+
+
 def _skills(b: Bulk, w: World, n: int) -> None:
     b.skills(n)
 
@@ -680,6 +708,8 @@ SEEDERS: dict[str, Seeder] = {
     "/v1/employee-status": _employees,
     "/v1/webhook-subscriptions": _webhook_subscriptions,
     "/v1/webhook-subscriptions/{subscription_id}/deliveries": _webhook_deliveries,
+    "/v1/identity-providers": _identity_providers,
+    "/v1/users": _users,
 }
 
 

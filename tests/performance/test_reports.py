@@ -36,7 +36,7 @@ from tests.reliability.registry import PARAM
 
 FEW, MANY = 2, 20
 # GET routes answering one resource although their path does not end in its id.
-SINGLE = {"/v1/organisation", "/v1/protocols/current"}
+SINGLE = {"/v1/organisation", "/v1/protocols/current", "/v1/me"}
 
 
 def report_routes(app: FastAPI) -> list[str]:

@@ -174,6 +174,17 @@ MAKERS: dict[str, Callable[[World], str]] = {
     "plan_id": _plan,
     "api_key_id": lambda w: w.post("/v1/api-keys", {"name": "HR-koppeling", "scope": "write"}),
     "subscription_id": lambda w: w.post("/v1/webhook-subscriptions", {"url": HOOK_URL}),
+    "identity_provider_id": lambda w: w.post(
+        "/v1/identity-providers",
+        {
+            "name": "IdP",
+            "issuer": f"https://login.example.org/{uuid.uuid4().hex}",
+            "audience": "api://veerkracht",
+        },
+    ),
+    "user_id": lambda w: w.post(
+        "/v1/users", {"email": f"u{next(_seq)}@example.nl", "roles": ["hr_viewer"]}
+    ),
     "team_id": lambda w: w.post("/v1/teams", {"name": "Jongerenwerk", "external_id": w.ext("T")}),
     "function_group_id": lambda w: w.post(
         "/v1/function-groups",
@@ -474,6 +485,35 @@ ROUTES: dict[str, Call] = {
     "DELETE /v1/webhook-subscriptions/{subscription_id}": READ,
     "GET /v1/webhook-subscriptions/{subscription_id}/deliveries": READ,
     "POST /v1/webhook-subscriptions/{subscription_id}/ping": READ,
+    "GET /v1/me": READ,
+    "GET /v1/identity-providers": READ,
+    "POST /v1/identity-providers": Call(
+        body=lambda w: {
+            "name": "Entra ID",
+            "issuer": f"https://login.example.org/{uuid.uuid4().hex}",
+            "audience": "api://veerkracht",
+            "group_roles": {"hr": ["hr_admin"]},
+        },
+        # An (issuer, audience) names one organisation: the other organisation's call,
+        # made first with the same body, took it, so the owner's is a 409.
+        ok=frozenset({201, 409}),
+    ),
+    "GET /v1/identity-providers/{identity_provider_id}": READ,
+    "PATCH /v1/identity-providers/{identity_provider_id}": Call(
+        body=lambda w: {"group_roles": {"staff": ["employee"]}}
+    ),
+    "DELETE /v1/identity-providers/{identity_provider_id}": READ,
+    "GET /v1/users": READ,
+    "POST /v1/users": Call(
+        body=lambda w: {
+            "email": f"nieuw{next(_seq)}@example.nl",
+            "employee_id": w.id("employee_id"),
+            "roles": ["employee"],
+        }
+    ),
+    "GET /v1/users/{user_id}": READ,
+    "PATCH /v1/users/{user_id}": Call(body=lambda w: {"roles": ["hr_admin"]}),
+    "DELETE /v1/users/{user_id}": READ,
     "GET /v1/reports/overview": READ,
     "GET /v1/reports/teams": READ,
     "GET /v1/reports/hrm-theme-gaps": Call(query=_an_uncovered_employee),

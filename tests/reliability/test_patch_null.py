@@ -119,6 +119,7 @@ def _a_value(w: World, db: Session, name: str) -> Any:
         "owner_employee_id": "employee_id",
         "function_group_id": "function_group_id",
         "team_goal_id": "team_goal_id",
+        "employee_id": "employee_id",
     }
     if name in refs:
         return w.id(refs[name])

@@ -1,0 +1,1 @@
+"""Identity: OpenID Connect sign-in, users and their roles (issue 18)."""

@@ -1,0 +1,198 @@
+"""Validating OpenID Connect access tokens (JWTs) against the issuer's published keys.
+
+The signing keys come from ``<issuer>/.well-known/openid-configuration`` -> ``jwks_uri``,
+fetched with httpx (async, bounded timeouts: never a blocking call on the event loop) and
+cached per issuer for ``oidc_jwks_cache_seconds``. A token whose ``kid`` the cache does not
+know makes one refetch (key rotation), at most once per ``oidc_jwks_refetch_seconds`` per
+issuer, so a stream of made-up ``kid``s cannot turn the service into a fetching proxy.
+Concurrent requests share one fetch. Only asymmetric algorithms are accepted: ``none`` and
+``HS256`` signed with the public key are refused before any key is used.
+"""
+
+import asyncio
+import base64
+import binascii
+import json
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from joserfc import jwt
+from joserfc.errors import ExpiredTokenError, JoseError
+from joserfc.jwk import Key, KeySet
+
+from app.core.config import get_settings
+from app.core.errors import ServiceUnavailable, Unauthorized
+from app.core.problems import ProblemCode
+
+ALLOWED_ALGORITHMS = (
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
+)  # fmt: skip
+_MAX_DOCUMENT_BYTES = 256 * 1024
+_MAX_ISSUERS = 1000
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+class InvalidToken(Unauthorized):
+    """A bearer token that is not a valid access token: 401 with ``error="invalid_token"``."""
+
+    code: ProblemCode = "invalid-token"
+
+    def __init__(self, detail: str) -> None:
+        header = f'Bearer realm="veerkracht", error="invalid_token", error_description="{detail}"'
+        super().__init__(detail, headers={"WWW-Authenticate": header})
+
+
+def _b64_json(part: str) -> dict[str, Any]:
+    try:
+        raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+        value = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
+        raise InvalidToken("The token is not a JWT.") from error
+    if not isinstance(value, dict):
+        raise InvalidToken("The token is not a JWT.")
+    return value
+
+
+def peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Header and claims of a compact JWS, NOT verified: only to find issuer and key."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise InvalidToken("The token is not a JWT.")
+    header, claims = _b64_json(parts[0]), _b64_json(parts[1])
+    if header.get("alg") not in ALLOWED_ALGORITHMS:
+        raise InvalidToken("The token's signing algorithm is not accepted.")
+    if not isinstance(claims.get("iss"), str):
+        raise InvalidToken("The token names no issuer.")
+    return header, claims
+
+
+def verify(token: str, key: Key, *, issuer: str, audience: str) -> dict[str, Any]:
+    """The claims of ``token`` once its signature, issuer, audience and times are checked."""
+    try:
+        decoded = jwt.decode(token, key, algorithms=list(ALLOWED_ALGORITHMS))
+        registry = jwt.JWTClaimsRegistry(
+            leeway=get_settings().oidc_clock_skew_seconds,
+            iss={"essential": True, "value": issuer},
+            aud={"essential": True, "value": audience},
+            exp={"essential": True},
+            sub={"essential": True},
+        )
+        registry.validate(decoded.claims)
+    except ExpiredTokenError as error:
+        raise InvalidToken("The token has expired.") from error
+    except JoseError as error:
+        raise InvalidToken(f"The token is not valid: {error.error}.") from error
+    return decoded.claims
+
+
+# --- the key cache ------------------------------------------------------------------------
+
+Fetcher = Callable[[str], Coroutine[Any, Any, KeySet]]
+
+
+@dataclass
+class _Cached:
+    keys: KeySet
+    fetched_at: float
+
+
+def _check_url(url: str) -> None:
+    parts = urlsplit(url)
+    # Plain http only on this machine (tests, the dev issuer); anything else must be https.
+    if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in _LOOPBACK):
+        raise ServiceUnavailable(
+            f"The identity provider's address {url} is not https.", code="identity-provider-error"
+        )
+
+
+async def _get_json(client: httpx.AsyncClient, url: str) -> dict[str, Any]:
+    _check_url(url)
+    response = await client.get(url, headers={"Accept": "application/json"})
+    response.raise_for_status()
+    if len(response.content) > _MAX_DOCUMENT_BYTES:
+        raise ValueError(f"{url}: document too large")
+    value = response.json()
+    if not isinstance(value, dict):
+        raise ValueError(f"{url}: not a JSON object")
+    return value
+
+
+async def fetch_keys(issuer: str) -> KeySet:
+    """The issuer's signing keys, through its discovery document."""
+    timeout = httpx.Timeout(get_settings().oidc_http_timeout_seconds)
+    async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+        discovery = await _get_json(
+            client, issuer.rstrip("/") + "/.well-known/openid-configuration"
+        )
+        if discovery.get("issuer") != issuer or not isinstance(discovery.get("jwks_uri"), str):
+            raise ValueError("the discovery document names another issuer or no jwks_uri")
+        jwks = await _get_json(client, discovery["jwks_uri"])
+    return KeySet.import_key_set(jwks)  # type: ignore[arg-type]
+
+
+class JwksCache:
+    """Signing keys per issuer, refetched when stale or on an unknown ``kid`` (bounded)."""
+
+    def __init__(self, fetch: Fetcher = fetch_keys) -> None:
+        self.fetch = fetch
+        self._cached: dict[str, _Cached] = {}
+        self._in_flight: dict[tuple[asyncio.AbstractEventLoop, str], asyncio.Task[KeySet]] = {}
+
+    def clear(self) -> None:
+        """Forget every issuer's keys."""
+        self._cached.clear()
+
+    async def _refresh(self, issuer: str) -> KeySet:
+        loop = asyncio.get_running_loop()
+        flight = (loop, issuer)
+        task = self._in_flight.get(flight)
+        if task is None:
+            task = loop.create_task(self.fetch(issuer))
+            self._in_flight[flight] = task
+            task.add_done_callback(lambda _t: self._in_flight.pop(flight, None))
+        try:
+            keys = await asyncio.shield(task)
+        except ServiceUnavailable:
+            raise
+        except Exception as error:
+            raise ServiceUnavailable(
+                "The identity provider's keys could not be fetched; try again.",
+                code="identity-provider-error",
+                headers={"Retry-After": "5"},
+            ) from error
+        if len(self._cached) >= _MAX_ISSUERS and issuer not in self._cached:
+            self._cached.clear()
+        self._cached[issuer] = _Cached(keys=keys, fetched_at=time.monotonic())
+        return keys
+
+    async def key(self, issuer: str, kid: str | None) -> Key:
+        """The key that signed a token of ``issuer``; 401 when the issuer has no such key."""
+        settings = get_settings()
+        now = time.monotonic()
+        cached = self._cached.get(issuer)
+        if cached is None or now - cached.fetched_at > settings.oidc_jwks_cache_seconds:
+            keys = await self._refresh(issuer)
+        else:
+            keys = cached.keys
+        found = _by_kid(keys, kid)
+        if found is None and cached is not None:
+            # Perhaps the issuer rotated its keys; ask again, but not for every made-up kid.
+            recent = self._cached[issuer].fetched_at
+            if time.monotonic() - recent >= settings.oidc_jwks_refetch_seconds:
+                found = _by_kid(await self._refresh(issuer), kid)
+        if found is None:
+            raise InvalidToken("The token was signed with a key the issuer does not publish.")
+        return found
+
+
+def _by_kid(keys: KeySet, kid: str | None) -> Key | None:
+    if kid is None:
+        return keys.keys[0] if len(keys.keys) == 1 else None
+    return next((k for k in keys.keys if k.kid == kid), None)
+
+
+JWKS = JwksCache()

@@ -1,0 +1,167 @@
+"""Roles: what each signed-in person reaches (404 outside it) and may change (403)."""
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlmodel import Session
+
+from app.audit.models import AuditEvent
+from app.identity.models import User
+from tests.conftest import Tenant
+from tests.helpers import assert_problem
+from tests.identity.conftest import bearer, configure
+from tests.identity.idp import LoopbackIssuer
+
+
+def _post(client: TestClient, tenant: Tenant, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    r = client.post(path, json=body, headers=tenant.admin)
+    assert r.status_code == 201, r.text
+    result: dict[str, Any] = r.json()
+    return result
+
+
+class Org:
+    """Two teams: Noord (managed by Marieke, with Sanne) and Zuid (with Piet)."""
+
+    def __init__(self, client: TestClient, tenant: Tenant) -> None:
+        self.marieke = _post(client, tenant, "/v1/employees", {
+            "first_name": "Marieke", "last_name": "de Vries", "email": "marieke@example.nl",
+            "role": "team_manager",
+        })  # fmt: skip
+        self.noord = _post(client, tenant, "/v1/teams", {
+            "name": "Noord", "manager_ids": [self.marieke["id"]],
+        })  # fmt: skip
+        self.zuid = _post(client, tenant, "/v1/teams", {"name": "Zuid"})
+        self.sanne = _post(client, tenant, "/v1/employees", {
+            "first_name": "Sanne", "last_name": "Visser", "email": "sanne@example.nl",
+            "team_id": self.noord["id"],
+        })  # fmt: skip
+        self.piet = _post(client, tenant, "/v1/employees", {
+            "first_name": "Piet", "last_name": "Bakker", "email": "piet@example.nl",
+            "team_id": self.zuid["id"],
+        })  # fmt: skip
+
+
+def _as(issuer: LoopbackIssuer, email: str, group: str) -> dict[str, str]:
+    return bearer(issuer.token(sub=f"sub-{email}", email=email, groups=[group]))
+
+
+def test_first_sign_in_creates_a_user_linked_by_email(
+    client: TestClient, db: Session, tenant: Tenant, issuer: LoopbackIssuer
+) -> None:
+    configure(client, tenant, issuer)
+    org = Org(client, tenant)
+    r = client.get("/v1/me", headers=_as(issuer, "sanne@example.nl", "staff"))
+    assert r.status_code == 200, r.text
+    me = r.json()
+    assert me["employee_id"] == org.sanne["id"]
+    assert me["team_id"] == org.noord["id"]
+    assert me["roles"] == ["employee"]
+    assert "write" not in me["may"].get("team", [])
+    users = client.get("/v1/users", headers=tenant.admin).json()["items"]
+    assert [u["employee_id"] for u in users] == [org.sanne["id"]]
+
+
+def test_no_mapped_group_and_no_user_is_403(
+    client: TestClient, tenant: Tenant, issuer: LoopbackIssuer
+) -> None:
+    configure(client, tenant, issuer)
+    r = client.get("/v1/me", headers=_as(issuer, "x@example.nl", "nobody"))
+    assert_problem(r, 403, "no-user")
+
+
+def test_team_manager_reaches_only_their_teams(
+    client: TestClient, tenant: Tenant, issuer: LoopbackIssuer
+) -> None:
+    configure(client, tenant, issuer)
+    org = Org(client, tenant)
+    manager = _as(issuer, "marieke@example.nl", "managers")
+    listed = client.get("/v1/employees", headers=manager).json()["items"]
+    assert {e["id"] for e in listed} == {org.marieke["id"], org.sanne["id"]}
+    assert client.get(f"/v1/employees/{org.sanne['id']}", headers=manager).status_code == 200
+    assert_problem(client.get(f"/v1/employees/{org.piet['id']}", headers=manager), 404)
+    # Visible but not theirs to change: 403; out of reach: 404.
+    r = client.patch(f"/v1/teams/{org.noord['id']}", json={"name": "X"}, headers=manager)
+    assert_problem(r, 403, "role-forbids")
+    r = client.patch(f"/v1/teams/{org.zuid['id']}", json={"name": "X"}, headers=manager)
+    assert_problem(r, 404)
+    # Their own people they may enrol and set goals for; others are not found.
+    skill = client.get("/v1/skills?limit=1", headers=tenant.admin).json()["items"][0]["id"]
+    client.patch(
+        "/v1/organisation",
+        json={"settings": {"allow_unaligned_personal_goals": True}},
+        headers=tenant.admin,
+    )
+    goal = {"employee_id": org.sanne["id"], "skill_id": skill, "description": "Rustig blijven"}
+    r = client.post("/v1/personal-goals", json=goal, headers=manager)
+    assert r.status_code == 201, r.text
+    r = client.post(
+        "/v1/personal-goals", json={**goal, "employee_id": org.piet["id"]}, headers=manager
+    )
+    assert r.status_code in (404, 422), r.text
+
+
+def test_employee_sees_self_only_and_viewer_writes_nothing(
+    client: TestClient, tenant: Tenant, issuer: LoopbackIssuer
+) -> None:
+    configure(client, tenant, issuer)
+    org = Org(client, tenant)
+    sanne = _as(issuer, "sanne@example.nl", "staff")
+    listed = client.get("/v1/employees", headers=sanne).json()["items"]
+    assert [e["id"] for e in listed] == [org.sanne["id"]]
+    assert_problem(client.get(f"/v1/employees/{org.piet['id']}", headers=sanne), 404)
+    assert_problem(client.get("/v1/api-keys", headers=sanne), 403, "insufficient-scope")
+
+    viewer = _as(issuer, "piet@example.nl", "hr-viewers")
+    listed = client.get("/v1/employees", headers=viewer).json()["items"]
+    assert len(listed) == 3
+    r = client.patch(f"/v1/teams/{org.zuid['id']}", json={"name": "X"}, headers=viewer)
+    assert_problem(r, 403, "insufficient-scope")
+
+
+def test_audit_trail_records_the_user(
+    client: TestClient, db: Session, tenant: Tenant, issuer: LoopbackIssuer
+) -> None:
+    configure(client, tenant, issuer)
+    admin = _as(issuer, "hr@example.nl", "hr-admins")
+    r = client.post("/v1/teams", json={"name": "Oost"}, headers=admin)
+    assert r.status_code == 201, r.text
+    db.info.clear()
+    events = client.get(
+        f"/v1/audit-events?resource_id={r.json()['id']}", headers=tenant.admin
+    ).json()["items"]
+    user_id = db.execute(select(User.id).where(User.email == "hr@example.nl")).scalar_one()
+    assert [(e["user_id"], e["api_key_id"]) for e in events] == [(str(user_id), None)]
+    assert db.execute(select(AuditEvent).where(AuditEvent.user_id == user_id)).first()
+    by_user = client.get(f"/v1/audit-events?user_id={user_id}", headers=tenant.admin).json()
+    assert {e["resource_id"] for e in by_user["items"]} == {r.json()["id"]}
+
+
+def test_users_are_deactivated_with_their_employee(
+    client: TestClient, tenant: Tenant, issuer: LoopbackIssuer
+) -> None:
+    configure(client, tenant, issuer)
+    org = Org(client, tenant)
+    sanne = _as(issuer, "sanne@example.nl", "staff")
+    assert client.get("/v1/me", headers=sanne).status_code == 200
+    r = client.patch(
+        f"/v1/employees/{org.sanne['id']}", json={"active": False}, headers=tenant.admin
+    )
+    assert r.status_code == 200, r.text
+    users = client.get("/v1/users", headers=tenant.admin).json()["items"]
+    assert [u["active"] for u in users] == [False]
+    assert_problem(client.get("/v1/me", headers=sanne), 403, "user-deactivated")
+
+
+def test_erasing_an_employee_clears_their_user_email_and_name(
+    client: TestClient, tenant: Tenant, issuer: LoopbackIssuer
+) -> None:
+    configure(client, tenant, issuer)
+    org = Org(client, tenant)
+    assert client.get("/v1/me", headers=_as(issuer, "sanne@example.nl", "staff")).status_code == 200
+    sanne = f"/v1/employees/{org.sanne['id']}"
+    assert client.patch(sanne, json={"active": False}, headers=tenant.admin).status_code == 200
+    assert client.post(f"{sanne}/erase", headers=tenant.admin).status_code == 200
+    users = client.get("/v1/users", headers=tenant.admin).json()["items"]
+    assert [(u["email"], u["name"]) for u in users] == [(None, None)]

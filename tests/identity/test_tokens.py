@@ -1,0 +1,164 @@
+"""Access tokens: every kind of bad token is a 401 problem with error="invalid_token"."""
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from joserfc.jwk import RSAKey
+
+from app.core.config import get_settings
+from tests.conftest import Tenant
+from tests.helpers import assert_problem
+from tests.identity.conftest import bearer, configure
+from tests.identity.idp import LoopbackIssuer
+
+
+def _b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def assert_invalid_token(r: Any) -> None:
+    assert_problem(r, 401, "invalid-token")
+    assert r.headers["WWW-Authenticate"].startswith("Bearer ")
+    assert 'error="invalid_token"' in r.headers["WWW-Authenticate"]
+
+
+def test_a_valid_token_signs_in(client: TestClient, tenant: Tenant, issuer: LoopbackIssuer) -> None:
+    configure(client, tenant, issuer)
+    r = client.get("/v1/me", headers=bearer(issuer.token()))
+    assert r.status_code == 200, r.text
+    assert r.json()["kind"] == "user"
+    assert r.json()["roles"] == ["hr_admin"]
+    # API keys keep working next to tokens.
+    r = client.get("/v1/me", headers=tenant.read)
+    assert r.status_code == 200 and r.json()["kind"] == "api_key"
+
+
+def _tampered(issuer: LoopbackIssuer) -> str:
+    head, _payload, sig = issuer.token().split(".")
+    return ".".join([head, _b64(issuer.claims(sub="someone-else")), sig])
+
+
+def _alg_none(issuer: LoopbackIssuer) -> str:
+    return ".".join([_b64({"alg": "none", "kid": "k1"}), _b64(issuer.claims()), ""])
+
+
+def _hs256_with_public_key(issuer: LoopbackIssuer) -> str:
+    # The classic confusion attack, built by hand: JOSE libraries refuse to make it.
+    public_pem = issuer.keys[0].as_bytes(private=False)
+    signing_input = f"{_b64({'alg': 'HS256', 'kid': 'k1'})}.{_b64(issuer.claims())}"
+    mac = hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()
+    return signing_input + "." + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def _unknown_kid(issuer: LoopbackIssuer) -> str:
+    return issuer.token(key=RSAKey.generate_key(2048, parameters={"kid": "not-published"}))
+
+
+def _other_key_same_kid(issuer: LoopbackIssuer) -> str:
+    return issuer.token(key=RSAKey.generate_key(2048, parameters={"kid": "k1"}))
+
+
+BAD_TOKENS = {
+    "expired": lambda i: i.token(exp=int(time.time()) - 3600, iat=int(time.time()) - 7200),
+    "not yet valid": lambda i: i.token(nbf=int(time.time()) + 3600),
+    "wrong issuer": lambda i: i.token(iss="https://login.example.org/other"),
+    "wrong audience": lambda i: i.token(aud="api://someone-else"),
+    "unknown kid": _unknown_kid,
+    "alg none": _alg_none,
+    "HS256 signed with the public key": _hs256_with_public_key,
+    "tampered payload": _tampered,
+    "signed by another key": _other_key_same_kid,
+    "no sub": lambda i: i.token(sub=None),
+    "no exp": lambda i: i.token(exp=None),
+    "not a JWT": lambda i: "abc.def.ghi",
+}
+
+
+@pytest.mark.parametrize("kind", BAD_TOKENS)
+def test_bad_tokens_are_refused(
+    kind: str, client: TestClient, tenant: Tenant, issuer: LoopbackIssuer
+) -> None:
+    configure(client, tenant, issuer)
+    r = client.get("/v1/me", headers=bearer(BAD_TOKENS[kind](issuer)))
+    assert_invalid_token(r)
+
+
+def test_small_clock_skew_is_allowed(
+    client: TestClient, tenant: Tenant, issuer: LoopbackIssuer
+) -> None:
+    configure(client, tenant, issuer)
+    skew = get_settings().oidc_clock_skew_seconds
+    r = client.get("/v1/me", headers=bearer(issuer.token(nbf=int(time.time()) + skew // 2)))
+    assert r.status_code == 200, r.text
+
+
+def test_keys_are_cached_and_refetched_on_a_new_kid_only_boundedly(
+    client: TestClient, tenant: Tenant, issuer: LoopbackIssuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(client, tenant, issuer)
+    monkeypatch.setattr(get_settings(), "oidc_jwks_refetch_seconds", 0)
+    before = issuer.fetches
+    for _ in range(3):
+        assert client.get("/v1/me", headers=bearer(issuer.token())).status_code == 200
+    assert issuer.fetches == before + 1, "the keys are fetched once, then cached"
+
+    rotated = issuer.rotate("k-rotated")
+    r = client.get("/v1/me", headers=bearer(issuer.token(key=rotated)))
+    assert r.status_code == 200, r.text
+    assert issuer.fetches == before + 2, "a new kid refetches the keys"
+
+    monkeypatch.setattr(get_settings(), "oidc_jwks_refetch_seconds", 3600)
+    for _ in range(3):
+        assert_invalid_token(client.get("/v1/me", headers=bearer(_unknown_kid(issuer))))
+    assert issuer.fetches == before + 2, "made-up kids do not refetch within the bound"
+
+
+def test_an_unreachable_issuer_is_a_503_not_a_500(
+    client: TestClient, tenant: Tenant, issuer: LoopbackIssuer
+) -> None:
+    # A provider at a loopback port nobody listens on.
+    configure(client, tenant, issuer, issuer="http://127.0.0.1:9", name="Down")
+    r = client.get("/v1/me", headers=bearer(issuer.token(iss="http://127.0.0.1:9")))
+    assert_problem(r, 503, "identity-provider-error")
+
+
+def test_dev_tokens_are_refused_unless_switched_on(
+    client: TestClient, tenant: Tenant, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from app.identity import devtoken
+
+    monkeypatch.setattr(get_settings(), "dev_key_file", str(tmp_path / "dev-key.json"))
+    monkeypatch.setattr(get_settings(), "dev_tokens", True)
+    token = devtoken.mint(subject="dev:1", email=None, name=None, roles=["hr_admin"])
+    r = client.post(
+        "/v1/identity-providers",
+        json={
+            "name": "Dev",
+            "issuer": devtoken.DEV_ISSUER,
+            "audience": devtoken.DEV_AUDIENCE,
+            "group_roles": {"hr_admin": ["hr_admin"]},
+        },
+        headers=tenant.admin,
+    )
+    assert r.status_code == 201, r.text
+    assert client.get("/v1/me", headers=bearer(token)).status_code == 200
+    monkeypatch.setattr(get_settings(), "dev_tokens", False)
+    assert_invalid_token(client.get("/v1/me", headers=bearer(token)))
+    with pytest.raises(RuntimeError):
+        devtoken.mint(subject="dev:1", email=None, name=None, roles=["hr_admin"])
+
+
+def test_dev_token_command_refuses_unless_dev_tokens_are_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from app.cli import main
+
+    monkeypatch.setattr(get_settings(), "dev_tokens", False)
+    with pytest.raises(SystemExit, match="dev tokens are off"):
+        main(["dev-token", "--role", "employee"])

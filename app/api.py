@@ -11,6 +11,7 @@ from app.audit.router import router as audit_router
 from app.core.input_guard import reject_unstorable_input
 from app.followup.router import router as followup_router
 from app.imports.router import router as imports_router
+from app.incidents.router import router as incidents_router
 from app.learning.router import router as learning_router
 from app.organisation.router import router as organisation_router
 from app.policy.router import router as policy_router
@@ -23,6 +24,7 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     policy_router,
     learning_router,
     training_router,
+    incidents_router,
     selection_router,
     followup_router,
     reports_router,

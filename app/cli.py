@@ -190,8 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _load_plugins() -> None:
     # Modules that register further commands (client commands live with the imports).
     from app.imports import cli as imports_cli
+    from app.incidents import cli as incidents_cli
 
-    del imports_cli
+    del imports_cli, incidents_cli
 
 
 def main(argv: Sequence[str] | None = None) -> int:

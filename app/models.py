@@ -3,6 +3,7 @@
 from app.audit import models as audit_models
 from app.followup import models as followup_models
 from app.imports import models as imports_models
+from app.incidents import models as incidents_models
 from app.learning import models as learning_models
 from app.organisation import models as organisation_models
 from app.policy import models as policy_models
@@ -13,6 +14,7 @@ __all__ = [
     "audit_models",
     "followup_models",
     "imports_models",
+    "incidents_models",
     "learning_models",
     "organisation_models",
     "policy_models",

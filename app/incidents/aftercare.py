@@ -3,7 +3,7 @@ a week (the organisation's settings), recorded as offered, given or declined (pi
 
 import uuid
 from collections.abc import Collection, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, or_
 from sqlmodel import Session, col, select
@@ -27,14 +27,14 @@ from app.organisation.models import OrganisationSettings
 PENDING = AftercareStatus.pending
 
 
-def due_on(incident: Incident, kind: AftercareKind, settings: OrganisationSettings) -> date:
+def due_on(occurred_at: datetime, kind: AftercareKind, settings: OrganisationSettings) -> date:
     """When this aftercare is due: days after the incident's (Dutch) calendar day."""
     days = (
         settings.aftercare_first_care_days
         if kind == AftercareKind.first_care
         else settings.aftercare_follow_up_days
     )
-    return day_of(incident.occurred_at) + timedelta(days=days)
+    return day_of(occurred_at) + timedelta(days=days)
 
 
 def is_overdue(row: Aftercare, today: date) -> bool:
@@ -60,7 +60,7 @@ def schedule(
             incident_id=incident.id,
             employee_id=employee_id,
             kind=kind,
-            due_on=due_on(incident, kind, settings),
+            due_on=due_on(incident.occurred_at, kind, settings),
         )
         for employee_id in employee_ids
         for kind in AftercareKind
@@ -82,7 +82,7 @@ def reconcile(
         if row.employee_id not in wanted:
             db.delete(row)
         elif row.status == PENDING:
-            apply_changes(row, {"due_on": due_on(incident, row.kind, settings)})
+            apply_changes(row, {"due_on": due_on(incident.occurred_at, row.kind, settings)})
     schedule(
         db,
         incident=incident,

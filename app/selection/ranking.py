@@ -138,7 +138,7 @@ def _evidence(data: ScopeData, mask: int) -> list[IncidentEvidence]:
     for category, n in sorted(data.incident_counts.items(), key=lambda c: (-c[1], c[0].value)):
         raised = data.incident_masks.get(category, 0) & mask
         if n and raised:
-            codes = [data.skills[data.skill_order[b]].code for b in bits(raised)]
+            codes = sorted(data.skills[data.skill_order[b]].code for b in bits(raised))
             out.append(IncidentEvidence(category=category, incident_count=n, skill_codes=codes))
     return out
 

@@ -22,6 +22,7 @@ from app.api import include_v1
 from app.core.concurrency import NotModifiedMiddleware
 from app.core.config import Settings, get_settings
 from app.core.db import Database, DatabaseBusy
+from app.core.docs import install_docs
 from app.core.errors import (
     PROBLEM_JSON,
     Problem,
@@ -97,6 +98,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         description=DESCRIPTION,
         generate_unique_id_function=_operation_id,
         lifespan=_lifespan,
+        # Served from the assets the app ships (core/docs.py), not from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.database = database
@@ -125,6 +129,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         return {"status": "ready"}
 
     include_v1(app)
+    install_docs(app)
 
     # Innermost: replays or runs POSTs with an Idempotency-Key (core/idempotency.py), after
     # the size and content-type checks of the middleware below.

@@ -33,6 +33,17 @@ SECURITY_HEADERS = [
 ]
 API_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
 DOC_PATHS = ("/docs", "/redoc")
+# The documentation pages run the Swagger UI and ReDoc bundles the app ships (core/docs.py)
+# and need nothing from elsewhere: the browser is told so, which also stops ReDoc's
+# "powered by" logo from being fetched off a CDN (a failed request on a closed network).
+# Both bundles start from an inline script and ReDoc styles with inline styles and runs
+# its search in a blob: worker.
+DOCS_CSP = (
+    b"content-security-policy",
+    b"default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    b"img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; "
+    b"frame-ancestors 'none'",
+)
 
 
 class RequestContextMiddleware:
@@ -65,8 +76,7 @@ class RequestContextMiddleware:
         is_import = path.startswith(self.import_prefix)
         limit = self.max_import if is_import else self.max_body
         extra_headers = [(b"x-request-id", request_id.encode()), *SECURITY_HEADERS]
-        if not path.startswith(DOC_PATHS):
-            extra_headers.append(API_CSP)
+        extra_headers.append(DOCS_CSP if path.startswith(DOC_PATHS) else API_CSP)
 
         started_response = False
 

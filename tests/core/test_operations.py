@@ -182,5 +182,12 @@ def test_every_route_declares_one_kind_of_session(openapi: dict[str, Any]) -> No
                 without.append(where)
             checked += 1
     assert checked > 20
-    # Health needs no key; GET /organisation answers from the key's own cached row.
-    assert without == ["['GET'] /healthz", "['GET'] /readyz", "['GET'] /v1/organisation"]
+    # Health and the documentation pages need no key; GET /organisation answers from the
+    # key's own cached row.
+    assert without == [
+        "['GET'] /healthz",
+        "['GET'] /readyz",
+        "['GET'] /v1/organisation",
+        "['GET'] /docs",
+        "['GET'] /redoc",
+    ]

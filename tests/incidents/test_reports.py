@@ -10,7 +10,7 @@ from app.core.dates import day_of, today
 from app.incidents import service
 from app.incidents.models import Aftercare, AftercareStatus
 from tests.helpers import assert_problem
-from tests.incidents.conftest import Place, ago, make_incident
+from tests.incidents.conftest import Place, ago, body, make_incident
 
 
 def test_incidents_per_month_team_group_and_category(
@@ -79,3 +79,26 @@ def test_aftercare_compliance(client: TestClient, db: Session, place: Place) -> 
     ).content.decode("utf-8")
     assert "Jongerenwerk Noord;4;2;1;1;1;50,0" in csv  # a decimal comma for Dutch Excel
     assert "(organisatie);4;2;1;1;1;50,0" in csv
+
+
+def test_dates_at_the_edge_of_the_calendar_are_problems_not_errors(
+    client: TestClient, place: Place
+) -> None:
+    h = place.tenant.read
+    for params in (
+        {"period_to": "0001-01-01"},
+        {"period_from": "0001-01-01", "period_to": "0001-01-02"},
+        {"period_to": "9999-12-31"},
+    ):
+        for path in ("/v1/reports/incidents", "/v1/reports/aftercare-compliance"):
+            r = client.get(path, params=params, headers=h)
+            assert r.status_code in (200, 422), (path, params, r.text)
+    for params in ({"occurred_to": "9999-12-31"}, {"occurred_from": "0001-01-01"}):
+        r = client.get("/v1/incidents", params=params, headers=h)
+        assert r.status_code in (200, 422), (params, r.text)
+    r = client.post(
+        "/v1/incidents",
+        json={**body(place), "occurred_at": "0001-01-01T00:00:00Z"},
+        headers=place.tenant.write,
+    )
+    assert r.status_code in (201, 422), r.text

@@ -287,3 +287,12 @@ def test_follow_up_items_can_come_from_an_incident(client: TestClient, place: Pl
         headers=place.tenant.write,
     )
     assert_problem(unknown, 422, "unknown-reference")
+
+
+def test_a_norm_that_incidents_crossed_cannot_be_deleted(
+    client: TestClient, place: Place
+) -> None:
+    post(client, place)
+    r = client.delete(f"/v1/norms/{place.red.id}", headers=place.tenant.admin)
+    assert_problem(r, 409)
+    assert client.get(f"/v1/norms/{place.red.id}", headers=place.tenant.admin).status_code == 200

@@ -14,6 +14,7 @@ from app.followup.router import router as followup_router
 from app.identity.router import admin_router as identity_admin_router
 from app.identity.router import router as identity_router
 from app.imports.router import router as imports_router
+from app.incidents.router import router as incidents_router
 from app.learning.router import router as learning_router
 from app.organisation.router import router as organisation_router
 from app.policy.router import router as policy_router
@@ -27,6 +28,7 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     policy_router,
     learning_router,
     training_router,
+    incidents_router,
     selection_router,
     followup_router,
     reports_router,

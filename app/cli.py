@@ -201,9 +201,10 @@ def _load_plugins() -> None:
     # Modules that register further commands (client commands live with the imports).
     from app.identity import cli as identity_cli
     from app.imports import cli as imports_cli
+    from app.incidents import cli as incidents_cli
     from app.webhooks import worker as webhooks_worker
 
-    del identity_cli, imports_cli, webhooks_worker
+    del identity_cli, imports_cli, incidents_cli, webhooks_worker
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -222,6 +222,7 @@ def create_demo(db: Session) -> DemoContext:
 def _domain_seeds() -> list:  # type: ignore[type-arg]
     from app.followup import demo as followup_demo
     from app.identity import demo as identity_demo
+    from app.incidents import demo as incidents_demo
     from app.learning import demo as learning_demo
     from app.policy import demo as policy_demo
     from app.training import demo as training_demo
@@ -230,6 +231,7 @@ def _domain_seeds() -> list:  # type: ignore[type-arg]
         policy_demo.seed,
         learning_demo.seed,
         training_demo.seed,
+        incidents_demo.seed,
         followup_demo.seed,
         identity_demo.seed,
     ]

@@ -5,6 +5,7 @@ from app.changes import models as changes_models
 from app.followup import models as followup_models
 from app.identity import models as identity_models
 from app.imports import models as imports_models
+from app.incidents import models as incidents_models
 from app.learning import models as learning_models
 from app.organisation import models as organisation_models
 from app.policy import models as policy_models
@@ -18,6 +19,7 @@ __all__ = [
     "followup_models",
     "identity_models",
     "imports_models",
+    "incidents_models",
     "learning_models",
     "organisation_models",
     "policy_models",

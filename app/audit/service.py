@@ -14,6 +14,7 @@ from app.core.errors import Conflict
 from app.core.models import TenantTable, utcnow
 from app.core.pagination import PageParams, paginate
 from app.core.queries import where_given, where_range
+from app.incidents import service as incidents_service
 from app.organisation.models import Employee
 
 # --- audit events -----------------------------------------------------------------------
@@ -60,6 +61,8 @@ FREE_TEXT_ABOUT_EMPLOYEE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "hrm_conversation": (("employee_id",), ("notes",)),
     # The sign-in account of the employee (issue 18): its email and name are theirs.
     "user": (("employee_id",), ("email", "name")),
+    # Deleted on erasure anyway (incidents/privacy.py); listed so the notes can never stay.
+    "aftercare": (("employee_id",), ("notes",)),
 }
 # Tables that reference an employee and hold long text that is not about that employee,
 # each with the reason (checked by the same test).
@@ -100,7 +103,8 @@ def _erase_free_text(db: Session, employee_id: uuid.UUID) -> None:
 
 
 def erase_employee(db: Session, *, employee: Employee) -> Employee:
-    """Anonymise a deactivated employee: names, email, external id and notes about them.
+    """Anonymise a deactivated employee: names, email, external id and notes about them;
+    their part in incidents is removed and those incidents' descriptions cleared.
 
     Refused (409) while the employee is active. Erasing twice changes nothing.
     """
@@ -114,5 +118,7 @@ def erase_employee(db: Session, *, employee: Employee) -> Employee:
     mark_action(db, employee, AuditAction.erase)
     apply_changes(employee, {**_IDENTIFYING, "erased_at": utcnow()})
     _erase_free_text(db, employee.id)
+    # Incidents (sensitive data): their involvement and aftercare go, descriptions cleared.
+    incidents_service.erase_employee_part(db, employee_id=employee.id)
     db.flush()
     return employee

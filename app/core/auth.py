@@ -79,6 +79,8 @@ class Principal:
     scope: Scope
     # A signed-in person's roles and reach; None for an API key.
     reach: Reach | None = None
+    # The `sensitive` permission (incident details, aftercare), beside the scope rank.
+    sensitive: bool = False
 
     @property
     def organisation_id(self) -> uuid.UUID:
@@ -98,6 +100,7 @@ class _Remembered:
     expires_at: float
     api_key_id: uuid.UUID
     scope: Scope
+    sensitive: bool
     organisation: dict[str, Any]
 
 
@@ -136,7 +139,12 @@ def _recall(presented: str | None) -> Principal | None:
         return None
     # A fresh instance per request: services may read it, none shares it between sessions.
     org = Organisation(**_copy_json(found.organisation))
-    return Principal(organisation=org, api_key_id=found.api_key_id, scope=found.scope)
+    return Principal(
+        organisation=org,
+        api_key_id=found.api_key_id,
+        scope=found.scope,
+        sensitive=found.sensitive,
+    )
 
 
 def _remember(presented: str, principal: Principal) -> None:
@@ -147,6 +155,7 @@ def _remember(presented: str, principal: Principal) -> None:
         expires_at=time.monotonic() + ttl,
         api_key_id=principal.api_key_id,
         scope=principal.scope,
+        sensitive=principal.sensitive,
         organisation=_columns(principal.organisation),
     )
     with _remembered_lock:
@@ -183,7 +192,12 @@ def _look_up(db: Session, presented: str) -> tuple[Principal, datetime | None]:
     key, org = row
     if key.revoked_at is not None:
         raise Unauthorized("The API key has been revoked.", code="revoked-api-key")
-    principal = Principal(organisation=_detached(org), api_key_id=key.id, scope=Scope(key.scope))
+    principal = Principal(
+        organisation=_detached(org),
+        api_key_id=key.id,
+        scope=Scope(key.scope),
+        sensitive=bool(key.sensitive),
+    )
     return principal, key.last_used_at
 
 
@@ -222,6 +236,7 @@ async def authenticate(database: Database, presented: str | None) -> Principal:
         organisation=_detached(principal.organisation),
         api_key_id=principal.api_key_id,
         scope=principal.scope,
+        sensitive=principal.sensitive,
     )
 
 
@@ -288,9 +303,23 @@ def require_scope(scope: Scope) -> Callable[[Principal], Coroutine[Any, Any, Pri
     return dependency
 
 
+async def require_sensitive(
+    principal: Annotated[Principal, Depends(current_principal)],
+) -> Principal:
+    """The caller's principal, refused (403) without the `sensitive` permission."""
+    if not principal.sensitive:
+        raise Forbidden(
+            "This key lacks the 'sensitive' permission that incident details and aftercare "
+            "need; an admin can create a key with `sensitive: true`.",
+            code="insufficient-scope",
+        )
+    return principal
+
+
 ReadPrincipal = Annotated[Principal, Depends(require_scope(Scope.read))]
 WritePrincipal = Annotated[Principal, Depends(require_scope(Scope.write))]
 AdminPrincipal = Annotated[Principal, Depends(require_scope(Scope.admin))]
+SensitivePrincipal = Annotated[Principal, Depends(require_sensitive)]
 
 
 # --- the request's session -------------------------------------------------------------

@@ -23,7 +23,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Path, Request
 from sqlmodel import Session
 
-from app.core.auth import Principal, request_session, require_scope
+from app.core.auth import Principal, request_session, require_scope, require_sensitive
 from app.core.errors import Forbidden
 from app.core.models import TenantTable
 from app.core.tenancy import get_scoped
@@ -86,3 +86,6 @@ def writer(model: type[T], param: str, *, name: str | None = None) -> Callable[.
 
 
 SESSION_DEPENDENCIES: tuple[Callable[..., Any], ...] = (read_session, write_session)
+# Incident details and aftercare (app/incidents): the key's `sensitive` permission, whatever
+# its scope.
+SensitiveOnly = Depends(require_sensitive)

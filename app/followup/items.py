@@ -29,6 +29,7 @@ from app.followup.models import (
     PracticeReview,
     SessionFollowUpCreate,
 )
+from app.incidents.models import Incident
 from app.organisation.models import Employee, Team
 from app.training.models import SessionStatus, TrainingSession
 
@@ -45,6 +46,8 @@ def follow_up_public(item: FollowUpItem, today: date) -> FollowUpItemPublic:
         source = FollowUpSource.training_session
     elif item.practice_review_id is not None:
         source = FollowUpSource.practice_review
+    elif item.incident_id is not None:
+        source = FollowUpSource.incident
     return render(FollowUpItemPublic, item, source=source, overdue=is_overdue(item, today))
 
 
@@ -59,6 +62,7 @@ def list_follow_up_items(
     source: FollowUpSourceFilter | None = None,
     training_session_id: uuid.UUID | None = None,
     practice_review_id: uuid.UUID | None = None,
+    incident_id: uuid.UUID | None = None,
     kind: FollowUpKind | None = None,
     status: FollowUpStatus | None = None,
     overdue: bool | None = None,
@@ -71,6 +75,7 @@ def list_follow_up_items(
         owner_team_id=owner_team_id,
         training_session_id=training_session_id,
         practice_review_id=practice_review_id,
+        incident_id=incident_id,
         kind=kind,
         status=status,
     )
@@ -86,10 +91,13 @@ def list_follow_up_items(
         stmt = stmt.where(col(FollowUpItem.training_session_id).is_not(None))
     elif source == FollowUpSourceFilter.practice_review:
         stmt = stmt.where(col(FollowUpItem.practice_review_id).is_not(None))
+    elif source == FollowUpSourceFilter.incident:
+        stmt = stmt.where(col(FollowUpItem.incident_id).is_not(None))
     elif source == FollowUpSourceFilter.none:
         stmt = stmt.where(
             col(FollowUpItem.training_session_id).is_(None),
             col(FollowUpItem.practice_review_id).is_(None),
+            col(FollowUpItem.incident_id).is_(None),
         )
     if overdue is not None:
         is_open = col(FollowUpItem.status) == FollowUpStatus.open
@@ -140,6 +148,8 @@ def create_follow_up_item(db: Session, *, data: FollowUpItemCreate) -> FollowUpI
             pointer="/practice_review_id",
             what="practice review",
         )
+    if data.incident_id is not None:
+        resolve_ref(db, Incident, data.incident_id, pointer="/incident_id", what="incident")
     item = FollowUpItem(**data.model_dump())
     db.add(item)
     db.flush()

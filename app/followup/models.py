@@ -59,11 +59,13 @@ class FollowUpSource(StrEnum):
 
     training_session = "training_session"
     practice_review = "practice_review"
+    incident = "incident"
 
 
 class FollowUpSourceFilter(StrEnum):
     training_session = "training_session"
     practice_review = "practice_review"
+    incident = "incident"
     none = "none"
 
 
@@ -77,6 +79,10 @@ class FollowUpItem(TenantTable, table=True):
         ),
         sa.CheckConstraint(
             "training_session_id IS NULL OR practice_review_id IS NULL", name="one_source"
+        ),
+        sa.CheckConstraint(
+            "incident_id IS NULL OR (training_session_id IS NULL AND practice_review_id IS NULL)",
+            name="one_source_incident",
         ),
         # Lists filter on status and due date; the reports count open and overdue items per
         # owner, answered from this index alone (the owners make it covering).
@@ -100,6 +106,11 @@ class FollowUpItem(TenantTable, table=True):
         sa_column=Column(
             sa.Uuid, sa.ForeignKey("practice_review.id", ondelete="SET NULL"), index=True
         ),
+    )
+    # Aftercare and follow-up of an incident (pillar 4); purging the incident keeps the item.
+    incident_id: uuid.UUID | None = Field(
+        default=None,
+        sa_column=Column(sa.Uuid, sa.ForeignKey("incident.id", ondelete="SET NULL"), index=True),
     )
     owner_employee_id: uuid.UUID | None = Field(default=None, foreign_key="employee.id", index=True)
     owner_team_id: uuid.UUID | None = Field(default=None, foreign_key="team.id", index=True)
@@ -132,15 +143,21 @@ class SessionFollowUpItemCreate(_OwnerMixin, CreateModel):
 
 
 class FollowUpItemCreate(SessionFollowUpItemCreate):
-    """A new item; at most one source (a training session or a practice review)."""
+    """A new item; at most one source (a training session, a practice review, an incident)."""
 
     training_session_id: uuid.UUID | None = None
     practice_review_id: uuid.UUID | None = None
+    incident_id: uuid.UUID | None = Field(
+        default=None, description="The incident this item follows up (pillar 4)."
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> Self:
-        if self.training_session_id is not None and self.practice_review_id is not None:
-            raise ValueError("give at most one of training_session_id and practice_review_id")
+        sources = (self.training_session_id, self.practice_review_id, self.incident_id)
+        if sum(s is not None for s in sources) > 1:
+            raise ValueError(
+                "give at most one of training_session_id, practice_review_id and incident_id"
+            )
         return self
 
 
@@ -168,6 +185,7 @@ class FollowUpItemPublic(SQLModel):
     source: FollowUpSource | None = Field(description="Null: raised on its own.")
     training_session_id: uuid.UUID | None
     practice_review_id: uuid.UUID | None
+    incident_id: uuid.UUID | None
     owner_employee_id: uuid.UUID | None
     owner_team_id: uuid.UUID | None
     due_on: date | None

@@ -52,8 +52,8 @@ FOLLOW_UP_ITEMS = Resource(
     update=lambda db, item, data, _: service.update_follow_up_item(db, item=item, data=data),
     delete=lambda db, item: service.delete_follow_up_item(db, item=item),
     docs=Docs(
-        create="Create an item owned by an employee or a team, optionally from a session or "
-        "review.",
+        create="Create an item owned by an employee or a team, optionally from a session, "
+        "review or incident.",
         read="One follow-up item.",
         update="Change an item; `status: done` records `done_at`, reopening clears it.",
         delete="Delete an item entered by mistake (otherwise set `status: cancelled`).",
@@ -134,6 +134,7 @@ def list_follow_up_items(
     ] = None,
     training_session_id: uuid.UUID | None = None,
     practice_review_id: uuid.UUID | None = None,
+    incident_id: uuid.UUID | None = None,
     kind: FollowUpKind | None = None,
     status: FollowUpStatus | None = None,
     overdue: Annotated[
@@ -152,6 +153,7 @@ def list_follow_up_items(
         source=source,
         training_session_id=training_session_id,
         practice_review_id=practice_review_id,
+        incident_id=incident_id,
         kind=kind,
         status=status,
         overdue=overdue,

@@ -22,6 +22,7 @@ class ImportKind(StrEnum):
     training_completions = "training-completions"
     team_goals = "team-goals"
     personal_goals = "personal-goals"
+    incidents = "incidents"
 
 
 class ImportMode(StrEnum):

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from app.core.errors import InvalidInput
 from app.core.models import utcnow
 from app.core.tenancy import bind_organisation
-from app.imports import catalogue, goals, people
+from app.imports import catalogue, goals, incidents, people
 from app.imports.kinds import Context, Kind, table_of
 from app.imports.models import ImportKind, ImportMode, ImportResult, RowErrorPublic
 from app.imports.parsing import RowError, find_duplicates, parse_body
@@ -29,6 +29,7 @@ KINDS: dict[ImportKind, Kind] = {
     ImportKind.training_completions: catalogue.TRAINING_COMPLETIONS,
     ImportKind.team_goals: goals.TEAM_GOALS,
     ImportKind.personal_goals: goals.PERSONAL_GOALS,
+    ImportKind.incidents: incidents.INCIDENTS,
 }
 
 
@@ -178,4 +179,5 @@ EXPORTERS: dict[ImportKind, Exporter] = {
     ImportKind.training_completions: catalogue.export_completions,
     ImportKind.team_goals: goals.export_team_goals,
     ImportKind.personal_goals: goals.export_personal_goals,
+    ImportKind.incidents: incidents.export_incidents,
 }

@@ -58,6 +58,11 @@ class OrganisationSettings(BaseModel):
     review_interval_months: int = Field(default=3, ge=1, le=24)
     meetings_without_item_threshold: int = Field(default=3, ge=1, le=24)
     risk_assessment_valid_years: int = Field(default=4, ge=1, le=10)
+    # Aftercare after an incident (pillar 4): first care the same day, a follow-up
+    # conversation within a week; incident details are kept five years (app/incidents).
+    aftercare_first_care_days: int = Field(default=0, ge=0, le=7)
+    aftercare_follow_up_days: int = Field(default=7, ge=1, le=60)
+    incident_retention_years: int = Field(default=5, ge=1, le=30)
 
 
 class RuleSeveritiesUpdate(PatchModel):
@@ -76,6 +81,9 @@ class OrganisationSettingsUpdate(PatchModel):
     review_interval_months: int = Field(default=None, ge=1, le=24)
     meetings_without_item_threshold: int = Field(default=None, ge=1, le=24)
     risk_assessment_valid_years: int = Field(default=None, ge=1, le=10)
+    aftercare_first_care_days: int = Field(default=None, ge=0, le=7)
+    aftercare_follow_up_days: int = Field(default=None, ge=1, le=60)
+    incident_retention_years: int = Field(default=None, ge=1, le=30)
 
 
 class Organisation(TimestampedTable, table=True):
@@ -129,6 +137,9 @@ class ApiKey(TenantTable, table=True):
     prefix: str = Field(max_length=32, unique=True)
     key_hash: str = Field(max_length=128)
     scope: Scope = Field(sa_type=sa.String(16))
+    # The `sensitive` permission, beside the scope rank: may read incident descriptions and
+    # aftercare (app/incidents). An admin key does not have it unless it was given it.
+    sensitive: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     revoked_at: datetime | None = optional_timestamp_field()
     last_used_at: datetime | None = optional_timestamp_field()
     # Without onupdate: recording last_used_at (telemetry, core/auth.py) is not a new
@@ -139,6 +150,11 @@ class ApiKey(TenantTable, table=True):
 class ApiKeyCreate(CreateModel):
     name: str = Field(min_length=1, max_length=NAME_MAX)
     scope: Scope = Scope.read
+    sensitive: bool = Field(
+        default=False,
+        description="The `sensitive` permission: may read incident descriptions and aftercare "
+        "(with `read`) and record aftercare (with `write`). Not implied by `admin`.",
+    )
 
 
 class ApiKeyPublic(SQLModel):
@@ -146,6 +162,7 @@ class ApiKeyPublic(SQLModel):
     name: str
     prefix: str
     scope: Scope
+    sensitive: bool
     revoked_at: datetime | None
     last_used_at: datetime | None
     created_at: datetime

@@ -71,7 +71,13 @@ def update_organisation(
 def create_api_key(db: Session, *, data: ApiKeyCreate) -> ApiKeyCreated:
     """A new key; the secret is in the result and nowhere else, ever."""
     key, prefix = generate_key()
-    row = ApiKey(name=data.name, scope=data.scope, prefix=prefix, key_hash=hash_key(key))
+    row = ApiKey(
+        name=data.name,
+        scope=data.scope,
+        sensitive=data.sensitive,
+        prefix=prefix,
+        key_hash=hash_key(key),
+    )
     db.add(row)
     db.flush()
     return ApiKeyCreated(**row.model_dump(exclude={"key_hash", "organisation_id"}), key=key)

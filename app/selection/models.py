@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, model_validator
 from sqlmodel import JSON, Column, Field, SQLModel, UniqueConstraint
 
 from app.core.models import CreateModel, TenantTable, optional_timestamp_field
+from app.incidents.models import IncidentCategory
 from app.organisation.models import ExposureLevel
 from app.training.models import Audience
 
@@ -85,6 +86,16 @@ class ProgrammeSkillCoverage(SkillNeedCount):
     personal_goal_count: int = Field(description="Agreed personal goals for this skill it serves.")
 
 
+class IncidentEvidence(SQLModel):
+    """Incidents of one category in the last two years and the skills they raise."""
+
+    category: IncidentCategory
+    incident_count: int = Field(
+        description="Incidents of the category in the teams and function groups of the people."
+    )
+    skill_codes: list[str] = Field(description="The skills that answer it (here: that it raised).")
+
+
 class Recommendation(SQLModel):
     """A catalogue programme ranked by the open need it covers, with its reasons."""
 
@@ -110,6 +121,10 @@ class Recommendation(SQLModel):
     leaves_uncovered: list[SkillNeedCount] = Field(
         description="What the employees it helps still need afterwards (other skills)."
     )
+    incidents_weighed: list[IncidentEvidence] = Field(
+        description="Incident categories of the last two years whose skills it trains: the "
+        "evidence that raised its score (issue 21)."
+    )
     explanation: str
 
 
@@ -123,6 +138,10 @@ class TrainingRecommendations(SQLModel):
     items: list[Recommendation]
     uncovered: list[SkillNeedCount] = Field(
         description="Needs no active programme suited to the employee covers: what to buy."
+    )
+    incident_evidence: list[IncidentEvidence] = Field(
+        description="Incidents of the last two years in the teams and function groups of the "
+        "scope, per category, with the skills each raises."
     )
 
 

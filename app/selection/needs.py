@@ -25,6 +25,8 @@ from typing import Any
 from sqlalchemy import Select
 from sqlmodel import Session, col, select
 
+from app.incidents import service as incidents_service
+from app.incidents.models import IncidentCategory
 from app.learning import service as learning_service
 from app.learning.models import (
     NeedPriority,
@@ -138,6 +140,10 @@ class ScopeData:
     personal_goals: dict[uuid.UUID, dict[int, int]]
     # Managers who completed a management training, or are booked on one (managers first).
     managers_trained: set[uuid.UUID] = field(default_factory=set)
+    # Incidents of the last two years that weigh for the scope's people, per category, and
+    # the skills each category raises (bit mask): the evidence behind a recommendation.
+    incident_counts: dict[IncidentCategory, int] = field(default_factory=dict)
+    incident_masks: dict[IncidentCategory, int] = field(default_factory=dict)
     _skills_of: dict[int, tuple[uuid.UUID, ...]] = field(default_factory=dict)
 
     def skills_of(self, mask: int) -> tuple[uuid.UUID, ...]:
@@ -299,10 +305,24 @@ def _personal_goals(
     return out
 
 
+def _incident_masks(
+    skills: dict[uuid.UUID, SkillInfo], bit: dict[uuid.UUID, int]
+) -> dict[IncidentCategory, int]:
+    """Per incident category, the mask of the skills that answer it (those the organisation
+    has)."""
+    by_code = {info.code: skill_id for skill_id, info in skills.items()}
+    return {
+        category: mask_of(bit, [by_code[c] for c in codes if c in by_code])
+        for category, codes in incidents_service.CATEGORY_SKILLS.items()
+    }
+
+
 def load_scope(db: Session, *, scope: PlanScope, on: date, with_status: bool = True) -> ScopeData:
     """Every active employee of the scope (and the managers responsible for its staff) with
-    the skills they still need on ``on``. ``with_status`` adds protocol readiness and which
-    managers are trained already (the plan needs them; recommendations do not)."""
+    the skills they still need on ``on``; the last two years of incidents of their team and
+    function group raise the skills that answer them (issue 21). ``with_status`` adds
+    protocol readiness and which managers are trained already (the plan needs them;
+    recommendations do not)."""
     rows = db.exec(
         select(
             col(Employee.id), col(Employee.team_id), col(Employee.function_group_id), Employee.role
@@ -325,12 +345,27 @@ def load_scope(db: Session, *, scope: PlanScope, on: date, with_status: bool = T
     team_goals = _team_goals(db, {r[1] for r in rows if r[1] is not None}, bit)
     team_masks = {t: mask_of_bits(goals) for t, goals in team_goals.items()}
     personal = _personal_goals(db, people_ids, bit)
+    evidence = incidents_service.load_evidence(db, on=on)
+    category_masks = _incident_masks(skills, bit)
+    # (team, function group) -> the skills their incidents raise; pairs repeat: remembered.
+    raised: dict[tuple[uuid.UUID | None, uuid.UUID | None], int] = {}
 
     people: list[Person] = []
     for emp_id, team_id, fg_id, role in rows:
         every = required = 0
         if fg_id is not None:
             every, required = fg_masks.get(fg_id, (0, 0))
+        incident_mask = raised.get((team_id, fg_id))
+        if incident_mask is None:
+            incident_mask = 0
+            for category in evidence.categories_for(team_id, fg_id):
+                incident_mask |= category_masks[category]
+            raised[(team_id, fg_id)] = incident_mask
+        # Evidence counts like a required need of the function group: a current training
+        # answers it.
+        every |= incident_mask
+        required |= incident_mask
+        if every:
             have = current.get(emp_id)
             if have:
                 not_current = ~mask_of(bit, have)
@@ -365,6 +400,12 @@ def load_scope(db: Session, *, scope: PlanScope, on: date, with_status: bool = T
         programs=programs,
         team_goals=team_goals,
         personal_goals=personal,
+        incident_counts=dict(
+            evidence.reaching(
+                {r[1] for r in rows if r[1] is not None}, {r[2] for r in rows if r[2] is not None}
+            )
+        ),
+        incident_masks=category_masks,
     )
     if with_status:
         # Read or discussed the protocol in force (seed step 2), the policy's definition.

@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from app.organisation.models import ExposureLevel
 from app.selection.models import (
+    IncidentEvidence,
     PlanScope,
     ProgrammeSkillCoverage,
     Recommendation,
@@ -131,6 +132,17 @@ def _tally_patterns(
     return people, count, required
 
 
+def _evidence(data: ScopeData, mask: int) -> list[IncidentEvidence]:
+    """The incident categories that weighed in the scope and raise skills of ``mask``."""
+    out = []
+    for category, n in sorted(data.incident_counts.items(), key=lambda c: (-c[1], c[0].value)):
+        raised = data.incident_masks.get(category, 0) & mask
+        if n and raised:
+            codes = sorted(data.skills[data.skill_order[b]].code for b in bits(raised))
+            out.append(IncidentEvidence(category=category, incident_count=n, skill_codes=codes))
+    return out
+
+
 def _recommendation(
     data: ScopeData, program: ProgramInfo, tallies: dict[ClassKey, _Tally]
 ) -> Recommendation | None:
@@ -140,6 +152,7 @@ def _recommendation(
         return None
     helped, left, left_required = _tally_patterns(suited, program.mask, ~program.mask)
     covered = []
+    covered_mask = 0
     team_goal_ids: set[uuid.UUID] = set()
     personal = 0
     for b in bits(program.mask):
@@ -152,6 +165,7 @@ def _recommendation(
         personal += personal_n
         skill_id = data.skill_order[b]
         info = data.skills[skill_id]
+        covered_mask |= 1 << b
         covered.append(
             ProgrammeSkillCoverage(
                 skill_id=skill_id,
@@ -177,6 +191,16 @@ def _recommendation(
     )
     if leaves:
         explanation += f" Those employees still need {len(leaves)} other skill(s) afterwards."
+    weighed = _evidence(data, covered_mask)
+    if weighed:
+        explanation += (
+            " Incidents of the last two years weighed: "
+            + "; ".join(
+                f"{e.incident_count} {e.category.value} ({', '.join(e.skill_codes)})"
+                for e in weighed
+            )
+            + "."
+        )
     return Recommendation(
         rank=0,
         program_id=program.id,
@@ -193,6 +217,7 @@ def _recommendation(
         team_goal_ids=sorted(team_goal_ids),
         personal_goal_count=personal,
         leaves_uncovered=leaves,
+        incidents_weighed=weighed,
         explanation=explanation,
     )
 
@@ -223,6 +248,7 @@ def rank(data: ScopeData) -> TrainingRecommendations:
         employees_with_needs=sum(1 for p in data.people if p.mask),
         items=items,
         uncovered=_need_counts(data, count, required),
+        incident_evidence=_evidence(data, -1),
     )
 
 

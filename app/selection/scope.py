@@ -8,6 +8,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, true
 from sqlmodel import Session, col, select
 
 from app.core.tenancy import current_organisation_id
+from app.incidents.models import Incident
 from app.learning.models import (
     FunctionGroupNeed,
     PersonalGoal,
@@ -136,6 +137,8 @@ def data_version(db: Session, *, scope: PlanScope) -> str:
             *mine(ProtocolAcknowledgement, col(ProtocolAcknowledgement.employee_id)),
         ),
         *stats(TeamDiscussion, *mine(TeamDiscussion)),
+        # Incidents raise needs (issue 21): a new, changed or purged one changes the plan.
+        *stats(Incident, *mine(Incident)),
     ]
     row = db.execute(select(*columns)).one()
     raw = "|".join(v.isoformat() if isinstance(v, datetime) else str(v) for v in row)

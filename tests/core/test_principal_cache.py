@@ -87,3 +87,13 @@ def test_failures_are_never_remembered(client: TestClient, tenant: Tenant) -> No
     for _ in range(2):
         assert_problem(client.get("/v1/organisation", headers=bad), 401, "invalid-api-key")
     assert auth._remembered == {}
+
+
+def test_a_remembered_key_keeps_its_sensitive_permission(
+    client: TestClient, tenant: Tenant, engine: Engine
+) -> None:
+    # The test tenant's admin key has it (tests/factories/core.py), its read key has not.
+    for _ in range(2):  # looked up, then remembered
+        assert client.get("/v1/aftercare", headers=tenant.admin).status_code == 200
+        assert_problem(client.get("/v1/aftercare", headers=tenant.read), 403, "insufficient-scope")
+    assert _key_queries(engine, client, tenant.admin) == 0

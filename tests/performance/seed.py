@@ -31,6 +31,7 @@ from app.followup.models import (
     TeamMeetingAgendaItem,
 )
 from app.identity.models import IdentityProvider, User
+from app.incidents.models import Aftercare, Incident, IncidentEmployee
 from app.learning.models import FunctionGroupNeed, PersonalGoal, Skill, TeamGoal, TeamGoalNorm
 from app.organisation.models import ApiKey, Employee, FunctionGroup, Team, TeamManager
 from app.policy.models import (
@@ -176,6 +177,59 @@ class Bulk:
             .order_by(Skill.__table__.c.code)  # type: ignore[attr-defined]
         )
         return [r[0] for r in rows]
+
+    def incidents(self, teams: Ids, employees: Ids, function_groups: Ids) -> Ids:
+        """One incident per team (its own red norm), the i-th employee affected, with both
+        steps of aftercare (the first given, the second still pending)."""
+        norms = self.insert(
+            Norm, ({"title": f"Norm {k}", "level": "red"} for k in _fresh(len(teams)))
+        )
+        occurred = utcnow() - timedelta(days=20)
+        ids = self.insert(
+            Incident,
+            (
+                {
+                    "external_id": f"M-{k}",
+                    "occurred_at": occurred,
+                    "team_id": teams[i],
+                    "function_group_id": function_groups[i % len(function_groups)],
+                    "norm_id": norms[i],
+                    "norm_level": "red",
+                    "category": "physical",
+                    "severity": 3,
+                    "police_informed": False,
+                    "description": "Geduwd bij de balie.",
+                }
+                for i, k in enumerate(_fresh(len(teams)))
+            ),
+        )
+        self.insert(
+            IncidentEmployee,
+            (
+                {"incident_id": incident, "employee_id": employees[i], "involvement": "affected"}
+                for i, incident in enumerate(ids)
+            ),
+        )
+        day = _today() - timedelta(days=20)
+        self.insert(
+            Aftercare,
+            (
+                {
+                    "incident_id": incident,
+                    "employee_id": employees[i],
+                    "kind": kind,
+                    "due_on": day + timedelta(days=days),
+                    "status": status,
+                    "recorded_on": day if status == "given" else None,
+                }
+                for i, incident in enumerate(ids)
+                for kind, days, status in (
+                    ("first_care", 0, "given"),
+                    ("follow_up_conversation", 7, "pending"),
+                )
+            ),
+        )
+        return ids
 
     def norms(self, n: int, *, teams: Ids | None = None) -> Ids:
         return self.insert(
@@ -607,6 +661,15 @@ def _follow_up_items(b: Bulk, w: World, n: int) -> None:
     )
 
 
+def _incidents(b: Bulk, w: World, n: int) -> None:
+    teams = b.teams(n)
+    b.incidents(teams, b.employees(n, teams=teams), b.function_groups(n))
+
+
+def _aftercare(b: Bulk, w: World, n: int) -> None:
+    _incidents(b, w, n)
+
+
 def _practice_reviews(b: Bulk, w: World, n: int) -> None:
     teams = b.teams(n)
     b.reviews(teams, b.employees(n, teams=teams), b.skills(n))
@@ -700,6 +763,8 @@ SEEDERS: dict[str, Seeder] = {
     "/v1/training-sessions/{session_id}/enrolments": _enrolments,
     "/v1/training-plans": _plans,
     "/v1/follow-up-items": _follow_up_items,
+    "/v1/incidents": _incidents,
+    "/v1/aftercare": _aftercare,
     "/v1/practice-reviews": _practice_reviews,
     "/v1/team-meetings": _team_meetings,
     "/v1/hrm-conversations": _conversations,
@@ -837,4 +902,5 @@ def seed_organisation(b: Bulk, *, teams: int) -> Organisation:
             for e in staff
         ],
     )
+    b.incidents(team_ids, staff[::STAFF_PER_TEAM], fgs)
     return Organisation(team_ids=team_ids, staff_ids=staff, function_group_ids=fgs)

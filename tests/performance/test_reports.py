@@ -112,6 +112,12 @@ CASES = [
     Case("/v1/employees/{employee_id}/training-record", grows=False),
     Case("/v1/function-groups/{function_group_id}/needs", grows=False),
     *(Case("/v1/exports/{kind}", path={"kind": kind.value}) for kind in ImportKind),
+    Case("/v1/risk-analysis"),
+    Case("/v1/function-groups/{function_group_id}/risk-analysis", grows=False),
+    Case("/v1/reports/incidents"),
+    Case("/v1/reports/incidents", csv=True),
+    Case("/v1/reports/aftercare-compliance"),
+    Case("/v1/reports/aftercare-compliance", csv=True),
     # The plan of the whole organisation: computed (POST) and read back (GET).
     Case("/v1/training-plans", method="POST"),
     Case("/v1/training-plans/{plan_id}"),

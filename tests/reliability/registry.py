@@ -170,6 +170,33 @@ def _published_protocol(w: World) -> str:
     return protocol_id
 
 
+def _incident_body(w: World) -> dict[str, Any]:
+    return {
+        "occurred_at": (datetime.now(UTC) - timedelta(days=3)).replace(microsecond=0).isoformat(),
+        "team_id": w.id("team_id"),
+        "function_group_id": w.id("function_group_id"),
+        "norm_id": w.id("norm_id"),
+        "category": "threat",
+        "severity": 3,
+        "description": "Cliënt dreigde bij de balie.",
+        "involved": [{"employee_id": w.id("employee_id"), "involvement": "affected"}],
+    }
+
+
+def _aftercare(w: World) -> str:
+    r = w.client.get(
+        "/v1/aftercare", params={"incident_id": w.id("incident_id")}, headers=w.tenant.admin
+    )
+    assert r.status_code == 200, f"setup aftercare: {r.status_code} {r.text}"
+    aftercare_id: str = r.json()["items"][0]["id"]
+    # Recorded (given today), so that its day can be read and changed.
+    given = w.client.patch(
+        f"/v1/aftercare/{aftercare_id}", json={"status": "given"}, headers=w.tenant.admin
+    )
+    assert given.status_code == 200, f"setup aftercare: {given.status_code} {given.text}"
+    return aftercare_id
+
+
 MAKERS: dict[str, Callable[[World], str]] = {
     "plan_id": _plan,
     "api_key_id": lambda w: w.post("/v1/api-keys", {"name": "HR-koppeling", "scope": "write"}),
@@ -243,6 +270,8 @@ MAKERS: dict[str, Callable[[World], str]] = {
     "meeting_id": lambda w: w.post(
         "/v1/team-meetings", {"team_id": w.id("team_id"), "held_on": TODAY.isoformat()}
     ),
+    "incident_id": lambda w: w.post("/v1/incidents", _incident_body(w)),
+    "aftercare_id": _aftercare,
     "conversation_id": lambda w: w.post(
         "/v1/hrm-conversations",
         {
@@ -298,6 +327,18 @@ def _an_uncovered_employee(w: World) -> dict[str, str]:
     # No filter; the owner has an employee the HRM theme has not reached, whose id another
     # organisation must never see in its own list.
     w.id("employee_id")
+    return {}
+
+
+def _a_function_group(w: World) -> dict[str, str]:
+    # No parameters; the owner's analysis names its function group, which B must not see.
+    w.id("function_group_id")
+    return {}
+
+
+def _an_incident(w: World) -> dict[str, str]:
+    # No parameters; the owner's report counts its incident's team, which B must not see.
+    w.id("incident_id")
     return {}
 
 
@@ -444,6 +485,20 @@ ROUTES: dict[str, Call] = {
             "owner_employee_id": w.id("employee_id"),
         }
     ),
+    "GET /v1/incidents": READ,
+    "POST /v1/incidents": Call(body=_incident_body),
+    "GET /v1/incidents/{incident_id}": READ,
+    "PATCH /v1/incidents/{incident_id}": Call(body=lambda w: {"severity": 4}),
+    "DELETE /v1/incidents/{incident_id}": READ,
+    "GET /v1/aftercare": Call(query=_an_incident),
+    "GET /v1/aftercare/{aftercare_id}": READ,
+    "PATCH /v1/aftercare/{aftercare_id}": Call(
+        body=lambda w: {"status": "declined", "notes": "Wil er nu niet over praten."}
+    ),
+    "GET /v1/risk-analysis": Call(query=_a_function_group),
+    "GET /v1/function-groups/{function_group_id}/risk-analysis": READ,
+    "GET /v1/reports/incidents": Call(query=_an_incident),
+    "GET /v1/reports/aftercare-compliance": Call(query=_an_incident),
     "GET /v1/follow-up-items/{item_id}": READ,
     "PATCH /v1/follow-up-items/{item_id}": Call(body=lambda w: {"status": "done"}),
     "DELETE /v1/follow-up-items/{item_id}": READ,

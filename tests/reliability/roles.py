@@ -16,6 +16,18 @@ _ORDER = tuple(UserRole)
 
 _TABLE: dict[str, tuple[object, object, object, object, object]] = {
     "DELETE /v1/api-keys/{api_key_id}": (OK, 403, 403, 403, 403),
+    "GET /v1/incidents": (OK, OK, 403, 403, 403),
+    "GET /v1/incidents/{incident_id}": (OK, OK, 403, 403, 403),
+    "POST /v1/incidents": (OK, 403, 403, 403, 403),
+    "PATCH /v1/incidents/{incident_id}": (OK, 403, 403, 403, 403),
+    "DELETE /v1/incidents/{incident_id}": (OK, 403, 403, 403, 403),
+    "GET /v1/aftercare": (403, 403, 403, 403, 403),
+    "GET /v1/aftercare/{aftercare_id}": (403, 403, 403, 403, 403),
+    "PATCH /v1/aftercare/{aftercare_id}": (403, 403, 403, 403, 403),
+    "GET /v1/risk-analysis": (OK, OK, 403, 403, 403),
+    "GET /v1/function-groups/{function_group_id}/risk-analysis": (OK, OK, 403, 403, 403),
+    "GET /v1/reports/incidents": (OK, OK, 403, 403, 403),
+    "GET /v1/reports/aftercare-compliance": (OK, OK, 403, 403, 403),
     "GET /v1/changes": (OK, OK, 403, 403, 403),
     "GET /v1/employee-status": (OK, OK, 403, 403, 403),
     "GET /v1/webhook-subscriptions": (OK, 403, 403, 403, 403),

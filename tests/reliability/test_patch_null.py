@@ -29,6 +29,8 @@ SCHEMAS = DOC["components"]["schemas"]
 RULE_REFUSALS = {
     ("PATCH /v1/follow-up-items/{item_id}", "/owner_employee_id"): "one-owner",
     ("PATCH /v1/follow-up-items/{item_id}", "/owner_team_id"): "one-owner",
+    # Recorded aftercare keeps its day; going back to pending clears it (docs/incidents.md).
+    ("PATCH /v1/aftercare/{aftercare_id}", "/recorded_on"): "recorded-on-required",
 }
 
 
@@ -129,7 +131,7 @@ def _a_value(w: World, db: Session, name: str) -> Any:
         protocol_id = uuid.UUID(w.id("published_protocol_id"))
         query = select(sections.id).where(sections.protocol_id == protocol_id).limit(1)
         return str(db.connection().execute(query).scalar_one())
-    if name in ("risk_assessed_on", "started_on", "due_on", "target_on"):
+    if name in ("risk_assessed_on", "started_on", "due_on", "target_on", "recorded_on"):
         return TODAY.isoformat()
     if name == "email":
         return f"nieuw.{uuid.uuid4().hex[:8]}@example.nl"

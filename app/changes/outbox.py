@@ -40,9 +40,13 @@ from app.core.models import utcnow
 
 # Bookkeeping, not resources anyone syncs (and a subscription announcing its own delivery
 # progress would feed itself).
+# Aftercare is sensitive personal data (issue 21): who was cared for after an incident is
+# read only with the `sensitive` permission, and the feed is read by any read key.
 NOT_ANNOUNCED = frozenset(
-    {"audit_event", "change_event", "webhook_subscription", "webhook_delivery"}
+    {"audit_event", "change_event", "webhook_subscription", "webhook_delivery", "aftercare"}
 )
+# Sensitive columns of announced tables: an incident is announced, what happened is not.
+_SENSITIVE = frozenset({("incident", "description")})
 # Never in an event, whatever the table: credentials and what leads to them.
 _NEVER = frozenset({"key_hash", "prefix", "secret", "secret_hash", "organisation_id"})
 _CHUNK = 500
@@ -78,7 +82,11 @@ def public_columns(table_name: str) -> tuple[str, ...]:
     A table without a public schema (link rows) shows its columns; never a secret.
     """
     table = SQLModel.metadata.tables[table_name]
-    names = [c.name for c in table.columns if c.name not in _NEVER and "hash" not in c.name]
+    names = [
+        c.name
+        for c in table.columns
+        if c.name not in _NEVER and "hash" not in c.name and (table_name, c.name) not in _SENSITIVE
+    ]
     for mapper in SQLModel._sa_registry.mappers:
         cls = mapper.class_
         if getattr(cls, "__tablename__", None) != table_name:

@@ -1,5 +1,6 @@
 """Privacy (issue 21 item 3): erasure removes an employee's part; the retention purge."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
@@ -113,3 +114,19 @@ def test_the_purge_command_purges_every_organisation_by_its_own_setting(
         assert session.get(Incident, incident_id) is None
     finally:
         session.close()
+
+
+def test_the_change_feed_carries_no_description_and_no_aftercare(
+    client: TestClient, place: Place
+) -> None:
+    # The feed is read with the read scope; incident details and aftercare need `sensitive`.
+    created = post(client, place)
+    assert created.status_code == 201, created.text
+    feed = client.get("/v1/changes", params={"limit": 200}, headers=place.plain_read)
+    assert feed.status_code == 200, feed.text
+    types = {event["type"] for event in feed.json()["items"]}
+    assert "incident.created" in types
+    assert not any(t.startswith("aftercare.") for t in types)
+    assert "duwde" not in feed.text and "description" not in json.dumps(
+        [e for e in feed.json()["items"] if e["type"].startswith("incident.")]
+    )

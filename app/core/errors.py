@@ -85,7 +85,6 @@ class DomainError(Exception):
 
     status: int = 400
     code: ProblemCode = "bad-request"
-    title: str = "Bad request"
 
     def __init__(
         self,
@@ -97,20 +96,24 @@ class DomainError(Exception):
         headers: dict[str, str] | None = None,
         **extra: Any,
     ) -> None:
-        super().__init__(detail or self.title)
-        self.detail = detail
         if code is not None:
             self.code = code
+        super().__init__(detail or self.title)
+        self.detail = detail
         self.errors = list(errors) if errors is not None else None
         self.violations = list(violations) if violations is not None else None
         self.headers = headers or {}
         self.extra = extra
 
+    @property
+    def title(self) -> str:
+        """The code's title (app/core/problems.toml): one title per problem type."""
+        return CATALOGUE[self.code].title
+
 
 class NotFound(DomainError):
     status = 404
     code: ProblemCode = "not-found"
-    title = "Not found"
 
     def __init__(
         self,
@@ -128,7 +131,6 @@ class NotFound(DomainError):
 class Unauthorized(DomainError):
     status = 401
     code: ProblemCode = "unauthorized"
-    title = "Unauthorized"
 
     def __init__(self, detail: str | None = None, **kw: Any) -> None:
         kw.setdefault("headers", {"WWW-Authenticate": 'Bearer realm="veerkracht"'})
@@ -138,26 +140,22 @@ class Unauthorized(DomainError):
 class Forbidden(DomainError):
     status = 403
     code: ProblemCode = "forbidden"
-    title = "Forbidden"
 
 
 class Conflict(DomainError):
     status = 409
     code: ProblemCode = "conflict"
-    title = "Conflict"
 
 
 class RuleViolation(Conflict):
     """A business rule refused the request; ``violations`` say which and why."""
 
     code: ProblemCode = "rule-violation"
-    title = "Refused by a business rule"
 
 
 class PreconditionFailed(DomainError):
     status = 412
     code: ProblemCode = "precondition-failed"
-    title = "Precondition failed"
 
 
 class InvalidInput(DomainError):
@@ -165,7 +163,6 @@ class InvalidInput(DomainError):
 
     status = 422
     code: ProblemCode = "validation-error"
-    title = "Invalid input"
 
 
 class Gone(DomainError):
@@ -173,13 +170,11 @@ class Gone(DomainError):
 
     status = 410
     code: ProblemCode = "gone"
-    title = "Gone"
 
 
 class ServiceUnavailable(DomainError):
     status = 503
     code: ProblemCode = "service-unavailable"
-    title = "Service unavailable"
 
 
 def problem_body(

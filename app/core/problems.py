@@ -159,11 +159,6 @@ def problem_type(code: str) -> ProblemType | None:
     return CATALOGUE.get(cast(ProblemCode, code))
 
 
-def title_of(code: str, language: Language = "en") -> str | None:
-    known = problem_type(code)
-    return known.title_in(language) if known else None
-
-
 def preferred_language(accept_language: str | None) -> Language:
     """`nl` when the caller's Accept-Language ranks Dutch above English, else `en`.
 

@@ -13,6 +13,7 @@ from app.core.input_guard import reject_unstorable_input
 from app.followup.router import router as followup_router
 from app.identity.router import admin_router as identity_admin_router
 from app.identity.router import router as identity_router
+from app.imports.router import mappings_router as import_mappings_router
 from app.imports.router import router as imports_router
 from app.incidents.router import router as incidents_router
 from app.learning.router import router as learning_router
@@ -20,6 +21,7 @@ from app.organisation.router import router as organisation_router
 from app.policy.router import router as policy_router
 from app.reports.router import router as reports_router
 from app.selection.router import router as selection_router
+from app.training.method_router import router as training_method_router
 from app.training.router import router as training_router
 from app.webhooks.router import router as webhooks_router
 
@@ -28,11 +30,13 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     policy_router,
     learning_router,
     training_router,
+    training_method_router,
     incidents_router,
     selection_router,
     followup_router,
     reports_router,
     imports_router,
+    import_mappings_router,
     audit_router,
     changes_router,
     webhooks_router,

@@ -16,7 +16,7 @@ from app.domains import register_domains
 from app.organisation import service
 from app.organisation.models import Employee, FunctionGroup, Organisation, Role, Team, TeamManager
 
-ORG_NAME = "Stichting Welzijn Oost (demo)"
+ORG_NAME = "Stichting Jeugd & Welzijn Oost (demo)"
 
 FIRST_NAMES = [
     "Sanne",
@@ -58,7 +58,24 @@ FIRST_NAMES = [
     "Priya",
     "Gijs",
 ]
-PARTICLES = [None, None, None, None, "de", "van", "van der", "van den", "'t", "de la"]
+# Surnames that take a tussenvoegsel, each with its own (no "de Yilmaz"), for roughly a
+# quarter of the people; the others have none.
+WITH_PARTICLE = [
+    ("de", "Vries"),
+    ("van", "Dijk"),
+    ("van der", "Berg"),
+    ("van den", "Heuvel"),
+    ("de", "Boer"),
+    ("van", "Leeuwen"),
+    ("de", "Wit"),
+    ("van der", "Linden"),
+    ("van", "Wijk"),
+    ("de", "Groot"),
+    ("van der", "Meer"),
+    ("van", "Vliet"),
+    ("ter", "Horst"),
+    ("van 't", "Hof"),
+]
 LAST_NAMES = [
     "Jansen",
     "Bakker",
@@ -78,40 +95,40 @@ LAST_NAMES = [
     "El Idrissi",
     "Yilmaz",
     "Bouzid",
-    "Groot",
-    "Berg",
-    "Wit",
-    "Heuvel",
-    "Boer",
-    "Leeuwen",
     "Kramer",
     "Postma",
     "Veenstra",
     "Sarmo",
-    "Hooft",
-    "Linden",
-    "Wijk",
     "Koster",
+    "Öztürk",
+    "Ramdin",
+    "Tahiri",
+    "Wouters",
+    "Verhoeven",
 ]
+PARTICLE_SHARE = 0.25
 
-# (external id, name, likelihood, impact): from reception (low) to crisis team (very high).
+# (external id, name, likelihood, impact, set of comparable function groups): youth care,
+# from a low-exposure back office to the living groups of residential care (very high).
+# Jongerenwerkers and ambulant hulpverleners (moderate and high) are trained together: their
+# work is alike (issue 20, item 6); the others compare by exposure level.
 FUNCTION_GROUPS = [
-    ("FG-REC", "Receptie en servicepunt", 2, 2),
-    ("FG-JW", "Jongerenwerk", 3, 3),
-    ("FG-SHV", "Schuldhulpverlening", 3, 4),
-    ("FG-AB", "Ambulante begeleiding", 4, 3),
-    ("FG-CRI", "Crisisteam", 5, 4),
+    ("FG-REC", "Backoffice en receptie", 1, 2, None),
+    ("FG-JW", "Jongerenwerker", 3, 3, "ambulant jeugd"),
+    ("FG-SHV", "Gezinsvoogd", 3, 4, None),
+    ("FG-AB", "Ambulant hulpverlener", 4, 3, "ambulant jeugd"),
+    ("FG-CRI", "Groepsleider en woonbegeleider", 5, 4, None),
 ]
-# (external id, name, function group, size)
+# (external id, name, function group, size); each team has a teamleider (team_manager).
 TEAMS = [
-    ("T-REC", "Servicepunt Centrum", "FG-REC", 10),
+    ("T-REC", "Backoffice en receptie", "FG-REC", 10),
     ("T-JW-N", "Jongerenwerk Noord", "FG-JW", 14),
     ("T-JW-Z", "Jongerenwerk Zuid", "FG-JW", 13),
-    ("T-SHV", "Schuldhulpverlening", "FG-SHV", 15),
-    ("T-AB-W", "Ambulante begeleiding West", "FG-AB", 16),
-    ("T-AB-O", "Ambulante begeleiding Oost", "FG-AB", 16),
-    ("T-CRI", "Crisisdienst", "FG-CRI", 12),
-    ("T-MW", "Maatschappelijk werk", "FG-SHV", 14),
+    ("T-SHV", "Jeugdbescherming West", "FG-SHV", 15),
+    ("T-AB-W", "Ambulante jeugdhulp West", "FG-AB", 16),
+    ("T-AB-O", "Ambulante jeugdhulp Oost", "FG-AB", 16),
+    ("T-CRI", "Leefgroep De Horizon", "FG-CRI", 12),
+    ("T-MW", "Jeugdbescherming Oost", "FG-SHV", 14),
 ]
 
 
@@ -137,10 +154,18 @@ class DemoContext:
         return [*self.senior_management, *self.managers.values(), *staff]
 
 
-def _person(rng: random.Random, n: int, role: Role, **kw: object) -> Employee:
+def dutch_name(rng: random.Random) -> tuple[str, str | None, str]:
+    """First name, tussenvoegsel (or None) and surname, the tussenvoegsel only with a surname
+    that takes it (the demo's and the benchmarks' people)."""
     first = rng.choice(FIRST_NAMES)
-    particle = rng.choice(PARTICLES)
-    last = rng.choice(LAST_NAMES)
+    if rng.random() < PARTICLE_SHARE:
+        particle, last = rng.choice(WITH_PARTICLE)
+        return first, particle, last
+    return first, None, rng.choice(LAST_NAMES)
+
+
+def _person(rng: random.Random, n: int, role: Role, **kw: object) -> Employee:
+    first, particle, last = dutch_name(rng)
     local = f"{first[0]}.{(particle or '').replace(' ', '').replace(chr(39), '')}{last}".lower()
     local = local.replace(" ", "").encode("ascii", "ignore").decode()
     return Employee(
@@ -164,12 +189,13 @@ def create_demo(db: Session) -> DemoContext:
     org, key = service.create_organisation(db, name=ORG_NAME)
     bind_organisation(db, org.id)
     fgs = {}
-    for ext, name, likelihood, impact in FUNCTION_GROUPS:
+    for ext, name, likelihood, impact, comparable_group in FUNCTION_GROUPS:
         fg = FunctionGroup(
             name=name,
             external_id=ext,
             likelihood=likelihood,
             impact=impact,
+            comparable_group=comparable_group,
             risk_assessed_on=date(2024, 3, 1) if ext != "FG-REC" else date(2021, 5, 1),
         )
         db.add(fg)
@@ -226,6 +252,7 @@ def _domain_seeds() -> list:  # type: ignore[type-arg]
     from app.learning import demo as learning_demo
     from app.policy import demo as policy_demo
     from app.training import demo as training_demo
+    from app.training import method_demo
 
     return [
         policy_demo.seed,
@@ -233,8 +260,13 @@ def _domain_seeds() -> list:  # type: ignore[type-arg]
         training_demo.seed,
         incidents_demo.seed,
         followup_demo.seed,
+        method_demo.seed,
         identity_demo.seed,
     ]
+
+
+# The address the domains' demo notes are written for (cli.py's --base-url default).
+NOTES_BASE_URL = "http://127.0.0.1:8000"
 
 
 def instructions(ctx: DemoContext, *, base_url: str) -> str:
@@ -251,6 +283,8 @@ def instructions(ctx: DemoContext, *, base_url: str) -> str:
         f"  curl -s {auth} {base_url}/v1/organisation",
         f"  curl -s {auth} '{base_url}/v1/function-groups'",
         f"  curl -s {auth} '{base_url}/v1/employees?team_id={team.id}&limit=5'",
-        *ctx.notes,
+        # The domains write their calls against the default address; the printed calls
+        # must work for the address serve really uses (./dev up --port 9000).
+        *(note.replace(NOTES_BASE_URL, base_url) for note in ctx.notes),
     ]
     return "\n".join(lines)

@@ -5,6 +5,8 @@
 registers hooks, and importing a module never does.
 """
 
+from app.changes.service import FeedSync
+from app.core.pagination import register_sync
 from app.identity import service as identity_service
 from app.learning import service as learning_service
 from app.organisation.hooks import HOOKS
@@ -20,3 +22,5 @@ def register_domains() -> None:
         training_service.cancel_future_enrolments,
         identity_service.deactivate_users_of,
     )
+    # Every list carries a sync token from the change feed (core/pagination.py).
+    register_sync(FeedSync())

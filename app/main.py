@@ -34,8 +34,11 @@ from app.core.errors import (
 from app.core.idempotency import IdempotencyMiddleware, document_idempotency
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
+from app.core.openapi_examples import add_examples
 from app.core.problems import install_problem_pages
 from app.domains import register_domains
+from app.scim.errors import ScimErrorMiddleware
+from app.scim.router import router as scim_router
 
 log = logging.getLogger("veerkracht.health")
 # After the grace period, how long cancelled requests may take to leave the database.
@@ -132,6 +135,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     install_problem_pages(app)
     include_v1(app)
+    # SCIM 2.0 provisioning (app/scim): its own base path and protocol, outside /v1.
+    app.include_router(scim_router)
     install_docs(app)
 
     # Innermost: replays or runs POSTs with an Idempotency-Key (core/idempotency.py), after
@@ -144,6 +149,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         max_body_bytes=settings.max_body_bytes,
         max_import_bytes=settings.max_import_bytes,
     )
+    # Around it, so its refusals (413, 415) under /scim/v2 are SCIM errors too.
+    app.add_middleware(ScimErrorMiddleware)
     if settings.cors_origins:
         # Outermost, so every answer (413/415/500 from the middleware above included)
         # carries the CORS headers the frontend needs to read it.
@@ -187,11 +194,17 @@ TAG_DESCRIPTIONS = {
     "acknowledgements": "Step 2: who read the protocol in force (protocol readiness).",
     "team-discussions": "Step 2: teams that discussed the protocol together.",
     "skills": "The nine skills of the method, and the organisation's own.",
+    "organisation-goals": "Step 3: objectives of the organisation as a whole, which team "
+    "goals serve.",
     "team-goals": "Step 3: a team's objectives over the skills.",
     "personal-goals": "Step 3: personal goals; each must serve an active objective of the "
     "employee's team.",
     "training-programs": "Step 4: the catalogue of trainings, per skill and audience.",
     "training-sessions": "Step 4: scheduled sessions of a programme, completed after they ran.",
+    "training-reflections": "Step 4: each participant's preparation before a session: the "
+    "personal goals they bring and the situation they want to practise.",
+    "training-evaluations": "Step 4: after a session, per participant: attendance, their "
+    "feedback, the trainer's note and the personal goals reached.",
     "enrolments": "Step 4: people in sessions, under the rules (managers first, protocol read).",
     "training-records": "What each employee was trained in, and until when it is current.",
     "reports": "Read-only figures and CSV exports over the whole method.",
@@ -204,6 +217,8 @@ TAG_DESCRIPTIONS = {
     "team-meetings": "Step 5: team meetings with 'Veilig en veerkrachtig werken' on the agenda.",
     "hrm-conversations": "Step 5: HRM conversations that discuss the theme and personal goals.",
     "imports": "Bulk CSV (Dutch Excel) and JSON imports, with dry runs.",
+    "import-mappings": "The organisation's mappings of HR export values: `Functie` to "
+    "function group, role words (`Coördinator`) to roles.",
     "audit-events": "The audit trail of every write (admin), and erasure.",
     "changes": "The change feed: every create, update and delete, and the derived status "
     "events, in commit order; and the employee status in bulk.",
@@ -228,6 +243,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         title=app.title, version=app.version, description=app.description, routes=app.routes
     )
     document_idempotency(schema)
+    _sync_token_expiry(schema)
     _problem_responses(schema)
     _public_operations(schema)
     # Relative: the document describes whichever instance serves it.
@@ -235,6 +251,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     schema["info"]["license"] = {"name": "Proprietary", "identifier": "LicenseRef-Proprietary"}
     schema["info"]["contact"] = {"name": "The Veerkracht team"}
     schema["tags"], schema["x-tagGroups"] = _tags(app.routes)
+    add_examples(schema)
     app.openapi_schema = schema
     return schema
 
@@ -270,6 +287,23 @@ def _problem_responses(schema: dict[str, Any]) -> None:
     schemas.pop("HTTPValidationError", None)
     if "#/components/schemas/ValidationError" not in json.dumps(schema):
         schemas.pop("ValidationError", None)
+
+
+def _sync_token_expiry(schema: dict[str, Any]) -> None:
+    # A list that takes `sync_token` answers 410 cursor-expired when the token is older than
+    # the change feed's retention (core/pagination.py): declared where the parameter is, so
+    # a client generated from the document knows to start a full scan again.
+    for path_item in schema.get("paths", {}).values():
+        for method, operation in path_item.items():
+            names = {p.get("name") for p in operation.get("parameters", [])}
+            if method in HTTP_METHODS and "sync_token" in names:
+                operation["responses"].setdefault(
+                    "410",
+                    {
+                        "description": "The sync_token is older than the change feed's "
+                        "retention: scan the list again without it (code cursor-expired)."
+                    },
+                )
 
 
 def _public_operations(schema: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from app.core.ids import uuid7
 from app.core.tenancy import bind_organisation
-from app.demo import FIRST_NAMES, LAST_NAMES, PARTICLES
+from app.demo import dutch_name
 from app.domains import register_domains
 from app.organisation import service as organisation_service
 from app.organisation.models import Employee, FunctionGroup, Role, Team, TeamManager
@@ -102,7 +102,7 @@ def generate(
     manager_links: list[dict[str, Any]] = []
     seniors = max(2, employees // 500)
     for n in range(employees):
-        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        first, particle, last = dutch_name(rng)
         if n < seniors:
             role, team, fg = Role.senior_management, None, None
         else:
@@ -116,7 +116,7 @@ def generate(
             {
                 "external_id": f"{100000 + n}",
                 "first_name": first,
-                "name_particle": rng.choice(PARTICLES),
+                "name_particle": particle,
                 "last_name": last,
                 "email": f"medewerker{n}@bench.example",
                 "team_id": team["id"] if team else None,
@@ -356,6 +356,7 @@ def _follow_up(
     """
     from app.followup.models import FollowUpItem, HrmConversation, PracticeReview, TeamMeeting
     from app.policy.models import TeamDiscussion
+    from app.policy.protocols import TEAM_MEMBERS_TOOK_PART
 
     senior = emp_rows[0]["id"]
     now = _now()
@@ -444,6 +445,8 @@ def _follow_up(
         ):
             for i in range(0, len(rows), 2000):
                 conn.execute(insert(table), rows[i : i + 2000])
+        conn.execute(TEAM_MEMBERS_TOOK_PART)
+        conn.execute(TEAM_MEMBERS_TOOK_PART)
 
 
 def days_ago(n: int) -> date:

@@ -24,7 +24,7 @@ from app.core.ids import uuid7
 from app.core.tenancy import bind_organisation
 from app.incidents import service as incidents_service
 from app.incidents.models import Incident, IncidentCategory, IncidentEmployee
-from app.organisation.models import Employee
+from app.organisation.models import Employee, OrganisationSettings
 from app.policy.models import Norm
 from app.selection.models import PlanScope
 from app.selection.ranking import recommend
@@ -50,7 +50,9 @@ def _recommend(session: Session) -> None:
 
 
 def _risk(session: Session) -> None:
-    assert incidents_service.risk_analyses(session, today=today(), valid_years=4).items
+    assert incidents_service.risk_analyses(
+        session, today=today(), settings=OrganisationSettings()
+    ).items
 
 
 def _insert_incidents(engine: Engine, org_id: uuid.UUID, n: int) -> None:

@@ -31,14 +31,14 @@ from tests.database import SavepointDatabase
 from tests.factories.core import make_organisation
 
 
-def _server_url() -> str | None:
+def server_url() -> str | None:
     return os.environ.get("VEERKRACHT_TEST_DATABASE_URL") or None
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A fresh, empty database for this test run; dropped at the end on PostgreSQL."""
-    server = _server_url()
+    server = server_url()
     if server is None or server.startswith("sqlite"):
         path = tmp_path_factory.mktemp("db") / "test.db"
         yield f"sqlite:///{path}"

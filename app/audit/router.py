@@ -35,11 +35,22 @@ def list_audit_events(
     action: AuditAction | None = None,
     api_key_id: uuid.UUID | None = None,
     user_id: uuid.UUID | None = None,
-    since: Annotated[
+    created_from: Annotated[
         AwareDatetime | None, Query(description="Only changes at or after this time.")
     ] = None,
+    created_to: Annotated[
+        AwareDatetime | None, Query(description="Only changes at or before this time.")
+    ] = None,
+    since: Annotated[
+        AwareDatetime | None,
+        Query(deprecated=True, description="Deprecated: use `created_from`."),
+    ] = None,
     until: Annotated[
-        AwareDatetime | None, Query(description="Only changes before this time.")
+        AwareDatetime | None,
+        Query(
+            deprecated=True,
+            description="Deprecated: use `created_to` (`until` excludes this time itself).",
+        ),
     ] = None,
 ) -> Page[AuditEventPublic]:
     """Who changed what and when (admin): field names only, never values."""
@@ -51,13 +62,11 @@ def list_audit_events(
         action=action,
         api_key_id=api_key_id,
         user_id=user_id,
-        since=since,
+        created_from=created_from or since,
+        created_to=created_to,
         until=until,
     )
-    return Page(
-        items=[AuditEventPublic.model_validate(r, from_attributes=True) for r in rows],
-        next_cursor=cursor,
-    )
+    return Page.of([AuditEventPublic.model_validate(r, from_attributes=True) for r in rows], cursor)
 
 
 @router.post(

@@ -12,7 +12,7 @@ from app.audit.trail import mark_action
 from app.core.crud import apply_changes
 from app.core.errors import Conflict
 from app.core.models import TenantTable, utcnow
-from app.core.pagination import PageParams, paginate
+from app.core.pagination import PageEnd, PageParams, paginate
 from app.core.queries import where_given, where_range
 from app.incidents import service as incidents_service
 from app.organisation.models import Employee
@@ -29,9 +29,10 @@ def list_events(
     action: AuditAction | None = None,
     api_key_id: uuid.UUID | None = None,
     user_id: uuid.UUID | None = None,
-    since: datetime | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
     until: datetime | None = None,
-) -> tuple[Sequence[AuditEvent], str | None]:
+) -> tuple[Sequence[AuditEvent], PageEnd]:
     """The organisation's audit events, oldest first, filtered."""
     stmt = select(AuditEvent)
     stmt = where_given(
@@ -43,7 +44,9 @@ def list_events(
         api_key_id=api_key_id,
         user_id=user_id,
     )
-    stmt = where_range(stmt, col(AuditEvent.created_at), at_least=since, below=until)
+    stmt = where_range(
+        stmt, col(AuditEvent.created_at), at_least=created_from, at_most=created_to, below=until
+    )
     return paginate(db, stmt, AuditEvent, params)
 
 
@@ -63,6 +66,9 @@ FREE_TEXT_ABOUT_EMPLOYEE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "user": (("employee_id",), ("email", "name")),
     # Deleted on erasure anyway (incidents/privacy.py); listed so the notes can never stay.
     "aftercare": (("employee_id",), ("notes",)),
+    # What they wanted to practise and what their trainer and they wrote afterwards (issue 20).
+    "training_reflection": (("employee_id",), ("situation", "question")),
+    "training_evaluation": (("employee_id",), ("helped", "practise_more", "trainer_note")),
 }
 # Tables that reference an employee and hold long text that is not about that employee,
 # each with the reason (checked by the same test).

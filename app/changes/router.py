@@ -65,8 +65,8 @@ def list_employee_status(
         str | None,
         Query(
             max_length=100,
-            description="A feed cursor (`feed_cursor` of an earlier page, or the feed's "
-            "`next_cursor`): only employees with an employee event after it.",
+            deprecated=True,
+            description="Deprecated: the same as `sync_token`.",
         ),
     ] = None,
 ) -> EmployeeStatusPage:

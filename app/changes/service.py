@@ -5,8 +5,8 @@ sequence value can commit after a higher one (a long import takes seq 1..8000, a
 write takes 8001 and commits first), so a reader must never hand out an event while an
 older transaction could still add events before it. Events are ordered by the writing
 transaction's id, then seq, and only events of transactions older than the oldest one
-still in flight (``pg_snapshot_xmin(pg_current_snapshot())``) are visible: every
-transaction below that horizon has ended, so nothing can ever appear behind the cursor.
+still in flight *in this database* are visible (``_HORIZON``): every transaction of this
+database below that horizon has ended, so nothing can ever appear behind the cursor.
 On SQLite writers are serialised (the write lock is held from the first write to the
 commit), so seq order is commit order and ``txid`` is 0.
 """
@@ -23,9 +23,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app.changes.models import ChangeEvent, ChangeEventPublic
+from app.changes.outbox import NOT_ANNOUNCED
 from app.core.config import get_settings
 from app.core.errors import Gone, InvalidInput
 from app.core.models import utcnow
+from app.core.tenancy import current_organisation_id
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 200
@@ -45,7 +47,7 @@ class Position:
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     @classmethod
-    def decode(cls, cursor: str) -> "Position":
+    def decode(cls, cursor: str, *, pointer: str = "/query/after") -> "Position":
         """The position a cursor names; a malformed cursor is a 422 problem."""
         try:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
@@ -55,17 +57,45 @@ class Position:
             raise InvalidInput(
                 "The cursor is not one this API issued.",
                 code="invalid-cursor",
-                errors=[{"pointer": "/query/after", "detail": "malformed cursor"}],
+                errors=[{"pointer": pointer, "detail": "malformed cursor"}],
             ) from exc
+
+    def check_retention(self, now: datetime) -> None:
+        """Refuse (410) a position older than the retention: events after it may be gone."""
+        retention = timedelta(days=get_settings().change_retention_days)
+        if self.at < now - retention:
+            raise Gone(
+                f"The cursor is older than the feed's retention ({retention.days} days): "
+                "events after it may have been deleted. Resync with the lists, then read "
+                "the feed from its start (no `after`).",
+                code="cursor-expired",
+            )
+
+
+# The horizon: the oldest transaction in flight in this database when the statement's
+# snapshot was taken. Transaction ids are the server's, so the snapshot's own xmin would
+# let a long transaction in another database on the same server hold this feed back. The
+# in-progress ids of the snapshot (pg_snapshot_xip) are taken less those a backend of
+# another database holds (a transaction writes to one database only; backend_xid is the
+# 32-bit form of the same id, and ids in flight are never 2^32 apart); with none left, the
+# snapshot's xmax. An id that ended between the snapshot and the read of pg_stat_activity
+# is not found there and so still counts: it can hold the horizon back, never skip an event.
+_HORIZON = """(
+    SELECT coalesce(min(x::text::bigint), pg_snapshot_xmax(pg_current_snapshot())::text::bigint)
+    FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+    WHERE x::text::bigint % 4294967296 NOT IN (
+        SELECT backend_xid::text::bigint FROM pg_stat_activity
+        WHERE backend_xid IS NOT NULL
+          AND datid <> (SELECT oid FROM pg_database WHERE datname = current_database())
+    )
+)"""
 
 
 def _visible(db: Session) -> sa.ColumnElement[bool]:
     """Events of transactions that can no longer be joined by an older one (module doc)."""
     if db.get_bind().dialect.name != "postgresql":
         return sa.true()
-    horizon: sa.ColumnElement[int] = sa.literal_column(
-        "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
-    )
+    horizon: sa.ColumnElement[int] = sa.literal_column(_HORIZON)
     # The reader's own transaction, when it has written (only tests read and write in one
     # transaction; a ReadSession has no transaction id).
     own: sa.ColumnElement[int] = sa.literal_column(
@@ -129,15 +159,9 @@ def read_changes(
 
     A cursor older than the retention is refused with 410: events after it may be gone.
     """
-    retention = timedelta(days=get_settings().change_retention_days)
     position = Position.decode(after) if after else None
-    if position is not None and position.at < now - retention:
-        raise Gone(
-            f"The cursor is older than the feed's retention ({retention.days} days): "
-            "events after it may have been deleted. Resync with the lists, then read the "
-            "feed from its start (no `after`).",
-            code="cursor-expired",
-        )
+    if position is not None:
+        position.check_retention(now)
     start = (position.txid, position.seq) if position is not None else (0, 0)
     rows = events_after(
         db, organisation_id=organisation_id, after=start, types=types, limit=limit + 1
@@ -171,6 +195,46 @@ def current_position(db: Session, *, organisation_id: uuid.UUID) -> str:
     if last is None or last.seq is None:
         return Position(0, 0, now).encode()
     return Position(last.txid, last.seq, now).encode()
+
+
+def changed_after(db: Session, resource_type: str, token: str, *, pointer: str) -> Any:
+    """A subquery of the ids of ``resource_type`` with an event after the position ``token``.
+
+    Every event counts, visible or not yet: the rows a list reads are those committed, and
+    an event of a row changed by a transaction still running only makes the row come once
+    more, later. A token older than the retention is a 410 (events after it may be gone).
+    """
+    position = Position.decode(token, pointer=pointer)
+    position.check_retention(utcnow())
+    return (
+        select(col(ChangeEvent.resource_id))
+        .where(
+            col(ChangeEvent.resource_type) == resource_type,
+            sa.tuple_(col(ChangeEvent.txid), col(ChangeEvent.seq))
+            > sa.tuple_(sa.literal(position.txid), sa.literal(position.seq)),
+        )
+        .scalar_subquery()
+    )
+
+
+class FeedSync:
+    """The feed as the lists' sync token (``core/pagination.py`` ``ListSync``)."""
+
+    def announces(self, table_name: str, /) -> bool:
+        return table_name not in NOT_ANNOUNCED
+
+    def position(self, db: Session, /) -> str:
+        return current_position(db, organisation_id=current_organisation_id(db))
+
+    def readable(self, token: str, /) -> bool:
+        try:
+            Position.decode(token)
+        except InvalidInput:
+            return False
+        return True
+
+    def changed_after(self, db: Session, table_name: str, token: str, /) -> Any:
+        return changed_after(db, table_name, token, pointer="/query/sync_token")
 
 
 def purge(db: Session, *, now: datetime) -> int:

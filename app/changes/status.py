@@ -4,23 +4,20 @@ Per employee: protocol readiness (the version in force and whether they read or 
 it), each skill their function group needs with whether it is current and until when, the
 needed skills that are not current (trainings due), and their open follow-up items. One
 request per page, a bounded number of queries per page whatever its size (the domains'
-own bulk queries). ``changed_after`` takes a feed cursor: only employees with an
-employee event (their own change, readiness, training record) after it; every page
-carries ``feed_cursor``, the feed's position when it was read, to pass next time.
+own bulk queries). Like every list it carries a ``sync_token`` and takes one back
+(core/pagination.py): then only employees with an employee event (their own change,
+readiness, training record) after it. ``feed_cursor`` and ``changed_after`` are the same
+token under the names this page had before every list had one (deprecated).
 """
 
 import uuid
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
 
-import sqlalchemy as sa
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
-from app.changes import service as changes_service
-from app.changes.models import ChangeEvent
 from app.core.pagination import Page, PageParams, paginate
 from app.core.queries import where_given
 from app.followup.models import FollowUpItem, FollowUpStatus
@@ -55,23 +52,10 @@ class EmployeeStatus(BaseModel):
 class EmployeeStatusPage(Page[EmployeeStatus]):
     """One page of employee statuses, and the feed position it was read at."""
 
-    feed_cursor: str = Field(
+    feed_cursor: str | None = Field(
         max_length=100,
-        description="The change feed's position when this page was read: pass it as "
-        "`changed_after` next time to get only employees changed since.",
-    )
-
-
-def _changed_after(db: Session, cursor: str) -> Any:
-    position = changes_service.Position.decode(cursor)
-    return (
-        select(col(ChangeEvent.resource_id))
-        .where(
-            col(ChangeEvent.resource_type) == "employee",
-            sa.tuple_(col(ChangeEvent.txid), col(ChangeEvent.seq))
-            > sa.tuple_(sa.literal(position.txid), sa.literal(position.seq)),
-        )
-        .scalar_subquery()
+        deprecated=True,
+        description="Deprecated: the same as `sync_token`.",
     )
 
 
@@ -86,16 +70,17 @@ def employee_status(
     on: date,
 ) -> EmployeeStatusPage:
     """One page of employee statuses (see module doc)."""
-    # The feed position first: a change committed while the page is read is then after it.
-    feed_cursor = changes_service.current_position(db, organisation_id=organisation_id)
+    if changed_after is not None and params.sync_token is None:
+        params = params.model_copy(update={"sync_token": changed_after})
     stmt = where_given(
         select(Employee), Employee, team_id=team_id, function_group_id=function_group_id
     )
-    if changed_after is not None:
-        stmt = stmt.where(col(Employee.id).in_(_changed_after(db, changed_after)))
-    rows, cursor = paginate(db, stmt, Employee, params)
+    rows, end = paginate(db, stmt, Employee, params)
     return EmployeeStatusPage(
-        items=_statuses(db, rows, on=on), next_cursor=cursor, feed_cursor=feed_cursor
+        items=_statuses(db, rows, on=on),
+        next_cursor=end.next_cursor,
+        sync_token=end.sync_token,
+        feed_cursor=end.sync_token,
     )
 
 

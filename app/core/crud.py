@@ -105,3 +105,39 @@ def delete_or_conflict(
             db.flush()
     except IntegrityError:
         raise Conflict(message, code=code) from None
+
+
+def refuse_existing(
+    db: Session,
+    model: type[T],
+    path: str,
+    *,
+    exclude: uuid.UUID | None = None,
+    **values: Any,
+) -> None:
+    """409 ``already-exists`` when another row of the organisation has these values.
+
+    The problem names the row that exists, ``existing: {id, url}``, so a client (an HR
+    sync) can read or change it rather than guess. ``path`` is its collection
+    (``/v1/employees``). A value of ``None`` is never a clash: nothing is checked.
+    """
+    for field_name, value in values.items():
+        if value is None:
+            continue
+        stmt = select(col(model.id)).where(getattr(model, field_name) == value)
+        if exclude is not None:
+            stmt = stmt.where(col(model.id) != exclude)
+        found = db.exec(stmt.limit(1)).first()
+        if found is not None:
+            raise already_exists(model, path, found, field_name)
+
+
+def already_exists(model: type[T], path: str, found: uuid.UUID, field_name: str) -> Conflict:
+    """The 409 ``already-exists`` for a value ``found`` (a row's id) already has."""
+    return Conflict(
+        f"Another {str(model.__tablename__).replace('_', ' ')} of this organisation already "
+        f"has this {field_name}: {found}.",
+        code="already-exists",
+        errors=[{"pointer": f"/{field_name}", "detail": f"{field_name} is already in use."}],
+        existing={"id": str(found), "url": f"{path}/{found}"},
+    )

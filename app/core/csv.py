@@ -11,12 +11,16 @@ and titles come from outside and may start with ``=``, ``+``, ``-``, ``@``, tab 
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
+from enum import Enum
 from typing import Any
 
 from fastapi import Request
+from pydantic import BaseModel
 from starlette.responses import Response
+
+from app.core.dutch import CODED, CsvLanguage, csv_language, header_nl, word_nl
 
 CSV_MEDIA_TYPE = "text/csv"
 BOM = "\ufeff"
@@ -42,28 +46,91 @@ def safe_cell(value: object) -> str:
     return text
 
 
-def csv_text(rows: Iterable[Sequence[object]], header: Sequence[str]) -> str:
-    """The CSV document (BOM, header, rows) as text."""
+def dutch_cell(value: object, coded: bool = False) -> str:
+    """One value as Dutch CSV text: ja/nee, decimal comma, DD-MM-YYYY, Dutch words."""
+    if isinstance(value, bool):
+        return "ja" if value else "nee"
+    if isinstance(value, Enum):
+        return safe_cell(word_nl(str(value.value)))
+    if isinstance(value, float):
+        return str(value).replace(".", ",")
+    if isinstance(value, datetime):
+        from app.core.dates import CALENDAR_ZONE
+
+        local = value.astimezone(CALENDAR_ZONE) if value.tzinfo else value
+        return local.strftime("%d-%m-%Y %H:%M:%S")
+    if isinstance(value, date):
+        return value.strftime("%d-%m-%Y")
+    if coded and isinstance(value, str):
+        return safe_cell(word_nl(value))
+    return safe_cell(value)
+
+
+def csv_text(
+    rows: Iterable[Sequence[object]],
+    header: Sequence[str],
+    *,
+    language: CsvLanguage = "en",
+    kind: str | None = None,
+) -> str:
+    """The CSV document (BOM, header, rows) as text, in English or Dutch."""
     buffer = io.StringIO()
     buffer.write(BOM)
     writer = csv.writer(buffer, delimiter=DELIMITER, lineterminator="\r\n")
-    writer.writerow([safe_cell(h) for h in header])
-    writer.writerows([safe_cell(v) for v in row] for row in rows)
+    if language == "nl":
+        coded = [h in CODED for h in header]
+        writer.writerow([safe_cell(header_nl(h, kind)) for h in header])
+        writer.writerows(
+            [dutch_cell(v, c) for v, c in zip(row, coded, strict=False)] for row in rows
+        )
+    else:
+        writer.writerow([safe_cell(h) for h in header])
+        writer.writerows([safe_cell(v) for v in row] for row in rows)
     return buffer.getvalue()
 
 
 def csv_response(
-    rows: Iterable[Sequence[object]], header: Sequence[str], filename: str
+    rows: Iterable[Sequence[object]],
+    header: Sequence[str],
+    filename: str,
+    *,
+    language: CsvLanguage = "en",
+    kind: str | None = None,
 ) -> Response:
-    """A downloadable, spreadsheet-safe CSV response (UTF-8 with BOM, ``;``-separated)."""
+    """A downloadable, spreadsheet-safe CSV response (UTF-8 with BOM, ``;``-separated);
+    ``language="nl"`` for Dutch headers and values (``dutch.csv_language(request)``)."""
     name = _UNSAFE_FILENAME.sub("-", filename).strip("-.") or "export"
     if not name.lower().endswith(".csv"):
         name += ".csv"
     return Response(
-        content=csv_text(rows, header).encode("utf-8"),
+        content=csv_text(rows, header, language=language, kind=kind).encode("utf-8"),
         media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8; header=present",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Content-Language": language,
+        },
     )
+
+
+def json_or_csv(
+    request: Request,
+    *,
+    json: Callable[[], BaseModel],
+    rows: Callable[[], Iterable[Sequence[object]]],
+    header: Sequence[str],
+    filename: str,
+) -> Response:
+    """A report's answer: ``json()`` as JSON, or ``rows()`` as a CSV download named
+    ``filename`` when ``Accept`` prefers ``text/csv`` (in Dutch on ``?lang=nl``).
+
+    The JSON is the model the service built, serialised once. Returned as a model, FastAPI
+    would validate it again against the route's ``response_model`` (which still documents
+    it) before serialising: for a report that names thousands of employees that second pass
+    was most of its time (docs/performance.md, "Reports and status pages").
+    """
+    if prefers_csv(request):
+        return csv_response(rows(), header, filename, language=csv_language(request))
+    return Response(json().model_dump_json(by_alias=True), media_type="application/json")
 
 
 def prefers_csv(request: Request) -> bool:

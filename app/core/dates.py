@@ -8,7 +8,7 @@ service (in the future, overdue, current, report periods) is this one function.
 """
 
 import calendar
-from datetime import MAXYEAR, MINYEAR, date, datetime
+from datetime import MAXYEAR, MINYEAR, UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from app.core.models import utcnow
@@ -20,6 +20,15 @@ CALENDAR_ZONE = ZoneInfo("Europe/Amsterdam")
 def day_of(at: datetime) -> date:
     """The calendar day in the Netherlands on which the (timezone-aware) instant falls."""
     return at.astimezone(CALENDAR_ZONE).date()
+
+
+def rfc3339(at: datetime) -> str:
+    """An instant as every body writes it: UTC with ``Z``, as pydantic writes a datetime.
+
+    For instants put into text or free-form details (a violation's ``earliest_start_at``),
+    which pydantic does not serialise: ``isoformat()`` would write ``+00:00`` there.
+    """
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def today() -> date:

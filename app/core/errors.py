@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Scope, Send
 
 from app.core.problems import CATALOGUE, Language, ProblemCode, preferred_language
+from app.core.routing import allow_header, shadowed_method
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("veerkracht.errors")
@@ -45,6 +46,13 @@ class Violation(BaseModel):
     message: str = Field(max_length=2000)
 
 
+class ExistingResource(BaseModel):
+    """The resource a `409 already-exists` clashes with: read or change it instead."""
+
+    id: str = Field(max_length=100)
+    url: str = Field(max_length=500, examples=["/v1/employees/0193c7a2-..."])
+
+
 class Problem(BaseModel):
     """RFC 9457 problem document, as every error of this API is answered."""
 
@@ -61,6 +69,11 @@ class Problem(BaseModel):
     )
     violations: list[Violation] | None = Field(
         default=None, description="Present on every 409: one entry per broken rule."
+    )
+    existing: ExistingResource | None = Field(
+        default=None,
+        description="On a 409 `already-exists`: the resource that already has the value "
+        "(its id and URL), when the service knows it.",
     )
 
 
@@ -298,6 +311,17 @@ def unique_fields(exc: IntegrityError) -> list[str]:
     return [c for c in columns if c != "organisation_id"] or columns
 
 
+def _method_not_allowed(request: Request, allow: str) -> Response:
+    """405 whose ``Allow`` lists every method of the resource, whichever route matched."""
+    return problem_response(
+        405,
+        "method-not-allowed",
+        request=request,
+        detail=f"{request.method} is not allowed here; this resource takes {allow}.",
+        headers={"Allow": allow},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Render every error the app can produce as a problem document."""
 
@@ -316,6 +340,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        if any(tuple(e.get("loc", ()))[:1] == ("path",) for e in exc.errors()):
+            # A literal resource (/check) refused its path segment as another route's id:
+            # the method is what is wrong there, not the id (core/routing).
+            path_params = len(request.scope.get("path_params") or {})
+            allow = shadowed_method(request.app, request.url.path, request.method, path_params)
+            if allow is not None:
+                return _method_not_allowed(request, allow)
         return problem_response(
             422,
             "validation-error",
@@ -337,6 +368,10 @@ def install_error_handlers(app: FastAPI) -> None:
             exc.status_code, "internal-error" if exc.status_code >= 500 else "bad-request"
         )
         detail = exc.detail if isinstance(exc.detail, str) else None
+        if exc.status_code == 405:
+            allow = allow_header(request.app, request.url.path)
+            if allow is not None:
+                return _method_not_allowed(request, allow)
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"No route {request.method} {request.url.path}."
         return problem_response(
@@ -371,7 +406,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     # Values outside what dates, times and numbers can hold (year 1 with a zone, 9999-12-31
     # plus a day, numbers the database refuses) are invalid input, wherever they surface.
-    def _out_of_range(request: Request) -> Response:
+    async def _out_of_range(request: Request, exc: Exception) -> Response:
         return problem_response(
             422,
             "value-out-of-range",
@@ -379,26 +414,24 @@ def install_error_handlers(app: FastAPI) -> None:
             detail="A date, time or number is outside the range this API can store or use.",
         )
 
-    @app.exception_handler(OverflowError)
-    async def _overflow(request: Request, exc: OverflowError) -> Response:
-        return _out_of_range(request)
+    app.add_exception_handler(OverflowError, _out_of_range)
+    app.add_exception_handler(DataError, _out_of_range)
 
-    @app.exception_handler(DataError)
-    async def _data(request: Request, exc: DataError) -> Response:
-        return _out_of_range(request)
-
-    @app.exception_handler(StatementError)
-    async def _statement(request: Request, exc: StatementError) -> Response:
-        # Raised while binding a parameter (e.g. UTCDateTime of year 1 with a zone).
-        if isinstance(exc.orig, OverflowError | ValueError):
-            return _out_of_range(request)
-        log.error("statement failed", exc_info=exc)
+    def _internal(request: Request) -> Response:
         return problem_response(
             500,
             "internal-error",
             request=request,
             detail="An unexpected error occurred; it has been logged.",
         )
+
+    @app.exception_handler(StatementError)
+    async def _statement(request: Request, exc: StatementError) -> Response:
+        # Raised while binding a parameter (e.g. UTCDateTime of year 1 with a zone).
+        if isinstance(exc.orig, OverflowError | ValueError):
+            return await _out_of_range(request, exc)
+        log.error("statement failed", exc_info=exc)
+        return _internal(request)
 
     @app.exception_handler(OperationalError)
     async def _operational(request: Request, exc: OperationalError) -> Response:
@@ -414,12 +447,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error")
-        return problem_response(
-            500,
-            "internal-error",
-            request=request,
-            detail="An unexpected error occurred; it has been logged.",
-        )
+        return _internal(request)
 
 
 async def send_problem(

@@ -422,7 +422,8 @@ def document_idempotency(schema: dict[str, Any]) -> None:
         "name": "Idempotency-Key",
         "in": "header",
         "required": False,
-        "schema": {"type": "string", "minLength": 1, "maxLength": KEY_MAX},
+        # What _KEY takes, said in the contract: visible ASCII, no spaces (issue 19).
+        "schema": {"type": "string", "minLength": 1, "maxLength": KEY_MAX, "pattern": "^[!-~]+$"},
         "description": "Makes a retry safe: for 24 hours the same key and request replay the "
         "first response; the same key with another request is 422; while the first is "
         "still running, 409.",

@@ -17,12 +17,21 @@ import bodies only when a byte scan finds something suspicious (see FULL_CHECK_B
 import json
 import math
 import re
-from typing import Any
+from datetime import date, datetime
+from typing import Any, get_args
 from urllib.parse import parse_qsl
 
 from fastapi import Request
 from fastapi.routing import APIRoute
-from pydantic import BaseModel
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    FutureDate,
+    FutureDatetime,
+    NaiveDatetime,
+    PastDate,
+    PastDatetime,
+)
 
 from app.core.errors import InvalidInput
 
@@ -154,6 +163,79 @@ def _query_names(route: APIRoute) -> frozenset[str]:
     return frozenset(names)
 
 
+# Calendar days and instants in the query string are ISO 8601 text, as the document declares
+# (`format: date` / `date-time`). Pydantic's lax mode also reads a number as a Unix time, so
+# `?on=0` was answered as 1970-01-01 and `?updated_since=0.5` as 1970 plus half a second.
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATETIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})?)?"
+)
+_TEMPORAL = "_temporal_query_parameters"
+# Pydantic's constrained dates and times are no subclasses of date and datetime.
+_PYDANTIC_DATETIMES = (AwareDatetime, NaiveDatetime, PastDatetime, FutureDatetime)
+_PYDANTIC_DATES = (PastDate, FutureDate)
+
+
+def _temporal_kind(annotation: Any) -> str | None:
+    """The declared format ("date-time", "date") of a parameter's type; None for others."""
+    pending = [annotation]
+    while pending:
+        current = pending.pop()
+        if current in _PYDANTIC_DATETIMES:
+            return "date-time"
+        if current in _PYDANTIC_DATES:
+            return "date"
+        if isinstance(current, type):
+            if issubclass(current, datetime):
+                return "date-time"
+            if issubclass(current, date):
+                return "date"
+        pending.extend(get_args(current))
+    return None
+
+
+def _temporal_query(route: APIRoute) -> dict[str, str]:
+    known: dict[str, str] | None = getattr(route, _TEMPORAL, None)
+    if known is None:
+        known = {}
+        pending = [route.dependant]
+        while pending:
+            dependant = pending.pop()
+            for param in dependant.query_params:
+                fields = [(param.alias, param.field_info.annotation)]
+                model = param.field_info.annotation
+                # A model of query parameters (core/listing.py's filters): its fields.
+                if isinstance(model, type) and issubclass(model, BaseModel):
+                    fields = [(f.alias or n, f.annotation) for n, f in model.model_fields.items()]
+                for name, annotation in fields:
+                    kind = _temporal_kind(annotation)
+                    if kind is not None:
+                        known[name] = kind
+            pending.extend(dependant.dependencies)
+        setattr(route, _TEMPORAL, known)
+    return known
+
+
+def temporal_query_problems(request: Request) -> list[dict[str, str]]:
+    """``{pointer, detail}`` for each date or date-time query value that is not ISO 8601."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or not request.scope.get("query_string"):
+        return []
+    problems = []
+    for name, kind in _temporal_query(route).items():
+        pattern = _ISO_DATETIME if kind == "date-time" else _ISO_DATE
+        for value in request.query_params.getlist(name):
+            if pattern.fullmatch(value) is None:
+                example = "2026-03-01T09:00:00Z" if kind == "date-time" else "2026-03-01"
+                problems.append(
+                    {
+                        "pointer": f"/query/{name}",
+                        "detail": f"Expected an ISO 8601 {kind} such as {example}.",
+                    }
+                )
+    return problems
+
+
 def unknown_query_problems(request: Request) -> list[dict[str, str]]:
     """``{pointer, detail}`` for each query parameter the operation does not declare.
 
@@ -181,6 +263,7 @@ async def reject_unstorable_input(request: Request) -> None:
     unstorable number."""
     problems = unknown_query_problems(request)
     problems += query_problems(request.scope.get("query_string", b""))
+    problems += temporal_query_problems(request)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     is_json = content_type == "application/json" or content_type.endswith("+json")
     if request.method in _BODY_METHODS and is_json:

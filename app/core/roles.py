@@ -61,6 +61,8 @@ class Reach:
     trained_session_ids: frozenset[uuid.UUID] = frozenset()
     # Employees enrolled in those sessions.
     participant_ids: frozenset[uuid.UUID] = frozenset()
+    # Their teams (the briefing: team goals and practice reviews).
+    participant_team_ids: frozenset[uuid.UUID] = frozenset()
 
     @property
     def sees_everything(self) -> bool:

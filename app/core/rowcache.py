@@ -7,7 +7,7 @@ from here, and asks the database for the JSON of the rest.
 
 Nothing is ever stale: a change gives the row a new ``updated_at`` and so a new key; the
 old entry is simply never asked for again. That is the same contract the ETags and the
-``updated_since`` sync rely on: every write moves ``updated_at`` (its column's
+``updated_from`` sync rely on: every write moves ``updated_at`` (its column's
 ``onupdate`` in core/models.py; ``bulk_update`` and ``touch`` for the rest). Rows reach the
 page through the tenant-scoped query, so an entry is only ever served to the organisation
 whose query found its id.

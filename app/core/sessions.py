@@ -23,7 +23,13 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Path, Request
 from sqlmodel import Session
 
-from app.core.auth import Principal, request_session, require_scope, require_sensitive
+from app.core.auth import (
+    Principal,
+    current_principal,
+    request_session,
+    require_scope,
+    require_sensitive,
+)
 from app.core.errors import Forbidden
 from app.core.models import TenantTable
 from app.core.tenancy import get_scoped
@@ -85,7 +91,42 @@ def writer(model: type[T], param: str, *, name: str | None = None) -> Callable[.
     return fetch
 
 
-SESSION_DEPENDENCIES: tuple[Callable[..., Any], ...] = (read_session, write_session)
+async def _scim_only(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    # SCIM provisioning (app/scim) takes keys with the `scim` scope and nothing else: not
+    # an admin key, not a signed-in person. (That scope is refused on /v1: SCOPE_RANK.)
+    if principal.scope != Scope.scim or principal.api_key_id is None:
+        raise Forbidden(
+            "/scim/v2 takes an API key with scope 'scim' only; an admin creates one with "
+            'POST /v1/api-keys {"scope": "scim"}.',
+            code="insufficient-scope",
+        )
+    return principal
+
+
+ScimScope = Annotated[Principal, Depends(_scim_only)]
+
+
+async def scim_read_session(request: Request, principal: ScimScope) -> AsyncIterator[Session]:
+    """The read-only session of a SCIM request (``ScimReadSession``)."""
+    async with request_session(request, principal, read_only=True) as db:
+        yield db
+
+
+async def scim_write_session(request: Request, principal: ScimScope) -> AsyncIterator[Session]:
+    """The writing session of a SCIM request (``ScimWriteSession``)."""
+    async with request_session(request, principal, read_only=False) as db:
+        yield db
+
+
+ScimReadSession = Annotated[Session, Depends(scim_read_session, scope="function")]
+ScimWriteSession = Annotated[Session, Depends(scim_write_session, scope="function")]
+
+SESSION_DEPENDENCIES: tuple[Callable[..., Any], ...] = (
+    read_session,
+    write_session,
+    scim_read_session,
+    scim_write_session,
+)
 # Incident details and aftercare (app/incidents): the key's `sensitive` permission, whatever
 # its scope.
 SensitiveOnly = Depends(require_sensitive)

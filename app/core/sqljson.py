@@ -14,6 +14,7 @@ silently produce a different shape; tests compare both paths on awkward rows.
 
 import datetime as dt
 import enum
+import json
 import types
 import uuid
 from collections.abc import Iterable, Mapping
@@ -24,6 +25,8 @@ from pydantic import BaseModel
 from sqlalchemy.dialects.postgresql.psycopg import dialect as postgresql_dialect
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.sql.elements import ColumnElement
+
+from app.core.pagination import PageEnd
 
 Expr = ColumnElement[Any]
 
@@ -178,7 +181,7 @@ def joined_words(parts: Iterable[Any]) -> Expr:
     return sa.func.substr(spaced, 2)
 
 
-def page_body(items: Iterable[str], next_cursor: str | None) -> bytes:
-    """``{"items": [...], "next_cursor": ...}`` from rows already written as JSON."""
-    cursor = "null" if next_cursor is None else f'"{next_cursor}"'
-    return ('{"items":[' + ",".join(items) + '],"next_cursor":' + cursor + "}").encode()
+def page_body(items: Iterable[str], end: PageEnd) -> bytes:
+    """A ``Page`` (``items``, ``next_cursor``, ``sync_token``) from rows already in JSON."""
+    tail = json.dumps({"next_cursor": end.next_cursor, "sync_token": end.sync_token})
+    return ('{"items":[' + ",".join(items) + "]," + tail[1:]).encode()

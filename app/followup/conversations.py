@@ -14,11 +14,11 @@ from app.core.crud import (
     resolve_refs,
 )
 from app.core.errors import RuleViolation
+from app.core.listing import Listing
 from app.core.models import render, touch
-from app.core.pagination import PageParams, paginate
-from app.core.queries import linked_ids, where_given, where_range
+from app.core.queries import linked_ids
 from app.core.tenancy import current_organisation_id, get_scoped
-from app.followup.dates import refuse_if_in_future
+from app.followup.dates import HeldFilters, refuse_if_in_future
 from app.followup.models import (
     HrmConversation,
     HrmConversationCreate,
@@ -110,31 +110,6 @@ def _set_goals(db: Session, conv: HrmConversation, goal_ids: Iterable[uuid.UUID]
     )
 
 
-def list_hrm_conversations(
-    db: Session,
-    *,
-    params: PageParams,
-    employee_id: uuid.UUID | None = None,
-    manager_id: uuid.UUID | None = None,
-    kind: HrmConversationKind | None = None,
-    theme_discussed: bool | None = None,
-    held_from: date | None = None,
-    held_to: date | None = None,
-) -> tuple[Sequence[HrmConversation], str | None]:
-    """Conversations with the API's filters."""
-    stmt = select(HrmConversation)
-    stmt = where_given(
-        stmt,
-        HrmConversation,
-        employee_id=employee_id,
-        manager_id=manager_id,
-        kind=kind,
-        theme_discussed=theme_discussed,
-    )
-    stmt = where_range(stmt, col(HrmConversation.held_on), at_least=held_from, at_most=held_to)
-    return paginate(db, stmt, HrmConversation, params)
-
-
 def hrm_conversations_public(
     db: Session, conversations: Sequence[HrmConversation]
 ) -> list[HrmConversationPublic]:
@@ -190,3 +165,19 @@ def delete_hrm_conversation(db: Session, *, conv: HrmConversation) -> None:
     """Delete a conversation."""
     db.delete(conv)
     db.flush()
+
+
+class HrmConversationFilters(HeldFilters):
+    employee_id: uuid.UUID | None = None
+    manager_id: uuid.UUID | None = None
+    kind: HrmConversationKind | None = None
+    theme_discussed: bool | None = None
+
+
+HRM_CONVERSATION_LIST = Listing(
+    model=HrmConversation,
+    filters=HrmConversationFilters,
+    public=HrmConversationPublic,
+    render=hrm_conversations_public,
+    doc="HRM cycle conversations; filter by employee, manager, kind, theme and period.",
+)

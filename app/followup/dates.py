@@ -1,9 +1,14 @@
 """Calendar rules shared by the follow-up resources and the reports."""
 
+from collections.abc import Mapping
 from datetime import date, timedelta
+from typing import ClassVar
+
+from pydantic import Field
 
 from app.core.dates import add_months
 from app.core.errors import InvalidInput
+from app.core.listing import ListFilters
 
 
 def current_since(months: int, day: date) -> date:
@@ -30,3 +35,12 @@ def refuse_if_in_future(held_on: date, today: date) -> None:
             code="held-on-in-future",
             errors=[{"pointer": "/held_on", "detail": "must not be in the future"}],
         )
+
+
+class HeldFilters(ListFilters):
+    """The period filter of every follow-up list of held things (reviews, meetings, talks)."""
+
+    ranges: ClassVar[Mapping[str, str]] = {"held": "held_on"}
+
+    held_from: date | None = Field(default=None, description="Held on or after this date.")
+    held_to: date | None = Field(default=None, description="Held on or before this date.")

@@ -105,7 +105,7 @@ def _items(db: Session, ctx: DemoContext, day: date) -> None:
         db,
         data=FollowUpItemCreate(
             kind=FollowUpKind.attention_point,
-            description="Balie Servicepunt Centrum: vluchtweg achter de balie vrijhouden.",
+            description="Balie backoffice en receptie: vluchtweg achter de balie vrijhouden.",
             owner_team_id=ctx.teams["T-REC"].id,
             due_on=day + timedelta(days=14),
         ),

@@ -14,7 +14,7 @@ from app.core.crud import (
 )
 from app.core.errors import Conflict, InvalidInput
 from app.core.models import render, utcnow
-from app.core.pagination import PageParams, paginate
+from app.core.pagination import PageEnd, PageParams, paginate
 from app.core.queries import where_given
 from app.core.tenancy import get_scoped
 from app.followup.models import (
@@ -66,7 +66,7 @@ def list_follow_up_items(
     kind: FollowUpKind | None = None,
     status: FollowUpStatus | None = None,
     overdue: bool | None = None,
-) -> tuple[Sequence[FollowUpItem], str | None]:
+) -> tuple[Sequence[FollowUpItem], PageEnd]:
     """Items with the API's filters; ``team_id`` matches the team's items and its members'."""
     stmt = where_given(
         select(FollowUpItem),

@@ -12,10 +12,9 @@ from app.core.crud import (
     apply_changes,
     resolve_ref,
 )
+from app.core.listing import Listing
 from app.core.models import render, touch
-from app.core.pagination import PageParams, paginate
-from app.core.queries import where_given, where_range
-from app.followup.dates import refuse_if_in_future
+from app.followup.dates import HeldFilters, refuse_if_in_future
 from app.followup.models import (
     AgendaItem,
     AgendaItemKind,
@@ -27,27 +26,6 @@ from app.followup.models import (
     TeamMeetingUpdate,
 )
 from app.organisation.models import Team
-
-
-def list_team_meetings(
-    db: Session,
-    *,
-    params: PageParams,
-    team_id: uuid.UUID | None = None,
-    held_from: date | None = None,
-    held_to: date | None = None,
-    safe_resilient_work_on_agenda: bool | None = None,
-) -> tuple[Sequence[TeamMeeting], str | None]:
-    """Meetings, by team, period and whether the fixed item was on the agenda."""
-    stmt = select(TeamMeeting)
-    stmt = where_given(
-        stmt,
-        TeamMeeting,
-        team_id=team_id,
-        safe_resilient_work_on_agenda=safe_resilient_work_on_agenda,
-    )
-    stmt = where_range(stmt, col(TeamMeeting.held_on), at_least=held_from, at_most=held_to)
-    return paginate(db, stmt, TeamMeeting, params)
 
 
 def team_meetings_public(db: Session, meetings: Sequence[TeamMeeting]) -> list[TeamMeetingPublic]:
@@ -112,3 +90,17 @@ def delete_team_meeting(db: Session, *, meeting: TeamMeeting) -> None:
     """Delete a meeting and its agenda."""
     db.delete(meeting)
     db.flush()
+
+
+class TeamMeetingFilters(HeldFilters):
+    team_id: uuid.UUID | None = None
+    safe_resilient_work_on_agenda: bool | None = None
+
+
+TEAM_MEETING_LIST = Listing(
+    model=TeamMeeting,
+    filters=TeamMeetingFilters,
+    public=TeamMeetingPublic,
+    render=team_meetings_public,
+    doc="Team meetings with their agendas; filter by team, period and the fixed agenda item.",
+)

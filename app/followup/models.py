@@ -6,7 +6,7 @@ from enum import StrEnum
 from typing import Self
 
 import sqlalchemy as sa
-from pydantic import model_validator
+from pydantic import ConfigDict, model_validator
 from sqlmodel import Column, Field, SQLModel, UniqueConstraint
 
 from app.core.models import (
@@ -16,6 +16,13 @@ from app.core.models import (
     link_owner,
     link_target,
     optional_timestamp_field,
+)
+from app.core.schema_rules import (
+    at_most_one_of,
+    exactly_one_of,
+    given_unless,
+    none_or_exactly_one_of,
+    rules,
 )
 
 TITLE_MAX = 200
@@ -120,6 +127,10 @@ class FollowUpItem(TenantTable, table=True):
 
 
 class _OwnerMixin(SQLModel):
+    model_config = ConfigDict(  # type: ignore[assignment]
+        json_schema_extra=rules(exactly_one_of("owner_employee_id", "owner_team_id"))
+    )
+
     owner_employee_id: uuid.UUID | None = Field(
         default=None, description="The employee who follows this up (or give `owner_team_id`)."
     )
@@ -144,6 +155,13 @@ class SessionFollowUpItemCreate(_OwnerMixin, CreateModel):
 
 class FollowUpItemCreate(SessionFollowUpItemCreate):
     """A new item; at most one source (a training session, a practice review, an incident)."""
+
+    model_config = ConfigDict(  # type: ignore[assignment]
+        json_schema_extra=rules(
+            exactly_one_of("owner_employee_id", "owner_team_id"),
+            at_most_one_of("training_session_id", "practice_review_id", "incident_id"),
+        )
+    )
 
     training_session_id: uuid.UUID | None = None
     practice_review_id: uuid.UUID | None = None
@@ -170,12 +188,25 @@ class SessionFollowUpCreate(CreateModel):
 class FollowUpItemUpdate(PatchModel):
     """A partial change; setting `status` to `done` records `done_at`."""
 
+    model_config = ConfigDict(
+        json_schema_extra=rules(none_or_exactly_one_of("owner_employee_id", "owner_team_id"))
+    )
+
     kind: FollowUpKind = Field(default=None)
     description: str = Field(default=None, min_length=1, max_length=TEXT_MAX)
     due_on: date | None = None
     status: FollowUpStatus = Field(default=None)
     owner_employee_id: uuid.UUID | None = None
     owner_team_id: uuid.UUID | None = None
+
+    @model_validator(mode="after")
+    def _one_owner_named(self) -> Self:
+        # The schema's rule, checked with the body (before If-Match is compared): naming an
+        # owner names exactly one; the service's one-owner check stays for the stored item.
+        named = {"owner_employee_id", "owner_team_id"} & self.model_fields_set
+        if named and (self.owner_employee_id is None) == (self.owner_team_id is None):
+            raise ValueError("give exactly one of owner_employee_id and owner_team_id")
+        return self
 
 
 class FollowUpItemPublic(SQLModel):
@@ -318,6 +349,10 @@ class TeamMeetingAgendaItem(TenantTable, table=True):
 
 
 class AgendaItem(CreateModel):
+    model_config = ConfigDict(
+        json_schema_extra=rules(given_unless("title", "kind", "safe_resilient_work"))
+    )
+
     kind: AgendaItemKind = AgendaItemKind.general
     title: str | None = Field(
         default=None,

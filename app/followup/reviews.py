@@ -16,11 +16,11 @@ from app.core.crud import (
 )
 from app.core.dates import add_months
 from app.core.errors import InvalidInput
+from app.core.listing import Listing
 from app.core.models import render, touch
-from app.core.pagination import PageParams, paginate
-from app.core.queries import linked_ids, where_given, where_range
+from app.core.queries import linked_ids
 from app.core.tenancy import current_organisation_id
-from app.followup.dates import refuse_if_in_future
+from app.followup.dates import HeldFilters, refuse_if_in_future
 from app.followup.models import (
     PracticeReview,
     PracticeReviewCreate,
@@ -76,21 +76,6 @@ def _set_participants(
         )
         for eid in dict.fromkeys(participant_ids)
     )
-
-
-def list_practice_reviews(
-    db: Session,
-    *,
-    params: PageParams,
-    team_id: uuid.UUID | None = None,
-    held_from: date | None = None,
-    held_to: date | None = None,
-) -> tuple[Sequence[PracticeReview], str | None]:
-    """Reviews, by team and period."""
-    stmt = select(PracticeReview)
-    stmt = where_given(stmt, PracticeReview, team_id=team_id)
-    stmt = where_range(stmt, col(PracticeReview.held_on), at_least=held_from, at_most=held_to)
-    return paginate(db, stmt, PracticeReview, params)
 
 
 def practice_reviews_public(
@@ -178,3 +163,16 @@ def delete_practice_review(db: Session, *, review: PracticeReview) -> None:
     """Delete a review; its follow-up items stay, without a source."""
     db.delete(review)
     db.flush()
+
+
+class PracticeReviewFilters(HeldFilters):
+    team_id: uuid.UUID | None = None
+
+
+PRACTICE_REVIEW_LIST = Listing(
+    model=PracticeReview,
+    filters=PracticeReviewFilters,
+    public=PracticeReviewPublic,
+    render=practice_reviews_public,
+    doc="Practice reviews with their skill ratings; filter by team and period.",
+)

@@ -1,7 +1,6 @@
 """HTTP routes: follow-up items, practice reviews, team meetings, HRM conversations."""
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -22,7 +21,6 @@ from app.followup.models import (
     FollowUpStatus,
     HrmConversation,
     HrmConversationCreate,
-    HrmConversationKind,
     HrmConversationPublic,
     HrmConversationUpdate,
     PracticeReview,
@@ -35,9 +33,6 @@ from app.followup.models import (
     TeamMeetingPublic,
     TeamMeetingUpdate,
 )
-
-HeldFrom = Annotated[date | None, Query(description="Held on or after this date.")]
-HeldTo = Annotated[date | None, Query(description="Held on or before this date.")]
 
 router = APIRouter()
 
@@ -158,7 +153,7 @@ def list_follow_up_items(
         status=status,
         overdue=overdue,
     )
-    return Page(items=[service.follow_up_public(r, day) for r in rows], next_cursor=cursor)
+    return Page.of([service.follow_up_public(r, day) for r in rows], cursor)
 
 
 FOLLOW_UP_ITEMS.add_routes(router)
@@ -187,19 +182,9 @@ def record_session_follow_up(
 # --- practice reviews -------------------------------------------------------------------
 
 
-@router.get("/practice-reviews", tags=["practice-reviews"], responses=READ)
-def list_practice_reviews(
-    db: ReadSession,
-    params: PageQuery,
-    team_id: uuid.UUID | None = None,
-    held_from: HeldFrom = None,
-    held_to: HeldTo = None,
-) -> Page[PracticeReviewPublic]:
-    """Practice reviews with their skill ratings; filter by team and period."""
-    rows, cursor = service.list_practice_reviews(
-        db, params=params, team_id=team_id, held_from=held_from, held_to=held_to
-    )
-    return Page(items=service.practice_reviews_public(db, rows), next_cursor=cursor)
+service.PRACTICE_REVIEW_LIST.add_route(
+    router, "/practice-reviews", name="list_practice_reviews", tags=["practice-reviews"]
+)
 
 
 PRACTICE_REVIEWS.add_routes(router)
@@ -208,25 +193,9 @@ PRACTICE_REVIEWS.add_routes(router)
 # --- team meetings ----------------------------------------------------------------------
 
 
-@router.get("/team-meetings", tags=["team-meetings"], responses=READ)
-def list_team_meetings(
-    db: ReadSession,
-    params: PageQuery,
-    team_id: uuid.UUID | None = None,
-    held_from: HeldFrom = None,
-    held_to: HeldTo = None,
-    safe_resilient_work_on_agenda: bool | None = None,
-) -> Page[TeamMeetingPublic]:
-    """Team meetings with their agendas; filter by team, period and the fixed agenda item."""
-    rows, cursor = service.list_team_meetings(
-        db,
-        params=params,
-        team_id=team_id,
-        held_from=held_from,
-        held_to=held_to,
-        safe_resilient_work_on_agenda=safe_resilient_work_on_agenda,
-    )
-    return Page(items=service.team_meetings_public(db, rows), next_cursor=cursor)
+service.TEAM_MEETING_LIST.add_route(
+    router, "/team-meetings", name="list_team_meetings", tags=["team-meetings"]
+)
 
 
 TEAM_MEETINGS.add_routes(router)
@@ -235,29 +204,9 @@ TEAM_MEETINGS.add_routes(router)
 # --- HRM conversations ------------------------------------------------------------------
 
 
-@router.get("/hrm-conversations", tags=["hrm-conversations"], responses=READ)
-def list_hrm_conversations(
-    db: ReadSession,
-    params: PageQuery,
-    employee_id: uuid.UUID | None = None,
-    manager_id: uuid.UUID | None = None,
-    kind: HrmConversationKind | None = None,
-    theme_discussed: bool | None = None,
-    held_from: HeldFrom = None,
-    held_to: HeldTo = None,
-) -> Page[HrmConversationPublic]:
-    """HRM cycle conversations; filter by employee, manager, kind, theme and period."""
-    rows, cursor = service.list_hrm_conversations(
-        db,
-        params=params,
-        employee_id=employee_id,
-        manager_id=manager_id,
-        kind=kind,
-        theme_discussed=theme_discussed,
-        held_from=held_from,
-        held_to=held_to,
-    )
-    return Page(items=service.hrm_conversations_public(db, rows), next_cursor=cursor)
+service.HRM_CONVERSATION_LIST.add_route(
+    router, "/hrm-conversations", name="list_hrm_conversations", tags=["hrm-conversations"]
+)
 
 
 HRM_CONVERSATIONS.add_routes(router)

@@ -5,10 +5,10 @@ One module per resource: ``items`` (follow-up items), ``reviews`` (practice revi
 """
 
 from app.followup.conversations import (
+    HRM_CONVERSATION_LIST,
     create_hrm_conversation,
     delete_hrm_conversation,
     hrm_conversations_public,
-    list_hrm_conversations,
     responsible_manager_ids,
     update_hrm_conversation,
 )
@@ -22,22 +22,25 @@ from app.followup.items import (
     update_follow_up_item,
 )
 from app.followup.meetings import (
+    TEAM_MEETING_LIST,
     create_team_meeting,
     delete_team_meeting,
-    list_team_meetings,
     team_meetings_public,
     update_team_meeting,
 )
 from app.followup.reviews import (
+    PRACTICE_REVIEW_LIST,
     create_practice_review,
     default_next_review_on,
     delete_practice_review,
-    list_practice_reviews,
     practice_reviews_public,
     update_practice_review,
 )
 
 __all__ = [
+    "HRM_CONVERSATION_LIST",
+    "PRACTICE_REVIEW_LIST",
+    "TEAM_MEETING_LIST",
     "create_follow_up_item",
     "create_hrm_conversation",
     "create_practice_review",
@@ -51,9 +54,6 @@ __all__ = [
     "hrm_conversations_public",
     "is_overdue",
     "list_follow_up_items",
-    "list_hrm_conversations",
-    "list_practice_reviews",
-    "list_team_meetings",
     "practice_reviews_public",
     "record_session_follow_up",
     "responsible_manager_ids",

@@ -45,6 +45,7 @@ def _ids(reach: Reach, name: str) -> frozenset[uuid.UUID]:
         "managed_people": reach.managed_employee_ids,
         "my_sessions": reach.trained_session_ids,
         "participants": reach.participant_ids,
+        "participant_teams": reach.participant_team_ids,
     }
     return sets[name]
 
@@ -63,6 +64,7 @@ _REFERENCE: dict[str, Rule] = dict.fromkeys(
         "practice_review_rating",
         "team_meeting_agenda_item",
         "training_plan_group",
+        "organisation_goal",
     ),
     ALL,
 )
@@ -84,6 +86,9 @@ VISIBLE: dict[UserRole, dict[str, Rule]] = {
         "personal_goal": (("employee_id", "managed_people"), ("employee_id", "me")),
         "protocol_acknowledgement": (("employee_id", "managed_people"), ("employee_id", "me")),
         "hrm_conversation": (("employee_id", "managed_people"), ("manager_id", "me")),
+        "training_reflection": (("employee_id", "managed_people"), ("employee_id", "me")),
+        "training_evaluation": (("employee_id", "managed_people"), ("employee_id", "me")),
+        "goal_progress": (("employee_id", "managed_people"), ("employee_id", "me")),
         "follow_up_item": (
             ("owner_team_id", "managed_teams"),
             ("owner_employee_id", "managed_people"),
@@ -92,10 +97,18 @@ VISIBLE: dict[UserRole, dict[str, Rule]] = {
     UserRole.trainer: {
         **_REFERENCE,
         "employee": (("id", "participants"), ("id", "me")),
-        "team": (("id", "my_team"),),
+        "team": (("id", "my_team"), ("id", "participant_teams")),
+        "team_goal": (("team_id", "participant_teams"),),
+        "practice_review": (("team_id", "participant_teams"),),
         "enrolment": (("session_id", "my_sessions"), ("employee_id", "me")),
         "training_completion": (("session_id", "my_sessions"), ("employee_id", "me")),
         "follow_up_item": (("training_session_id", "my_sessions"), ("owner_employee_id", "me")),
+        # The method around their sessions (issue 20): preparation, evaluation, progress
+        # and, for the briefing and marking goals achieved, the participants' goals.
+        "training_reflection": (("session_id", "my_sessions"), ("employee_id", "me")),
+        "training_evaluation": (("session_id", "my_sessions"), ("employee_id", "me")),
+        "goal_progress": (("session_id", "my_sessions"), ("employee_id", "me")),
+        "personal_goal": (("employee_id", "participants"), ("employee_id", "me")),
     },
     UserRole.employee: {
         **_REFERENCE,
@@ -109,6 +122,9 @@ VISIBLE: dict[UserRole, dict[str, Rule]] = {
         "protocol_acknowledgement": _OWN,
         "hrm_conversation": _OWN,
         "follow_up_item": (("owner_employee_id", "me"),),
+        "training_reflection": _OWN,
+        "training_evaluation": _OWN,
+        "goal_progress": _OWN,
     },
 }
 
@@ -119,6 +135,7 @@ WRITABLE: dict[UserRole, dict[str, Rule]] = {
         "enrolment": _MANAGED,
         "personal_goal": _MANAGED,
         "hrm_conversation": _MANAGED,
+        "training_reflection": (("employee_id", "managed_people"), ("employee_id", "me")),
         "protocol_acknowledgement": _MANAGED,
         "team_goal": _MANAGED_TEAM,
         "practice_review": _MANAGED_TEAM,
@@ -128,6 +145,7 @@ WRITABLE: dict[UserRole, dict[str, Rule]] = {
         # Children and links written with a parent the rules above already checked.
         "practice_review_rating": ALL,
         "practice_review_participant": ALL,
+        "team_discussion_participant": ALL,
         "team_meeting_agenda_item": ALL,
         "hrm_conversation_goal": ALL,
         "team_goal_norm": ALL,
@@ -137,12 +155,16 @@ WRITABLE: dict[UserRole, dict[str, Rule]] = {
         "enrolment": (("session_id", "my_sessions"),),
         "training_completion": (("session_id", "my_sessions"),),
         "follow_up_item": (("training_session_id", "my_sessions"),),
+        "training_evaluation": (("session_id", "my_sessions"),),
+        "goal_progress": (("session_id", "my_sessions"),),
+        "personal_goal": (("employee_id", "participants"),),
     },
     UserRole.employee: {
         "personal_goal": _OWN,
         "enrolment": _OWN,
         "protocol_acknowledgement": _OWN,
         "hrm_conversation_goal": ALL,
+        "training_reflection": _OWN,
     },
 }
 

@@ -1,11 +1,7 @@
 """HTTP routes: identity providers and users (admin), and the caller's own view (`/me`)."""
 
-import uuid
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Query
-
-from app.core.pagination import Page, PageQuery
 from app.core.resource import Docs, Resource
 from app.core.responses import READ
 from app.core.sessions import AdminOnly, ReadScope, ReadSession
@@ -67,32 +63,13 @@ USERS = Resource(
 )
 
 
-@admin_router.get("/identity-providers", tags=["identity-providers"], responses=READ)
-def list_identity_providers(db: ReadSession, params: PageQuery) -> Page[IdentityProviderPublic]:
-    """The organisation's identity providers (admin)."""
-    rows, cursor = service.list_providers(db, params=params)
-    return Page(
-        items=[IdentityProviderPublic.model_validate(r, from_attributes=True) for r in rows],
-        next_cursor=cursor,
-    )
+service.PROVIDER_LIST.add_route(admin_router)
 
 
 PROVIDERS.add_routes(admin_router)
 
 
-@admin_router.get("/users", tags=["users"], responses=READ)
-def list_users(
-    db: ReadSession,
-    params: PageQuery,
-    employee_id: uuid.UUID | None = None,
-    active: bool | None = None,
-    email: Annotated[str | None, Query(max_length=320)] = None,
-) -> Page[UserPublic]:
-    """The organisation's users (admin); filter by employee, active or email."""
-    rows, cursor = service.list_users(
-        db, params=params, employee_id=employee_id, active=active, email=email
-    )
-    return Page(items=[service.user_public(r) for r in rows], next_cursor=cursor)
+service.USER_LIST.add_route(admin_router)
 
 
 USERS.add_routes(admin_router)

@@ -3,16 +3,17 @@
 import uuid
 from collections.abc import Sequence
 
+from pydantic import Field
 from sqlmodel import Session, col, select
 
 from app.core.crud import apply_changes, delete_or_conflict, resolve_ref
+from app.core.listing import ListFilters, Listing
 from app.core.models import bulk_update, render
-from app.core.pagination import PageParams, paginate
-from app.core.queries import where_given
 from app.core.roles import Reach
 from app.identity.models import (
     IdentityProvider,
     IdentityProviderCreate,
+    IdentityProviderPublic,
     IdentityProviderUpdate,
     MePublic,
     User,
@@ -24,13 +25,6 @@ from app.identity.reach import may
 from app.organisation.models import Employee
 
 # --- identity providers -------------------------------------------------------------------
-
-
-def list_providers(
-    db: Session, *, params: PageParams
-) -> tuple[Sequence[IdentityProvider], str | None]:
-    """The organisation's identity providers."""
-    return paginate(db, select(IdentityProvider), IdentityProvider, params)
 
 
 def create_provider(db: Session, *, data: IdentityProviderCreate) -> IdentityProvider:
@@ -76,19 +70,6 @@ def _check_refs(db: Session, employee_id: uuid.UUID | None, provider_id: uuid.UU
             pointer="/identity_provider_id",
             what="identity provider",
         )
-
-
-def list_users(
-    db: Session,
-    *,
-    params: PageParams,
-    employee_id: uuid.UUID | None = None,
-    active: bool | None = None,
-    email: str | None = None,
-) -> tuple[Sequence[User], str | None]:
-    """The organisation's users, filtered."""
-    stmt = where_given(select(User), User, employee_id=employee_id, active=active, email=email)
-    return paginate(db, stmt, User, params)
 
 
 def create_user(db: Session, *, data: UserCreate) -> User:
@@ -151,3 +132,24 @@ def me(db: Session, *, reach: Reach | None, api_key_id: uuid.UUID | None) -> MeP
         managed_team_ids=sorted(reach.managed_team_ids) if reach is not None else [],
         may=may(reach),
     )
+
+
+class UserFilters(ListFilters):
+    employee_id: uuid.UUID | None = None
+    active: bool | None = None
+    email: str | None = Field(default=None, max_length=320)
+
+
+USER_LIST = Listing(
+    model=User,
+    filters=UserFilters,
+    public=UserPublic,
+    render=lambda db, rows: [user_public(r) for r in rows],
+    doc="The organisation's users (admin); filter by employee, active or email.",
+)
+PROVIDER_LIST = Listing(
+    model=IdentityProvider,
+    filters=ListFilters,
+    public=IdentityProviderPublic,
+    doc="The organisation's identity providers (admin).",
+)

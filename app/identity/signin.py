@@ -152,6 +152,7 @@ def _reach(db: Session, user: User, roles: frozenset[UserRole]) -> Reach:
     )
     sessions: frozenset[uuid.UUID] = frozenset()
     participants: frozenset[uuid.UUID] = frozenset()
+    participant_teams: frozenset[uuid.UUID] = frozenset()
     names = {n.lower() for n in (user.email, user.name) if n}
     if UserRole.trainer in roles and names:
         sessions = frozenset(
@@ -172,6 +173,18 @@ def _reach(db: Session, user: User, roles: frozenset[UserRole]) -> Reach:
             if sessions
             else frozenset()
         )
+        # Their teams: the briefing shows the trainer the teams' goals and reviews.
+        participant_teams = (
+            frozenset(
+                db.execute(
+                    select(col(Employee.team_id))
+                    .where(col(Employee.id).in_(participants), col(Employee.team_id).is_not(None))
+                    .distinct()
+                ).scalars()
+            )
+            if participants
+            else frozenset()
+        )
     return Reach(
         user_id=user.id,
         roles=roles,
@@ -181,6 +194,7 @@ def _reach(db: Session, user: User, roles: frozenset[UserRole]) -> Reach:
         managed_employee_ids=people,
         trained_session_ids=sessions,
         participant_ids=participants,
+        participant_team_ids=participant_teams,
     )
 
 

@@ -18,6 +18,7 @@ from sqlmodel import Session
 from app.core.ids import uuid7
 from app.core.queries import chunks
 from app.imports.cells import boolean, choice, decimal, id_list, integer, required_date, text
+from app.imports.goals import skill_finder
 from app.imports.kinds import (
     CHUNK,
     Context,
@@ -32,7 +33,6 @@ from app.imports.kinds import (
     upsert,
 )
 from app.imports.parsing import Column, Record, RowError
-from app.learning import service as learning_service
 from app.learning.models import Skill
 from app.organisation.models import EXPOSURE_RANK, Employee, ExposureLevel, Organisation
 from app.training.models import (
@@ -95,6 +95,11 @@ PROGRAM_COLUMNS = (
         ("opfrissen na maanden", "herhaling maanden", "geldig maanden", "refresher"),
         integer(1, 240),
     ),
+    Column(
+        "physical_safety",
+        ("fysieke veiligheid", "fysiek", "fysieke vaardigheden", "physical"),
+        boolean(default=False),
+    ),
     Column("active", ("actief",), boolean(default=True)),
     Column("skill_codes", ("vaardigheden", "skills", "vaardigheidscodes", "skill"), id_list(50)),
 )
@@ -106,9 +111,18 @@ PROGRAM_DEFAULTS: dict[str, Any] = {
     "format": "classroom",
     "duration_hours": 4.0,
     "max_group_size": 12,
-    "refresher_months": 24,
+    "physical_safety": False,
     "active": True,
 }
+
+
+def _refresher_default(ctx: Context, record: Record) -> dict[str, Any]:
+    # A new programme's refresher months are the organisation's own default for its kind
+    # (issue 20, item 12; DOMAIN.md, Refreshers), as for one created through the API.
+    physical = bool(record.values.get("physical_safety"))
+    return {"refresher_months": ctx.org.settings.refresher_months(physical_safety=physical)}
+
+
 # Empty optional cells mean "the default", not "nothing": these columns are never null.
 NOT_NULL = {"format", "duration_hours", "max_group_size", "refresher_months"}
 
@@ -116,9 +130,10 @@ NOT_NULL = {"format", "duration_hours", "max_group_size", "refresher_months"}
 def _resolve_programs(ctx: Context, records: list[Record]) -> list[RowError]:
     errors: list[RowError] = []
     for r in records:
+        defaults = {**PROGRAM_DEFAULTS, **_refresher_default(ctx, r)}
         for f in NOT_NULL:
             if f in r.values and r.values[f] is None:
-                r.values[f] = PROGRAM_DEFAULTS[f]
+                r.values[f] = defaults[f]
         low = r.values.get("min_exposure_level", ExposureLevel.low.value)
         high = r.values.get("max_exposure_level", ExposureLevel.very_high.value)
         if EXPOSURE_RANK[ExposureLevel(low)] > EXPOSURE_RANK[ExposureLevel(high)]:
@@ -131,15 +146,16 @@ def _resolve_programs(ctx: Context, records: list[Record]) -> list[RowError]:
                 )
             )
     if "skill_codes" in ctx.columns:
-        skills = learning_service.skill_ids_by_code(ctx.session)
+        find, codes = skill_finder(ctx)  # by code, or by Dutch label
         column = ctx.header("skill_codes")
         for r in records:
             ids = []
             for code in r.values["skill_codes"]:
-                if code in skills:
-                    ids.append(skills[code])
+                found = find(code)
+                if found is not None:
+                    ids.append(found[0])
                 else:
-                    known = ", ".join(sorted(skills))
+                    known = ", ".join(codes)
                     errors.append(
                         RowError(r.row, column, code, f"no skill {code!r} (known: {known})")
                     )
@@ -172,6 +188,7 @@ def _write_programs(ctx: Context, records: list[Record]) -> Outcome:
         key="external_id",
         fields=fields,
         defaults=PROGRAM_DEFAULTS,
+        row_defaults=lambda record: _refresher_default(ctx, record),
         force_update=set(skills),
     )
     replace_links(

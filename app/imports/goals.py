@@ -18,7 +18,7 @@ from sqlmodel import Session, col
 
 from app.core.ids import uuid7
 from app.core.queries import chunks, unique_chunks
-from app.imports.cells import choice, parse_date, text
+from app.imports.cells import choice, normalise_header, parse_date, text
 from app.imports.kinds import (
     CHUNK,
     Context,
@@ -56,23 +56,40 @@ DESCRIPTION_COLUMN = Column(
 )
 
 
-def _skills(ctx: Context, records: list[Record]) -> list[RowError]:
-    # Every skill of the organisation in one query; a retired one takes no new goals.
+def skill_finder(ctx: Context) -> tuple[Callable[[str], Any], list[str]]:
+    """Every skill of the organisation in one query: a function finding (id, retired) by
+    code, or by Dutch label (case, accents and punctuation ignored) when one skill has it;
+    and the codes, for messages."""
     t = table_of(Skill)
     rows = ctx.session.execute(
-        select(t.c.code, t.c.id, t.c.retired).where(t.c.organisation_id == ctx.org_id)
+        select(t.c.code, t.c.id, t.c.retired, t.c.label_nl).where(t.c.organisation_id == ctx.org_id)
     ).all()
-    skills = {code: (id_, retired) for code, id_, retired in rows}
+    by_code = {code: (id_, retired) for code, id_, retired, _label in rows}
+    by_label: dict[str, list[tuple[Any, bool]]] = {}
+    for _code, id_, retired, label in rows:
+        by_label.setdefault(normalise_header(label), []).append((id_, retired))
+
+    def find(value: str) -> Any:
+        found = by_code.get(value)
+        if found is None:
+            labelled = by_label.get(normalise_header(value), [])
+            found = labelled[0] if len(labelled) == 1 else None
+        return found
+
+    return find, sorted(by_code)
+
+
+def _skills(ctx: Context, records: list[Record]) -> list[RowError]:
+    # A retired skill takes no new goals.
+    find, codes = skill_finder(ctx)
     column = ctx.header("skill_code")
     errors = []
     for r in records:
         code = r.values["skill_code"]
-        found = skills.get(code)
+        found = find(code)
         if found is None:
             errors.append(
-                RowError(
-                    r.row, column, code, f"no skill {code!r} (known: {', '.join(sorted(skills))})"
-                )
+                RowError(r.row, column, code, f"no skill {code!r} (known: {', '.join(codes)})")
             )
         elif found[1]:
             errors.append(RowError(r.row, column, code, "is a retired skill; choose a current one"))

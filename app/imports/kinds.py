@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from app.core.ids import uuid7_many
 from app.core.queries import chunks, unique_chunks
+from app.imports.models import ImportChanges
 from app.imports.parsing import Column, Record, RowError
 from app.organisation.models import Organisation
 
@@ -55,6 +56,8 @@ class Outcome:
     unchanged: int = 0
     deactivated: int = 0
     warnings: list[str] = field(default_factory=list)
+    # Employees, dry run: who would be created, changed, deactivated (by number and name).
+    changes: ImportChanges | None = None
 
 
 Resolver = Callable[[Context, list[Record]], list[RowError]]
@@ -71,6 +74,9 @@ class Kind:
     resolve: Resolver
     write: Writer
     summary: str
+    # The columns for one organisation, when a converter depends on its settings (the
+    # employees' role column takes the organisation's role words); default: ``columns``.
+    columns_for: Callable[[Session, uuid.UUID], tuple[Column, ...]] | None = None
 
 
 def lookup_by_key(
@@ -128,14 +134,17 @@ def upsert(
     key: str,
     fields: Sequence[str],
     defaults: dict[str, Any] | None = None,
+    row_defaults: Callable[[Record], dict[str, Any]] | None = None,
     force_update: set[Any] | None = None,
 ) -> Upserted:
     """Insert new rows, update changed ones and leave identical ones alone, by ``key``.
 
     ``fields`` are the columns the file supplies (absent columns are left as they are);
-    ``defaults`` fill the other columns of new rows. Unchanged rows are counted, not
-    rewritten, so their ``updated_at`` (and every sync cursor) stays put. ``force_update``
-    names keys that changed elsewhere (a team's managers) and must be bumped anyway.
+    ``defaults`` fill the other columns of new rows, ``row_defaults`` those that depend on
+    the row (a programme's refresher months on whether it is physical). Unchanged rows are
+    counted, not rewritten, so their ``updated_at`` (and every sync cursor) stays put.
+    ``force_update`` names keys that changed elsewhere (a team's managers) and must be
+    bumped anyway.
     """
     result = Upserted(Outcome(), {}, set(), {})
     force = force_update or set()
@@ -159,6 +168,8 @@ def upsert(
             row = existing.get(k)
             if row is None:
                 params = template.copy()
+                if row_defaults is not None:
+                    params.update(row_defaults(record))
                 params.update(zip(fields, values, strict=True))
                 params[key] = k
                 inserts.append(params)

@@ -166,15 +166,23 @@ def detect_delimiter(header_line: str) -> str:
 
 def map_headers(
     headers: Sequence[str], columns: Sequence[Column], *, kind: str
-) -> tuple[dict[int, Column], dict[str, str], list[str]]:
-    """Which file column feeds which field; refuses missing required or doubled columns."""
-    by_alias: dict[str, Column] = {}
+) -> tuple[dict[int, Column], dict[str, str], list[str], list[str]]:
+    """Which file column feeds which field; refuses missing required or doubled columns.
+
+    Where two columns mean one field (`Voornaam` and `Roepnaam`), the one whose name comes
+    first in the column's aliases wins (its precedence), the field's own name written
+    exactly (`external_id`, as a program sends it) before all, and the other is ignored
+    with a note; two columns with the same name (after normalising)
+    are refused.
+    Returns the mapping, field -> header, the ignored headers and the notes.
+    """
+    by_alias: dict[str, tuple[Column, int]] = {}
     for col in columns:
-        for name in col.names:
-            by_alias[normalise_header(name)] = col
-    mapping: dict[int, Column] = {}
-    written: dict[str, str] = {}
+        for rank, name in enumerate((*col.aliases, col.field), start=1):
+            by_alias.setdefault(normalise_header(name), (col, rank))
+    chosen: dict[str, tuple[int, int]] = {}  # field -> (position, rank)
     ignored: list[str] = []
+    notes: list[str] = []
     errors: list[RowError] = []
     for i, header in enumerate(headers):
         found = by_alias.get(normalise_header(header))
@@ -182,21 +190,34 @@ def map_headers(
             if header.strip():
                 ignored.append(header)
             continue
-        if found.field in written:
+        col, rank = found
+        if header.strip() == col.field:
+            rank = 0  # the field's own name, as written (JSON from a program): first
+        if col.field not in chosen:
+            chosen[col.field] = (i, rank)
+            continue
+        other, other_rank = chosen[col.field]
+        if rank == other_rank:
             errors.append(
                 RowError(
                     row=1,
                     column=header,
                     value=header,
-                    message=f"Column {header!r} and column {written[found.field]!r} both "
-                    f"mean {found.field}; keep one.",
+                    message=f"Column {header!r} and column {headers[other]!r} both "
+                    f"mean {col.field}; keep one.",
                 )
             )
             continue
-        mapping[i] = found
-        written[found.field] = header
+        loser, winner = (i, other) if rank > other_rank else (other, i)
+        if rank < other_rank:
+            chosen[col.field] = (i, rank)
+        ignored.append(headers[loser])
+        notes.append(
+            f"column {headers[loser]!r} is not used: {headers[winner]!r} takes precedence for "
+            f"{col.field}"
+        )
     for col in columns:
-        if col.required and col.field not in written:
+        if col.required and col.field not in chosen:
             names = ", ".join(repr(n) for n in col.names)
             errors.append(
                 RowError(
@@ -214,7 +235,11 @@ def map_headers(
             code="missing-columns" if missing else "duplicate-columns",
             errors=[e.as_dict() for e in errors],
         )
-    return mapping, written, ignored
+    fields = {c.field: c for c in columns}
+    ordered = sorted(chosen.items(), key=lambda item: item[1][0])
+    mapping = {i: fields[f] for f, (i, _rank) in ordered}
+    written = {f: headers[i] for f, (i, _rank) in ordered}
+    return mapping, written, ignored, notes
 
 
 # --- rows -------------------------------------------------------------------------------
@@ -271,7 +296,7 @@ def parse_csv(data: bytes, columns: Sequence[Column], *, kind: str, key: str | N
         if any(c.strip() for c in cells):
             header = [c.strip() for c in cells]
             break
-    mapping, written, ignored = map_headers(header, columns, kind=kind)
+    mapping, written, ignored, notes = map_headers(header, columns, kind=kind)
     plan = [(i, col.field, col.convert, written[col.field]) for i, col in mapping.items()]
     width = len(header)
     parsed = Parsed(
@@ -283,6 +308,7 @@ def parse_csv(data: bytes, columns: Sequence[Column], *, kind: str, key: str | N
         format="csv",
         encoding=encoding,
         delimiter=delimiter,
+        warnings=notes,
     )
     others = [d for d in DELIMITERS if d != delimiter]
     key_index = next((i for i, f, _c, _h in plan if f == key), None)
@@ -359,7 +385,7 @@ def parse_json(data: bytes, columns: Sequence[Column], *, kind: str, key: str | 
     for item in items:
         keys.update(dict.fromkeys(item))
     headers = list(keys)
-    mapping, written, ignored = map_headers(headers, columns, kind=kind)
+    mapping, written, ignored, notes = map_headers(headers, columns, kind=kind)
     source = [headers[i] for i in mapping]
     plan = [
         (pos, col.field, col.convert, written[col.field])
@@ -373,6 +399,7 @@ def parse_json(data: bytes, columns: Sequence[Column], *, kind: str, key: str | 
         columns=written,
         ignored_columns=ignored,
         format="json",
+        warnings=notes,
     )
     for n, item in enumerate(items, start=1):
         cells = [item.get(h) for h in source]

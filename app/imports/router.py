@@ -7,10 +7,20 @@ from starlette.concurrency import run_in_threadpool
 
 from app.core.auth import ReadPrincipal, WritePrincipal
 from app.core.csv import csv_response
+from app.core.dutch import CsvLanguageQuery, csv_language
 from app.core.errors import problem_responses
-from app.core.sessions import ReadSession, WriteSession
-from app.imports import service
-from app.imports.models import ImportKind, ImportMode, ImportResult
+from app.core.resource import Docs, Resource, validated
+from app.core.sessions import OrganisationWide, ReadSession, WriteSession
+from app.imports import mappings, service
+from app.imports.models import (
+    ImportKind,
+    ImportMapping,
+    ImportMappingCreate,
+    ImportMappingPublic,
+    ImportMappingUpdate,
+    ImportMode,
+    ImportResult,
+)
 
 router = APIRouter(tags=["imports"])
 
@@ -85,8 +95,47 @@ async def import_records(
         **problem_responses(401, 403, 422),
     },
     response_class=Response,
+    dependencies=[CsvLanguageQuery],
 )
-def export_records(kind: ImportKind, principal: ReadPrincipal, db: ReadSession) -> Response:
-    """The organisation's rows of a kind as CSV, in the format the import takes back."""
+def export_records(
+    kind: ImportKind, request: Request, principal: ReadPrincipal, db: ReadSession
+) -> Response:
+    """The organisation's rows of a kind as CSV, in the format the import takes back.
+
+    English headers and values by default; Dutch with `Accept-Language: nl` or `?lang=nl`
+    (headers and values the import accepts, decimal comma, DD-MM-YYYY)."""
     header, rows = service.export_rows(db, org=principal.organisation, kind=kind)
-    return csv_response(rows, header, filename=kind.value)
+    return csv_response(
+        rows, header, filename=kind.value, language=csv_language(request), kind=kind.value
+    )
+
+
+# --- mappings of HR values -----------------------------------------------------------------
+
+# HR configuration: for HR roles and API keys (OrganisationWide), like the change feed;
+# included under /v1 beside ``router`` (app/api.py).
+mappings_router = APIRouter(dependencies=[OrganisationWide])
+
+IMPORT_MAPPINGS = Resource(
+    model=ImportMapping,
+    id_param="import_mapping_id",
+    schemas=(ImportMappingCreate, ImportMappingUpdate, ImportMappingPublic),
+    public=validated(ImportMappingPublic),
+    create=lambda db, data, _: mappings.create_mapping(db, data=data),
+    update=lambda db, row, data, _: mappings.update_mapping(db, row=row, data=data),
+    delete=lambda db, row: mappings.delete_mapping(db, row=row),
+    docs=Docs(
+        create="Map an HR export's value: a `Functie` to a function group (kind `function`) "
+        "or a role word such as `Coördinator` to a role (kind `role`). One mapping per kind "
+        "and value (case, accents and punctuation ignored): 409 `already-exists` names it.",
+        read="One mapping.",
+        update="Change a mapping's value; for another target, delete it and create one (or "
+        "import the row again).",
+        delete="Delete a mapping; files with its value are refused again until it is mapped.",
+    ),
+    name="import mapping",
+)
+
+
+mappings.IMPORT_MAPPING_LIST.add_route(mappings_router)
+IMPORT_MAPPINGS.add_routes(mappings_router)

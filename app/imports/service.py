@@ -15,7 +15,7 @@ from sqlmodel import Session
 from app.core.errors import InvalidInput
 from app.core.models import utcnow
 from app.core.tenancy import bind_organisation
-from app.imports import catalogue, goals, incidents, people
+from app.imports import catalogue, employees, goals, incidents, mappings, people
 from app.imports.kinds import Context, Kind, table_of
 from app.imports.models import ImportKind, ImportMode, ImportResult, RowErrorPublic
 from app.imports.parsing import RowError, find_duplicates, parse_body
@@ -24,12 +24,13 @@ from app.organisation.models import Employee, FunctionGroup, Organisation, Team,
 KINDS: dict[ImportKind, Kind] = {
     ImportKind.function_groups: people.FUNCTION_GROUPS,
     ImportKind.teams: people.TEAMS,
-    ImportKind.employees: people.EMPLOYEES,
+    ImportKind.employees: employees.EMPLOYEES,
     ImportKind.training_programs: catalogue.TRAINING_PROGRAMS,
     ImportKind.training_completions: catalogue.TRAINING_COMPLETIONS,
     ImportKind.team_goals: goals.TEAM_GOALS,
     ImportKind.personal_goals: goals.PERSONAL_GOALS,
     ImportKind.incidents: incidents.INCIDENTS,
+    ImportKind.import_mappings: mappings.IMPORT_MAPPINGS,
 }
 
 
@@ -54,7 +55,8 @@ def run_import(
         )
     # The benchmark and scripts call this without a request: scope the session here too.
     bind_organisation(db, org.id)
-    parsed = parse_body(body, content_type, spec.columns, kind=kind.value, key=spec.key)
+    columns = spec.columns_for(db, org.id) if spec.columns_for else spec.columns
+    parsed = parse_body(body, content_type, columns, kind=kind.value, key=spec.key)
     ctx = Context(
         session=db,
         org=org,
@@ -82,11 +84,14 @@ def run_import(
             failed=len(failed_rows),
         )
     outcome = spec.write(ctx, records)
-    deactivated = 0
+    deactivated = outcome.deactivated
+    changes = outcome.changes
     if deactivate_missing:
-        missing = people.deactivate_missing(ctx, parsed.keys_seen)
-        deactivated = missing.deactivated
+        missing = employees.deactivate_missing(ctx, parsed.keys_seen)
+        deactivated += missing.deactivated
         outcome.warnings += missing.warnings
+        if changes is not None and missing.changes is not None:
+            changes.deactivated += missing.changes.deactivated
     return ImportResult(
         kind=kind,
         dry_run=dry_run,
@@ -103,6 +108,7 @@ def run_import(
         errors=[RowErrorPublic(**e.as_dict()) for e in errors],
         warnings=[*parsed.warnings, *outcome.warnings],
         ignored_columns=parsed.ignored_columns,
+        changes=changes,
     )
 
 
@@ -180,4 +186,5 @@ EXPORTERS: dict[ImportKind, Exporter] = {
     ImportKind.team_goals: goals.export_team_goals,
     ImportKind.personal_goals: goals.export_personal_goals,
     ImportKind.incidents: incidents.export_incidents,
+    ImportKind.import_mappings: mappings.export_mappings,
 }

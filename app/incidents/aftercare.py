@@ -12,7 +12,7 @@ from app.core.crud import apply_changes
 from app.core.dates import day_of
 from app.core.errors import InvalidInput
 from app.core.models import render
-from app.core.pagination import PageParams, paginate
+from app.core.pagination import PageEnd, PageParams, paginate
 from app.core.problems import ProblemCode
 from app.core.queries import where_given
 from app.incidents.models import (
@@ -144,7 +144,7 @@ def list_aftercare(
     kind: AftercareKind | None = None,
     status: AftercareStatus | None = None,
     overdue: bool | None = None,
-) -> tuple[Sequence[Aftercare], str | None]:
+) -> tuple[Sequence[Aftercare], PageEnd]:
     """Aftercare with the API's filters; ``overdue=true``: pending after the due date."""
     stmt = where_given(
         select(Aftercare),

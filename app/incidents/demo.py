@@ -1,6 +1,6 @@
 """The demo's incidents: two years of plausible reports, most with their aftercare recorded.
 
-The front desk (Servicepunt Centrum) meets far more aggression than its entered likelihood
+The front desk (Backoffice en receptie) meets far more aggression than its entered likelihood
 (2) says: the risk analysis flags it, and its physical incidents raise de-escalation and
 tension control for a team whose function group alone would not need them. Jongerenwerk
 Noord's threats and damage move the de-escalation training up its recommendations.

@@ -1,4 +1,5 @@
-"""What the last two years of incidents say about the skills a team or function group needs.
+"""What the last two years of incidents say about the skills a team or function group needs
+(the organisation's ``incident_evidence_months``, two years by default).
 
 The method derives exposure and training need from what actually happens (risk-based
 training-needs analysis uses two years of incident data, DOMAIN.md). Each category of
@@ -18,6 +19,7 @@ from app.core.dates import add_months
 from app.incidents.incidents import start_of
 from app.incidents.models import Incident, IncidentCategory
 
+# The default of settings.incident_evidence_months (DOMAIN.md: two years of incident data).
 EVIDENCE_MONTHS = 24
 
 # Category -> the skills (codes) that answer it.
@@ -31,9 +33,9 @@ CATEGORY_SKILLS: dict[IncidentCategory, tuple[str, ...]] = {
 }
 
 
-def evidence_window(on: date) -> tuple[datetime, datetime]:
-    """The two years up to and including ``on``, as instants [from, to)."""
-    return start_of(add_months(on, -EVIDENCE_MONTHS), next_day=True), start_of(on, next_day=True)
+def evidence_window(on: date, months: int) -> tuple[datetime, datetime]:
+    """The ``months`` up to and including ``on``, as instants [from, to)."""
+    return start_of(add_months(on, -months), next_day=True), start_of(on, next_day=True)
 
 
 @dataclass
@@ -69,9 +71,10 @@ class Evidence:
         return out
 
 
-def load_evidence(db: Session, *, on: date) -> Evidence:
-    """The organisation's incidents of the two years up to ``on``, counted in one query."""
-    start, end = evidence_window(on)
+def load_evidence(db: Session, *, on: date, months: int) -> Evidence:
+    """The organisation's incidents of the ``months`` up to ``on`` (its setting
+    ``incident_evidence_months``), counted in one query."""
+    start, end = evidence_window(on, months)
     rows = db.exec(
         select(
             col(Incident.team_id),

@@ -4,18 +4,18 @@ import uuid
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
+from pydantic import Field
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from app.core.crud import apply_changes, resolve_ref, unknown_reference
 from app.core.dates import CALENDAR_ZONE, day_of
 from app.core.errors import InvalidInput
+from app.core.listing import Clauses, ListFilters, Listing
 from app.core.models import render, touch
-from app.core.pagination import PageParams, paginate
 from app.core.problems import ProblemCode
-from app.core.queries import where_given, where_range
 from app.incidents import aftercare
 from app.incidents.models import (
     CrossedLevel,
@@ -229,46 +229,39 @@ def delete_incident(db: Session, *, incident: Incident) -> None:
     db.flush()
 
 
-def list_incidents(
-    db: Session,
-    *,
-    params: PageParams,
-    team_id: uuid.UUID | None = None,
-    function_group_id: uuid.UUID | None = None,
-    category: IncidentCategory | None = None,
-    norm_level: CrossedLevel | None = None,
-    police_informed: bool | None = None,
-    employee_id: uuid.UUID | None = None,
-    external_id: str | None = None,
-    occurred_from: date | None = None,
-    occurred_to: date | None = None,
-) -> tuple[Sequence[Incident], str | None]:
-    """Incidents with the API's filters, oldest registration first."""
-    stmt = where_given(
-        select(Incident),
-        Incident,
-        team_id=team_id,
-        function_group_id=function_group_id,
-        category=category,
-        norm_level=norm_level,
-        police_informed=police_informed,
-        external_id=external_id,
-    )
-    if employee_id is not None:
-        stmt = stmt.where(
-            col(Incident.id).in_(
-                select(col(IncidentEmployee.incident_id)).where(
-                    col(IncidentEmployee.employee_id) == employee_id
-                )
+class IncidentFilters(ListFilters):
+    clauses: ClassVar[Clauses] = {
+        "employee_id": lambda employee_id: col(Incident.id).in_(
+            select(col(IncidentEmployee.incident_id)).where(
+                col(IncidentEmployee.employee_id) == employee_id
             )
-        )
-    stmt = where_range(
-        stmt,
-        col(Incident.occurred_at),
-        at_least=start_of(occurred_from) if occurred_from else None,
-        below=start_of(occurred_to, next_day=True) if occurred_to else None,
+        ),
+        # Calendar days in the Netherlands, the last one whole.
+        "occurred_from": lambda day: col(Incident.occurred_at) >= start_of(day),
+        "occurred_to": lambda day: col(Incident.occurred_at) < start_of(day, next_day=True),
+    }
+
+    team_id: uuid.UUID | None = None
+    function_group_id: uuid.UUID | None = None
+    category: IncidentCategory | None = None
+    norm_level: CrossedLevel | None = None
+    police_informed: bool | None = None
+    employee_id: uuid.UUID | None = Field(
+        default=None, description="Incidents this employee was involved in."
     )
-    return paginate(db, stmt, Incident, params)
+    external_id: str | None = Field(default=None, max_length=100)
+    occurred_from: date | None = Field(default=None, description="On or after this day.")
+    occurred_to: date | None = Field(default=None, description="On or before this day.")
+
+
+INCIDENT_LIST = Listing(
+    model=Incident,
+    filters=IncidentFilters,
+    public=IncidentSummary,
+    render=incident_summaries,
+    doc="Incidents without their descriptions; filter by team, function group, category, "
+    "level,\nemployee and period.",
+)
 
 
 def start_of(day: date, *, next_day: bool = False) -> datetime:

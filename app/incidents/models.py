@@ -11,10 +11,11 @@ from enum import StrEnum
 from typing import Self
 
 import sqlalchemy as sa
-from pydantic import AwareDatetime, model_validator
+from pydantic import AwareDatetime, ConfigDict, model_validator
 from sqlmodel import Column, Field, SQLModel, UniqueConstraint
 
 from app.core.models import CreateModel, PatchModel, TenantTable, UTCDateTime, link_owner
+from app.core.schema_rules import not_given_when, rules
 
 TEXT_MAX = 10_000
 EXTERNAL_ID_MAX = 100
@@ -246,6 +247,11 @@ class AftercarePublic(SQLModel):
 
 class AftercareUpdate(PatchModel):
     """Record the aftercare: offered, given or declined, on a day (default today)."""
+
+    # Pending aftercare has no day (recorded-on-pending): said in the schema too.
+    model_config = ConfigDict(
+        json_schema_extra=rules(not_given_when("recorded_on", "status", "pending"))
+    )
 
     status: AftercareStatus = Field(default=None)
     recorded_on: date | None = None

@@ -17,10 +17,15 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.core.dates import add_months
-from app.incidents.evidence import EVIDENCE_MONTHS, evidence_window
+from app.incidents.evidence import evidence_window
 from app.incidents.models import CrossedLevel, Incident, IncidentCategory
 from app.incidents.schemas import RiskAnalysis, RiskAnalysisReport
-from app.organisation.models import Employee, FunctionGroup, exposure_level
+from app.organisation.models import (
+    Employee,
+    FunctionGroup,
+    OrganisationSettings,
+    exposure_level,
+)
 
 # Incidents per employee per year at or above which likelihood 2, 3, 4 and 5 are suggested.
 LIKELIHOOD_THRESHOLDS = (0.05, 0.2, 0.5, 1.0)
@@ -49,11 +54,14 @@ def risk_analyses(
     db: Session,
     *,
     today: date,
-    valid_years: int,
+    settings: OrganisationSettings,
     function_group_id: uuid.UUID | None = None,
 ) -> RiskAnalysisReport:
-    """The risk analysis of every function group (or one), in three queries."""
-    start, end = evidence_window(today)
+    """The risk analysis of every function group (or one), in three queries, over the
+    organisation's evidence months, bands and validity."""
+    months, bands = settings.incident_evidence_months, settings.exposure_bands
+    valid_years = settings.risk_assessment_valid_years
+    start, end = evidence_window(today, months)
     groups_stmt = select(FunctionGroup).order_by(col(FunctionGroup.name), col(FunctionGroup.id))
     people_stmt = (
         select(col(Employee.function_group_id), func.count())
@@ -83,7 +91,7 @@ def risk_analyses(
         tally.severity += int(severity or 0)
         tally.red += int(red or 0)
         tally.categories[IncidentCategory(category)] += n
-    years = EVIDENCE_MONTHS / 12
+    years = months / 12
     items = []
     for fg in db.exec(groups_stmt).all():
         employees = int(people.get(fg.id, 0))
@@ -108,11 +116,13 @@ def risk_analyses(
                 likelihood=fg.likelihood,
                 impact=fg.impact,
                 exposure_score=fg.exposure_score,
-                exposure_level=fg.exposure_level,
+                exposure_level=fg.level(bands),
                 suggested_likelihood=suggestion,
                 suggested_impact=round(mean_severity) if mean_severity is not None else None,
                 suggested_exposure_level=(
-                    exposure_level(suggestion * fg.impact) if suggestion is not None else None
+                    exposure_level(suggestion * fg.impact, bands)
+                    if suggestion is not None
+                    else None
                 ),
                 likelihood_out_of_line=out_of_line,
                 risk_assessed_on=fg.risk_assessed_on,
@@ -121,7 +131,7 @@ def risk_analyses(
             )
         )
     return RiskAnalysisReport(
-        period_from=add_months(today, -EVIDENCE_MONTHS) + timedelta(days=1),
+        period_from=add_months(today, -months) + timedelta(days=1),
         period_to=today,
         items=items,
     )

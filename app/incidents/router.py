@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from app.core.auth import ReadPrincipal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
-from app.core.csv import csv_openapi, csv_response, prefers_csv
+from app.core.csv import csv_openapi, json_or_csv
 from app.core.dates import today
+from app.core.dutch import CsvLanguageQuery
 from app.core.errors import InvalidInput
 from app.core.models import utcnow
 from app.core.pagination import Page, PageQuery
@@ -30,12 +31,9 @@ from app.incidents.models import (
     AftercarePublic,
     AftercareStatus,
     AftercareUpdate,
-    CrossedLevel,
     Incident,
-    IncidentCategory,
     IncidentCreate,
     IncidentPublic,
-    IncidentSummary,
     IncidentUpdate,
 )
 from app.incidents.schemas import (
@@ -81,40 +79,7 @@ INCIDENTS = Resource(
 )
 
 
-@router.get("/incidents", tags=["incidents"], responses=READ)
-def list_incidents(
-    db: ReadSession,
-    params: PageQuery,
-    team_id: uuid.UUID | None = None,
-    function_group_id: uuid.UUID | None = None,
-    category: IncidentCategory | None = None,
-    norm_level: CrossedLevel | None = None,
-    police_informed: bool | None = None,
-    employee_id: Annotated[
-        uuid.UUID | None, Query(description="Incidents this employee was involved in.")
-    ] = None,
-    external_id: Annotated[str | None, Query(max_length=100)] = None,
-    occurred_from: Annotated[date | None, Query(description="On or after this day.")] = None,
-    occurred_to: Annotated[date | None, Query(description="On or before this day.")] = None,
-) -> Page[IncidentSummary]:
-    """Incidents without their descriptions; filter by team, function group, category, level,
-    employee and period."""
-    rows, cursor = service.list_incidents(
-        db,
-        params=params,
-        team_id=team_id,
-        function_group_id=function_group_id,
-        category=category,
-        norm_level=norm_level,
-        police_informed=police_informed,
-        employee_id=employee_id,
-        external_id=external_id,
-        occurred_from=occurred_from,
-        occurred_to=occurred_to,
-    )
-    return Page(items=service.incident_summaries(db, rows), next_cursor=cursor)
-
-
+service.INCIDENT_LIST.add_route(router)
 INCIDENTS.add_routes(router)
 
 
@@ -150,7 +115,7 @@ def list_aftercare(
         status=status,
         overdue=overdue,
     )
-    return Page(items=[service.aftercare_public(r, day) for r in rows], next_cursor=cursor)
+    return Page.of([service.aftercare_public(r, day) for r in rows], cursor)
 
 
 @router.get(
@@ -197,11 +162,7 @@ def update_aftercare(
 def get_risk_analysis(principal: ReadPrincipal, db: ReadSession) -> RiskAnalysisReport:
     """Every function group: entered likelihood and impact beside the last two years of
     incidents, a suggested likelihood, and flags when out of line or outdated."""
-    return service.risk_analyses(
-        db,
-        today=today(),
-        valid_years=principal.organisation.settings.risk_assessment_valid_years,
-    )
+    return service.risk_analyses(db, today=today(), settings=principal.organisation.settings)
 
 
 @router.get(
@@ -216,7 +177,7 @@ def get_function_group_risk_analysis(
     report = service.risk_analyses(
         db,
         today=today(),
-        valid_years=principal.organisation.settings.risk_assessment_valid_years,
+        settings=principal.organisation.settings,
         function_group_id=group.id,
     )
     return report.items[0]
@@ -237,6 +198,7 @@ def _period(period_from: date | None, period_to: date | None) -> tuple[date, dat
 
 @router.get(
     "/reports/incidents",
+    dependencies=[CsvLanguageQuery],
     tags=["reports"],
     response_model=IncidentReport,
     responses={
@@ -256,17 +218,18 @@ def get_incident_report(
     """Incidents per month, team, function group and category (no personal data)."""
     start, end = _period(period_from, period_to)
     report = service.incident_report(db, period_from=start, period_to=end)
-    if prefers_csv(request):
-        return csv_response(
-            reports.incident_csv_rows(report),
-            reports.INCIDENT_CSV_HEADER,
-            f"incidents-{start.isoformat()}-{end.isoformat()}.csv",
-        )
-    return report
+    return json_or_csv(
+        request,
+        json=lambda: report,
+        rows=lambda: reports.incident_csv_rows(report),
+        header=reports.INCIDENT_CSV_HEADER,
+        filename=f"incidents-{start.isoformat()}-{end.isoformat()}.csv",
+    )
 
 
 @router.get(
     "/reports/aftercare-compliance",
+    dependencies=[CsvLanguageQuery],
     tags=["reports"],
     response_model=AftercareComplianceReport,
     responses={
@@ -287,10 +250,10 @@ def get_aftercare_compliance(
     """Per team: aftercare due in the period recorded on time, late, or overdue (counts only)."""
     start, end = _period(period_from, period_to)
     report = service.aftercare_compliance(db, period_from=start, period_to=end, today=today())
-    if prefers_csv(request):
-        return csv_response(
-            reports.compliance_csv_rows(report),
-            reports.COMPLIANCE_CSV_HEADER,
-            f"aftercare-compliance-{start.isoformat()}-{end.isoformat()}.csv",
-        )
-    return report
+    return json_or_csv(
+        request,
+        json=lambda: report,
+        rows=lambda: reports.compliance_csv_rows(report),
+        header=reports.COMPLIANCE_CSV_HEADER,
+        filename=f"aftercare-compliance-{start.isoformat()}-{end.isoformat()}.csv",
+    )

@@ -8,11 +8,11 @@ One module per part: ``incidents`` (registration), ``aftercare`` (per affected e
 from app.incidents.aftercare import aftercare_public, is_overdue, list_aftercare, update_aftercare
 from app.incidents.evidence import CATEGORY_SKILLS, Evidence, load_evidence
 from app.incidents.incidents import (
+    INCIDENT_LIST,
     create_incident,
     delete_incident,
     incident_public,
     incident_summaries,
-    list_incidents,
     update_incident,
 )
 from app.incidents.privacy import Purged, erase_employee_part, purge_incidents
@@ -21,6 +21,7 @@ from app.incidents.risk import risk_analyses
 
 __all__ = [
     "CATEGORY_SKILLS",
+    "INCIDENT_LIST",
     "Evidence",
     "Purged",
     "aftercare_compliance",
@@ -34,7 +35,6 @@ __all__ = [
     "incident_summaries",
     "is_overdue",
     "list_aftercare",
-    "list_incidents",
     "load_evidence",
     "purge_incidents",
     "risk_analyses",

@@ -3,15 +3,16 @@
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from typing import ClassVar
 
+from pydantic import Field
 from sqlalchemy import delete, func, or_
 from sqlmodel import Session, col, select
 
 from app.core.crud import apply_changes, delete_or_conflict
 from app.core.errors import Conflict, NotFound
+from app.core.listing import Clauses, ListFilters, Listing
 from app.core.models import render, touch
-from app.core.pagination import PageParams, paginate
-from app.core.queries import where_given
 from app.learning.alignment import (
     check_alignment,
     open_goals_touching,
@@ -23,6 +24,7 @@ from app.learning.models import (
     Alignment,
     NeedPriority,
     PersonalGoal,
+    PersonalGoalPublic,
     PersonalGoalStatus,
     PersonalGoalUpdate,
     Skill,
@@ -36,6 +38,7 @@ from app.learning.models import (
     TeamSkillNeed,
 )
 from app.learning.needs import needs_by_function_group
+from app.learning.organisation_goals import OrganisationGoal
 from app.learning.skills import body_ref, sort_key, usable_skill
 from app.organisation.models import (
     Employee,
@@ -77,35 +80,33 @@ def update_personal_goal(
     return goal
 
 
-def list_personal_goals(
-    db: Session,
-    *,
-    params: PageParams,
-    employee_id: uuid.UUID | None = None,
-    team_id: uuid.UUID | None = None,
-    skill_id: uuid.UUID | None = None,
-    team_goal_id: uuid.UUID | None = None,
-    status: PersonalGoalStatus | None = None,
-    alignment: Alignment | None = None,
-) -> tuple[Sequence[PersonalGoal], str | None]:
-    """Personal goals with the API's filters; ``team_id`` is the employee's current team."""
-    stmt = select(PersonalGoal)
-    stmt = where_given(
-        stmt,
-        PersonalGoal,
-        employee_id=employee_id,
-        skill_id=skill_id,
-        aligned_team_goal_id=team_goal_id,
-        status=status,
-        alignment=alignment,
+class PersonalGoalFilters(ListFilters):
+    clauses: ClassVar[Clauses] = {
+        # The goals of the team's current members.
+        "team_id": lambda team_id: col(PersonalGoal.employee_id).in_(
+            select(col(Employee.id)).where(col(Employee.team_id) == team_id)
+        ),
+        "team_goal_id": lambda goal_id: col(PersonalGoal.aligned_team_goal_id) == goal_id,
+    }
+
+    employee_id: uuid.UUID | None = None
+    team_id: uuid.UUID | None = Field(
+        default=None, description="Goals of the team's current members."
     )
-    if team_id is not None:
-        stmt = stmt.where(
-            col(PersonalGoal.employee_id).in_(
-                select(col(Employee.id)).where(col(Employee.team_id) == team_id)
-            )
-        )
-    return paginate(db, stmt, PersonalGoal, params)
+    skill_id: uuid.UUID | None = None
+    team_goal_id: uuid.UUID | None = Field(
+        default=None, description="Goals serving this team objective."
+    )
+    status: PersonalGoalStatus | None = None
+    alignment: Alignment | None = None
+
+
+PERSONAL_GOAL_LIST = Listing(
+    model=PersonalGoal,
+    filters=PersonalGoalFilters,
+    public=PersonalGoalPublic,
+    doc="Personal learning goals; filter by employee, team, skill, team goal, status, alignment.",
+)
 
 
 def delete_personal_goal(db: Session, *, goal: PersonalGoal) -> None:
@@ -184,18 +185,25 @@ def team_goals_public(db: Session, goals: Sequence[TeamGoal]) -> list[TeamGoalPu
     return [render(TeamGoalPublic, g, source_norm_ids=norms.get(g.id, [])) for g in goals]
 
 
-def list_team_goals(
-    db: Session,
-    *,
-    params: PageParams,
-    team_id: uuid.UUID | None = None,
-    skill_id: uuid.UUID | None = None,
-    status: TeamGoalStatus | None = None,
-) -> tuple[Sequence[TeamGoal], str | None]:
-    """Team goals, optionally by team, skill or status."""
-    stmt = select(TeamGoal)
-    stmt = where_given(stmt, TeamGoal, team_id=team_id, skill_id=skill_id, status=status)
-    return paginate(db, stmt, TeamGoal, params)
+class TeamGoalFilters(ListFilters):
+    team_id: uuid.UUID | None = None
+    skill_id: uuid.UUID | None = None
+    status: TeamGoalStatus | None = None
+
+
+TEAM_GOAL_LIST = Listing(
+    model=TeamGoal,
+    filters=TeamGoalFilters,
+    public=TeamGoalPublic,
+    render=team_goals_public,
+    doc="Team objectives; filter by team, skill or status.",
+)
+
+
+def _check_organisation_goal(db: Session, goal_id: uuid.UUID | None) -> None:
+    if goal_id is not None:
+        body_ref(db, OrganisationGoal, goal_id, pointer="/organisation_goal_id",
+                 what="organisation goal")  # fmt: skip
 
 
 def create_team_goal(db: Session, *, data: TeamGoalCreate) -> TeamGoal:
@@ -203,6 +211,7 @@ def create_team_goal(db: Session, *, data: TeamGoalCreate) -> TeamGoal:
     body_ref(db, Team, data.team_id, pointer="/team_id", what="team")
     usable_skill(db, data.skill_id, pointer="/skill_id")
     _check_sources(db, section_id=data.source_protocol_section_id, norm_ids=data.source_norm_ids)
+    _check_organisation_goal(db, data.organisation_goal_id)
     goal = TeamGoal(**data.model_dump(exclude={"source_norm_ids"}))
     db.add(goal)
     db.flush()
@@ -223,6 +232,7 @@ def update_team_goal(db: Session, *, goal: TeamGoal, data: TeamGoalUpdate) -> Te
         section_id=changes.get("source_protocol_section_id"),
         norm_ids=data.source_norm_ids,
     )
+    _check_organisation_goal(db, changes.get("organisation_goal_id"))
     old_status = goal.status
     changed = apply_changes(goal, changes)
     if data.source_norm_ids is not None:

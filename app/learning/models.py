@@ -162,6 +162,9 @@ class TeamGoal(TenantTable, table=True):
     source_protocol_section_id: uuid.UUID | None = Field(
         default=None, foreign_key="protocol_section.id", index=True
     )
+    organisation_goal_id: uuid.UUID | None = Field(
+        default=None, foreign_key="organisation_goal.id", index=True
+    )
 
 
 class TeamGoalNorm(SQLModel, table=True):
@@ -180,6 +183,9 @@ class TeamGoalBase(SQLModel):
     source_protocol_section_id: uuid.UUID | None = Field(
         default=None,
         description="The protocol section (agreement, tip, ...) the goal was derived from.",
+    )
+    organisation_goal_id: uuid.UUID | None = Field(
+        default=None, description="The organisation-level goal it serves."
     )
 
 
@@ -200,6 +206,7 @@ class TeamGoalUpdate(PatchModel):
     status: TeamGoalStatus = Field(default=None)
     source_protocol_section_id: uuid.UUID | None = None
     source_norm_ids: list[uuid.UUID] = Field(default=None, max_length=LIST_MAX)
+    organisation_goal_id: uuid.UUID | None = None
 
 
 class TeamGoalPublic(TeamGoalBase):

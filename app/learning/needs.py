@@ -18,6 +18,7 @@ from app.learning.models import (
     Skill,
 )
 from app.learning.skills import BUILTIN_SKILLS, skill_ids_by_code
+from app.organisation import organisations
 from app.organisation.models import (
     EXPOSURE_RANK,
     ExposureLevel,
@@ -55,6 +56,7 @@ def needs_by_function_group(
         stmt = stmt.where(col(FunctionGroup.id).in_(ids))
     groups = db.exec(stmt).all()
     out: dict[uuid.UUID, list[tuple[uuid.UUID, NeedPriority]]] = {g[0]: [] for g in groups}
+    bands = organisations.current_settings(db).exposure_bands
     custom = [g[0] for g in groups if g[3]]
     if custom:
         rows = db.exec(
@@ -72,7 +74,7 @@ def needs_by_function_group(
     if defaults:
         by_code = skill_ids_by_code(db)
         for fg_id, likelihood, impact, _custom in defaults:
-            level = exposure_level(likelihood * impact)
+            level = exposure_level(likelihood * impact, bands)
             out[fg_id] = [
                 (by_code[code], priority)
                 for code, priority in default_needs(level).items()
@@ -89,7 +91,7 @@ def function_group_needs(db: Session, *, fg: FunctionGroup) -> FunctionGroupNeed
     )
     return FunctionGroupNeeds(
         function_group_id=fg.id,
-        exposure_level=fg.exposure_level,
+        exposure_level=fg.level(organisations.current_settings(db).exposure_bands),
         source=NeedSource.custom if fg.custom_needs else NeedSource.default,
         needs=[
             FunctionGroupNeedPublic(skill_id=s, skill_code=codes[s], priority=p) for s, p in needs

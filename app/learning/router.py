@@ -1,18 +1,14 @@
 """HTTP routes: skills, function-group needs, team goals, personal goals, team needs."""
 
-import uuid
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
 from app.core.auth import ReadPrincipal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.errors import Violation
-from app.core.pagination import Page, PageQuery
 from app.core.resource import Docs, Resource, validated
 from app.core.responses import READ, READ_ONE, WRITE, WRITE_ONE
 from app.core.sessions import ReadSession, WriteSession
-from app.learning import service
+from app.learning import organisation_goals, service
 from app.learning.models import (
     Alignment,
     AlignmentCheck,
@@ -22,7 +18,6 @@ from app.learning.models import (
     PersonalGoalCheck,
     PersonalGoalCreate,
     PersonalGoalPublic,
-    PersonalGoalStatus,
     PersonalGoalUpdate,
     Skill,
     SkillCreate,
@@ -31,7 +26,6 @@ from app.learning.models import (
     TeamGoal,
     TeamGoalCreate,
     TeamGoalPublic,
-    TeamGoalStatus,
     TeamGoalUpdate,
     TeamLearningNeeds,
 )
@@ -103,24 +97,7 @@ PERSONAL_GOALS = Resource(
 # --- skills -----------------------------------------------------------------------------
 
 
-@router.get("/skills", tags=["skills"], responses=READ)
-def list_skills(
-    db: ReadSession,
-    params: PageQuery,
-    code: Annotated[str | None, Query(max_length=64)] = None,
-    builtin: bool | None = None,
-    retired: bool | None = None,
-) -> Page[SkillPublic]:
-    """The nine skills of the method plus the organisation's own; filter by code, builtin."""
-    rows, cursor = service.list_skills(
-        db, params=params, code=code, builtin=builtin, retired=retired
-    )
-    return Page(
-        items=[SkillPublic.model_validate(r, from_attributes=True) for r in rows],
-        next_cursor=cursor,
-    )
-
-
+service.SKILL_LIST.add_route(router)
 SKILLS.add_routes(router)
 
 
@@ -173,56 +150,14 @@ def reset_function_group_needs(
 # --- team goals -------------------------------------------------------------------------
 
 
-@router.get("/team-goals", tags=["team-goals"], responses=READ)
-def list_team_goals(
-    db: ReadSession,
-    params: PageQuery,
-    team_id: uuid.UUID | None = None,
-    skill_id: uuid.UUID | None = None,
-    status: TeamGoalStatus | None = None,
-) -> Page[TeamGoalPublic]:
-    """Team objectives; filter by team, skill or status."""
-    rows, cursor = service.list_team_goals(
-        db, params=params, team_id=team_id, skill_id=skill_id, status=status
-    )
-    return Page(items=service.team_goals_public(db, rows), next_cursor=cursor)
-
-
+service.TEAM_GOAL_LIST.add_route(router)
 TEAM_GOALS.add_routes(router)
 
 
 # --- personal goals ---------------------------------------------------------------------
 
 
-@router.get("/personal-goals", tags=["personal-goals"], responses=READ)
-def list_personal_goals(
-    db: ReadSession,
-    params: PageQuery,
-    employee_id: uuid.UUID | None = None,
-    team_id: Annotated[
-        uuid.UUID | None, Query(description="Goals of the team's current members.")
-    ] = None,
-    skill_id: uuid.UUID | None = None,
-    team_goal_id: Annotated[
-        uuid.UUID | None, Query(description="Goals serving this team objective.")
-    ] = None,
-    status: PersonalGoalStatus | None = None,
-    alignment: Alignment | None = None,
-) -> Page[PersonalGoalPublic]:
-    """Personal learning goals; filter by employee, team, skill, team goal, status, alignment."""
-    rows, cursor = service.list_personal_goals(
-        db,
-        params=params,
-        employee_id=employee_id,
-        team_id=team_id,
-        skill_id=skill_id,
-        team_goal_id=team_goal_id,
-        status=status,
-        alignment=alignment,
-    )
-    return Page(items=[_personal_public(r) for r in rows], next_cursor=cursor)
-
-
+service.PERSONAL_GOAL_LIST.add_route(router)
 PERSONAL_GOALS.add_routes(router)
 
 
@@ -257,3 +192,31 @@ def check_personal_goal(
 def get_team_learning_needs(team: TeamDep, db: ReadSession) -> TeamLearningNeeds:
     """Per skill: members needing it, team goals covering it, personal goals targeting it."""
     return service.team_learning_needs(db, team=team)
+
+
+# --- organisation-level goals (issue 20, item 9) --------------------------------------------
+
+ORGANISATION_GOALS = Resource(
+    model=organisation_goals.OrganisationGoal,
+    id_param="organisation_goal_id",
+    schemas=(
+        organisation_goals.OrganisationGoalCreate,
+        organisation_goals.OrganisationGoalUpdate,
+        organisation_goals.OrganisationGoalPublic,
+    ),
+    public=validated(organisation_goals.OrganisationGoalPublic),
+    create=lambda db, data, _: organisation_goals.create_goal(db, data=data),
+    update=lambda db, goal, data, _: organisation_goals.update_goal(db, goal=goal, data=data),
+    delete=lambda db, goal: organisation_goals.delete_goal(db, goal=goal),
+    docs=Docs(
+        create="Add an objective of the organisation as a whole; team goals serve it "
+        "(`organisation_goal_id`).",
+        read="One organisation goal.",
+        update="Change an organisation goal (`status: archived` to retire it).",
+        delete="Delete an organisation goal no team goal serves; otherwise 409: archive it.",
+    ),
+)
+
+
+organisation_goals.ORGANISATION_GOAL_LIST.add_route(router)
+ORGANISATION_GOALS.add_routes(router)

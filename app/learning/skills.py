@@ -1,18 +1,17 @@
 """Skills: the nine of the seed in every organisation, plus the organisation's own."""
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from pydantic import Field
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from app.core.crud import apply_changes, delete_or_conflict
+from app.core.crud import already_exists, apply_changes, delete_or_conflict
 from app.core.errors import Conflict, NotFound
+from app.core.listing import ListFilters, Listing
 from app.core.models import TenantTable
-from app.core.pagination import PageParams, paginate
-from app.core.queries import where_given
 from app.core.tenancy import get_scoped
 from app.learning.models import (
     OPEN_PERSONAL_GOAL_STATUSES,
@@ -20,6 +19,7 @@ from app.learning.models import (
     PersonalGoal,
     Skill,
     SkillCreate,
+    SkillPublic,
     SkillUpdate,
     TeamGoal,
     TeamGoalStatus,
@@ -142,29 +142,25 @@ def sort_key(skill: Skill) -> tuple[int, int, str]:
     return (skill.pillar or 99, _BUILTIN_ORDER.get(skill.code, 99), skill.code)
 
 
-def list_skills(
-    db: Session,
-    *,
-    params: PageParams,
-    code: str | None = None,
-    builtin: bool | None = None,
-    retired: bool | None = None,
-) -> tuple[Sequence[Skill], str | None]:
-    """Skills, optionally by code, built-in or retired."""
-    stmt = select(Skill)
-    stmt = where_given(stmt, Skill, code=code, builtin=builtin, retired=retired)
-    return paginate(db, stmt, Skill, params)
+class SkillFilters(ListFilters):
+    code: str | None = Field(default=None, max_length=64)
+    builtin: bool | None = None
+    retired: bool | None = None
+
+
+SKILL_LIST = Listing(
+    model=Skill,
+    filters=SkillFilters,
+    public=SkillPublic,
+    doc="The nine skills of the method plus the organisation's own; filter by code, builtin.",
+)
 
 
 def create_skill(db: Session, *, data: SkillCreate) -> Skill:
     """An organisation's own skill; its code must be new in the organisation."""
     taken = db.exec(select(Skill.id).where(col(Skill.code) == data.code)).first()
     if taken is not None:
-        raise Conflict(
-            f"A skill with code '{data.code}' already exists.",
-            code="already-exists",
-            errors=[{"pointer": "/code", "detail": "code is already in use"}],
-        )
+        raise already_exists(Skill, "/v1/skills", taken, "code")
     skill = Skill(**data.model_dump(), builtin=False)
     db.add(skill)
     db.flush()

@@ -4,6 +4,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -13,14 +14,16 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from app.core.concurrency import etag_for
-from app.core.crud import apply_changes, delete_or_conflict, resolve_ref
+from app.core.crud import apply_changes, delete_or_conflict, refuse_existing, resolve_ref
+from app.core.dates import today
 from app.core.errors import Conflict, NotFound
-from app.core.pagination import PageParams, paginate
+from app.core.models import bulk_update
+from app.core.pagination import PageEnd, PageParams, paginate
 from app.core.problems import ProblemCode
-from app.core.queries import where_given
+from app.core.queries import chunks, where_given
 from app.core.rowcache import RowJsonCache
 from app.core.sqljson import joined_words, json_object
-from app.core.tenancy import current_organisation_id
+from app.core.tenancy import ORG_KEY, bind_organisation, current_organisation_id
 from app.organisation.hooks import HOOKS
 from app.organisation.models import (
     MANAGER_ROLES,
@@ -35,6 +38,8 @@ from app.organisation.models import (
     full_name,
 )
 
+PATH = "/v1/employees"
+
 
 def _check_employee_refs(db: Session, team_id: uuid.UUID | None, fg_id: uuid.UUID | None) -> None:
     if team_id is not None:
@@ -48,12 +53,13 @@ def list_employees(
     *,
     params: PageParams,
     team_id: uuid.UUID | None = None,
+    team_external_id: str | None = None,
     function_group_id: uuid.UUID | None = None,
     role: Role | None = None,
     active: bool | None = None,
     external_id: str | None = None,
     q: str | None = None,
-) -> tuple[list[str], str | None]:
+) -> tuple[list[str], PageEnd]:
     """Employees with the API's filters; ``q`` matches names and email, case-insensitively.
 
     Returns each employee as ``EmployeePublic`` JSON text (core/sqljson.py), and the next
@@ -70,6 +76,12 @@ def list_employees(
         active=active,
         external_id=external_id,
     )
+    if team_external_id is not None:
+        stmt = stmt.where(
+            col(Employee.team_id).in_(
+                select(col(Team.id)).where(col(Team.external_id) == team_external_id)
+            )
+        )
     if q:
         pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(
@@ -137,10 +149,18 @@ def employee_public_json(db: Session, *, employee_id: uuid.UUID) -> tuple[str, s
     return row[0], etag_for(employee_id, row[1])
 
 
-def create_employee(db: Session, *, data: EmployeeCreate) -> Employee:
-    """A new employee; team and function group must be the organisation's own."""
+def create_employee(
+    db: Session, *, data: EmployeeCreate, provisioned: dict[str, Any] | None = None
+) -> Employee:
+    """A new employee; team and function group must be the organisation's own.
+
+    ``provisioned``: the columns only SCIM provisioning writes (``user_name``,
+    ``scim_external_id``; app/scim), stored in the same insert."""
     _check_employee_refs(db, data.team_id, data.function_group_id)
-    emp = Employee(**data.model_dump())
+    refuse_existing(db, Employee, PATH, external_id=data.external_id, email=data.email)
+    emp = Employee(**data.model_dump(), **(provisioned or {}))
+    if emp.ended_on is not None and emp.ended_on <= today():
+        emp.active = False
     db.add(emp)
     db.flush()
     return emp
@@ -156,9 +176,21 @@ def update_employee(db: Session, *, employee: Employee, data: EmployeeUpdate) ->
         )
     changes = data.model_dump(exclude_unset=True)
     _check_employee_refs(db, changes.get("team_id"), changes.get("function_group_id"))
+    refuse_existing(
+        db,
+        Employee,
+        PATH,
+        exclude=employee.id,
+        external_id=changes.get("external_id"),
+        email=changes.get("email"),
+    )
     if "role" in changes and changes["role"] not in MANAGER_ROLES:
         _refuse_if_managing(db, employee, changes["role"])
     old_team = employee.team_id
+    ended = changes.get("ended_on")
+    if ended is not None and ended <= today() and changes.get("active", employee.active):
+        # Datum uit dienst today or earlier: out of service now (a later day: the worker).
+        changes["active"] = False
     changed = apply_changes(employee, changes)
     db.flush()
     if "team_id" in changed:
@@ -274,6 +306,39 @@ def employees_deactivated(
     for hook in HOOKS.employees_deactivated:
         notes += hook(db, employee_ids, dry_run=dry_run)
     return notes
+
+
+def deactivate_ended(db: Session, *, today: date) -> int:
+    """Deactivate active employees whose end date (datum uit dienst) has come, in every
+    organisation, running the deactivation hooks as a PATCH does; returns how many.
+
+    The worker's daily pass (``veerkracht worker``); the caller commits.
+    """
+    stmt = sa_select(col(Employee.id), col(Employee.organisation_id)).where(
+        col(Employee.active).is_(True),
+        col(Employee.ended_on).is_not(None),
+        col(Employee.ended_on) <= today,
+    )
+    by_org: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    for emp_id, org_id in db.execute(stmt):
+        by_org[org_id].append(emp_id)
+    previous = db.info.get(ORG_KEY)
+    try:
+        for org_id, ids in by_org.items():
+            bind_organisation(db, org_id)
+            for part in chunks(ids):
+                db.execute(
+                    bulk_update(Employee)
+                    .where(col(Employee.id).in_(part), col(Employee.active).is_(True))
+                    .values(active=False)
+                )
+            employees_deactivated(db, employee_ids=ids)
+    finally:
+        if previous is None:
+            db.info.pop(ORG_KEY, None)
+        else:
+            db.info[ORG_KEY] = previous
+    return sum(len(ids) for ids in by_org.values())
 
 
 def delete_employee(db: Session, *, employee: Employee) -> None:

@@ -1,14 +1,15 @@
 """Function groups and their derived exposure."""
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 
+from sqlalchemy import ColumnElement, not_, or_
 from sqlmodel import Session, col, select
 
-from app.core.crud import apply_changes, delete_or_conflict
+from app.core.crud import apply_changes, delete_or_conflict, refuse_existing
 from app.core.errors import Conflict
 from app.core.models import render
-from app.core.pagination import PageParams, paginate
+from app.core.pagination import PageEnd, PageParams, paginate
 from app.core.queries import where_given
 from app.organisation.models import (
     Employee,
@@ -19,6 +20,8 @@ from app.organisation.models import (
     OrganisationSettings,
 )
 
+PATH = "/v1/function-groups"
+
 
 def function_group_public(
     fg: FunctionGroup, settings: OrganisationSettings, today: date
@@ -28,7 +31,12 @@ def function_group_public(
         fg.risk_assessed_on is None
         or _add_years(fg.risk_assessed_on, settings.risk_assessment_valid_years) <= today
     )
-    return render(FunctionGroupPublic, fg, risk_assessment_due=due)
+    return render(
+        FunctionGroupPublic,
+        fg,
+        exposure_level=fg.level(settings.exposure_bands),
+        risk_assessment_due=due,
+    )
 
 
 def _add_years(d: date, years: int) -> date:
@@ -38,17 +46,50 @@ def _add_years(d: date, years: int) -> date:
         return d.replace(year=d.year + years, day=28)
 
 
+def risk_assessment_cutoff(settings: OrganisationSettings, today: date) -> date:
+    """The latest ``risk_assessed_on`` that is due ``today``: a function group is due when
+    it was never assessed or assessed on or before this day (the same answer as
+    ``function_group_public``, as a bound SQL can use)."""
+    years = settings.risk_assessment_valid_years
+    try:
+        cutoff = today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        cutoff = today.replace(year=today.year - years, day=28)
+    while _add_years(cutoff + timedelta(days=1), years) <= today:
+        cutoff += timedelta(days=1)
+    while _add_years(cutoff, years) > today:
+        cutoff -= timedelta(days=1)
+    return cutoff
+
+
+def risk_assessment_due(settings: OrganisationSettings, today: date) -> ColumnElement[bool]:
+    """SQL: the function group's risk assessment is due ``today``."""
+    cutoff = risk_assessment_cutoff(settings, today)
+    assessed = col(FunctionGroup.risk_assessed_on)
+    return or_(assessed.is_(None), assessed <= cutoff)
+
+
 def list_function_groups(
-    db: Session, *, params: PageParams, external_id: str | None = None
-) -> tuple[Sequence[FunctionGroup], str | None]:
-    """Function groups, optionally by external id."""
+    db: Session,
+    *,
+    params: PageParams,
+    external_id: str | None = None,
+    due: tuple[bool, OrganisationSettings, date] | None = None,
+) -> tuple[Sequence[FunctionGroup], PageEnd]:
+    """Function groups, optionally by external id or whether their risk assessment is due
+    (``due``: the wanted answer, the settings and the day)."""
     stmt = select(FunctionGroup)
     stmt = where_given(stmt, FunctionGroup, external_id=external_id)
+    if due is not None:
+        wanted, settings, day = due
+        condition = risk_assessment_due(settings, day)
+        stmt = stmt.where(condition if wanted else not_(condition))
     return paginate(db, stmt, FunctionGroup, params)
 
 
 def create_function_group(db: Session, *, data: FunctionGroupCreate) -> FunctionGroup:
     """A new function group."""
+    refuse_existing(db, FunctionGroup, PATH, external_id=data.external_id)
     fg = FunctionGroup(**data.model_dump())
     db.add(fg)
     db.flush()
@@ -59,7 +100,9 @@ def update_function_group(
     db: Session, *, fg: FunctionGroup, data: FunctionGroupUpdate
 ) -> FunctionGroup:
     """Change a function group; a new likelihood or impact changes its exposure level."""
-    apply_changes(fg, data.model_dump(exclude_unset=True))
+    changes = data.model_dump(exclude_unset=True)
+    refuse_existing(db, FunctionGroup, PATH, exclude=fg.id, external_id=changes.get("external_id"))
+    apply_changes(fg, changes)
     db.flush()
     return fg
 

@@ -6,7 +6,7 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, EmailStr, computed_field, field_validator
+from pydantic import EmailStr, computed_field, field_validator
 from sqlmodel import JSON, Column, Field, SQLModel, UniqueConstraint
 
 from app.core.models import (
@@ -19,71 +19,29 @@ from app.core.models import (
     optional_timestamp_field,
     timestamp_field,
 )
+from app.organisation.settings import DEFAULT_BANDS as DEFAULT_BANDS
+from app.organisation.settings import ExposureBands as ExposureBands
+from app.organisation.settings import ExposureLevel as ExposureLevel
+from app.organisation.settings import OrganisationSettings as OrganisationSettings
+from app.organisation.settings import OrganisationSettingsUpdate as OrganisationSettingsUpdate
+from app.organisation.settings import RuleSeverities as RuleSeverities
+from app.organisation.settings import RuleSeveritiesUpdate as RuleSeveritiesUpdate
+from app.organisation.settings import Severity as Severity
 
 NAME_MAX = 200
 EXTERNAL_ID_MAX = 100
+USER_NAME_MAX = 320
 TEXT_MAX = 10_000
+COMPARABLE_GROUP_MAX = 100
+_COMPARABLE_GROUP = (
+    "The set of comparable function groups this one belongs to (e.g. 'jeugd ambulant'): "
+    "function groups with the same label are trained together and pass the "
+    "comparable_functions rule whatever their exposure; null: it compares by exposure level "
+    "(the fallback), and only with other groups in no set."
+)
 
 
-# --- organisation and its settings -------------------------------------------------------
-
-
-class Severity(StrEnum):
-    """How an enrolment rule acts: refuse, warn, or skip."""
-
-    error = "error"
-    warning = "warning"
-    off = "off"
-
-
-class RuleSeverities(BaseModel):
-    """Severity per configurable enrolment rule (DOMAIN.md, "Further checks")."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    managers_first: Severity = Severity.error
-    protocol_ready: Severity = Severity.error
-    comparable_functions: Severity = Severity.warning
-    exposure_fit: Severity = Severity.warning
-    audience_fit: Severity = Severity.error
-
-
-class OrganisationSettings(BaseModel):
-    """The organisation's own choices; defaults follow DOMAIN.md."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    rule_severities: RuleSeverities = Field(default_factory=RuleSeverities)
-    allow_unaligned_personal_goals: bool = False
-    review_interval_months: int = Field(default=3, ge=1, le=24)
-    meetings_without_item_threshold: int = Field(default=3, ge=1, le=24)
-    risk_assessment_valid_years: int = Field(default=4, ge=1, le=10)
-    # Aftercare after an incident (pillar 4): first care the same day, a follow-up
-    # conversation within a week; incident details are kept five years (app/incidents).
-    aftercare_first_care_days: int = Field(default=0, ge=0, le=7)
-    aftercare_follow_up_days: int = Field(default=7, ge=1, le=60)
-    incident_retention_years: int = Field(default=5, ge=1, le=30)
-
-
-class RuleSeveritiesUpdate(PatchModel):
-    managers_first: Severity = Field(default=None)
-    protocol_ready: Severity = Field(default=None)
-    comparable_functions: Severity = Field(default=None)
-    exposure_fit: Severity = Field(default=None)
-    audience_fit: Severity = Field(default=None)
-
-
-class OrganisationSettingsUpdate(PatchModel):
-    """A partial settings change; omitted fields keep their value."""
-
-    rule_severities: RuleSeveritiesUpdate = Field(default=None)
-    allow_unaligned_personal_goals: bool = Field(default=None)
-    review_interval_months: int = Field(default=None, ge=1, le=24)
-    meetings_without_item_threshold: int = Field(default=None, ge=1, le=24)
-    risk_assessment_valid_years: int = Field(default=None, ge=1, le=10)
-    aftercare_first_care_days: int = Field(default=None, ge=0, le=7)
-    aftercare_follow_up_days: int = Field(default=None, ge=1, le=60)
-    incident_retention_years: int = Field(default=None, ge=1, le=30)
+# --- organisation and its settings (app/organisation/settings.py) -------------------------
 
 
 class Organisation(TimestampedTable, table=True):
@@ -118,14 +76,18 @@ class OrganisationUpdate(PatchModel):
 
 
 class Scope(StrEnum):
-    """What a key may do; each includes the ones before it."""
+    """What a key may do: read, write and admin each include the ones before them; scim is
+    SCIM provisioning only (/scim/v2) and nothing else."""
 
     read = "read"
     write = "write"
     admin = "admin"
+    # SCIM provisioning only (app/scim): ranked below `read`, so every /v1 route refuses
+    # it (403), and /scim/v2 accepts nothing else.
+    scim = "scim"
 
 
-SCOPE_RANK = {Scope.read: 0, Scope.write: 1, Scope.admin: 2}
+SCOPE_RANK = {Scope.scim: -1, Scope.read: 0, Scope.write: 1, Scope.admin: 2}
 
 
 class ApiKey(TenantTable, table=True):
@@ -186,6 +148,9 @@ class Team(TenantTable, table=True):
 
     name: str = Field(max_length=NAME_MAX)
     external_id: str | None = Field(default=None, max_length=EXTERNAL_ID_MAX)
+    # The identity provider's own key of the group (SCIM `externalId`, app/scim); the HR
+    # platform's key stays `external_id`.
+    scim_external_id: str | None = Field(default=None, max_length=EXTERNAL_ID_MAX)
 
 
 class TeamManager(SQLModel, table=True):
@@ -223,15 +188,6 @@ class TeamPublic(TeamBase):
 # --- function groups --------------------------------------------------------------------
 
 
-class ExposureLevel(StrEnum):
-    """Exposure to aggression from likelihood x impact (DOMAIN.md)."""
-
-    low = "low"
-    moderate = "moderate"
-    high = "high"
-    very_high = "very_high"
-
-
 EXPOSURE_ORDER = [
     ExposureLevel.low,
     ExposureLevel.moderate,
@@ -241,15 +197,31 @@ EXPOSURE_ORDER = [
 EXPOSURE_RANK = {level: i for i, level in enumerate(EXPOSURE_ORDER)}
 
 
-def exposure_level(score: int) -> ExposureLevel:
-    """low 1-4, moderate 5-9, high 10-16, very_high 17-25 (DOMAIN.md)."""
-    if score <= 4:
-        return ExposureLevel.low
-    if score <= 9:
-        return ExposureLevel.moderate
-    if score <= 16:
-        return ExposureLevel.high
-    return ExposureLevel.very_high
+def exposure_level(score: int, bands: ExposureBands) -> ExposureLevel:
+    """The level of a risk score in the organisation's bands (defaults: low 1-4, moderate
+    5-9, high 10-16, very_high 17-25, DOMAIN.md)."""
+    return bands.level(score)
+
+
+class Grouping(StrEnum):
+    """What put people in one session: their set of comparable function groups, their
+    exposure level (the fallback for groups in no set), or their management level."""
+
+    function_groups = "function_groups"
+    exposure_level = "exposure_level"
+    management_level = "management_level"
+
+
+def comparable_key(
+    comparable_group: str | None, level: ExposureLevel | None
+) -> tuple[Grouping, str | None]:
+    """What a function group is compared by (comparable functions, issue 20 item 6): its set
+    of comparable groups first, its exposure level only when it is in no set. Two groups are
+    comparable exactly when their keys are equal, so a group in a set never counts as
+    comparable with one outside it, whatever their levels."""
+    if comparable_group is not None:
+        return Grouping.function_groups, comparable_group
+    return Grouping.exposure_level, level
 
 
 class FunctionGroup(TenantTable, table=True):
@@ -268,6 +240,9 @@ class FunctionGroup(TenantTable, table=True):
     likelihood: int
     impact: int
     risk_assessed_on: date | None = None
+    # Comparable functions (seed step 3; issue 20, item 6): groups with the same label form
+    # one set of comparable function groups; a group without one compares by exposure level.
+    comparable_group: str | None = Field(default=None, max_length=COMPARABLE_GROUP_MAX)
     # Set once the organisation chose this group's needs itself (learning domain); until
     # then the defaults by exposure level apply.
     custom_needs: bool = Field(default=False)
@@ -276,9 +251,15 @@ class FunctionGroup(TenantTable, table=True):
     def exposure_score(self) -> int:
         return self.likelihood * self.impact
 
-    @property
-    def exposure_level(self) -> ExposureLevel:
-        return exposure_level(self.exposure_score)
+    # The level depends on the organisation's bands (settings.exposure_bands): there is no
+    # property that could quietly use the defaults.
+    def level(self, bands: ExposureBands) -> ExposureLevel:
+        """Its exposure level in these bands."""
+        return bands.level(self.exposure_score)
+
+    def comparable_key(self, bands: ExposureBands) -> tuple[Grouping, str | None]:
+        """What it is compared by: its set of comparable groups, else its level."""
+        return comparable_key(self.comparable_group, self.level(bands))
 
 
 class FunctionGroupBase(SQLModel):
@@ -288,6 +269,9 @@ class FunctionGroupBase(SQLModel):
     likelihood: int = Field(ge=1, le=5, description="Kans: how likely aggression is, 1-5.")
     impact: int = Field(ge=1, le=5, description="Effect: how severe it tends to be, 1-5.")
     risk_assessed_on: date | None = None
+    comparable_group: str | None = Field(
+        default=None, min_length=1, max_length=COMPARABLE_GROUP_MAX, description=_COMPARABLE_GROUP
+    )
 
 
 class FunctionGroupCreate(FunctionGroupBase, CreateModel):
@@ -301,6 +285,9 @@ class FunctionGroupUpdate(PatchModel):
     likelihood: int = Field(default=None, ge=1, le=5)
     impact: int = Field(default=None, ge=1, le=5)
     risk_assessed_on: date | None = None
+    comparable_group: str | None = Field(
+        default=None, min_length=1, max_length=COMPARABLE_GROUP_MAX, description=_COMPARABLE_GROUP
+    )
 
 
 class FunctionGroupPublic(FunctionGroupBase):
@@ -342,6 +329,7 @@ class Employee(TenantTable, table=True):
     __table_args__ = (
         UniqueConstraint("organisation_id", "external_id"),
         UniqueConstraint("organisation_id", "email"),
+        UniqueConstraint("organisation_id", "user_name"),
         sa.Index("ix_employee_organisation_id_team_id_id", "organisation_id", "team_id", "id"),
         # The first page of an unfiltered list (organisation, ordered by id) without a sort
         # of every employee of the organisation (migration 0009).
@@ -363,7 +351,15 @@ class Employee(TenantTable, table=True):
     # (refreshers due: 5.4 s -> 13 ms without it; migration 0009).
     active: bool = Field(default=True)
     started_on: date | None = None
+    # Datum uit dienst: on this day (or at once, when it has come) the employee is
+    # deactivated; the worker's daily pass deactivates the future ones (app/changes/timed.py).
+    ended_on: date | None = None
     erased_at: datetime | None = optional_timestamp_field()
+    # SCIM provisioning (app/scim): the identity provider's `userName` (unique in the
+    # organisation) and its own key `externalId`; the HR key stays `external_id`, which
+    # SCIM calls `employeeNumber`. Not part of the /v1 representation.
+    user_name: str | None = Field(default=None, max_length=USER_NAME_MAX)
+    scim_external_id: str | None = Field(default=None, max_length=EXTERNAL_ID_MAX)
 
     @property
     def full_name(self) -> str:
@@ -383,6 +379,11 @@ class EmployeeBase(SQLModel):
     role: Role = Role.employee
     active: bool = True
     started_on: date | None = None
+    ended_on: date | None = Field(
+        default=None,
+        description="Datum uit dienst: today or earlier deactivates the employee at once, a "
+        "later day deactivates them on that day (the worker's daily pass).",
+    )
 
     @field_validator("email", mode="after")
     @classmethod
@@ -405,6 +406,7 @@ class EmployeeUpdate(PatchModel):
     role: Role = Field(default=None)
     active: bool = Field(default=None)
     started_on: date | None = None
+    ended_on: date | None = None
 
     @field_validator("email", mode="after")
     @classmethod

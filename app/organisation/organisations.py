@@ -1,20 +1,21 @@
 """The organisation itself and its API keys."""
 
 import uuid
-from collections.abc import Sequence
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from app.core.auth import forget_principals, generate_key, hash_key
 from app.core.crud import apply_changes
+from app.core.errors import InvalidInput
+from app.core.listing import ListFilters, Listing
 from app.core.models import render, touch, utcnow
-from app.core.pagination import PageParams, paginate
-from app.core.tenancy import bind_organisation, get_scoped
+from app.core.tenancy import bind_organisation, current_organisation_id, get_scoped
 from app.organisation.hooks import HOOKS
 from app.organisation.models import (
     ApiKey,
     ApiKeyCreate,
     ApiKeyCreated,
+    ApiKeyPublic,
     Organisation,
     OrganisationPublic,
     OrganisationSettings,
@@ -52,13 +53,23 @@ def update_organisation(
     if data.settings is not None:
         merged = org.settings.model_dump(mode="json")
         patch = data.settings.model_dump(mode="json", exclude_none=True)
-        severities = patch.pop("rule_severities", None)
-        merged.update(patch)
-        if severities:
-            merged["rule_severities"] = {**merged["rule_severities"], **severities}
-        changes["settings_json"] = OrganisationSettings.model_validate(merged).model_dump(
-            mode="json"
-        )
+        for key, value in patch.items():
+            # Nested settings (rule severities, exposure bands) merge field by field.
+            merged[key] = {**merged[key], **value} if isinstance(value, dict) else value
+        settings = OrganisationSettings.model_validate(merged)
+        if not settings.exposure_bands.ascending():
+            bands = settings.exposure_bands
+            raise InvalidInput(
+                "Each exposure band must start above the one before it: moderate_from "
+                f"{bands.moderate_from} < high_from {bands.high_from} < very_high_from "
+                f"{bands.very_high_from}.",
+                code="invalid-exposure-bands",
+                errors=[
+                    {"pointer": f"/settings/exposure_bands/{name}", "detail": "not ascending"}
+                    for name in patch.get("exposure_bands", {})
+                ],
+            )
+        changes["settings_json"] = settings.model_dump(mode="json")
     apply_changes(org, changes)
     db.flush()
     forget_principals(organisation_id=org.id)
@@ -83,9 +94,13 @@ def create_api_key(db: Session, *, data: ApiKeyCreate) -> ApiKeyCreated:
     return ApiKeyCreated(**row.model_dump(exclude={"key_hash", "organisation_id"}), key=key)
 
 
-def list_api_keys(db: Session, *, params: PageParams) -> tuple[Sequence[ApiKey], str | None]:
-    """The organisation's keys, revoked ones included."""
-    return paginate(db, select(ApiKey), ApiKey, params)
+API_KEY_LIST = Listing(
+    model=ApiKey,
+    filters=ListFilters,
+    public=ApiKeyPublic,
+    doc="The organisation's API keys (admin), revoked ones included with their "
+    "`revoked_at`;\nsecrets are never shown again.",
+)
 
 
 def revoke_api_key(db: Session, *, key_id: uuid.UUID) -> ApiKey:
@@ -97,3 +112,11 @@ def revoke_api_key(db: Session, *, key_id: uuid.UUID) -> ApiKey:
         db.flush()
     forget_principals(organisation_id=key.organisation_id)
     return key
+
+
+def current_settings(db: Session) -> OrganisationSettings:
+    """The settings of the organisation the session is bound to (the identity map's copy
+    when the request loaded it already)."""
+    org = db.get(Organisation, current_organisation_id(db))
+    assert org is not None
+    return org.settings

@@ -9,8 +9,9 @@ from app.core.auth import AdminPrincipal, ReadPrincipal
 from app.core.concurrency import IfMatch, check_if_match, etag_for, set_etag
 from app.core.dates import today
 from app.core.db import run_read
+from app.core.errors import NotFound
 from app.core.pagination import Page, PageQuery
-from app.core.resource import Docs, Resource
+from app.core.resource import Docs, Resource, add_external_id_routes, validated
 from app.core.responses import CREATED, READ, READ_ONE, WRITE, WRITE_ONE
 from app.core.sessions import AdminOnly, ReadSession, WriteSession
 from app.core.sqljson import page_body
@@ -23,6 +24,7 @@ from app.organisation.models import (
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyPublic,
+    Employee,
     EmployeeCreate,
     EmployeePublic,
     EmployeeUpdate,
@@ -79,6 +81,19 @@ FUNCTION_GROUPS = Resource(
 )
 
 
+# Only the routes by external id are made from this description: the others are written
+# out below (the list and the read are the hottest routes and answer JSON the database wrote).
+EMPLOYEES = Resource(
+    model=Employee,
+    id_param="employee_id",
+    schemas=(EmployeeCreate, EmployeeUpdate, EmployeePublic),
+    public=validated(EmployeePublic),
+    create=lambda db, data, _: service.create_employee(db, data=data),
+    update=lambda db, emp, data, _: service.update_employee(db, employee=emp, data=data),
+    delete=lambda db, emp: service.delete_employee(db, employee=emp),
+    docs=Docs(create="", read="", update="", delete=""),
+)
+
 # Employees first: routes are matched in order, and these are the hottest.
 # --- employees --------------------------------------------------------------------------
 
@@ -88,6 +103,9 @@ async def list_employees(
     db: ReadSession,
     params: PageQuery,
     team_id: uuid.UUID | None = None,
+    team_external_id: Annotated[
+        str | None, Query(max_length=100, description="The team's HR key (its external id).")
+    ] = None,
     function_group_id: uuid.UUID | None = None,
     role: Role | None = None,
     active: bool | None = None,
@@ -96,12 +114,14 @@ async def list_employees(
         str | None, Query(max_length=200, description="Search in names and email.")
     ] = None,
 ) -> Response:
-    """Employees; filter by team, function group, role, active, external id or `q`."""
+    """Employees; filter by team (id or HR key), function group, role, active, external id
+    or `q`."""
     items, cursor = await run_read(
         service.list_employees,
         db,
         params=params,
         team_id=team_id,
+        team_external_id=team_external_id,
         function_group_id=function_group_id,
         role=role,
         active=active,
@@ -119,6 +139,9 @@ def create_employee(data: EmployeeCreate, db: WriteSession, response: Response) 
     set_etag(response, emp)
     response.headers["Location"] = f"/v1/employees/{emp.id}"
     return EmployeePublic.model_validate(emp, from_attributes=True)
+
+
+add_external_id_routes(EMPLOYEES, router)
 
 
 @router.get(
@@ -192,14 +215,7 @@ def update_organisation(
 # --- API keys ---------------------------------------------------------------------------
 
 
-@router.get("/api-keys", tags=["api-keys"], responses=READ, dependencies=[AdminOnly])
-def list_api_keys(db: ReadSession, params: PageQuery) -> Page[ApiKeyPublic]:
-    """The organisation's API keys (admin); secrets are never shown again."""
-    rows, cursor = service.list_api_keys(db, params=params)
-    return Page(
-        items=[ApiKeyPublic.model_validate(r, from_attributes=True) for r in rows],
-        next_cursor=cursor,
-    )
+service.API_KEY_LIST.add_route(router, dependencies=[AdminOnly])
 
 
 @router.post(
@@ -221,7 +237,12 @@ def create_api_key(data: ApiKeyCreate, db: WriteSession, response: Response) -> 
     "/api-keys/{api_key_id}", tags=["api-keys"], responses=READ_ONE, dependencies=[AdminOnly]
 )
 def get_api_key(key: ApiKeyDep, response: Response) -> ApiKeyPublic:
-    """One key (admin): name, scope, prefix and last use; the secret is never shown again."""
+    """One key (admin): name, scope, prefix and last use; the secret is never shown again.
+
+    A revoked (deleted) key is `404` here, as any deleted resource; the list keeps it, with
+    its `revoked_at`, as the record of which keys existed."""
+    if key.revoked_at is not None:
+        raise NotFound(resource="API key")
     set_etag(response, key)
     return ApiKeyPublic.model_validate(key, from_attributes=True)
 
@@ -234,7 +255,7 @@ def get_api_key(key: ApiKeyDep, response: Response) -> ApiKeyPublic:
     dependencies=[AdminOnly],
 )
 def revoke_api_key(api_key_id: uuid.UUID, db: WriteSession) -> Response:
-    """Revoke a key (admin): from now on it is answered 401."""
+    """Revoke a key (admin): from now on it is answered 401, and `GET` of it is 404."""
     service.revoke_api_key(db, key_id=api_key_id)
     return Response(status_code=204)
 
@@ -242,21 +263,9 @@ def revoke_api_key(api_key_id: uuid.UUID, db: WriteSession) -> Response:
 # --- teams ------------------------------------------------------------------------------
 
 
-@router.get("/teams", tags=["teams"], responses=READ)
-def list_teams(
-    db: ReadSession,
-    params: PageQuery,
-    external_id: ExternalId = None,
-    manager_id: uuid.UUID | None = None,
-) -> Page[TeamPublic]:
-    """Teams with their managers; filter by `external_id` or `manager_id`."""
-    rows, cursor = service.list_teams(
-        db, params=params, external_id=external_id, manager_id=manager_id
-    )
-    return Page(items=service.teams_public(db, rows), next_cursor=cursor)
-
-
+service.TEAM_LIST.add_route(router)
 TEAMS.add_routes(router)
+add_external_id_routes(TEAMS, router)
 
 
 # --- function groups --------------------------------------------------------------------
@@ -264,14 +273,26 @@ TEAMS.add_routes(router)
 
 @router.get("/function-groups", tags=["function-groups"], responses=READ)
 def list_function_groups(
-    principal: ReadPrincipal, db: ReadSession, params: PageQuery, external_id: ExternalId = None
+    principal: ReadPrincipal,
+    db: ReadSession,
+    params: PageQuery,
+    external_id: ExternalId = None,
+    risk_assessment_due: Annotated[
+        bool | None,
+        Query(description="Only those whose risk assessment is (true) or is not (false) due."),
+    ] = None,
 ) -> Page[FunctionGroupPublic]:
-    """Function groups with their exposure to aggression (likelihood x impact)."""
-    rows, cursor = service.list_function_groups(db, params=params, external_id=external_id)
+    """Function groups with their exposure to aggression (likelihood x impact); filter by
+    external id or whether their risk assessment is due."""
     settings, day = principal.organisation.settings, today()
-    return Page(
-        items=[service.function_group_public(r, settings, day) for r in rows], next_cursor=cursor
+    rows, cursor = service.list_function_groups(
+        db,
+        params=params,
+        external_id=external_id,
+        due=(risk_assessment_due, settings, day) if risk_assessment_due is not None else None,
     )
+    return Page.of([service.function_group_public(r, settings, day) for r in rows], cursor)
 
 
 FUNCTION_GROUPS.add_routes(router)
+add_external_id_routes(FUNCTION_GROUPS, router)

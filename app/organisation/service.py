@@ -9,6 +9,7 @@ from app.organisation.employees import (
     STILL_MANAGES_TEAMS,
     ManagedTeams,
     create_employee,
+    deactivate_ended,
     delete_employee,
     employee_json,
     employee_public_json,
@@ -26,17 +27,17 @@ from app.organisation.function_groups import (
     update_function_group,
 )
 from app.organisation.organisations import (
+    API_KEY_LIST,
     create_api_key,
     create_organisation,
-    list_api_keys,
     organisation_public,
     revoke_api_key,
     update_organisation,
 )
 from app.organisation.teams import (
+    TEAM_LIST,
     create_team,
     delete_team,
-    list_teams,
     manager_ids_by_team,
     team_public,
     teams_public,
@@ -44,13 +45,16 @@ from app.organisation.teams import (
 )
 
 __all__ = [
+    "API_KEY_LIST",
     "STILL_MANAGES_TEAMS",
+    "TEAM_LIST",
     "ManagedTeams",
     "create_api_key",
     "create_employee",
     "create_function_group",
     "create_organisation",
     "create_team",
+    "deactivate_ended",
     "delete_employee",
     "delete_function_group",
     "delete_team",
@@ -58,10 +62,8 @@ __all__ = [
     "employee_public_json",
     "employees_deactivated",
     "function_group_public",
-    "list_api_keys",
     "list_employees",
     "list_function_groups",
-    "list_teams",
     "managed_teams",
     "manager_ids_by_team",
     "organisation_public",

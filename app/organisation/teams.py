@@ -3,15 +3,16 @@
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from typing import ClassVar
 
+from pydantic import Field
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from app.core.crud import apply_changes, delete_or_conflict, unknown_reference
+from app.core.crud import apply_changes, delete_or_conflict, refuse_existing, unknown_reference
 from app.core.errors import Conflict
+from app.core.listing import Clauses, ListFilters, Listing
 from app.core.models import render, touch
-from app.core.pagination import PageParams, paginate
-from app.core.queries import where_given
 from app.organisation.models import (
     MANAGER_ROLES,
     Employee,
@@ -21,6 +22,8 @@ from app.organisation.models import (
     TeamPublic,
     TeamUpdate,
 )
+
+PATH = "/v1/teams"
 
 
 def _check_managers(db: Session, manager_ids: Sequence[uuid.UUID]) -> None:
@@ -76,28 +79,32 @@ def teams_public(db: Session, teams: Sequence[Team]) -> list[TeamPublic]:
     return [team_public(t, managers.get(t.id, [])) for t in teams]
 
 
-def list_teams(
-    db: Session,
-    *,
-    params: PageParams,
-    external_id: str | None = None,
-    manager_id: uuid.UUID | None = None,
-) -> tuple[Sequence[Team], str | None]:
-    """Teams, optionally by external id or by one of their managers."""
-    stmt = select(Team)
-    stmt = where_given(stmt, Team, external_id=external_id)
-    if manager_id is not None:
-        stmt = stmt.where(
-            col(Team.id).in_(
-                select(col(TeamManager.team_id)).where(col(TeamManager.employee_id) == manager_id)
-            )
+class TeamFilters(ListFilters):
+    clauses: ClassVar[Clauses] = {
+        "manager_id": lambda manager_id: col(Team.id).in_(
+            select(col(TeamManager.team_id)).where(col(TeamManager.employee_id) == manager_id)
         )
-    return paginate(db, stmt, Team, params)
+    }
+
+    external_id: str | None = Field(
+        default=None, max_length=100, description="The HR platform's own id."
+    )
+    manager_id: uuid.UUID | None = None
+
+
+TEAM_LIST = Listing(
+    model=Team,
+    filters=TeamFilters,
+    public=TeamPublic,
+    render=teams_public,
+    doc="Teams with their managers; filter by `external_id` or `manager_id`.",
+)
 
 
 def create_team(db: Session, *, data: TeamCreate) -> Team:
     """A new team; its managers must be employees with a manager role."""
     _check_managers(db, data.manager_ids)
+    refuse_existing(db, Team, PATH, external_id=data.external_id)
     team = Team(name=data.name, external_id=data.external_id)
     db.add(team)
     db.flush()
@@ -109,6 +116,7 @@ def create_team(db: Session, *, data: TeamCreate) -> Team:
 def update_team(db: Session, *, team: Team, data: TeamUpdate) -> Team:
     """Change a team's name, external id or managers."""
     changes = data.model_dump(exclude_unset=True, exclude={"manager_ids"})
+    refuse_existing(db, Team, PATH, exclude=team.id, external_id=changes.get("external_id"))
     apply_changes(team, changes)
     if data.manager_ids is not None:
         _check_managers(db, data.manager_ids)

@@ -7,6 +7,7 @@ from sqlmodel import Session
 
 from app.core.models import utcnow
 from app.demo import DemoContext
+from app.organisation.models import Employee
 from app.policy import service
 from app.policy.models import (
     Norm,
@@ -17,6 +18,7 @@ from app.policy.models import (
     SectionIn,
     SectionKind,
     TeamDiscussion,
+    TeamDiscussionParticipant,
 )
 
 # (title, level, description, response, aftercare): the organisation norm, AgressieWijzer
@@ -126,19 +128,48 @@ SECTIONS = [
     ),
 ]
 
+# Version 1, a year earlier: what the evaluation of the incident reports changed in version 2
+# is visible in the content, not only in the summary (issue 20, item 11): no agreements on
+# risks yet (pillar 2), reporting within a week, aftercare left to the manager, and nothing
+# on supporting each other.
+SECTIONS_V1 = [
+    SECTIONS[0],
+    SECTIONS[1],
+    (
+        SectionKind.procedure,
+        3,
+        "Bij agressie",
+        "Blijf rustig en probeer het gesprek af te ronden. Loopt het uit de hand, haal dan "
+        "een collega of de leidinggevende erbij.",
+    ),
+    (
+        SectionKind.procedure,
+        4,
+        "Melden",
+        "Meld een incident binnen een week bij je leidinggevende; die beslist of nazorg nodig is.",
+    ),
+]
+
 # Teams that discussed the current protocol in their werkoverleg (days ago), and the share
 # of the other teams' staff who read it themselves: a mix of ready and not-ready teams.
 DISCUSSED = {"T-CRI": 45, "T-JW-N": 30}
 READ_SHARE = {"T-AB-W": 0.8, "T-SHV": 0.5, "T-REC": 0.4, "T-JW-Z": 0.3, "T-MW": 0.2}
 
 
-def _protocol(db: Session, *, title: str, summary: str, norm_ids: list[uuid.UUID]) -> Protocol:
+def _protocol(
+    db: Session,
+    *,
+    title: str,
+    summary: str,
+    norm_ids: list[uuid.UUID],
+    sections: list[tuple[SectionKind, int, str, str]],
+) -> Protocol:
     data = ProtocolCreate(
         title=title,
         summary=summary,
         sections=[
             SectionIn(kind=kind, pillar=pillar, title=t, body=body)
-            for kind, pillar, t, body in SECTIONS
+            for kind, pillar, t, body in sections
         ],
         norm_ids=norm_ids,
     )
@@ -170,43 +201,57 @@ def seed(db: Session, ctx: DemoContext) -> None:
 
     old = _protocol(
         db,
-        title="Agressieprotocol Stichting Welzijn Oost",
+        title="Agressieprotocol Stichting Jeugd & Welzijn Oost",
         summary="Eerste versie van de afspraken over omgaan met agressie.",
         norm_ids=norm_ids[:4],
+        sections=SECTIONS_V1,
     )
     service.publish_protocol(db, protocol=old)
     current = _protocol(
         db,
-        title="Agressieprotocol Stichting Welzijn Oost",
-        summary="Herziene afspraken na de evaluatie van de incidentmeldingen: normen per "
-        "kleur, wat je doet in het moment en hoe we melden en nazorg bieden.",
+        title="Agressieprotocol Stichting Jeugd & Welzijn Oost",
+        summary="Herziene afspraken na de evaluatie van de incidentmeldingen: risico's "
+        "vooraf inschatten, normen per kleur, de-escaleren en begrenzen, melden binnen 24 "
+        "uur, nazorg door het opvangteam en collegiale ondersteuning.",
         norm_ids=norm_ids,
+        sections=SECTIONS,
     )
     service.publish_protocol(db, protocol=current)
-    published_at = now - timedelta(days=60)
+    # Published before the management workshop (61 days ago), which practises it.
+    published_at = now - timedelta(days=75)
     old.published_at, old.superseded_at = now - timedelta(days=420), published_at
     current.published_at = published_at
 
     for ext, days_ago in DISCUSSED.items():
-        db.add(
-            TeamDiscussion(
-                protocol_id=current.id,
-                team_id=ctx.teams[ext].id,
-                discussed_on=(now - timedelta(days=days_ago)).date(),
-                notes="Besproken onder het agendapunt Veilig en veerkrachtig werken.",
-            )
+        discussion = TeamDiscussion(
+            protocol_id=current.id,
+            team_id=ctx.teams[ext].id,
+            discussed_on=(now - timedelta(days=days_ago)).date(),
+            notes="Besproken onder het agendapunt Veilig en veerkrachtig werken.",
         )
-    # Management reads it first; staff of the other teams partly.
-    readers = [*ctx.senior_management, *ctx.managers.values()]
+        db.add(discussion)
+        db.flush()
+        # Everyone of the team was there but one, who reads it instead (or not).
+        members = ctx.staff[ext]
+        db.add_all(
+            TeamDiscussionParticipant(
+                discussion_id=discussion.id, employee_id=e.id, organisation_id=ctx.org.id
+            )
+            for e in [ctx.managers[ext], *members[1:]]
+        )
+    # Management reads it first (within ten days, before its workshop); staff of the other
+    # teams partly, later.
+    managers = [*ctx.senior_management, *ctx.managers.values()]
+    staff: list[Employee] = []
     for ext, share in READ_SHARE.items():
         members = ctx.staff[ext]
-        readers += ctx.rng.sample(members, round(len(members) * share))
-    for emp in readers:
+        staff += ctx.rng.sample(members, round(len(members) * share))
+    for emp, first, last in [*((m, 1, 10) for m in managers), *((e, 11, 70) for e in staff)]:
         db.add(
             ProtocolAcknowledgement(
                 protocol_id=current.id,
                 employee_id=emp.id,
-                read_at=published_at + timedelta(days=ctx.rng.randint(1, 55)),
+                read_at=published_at + timedelta(days=ctx.rng.randint(first, last)),
             )
         )
     db.flush()

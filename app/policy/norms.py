@@ -1,20 +1,21 @@
 """Behaviour norms (seed step 1): green, orange and red, for the organisation and its teams."""
 
 import uuid
-from collections.abc import Sequence
+from typing import ClassVar
 
+from pydantic import Field
 from sqlmodel import Session, col, select
 
 from app.core.crud import apply_changes, resolve_ref
 from app.core.errors import Conflict, RuleViolation
-from app.core.pagination import PageParams, paginate
-from app.core.queries import where_given
+from app.core.listing import Clauses, ListFilters, Listing
 from app.organisation.models import Team
 from app.policy.models import (
     ACCEPTABLE_LEVELS,
     Norm,
     NormCreate,
     NormLevel,
+    NormPublic,
     NormStatus,
     NormUpdate,
     ProtocolNorm,
@@ -85,22 +86,25 @@ def _check_norm_within_organisation(db: Session, norm: Norm) -> None:
             )
 
 
-def list_norms(
-    db: Session,
-    *,
-    params: PageParams,
-    team_id: uuid.UUID | None = None,
-    organisation_only: bool = False,
-    level: NormLevel | None = None,
-    status: NormStatus | None = None,
-) -> tuple[Sequence[Norm], str | None]:
-    """Norms, filterable by team (or organisation norms only), level and status."""
-    stmt = select(Norm)
-    stmt = where_given(stmt, Norm, team_id=team_id)
-    if organisation_only:
-        stmt = stmt.where(col(Norm.team_id).is_(None))
-    stmt = where_given(stmt, Norm, level=level, status=status)
-    return paginate(db, stmt, Norm, params)
+class NormFilters(ListFilters):
+    clauses: ClassVar[Clauses] = {
+        "organisation_only": lambda only: col(Norm.team_id).is_(None) if only else None
+    }
+
+    team_id: uuid.UUID | None = None
+    organisation_only: bool = Field(
+        default=False, description="Only organisation norms (no team norms)."
+    )
+    level: NormLevel | None = None
+    status: NormStatus | None = None
+
+
+NORM_LIST = Listing(
+    model=Norm,
+    filters=NormFilters,
+    public=NormPublic,
+    doc="Behaviour norms (green/orange/red); filter by team, level or status.",
+)
 
 
 def create_norm(db: Session, *, data: NormCreate) -> Norm:

@@ -8,20 +8,29 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import timedelta
 
+import sqlalchemy as sa
 from sqlalchemy import delete, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.core.crud import apply_changes, resolve_ref, unknown_reference
+from app.core.crud import (
+    apply_changes,
+    no_duplicate_ids,
+    resolve_ref,
+    resolve_refs,
+    unknown_reference,
+)
 from app.core.dates import day_of
 from app.core.errors import Conflict, InvalidInput
+from app.core.listing import ListFilters, Listing
 from app.core.models import render, touch, utcnow
-from app.core.pagination import PageParams, paginate
-from app.core.queries import linked_ids, where_given
+from app.core.queries import linked_ids
 from app.core.tenancy import current_organisation_id
+from app.followup.models import SAFE_RESILIENT_WORK_TITLE, TeamMeeting
 from app.organisation.models import Employee, Organisation, Team
 from app.policy.models import (
     AcknowledgementCreate,
+    AcknowledgementPublic,
     Norm,
     Protocol,
     ProtocolAcknowledgement,
@@ -35,6 +44,8 @@ from app.policy.models import (
     SectionPublic,
     TeamDiscussion,
     TeamDiscussionCreate,
+    TeamDiscussionParticipant,
+    TeamDiscussionPublic,
 )
 from app.policy.readiness import current_protocol
 
@@ -78,13 +89,17 @@ def protocols_public(db: Session, protocols: Sequence[Protocol]) -> list[Protoco
     ]
 
 
-def list_protocols(
-    db: Session, *, params: PageParams, status: ProtocolStatus | None = None
-) -> tuple[Sequence[Protocol], str | None]:
-    """Protocol versions, optionally by status."""
-    stmt = select(Protocol)
-    stmt = where_given(stmt, Protocol, status=status)
-    return paginate(db, stmt, Protocol, params)
+class ProtocolFilters(ListFilters):
+    status: ProtocolStatus | None = None
+
+
+PROTOCOL_LIST = Listing(
+    model=Protocol,
+    filters=ProtocolFilters,
+    public=ProtocolPublic,
+    render=protocols_public,
+    doc="Versions of the aggression protocol, with sections; filter by status.",
+)
 
 
 def _check_norm_ids(db: Session, norm_ids: list[uuid.UUID]) -> list[uuid.UUID]:
@@ -277,25 +292,68 @@ def acknowledge(
     return ack, True
 
 
-def list_acknowledgements(
-    db: Session,
-    *,
-    protocol: Protocol,
-    params: PageParams,
-    employee_id: uuid.UUID | None = None,
-) -> tuple[Sequence[ProtocolAcknowledgement], str | None]:
-    """Who acknowledged this version, optionally one employee."""
-    stmt = select(ProtocolAcknowledgement).where(
-        col(ProtocolAcknowledgement.protocol_id) == protocol.id
+class AcknowledgementFilters(ListFilters):
+    employee_id: uuid.UUID | None = None
+
+
+ACKNOWLEDGEMENT_LIST = Listing(
+    model=ProtocolAcknowledgement,
+    filters=AcknowledgementFilters,
+    public=AcknowledgementPublic,
+    doc="Employees who read this version; filter by employee.",
+)
+
+
+def _participants(
+    db: Session, *, team_id: uuid.UUID, ids: Sequence[uuid.UUID] | None
+) -> list[uuid.UUID]:
+    """The participants: the team's active members by default, else each one given, who
+    must be an active member of the team (422 naming their place)."""
+    members = set(
+        db.exec(
+            select(col(Employee.id)).where(
+                col(Employee.team_id) == team_id, col(Employee.active).is_(True)
+            )
+        )
     )
-    stmt = where_given(stmt, ProtocolAcknowledgement, employee_id=employee_id)
-    return paginate(db, stmt, ProtocolAcknowledgement, params)
+    if ids is None:
+        return sorted(members)
+    no_duplicate_ids(ids, pointer="/participant_ids/{i}", what="employee")
+    resolve_refs(db, Employee, ids, pointer="/participant_ids/{i}", what="employee")
+    for i, emp_id in enumerate(ids):
+        if emp_id not in members:
+            raise InvalidInput(
+                "Participants of a team discussion are active members of the team.",
+                code="employee-of-another-team",
+                errors=[{"pointer": f"/participant_ids/{i}", "detail": "not an active member"}],
+            )
+    return list(ids)
+
+
+def _check_meeting(db: Session, data: TeamDiscussionCreate) -> None:
+    if data.team_meeting_id is None:
+        return
+    meeting = resolve_ref(
+        db, TeamMeeting, data.team_meeting_id, pointer="/team_meeting_id", what="team meeting"
+    )
+    if (
+        meeting.team_id != data.team_id
+        or meeting.held_on != data.discussed_on
+        or not meeting.safe_resilient_work_on_agenda
+    ):
+        raise Conflict(
+            "A discussion held in a team meeting is of that meeting's team and day, and the "
+            f"meeting has '{SAFE_RESILIENT_WORK_TITLE}' on its agenda.",
+            code="meeting-does-not-fit",
+            errors=[{"pointer": "/team_meeting_id", "detail": "other team, day or agenda"}],
+        )
 
 
 def record_team_discussion(
     db: Session, *, protocol: Protocol, data: TeamDiscussionCreate
 ) -> TeamDiscussion:
-    """Record that a team discussed this version in a team meeting (werkoverleg)."""
+    """Record that a team discussed this version in a team meeting (werkoverleg), with
+    who took part (default: the team's active members)."""
     _require_published(protocol)
     resolve_ref(db, Team, data.team_id, pointer="/team_id", what="team")
     if data.discussed_on > day_of(utcnow() + CLOCK_SKEW):
@@ -304,20 +362,64 @@ def record_team_discussion(
             code="discussed-on-in-future",
             errors=[{"pointer": "/discussed_on", "detail": "must not be in the future"}],
         )
-    discussion = TeamDiscussion(protocol_id=protocol.id, **data.model_dump())
+    participants = _participants(db, team_id=data.team_id, ids=data.participant_ids)
+    _check_meeting(db, data)
+    discussion = TeamDiscussion(
+        protocol_id=protocol.id, **data.model_dump(exclude={"participant_ids"})
+    )
     db.add(discussion)
+    db.flush()
+    db.add_all(
+        TeamDiscussionParticipant(
+            discussion_id=discussion.id,
+            employee_id=emp_id,
+            organisation_id=discussion.organisation_id,
+        )
+        for emp_id in participants
+    )
     db.flush()
     return discussion
 
 
-def list_team_discussions(
-    db: Session,
-    *,
-    protocol: Protocol,
-    params: PageParams,
-    team_id: uuid.UUID | None = None,
-) -> tuple[Sequence[TeamDiscussion], str | None]:
-    """Team meetings that discussed this version, optionally of one team."""
-    stmt = select(TeamDiscussion).where(col(TeamDiscussion.protocol_id) == protocol.id)
-    stmt = where_given(stmt, TeamDiscussion, team_id=team_id)
-    return paginate(db, stmt, TeamDiscussion, params)
+# Discussions recorded without participants (bulk loads, before issue 20): the team's
+# active members took part. The migration runs the same statement.
+TEAM_MEMBERS_TOOK_PART = sa.text(
+    "INSERT INTO team_discussion_participant (discussion_id, employee_id, organisation_id) "
+    "SELECT d.id, e.id, d.organisation_id FROM team_discussion d "
+    "JOIN employee e ON e.team_id = d.team_id AND e.active "
+    "WHERE NOT EXISTS (SELECT 1 FROM team_discussion_participant p WHERE p.discussion_id = d.id)"
+)
+
+
+def discussions_public(
+    db: Session, discussions: Sequence[TeamDiscussion]
+) -> list[TeamDiscussionPublic]:
+    """Discussions with their participants, in one more query whatever the count."""
+    ids = [d.id for d in discussions]
+    people: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    if ids:
+        for discussion_id, emp_id in db.exec(
+            select(
+                col(TeamDiscussionParticipant.discussion_id),
+                col(TeamDiscussionParticipant.employee_id),
+            )
+            .where(col(TeamDiscussionParticipant.discussion_id).in_(ids))
+            .order_by(col(TeamDiscussionParticipant.employee_id))
+        ):
+            people[discussion_id].append(emp_id)
+    return [
+        render(TeamDiscussionPublic, d, participant_ids=people.get(d.id, [])) for d in discussions
+    ]
+
+
+class TeamDiscussionFilters(ListFilters):
+    team_id: uuid.UUID | None = None
+
+
+TEAM_DISCUSSION_LIST = Listing(
+    model=TeamDiscussion,
+    filters=TeamDiscussionFilters,
+    public=TeamDiscussionPublic,
+    render=discussions_public,
+    doc="Team meetings that discussed this version; filter by team.",
+)

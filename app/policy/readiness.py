@@ -27,6 +27,7 @@ from app.policy.models import (
     ProtocolStatus,
     ReadyVia,
     TeamDiscussion,
+    TeamDiscussionParticipant,
     TeamReadiness,
 )
 
@@ -80,11 +81,16 @@ def _ready_condition(protocol_id: Any, at: datetime) -> ColumnElement[bool]:
         )
         .exists()
     )
+    # Discussed: they took part in a discussion of this version (issue 20, item 5: the
+    # people who were there, not whoever is on the team now).
     discussed = (
-        select(col(TeamDiscussion.id))
+        select(col(TeamDiscussionParticipant.discussion_id))
+        .join(
+            TeamDiscussion, col(TeamDiscussion.id) == col(TeamDiscussionParticipant.discussion_id)
+        )
         .where(
+            col(TeamDiscussionParticipant.employee_id) == col(Employee.id),
             col(TeamDiscussion.protocol_id) == protocol_id,
-            col(TeamDiscussion.team_id) == col(Employee.team_id),
             col(TeamDiscussion.discussed_on) <= at.date(),
         )
         .exists()
@@ -163,12 +169,13 @@ class _Readiness:
     employees: list[_Person]
     acknowledged: set[uuid.UUID]
     discussed_on: dict[uuid.UUID, date]
+    discussed: set[uuid.UUID]  # took part in a discussion of the version
 
     def via(self, employee: _Person) -> list[ReadyVia]:
         out = []
         if employee.id in self.acknowledged:
             out.append(ReadyVia.acknowledged)
-        if employee.team_id is not None and employee.team_id in self.discussed_on:
+        if employee.id in self.discussed:
             out.append(ReadyVia.team_discussion)
         return out
 
@@ -214,12 +221,29 @@ def _readiness_data(db: Session, *, team_id: uuid.UUID | None) -> _Readiness:
         )
         .group_by(col(TeamDiscussion.team_id))
     )
+    took_part = set(
+        db.exec(
+            select(col(TeamDiscussionParticipant.employee_id))
+            .join(
+                TeamDiscussion,
+                col(TeamDiscussion.id) == col(TeamDiscussionParticipant.discussion_id),
+            )
+            .where(
+                col(TeamDiscussion.protocol_id) == protocol.id,
+                col(TeamDiscussion.discussed_on) <= now.date(),
+                col(TeamDiscussionParticipant.employee_id).in_(
+                    emp_stmt.with_only_columns(col(Employee.id))
+                ),
+            )
+        )
+    )
     return _Readiness(
         protocol=protocol,
         teams=teams,
         employees=employees,
         acknowledged=acknowledged,
         discussed_on={row[0]: row[1] for row in discussed},
+        discussed=took_part,
     )
 
 

@@ -1,14 +1,13 @@
 """HTTP routes of the policy domain: norms, protocols, acknowledgements, team discussions."""
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from app.core.concurrency import IfMatch, check_if_match, set_etag
-from app.core.csv import csv_openapi, csv_response, prefers_csv
+from app.core.csv import csv_openapi, json_or_csv
 from app.core.dates import today
-from app.core.pagination import Page, PageQuery
+from app.core.dutch import CsvLanguageQuery
 from app.core.resource import Docs, Resource, validated
 from app.core.responses import (
     CREATED,
@@ -30,15 +29,12 @@ from app.policy.models import (
     AcknowledgementPublic,
     Norm,
     NormCreate,
-    NormLevel,
     NormPublic,
-    NormStatus,
     NormUpdate,
     Protocol,
     ProtocolCreate,
     ProtocolPublic,
     ProtocolReadiness,
-    ProtocolStatus,
     ProtocolUpdate,
     TeamDiscussionCreate,
     TeamDiscussionPublic,
@@ -83,45 +79,14 @@ PROTOCOLS = Resource(
 # --- norms ------------------------------------------------------------------------------
 
 
-@router.get("/norms", tags=["norms"], responses=READ)
-def list_norms(
-    db: ReadSession,
-    params: PageQuery,
-    team_id: uuid.UUID | None = None,
-    organisation_only: Annotated[
-        bool, Query(description="Only organisation norms (no team norms).")
-    ] = False,
-    level: NormLevel | None = None,
-    status: NormStatus | None = None,
-) -> Page[NormPublic]:
-    """Behaviour norms (green/orange/red); filter by team, level or status."""
-    rows, cursor = service.list_norms(
-        db,
-        params=params,
-        team_id=team_id,
-        organisation_only=organisation_only,
-        level=level,
-        status=status,
-    )
-    return Page(
-        items=[NormPublic.model_validate(r, from_attributes=True) for r in rows],
-        next_cursor=cursor,
-    )
-
-
+service.NORM_LIST.add_route(router)
 NORMS.add_routes(router)
 
 
 # --- protocols --------------------------------------------------------------------------
 
 
-@router.get("/protocols", tags=["protocols"], responses=READ)
-def list_protocols(
-    db: ReadSession, params: PageQuery, status: ProtocolStatus | None = None
-) -> Page[ProtocolPublic]:
-    """Versions of the aggression protocol, with sections; filter by status."""
-    rows, cursor = service.list_protocols(db, params=params, status=status)
-    return Page(items=service.protocols_public(db, rows), next_cursor=cursor)
+service.PROTOCOL_LIST.add_route(router)
 
 
 @router.get("/protocols/current", tags=["protocols"], responses=READ_ONE)
@@ -134,6 +99,7 @@ def get_current_protocol(db: ReadSession, response: Response) -> ProtocolPublic:
 
 @router.get(
     "/protocols/current/readiness",
+    dependencies=[CsvLanguageQuery],
     tags=["protocols"],
     response_model=ProtocolReadiness,
     responses={
@@ -150,11 +116,13 @@ def get_protocol_readiness(
     team_id: uuid.UUID | None = None,
 ) -> ProtocolReadiness | Response:
     """Per team: how many active employees read or discussed the current protocol, and who not."""
-    if prefers_csv(request):
-        rows = service.readiness_csv_rows(db, team_id=team_id)
-        filename = f"protocol-readiness-{today().isoformat()}.csv"
-        return csv_response(rows, service.READINESS_CSV_HEADER, filename)
-    return service.readiness(db, team_id=team_id)
+    return json_or_csv(
+        request,
+        json=lambda: service.readiness(db, team_id=team_id),
+        rows=lambda: service.readiness_csv_rows(db, team_id=team_id),
+        header=service.READINESS_CSV_HEADER,
+        filename=f"protocol-readiness-{today().isoformat()}.csv",
+    )
 
 
 PROTOCOLS.add_routes(router)
@@ -177,21 +145,13 @@ def publish_protocol(
 # --- acknowledgements and team discussions ----------------------------------------------
 
 
-@router.get("/protocols/{protocol_id}/acknowledgements", tags=["acknowledgements"], responses=READ)
-def list_acknowledgements(
-    protocol: ProtocolDep,
-    db: ReadSession,
-    params: PageQuery,
-    employee_id: uuid.UUID | None = None,
-) -> Page[AcknowledgementPublic]:
-    """Employees who read this version; filter by employee."""
-    rows, cursor = service.list_acknowledgements(
-        db, protocol=protocol, params=params, employee_id=employee_id
-    )
-    return Page(
-        items=[AcknowledgementPublic.model_validate(r, from_attributes=True) for r in rows],
-        next_cursor=cursor,
-    )
+service.ACKNOWLEDGEMENT_LIST.add_route(
+    router,
+    "/protocols/{protocol_id}/acknowledgements",
+    name="list_acknowledgements",
+    tags=["acknowledgements"],
+    within=(ProtocolDep, "protocol_id"),
+)
 
 
 @router.post(
@@ -225,21 +185,13 @@ def create_acknowledgement(
     return AcknowledgementPublic.model_validate(ack, from_attributes=True)
 
 
-@router.get("/protocols/{protocol_id}/team-discussions", tags=["team-discussions"], responses=READ)
-def list_team_discussions(
-    protocol: ProtocolDep,
-    db: ReadSession,
-    params: PageQuery,
-    team_id: uuid.UUID | None = None,
-) -> Page[TeamDiscussionPublic]:
-    """Team meetings that discussed this version; filter by team."""
-    rows, cursor = service.list_team_discussions(
-        db, protocol=protocol, params=params, team_id=team_id
-    )
-    return Page(
-        items=[TeamDiscussionPublic.model_validate(r, from_attributes=True) for r in rows],
-        next_cursor=cursor,
-    )
+service.TEAM_DISCUSSION_LIST.add_route(
+    router,
+    "/protocols/{protocol_id}/team-discussions",
+    name="list_team_discussions",
+    tags=["team-discussions"],
+    within=(ProtocolDep, "protocol_id"),
+)
 
 
 @router.post(
@@ -254,11 +206,14 @@ def create_team_discussion(
     db: WriteSession,
     response: Response,
 ) -> TeamDiscussionPublic:
-    """Record that a team discussed this version in a team meeting (werkoverleg)."""
+    """Record that a team discussed this version in a team meeting (werkoverleg), with who
+    took part (default: the team's active members; only they become ready through it) and,
+    optionally, the team meeting it was held in (with 'Veilig en veerkrachtig werken' on
+    its agenda)."""
     discussion = service.record_team_discussion(db, protocol=protocol, data=data)
     set_etag(response, discussion)
     response.headers["Location"] = f"/v1/protocols/{protocol.id}/team-discussions/{discussion.id}"
-    return TeamDiscussionPublic.model_validate(discussion, from_attributes=True)
+    return service.discussions_public(db, [discussion])[0]
 
 
 @router.get(
@@ -266,7 +221,9 @@ def create_team_discussion(
     tags=["team-discussions"],
     responses=READ_ONE,
 )
-def get_team_discussion(discussion: TeamDiscussionDep, response: Response) -> TeamDiscussionPublic:
-    """One team meeting that discussed this version."""
+def get_team_discussion(
+    discussion: TeamDiscussionDep, db: ReadSession, response: Response
+) -> TeamDiscussionPublic:
+    """One team meeting that discussed this version, with who took part."""
     set_etag(response, discussion)
-    return TeamDiscussionPublic.model_validate(discussion, from_attributes=True)
+    return service.discussions_public(db, [discussion])[0]

@@ -6,15 +6,16 @@ Training rules ask ``ready_ids_at`` and selection ``protocol_ready_ids`` (seed s
 reports use ``readiness``.
 """
 
-from app.policy.norms import create_norm, delete_norm, list_norms, update_norm
+from app.policy.norms import NORM_LIST, create_norm, delete_norm, update_norm
 from app.policy.protocols import (
+    ACKNOWLEDGEMENT_LIST,
     CLOCK_SKEW,
+    PROTOCOL_LIST,
+    TEAM_DISCUSSION_LIST,
     acknowledge,
     create_protocol,
     delete_protocol,
-    list_acknowledgements,
-    list_protocols,
-    list_team_discussions,
+    discussions_public,
     protocols_public,
     publish_protocol,
     record_team_discussion,
@@ -33,19 +34,20 @@ from app.policy.readiness import (
 )
 
 __all__ = [
+    "ACKNOWLEDGEMENT_LIST",
     "CLOCK_SKEW",
+    "NORM_LIST",
+    "PROTOCOL_LIST",
     "READINESS_CSV_HEADER",
+    "TEAM_DISCUSSION_LIST",
     "acknowledge",
     "create_norm",
     "create_protocol",
     "current_protocol",
     "delete_norm",
     "delete_protocol",
+    "discussions_public",
     "is_protocol_ready",
-    "list_acknowledgements",
-    "list_norms",
-    "list_protocols",
-    "list_team_discussions",
     "protocol_at",
     "protocol_ready_ids",
     "protocols_public",

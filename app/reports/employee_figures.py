@@ -26,7 +26,11 @@ from app.organisation.models import (
     TeamManager,
     exposure_level,
 )
-from app.policy.models import ProtocolAcknowledgement, TeamDiscussion
+from app.policy.models import (
+    ProtocolAcknowledgement,
+    TeamDiscussion,
+    TeamDiscussionParticipant,
+)
 from app.reports.figure_query import (
     NEVER,
     REFRESHER_WINDOW_DAYS,
@@ -77,7 +81,8 @@ def needs_by_group(q: FigureQuery) -> tuple[list[tuple[Any, str]], Needs]:
         if is_custom:
             ids = custom.get(fg_id, [])
         else:
-            codes = learning_service.default_needs(exposure_level(likelihood * impact))
+            level = exposure_level(likelihood * impact, q.settings.exposure_bands)
+            codes = learning_service.default_needs(level)
             ids = [by_code[code] for code in codes if code in by_code]
         needs[fg_id] = sorted(((s, skills[s][0]) for s in ids), key=lambda p: p[1])
     return [(g[0], g[1]) for g in groups], needs
@@ -144,14 +149,22 @@ def employee_figures(
             col(ProtocolAcknowledgement.protocol_id) == c.protocol_id,
             col(ProtocolAcknowledgement.read_at) <= q.now,
         )
-        discussed = select(col(TeamDiscussion.team_id)).where(
-            col(TeamDiscussion.organisation_id) == q.org_id,
-            col(TeamDiscussion.protocol_id) == c.protocol_id,
-            col(TeamDiscussion.discussed_on) <= q.today,
+        # Those who took part in a discussion of the version (not the team's members now).
+        discussed = (
+            select(col(TeamDiscussionParticipant.employee_id))
+            .join(
+                TeamDiscussion,
+                col(TeamDiscussion.id) == col(TeamDiscussionParticipant.discussion_id),
+            )
+            .where(
+                col(TeamDiscussion.organisation_id) == q.org_id,
+                col(TeamDiscussion.protocol_id) == c.protocol_id,
+                col(TeamDiscussion.discussed_on) <= q.today,
+            )
         )
-        ready = or_(col(e.team_id).in_(discussed), col(e.id).in_(acknowledged))
+        ready = or_(col(e.id).in_(discussed), col(e.id).in_(acknowledged))
     # The same expression lists the employees not covered (hrm_theme.theme_gaps).
-    theme = covered_employee_ids(q.org_id, q.today)
+    theme = covered_employee_ids(q.org_id, q.today, q.settings.hrm_theme_months)
     is_manager = col(e.role).in_([r.value for r in MANAGER_ROLES])
     heads: defaultdict[Any, int] = defaultdict(int)
     for team_id, fg_id, active, n_ready, n_managers, covered in q.run(

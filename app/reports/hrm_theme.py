@@ -1,9 +1,10 @@
 """HRM theme coverage: seed step 4, the theme returns in the HRM conversation cycle.
 
 An active employee is *covered* on a day when they had an HRM conversation that discussed
-the theme (``theme_discussed``), held in the last 12 months: on or after
-``covered_since(day)`` (the day minus 12 months, clamped at month end) and on or before the
-day. A conversation held exactly 12 months ago still covers; one a day earlier does not.
+the theme (``theme_discussed``), held in the last ``hrm_theme_months`` (an organisation
+setting, default 12: a conversation cycle): on or after ``covered_since(day, months)`` (the
+day minus the months, clamped at month end) and on or before the day. A conversation held
+exactly 12 months ago still covers (by default); one a day earlier does not.
 
 The reports count the covered employees (``figures.py``) and list the others
 (``theme_gaps``) from the one expression ``covered_employee_ids``, so the count and the
@@ -24,18 +25,17 @@ from app.core.pagination import PageParams, paginate
 from app.core.queries import where_given
 from app.core.tenancy import current_organisation_id
 from app.followup.models import HrmConversation
+from app.organisation import organisations
 from app.organisation.models import Employee, FunctionGroup, Team, full_name
 from app.reports.models import HrmThemeGap
 
-HRM_THEME_MONTHS = 12
 
-
-def covered_since(day: date) -> date:
+def covered_since(day: date, months: int) -> date:
     """The earliest ``held_on`` of a theme conversation that still covers on ``day``."""
-    return add_months(day, -HRM_THEME_MONTHS)
+    return add_months(day, -months)
 
 
-def covered_employee_ids(org_id: uuid.UUID, day: date) -> Select[uuid.UUID]:
+def covered_employee_ids(org_id: uuid.UUID, day: date, months: int) -> Select[uuid.UUID]:
     """SQL: the ids of the employees covered on ``day`` (see the module).
 
     Names its organisation itself: the figures run it on the connection, without the ORM's
@@ -44,13 +44,13 @@ def covered_employee_ids(org_id: uuid.UUID, day: date) -> Select[uuid.UUID]:
     return select(col(HrmConversation.employee_id)).where(
         col(HrmConversation.organisation_id) == org_id,
         col(HrmConversation.theme_discussed).is_(True),
-        col(HrmConversation.held_on) >= covered_since(day),
+        col(HrmConversation.held_on) >= covered_since(day, months),
         col(HrmConversation.held_on) <= day,
     )
 
 
 def _gaps_statement(
-    org_id: uuid.UUID, day: date, team_id: uuid.UUID | None
+    org_id: uuid.UUID, day: date, months: int, team_id: uuid.UUID | None
 ) -> Select[*tuple[Any, ...]]:
     # Read per listed row through the (employee_id, held_on) index: only for the rows of
     # the page, however many conversations the organisation holds.
@@ -84,7 +84,7 @@ def _gaps_statement(
         .where(
             col(Employee.organisation_id) == org_id,
             col(Employee.active).is_(True),
-            col(Employee.id).not_in(covered_employee_ids(org_id, day)),
+            col(Employee.id).not_in(covered_employee_ids(org_id, day, months)),
         )
     )
     stmt = where_given(stmt, Employee, team_id=team_id)
@@ -103,11 +103,13 @@ def theme_gaps(
     (and one more to check ``team_id``: another organisation's team is an unknown one)."""
     if team_id is not None:
         resolve_ref(db, Team, team_id, pointer="/query/team_id", what="team")
-    stmt = _gaps_statement(current_organisation_id(db), today, team_id)
+    months = organisations.current_settings(db).hrm_theme_months
+    stmt = _gaps_statement(current_organisation_id(db), today, months, team_id)
     rows: Sequence[Any]
     next_cursor = None
     if params is not None:
-        rows, next_cursor = paginate(db, stmt, Employee, params)
+        rows, end = paginate(db, stmt, Employee, params, sync=False)
+        next_cursor = end.next_cursor
     else:
         rows = db.execute(stmt.order_by(col(Employee.id))).all()
     gaps = [

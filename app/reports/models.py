@@ -6,6 +6,7 @@ from datetime import date
 from pydantic import BaseModel, Field
 
 from app.core.pagination import Page
+from app.learning.organisation_goals import OrganisationGoalFigures
 
 Pct = float  # 0-100, one decimal; 0 when there is nothing to count
 
@@ -77,10 +78,21 @@ class MeetingFigures(BaseModel):
     )
 
 
+class RiskAssessmentFigures(BaseModel):
+    """Function groups whose risk assessment is due (never done, or older than the
+    setting `risk_assessment_valid_years`); list them with
+    `GET /v1/function-groups?risk_assessment_due=true`."""
+
+    function_groups: int
+    due: int
+    valid_years: int = Field(description="The setting `risk_assessment_valid_years`.")
+
+
 class HrmThemeFigures(BaseModel):
     active_employees: int
     covered: int = Field(
-        description="Had an HRM conversation that discussed the theme in the last 12 months."
+        description="Had an HRM conversation that discussed the theme in the last 12 months (the "
+        "organisation's `hrm_theme_months`)."
     )
     covered_pct: Pct
     not_covered: int
@@ -103,6 +115,10 @@ class OverviewReport(BaseModel):
     practice_reviews: PracticeReviewFigures
     meetings: MeetingFigures
     hrm_theme: HrmThemeFigures
+    risk_assessments: RiskAssessmentFigures
+    organisation_goals: list[OrganisationGoalFigures] = Field(
+        description="Active organisation-level goals and the active team goals serving them."
+    )
 
 
 class TeamReportRow(BaseModel):

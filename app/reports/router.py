@@ -3,19 +3,21 @@
 import uuid
 from collections.abc import Callable
 from datetime import date
-from typing import Annotated, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from sqlmodel import Session
 from starlette.responses import Response
 
-from app.core.auth import ReadPrincipal
-from app.core.csv import csv_openapi, csv_response, prefers_csv
+from app.core.auth import Principal, ReadPrincipal
+from app.core.csv import csv_openapi, json_or_csv
 from app.core.dates import today
+from app.core.dutch import CsvLanguageQuery
 from app.core.errors import InvalidInput, problem_responses
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, PageParams, page_params
+from app.core.resource import signed
 from app.core.sessions import ReadSession
-from app.organisation.models import OrganisationSettings
+from app.organisation import organisations
 from app.reports import hrm_theme, service
 from app.reports.models import HrmThemeGapPage, OverviewReport, TeamsReport
 
@@ -40,99 +42,90 @@ def _check_period(period_from: date | None, period_to: date | None) -> None:
         )
 
 
-Report = TypeVar("Report", OverviewReport, TeamsReport)
-
-
-def _report(
-    request: Request,
-    db: Session,
-    settings: OrganisationSettings,
-    period_from: date | None,
-    period_to: date | None,
-    *,
-    build: Callable[..., Report],
-    csv_rows: Callable[[Report], list[list[object]]],
-    csv_header: list[str],
+def _add_report(
+    path: str,
     name: str,
-) -> Report | Response:
-    # Both reports answer the same way: one period check, one "today", JSON or the same
-    # figures as a CSV download named after the report and the day.
-    _check_period(period_from, period_to)
-    day = today()
-    report = build(db, settings=settings, today=day, period_from=period_from, period_to=period_to)
-    if prefers_csv(request):
-        return csv_response(csv_rows(report), csv_header, f"{name}-{day.isoformat()}.csv")
-    return report
+    model: type[OverviewReport | TeamsReport],
+    *,
+    doc: str,
+    csv_doc: str,
+    build: Callable[..., OverviewReport | TeamsReport],
+    csv_rows: Callable[[Any], list[list[object]]],
+    csv_header: list[str],
+) -> None:
+    """Put a period report on ``router``: one period check, one "today", JSON or the same
+    figures as a CSV download named after the report and the day (both reports alike)."""
+
+    def report(
+        request: Request,
+        principal: Principal,
+        db: Session,
+        period_from: date | None = None,
+        period_to: date | None = None,
+    ) -> Any:
+        _check_period(period_from, period_to)
+        day, settings = today(), principal.organisation.settings
+        built = build(
+            db, settings=settings, today=day, period_from=period_from, period_to=period_to
+        )
+        return json_or_csv(
+            request,
+            json=lambda: built,
+            rows=lambda: csv_rows(built),
+            header=csv_header,
+            filename=f"{path.removeprefix('/reports/')}-{day.isoformat()}.csv",
+        )
+
+    endpoint = signed(
+        report,
+        name,
+        doc,
+        request=Request,
+        principal=ReadPrincipal,
+        db=ReadSession,
+        period_from=PeriodFrom,
+        period_to=PeriodTo,
+    )
+    endpoint.__module__ = __name__
+    router.add_api_route(
+        path,
+        endpoint,
+        methods=["GET"],
+        name=name,
+        dependencies=[CsvLanguageQuery],
+        tags=["reports"],
+        response_model=model,
+        responses={**csv_openapi(csv_doc), **READ},
+    )
 
 
-@router.get(
+_add_report(
     "/reports/overview",
-    tags=["reports"],
-    response_model=OverviewReport,
-    responses={
-        **csv_openapi(
-            "The organisation's figures. With `Accept: text/csv`: one figure a row "
-            "(section;figure;scope;value), UTF-8 with BOM, `;`-separated, formula-safe."
-        ),
-        **READ,
-    },
+    "get_overview_report",
+    OverviewReport,
+    doc="Protocol readiness, managers first, goals, coverage, refreshers and follow-up at a "
+    "glance.",
+    csv_doc="The organisation's figures. With `Accept: text/csv`: one figure a row "
+    "(section;figure;scope;value), UTF-8 with BOM, `;`-separated, formula-safe.",
+    build=service.overview,
+    csv_rows=service.overview_csv_rows,
+    csv_header=service.OVERVIEW_CSV_HEADER,
 )
-def get_overview_report(
-    request: Request,
-    principal: ReadPrincipal,
-    db: ReadSession,
-    period_from: PeriodFrom = None,
-    period_to: PeriodTo = None,
-) -> OverviewReport | Response:
-    """Protocol readiness, managers first, goals, coverage, refreshers and follow-up at a glance."""
-    return _report(
-        request,
-        db,
-        principal.organisation.settings,
-        period_from,
-        period_to,
-        build=service.overview,
-        csv_rows=service.overview_csv_rows,
-        csv_header=service.OVERVIEW_CSV_HEADER,
-        name="overview",
-    )
-
-
-@router.get(
+_add_report(
     "/reports/teams",
-    tags=["reports"],
-    response_model=TeamsReport,
-    responses={
-        **csv_openapi(
-            "One row per team. With `Accept: text/csv`: the same columns as a spreadsheet "
-            "(UTF-8 with BOM, `;`-separated, formula-safe)."
-        ),
-        **READ,
-    },
+    "get_teams_report",
+    TeamsReport,
+    doc="Per team: readiness, trained managers, goals, coverage, follow-up, reviews, meetings.",
+    csv_doc="One row per team. With `Accept: text/csv`: the same columns as a spreadsheet "
+    "(UTF-8 with BOM, `;`-separated, formula-safe).",
+    build=service.teams_report,
+    csv_rows=service.teams_csv_rows,
+    csv_header=service.TEAMS_CSV_HEADER,
 )
-def get_teams_report(
-    request: Request,
-    principal: ReadPrincipal,
-    db: ReadSession,
-    period_from: PeriodFrom = None,
-    period_to: PeriodTo = None,
-) -> TeamsReport | Response:
-    """Per team: readiness, trained managers, goals, coverage, follow-up, reviews, meetings."""
-    return _report(
-        request,
-        db,
-        principal.organisation.settings,
-        period_from,
-        period_to,
-        build=service.teams_report,
-        csv_rows=service.teams_csv_rows,
-        csv_header=service.TEAMS_CSV_HEADER,
-        name="teams",
-    )
 
 
 async def _page(limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> PageParams:
-    # The list's limit and cursor without `updated_since`: a report row is not a record
+    # The list's limit and cursor without `updated_from`: a report row is not a record
     # an HR platform syncs, and an employee's updated_at says nothing about their talks.
     # async: it only parses, and a sync dependency costs a thread-pool hop.
     return page_params(limit=limit, cursor=cursor)
@@ -140,6 +133,7 @@ async def _page(limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> PagePara
 
 @router.get(
     "/reports/hrm-theme-gaps",
+    dependencies=[CsvLanguageQuery],
     tags=["reports"],
     response_model=HrmThemeGapPage,
     responses={
@@ -160,19 +154,28 @@ def get_hrm_theme_gaps(
         uuid.UUID | None, Query(description="Only the members of this team.")
     ] = None,
 ) -> HrmThemeGapPage | Response:
-    """Active employees without an HRM conversation on the theme in the last 12 months."""
+    """Active employees without an HRM conversation on the theme in the last 12 months (the
+    organisation's `hrm_theme_months`)."""
     day = today()
-    if prefers_csv(request):
-        gaps, _ = hrm_theme.theme_gaps(db, today=day, team_id=team_id)
-        return csv_response(
-            hrm_theme.theme_gaps_csv_rows(gaps),
-            hrm_theme.THEME_GAPS_CSV_HEADER,
-            f"hrm-theme-gaps-{day.isoformat()}.csv",
+
+    def page() -> HrmThemeGapPage:
+        gaps, cursor = hrm_theme.theme_gaps(db, today=day, team_id=team_id, params=params)
+        return HrmThemeGapPage(
+            items=gaps,
+            next_cursor=cursor,
+            generated_on=day,
+            covered_since=hrm_theme.covered_since(
+                day, organisations.current_settings(db).hrm_theme_months
+            ),
         )
-    gaps, cursor = hrm_theme.theme_gaps(db, today=day, team_id=team_id, params=params)
-    return HrmThemeGapPage(
-        items=gaps,
-        next_cursor=cursor,
-        generated_on=day,
-        covered_since=hrm_theme.covered_since(day),
+
+    # The CSV holds every gap in one file: no page.
+    return json_or_csv(
+        request,
+        json=page,
+        rows=lambda: hrm_theme.theme_gaps_csv_rows(
+            hrm_theme.theme_gaps(db, today=day, team_id=team_id)[0]
+        ),
+        header=hrm_theme.THEME_GAPS_CSV_HEADER,
+        filename=f"hrm-theme-gaps-{day.isoformat()}.csv",
     )

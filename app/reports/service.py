@@ -3,9 +3,12 @@
 import uuid
 from datetime import date
 
-from sqlmodel import Session
+from sqlalchemy import case, func
+from sqlmodel import Session, select
 
-from app.organisation.models import OrganisationSettings
+from app.learning.organisation_goals import goal_figures
+from app.organisation.function_groups import risk_assessment_due
+from app.organisation.models import FunctionGroup, OrganisationSettings
 from app.reports.figure_query import REFRESHER_WINDOW_DAYS, Figures
 from app.reports.figures import collect
 from app.reports.models import (
@@ -19,6 +22,7 @@ from app.reports.models import (
     PracticeReviewFigures,
     ProtocolReadinessFigures,
     RefresherFigures,
+    RiskAssessmentFigures,
     TeamReportRow,
     TeamsReport,
 )
@@ -38,13 +42,7 @@ def overview(
     period_to: date | None = None,
 ) -> OverviewReport:
     """The organisation's figures for the four steps of the method."""
-    c = collect(
-        db,
-        settings=settings,
-        today=today,
-        period_from=period_from,
-        period_to=period_to,
-    )
+    c = collect(db, settings=settings, today=today, period_from=period_from, period_to=period_to)
     teams = [c.by_team[t] for t, _, _ in c.teams]
     active, ready = c.total("active_employees"), c.total("protocol_ready")
     managers, trained = c.total("managers"), c.total("managers_trained")
@@ -52,6 +50,10 @@ def overview(
     with_goals = sum(1 for f in teams if f.active_team_goals)
     covered = c.total("hrm_theme_covered")
     meetings, with_item = c.total("meetings"), c.total("meetings_with_item")
+    due = risk_assessment_due(settings, today)
+    groups, groups_due = db.exec(
+        select(func.count(), func.count(case((due, 1)))).select_from(FunctionGroup)
+    ).one()
     return OverviewReport(
         generated_on=today,
         teams=len(teams),
@@ -114,6 +116,12 @@ def overview(
             covered_pct=pct(covered, active),
             not_covered=active - covered,
         ),
+        organisation_goals=goal_figures(db),
+        risk_assessments=RiskAssessmentFigures(
+            function_groups=groups,
+            due=groups_due,
+            valid_years=settings.risk_assessment_valid_years,
+        ),
     )
 
 
@@ -160,13 +168,7 @@ def teams_report(
     period_to: date | None = None,
 ) -> TeamsReport:
     """One row of figures per team, ordered by name."""
-    c = collect(
-        db,
-        settings=settings,
-        today=today,
-        period_from=period_from,
-        period_to=period_to,
-    )
+    c = collect(db, settings=settings, today=today, period_from=period_from, period_to=period_to)
     return TeamsReport(
         generated_on=today,
         period_from=c.period_from,
@@ -188,6 +190,7 @@ _OVERVIEW_SECTIONS = (
     "practice_reviews",
     "meetings",
     "hrm_theme",
+    "risk_assessments",
 )
 
 
@@ -205,6 +208,9 @@ def overview_csv_rows(report: OverviewReport) -> list[list[object]]:
         rows.append(["training_coverage", "employees", scope, c.employees])
         rows.append(["training_coverage", "current", scope, c.current])
         rows.append(["training_coverage", "current_pct", scope, c.current_pct])
+    for g in report.organisation_goals:
+        rows.append(["organisation_goals", "active_team_goals", g.title, g.active_team_goals])
+        rows.append(["organisation_goals", "teams", g.title, g.teams])
     return rows
 
 

@@ -10,8 +10,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, model_validator
 from sqlmodel import JSON, Column, Field, SQLModel, UniqueConstraint
 
 from app.core.models import CreateModel, TenantTable, optional_timestamp_field
+from app.core.schema_rules import at_most_one_of, rules
 from app.incidents.models import IncidentCategory
-from app.organisation.models import ExposureLevel
+from app.organisation.models import COMPARABLE_GROUP_MAX, ExposureLevel, Grouping, Role
 from app.training.models import Audience
 
 TEXT_MAX = 300
@@ -29,7 +30,11 @@ class ScopeKind(StrEnum):
 class PlanScope(BaseModel):
     """Whom to plan for: one team, one function group, or (neither) the whole organisation."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra=rules(at_most_one_of("team_id", "function_group_id")),
+    )
 
     team_id: uuid.UUID | None = None
     function_group_id: uuid.UUID | None = None
@@ -96,6 +101,22 @@ class IncidentEvidence(SQLModel):
     skill_codes: list[str] = Field(description="The skills that answer it (here: that it raised).")
 
 
+class PracticeNeed(SQLModel):
+    """A team goal on a skill some members are currently trained in: for them it is
+    practice (practice reviews, 'Veilig en veerkrachtig werken' in team meetings), not
+    retraining (no forced retraining)."""
+
+    team_id: uuid.UUID
+    skill_id: uuid.UUID
+    skill_code: str
+    label_nl: str
+    team_goal_ids: list[uuid.UUID]
+    employee_count: int = Field(
+        description="Members whose training on the skill is current: not proposed for training."
+    )
+    explanation: str
+
+
 class Recommendation(SQLModel):
     """A catalogue programme ranked by the open need it covers, with its reasons."""
 
@@ -136,6 +157,11 @@ class TrainingRecommendations(SQLModel):
     employee_count: int = Field(description="Active employees in the scope.")
     employees_with_needs: int
     items: list[Recommendation]
+    practice_needs: list[PracticeNeed] = Field(
+        default_factory=list,
+        description="Team goals on skills members are currently trained in: practice for "
+        "the team, not retraining.",
+    )
     uncovered: list[SkillNeedCount] = Field(
         description="Needs no active programme suited to the employee covers: what to buy."
     )
@@ -224,6 +250,11 @@ class TrainingPlanGroup(TenantTable, table=True):
         ),
     )
     exposure_level: ExposureLevel | None = Field(default=None, sa_type=sa.String(16))
+    # What composed the group (comparable functions, issue 20 item 6); null in plans stored
+    # before it was recorded.
+    grouping: Grouping | None = Field(default=None, sa_type=sa.String(16))
+    comparable_group: str | None = Field(default=None, max_length=COMPARABLE_GROUP_MAX)
+    management_level: Role | None = Field(default=None, sa_type=sa.String(32))
     function_group_ids: list[str] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
@@ -279,9 +310,28 @@ class PlanGroup(SQLModel):
     program_title: str | None
     exposure_level: ExposureLevel | None = Field(
         description="The exposure level every member shares; null when they have no function "
-        "group, or for a management session joining managers of several levels."
+        "group, or the group joins several levels (a set of comparable function groups, a "
+        "management session)."
+    )
+    grouping: Grouping | None = Field(
+        description="What composed the group: `function_groups` (one set of comparable "
+        "function groups, `comparable_group`), `exposure_level` (function groups in no set, "
+        "the fallback: one exposure level) or `management_level` (a management session, "
+        "`management_level`). Null in plans stored before it was recorded."
+    )
+    comparable_group: str | None = Field(
+        description="The set of comparable function groups the members' function groups "
+        "belong to, when `grouping` is `function_groups`."
+    )
+    management_level: Role | None = Field(
+        description="The managers' level of a management session (`senior_management` or "
+        "`team_manager`: each level gets sessions of its own), when `grouping` is "
+        "`management_level`."
     )
     function_group_ids: list[uuid.UUID]
+    function_group_names: list[str] = Field(
+        description="The names of `function_group_ids`, in the same order."
+    )
     size: int
     skill_ids: list[uuid.UUID] = Field(description="Skills of the programme the group needs.")
     members: list[PlanMember]
@@ -292,11 +342,21 @@ class PlanGroup(SQLModel):
 
 
 class PlanPhase(SQLModel):
-    """Phase 1 is management (managers first); then staff, highest exposure first."""
+    """Phase 1 is management (managers first); then staff, highest exposure first: one phase
+    per set of comparable function groups, and one per exposure level for the function
+    groups in no set."""
 
     phase: int
     kind: PhaseKind
-    exposure_level: ExposureLevel | None
+    exposure_level: ExposureLevel | None = Field(
+        description="The staff's exposure level; for a set of comparable function groups the "
+        "highest level in it."
+    )
+    comparable_group: str | None = Field(
+        default=None,
+        description="The set of comparable function groups of a staff phase; null for a phase "
+        "of function groups in no set (composed by exposure level).",
+    )
     groups: list[PlanGroup]
     managers_already_trained: list[uuid.UUID] = Field(
         default_factory=list,

@@ -3,10 +3,13 @@
 A need is a skill an active employee still has to train:
 - a skill their function group needs (``required``, or ``recommended`` weighted lower) that
   is not current in their training record on the given day;
-- a skill of an active goal of their team, or of their own agreed personal goal not yet
-  achieved: a goal is a deliberate, current choice, so it counts even when an older
-  training still keeps the skill current ("refreshers should follow current goals, not a
-  calendar alone", DOMAIN.md);
+- a skill of an active goal of their team that is not current for them: no forced
+  retraining (issue 20, item 7). Where their training on the skill is current, the team
+  goal is a *practice* need of the team (practice reviews, the agenda item in team
+  meetings), counted in ``ScopeData.practice_needs`` and explained with the
+  recommendations, not a reason to train them again;
+- a skill of their own agreed personal goal not yet achieved: their deliberate, current
+  choice, so it counts even when an older training still keeps the skill current;
 - minus the skills of a programme they are already booked on (planned session).
 
 Everything for the scope is loaded in a fixed number of set-based queries (about fifteen,
@@ -36,13 +39,17 @@ from app.learning.models import (
     TeamGoal,
     TeamGoalStatus,
 )
+from app.organisation import organisations
 from app.organisation.models import (
     EXPOSURE_RANK,
     MANAGER_ROLES,
     Employee,
+    ExposureBands,
     ExposureLevel,
     FunctionGroup,
+    Grouping,
     Role,
+    comparable_key,
     exposure_level,
 )
 from app.policy import service as policy_service
@@ -54,6 +61,7 @@ from app.training.models import (
     Audience,
     Enrolment,
     EnrolmentStatus,
+    ManagementLevel,
     SessionStatus,
     TrainingProgram,
     TrainingSession,
@@ -70,6 +78,8 @@ def exposure_weight(level: ExposureLevel | None) -> int:
     return EXPOSURE_RANK[level] + 1 if level is not None else 1
 
 
+_NO_GROUP: tuple[ExposureLevel | None, str | None] = (None, None)
+
 # Enrolments that will train the employee (the session is still planned).
 _BOOKED = (EnrolmentStatus.enrolled, EnrolmentStatus.attended)
 
@@ -83,11 +93,22 @@ class Person:
     team_id: uuid.UUID | None
     function_group_id: uuid.UUID | None
     level: ExposureLevel | None
-    manager: bool
+    role: Role
     mask: int  # every skill still needed
     required_mask: int  # of those, the required or goal ones (REQUIRED_WEIGHT)
     protocol_ready: bool = False  # read or discussed the protocol in force (seed step 2)
     order: int = 0  # position when grouping (planning.py)
+    # The set of comparable function groups their function group is in (comparable
+    # functions: function groups first, exposure level the fallback).
+    comparable_group: str | None = None
+
+    @property
+    def comparable_key(self) -> tuple[Grouping, str | None]:
+        return comparable_key(self.comparable_group, self.level)
+
+    @property
+    def manager(self) -> bool:
+        return self.role in MANAGER_ROLES
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +125,7 @@ class ProgramInfo:
     id: uuid.UUID
     title: str
     audience: Audience
+    management_level: ManagementLevel
     min_level: ExposureLevel
     max_level: ExposureLevel
     max_group_size: int
@@ -111,9 +133,16 @@ class ProgramInfo:
     skill_ids: frozenset[uuid.UUID]
     mask: int
 
-    def fits(self, manager: bool, level: ExposureLevel | None) -> bool:
-        """The same fit the enrolment rules check: audience by role, exposure by range."""
+    def fits(self, role: Role, level: ExposureLevel | None) -> bool:
+        """The same fit the enrolment rules check: audience by role (a management programme
+        for one level by that level), exposure by range."""
+        manager = role in MANAGER_ROLES
         if self.audience == Audience.management and not manager:
+            return False
+        if self.audience == Audience.management and self.management_level not in (
+            ManagementLevel.all,
+            role,
+        ):
             return False
         if self.audience == Audience.staff and manager:
             return False
@@ -138,6 +167,9 @@ class ScopeData:
     team_goals: dict[uuid.UUID, dict[int, list[uuid.UUID]]]
     # employee -> bit -> number of their agreed personal goals for that skill
     personal_goals: dict[uuid.UUID, dict[int, int]]
+    # team -> bit -> members whose training on a skill of the team's goals is current: a
+    # practice need, not a training need (no forced retraining)
+    practice_needs: dict[uuid.UUID, dict[int, int]] = field(default_factory=dict)
     # Managers who completed a management training, or are booked on one (managers first).
     managers_trained: set[uuid.UUID] = field(default_factory=set)
     # Incidents of the last two years that weigh for the scope's people, per category, and
@@ -204,11 +236,18 @@ def _skills(db: Session) -> dict[uuid.UUID, SkillInfo]:
     return {sid: SkillInfo(code, nl, en) for sid, code, nl, en in rows}
 
 
-def _levels(db: Session) -> dict[uuid.UUID, ExposureLevel]:
+def _levels(db: Session, bands: ExposureBands) -> dict[uuid.UUID, tuple[ExposureLevel, str | None]]:
+    """Per function group: its exposure level (in the organisation's bands) and its set of
+    comparable groups."""
     rows = db.exec(
-        select(col(FunctionGroup.id), col(FunctionGroup.likelihood), col(FunctionGroup.impact))
+        select(
+            col(FunctionGroup.id),
+            col(FunctionGroup.likelihood),
+            col(FunctionGroup.impact),
+            col(FunctionGroup.comparable_group),
+        )
     ).all()
-    return {fid: exposure_level(lk * im) for fid, lk, im in rows}
+    return {fid: (exposure_level(lk * im, bands), group) for fid, lk, im, group in rows}
 
 
 def _programs(
@@ -224,6 +263,7 @@ def _programs(
             id=p.id,
             title=p.title,
             audience=Audience(p.audience),
+            management_level=ManagementLevel(p.management_level),
             min_level=ExposureLevel(p.min_exposure_level),
             max_level=ExposureLevel(p.max_exposure_level),
             max_group_size=p.max_group_size,
@@ -334,7 +374,8 @@ def load_scope(db: Session, *, scope: PlanScope, on: date, with_status: bool = T
     skills = _skills(db)
     skill_order = sorted(skills)
     bit = {s: i for i, s in enumerate(skill_order)}
-    levels = _levels(db)
+    settings = organisations.current_settings(db)
+    levels = _levels(db, settings.exposure_bands)
     programs, program_masks = _programs(db, bit)
     fg_masks = _function_group_masks(db, {r[2] for r in rows if r[2] is not None}, bit)
     whole = scope.team_id is None and scope.function_group_id is None
@@ -345,12 +386,13 @@ def load_scope(db: Session, *, scope: PlanScope, on: date, with_status: bool = T
     team_goals = _team_goals(db, {r[1] for r in rows if r[1] is not None}, bit)
     team_masks = {t: mask_of_bits(goals) for t, goals in team_goals.items()}
     personal = _personal_goals(db, people_ids, bit)
-    evidence = incidents_service.load_evidence(db, on=on)
+    evidence = incidents_service.load_evidence(db, on=on, months=settings.incident_evidence_months)
     category_masks = _incident_masks(skills, bit)
     # (team, function group) -> the skills their incidents raise; pairs repeat: remembered.
     raised: dict[tuple[uuid.UUID | None, uuid.UUID | None], int] = {}
 
     people: list[Person] = []
+    practice: dict[uuid.UUID, dict[int, int]] = {}
     for emp_id, team_id, fg_id, role in rows:
         every = required = 0
         if fg_id is not None:
@@ -365,29 +407,37 @@ def load_scope(db: Session, *, scope: PlanScope, on: date, with_status: bool = T
         # answers it.
         every |= incident_mask
         required |= incident_mask
-        if every:
-            have = current.get(emp_id)
-            if have:
-                not_current = ~mask_of(bit, have)
-                every &= not_current
-                required &= not_current
-        # Goals count even when an older training keeps the skill current.
+        have = current.get(emp_id)
+        have_mask = mask_of(bit, have) if have else 0
+        if every and have_mask:
+            every &= ~have_mask
+            required &= ~have_mask
+        # A team goal asks for training only where the skill is not current; where it is,
+        # it is practice for the team (no forced retraining).
         goals = team_masks.get(team_id, 0) if team_id is not None else 0
+        if goals & have_mask:
+            counts = practice.setdefault(team_id, {})  # type: ignore[arg-type]
+            for b in bits(goals & have_mask):
+                counts[b] = counts.get(b, 0) + 1
+        goals &= ~have_mask
+        # Their own agreed goals count even when an older training keeps the skill current.
         if emp_id in personal:
             goals |= mask_of_bits(personal[emp_id])
         every |= goals
         required |= goals
         if emp_id in booked:
             every &= ~booked[emp_id]
+        level, comparable_group = levels.get(fg_id, _NO_GROUP) if fg_id is not None else _NO_GROUP
         people.append(
             Person(
                 id=emp_id,
                 team_id=team_id,
                 function_group_id=fg_id,
-                level=levels.get(fg_id) if fg_id is not None else None,
-                manager=Role(role) in MANAGER_ROLES,
+                level=level,
+                role=Role(role),
                 mask=every,
                 required_mask=required & every,
+                comparable_group=comparable_group,
             )
         )
 
@@ -400,6 +450,7 @@ def load_scope(db: Session, *, scope: PlanScope, on: date, with_status: bool = T
         programs=programs,
         team_goals=team_goals,
         personal_goals=personal,
+        practice_needs=practice,
         incident_counts=dict(
             evidence.reaching(
                 {r[1] for r in rows if r[1] is not None}, {r[2] for r in rows if r[2] is not None}

@@ -3,13 +3,17 @@
 - Phase 1 is management: senior management and the managers of the scope's teams are
   trained first (seed step 4), in management programmes; every manager not yet trained
   gets at least one management programme, because that is what the managers-first rule
-  asks before their staff may be enrolled. Managers of every exposure level share a
-  management session (the enrolment rules check comparable functions for staff groups
-  only); what those programmes leave, mixed programmes cover per exposure level.
-- Then one phase per exposure level, highest first, for the staff.
-- Staff are grouped with comparable functions: a group never mixes exposure levels, and
-  within a level the members of one function group stay together as far as group sizes
-  allow.
+  asks before their staff may be enrolled. Senior management and team managers get
+  sessions of their own level, in programmes for that level or for all management (issue
+  20, item 8); managers of every exposure level share a management session (the enrolment
+  rules check comparable functions for staff groups only); what those programmes leave,
+  mixed programmes cover per set of comparable function groups or exposure level.
+- Then the staff, one phase per set of comparable function groups and, for function groups
+  in no set, one per exposure level (the fallback), highest exposure first (issue 20,
+  item 6: comparable functions are similar functions first, similar exposure second).
+- Staff are grouped with comparable functions: a group never mixes sets, nor (outside a
+  set) exposure levels, and the members of one function group stay together as far as
+  group sizes allow. Every group says which basis put it together (``grouping``).
 - Programmes are chosen greedily per exposure level: the programme covering the most
   weighted need per session it takes is picked first, everyone who needs one of its
   skills joins it, and so on until no programme covers anything still needed. Each pick
@@ -30,7 +34,7 @@ from fractions import Fraction
 
 from sqlmodel import Session
 
-from app.organisation.models import ExposureLevel
+from app.organisation.models import EXPOSURE_RANK, ExposureLevel, Grouping, Role
 from app.selection.models import PhaseKind, PlanScope
 from app.selection.needs import (
     REQUIRED_WEIGHT,
@@ -53,6 +57,8 @@ LEVEL_ORDER: tuple[ExposureLevel | None, ...] = (
     None,
 )
 MANAGEMENT_PHASE = 1
+# Senior management's sessions before the team managers' (both in phase 1).
+_LEVEL_RANK = {Role.senior_management: 0, Role.team_manager: 1, Role.employee: 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +67,14 @@ class PlannedMember:
     skill_ids: tuple[uuid.UUID, ...]  # the programme's skills this person needs
 
 
+# What staff are compared by: their set of comparable function groups, else their level.
+ClassKey = tuple[Grouping, str | None]
+
+
 @dataclass(frozen=True, slots=True)
 class PlannedGroup:
-    """One future session: a programme and people of one exposure level."""
+    """One future session: a programme and people of one set of comparable function groups
+    or (the fallback) one exposure level."""
 
     program: ProgramInfo
     exposure_level: ExposureLevel | None
@@ -71,6 +82,9 @@ class PlannedGroup:
     members: tuple[PlannedMember, ...]
     skill_ids: tuple[uuid.UUID, ...]
     not_protocol_ready: tuple[uuid.UUID, ...]
+    grouping: Grouping | None = None
+    comparable_group: str | None = None  # grouping function_groups: the set
+    management_level: Role | None = None  # grouping management_level: the level
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +95,7 @@ class PlannedPhase:
     groups: tuple[PlannedGroup, ...]
     managers_already_trained: tuple[uuid.UUID, ...] = ()
     managers_without_program: tuple[uuid.UUID, ...] = ()
+    comparable_group: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +216,11 @@ def _set_order(people: Sequence[Person]) -> None:
         p.order = fg << _FG_SHIFT | team << _TEAM_SHIFT | i
 
 
-def _groups(data: ScopeData, picks: Iterable[Assignment]) -> list[PlannedGroup]:
+def _groups(
+    data: ScopeData, picks: Iterable[Assignment], key: ClassKey | None = None
+) -> list[PlannedGroup]:
+    """The sessions of the picks; ``key`` is what composed them: a set of comparable
+    function groups, an exposure level or a management level."""
     out = []
     for program, members in picks:
         for chunk in _chunks(members, program.max_group_size):
@@ -225,9 +244,60 @@ def _groups(data: ScopeData, picks: Iterable[Assignment]) -> list[PlannedGroup]:
                     members=tuple(PlannedMember(p.id, data.skills_of(mask)) for p, mask in chunk),
                     skill_ids=data.skills_of(covered),
                     not_protocol_ready=tuple(p.id for p, _ in chunk if not p.protocol_ready),
+                    grouping=key[0] if key is not None else None,
+                    comparable_group=(
+                        key[1] if key is not None and key[0] == Grouping.function_groups else None
+                    ),
+                    management_level=(
+                        Role(key[1])
+                        if key is not None and key[0] == Grouping.management_level and key[1]
+                        else None
+                    ),
                 )
             )
     return out
+
+
+def _classes(people: Iterable[Person]) -> list[tuple[ClassKey, list[Person]]]:
+    """People by what they are compared by, highest exposure first (sets before the levels
+    at the same height, then by name); people without a function group last."""
+    out: dict[ClassKey, list[Person]] = {}
+    for p in people:
+        out.setdefault(p.comparable_key, []).append(p)
+
+    def order(item: tuple[ClassKey, list[Person]]) -> tuple[int, int, str]:
+        (grouping, label), members = item
+        top = max((EXPOSURE_RANK[p.level] for p in members if p.level is not None), default=-1)
+        return (-top, 0 if grouping == Grouping.function_groups else 1, label or "")
+
+    return sorted(out.items(), key=order)
+
+
+def _cover_class(
+    data: ScopeData,
+    key: ClassKey,
+    needs: list[tuple[Person, int]],
+    programs: Sequence[ProgramInfo],
+) -> tuple[list[PlannedGroup], list[tuple[Person, int]]]:
+    """Sessions for one class of comparable people, and what is left uncovered. A set of
+    comparable function groups may span exposure levels: programmes suiting all of them
+    come first, then what is left per level (still within the set)."""
+    kinds = {(p.role, p.level) for p, _ in needs}
+    common = [p for p in programs if all(p.fits(role, level) for role, level in kinds)]
+    picks, rest = _cover(needs, common)
+    levels = {level for _, level in kinds}
+    if len(levels) > 1:
+        by_level: dict[ExposureLevel | None, list[tuple[Person, int]]] = {}
+        for person, mask in rest:
+            by_level.setdefault(person.level, []).append((person, mask))
+        rest = []
+        for level in LEVEL_ORDER:
+            roles = {role for role, at in kinds if at == level}
+            fitting = [p for p in programs if all(p.fits(role, level) for role in roles)]
+            more, left = _cover(by_level.get(level, []), fitting)
+            picks.extend(more)
+            rest.extend(left)
+    return _groups(data, picks, key), rest
 
 
 def _first_management(
@@ -259,33 +329,34 @@ def _management_phase(
 ) -> tuple[PlannedPhase, list[tuple[Person, int]]]:
     """Phase 1, and the managers' needs it leaves (for ``uncovered``)."""
     management = [p for p in data.programs if p.audience == Audience.management]
-    # Managers of every exposure level learn together in a management session (comparable
-    # functions is about staff groups); only the programmes' exposure ranges part them.
-    pools: dict[tuple[uuid.UUID, ...], list[Person]] = {}
+    # Managers by level (issue 20, item 8): senior management and team managers each get
+    # sessions of their own, in programmes for their level or for all management. Managers
+    # of every exposure level learn together (comparable functions is about staff groups);
+    # only the programmes' exposure ranges part them.
+    pools: dict[tuple[Role, tuple[uuid.UUID, ...]], list[Person]] = {}
     for m in managers:
-        pools.setdefault(tuple(p.id for p in management if p.fits(True, m.level)), []).append(m)
+        fitting = tuple(p.id for p in management if p.fits(m.role, m.level))
+        pools.setdefault((m.role, fitting), []).append(m)
     groups: list[PlannedGroup] = []
     rest: list[tuple[Person, int]] = []
     without: list[uuid.UUID] = []
-    for fitting in sorted(pools, key=lambda ids: [i.int for i in ids]):
-        pool = pools[fitting]
+    for role, fitting in sorted(pools, key=lambda k: (_LEVEL_RANK[k[0]], [i.int for i in k[1]])):
+        pool = pools[(role, fitting)]
         candidates = [p for p in management if p.id in fitting]
         picks, left = _cover(((p, p.mask) for p in pool), candidates)
         without.extend(
             p.id for p in _first_management(pool, picks, candidates, data.managers_trained)
         )
-        groups.extend(_groups(data, picks))
+        groups.extend(_groups(data, picks, (Grouping.management_level, str(role))))
         rest.extend(left)
-    # What management programmes leave, mixed programmes may cover: those sessions do
-    # group by exposure level, as the comparable-functions rule checks them.
-    by_level: dict[ExposureLevel | None, list[tuple[Person, int]]] = {}
-    for person, mask in rest:
-        by_level.setdefault(person.level, []).append((person, mask))
+    # What management programmes leave, mixed programmes may cover: those sessions are
+    # composed of comparable functions, as the comparable-functions rule checks them.
+    mixed = [p for p in data.programs if p.audience == Audience.mixed]
     uncovered: list[tuple[Person, int]] = []
-    for level in LEVEL_ORDER:
-        mixed = [p for p in data.programs if p.audience == Audience.mixed and p.fits(True, level)]
-        picks, left = _cover(by_level.get(level, []), mixed)
-        groups.extend(_groups(data, picks))
+    by_person = {p.id: mask for p, mask in rest}
+    for key, people in _classes(p for p, _ in rest):
+        more, left = _cover_class(data, key, [(p, by_person[p.id]) for p in people], mixed)
+        groups.extend(more)
         uncovered.extend(left)
     phase = PlannedPhase(
         phase=MANAGEMENT_PHASE,
@@ -303,26 +374,29 @@ def _management_phase(
 def build_plan(data: ScopeData, *, version: str) -> ComputedPlan:
     """The phased plan for loaded scope data (pure computation, deterministic)."""
     _set_order(data.people)
-    staff: dict[ExposureLevel | None, list[Person]] = {}
-    for p in data.people:
-        if not p.manager:
-            staff.setdefault(p.level, []).append(p)
     management, left = _management_phase(data, [p for p in data.people if p.manager])
     phases = [management]
-    for level in LEVEL_ORDER:
-        candidates = [
-            p for p in data.programs if p.audience != Audience.management and p.fits(False, level)
-        ]
-        picks, rest = _cover(((p, p.mask) for p in staff.get(level, [])), candidates)
+    programs = [p for p in data.programs if p.audience != Audience.management]
+    for key, people in _classes(p for p in data.people if not p.manager):
+        groups, rest = _cover_class(data, key, [(p, p.mask) for p in people], programs)
         left.extend(rest)
-        groups = _groups(data, picks)
         if groups:
+            by_set = key[0] == Grouping.function_groups
+            levels = [p.level for p in people if p.level is not None]
             phases.append(
                 PlannedPhase(
                     phase=len(phases) + 1,
                     kind=PhaseKind.staff,
-                    exposure_level=level,
+                    # a set's phase is ordered (and named) by its highest level
+                    exposure_level=(
+                        max(levels, key=EXPOSURE_RANK.__getitem__)
+                        if by_set
+                        else ExposureLevel(key[1])
+                        if key[1]
+                        else None
+                    ),
                     groups=tuple(groups),
+                    comparable_group=key[1] if by_set else None,
                 )
             )
     return ComputedPlan(

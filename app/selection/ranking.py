@@ -1,6 +1,6 @@
 """Catalogue programmes ranked by the open need they cover, each explained (issue 6, part 2).
 
-Employees are tallied per *class* (manager or staff, exposure level): which programmes
+Employees are tallied per *class* (role, exposure level): which programmes
 suit someone depends on nothing else. Each programme is then scored from the tallies of
 the classes it suits, so the work is one pass over the employees plus programmes x classes
 x distinct need patterns, never employees x programmes.
@@ -13,10 +13,11 @@ from datetime import date
 
 from sqlmodel import Session
 
-from app.organisation.models import ExposureLevel
+from app.organisation.models import ExposureLevel, Role
 from app.selection.models import (
     IncidentEvidence,
     PlanScope,
+    PracticeNeed,
     ProgrammeSkillCoverage,
     Recommendation,
     SkillNeedCount,
@@ -32,12 +33,12 @@ from app.selection.needs import (
     without_cyclic_gc,
 )
 
-ClassKey = tuple[bool, ExposureLevel | None]
+ClassKey = tuple[Role, ExposureLevel | None]
 
 
 @dataclass
 class _Tally:
-    """The needs of one class of employees (manager or not, exposure level)."""
+    """The needs of one class of employees (role, exposure level)."""
 
     weight: int
     people: int = 0
@@ -59,7 +60,7 @@ class _Tally:
 def _tallies(data: ScopeData) -> dict[ClassKey, _Tally]:
     out: dict[ClassKey, _Tally] = {}
     for p in data.people:
-        key = (p.manager, p.level)
+        key = (p.role, p.level)
         tally = out.get(key)
         if tally is None:
             tally = out[key] = _Tally(weight=exposure_weight(p.level))
@@ -191,6 +192,14 @@ def _recommendation(
     )
     if leaves:
         explanation += f" Those employees still need {len(leaves)} other skill(s) afterwards."
+    practising = _practising(data, program.mask)
+    if practising:
+        explanation += (
+            " Not proposed for retraining, as their training is current: "
+            + "; ".join(f"{n} for {code}" for code, n in practising)
+            + " (team goals on these skills are practice for the team: practice reviews and "
+            "'Veilig en veerkrachtig werken' in team meetings)."
+        )
     weighed = _evidence(data, covered_mask)
     if weighed:
         explanation += (
@@ -222,6 +231,42 @@ def _recommendation(
     )
 
 
+def _practising(data: ScopeData, mask: int) -> list[tuple[str, int]]:
+    """Per skill of ``mask``, members with a current training their team goal would have
+    sent back to training (skill code, count)."""
+    totals: Counter[int] = Counter()
+    for counts in data.practice_needs.values():
+        for b, n in counts.items():
+            if mask >> b & 1:
+                totals[b] += n
+    return sorted((data.skills[data.skill_order[b]].code, n) for b, n in totals.items())
+
+
+def practice_needs(data: ScopeData) -> list[PracticeNeed]:
+    """The team goals that are practice, not training, for members trained currently."""
+    out = []
+    for team_id, counts in data.practice_needs.items():
+        for b, n in counts.items():
+            skill_id = data.skill_order[b]
+            info = data.skills[skill_id]
+            goal_ids = sorted(data.team_goals.get(team_id, {}).get(b, []))
+            out.append(
+                PracticeNeed(
+                    team_id=team_id,
+                    skill_id=skill_id,
+                    skill_code=info.code,
+                    label_nl=info.label_nl,
+                    team_goal_ids=goal_ids,
+                    employee_count=n,
+                    explanation=f"{n} member(s) of the team are currently trained in "
+                    f"{info.code}: the team goal asks them to practise it (practice reviews, "
+                    "'Veilig en veerkrachtig werken' in team meetings), not to train again.",
+                )
+            )
+    out.sort(key=lambda p: (str(p.team_id), p.skill_code))
+    return out
+
+
 def rank(data: ScopeData) -> TrainingRecommendations:
     """Rank the active programmes for the loaded scope (pure computation)."""
     tallies = _tallies(data)
@@ -247,6 +292,7 @@ def rank(data: ScopeData) -> TrainingRecommendations:
         employee_count=len(data.people),
         employees_with_needs=sum(1 for p in data.people if p.mask),
         items=items,
+        practice_needs=practice_needs(data),
         uncovered=_need_counts(data, count, required),
         incident_evidence=_evidence(data, -1),
     )

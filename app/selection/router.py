@@ -11,18 +11,15 @@ from app.core.auth import WritePrincipal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.dates import today
 from app.core.errors import InvalidInput
-from app.core.pagination import Page, PageQuery
 from app.core.responses import CREATED, READ, READ_ONE, WRITE, WRITE_ONE
 from app.core.sessions import ReadSession, WriteSession
 from app.selection import ranking, service
 from app.selection.dependencies import PlanDep, PlanForUpdate
 from app.selection.models import (
     PlanScope,
-    PlanStatus,
     TrainingPlanCreate,
     TrainingPlanPublic,
     TrainingPlanSchedule,
-    TrainingPlanSummary,
     TrainingRecommendations,
 )
 
@@ -71,19 +68,7 @@ def create_training_plan(
     return service.plan_public(db, plan)
 
 
-@router.get("/training-plans", tags=["training-plans"], responses=READ)
-def list_training_plans(
-    db: ReadSession,
-    params: PageQuery,
-    status: PlanStatus | None = None,
-    team_id: uuid.UUID | None = None,
-    function_group_id: uuid.UUID | None = None,
-) -> Page[TrainingPlanSummary]:
-    """Stored plans (without their groups), filtered by status or scope."""
-    rows, cursor = service.list_plans(
-        db, params=params, status=status, team_id=team_id, function_group_id=function_group_id
-    )
-    return Page(items=[service.plan_summary(r) for r in rows], next_cursor=cursor)
+service.TRAINING_PLAN_LIST.add_route(router)
 
 
 @router.get("/training-plans/{plan_id}", tags=["training-plans"], responses=READ_ONE)

@@ -19,6 +19,7 @@ from app.organisation.models import (
     MANAGER_ROLES,
     Employee,
     FunctionGroup,
+    Organisation,
     Role,
     Team,
     TeamManager,
@@ -139,6 +140,9 @@ def data_version(db: Session, *, scope: PlanScope) -> str:
         *stats(TeamDiscussion, *mine(TeamDiscussion)),
         # Incidents raise needs (issue 21): a new, changed or purged one changes the plan.
         *stats(Incident, *mine(Incident)),
+        # The settings: exposure bands and the months of incidents that weigh (issue 20,
+        # item 12) change levels and needs.
+        select(col(Organisation.updated_at)).where(col(Organisation.id) == org).scalar_subquery(),
     ]
     row = db.execute(select(*columns)).one()
     raw = "|".join(v.isoformat() if isinstance(v, datetime) else str(v) for v in row)

@@ -14,10 +14,11 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.core.crud import resolve_ref
+from app.core.dates import rfc3339
 from app.core.errors import Conflict, InvalidInput, RuleViolation
+from app.core.listing import ListFilters, Listing
 from app.core.models import bulk_update, utcnow
-from app.core.pagination import PageParams, paginate
-from app.core.queries import rowcount, unique_chunks, where_given
+from app.core.queries import rowcount, unique_chunks
 from app.learning.models import Skill
 from app.organisation.models import Employee, FunctionGroup, Organisation, Severity, Team
 from app.selection.models import (
@@ -85,6 +86,7 @@ def store_plan(db: Session, computed: ComputedPlan) -> TrainingPlan:
                 "phase": p.phase,
                 "kind": str(p.kind),
                 "exposure_level": str(p.exposure_level) if p.exposure_level else None,
+                "comparable_group": p.comparable_group,
                 "managers_already_trained": _ids(p.managers_already_trained),
                 "managers_without_program": _ids(p.managers_without_program),
             }
@@ -108,6 +110,9 @@ def store_plan(db: Session, computed: ComputedPlan) -> TrainingPlan:
             position=position,
             program_id=group.program.id,
             exposure_level=group.exposure_level,
+            grouping=group.grouping,
+            comparable_group=group.comparable_group,
+            management_level=group.management_level,
             function_group_ids=_ids(group.function_group_ids),
             skill_ids=_ids(group.skill_ids),
             members=[
@@ -180,6 +185,15 @@ def plan_public(db: Session, plan: TrainingPlan) -> TrainingPlanPublic:
         ).all()
     )
     people = _employees(db, _member_ids(groups))
+    fg_ids = {i for g in groups for i in g.function_group_ids}
+    fg_names = {
+        str(i): name
+        for i, name in db.exec(
+            select(col(FunctionGroup.id), col(FunctionGroup.name)).where(
+                col(FunctionGroup.id).in_([uuid.UUID(i) for i in fg_ids])
+            )
+        ).all()
+    }
     skill_ids = [uuid.UUID(u["skill_id"]) for u in plan.uncovered]
     skills = (
         {s.id: s for s in db.exec(select(Skill).where(col(Skill.id).in_(skill_ids)))}
@@ -208,7 +222,11 @@ def plan_public(db: Session, plan: TrainingPlan) -> TrainingPlanPublic:
                 program_id=g.program_id,
                 program_title=titles.get(g.program_id) if g.program_id else None,
                 exposure_level=g.exposure_level,
+                grouping=g.grouping,
+                comparable_group=g.comparable_group,
+                management_level=g.management_level,
                 function_group_ids=g.function_group_ids,  # type: ignore[arg-type]
+                function_group_names=[fg_names.get(i, "") for i in g.function_group_ids],
                 size=len(g.members),
                 skill_ids=g.skill_ids,  # type: ignore[arg-type]
                 members=[member(m, not_ready) for m in g.members],
@@ -221,6 +239,7 @@ def plan_public(db: Session, plan: TrainingPlan) -> TrainingPlanPublic:
             phase=p["phase"],
             kind=p["kind"],
             exposure_level=p["exposure_level"],
+            comparable_group=p.get("comparable_group"),
             groups=by_phase.get(p["phase"], []),
             managers_already_trained=p["managers_already_trained"],
             managers_without_program=p["managers_without_program"],
@@ -249,22 +268,6 @@ def plan_public(db: Session, plan: TrainingPlan) -> TrainingPlanPublic:
 def is_stale(db: Session, plan: TrainingPlan) -> bool:
     """Whether the plan's inputs changed since it was computed (one query)."""
     return data_version(db, scope=plan.scope) != plan.data_version
-
-
-def list_plans(
-    db: Session,
-    *,
-    params: PageParams,
-    status: PlanStatus | None = None,
-    team_id: uuid.UUID | None = None,
-    function_group_id: uuid.UUID | None = None,
-) -> tuple[Sequence[TrainingPlan], str | None]:
-    """Plans, oldest first, filtered by status or scope."""
-    stmt = select(TrainingPlan)
-    stmt = where_given(
-        stmt, TrainingPlan, status=status, team_id=team_id, function_group_id=function_group_id
-    )
-    return paginate(db, stmt, TrainingPlan, params)
 
 
 def delete_plan(db: Session, *, plan: TrainingPlan) -> None:
@@ -323,15 +326,15 @@ def _check_dates(
     if early and org.settings.rule_severities.managers_first == Severity.error:
         raise RuleViolation(
             "Managers first: every staff phase must start after the management phase ends "
-            f"({management_end.isoformat()}).",
+            f"({rfc3339(management_end)}).",
             code="managers-first-order",
             violations=[
                 {
                     "rule": "managers_first",
-                    "message": f"Phase {p} starts at {dates[p].starts_at.isoformat()}, before "
-                    f"the management phase ends at {management_end.isoformat()}.",
+                    "message": f"Phase {p} starts at {rfc3339(dates[p].starts_at)}, before "
+                    f"the management phase ends at {rfc3339(management_end)}.",
                     "phase": p,
-                    "earliest_start_at": management_end.isoformat(),
+                    "earliest_start_at": rfc3339(management_end),
                 }
                 for p in early
             ],
@@ -450,3 +453,18 @@ def _schedule(
             violations=refusals[:MAX_LISTED_REFUSALS],
             refused_count=len(refusals),
         )
+
+
+class TrainingPlanFilters(ListFilters):
+    status: PlanStatus | None = None
+    team_id: uuid.UUID | None = None
+    function_group_id: uuid.UUID | None = None
+
+
+TRAINING_PLAN_LIST = Listing(
+    model=TrainingPlan,
+    filters=TrainingPlanFilters,
+    public=TrainingPlanSummary,
+    render=lambda db, rows: [plan_summary(r) for r in rows],
+    doc="Stored plans (without their groups), filtered by status or scope.",
+)

@@ -18,18 +18,26 @@ from app.training import rules, service
 from app.training.models import (
     Audience,
     Enrolment,
+    ManagementLevel,
     TrainingProgram,
     TrainingProgramCreate,
     TrainingSession,
 )
 
+# The providers are invented bureaus of this demo; none of them stands for Sociaal Werk
+# werkt!, whose method the demo follows (the seed), or for any real academy.
+PROVIDER = "Trainingsbureau Kompasroos (fictief)"
+
 # key: (external id, title, provider, audience, min, max exposure, format, hours, group size,
 #       refresher months, skills, description)
+# The programmes that practise physical safety skills: repeated yearly (DOMAIN.md).
+PHYSICAL_SAFETY = {"TP-VOI", "TP-REF"}
+
 PROGRAMS: dict[str, tuple[Any, ...]] = {
     "management": (
         "TP-MGT",
         "Managementworkshop Complete agressie-aanpak",
-        "Sociaal Werk werkt! Academie",
+        PROVIDER,
         Audience.management,
         ExposureLevel.low,
         ExposureLevel.very_high,
@@ -74,7 +82,7 @@ PROGRAMS: dict[str, tuple[Any, ...]] = {
     "confused_intoxicated": (
         "TP-VOI",
         "Omgaan met verwarde of onder invloed zijnde cliënten",
-        "GGZ Academie Oost",
+        "Oefencentrum De Kering",
         Audience.staff,
         ExposureLevel.high,
         ExposureLevel.very_high,
@@ -89,7 +97,7 @@ PROGRAMS: dict[str, tuple[Any, ...]] = {
     "peer_support": (
         "TP-OPV",
         "Collegiale opvang na incidenten",
-        "Sociaal Werk werkt! Academie",
+        PROVIDER,
         Audience.mixed,
         ExposureLevel.low,
         ExposureLevel.very_high,
@@ -103,7 +111,7 @@ PROGRAMS: dict[str, tuple[Any, ...]] = {
     "physical_refresher": (
         "TP-REF",
         "Opfriscursus fysieke veiligheid en de-escalatie",
-        "GGZ Academie Oost",
+        "Oefencentrum De Kering",
         Audience.staff,
         ExposureLevel.high,
         ExposureLevel.very_high,
@@ -176,9 +184,27 @@ def _programs(db: Session) -> dict[str, TrainingProgram]:
             duration_hours=hours,
             max_group_size=size,
             refresher_months=months,
+            physical_safety=ext in PHYSICAL_SAFETY,
             skill_ids=[skills[c] for c in codes],
         )
         out[key] = service.create_program(db, data=data)
+    # Managers by level (issue 20, item 8): directie has a programme of its own beside the
+    # workshop for all management.
+    out["senior_management"] = service.create_program(
+        db,
+        data=TrainingProgramCreate(
+            external_id="TP-DIR",
+            title="Bestuurlijke regie op agressie en veerkracht",
+            provider=PROVIDER,
+            description="Voor de directie: beleid en protocol vaststellen, de organisatienorm "
+            "uitdragen, incidentcijfers sturen en nazorg borgen.",
+            audience=Audience.management,
+            management_level=ManagementLevel.senior_management,
+            duration_hours=3.0,
+            max_group_size=8,
+            skill_ids=[skills[c] for c in ("risk_assessment", "peer_support")],
+        ),
+    )
     return out
 
 
@@ -239,7 +265,7 @@ def seed(db: Session, ctx: DemoContext) -> None:
 
     # Management first (seed step 4): senior management and three team managers were
     # trained two months ago; four more team managers are booked for next week. The
-    # manager of Servicepunt Centrum is not booked yet.
+    # manager of Backoffice en receptie is not booked yet.
     management_done = _session(
         db,
         programs["management"],
@@ -286,7 +312,7 @@ def seed(db: Session, ctx: DemoContext) -> None:
     )
     _enrol_ready(db, ctx, jwn_next, ctx.staff["T-JW-N"])
 
-    # Schuldhulpverlening and Maatschappelijk werk (same function group): their managers'
+    # Jeugdbescherming West and Oost (gezinsvoogden, one function group): their managers'
     # workshop ends before this session starts, so readers of the protocol may enrol now.
     shv_next = _session(
         db,
@@ -307,13 +333,13 @@ def seed(db: Session, ctx: DemoContext) -> None:
     )
     _enrol_ready(db, ctx, peer_next, [m["T-AB-W"], *ctx.staff["T-AB-W"][:10]])
 
-    # Servicepunt Centrum: the session is planned, but its manager has no management
+    # Backoffice en receptie: the session is planned, but its manager has no management
     # training nor a booking, so staff enrolments are refused (managers first).
     rec_next = _session(
         db,
         programs["basic_communication"],
         _at(now, 14, 9),
-        location="Servicepunt Centrum, Enschede",
+        location="Backoffice en receptie, Enschede",
         trainer="Joost de Wit",
     )
     # A protocol-ready employee, so managers first is the one rule that refuses.

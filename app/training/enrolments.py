@@ -11,9 +11,9 @@ from app.core.crud import (
     apply_changes,
 )
 from app.core.errors import Conflict, NotFound, RuleViolation
+from app.core.listing import ListFilters, Listing
 from app.core.models import bulk_update, utcnow
-from app.core.pagination import PageParams, paginate
-from app.core.queries import rowcount, where_given
+from app.core.queries import rowcount
 from app.core.tenancy import get_scoped
 from app.organisation.models import (
     Employee,
@@ -26,6 +26,7 @@ from app.training.deactivation import cancel_future_enrolments as cancel_future_
 from app.training.models import (
     Enrolment,
     EnrolmentCheck,
+    EnrolmentPublic,
     EnrolmentStatus,
     RuleResult,
     SessionStatus,
@@ -35,18 +36,17 @@ from app.training.models import (
 from app.training.sessions import require_planned
 
 
-def list_enrolments(
-    db: Session,
-    *,
-    training_session: TrainingSession,
-    params: PageParams,
-    status: EnrolmentStatus | None = None,
-    employee_id: uuid.UUID | None = None,
-) -> tuple[Sequence[Enrolment], str | None]:
-    """The enrolments of one session."""
-    stmt = select(Enrolment).where(col(Enrolment.session_id) == training_session.id)
-    stmt = where_given(stmt, Enrolment, status=status, employee_id=employee_id)
-    return paginate(db, stmt, Enrolment, params)
+class EnrolmentFilters(ListFilters):
+    status: EnrolmentStatus | None = None
+    employee_id: uuid.UUID | None = None
+
+
+ENROLMENT_LIST = Listing(
+    model=Enrolment,
+    filters=EnrolmentFilters,
+    public=EnrolmentPublic,
+    doc="The enrolments of a session; filter by status or employee.",
+)
 
 
 def get_enrolment(

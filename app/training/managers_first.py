@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import null, union_all
 from sqlmodel import Session, col, select
 
+from app.core.dates import rfc3339
 from app.organisation.models import (
     Employee,
     Role,
@@ -191,7 +192,7 @@ def managers_first(
         if booked:
             ends_at, session_id = booked[0]
             entry["scheduled_session_id"] = str(session_id)
-            entry["scheduled_session_ends_at"] = ends_at.isoformat()
+            entry["scheduled_session_ends_at"] = rfc3339(ends_at)
             latest_end = max(latest_end, ends_at) if latest_end else ends_at
         else:
             satisfiable = False
@@ -204,14 +205,14 @@ def managers_first(
         f"before this session starts. Still missing: {names}."
     )
     if earliest is not None:
-        message += f" A session starting at or after {earliest.isoformat()} would satisfy this."
+        message += f" A session starting at or after {rfc3339(earliest)} would satisfy this."
     return RuleResult(
         rule="managers_first",
         severity=severity,
         message=message,
         details={
             "missing_managers": listed,
-            "earliest_start_at": earliest.isoformat() if earliest else None,
-            "session_starts_at": training_session.starts_at.isoformat(),
+            "earliest_start_at": rfc3339(earliest) if earliest else None,
+            "session_starts_at": rfc3339(training_session.starts_at),
         },
     )

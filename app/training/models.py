@@ -6,7 +6,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 from sqlmodel import JSON, Column, Field, SQLModel, UniqueConstraint
 
 from app.core.models import (
@@ -18,7 +18,9 @@ from app.core.models import (
     link_target,
     optional_timestamp_field,
 )
+from app.core.schema_rules import rules
 from app.organisation.models import ExposureLevel, Role, Severity
+from app.training.content import PracticeSituationIn
 
 TEXT_MAX = 10_000
 TITLE_MAX = 200
@@ -33,6 +35,16 @@ class Audience(StrEnum):
     mixed = "mixed"
 
 
+class ManagementLevel(StrEnum):
+    """Which managers a management programme is for (issue 20, item 8: management training
+    fits the manager's role): all of them, senior management (hoger management) only, or
+    team managers (leidinggevenden) only."""
+
+    all = "all"
+    senior_management = "senior_management"
+    team_manager = "team_manager"
+
+
 class TrainingProgram(TenantTable, table=True):
     """A programme of the catalogue."""
 
@@ -44,6 +56,11 @@ class TrainingProgram(TenantTable, table=True):
     provider: str | None = Field(default=None, max_length=200)
     description: str | None = Field(default=None, max_length=TEXT_MAX)
     audience: Audience = Field(sa_type=sa.String(16))
+    management_level: ManagementLevel = Field(
+        default=ManagementLevel.all,
+        sa_type=sa.String(32),
+        sa_column_kwargs={"server_default": ManagementLevel.all.value},
+    )
     min_exposure_level: ExposureLevel = Field(default=ExposureLevel.low, sa_type=sa.String(16))
     max_exposure_level: ExposureLevel = Field(
         default=ExposureLevel.very_high, sa_type=sa.String(16)
@@ -52,6 +69,7 @@ class TrainingProgram(TenantTable, table=True):
     duration_hours: float = Field(default=4.0)
     max_group_size: int = Field(default=12)
     refresher_months: int = Field(default=24)
+    physical_safety: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     active: bool = Field(default=True)
 
 
@@ -156,6 +174,20 @@ class TrainingCompletion(TenantTable, table=True):
 # --- API schemas: programmes ------------------------------------------------------------
 
 
+_MANAGEMENT_LEVEL = (
+    "For a management programme, which managers it is for: `all`, `senior_management` "
+    "(hoger management) or `team_manager` (leidinggevenden); the plan gives each level its "
+    "own sessions and audience_fit refuses the other level. Other audiences take `all` only."
+)
+
+
+_PHYSICAL = (
+    "Practises physical safety skills (breaking free, holding, safe distance under threat). "
+    "A new programme that does not give its own `refresher_months` then takes the "
+    "organisation's `physical_refresher_months` (12 unless changed): such skills fade faster."
+)
+
+
 class TrainingProgramBase(SQLModel):
     external_id: str | None = Field(default=None, min_length=1, max_length=EXTERNAL_ID_MAX)
     title: str = Field(min_length=1, max_length=TITLE_MAX)
@@ -164,6 +196,9 @@ class TrainingProgramBase(SQLModel):
     audience: Audience = Field(
         description="management: team managers and senior management; staff: employees; "
         "mixed: both."
+    )
+    management_level: ManagementLevel = Field(
+        default=ManagementLevel.all, description=_MANAGEMENT_LEVEL
     )
     min_exposure_level: ExposureLevel = Field(
         default=ExposureLevel.low, description="Lowest function-group exposure it suits."
@@ -186,34 +221,83 @@ class TrainingProgramBase(SQLModel):
         description="How long a completion keeps the skills current (24 for conversation and "
         "de-escalation, 12 with physical safety skills).",
     )
+    physical_safety: bool = Field(default=False, description=_PHYSICAL)
     active: bool = True
 
 
+_NORMS = "Norms it practises (responding to the behaviour, its aftercare)."
+_SECTIONS = "Sections of the protocol it practises."
+_SITUATIONS = "Practice situations it uses, per function group (null: every group)."
+
+
+# The rule of _check_management_level (programmes.py), said in the schema as well.
+_LEVEL_FOR_MANAGEMENT_ONLY = {
+    "not": {
+        "required": ["management_level", "audience"],
+        "properties": {
+            "management_level": {"enum": ["senior_management", "team_manager"]},
+            "audience": {"not": {"const": "management"}},
+        },
+    }
+}
+
+
 class TrainingProgramCreate(TrainingProgramBase, CreateModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=rules(_LEVEL_FOR_MANAGEMENT_ONLY))
+
+    refresher_months: int | None = Field(  # type: ignore[assignment]
+        default=None,
+        ge=1,
+        le=240,
+        description="How long a completion keeps the skills current; omitted or null: the "
+        "organisation's `physical_refresher_months` (12 unless changed) when "
+        "`physical_safety`, else its `default_refresher_months` (24 unless changed).",
+    )
+
     skill_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
+    norm_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100, description=_NORMS)
+    protocol_section_ids: list[uuid.UUID] = Field(
+        default_factory=list, max_length=100, description=_SECTIONS
+    )
+    practice_situations: list[PracticeSituationIn] = Field(
+        default_factory=list, max_length=100, description=_SITUATIONS
+    )
 
 
 class TrainingProgramUpdate(PatchModel):
-    """A partial change; `skill_ids`, when given, replaces the list."""
+    """A partial change; `skill_ids`, `norm_ids`, `protocol_section_ids` and
+    `practice_situations`, when given, each replace their list."""
 
     external_id: str | None = Field(default=None, min_length=1, max_length=EXTERNAL_ID_MAX)
     title: str = Field(default=None, min_length=1, max_length=TITLE_MAX)
     provider: str | None = Field(default=None, max_length=TITLE_MAX)
     description: str | None = Field(default=None, max_length=TEXT_MAX)
     audience: Audience = Field(default=None)
+    management_level: ManagementLevel = Field(default=None, description=_MANAGEMENT_LEVEL)
     min_exposure_level: ExposureLevel = Field(default=None)
     max_exposure_level: ExposureLevel = Field(default=None)
     format: str = Field(default=None, min_length=1, max_length=100)
     duration_hours: float = Field(default=None, gt=0, le=1000)
     max_group_size: int = Field(default=None, ge=1, le=1000)
     refresher_months: int = Field(default=None, ge=1, le=240)
+    physical_safety: bool = Field(default=None, description=_PHYSICAL)
     active: bool = Field(default=None)
     skill_ids: list[uuid.UUID] = Field(default=None, max_length=50)
+    norm_ids: list[uuid.UUID] = Field(default=None, max_length=100, description=_NORMS)
+    protocol_section_ids: list[uuid.UUID] = Field(
+        default=None, max_length=100, description=_SECTIONS
+    )
+    practice_situations: list[PracticeSituationIn] = Field(
+        default=None, max_length=100, description=_SITUATIONS
+    )
 
 
 class TrainingProgramPublic(TrainingProgramBase):
     id: uuid.UUID
     skill_ids: list[uuid.UUID]
+    norm_ids: list[uuid.UUID] = Field(description=_NORMS)
+    protocol_section_ids: list[uuid.UUID] = Field(description=_SECTIONS)
+    practice_situations: list[PracticeSituationIn] = Field(description=_SITUATIONS)
     created_at: datetime
     updated_at: datetime
 
@@ -278,7 +362,9 @@ class RuleResult(BaseModel):
     rule: str = Field(
         max_length=100,
         description="managers_first, protocol_ready, comparable_functions, exposure_fit, "
-        "audience_fit, capacity, duplicate, session_open, employee_active.",
+        "audience_fit, capacity, duplicate, session_open, employee_active; "
+        "awaiting_readiness (never refuses): booked for a session that starts later while "
+        "the protocol is still unread, protocol_ready decides at the start.",
     )
     severity: Severity = Field(description="error refuses the enrolment; warning is recorded.")
     message: str = Field(max_length=4000)
@@ -301,7 +387,9 @@ class EnrolmentPublic(SQLModel):
     employee_id: uuid.UUID
     status: EnrolmentStatus
     warnings: list[RuleResult] = Field(
-        description="Rules with severity `warning` the enrolment did not meet."
+        description="Rules with severity `warning` the enrolment did not meet at booking "
+        "(`awaiting_readiness`: the protocol was still unread), and `protocol_ready` as "
+        "decided at completion (severity `error`: not completed)."
     )
     created_at: datetime
     updated_at: datetime

@@ -3,7 +3,9 @@
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from typing import ClassVar
 
+from pydantic import Field
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
@@ -14,18 +16,20 @@ from app.core.crud import (
     unknown_reference,
 )
 from app.core.errors import InvalidInput
+from app.core.listing import Clauses, ListFilters, Listing
 from app.core.models import touch
-from app.core.pagination import PageParams, paginate
-from app.core.queries import where_given
 from app.core.tenancy import current_organisation_id
 from app.learning.models import Skill
+from app.organisation import organisations
 from app.organisation.models import (
     EXPOSURE_RANK,
     ExposureLevel,
 )
+from app.training import content
 from app.training.deactivation import cancel_future_enrolments as cancel_future_enrolments
 from app.training.models import (
     Audience,
+    ManagementLevel,
     ProgramSkill,
     TrainingProgram,
     TrainingProgramCreate,
@@ -58,37 +62,49 @@ def skill_ids_by_program(
 def programs_public(
     db: Session, programs: Sequence[TrainingProgram]
 ) -> list[TrainingProgramPublic]:
-    """Programmes with their skills, in two queries whatever the count."""
+    """Programmes with their skills and what they practise, in five queries whatever the
+    count."""
     skills = skill_ids_by_program(db, (p.id for p in programs))
-    return [
-        TrainingProgramPublic.model_validate(
-            {**loaded_fields(p), "skill_ids": skills.get(p.id, [])}
-        )
-        for p in programs
-    ]
-
-
-def list_programs(
-    db: Session,
-    *,
-    params: PageParams,
-    audience: Audience | None = None,
-    active: bool | None = None,
-    skill_id: uuid.UUID | None = None,
-    external_id: str | None = None,
-) -> tuple[Sequence[TrainingProgram], str | None]:
-    """The catalogue, filtered by audience, active, a skill it trains or external id."""
-    stmt = select(TrainingProgram)
-    stmt = where_given(
-        stmt, TrainingProgram, audience=audience, active=active, external_id=external_id
-    )
-    if skill_id is not None:
-        stmt = stmt.where(
-            col(TrainingProgram.id).in_(
-                select(col(ProgramSkill.program_id)).where(col(ProgramSkill.skill_id) == skill_id)
+    practised = content.content_by_program(db, (p.id for p in programs))
+    out = []
+    for p in programs:
+        c = practised.get(p.id) or content.Content()
+        out.append(
+            TrainingProgramPublic.model_validate(
+                {
+                    **loaded_fields(p),
+                    "skill_ids": skills.get(p.id, []),
+                    "norm_ids": c.norm_ids,
+                    "protocol_section_ids": c.protocol_section_ids,
+                    "practice_situations": c.practice_situations,
+                }
             )
         )
-    return paginate(db, stmt, TrainingProgram, params)
+    return out
+
+
+class TrainingProgramFilters(ListFilters):
+    clauses: ClassVar[Clauses] = {
+        "skill_id": lambda skill_id: col(TrainingProgram.id).in_(
+            select(col(ProgramSkill.program_id)).where(col(ProgramSkill.skill_id) == skill_id)
+        )
+    }
+
+    audience: Audience | None = None
+    active: bool | None = None
+    skill_id: uuid.UUID | None = None
+    external_id: str | None = Field(
+        default=None, max_length=100, description="The HR platform's own id."
+    )
+
+
+TRAINING_PROGRAM_LIST = Listing(
+    model=TrainingProgram,
+    filters=TrainingProgramFilters,
+    public=TrainingProgramPublic,
+    render=programs_public,
+    doc="The training catalogue; filter by audience, active, a skill trained or external id.",
+)
 
 
 def _check_skills(db: Session, skill_ids: Sequence[uuid.UUID]) -> None:
@@ -110,6 +126,16 @@ def _check_exposure_range(low: ExposureLevel, high: ExposureLevel) -> None:
         )
 
 
+def _check_management_level(audience: Audience, level: ManagementLevel) -> None:
+    # Managers by level (issue 20, item 8): a level only means something among managers.
+    if level != ManagementLevel.all and audience != Audience.management:
+        raise InvalidInput(
+            f"management_level {level} is for management programmes; this one is {audience}.",
+            code="management-level-audience",
+            errors=[{"pointer": "/management_level", "detail": "only for audience management"}],
+        )
+
+
 def _set_skills(db: Session, program: TrainingProgram, skill_ids: Sequence[uuid.UUID]) -> None:
     db.execute(delete(ProgramSkill).where(col(ProgramSkill.program_id) == program.id))
     for sid in dict.fromkeys(skill_ids):
@@ -123,28 +149,70 @@ def _set_skills(db: Session, program: TrainingProgram, skill_ids: Sequence[uuid.
 def create_program(db: Session, *, data: TrainingProgramCreate) -> TrainingProgram:
     """A new programme in the catalogue; its skills must be the organisation's."""
     _check_exposure_range(data.min_exposure_level, data.max_exposure_level)
+    _check_management_level(data.audience, data.management_level)
     _check_skills(db, data.skill_ids)
-    program = TrainingProgram(**data.model_dump(exclude={"skill_ids"}))
+    content.check_content(
+        db,
+        norm_ids=data.norm_ids,
+        protocol_section_ids=data.protocol_section_ids,
+        practice_situations=data.practice_situations,
+    )
+    program = TrainingProgram(**data.model_dump(exclude=_LISTS))
+    if data.refresher_months is None:
+        # Issue 20, item 12: the organisation's own default, not a figure fixed here.
+        program.refresher_months = organisations.current_settings(db).refresher_months(
+            physical_safety=data.physical_safety
+        )
     db.add(program)
     db.flush()
     _set_skills(db, program, data.skill_ids)
+    content.set_content(
+        db,
+        program_id=program.id,
+        organisation_id=program.organisation_id,
+        norm_ids=data.norm_ids,
+        protocol_section_ids=data.protocol_section_ids,
+        practice_situations=data.practice_situations,
+    )
     db.flush()
     return program
+
+
+_LISTS = {"skill_ids", "norm_ids", "protocol_section_ids", "practice_situations"}
 
 
 def update_program(
     db: Session, *, program: TrainingProgram, data: TrainingProgramUpdate
 ) -> TrainingProgram:
     """Change a programme; `skill_ids`, when given, replaces its skills."""
-    changes = data.model_dump(exclude_unset=True, exclude={"skill_ids"})
+    changes = data.model_dump(exclude_unset=True, exclude=_LISTS)
     _check_exposure_range(
         changes.get("min_exposure_level", program.min_exposure_level),
         changes.get("max_exposure_level", program.max_exposure_level),
+    )
+    _check_management_level(
+        changes.get("audience", program.audience),
+        changes.get("management_level", program.management_level),
     )
     apply_changes(program, changes)
     if data.skill_ids is not None:
         _check_skills(db, data.skill_ids)
         _set_skills(db, program, data.skill_ids)
+        touch(program)
+    content.check_content(
+        db,
+        norm_ids=data.norm_ids,
+        protocol_section_ids=data.protocol_section_ids,
+        practice_situations=data.practice_situations,
+    )
+    if content.set_content(
+        db,
+        program_id=program.id,
+        organisation_id=program.organisation_id,
+        norm_ids=data.norm_ids,
+        protocol_section_ids=data.protocol_section_ids,
+        practice_situations=data.practice_situations,
+    ):
         touch(program)
     db.flush()
     return program

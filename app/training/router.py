@@ -7,26 +7,25 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Request, Response, status
 from pydantic import AwareDatetime
 
-from app.core.auth import WritePrincipal
+from app.core.auth import ReadPrincipal, WritePrincipal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
-from app.core.csv import csv_openapi, csv_response, prefers_csv
+from app.core.csv import csv_openapi, json_or_csv
 from app.core.dates import today
+from app.core.dutch import CsvLanguageQuery
 from app.core.pagination import Page, PageQuery
 from app.core.resource import Docs, Resource
 from app.core.responses import CREATED, READ, READ_ONE, WRITE, WRITE_ONE
 from app.core.sessions import ReadSession, WriteSession
 from app.organisation.dependencies import EmployeeDep
-from app.training import service
+from app.training import readiness, service
 from app.training.dependencies import (
     TrainingSessionDep,
     TrainingSessionForUpdate,
 )
 from app.training.models import (
-    Audience,
     EnrolmentCheck,
     EnrolmentCreate,
     EnrolmentPublic,
-    EnrolmentStatus,
     EnrolmentUpdate,
     RefreshersDueReport,
     SessionCompletion,
@@ -41,6 +40,7 @@ from app.training.models import (
     TrainingSessionPublic,
     TrainingSessionUpdate,
 )
+from app.training.readiness import SessionReadiness
 
 ExternalId = Annotated[str | None, Query(max_length=100, description="The HR platform's own id.")]
 OnDate = Annotated[date | None, Query(description="The reference day; default today.")]
@@ -83,27 +83,7 @@ TRAINING_SESSIONS = Resource(
 # --- programmes ----------------------------------------------------------------------------
 
 
-@router.get("/training-programs", tags=["training-programs"], responses=READ)
-def list_training_programs(
-    db: ReadSession,
-    params: PageQuery,
-    audience: Audience | None = None,
-    active: bool | None = None,
-    skill_id: uuid.UUID | None = None,
-    external_id: ExternalId = None,
-) -> Page[TrainingProgramPublic]:
-    """The training catalogue; filter by audience, active, a skill trained or external id."""
-    rows, cursor = service.list_programs(
-        db,
-        params=params,
-        audience=audience,
-        active=active,
-        skill_id=skill_id,
-        external_id=external_id,
-    )
-    return Page(items=service.programs_public(db, rows), next_cursor=cursor)
-
-
+service.TRAINING_PROGRAM_LIST.add_route(router)
 TRAINING_PROGRAMS.add_routes(router)
 
 
@@ -119,8 +99,15 @@ def list_training_sessions(
     starts_from: Annotated[
         AwareDatetime | None, Query(description="Sessions starting at or after this time.")
     ] = None,
+    starts_to: Annotated[
+        AwareDatetime | None, Query(description="Sessions starting at or before this time.")
+    ] = None,
     starts_before: Annotated[
-        AwareDatetime | None, Query(description="Sessions starting before this time.")
+        AwareDatetime | None,
+        Query(
+            deprecated=True,
+            description="Deprecated: use `starts_to` (`starts_before` excludes this time).",
+        ),
     ] = None,
 ) -> Page[TrainingSessionPublic]:
     """Scheduled sessions; filter by programme, status or start time."""
@@ -130,9 +117,10 @@ def list_training_sessions(
         program_id=program_id,
         status=status,
         starts_from=starts_from,
+        starts_to=starts_to,
         starts_before=starts_before,
     )
-    return Page(items=[service.session_public(r) for r in rows], next_cursor=cursor)
+    return Page.of([service.session_public(r) for r in rows], cursor)
 
 
 TRAINING_SESSIONS.add_routes(router)
@@ -143,16 +131,33 @@ TRAINING_SESSIONS.add_routes(router)
 )
 def complete_training_session(
     ts: TrainingSessionForUpdate,
+    principal: WritePrincipal,
     db: WriteSession,
     response: Response,
     data: Annotated[SessionCompletion | None, Body()] = None,
 ) -> TrainingSessionPublic:
-    """Mark a session completed: attendees (not no-shows) complete the programme."""
+    """Mark a session completed: attendees (not no-shows) complete the programme.
+    `protocol_ready` decides on readiness at the session's start: with severity error an
+    attendee who was not ready does not complete (enrolment stays `attended`, the result
+    in its `warnings`); with warning they complete and it is recorded."""
     ts = service.complete_session(
-        db, session_id=ts.id, completed_on=data.completed_on if data else None
+        db,
+        session_id=ts.id,
+        completed_on=data.completed_on if data else None,
+        org=principal.organisation,
     )
     set_etag(response, ts)
     return service.session_public(ts)
+
+
+@router.get("/training-sessions/{session_id}/readiness", tags=["training-sessions"], responses=READ)
+def get_session_readiness(
+    ts: TrainingSessionDep, principal: ReadPrincipal, db: ReadSession
+) -> SessionReadiness:
+    """Protocol readiness of the participants: whom to remind to read the protocol (or
+    discuss it in their team) before the session starts. After the start it shows
+    readiness at the start, which `protocol_ready` applies when the session is completed."""
+    return readiness.session_readiness(db, org=principal.organisation, training_session=ts)
 
 
 # --- enrolments ----------------------------------------------------------------------------
@@ -162,19 +167,13 @@ def _enrolment_public(enrolment: object) -> EnrolmentPublic:
     return EnrolmentPublic.model_validate(enrolment, from_attributes=True)
 
 
-@router.get("/training-sessions/{session_id}/enrolments", tags=["enrolments"], responses=READ)
-def list_enrolments(
-    ts: TrainingSessionDep,
-    db: ReadSession,
-    params: PageQuery,
-    status: EnrolmentStatus | None = None,
-    employee_id: uuid.UUID | None = None,
-) -> Page[EnrolmentPublic]:
-    """The enrolments of a session; filter by status or employee."""
-    rows, cursor = service.list_enrolments(
-        db, training_session=ts, params=params, status=status, employee_id=employee_id
-    )
-    return Page(items=[_enrolment_public(r) for r in rows], next_cursor=cursor)
+service.ENROLMENT_LIST.add_route(
+    router,
+    "/training-sessions/{session_id}/enrolments",
+    name="list_enrolments",
+    tags=["enrolments"],
+    within=(TrainingSessionDep, "session_id"),
+)
 
 
 @router.post(
@@ -277,6 +276,7 @@ CSV_FIELDS = (
 
 @router.get(
     "/reports/refreshers-due",
+    dependencies=[CsvLanguageQuery],
     tags=["reports"],
     response_model=RefreshersDueReport,
     responses={**READ, **csv_openapi("Refreshers due, as JSON or (Accept: text/csv) CSV.")},
@@ -291,7 +291,10 @@ def report_refreshers_due(
     `Accept: text/csv` for a spreadsheet."""
     day = on or today()
     items = service.refreshers_due(db, within_days=within_days, on=day)
-    if prefers_csv(request):
-        rows = [[getattr(item, f) for f in CSV_FIELDS] for item in items]
-        return csv_response(rows, CSV_FIELDS, f"refreshers-due-{day.isoformat()}")
-    return RefreshersDueReport(on=day, within_days=within_days, items=items)
+    return json_or_csv(
+        request,
+        json=lambda: RefreshersDueReport(on=day, within_days=within_days, items=items),
+        rows=lambda: ([getattr(item, f) for f in CSV_FIELDS] for item in items),
+        header=CSV_FIELDS,
+        filename=f"refreshers-due-{day.isoformat()}",
+    )

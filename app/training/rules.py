@@ -21,13 +21,16 @@ from app.core.models import utcnow
 from app.organisation.models import (
     EXPOSURE_RANK,
     Employee,
+    ExposureBands,
     FunctionGroup,
+    Grouping,
     Organisation,
     Role,
     RuleSeverities,
     Severity,
 )
 from app.policy import service as policy_service
+from app.training import readiness
 from app.training.managers_first import (
     MANAGEMENT_ROLES,
     ManagementStatus,
@@ -40,6 +43,7 @@ from app.training.models import (
     Audience,
     Enrolment,
     EnrolmentStatus,
+    ManagementLevel,
     RuleResult,
     SessionStatus,
     TrainingProgram,
@@ -56,6 +60,12 @@ AUDIENCE_ROLES: dict[Audience, frozenset[Role]] = {
     Audience.management: frozenset(MANAGEMENT_ROLES),
     Audience.staff: frozenset({Role.employee}),
     Audience.mixed: frozenset(Role),
+}
+
+
+LEVEL_NAMES = {
+    ManagementLevel.senior_management: "senior management",
+    ManagementLevel.team_manager: "team managers",
 }
 
 
@@ -101,14 +111,32 @@ def _function_groups(
 
 
 def _audience_fit(
-    employee: Employee, program: TrainingProgram, severity: Severity
+    employee: Employee, program: TrainingProgram, severity: Severity, trained_manager: bool
 ) -> RuleResult | None:
     if employee.role in AUDIENCE_ROLES[program.audience]:
+        # Managers by level (issue 20, item 8): a management programme for one level takes
+        # that level only; one for all management takes both.
+        level = program.management_level
+        if program.audience != Audience.management or level in (ManagementLevel.all, employee.role):
+            return None
+        return _result(
+            "audience_fit",
+            severity,
+            f"'{program.title}' is a management programme for {LEVEL_NAMES[level]} only; "
+            f"{employee.full_name} has role '{employee.role}'.",
+            audience=str(program.audience),
+            management_level=str(level),
+            role=str(employee.role),
+        )
+    # Managers by level (issue 20, item 8): a manager whose management training is done may
+    # also join a staff session, as a working team lead.
+    manager = employee.role in MANAGEMENT_ROLES
+    if program.audience == Audience.staff and manager and trained_manager:
         return None
     takes = (
         "team managers and senior management"
         if program.audience == Audience.management
-        else "employees (staff)"
+        else "employees (staff), and managers once their management training is done"
     )
     return _result(
         "audience_fit",
@@ -121,11 +149,15 @@ def _audience_fit(
 
 
 def _exposure_fit(
-    employee: Employee, fg: FunctionGroup | None, program: TrainingProgram, severity: Severity
+    employee: Employee,
+    fg: FunctionGroup | None,
+    program: TrainingProgram,
+    severity: Severity,
+    bands: ExposureBands,
 ) -> RuleResult | None:
     if fg is None:
         return None
-    level = fg.exposure_level
+    level = fg.level(bands)
     low, high = EXPOSURE_RANK[program.min_exposure_level], EXPOSURE_RANK[program.max_exposure_level]
     if low <= EXPOSURE_RANK[level] <= high:
         return None
@@ -147,23 +179,45 @@ def _comparable_functions(
     fg: FunctionGroup | None,
     present: Sequence[FunctionGroup],
     severity: Severity,
+    bands: ExposureBands,
 ) -> RuleResult | None:
+    # Function groups first: a group in a set of comparable groups is comparable with the
+    # groups of its set only; exposure level is the fallback for groups in no set
+    # (issue 20, item 6: "comparable functions" means similar functions).
     if fg is None:
         return None
-    others = [g for g in present if g.exposure_level != fg.exposure_level]
+    key = fg.comparable_key(bands)
+    others = [g for g in present if g.comparable_key(bands) != key]
     if not others:
         return None
+    by_set = fg.comparable_group is not None or any(g.comparable_group for g in others)
+    grouping = Grouping.function_groups if by_set else Grouping.exposure_level
+    ordered = sorted(present, key=lambda g: g.name)
     groups = [
-        {"id": str(g.id), "name": g.name, "exposure_level": str(g.exposure_level)}
-        for g in sorted(present, key=lambda g: g.name)
+        {
+            "id": str(g.id),
+            "name": g.name,
+            "comparable_group": g.comparable_group,
+            "exposure_level": str(g.level(bands)),
+        }
+        for g in ordered
     ]
-    names = ", ".join(f"{g['name']} ({g['exposure_level']})" for g in groups)
+
+    def basis(name: str, comparable_group: str | None, level: str) -> str:
+        if comparable_group is not None:
+            return f"{name} (set '{comparable_group}')"
+        return f"{name} ({'no set, ' if by_set else ''}exposure {level})"
+
+    names = ", ".join(basis(g.name, g.comparable_group, str(g.level(bands))) for g in ordered)
+    own = basis(f"'{fg.name}'", fg.comparable_group, str(fg.level(bands)))
     return _result(
         "comparable_functions",
         severity,
-        f"Compose groups of comparable functions: {employee.full_name} ('{fg.name}', "
-        f"exposure {fg.exposure_level}) would join function groups {names}.",
-        exposure_level=str(fg.exposure_level),
+        f"Compose groups of comparable functions: {employee.full_name} ({own}) would join "
+        f"function groups {names}.",
+        grouping=str(grouping),
+        comparable_group=fg.comparable_group,
+        exposure_level=str(fg.level(bands)),
         function_groups=groups,
     )
 
@@ -208,6 +262,7 @@ def check_enrolments(
     caller may pass the programme and the employees' function groups it loaded already.
     """
     severities: RuleSeverities = org.settings.rule_severities
+    bands = org.settings.exposure_bands
     if program is None:
         program = db.get(TrainingProgram, training_session.program_id)
         assert program is not None
@@ -228,8 +283,20 @@ def check_enrolments(
             db, manager_ids=managers.all_ids(), before=training_session.starts_at
         )
 
+    # Managers asking for a staff session: done with their management training?
+    trained_managers: set[uuid.UUID] = set()
+    asking = [e.id for e in employees if e.role in MANAGEMENT_ROLES]
+    if severities.audience_fit != Severity.off and program.audience == Audience.staff and asking:
+        trained_managers = management_status(
+            db, manager_ids=asking, before=training_session.starts_at
+        ).trained
+
     ready: set[uuid.UUID] = set()
     protocol_version: int | None = None
+    # A session that starts later does not wait for the protocol at booking: whoever is not
+    # ready yet is enrolled, awaiting readiness, and protocol_ready decides at the start
+    # (app/training/readiness.py).
+    later = training_session.starts_at > utcnow()
     if severities.protocol_ready != Severity.off:
         # Readiness now, or at the start of a session that already took place.
         at = min(utcnow(), training_session.starts_at)
@@ -270,13 +337,19 @@ def check_enrolments(
         elif training_session.enrolled_count >= training_session.capacity:
             results.append(capacity_violation(training_session))
         if severities.audience_fit != Severity.off:
-            results.append(_audience_fit(emp, program, severities.audience_fit))
+            trained = emp.id in trained_managers
+            results.append(_audience_fit(emp, program, severities.audience_fit, trained))
         if managers is not None and status is not None and emp.role == Role.employee:
             sev = severities.managers_first
             results.append(managers_first(emp, training_session, sev, managers, status))
         if severities.protocol_ready != Severity.off:
             sev = severities.protocol_ready
-            results.append(_protocol_ready(emp, ready, protocol_version, sev))
+            if not later:
+                results.append(_protocol_ready(emp, ready, protocol_version, sev))
+            elif emp.id not in ready:
+                results.append(
+                    readiness.awaiting_readiness(emp, training_session, protocol_version, sev)
+                )
         # Comparable functions is about composing staff groups (seed step 3); managers of
         # different teams learning the approach together is the point of a management session.
         if (
@@ -284,9 +357,9 @@ def check_enrolments(
             and program.audience != Audience.management
         ):
             sev = severities.comparable_functions
-            results.append(_comparable_functions(emp, fg, present, sev))
+            results.append(_comparable_functions(emp, fg, present, sev, bands))
         if severities.exposure_fit != Severity.off:
-            results.append(_exposure_fit(emp, fg, program, severities.exposure_fit))
+            results.append(_exposure_fit(emp, fg, program, severities.exposure_fit, bands))
         out[emp.id] = [r for r in results if r is not None]
     return out
 

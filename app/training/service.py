@@ -7,11 +7,11 @@ skills and refreshers). Selection uses ``create_session``, ``current_skills`` an
 """
 
 from app.training.deactivation import cancel_future_enrolments
-from app.training.enrolments import check, enrol, get_enrolment, list_enrolments, update_enrolment
+from app.training.enrolments import ENROLMENT_LIST, check, enrol, get_enrolment, update_enrolment
 from app.training.programmes import (
+    TRAINING_PROGRAM_LIST,
     create_program,
     delete_program,
-    list_programs,
     programs_public,
     skill_ids_by_program,
     update_program,
@@ -34,6 +34,8 @@ from app.training.sessions import (
 )
 
 __all__ = [
+    "ENROLMENT_LIST",
+    "TRAINING_PROGRAM_LIST",
     "cancel_future_enrolments",
     "cancel_session",
     "check",
@@ -45,8 +47,6 @@ __all__ = [
     "delete_session",
     "enrol",
     "get_enrolment",
-    "list_enrolments",
-    "list_programs",
     "list_sessions",
     "programs_public",
     "record_completion",

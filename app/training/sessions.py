@@ -15,9 +15,11 @@ from app.core.crud import (
 from app.core.dates import day_of
 from app.core.errors import Conflict, InvalidInput
 from app.core.models import bulk_update, utcnow
-from app.core.pagination import PageParams, paginate
+from app.core.pagination import PageEnd, PageParams, paginate
 from app.core.queries import rowcount, where_given, where_range
 from app.core.tenancy import get_scoped
+from app.organisation.models import Organisation
+from app.training import evaluations, readiness, reflections
 from app.training.deactivation import cancel_future_enrolments as cancel_future_enrolments
 from app.training.models import (
     Enrolment,
@@ -46,13 +48,18 @@ def list_sessions(
     program_id: uuid.UUID | None = None,
     status: SessionStatus | None = None,
     starts_from: datetime | None = None,
+    starts_to: datetime | None = None,
     starts_before: datetime | None = None,
-) -> tuple[Sequence[TrainingSession], str | None]:
+) -> tuple[Sequence[TrainingSession], PageEnd]:
     """Sessions, filtered by programme, status or start time."""
     stmt = select(TrainingSession)
     stmt = where_given(stmt, TrainingSession, program_id=program_id, status=status)
     stmt = where_range(
-        stmt, col(TrainingSession.starts_at), at_least=starts_from, below=starts_before
+        stmt,
+        col(TrainingSession.starts_at),
+        at_least=starts_from,
+        at_most=starts_to,
+        below=starts_before,
     )
     return paginate(db, stmt, TrainingSession, params)
 
@@ -155,11 +162,19 @@ def delete_session(db: Session, *, training_session: TrainingSession) -> None:
 
 
 def complete_session(
-    db: Session, *, session_id: uuid.UUID, completed_on: date | None = None
+    db: Session,
+    *,
+    session_id: uuid.UUID,
+    completed_on: date | None = None,
+    org: Organisation | None = None,
 ) -> TrainingSession:
     """Mark a session completed: attendees (enrolled or attended, not no-shows) complete
-    the programme, which updates their training record."""
+    the programme, which updates their training record. ``protocol_ready`` decides here,
+    on readiness at the session's start (app/training/readiness.py): an error keeps an
+    unready attendee from completing (their enrolment stays ``attended``)."""
     ts = get_scoped(db, TrainingSession, session_id, name="training session")
+    org = org or db.get(Organisation, ts.organisation_id)
+    assert org is not None
     if ts.status == SessionStatus.cancelled:
         raise Conflict("A cancelled session cannot be completed.", code="session-cancelled")
     if ts.status == SessionStatus.completed:
@@ -194,19 +209,31 @@ def complete_session(
             )
         )
     )
-    db.execute(
-        bulk_update(Enrolment, at=now)
-        .where(col(Enrolment.session_id) == ts.id, col(Enrolment.status).in_(attending))
-        .values(status=EnrolmentStatus.completed)
-        .execution_options(synchronize_session="fetch")
+    refused = readiness.decide_at_start(db, org=org, training_session=ts, attendee_ids=attendees)
+    refused |= reflections.decide_at_completion(
+        db, org=org, training_session=ts, attendee_ids=attendees
     )
+    completing = [e for e in attendees if e not in refused]
+    for ids, new in ((completing, EnrolmentStatus.completed), (refused, EnrolmentStatus.attended)):
+        if ids:
+            db.execute(
+                bulk_update(Enrolment, at=now)
+                .where(
+                    col(Enrolment.session_id) == ts.id,
+                    col(Enrolment.employee_id).in_(ids),
+                    col(Enrolment.status).in_(attending),
+                )
+                .values(status=new)
+                .execution_options(synchronize_session="fetch")
+            )
     db.add_all(
         TrainingCompletion(
             employee_id=employee_id, program_id=ts.program_id, session_id=ts.id, completed_on=day
         )
-        for employee_id in attendees
+        for employee_id in completing
     )
     db.flush()
+    evaluations.record_progress(db, training_session=ts, completing=completing, day=day)
     return ts
 
 

@@ -69,7 +69,11 @@ HookUrl = Annotated[
     str,
     PydanticField(
         max_length=URL_MAX,
-        pattern=r"^https?://[^\s/?#]+",
+        # A host name, or an IPv6 address in brackets; then a path, query or nothing.
+        pattern=(
+            r"^https?://([^\s/?#\[\]@]+@)?([^\s/?#\[\]@:]+|\[[0-9A-Fa-f:.]+\])"
+            r"(:[0-9]{1,5})?([/?#]\S*)?$"
+        ),
         description="Where to POST the events (https in production).",
     ),
 ]

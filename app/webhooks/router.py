@@ -4,13 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
-from app.core.pagination import Page, PageQuery
 from app.core.resource import Docs, Resource
-from app.core.responses import CREATED_MANY, READ
-from app.core.sessions import AdminOnly, ReadSession, WriteSession, reader, writer
+from app.core.responses import CREATED_MANY
+from app.core.sessions import AdminOnly, WriteSession, reader, writer
 from app.webhooks import service
 from app.webhooks.models import (
-    DeliveryStatus,
     WebhookDelivery,
     WebhookDeliveryPublic,
     WebhookSubscription,
@@ -50,32 +48,16 @@ SubscriptionForUpdate = Annotated[
 ]
 
 
-@router.get("/webhook-subscriptions", tags=["webhook-subscriptions"], responses=READ)
-def list_webhook_subscriptions(
-    db: ReadSession, params: PageQuery
-) -> Page[WebhookSubscriptionPublic]:
-    """The organisation's webhook subscriptions (admin; secrets are never shown)."""
-    rows, cursor = service.list_subscriptions(db, params=params)
-    return Page(items=[service.subscription_public(db, r) for r in rows], next_cursor=cursor)
+service.SUBSCRIPTION_LIST.add_route(router)
 
 
-@router.get(
+service.DELIVERY_LIST.add_route(
+    router,
     "/webhook-subscriptions/{subscription_id}/deliveries",
+    name="list_webhook_deliveries",
     tags=["webhook-subscriptions"],
-    responses=READ,
+    within=(SubscriptionDep, "subscription_id"),
 )
-def list_webhook_deliveries(
-    sub: SubscriptionDep,
-    db: ReadSession,
-    params: PageQuery,
-    status: DeliveryStatus | None = None,
-) -> Page[WebhookDeliveryPublic]:
-    """The delivery log: each event's attempts, last answer and state (admin)."""
-    rows, cursor = service.list_deliveries(db, sub=sub, params=params, status=status)
-    return Page(
-        items=[WebhookDeliveryPublic.model_validate(r, from_attributes=True) for r in rows],
-        next_cursor=cursor,
-    )
 
 
 @router.post(

@@ -1,20 +1,21 @@
 """Webhook subscriptions: create, change, delete, ping, and their delivery log (admin)."""
 
-from collections.abc import Sequence
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from app.changes.models import ChangeEvent
 from app.core.crud import apply_changes
+from app.core.dates import rfc3339
 from app.core.errors import InvalidInput
 from app.core.ids import uuid7
+from app.core.listing import ListFilters, Listing
 from app.core.models import render, utcnow
-from app.core.pagination import PageParams, paginate
 from app.core.tenancy import current_organisation_id
 from app.webhooks.models import (
     DeliveryStatus,
     WebhookDelivery,
+    WebhookDeliveryPublic,
     WebhookSubscription,
     WebhookSubscriptionCreate,
     WebhookSubscriptionPublic,
@@ -102,13 +103,6 @@ def subscription_public(db: Session, sub: WebhookSubscription) -> WebhookSubscri
     return render(WebhookSubscriptionPublic, sub, secret=secret)
 
 
-def list_subscriptions(
-    db: Session, *, params: PageParams
-) -> tuple[Sequence[WebhookSubscription], str | None]:
-    """The organisation's subscriptions."""
-    return paginate(db, select(WebhookSubscription), WebhookSubscription, params)
-
-
 def ping(db: Session, *, sub: WebhookSubscription) -> WebhookDelivery:
     """Queue a ``webhook.ping`` delivery, sent by the worker like any event."""
     event_id = uuid7()
@@ -119,7 +113,7 @@ def ping(db: Session, *, sub: WebhookSubscription) -> WebhookDelivery:
         payload={
             "id": str(event_id),
             "type": PING,
-            "occurred_at": utcnow().isoformat(),
+            "occurred_at": rfc3339(utcnow()),
             "data": {"subscription_id": str(sub.id)},
         },
         status=DeliveryStatus.pending,
@@ -130,11 +124,22 @@ def ping(db: Session, *, sub: WebhookSubscription) -> WebhookDelivery:
     return delivery
 
 
-def list_deliveries(
-    db: Session, *, sub: WebhookSubscription, params: PageParams, status: DeliveryStatus | None
-) -> tuple[Sequence[WebhookDelivery], str | None]:
-    """The delivery log of one subscription, oldest first."""
-    stmt = select(WebhookDelivery).where(col(WebhookDelivery.subscription_id) == sub.id)
-    if status is not None:
-        stmt = stmt.where(col(WebhookDelivery.status) == status)
-    return paginate(db, stmt, WebhookDelivery, params)
+class DeliveryFilters(ListFilters):
+    status: DeliveryStatus | None = None
+
+
+DELIVERY_LIST = Listing(
+    model=WebhookDelivery,
+    filters=DeliveryFilters,
+    public=WebhookDeliveryPublic,
+    doc="The delivery log: each event's attempts, last answer and state (admin).",
+)
+
+
+SUBSCRIPTION_LIST = Listing(
+    model=WebhookSubscription,
+    filters=ListFilters,
+    public=WebhookSubscriptionPublic,
+    render=lambda db, rows: [subscription_public(db, r) for r in rows],
+    doc="The organisation's webhook subscriptions (admin; secrets are never shown).",
+)

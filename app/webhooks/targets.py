@@ -32,7 +32,10 @@ def check_target(url: str, *, resolve: bool = True) -> None:
     """Refuse a URL whose host is (or resolves to) a loopback or private address."""
     if get_settings().webhook_allow_private_targets:
         return
-    host = urlsplit(url).hostname or ""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError as exc:  # "https://[" : a bracketed host that is no IPv6 address
+        raise TargetRefused("the host is not a valid name or address") from exc
     if host in ("localhost",) or host.endswith(".localhost"):
         raise TargetRefused(f"{host} is a loopback name")
     try:

@@ -1,7 +1,8 @@
 """``veerkracht worker``: delivers webhooks, writes time-based events, keeps the retention.
 
 Each round: fan-out and one batch of deliveries (``delivery.run_once``); once a day (and at
-the start) the time-based events (``changes/timed.py``); once an hour the feed's purge.
+the start) the employees whose end date has come are deactivated (issue 19) and the
+time-based events written (``changes/timed.py``); once an hour the feed's purge.
 Idle, it waits ``--interval`` seconds. Several workers may run against PostgreSQL (rows are
 shared out with ``FOR UPDATE SKIP LOCKED``); run one on SQLite. SIGTERM stops it after the
 current round; a kill at any moment loses nothing (the round's transaction is not
@@ -24,6 +25,7 @@ from app.core.config import get_settings
 from app.core.dates import today
 from app.core.db import get_engine, new_session
 from app.core.models import utcnow
+from app.organisation import service as organisation_service
 from app.webhooks.delivery import Sender, purge_log, run_once
 
 log = logging.getLogger("veerkracht.worker")
@@ -47,6 +49,14 @@ def purge(now: datetime) -> int:
         deleted = changes_service.purge(db, now=now) + purge_log(db, before=cutoff)
         db.commit()
     return deleted
+
+
+def deactivate_ended(today: date) -> int:
+    """Deactivate the employees whose end date (datum uit dienst) has come."""
+    with new_session(get_engine()) as db:
+        done = organisation_service.deactivate_ended(db, today=today)
+        db.commit()
+    return done
 
 
 def announce(today: date) -> int:
@@ -87,6 +97,7 @@ def worker(args: argparse.Namespace) -> int:
                 last_purge = now
             if last_day != today():
                 last_day = today()
+                log.info("deactivated", extra={"employees": deactivate_ended(last_day)})
                 log.info("announced", extra={"events": announce(last_day)})
             tally = run_once(get_engine(), now=now, send=send, batch=args.batch)
             busy = tally.queued or tally.delivered or tally.failed_attempts

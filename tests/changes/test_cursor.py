@@ -13,8 +13,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
+from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 from app.changes import outbox
@@ -24,10 +26,10 @@ from app.core.models import utcnow
 from app.core.tenancy import bind_organisation
 from app.main import create_app
 from app.organisation.models import Team
-from tests.conftest import Tenant
+from tests.conftest import Tenant, server_url
 
-# Other transactions of the server (other tests) hold the visibility horizon back for a
-# moment; a poll that expects an event keeps reading until this many reads have passed.
+# Other transactions in the test database (the live server's) hold the visibility horizon
+# back for a moment; a poll that expects an event keeps reading until this many reads pass.
 MAX_READS = 2000
 
 
@@ -133,6 +135,35 @@ def test_an_older_transaction_committing_last_is_still_announced(
         first.close()
         second.close()
     assert reader.seen[early] == reader.seen[late] == 1
+
+
+@pytest.mark.usefixtures("postgres_only")
+def test_a_transaction_in_another_database_does_not_hold_the_feed_back(
+    engine: Engine, live_tenant: Tenant
+) -> None:
+    # Transaction ids are the server's: a transaction open in the server's other database,
+    # older than the write below, is below any horizon taken from the snapshot alone.
+    server = server_url()
+    assert server is not None  # postgres_only
+    other_database = make_url(server).set(drivername="postgresql+psycopg")
+    assert other_database.database != engine.url.database
+    elsewhere = sa.create_engine(other_database, poolclass=NullPool)
+    try:
+        with elsewhere.connect() as conn:
+            conn.execute(sa.text("SELECT pg_current_xact_id()"))  # takes an id, stays open
+            writer = _writer(engine, live_tenant.id)
+            try:
+                team = _add_team(writer, "na de andere")
+                writer.commit()
+            finally:
+                writer.close()
+            reader = Reader(engine, live_tenant.id)
+            # Seen while the other database's transaction is still open.
+            reader.poll_until(lambda: reader.seen[team] > 0)
+            conn.rollback()
+    finally:
+        elsewhere.dispose()
+    assert reader.seen[team] == 1
 
 
 @pytest.fixture

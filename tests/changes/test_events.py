@@ -20,7 +20,7 @@ from tests.changes.test_feed import read_all
 from tests.conftest import Tenant
 from tests.factories.core import make_employee, make_function_group, make_team
 from tests.factories.learning import make_team_goal, skill
-from tests.factories.policy import make_acknowledgement, make_protocol
+from tests.factories.policy import make_acknowledgement, make_protocol, took_part
 from tests.factories.training import make_completion, make_enrolment, make_program, make_session
 from tests.helpers import assert_problem
 
@@ -161,8 +161,10 @@ def test_protocol_readiness_changes_are_announced(db: Session, tenant: Tenant) -
     assert _readiness(events, reader.id) == [{"protocol_version": 1, "protocol_ready": True}]
     assert _readiness(events, colleague.id) == []
     # The team discusses it: the colleague becomes ready, the reader already was.
-    db.add(TeamDiscussion(protocol_id=v1.id, team_id=team.id, discussed_on=date.today()))
+    discussion = TeamDiscussion(protocol_id=v1.id, team_id=team.id, discussed_on=date.today())
+    db.add(discussion)
     db.flush()
+    took_part(db, discussion)
     events, cursor = _events(db, tenant, cursor)
     assert _readiness(events, colleague.id) == [{"protocol_version": 1, "protocol_ready": True}]
     assert _readiness(events, reader.id) == []

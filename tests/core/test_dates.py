@@ -16,13 +16,15 @@ from sqlmodel import Session, select
 
 import app
 from app.core import models as core_models
-from app.core.dates import today
+from app.core.dates import rfc3339, today
+from app.organisation.models import Organisation
 from app.training.models import TrainingCompletion
 from tests.conftest import Tenant
 from tests.factories.core import make_employee, make_function_group, make_team
 from tests.factories.training import make_enrolment, make_program, make_session
 from tests.helpers import assert_problem
 from tests.policy.helpers import create_protocol, publish
+from tests.training.conftest import set_severities
 
 # 00:30 on 29 November in Amsterdam (CET, UTC+1); in UTC still 28 November.
 AFTER_DUTCH_MIDNIGHT = datetime(2026, 11, 28, 23, 30, tzinfo=UTC)
@@ -114,6 +116,10 @@ def test_a_session_ending_after_dutch_midnight_is_completed_on_the_dutch_day(
     client: TestClient, db: Session, tenant: Tenant, clock: Clock
 ) -> None:
     # Training: an evening session from 20:30 to 00:30 in Amsterdam ends on the 29th.
+    # (Protocol readiness is not what this test is about: it only warns here.)
+    org = db.get(Organisation, tenant.id)
+    assert org is not None
+    set_severities(db, org, protocol_ready="warning")
     program = make_program(db)
     ts = make_session(
         db,
@@ -145,3 +151,11 @@ def test_no_module_has_a_today_of_its_own() -> None:
         if own.search(line)
     ]
     assert not offenders, f"use app.core.dates.today() or core.models.utcnow(): {offenders}"
+
+
+def test_an_instant_in_text_is_written_with_z_as_pydantic_writes_it() -> None:
+    from datetime import timezone
+
+    at = datetime(2026, 3, 1, 9, 30, tzinfo=timezone(timedelta(hours=1)))
+    assert rfc3339(at) == "2026-03-01T08:30:00Z"
+    assert rfc3339(at.replace(microsecond=5)) == "2026-03-01T08:30:00.000005Z"

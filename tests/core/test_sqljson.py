@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy import update
 from sqlmodel import Session, col
 
+from app.core.pagination import PageEnd
 from app.core.sqljson import joined_words, json_object, page_body
 from app.organisation.models import Employee, EmployeePublic, Role
 from tests.conftest import Tenant
@@ -129,6 +130,14 @@ def test_joined_words_needs_parts() -> None:
 
 
 def test_page_body_is_json() -> None:
-    body = page_body(['{"a" : 1}', '{"a": 2}'], "Abc-_1")
-    assert json.loads(body) == {"items": [{"a": 1}, {"a": 2}], "next_cursor": "Abc-_1"}
-    assert json.loads(page_body([], None)) == {"items": [], "next_cursor": None}
+    body = page_body(['{"a" : 1}', '{"a": 2}'], PageEnd("Abc-_1", "MC4wLjA"))
+    assert json.loads(body) == {
+        "items": [{"a": 1}, {"a": 2}],
+        "next_cursor": "Abc-_1",
+        "sync_token": "MC4wLjA",
+    }
+    assert json.loads(page_body([], PageEnd(None))) == {
+        "items": [],
+        "next_cursor": None,
+        "sync_token": None,
+    }

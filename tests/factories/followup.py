@@ -32,6 +32,7 @@ from app.training.models import (
     TrainingProgram,
     TrainingSession,
 )
+from tests.factories.policy import took_part
 
 _seq = itertools.count(1)
 
@@ -169,14 +170,14 @@ def acknowledge(
 
 
 def discuss(session: Session, protocol: Protocol, team: Team, on: date | None = None) -> None:
-    session.add(
-        TeamDiscussion(
-            protocol_id=protocol.id,
-            team_id=team.id,
-            discussed_on=on or date.today() - timedelta(days=1),
-        )
+    discussion = TeamDiscussion(
+        protocol_id=protocol.id,
+        team_id=team.id,
+        discussed_on=on or date.today() - timedelta(days=1),
     )
+    session.add(discussion)
     session.flush()
+    took_part(session, discussion)
 
 
 # --- follow-up rows -----------------------------------------------------------------------

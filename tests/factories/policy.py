@@ -4,7 +4,7 @@ import itertools
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app.core.models import utcnow
 from app.organisation.models import Employee, Team
@@ -18,6 +18,7 @@ from app.policy.models import (
     SectionIn,
     SectionKind,
     TeamDiscussion,
+    TeamDiscussionParticipant,
 )
 
 _seq = itertools.count(1)
@@ -107,4 +108,28 @@ def make_team_discussion(
     )
     session.add(discussion)
     session.flush()
+    took_part(session, discussion)
     return discussion
+
+
+def took_part(
+    session: Session, discussion: TeamDiscussion, employees: list[Employee] | None = None
+) -> None:
+    """Participants of a discussion: ``employees``, or the team's active members now."""
+    if employees is None:
+        employees = list(
+            session.exec(
+                select(Employee).where(
+                    Employee.team_id == discussion.team_id, col(Employee.active).is_(True)
+                )
+            )
+        )
+    session.add_all(
+        TeamDiscussionParticipant(
+            discussion_id=discussion.id,
+            employee_id=e.id,
+            organisation_id=discussion.organisation_id,
+        )
+        for e in employees
+    )
+    session.flush()

@@ -173,7 +173,8 @@ def test_a_deactivating_row_cancels_enrolments_not_started(
 ) -> None:
     r = post_import("employees", f"{ACTIVE}E-1;Sanne;Bakker;nee\nE-2;Daan;Visser;ja\n")
     assert r.status_code == 200, r.text
-    assert (r.json()["updated"], r.json()["unchanged"]) == (1, 1)
+    # Counted as deactivated, not as updated (issue 19).
+    assert (r.json()["updated"], r.json()["deactivated"], r.json()["unchanged"]) == (0, 1, 1)
     assert any("1 enrolment(s) of 1 deactivated" in w for w in r.json()["warnings"])
     assert booked.status(db, booked.e1_coming) == EnrolmentStatus.cancelled
     assert booked.seats(db, booked.coming) == 1
@@ -210,7 +211,7 @@ def test_partial_mode_cancels_for_the_written_rows_only(
     body = f"{ACTIVE}E-1;Sanne;Bakker;nee\nE-2;=Daan;Visser;nee\n"  # a formula: refused
     r = post_import("employees", body, mode="partial")
     assert r.status_code == 200, r.text
-    assert (r.json()["updated"], r.json()["failed"]) == (1, 1)
+    assert (r.json()["deactivated"], r.json()["failed"]) == (1, 1)
     assert booked.status(db, booked.e1_coming) == EnrolmentStatus.cancelled
     assert booked.status(db, booked.e2_coming) == EnrolmentStatus.enrolled
     assert booked.seats(db, booked.coming) == 1

@@ -8,8 +8,8 @@ import pytest
 
 from app.core.errors import InvalidInput
 from app.imports.cells import normalise_header, parse_date
+from app.imports.employees import EMPLOYEE_COLUMNS
 from app.imports.parsing import RowError, decode, detect_delimiter, parse_body
-from app.imports.people import EMPLOYEE_COLUMNS
 from tests.imports.conftest import example
 
 HEADER_EN = "external_id,first_name,last_name,email,role,started_on"
@@ -94,17 +94,57 @@ def test_headers_ignore_case_spaces_and_punctuation() -> None:
 
 
 def test_missing_required_column_names_it_and_the_accepted_names() -> None:
-    exc = rejected("Personeelsnummer;Voornaam\n1;Jan\n")
+    exc = rejected("Voornaam;Achternaam\nJan;Jansen\n")
     assert exc.code == "missing-columns"
     assert exc.errors is not None
     [err] = exc.errors
-    assert err["row"] == 1 and err["column"] == "last_name"
-    assert "achternaam" in err["message"]
+    assert err["row"] == 1 and err["column"] == "external_id"
+    assert "personeelsnummer" in err["message"] and "pers.nr." in err["message"]
 
 
-def test_two_columns_for_one_field_are_refused() -> None:
-    exc = rejected("id,external_id,first_name,last_name\n1,1,A,B\n")
+def test_two_columns_with_one_name_are_refused() -> None:
+    exc = rejected("E-mail;Personeelsnummer;Email;Achternaam\na@b.nl;1;c@d.nl;B\n")
     assert exc.code == "duplicate-columns"
+
+
+@pytest.mark.parametrize(
+    ("header", "winner", "loser", "field", "value"),
+    [
+        ("Personeelsnummer;Voornaam;Roepnaam;Achternaam", "Roepnaam", "Voornaam", "first_name",
+         "Mia"),
+        ("Personeelsnummer;Roepnaam;Voornaam;Achternaam", "Roepnaam", "Voornaam", "first_name",
+         "Mia"),
+        ("ID;Personeelsnummer;Achternaam", "Personeelsnummer", "ID", "external_id", "1"),
+        ("Personeelsnummer;Afdeling;Team;Achternaam", "Team", "Afdeling", "team_external_id",
+         "Mia"),
+        ("Personeelsnummer;E-mail;E-mail werk;Achternaam", "E-mail werk", "E-mail", "email",
+         "mia@werk.nl"),
+    ],
+)  # fmt: skip
+def test_overlapping_columns_take_the_documented_precedence(
+    header: str, winner: str, loser: str, field: str, value: str
+) -> None:
+    cells = {"Personeelsnummer": "1", "ID": "Mia", "Voornaam": "Maria", "Roepnaam": "Mia",
+             "Achternaam": "B", "Afdeling": "X", "Team": "Mia", "E-mail": "p@prive.nl",
+             "E-mail werk": "mia@werk.nl"}  # fmt: skip
+    names = header.split(";")
+    parsed = parse(header + "\n" + ";".join(cells[n] for n in names) + "\n")
+    assert parsed.errors == []
+    assert parsed.columns[field] == winner
+    assert parsed.records[0].values[field] == value
+    assert loser in parsed.ignored_columns
+    assert any(loser in w and "precedence" in w for w in parsed.warnings)
+
+
+def test_the_field_name_itself_wins_over_an_alias() -> None:
+    parsed = parse('[{"id": "x", "external_id": "7", "last_name": "B"}]', "application/json")
+    assert parsed.records[0].values["external_id"] == "7"
+    assert parsed.ignored_columns == ["id"]
+
+
+def test_pers_nr_is_the_personnel_number() -> None:
+    parsed = parse("Pers.nr.;Achternaam\n42;B\n")
+    assert parsed.records[0].values["external_id"] == "42"
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from app.organisation.models import Employee, FunctionGroup, Role, Team, TeamManager
+from app.organisation.models import DEFAULT_BANDS, Employee, FunctionGroup, Role, Team, TeamManager
 from tests.conftest import Tenant
 from tests.factories.core import make_employee, make_team
 from tests.helpers import assert_problem, count_statements, set_clock
@@ -234,7 +234,7 @@ def test_function_groups_and_teams(post_import: Post, db: Session) -> None:
         select(FunctionGroup).where(col(FunctionGroup.external_id) == "FG-SHV")
     ).scalar_one()
     assert (fg.likelihood, fg.impact, fg.risk_assessed_on) == (3, 4, date(2023, 9, 15))
-    assert fg.exposure_level == "high"
+    assert fg.level(DEFAULT_BANDS) == "high"
     bad = post_import("function-groups", "code;naam;kans;effect\nFG-X;X;6;0\n")
     errors = assert_problem(bad, 422, "import-rejected")["errors"]
     assert {e["column"] for e in errors} == {"kans", "effect"}
@@ -393,3 +393,16 @@ def test_key_lookups_on_postgresql_are_planned_for_their_keys(
     assert by_key and by_email, lookups
     assert all("'3'" in s for s in by_key) and all("'m3@x.nl'" in s for s in by_email)
     assert not [s for s in lookups if "ANY" in s.upper() or "unnest" in s]
+
+
+def test_function_groups_carry_their_set_of_comparable_groups(
+    post_import: Post, db: Session
+) -> None:
+    """Comparable functions (issue 20, item 6): the set comes along with the HR file."""
+    csv = "code;naam;kans;effect;functiecluster\nFG-JW;Jongerenwerker;3;3;ambulant jeugd\n"
+    r = post_import("function-groups", csv)
+    assert r.status_code == 200, r.text
+    fg = db.exec(
+        select(FunctionGroup).where(col(FunctionGroup.external_id) == "FG-JW")
+    ).scalar_one()
+    assert fg.comparable_group == "ambulant jeugd"

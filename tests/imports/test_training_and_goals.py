@@ -54,6 +54,36 @@ def test_programmes_with_skills(post_import: Post, db: Session, catalogue: None)
     assert post_import("training-programs", changed).json()["updated"] == 1
 
 
+def test_a_new_programme_without_months_takes_the_default_for_its_kind(
+    post_import: Post, db: Session
+) -> None:
+    # DOMAIN.md: 12 months with physical safety skills, else 24; per row, as by the API.
+    r = post_import(
+        "training-programs",
+        "code;titel;doelgroep;fysieke veiligheid\n"
+        "P-FYS;Loskomen;medewerkers;ja\n"
+        "P-GES;Gesprek;medewerkers;nee\n"
+        "P-LEEG;Leeg;medewerkers;\n",
+    )
+    assert (r.status_code, r.json()["created"]) == (200, 3), r.text
+    months = dict(
+        db.exec(select(TrainingProgram.external_id, TrainingProgram.refresher_months)).all()
+    )
+    assert months == {"P-FYS": 12, "P-GES": 24, "P-LEEG": 24}
+    # An empty months cell means the default of the row's kind too.
+    r = post_import(
+        "training-programs",
+        "code;titel;doelgroep;fysieke veiligheid;herhaling maanden\n"
+        "P-FYS2;Loskomen 2;medewerkers;ja;\n"
+        "P-GES2;Gesprek 2;medewerkers;nee;36\n",
+    )
+    assert r.status_code == 200, r.text
+    months = dict(
+        db.exec(select(TrainingProgram.external_id, TrainingProgram.refresher_months)).all()
+    )
+    assert (months["P-FYS2"], months["P-GES2"]) == (12, 36)
+
+
 def test_programme_errors(post_import: Post) -> None:
     r = post_import(
         "training-programs",

@@ -7,6 +7,7 @@ from app import demo
 from app.core.dates import add_months, day_of, today
 from app.incidents import service
 from app.incidents.models import Aftercare, Incident, IncidentEmployee
+from app.organisation.models import OrganisationSettings
 from app.selection.models import PlanScope
 from app.selection.ranking import recommend
 
@@ -25,8 +26,8 @@ def test_the_demo_incidents_shift_the_front_desks_recommendations(db: Session) -
     assert [e.category for e in with_incidents[E_LEARNING].incidents_weighed]
     (reception,) = [
         i
-        for i in service.risk_analyses(db, today=today(), valid_years=4).items
-        if i.function_group_name == "Receptie en servicepunt"
+        for i in service.risk_analyses(db, today=today(), settings=OrganisationSettings()).items
+        if i.function_group_name == "Backoffice en receptie"
     ]
     assert reception.likelihood_out_of_line and reception.assessment_outdated
 

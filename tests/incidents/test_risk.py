@@ -13,6 +13,7 @@ from sqlmodel import Session
 from app.core.dates import today
 from app.incidents import service
 from app.incidents.risk import assessment_outdated, suggested_likelihood
+from app.organisation.models import OrganisationSettings
 from tests.factories.core import make_employee
 from tests.helpers import assert_problem
 from tests.incidents.conftest import Place, ago, make_incident
@@ -31,7 +32,7 @@ def _ten_employees_eight_incidents(db: Session, place: Place) -> None:
 
 def test_hand_worked_analysis(db: Session, place: Place) -> None:
     _ten_employees_eight_incidents(db, place)
-    report = service.risk_analyses(db, today=today(), valid_years=4)
+    report = service.risk_analyses(db, today=today(), settings=OrganisationSettings())
     (item,) = report.items
     assert (item.employee_count, item.incident_count) == (10, 8)
     assert item.incidents_per_employee_per_year == 0.4
@@ -48,11 +49,11 @@ def test_out_of_line_when_two_steps_apart(db: Session, place: Place) -> None:
     place.group.likelihood = 1
     place.group.risk_assessed_on = today()
     db.flush()
-    (item,) = service.risk_analyses(db, today=today(), valid_years=4).items
+    (item,) = service.risk_analyses(db, today=today(), settings=OrganisationSettings()).items
     assert item.likelihood_out_of_line is True and item.assessment_outdated is False
     place.group.likelihood = 5
     db.flush()
-    (item,) = service.risk_analyses(db, today=today(), valid_years=4).items
+    (item,) = service.risk_analyses(db, today=today(), settings=OrganisationSettings()).items
     assert item.likelihood_out_of_line is True
 
 

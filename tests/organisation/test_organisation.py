@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from app.core import dates
 from app.organisation.function_groups import _add_years
-from app.organisation.models import ExposureLevel, Role, exposure_level
+from app.organisation.models import DEFAULT_BANDS, ExposureLevel, Role, exposure_level
 from tests.conftest import Tenant
 from tests.factories.core import make_employee, make_function_group, make_team, manage
 from tests.helpers import assert_problem
@@ -26,6 +26,7 @@ def test_settings_have_the_documented_defaults(client: TestClient, tenant: Tenan
         "comparable_functions": "warning",
         "exposure_fit": "warning",
         "audience_fit": "error",
+        "reflected_before_training": "warning",
     }
     assert settings["review_interval_months"] == 3
     assert settings["risk_assessment_valid_years"] == 4
@@ -241,7 +242,7 @@ def test_delete_team(client: TestClient, db: Session, tenant: Tenant) -> None:
     ],
 )
 def test_exposure_level_boundaries(score: int, level: ExposureLevel) -> None:
-    assert exposure_level(score) == level
+    assert exposure_level(score, DEFAULT_BANDS) == level
 
 
 @pytest.mark.parametrize(

@@ -31,8 +31,11 @@ from app.followup.models import (
     TeamMeetingAgendaItem,
 )
 from app.identity.models import IdentityProvider, User
+from app.imports.cells import normalise_header
+from app.imports.models import ImportMapping
 from app.incidents.models import Aftercare, Incident, IncidentEmployee
 from app.learning.models import FunctionGroupNeed, PersonalGoal, Skill, TeamGoal, TeamGoalNorm
+from app.learning.organisation_goals import OrganisationGoal
 from app.organisation.models import ApiKey, Employee, FunctionGroup, Team, TeamManager
 from app.policy.models import (
     Norm,
@@ -42,7 +45,9 @@ from app.policy.models import (
     ProtocolSection,
     TeamDiscussion,
 )
+from app.policy.protocols import TEAM_MEMBERS_TOOK_PART
 from app.selection.models import TrainingPlan
+from app.training.method_models import GoalProgress, TrainingEvaluation, TrainingReflection
 from app.training.models import (
     Enrolment,
     ProgramSkill,
@@ -59,6 +64,19 @@ Ids = list[uuid.UUID]
 
 def _today() -> date:
     return date.today()
+
+
+@dataclass
+class Participants:
+    """Participants of sessions: the i-th of each list belong together (employee, their
+    personal goal on the programme's skill, the programme, the session, the enrolment)."""
+
+    employees: Ids
+    goals: Ids
+    skills: Ids
+    programs: Ids
+    sessions: Ids
+    enrolments: Ids
 
 
 class Bulk:
@@ -304,7 +322,8 @@ class Bulk:
         )
         return ids
 
-    def sessions(self, programs: Ids, *, days_ahead: int = 30) -> Ids:
+    def sessions(self, programs: Ids, *, days_ahead: int = 30, completed: bool = False) -> Ids:
+        """One session per programme; ``completed`` ones (in the past) are completed."""
         start = utcnow().replace(microsecond=0) + timedelta(days=days_ahead)
         return self.insert(
             TrainingSession,
@@ -316,13 +335,140 @@ class Bulk:
                     "location": "Utrecht",
                     "trainer": "Marieke Hoekstra",
                     "capacity": 500,
+                    "status": "completed" if completed else "planned",
+                    "completed_at": start + timedelta(hours=4) if completed else None,
                 }
                 for p in programs
             ),
         )
 
-    def team_goals(self, teams: Ids, skills: Ids, *, norms: Ids | None = None) -> Ids:
-        """One active goal per team, the i-th for ``skills[i % len]``, each from its own norm."""
+    def enrolments(self, sessions: Ids, employees: Ids, *, status: str = "enrolled") -> Ids:
+        """The i-th employee enrolled in ``sessions[i]``."""
+        return self.insert(
+            Enrolment,
+            (
+                {"session_id": s, "employee_id": e, "status": status, "warnings": []}
+                for s, e in zip(sessions, employees, strict=True)
+            ),
+        )
+
+    def participants(
+        self, n: int, *, days_ahead: int = 30, completed: bool = False
+    ) -> Participants:
+        """n employees, each in their own team and function group with their own personal
+        goal, enrolled in their own session of their own programme on the goal's skill."""
+        teams, skills = self.teams(n), self.skills(n)
+        employees = self.employees(n, teams=teams, function_groups=self.function_groups(n))
+        goals = self.personal_goals(employees, self.team_goals(teams, skills), skills)
+        programs = self.programs(n, skills=skills)
+        sessions = self.sessions(programs, days_ahead=days_ahead, completed=completed)
+        status = "completed" if completed else "enrolled"
+        enrolments = self.enrolments(sessions, employees, status=status)
+        return Participants(employees, goals, skills, programs, sessions, enrolments)
+
+    def reflections(self, p: Participants) -> Ids:
+        """A reflection per enrolment (recorded now, before the start), bringing the goal."""
+        return self.insert(
+            TrainingReflection,
+            (
+                {
+                    "enrolment_id": p.enrolments[i],
+                    "session_id": p.sessions[i],
+                    "employee_id": p.employees[i],
+                    "personal_goal_ids": [str(p.goals[i])],
+                    "situation": "Een cliënt die de balie niet wil verlaten",
+                    "question": "Hoe blijf ik rustig?" if i % 2 else None,
+                }
+                for i in range(len(p.enrolments))
+            ),
+        )
+
+    def evaluations(self, p: Participants) -> Ids:
+        """An evaluation per enrolment: attendance, rating and feedback varying."""
+        return self.insert(
+            TrainingEvaluation,
+            (
+                {
+                    "enrolment_id": p.enrolments[i],
+                    "session_id": p.sessions[i],
+                    "program_id": p.programs[i],
+                    "employee_id": p.employees[i],
+                    "attendance": ("present", "partly", "absent")[i % 3],
+                    "rating": 1 + i % 5,
+                    "helped": "Het rollenspel",
+                    "practise_more": f"De-escaleren {i}" if i % 2 else None,
+                    "trainer_note": "Actief meegedaan",
+                    "achieved_goal_ids": [],
+                }
+                for i in range(len(p.enrolments))
+            ),
+        )
+
+    def goal_progress(self, p: Participants, *, day: date) -> Ids:
+        """Progress on each participant's goal, as completing the session writes it."""
+        return self.insert(
+            GoalProgress,
+            (
+                {
+                    "personal_goal_id": p.goals[i],
+                    "employee_id": p.employees[i],
+                    "session_id": p.sessions[i],
+                    "program_id": p.programs[i],
+                    "skill_id": p.skills[i],
+                    "practised_on": day,
+                    "achieved": False,
+                }
+                for i in range(len(p.enrolments))
+            ),
+        )
+
+    def import_mappings(self, function_groups: Ids) -> Ids:
+        """A `Functie` value per function group and a role word per function group."""
+        keys = _fresh(len(function_groups))
+        targets: list[tuple[str, str, uuid.UUID | None, str | None]] = []
+        for fg, k in zip(function_groups, keys, strict=True):
+            targets += [
+                (f"Functie {k}", "function", fg, None),
+                (f"Rol {k}", "role", None, "employee"),
+            ]
+        return self.insert(
+            ImportMapping,
+            (
+                {
+                    "kind": kind,
+                    "value": value,
+                    "match_key": normalise_header(value),
+                    "function_group_id": fg,
+                    "role": role,
+                }
+                for value, kind, fg, role in targets
+            ),
+        )
+
+    def organisation_goals(self, n: int) -> Ids:
+        return self.insert(
+            OrganisationGoal,
+            (
+                {
+                    "title": f"Doel {k}",
+                    "description": "Minder incidenten",
+                    "target_on": _today() + timedelta(days=365),
+                    "status": "active",
+                }
+                for k in _fresh(n)
+            ),
+        )
+
+    def team_goals(
+        self,
+        teams: Ids,
+        skills: Ids,
+        *,
+        norms: Ids | None = None,
+        organisation_goals: Ids | None = None,
+    ) -> Ids:
+        """One active goal per team, the i-th for ``skills[i % len]``, each from its own norm
+        (and serving ``organisation_goals[i]`` when given)."""
         ids = self.insert(
             TeamGoal,
             (
@@ -330,6 +476,7 @@ class Bulk:
                     "team_id": t,
                     "skill_id": skills[i % len(skills)],
                     "description": "Samen oefenen",
+                    "organisation_goal_id": organisation_goals[i] if organisation_goals else None,
                 }
                 for i, t in enumerate(teams)
             ),
@@ -617,6 +764,29 @@ def _enrolments(b: Bulk, w: World, n: int) -> None:
     )
 
 
+def _training_reflections(b: Bulk, w: World, n: int) -> None:
+    b.reflections(b.participants(n))
+
+
+def _training_evaluations(b: Bulk, w: World, n: int) -> None:
+    b.evaluations(b.participants(n, days_ahead=-10, completed=True))
+
+
+def _goal_progress(b: Bulk, w: World, n: int) -> None:
+    b.goal_progress(
+        b.participants(n, days_ahead=-10, completed=True), day=_today() - timedelta(days=10)
+    )
+
+
+def _organisation_goals(b: Bulk, w: World, n: int) -> None:
+    goals = b.organisation_goals(n)
+    b.team_goals(b.teams(n), b.skills(n), organisation_goals=goals)
+
+
+def _import_mappings(b: Bulk, w: World, n: int) -> None:
+    b.import_mappings(b.function_groups(n))  # a function and a role mapping each
+
+
 def _plans(b: Bulk, w: World, n: int) -> None:
     b.insert(
         TrainingPlan,
@@ -761,6 +931,11 @@ SEEDERS: dict[str, Seeder] = {
     "/v1/training-programs": _programs,
     "/v1/training-sessions": _sessions,
     "/v1/training-sessions/{session_id}/enrolments": _enrolments,
+    "/v1/training-reflections": _training_reflections,
+    "/v1/training-evaluations": _training_evaluations,
+    "/v1/goal-progress": _goal_progress,
+    "/v1/organisation-goals": _organisation_goals,
+    "/v1/import-mappings": _import_mappings,
     "/v1/training-plans": _plans,
     "/v1/follow-up-items": _follow_up_items,
     "/v1/incidents": _incidents,
@@ -788,6 +963,7 @@ class Organisation:
     team_ids: Ids
     staff_ids: Ids
     function_group_ids: Ids
+    session_id: uuid.UUID  # a planned session every member of staff is enrolled in
 
 
 STAFF_PER_TEAM = 3
@@ -802,6 +978,10 @@ def seed_organisation(b: Bulk, *, teams: int) -> Organisation:
     session, enrolments and completions (some refreshers due), follow-up items, a practice
     review, a team meeting and HRM conversations: a report that queries per team, per
     function group, per programme or per employee then sends more statements for more teams.
+    Each team's goal serves its own organisation goal, each function group has a `Functie`
+    and a role mapping, each team's programme had a completed session with the staff's
+    evaluations and goal progress, and one planned session has all staff enrolled (half of
+    them with a reflection): a session's briefing, readiness and reflections grow too.
     """
     skills = b.builtin_skills()
     (protocol,) = b.protocols(1, published=True)
@@ -813,7 +993,12 @@ def seed_organisation(b: Bulk, *, teams: int) -> Organisation:
         function_groups=[f for f in fgs for _ in range(STAFF_PER_TEAM)],
     )
     everyone = managers + staff
-    goals = b.team_goals(team_ids, skills, norms=b.norms(teams, teams=team_ids))
+    goals = b.team_goals(
+        team_ids,
+        skills,
+        norms=b.norms(teams, teams=team_ids),
+        organisation_goals=b.organisation_goals(teams),
+    )
     team_of_staff = [goals[i // STAFF_PER_TEAM] for i in range(len(staff))]
     skill_of_staff = [skills[(i // STAFF_PER_TEAM) % len(skills)] for i in range(len(staff))]
     personal = b.insert(
@@ -842,6 +1027,7 @@ def seed_organisation(b: Bulk, *, teams: int) -> Organisation:
             for t in team_ids[::2]  # the other teams' members who did not read it are not ready
         ),
     )
+    b.db.connection().execute(TEAM_MEMBERS_TOOK_PART)
     (management,) = b.programs(1, skills=skills[:2], audience="management")
     programs = b.programs(teams, skills=skills)
     sessions = b.sessions(programs)
@@ -903,4 +1089,33 @@ def seed_organisation(b: Bulk, *, teams: int) -> Organisation:
         ],
     )
     b.incidents(team_ids, staff[::STAFF_PER_TEAM], fgs)
-    return Organisation(team_ids=team_ids, staff_ids=staff, function_group_ids=fgs)
+    b.import_mappings(fgs)
+    # Each team's programme had a session, completed ten days ago and evaluated.
+    past = b.sessions(programs, days_ahead=-10, completed=True)
+    past_sessions = [past[i // STAFF_PER_TEAM] for i in range(len(staff))]
+    evaluated = Participants(
+        employees=staff,
+        goals=personal,
+        skills=skill_of_staff,
+        programs=[programs[i // STAFF_PER_TEAM] for i in range(len(staff))],
+        sessions=past_sessions,
+        enrolments=b.enrolments(past_sessions, staff, status="completed"),
+    )
+    b.evaluations(evaluated)
+    b.goal_progress(evaluated, day=_today() - timedelta(days=10))
+    # One planned session with all staff enrolled, half of them with a reflection.
+    (briefed,) = b.sessions(b.programs(1, skills=skills), days_ahead=20)
+    enrolments = b.enrolments([briefed] * len(staff), staff)
+    b.reflections(
+        Participants(
+            employees=staff[::2],
+            goals=personal[::2],
+            skills=skill_of_staff[::2],
+            programs=[],
+            sessions=[briefed] * len(enrolments[::2]),
+            enrolments=enrolments[::2],
+        )
+    )
+    return Organisation(
+        team_ids=team_ids, staff_ids=staff, function_group_ids=fgs, session_id=briefed
+    )

@@ -5,7 +5,8 @@ A report here is every GET route of the app that answers neither a ``Page`` (the
 tests/performance/test_lists.py) nor one resource (a path ending in its id, or the
 organisation and the current protocol): the aggregates under /v1/reports, protocol
 readiness, a team's learning needs, the training recommendations, an employee's training
-record, a function group's needs and the exports. A new one fails
+record, a function group's needs, the exports, the evaluation report and a session's
+briefing, readiness and reflections. A new one fails
 ``test_every_report_is_measured`` until it has a case in ``CASES``. The stored plan of
 the whole organisation and its computation are measured too: they grow with the teams.
 """
@@ -84,6 +85,7 @@ class Case:
             "team_id": str(org.team_ids[0]),
             "employee_id": str(org.staff_ids[0]),
             "function_group_id": str(org.function_group_ids[0]),
+            "session_id": str(org.session_id),
         }
         return PARAM.sub(lambda m: self.path.get(m.group(1)) or ids[m.group(1)], self.route)
 
@@ -121,6 +123,11 @@ CASES = [
     # The plan of the whole organisation: computed (POST) and read back (GET).
     Case("/v1/training-plans", method="POST"),
     Case("/v1/training-plans/{plan_id}"),
+    Case("/v1/reports/training-evaluations"),
+    # A session all staff are enrolled in: more teams, more participants.
+    Case("/v1/training-sessions/{session_id}/briefing"),
+    Case("/v1/training-sessions/{session_id}/readiness"),
+    Case("/v1/training-sessions/{session_id}/reflections"),
     # The change feed: one page of events, whatever the organisation's size.
     Case("/v1/changes", grows=False),
 ]

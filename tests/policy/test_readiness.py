@@ -88,8 +88,8 @@ def test_batch_readiness_takes_a_bounded_number_of_queries(
     db: Session, engine: Engine, history: dict[str, Protocol]
 ) -> None:
     team = make_team(db)
-    make_team_discussion(db, protocol=history["v2"], team=team)
     few = [make_employee(db, team_id=team.id) for _ in range(2)]
+    make_team_discussion(db, protocol=history["v2"], team=team)
     many = few + [make_employee(db) for _ in range(40)]
     for emp in many[::3]:
         make_acknowledgement(db, protocol=history["v2"], employee=emp)
@@ -105,8 +105,8 @@ def test_batch_readiness_takes_a_bounded_number_of_queries(
 def test_readiness_of_a_select_of_employees(db: Session, history: dict[str, Protocol]) -> None:
     """A plan asks about a whole scope as a subquery instead of a list of ids."""
     team, other = make_team(db), make_team(db)
-    make_team_discussion(db, protocol=history["v2"], team=team)
     discussed = make_employee(db, team_id=team.id)
+    make_team_discussion(db, protocol=history["v2"], team=team)
     read = make_employee(db, team_id=other.id)
     make_employee(db, team_id=other.id)
     outside = make_employee(db, team_id=team.id, active=False)

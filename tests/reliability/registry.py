@@ -97,6 +97,13 @@ def prepare(w: World) -> World:
     return w
 
 
+def _external_id(w: World, path: str, maker: str) -> str:
+    # The HR key of a resource the maker made (read back: makers share their prefixes).
+    r = w.client.get(f"{path}/{w.id(maker)}", headers=w.tenant.admin)
+    value: str = r.json()["external_id"]
+    return value
+
+
 def _employee(w: World, **extra: Any) -> str:
     n = next(_seq)
     return w.post(
@@ -120,6 +127,25 @@ def _session_body(w: World, *, days_ahead: int = 30) -> dict[str, Any]:
         "starts_at": start.isoformat(),
         "ends_at": (start + timedelta(hours=4)).isoformat(),
         "capacity": 20,
+    }
+
+
+def _reflection_body(w: World) -> dict[str, Any]:
+    return {
+        "enrolment_id": w.id("enrolment_id"),
+        "personal_goal_ids": [w.id("personal_goal_id")],
+        "situation": "Een cliënt die niet wil vertrekken bij de balie",
+    }
+
+
+def _evaluation_body(w: World) -> dict[str, Any]:
+    return {
+        "enrolment_id": w.id("past_enrolment_id"),
+        "attendance": "present",
+        "rating": 4,
+        "helped": "Oefenen met de acteur",
+        "practise_more": "Begrenzen aan de telefoon",
+        "trainer_note": "Blijft rustig, benoemt het gedrag.",
     }
 
 
@@ -218,6 +244,14 @@ MAKERS: dict[str, Callable[[World], str]] = {
         {"name": "Ambulant", "likelihood": 4, "impact": 3, "external_id": w.ext("FG")},
     ),
     "employee_id": _employee,
+    "employee_external_id": lambda w: _external_id(w, "/v1/employees", "employee_id"),
+    "team_external_id": lambda w: _external_id(w, "/v1/teams", "team_id"),
+    "function_group_external_id": lambda w: _external_id(
+        w, "/v1/function-groups", "function_group_id"
+    ),
+    "import_mapping_id": lambda w: w.post(
+        "/v1/import-mappings", {"kind": "role", "value": f"rol {next(_seq)}", "role": "employee"}
+    ),
     "manager_id": lambda w: _employee(w, role="senior_management"),
     "inactive_employee_id": lambda w: _employee(w, active=False),
     "norm_id": lambda w: w.post("/v1/norms", {"title": "Schelden", "level": "orange"}),
@@ -260,6 +294,11 @@ MAKERS: dict[str, Callable[[World], str]] = {
         f"/v1/training-sessions/{w.id('session_id')}/enrolments",
         {"employee_id": w.id("employee_id")},
     ),
+    "organisation_goal_id": lambda w: w.post(
+        "/v1/organisation-goals", {"title": "Veilig werken in de wijk"}
+    ),
+    "evaluation_id": lambda w: w.post("/v1/training-evaluations", _evaluation_body(w)),
+    "reflection_id": lambda w: w.post("/v1/training-reflections", _reflection_body(w)),
     "item_id": lambda w: w.post(
         "/v1/follow-up-items",
         {"kind": "action_point", "description": "Oefenen", "owner_team_id": w.id("team_id")},
@@ -296,6 +335,9 @@ class Call:
     ok: frozenset[int] = frozenset({200, 201, 204})
     # False for a POST that only evaluates (a dry-run check): a read key may call it.
     writes: bool = True
+    # A PUT by the HR key (an upsert): another organisation's call makes its own
+    # resource with that key, so it is not a 404 (its answer must still leak nothing).
+    upsert: bool = False
 
     def url(self, w: World, template: str) -> str:
         """The path with every parameter filled in."""
@@ -371,6 +413,45 @@ ROUTES: dict[str, Call] = {
         body=lambda w: {"first_name": "Daan", "last_name": "Bos", "team_id": w.id("team_id")}
     ),
     "GET /v1/employees/{employee_id}": READ,
+    "GET /v1/by-external-id/employees/{external_id}": Call(
+        path={"external_id": "@employee_external_id"}
+    ),
+    "PATCH /v1/by-external-id/employees/{external_id}": Call(
+        body=lambda w: {"last_name": "Jansen"}, path={"external_id": "@employee_external_id"}
+    ),
+    # The owner's key: a replacement (another organisation's call creates its own).
+    "PUT /v1/by-external-id/employees/{external_id}": Call(
+        body=lambda w: {"first_name": "Put", "last_name": "Rij", "team_id": w.id("team_id")},
+        path={"external_id": "@employee_external_id"},
+        upsert=True,
+    ),
+    "GET /v1/by-external-id/teams/{external_id}": Call(path={"external_id": "@team_external_id"}),
+    "PATCH /v1/by-external-id/teams/{external_id}": Call(
+        body=lambda w: {"name": "Hernoemd"}, path={"external_id": "@team_external_id"}
+    ),
+    "PUT /v1/by-external-id/teams/{external_id}": Call(
+        body=lambda w: {"name": "Nieuw"}, path={"external_id": "@team_external_id"}, upsert=True
+    ),
+    "GET /v1/by-external-id/function-groups/{external_id}": Call(
+        path={"external_id": "@function_group_external_id"}
+    ),
+    "PATCH /v1/by-external-id/function-groups/{external_id}": Call(
+        body=lambda w: {"impact": 5}, path={"external_id": "@function_group_external_id"}
+    ),
+    "PUT /v1/by-external-id/function-groups/{external_id}": Call(
+        body=lambda w: {"name": "FG", "likelihood": 1, "impact": 1},
+        path={"external_id": "@function_group_external_id"},
+        upsert=True,
+    ),
+    "GET /v1/import-mappings": READ,
+    "POST /v1/import-mappings": Call(
+        body=lambda w: {"kind": "role", "value": f"rol {next(_seq)}", "role": "team_manager"}
+    ),
+    "GET /v1/import-mappings/{import_mapping_id}": READ,
+    "PATCH /v1/import-mappings/{import_mapping_id}": Call(
+        body=lambda w: {"value": f"rol {next(_seq)}"}
+    ),
+    "DELETE /v1/import-mappings/{import_mapping_id}": READ,
     "PATCH /v1/employees/{employee_id}": Call(body=lambda w: {"last_name": "Jansen"}),
     "DELETE /v1/employees/{employee_id}": READ,
     "POST /v1/employees/{employee_id}/erase": Call(path={"employee_id": "@inactive_employee_id"}),
@@ -454,6 +535,30 @@ ROUTES: dict[str, Call] = {
         body=lambda w: {}, path={"session_id": "@past_session_id"}
     ),
     "GET /v1/training-sessions/{session_id}/enrolments": READ,
+    "GET /v1/training-sessions/{session_id}/readiness": READ,
+    "GET /v1/training-sessions/{session_id}/reflections": READ,
+    "GET /v1/training-sessions/{session_id}/briefing": READ,
+    "GET /v1/training-reflections": READ,
+    "GET /v1/training-evaluations": READ,
+    "POST /v1/training-evaluations": Call(body=_evaluation_body),
+    "GET /v1/training-evaluations/{evaluation_id}": READ,
+    "PATCH /v1/training-evaluations/{evaluation_id}": Call(body=lambda w: {"rating": 5}),
+    "DELETE /v1/training-evaluations/{evaluation_id}": READ,
+    "GET /v1/goal-progress": READ,
+    "GET /v1/organisation-goals": READ,
+    "POST /v1/organisation-goals": Call(body=lambda w: {"title": "Minder incidenten"}),
+    "GET /v1/organisation-goals/{organisation_goal_id}": READ,
+    "PATCH /v1/organisation-goals/{organisation_goal_id}": Call(
+        body=lambda w: {"status": "archived"}
+    ),
+    "DELETE /v1/organisation-goals/{organisation_goal_id}": READ,
+    "GET /v1/reports/training-evaluations": READ,
+    "POST /v1/training-reflections": Call(body=_reflection_body),
+    "GET /v1/training-reflections/{reflection_id}": READ,
+    "PATCH /v1/training-reflections/{reflection_id}": Call(
+        body=lambda w: {"situation": "Een cliënt die scheldt aan de telefoon"}
+    ),
+    "DELETE /v1/training-reflections/{reflection_id}": READ,
     "POST /v1/training-sessions/{session_id}/enrolments": Call(
         body=lambda w: {"employee_id": w.id("employee_id")}
     ),

@@ -52,6 +52,7 @@ class Tally:
 
     statuses: Counter[int] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
+    error_details: list[str] = field(default_factory=list)  # which request, what it said
     finished_at: list[float] = field(default_factory=list)
     created_employees: set[str] = field(default_factory=set)
     team_names: dict[str, str] = field(default_factory=dict)  # team id -> last acknowledged
@@ -182,6 +183,9 @@ async def _client(n: int, http: httpx.AsyncClient, world: World, t: Tally) -> No
                     t.imported_teams.add(external_id)
         except httpx.HTTPError as exc:
             t.errors[type(exc).__name__] += 1
+            t.error_details.append(
+                f"kind {kind}: {exc.request.method} {exc.request.url.path}: {exc!r}"
+            )
             t.finished_at.append(time.monotonic())
             continue
         t.statuses[r.status_code] += 1
@@ -232,7 +236,10 @@ def test_concurrent_clients_are_all_served_and_nothing_is_lost(
             f"longest stall {_longest_stall(started, tally.finished_at):.2f} s"
         )
     assert requests == clients * REQUESTS_PER_CLIENT
-    assert not tally.errors, f"client timeouts or broken connections: {dict(tally.errors)}"
+    assert not tally.errors, (
+        f"client timeouts or broken connections: {tally.error_details}; "
+        f"server log: {server.log.read_text()[-3000:]}"
+    )
     assert not [s for s in tally.statuses if s >= 500], tally.statuses
     # Every request of the mix can succeed; a 4xx here would be a broken request, not load.
     assert set(tally.statuses) <= {200, 201}, tally.statuses

@@ -174,6 +174,11 @@ def test_the_other_organisation_is_invisible(
         return [value] if is_count else []  # type: ignore[list-item]
 
     seen.pop("meetings")  # carries the threshold setting
+    # Carries the setting `risk_assessment_valid_years`; its counts must still be empty.
+    risk = seen.pop("risk_assessments")
+    assert {k: v for k, v in risk.items() if k != "valid_years"} == {
+        k: 0 for k in risk if k != "valid_years"
+    }
     assert seen["training_coverage"] == []
     assert set(numbers(seen)) <= {0, 90}  # 90: the refresher window in days
 

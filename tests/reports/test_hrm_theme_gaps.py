@@ -153,7 +153,7 @@ def test_the_boundary_is_twelve_months_back_inclusive(
     make_conversation(db, on_it, manager, covered_since)
     make_conversation(db, before_it, manager, covered_since - timedelta(days=1))
     make_conversation(db, before_it, manager, day + timedelta(days=1))  # not yet held on day
-    assert hrm_theme.covered_since(day) == covered_since
+    assert hrm_theme.covered_since(day, 12) == covered_since
     listed, _ = hrm_theme.theme_gaps(db, today=day)
     assert [(g.employee_id, g.last_theme_conversation_on) for g in listed] == [
         (before_it.id, covered_since - timedelta(days=1))
@@ -201,7 +201,7 @@ def test_pages_walk_the_whole_list_once(client: TestClient, tenant: Tenant, gaps
     assert_problem(
         client.get(URL, params={"cursor": "not-a-cursor"}, headers=tenant.read),
         422,
-        "invalid-cursor",
+        "validation-error",
     )
 
 

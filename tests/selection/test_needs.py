@@ -67,7 +67,7 @@ def test_function_group_needs_by_exposure_plus_team_goals(db: Session, org: Org)
     assert needs[org.senior.id] == set()
 
 
-def test_current_skills_are_not_needed_but_goal_skills_still_are(db: Session, org: Org) -> None:
+def test_current_skills_are_not_needed_not_even_for_a_team_goal(db: Session, org: Org) -> None:
     fresh, lapsed = org.crisis_staff[0], org.crisis_staff[1]
     make_completion(
         db, employee=fresh, program=org.physical, completed_on=STARTS_ON - timedelta(days=60)
@@ -76,9 +76,31 @@ def test_current_skills_are_not_needed_but_goal_skills_still_are(db: Session, or
     make_completion(
         db, employee=lapsed, program=org.physical, completed_on=STARTS_ON - timedelta(days=400)
     )
-    needs = _needs(_load(db))
-    assert needs[fresh.id] == ALL_NINE - {"manipulative_behaviour"}  # D stays: team A's goal
+    data = _load(db)
+    needs = _needs(data)
+    # No forced retraining (issue 20, item 7): team A's goal on de-escalation does not send
+    # Fresh back to training while hers is current; it is practice for the team.
+    assert needs[fresh.id] == ALL_NINE - {"manipulative_behaviour", "deescalation"}
     assert needs[lapsed.id] == ALL_NINE
+    [(team_id, counts)] = data.practice_needs.items()
+    assert team_id == org.team_a.id
+    assert {data.skills[data.skill_order[b]].code: n for b, n in counts.items()} == {
+        "deescalation": 1
+    }
+
+
+def test_an_agreed_personal_goal_still_counts_when_current(db: Session, org: Org) -> None:
+    fresh = org.crisis_staff[0]
+    make_completion(
+        db, employee=fresh, program=org.physical, completed_on=STARTS_ON - timedelta(days=60)
+    )
+    make_personal_goal(
+        db,
+        employee=fresh,
+        skill_row=skill(db, "deescalation"),
+        status=PersonalGoalStatus.agreed,
+    )
+    assert "deescalation" in _needs(_load(db))[fresh.id]
 
 
 def test_recommended_needs_weigh_less(db: Session, org: Org) -> None:

@@ -2,8 +2,9 @@
 
 Whole organisation, on STARTS_ON:
 - phase 1, management: nobody is trained yet. Only Ahmed needs a skill a management
-  programme trains (C), so "Leidinggeven aan veiligheid" is picked for him, and Henk and
-  Jolanda join it because managers are trained first: one group of three.
+  programme trains (C), so "Leidinggeven aan veiligheid" is picked for him, and Jolanda
+  joins it because managers are trained first; Henk, senior management, gets a session of
+  his own level in it (managers by level, issue 20 item 8): two groups.
 - phase 2, high (5 Crisisteam + 3 Beschermd wonen, all nine skills, weight 2 each, 16 per
   skill): De-escalatie 64 need / 2 sessions = 32 beats Basis 48 / 3 = 16 and Fysieke
   veiligheid 32 / 2 = 16; then Basis (48 / 3) beats Fysieke veiligheid (M only: 16 / 2);
@@ -22,7 +23,7 @@ from collections import Counter
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.organisation.models import EXPOSURE_RANK, Employee, ExposureLevel, Role
+from app.organisation.models import DEFAULT_BANDS, EXPOSURE_RANK, Employee, ExposureLevel, Role
 from app.selection.models import PhaseKind, PlanScope, TrainingPlanCreate
 from app.selection.planning import ComputedPlan, PlannedGroup, compute_plan
 from app.selection.service import create_plan
@@ -67,13 +68,13 @@ def test_hand_worked_plan(db: Session, org: Org) -> None:
     ]
     management, high, moderate, low = plan.phases
     assert [(g.program.title, len(g.members)) for g in management.groups] == [
-        ("Leidinggeven aan veiligheid", 3)
+        ("Leidinggeven aan veiligheid", 1),
+        ("Leidinggeven aan veiligheid", 2),
     ]
-    assert {m.employee_id for m in management.groups[0].members} == {
-        org.senior.id,
-        org.manager_a.id,
-        org.manager_b.id,
-    }
+    assert [{m.employee_id for m in g.members} for g in management.groups] == [
+        {org.senior.id},
+        {org.manager_a.id, org.manager_b.id},
+    ]
     assert [(g.program.title, _shape(g, org)) for g in high.groups] == [
         ("De-escalatie", ["crisis"] * 4),
         ("De-escalatie", ["crisis", "housing", "housing", "housing"]),
@@ -92,15 +93,18 @@ def test_hand_worked_plan(db: Session, org: Org) -> None:
         ("less_influenceable_behaviour", 8, 8),
         ("deescalation", 3, 3),
     ]
-    assert plan.session_count == 1 + 7 + 2 + 1
+    assert plan.session_count == 2 + 7 + 2 + 1
     assert plan.employee_count == 14
 
 
 def test_members_carry_the_skills_they_need_from_the_programme(db: Session, org: Org) -> None:
     plan = _plan(db)
     by_code = {skill(db, c).id: c for c in ("contact_bad_news", "peer_support")}
-    management = plan.phases[0].groups[0]
-    skills = {m.employee_id: {by_code.get(s) for s in m.skill_ids} for m in management.members}
+    skills = {
+        m.employee_id: {by_code.get(s) for s in m.skill_ids}
+        for g in plan.phases[0].groups
+        for m in g.members
+    }
     assert skills == {
         org.manager_b.id: {"contact_bad_news"},
         org.senior.id: set(),
@@ -164,7 +168,7 @@ def test_no_group_mixes_exposure_levels_and_sizes_are_respected(db: Session, org
     )
     plan = _plan(db)
     level_of = {
-        g.id: g.exposure_level
+        g.id: g.level(DEFAULT_BANDS)
         for g in [*groups, org.crisis, org.housing, org.reception, org.ambulant]
     }
     people = {e.id: e for e in db.exec(select(Employee))}
@@ -199,7 +203,8 @@ def test_managers_of_every_exposure_level_share_a_management_session(db: Session
     db.flush()
     management = _plan(db).phases[0]
     assert [(g.program.title, len(g.members), g.exposure_level) for g in management.groups] == [
-        ("Leidinggeven aan veiligheid", 3, None)
+        ("Leidinggeven aan veiligheid", 1, None),
+        ("Leidinggeven aan veiligheid", 2, None),
     ]
 
 
@@ -211,7 +216,8 @@ def test_managers_needs_beyond_management_programmes_go_to_mixed_ones_per_level(
     # Jolanda needs D (team A's goal): a mixed programme in phase 1, with Crisisteam staff
     # in their own phase (the mixed programme is not picked for them over De-escalatie).
     assert [(g.program.title, {m.employee_id for m in g.members}) for g in management.groups] == [
-        ("Leidinggeven aan veiligheid", {org.senior.id, org.manager_a.id, org.manager_b.id}),
+        ("Leidinggeven aan veiligheid", {org.senior.id}),
+        ("Leidinggeven aan veiligheid", {org.manager_a.id, org.manager_b.id}),
         ("Spanning herkennen", {org.manager_a.id}),
     ]
 
@@ -271,7 +277,7 @@ def test_a_stored_plan_reads_back(client: TestClient, tenant: Tenant, org: Org) 
     assert [p["phase"] for p in created["phases"]] == [1, 2, 3, 4]
     group = created["phases"][0]["groups"][0]
     assert group["program_title"] == "Leidinggeven aan veiligheid"
-    names = {m["name"] for m in group["members"]}
+    names = {m["name"] for g in created["phases"][0]["groups"] for m in g["members"]}
     assert names == {org.senior.full_name, org.manager_a.full_name, org.manager_b.full_name}
     assert [u["skill_code"] for u in created["uncovered"]] == [
         "less_influenceable_behaviour",
@@ -282,7 +288,7 @@ def test_a_stored_plan_reads_back(client: TestClient, tenant: Tenant, org: Org) 
     assert read.json() == created
     assert read.headers["ETag"]
     listed = client.get(URL, headers=tenant.read).json()["items"]
-    assert [(p["id"], p["session_count"]) for p in listed] == [(created["id"], 11)]
+    assert [(p["id"], p["session_count"]) for p in listed] == [(created["id"], 12)]
 
 
 def test_the_same_data_gives_the_same_plan(client: TestClient, tenant: Tenant, org: Org) -> None:
@@ -336,3 +342,22 @@ def test_create_plan_stores_what_compute_plan_computed(db: Session, org: Org) ->
     stored = create_plan(db, data=TrainingPlanCreate(starts_on=STARTS_ON))
     assert stored.session_count == _plan(db).session_count
     assert stored.data_version == _plan(db).data_version
+
+
+def test_the_organisations_exposure_bands_decide_the_phases(db: Session, org: Org) -> None:
+    """Issue 20, item 12: with very_high from 16, Beschermd wonen (4 x 4) is very high and
+    gets a phase of its own before Crisisteam; the stored plan turns stale on the change."""
+    stored = create_plan(db, data=TrainingPlanCreate(starts_on=STARTS_ON))
+    settings = dict(org.org.settings_json)
+    settings["exposure_bands"] = {"moderate_from": 5, "high_from": 10, "very_high_from": 16}
+    org.org.settings_json = settings
+    db.flush()
+    plan = _plan(db)
+    assert [p.exposure_level for p in plan.phases[1:3]] == [
+        ExposureLevel.very_high,
+        ExposureLevel.high,
+    ]
+    assert {m.employee_id for g in plan.phases[1].groups for m in g.members} == {
+        e.id for e in org.housing_staff
+    }
+    assert plan.data_version != stored.data_version

@@ -11,6 +11,8 @@ is required (weight 2). Scores:
 Nothing trains L, which the three high-exposure staff need.
 """
 
+from datetime import timedelta
+
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
@@ -18,7 +20,7 @@ from app.selection.models import PlanScope, TrainingRecommendations
 from app.selection.ranking import recommend
 from tests.conftest import Tenant
 from tests.factories.core import make_team
-from tests.factories.training import make_program
+from tests.factories.training import make_completion, make_program
 from tests.helpers import assert_problem
 from tests.selection.conftest import STARTS_ON, Org
 
@@ -152,3 +154,28 @@ def test_the_route_refuses_bad_scopes(
     resp = client.get(URL, params={"team_id": str(foreign.id)}, headers=tenant.read)
     assert_problem(resp, 422, "unknown-reference")
     assert_problem(client.get(URL), 401)
+
+
+def test_no_forced_retraining_for_a_team_goal_shown_as_practice(db: Session, org: Org) -> None:
+    # Team B's goal is contact_bad_news. Two staff completed Basis (C N P) recently: the
+    # goal does not send them back to training; it is practice for the team, explained.
+    trained = org.housing_staff[:2]
+    for emp in trained:
+        make_completion(
+            db, employee=emp, program=org.basis, completed_on=STARTS_ON - timedelta(days=30)
+        )
+    result = _team_b(db, org)
+    basis = next(i for i in result.items if i.title == "Basis")
+    contact = next(c for c in basis.skills_covered if c.skill_code == "contact_bad_news")
+    assert contact.employee_count == 4 - len(trained)
+    assert "Not proposed for retraining, as their training is current: 2 for contact_bad_news" in (
+        basis.explanation
+    )
+    [practice] = result.practice_needs
+    assert (practice.team_id, practice.skill_code, practice.employee_count) == (
+        org.team_b.id,
+        "contact_bad_news",
+        2,
+    )
+    assert practice.team_goal_ids == [org.goal_b.id]
+    assert "not to train again" in practice.explanation

@@ -189,13 +189,13 @@ def test_enrol_with_warnings_check_and_cancel(
     r = client.post(f"{url}/check", json={"employee_id": str(outsider.id)}, headers=tenant.write)
     assert r.status_code == 200, r.text
     assert r.json()["allowed"] is True
-    assert [w["rule"] for w in r.json()["warnings"]] == ["protocol_ready"]
+    assert [w["rule"] for w in r.json()["warnings"]] == ["awaiting_readiness"]
     assert client.get(url, headers=tenant.read).json()["items"] == []  # a dry run
 
     r = client.post(url, json={"employee_id": str(outsider.id)}, headers=tenant.write)
     assert r.status_code == 201, r.text
     enrolment = r.json()
-    assert [w["rule"] for w in enrolment["warnings"]] == ["protocol_ready"]
+    assert [w["rule"] for w in enrolment["warnings"]] == ["awaiting_readiness"]
     session_url = f"/v1/training-sessions/{world.staff_session.id}"
     assert client.get(session_url, headers=tenant.read).json()["enrolled_count"] == 1
 
@@ -232,6 +232,8 @@ def test_complete_session_updates_the_training_record(
     past = make_session(
         db, program=world.program, starts_at=utcnow().replace(microsecond=0) - timedelta(days=2)
     )
+    # The protocol was published and discussed after this session started: recorded only.
+    set_severities(db, world.org, protocol_ready="warning")
     attended = make_enrolment(db, training_session=past, employee=world.staff)
     absent = make_enrolment(db, training_session=past, employee=world.colleague)
     base = f"/v1/training-sessions/{past.id}"

@@ -6,14 +6,16 @@ from unittest import mock
 import pytest
 from sqlmodel import Session
 
+from app.core.dates import rfc3339
 from app.core.errors import RuleViolation
+from app.core.models import utcnow
 from app.organisation.models import Role, Severity
 from app.policy import protocols
 from app.policy.models import ProtocolStatus
 from app.training import managers_first, rules, service
-from app.training.models import Audience, EnrolmentStatus, SessionStatus
+from app.training.models import Audience, EnrolmentStatus, ManagementLevel, SessionStatus
 from tests.factories.core import make_employee, make_function_group, make_team, manage
-from tests.factories.policy import make_acknowledgement, make_protocol
+from tests.factories.policy import make_acknowledgement, make_protocol, set_published_at
 from tests.factories.training import make_completion, make_enrolment, make_program, make_session
 from tests.training.conftest import World, rules_of, set_severities
 
@@ -102,7 +104,8 @@ def test_managers_scheduled_after_the_session_start_do_not_count(db: Session, wo
     assert missing["id"] == str(world.manager.id)
     assert missing["scheduled_session_id"] == str(late.id)
     # The earliest start that satisfies the rule: when the last manager's session ends.
-    assert result.details["earliest_start_at"] == late.ends_at.isoformat()
+    assert result.details["earliest_start_at"] == rfc3339(late.ends_at)
+    assert result.details["earliest_start_at"].endswith("Z")
 
 
 def test_management_session_overlapping_the_start_does_not_count(db: Session, world: World) -> None:
@@ -118,7 +121,7 @@ def test_management_session_overlapping_the_start_does_not_count(db: Session, wo
     manage(db, world.team, other_manager)
     make_enrolment(db, training_session=overlapping, employee=other_manager)
     result = check(db, world)["managers_first"]
-    assert result.details["earliest_start_at"] == overlapping.ends_at.isoformat()
+    assert result.details["earliest_start_at"] == rfc3339(overlapping.ends_at)
 
 
 def test_managers_in_the_same_mixed_session_are_not_trained_first(
@@ -195,29 +198,47 @@ def test_managers_first_severity(db: Session, world: World, severity: str) -> No
 
 
 def test_protocol_ready_by_team_discussion_or_acknowledgement(db: Session, world: World) -> None:
+    # A session that starts later: not yet ready is no refusal but awaiting readiness.
     train_managers(db, world)
-    assert "protocol_ready" not in check(db, world)  # the team discussed it
+    assert check(db, world) == {}  # the team discussed it
     outsider = make_employee(db, function_group_id=world.fg.id)
-    result = check(db, world, employee=outsider)["protocol_ready"]
-    assert result.severity == Severity.error
-    assert result.details["protocol_version"] == world.protocol.version
+    result = check(db, world, employee=outsider)
+    assert "protocol_ready" not in result
+    awaiting = result["awaiting_readiness"]
+    assert awaiting.severity == Severity.warning
+    assert awaiting.details["protocol_version"] == world.protocol.version
+    assert awaiting.details["severity_at_start"] == "error"
     make_acknowledgement(db, protocol=world.protocol, employee=outsider)
-    assert "protocol_ready" not in check(db, world, employee=outsider)
+    assert check(db, world, employee=outsider) == {}
+
+
+def test_protocol_ready_decides_at_booking_once_the_session_started(
+    db: Session, world: World
+) -> None:
+    # Booking a session that already started: readiness at its start decides, as before.
+    set_published_at(db, world.protocol, utcnow() - timedelta(days=30), None)
+    started = make_session(db, program=world.program, starts_at=utcnow() - timedelta(hours=1))
+    train_managers(db, world)
+    outsider = make_employee(db, function_group_id=world.fg.id)
+    result = check(db, world, employee=outsider, ts=started)
+    assert "awaiting_readiness" not in result
+    assert result["protocol_ready"].severity == Severity.error
+    assert result["protocol_ready"].details["protocol_version"] == world.protocol.version
 
 
 def test_protocol_ready_without_a_published_protocol(db: Session, world: World) -> None:
     world.protocol.status = ProtocolStatus.superseded
     world.protocol.superseded_at = world.protocol.published_at
     db.flush()
-    result = check(db, world)["protocol_ready"]
-    assert "No aggression protocol is published" in result.message
+    result = check(db, world)["awaiting_readiness"]
+    assert "none is published yet" in result.message
     assert result.details["protocol_version"] is None
 
 
 def test_protocol_ready_of_a_newer_version_needs_a_new_read(db: Session, world: World) -> None:
     newer = make_protocol(db)
     protocols.publish_protocol(db, protocol=newer)
-    assert check(db, world)["protocol_ready"].details["protocol_version"] == newer.version
+    assert check(db, world)["awaiting_readiness"].details["protocol_version"] == newer.version
 
 
 @pytest.mark.parametrize(("severity", "expected"), [("warning", True), ("off", False)])
@@ -225,9 +246,9 @@ def test_protocol_ready_severity(db: Session, world: World, severity: str, expec
     set_severities(db, world.org, protocol_ready=severity)
     outsider = make_employee(db, function_group_id=world.fg.id)
     result = check(db, world, employee=outsider)
-    assert ("protocol_ready" in result) is expected
+    assert ("awaiting_readiness" in result) is expected
     if expected:
-        assert result["protocol_ready"].severity == Severity.warning
+        assert result["awaiting_readiness"].details["severity_at_start"] == "warning"
 
 
 # --- comparable functions ----------------------------------------------------------------------
@@ -242,9 +263,15 @@ def test_comparable_functions(db: Session, world: World) -> None:
     result = check(db, world, employee=crisis_worker)["comparable_functions"]
     assert result.severity == Severity.warning  # the default
     assert result.details["function_groups"] == [
-        {"id": str(world.fg.id), "name": "Ambulante begeleiding", "exposure_level": "moderate"}
+        {
+            "id": str(world.fg.id),
+            "name": "Ambulante begeleiding",
+            "comparable_group": None,
+            "exposure_level": "moderate",
+        }
     ]
-    assert "Ambulante begeleiding (moderate)" in result.message
+    assert result.details["grouping"] == "exposure_level"  # neither group is in a set
+    assert "Ambulante begeleiding (exposure moderate)" in result.message
 
 
 def test_comparable_functions_same_level_other_group_passes(db: Session, world: World) -> None:
@@ -265,6 +292,62 @@ def test_comparable_functions_does_not_apply_to_management_sessions(
     world.manager.function_group_id = world.fg.id
     db.flush()
     assert check(db, world, employee=other_manager, ts=world.management_session) == {}
+
+
+def test_comparable_functions_a_set_joins_groups_of_other_exposure(
+    db: Session, world: World
+) -> None:
+    """Function groups first: the same set of comparable groups passes across levels."""
+    train_managers(db, world)
+    world.fg.comparable_group = "jeugd"
+    make_enrolment(db, training_session=world.staff_session, employee=world.colleague)
+    crisis = make_function_group(db, likelihood=5, impact=4, comparable_group="jeugd")
+    worker = make_employee(db, team_id=world.team.id, function_group_id=crisis.id)
+    assert "comparable_functions" not in check(db, world, employee=worker)
+
+
+def test_comparable_functions_another_set_is_refused_at_the_same_level(
+    db: Session, world: World
+) -> None:
+    """Exposure level is only the fallback: other sets do not mix, even at one level."""
+    train_managers(db, world)
+    world.fg.comparable_group = "jeugd"
+    make_enrolment(db, training_session=world.staff_session, employee=world.colleague)
+    office = make_function_group(db, likelihood=3, impact=3, comparable_group="wonen")
+    worker = make_employee(db, team_id=world.team.id, function_group_id=office.id)
+    result = check(db, world, employee=worker)["comparable_functions"]
+    assert result.details["grouping"] == "function_groups"
+    assert result.details["comparable_group"] == "wonen"
+    assert result.details["function_groups"][0]["comparable_group"] == "jeugd"
+    assert "Ambulante begeleiding (set 'jeugd')" in result.message
+
+
+def test_comparable_functions_a_set_does_not_join_a_group_in_no_set(
+    db: Session, world: World
+) -> None:
+    train_managers(db, world)
+    make_enrolment(db, training_session=world.staff_session, employee=world.colleague)
+    similar = make_function_group(db, likelihood=3, impact=3, comparable_group="jeugd")
+    worker = make_employee(db, team_id=world.team.id, function_group_id=similar.id)
+    result = check(db, world, employee=worker)["comparable_functions"]
+    assert result.details["grouping"] == "function_groups"
+    assert "Ambulante begeleiding (no set, exposure moderate)" in result.message
+
+
+def test_comparable_functions_and_exposure_fit_use_the_organisations_bands(
+    db: Session, world: World
+) -> None:
+    """Issue 20, item 12: the score bands are the organisation's, not fixed figures."""
+    train_managers(db, world)
+    make_enrolment(db, training_session=world.staff_session, employee=world.colleague)
+    other = make_function_group(db, likelihood=5, impact=2)  # 10: high by default
+    worker = make_employee(db, team_id=world.team.id, function_group_id=other.id)
+    assert "comparable_functions" in check(db, world, employee=worker)
+    settings = dict(world.org.settings_json)
+    settings["exposure_bands"] = {"moderate_from": 5, "high_from": 11, "very_high_from": 17}
+    world.org.settings_json = settings
+    db.flush()
+    assert "comparable_functions" not in check(db, world, employee=worker)  # both moderate
 
 
 @pytest.mark.parametrize(("severity", "present"), [("error", True), ("off", False)])
@@ -321,6 +404,48 @@ def test_audience_fit(db: Session, world: World) -> None:
     )
     mixed = make_session(db, program=make_program(db, audience=Audience.mixed))
     assert "audience_fit" not in check(db, world, employee=world.manager, ts=mixed)
+
+
+@pytest.mark.parametrize(
+    ("level", "senior_fits", "manager_fits"),
+    [
+        (ManagementLevel.senior_management, True, False),
+        (ManagementLevel.team_manager, False, True),
+        (ManagementLevel.all, True, True),
+    ],
+)
+def test_audience_fit_keeps_management_programmes_to_their_level(
+    db: Session, world: World, level: ManagementLevel, senior_fits: bool, manager_fits: bool
+) -> None:
+    """Managers by level (issue 20, item 8): senior management and team managers each get
+    programmes for their level; a programme for all management takes both."""
+    program = make_program(db, audience=Audience.management, management_level=level)
+    ts = make_session(db, program=program)
+    senior = check(db, world, employee=world.senior, ts=ts)
+    manager = check(db, world, employee=world.manager, ts=ts)
+    assert ("audience_fit" not in senior) is senior_fits
+    assert ("audience_fit" not in manager) is manager_fits
+    refused = (senior if not senior_fits else manager if not manager_fits else {}).get(
+        "audience_fit"
+    )
+    if refused is not None:
+        assert refused.severity == Severity.error
+        assert refused.details["management_level"] == str(level)
+        assert "only" in refused.message
+
+
+def test_a_manager_with_management_training_done_may_join_a_staff_session(
+    db: Session, world: World
+) -> None:
+    # Managers by level (issue 20, item 8): a working team lead joins their staff's session
+    # once their own management training is done; before, audience_fit refuses.
+    assert "audience_fit" in check(db, world, employee=world.manager)
+    make_completion(db, employee=world.manager, program=world.management)
+    assert "audience_fit" not in check(db, world, employee=world.manager)
+    # A staff programme's completion is not management training.
+    other = make_employee(db, role=Role.team_manager, team_id=world.team.id)
+    make_completion(db, employee=other, program=world.program)
+    assert "audience_fit" in check(db, world, employee=other)
 
 
 @pytest.mark.parametrize(("severity", "present"), [("warning", True), ("off", False)])
@@ -391,6 +516,8 @@ def test_warnings_are_stored_and_returned(db: Session, world: World) -> None:
     train_managers(db, world)
     reception = make_function_group(db, likelihood=1, impact=1)
     worker = make_employee(db, team_id=world.team.id, function_group_id=reception.id)
+    # Joined after the team discussed the protocol: ready by reading it.
+    make_acknowledgement(db, protocol=world.protocol, employee=worker)
     enrolment, warnings = service.enrol(
         db, org=world.org, session_id=world.staff_session.id, employee_id=worker.id
     )
@@ -408,7 +535,7 @@ def test_batch_check_for_many_employees(db: Session, world: World) -> None:
         employees=[world.staff, world.colleague, outsider],
     )
     assert out[world.staff.id] == [] and out[world.colleague.id] == []
-    assert [r.rule for r in out[outsider.id]] == ["protocol_ready"]
+    assert [r.rule for r in out[outsider.id]] == ["awaiting_readiness"]
 
 
 def test_management_status_for_the_scheduler(db: Session, world: World) -> None:

@@ -51,3 +51,14 @@ def fan_out_until(engine: Engine, subscription_id: str, n: int) -> None:
             delivery.fan_out(db, now=utcnow())
         threading.Event().wait(0.01)
     raise AssertionError("the events never became visible")
+
+
+def deliver_until_sent(engine: Engine, receiver: Receiver, subscription: dict[str, Any]) -> None:
+    """Run worker rounds until this subscription's due deliveries were sent: a round takes
+    one batch of every organisation's due deliveries, and the live database holds other
+    tests' deliveries (to unreachable URLs, retried) too, which may fill a batch."""
+    for _ in range(200):
+        delivery.run_once(engine, now=utcnow(), send=receiver)
+        if receiver.to(subscription):
+            return
+    raise AssertionError("the subscription's deliveries were never sent")

@@ -18,7 +18,7 @@ from app.webhooks import delivery
 from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
 from tests.conftest import Tenant
 from tests.helpers import assert_problem
-from tests.webhooks.conftest import Receiver, fan_out_until
+from tests.webhooks.conftest import Receiver, deliver_until_sent, fan_out_until
 
 URL = "http://127.0.0.1:9/hook"
 
@@ -94,7 +94,7 @@ def test_deliveries_are_signed_per_standard_webhooks(
     )
     fan_out_until(engine, sub["id"], 1)
     receiver = Receiver()
-    delivery.run_once(engine, now=utcnow(), send=receiver)
+    deliver_until_sent(engine, receiver, sub)
     ((_, headers, body),) = receiver.to(sub)
     payload = Webhook(sub["secret"]).verify(body, headers)  # raises when the signature is wrong
     assert payload["type"] == "team.created" and payload["resource_id"] == team["id"]
@@ -175,7 +175,7 @@ def test_ping_is_delivered_and_logged(
     r = live_client.post(f"/v1/webhook-subscriptions/{sub['id']}/ping", headers=live_tenant.admin)
     assert r.status_code == 201, r.text
     receiver = Receiver()
-    delivery.run_once(engine, now=utcnow(), send=receiver)
+    deliver_until_sent(engine, receiver, sub)
     ((_, headers, body),) = receiver.to(sub)
     assert Webhook(sub["secret"]).verify(body, headers)["type"] == "webhook.ping"
     log = live_client.get(
@@ -197,7 +197,7 @@ def test_only_the_subscribed_types_and_only_from_now_on(
     sub = subs[0]
     fan_out_until(engine, sub["id"], 1)
     receiver = Receiver()
-    delivery.run_once(engine, now=utcnow(), send=receiver)
+    deliver_until_sent(engine, receiver, sub)
     assert [json.loads(b)["type"] for _, _, b in receiver.to(sub)] == ["employee.created"]
 
 

@@ -1,0 +1,278 @@
+"""HR platform exports as they are (issue 19): precedence, mappings, managers, end dates."""
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from app.changes.models import ChangeEvent
+from app.core.dates import today
+from app.organisation import service as organisation_service
+from app.organisation.models import Employee, FunctionGroup, Role, Team, TeamManager
+from tests.conftest import Tenant
+from tests.helpers import assert_problem, set_clock
+from tests.imports.conftest import Post
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# The examples' Dutch Excel export with a Roepnaam and a Functie column added.
+HR_EXPORT = (FIXTURES / "medewerkers-export-hr.csv").read_bytes()
+MAPPINGS = (
+    "Soort;Waarde;Doel\n"
+    "functie;Jongerenwerker;FG-JW\n"
+    "functie;Schuldhulpverlener;FG-SHV\n"
+    "functie;Teamleider schuldhulpverlening;FG-SHV\n"
+    "functie;Baliemedewerker;Balie en receptie\n"
+    "functie;Ambulant begeleider;FG-AB\n"
+    "functie;Teamleider ambulante begeleiding;FG-AB\n"
+    "rol;Coördinator;leidinggevende\n"
+)
+
+
+def people(db: Session) -> dict[str, Employee]:
+    db.expire_all()
+    return {e.external_id: e for e in db.exec(select(Employee)).scalars() if e.external_id}
+
+
+def group_id(db: Session, code: str) -> object:
+    return db.exec(
+        select(FunctionGroup.id).where(col(FunctionGroup.external_id) == code)
+    ).scalar_one()
+
+
+def team(db: Session, code: str) -> Team:
+    return db.exec(select(Team).where(col(Team.external_id) == code)).scalar_one()
+
+
+@pytest.mark.usefixtures("org_structure")
+def test_the_hr_export_with_roepnaam_and_functie_imports_through_a_mapping(
+    post_import: Post, db: Session
+) -> None:
+    r = post_import("import-mappings", MAPPINGS)
+    assert r.status_code == 200, r.text
+    assert (r.json()["created"], r.json()["failed"]) == (7, 0)
+    r = post_import("employees", HR_EXPORT)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["created"], body["failed"]) == (8, 0)
+    assert body["ignored_columns"] == ["Voornaam"]
+    assert any("'Roepnaam' takes precedence" in w for w in body["warnings"])
+    found = people(db)
+    assert found["100233"].first_name == "Daan"  # Roepnaam, not Voornaam (Daniëlle)
+    assert found["100235"].function_group_id == group_id(db, "FG-BAL")  # mapped by name
+    assert found["100238"].function_group_id is None
+    # A re-import changes nothing.
+    again = post_import("employees", HR_EXPORT).json()
+    assert (again["unchanged"], again["updated"]) == (8, 0)
+
+
+def test_the_mappings_export_goes_back_in(
+    client: TestClient, tenant: Tenant, post_import: Post
+) -> None:
+    client.post(
+        "/v1/function-groups",
+        json={"name": "Jongerenwerk", "external_id": "FG-JW", "likelihood": 3, "impact": 3},
+        headers=tenant.write,
+    )
+    assert post_import("import-mappings", MAPPINGS.split("functie;Schuld")[0]).status_code == 200
+    exported = client.get("/v1/exports/import-mappings?lang=nl", headers=tenant.read).content
+    assert "soort;waarde;doel\r\nfunctie;Jongerenwerker;FG-JW" in exported.decode("utf-8-sig")
+    again = post_import("import-mappings", exported).json()
+    assert (again["unchanged"], again["failed"]) == (1, 0)
+
+
+@pytest.mark.usefixtures("org_structure")
+def test_a_mapped_functie_wins_over_the_functiegroep_cell(post_import: Post, db: Session) -> None:
+    assert (
+        post_import("import-mappings", "soort;waarde;doel\nfunctie;Kok;FG-AB\n").status_code == 200
+    )
+    body = "Personeelsnummer;Roepnaam;Achternaam;Functiegroep;Functie\n1;Ada;Kok;FG-JW;kok\n"
+    assert post_import("employees", body).status_code == 200
+    assert people(db)["1"].function_group_id == group_id(db, "FG-AB")
+
+
+@pytest.mark.usefixtures("org_structure")
+def test_an_unknown_functie_is_listed_with_the_known_ones(post_import: Post, db: Session) -> None:
+    assert post_import("import-mappings", MAPPINGS).status_code == 200
+    body = "Personeelsnummer;Roepnaam;Achternaam;Functie\n1;Ada;Kok;Kok\n2;Bo;Smit;Jongerenwerker\n"
+    problem = assert_problem(post_import("employees", body), 422, "import-rejected")
+    [error] = problem["errors"]
+    assert (error["row"], error["column"], error["value"]) == (2, "Functie", "Kok")
+    assert "Baliemedewerker" in error["message"] and "import-mappings" in error["message"]
+    assert people(db) == {}
+
+
+def test_role_words_are_mapped_and_unknown_ones_listed(
+    client: TestClient, tenant: Tenant, post_import: Post, db: Session
+) -> None:
+    r = client.post(
+        "/v1/import-mappings",
+        json={"kind": "role", "value": "Coördinator", "role": "team_manager"},
+        headers=tenant.write,
+    )
+    assert r.status_code == 201, r.text
+    body = "Personeelsnummer;Roepnaam;Achternaam;Rol\n1;Ada;Kok;coordinator\n2;Bo;Smit;mt-lid\n"
+    problem = assert_problem(post_import("employees", body), 422, "import-rejected")
+    [error] = problem["errors"]
+    assert (error["row"], error["column"], error["value"]) == (3, "Rol", "mt-lid")
+    assert "Coördinator" in error["message"] and "directie" in error["message"]
+    r = client.post(
+        "/v1/import-mappings",
+        json={"kind": "role", "value": "MT-lid", "role": "senior_management"},
+        headers=tenant.write,
+    )
+    assert r.status_code == 201
+    assert post_import("employees", body).status_code == 200
+    found = people(db)
+    assert (found["1"].role, found["2"].role) == (Role.team_manager, Role.senior_management)
+
+
+def test_the_mappings_api(client: TestClient, tenant: Tenant, db: Session) -> None:
+    fg = client.post(
+        "/v1/function-groups",
+        json={"name": "Jongerenwerk", "likelihood": 3, "impact": 3},
+        headers=tenant.write,
+    ).json()
+    body = {"kind": "function", "value": "Jongerenwerker", "function_group_id": fg["id"]}
+    first = client.post("/v1/import-mappings", json=body, headers=tenant.write)
+    assert first.status_code == 201 and first.headers["Location"].endswith(first.json()["id"])
+    # The same value (case and accents ignored) again: 409 naming the one that exists.
+    again = client.post(
+        "/v1/import-mappings", json={**body, "value": "JONGERENWERKER"}, headers=tenant.write
+    )
+    problem = assert_problem(again, 409, "already-exists")
+    assert problem["existing"] == {
+        "id": first.json()["id"],
+        "url": f"/v1/import-mappings/{first.json()['id']}",
+    }
+    # A role mapping naming a function group is refused.
+    wrong = {"kind": "role", "value": "x", "role": "employee", "function_group_id": fg["id"]}
+    assert_problem(client.post("/v1/import-mappings", json=wrong, headers=tenant.write), 422)
+    listed = client.get("/v1/import-mappings?kind=function", headers=tenant.read).json()
+    assert [m["value"] for m in listed["items"]] == ["Jongerenwerker"]
+    item = f"/v1/import-mappings/{first.json()['id']}"
+    r = client.patch(item, json={"value": "Jongerenwerker (ambulant)"}, headers=tenant.write)
+    assert r.status_code == 200 and r.json()["value"] == "Jongerenwerker (ambulant)"
+    assert client.delete(item, headers=tenant.write).status_code == 204
+
+
+@pytest.mark.usefixtures("org_structure")
+def test_leidinggevende_sets_the_teams_manager(post_import: Post, db: Session) -> None:
+    body = (
+        "Personeelsnummer;Roepnaam;Achternaam;Team;Rol;Leidinggevende\n"
+        "D;Dirk;Directeur;;directie;\n"
+        "L;Lies;Leider;T-JW-01;leidinggevende;D\n"
+        "A;Ali;Werker;T-JW-01;medewerker;L\n"
+        "B;Bo;Werker;T-JW-01;medewerker;L\n"
+    )
+    r = post_import("employees", body)
+    assert r.status_code == 200, r.text
+    assert any("managers of 1 team(s) were set" in w for w in r.json()["warnings"])
+    found = people(db)
+    managers = (
+        db.exec(
+            select(TeamManager.employee_id).where(
+                col(TeamManager.team_id) == team(db, "T-JW-01").id
+            )
+        )
+        .scalars()
+        .all()
+    )
+    assert managers == [found["L"].id]  # not the director named by the leader's own row
+    # A manager who is not one, or nobody, is a row error on the column.
+    bad = (
+        "Personeelsnummer;Roepnaam;Achternaam;Team;Leidinggevende\nA;A;Werker;T-JW-01;B\n"
+        "B;B;Werker;T-JW-01;X\nN;N;Nieuw;;\nM;M;Werker;T-JW-01;N\n"
+    )  # N is new and, without a role column, an employee
+    problem = assert_problem(post_import("employees", bad), 422, "import-rejected")
+    assert {(e["row"], e["column"], e["value"]) for e in problem["errors"]} == {
+        (2, "Leidinggevende", "B"),
+        (3, "Leidinggevende", "X"),
+        (5, "Leidinggevende", "N"),
+    }
+
+
+@pytest.mark.usefixtures("org_structure")
+def test_datum_uit_dienst_deactivates_today_or_on_its_day(
+    post_import: Post, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    set_clock(monkeypatch, datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    first = "Personeelsnummer;Roepnaam;Achternaam\n1;Ada;Kok\n2;Bo;Smit\n"
+    assert post_import("employees", first).status_code == 200
+    body = (
+        "Personeelsnummer;Roepnaam;Achternaam;Datum uit dienst\n"
+        "1;Ada;Kok;02-03-2026\n"
+        "2;Bo;Smit;10-03-2026\n"
+    )
+    r = post_import("employees", body)
+    assert r.status_code == 200, r.text
+    assert (r.json()["deactivated"], r.json()["updated"]) == (1, 1)
+    found = people(db)
+    assert not found["1"].active and found["2"].active
+    assert found["2"].ended_on == date(2026, 3, 10)
+    # The worker's daily pass: nothing the day before, deactivated on the day itself.
+    set_clock(monkeypatch, datetime(2026, 3, 9, 12, 0, tzinfo=UTC))
+    assert organisation_service.deactivate_ended(db, today=today()) == 0
+    set_clock(monkeypatch, datetime(2026, 3, 10, 6, 0, tzinfo=UTC))
+    assert organisation_service.deactivate_ended(db, today=today()) == 1
+    assert not people(db)["2"].active
+    # A change like any other: the feed announces it.
+    events = (
+        db.exec(select(ChangeEvent.type).where(col(ChangeEvent.resource_id) == people(db)["2"].id))
+        .scalars()
+        .all()
+    )
+    assert "employee.updated" in events
+
+
+@pytest.mark.usefixtures("org_structure")
+def test_a_dry_run_lists_who_by_name_and_number(post_import: Post, db: Session) -> None:
+    start = (
+        "Personeelsnummer;Roepnaam;Tussenvoegsel;Achternaam\n1;Ada;de;Kok\n2;Bo;;Smit\n3;Cas;;Vos\n"
+    )
+    assert post_import("employees", start).status_code == 200
+    body = (
+        "Personeelsnummer;Roepnaam;Achternaam;Actief\n1;Ada;Bakker;ja\n2;Bo;Smit;nee\n4;Do;Ek;ja\n"
+    )
+    r = post_import("employees", body, dry_run=True, deactivate_missing=True)
+    assert r.status_code == 200, r.text
+    changes = r.json()["changes"]
+    assert changes["created"] == [{"external_id": "4", "name": "Do Ek"}]
+    assert changes["updated"] == [{"external_id": "1", "name": "Ada de Kok"}]
+    assert changes["deactivated"] == [
+        {"external_id": "2", "name": "Bo Smit"},
+        {"external_id": "3", "name": "Cas Vos"},
+    ]
+    assert r.json()["deactivated"] == 2
+    assert all(e.active for e in people(db).values())
+    assert post_import("employees", body).json()["changes"] is None  # not a dry run
+
+
+@pytest.mark.usefixtures("org_structure")
+def test_a_file_of_numbers_and_email_changes_email_addresses_only(
+    post_import: Post, db: Session
+) -> None:
+    start = (
+        "Personeelsnummer;Roepnaam;Achternaam;Team;Actief\n1;Ada;Kok;T-JW-01;nee\n2;Bo;Smit;;ja\n"
+    )
+    assert post_import("employees", start).status_code == 200
+    r = post_import("employees", "Pers.nr.;E-mail werk\n1;ada@werk.nl\n2;bo@werk.nl\n")
+    assert r.status_code == 200, r.text
+    assert (r.json()["updated"], r.json()["deactivated"]) == (2, 0)
+    found = people(db)
+    assert (found["1"].email, found["1"].last_name, found["1"].active) == (
+        "ada@werk.nl",
+        "Kok",
+        False,
+    )
+    assert found["1"].team_id == team(db, "T-JW-01").id
+    # A number not known yet cannot be created without names: a row error, nothing written.
+    problem = assert_problem(
+        post_import("employees", "Personeelsnummer;E-mail\n1;a@b.nl\n9;n@b.nl\n"),
+        422,
+        "import-rejected",
+    )
+    [error] = problem["errors"]
+    assert error["row"] == 3 and "no employee with this number" in error["message"]

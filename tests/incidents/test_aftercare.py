@@ -1,10 +1,10 @@
 """Aftercare (issue 21 item 2): recorded as offered, given or declined; overdue is listed."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from fastapi.testclient import TestClient
 
-from app.core.dates import today
+from app.core.dates import CALENDAR_ZONE, today
 from tests.helpers import assert_problem
 from tests.incidents.conftest import Place, ago, post
 
@@ -18,7 +18,10 @@ def _care(client: TestClient, place: Place, incident_id: str) -> dict[str, dict]
 
 def test_overdue_aftercare_is_listed_until_it_is_recorded(client: TestClient, place: Place) -> None:
     old = post(client, place, occurred_at=ago(days=10).isoformat()).json()
-    recent = post(client, place, occurred_at=ago(days=0, hours=1).isoformat()).json()
+    # The Dutch calendar day's first second: "today" whatever the hour of the run (an hour
+    # ago is yesterday in Amsterdam when the suite runs just after midnight there).
+    start_of_today = datetime.combine(today(), time(), CALENDAR_ZONE)
+    recent = post(client, place, occurred_at=start_of_today.isoformat()).json()
     overdue = client.get(URL, params={"overdue": "true"}, headers=place.tenant.admin).json()
     # both steps of the old one are late; the recent one's first care is due today
     assert {(c["incident_id"], c["kind"]) for c in overdue["items"]} == {

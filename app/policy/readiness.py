@@ -5,11 +5,10 @@ discussed in a team meeting before the training).
 import uuid
 from collections import defaultdict
 from collections.abc import Collection
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -68,34 +67,48 @@ def protocol_at(db: Session, at: datetime) -> Protocol | None:
 # --- readiness (seed step 2: read or discussed before the training) ----------------------
 
 
-def _ready_condition(protocol_id: Any, at: datetime) -> ColumnElement[bool]:
-    # Correlated EXISTS per employee: two index probes each (the unique acknowledgement
-    # and ix_team_discussion_protocol_id_team_id). An IN list of ids combined with
-    # ``team_id IN (discussing teams)`` made SQLite probe every id for every discussing team.
-    acknowledged = (
-        select(col(ProtocolAcknowledgement.id))
-        .where(
-            col(ProtocolAcknowledgement.protocol_id) == protocol_id,
-            col(ProtocolAcknowledgement.employee_id) == col(Employee.id),
-            col(ProtocolAcknowledgement.read_at) <= at,
-        )
-        .exists()
+# The two ways to be ready, each written once as "the employees who ...", and used in two
+# ways: probed per employee (a correlated EXISTS) when a few employees are asked about, and
+# as one set for the whole organisation in the readiness report (``IN (SELECT ...)``).
+
+
+def _acknowledged_by(protocol_id: Any, at: datetime) -> Select[Any]:
+    """The employees who acknowledged (read) this version at or before ``at``."""
+    return select(col(ProtocolAcknowledgement.employee_id)).where(
+        col(ProtocolAcknowledgement.protocol_id) == protocol_id,
+        col(ProtocolAcknowledgement.read_at) <= at,
     )
-    # Discussed: they took part in a discussion of this version (issue 20, item 5: the
-    # people who were there, not whoever is on the team now).
-    discussed = (
-        select(col(TeamDiscussionParticipant.discussion_id))
+
+
+def _took_part_in_discussion(protocol_id: Any, at: datetime) -> Select[Any]:
+    """The employees who took part in a team discussion of this version on or before
+    ``at``'s date (issue 20, item 5: the people who were there, not whoever is on the team
+    now)."""
+    return (
+        select(col(TeamDiscussionParticipant.employee_id))
         .join(
             TeamDiscussion, col(TeamDiscussion.id) == col(TeamDiscussionParticipant.discussion_id)
         )
         .where(
-            col(TeamDiscussionParticipant.employee_id) == col(Employee.id),
             col(TeamDiscussion.protocol_id) == protocol_id,
             col(TeamDiscussion.discussed_on) <= at.date(),
         )
-        .exists()
     )
-    return or_(acknowledged, discussed)
+
+
+def _ready_condition(protocol_id: Any, at: datetime) -> ColumnElement[bool]:
+    # Per employee, two index probes (the unique acknowledgement; the participant's
+    # employee index). An IN list of ids combined with ``team_id IN (discussing teams)``
+    # made SQLite probe every id for every discussing team.
+    return or_(
+        *(
+            who.where(who.selected_columns[0] == col(Employee.id)).exists()
+            for who in (
+                _acknowledged_by(protocol_id, at),
+                _took_part_in_discussion(protocol_id, at),
+            )
+        )
+    )
 
 
 EmployeeIds = Collection[uuid.UUID] | Select[Any]
@@ -153,98 +166,59 @@ def is_protocol_ready(db: Session, *, employee: Employee, at: datetime | None = 
     return employee.id in protocol_ready_ids(db, employee_ids=[employee.id], at=at)
 
 
-class _Person(NamedTuple):
-    # What readiness reports of an employee: a plain row, not an ORM object (loading 10,000
-    # Employee entities cost about three quarters of the report's time).
-    id: uuid.UUID
-    team_id: uuid.UUID | None
-    external_id: str | None
-    full_name: str
+class _Scope(NamedTuple):
+    """What a readiness report covers: the version in force, the teams, and the active
+    employees (a SELECT, so the database applies the readiness test to each of them)."""
 
-
-@dataclass
-class _Readiness:
     protocol: Protocol
+    at: datetime
     teams: list[Team]
-    employees: list[_Person]
-    acknowledged: set[uuid.UUID]
-    discussed_on: dict[uuid.UUID, date]
-    discussed: set[uuid.UUID]  # took part in a discussion of the version
-
-    def via(self, employee: _Person) -> list[ReadyVia]:
-        out = []
-        if employee.id in self.acknowledged:
-            out.append(ReadyVia.acknowledged)
-        if employee.id in self.discussed:
-            out.append(ReadyVia.team_discussion)
-        return out
+    employees: Any  # a SELECT of Employee
+    acknowledged: ColumnElement[bool]
+    discussed: ColumnElement[bool]
 
 
-def _readiness_data(db: Session, *, team_id: uuid.UUID | None) -> _Readiness:
+def _scope(db: Session, *, team_id: uuid.UUID | None) -> _Scope:
     protocol = require_current_protocol(db)
     now = utcnow()
     team_stmt = select(Team).order_by(col(Team.name), col(Team.id))
-    emp_stmt = select(Employee).where(col(Employee.active).is_(True))
+    employees: Any = select(Employee).where(col(Employee.active).is_(True))
     if team_id is not None:
         resolve_ref(db, Team, team_id, pointer="/query/team_id", what="team")
         team_stmt = team_stmt.where(col(Team.id) == team_id)
-        emp_stmt = emp_stmt.where(col(Employee.team_id) == team_id)
-    teams = list(db.exec(team_stmt))
-    people = db.execute(
-        emp_stmt.with_only_columns(
-            col(Employee.id),
-            col(Employee.team_id),
-            col(Employee.external_id),
-            col(Employee.first_name),
-            col(Employee.name_particle),
-            col(Employee.last_name),
-        ).order_by(col(Employee.last_name), col(Employee.first_name), col(Employee.id))
-    )
-    employees = [_Person(i, t, x, full_name(f, p, ln)) for i, t, x, f, p, ln in people]
-    # Subqueries rather than id lists: three queries however large the organisation.
-    acknowledged = set(
-        db.exec(
-            select(col(ProtocolAcknowledgement.employee_id)).where(
-                col(ProtocolAcknowledgement.protocol_id) == protocol.id,
-                col(ProtocolAcknowledgement.read_at) <= now,
-                col(ProtocolAcknowledgement.employee_id).in_(
-                    emp_stmt.with_only_columns(col(Employee.id))
-                ),
-            )
-        )
-    )
-    discussed = db.execute(
-        select(col(TeamDiscussion.team_id), func.max(TeamDiscussion.discussed_on))
-        .where(
-            col(TeamDiscussion.protocol_id) == protocol.id,
-            col(TeamDiscussion.discussed_on) <= now.date(),
-        )
-        .group_by(col(TeamDiscussion.team_id))
-    )
-    took_part = set(
-        db.exec(
-            select(col(TeamDiscussionParticipant.employee_id))
-            .join(
-                TeamDiscussion,
-                col(TeamDiscussion.id) == col(TeamDiscussionParticipant.discussion_id),
-            )
-            .where(
-                col(TeamDiscussion.protocol_id) == protocol.id,
-                col(TeamDiscussion.discussed_on) <= now.date(),
-                col(TeamDiscussionParticipant.employee_id).in_(
-                    emp_stmt.with_only_columns(col(Employee.id))
-                ),
-            )
-        )
-    )
-    return _Readiness(
+        employees = employees.where(col(Employee.team_id) == team_id)
+    return _Scope(
         protocol=protocol,
-        teams=teams,
+        at=now,
+        teams=list(db.exec(team_stmt)),
         employees=employees,
-        acknowledged=acknowledged,
-        discussed_on={row[0]: row[1] for row in discussed},
-        discussed=took_part,
+        # For the whole organisation each set is read once. Probing per employee (as
+        # ``_ready_condition`` does) cost SQLite 0.6 s at 10,000 employees before it had
+        # statistics: it scanned every discussion of the version for each employee.
+        acknowledged=col(Employee.id).in_(_acknowledged_by(protocol.id, now)),
+        discussed=col(Employee.id).in_(_took_part_in_discussion(protocol.id, now)),
     )
+
+
+_PERSON = (
+    col(Employee.id),
+    col(Employee.team_id),
+    col(Employee.external_id),
+    col(Employee.first_name),
+    col(Employee.name_particle),
+    col(Employee.last_name),
+)
+_BY_NAME = (col(Employee.last_name), col(Employee.first_name), col(Employee.id))
+
+
+def _via(acknowledged: Any, discussed: Any) -> list[ReadyVia]:
+    # SQLite answers EXISTS with 0/1, PostgreSQL with a boolean.
+    out = []
+    if acknowledged:
+        out.append(ReadyVia.acknowledged)
+    if discussed:
+        out.append(ReadyVia.team_discussion)
+    return out
 
 
 def readiness(db: Session, *, team_id: uuid.UUID | None) -> ProtocolReadiness:
@@ -252,43 +226,69 @@ def readiness(db: Session, *, team_id: uuid.UUID | None) -> ProtocolReadiness:
 
     Active employees without a team are reported under a team of null (only when no team
     filter is given). NotFound (``no-current-protocol``) when nothing is published.
+
+    The database counts per team and returns only the people who are not ready: with
+    10,000 employees, fetching everyone (and their acknowledgements) to count in Python
+    made this the slowest report (docs/performance.md).
     """
-    data = _readiness_data(db, team_id=team_id)
-    by_team: dict[uuid.UUID | None, list[_Person]] = defaultdict(list)
-    for emp in data.employees:
-        by_team[emp.team_id].append(emp)
-    groups: list[tuple[uuid.UUID | None, str | None]] = [(t.id, t.name) for t in data.teams]
-    if team_id is None and by_team.get(None):
+    scope = _scope(db, team_id=team_id)
+    ready = or_(scope.acknowledged, scope.discussed)
+    counts = {
+        tid: (total, int(n_ready or 0), int(n_ack or 0))
+        for tid, total, n_ready, n_ack in db.execute(
+            scope.employees.with_only_columns(
+                col(Employee.team_id),
+                func.count(),
+                func.sum(case((ready, 1), else_=0)),
+                func.sum(case((scope.acknowledged, 1), else_=0)),
+            ).group_by(col(Employee.team_id))
+        )
+    }
+    not_ready: dict[uuid.UUID | None, list[EmployeeRef]] = defaultdict(list)
+    for i, tid, x, first, particle, last in db.execute(
+        scope.employees.with_only_columns(*_PERSON).where(~ready).order_by(*_BY_NAME)
+    ):
+        not_ready[tid].append(
+            EmployeeRef(id=i, external_id=x, full_name=full_name(first, particle, last))
+        )
+    discussed_on: dict[uuid.UUID, date] = dict(
+        db.exec(
+            select(col(TeamDiscussion.team_id), func.max(TeamDiscussion.discussed_on))
+            .where(
+                col(TeamDiscussion.protocol_id) == scope.protocol.id,
+                col(TeamDiscussion.discussed_on) <= scope.at.date(),
+            )
+            .group_by(col(TeamDiscussion.team_id))
+        ).all()
+    )
+    groups: list[tuple[uuid.UUID | None, str | None]] = [(t.id, t.name) for t in scope.teams]
+    if team_id is None and None in counts:
         groups.append((None, None))
     rows = []
     for tid, name in groups:
-        members = by_team.get(tid, [])
-        not_ready = [e for e in members if not data.via(e)]
+        members, n_ready, n_ack = counts.get(tid, (0, 0, 0))
         rows.append(
             TeamReadiness(
                 team_id=tid,
                 team_name=name,
-                discussed_on=data.discussed_on.get(tid) if tid else None,
-                active_employees=len(members),
-                ready=len(members) - len(not_ready),
-                not_ready=len(not_ready),
-                acknowledged=sum(1 for e in members if e.id in data.acknowledged),
-                not_ready_employees=[
-                    EmployeeRef(id=e.id, external_id=e.external_id, full_name=e.full_name)
-                    for e in not_ready
-                ],
+                discussed_on=discussed_on.get(tid) if tid else None,
+                active_employees=members,
+                ready=n_ready,
+                not_ready=members - n_ready,
+                acknowledged=n_ack,
+                not_ready_employees=not_ready.get(tid, []),
             )
         )
     total = sum(r.active_employees for r in rows)
-    ready = sum(r.ready for r in rows)
+    n_ready = sum(r.ready for r in rows)
     return ProtocolReadiness(
-        protocol_id=data.protocol.id,
-        version=data.protocol.version,
-        title=data.protocol.title,
-        published_at=data.protocol.published_at,
+        protocol_id=scope.protocol.id,
+        version=scope.protocol.version,
+        title=scope.protocol.title,
+        published_at=scope.protocol.published_at,
         active_employees=total,
-        ready=ready,
-        not_ready=total - ready,
+        ready=n_ready,
+        not_ready=total - n_ready,
         teams=rows,
     )
 
@@ -306,26 +306,32 @@ READINESS_CSV_HEADER = [
 
 
 def readiness_csv_rows(db: Session, *, team_id: uuid.UUID | None) -> list[list[object]]:
-    """One row per active employee (columns ``READINESS_CSV_HEADER``), for spreadsheets."""
-    data = _readiness_data(db, team_id=team_id)
-    names = {t.id: t.name for t in data.teams}
-    order = {t.id: i for i, t in enumerate(data.teams)}
-    employees = sorted(
-        data.employees, key=lambda e: order.get(e.team_id, len(order)) if e.team_id else len(order)
+    """One row per active employee (columns ``READINESS_CSV_HEADER``), for spreadsheets:
+    team by team in the report's order, by name within a team."""
+    scope = _scope(db, team_id=team_id)
+    names = {t.id: t.name for t in scope.teams}
+    order = {t.id: i for i, t in enumerate(scope.teams)}
+    people = list(
+        db.execute(
+            scope.employees.with_only_columns(
+                *_PERSON, scope.acknowledged.label("ack"), scope.discussed.label("disc")
+            ).order_by(*_BY_NAME)
+        )
     )
+    people.sort(key=lambda p: order.get(p[1], len(order)) if p[1] else len(order))
     rows: list[list[object]] = []
-    for emp in employees:
-        via = data.via(emp)
+    for i, tid, x, first, particle, last, ack, disc in people:
+        via = _via(ack, disc)
         rows.append(
             [
-                names.get(emp.team_id, "") if emp.team_id else "",
-                emp.team_id or "",
-                emp.id,
-                emp.external_id or "",
-                emp.full_name,
+                names.get(tid, "") if tid else "",
+                tid or "",
+                i,
+                x or "",
+                full_name(first, particle, last),
                 "yes" if via else "no",
                 "+".join(via),
-                data.protocol.version,
+                scope.protocol.version,
             ]
         )
     return rows

@@ -151,31 +151,39 @@ def _dues(
 ) -> list[_Due]:
     """Of these latest completions, those due by ``horizon``, unless a later completion
     keeps all their skills current (plain computation, no queries)."""
-    # Per employee and skill: the completion that keeps it current longest owns its lapse.
-    owner: dict[tuple[uuid.UUID, uuid.UUID], tuple[date, uuid.UUID]] = {}
-    due_on: dict[tuple[uuid.UUID, uuid.UUID], date] = {}
+    # Skills as small ints and completions grouped per employee: this loop runs for every
+    # completion and skill of the organisation, and hashing a UUID is a Python call
+    # (a tuple of two per step made this the report's largest cost, docs/performance.md).
+    index: dict[uuid.UUID, int] = {}
+    skills_of = {
+        pid: tuple(index.setdefault(s, len(index)) for s in f.skill_ids) for pid, f in facts.items()
+    }
+    skill_ids = list(index)
+    lapse_day: dict[tuple[date, int], date] = {}  # many completions share a day
+    per_employee: dict[uuid.UUID, list[tuple[_Latest, date]]] = defaultdict(list)
     for row in latest:
-        program = facts[row.program_id]
-        due = add_months(row.completed_on, program.refresher_months)
-        due_on[(row.employee_id, row.program_id)] = due
-        for skill_id in program.skill_ids:
-            key = (row.employee_id, skill_id)
-            if key not in owner or owner[key][0] < due:
-                owner[key] = (due, row.program_id)
-    lapsing: dict[tuple[uuid.UUID, uuid.UUID], list[uuid.UUID]] = defaultdict(list)
-    for (employee_id, skill_id), (due, program_id) in owner.items():
-        if due <= horizon:
-            lapsing[(employee_id, program_id)].append(skill_id)
-    return [
-        _Due(
-            row=row,
-            due_on=due_on[(row.employee_id, row.program_id)],
-            skill_ids=sorted(lapsing.get((row.employee_id, row.program_id), [])),
+        key = (row.completed_on, facts[row.program_id].refresher_months)
+        due = lapse_day.get(key) or lapse_day.setdefault(key, add_months(*key))
+        per_employee[row.employee_id].append((row, due))
+    out: list[_Due] = []
+    for rows in per_employee.values():
+        # Per skill: the completion that keeps it current longest owns its lapse.
+        owner: dict[int, tuple[date, int]] = {}
+        for n, (row, due) in enumerate(rows):
+            for k in skills_of[row.program_id]:
+                held = owner.get(k)
+                if held is None or held[0] < due:
+                    owner[k] = (due, n)
+        lapsing: dict[int, list[uuid.UUID]] = defaultdict(list)
+        for k, (due, n) in owner.items():
+            if due <= horizon:
+                lapsing[n].append(skill_ids[k])
+        out.extend(
+            _Due(row=row, due_on=due, skill_ids=sorted(lapsing.get(n, [])))
+            for n, (row, due) in enumerate(rows)
+            if due <= horizon and (n in lapsing or not skills_of[row.program_id])
         )
-        for row in latest
-        if due_on[(row.employee_id, row.program_id)] <= horizon
-        and (lapsing.get((row.employee_id, row.program_id)) or not facts[row.program_id].skill_ids)
-    ]
+    return out
 
 
 class _Named(NamedTuple):
@@ -204,7 +212,7 @@ def _refresher_items(
         )
         for d in dues
     ]
-    items.sort(key=lambda i: (i.due_on, i.employee_name, i.program_title))
+    items.sort(key=lambda i: (i.due_on, i.employee_name, i.program_title, i.employee_id))
     return items
 
 

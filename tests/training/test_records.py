@@ -73,6 +73,25 @@ def test_a_later_refresher_programme_keeps_the_skills_current(db: Session, world
     assert service.refreshers_due(db, within_days=90, on=date(2026, 6, 1)) == []
 
 
+def test_a_later_programme_covering_some_skills_leaves_the_others_lapsing(
+    db: Session, world: World
+) -> None:
+    # The earlier programme is still due, but only with the skill no later completion
+    # keeps current; another employee's completions do not count for this one.
+    codes = learning_service.skill_ids_by_code(db)
+    partial = make_program(db, title="Opfrisser de-escalatie", skills=("deescalation",))
+    make_completion(db, employee=world.staff, program=world.program, completed_on=date(2024, 7, 1))
+    make_completion(db, employee=world.staff, program=partial, completed_on=date(2026, 5, 1))
+    make_completion(
+        db, employee=world.colleague, program=world.program, completed_on=date(2024, 7, 1)
+    )
+    due = service.refreshers_due(db, within_days=90, on=date(2026, 6, 1))
+    assert {d.employee_id: d.skill_ids for d in due} == {
+        world.staff.id: [codes["redirecting_emotion"]],
+        world.colleague.id: sorted([codes["deescalation"], codes["redirecting_emotion"]]),
+    }
+
+
 def test_inactive_employees_are_not_due(db: Session, world: World) -> None:
     make_completion(db, employee=world.staff, program=world.program, completed_on=date(2024, 7, 1))
     world.staff.active = False

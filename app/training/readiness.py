@@ -17,6 +17,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
+from app.core.dates import rfc3339
 from app.core.models import utcnow
 from app.organisation.models import Employee, Organisation, Severity
 from app.policy import service as policy_service
@@ -37,7 +38,7 @@ def awaiting_readiness(
     severity_at_start: Severity,
 ) -> RuleResult:
     """The booking-time note for someone not yet ready for a session that starts later."""
-    when = training_session.starts_at.isoformat()
+    when = rfc3339(training_session.starts_at)
     what = (
         f"protocol version {protocol_version}"
         if protocol_version is not None
@@ -72,8 +73,8 @@ def not_ready_at_start(
         rule="protocol_ready",
         severity=severity,
         message=f"{employee_name} had not read {what}, nor discussed it in their team, when "
-        f"the session started ({starts_at.isoformat()}): {outcome}.",
-        details={"protocol_version": protocol_version, "at": starts_at.isoformat()},
+        f"the session started ({rfc3339(starts_at)}): {outcome}.",
+        details={"protocol_version": protocol_version, "at": rfc3339(starts_at)},
     )
 
 

@@ -16,6 +16,7 @@ from collections.abc import Collection, Sequence
 from sqlmodel import Session, col, select
 
 from app.core.crud import apply_changes, no_duplicate_ids, resolve_ref, resolve_refs
+from app.core.dates import rfc3339
 from app.core.errors import Conflict, RuleViolation
 from app.core.listing import ListFilters, Listing
 from app.learning.models import PersonalGoal, PersonalGoalStatus
@@ -230,7 +231,7 @@ def decide_at_completion(
             severity=severity,
             message=f"{employee.full_name} recorded no reflection before the session started "
             f"(their goals and the situation to practise): {outcome}.",
-            details={"at": ts.starts_at.isoformat()},
+            details={"at": rfc3339(ts.starts_at)},
         )
         enrolment.warnings = [*enrolment.warnings, result.model_dump(mode="json")]
     db.flush()

@@ -127,6 +127,8 @@ def test_at_the_start_a_warning_records_it(
         assert [(w["rule"], w["severity"]) for w in e["warnings"]] == [
             ("protocol_ready", "warning")
         ]
+        # Instants in details are written as everywhere else: UTC with Z (issue 19).
+        assert e["warnings"][0]["details"]["at"].endswith("Z")
 
 
 def test_off_neither_notes_nor_decides(

@@ -150,6 +150,7 @@ def test_the_rule_as_a_warning_records_who_did_not_reflect(
     assert [(w["rule"], w["severity"]) for w in daan["warnings"]] == [
         ("reflected_before_training", "warning")
     ]
+    assert daan["warnings"][0]["details"]["at"].endswith("Z")  # UTC with Z (issue 19)
 
 
 def test_the_rule_as_an_error_refuses_completion_and_late_reflections_do_not_count(

@@ -273,7 +273,11 @@ def add_external_id_routes(resource: "Resource[Any, Any, Any, Any]", router: API
         if_match: str | None = None,
     ) -> Any:
         _keeps_the_path_key(data, resource.path)
-        data = data.model_copy(update={"external_id": external_id})
+        # Into the create schema proper, whose external_id takes a string: a copy of the
+        # path-keyed body (external_id: None only) would serialise with a type mismatch.
+        data = create_schema.model_validate(
+            {**data.model_dump(mode="json", exclude={"external_id"}), "external_id": external_id}
+        )
         stmt = select(resource.model).where(resource.model.external_id == external_id)
         row = db.exec(stmt.with_for_update()).first()
         if row is None:

@@ -2,6 +2,11 @@
 
 Tokens are signed with its RSA key; ``rotate()`` publishes a new key, ``fetches`` counts the
 JWKS requests (to prove the refetch on an unknown ``kid`` is bounded).
+
+Only the token tests need the keys to travel over HTTP. Tests about what a signed-in role
+may do hand the app the same keys with ``serve_keys_in_memory``: hundreds of loopback
+fetches under a busy CI machine could outlast the fetch timeout, and a test's outcome must
+not depend on the machine's speed.
 """
 
 import json
@@ -10,8 +15,11 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import pytest
 from joserfc import jwt
-from joserfc.jwk import RSAKey
+from joserfc.jwk import KeySet, RSAKey
+
+from app.identity.oidc import JWKS
 
 AUDIENCE = "api://veerkracht-test"
 
@@ -30,7 +38,7 @@ class LoopbackIssuer:
                     body: Any = {"issuer": issuer.url, "jwks_uri": issuer.url + "/jwks"}
                 elif self.path == "/jwks":
                     issuer.fetches += 1
-                    body = {"keys": [k.as_dict(private=False) for k in issuer.keys]}
+                    body = issuer.public_keys()
                 else:
                     self.send_error(404)
                     return
@@ -52,6 +60,19 @@ class LoopbackIssuer:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+    def public_keys(self) -> dict[str, Any]:
+        """The JWKS document this issuer publishes."""
+        return {"keys": [k.as_dict(private=False) for k in self.keys]}
+
+    def serve_keys_in_memory(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Let the app's key cache take this issuer's keys without a network fetch."""
+
+        async def fetch(url: str) -> KeySet:
+            assert url == self.url, f"the app asked for the keys of another issuer: {url}"
+            return KeySet.import_key_set(self.public_keys())  # type: ignore[arg-type]
+
+        monkeypatch.setattr(JWKS, "fetch", fetch)
 
     def rotate(self, kid: str) -> RSAKey:
         """Publish a new signing key (the old one stays published too)."""

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlmodel import Session
@@ -12,6 +13,12 @@ from tests.conftest import Tenant
 from tests.helpers import assert_problem
 from tests.identity.conftest import bearer, configure
 from tests.identity.idp import LoopbackIssuer
+
+
+@pytest.fixture(autouse=True)
+def _keys_in_memory(issuer: LoopbackIssuer, monkeypatch: pytest.MonkeyPatch) -> None:
+    # These tests are about what a role may do; fetching the keys over HTTP is test_tokens.py's.
+    issuer.serve_keys_in_memory(monkeypatch)
 
 
 def _post(client: TestClient, tenant: Tenant, path: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -77,9 +77,15 @@ def _as_role(w: World, issuer: LoopbackIssuer, role: UserRole) -> dict[str, str]
 @pytest.mark.parametrize("role", list(UserRole))
 @pytest.mark.parametrize("route", [r for r in ALL_ROUTES if r in ROUTES])
 def test_role_matrix(
-    route: str, role: UserRole, client: TestClient, tenant: Tenant, issuer: LoopbackIssuer
+    route: str,
+    role: UserRole,
+    client: TestClient,
+    tenant: Tenant,
+    issuer: LoopbackIssuer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     JWKS.clear()
+    issuer.serve_keys_in_memory(monkeypatch)
     p = prepared_call(route, client, tenant)
     headers = _as_role(p.world, issuer, role)
     r = _request(client, p.method, p.url, p.body, headers, p.query)

@@ -57,9 +57,10 @@ def test_refused_to_other_keys(client: TestClient, tenant: Tenant, scope: str) -
 
 
 def test_refused_to_signed_in_people(
-    client: TestClient, tenant: Tenant, issuer: LoopbackIssuer
+    client: TestClient, tenant: Tenant, issuer: LoopbackIssuer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     JWKS.clear()
+    issuer.serve_keys_in_memory(monkeypatch)
     r = client.post("/v1/identity-providers", headers=tenant.admin, json={
         "name": "IdP", "issuer": issuer.url, "audience": AUDIENCE,
         "group_roles": {"hr": ["hr_admin"]},

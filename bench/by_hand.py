@@ -47,11 +47,13 @@ COLUMNS = (
     "role",
     "active",
     "started_on",
+    "ended_on",
     "id",
     "erased_at",
     "created_at",
     "updated_at",
 )
+ID = COLUMNS.index("id")
 _SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM employee"
 ONE_SQL = _SELECT + " WHERE id = {p} AND organisation_id = {p}"
 PAGE_SQL = _SELECT + " WHERE organisation_id = {p} ORDER BY id LIMIT {p}"
@@ -219,10 +221,11 @@ def employee(db: Reads, row: Row) -> dict[str, Any]:
         "role": row[7],
         "active": bool(row[8]),
         "started_on": db.api_date(row[9]),
-        "id": db.api_id(row[10]),
-        "erased_at": db.api_datetime(row[11]),
-        "created_at": db.api_datetime(row[12]),
-        "updated_at": db.api_datetime(row[13]),
+        "ended_on": db.api_date(row[10]),
+        "id": db.api_id(row[11]),
+        "erased_at": db.api_datetime(row[12]),
+        "created_at": db.api_datetime(row[13]),
+        "updated_at": db.api_datetime(row[14]),
         "full_name": " ".join(p for p in (first, particle, last) if p),
     }
 
@@ -283,7 +286,7 @@ async def read_page(organisation: Any, query: bytes) -> tuple[int, bytes]:
     cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        cursor = base64.urlsafe_b64encode(db.id_bytes(rows[-1][10])).decode().rstrip("=")
+        cursor = base64.urlsafe_b64encode(db.id_bytes(rows[-1][ID])).decode().rstrip("=")
     return 200, dumps({"items": [employee(db, r) for r in rows], "next_cursor": cursor})
 
 

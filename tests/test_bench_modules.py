@@ -24,3 +24,14 @@ def test_every_benchmark_module_imports(
     body.write_bytes(b"{}")
     monkeypatch.setenv("VEERKRACHT_BENCH_CEILING_BODY", str(body))
     assert importlib.import_module(module).__name__ == module
+
+
+def test_the_by_hand_employee_has_the_apps_keys_in_its_order() -> None:
+    # bench/reference.py stops when they differ: a new EmployeePublic field (ended_on, issue
+    # 19) once left the reference unable to run without any test noticing.
+    from app.organisation.models import EmployeePublic
+    from bench.by_hand import COLUMNS, SQLiteReads, employee
+
+    row = tuple("x" if name.endswith("name") else None for name in COLUMNS)
+    written = list(employee(SQLiteReads, row))  # type: ignore[arg-type]
+    assert written == [*EmployeePublic.model_fields, *EmployeePublic.model_computed_fields]

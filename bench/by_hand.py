@@ -5,6 +5,7 @@ startup (its stored SHA-256 read once, then a dict lookup on the Authorization h
 one query through the raw driver (sqlite3; psycopg 3 with a small pool of its own) with
 the tenant filter ``organisation_id = ?``, and standard-library ``json`` writes the same
 fields, in the same order, as the app's ``EmployeePublic`` (app/organisation/models.py).
+A page first asks the change feed's position for its ``sync_token``, as the app does.
 
   GET /v1/employees/{id}                      one employee
   GET /v1/employees?team_id=...&limit=100     a team's page, ordered by id
@@ -29,6 +30,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from sqlalchemy.engine import make_url
+
+from app.changes.service import HORIZON_SQL
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -59,6 +62,13 @@ ONE_SQL = _SELECT + " WHERE id = {p} AND organisation_id = {p}"
 PAGE_SQL = _SELECT + " WHERE organisation_id = {p} ORDER BY id LIMIT {p}"
 TEAM_PAGE_SQL = _SELECT + " WHERE organisation_id = {p} AND team_id = {p} ORDER BY id LIMIT {p}"
 MAX_LIMIT = 200
+# A page's sync token (app/core/pagination.py): the change feed's visible end, asked before
+# the page is read, as the app's current_position asks it; PostgreSQL hides the events of
+# transactions still in flight (HORIZON_SQL), SQLite has none.
+POSITION_SQL = (
+    "SELECT txid, seq FROM change_event WHERE organisation_id = {p}{visible} "
+    "ORDER BY txid DESC, seq DESC LIMIT 1"
+)
 
 Row = tuple[Any, ...]
 ZERO = timedelta(0)
@@ -74,6 +84,8 @@ class SQLiteReads:
     def __init__(self, path: str) -> None:
         self.conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self.conn.execute("PRAGMA busy_timeout=10000")
+
+    visible = ""
 
     async def fetch(self, sql: str, params: tuple[Any, ...]) -> list[Row]:
         return self.conn.execute(sql.format(p="?"), params).fetchall()
@@ -117,6 +129,8 @@ class PostgresReads:
     def __init__(self, conninfo: str, size: int) -> None:
         self.conninfo, self.size = conninfo, size
         self.pool: asyncio.Queue[Any] = asyncio.Queue()
+
+    visible = " AND txid < " + HORIZON_SQL.replace("%", "%%")  # psycopg's placeholders
 
     async def open(self) -> None:
         import psycopg
@@ -279,6 +293,10 @@ async def read_page(organisation: Any, query: bytes) -> tuple[int, bytes]:
         return 422, PROBLEM[422]
     if not 1 <= limit <= MAX_LIMIT:
         return 422, PROBLEM[422]
+    found = await db.fetch(POSITION_SQL.replace("{visible}", db.visible), (organisation,))
+    txid, seq = found[0] if found and found[0][1] is not None else (0, 0)
+    raw = f"{txid}.{seq}.{int(datetime.now(UTC).timestamp())}".encode()
+    position = base64.urlsafe_b64encode(raw).decode().rstrip("=")
     if team is None:
         rows = await db.fetch(PAGE_SQL, (organisation, limit + 1))
     else:
@@ -286,8 +304,10 @@ async def read_page(organisation: Any, query: bytes) -> tuple[int, bytes]:
     cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        cursor = base64.urlsafe_b64encode(db.id_bytes(rows[-1][ID])).decode().rstrip("=")
-    return 200, dumps({"items": [employee(db, r) for r in rows], "next_cursor": cursor})
+        last = base64.urlsafe_b64encode(db.id_bytes(rows[-1][ID])).decode().rstrip("=")
+        cursor = f"{last}.{position}"
+    items = [employee(db, r) for r in rows]
+    return 200, dumps({"items": items, "next_cursor": cursor, "sync_token": position})
 
 
 async def app(scope: Scope, receive: Receive, send: Send) -> None:

@@ -129,9 +129,12 @@ def register_sync(sync: ListSync) -> None:
     _REGISTERED.sync = sync
 
 
-def encode_cursor(last_id: uuid.UUID, scan_position: str | None = None) -> str:
-    """Opaque cursor for the row after ``last_id``, carrying the scan's sync position."""
-    key = base64.urlsafe_b64encode(last_id.bytes).decode().rstrip("=")
+def encode_cursor(last_id: uuid.UUID | str, scan_position: str | None = None) -> str:
+    """Opaque cursor for the row after ``last_id``, carrying the scan's sync position.
+
+    ``last_id`` may be the id as the driver gives it (text) where a page reads it raw."""
+    raw = last_id if isinstance(last_id, uuid.UUID) else uuid.UUID(last_id)
+    key = base64.urlsafe_b64encode(raw.bytes).decode().rstrip("=")
     return f"{key}.{scan_position}" if scan_position else key
 
 

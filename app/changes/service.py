@@ -188,7 +188,7 @@ def read_changes(
 
 
 @cache
-def _position_statement(dialect: str) -> sa.Select[tuple[int, int | None]]:
+def _position_statement(dialect: str) -> sa.Select[int, int | None]:
     # Every list's first page asks for the position (its sync token), so the statement is
     # built once per dialect and runs as plain SQL: built per call and run through the ORM,
     # an 8 us query cost about 120 us (docs/performance.md). The organisation is a bound

@@ -156,3 +156,26 @@ def test_every_list_that_takes_a_sync_token_declares_its_expiry() -> None:
     assert not undeclared, undeclared
     gone = lists[0][1]["responses"]["410"]["content"]["application/problem+json"]["schema"]
     assert gone == {"$ref": "#/components/schemas/Problem"}
+
+
+def test_another_organisations_writes_do_not_move_a_lists_token(
+    client: TestClient, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    # The position is read as plain SQL (changes/service.py), outside the ORM's tenant
+    # criteria: its own organisation filter is all that keeps B's activity out of A's token.
+    def position() -> tuple[int, int]:
+        token = client.get("/v1/employees", headers=tenant.read).json()["sync_token"]
+        found = Position.decode(token)
+        return found.txid, found.seq
+
+    before = position()
+    r = client.post(
+        "/v1/employees", headers=other_tenant.write, json={"first_name": "B", "last_name": "Org"}
+    )
+    assert r.status_code == 201, r.text
+    assert position() == before
+    r = client.post(
+        "/v1/employees", headers=tenant.write, json={"first_name": "A", "last_name": "Org"}
+    )
+    assert r.status_code == 201, r.text
+    assert position() > before

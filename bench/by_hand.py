@@ -17,7 +17,6 @@ PostgreSQL pool (default 4). Everything else is a 404: this is a yardstick, not 
 """
 
 import asyncio
-import base64
 import hashlib
 import hmac
 import json
@@ -31,7 +30,8 @@ from urllib.parse import parse_qs
 
 from sqlalchemy.engine import make_url
 
-from app.changes.service import HORIZON_SQL
+from app.changes.service import HORIZON_SQL, Position
+from app.core.pagination import encode_cursor
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -295,8 +295,8 @@ async def read_page(organisation: Any, query: bytes) -> tuple[int, bytes]:
         return 422, PROBLEM[422]
     found = await db.fetch(POSITION_SQL.replace("{visible}", db.visible), (organisation,))
     txid, seq = found[0] if found and found[0][1] is not None else (0, 0)
-    raw = f"{txid}.{seq}.{int(datetime.now(UTC).timestamp())}".encode()
-    position = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    # The app's own token and cursor writers: the by-hand side differs in how it gets there.
+    position = Position(txid, seq, datetime.now(UTC)).encode()
     if team is None:
         rows = await db.fetch(PAGE_SQL, (organisation, limit + 1))
     else:
@@ -304,8 +304,7 @@ async def read_page(organisation: Any, query: bytes) -> tuple[int, bytes]:
     cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        last = base64.urlsafe_b64encode(db.id_bytes(rows[-1][ID])).decode().rstrip("=")
-        cursor = f"{last}.{position}"
+        cursor = encode_cursor(uuid.UUID(bytes=db.id_bytes(rows[-1][ID])), position)
     items = [employee(db, r) for r in rows]
     return 200, dumps({"items": items, "next_cursor": cursor, "sync_token": position})
 

@@ -129,12 +129,15 @@ def register_sync(sync: ListSync) -> None:
     _REGISTERED.sync = sync
 
 
-def encode_cursor(last_id: uuid.UUID | str, scan_position: str | None = None) -> str:
-    """Opaque cursor for the row after ``last_id``, carrying the scan's sync position.
+def as_uuid(value: uuid.UUID | str) -> uuid.UUID:
+    """An id read raw (text, as the driver gives it on a page that skips the conversion)."""
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
 
-    ``last_id`` may be the id as the driver gives it (text) where a page reads it raw."""
-    raw = last_id if isinstance(last_id, uuid.UUID) else uuid.UUID(last_id)
-    key = base64.urlsafe_b64encode(raw.bytes).decode().rstrip("=")
+
+def encode_cursor(last_id: uuid.UUID | str, scan_position: str | None = None) -> str:
+    """Opaque cursor for the row after ``last_id`` (``as_uuid``), carrying the scan's sync
+    position."""
+    key = base64.urlsafe_b64encode(as_uuid(last_id).bytes).decode().rstrip("=")
     return f"{key}.{scan_position}" if scan_position else key
 
 

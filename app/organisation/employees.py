@@ -18,7 +18,7 @@ from app.core.crud import apply_changes, delete_or_conflict, refuse_existing, re
 from app.core.dates import today
 from app.core.errors import Conflict, NotFound
 from app.core.models import bulk_update
-from app.core.pagination import PageEnd, PageParams, paginate
+from app.core.pagination import PageEnd, PageParams, as_uuid, paginate
 from app.core.problems import ProblemCode
 from app.core.queries import chunks, where_given
 from app.core.rowcache import RowJsonCache
@@ -100,10 +100,9 @@ def list_employees(
     rows, cursor = paginate(db, stmt, Employee, params)
 
     def fetch(keys: list[Any]) -> Sequence[Any]:
-        ids = [k if isinstance(k, uuid.UUID) else uuid.UUID(k) for k in keys]
         return db.execute(
             select(_EMPLOYEE_KEY, _EMPLOYEE_VERSION, employee_json(db)).where(
-                col(Employee.id).in_(ids)
+                col(Employee.id).in_([as_uuid(k) for k in keys])
             )
         ).all()
 

@@ -90,6 +90,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         )
         logging.shutdown()
         os._exit(0)
+    await database.dispose()
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:

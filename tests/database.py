@@ -6,6 +6,11 @@ thread hops of ``app.core.db.Database`` and differs only in where a unit of work
 comes from (the test's session, each unit in a savepoint of its own) and in ending it
 without closing. A refused request therefore rolls back only its own savepoint, not what
 the test set up.
+
+On PostgreSQL it reads through the threaded path: the async read path's own connections
+could not see the test's transaction. Tests of that path use the real engine
+(``live_client``: tests/core/test_read_path.py, test_lost_connection.py, the reliability
+servers).
 """
 
 from sqlalchemy import Engine
@@ -26,6 +31,10 @@ class SavepointDatabase(Database):
             acquire_timeout=settings.db_acquire_timeout_seconds,
         )
         self.test_session = session
+
+    @property
+    def async_engine(self) -> None:
+        return None
 
     def _new_session(self, *, read_only: bool) -> Session:
         session = self.test_session

@@ -72,6 +72,12 @@ class Settings(BaseSettings):
         "before 1.21, or without max_prepared_statements): a prepared statement belongs to "
         "one server connection, and the pooler hands each transaction another one.",
     )
+    db_async_reads: bool = Field(
+        default=True,
+        description="PostgreSQL: run the hot reads (employee lists, one employee) through "
+        "psycopg's async mode on the event loop instead of a worker thread (core/db.py). "
+        "Uses a second pool of the same bounds; the connection slots bound both together.",
+    )
     db_echo: bool = False
     row_cache_entries: int = Field(
         default=20_000,

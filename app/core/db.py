@@ -1,13 +1,15 @@
 """Where database work runs: the engine, connection slots and the request's session.
 
-The design, in one paragraph (docs/architecture.md says the same at more length): the event
-loop never touches the database. Every statement, commit and rollback runs in a worker
-thread. Before a request (or any other unit of work) may use a connection it takes a
-*connection slot* on the event loop: an asyncio semaphore with exactly as many places as
-the pool has connections (``db_pool_size + db_max_overflow``). Waiting for a slot costs no
-thread and no connection, so requests beyond the pool queue there, cheaply and in order,
-and one that waits longer than ``db_acquire_timeout_seconds`` is answered ``503`` with
-``Retry-After``. A thread that holds a slot therefore never waits for the pool, and the
+The design, in one paragraph (docs/concurrency.md says the same at more length): nothing
+that can wait blocks the event loop. Every statement, commit and rollback runs in a worker
+thread, except the hot reads on PostgreSQL (``run_read``), which use psycopg's async mode
+on the loop, where every wait is an await. Before a request (or any other unit of work) may
+use a connection it takes a *connection slot* on the event loop: an asyncio semaphore with
+exactly as many places as the pool has connections (``db_pool_size + db_max_overflow``).
+Waiting for a slot costs no thread and no connection, so requests beyond the pool queue
+there, cheaply and in order, and one that waits longer than ``db_acquire_timeout_seconds``
+is answered ``503`` with ``Retry-After``. A slot holder therefore never waits for a pool
+(the async read path's pool has the same bounds, and the slots count both), and the
 thread pool is larger than the pool (checked at start), so a slot holder always gets a
 thread: the two cannot starve each other into a deadlock. Nothing holds two slots at once.
 On SQLite, whose writers take turns anyway, a write also takes the process's writer turn
@@ -25,12 +27,14 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
 from app.core.config import Settings, get_settings
@@ -62,15 +66,14 @@ def _sqlite_begin(conn: Any) -> None:
 def make_engine(url: str | None = None, **kw: Any) -> Engine:
     """Create an engine for a URL with this service's per-dialect settings."""
     settings = get_settings()
-    url = url or settings.database_url
-    parsed = make_url(url)
+    parsed = make_url(url or settings.database_url)
     pool: dict[str, Any] = {}
     if kw.get("poolclass") is not NullPool:
         # The same bounded pool on both databases: its size is the number of slots.
         pool = {"pool_size": settings.db_pool_size, "max_overflow": settings.db_max_overflow}
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(
-            url,
+            parsed,
             echo=settings.db_echo,
             connect_args={
                 "check_same_thread": False,
@@ -83,8 +86,36 @@ def make_engine(url: str | None = None, **kw: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
-        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return create_engine(_psycopg(parsed), echo=settings.db_echo, **_postgres(pool, kw))
+
+
+def make_async_engine(sync: Engine) -> AsyncEngine:
+    """PostgreSQL: the engine of the async read path (``run_read``) beside ``sync``.
+
+    The same database and pool bounds, psycopg in its async mode, and autocommit: a read
+    on this path is one or a few single statements that each see their own snapshot, as
+    every statement does under read committed, so BEGIN and COMMIT would only add two round
+    trips. (No server-side cursor here: streamed exports run in a session's transaction.)
+    """
+    settings = get_settings()
+    pool = {"pool_size": settings.db_pool_size, "max_overflow": settings.db_max_overflow}
+    return create_async_engine(
+        _psycopg(sync.url),
+        echo=settings.db_echo,
+        isolation_level="AUTOCOMMIT",
+        **_postgres(pool, {}),
+    )
+
+
+def _psycopg(url: URL) -> URL:
+    # A bare postgresql:// URL means psycopg 3 here (SQLAlchemy's default is psycopg2).
+    if url.drivername == "postgresql":
+        return url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def _postgres(pool: dict[str, Any], kw: dict[str, Any]) -> dict[str, Any]:
+    settings = get_settings()
     if not settings.db_server_side_prepare:
         kw.setdefault("connect_args", {})["prepare_threshold"] = None
     if pool:
@@ -92,7 +123,7 @@ def make_engine(url: str | None = None, **kw: Any) -> Engine:
         # last use fails once (503 problem, core/errors.py) and SQLAlchemy renews the pool.
         pool["pool_pre_ping"] = settings.db_pool_pre_ping
         pool["pool_recycle"] = settings.db_pool_recycle_seconds
-    return create_engine(url, echo=settings.db_echo, **pool, **kw)
+    return {**pool, **kw}
 
 
 def get_engine() -> Engine:
@@ -115,6 +146,30 @@ def new_session(engine: Engine | None = None) -> Session:
     For code outside a request (the CLI, the demo); requests use ``Database``.
     """
     return Session(engine or get_engine(), expire_on_commit=False)
+
+
+_Renewers = tuple[tuple[Engine, Callable[[Any], None]], ...]
+
+
+def _renew_together(one: Engine, other: Engine) -> _Renewers:
+    # The two pools reach one server: a lost connection that either finds (a restart, a
+    # failover) renews both, so the outage fails one request, not one per pool. Without I/O:
+    # the old pool's idle connections are dropped, not closed.
+    listeners = (
+        (one, _renewer(other)),
+        (other, _renewer(one)),
+    )
+    for engine, listener in listeners:
+        event.listen(engine, "handle_error", listener)
+    return listeners
+
+
+def _renewer(other: Engine) -> Callable[[Any], None]:
+    def renew(context: Any) -> None:
+        if context.is_disconnect:
+            other.dispose(close=False)
+
+    return renew
 
 
 # session.info key: True when the unit of work only reads (tenancy.get_scoped locks the
@@ -159,6 +214,9 @@ class Database:
         )
         # Units of work holding a slot right now, in this process.
         self.in_flight = 0
+        # The async read path's engine, per sync engine (None: reads hop to a thread).
+        self._async: tuple[Engine, AsyncEngine | None] | None = None
+        self._renewers: _Renewers = ()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Database":
@@ -172,6 +230,35 @@ class Database:
     def engine(self) -> Engine:
         # Resolved on use: the CLI and the tests choose the process-wide engine late.
         return self._engine or get_engine()
+
+    @property
+    def async_engine(self) -> AsyncEngine | None:
+        """PostgreSQL: the engine ``run_read`` reads through without a thread (module doc).
+
+        None on SQLite (its driver would only run the same calls in a thread of its own)
+        and when ``db_async_reads`` is off.
+        """
+        engine = self.engine
+        if self._async is None or self._async[0] is not engine:
+            self._unlink()  # the process-wide engine was replaced (CLI, tests)
+            async_engine = None
+            if engine.dialect.name == "postgresql" and get_settings().db_async_reads:
+                async_engine = make_async_engine(engine)
+                self._renewers = _renew_together(engine, async_engine.sync_engine)
+            self._async = (engine, async_engine)
+        return self._async[1]
+
+    async def dispose(self) -> None:
+        """Close the async read path's pooled connections (the app's shutdown)."""
+        if self._async is not None and self._async[1] is not None:
+            self._unlink()
+            await self._async[1].dispose()
+        self._async = None
+
+    def _unlink(self) -> None:
+        for engine, listener in self._renewers:
+            event.remove(engine, "handle_error", listener)
+        self._renewers = ()
 
     # --- slots -----------------------------------------------------------------------
 
@@ -328,20 +415,33 @@ class Database:
 _ENDED = "ended"
 
 
-async def run_read(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-    """Call ``fn`` (the database work of an async read route) in the thread pool.
+async def run_read(
+    fn: Callable[Concatenate[Session, P], R], db: Session, *args: P.args, **kwargs: P.kwargs
+) -> R:
+    """Run ``fn(db, ...)``, the database work of an async read route, and end the read.
 
-    The request's session is the first argument. The read's transaction ends in the same
-    hop (it has nothing to commit, and PostgreSQL's read committed gives each statement its
-    own snapshot anyway), which saves the session dependency a second hop just to end it.
+    On PostgreSQL through the async driver, on the event loop with no thread at all: the
+    same sync code runs in a greenlet (SQLAlchemy's ``run_sync``) on a session that carries
+    the request's organisation, so the tenant criteria apply as everywhere
+    (core/tenancy.py), and the request's connection slot bounds its pool checkout, which
+    therefore never waits. Elsewhere in the thread pool, in one hop with the end of the
+    read's transaction (it has nothing to commit).
     """
-    session = args[0]
-    if not isinstance(session, Session):
-        raise TypeError("run_read: the request's session comes first")
-    database = session.info.get(_DATABASE)
-    if database is None or not session.info.get(READ_ONLY):
-        return await run_in_threadpool(fn, *args, **kwargs)
-    return await run_in_threadpool(_read_and_end, database, session, partial(fn, *args, **kwargs))
+    database = db.info.get(_DATABASE)
+    if database is None or not db.info.get(READ_ONLY):
+        return await run_in_threadpool(fn, db, *args, **kwargs)
+    engine = database.async_engine
+    if engine is None or db.in_transaction():
+        return await run_in_threadpool(
+            _read_and_end, database, db, partial(fn, db, *args, **kwargs)
+        )
+    # The request's own session never started (no I/O yet): closing it costs nothing.
+    db.info[_ENDED] = True
+    database.finish(db, commit=False)
+    async with AsyncSession(engine, expire_on_commit=False) as unit:
+        scoped = unit.sync_session  # SQLModel's Session, with the request's organisation
+        scoped.info.update(db.info)
+        return await unit.run_sync(lambda _: fn(scoped, *args, **kwargs))
 
 
 def _read_and_end(database: Database, db: Session, read: Callable[[], R]) -> R:

@@ -97,3 +97,22 @@ def test_a_remembered_key_keeps_its_sensitive_permission(
         assert client.get("/v1/aftercare", headers=tenant.admin).status_code == 200
         assert_problem(client.get("/v1/aftercare", headers=tenant.read), 403, "insufficient-scope")
     assert _key_queries(engine, client, tenant.admin) == 0
+
+
+def test_each_request_gets_its_own_organisation(client: TestClient, tenant: Tenant) -> None:
+    # Services may read (and a request may change) the principal's organisation; a
+    # remembered key must never hand one request's object, or its settings, to the next.
+    assert client.get("/v1/organisation", headers=tenant.read).status_code == 200
+    first = auth._recall(tenant.read_key)
+    second = auth._recall(tenant.read_key)
+    assert first is not None and second is not None
+    assert first.organisation_id == second.organisation_id == tenant.id
+    assert first.organisation is not second.organisation
+    assert first.organisation is first.organisation  # one object for the whole request
+    before = dict(second.organisation.settings_json)
+    first.organisation.settings_json["review_interval_months"] = 99
+    first.organisation.name = "Verbouwd"
+    third = auth._recall(tenant.read_key)
+    assert third is not None
+    assert third.organisation.name == tenant.org.name
+    assert second.organisation.settings_json == third.organisation.settings_json == before

@@ -65,14 +65,19 @@ class WebhookDelivery(TenantTable, table=True):
     last_error: str | None = Field(default=None, max_length=ERROR_MAX)
 
 
+# No control character or white space anywhere in a URL, spelled out: the shorthand `\s`
+# means other characters to a client reading the OpenAPI document (JSON Schema's ECMA-262
+# dialect) than to the server (Python's and pydantic's, where U+0085 and U+001C-U+001F
+# are white space too), and a pattern must accept exactly what the server accepts.
+_BLANK = r"\x00-\x20\x7f-\x9f\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 HookUrl = Annotated[
     str,
     PydanticField(
         max_length=URL_MAX,
         # A host name, or an IPv6 address in brackets; then a path, query or nothing.
         pattern=(
-            r"^https?://([^\s/?#\[\]@]+@)?([^\s/?#\[\]@:]+|\[[0-9A-Fa-f:.]+\])"
-            r"(:[0-9]{1,5})?([/?#]\S*)?$"
+            rf"^https?://([^{_BLANK}/?#\[\]@]+@)?([^{_BLANK}/?#\[\]@:]+|\[[0-9A-Fa-f:.]+\])"
+            rf"(:[0-9]{{1,5}})?([/?#][^{_BLANK}]*)?$"
         ),
         description="Where to POST the events (https in production).",
     ),

@@ -4,11 +4,15 @@ Each test fails without its fix: the whole run is .ci/schemathesis (every check,
 phase, against a live server); these pin each finding in the ordinary suite.
 """
 
+import re
 import uuid
+from collections.abc import Iterator
 
 import jsonschema_rs
+import pytest
 from fastapi.testclient import TestClient
 
+from app.core.config import get_settings
 from app.core.pagination import CURSOR_PATTERN, encode_cursor
 from app.main import create_app
 from tests.conftest import Tenant
@@ -246,3 +250,54 @@ def test_an_import_mapping_names_the_target_its_kind_needs_in_the_schema() -> No
     both = {"function_group_id": group, "role": "employee"}
     assert not valid({"kind": "function", "value": "x", **both})
     assert not valid({"kind": "role", "value": "x", **both})
+
+
+@pytest.mark.parametrize(
+    ("url", "accepted"),
+    [
+        ("http://127.0.0.1:9/hook?x=\u0085", False),  # NEL: white space to Python, not ECMA
+        ("http://127.0.0.1:9/hook\u001c", False),  # a separator Python's `\s` matches too
+        ("http://127.0.0.1:9/hook\u00a0", False),  # white space to both
+        ("http://127.0.0.1:9/h\u00e4k", True),  # a letter
+        ("http://127.0.0.1:9/\U00050598", True),  # beyond the BMP
+    ],
+)
+def test_the_webhook_url_pattern_means_to_clients_what_it_means_to_the_server(
+    client: TestClient,
+    tenant: Tenant,
+    url: str,
+    accepted: bool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Schemathesis sent a URL with U+0085 that the document's pattern allowed (`\S`, read
+    # as ECMA-262 as JSON Schema says) and the server refused (`\S` in Python's dialect).
+    monkeypatch.setattr(get_settings(), "webhook_allow_private_targets", True)
+    schema = {**_schema("WebhookSubscriptionCreate"), "components": DOCUMENT["components"]}
+    assert jsonschema_rs.validator_for(schema).is_valid({"url": url}) is accepted
+    r = client.post("/v1/webhook-subscriptions", headers=tenant.admin, json={"url": url})
+    if accepted:
+        assert r.status_code == 201, r.text
+    else:
+        assert_problem(r, 422, "validation-error")
+
+
+def test_no_pattern_in_the_document_uses_a_class_whose_meaning_differs_by_dialect() -> None:
+    # `\s`, `\d`, `\w` and their negations match different characters in ECMA-262 (the
+    # document's dialect) and in Python or pydantic's Rust engine (the server's).
+    patterns = list(_patterns(DOCUMENT))
+    assert patterns
+    # A backslash-letter escape not itself escaped (`\\s` is a backslash, then an s).
+    shorthand = re.compile(r"(?<!\\)(?:\\\\)*\\[sSdDwWbB]")
+    assert [p for p in patterns if shorthand.search(p)] == []
+
+
+def _patterns(node: object) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "pattern" and isinstance(value, str):
+                yield value
+            else:
+                yield from _patterns(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _patterns(value)

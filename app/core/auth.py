@@ -18,7 +18,7 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,7 +27,6 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select, update
 from sqlmodel import Session, col
 
@@ -80,7 +79,8 @@ class Principal:
     instrumentation) was about 6% of a one-employee read (docs/performance.md).
     """
 
-    organisation_columns: dict[str, Any] = field(repr=False, compare=False)
+    # Organisation.column_values(), shared with the principal cache: never changed.
+    organisation_columns: Mapping[str, Any] = field(repr=False, compare=False)
     api_key_id: uuid.UUID | None
     scope: Scope
     # A signed-in person's roles and reach; None for an API key.
@@ -96,7 +96,7 @@ class Principal:
     def organisation(self) -> Organisation:
         """This request's own copy, detached: services may read it, none shares it between
         sessions, and it cannot expire or lazy-load."""
-        return Organisation(**_copy_json(self.organisation_columns))
+        return Organisation.from_column_values(self.organisation_columns)
 
 
 # --- the principal cache ------------------------------------------------------------------
@@ -113,7 +113,7 @@ class _Remembered:
     api_key_id: uuid.UUID
     scope: Scope
     sensitive: bool
-    organisation: dict[str, Any]
+    organisation: Mapping[str, Any]
 
 
 _remembered: dict[str, _Remembered] = {}
@@ -131,15 +131,6 @@ def forget_principals(*, organisation_id: uuid.UUID | None = None) -> None:
             d for d, r in _remembered.items() if r.organisation["id"] == organisation_id
         ]:
             del _remembered[digest]
-
-
-def _copy_json(value: Any) -> Any:
-    # Dicts and lists are copied (settings are JSON); scalars (UUIDs, datetimes) are immutable.
-    if isinstance(value, dict):
-        return {k: _copy_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy_json(v) for v in value]
-    return value
 
 
 def _recall(presented: str | None) -> Principal | None:
@@ -175,12 +166,6 @@ def _remember(presented: str, principal: Principal) -> None:
         _remembered[hash_key(presented)] = entry
 
 
-def _columns(org: Organisation) -> dict[str, Any]:
-    """An organisation's column values, copied: what the cache keeps and a copy is made of."""
-    columns = sa_inspect(Organisation).column_attrs
-    return {a.key: _copy_json(getattr(org, a.key)) for a in columns}
-
-
 def _look_up(db: Session, presented: str) -> tuple[Principal, datetime | None]:
     """The principal of a presented key and when it was last used; 401 when it is not valid."""
     prefix = parse_prefix(presented)
@@ -198,7 +183,7 @@ def _look_up(db: Session, presented: str) -> tuple[Principal, datetime | None]:
     if key.revoked_at is not None:
         raise Unauthorized("The API key has been revoked.", code="revoked-api-key")
     principal = Principal(
-        organisation_columns=_columns(org),
+        organisation_columns=org.column_values(),
         api_key_id=key.id,
         scope=Scope(key.scope),
         sensitive=bool(key.sensitive),
@@ -251,7 +236,7 @@ _in_flight: dict[tuple[asyncio.AbstractEventLoop, str], "asyncio.Task[Principal]
 async def _sign_in(database: Database, token: str) -> Principal:
     signed_in = await sign_in(database, token)
     return Principal(
-        organisation_columns=_columns(signed_in.organisation),
+        organisation_columns=signed_in.organisation_columns,
         api_key_id=None,
         scope=scope_of(signed_in.reach.roles),
         reach=signed_in.reach,

@@ -9,6 +9,7 @@ write follows only for a first sign-in and, at most once a minute, ``last_sign_i
 """
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -34,7 +35,7 @@ SIGN_IN_RESOLUTION = timedelta(minutes=1)
 class SignedIn:
     """A signed-in person: their organisation and reach."""
 
-    organisation: Organisation
+    organisation_columns: Mapping[str, Any]  # Organisation.column_values()
     reach: Reach
 
 
@@ -198,16 +199,6 @@ def _reach(db: Session, user: User, roles: frozenset[UserRole]) -> Reach:
     )
 
 
-def _detached(org: Organisation) -> Organisation:
-    return Organisation(
-        id=org.id,
-        name=org.name,
-        settings_json=dict(org.settings_json),
-        created_at=org.created_at,
-        updated_at=org.updated_at,
-    )
-
-
 def _sign_in(
     db: Session, provider_id: uuid.UUID, claims: dict[str, Any], *, create: bool
 ) -> _Found:
@@ -245,7 +236,7 @@ def _sign_in(
     now = utcnow()
     stale = user.last_sign_in_at is None or now - user.last_sign_in_at >= SIGN_IN_RESOLUTION
     return _Found(
-        SignedIn(organisation=_detached(org), reach=_reach(db, user, roles)),
+        SignedIn(organisation_columns=org.column_values(), reach=_reach(db, user, roles)),
         needs_write=False,
         record_sign_in=stale,
     )

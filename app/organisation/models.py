@@ -1,6 +1,8 @@
 """Organisations (the tenant), API keys, teams, function groups and employees."""
 
+import copy
 import uuid
+from collections.abc import Mapping
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -57,6 +59,18 @@ class Organisation(TimestampedTable, table=True):
     @property
     def settings(self) -> OrganisationSettings:
         return OrganisationSettings.model_validate(self.settings_json or {})
+
+    def column_values(self) -> dict[str, Any]:
+        """The row's column values, the settings copied: what outlives the session it was
+        read in (a remembered key, a sign-in). ``from_column_values`` makes a row again."""
+        values = {a.key: getattr(self, a.key) for a in sa.inspect(Organisation).column_attrs}
+        values["settings_json"] = copy.deepcopy(values["settings_json"])
+        return values
+
+    @classmethod
+    def from_column_values(cls, values: Mapping[str, Any]) -> "Organisation":
+        """A detached copy: it cannot expire or lazy-load, and shares no settings."""
+        return cls(**{**values, "settings_json": copy.deepcopy(values["settings_json"])})
 
 
 class OrganisationPublic(SQLModel):

@@ -23,7 +23,7 @@ from app.core.db import Database
 class SavepointDatabase(Database):
     """Units of work on the test's session (see module doc)."""
 
-    def __init__(self, engine: Engine, session: Session) -> None:
+    def __init__(self, engine: Engine, session: Session | None) -> None:
         settings = get_settings()
         super().__init__(
             engine,
@@ -38,6 +38,9 @@ class SavepointDatabase(Database):
 
     def _new_session(self, *, read_only: bool) -> Session:
         session = self.test_session
+        # Set for the length of a test (conftest.savepoint_database): a request outside one
+        # is a fault of the test's fixtures.
+        assert session is not None, "no test session: a request outside a test"
         # Keep what the test set up (tenant, factories) in the outer transaction.
         session.commit()
         session.info.clear()

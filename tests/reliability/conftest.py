@@ -2,13 +2,8 @@
 
 import uuid
 
-import pytest
-from fastapi import FastAPI
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from sqlmodel import Session, SQLModel
-
-from app.main import create_app
-from tests.database import SavepointDatabase
 
 # Telemetry that any authenticated request may touch; not data of the organisation.
 _VOLATILE = {("api_key", "last_used_at")}
@@ -37,24 +32,3 @@ def total_rows(db: Session) -> dict[str, int]:
         t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
         for t in SQLModel.metadata.sorted_tables
     }
-
-
-_APP: FastAPI | None = None
-
-
-_DATABASE: SavepointDatabase | None = None
-
-
-@pytest.fixture
-def app_under_test(engine: Engine, db: Session) -> FastAPI:
-    """The root fixture's app, built once per process: these tests make hundreds of them.
-
-    Building the app costs more than most tests here; each test still gets its own session
-    (one savepoint per request, exactly like tests/conftest.py).
-    """
-    global _APP, _DATABASE
-    if _APP is None or _DATABASE is None:
-        _DATABASE = SavepointDatabase(engine, db)
-        _APP = create_app(database=_DATABASE)
-    _DATABASE.test_session = db
-    return _APP

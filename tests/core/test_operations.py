@@ -3,6 +3,7 @@
 from typing import Any
 
 import pytest
+from fastapi import routing as fastapi_routing
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 
@@ -13,6 +14,7 @@ from app.core.sessions import SESSION_DEPENDENCIES
 from app.main import create_app
 from tests.conftest import Tenant
 from tests.core.conftest import AppFactory
+from tests.database import SavepointDatabase
 from tests.helpers import assert_problem
 
 ORIGIN = "https://app.veerkracht.example"
@@ -21,6 +23,29 @@ ORIGIN = "https://app.veerkracht.example"
 def test_healthz_and_readyz(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").json() == {"status": "ready"}
+
+
+def test_every_route_is_built_before_the_first_request(
+    savepoint_database: SavepointDatabase, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # FastAPI builds an included router's routes when a request first reaches it; the
+    # lifespan builds them all at startup, so no request of a new worker pays for it.
+    built: list[str] = []
+    populate = fastapi_routing._populate_api_route_state
+
+    def counting(route: object, path: str, *args: object, **kwargs: object) -> None:
+        built.append(path)
+        populate(route, path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fastapi_routing, "_populate_api_route_state", counting)
+    application = create_app(database=savepoint_database)
+    with TestClient(application, raise_server_exceptions=False) as c:
+        assert "/v1/employees" in built and "/v1/reports/overview" in built
+        built.clear()
+        # The first and the last domain routers, and one in between.
+        for path in ("/v1/organisation", "/v1/reports/overview", "/v1/team-meetings"):
+            assert c.get(path, headers=tenant.admin).status_code == 200
+        assert built == []
 
 
 def test_readyz_is_503_when_the_database_is_unreachable() -> None:

@@ -36,7 +36,7 @@ class SavepointDatabase(Database):
     def async_engine(self) -> None:
         return None
 
-    def _new_session(self, *, read_only: bool) -> Session:
+    def _new_session(self, *, read_only: bool, nowait: bool = False) -> Session:
         session = self.test_session
         # Set for the length of a test (conftest.savepoint_database): a request outside one
         # is a fault of the test's fixtures.

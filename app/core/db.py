@@ -22,6 +22,7 @@ response is sent, and rolls back on any error, so a failed request writes nothin
 """
 
 import asyncio
+import sqlite3
 import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -31,6 +32,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
@@ -59,7 +61,17 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 def _sqlite_begin(conn: Any) -> None:
     # pysqlite defers BEGIN; an explicit BEGIN IMMEDIATE takes the write lock up front so a
     # read-then-write transaction cannot deadlock into "database is locked" mid-request.
-    immediate = conn.get_execution_options().get("sqlite_immediate", False)
+    options = conn.get_execution_options()
+    if options.get("sqlite_nowait", False):
+        # Work that may be skipped (Database.write_if_free) does not wait for another
+        # process's writer: BEGIN IMMEDIATE fails at once with SQLITE_BUSY instead.
+        conn.exec_driver_sql("PRAGMA busy_timeout=0")
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        finally:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        return
+    immediate = options.get("sqlite_immediate", False)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
@@ -328,19 +340,19 @@ class Database:
 
     # --- sessions --------------------------------------------------------------------
 
-    def open(self, *, read_only: bool) -> Session:
+    def open(self, *, read_only: bool, nowait: bool = False) -> Session:
         """A new session for one unit of work (no I/O: the connection comes with the first
-        statement). Only call it while holding a slot."""
-        session = self._new_session(read_only=read_only)
+        statement). Only call it while holding a slot. ``nowait``: see write_if_free."""
+        session = self._new_session(read_only=read_only, nowait=nowait)
         session.info[READ_ONLY] = read_only
         session.info[_DATABASE] = self
         return session
 
-    def _new_session(self, *, read_only: bool) -> Session:
+    def _new_session(self, *, read_only: bool, nowait: bool = False) -> Session:
         engine = self.engine
         if not read_only and engine.dialect.name == "sqlite":
             # Take SQLite's write lock at BEGIN (see _sqlite_begin).
-            engine = _immediate(engine)
+            engine = _immediate(engine, nowait=nowait)
         return Session(engine, expire_on_commit=False)
 
     def finish(self, db: Session, *, commit: bool) -> None:
@@ -396,6 +408,37 @@ class Database:
         """Run ``fn(session, *args, **kwargs)`` in a transaction of its own, committed."""
         async with self.slot(write=True):
             return await run_in_threadpool(self._run_once, True, fn, *args, **kwargs)
+
+    async def write_if_free(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:
+        """Run ``fn`` in a write of its own only if it can start at once; False if skipped.
+
+        For work that may wait for a later request (telemetry such as a key's last use): it
+        never queues for a connection, for the writer's turn of an import running in this
+        process, or (SQLite) for another process's write lock, so the request it rides on is
+        never held up by it. On PostgreSQL a row lock held by another transaction is still
+        waited for; nothing long-running holds one on the rows such work touches.
+        """
+        state = self._state()
+        if state.slots.locked() or (self._writers_take_turns() and state.writer.locked()):
+            return False
+        # No await between the check and the slot: both are taken without waiting.
+        async with self.slot(write=True):
+            return await run_in_threadpool(self._run_if_free, fn, args, kwargs)
+
+    def _run_if_free(self, fn: Callable[..., Any], args: Any, kwargs: Any) -> bool:
+        session = self.open(read_only=False, nowait=True)
+        try:
+            fn(session, *args, **kwargs)
+        except OperationalError as exc:
+            self.finish(session, commit=False)
+            if _sqlite_busy(exc):
+                return False
+            raise
+        except BaseException:
+            self.finish(session, commit=False)
+            raise
+        self.finish(session, commit=True)
+        return True
 
     def _run_once(self, write: bool, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         # One thread hop for the whole unit: open, work, commit or roll back, close.
@@ -456,13 +499,22 @@ def _read_and_end(database: Database, db: Session, read: Callable[[], R]) -> R:
     return result
 
 
-_IMMEDIATE: dict[int, Engine] = {}
+_IMMEDIATE: dict[tuple[int, bool], Engine] = {}
 
 
-def _immediate(engine: Engine) -> Engine:
-    # The same engine and pool, with the option that makes _sqlite_begin take the write lock.
-    found = _IMMEDIATE.get(id(engine))
+def _immediate(engine: Engine, *, nowait: bool = False) -> Engine:
+    # The same engine and pool, with the options that make _sqlite_begin take the write lock
+    # (and, with nowait, fail at once where another process holds it).
+    found = _IMMEDIATE.get((id(engine), nowait))
     if found is None or found.pool is not engine.pool:
-        found = engine.execution_options(sqlite_immediate=True)
-        _IMMEDIATE[id(engine)] = found
+        found = engine.execution_options(sqlite_immediate=True, sqlite_nowait=nowait)
+        _IMMEDIATE[(id(engine), nowait)] = found
     return found
+
+
+def _sqlite_busy(exc: OperationalError) -> bool:
+    """SQLite's "database is locked": another connection holds the write lock."""
+    return isinstance(exc.orig, sqlite3.Error) and exc.orig.sqlite_errorcode in (
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+    )

@@ -1,13 +1,19 @@
 """API keys: every auth outcome, scopes, last use, and keys that are never stored in clear."""
 
+import asyncio
+import logging
+import sqlite3
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, String, Text, event, select
+from sqlalchemy import Connection, Engine, String, Text, event, select, text
 from sqlmodel import Session, SQLModel
 
 from app.core.auth import hash_key, parse_prefix
+from app.core.db import SQLITE_BUSY_TIMEOUT_MS, Database
 from app.organisation.models import ApiKey
 from tests.conftest import Tenant
 from tests.factories.core import make_employee, make_function_group, make_team
@@ -158,6 +164,102 @@ def test_last_used_at_in_committed_requests(
         for k in live_client.get("/v1/api-keys", headers=live_tenant.admin).json()["items"]
     }
     assert keys["write"]["last_used_at"] is not None
+    assert keys["read"]["last_used_at"] is not None
+
+
+@contextmanager
+def _sqlite_write_lock_elsewhere(engine: Engine) -> Iterator[None]:
+    """SQLite's write lock, held by a connection of its own for the block."""
+    conn = sqlite3.connect(str(engine.url.database), isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        yield
+        conn.execute("ROLLBACK")
+    finally:
+        conn.close()
+
+
+def test_telemetry_writes_are_skipped_rather_than_waited_for(engine: Engine) -> None:
+    # Database.write_if_free (a key's last use): it never queues behind another unit of
+    # work. A waiting write would raise DatabaseBusy after acquire_timeout instead.
+    calls: list[str] = []
+
+    def work(_db: Session, label: str) -> None:
+        calls.append(label)
+
+    async def scenario() -> None:
+        database = Database(engine, connections=1, acquire_timeout=5)
+        async with database.slot(write=True):  # the one connection is taken (an import)
+            assert await database.write_if_free(work, "while taken") is False
+        assert await database.write_if_free(work, "when free") is True
+
+    asyncio.run(scenario())
+    assert calls == ["when free"]
+
+
+def test_telemetry_does_not_wait_for_another_process_s_write_lock(
+    engine: Engine, is_postgres: bool
+) -> None:
+    if is_postgres:
+        pytest.skip("SQLite's one write lock; PostgreSQL writers do not exclude each other")
+    # The busy timeout inside the work: restored once the lock is taken, so the pooled
+    # connection waits as usual for the writes that follow it.
+    calls: list[int] = []
+
+    def work(db: Session) -> None:
+        calls.append(db.execute(text("PRAGMA busy_timeout")).scalar_one())
+
+    async def scenario() -> bool:
+        return await Database(engine, connections=2, acquire_timeout=5).write_if_free(work)
+
+    # How long the attempt would wait for the lock: read off its connection as it tries.
+    waits: list[int] = []
+
+    def before(conn: Connection, cursor: object, statement: str, *_args: object) -> None:
+        if statement == "BEGIN IMMEDIATE":
+            dbapi = conn.connection.dbapi_connection
+            assert dbapi is not None
+            waits.append(dbapi.execute("PRAGMA busy_timeout").fetchone()[0])
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        with _sqlite_write_lock_elsewhere(engine):  # another process's import, say
+            assert asyncio.run(scenario()) is False
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    assert waits == [0], "the attempt waited for the lock (busy timeout)"
+    assert calls == []
+    assert asyncio.run(scenario()) is True
+    assert calls == [SQLITE_BUSY_TIMEOUT_MS]
+
+
+def test_a_read_is_not_held_up_by_its_key_s_last_use(
+    live_client: TestClient,
+    live_tenant: Tenant,
+    engine: Engine,
+    is_postgres: bool,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    if is_postgres:
+        pytest.skip("SQLite's one write lock; PostgreSQL writers do not exclude each other")
+    with (
+        _sqlite_write_lock_elsewhere(engine),  # a long import in another process
+        caplog.at_level(logging.WARNING, logger="veerkracht.auth"),
+    ):
+        assert live_client.get("/v1/teams", headers=live_tenant.read).status_code == 200
+    # Skipped, not tried and failed after the busy timeout (which logs a warning) ...
+    assert "could not record last_used_at" not in caplog.text
+    keys = {
+        k["name"]: k
+        for k in live_client.get("/v1/api-keys", headers=live_tenant.admin).json()["items"]
+    }
+    assert keys["read"]["last_used_at"] is None
+    # ... and recorded by the key's next request once the lock is free.
+    assert live_client.get("/v1/teams", headers=live_tenant.read).status_code == 200
+    keys = {
+        k["name"]: k
+        for k in live_client.get("/v1/api-keys", headers=live_tenant.admin).json()["items"]
+    }
     assert keys["read"]["last_used_at"] is not None
 
 

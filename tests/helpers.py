@@ -1,5 +1,6 @@
 """Test helpers shared by every domain."""
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, tzinfo
@@ -63,3 +64,15 @@ def assert_problem(response: Any, status: int, code: str | None = None) -> dict[
     if code is not None:
         assert body["code"] == code, body
     return body
+
+
+@contextmanager
+def sqlite_write_lock_elsewhere(engine: Engine) -> Iterator[None]:
+    """SQLite's write lock, held by a connection of its own for the block."""
+    conn = sqlite3.connect(str(engine.url.database), isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        yield
+        conn.execute("ROLLBACK")
+    finally:
+        conn.close()

@@ -266,5 +266,7 @@ async def sign_in(database: Database, token: str) -> SignedIn:
         found = await database.write(_sign_in, provider.id, claims, create=True)
     assert found.signed_in is not None
     if found.record_sign_in:
-        await database.write(_record_sign_in, found.signed_in.reach.user_id)
+        # Telemetry, as an API key's last use (core/auth.py): written only when it need not
+        # wait, else by the person's next request.
+        await database.write_if_free(_record_sign_in, found.signed_in.reach.user_id)
     return found.signed_in

@@ -2,10 +2,7 @@
 
 import asyncio
 import logging
-import sqlite3
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,7 +14,7 @@ from app.core.db import SQLITE_BUSY_TIMEOUT_MS, Database
 from app.organisation.models import ApiKey
 from tests.conftest import Tenant
 from tests.factories.core import make_employee, make_function_group, make_team
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, sqlite_write_lock_elsewhere
 
 
 def _assert_401(resp, code: str) -> None:  # type: ignore[no-untyped-def]
@@ -167,18 +164,6 @@ def test_last_used_at_in_committed_requests(
     assert keys["read"]["last_used_at"] is not None
 
 
-@contextmanager
-def _sqlite_write_lock_elsewhere(engine: Engine) -> Iterator[None]:
-    """SQLite's write lock, held by a connection of its own for the block."""
-    conn = sqlite3.connect(str(engine.url.database), isolation_level=None)
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        yield
-        conn.execute("ROLLBACK")
-    finally:
-        conn.close()
-
-
 def test_telemetry_writes_are_skipped_rather_than_waited_for(engine: Engine) -> None:
     # Database.write_if_free (a key's last use): it never queues behind another unit of
     # work. A waiting write would raise DatabaseBusy after acquire_timeout instead.
@@ -223,7 +208,7 @@ def test_telemetry_does_not_wait_for_another_process_s_write_lock(
 
     event.listen(engine, "before_cursor_execute", before)
     try:
-        with _sqlite_write_lock_elsewhere(engine):  # another process's import, say
+        with sqlite_write_lock_elsewhere(engine):  # another process's import, say
             assert asyncio.run(scenario()) is False
     finally:
         event.remove(engine, "before_cursor_execute", before)
@@ -243,7 +228,7 @@ def test_a_read_is_not_held_up_by_its_key_s_last_use(
     if is_postgres:
         pytest.skip("SQLite's one write lock; PostgreSQL writers do not exclude each other")
     with (
-        _sqlite_write_lock_elsewhere(engine),  # a long import in another process
+        sqlite_write_lock_elsewhere(engine),  # a long import in another process
         caplog.at_level(logging.WARNING, logger="veerkracht.auth"),
     ):
         assert live_client.get("/v1/teams", headers=live_tenant.read).status_code == 200

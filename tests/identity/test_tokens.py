@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from joserfc.jwk import RSAKey
+from sqlalchemy import Engine, update
 
 from app.core.config import get_settings
+from app.identity.models import User
 from tests.conftest import Tenant
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, sqlite_write_lock_elsewhere
 from tests.identity.conftest import bearer, configure
 from tests.identity.idp import LoopbackIssuer
 
@@ -162,3 +164,41 @@ def test_dev_token_command_refuses_unless_dev_tokens_are_on(
     monkeypatch.setattr(get_settings(), "dev_tokens", False)
     with pytest.raises(SystemExit, match="dev tokens are off"):
         main(["dev-token", "--role", "employee"])
+
+
+def _last_sign_in(client: TestClient, tenant: Tenant) -> Any:
+    users = client.get("/v1/users", headers=tenant.admin).json()["items"]
+    assert len(users) == 1
+    return users[0]["last_sign_in_at"]
+
+
+def test_a_sign_in_is_recorded(client: TestClient, tenant: Tenant, issuer: LoopbackIssuer) -> None:
+    configure(client, tenant, issuer)
+    assert client.get("/v1/me", headers=bearer(issuer.token())).status_code == 200
+    assert _last_sign_in(client, tenant) is not None
+
+
+def test_a_sign_in_is_not_held_up_by_recording_it(
+    live_client: TestClient,
+    live_tenant: Tenant,
+    issuer: LoopbackIssuer,
+    engine: Engine,
+    is_postgres: bool,
+) -> None:
+    if is_postgres:
+        pytest.skip("SQLite's one write lock; PostgreSQL writers do not exclude each other")
+    configure(live_client, live_tenant, issuer)
+    token = issuer.token()
+    assert live_client.get("/v1/me", headers=bearer(token)).status_code == 200
+    with engine.begin() as conn:  # due again: recorded at most once a minute
+        conn.execute(update(User).values(last_sign_in_at=None))
+    # Another process holds SQLite's write lock (a long import, say). Recording the sign-in
+    # is telemetry: the request is answered without it. A write that waited would fail
+    # after the busy timeout, and the sign-in with it.
+    with sqlite_write_lock_elsewhere(engine):
+        r = live_client.get("/v1/me", headers=bearer(token))
+    assert r.status_code == 200, r.text
+    assert _last_sign_in(live_client, live_tenant) is None
+    # The next sign-in records it.
+    assert live_client.get("/v1/me", headers=bearer(token)).status_code == 200
+    assert _last_sign_in(live_client, live_tenant) is not None

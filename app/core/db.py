@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -285,16 +285,19 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     @asynccontextmanager
-    async def slot(self, *, write: bool) -> AsyncIterator[None]:
+    async def slot(self, *, write: bool, wait: bool = True) -> AsyncIterator[None]:
         """Hold one connection's place (and on SQLite a writer's turn) for a unit of work.
 
-        Waits on the event loop, at most ``acquire_timeout`` seconds in all; then
-        ``DatabaseBusy`` (503 with Retry-After). The writer's turn is taken before the slot,
-        always in that order, so a queued writer never sits on a slot a reader could use.
+        Waits on the event loop, at most ``acquire_timeout`` seconds in all (not at all with
+        ``wait=False``); then ``DatabaseBusy`` (503 with Retry-After). The writer's turn is
+        taken before the slot, always in that order, so a queued writer never sits on a
+        slot a reader could use.
         """
         state = self._state()
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.acquire_timeout
+        # wait=False: a deadline of now cancels any acquire that would have to suspend
+        # (queue behind a holder or a waiter), while one that is free completes at once.
+        deadline = loop.time() + (self.acquire_timeout if wait else 0.0)
         writer = write and self._writers_take_turns()
         try:
             async with asyncio.timeout_at(deadline):
@@ -414,24 +417,26 @@ class Database:
 
         For work that may wait for a later request (telemetry such as a key's last use): it
         never queues for a connection, for the writer's turn of an import running in this
-        process, or (SQLite) for another process's write lock, so the request it rides on is
-        never held up by it. On PostgreSQL a row lock held by another transaction is still
-        waited for; nothing long-running holds one on the rows such work touches.
+        process, for another process's write lock (SQLite) or for a row lock held by another
+        transaction (PostgreSQL: an import deactivating users holds theirs until it commits),
+        so the request it rides on is never held up by it.
         """
-        state = self._state()
-        if state.slots.locked() or (self._writers_take_turns() and state.writer.locked()):
+        try:
+            async with self.slot(write=True, wait=False):
+                return await run_in_threadpool(self._run_if_free, fn, args, kwargs)
+        except DatabaseBusy:
             return False
-        # No await between the check and the slot: both are taken without waiting.
-        async with self.slot(write=True):
-            return await run_in_threadpool(self._run_if_free, fn, args, kwargs)
 
     def _run_if_free(self, fn: Callable[..., Any], args: Any, kwargs: Any) -> bool:
         session = self.open(read_only=False, nowait=True)
         try:
+            if self.engine.dialect.name == "postgresql":
+                # 0 would mean "no limit": the shortest limit the server takes instead.
+                session.execute(text("SET LOCAL lock_timeout = '1ms'"))
             fn(session, *args, **kwargs)
         except OperationalError as exc:
             self.finish(session, commit=False)
-            if _sqlite_busy(exc):
+            if _would_wait(exc):
                 return False
             raise
         except BaseException:
@@ -512,9 +517,11 @@ def _immediate(engine: Engine, *, nowait: bool = False) -> Engine:
     return found
 
 
-def _sqlite_busy(exc: OperationalError) -> bool:
-    """SQLite's "database is locked": another connection holds the write lock."""
-    return isinstance(exc.orig, sqlite3.Error) and exc.orig.sqlite_errorcode in (
-        sqlite3.SQLITE_BUSY,
-        sqlite3.SQLITE_LOCKED,
-    )
+def _would_wait(exc: OperationalError) -> bool:
+    """The lock was held elsewhere: SQLite's "database is locked" (busy timeout 0), or
+    PostgreSQL's ``lock_not_available`` (lock_timeout)."""
+    if getattr(exc.orig, "sqlstate", None) == "55P03":
+        return True
+    # The extended result code (SQLITE_BUSY_RECOVERY, ...): its low byte is the primary one.
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)

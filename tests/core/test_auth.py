@@ -3,14 +3,16 @@
 import asyncio
 import logging
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, Engine, String, Text, event, select, text
-from sqlmodel import Session, SQLModel
+from sqlalchemy import Connection, Engine, String, Text, event, select, text, update
+from sqlalchemy.pool import NullPool
+from sqlmodel import Session, SQLModel, col
 
 from app.core.auth import hash_key, parse_prefix
-from app.core.db import SQLITE_BUSY_TIMEOUT_MS, Database
+from app.core.db import SQLITE_BUSY_TIMEOUT_MS, Database, make_engine
 from app.organisation.models import ApiKey
 from tests.conftest import Tenant
 from tests.factories.core import make_employee, make_function_group, make_team
@@ -180,6 +182,68 @@ def test_telemetry_writes_are_skipped_rather_than_waited_for(engine: Engine) -> 
 
     asyncio.run(scenario())
     assert calls == ["when free"]
+
+
+def test_telemetry_does_not_jump_a_queued_writer(engine: Engine, is_postgres: bool) -> None:
+    if is_postgres:
+        pytest.skip("writers take turns only on SQLite")
+    # The writer's turn has just been handed to a queued write that has not run yet: the
+    # turn looks free, but taking it means queueing behind that write (an import, say).
+    calls: list[str] = []
+
+    def work(_db: Session, label: str) -> None:
+        calls.append(label)
+
+    async def scenario() -> bool:
+        database = Database(engine, connections=2, acquire_timeout=5)
+        async with database.slot(write=True):  # this process's writer's turn
+            queued = asyncio.create_task(database.write(work, "queued"))
+            await asyncio.sleep(0)  # now waiting for the turn
+        # Released and handed on, in this very step: no await before the attempt.
+        skipped = await database.write_if_free(work, "jumped the queue")
+        await queued
+        return skipped
+
+    assert asyncio.run(scenario()) is False
+    assert calls == ["queued"]
+
+
+def test_telemetry_does_not_wait_for_a_row_lock(
+    engine: Engine, is_postgres: bool, live_tenant: Tenant
+) -> None:
+    if not is_postgres:
+        pytest.skip("SQLite locks the whole database: see the test below")
+    # An import deactivating people holds their rows' locks until it commits; a key's or a
+    # person's last use is not worth waiting for that. A waiting write would run into this
+    # engine's statement timeout instead (an error, not False).
+    patient = make_engine(
+        engine.url.render_as_string(hide_password=False),
+        poolclass=NullPool,
+        connect_args={"options": "-c statement_timeout=10000"},
+    )
+    now = datetime.now(UTC)
+
+    def touch(db: Session, key_id: uuid.UUID) -> None:
+        db.execute(update(ApiKey).where(col(ApiKey.id) == key_id).values(last_used_at=now))
+
+    async def attempt(key_id: uuid.UUID) -> bool:
+        return await Database(patient, connections=2, acquire_timeout=5).write_if_free(
+            touch, key_id
+        )
+
+    with engine.connect() as holder, holder.begin():
+        key_id = holder.execute(
+            select(ApiKey.id)
+            .where(col(ApiKey.organisation_id) == live_tenant.id)
+            .limit(1)
+            .with_for_update()
+        ).scalar_one()
+        assert asyncio.run(attempt(key_id)) is False
+    assert asyncio.run(attempt(key_id)) is True
+    patient.dispose()
+    with engine.connect() as conn:
+        used = conn.execute(select(ApiKey.last_used_at).where(col(ApiKey.id) == key_id))
+        assert used.scalar_one() == now
 
 
 def test_telemetry_does_not_wait_for_another_process_s_write_lock(

@@ -4,16 +4,20 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import time
+import uuid
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from joserfc.jwk import RSAKey
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, delete, update
+from sqlmodel import col
 
 from app.core.config import get_settings
-from app.identity.models import User
+from app.identity import signin
+from app.identity.models import IdentityProvider, User
 from tests.conftest import Tenant
 from tests.helpers import assert_problem, sqlite_write_lock_elsewhere
 from tests.identity.conftest import bearer, configure
@@ -187,18 +191,52 @@ def test_a_sign_in_is_not_held_up_by_recording_it(
 ) -> None:
     if is_postgres:
         pytest.skip("SQLite's one write lock; PostgreSQL writers do not exclude each other")
-    configure(live_client, live_tenant, issuer)
-    token = issuer.token()
-    assert live_client.get("/v1/me", headers=bearer(token)).status_code == 200
-    with engine.begin() as conn:  # due again: recorded at most once a minute
-        conn.execute(update(User).values(last_sign_in_at=None))
-    # Another process holds SQLite's write lock (a long import, say). Recording the sign-in
-    # is telemetry: the request is answered without it. A write that waited would fail
-    # after the busy timeout, and the sign-in with it.
-    with sqlite_write_lock_elsewhere(engine):
-        r = live_client.get("/v1/me", headers=bearer(token))
+    provider = configure(live_client, live_tenant, issuer)
+    try:
+        token = issuer.token()
+        assert live_client.get("/v1/me", headers=bearer(token)).status_code == 200
+        with engine.begin() as conn:  # due again: recorded at most once a minute
+            conn.execute(
+                update(User)
+                .where(col(User.organisation_id) == live_tenant.id)
+                .values(last_sign_in_at=None)
+            )
+        # Another process holds SQLite's write lock (a long import, say). Recording the
+        # sign-in is telemetry: the request is answered without it. A write that waited
+        # would fail after the busy timeout, and the sign-in with it.
+        with sqlite_write_lock_elsewhere(engine):
+            r = live_client.get("/v1/me", headers=bearer(token))
+        assert r.status_code == 200, r.text
+        assert _last_sign_in(live_client, live_tenant) is None
+        # The next sign-in records it.
+        assert live_client.get("/v1/me", headers=bearer(token)).status_code == 200
+        assert _last_sign_in(live_client, live_tenant) is not None
+    finally:
+        # Committed: an issuer and audience belong to one organisation, and the loopback
+        # issuer is the whole run's.
+        with engine.begin() as conn:
+            conn.execute(delete(User).where(col(User.organisation_id) == live_tenant.id))
+            conn.execute(
+                delete(IdentityProvider).where(
+                    col(IdentityProvider.id) == uuid.UUID(provider["id"])
+                )
+            )
+
+
+def test_a_sign_in_that_cannot_be_recorded_still_signs_in(
+    client: TestClient,
+    tenant: Tenant,
+    issuer: LoopbackIssuer,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    configure(client, tenant, issuer)
+
+    def broken(_db: object, _user_id: object) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(signin, "_record_sign_in", broken)
+    with caplog.at_level(logging.WARNING, logger="veerkracht.identity"):
+        r = client.get("/v1/me", headers=bearer(issuer.token()))
     assert r.status_code == 200, r.text
-    assert _last_sign_in(live_client, live_tenant) is None
-    # The next sign-in records it.
-    assert live_client.get("/v1/me", headers=bearer(token)).status_code == 200
-    assert _last_sign_in(live_client, live_tenant) is not None
+    assert "could not record the sign-in" in caplog.text

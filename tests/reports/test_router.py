@@ -114,9 +114,11 @@ def test_statement_count_does_not_grow_with_teams(
     with count_statements(engine) as many:
         r = client.get(path, headers=tenant.read)
         assert r.status_code == 200
-    # Authentication may touch the key's last_used_at once a minute: not the report's doing.
-    few_sql = [q for q in few.statements if "api_key" not in q]
-    many_sql = [q for q in many.statements if "api_key" not in q]
+    # Authentication may touch the key's last_used_at once a minute, in a unit of its own
+    # (on PostgreSQL with its lock_timeout, core/db.py write_if_free): not the report's doing.
+    telemetry = ("api_key", "lock_timeout")
+    few_sql = [q for q in few.statements if not any(t in q for t in telemetry)]
+    many_sql = [q for q in many.statements if not any(t in q for t in telemetry)]
     assert len(many_sql) == len(few_sql), many_sql
     # Ten: the catalogue, the protocol in force, function groups, skills and their custom
     # needs; then teams, employees, their training, personal goals and follow-up items.

@@ -247,9 +247,9 @@ async def _authenticate_now(database: Database, presented: str) -> Principal:
     principal, last_used_at = await database.read(_look_up, presented)
     now = utcnow()
     # last_used_at is telemetry, written at most once a minute per key, in a short write
-    # of its own after the read, and only when that write need not wait (an import holding
-    # SQLite's writer turn, another process's write lock, a full pool): a read is never
-    # held up by it, and a later request of the key records it.
+    # of its own after the read, and only when that write need not wait for anything
+    # (Database.write_if_free): a read is never held up by it, and a later request of the
+    # key records it.
     if last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION:
         try:
             await database.write_if_free(_record_use, principal.api_key_id, now)

@@ -430,24 +430,19 @@ class Database:
     def _run_if_free(self, fn: Callable[..., Any], args: Any, kwargs: Any) -> bool:
         session = self.open(read_only=False, nowait=True)
         try:
-            if self.engine.dialect.name == "postgresql":
-                # 0 would mean "no limit": the shortest limit the server takes instead.
-                session.execute(text("SET LOCAL lock_timeout = '1ms'"))
-            fn(session, *args, **kwargs)
+            self._unit(session, _without_lock_waits, fn, *args, **kwargs)
         except OperationalError as exc:
-            self.finish(session, commit=False)
             if _would_wait(exc):
                 return False
             raise
-        except BaseException:
-            self.finish(session, commit=False)
-            raise
-        self.finish(session, commit=True)
         return True
 
     def _run_once(self, write: bool, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         # One thread hop for the whole unit: open, work, commit or roll back, close.
-        session = self.open(read_only=not write)
+        return self._unit(self.open(read_only=not write), fn, *args, **kwargs)
+
+    def _unit(self, session: Session, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        # fn(session, ...), then commit; roll back on any error. The session is closed.
         try:
             result = fn(session, *args, **kwargs)
         except BaseException:
@@ -515,6 +510,15 @@ def _immediate(engine: Engine, *, nowait: bool = False) -> Engine:
         found = engine.execution_options(sqlite_immediate=True, sqlite_nowait=nowait)
         _IMMEDIATE[(id(engine), nowait)] = found
     return found
+
+
+def _without_lock_waits(db: Session, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    # write_if_free on PostgreSQL: a row lock held elsewhere fails the work at once. (SQLite
+    # takes its one lock at BEGIN, without waiting either: _sqlite_begin.) 0 would mean "no
+    # limit": 1 ms is the shortest limit the server takes.
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("SET LOCAL lock_timeout = '1ms'"))
+    return fn(db, *args, **kwargs)
 
 
 def _would_wait(exc: OperationalError) -> bool:

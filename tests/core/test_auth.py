@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, Engine, String, Text, event, select, text, update
+from sqlalchemy import Connection, Engine, String, Text, event, select, text
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel, col
 
-from app.core.auth import hash_key, parse_prefix
+from app.core.auth import _record_use, hash_key, parse_prefix
 from app.core.db import SQLITE_BUSY_TIMEOUT_MS, Database, make_engine
 from app.organisation.models import ApiKey
 from tests.conftest import Tenant
@@ -22,6 +22,11 @@ from tests.helpers import assert_problem, sqlite_write_lock_elsewhere
 def _assert_401(resp, code: str) -> None:  # type: ignore[no-untyped-def]
     assert_problem(resp, 401, code)
     assert resp.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def _keys(client: TestClient, tenant: Tenant) -> dict[str, dict[str, object]]:
+    """The organisation's API keys by name, as the admin lists them."""
+    return {k["name"]: k for k in client.get("/v1/api-keys", headers=tenant.admin).json()["items"]}
 
 
 def test_missing_key_is_401(client: TestClient, tenant: Tenant) -> None:
@@ -121,10 +126,10 @@ def test_other_organisations_resources_are_404(
 
 
 def test_last_used_at_is_recorded(client: TestClient, tenant: Tenant) -> None:
-    keys = {k["name"]: k for k in client.get("/v1/api-keys", headers=tenant.admin).json()["items"]}
+    keys = _keys(client, tenant)
     assert keys["read"]["last_used_at"] is None
     assert client.get("/v1/teams", headers=tenant.read).status_code == 200
-    keys = {k["name"]: k for k in client.get("/v1/api-keys", headers=tenant.admin).json()["items"]}
+    keys = _keys(client, tenant)
     assert keys["read"]["last_used_at"] is not None
     assert keys["write"]["last_used_at"] is None
 
@@ -158,10 +163,7 @@ def test_last_used_at_in_committed_requests(
         event.remove(engine, "checkin", checkin)
     assert r.status_code == 201, r.text
     assert most == 1, f"a request held {most} connections at once"
-    keys = {
-        k["name"]: k
-        for k in live_client.get("/v1/api-keys", headers=live_tenant.admin).json()["items"]
-    }
+    keys = _keys(live_client, live_tenant)
     assert keys["write"]["last_used_at"] is not None
     assert keys["read"]["last_used_at"] is not None
 
@@ -223,12 +225,9 @@ def test_telemetry_does_not_wait_for_a_row_lock(
     )
     now = datetime.now(UTC)
 
-    def touch(db: Session, key_id: uuid.UUID) -> None:
-        db.execute(update(ApiKey).where(col(ApiKey.id) == key_id).values(last_used_at=now))
-
     async def attempt(key_id: uuid.UUID) -> bool:
         return await Database(patient, connections=2, acquire_timeout=5).write_if_free(
-            touch, key_id
+            _record_use, key_id, now
         )
 
     with engine.connect() as holder, holder.begin():
@@ -298,17 +297,11 @@ def test_a_read_is_not_held_up_by_its_key_s_last_use(
         assert live_client.get("/v1/teams", headers=live_tenant.read).status_code == 200
     # Skipped, not tried and failed after the busy timeout (which logs a warning) ...
     assert "could not record last_used_at" not in caplog.text
-    keys = {
-        k["name"]: k
-        for k in live_client.get("/v1/api-keys", headers=live_tenant.admin).json()["items"]
-    }
+    keys = _keys(live_client, live_tenant)
     assert keys["read"]["last_used_at"] is None
     # ... and recorded by the key's next request once the lock is free.
     assert live_client.get("/v1/teams", headers=live_tenant.read).status_code == 200
-    keys = {
-        k["name"]: k
-        for k in live_client.get("/v1/api-keys", headers=live_tenant.admin).json()["items"]
-    }
+    keys = _keys(live_client, live_tenant)
     assert keys["read"]["last_used_at"] is not None
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from app.core.config import get_settings
-from app.core.db import get_engine, new_session
+from app.core.engine import get_engine, new_session
 
 OPENAPI_PATH = Path(__file__).resolve().parents[1] / "openapi" / "openapi.json"
 ERRORS_DOC_PATH = Path(__file__).resolve().parents[1] / "docs" / "errors.md"

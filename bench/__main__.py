@@ -28,7 +28,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from app.core import migrate
-from app.core.db import make_engine
+from app.core.engine import make_engine
 from bench import data
 from bench.load import LoadResult, ensure_wrk, run_wrk
 from bench.servers import uvicorn_server

@@ -31,6 +31,7 @@ from sqlmodel import Session, func, select
 from app.changes import outbox
 from app.changes.models import ChangeEvent
 from app.core import db as core_db
+from app.core import engine as core_engine
 from app.core.config import get_settings
 from app.core.models import utcnow
 from app.imports import samples
@@ -135,7 +136,7 @@ def _deliver(engine: Engine, client: TestClient, headers: dict[str, str]) -> dic
                 break
     elapsed = time.perf_counter() - started
     receiver.shutdown()
-    with core_db.new_session(engine) as db:
+    with core_engine.new_session(engine) as db:
         stmt = select(WebhookDelivery.event_id).where(
             WebhookDelivery.subscription_id == sub_id,
             WebhookDelivery.status == DeliveryStatus.delivered,

@@ -5,7 +5,7 @@ from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers every table)
-from app.core.db import make_engine
+from app.core.engine import make_engine
 
 target_metadata = SQLModel.metadata
 

@@ -23,9 +23,9 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from app.core import db as core_db
+from app.core import engine as core_engine
 from app.core import migrate
-from app.core.db import make_engine
+from app.core.engine import make_engine
 from app.main import create_app
 from app.organisation.models import Organisation
 from tests.database import SavepointDatabase
@@ -62,9 +62,9 @@ def engine(database_url: str) -> Iterator[Engine]:
     """The migrated database: built by ``alembic upgrade head``, so migrations are tested."""
     eng = make_engine(database_url)
     migrate.upgrade(eng)
-    core_db.set_engine(eng)
+    core_engine.set_engine(eng)
     yield eng
-    core_db.set_engine(None)
+    core_engine.set_engine(None)
     eng.dispose()
 
 
@@ -196,7 +196,7 @@ def live_client(engine: Engine) -> Iterator[TestClient]:
 @pytest.fixture
 def live_tenant(engine: Engine) -> Tenant:
     """A committed organisation with keys of each scope (for ``live_client``)."""
-    session = core_db.new_session(engine)
+    session = core_engine.new_session(engine)
     try:
         tenant = _tenant(session, f"Stichting Live {uuid.uuid4().hex[:6]}")
         session.commit()

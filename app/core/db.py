@@ -30,159 +30,17 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
 from app.core.config import Settings, get_settings
+from app.core.engine import Renewers, get_engine, immediate, make_async_engine, renew_together
 from app.core.errors import ServiceUnavailable
 from app.core.problems import ProblemCode
-
-_engine: Engine | None = None
-
-SQLITE_BUSY_TIMEOUT_MS = 10_000
-
-
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA journal_mode=WAL")
-    # Another process's writer (a second worker, the CLI) is waited for in the thread.
-    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.close()
-
-
-def _sqlite_begin(conn: Any) -> None:
-    # pysqlite defers BEGIN; an explicit BEGIN IMMEDIATE takes the write lock up front so a
-    # read-then-write transaction cannot deadlock into "database is locked" mid-request.
-    options = conn.get_execution_options()
-    if options.get("sqlite_nowait", False):
-        # Work that may be skipped (Database.write_if_free) does not wait for another
-        # process's writer: BEGIN IMMEDIATE fails at once with SQLITE_BUSY instead.
-        conn.exec_driver_sql("PRAGMA busy_timeout=0")
-        try:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        finally:
-            conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        return
-    immediate = options.get("sqlite_immediate", False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
-def make_engine(url: str | None = None, **kw: Any) -> Engine:
-    """Create an engine for a URL with this service's per-dialect settings."""
-    settings = get_settings()
-    parsed = make_url(url or settings.database_url)
-    pool: dict[str, Any] = {}
-    if kw.get("poolclass") is not NullPool:
-        # The same bounded pool on both databases: its size is the number of slots.
-        pool = {"pool_size": settings.db_pool_size, "max_overflow": settings.db_max_overflow}
-    if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(
-            parsed,
-            echo=settings.db_echo,
-            connect_args={
-                "check_same_thread": False,
-                "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
-                "isolation_level": None,
-            },
-            **pool,
-            **kw,
-        )
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
-        return engine
-    return create_engine(_psycopg(parsed), echo=settings.db_echo, **_postgres(pool, kw))
-
-
-def make_async_engine(sync: Engine) -> AsyncEngine:
-    """PostgreSQL: the engine of the async read path (``run_read``) beside ``sync``.
-
-    The same database and pool bounds, psycopg in its async mode, and autocommit: a read
-    on this path is one or a few single statements that each see their own snapshot, as
-    every statement does under read committed, so BEGIN and COMMIT would only add two round
-    trips. (No server-side cursor here: streamed exports run in a session's transaction.)
-    """
-    settings = get_settings()
-    pool = {"pool_size": settings.db_pool_size, "max_overflow": settings.db_max_overflow}
-    return create_async_engine(
-        _psycopg(sync.url),
-        echo=settings.db_echo,
-        isolation_level="AUTOCOMMIT",
-        **_postgres(pool, {}),
-    )
-
-
-def _psycopg(url: URL) -> URL:
-    # A bare postgresql:// URL means psycopg 3 here (SQLAlchemy's default is psycopg2).
-    if url.drivername == "postgresql":
-        return url.set(drivername="postgresql+psycopg")
-    return url
-
-
-def _postgres(pool: dict[str, Any], kw: dict[str, Any]) -> dict[str, Any]:
-    settings = get_settings()
-    if not settings.db_server_side_prepare:
-        kw.setdefault("connect_args", {})["prepare_threshold"] = None
-    if pool:
-        # A ping is a round trip on every request; without it a connection lost since its
-        # last use fails once (503 problem, core/errors.py) and SQLAlchemy renews the pool.
-        pool["pool_pre_ping"] = settings.db_pool_pre_ping
-        pool["pool_recycle"] = settings.db_pool_recycle_seconds
-    return {**pool, **kw}
-
-
-def get_engine() -> Engine:
-    """The process-wide engine, created on first use."""
-    global _engine
-    if _engine is None:
-        _engine = make_engine()
-    return _engine
-
-
-def set_engine(engine: Engine | None) -> None:
-    """Replace the process-wide engine (tests, CLI)."""
-    global _engine
-    _engine = engine
-
-
-def new_session(engine: Engine | None = None) -> Session:
-    """A session with ``expire_on_commit=False`` so results stay readable after commit.
-
-    For code outside a request (the CLI, the demo); requests use ``Database``.
-    """
-    return Session(engine or get_engine(), expire_on_commit=False)
-
-
-_Renewers = tuple[tuple[Engine, Callable[[Any], None]], ...]
-
-
-def _renew_together(one: Engine, other: Engine) -> _Renewers:
-    # The two pools reach one server: a lost connection that either finds (a restart, a
-    # failover) renews both, so the outage fails one request, not one per pool. Without I/O:
-    # the old pool's idle connections are dropped, not closed.
-    listeners = (
-        (one, _renewer(other)),
-        (other, _renewer(one)),
-    )
-    for engine, listener in listeners:
-        event.listen(engine, "handle_error", listener)
-    return listeners
-
-
-def _renewer(other: Engine) -> Callable[[Any], None]:
-    def renew(context: Any) -> None:
-        if context.is_disconnect:
-            other.dispose(close=False)
-
-    return renew
-
 
 # session.info key: True when the unit of work only reads (tenancy.get_scoped locks the
 # rows it fetches only in a writing one).
@@ -228,7 +86,7 @@ class Database:
         self.in_flight = 0
         # The async read path's engine, per sync engine (None: reads hop to a thread).
         self._async: tuple[Engine, AsyncEngine | None] | None = None
-        self._renewers: _Renewers = ()
+        self._renewers: Renewers = ()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Database":
@@ -256,7 +114,7 @@ class Database:
             async_engine = None
             if engine.dialect.name == "postgresql" and get_settings().db_async_reads:
                 async_engine = make_async_engine(engine)
-                self._renewers = _renew_together(engine, async_engine.sync_engine)
+                self._renewers = renew_together(engine, async_engine.sync_engine)
             self._async = (engine, async_engine)
         return self._async[1]
 
@@ -355,7 +213,7 @@ class Database:
         engine = self.engine
         if not read_only and engine.dialect.name == "sqlite":
             # Take SQLite's write lock at BEGIN (see _sqlite_begin).
-            engine = _immediate(engine, nowait=nowait)
+            engine = immediate(engine, nowait=nowait)
         return Session(engine, expire_on_commit=False)
 
     def finish(self, db: Session, *, commit: bool) -> None:
@@ -497,19 +355,6 @@ def _read_and_end(database: Database, db: Session, read: Callable[[], R]) -> R:
     database.finish(db, commit=True)
     db.info[_ENDED] = True
     return result
-
-
-_IMMEDIATE: dict[tuple[int, bool], Engine] = {}
-
-
-def _immediate(engine: Engine, *, nowait: bool = False) -> Engine:
-    # The same engine and pool, with the options that make _sqlite_begin take the write lock
-    # (and, with nowait, fail at once where another process holds it).
-    found = _IMMEDIATE.get((id(engine), nowait))
-    if found is None or found.pool is not engine.pool:
-        found = engine.execution_options(sqlite_immediate=True, sqlite_nowait=nowait)
-        _IMMEDIATE[(id(engine), nowait)] = found
-    return found
 
 
 def _without_lock_waits(db: Session, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

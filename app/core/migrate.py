@@ -75,7 +75,7 @@ def _drift_on_fresh_database(server_url: str | None) -> list[object]:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    from app.core.db import make_engine
+    from app.core.engine import make_engine
 
     if server_url is None or make_url(server_url).get_backend_name() == "sqlite":
         engine = make_engine(f"sqlite:///{tempfile.mkdtemp()}/diff.db")

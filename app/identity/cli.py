@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from app.cli import command, ensure_schema
 from app.core.config import get_settings
-from app.core.db import new_session
+from app.core.engine import new_session
 from app.core.roles import UserRole
 from app.core.tenancy import bind_organisation
 from app.identity import devtoken

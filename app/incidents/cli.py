@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from app.cli import command, ensure_schema
 from app.core.dates import today
-from app.core.db import new_session
+from app.core.engine import new_session
 from app.core.tenancy import bind_organisation
 from app.incidents import service
 from app.organisation.models import Organisation

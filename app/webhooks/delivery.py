@@ -29,7 +29,7 @@ from sqlmodel import Session, col, select
 
 from app.changes import service as changes_service
 from app.changes.models import ChangeEvent
-from app.core.db import new_session
+from app.core.engine import new_session
 from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
 from app.webhooks.signing import headers as signed_headers
 from app.webhooks.targets import TargetRefused, check_target

@@ -23,7 +23,7 @@ from app.changes import timed
 from app.cli import command
 from app.core.config import get_settings
 from app.core.dates import today
-from app.core.db import get_engine, new_session
+from app.core.engine import get_engine, new_session
 from app.core.models import utcnow
 from app.organisation import service as organisation_service
 from app.webhooks.delivery import Sender, purge_log, run_once

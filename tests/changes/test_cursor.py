@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 from app.changes import outbox
 from app.changes import service as changes_service
-from app.core import db as core_db
+from app.core import engine as core_engine
 from app.core.models import utcnow
 from app.core.tenancy import bind_organisation
 from app.main import create_app
@@ -44,7 +44,7 @@ class Reader:
     def poll(self) -> list[uuid.UUID]:
         """Read every page now visible; returns the resource ids announced."""
         got: list[uuid.UUID] = []
-        with core_db.new_session(self.engine) as db:
+        with core_engine.new_session(self.engine) as db:
             while True:
                 rows, self.cursor, more = changes_service.read_changes(
                     db,
@@ -71,7 +71,7 @@ class Reader:
 
 
 def _writer(engine: Engine, org_id: uuid.UUID) -> Session:
-    db = core_db.new_session(engine)
+    db = core_engine.new_session(engine)
     bind_organisation(db, org_id)
     return db
 

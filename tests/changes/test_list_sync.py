@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.changes.service import Position
-from app.core import db as core_db
+from app.core import engine as core_engine
 from app.core.models import utcnow
 from app.core.tenancy import bind_organisation
 from app.main import create_app
@@ -74,7 +74,7 @@ def test_a_row_of_a_transaction_running_during_the_scan_comes_with_the_token(
         "/v1/employees", headers=live_tenant.write, json={"first_name": "Al", "last_name": "Er"}
     )
     assert before.status_code == 201, before.text
-    writer = core_db.new_session(engine)
+    writer = core_engine.new_session(engine)
     bind_organisation(writer, live_tenant.id)
     try:
         late = [Employee(first_name="Laat", last_name=f"Nummer {i}") for i in range(3)]

@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from app.core import db as core_db
+from app.core import engine as core_engine
 from app.core.config import Settings
-from app.core.db import make_engine
+from app.core.engine import make_engine
 from app.main import create_app
 from tests.database import SavepointDatabase
 
@@ -79,7 +79,7 @@ def swap_engine(engine: Engine) -> Iterator[Callable[[Engine], None]]:
     """Make another engine the process-wide one for a test; the test engine comes back."""
 
     def swap(other: Engine) -> None:
-        core_db.set_engine(other)
+        core_engine.set_engine(other)
 
     yield swap
-    core_db.set_engine(engine)
+    core_engine.set_engine(engine)

@@ -12,7 +12,8 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel, col
 
 from app.core.auth import _record_use, hash_key, parse_prefix
-from app.core.db import SQLITE_BUSY_TIMEOUT_MS, Database, make_engine
+from app.core.db import Database
+from app.core.engine import SQLITE_BUSY_TIMEOUT_MS, make_engine
 from app.organisation.models import ApiKey
 from tests.conftest import Tenant
 from tests.factories.core import make_employee, make_function_group, make_team

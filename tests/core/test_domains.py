@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from app.core.db import make_engine, new_session
+from app.core.engine import make_engine, new_session
 from app.core.migrate import upgrade
 from app.core.models import utcnow
 from app.domains import register_domains

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
-from app.core.db import get_engine
+from app.core.engine import get_engine
 from tests.conftest import Tenant
 
 

@@ -9,7 +9,8 @@ from fastapi.testclient import TestClient
 
 from app import cli
 from app.core.config import Settings
-from app.core.db import Database, make_engine
+from app.core.db import Database
+from app.core.engine import make_engine
 from app.core.sessions import SESSION_DEPENDENCIES
 from app.main import create_app
 from tests.conftest import Tenant

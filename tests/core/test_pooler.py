@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from app.core.config import get_settings
-from app.core.db import make_engine
+from app.core.engine import make_engine
 
 
 @pytest.mark.parametrize("prepare", [True, False])

@@ -23,7 +23,8 @@ from sqlmodel import Session, select
 from app.changes.service import Position
 from app.core.auth import forget_principals
 from app.core.config import get_settings
-from app.core.db import Database, new_session, run_read
+from app.core.db import Database, run_read
+from app.core.engine import new_session
 from app.core.pagination import decode_cursor
 from app.core.roles import Reach, UserRole
 from app.core.tenancy import bind_organisation

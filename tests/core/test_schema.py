@@ -30,7 +30,7 @@ def test_downgrade_base_then_upgrade_head(fresh_engine: Engine) -> None:
 def test_serve_migrates_sqlite_automatically(
     tmp_path: Path, swap_engine: Callable[[Engine], None]
 ) -> None:
-    from app.core.db import make_engine
+    from app.core.engine import make_engine
 
     eng = make_engine(f"sqlite:///{tmp_path}/embedded.db")
     try:

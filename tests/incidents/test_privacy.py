@@ -8,7 +8,7 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 from app import cli
-from app.core import db as core_db
+from app.core import engine as core_engine
 from app.core.dates import today
 from app.core.tenancy import bind_organisation
 from app.followup.models import FollowUpItem, FollowUpKind
@@ -81,7 +81,7 @@ def test_the_retention_is_the_organisations_setting(db: Session, place: Place) -
 def test_the_purge_command_purges_every_organisation_by_its_own_setting(
     engine: Engine, capsys: object
 ) -> None:
-    session = core_db.new_session(engine)
+    session = core_engine.new_session(engine)
     try:
         org, *_ = make_organisation(session, name="Stichting Bewaartermijn")
         org.settings_json = {**org.settings_json, "incident_retention_years": 1}

@@ -34,7 +34,7 @@ from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
-from app.core.db import make_engine
+from app.core.engine import make_engine
 from app.organisation.models import RuleSeverities
 from tests.reliability.server import Server, create_organisation
 

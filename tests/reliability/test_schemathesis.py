@@ -32,7 +32,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import Engine
 
-from app.core import db as core_db
+from app.core import engine as core_engine
 from app.main import create_app
 from tests.conftest import _tenant
 from tests.reliability.registry import MAKERS, World, prepare
@@ -54,7 +54,7 @@ FIGURES: dict[str, int] = {}
 @pytest.fixture(scope="module")
 def seeded(engine: Engine) -> Iterator[tuple[dict[str, str], dict[str, str]]]:
     """A committed organisation with one resource of each kind: (admin headers, ids)."""
-    session = core_db.new_session(engine)
+    session = core_engine.new_session(engine)
     try:
         tenant = _tenant(session, f"Stichting Schemathesis {uuid.uuid4().hex[:6]}")
         session.commit()

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import func, select
 
-from app.core import db as core_db
+from app.core import engine as core_engine
 from app.core.config import get_settings
 from app.core.models import utcnow
 from app.webhooks import delivery
@@ -45,7 +45,7 @@ def fan_out_until(engine: Engine, subscription_id: str, n: int) -> None:
     server (other tests) can hold the feed's visibility horizon back for a moment."""
     stmt = select(func.count()).where(WebhookDelivery.subscription_id == uuid.UUID(subscription_id))
     for _ in range(2000):
-        with core_db.new_session(engine) as db:
+        with core_engine.new_session(engine) as db:
             if db.exec(stmt).one() >= n:
                 return
             delivery.fan_out(db, now=utcnow())

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import col, select
 from standardwebhooks import Webhook
 
-from app.core import db as core_db
+from app.core import engine as core_engine
 from app.core.models import utcnow
 from app.webhooks import delivery
 from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
@@ -33,14 +33,14 @@ def _subscribe(client: TestClient, tenant: Tenant, **body: Any) -> dict[str, Any
 
 
 def _subscription(engine: Engine, sub_id: str) -> WebhookSubscription:
-    with core_db.new_session(engine) as db:
+    with core_engine.new_session(engine) as db:
         row = db.get(WebhookSubscription, uuid.UUID(sub_id))
         assert row is not None
         return row
 
 
 def _deliveries(engine: Engine, sub_id: str) -> list[WebhookDelivery]:
-    with core_db.new_session(engine) as db:
+    with core_engine.new_session(engine) as db:
         stmt = select(WebhookDelivery).where(WebhookDelivery.subscription_id == uuid.UUID(sub_id))
         return list(db.exec(stmt).all())
 
@@ -236,11 +236,11 @@ def test_two_workers_share_deliveries_without_sending_one_twice(
             col(WebhookDelivery.subscription_id) != uuid.UUID(sub["id"]),
         )
     )
-    with core_db.new_session(engine) as db:
+    with core_engine.new_session(engine) as db:
         others = db.exec(due_before).one()
 
     def first_worker() -> None:
-        with core_db.new_session(engine) as db:
+        with core_engine.new_session(engine) as db:
             delivery.deliver_due(db, now=utcnow(), send=slow, batch=others + 3)
 
     worker = threading.Thread(target=first_worker)
@@ -248,7 +248,7 @@ def test_two_workers_share_deliveries_without_sending_one_twice(
     try:
         assert holding.wait(60)  # the first worker holds 3 deliveries, mid-send
         second = Receiver()
-        with core_db.new_session(engine) as db:
+        with core_engine.new_session(engine) as db:
             delivery.deliver_due(db, now=utcnow(), send=second, batch=100)
         # The second worker skipped the locked three and sent the other three.
         assert len(second.to(sub)) == 3
@@ -267,11 +267,11 @@ def test_finished_deliveries_are_purged_with_the_retention(
     live_client.post(f"/v1/webhook-subscriptions/{sub['id']}/ping", headers=live_tenant.admin)
     delivery.run_once(engine, now=utcnow(), send=Receiver())
     assert [d.status for d in _deliveries(engine, sub["id"])] == [DeliveryStatus.delivered]
-    with core_db.new_session(engine) as db:
+    with core_engine.new_session(engine) as db:
         delivery.purge_log(db, before=utcnow() - timedelta(days=1))
         db.commit()
     assert len(_deliveries(engine, sub["id"])) == 1
-    with core_db.new_session(engine) as db:
+    with core_engine.new_session(engine) as db:
         delivery.purge_log(db, before=utcnow() + timedelta(seconds=1))
         db.commit()
     assert _deliveries(engine, sub["id"]) == []

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from app.core import db as core_db
+from app.core import engine as core_engine
 from app.webhooks.models import DeliveryStatus, WebhookDelivery
 from tests.conftest import Tenant
 from tests.webhooks.conftest import fan_out_until
@@ -128,7 +128,7 @@ def test_a_worker_killed_mid_batch_loses_nothing(
     receiver.release.set()
     seen_before = set(receiver.ids)
 
-    with core_db.new_session(engine) as db:
+    with core_engine.new_session(engine) as db:
         stmt = select(WebhookDelivery).where(WebhookDelivery.subscription_id == sub_id)
         rows = list(db.exec(stmt).all())
     # The fan-out had committed; the killed batch had not: every delivery is still due.
@@ -139,7 +139,7 @@ def test_a_worker_killed_mid_batch_loses_nothing(
     _, err = second.communicate(timeout=120)
     assert second.returncode == 0, err.decode()
 
-    with core_db.new_session(engine) as db:
+    with core_engine.new_session(engine) as db:
         rows = list(db.exec(stmt).all())
     assert {d.status for d in rows} == {DeliveryStatus.delivered}
     assert set(receiver.ids) == {str(d.event_id) for d in rows}

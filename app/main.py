@@ -18,7 +18,7 @@ from sqlmodel import Session
 from starlette.routing import BaseRoute
 
 from app import models as _models  # noqa: F401  (every table mapped before the first query)
-from app.api import include_v1
+from app.api import add_routes, include_v1
 from app.core.concurrency import NotModifiedMiddleware
 from app.core.config import Settings, get_settings
 from app.core.db import Database, DatabaseBusy
@@ -150,7 +150,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     install_problem_pages(app)
     include_v1(app)
     # SCIM 2.0 provisioning (app/scim): its own base path and protocol, outside /v1.
-    app.include_router(scim_router)
+    add_routes(app, scim_router)
     install_docs(app)
 
     # Innermost: replays or runs POSTs with an Idempotency-Key (core/idempotency.py), after

@@ -6,6 +6,7 @@ a fresh database on that server and drop it afterwards; unset, a SQLite file in 
 directory is used.
 """
 
+import asyncio
 import os
 import uuid
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ os.environ.setdefault("VEERKRACHT_AUTH_CACHE_SECONDS", "0")
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -57,11 +58,33 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         admin.dispose()
 
 
+# Statements run on a thread whose event loop is running: what the app must never do (a
+# pool checkout, a lock or SQLite's busy wait there stalls every request of the process;
+# docs/concurrency.md). Watched for every test, whatever route it calls.
+_ON_THE_LOOP: list[str] = []
+
+
+def _watch_the_loop(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return  # a worker thread, or the test's own thread
+    _ON_THE_LOOP.append(" ".join(statement.split())[:160])
+
+
+@pytest.fixture(autouse=True)
+def _no_database_work_on_the_event_loop() -> Iterator[None]:
+    seen = len(_ON_THE_LOOP)
+    yield
+    assert _ON_THE_LOOP[seen:] == [], "database work ran on the event loop"
+
+
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
     """The migrated database: built by ``alembic upgrade head``, so migrations are tested."""
     eng = make_engine(database_url)
     migrate.upgrade(eng)
+    event.listen(eng, "before_cursor_execute", _watch_the_loop)
     core_engine.set_engine(eng)
     yield eng
     core_engine.set_engine(None)

@@ -218,7 +218,7 @@ CODED = frozenset(
 )
 
 
-def _lang_query(
+async def _lang_query(
     lang: Annotated[
         CsvLanguage | None,
         Query(

@@ -58,7 +58,7 @@ WriteSession = Annotated[Session, Depends(write_session, scope="function")]
 AdminOnly = Depends(require_scope(Scope.admin))
 
 
-def _organisation_wide(principal: ReadScope) -> Principal:
+async def _organisation_wide(principal: ReadScope) -> Principal:
     # Answers that cover the whole organisation and are not narrowed row by row (the change
     # feed, employee status in bulk) are for API keys and the HR roles only: a team
     # manager, trainer or employee would see beyond their reach.

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from scim2_models import Context, ResponseParameters
 from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
 
 from app.core.concurrency import IfMatch, check_if_match, etag_of
 from app.core.errors import NotFound
@@ -99,15 +100,21 @@ def _list(total: int, items: list[dict[str, Any]], start: int) -> ScimResponse:
     return ScimResponse(body)
 
 
-def _params(
+def _list_params(
+    filter: str | None, start_index: int, count: int, sort_by: str | None, sort_order: str | None
+) -> queries.ListParams:
+    descending = (sort_order or "ascending").lower() == "descending"
+    return queries.ListParams(filter, start_index, count, sort_by, descending)
+
+
+async def _params(
     filter: Annotated[str | None, Query(max_length=2000)] = None,
     start_index: Annotated[int, Query(alias="startIndex", ge=-(2**31), le=2**31 - 1)] = 1,
     count: Annotated[int, Query(ge=-(2**31), le=2**31 - 1)] = queries.COUNT_DEFAULT,
     sort_by: Annotated[str | None, Query(alias="sortBy", max_length=200)] = None,
     sort_order: Annotated[str | None, Query(alias="sortOrder", max_length=20)] = None,
 ) -> queries.ListParams:
-    descending = (sort_order or "ascending").lower() == "descending"
-    return queries.ListParams(filter, start_index, count, sort_by, descending)
+    return _list_params(filter, start_index, count, sort_by, sort_order)
 
 
 Params = Annotated[queries.ListParams, Depends(_params)]
@@ -178,7 +185,7 @@ async def _search_request(request: Request) -> tuple[queries.ListParams, Any]:
              for v in (fields.get("attributes"), fields.get("excludedattributes"))]  # fmt: skip
     if any(v is not None and not isinstance(v, str) for v in lists):
         raise ScimError("attributes are a list of strings.", scim_type="invalidValue")
-    params = _params(
+    params = _list_params(
         fields.get("filter"),
         fields.get("startindex") or 1,
         queries.COUNT_DEFAULT if fields.get("count") is None else fields["count"],
@@ -204,7 +211,7 @@ def _groups(db: Session, request: Request, params: queries.ListParams, selection
 async def search_users(request: Request, db: ScimReadSession) -> ScimResponse:
     """Users, with the query in the body."""
     params, selection = await _search_request(request)
-    total, items = _users(db, request, params, selection)
+    total, items = await run_in_threadpool(_users, db, request, params, selection)
     return _list(total, items, params.start_index)
 
 
@@ -212,7 +219,7 @@ async def search_users(request: Request, db: ScimReadSession) -> ScimResponse:
 async def search_groups(request: Request, db: ScimReadSession) -> ScimResponse:
     """Groups, with the query in the body."""
     params, selection = await _search_request(request)
-    total, items = _groups(db, request, params, selection)
+    total, items = await run_in_threadpool(_groups, db, request, params, selection)
     return _list(total, items, params.start_index)
 
 
@@ -223,8 +230,9 @@ async def search_all(request: Request, db: ScimReadSession) -> ScimResponse:
     # Enough of each to cut the requested page from Users followed by Groups.
     wide = queries.ListParams(params.filter, 1, max(params.start_index, 1) - 1 + params.count,
                               params.sort_by, params.descending)  # fmt: skip
-    users_total, users = _users(db, request, wide, selection)
-    groups_total, groups = _groups(db, request, wide, selection)
+    (users_total, users), (groups_total, groups) = await run_in_threadpool(
+        lambda: (_users(db, request, wide, selection), _groups(db, request, wide, selection))
+    )
     start = max(params.start_index, 1) - 1
     page = (users + groups)[start : start + max(params.count, 0)]
     return _list(users_total + groups_total, page, params.start_index)
@@ -259,9 +267,16 @@ class _Kind:
             total, items = self.page(db, request, params, _selection(attributes, excluded))
             return _list(total, items, params.start_index)
 
+        # The body is read on the event loop; the database work of each write runs in the
+        # thread pool, as in every sync route (a lock wait must not stall the loop).
         async def create(request: Request, db: Session) -> ScimResponse:
-            row = self.create(db, await _body(request))
-            return _one(self.render(db, row, base_url(request)), row, 201)
+            body = await _body(request)
+
+            def work() -> ScimResponse:
+                row = self.create(db, body)
+                return _one(self.render(db, row, base_url(request)), row, 201)
+
+            return await run_in_threadpool(work)
 
         def get(
             row_id: str, request: Request, db: Session, attributes: Any = None, excluded: Any = None
@@ -272,23 +287,30 @@ class _Kind:
                 _dump(resource, _selection(attributes, excluded)), headers={"ETag": etag_of(row)}
             )
 
+        def changed(
+            row_id: str, request: Request, db: Session, if_match: str | None, change: Any
+        ) -> ScimResponse:
+            row = self.fetch(db, row_id)
+            check_if_match(if_match, row)
+            row = change(row)
+            return _one(self.render(db, row, base_url(request)), row)
+
         async def replace(
             row_id: str, request: Request, db: Session, if_match: str | None = None
         ) -> ScimResponse:
             body = await _body(request)
-            row = self.fetch(db, row_id)
-            check_if_match(if_match, row)
-            row = self.replace(db, row, body)
-            return _one(self.render(db, row, base_url(request)), row)
+            return await run_in_threadpool(
+                changed, row_id, request, db, if_match, lambda row: self.replace(db, row, body)
+            )
 
         async def patch(
             row_id: str, request: Request, db: Session, if_match: str | None = None
         ) -> ScimResponse:
             body = await _body(request)
-            row = self.fetch(db, row_id)
-            check_if_match(if_match, row)
-            row = self.patch(db, row, body, base_url(request))
-            return _one(self.render(db, row, base_url(request)), row)
+            base = base_url(request)
+            return await run_in_threadpool(
+                changed, row_id, request, db, if_match, lambda row: self.patch(db, row, body, base)
+            )
 
         def delete(row_id: str, db: Session, if_match: str | None = None) -> Response:
             row = self.fetch(db, row_id)

@@ -1,5 +1,6 @@
 """Health, readiness, CORS, the command line, and the OpenAPI contract."""
 
+import inspect
 from typing import Any
 
 import pytest
@@ -188,6 +189,32 @@ def test_tags_per_resource_grouped_per_domain(openapi: dict[str, Any]) -> None:
     )
     assert "operations" in groups["Operations"]
     assert sorted(t for g in groups.values() for t in g) == sorted(tag_names)
+
+
+def test_a_dependency_runs_in_a_thread_only_to_use_the_database() -> None:
+    # FastAPI runs a sync dependency in the thread pool: a hop of tens of microseconds and a
+    # thread taken from the requests that need one. A check or a declaration (a scope rule,
+    # a query parameter's documentation) is async; a sync dependency takes the session.
+    def walk(dependant: Any, where: str, found: list[str]) -> None:
+        for sub in dependant.dependencies:
+            call = sub.call
+            runs_in_thread = call is not None and not (
+                inspect.iscoroutinefunction(call)
+                or inspect.isasyncgenfunction(call)
+                or inspect.iscoroutinefunction(type(call).__call__)  # HTTPBearer and kin
+            )
+            if runs_in_thread and not any(s.call in SESSION_DEPENDENCIES for s in sub.dependencies):
+                found.append(f"{where}: {call.__module__}.{call.__qualname__}")
+            walk(sub, where, found)
+
+    found: list[str] = []
+    checked = 0
+    for route in iter_route_contexts(create_app().routes):
+        if isinstance(route.original_route, APIRoute):
+            walk(route.dependant, f"{sorted(route.methods)} {route.path}", found)
+            checked += 1
+    assert found == []
+    assert checked > 100
 
 
 def test_every_route_declares_one_kind_of_session(openapi: dict[str, Any]) -> None:

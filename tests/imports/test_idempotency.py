@@ -1,5 +1,6 @@
 """Idempotency-Key on every POST: replay, reuse with another body, in progress, expiry."""
 
+import asyncio
 import threading
 import uuid
 from collections.abc import Iterator
@@ -270,11 +271,17 @@ def test_the_answer_is_stored_before_it_is_sent(engine: Any, live_tenant: Tenant
     key = f"stored-first-{uuid.uuid4()}"
     states: list[str | None] = []
 
+    def state() -> str | None:
+        with engine.connect() as conn:
+            found: str | None = conn.execute(select(T.c.state).where(T.c.key == key)).scalar()
+            return found
+
     async def observed(scope: Any, receive: Any, send: Any) -> None:
         async def watch(message: Any) -> None:
             if message["type"] == "http.response.start" and scope["path"] == "/v1/teams":
-                with engine.connect() as conn:
-                    states.append(conn.execute(select(T.c.state).where(T.c.key == key)).scalar())
+                # In a thread, as the app's own database work (tests/conftest.py), while the
+                # response waits for this look.
+                states.append(await asyncio.to_thread(state))
             await send(message)
 
         await application(scope, receive, watch)

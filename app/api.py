@@ -65,6 +65,36 @@ def include_v1(app: FastAPI) -> None:
         add_routes(app, domain_router, prefix="/v1", dependencies=V1_DEPENDENCIES)
 
 
+# What a route keeps as it is when add_routes registers it on the app: every setting of
+# add_api_route but those it combines with the inclusion's (path, tags, dependencies,
+# responses) and the route class.
+_ROUTE_SETTINGS = (
+    "response_model",
+    "status_code",
+    "summary",
+    "description",
+    "response_description",
+    "deprecated",
+    "methods",
+    "operation_id",
+    "response_model_include",
+    "response_model_exclude",
+    "response_model_by_alias",
+    "response_model_exclude_unset",
+    "response_model_exclude_defaults",
+    "response_model_exclude_none",
+    "include_in_schema",
+    "response_class",
+    "name",
+    "callbacks",
+    "openapi_extra",
+    "generate_unique_id_function",
+    "strict_content_type",
+    "max_body_size",
+    "form_limits",
+)
+
+
 def add_routes(
     app: FastAPI,
     router: APIRouter,
@@ -84,33 +114,11 @@ def add_routes(
         app.router.add_api_route(
             prefix + route.path,
             route.endpoint,
-            response_model=route.response_model,
-            status_code=route.status_code,
             tags=list(route.tags),
             dependencies=[*dependencies, *route.dependencies],
-            summary=route.summary,
-            description=route.description,
-            response_description=route.response_description,
             responses=dict(route.responses),
-            deprecated=route.deprecated,
-            methods=route.methods,
-            operation_id=route.operation_id,
-            response_model_include=route.response_model_include,
-            response_model_exclude=route.response_model_exclude,
-            response_model_by_alias=route.response_model_by_alias,
-            response_model_exclude_unset=route.response_model_exclude_unset,
-            response_model_exclude_defaults=route.response_model_exclude_defaults,
-            response_model_exclude_none=route.response_model_exclude_none,
-            include_in_schema=route.include_in_schema,
-            response_class=route.response_class,
-            name=route.name,
-            callbacks=route.callbacks,
-            openapi_extra=route.openapi_extra,
-            generate_unique_id_function=route.generate_unique_id_function,
-            strict_content_type=route.strict_content_type,
-            max_body_size=route.max_body_size,
-            form_limits=route.form_limits,
             route_class_override=LiteralPrefixRoute,
+            **{name: getattr(route, name) for name in _ROUTE_SETTINGS},
         )
 
 

@@ -8,12 +8,14 @@ back in would bring that cost back silently. Each route also turns away, before 
 pattern, a path that does not start with its literal part (``LiteralPrefixRoute``).
 """
 
+import inspect
 import re
 
+from fastapi import APIRouter
 from fastapi.routing import APIRoute
 from starlette.routing import Mount, Route
 
-from app.api import DOMAIN_ROUTERS, V1_DEPENDENCIES, LiteralPrefixRoute
+from app.api import _ROUTE_SETTINGS, DOMAIN_ROUTERS, V1_DEPENDENCIES, LiteralPrefixRoute
 from app.main import create_app
 from app.scim.router import router as scim_router
 
@@ -68,3 +70,10 @@ def test_the_literal_start_check_turns_away_only_what_the_pattern_would() -> Non
                 assert verdict == APIRoute.matches(route, scope)[0], (route.path, path)
                 turned_away += not root_path and not path.startswith(route.literal_start)
     assert turned_away > len(routes) * len(paths) // 2  # the check does most of the work
+
+
+def test_a_registered_route_keeps_every_setting_add_api_route_takes() -> None:
+    # A setting FastAPI adds to add_api_route must not be dropped silently on the way.
+    taken = set(inspect.signature(APIRouter.add_api_route).parameters)
+    combined = {"self", "path", "endpoint", "tags", "dependencies", "responses"}
+    assert taken - combined - {"route_class_override"} == set(_ROUTE_SETTINGS)

@@ -9,7 +9,7 @@ directory is used.
 import asyncio
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 # Tests roll back what they write, so a key remembered by one test could outlive its
@@ -58,18 +58,32 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         admin.dispose()
 
 
-# Statements run on a thread whose event loop is running: what the app must never do (a
+# Database work on a thread whose event loop is running: what the app must never do (a
 # pool checkout, a lock or SQLite's busy wait there stalls every request of the process;
-# docs/concurrency.md). Watched for every test, whatever route it calls.
+# docs/concurrency.md). Pool checkouts, statements and transaction ends of the suite's
+# engine are watched for every test, whatever route it calls.
 _ON_THE_LOOP: list[str] = []
 
 
-def _watch_the_loop(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+def _on_a_running_loop() -> bool:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return  # a worker thread, or the test's own thread
-    _ON_THE_LOOP.append(" ".join(statement.split())[:160])
+        return False  # a worker thread, or the test's own thread
+    return True
+
+
+def _watch_statements(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+    if _on_a_running_loop():
+        _ON_THE_LOOP.append(" ".join(statement.split())[:160])
+
+
+def _watch(what: str) -> Callable[..., None]:
+    def listener(*_args: object) -> None:
+        if _on_a_running_loop():
+            _ON_THE_LOOP.append(what)
+
+    return listener
 
 
 @pytest.fixture(autouse=True)
@@ -84,7 +98,10 @@ def engine(database_url: str) -> Iterator[Engine]:
     """The migrated database: built by ``alembic upgrade head``, so migrations are tested."""
     eng = make_engine(database_url)
     migrate.upgrade(eng)
-    event.listen(eng, "before_cursor_execute", _watch_the_loop)
+    event.listen(eng, "before_cursor_execute", _watch_statements)
+    event.listen(eng.pool, "checkout", _watch("pool checkout"))
+    event.listen(eng, "commit", _watch("commit"))
+    event.listen(eng, "rollback", _watch("rollback"))
     core_engine.set_engine(eng)
     yield eng
     core_engine.set_engine(None)

@@ -73,12 +73,6 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # All database work runs in this loop's worker threads (core/db.py); the pool of them is
     # sized from the settings, larger than the connection pool (checked by Settings).
     to_thread.current_default_thread_limiter().total_tokens = app.state.settings.threads
-    # FastAPI builds an included router's routes (their parameter and response models) on
-    # the first request that reaches it. Built here, before the server accepts a connection,
-    # a new worker behind the load balancer answers its first requests as fast as its later
-    # ones (figures: docs/performance.md, "A worker's first requests").
-    for _route in iter_route_contexts(app.routes):
-        pass
     # What exists at startup (routes, models, compiled validators, mappers) lives as long as
     # the process. Freezing it takes it out of the cyclic collector's reach: its full
     # collections, triggered by the garbage every request leaves, no longer walk those

@@ -13,7 +13,6 @@ always the key's: it is never taken from the URL or the body.
 import asyncio
 import hashlib
 import hmac
-import logging
 import secrets
 import threading
 import time
@@ -39,8 +38,6 @@ from app.core.tenancy import bind_organisation
 from app.identity.reach import bind_reach
 from app.identity.signin import sign_in
 from app.organisation.models import SCOPE_RANK, ApiKey, Organisation, Scope
-
-log = logging.getLogger("veerkracht.auth")
 
 KEY_PREFIX = "vk"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -249,15 +246,9 @@ async def _authenticate_now(database: Database, presented: str) -> Principal:
     # last_used_at is telemetry, written at most once a minute per key, in a short write
     # of its own after the read, and only when that write need not wait for anything
     # (Database.write_if_free): a read is never held up by it, and a later request of the
-    # key records it.
+    # key records it (nor does a failed one fail the request).
     if last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION:
-        try:
-            await database.write_if_free(_record_use, principal.api_key_id, now)
-        except Exception:
-            # Never fail a request over telemetry (a busy database, a lost connection).
-            log.warning(
-                "could not record last_used_at", extra={"api_key_id": str(principal.api_key_id)}
-            )
+        await database.write_if_free(_record_use, principal.api_key_id, now)
     _remember(presented, principal)
     return principal
 

@@ -22,6 +22,7 @@ response is sent, and rolls back on any error, so a failed request writes nothin
 """
 
 import asyncio
+import logging
 import sqlite3
 import weakref
 from collections.abc import AsyncIterator, Callable
@@ -41,6 +42,8 @@ from app.core.config import Settings, get_settings
 from app.core.engine import Renewers, get_engine, immediate, make_async_engine, renew_together
 from app.core.errors import ServiceUnavailable
 from app.core.problems import ProblemCode
+
+log = logging.getLogger("veerkracht.db")
 
 # session.info key: True when the unit of work only reads (tenancy.get_scoped locks the
 # rows it fetches only in a writing one).
@@ -277,12 +280,18 @@ class Database:
         never queues for a connection, for the writer's turn of an import running in this
         process, for another process's write lock (SQLite) or for a row lock held by another
         transaction (PostgreSQL: an import deactivating users holds theirs until it commits),
-        so the request it rides on is never held up by it.
+        so the request it rides on is never held up by it, nor failed: an error (a lost
+        connection, a broken statement) is logged and the work left to a later request.
         """
         try:
             async with self.slot(write=True, wait=False):
                 return await run_in_threadpool(self._run_if_free, fn, args, kwargs)
         except DatabaseBusy:
+            return False
+        except Exception as exc:
+            log.warning(
+                "deferred work failed", extra={"work": fn.__qualname__, "error": str(exc)[:300]}
+            )
             return False
 
     def _run_if_free(self, fn: Callable[..., Any], args: Any, kwargs: Any) -> bool:

@@ -8,7 +8,6 @@ Everything is read in a short read of its own, before the request takes its conn
 write follows only for a first sign-in and, at most once a minute, ``last_sign_in_at``.
 """
 
-import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,8 +27,6 @@ from app.identity.models import IdentityProvider, LinkBy, User
 from app.identity.oidc import JWKS, InvalidToken, peek, verify
 from app.organisation.models import Employee, Organisation, TeamManager
 from app.training.models import Enrolment, TrainingSession
-
-log = logging.getLogger("veerkracht.identity")
 
 SIGN_IN_RESOLUTION = timedelta(minutes=1)
 
@@ -271,11 +268,5 @@ async def sign_in(database: Database, token: str) -> SignedIn:
     if found.record_sign_in:
         # Telemetry, as an API key's last use (core/auth.py): written only when it need not
         # wait, else by the person's next request; never a reason to refuse the sign-in.
-        try:
-            await database.write_if_free(_record_sign_in, found.signed_in.reach.user_id)
-        except Exception:
-            log.warning(
-                "could not record the sign-in",
-                extra={"user_id": str(found.signed_in.reach.user_id)},
-            )
+        await database.write_if_free(_record_sign_in, found.signed_in.reach.user_id)
     return found.signed_in

@@ -30,8 +30,9 @@ def test_healthz_and_readyz(client: TestClient) -> None:
 def test_every_route_is_built_before_the_first_request(
     savepoint_database: SavepointDatabase, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # FastAPI builds an included router's routes when a request first reaches it; the
-    # lifespan builds them all at startup, so no request of a new worker pays for it.
+    # FastAPI builds an included router's routes when a request first reaches it; the app
+    # registers its routes itself (app/api.py add_routes), each built as it is registered,
+    # so no request of a new worker pays for it.
     built: list[str] = []
     populate = fastapi_routing._populate_api_route_state
 

@@ -25,7 +25,7 @@ import sqlite3
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs
 
 from sqlalchemy.engine import make_url
@@ -158,7 +158,7 @@ class PostgresReads:
 
     @staticmethod
     def api_id(value: Any) -> str | None:
-        return value  # already hyphenated text (the uuid loader above)
+        return cast(str | None, value)  # already hyphenated text (the uuid loader above)
 
     @staticmethod
     def api_datetime(value: Any) -> str | None:

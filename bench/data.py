@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, insert
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app.core.ids import uuid7
 from app.core.tenancy import bind_organisation
@@ -167,8 +167,6 @@ def _domains(
     team_rows: list[dict[str, Any]],
 ) -> None:
     """Protocol and acknowledgements, goals, the catalogue and past completions."""
-    from sqlalchemy import select
-
     from app.learning.models import PersonalGoal, Skill, TeamGoal
     from app.policy.models import Protocol, ProtocolAcknowledgement, ProtocolSection
     from app.training.models import (
@@ -183,7 +181,9 @@ def _domains(
         skills = {
             code: sid
             for sid, code in conn.execute(
-                select(Skill.id, Skill.code).where(Skill.organisation_id == org.org_id)  # type: ignore[arg-type]
+                select(col(Skill.id), col(Skill.code)).where(
+                    col(Skill.organisation_id) == org.org_id
+                )
             )
         }
     codes = sorted(skills)

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, insert, select
-from sqlmodel import Session
+from sqlalchemy import Engine, insert
+from sqlmodel import Session, col, select
 
 from app.core.dates import today
 from app.core.ids import uuid7
@@ -60,10 +60,10 @@ def _insert_incidents(engine: Engine, org_id: uuid.UUID, n: int) -> None:
     now = datetime.now(UTC)
     with engine.connect() as conn:
         people = conn.execute(
-            select(Employee.id, Employee.team_id, Employee.function_group_id).where(  # type: ignore[call-overload]
-                Employee.organisation_id == org_id,  # type: ignore[arg-type]
-                Employee.team_id.is_not(None),  # type: ignore[union-attr]
-                Employee.function_group_id.is_not(None),  # type: ignore[union-attr]
+            select(col(Employee.id), col(Employee.team_id), col(Employee.function_group_id)).where(
+                col(Employee.organisation_id) == org_id,
+                col(Employee.team_id).is_not(None),
+                col(Employee.function_group_id).is_not(None),
             )
         ).all()
     by_team: dict[uuid.UUID, list[Any]] = {}

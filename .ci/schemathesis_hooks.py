@@ -22,6 +22,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 STATE_REFUSALS = {
     "unknown-reference": "an id in the request names nothing of this organisation",
     "etag-mismatch": "If-Match names a version the resource no longer has",
+    "precondition-failed": "If-None-Match names the current version (or * and it exists)",
     "idempotency-key-reused": "the Idempotency-Key was used before for another request",
     "one-owner": "a PATCH that clears the owner the item has (one owner always)",
     "invalid-exposure-range": "a PATCH of one end of the exposure range past the stored other",

@@ -38,10 +38,31 @@ def set_etag(response: Response, obj: TimestampedTable) -> None:
     response.headers["ETag"] = etag_of(obj)
 
 
-def check_if_match(if_match: str | None, obj: TimestampedTable) -> None:
-    """Refuse the change when ``If-Match`` names another version (RFC 9110 13.1.1)."""
+IfNoneMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-None-Match",
+        max_length=200,
+        description="`*` creates only: the request is refused (412) if the resource exists.",
+    ),
+]
+
+
+def check_if_match(if_match: str | None, obj: TimestampedTable | None) -> None:
+    """Refuse the change when ``If-Match`` names another version (RFC 9110 13.1.1).
+
+    With no current version (``obj`` is None: a PUT that would create) no tag matches,
+    not even ``*``: a client that read a row someone deleted must not bring it back.
+    """
     if if_match is None:
         return
+    if obj is None:
+        raise PreconditionFailed(
+            "There is no current version for If-Match to name (it was deleted, or never "
+            "existed); nothing was created. Read the collection again, or send no If-Match "
+            "to create it.",
+            code="etag-mismatch",
+        )
     current = etag_of(obj)
     candidates = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
     if "*" in candidates or current in candidates:
@@ -51,6 +72,19 @@ def check_if_match(if_match: str | None, obj: TimestampedTable) -> None:
         code="etag-mismatch",
         current_etag=current,
     )
+
+
+def check_if_none_match(if_none_match: str | None, obj: TimestampedTable | None) -> None:
+    """Refuse a create-or-replace when ``If-None-Match`` matches the current version
+    (RFC 9110 13.1.2): ``*`` makes a PUT create only, a tag makes it skip that version."""
+    if if_none_match is None or obj is None:
+        return
+    wanted = _tags(if_none_match)
+    if "*" in wanted or etag_of(obj) in wanted:
+        raise PreconditionFailed(
+            "The resource exists (If-None-Match matched its current version); nothing was changed.",
+            current_etag=etag_of(obj),
+        )
 
 
 def _tags(header: str) -> set[str]:

@@ -39,7 +39,7 @@ from pydantic.json_schema import SkipJsonSchema
 from sqlmodel import Session, select
 
 from app.core.auth import Principal
-from app.core.concurrency import IfMatch, check_if_match, set_etag
+from app.core.concurrency import IfMatch, IfNoneMatch, check_if_match, check_if_none_match, set_etag
 from app.core.db import READ_ONLY
 from app.core.errors import InvalidInput, NotFound
 from app.core.models import TenantTable
@@ -271,6 +271,7 @@ def add_external_id_routes(resource: "Resource[Any, Any, Any, Any]", router: API
         db: Session,
         response: Response,
         if_match: str | None = None,
+        if_none_match: str | None = None,
     ) -> Any:
         _keeps_the_path_key(data, resource.path)
         # Into the create schema proper, whose external_id takes a string: a copy of the
@@ -280,12 +281,14 @@ def add_external_id_routes(resource: "Resource[Any, Any, Any, Any]", router: API
         )
         stmt = select(resource.model).where(resource.model.external_id == external_id)
         row = db.exec(stmt.with_for_update()).first()
+        # Both preconditions before anything is written (RFC 9110 13.2.2), on create too.
+        check_if_match(if_match, row)
+        check_if_none_match(if_none_match, row)
         if row is None:
             row = resource.create(db, data, principal)
             response.status_code = 201
             response.headers["Location"] = f"/v1{resource.path}/{row.id}"
         else:
-            check_if_match(if_match, row)
             # A replacement: every field as the body gives it, omitted ones at their default.
             full = update_schema.model_validate(data.model_dump())
             row = resource.update(db, row, full, principal)
@@ -323,8 +326,10 @@ def add_external_id_routes(resource: "Resource[Any, Any, Any, Any]", router: API
          f"Create or replace the {title} with this HR key (an upsert): 201 with `Location` "
          "when it is new, 200 when the stored one was replaced (omitted fields take their "
          "defaults; `If-Match` is checked when given). The key is the path's: the body "
-         "has no `external_id`.",
-         {**key, "data": keyed_by_path(create_schema), **write_with},
+         "has no `external_id`. `If-None-Match: *` creates only (412 when it exists); "
+         "`If-Match` on a key with no current row is 412, never a create.",
+         {**key, "data": keyed_by_path(create_schema), **write_with,
+          "if_none_match": IfNoneMatch},
          {**WRITE_ONE, 201: CREATED[201]}),
         ("PATCH", patch, f"update_{noun}_by_external_id",
          f"Change the {title} with this HR key, as the PATCH by id does; its `external_id` "

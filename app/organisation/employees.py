@@ -60,7 +60,8 @@ def list_employees(
     external_id: str | None = None,
     q: str | None = None,
 ) -> tuple[list[str], PageEnd]:
-    """Employees with the API's filters; ``q`` matches names and email, case-insensitively.
+    """Employees with the API's filters; ``q`` matches first and last name, the full name
+    and email, case-insensitively.
 
     Returns each employee as ``EmployeePublic`` JSON text (core/sqljson.py), and the next
     cursor. The page is read as ids and versions first; the JSON of versions seen before
@@ -92,6 +93,10 @@ def list_employees(
                         col(Employee.first_name),
                         col(Employee.last_name),
                         col(Employee.email),
+                        # The name as the API writes it (full_name), so an HR officer finds
+                        # "Mirjam van der Berg" by her full name and by the surname with its
+                        # tussenvoegsel ("van der Berg", "'t Hooft"), which ends it.
+                        _FULL_NAME,
                     )
                 )
             )
@@ -116,16 +121,18 @@ _EMPLOYEE_KEY = type_coerce(col(Employee.id), String).label("id")
 _EMPLOYEE_VERSION = type_coerce(col(Employee.updated_at), String)
 _EMPLOYEE_JSON = RowJsonCache("employee")
 
+# full_name() of organisation/models.py, in SQL: a missing or empty tussenvoegsel is left
+# out, so it never makes the whole name NULL (core/sqljson.py).
+_FULL_NAME = joined_words(
+    [col(Employee.first_name), col(Employee.name_particle), col(Employee.last_name)]
+)
+
 
 @lru_cache(maxsize=4)
 def _employee_json(dialect: str) -> ColumnElement[str]:
     # The row's EmployeePublic shape, written by the database (core/sqljson.py).
     columns = {name: col(getattr(Employee, name)) for name in EmployeePublic.model_fields}
-    # full_name() of organisation/models.py, in SQL.
-    name = joined_words(
-        [col(Employee.first_name), col(Employee.name_particle), col(Employee.last_name)]
-    )
-    return json_object(dialect, EmployeePublic, columns, computed={"full_name": name})
+    return json_object(dialect, EmployeePublic, columns, computed={"full_name": _FULL_NAME})
 
 
 def employee_json(db: Session) -> ColumnElement[str]:

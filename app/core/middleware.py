@@ -1,6 +1,7 @@
 """One pure-ASGI middleware for what every request needs before routing.
 
-Request id (``X-Request-ID`` honoured or generated, echoed back), access log, the body
+Request id (``X-Request-ID`` honoured or generated, echoed back), access log, ``HEAD`` as
+the ``GET`` of the same URL without its body (RFC 9110 9.3.2), the body
 size limit (413 before the body is parsed, also for a chunked body without
 Content-Length), the content-type check (415), security headers, and the last-resort 500
 problem for an unhandled exception. Pure ASGI rather than ``BaseHTTPMiddleware``: it adds
@@ -80,6 +81,11 @@ class RequestContextMiddleware:
         extra_headers.append(DOCS_CSP if path.startswith(DOC_PATHS) else API_CSP)
 
         started_response = False
+        # A server must answer HEAD wherever it answers GET (RFC 9110 9.1): the routes see a
+        # GET, and the answer keeps its status and headers (Content-Length and ETag too)
+        # but not its body. One place, so no route can forget it.
+        head = scope["method"] == "HEAD"
+        inner = {**scope, "method": "GET"} if head else scope
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status, started_response
@@ -87,6 +93,8 @@ class RequestContextMiddleware:
                 started_response = True
                 status = message["status"]
                 message["headers"] = list(message.get("headers", [])) + extra_headers
+            elif head and message["type"] == "http.response.body":
+                message = {**message, "body": b""}
             await send(message)
 
         try:
@@ -107,7 +115,7 @@ class RequestContextMiddleware:
                 return message
 
             try:
-                await self.app(scope, receive_limited, send_wrapper)
+                await self.app(inner, receive_limited, send_wrapper)
             except asyncio.CancelledError:
                 # A shutdown past its grace period cancels what is still running; nothing of
                 # it was committed, so the client may safely retry (on another instance).

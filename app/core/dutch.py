@@ -198,7 +198,10 @@ KIND_HEADERS: dict[str, dict[str, str]] = {
     "training-programs": {"external_id": "code"},
     "team-goals": {"description": "doel"},
     "personal-goals": {"description": "leerdoel"},
-    "incidents": {"external_id": "meldingsnummer"},
+    # Affected as "getroffen" (the import's own word), not WORDS' "betrokkenen": the import
+    # also takes each export header (app/imports/parsing.py), and a reporting system's
+    # "Betrokkenen" lists witnesses too, who would then be read as affected (aftercare).
+    "incidents": {"external_id": "meldingsnummer", "affected": "getroffen"},
 }
 
 # Columns whose text cells are identifiers (enum values, figure names): translated too.

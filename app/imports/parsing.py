@@ -15,9 +15,10 @@ import csv
 import io
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from app.core.dutch import header_nl
 from app.core.errors import InvalidInput
 from app.core.problems import ProblemCode
 from app.imports.cells import CONTROL_CHARS, CellError, Converter, normalise_header
@@ -164,6 +165,25 @@ def detect_delimiter(header_line: str) -> str:
 # --- header mapping ---------------------------------------------------------------------
 
 
+def with_export_headers(columns: Sequence[Column], kind: str) -> list[Column]:
+    """The columns, each also accepting the header the kind's Dutch export writes for it.
+
+    Rule (docs/imports.md, Dutch exports): a Dutch export goes back in unchanged. The
+    export's words live in ``app/core/dutch.py``; taking them from there, rather than
+    repeating them among each kind's aliases, keeps the two from drifting apart (the
+    programmes' exposure level columns did: the import ignored them). The export's word
+    comes after the kind's own aliases, so the precedence between them stays as it was.
+    """
+    out: list[Column] = []
+    for col in columns:
+        label = header_nl(col.field, kind)
+        known = {normalise_header(name) for name in col.names}
+        out.append(
+            col if normalise_header(label) in known else replace(col, aliases=(*col.aliases, label))
+        )
+    return out
+
+
 def map_headers(
     headers: Sequence[str], columns: Sequence[Column], *, kind: str
 ) -> tuple[dict[int, Column], dict[str, str], list[str], list[str]]:
@@ -174,8 +194,10 @@ def map_headers(
     exactly (`external_id`, as a program sends it) before all, and the other is ignored
     with a note; two columns with the same name (after normalising)
     are refused.
+    Every column also takes the header its kind's Dutch export writes (``with_export_headers``).
     Returns the mapping, field -> header, the ignored headers and the notes.
     """
+    columns = with_export_headers(columns, kind)
     by_alias: dict[str, tuple[Column, int]] = {}
     for col in columns:
         for rank, name in enumerate((*col.aliases, col.field), start=1):

@@ -18,7 +18,7 @@ from app.core.tenancy import bind_organisation
 from app.imports import catalogue, employees, goals, incidents, mappings, people
 from app.imports.kinds import Context, Kind, table_of
 from app.imports.models import ImportKind, ImportMode, ImportResult, RowErrorPublic
-from app.imports.parsing import RowError, find_duplicates, parse_body
+from app.imports.parsing import Column, RowError, find_duplicates, parse_body
 from app.organisation.models import Employee, FunctionGroup, Organisation, Team, TeamManager
 
 KINDS: dict[ImportKind, Kind] = {
@@ -55,8 +55,9 @@ def run_import(
         )
     # The benchmark and scripts call this without a request: scope the session here too.
     bind_organisation(db, org.id)
-    columns = spec.columns_for(db, org.id) if spec.columns_for else spec.columns
-    parsed = parse_body(body, content_type, columns, kind=kind.value, key=spec.key)
+    parsed = parse_body(
+        body, content_type, import_columns(db, org=org, kind=kind), kind=kind.value, key=spec.key
+    )
     ctx = Context(
         session=db,
         org=org,
@@ -110,6 +111,12 @@ def run_import(
         ignored_columns=parsed.ignored_columns,
         changes=changes,
     )
+
+
+def import_columns(db: Session, *, org: Organisation, kind: ImportKind) -> tuple[Column, ...]:
+    """The columns an import of the kind takes for the organisation (its own role words)."""
+    spec = KINDS[kind]
+    return spec.columns_for(db, org.id) if spec.columns_for else spec.columns
 
 
 def _without(records: Sequence[Any], errors: Iterable[RowError]) -> list[Any]:

@@ -6,9 +6,11 @@ from datetime import date, timedelta
 from sqlalchemy import ColumnElement, not_, or_
 from sqlmodel import Session, col, select
 
+from app.audit import trail
+from app.audit.models import AuditAction
 from app.core.crud import apply_changes, delete_or_conflict, refuse_existing
 from app.core.errors import Conflict
-from app.core.models import render
+from app.core.models import bulk_update, render
 from app.core.pagination import PageEnd, PageParams, paginate
 from app.core.queries import where_given
 from app.organisation.models import (
@@ -36,6 +38,33 @@ def function_group_public(
         fg,
         exposure_level=fg.level(settings.exposure_bands),
         risk_assessment_due=due,
+    )
+
+
+# The settings a function group's answer is rendered from (exposure_level,
+# risk_assessment_due): a change of one is a new version of every group, so its ETag
+# changes (no 304 for a stale level) and a sync by updated_from sees it.
+RENDERED_FROM_SETTINGS = ("exposure_bands", "risk_assessment_valid_years")
+
+
+def settings_changed(
+    db: Session, before: OrganisationSettings, after: OrganisationSettings
+) -> None:
+    """Give every function group a new version when settings it is rendered from changed,
+    announced like any change (audit trail, change feed: a sync by sync_token sees it)."""
+    changed = [n for n in RENDERED_FROM_SETTINGS if getattr(before, n) != getattr(after, n)]
+    if not changed:
+        return
+    # The tenant criterion scopes both statements to this organisation (core/tenancy.py).
+    ids = list(db.exec(select(FunctionGroup.id)).all())
+    db.execute(bulk_update(FunctionGroup))
+    # What changed is the answer, not a column: the settings it is rendered from are named.
+    trail.record(
+        db,
+        resource_type=FunctionGroup.__tablename__,
+        resource_ids=ids,
+        action=AuditAction.update,
+        changed_fields=[f"settings.{n}" for n in changed],
     )
 
 

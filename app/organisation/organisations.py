@@ -10,6 +10,7 @@ from app.core.errors import InvalidInput
 from app.core.listing import ListFilters, Listing
 from app.core.models import render, touch, utcnow
 from app.core.tenancy import bind_organisation, current_organisation_id, get_scoped
+from app.organisation import function_groups
 from app.organisation.hooks import HOOKS
 from app.organisation.models import (
     ApiKey,
@@ -70,6 +71,7 @@ def update_organisation(
                 ],
             )
         changes["settings_json"] = settings.model_dump(mode="json")
+        function_groups.settings_changed(db, org.settings, settings)
     apply_changes(org, changes)
     db.flush()
     forget_principals(organisation_id=org.id)

@@ -110,3 +110,37 @@ def test_the_incident_window_is_the_setting(client: TestClient, tenant: Tenant) 
     assert r.status_code == 200, r.text
     today = dates.today()
     assert r.json()["period_from"] == (add_months(today, -36) + timedelta(days=1)).isoformat()
+
+
+def test_settings_a_function_group_is_rendered_from_give_it_a_new_version(
+    client: TestClient, tenant: Tenant, other_tenant: Tenant, db: Session
+) -> None:
+    # exposure_level and risk_assessment_due derive from the settings: a client holding the
+    # old ETag must not get 304 for a stale level, and a sync by updated_from sees it.
+    fg = make_function_group(db, likelihood=5, impact=2)  # score 10: high by default
+    db.commit()
+    url = f"/v1/function-groups/{fg.id}"
+    first = client.get(url, headers=tenant.read)
+    since = client.get("/v1/function-groups", headers=tenant.read).json()["sync_token"]
+    feed = client.get("/v1/changes", headers=tenant.read).json()["next_cursor"]
+    others = client.get("/v1/function-groups", headers=other_tenant.read).json()["sync_token"]
+
+    _settings(client, tenant, hrm_theme_months=6)  # no bearing on a function group
+    assert client.get(url, headers=tenant.read).headers["ETag"] == first.headers["ETag"]
+
+    for change in ({"exposure_bands": {"high_from": 12}}, {"risk_assessment_valid_years": 2}):
+        before = client.get(url, headers=tenant.read)
+        _settings(client, tenant, **change)
+        stale = client.get(url, headers={**tenant.read, "If-None-Match": before.headers["ETag"]})
+        assert stale.status_code == 200, change
+        assert stale.headers["ETag"] != before.headers["ETag"]
+    assert client.get(url, headers=tenant.read).json()["exposure_level"] == "moderate"
+    synced = client.get(f"/v1/function-groups?sync_token={since}", headers=tenant.read).json()
+    assert [g["id"] for g in synced["items"]] == [str(fg.id)]
+    events = client.get(f"/v1/changes?after={feed}&types=function_group", headers=tenant.read)
+    assert [(e["type"], e["resource_id"]) for e in events.json()["items"]] == [
+        ("function_group.updated", str(fg.id))
+    ] * 2
+    # Another organisation's groups are not touched by this organisation's settings.
+    theirs = client.get(f"/v1/function-groups?sync_token={others}", headers=other_tenant.read)
+    assert theirs.json()["items"] == []

@@ -3,12 +3,13 @@
 
 import hashlib
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import Header, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.dates import today
 from app.core.errors import PreconditionFailed
 from app.core.models import TimestampedTable
 
@@ -22,15 +23,17 @@ IfMatch = Annotated[
 ]
 
 
-def etag_for(id_: uuid.UUID, updated_at: datetime) -> str:
-    """A strong ETag that changes whenever the row's ``updated_at`` changes."""
-    raw = f"{id_}:{updated_at.isoformat()}".encode()
-    return '"' + hashlib.blake2b(raw, digest_size=12).hexdigest() + '"'
+def etag_for(id_: uuid.UUID, updated_at: datetime, day: date | None = None) -> str:
+    """A strong ETag that changes whenever the row's ``updated_at`` changes (and ``day``,
+    when the answer also derives from the calendar day)."""
+    raw = f"{id_}:{updated_at.isoformat()}" + (f":{day.isoformat()}" if day else "")
+    return '"' + hashlib.blake2b(raw.encode(), digest_size=12).hexdigest() + '"'
 
 
 def etag_of(obj: TimestampedTable) -> str:
-    """The ETag of a row (see ``etag_for``)."""
-    return etag_for(obj.id, obj.updated_at)
+    """The ETag of a row (see ``etag_for``), with today's date where its answer needs it."""
+    day = today() if obj.answer_depends_on_today else None
+    return etag_for(obj.id, obj.updated_at, day)
 
 
 def set_etag(response: Response, obj: TimestampedTable) -> None:

@@ -3,7 +3,7 @@
 import types
 import uuid
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar, Union, get_args, get_origin
+from typing import Any, ClassVar, TypeVar, Union, get_args, get_origin
 
 import email_validator
 import sqlalchemy as sa
@@ -94,6 +94,12 @@ class TimestampedTable(SQLModel):
     ``update()`` statement, sets it to now unless the statement sets it itself. ETags,
     ``If-Match`` and the ``updated_from`` sync all rely on it moving with every change.
     """
+
+    # True where the answer derives from the calendar day as well as from the row (a
+    # follow-up item's `overdue`): its ETag then changes with the day too, so a client
+    # revalidating after midnight never gets 304 for an answer that has turned
+    # (RFC 9110 8.8.3, core/concurrency.py).
+    answer_depends_on_today: ClassVar[bool] = False
 
     id: uuid.UUID = id_field()
     created_at: datetime = timestamp_field()

@@ -79,6 +79,7 @@ class FollowUpSourceFilter(StrEnum):
 class FollowUpItem(TenantTable, table=True):
     """A point to follow up after a training or review, owned by an employee or a team."""
 
+    answer_depends_on_today = True  # `overdue` (core/models.py)
     __tablename__ = "follow_up_item"
     __table_args__ = (
         sa.CheckConstraint(

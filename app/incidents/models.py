@@ -108,6 +108,7 @@ class IncidentEmployee(SQLModel, table=True):
 class Aftercare(TenantTable, table=True):
     """One step of aftercare for one affected employee of an incident."""
 
+    answer_depends_on_today = True  # `overdue` (core/models.py)
     __tablename__ = "aftercare"
     __table_args__ = (
         UniqueConstraint("incident_id", "employee_id", "kind"),

@@ -241,6 +241,7 @@ def comparable_key(
 class FunctionGroup(TenantTable, table=True):
     """A group of comparable functions and how much aggression it meets."""
 
+    answer_depends_on_today = True  # `risk_assessment_due` (core/models.py)
     __tablename__ = "function_group"
     __table_args__ = (
         UniqueConstraint("organisation_id", "external_id"),

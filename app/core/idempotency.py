@@ -41,7 +41,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.auth import authenticate
 from app.core.db import Database, DatabaseBusy
-from app.core.errors import PROBLEM_JSON, Unauthorized, send_problem
+from app.core.errors import PROBLEM_JSON, Unauthorized, problem_body, send_problem
 from app.core.ids import uuid7
 from app.core.models import UTCDateTime, id_field, utcnow
 from app.core.problems import ProblemCode
@@ -267,9 +267,11 @@ def canonical_json(body: bytes) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-# Answers that carry a secret are never stored (a new API key is shown once): these POSTs
-# take no Idempotency-Key; the header is ignored.
-NOT_REPLAYABLE = ("/v1/api-keys",)
+# Answers that carry a secret kept nowhere else (a new API key: only its hash is stored)
+# are not stored either. The POST still runs once per Idempotency-Key, so a retry after a
+# lost answer creates no second live credential; what a retry gets is a 409 that names the
+# key created (``Location``) and says how to recover (revoke it, create another).
+SHOWN_ONCE = ("/v1/api-keys",)
 
 
 class IdempotencyMiddleware:
@@ -285,7 +287,6 @@ class IdempotencyMiddleware:
             scope["type"] != "http"
             or scope["method"] != "POST"
             or not scope["path"].startswith(self.prefix)
-            or scope["path"].startswith(NOT_REPLAYABLE)
         ):
             await self.app(scope, receive, send)
             return
@@ -373,9 +374,12 @@ class IdempotencyMiddleware:
         if status >= 500:
             await self._forget(record_id)
         else:
-            headers = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in start["headers"]]
+            kept = (status, start["headers"], body)
+            if scope["path"].startswith(SHOWN_ONCE) and status < 300:
+                kept = _shown_once(scope, start["headers"])
+            headers = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in kept[1]]
             try:
-                await self.database.write(_complete, record_id, status, headers, body)
+                await self.database.write(_complete, record_id, kept[0], headers, kept[2])
             except Exception:
                 # The change is committed; the client gets its answer. The claim stays
                 # "running" and is taken over after STALE_AFTER: a retry sees 409 until then.
@@ -389,6 +393,25 @@ class IdempotencyMiddleware:
             await self.database.write(_release, record_id)
         except Exception:
             log.exception("could not release an Idempotency-Key")
+
+
+def _shown_once(
+    scope: Scope, headers: list[tuple[bytes, bytes]]
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """What a retry of a secret-bearing POST gets instead of the secret (``SHOWN_ONCE``)."""
+    location = dict(headers).get(b"location", b"").decode("latin-1")
+    body = json.dumps(
+        problem_body(
+            status=409,
+            code="secret-shown-once",
+            detail=f"This Idempotency-Key already created {location}; its secret was in that "
+            "answer only and is kept nowhere. If that answer was lost, revoke it (DELETE "
+            f"{location}) and create another.",
+            instance=scope["path"],
+        )
+    ).encode()
+    kept = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]
+    return 409, [*kept, (b"location", location.encode())], body
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -428,9 +451,9 @@ def document_idempotency(schema: dict[str, Any]) -> None:
         "first response; the same key with another request is 422; while the first is "
         "still running, 409.",
     }
-    for path, path_item in schema.get("paths", {}).items():
+    for path_item in schema.get("paths", {}).values():
         op = path_item.get("post")
-        if op is None or path.startswith(NOT_REPLAYABLE):
+        if op is None:
             continue
         params = op.setdefault("parameters", [])
         if not any(p.get("name") == "Idempotency-Key" for p in params):

@@ -101,6 +101,7 @@ ProblemCode = Literal[
     "revoked-api-key",
     "role-forbids",
     "rule-violation",
+    "secret-shown-once",
     "service-unavailable",
     "session-already-completed",
     "session-cancelled",

@@ -164,14 +164,11 @@ def test_imports_are_replayed_not_rerun(client: TestClient, tenant: Tenant, db: 
 
 def test_openapi_documents_the_header_on_every_post(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
-    posts = [
-        (path, op) for path, item in spec["paths"].items() for m, op in item.items() if m == "post"
-    ]
+    posts = [op for item in spec["paths"].values() for m, op in item.items() if m == "post"]
     assert posts
-    for path, op in posts:
+    for op in posts:
         names = [p["name"] for p in op.get("parameters", [])]
-        # A new key's secret is never stored, so key creation takes no Idempotency-Key.
-        assert ("Idempotency-Key" in names) is (path != "/v1/api-keys"), op["operationId"]
+        assert "Idempotency-Key" in names, op["operationId"]
 
 
 # --- really concurrent (committed) requests -------------------------------------------------
@@ -249,16 +246,28 @@ def test_a_stored_answer_is_replayed_only_to_the_key_that_caused_it(
     assert "idempotent-replayed" not in {k.lower() for k in again.headers}
 
 
-def test_new_api_keys_are_never_stored_for_replay(
+def test_a_retried_key_creation_makes_no_second_key_and_keeps_no_secret(
     client: TestClient, tenant: Tenant, db: Session
 ) -> None:
+    # The answer that shows a new key's secret is not stored (only the key's hash is kept
+    # anywhere), yet a retry must not leave a second live credential behind: it is told
+    # which key exists, and how to recover if the secret was lost.
     headers = {**tenant.admin, "Idempotency-Key": "key-creation"}
     first = client.post("/v1/api-keys", headers=headers, json={"name": "script"})
+    assert first.status_code == 201, first.text
+    keys = client.get("/v1/api-keys", headers=tenant.admin).json()["items"]
     second = client.post("/v1/api-keys", headers=headers, json={"name": "script"})
-    assert first.status_code == second.status_code == 201
-    assert first.json()["key"] != second.json()["key"]
+    problem = assert_problem(second, 409, "secret-shown-once")
+    assert second.headers["Location"] == first.headers["Location"]
+    assert first.headers["Location"] in problem["detail"]
+    assert second.headers["idempotent-replayed"] == "true"
+    assert "key" not in problem and first.json()["key"] not in second.text
+    assert client.get("/v1/api-keys", headers=tenant.admin).json()["items"] == keys
     stored = db.execute(text("SELECT response_body FROM idempotency_key")).scalars().all()
-    assert not any("vk_" in str(body) for body in stored)
+    assert stored and not any(first.json()["key"] in str(body) for body in stored)
+    # Another request under the same key is still refused as reused.
+    other = client.post("/v1/api-keys", headers=headers, json={"name": "other"})
+    assert_problem(other, 422, "idempotency-key-reused")
 
 
 def test_the_answer_is_stored_before_it_is_sent(engine: Any, live_tenant: Tenant) -> None:

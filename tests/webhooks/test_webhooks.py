@@ -3,12 +3,13 @@
 import json
 import threading
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine
 from sqlmodel import col, select
 from standardwebhooks import Webhook
 
@@ -221,27 +222,20 @@ def test_two_workers_share_deliveries_without_sending_one_twice(
             assert release.wait(60)
         return 204
 
-    # Earlier tests on this database leave deliveries due before ours (to receivers long
-    # closed): the first batch takes all of those and then exactly three of ours.
-    due_before = (
-        select(func.count())
-        .select_from(WebhookDelivery)
-        .join(
-            WebhookSubscription, col(WebhookSubscription.id) == col(WebhookDelivery.subscription_id)
-        )
-        .where(
-            col(WebhookDelivery.status) == DeliveryStatus.pending,
-            col(WebhookDelivery.next_attempt_at) <= utcnow(),
-            col(WebhookSubscription.active),
-            col(WebhookDelivery.subscription_id) != uuid.UUID(sub["id"]),
-        )
-    )
+    # Other tests, on this database and at the same time, leave and deliver deliveries of
+    # their own: ours are put first in the order workers take them, so a batch of three
+    # is exactly three of ours whatever the others do.
     with core_engine.new_session(engine) as db:
-        others = db.exec(due_before).one()
+        db.execute(
+            sa.update(WebhookDelivery)
+            .where(col(WebhookDelivery.subscription_id) == uuid.UUID(sub["id"]))
+            .values(next_attempt_at=datetime(2000, 1, 1, tzinfo=UTC))
+        )
+        db.commit()
 
     def first_worker() -> None:
         with core_engine.new_session(engine) as db:
-            delivery.deliver_due(db, now=utcnow(), send=slow, batch=others + 3)
+            delivery.deliver_due(db, now=utcnow(), send=slow, batch=3)
 
     worker = threading.Thread(target=first_worker)
     worker.start()

@@ -24,6 +24,7 @@ STATE_REFUSALS = {
     "etag-mismatch": "If-Match names a version the resource no longer has",
     "precondition-failed": "If-None-Match names the current version (or * and it exists)",
     "idempotency-key-reused": "the Idempotency-Key was used before for another request",
+    "secret-shown-once": "a key creation retried under the Idempotency-Key that made the key",
     "one-owner": "a PATCH that clears the owner the item has (one owner always)",
     "invalid-exposure-range": "a PATCH of one end of the exposure range past the stored other",
     "invalid-exposure-bands": "a PATCH of one exposure band past a stored one (bands ascend)",

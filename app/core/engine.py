@@ -21,7 +21,14 @@ _engine: Engine | None = None
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
+def _casefold(value: str | None) -> str | None:
+    return None if value is None else value.casefold()
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # SQLite's lower() and LIKE fold ASCII only ("DANIËLLE" would not find "Daniëlle"):
+    # text search compares Python's casefold of both sides (core/queries.contains_text).
+    dbapi_conn.create_function("casefold", 1, _casefold, deterministic=True)
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")

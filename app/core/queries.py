@@ -5,7 +5,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol, Self, TypeVar, cast
 
-from sqlalchemy import CursorResult, select
+from sqlalchemy import CursorResult, func, select
 from sqlalchemy.orm import Session
 
 T = TypeVar("T")
@@ -46,6 +46,19 @@ def where_given(stmt: S, model: type[Any], **equals: Any) -> S:
         if value is not None:
             stmt = stmt.where(getattr(model, name) == value)
     return stmt
+
+
+def contains_text(column: Any, text: str, dialect: str) -> Any:
+    """``column`` contains ``text``, ignoring case in every script (a search box's ``q``).
+
+    ``%`` and ``_`` in the text are literal. PostgreSQL's ILIKE folds case by the
+    database's locale; SQLite's folds ASCII only, so there both sides go through the
+    ``casefold`` function every SQLite connection registers (core/engine.py).
+    """
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    if dialect == "sqlite":
+        return func.casefold(column).like("%" + escaped.casefold() + "%", escape="\\")
+    return column.ilike("%" + escaped + "%", escape="\\")
 
 
 def where_range(

@@ -20,7 +20,7 @@ from app.core.errors import Conflict, NotFound
 from app.core.models import bulk_update
 from app.core.pagination import PageEnd, PageParams, as_uuid, paginate
 from app.core.problems import ProblemCode
-from app.core.queries import chunks, where_given
+from app.core.queries import chunks, contains_text, where_given
 from app.core.rowcache import RowJsonCache
 from app.core.sqljson import joined_words, json_object
 from app.core.tenancy import ORG_KEY, bind_organisation, current_organisation_id
@@ -84,11 +84,11 @@ def list_employees(
             )
         )
     if q:
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        dialect = db.get_bind().dialect.name
         stmt = stmt.where(
             or_(
                 *(
-                    c.ilike(pattern, escape="\\")
+                    contains_text(c, q, dialect)
                     for c in (
                         col(Employee.first_name),
                         col(Employee.last_name),

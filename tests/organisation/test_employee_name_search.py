@@ -83,3 +83,20 @@ def test_q_does_not_find_another_organisations_namesake(
     theirs = _found(client, other_tenant, "Mirjam van der Berg")
     assert len(theirs) == 1 and names["mirjam"] not in theirs
     assert _found(client, other_tenant, "'t Hooft") == set()
+
+
+@pytest.mark.parametrize(
+    ("stored", "q"),
+    [
+        ({"first_name": "Daniëlle", "last_name": "Öztürk"}, "DANIËLLE"),
+        ({"first_name": "Daniëlle", "last_name": "Öztürk"}, "öZTÜRK"),
+        ({"first_name": "Inês", "last_name": "Gonçalves"}, "GONÇALVES"),
+    ],
+)
+def test_q_ignores_case_beyond_ascii_on_both_databases(
+    client: TestClient, tenant: Tenant, stored: dict[str, str], q: str
+) -> None:
+    # SQLite's own LIKE folds ASCII only: names of Dutch social workers are not all ASCII.
+    employee = _create(client, tenant, **stored)
+    assert _found(client, tenant, q) == {employee}
+    assert _found(client, tenant, q + "x") == set()

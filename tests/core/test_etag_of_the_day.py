@@ -14,6 +14,7 @@ from sqlmodel import Session
 from app.core.dates import today
 from tests.conftest import Tenant
 from tests.factories.core import make_employee, make_function_group
+from tests.factories.followup import make_item
 from tests.helpers import assert_problem, set_clock
 
 NOON = datetime.combine(today(), datetime.min.time(), UTC) + timedelta(hours=11)
@@ -27,20 +28,12 @@ def test_an_item_that_turned_overdue_overnight_is_not_304(
     client: TestClient, tenant: Tenant, db: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     set_clock(monkeypatch, NOON)
-    emp = make_employee(db)
+    item = make_item(db, owner=make_employee(db), due_on=today())
     db.commit()
-    created = client.post(
-        "/v1/follow-up-items",
-        headers=tenant.write,
-        json={
-            "kind": "learning_point",
-            "description": "Oefen de-escalatie",
-            "owner_employee_id": str(emp.id),
-            "due_on": str(today()),
-        },
-    )
-    assert created.status_code == 201, created.text
-    url, etag = f"/v1/follow-up-items/{created.json()['id']}", created.headers["ETag"]
+    url = f"/v1/follow-up-items/{item.id}"
+    read = client.get(url, headers=tenant.read)
+    assert read.json()["overdue"] is False
+    etag = read.headers["ETag"]
     assert _revalidated(client, tenant, url, etag) == 304  # the same day: unchanged
 
     set_clock(monkeypatch, NOON + timedelta(days=1))

@@ -282,6 +282,24 @@ def _only_touched(obj: Any) -> bool:
     return {a.key for a in state.attrs if a.history.has_changes()} <= _BOOKKEEPING
 
 
+# What nobody records about themselves, whatever their roles let them write: their own
+# attendance. The trainer, a manager or HR records it (docs/identity.md); the person
+# enrolled may still cancel. A manager is trained first, in a session like any other.
+RECORDED_BY_OTHERS: dict[str, tuple[str, frozenset[str]]] = {
+    "enrolment": ("status", frozenset({"attended", "no_show"})),
+}
+
+
+def _records_own(reach: Reach, obj: Any) -> bool:
+    rule = RECORDED_BY_OTHERS.get(sa.inspect(obj).mapper.local_table.name)
+    if rule is None or reach.employee_id is None:
+        return False
+    column, values = rule
+    own = getattr(obj, "employee_id", None) == reach.employee_id
+    changed = sa.inspect(obj).attrs[column].history.has_changes()
+    return own and changed and getattr(obj, column) in values
+
+
 @event.listens_for(Session, "before_flush")
 def _refuse_out_of_role(db: Session, _ctx: Any, _instances: Any) -> None:
     reach = db.info.get(REACH_KEY)
@@ -294,6 +312,12 @@ def _refuse_out_of_role(db: Session, _ctx: Any, _instances: Any) -> None:
             name = sa.inspect(obj).mapper.local_table.name
             raise Forbidden(
                 f"Your role may not change this {name.replace('_', ' ')}.", code="role-forbids"
+            )
+        if _records_own(reach, obj):
+            raise Forbidden(
+                "Attendance is recorded by the trainer, a manager or HR, not by the person "
+                "enrolled; you may cancel your own enrolment.",
+                code="role-forbids",
             )
 
 

@@ -1,5 +1,7 @@
 """Roles: what each signed-in person reaches (404 outside it) and may change (403)."""
 
+import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -8,8 +10,11 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from app.audit.models import AuditEvent
+from app.core.models import utcnow
 from app.identity.models import User
+from app.organisation.models import Employee
 from tests.conftest import Tenant
+from tests.factories.training import make_enrolment, make_program, make_session
 from tests.helpers import assert_problem
 from tests.identity.conftest import bearer, configure
 from tests.identity.idp import LoopbackIssuer
@@ -172,3 +177,31 @@ def test_erasing_an_employee_clears_their_user_email_and_name(
     assert client.post(f"{sanne}/erase", headers=tenant.admin).status_code == 200
     users = client.get("/v1/users", headers=tenant.admin).json()["items"]
     assert [(u["email"], u["name"]) for u in users] == [(None, None)]
+
+
+def test_attendance_is_recorded_by_others_not_by_the_person_enrolled(
+    client: TestClient, db: Session, tenant: Tenant, issuer: LoopbackIssuer
+) -> None:
+    # An employee may cancel their own enrolment but not mark it attended (that would earn
+    # them a completion), nor overrule a no-show; their manager may record it.
+    configure(client, tenant, issuer)
+    org = Org(client, tenant)
+    started = utcnow().replace(microsecond=0) - timedelta(hours=1)
+    ts = make_session(db, program=make_program(db), starts_at=started)
+    sanne = db.get(Employee, uuid.UUID(org.sanne["id"]))
+    assert sanne is not None
+    enrolment = make_enrolment(db, training_session=ts, employee=sanne)
+    db.commit()
+    url = f"/v1/training-sessions/{ts.id}/enrolments/{enrolment.id}"
+    as_sanne = _as(issuer, "sanne@example.nl", "staff")
+    for status in ("attended", "no_show"):
+        r = client.patch(url, json={"status": status}, headers=as_sanne)
+        assert_problem(r, 403, "role-forbids")
+    as_manager = _as(issuer, "marieke@example.nl", "managers")
+    r = client.patch(url, json={"status": "no_show"}, headers=as_manager)
+    assert r.status_code == 200 and r.json()["status"] == "no_show", r.text
+    r = client.patch(url, json={"status": "attended"}, headers=as_sanne)
+    assert_problem(r, 403, "role-forbids")
+    assert client.get(url, headers=tenant.read).json()["status"] == "no_show"
+    r = client.patch(url, json={"status": "cancelled"}, headers=as_sanne)
+    assert r.status_code == 200 and r.json()["status"] == "cancelled", r.text

@@ -12,8 +12,9 @@ from app.core.dates import today
 from app.core.errors import problem_responses
 from app.core.models import utcnow
 from app.core.pagination import PageQuery
-from app.core.sessions import OrganisationWide, ReadSession
+from app.core.sessions import OrganisationWide, ReadScope, ReadSession
 from app.core.tenancy import current_organisation_id
+from app.organisation.models import SCOPE_RANK, Scope
 
 router = APIRouter(dependencies=[OrganisationWide])
 
@@ -21,6 +22,7 @@ router = APIRouter(dependencies=[OrganisationWide])
 @router.get("/changes", tags=["changes"], responses=problem_responses(401, 403, 410, 422))
 def list_changes(
     db: ReadSession,
+    principal: ReadScope,
     after: Annotated[
         str | None,
         Query(
@@ -50,6 +52,7 @@ def list_changes(
         types=wanted,
         limit=limit,
         now=utcnow(),
+        admin=SCOPE_RANK[principal.scope] >= SCOPE_RANK[Scope.admin],
     )
     items = [ChangeEventPublic.model_validate(service.event_document(r)) for r in rows]
     return ChangePage(items=items, next_cursor=cursor, has_more=has_more)

@@ -31,6 +31,9 @@ from app.core.models import utcnow
 from app.core.tenancy import current_organisation_id
 
 DEFAULT_LIMIT = 100
+# Resources whose routes need the admin scope: users (emails, roles), API keys, identity
+# providers (their role mapping). Webhook subscriptions, made by an admin, receive them.
+ADMIN_ONLY = frozenset({"user", "api_key", "identity_provider"})
 MAX_LIMIT = 200
 
 
@@ -123,8 +126,10 @@ def events_after(
     after: tuple[int, int],
     types: Sequence[str] = (),
     limit: int,
+    hidden: frozenset[str] = frozenset(),
 ) -> list[ChangeEvent]:
-    """Up to ``limit`` visible events after position ``(txid, seq)``, in feed order."""
+    """Up to ``limit`` visible events after position ``(txid, seq)``, in feed order, but
+    none of the resource types in ``hidden``."""
     stmt = select(ChangeEvent).where(
         col(ChangeEvent.organisation_id) == organisation_id,
         _visible(db),
@@ -133,6 +138,8 @@ def events_after(
     )
     if types:
         stmt = stmt.where(_type_filter(types))
+    if hidden:
+        stmt = stmt.where(col(ChangeEvent.resource_type).not_in(sorted(hidden)))
     stmt = stmt.order_by(col(ChangeEvent.txid), col(ChangeEvent.seq)).limit(limit)
     return list(db.exec(stmt).all())
 
@@ -159,8 +166,12 @@ def read_changes(
     types: Sequence[str] = (),
     limit: int = DEFAULT_LIMIT,
     now: datetime,
+    admin: bool = False,
 ) -> tuple[list[ChangeEvent], str, bool]:
     """A page of the feed after the cursor: events, the next cursor and whether more wait.
+
+    The admin-only resources (``ADMIN_ONLY``) are in it for a caller with the admin scope
+    only: their routes answer others 403, and the feed must not show them what those hide.
 
     A cursor older than the retention is refused with 410: events after it may be gone.
     """
@@ -169,7 +180,12 @@ def read_changes(
         position.check_retention(now)
     start = (position.txid, position.seq) if position is not None else (0, 0)
     rows = events_after(
-        db, organisation_id=organisation_id, after=start, types=types, limit=limit + 1
+        db,
+        organisation_id=organisation_id,
+        after=start,
+        types=types,
+        limit=limit + 1,
+        hidden=frozenset() if admin else ADMIN_ONLY,
     )
     has_more = len(rows) > limit
     rows = rows[:limit]

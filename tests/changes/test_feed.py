@@ -9,13 +9,17 @@ from tests.conftest import Tenant
 from tests.helpers import assert_problem
 
 
-def read_all(client: TestClient, tenant: Tenant, **params: Any) -> tuple[list[dict[str, Any]], str]:
-    """Every visible event (all pages) and the cursor to resume from."""
+def read_all(
+    client: TestClient, tenant: Tenant, *, as_admin: bool = False, **params: Any
+) -> tuple[list[dict[str, Any]], str]:
+    """Every visible event (all pages) and the cursor to resume from; ``as_admin`` with the
+    admin scope, which also sees users, API keys and identity providers."""
     items: list[dict[str, Any]] = []
     cursor = params.pop("after", None)
     while True:
         query = {**params, **({"after": cursor} if cursor else {})}
-        r = client.get("/v1/changes", headers=tenant.read, params=query)
+        headers = tenant.admin if as_admin else tenant.read
+        r = client.get("/v1/changes", headers=headers, params=query)
         assert r.status_code == 200, r.text
         page = r.json()
         items += page["items"]
@@ -109,3 +113,24 @@ def test_needs_a_key(client: TestClient) -> None:
 
 def test_unused(tenant: Tenant) -> None:
     assert uuid.UUID(str(tenant.id))
+
+
+def test_admin_only_resources_are_in_the_feed_for_the_admin_scope_only(
+    client: TestClient, tenant: Tenant
+) -> None:
+    # Users, API keys and identity providers answer a read key 403 on their own routes;
+    # the feed must not show it their state (emails, roles, key names, role mappings).
+    _, start = read_all(client, tenant)
+    key = client.post("/v1/api-keys", headers=tenant.admin, json={"name": "sync"}).json()
+    team = client.post("/v1/teams", headers=tenant.write, json={"name": "T"}).json()
+
+    def feed(headers: dict[str, str]) -> list[tuple[str, str]]:
+        r = client.get("/v1/changes", headers=headers, params={"after": start})
+        assert r.status_code == 200, r.text
+        return [(e["type"], e["resource_id"]) for e in r.json()["items"]]
+
+    assert feed(tenant.read) == feed(tenant.write) == [("team.created", team["id"])]
+    # (The fixture's own keys, made on first use, are announced to the admin too.)
+    assert {("api_key.created", key["id"]), ("team.created", team["id"])} <= set(feed(tenant.admin))
+    r = client.get("/v1/changes", headers=tenant.read, params={"after": start, "types": "api_key"})
+    assert r.json()["items"] == []

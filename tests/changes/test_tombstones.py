@@ -27,10 +27,10 @@ def test_every_delete_route_leaves_a_tombstone(
             p.url, headers=tenant.admin, json={"needs": [{"skill_id": p.world.id("skill_id")}]}
         )
         assert r.status_code == 200, r.text
-    _, cursor = read_all(client, tenant)
+    _, cursor = read_all(client, tenant, as_admin=True)
     r = client.request("DELETE", p.url, headers=tenant.admin)
     assert r.status_code in (200, 204), r.text
-    items, _ = read_all(client, tenant, after=cursor)
+    items, _ = read_all(client, tenant, as_admin=True, after=cursor)
     if route == "DELETE /v1/api-keys/{api_key_id}":  # a key is revoked, not deleted
         (revoked,) = items
         assert revoked["type"] == "api_key.updated" and revoked["data"]["revoked_at"]

@@ -16,7 +16,7 @@ from app.core.dutch import CsvLanguageQuery
 from app.core.errors import InvalidInput, problem_responses
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, PageParams, page_params
 from app.core.resource import signed
-from app.core.sessions import ReadSession
+from app.core.sessions import OrganisationWide, ReadSession
 from app.organisation import organisations
 from app.reports import hrm_theme, service
 from app.reports.models import HrmThemeGapPage, OverviewReport, TeamsReport
@@ -92,7 +92,10 @@ def _add_report(
         endpoint,
         methods=["GET"],
         name=name,
-        dependencies=[CsvLanguageQuery],
+        # The figures are computed over the whole organisation, per team, as plain SQL
+        # (reports/figure_query.py), not narrowed row by row to a person's reach: for API
+        # keys and the HR roles only, like the change feed.
+        dependencies=[CsvLanguageQuery, OrganisationWide],
         tags=["reports"],
         response_model=model,
         responses={**csv_openapi(csv_doc), **READ},

@@ -30,6 +30,7 @@ from sqlmodel import Session, col, select
 from app.changes import service as changes_service
 from app.changes.models import ChangeEvent
 from app.core.engine import new_session
+from app.core.models import utcnow
 from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
 from app.webhooks.signing import headers as signed_headers
 from app.webhooks.targets import TargetRefused, check_target
@@ -168,10 +169,13 @@ def deliver_due(db: Session, *, now: datetime, send: Sender, batch: int = 100) -
             )
             continue
         body = json.dumps(document, separators=(",", ":")).encode()
+        # Signed with the attempt's own time, not the round's (``now``): receivers refuse a
+        # timestamp older than their tolerance (Standard Webhooks: five minutes), and slow
+        # receivers earlier in a batch of a hundred would age the later ones past it.
         sig = signed_headers(
             delivery["secret"],
             msg_id=str(delivery["event_id"]),
-            timestamp=int(now.timestamp()),
+            timestamp=int(utcnow().timestamp()),
             body=body,
         )
         try:

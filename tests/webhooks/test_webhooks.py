@@ -269,3 +269,26 @@ def test_finished_deliveries_are_purged_with_the_retention(
         delivery.purge_log(db, before=utcnow() + timedelta(seconds=1))
         db.commit()
     assert _deliveries(engine, sub["id"]) == []
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_each_attempt_is_signed_with_its_own_time(
+    engine: Engine, live_client: TestClient, live_tenant: Tenant
+) -> None:
+    # A worker round takes its time once; slow receivers earlier in a batch must not age a
+    # later delivery's timestamp past the receiver's tolerance (five minutes).
+    sub = _subscribe(live_client, live_tenant, event_types=["team"])
+    live_client.post("/v1/teams", headers=live_tenant.write, json={"name": "Noord"})
+    fan_out_until(engine, sub["id"], 1)
+    round_started = utcnow() - timedelta(minutes=10)
+    with core_engine.new_session(engine) as db:
+        db.execute(
+            sa.update(WebhookDelivery)
+            .where(col(WebhookDelivery.subscription_id) == uuid.UUID(sub["id"]))
+            .values(next_attempt_at=round_started - timedelta(seconds=1))
+        )
+        db.commit()
+        receiver = Receiver()
+        delivery.deliver_due(db, now=round_started, send=receiver, batch=100)
+    ((_, headers, body),) = receiver.to(sub)
+    assert Webhook(sub["secret"]).verify(body, headers)["type"] == "team.created"

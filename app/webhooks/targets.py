@@ -16,16 +16,23 @@ class TargetRefused(ValueError):
     """The URL points at an address webhooks may not call."""
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 def _refused(address: str) -> bool:
+    # Only addresses that are globally reachable: a deny-list of "private" ranges missed the
+    # shared address space (100.64.0.0/10, where some clouds keep their metadata service),
+    # site-local IPv6, and IPv4 addresses carried inside IPv6.
     ip = ipaddress.ip_address(address)
-    return (
-        ip.is_loopback
-        or ip.is_private
-        or ip.is_link_local
-        or ip.is_reserved
-        or ip.is_multicast
-        or ip.is_unspecified
-    )
+    if isinstance(ip, ipaddress.IPv6Address):
+        carried = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if carried is None and ip in _NAT64:
+            carried = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if carried is not None and _refused(str(carried)):
+            return True
+        if ip.is_site_local:
+            return True
+    return not ip.is_global or ip.is_multicast
 
 
 def check_target(url: str, *, resolve: bool = True) -> None:

@@ -15,7 +15,7 @@ from standardwebhooks import Webhook
 
 from app.core import engine as core_engine
 from app.core.models import utcnow
-from app.webhooks import delivery
+from app.webhooks import delivery, targets
 from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
 from tests.conftest import Tenant
 from tests.helpers import assert_problem
@@ -71,6 +71,13 @@ def test_the_secret_is_shown_once_and_admin_only(client: TestClient, tenant: Ten
         "http://[::1]/x",
         "http://169.254.169.254/latest/meta-data",
         "http://192.168.1.5/x",
+        # Not private by name, not global either: shared address space (a cloud's metadata
+        # service lives there), site-local IPv6, IPv4 loopback carried in IPv6.
+        "http://100.100.100.200/latest/meta-data",
+        "http://[fec0::1]/x",
+        "http://[2002:7f00:1::]/x",
+        "http://[::ffff:127.0.0.1]/x",
+        "http://[64:ff9b::a01:203]/x",
     ],
 )
 def test_loopback_and_private_targets_are_refused(
@@ -79,6 +86,11 @@ def test_loopback_and_private_targets_are_refused(
     r = client.post("/v1/webhook-subscriptions", headers=tenant.admin, json={"url": url})
     body = assert_problem(r, 422, "webhook-target-refused")
     assert body["errors"][0]["pointer"] == "/url"
+
+
+@pytest.mark.parametrize("address", ["93.184.216.34", "2a00:1450:4001::1", "2002:808:808::"])
+def test_public_addresses_are_accepted(address: str) -> None:
+    assert not targets._refused(address)
 
 
 # --- delivery ----------------------------------------------------------------------------

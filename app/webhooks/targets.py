@@ -7,7 +7,8 @@ attempt (a name can be re-pointed at an internal address after it was accepted).
 
 import ipaddress
 import socket
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from app.core.config import get_settings
 
@@ -35,10 +36,11 @@ def _refused(address: str) -> bool:
     return not ip.is_global or ip.is_multicast
 
 
-def check_target(url: str, *, resolve: bool = True) -> None:
-    """Refuse a URL whose host is (or resolves to) a loopback or private address."""
+def check_target(url: str, *, resolve: bool = True) -> list[str]:
+    """Refuse a URL whose host is (or resolves to) an address that is not globally
+    reachable; the addresses checked (none when the host is not resolved here)."""
     if get_settings().webhook_allow_private_targets:
-        return
+        return []
     try:
         host = urlsplit(url).hostname or ""
     except ValueError as exc:  # "https://[" : a bracketed host that is no IPv6 address
@@ -49,7 +51,7 @@ def check_target(url: str, *, resolve: bool = True) -> None:
         addresses = [str(ipaddress.ip_address(host))]
     except ValueError:
         if not resolve:
-            return
+            return []
         try:
             addresses = [str(info[4][0]) for info in socket.getaddrinfo(host, None)]
         except OSError as exc:
@@ -57,3 +59,27 @@ def check_target(url: str, *, resolve: bool = True) -> None:
     for address in addresses:
         if _refused(address):
             raise TargetRefused(f"{host} is a loopback or private address ({address})")
+    return addresses
+
+
+def pinned(url: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """The URL to connect to, with its extra headers and request extensions: the host is
+    resolved and checked once, and the connection goes to the address that was checked.
+
+    Resolving again to connect would let a name answer a public address to the check and
+    a loopback one to the connection (DNS rebinding). The name stays in ``Host`` and, for
+    HTTPS, in SNI and the certificate check; the connection is not reused for another name
+    on the same address (``Connection: close``).
+    """
+    parts = urlsplit(url)
+    addresses = check_target(url)
+    host = parts.hostname or ""
+    if not addresses or addresses[0] == host:
+        return url, {}, {}  # a literal address, or private targets allowed: nothing to pin
+    address = addresses[0]
+    netloc = (f"[{address}]" if ":" in address else address) + (
+        f":{parts.port}" if parts.port else ""
+    )
+    direct = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+    headers = {"Host": parts.netloc.rsplit("@", 1)[-1], "Connection": "close"}
+    return direct, headers, ({"sni_hostname": host} if parts.scheme == "https" else {})

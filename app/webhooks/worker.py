@@ -27,6 +27,7 @@ from app.core.engine import get_engine, new_session
 from app.core.models import utcnow
 from app.organisation import service as organisation_service
 from app.webhooks.delivery import Sender, purge_log, run_once
+from app.webhooks.targets import pinned
 
 log = logging.getLogger("veerkracht.worker")
 PURGE_EVERY = timedelta(hours=1)
@@ -34,10 +35,14 @@ TIMEOUT_SECONDS = 10.0
 
 
 def http_sender(client: httpx.Client) -> Sender:
-    """POST with the client; the status code, or an exception when there is no answer."""
+    """POST with the client to the address checked for the URL (``targets.pinned``); the
+    status code, or an exception when there is no answer (or the target is refused)."""
 
     def send(url: str, headers: dict[str, str], body: bytes) -> int:
-        return client.post(url, headers=headers, content=body).status_code
+        direct, extra, extensions = pinned(url)
+        return client.post(
+            direct, headers={**headers, **extra}, content=body, extensions=extensions
+        ).status_code
 
     return send
 

@@ -4,16 +4,26 @@ A person who signs in (OpenID Connect, app/identity) has one or more roles. API 
 no roles: their scope decides, as before. What a role reaches is applied to the request's
 session by construction, the way tenancy is (app/identity/reach.py): rows outside the
 caller's reach are not found (404, like another organisation's), and a change the role may
-not make to a row it can see is refused at flush (403). This module holds only the data.
+not make to a row it can see is refused at flush (403). This module holds the data, and
+the one way a service rule reads its evidence beyond the caller's reach
+(``evidence_beyond_reach``).
 """
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from app.organisation.models import Scope
 
 REACH_KEY = "reach"
+# session.info key of the loader criteria that keep a session to its reach (reach.py).
+REACH_OPTIONS_KEY = "reach_options"
 # session.info key naming the API key of the request, for the audit trail (app/audit).
 ACTOR_KEY = "api_key_id"
 # session.info key naming the signed-in user of the request, for the audit trail.
@@ -72,3 +82,25 @@ class Reach:
     @property
     def writes_everything(self) -> bool:
         return UserRole.hr_admin in self.roles
+
+
+@contextmanager
+def evidence_beyond_reach(db: Session, *evidence: type[Any]) -> Iterator[None]:
+    """Within: the caller's reach does not narrow the ``evidence`` tables.
+
+    A rule the service applies decides on the organisation's facts, not on what the caller
+    may see: a trainer completing their session must find the participants' protocol
+    acknowledgements, which the trainer's role does not read. Only the evidence is widened:
+    the rows the rule is about (the employees asked about) stay within reach, and nothing
+    read here is shown beyond the rule's own answer.
+    """
+    options = db.info.get(REACH_OPTIONS_KEY)
+    if not options:
+        yield
+        return
+    mappers = {sa.inspect(table) for table in evidence}
+    db.info[REACH_OPTIONS_KEY] = [o for o in options if getattr(o, "entity", None) not in mappers]
+    try:
+        yield
+    finally:
+        db.info[REACH_OPTIONS_KEY] = options

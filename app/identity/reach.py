@@ -27,7 +27,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from app.core.errors import Forbidden
 from app.core.models import TenantTable
-from app.core.roles import REACH_KEY, Reach, UserRole
+from app.core.roles import REACH_KEY, REACH_OPTIONS_KEY, Reach, UserRole
 
 ALL = "all"
 # (column, the caller's id set it must be in; None: the column is null)
@@ -225,10 +225,7 @@ def bind_reach(db: Session, reach: Reach | None) -> None:
     if reach is None:
         return
     db.info[REACH_KEY] = reach
-    db.info[_OPTIONS] = visibility_options(reach)
-
-
-_OPTIONS = "reach_options"
+    db.info[REACH_OPTIONS_KEY] = visibility_options(reach)
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -236,7 +233,7 @@ def _keep_to_reach(state: ORMExecuteState) -> None:
     reach = state.session.info.get(REACH_KEY)
     if (state.is_insert or state.is_update or state.is_delete) and isinstance(reach, Reach):
         _refuse_bulk_out_of_role(reach, state)
-    options = state.session.info.get(_OPTIONS)
+    options = state.session.info.get(REACH_OPTIONS_KEY)
     if not options or state.is_column_load or state.is_relationship_load:
         return
     if state.is_select or state.is_update or state.is_delete:

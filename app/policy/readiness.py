@@ -17,6 +17,7 @@ from app.core.crud import resolve_ref
 from app.core.errors import NotFound
 from app.core.models import utcnow
 from app.core.queries import unique_chunks
+from app.core.roles import evidence_beyond_reach
 from app.organisation.models import Employee, Team, full_name
 from app.policy.models import (
     EmployeeRef,
@@ -116,6 +117,9 @@ EmployeeIds = Collection[uuid.UUID] | Select[Any]
 _IN_FORCE = aliased(Protocol)
 
 
+_EVIDENCE = (ProtocolAcknowledgement, TeamDiscussion, TeamDiscussionParticipant)
+
+
 def ready_ids_at(
     db: Session, *, employee_ids: EmployeeIds, at: datetime | None = None
 ) -> tuple[int | None, set[uuid.UUID]]:
@@ -136,13 +140,17 @@ def ready_ids_at(
     version: int | None = None
     ready: set[uuid.UUID] = set()
     for group in groups or [[]]:
-        rows = db.exec(
-            select(col(Protocol.version), col(Employee.id))
-            .outerjoin(
-                Employee, and_(col(Employee.id).in_(group), _ready_condition(Protocol.id, at))
-            )
-            .where(col(Protocol.id) == in_force_id)
-        ).all()
+        # The evidence (acknowledgements, discussions) counts whoever may read it: a trainer
+        # completing their session decides on acknowledgements their role does not see.
+        with evidence_beyond_reach(db, *_EVIDENCE):
+            rows = db.exec(
+                select(col(Protocol.version), col(Employee.id))
+                .outerjoin(
+                    Employee,
+                    and_(col(Employee.id).in_(group), _ready_condition(Protocol.id, at)),
+                )
+                .where(col(Protocol.id) == in_force_id)
+            ).all()
         # No row: no version in force. Otherwise the version, once with each ready
         # employee (or once with NULL when none is).
         for row_version, employee_id in rows:

@@ -14,6 +14,7 @@ from app.core.models import utcnow
 from app.identity.models import User
 from app.organisation.models import Employee
 from tests.conftest import Tenant
+from tests.factories.followup import acknowledge, publish_protocol
 from tests.factories.training import make_enrolment, make_program, make_session
 from tests.helpers import assert_problem
 from tests.identity.conftest import bearer, configure
@@ -205,3 +206,35 @@ def test_attendance_is_recorded_by_others_not_by_the_person_enrolled(
     assert client.get(url, headers=tenant.read).json()["status"] == "no_show"
     r = client.patch(url, json={"status": "cancelled"}, headers=as_sanne)
     assert r.status_code == 200 and r.json()["status"] == "cancelled", r.text
+
+
+def test_a_trainer_completing_their_session_decides_on_the_organisations_facts(
+    client: TestClient, db: Session, tenant: Tenant, issuer: LoopbackIssuer
+) -> None:
+    # The trainer's role does not read protocol acknowledgements, yet readiness, and so the
+    # completion, must count them: a participant who read the protocol completes.
+    configure(client, tenant, issuer)
+    org = Org(client, tenant)
+    sanne = db.get(Employee, uuid.UUID(org.sanne["id"]))
+    assert sanne is not None
+    protocol = publish_protocol(db)
+    acknowledge(db, protocol, sanne)
+    started = utcnow().replace(microsecond=0) - timedelta(hours=2)
+    ts = make_session(
+        db, program=make_program(db), starts_at=started, hours=1, trainer="trainer@example.nl"
+    )
+    enrolment = make_enrolment(db, training_session=ts, employee=sanne)
+    db.commit()
+    trainer = _as(issuer, "trainer@example.nl", "trainers")
+    readiness = f"/v1/training-sessions/{ts.id}/readiness"
+    as_trainer = client.get(readiness, headers=trainer)
+    assert as_trainer.status_code == 200, as_trainer.text
+    assert as_trainer.json() == client.get(readiness, headers=tenant.read).json()
+    # An acknowledgement is still not the trainer's to read.
+    acks = f"/v1/protocols/{protocol.id}/acknowledgements"
+    assert len(client.get(acks, headers=tenant.read).json()["items"]) == 1
+    assert client.get(acks, headers=trainer).json()["items"] == []
+    r = client.post(f"/v1/training-sessions/{ts.id}/complete", headers=trainer)
+    assert r.status_code == 200, r.text
+    url = f"/v1/training-sessions/{ts.id}/enrolments/{enrolment.id}"
+    assert client.get(url, headers=tenant.read).json()["status"] == "completed"

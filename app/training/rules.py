@@ -18,6 +18,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.core.models import utcnow
+from app.core.roles import evidence_beyond_reach
 from app.organisation.models import (
     EXPOSURE_RANK,
     Employee,
@@ -78,16 +79,19 @@ class _Participants:
 
 
 def _participants(db: Session, training_session: TrainingSession) -> _Participants:
-    # Their function groups come along (outer join).
-    rows = db.exec(
-        select(col(Enrolment.employee_id), FunctionGroup)
-        .join(Employee, col(Employee.id) == col(Enrolment.employee_id))
-        .outerjoin(FunctionGroup, col(FunctionGroup.id) == col(Employee.function_group_id))
-        .where(
-            col(Enrolment.session_id) == training_session.id,
-            col(Enrolment.status) != EnrolmentStatus.cancelled,
-        )
-    ).all()
+    # Their function groups come along (outer join). Every participant counts, whoever
+    # enrols: a team manager's reach does not hold the other teams' participants, yet
+    # comparable functions are about everyone in the session.
+    with evidence_beyond_reach(db, Enrolment, Employee):
+        rows = db.exec(
+            select(col(Enrolment.employee_id), FunctionGroup)
+            .join(Employee, col(Employee.id) == col(Enrolment.employee_id))
+            .outerjoin(FunctionGroup, col(FunctionGroup.id) == col(Employee.function_group_id))
+            .where(
+                col(Enrolment.session_id) == training_session.id,
+                col(Enrolment.status) != EnrolmentStatus.cancelled,
+            )
+        ).all()
     return _Participants(
         active_ids={employee_id for employee_id, _ in rows},
         function_groups={fg.id: fg for _, fg in rows if fg is not None},

@@ -13,9 +13,16 @@ from app.audit.models import AuditEvent
 from app.core.models import utcnow
 from app.identity.models import User
 from app.organisation.models import Employee
+from app.training.models import Audience
 from tests.conftest import Tenant
+from tests.factories.core import make_function_group
 from tests.factories.followup import acknowledge, publish_protocol
-from tests.factories.training import make_enrolment, make_program, make_session
+from tests.factories.training import (
+    make_completion,
+    make_enrolment,
+    make_program,
+    make_session,
+)
 from tests.helpers import assert_problem
 from tests.identity.conftest import bearer, configure
 from tests.identity.idp import LoopbackIssuer
@@ -238,3 +245,61 @@ def test_a_trainer_completing_their_session_decides_on_the_organisations_facts(
     assert r.status_code == 200, r.text
     url = f"/v1/training-sessions/{ts.id}/enrolments/{enrolment.id}"
     assert client.get(url, headers=tenant.read).json()["status"] == "completed"
+
+
+def test_managers_first_counts_managers_beyond_the_callers_reach(
+    client: TestClient, db: Session, tenant: Tenant, issuer: LoopbackIssuer
+) -> None:
+    # Senior management is responsible for everyone, and outside a team manager's reach:
+    # the rule must still find them untrained when that team manager enrols their staff.
+    configure(client, tenant, issuer)
+    org = Org(client, tenant)
+    _post(client, tenant, "/v1/employees", {
+        "first_name": "Dirk", "last_name": "Directeur", "role": "senior_management",
+    })  # fmt: skip
+    marieke = db.get(Employee, uuid.UUID(org.marieke["id"]))
+    assert marieke is not None
+    management = make_program(db, audience=Audience.management)
+    make_completion(db, employee=marieke, program=management)
+    ts = make_session(db, program=make_program(db))
+    db.commit()
+    enrol = {"employee_id": org.sanne["id"]}
+    url = f"/v1/training-sessions/{ts.id}/enrolments"
+    for who, headers in (
+        ("hr", tenant.write),
+        ("team manager", _as(issuer, "marieke@example.nl", "managers")),
+    ):
+        r = client.post(url, json=enrol, headers=headers)
+        assert r.status_code == 409, (who, r.text)
+        body = assert_problem(r, 409, "enrolment-refused")
+        (refusal,) = [v for v in body["violations"] if v["rule"] == "managers_first"]
+        missing = refusal["details"]["missing_managers"]
+        assert [m["name"] for m in missing] == ["Dirk Directeur"], missing
+
+
+def test_comparable_functions_count_participants_beyond_the_callers_reach(
+    client: TestClient, db: Session, tenant: Tenant, issuer: LoopbackIssuer
+) -> None:
+    # Piet (team Zuid, outside Marieke's reach) sits in the session with a high-exposure
+    # function; Sanne's is low: the warning is the same whoever enrols her.
+    configure(client, tenant, issuer)
+    org = Org(client, tenant)
+    sanne = db.get(Employee, uuid.UUID(org.sanne["id"]))
+    piet = db.get(Employee, uuid.UUID(org.piet["id"]))
+    assert sanne is not None and piet is not None
+    sanne.function_group_id = make_function_group(db, likelihood=1, impact=1).id
+    piet.function_group_id = make_function_group(db, likelihood=5, impact=5).id
+    marieke = db.get(Employee, uuid.UUID(org.marieke["id"]))
+    assert marieke is not None
+    make_completion(db, employee=marieke, program=make_program(db, audience=Audience.management))
+    ts = make_session(db, program=make_program(db))
+    make_enrolment(db, training_session=ts, employee=piet)
+    db.commit()
+    url = f"/v1/training-sessions/{ts.id}/enrolments"
+    r = client.post(
+        url,
+        json={"employee_id": org.sanne["id"]},
+        headers=_as(issuer, "marieke@example.nl", "managers"),
+    )
+    assert r.status_code == 201, r.text
+    assert "comparable_functions" in {w["rule"] for w in r.json()["warnings"]}, r.text

@@ -5,6 +5,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy import or_
 from sqlmodel import Session, SQLModel, col, select
 
 from app.audit.models import AuditAction, AuditEvent
@@ -16,6 +18,7 @@ from app.core.pagination import PageEnd, PageParams, paginate
 from app.core.queries import where_given, where_range
 from app.incidents import service as incidents_service
 from app.organisation.models import Employee
+from app.training.models import Enrolment
 
 # --- audit events -----------------------------------------------------------------------
 
@@ -108,6 +111,44 @@ def _erase_free_text(db: Session, employee_id: uuid.UUID) -> None:
                 apply_changes(row, {t: None if columns[t].nullable else ERASED for t in present})
 
 
+def _scrubbed(value: Any, employee_id: str, names: Sequence[str]) -> Any:
+    """``value`` (JSON) with the employee's names replaced by ``ERASED``: in text, and as
+    the ``name`` of an entry that is theirs (``{"id": ..., "name": ...}``)."""
+    if isinstance(value, str):
+        for name in names:
+            value = value.replace(name, ERASED)
+        return value
+    if isinstance(value, list):
+        return [_scrubbed(v, employee_id, names) for v in value]
+    if isinstance(value, dict):
+        out = {k: _scrubbed(v, employee_id, names) for k, v in value.items()}
+        if out.get("id") == employee_id and "name" in out:
+            out["name"] = ERASED
+        return out
+    return value
+
+
+def _erase_from_rule_results(db: Session, employee: Employee) -> None:
+    # An enrolment keeps the findings of the rules it was checked against, written as
+    # text that names people: the employee's own ("Sanne Visser has not yet read ...") and,
+    # in managers first, the managers still missing. Their earlier change events are
+    # scrubbed with them (changes/outbox.py: every row an erasure changes).
+    ref = str(employee.id)
+    names = sorted({employee.full_name, f"{employee.first_name} {employee.last_name}"}, key=len)
+    rows = db.exec(
+        select(Enrolment).where(
+            or_(
+                col(Enrolment.employee_id) == employee.id,
+                sa.cast(col(Enrolment.warnings), sa.Text).contains(ref),
+            )
+        )
+    ).all()
+    for row in rows:
+        scrubbed = _scrubbed(row.warnings, ref, names[::-1])
+        if scrubbed != row.warnings:
+            apply_changes(row, {"warnings": scrubbed})
+
+
 def erase_employee(db: Session, *, employee: Employee) -> Employee:
     """Anonymise a deactivated employee: names, email, external id and notes about them;
     their part in incidents is removed and those incidents' descriptions cleared.
@@ -122,6 +163,7 @@ def erase_employee(db: Session, *, employee: Employee) -> Employee:
     if employee.erased_at is not None:
         return employee
     mark_action(db, employee, AuditAction.erase)
+    _erase_from_rule_results(db, employee)  # before the names below are gone
     apply_changes(employee, {**_IDENTIFYING, "erased_at": utcnow()})
     _erase_free_text(db, employee.id)
     # Incidents (sensitive data): their involvement and aftercare go, descriptions cleared.

@@ -14,6 +14,7 @@ from app.organisation.models import Employee
 from app.training.models import Audience, TrainingCompletion, TrainingProgram
 from tests.conftest import Tenant
 from tests.factories.core import make_employee
+from tests.factories.training import make_enrolment, make_program, make_session
 from tests.helpers import assert_problem
 
 
@@ -169,3 +170,43 @@ def test_an_erased_employee_cannot_be_filled_in_again(
     again = db.get(Employee, emp.id)
     assert again is not None and again.first_name != "Daan" and again.email is None
     assert again.active is False
+
+
+def test_erasure_scrubs_the_names_in_rule_findings_and_their_events(
+    client: TestClient, db: Session, tenant: Tenant
+) -> None:
+    # An enrolment keeps the rules' findings as text: their own ("... has not yet read the
+    # protocol") and, in managers first, the managers still missing. Both go with erasure,
+    # in the API and in the change feed.
+    kevin = make_employee(db, first_name="Kevin", name_particle="ter", last_name="Horst")
+    staff = make_employee(db, first_name="Anna", last_name="Smit")
+    ts = make_session(db, program=make_program(db))
+    own = make_enrolment(db, training_session=ts, employee=kevin)
+    own.warnings = [
+        {
+            "rule": "awaiting_readiness",
+            "severity": "warning",
+            "message": "Kevin ter Horst has not read it.",
+            "details": {},
+        }
+    ]
+    theirs = make_enrolment(db, training_session=ts, employee=staff)
+    theirs.warnings = [
+        {
+            "rule": "managers_first",
+            "severity": "warning",
+            "message": "Anna Smit can be trained once Kevin ter Horst (team_manager) is.",
+            "details": {"missing_managers": [{"id": str(kevin.id), "name": "Kevin ter Horst"}]},
+        }
+    ]
+    db.commit()
+    client.patch(f"/v1/employees/{kevin.id}", json={"active": False}, headers=tenant.write)
+    assert "Kevin" in client.get("/v1/changes", headers=tenant.read).text
+    r = client.post(f"/v1/employees/{kevin.id}/erase", headers=tenant.admin)
+    assert r.status_code == 200, r.text
+    listed = client.get(f"/v1/training-sessions/{ts.id}/enrolments", headers=tenant.read)
+    assert listed.status_code == 200 and len(listed.json()["items"]) == 2
+    assert "Kevin" not in listed.text and "Horst" not in listed.text
+    assert "Anna Smit can be trained once [erased] (team_manager) is." in listed.text
+    feed = client.get("/v1/changes", headers=tenant.read)
+    assert feed.status_code == 200 and "Kevin" not in feed.text and "Horst" not in feed.text

@@ -62,6 +62,13 @@ class Org:
             "team_id": self.zuid["id"],
         })  # fmt: skip
 
+    @staticmethod
+    def row(db: Session, person: dict[str, Any]) -> Employee:
+        """The employee's row, for the factories."""
+        employee = db.get(Employee, uuid.UUID(person["id"]))
+        assert employee is not None
+        return employee
+
 
 def _as(issuer: LoopbackIssuer, email: str, group: str) -> dict[str, str]:
     return bearer(issuer.token(sub=f"sub-{email}", email=email, groups=[group]))
@@ -196,8 +203,7 @@ def test_attendance_is_recorded_by_others_not_by_the_person_enrolled(
     org = Org(client, tenant)
     started = utcnow().replace(microsecond=0) - timedelta(hours=1)
     ts = make_session(db, program=make_program(db), starts_at=started)
-    sanne = db.get(Employee, uuid.UUID(org.sanne["id"]))
-    assert sanne is not None
+    sanne = org.row(db, org.sanne)
     enrolment = make_enrolment(db, training_session=ts, employee=sanne)
     db.commit()
     url = f"/v1/training-sessions/{ts.id}/enrolments/{enrolment.id}"
@@ -222,8 +228,7 @@ def test_a_trainer_completing_their_session_decides_on_the_organisations_facts(
     # completion, must count them: a participant who read the protocol completes.
     configure(client, tenant, issuer)
     org = Org(client, tenant)
-    sanne = db.get(Employee, uuid.UUID(org.sanne["id"]))
-    assert sanne is not None
+    sanne = org.row(db, org.sanne)
     protocol = publish_protocol(db)
     acknowledge(db, protocol, sanne)
     started = utcnow().replace(microsecond=0) - timedelta(hours=2)
@@ -257,8 +262,7 @@ def test_managers_first_counts_managers_beyond_the_callers_reach(
     _post(client, tenant, "/v1/employees", {
         "first_name": "Dirk", "last_name": "Directeur", "role": "senior_management",
     })  # fmt: skip
-    marieke = db.get(Employee, uuid.UUID(org.marieke["id"]))
-    assert marieke is not None
+    marieke = org.row(db, org.marieke)
     management = make_program(db, audience=Audience.management)
     make_completion(db, employee=marieke, program=management)
     ts = make_session(db, program=make_program(db))
@@ -284,13 +288,10 @@ def test_comparable_functions_count_participants_beyond_the_callers_reach(
     # function; Sanne's is low: the warning is the same whoever enrols her.
     configure(client, tenant, issuer)
     org = Org(client, tenant)
-    sanne = db.get(Employee, uuid.UUID(org.sanne["id"]))
-    piet = db.get(Employee, uuid.UUID(org.piet["id"]))
-    assert sanne is not None and piet is not None
+    sanne, piet = org.row(db, org.sanne), org.row(db, org.piet)
     sanne.function_group_id = make_function_group(db, likelihood=1, impact=1).id
     piet.function_group_id = make_function_group(db, likelihood=5, impact=5).id
-    marieke = db.get(Employee, uuid.UUID(org.marieke["id"]))
-    assert marieke is not None
+    marieke = org.row(db, org.marieke)
     make_completion(db, employee=marieke, program=make_program(db, audience=Audience.management))
     ts = make_session(db, program=make_program(db))
     make_enrolment(db, training_session=ts, employee=piet)

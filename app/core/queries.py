@@ -48,6 +48,11 @@ def where_given(stmt: S, model: type[Any], **equals: Any) -> S:
     return stmt
 
 
+def escape_like(value: str) -> str:
+    """``value`` as a literal inside a LIKE pattern whose escape character is a backslash."""
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def contains_text(column: Any, text: str, dialect: str) -> Any:
     """``column`` contains ``text``, ignoring case in every script (a search box's ``q``).
 
@@ -55,7 +60,7 @@ def contains_text(column: Any, text: str, dialect: str) -> Any:
     database's locale; SQLite's folds ASCII only, so there both sides go through the
     ``casefold`` function every SQLite connection registers (core/engine.py).
     """
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    escaped = escape_like(text)
     if dialect == "sqlite":
         return func.casefold(column).like("%" + escaped.casefold() + "%", escape="\\")
     return column.ilike("%" + escaped + "%", escape="\\")

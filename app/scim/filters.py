@@ -29,6 +29,7 @@ from scim2_models.path import (
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
+from app.core.queries import escape_like
 from app.core.sqljson import joined_words
 from app.organisation.models import Employee, Team
 from app.scim.errors import ScimError
@@ -75,10 +76,6 @@ def _group_attrs() -> dict[str, Attr]:
         "meta.lastmodified": Attr(col(Team.updated_at), "time"),
         "meta.created": Attr(col(Team.created_at), "time"),
     }
-
-
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _invalid(detail: str) -> ScimError:
@@ -176,9 +173,9 @@ def _compare_text(expr: Any, op: CompareOperator, value: str, *, exact: bool) ->
     if op == CompareOperator.ne:
         return sa.or_(expr != value, expr.is_(None))
     patterns = {
-        CompareOperator.co: f"%{_escape_like(value)}%",
-        CompareOperator.sw: f"{_escape_like(value)}%",
-        CompareOperator.ew: f"%{_escape_like(value)}",
+        CompareOperator.co: f"%{escape_like(value)}%",
+        CompareOperator.sw: f"{escape_like(value)}%",
+        CompareOperator.ew: f"%{escape_like(value)}",
     }
     if op in patterns:
         return expr.like(patterns[op], escape="\\")  # type: ignore[no-any-return]

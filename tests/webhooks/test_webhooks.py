@@ -214,6 +214,17 @@ def test_only_the_subscribed_types_and_only_from_now_on(
     assert [json.loads(b)["type"] for _, _, b in receiver.to(sub)] == ["employee.created"]
 
 
+def _due_at(engine: Engine, sub: dict[str, Any], at: datetime) -> None:
+    """Make the subscription's pending deliveries due at ``at``."""
+    with core_engine.new_session(engine) as db:
+        db.execute(
+            sa.update(WebhookDelivery)
+            .where(col(WebhookDelivery.subscription_id) == uuid.UUID(sub["id"]))
+            .values(next_attempt_at=at)
+        )
+        db.commit()
+
+
 @pytest.mark.usefixtures("allow_loopback")
 def test_two_workers_share_deliveries_without_sending_one_twice(
     engine: Engine, live_client: TestClient, live_tenant: Tenant
@@ -237,13 +248,7 @@ def test_two_workers_share_deliveries_without_sending_one_twice(
     # Other tests, on this database and at the same time, leave and deliver deliveries of
     # their own: ours are put first in the order workers take them, so a batch of three
     # is exactly three of ours whatever the others do.
-    with core_engine.new_session(engine) as db:
-        db.execute(
-            sa.update(WebhookDelivery)
-            .where(col(WebhookDelivery.subscription_id) == uuid.UUID(sub["id"]))
-            .values(next_attempt_at=datetime(2000, 1, 1, tzinfo=UTC))
-        )
-        db.commit()
+    _due_at(engine, sub, datetime(2000, 1, 1, tzinfo=UTC))
 
     def first_worker() -> None:
         with core_engine.new_session(engine) as db:
@@ -293,13 +298,8 @@ def test_each_attempt_is_signed_with_its_own_time(
     live_client.post("/v1/teams", headers=live_tenant.write, json={"name": "Noord"})
     fan_out_until(engine, sub["id"], 1)
     round_started = utcnow() - timedelta(minutes=10)
+    _due_at(engine, sub, round_started - timedelta(seconds=1))
     with core_engine.new_session(engine) as db:
-        db.execute(
-            sa.update(WebhookDelivery)
-            .where(col(WebhookDelivery.subscription_id) == uuid.UUID(sub["id"]))
-            .values(next_attempt_at=round_started - timedelta(seconds=1))
-        )
-        db.commit()
         receiver = Receiver()
         delivery.deliver_due(db, now=round_started, send=receiver, batch=100)
     ((_, headers, body),) = receiver.to(sub)

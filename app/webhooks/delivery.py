@@ -33,6 +33,7 @@ from app.core.engine import new_session
 from app.core.models import utcnow
 from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
 from app.webhooks.signing import headers as signed_headers
+from app.webhooks.signing import secrets_in_use
 from app.webhooks.targets import TargetRefused, check_target
 
 MAX_ATTEMPTS = 13
@@ -136,6 +137,8 @@ def deliver_due(db: Session, *, now: datetime, send: Sender, batch: int = 100) -
                     _DELIVERIES,
                     _SUBS.c.url,
                     _SUBS.c.secret,
+                    _SUBS.c.previous_secret,
+                    _SUBS.c.previous_secret_expires_at,
                     _SUBS.c.failure_streak,
                 )
                 .join(_SUBS, _SUBS.c.id == _DELIVERIES.c.subscription_id)
@@ -172,10 +175,16 @@ def deliver_due(db: Session, *, now: datetime, send: Sender, batch: int = 100) -
         # Signed with the attempt's own time, not the round's (``now``): receivers refuse a
         # timestamp older than their tolerance (Standard Webhooks: five minutes), and slow
         # receivers earlier in a batch of a hundred would age the later ones past it.
+        signed_at = utcnow()
         sig = signed_headers(
-            delivery["secret"],
+            secrets_in_use(
+                delivery["secret"],
+                delivery["previous_secret"],
+                delivery["previous_secret_expires_at"],
+                now=signed_at,
+            ),
             msg_id=str(delivery["event_id"]),
-            timestamp=int(utcnow().timestamp()),
+            timestamp=int(signed_at.timestamp()),
             body=body,
         )
         try:

@@ -26,6 +26,10 @@ class WebhookSubscription(TenantTable, table=True):
     event_types: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # The signing key (Standard Webhooks: whsec_ + base64); shown once, at creation.
     secret: str = Field(max_length=100)
+    # After a rotation the previous key still signs beside the new one until it expires, so
+    # a receiver switches keys without refusing a delivery (rotate_secret in service.py).
+    previous_secret: str | None = Field(default=None, max_length=100)
+    previous_secret_expires_at: datetime | None = optional_timestamp_field()
     active: bool = True
     disabled_reason: str | None = Field(default=None, max_length=ERROR_MAX)
     # The feed position up to which events have become deliveries (outbox.py ordering).
@@ -102,6 +106,19 @@ class WebhookSubscriptionUpdate(PatchModel):
     active: bool = Field(default=None, description="Set true to re-enable a disabled subscription.")
 
 
+ROTATION_OVERLAP_MAX_HOURS = 7 * 24
+
+
+class WebhookSecretRotation(CreateModel):
+    previous_secret_hours: int = Field(
+        default=24,
+        ge=0,
+        le=ROTATION_OVERLAP_MAX_HOURS,
+        description="How many hours the previous secret keeps signing beside the new one, "
+        "while the receiver switches; 0 ends it at once (a leaked secret).",
+    )
+
+
 class WebhookSubscriptionPublic(SQLModel):
     id: uuid.UUID
     url: str
@@ -115,7 +132,11 @@ class WebhookSubscriptionPublic(SQLModel):
     secret: str | None = Field(
         default=None,
         description="The signing secret (`whsec_...`): in the answer that creates the "
-        "subscription only, never again.",
+        "subscription and in the answer of a rotation only, never again.",
+    )
+    previous_secret_expires_at: datetime | None = Field(
+        description="After a rotation: until when deliveries also carry a signature with "
+        "the previous secret. Null when only the current secret signs."
     )
     created_at: datetime
     updated_at: datetime

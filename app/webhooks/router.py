@@ -2,15 +2,17 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Body, Depends, Response
 
+from app.core.concurrency import set_etag
 from app.core.resource import Docs, Resource
-from app.core.responses import CREATED_MANY
+from app.core.responses import CREATED_MANY, WRITE_ONE
 from app.core.sessions import AdminOnly, WriteSession, reader, writer
 from app.webhooks import service
 from app.webhooks.models import (
     WebhookDelivery,
     WebhookDeliveryPublic,
+    WebhookSecretRotation,
     WebhookSubscription,
     WebhookSubscriptionCreate,
     WebhookSubscriptionPublic,
@@ -73,3 +75,22 @@ def ping_webhook_subscription(
     delivery: WebhookDelivery = service.ping(db, sub=sub)
     response.headers["Location"] = f"/v1/webhook-subscriptions/{sub.id}/deliveries"
     return WebhookDeliveryPublic.model_validate(delivery, from_attributes=True)
+
+
+@router.post(
+    "/webhook-subscriptions/{subscription_id}/rotate-secret",
+    tags=["webhook-subscriptions"],
+    responses=WRITE_ONE,
+)
+def rotate_webhook_secret(
+    sub: SubscriptionForUpdate,
+    db: WriteSession,
+    response: Response,
+    data: Annotated[WebhookSecretRotation | None, Body()] = None,
+) -> WebhookSubscriptionPublic:
+    """A new signing secret, in this answer only (admin). The previous secret keeps
+    signing beside it for `previous_secret_hours` (default 24), so the receiver can switch
+    without refusing a delivery; `0` ends it at once, as after a leak."""
+    sub = service.rotate_secret(db, sub=sub, data=data or WebhookSecretRotation())
+    set_etag(response, sub)
+    return service.subscription_public(db, sub)

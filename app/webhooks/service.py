@@ -1,5 +1,6 @@
 """Webhook subscriptions: create, change, delete, ping, and their delivery log (admin)."""
 
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -16,16 +17,17 @@ from app.webhooks.models import (
     DeliveryStatus,
     WebhookDelivery,
     WebhookDeliveryPublic,
+    WebhookSecretRotation,
     WebhookSubscription,
     WebhookSubscriptionCreate,
     WebhookSubscriptionPublic,
     WebhookSubscriptionUpdate,
 )
-from app.webhooks.signing import new_secret
+from app.webhooks.signing import new_secret, secrets_in_use
 from app.webhooks.targets import TargetRefused, check_target
 
-# session.info key: {subscription id: secret} of subscriptions created in this request,
-# the only answer that shows the secret.
+# session.info key: {subscription id: secret} of subscriptions created or rotated in this
+# request, the only answers that show the secret.
 _NEW_SECRETS = "webhook_new_secrets"
 PING = "webhook.ping"
 
@@ -97,10 +99,36 @@ def delete_subscription(db: Session, *, sub: WebhookSubscription) -> None:
     db.flush()
 
 
+def rotate_secret(
+    db: Session, *, sub: WebhookSubscription, data: WebhookSecretRotation
+) -> WebhookSubscription:
+    """A new signing secret, shown once; the previous one signs beside it for a while.
+
+    Only one previous secret is kept: rotating again within the overlap ends the older one.
+    """
+    now = utcnow()
+    overlap = timedelta(hours=data.previous_secret_hours)
+    keep_previous = overlap > timedelta(0)
+    sub.previous_secret = sub.secret if keep_previous else None
+    sub.previous_secret_expires_at = now + overlap if keep_previous else None
+    sub.secret = new_secret()
+    db.add(sub)
+    db.flush()
+    db.info.setdefault(_NEW_SECRETS, {})[sub.id] = sub.secret
+    return sub
+
+
 def subscription_public(db: Session, sub: WebhookSubscription) -> WebhookSubscriptionPublic:
-    """The API shape; the secret only in the answer of the request that created it."""
+    """The API shape; the secret only in the answer of the request that created or rotated
+    it; the previous secret's end only while it still signs."""
     secret = db.info.get(_NEW_SECRETS, {}).get(sub.id)
-    return render(WebhookSubscriptionPublic, sub, secret=secret)
+    in_use = secrets_in_use(
+        sub.secret, sub.previous_secret, sub.previous_secret_expires_at, now=utcnow()
+    )
+    expires_at = sub.previous_secret_expires_at if len(in_use) > 1 else None
+    return render(
+        WebhookSubscriptionPublic, sub, secret=secret, previous_secret_expires_at=expires_at
+    )
 
 
 def ping(db: Session, *, sub: WebhookSubscription) -> WebhookDelivery:

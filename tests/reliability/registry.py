@@ -645,6 +645,9 @@ ROUTES: dict[str, Call] = {
     "DELETE /v1/webhook-subscriptions/{subscription_id}": READ,
     "GET /v1/webhook-subscriptions/{subscription_id}/deliveries": READ,
     "POST /v1/webhook-subscriptions/{subscription_id}/ping": READ,
+    "POST /v1/webhook-subscriptions/{subscription_id}/rotate-secret": Call(
+        body=lambda w: {"previous_secret_hours": 1}
+    ),
     "GET /v1/me": READ,
     "GET /v1/identity-providers": READ,
     "POST /v1/identity-providers": Call(

@@ -51,6 +51,7 @@ _TABLE: dict[str, tuple[object, object, object, object, object]] = {
     "GET /v1/webhook-subscriptions/{subscription_id}/deliveries": (OK, 403, 403, 403, 403),
     "POST /v1/webhook-subscriptions": (OK, 403, 403, 403, 403),
     "POST /v1/webhook-subscriptions/{subscription_id}/ping": (OK, 403, 403, 403, 403),
+    "POST /v1/webhook-subscriptions/{subscription_id}/rotate-secret": (OK, 403, 403, 403, 403),
     "PATCH /v1/webhook-subscriptions/{subscription_id}": (OK, 403, 403, 403, 403),
     "DELETE /v1/webhook-subscriptions/{subscription_id}": (OK, 403, 403, 403, 403),
     "DELETE /v1/employees/{employee_id}": (OK, 403, 403, 404, 403),

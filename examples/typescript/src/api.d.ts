@@ -2321,6 +2321,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhook-subscriptions/{subscription_id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate Webhook Secret
+         * @description A new signing secret, in this answer only (admin). The previous secret keeps
+         *     signing beside it for `previous_secret_hours` (default 24), so the receiver can switch
+         *     without refusing a delivery; `0` ends it at once, as after a leak.
+         */
+        post: operations["rotate_webhook_secret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -8232,6 +8254,15 @@ export interface components {
             next_attempt_at: string | null;
             status: components["schemas"]["DeliveryStatus"];
         };
+        /** WebhookSecretRotation */
+        WebhookSecretRotation: {
+            /**
+             * Previous Secret Hours
+             * @description How many hours the previous secret keeps signing beside the new one, while the receiver switches; 0 ends it at once (a leaked secret).
+             * @default 24
+             */
+            previous_secret_hours?: number;
+        };
         /** WebhookSubscriptionCreate */
         WebhookSubscriptionCreate: {
             /** Description */
@@ -8276,8 +8307,13 @@ export interface components {
              */
             id: string;
             /**
+             * Previous Secret Expires At
+             * @description After a rotation: until when deliveries also carry a signature with the previous secret. Null when only the current secret signs.
+             */
+            previous_secret_expires_at: string | null;
+            /**
              * Secret
-             * @description The signing secret (`whsec_...`): in the answer that creates the subscription only, never again.
+             * @description The signing secret (`whsec_...`): in the answer that creates the subscription and in the answer of a rotation only, never again.
              */
             secret?: string | null;
             /**
@@ -45039,6 +45075,7 @@ export interface operations {
                      *           ],
                      *           "failure_streak": 1,
                      *           "id": "01a24554-069d-7000-9859-d81126b4c308",
+                     *           "previous_secret_expires_at": "2026-03-01T09:00:00Z",
                      *           "updated_at": "2026-03-01T09:00:00Z",
                      *           "url": "url"
                      *         }
@@ -45231,6 +45268,7 @@ export interface operations {
                      *       ],
                      *       "failure_streak": 1,
                      *       "id": "01a24554-069d-7000-9859-d81126b4c308",
+                     *       "previous_secret_expires_at": "2026-03-01T09:00:00Z",
                      *       "updated_at": "2026-03-01T09:00:00Z",
                      *       "url": "url"
                      *     }
@@ -45472,6 +45510,7 @@ export interface operations {
                      *       ],
                      *       "failure_streak": 1,
                      *       "id": "01a24554-069d-7000-9859-d81126b4c308",
+                     *       "previous_secret_expires_at": "2026-03-01T09:00:00Z",
                      *       "updated_at": "2026-03-01T09:00:00Z",
                      *       "url": "url"
                      *     }
@@ -45864,6 +45903,7 @@ export interface operations {
                      *       ],
                      *       "failure_streak": 1,
                      *       "id": "01a24554-069d-7000-9859-d81126b4c308",
+                     *       "previous_secret_expires_at": "2026-03-01T09:00:00Z",
                      *       "updated_at": "2026-03-01T09:00:00Z",
                      *       "url": "url"
                      *     }
@@ -46504,6 +46544,256 @@ export interface operations {
                      *       "code": "internal-error",
                      *       "detail": "Something failed that should not; nothing was changed. The `instance` and the `X-Request-ID` header identify it in the logs.",
                      *       "instance": "/v1/webhook-subscriptions/subscription_id/ping",
+                     *       "status": 500,
+                     *       "title": "Internal error",
+                     *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rotate_webhook_secret: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: for 24 hours the same key and request replay the first response; the same key with another request is 422; while the first is still running, 409. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                subscription_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": components["schemas"]["WebhookSecretRotation"] | null;
+            };
+        };
+        responses: {
+            /** @description The resource as it is now */
+            200: {
+                headers: {
+                    /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "active": true,
+                     *       "created_at": "2026-03-01T09:00:00Z",
+                     *       "description": "Agressie herkennen, de-escaleren en nazorg bieden.",
+                     *       "disabled_reason": "disabled reason",
+                     *       "event_types": [
+                     *         "event types"
+                     *       ],
+                     *       "failure_streak": 1,
+                     *       "id": "01a24554-069d-7000-9859-d81126b4c308",
+                     *       "previous_secret_expires_at": "2026-03-01T09:00:00Z",
+                     *       "updated_at": "2026-03-01T09:00:00Z",
+                     *       "url": "url"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookSubscriptionPublic"];
+                };
+            };
+            /** @description Unreadable request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "bad-request",
+                     *       "detail": "The request could not be read (for example a Content-Length that is not a number).",
+                     *       "instance": "/v1/webhook-subscriptions/subscription_id/rotate-secret",
+                     *       "status": 400,
+                     *       "title": "Bad request",
+                     *       "type": "/problems/bad-request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "missing-api-key",
+                     *       "detail": "Send `Authorization: Bearer <api key>`.",
+                     *       "instance": "/v1/webhook-subscriptions/subscription_id/rotate-secret",
+                     *       "status": 401,
+                     *       "title": "API key missing",
+                     *       "type": "/problems/missing-api-key"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "insufficient-scope",
+                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "instance": "/v1/webhook-subscriptions/subscription_id/rotate-secret",
+                     *       "status": 403,
+                     *       "title": "Insufficient scope",
+                     *       "type": "/problems/insufficient-scope"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not-found",
+                     *       "detail": "No such resource in the caller's organisation (another organisation's resources are answered the same way).",
+                     *       "instance": "/v1/webhook-subscriptions/subscription_id/rotate-secret",
+                     *       "status": 404,
+                     *       "title": "Not found",
+                     *       "type": "/problems/not-found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rule-violation",
+                     *       "detail": "A rule of the method refused the request; `violations` name each rule.",
+                     *       "instance": "/v1/webhook-subscriptions/subscription_id/rotate-secret",
+                     *       "status": 409,
+                     *       "title": "Refused by a business rule",
+                     *       "type": "/problems/rule-violation",
+                     *       "violations": [
+                     *         {
+                     *           "message": "Managers are trained before their team.",
+                     *           "rule": "managers_first"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["RefusalProblem"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "etag-mismatch",
+                     *       "detail": "The resource changed since the `If-Match` ETag was read; read it again and retry.",
+                     *       "instance": "/v1/webhook-subscriptions/subscription_id/rotate-secret",
+                     *       "status": 412,
+                     *       "title": "Resource changed",
+                     *       "type": "/problems/etag-mismatch"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload-too-large",
+                     *       "detail": "The body exceeds the limit (imports have a larger one, see the README).",
+                     *       "instance": "/v1/webhook-subscriptions/subscription_id/rotate-secret",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "/problems/payload-too-large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported-media-type",
+                     *       "detail": "Send JSON bodies as `application/json`; imports also take `text/csv`.",
+                     *       "instance": "/v1/webhook-subscriptions/subscription_id/rotate-secret",
+                     *       "status": 415,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/problems/unsupported-media-type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "validation-error",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "errors": [
+                     *         {
+                     *           "detail": "value is not a valid email address",
+                     *           "pointer": "/email"
+                     *         }
+                     *       ],
+                     *       "instance": "/v1/webhook-subscriptions/subscription_id/rotate-secret",
+                     *       "status": 422,
+                     *       "title": "Invalid input",
+                     *       "type": "/problems/validation-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["InvalidProblem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "internal-error",
+                     *       "detail": "Something failed that should not; nothing was changed. The `instance` and the `X-Request-ID` header identify it in the logs.",
+                     *       "instance": "/v1/webhook-subscriptions/subscription_id/rotate-secret",
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"

@@ -5,8 +5,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol, Self, TypeVar, cast
 
-from sqlalchemy import CursorResult, func, select
+from sqlalchemy import CursorResult, String, func, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import GenericFunction
+
+from app.core.tenancy import current_organisation_id
 
 T = TypeVar("T")
 
@@ -53,6 +58,30 @@ def escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+class folded(GenericFunction[str]):
+    """Text folded to one case in SQL, for comparisons that ignore case in every script.
+
+    ``folded(column) == folded(literal)`` folds both sides in the database, so they agree
+    whatever the script: PostgreSQL's ``lower`` folds by the database's locale, SQLite's
+    folds ASCII only, so there it is the ``casefold`` function every SQLite connection
+    registers (core/engine.py).
+    """
+
+    type = String()
+    name = "folded"
+    inherit_cache = True
+
+
+@compiles(folded)
+def _folded_lower(element: folded, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(folded, "sqlite")
+def _folded_sqlite(element: folded, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"casefold({compiler.process(element.clauses, **kw)})"
+
+
 def contains_text(column: Any, text: str, dialect: str) -> Any:
     """``column`` contains ``text``, ignoring case in every script (a search box's ``q``).
 
@@ -90,26 +119,23 @@ def rowcount(result: Any) -> int:
 
 
 def linked_ids(
-    db: Session,
-    parent: Any,
-    child: Any,
-    parent_ids: Sequence[uuid.UUID],
-    *,
-    organisation_id: uuid.UUID,
+    db: Session, parent: Any, child: Any, parent_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, list[uuid.UUID]]:
     """The ids a link table names for each of ``parent_ids`` (``parent`` -> ``child``
     columns of the same link table), each list in id order; one query for a whole page.
 
     Link tables are not tenant tables (core/tenancy.py adds no criterion for them): the
-    organisation is compared here, on the table's own column.
+    session's organisation is compared here, on the table's own column, so no caller can
+    forget it.
     """
     out: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    if not parent_ids:
+    ids = list(parent_ids)
+    if not ids:
         return out
     link = parent.class_
     rows = db.execute(
         select(parent, child)
-        .where(link.organisation_id == organisation_id, parent.in_(parent_ids))
+        .where(link.organisation_id == current_organisation_id(db), parent.in_(ids))
         .order_by(child)
     )
     for parent_id, child_id in rows:

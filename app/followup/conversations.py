@@ -119,7 +119,6 @@ def hrm_conversations_public(
         col(HrmConversationGoal.conversation_id),
         col(HrmConversationGoal.personal_goal_id),
         [c.id for c in conversations],
-        organisation_id=current_organisation_id(db),
     )
     return [
         render(HrmConversationPublic, c, personal_goal_ids=goals.get(c.id, []))

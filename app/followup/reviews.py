@@ -19,7 +19,6 @@ from app.core.errors import InvalidInput
 from app.core.listing import Listing
 from app.core.models import render, touch
 from app.core.queries import linked_ids
-from app.core.tenancy import current_organisation_id
 from app.followup.dates import HeldFilters, refuse_if_in_future
 from app.followup.models import (
     PracticeReview,
@@ -89,7 +88,6 @@ def practice_reviews_public(
         col(PracticeReviewParticipant.review_id),
         col(PracticeReviewParticipant.employee_id),
         ids,
-        organisation_id=current_organisation_id(db),
     )
     if ids:
         for row in db.exec(

@@ -13,6 +13,7 @@ from app.core.crud import apply_changes, delete_or_conflict
 from app.core.errors import Conflict, NotFound
 from app.core.listing import Clauses, ListFilters, Listing
 from app.core.models import render, touch
+from app.core.queries import linked_ids
 from app.learning.alignment import (
     check_alignment,
     open_goals_touching,
@@ -164,19 +165,7 @@ def norm_ids_by_team_goal(
     db: Session, team_goal_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, list[uuid.UUID]]:
     """Source norms of many team goals in one query."""
-    ids = list(team_goal_ids)
-    out: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    if not ids:
-        return out
-    rows = db.exec(
-        select(TeamGoalNorm.team_goal_id, TeamGoalNorm.norm_id)
-        .join(TeamGoal, col(TeamGoal.id) == col(TeamGoalNorm.team_goal_id))
-        .where(col(TeamGoalNorm.team_goal_id).in_(ids))
-        .order_by(col(TeamGoalNorm.team_goal_id), col(TeamGoalNorm.norm_id))
-    ).all()
-    for goal_id, norm_id in rows:
-        out[goal_id].append(norm_id)
-    return out
+    return linked_ids(db, col(TeamGoalNorm.team_goal_id), col(TeamGoalNorm.norm_id), team_goal_ids)
 
 
 def team_goals_public(db: Session, goals: Sequence[TeamGoal]) -> list[TeamGoalPublic]:

@@ -1,7 +1,6 @@
 """Teams and their managers."""
 
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
@@ -13,6 +12,7 @@ from app.core.crud import apply_changes, delete_or_conflict, refuse_existing, un
 from app.core.errors import Conflict
 from app.core.listing import Clauses, ListFilters, Listing
 from app.core.models import render, touch
+from app.core.queries import linked_ids
 from app.organisation.models import (
     MANAGER_ROLES,
     Employee,
@@ -54,18 +54,7 @@ def manager_ids_by_team(
     db: Session, team_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, list[uuid.UUID]]:
     """Managers of many teams in one query."""
-    ids = list(team_ids)
-    out: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    if not ids:
-        return out
-    rows = db.execute(
-        select(col(TeamManager.team_id), col(TeamManager.employee_id))
-        .where(col(TeamManager.team_id).in_(ids))
-        .order_by(col(TeamManager.team_id), col(TeamManager.employee_id))
-    )
-    for team_id, employee_id in rows:
-        out[team_id].append(employee_id)
-    return out
+    return linked_ids(db, col(TeamManager.team_id), col(TeamManager.employee_id), team_ids)
 
 
 def team_public(team: Team, manager_ids: list[uuid.UUID]) -> TeamPublic:

@@ -67,13 +67,7 @@ def protocols_public(db: Session, protocols: Sequence[Protocol]) -> list[Protoco
     """Protocols with their sections and norm ids: three queries for a whole page."""
     ids = [p.id for p in protocols]
     sections: dict[uuid.UUID, list[SectionPublic]] = defaultdict(list)
-    norms = linked_ids(
-        db,
-        col(ProtocolNorm.protocol_id),
-        col(ProtocolNorm.norm_id),
-        ids,
-        organisation_id=current_organisation_id(db),
-    )
+    norms = linked_ids(db, col(ProtocolNorm.protocol_id), col(ProtocolNorm.norm_id), ids)
     if ids:
         for sec in db.exec(
             select(ProtocolSection)
@@ -395,18 +389,12 @@ def discussions_public(
     db: Session, discussions: Sequence[TeamDiscussion]
 ) -> list[TeamDiscussionPublic]:
     """Discussions with their participants, in one more query whatever the count."""
-    ids = [d.id for d in discussions]
-    people: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    if ids:
-        for discussion_id, emp_id in db.exec(
-            select(
-                col(TeamDiscussionParticipant.discussion_id),
-                col(TeamDiscussionParticipant.employee_id),
-            )
-            .where(col(TeamDiscussionParticipant.discussion_id).in_(ids))
-            .order_by(col(TeamDiscussionParticipant.employee_id))
-        ):
-            people[discussion_id].append(emp_id)
+    people = linked_ids(
+        db,
+        col(TeamDiscussionParticipant.discussion_id),
+        col(TeamDiscussionParticipant.employee_id),
+        [d.id for d in discussions],
+    )
     return [
         render(TeamDiscussionPublic, d, participant_ids=people.get(d.id, [])) for d in discussions
     ]

@@ -1,7 +1,6 @@
 """The training catalogue: programmes and the skills they train."""
 
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
@@ -18,7 +17,7 @@ from app.core.crud import (
 from app.core.errors import InvalidInput
 from app.core.listing import Clauses, ListFilters, Listing
 from app.core.models import touch
-from app.core.tenancy import current_organisation_id
+from app.core.queries import linked_ids
 from app.learning.models import Skill
 from app.organisation import organisations
 from app.organisation.models import (
@@ -42,21 +41,7 @@ def skill_ids_by_program(
     db: Session, program_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, list[uuid.UUID]]:
     """The skills of many programmes in one query."""
-    ids = list(program_ids)
-    out: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    if not ids:
-        return out
-    rows = db.exec(
-        select(col(ProgramSkill.program_id), col(ProgramSkill.skill_id))
-        .where(
-            col(ProgramSkill.program_id).in_(ids),
-            col(ProgramSkill.organisation_id) == current_organisation_id(db),
-        )
-        .order_by(col(ProgramSkill.program_id), col(ProgramSkill.skill_id))
-    )
-    for program_id, skill_id in rows:
-        out[program_id].append(skill_id)
-    return out
+    return linked_ids(db, col(ProgramSkill.program_id), col(ProgramSkill.skill_id), program_ids)
 
 
 def programs_public(

@@ -10,18 +10,19 @@ importing twice. Exit codes: 0 success, 1 the server rejected the import (or, wi
 """
 
 import argparse
+import functools
 import json
 import os
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 import httpx
 
-from app.cli import command
+from app.cli import Handler, command
 from app.imports.models import ImportKind
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
@@ -165,19 +166,30 @@ def _post_with_retries(
     raise AssertionError("unreachable")
 
 
-@command(
+def _client_command(
+    name: str, help_: str, configure: Callable[[argparse.ArgumentParser], None]
+) -> Callable[[Handler], Handler]:
+    """Register a subcommand whose ``UsageError`` is exit 2 with the message."""
+
+    def register(fn: Handler) -> Handler:
+        @functools.wraps(fn)
+        def run(args: argparse.Namespace) -> int:
+            try:
+                return fn(args)
+            except UsageError as exc:
+                _err(f"veerkracht {name}: {exc}")
+                return EXIT_USAGE
+
+        return command(name, help_, configure)(run)
+
+    return register
+
+
+@_client_command(
     "import", "send a CSV or JSON file to the API (bulk upsert) and print a summary", _import_args
 )
 def import_command(args: argparse.Namespace) -> int:
     """``veerkracht import KIND FILE``."""
-    try:
-        return _import(args)
-    except UsageError as exc:
-        _err(f"veerkracht import: {exc}")
-        return EXIT_USAGE
-
-
-def _import(args: argparse.Namespace) -> int:
     headers = _headers(args)
     base = _base(args.url)
     path: Path = args.file
@@ -212,17 +224,11 @@ def _import(args: argparse.Namespace) -> int:
     raise UsageError(_describe(response, body))
 
 
-@command("export", "download a kind as CSV, in the format the import takes back", _export_args)
+@_client_command(
+    "export", "download a kind as CSV, in the format the import takes back", _export_args
+)
 def export_command(args: argparse.Namespace) -> int:
     """``veerkracht export KIND``."""
-    try:
-        return _export(args)
-    except UsageError as exc:
-        _err(f"veerkracht export: {exc}")
-        return EXIT_USAGE
-
-
-def _export(args: argparse.Namespace) -> int:
     headers = _headers(args)
     url = f"{_base(args.url)}/v1/exports/{args.kind}"
     target: IO[bytes] = args.output.open("wb") if args.output else sys.stdout.buffer

@@ -1,9 +1,10 @@
 """Small helpers every domain service uses for changes and references."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -91,6 +92,24 @@ def resolve_ref(db: Session, model: type[T], id_: uuid.UUID, *, pointer: str, wh
         return get_scoped(db, model, id_)
     except NotFound:
         raise unknown_reference(pointer, what, id_) from None
+
+
+def set_links(
+    db: Session, parent: Any, child: Any, owner: TenantTable, child_ids: Iterable[uuid.UUID]
+) -> None:
+    """Make a link table name exactly ``child_ids`` for ``owner`` (a team's managers).
+
+    ``parent`` and ``child`` are the link table's columns, as ``core/queries.linked_ids``
+    reads them; an id given twice is linked once, and the links carry the owner's
+    organisation (link tables are not tenant tables: nothing stamps them).
+    """
+    link = parent.class_
+    org_id = owner.organisation_id
+    db.execute(delete(link).where(parent == owner.id, link.organisation_id == org_id))
+    db.add_all(
+        link(**{parent.key: owner.id, child.key: child_id, "organisation_id": org_id})
+        for child_id in dict.fromkeys(child_ids)
+    )
 
 
 def delete_or_conflict(

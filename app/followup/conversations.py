@@ -4,15 +4,10 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from sqlalchemy import delete, or_
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from app.core.crud import (
-    apply_changes,
-    no_duplicate_ids,
-    resolve_ref,
-    resolve_refs,
-)
+from app.core.crud import apply_changes, no_duplicate_ids, resolve_ref, resolve_refs, set_links
 from app.core.errors import RuleViolation
 from app.core.listing import Listing
 from app.core.models import render, touch
@@ -99,14 +94,12 @@ def _check_goals(db: Session, employee: Employee, goal_ids: Sequence[uuid.UUID])
 
 
 def _set_goals(db: Session, conv: HrmConversation, goal_ids: Iterable[uuid.UUID]) -> None:
-    db.execute(
-        delete(HrmConversationGoal).where(col(HrmConversationGoal.conversation_id) == conv.id)
-    )
-    db.add_all(
-        HrmConversationGoal(
-            conversation_id=conv.id, personal_goal_id=gid, organisation_id=conv.organisation_id
-        )
-        for gid in goal_ids
+    set_links(
+        db,
+        col(HrmConversationGoal.conversation_id),
+        col(HrmConversationGoal.personal_goal_id),
+        conv,
+        goal_ids,
     )
 
 

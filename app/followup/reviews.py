@@ -8,12 +8,7 @@ from datetime import date
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from app.core.crud import (
-    apply_changes,
-    no_duplicate_ids,
-    resolve_ref,
-    resolve_refs,
-)
+from app.core.crud import apply_changes, no_duplicate_ids, resolve_ref, resolve_refs, set_links
 from app.core.dates import add_months
 from app.core.errors import InvalidInput
 from app.core.listing import Listing
@@ -64,16 +59,12 @@ def _set_participants(
     db: Session, review: PracticeReview, participant_ids: Sequence[uuid.UUID]
 ) -> None:
     resolve_refs(db, Employee, participant_ids, pointer="/participant_ids/{i}", what="employee")
-    db.execute(
-        delete(PracticeReviewParticipant).where(
-            col(PracticeReviewParticipant.review_id) == review.id
-        )
-    )
-    db.add_all(
-        PracticeReviewParticipant(
-            review_id=review.id, employee_id=eid, organisation_id=review.organisation_id
-        )
-        for eid in dict.fromkeys(participant_ids)
+    set_links(
+        db,
+        col(PracticeReviewParticipant.review_id),
+        col(PracticeReviewParticipant.employee_id),
+        review,
+        participant_ids,
     )
 
 

@@ -6,10 +6,10 @@ from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
 from pydantic import Field
-from sqlalchemy import delete, func, or_
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from app.core.crud import apply_changes, delete_or_conflict
+from app.core.crud import apply_changes, delete_or_conflict, set_links
 from app.core.errors import Conflict, NotFound
 from app.core.listing import Clauses, ListFilters, Listing
 from app.core.models import render, touch
@@ -149,16 +149,7 @@ def _check_sources(
 
 
 def _set_norms(db: Session, goal: TeamGoal, norm_ids: Sequence[uuid.UUID]) -> None:
-    db.execute(
-        delete(TeamGoalNorm).where(
-            col(TeamGoalNorm.team_goal_id) == goal.id,
-            col(TeamGoalNorm.organisation_id) == goal.organisation_id,
-        )
-    )
-    for nid in dict.fromkeys(norm_ids):
-        db.add(
-            TeamGoalNorm(team_goal_id=goal.id, norm_id=nid, organisation_id=goal.organisation_id)
-        )
+    set_links(db, col(TeamGoalNorm.team_goal_id), col(TeamGoalNorm.norm_id), goal, norm_ids)
 
 
 def norm_ids_by_team_goal(

@@ -5,10 +5,15 @@ from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
 from pydantic import Field
-from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from app.core.crud import apply_changes, delete_or_conflict, refuse_existing, unknown_reference
+from app.core.crud import (
+    apply_changes,
+    delete_or_conflict,
+    refuse_existing,
+    set_links,
+    unknown_reference,
+)
 from app.core.errors import Conflict
 from app.core.listing import Clauses, ListFilters, Listing
 from app.core.models import render, touch
@@ -45,9 +50,7 @@ def _check_managers(db: Session, manager_ids: Sequence[uuid.UUID]) -> None:
 
 
 def _set_managers(db: Session, team: Team, manager_ids: Sequence[uuid.UUID]) -> None:
-    db.execute(delete(TeamManager).where(col(TeamManager.team_id) == team.id))
-    for mid in dict.fromkeys(manager_ids):
-        db.add(TeamManager(team_id=team.id, employee_id=mid, organisation_id=team.organisation_id))
+    set_links(db, col(TeamManager.team_id), col(TeamManager.employee_id), team, manager_ids)
 
 
 def manager_ids_by_team(

@@ -18,6 +18,7 @@ from app.core.crud import (
     no_duplicate_ids,
     resolve_ref,
     resolve_refs,
+    set_links,
     unknown_reference,
 )
 from app.core.dates import day_of
@@ -122,18 +123,7 @@ def _replace_contents(
             for i, sec in enumerate(sections, start=1)
         )
     if norm_ids is not None:
-        db.execute(
-            delete(ProtocolNorm).where(
-                col(ProtocolNorm.protocol_id) == protocol.id,
-                col(ProtocolNorm.organisation_id) == protocol.organisation_id,
-            )
-        )
-        db.add_all(
-            ProtocolNorm(
-                protocol_id=protocol.id, norm_id=nid, organisation_id=protocol.organisation_id
-            )
-            for nid in norm_ids
-        )
+        set_links(db, col(ProtocolNorm.protocol_id), col(ProtocolNorm.norm_id), protocol, norm_ids)
 
 
 def create_protocol(db: Session, *, data: ProtocolCreate) -> Protocol:

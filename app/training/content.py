@@ -13,15 +13,19 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy import delete
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from app.core.crud import resolve_refs, unknown_reference
+from app.core.crud import resolve_refs, set_links, unknown_reference
 from app.core.models import TenantTable, link_owner, link_target
 from app.organisation.models import FunctionGroup
 from app.policy.models import Norm, ProtocolSection
+
+if TYPE_CHECKING:
+    # training/models.py imports this module for PracticeSituationIn.
+    from app.training.models import TrainingProgram
 
 SITUATION_MAX = 1000
 
@@ -158,39 +162,30 @@ def check_content(
 def set_content(
     db: Session,
     *,
-    program_id: uuid.UUID,
-    organisation_id: uuid.UUID,
+    program: "TrainingProgram",
     norm_ids: Sequence[uuid.UUID] | None,
     protocol_section_ids: Sequence[uuid.UUID] | None,
     practice_situations: Sequence[PracticeSituationIn] | None,
 ) -> bool:
     """Replace each list given (None: unchanged); whether anything was given."""
     if norm_ids is not None:
-        db.execute(delete(ProgramNorm).where(col(ProgramNorm.program_id) == program_id))
-        db.add_all(
-            ProgramNorm(program_id=program_id, norm_id=n, organisation_id=organisation_id)
-            for n in dict.fromkeys(norm_ids)
-        )
+        set_links(db, col(ProgramNorm.program_id), col(ProgramNorm.norm_id), program, norm_ids)
     if protocol_section_ids is not None:
-        db.execute(
-            delete(ProgramProtocolSection).where(
-                col(ProgramProtocolSection.program_id) == program_id
-            )
-        )
-        db.add_all(
-            ProgramProtocolSection(
-                program_id=program_id, section_id=s, organisation_id=organisation_id
-            )
-            for s in dict.fromkeys(protocol_section_ids)
+        set_links(
+            db,
+            col(ProgramProtocolSection.program_id),
+            col(ProgramProtocolSection.section_id),
+            program,
+            protocol_section_ids,
         )
     if practice_situations is not None:
         for old in db.exec(
-            select(PracticeSituation).where(col(PracticeSituation.program_id) == program_id)
+            select(PracticeSituation).where(col(PracticeSituation.program_id) == program.id)
         ):
             db.delete(old)
         db.add_all(
             PracticeSituation(
-                program_id=program_id,
+                program_id=program.id,
                 function_group_id=s.function_group_id,
                 description=s.description,
             )

@@ -5,13 +5,13 @@ from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
 from pydantic import Field
-from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from app.core.crud import (
     apply_changes,
     delete_or_conflict,
     loaded_fields,
+    set_links,
     unknown_reference,
 )
 from app.core.errors import InvalidInput
@@ -122,13 +122,7 @@ def _check_management_level(audience: Audience, level: ManagementLevel) -> None:
 
 
 def _set_skills(db: Session, program: TrainingProgram, skill_ids: Sequence[uuid.UUID]) -> None:
-    db.execute(delete(ProgramSkill).where(col(ProgramSkill.program_id) == program.id))
-    for sid in dict.fromkeys(skill_ids):
-        db.add(
-            ProgramSkill(
-                program_id=program.id, skill_id=sid, organisation_id=program.organisation_id
-            )
-        )
+    set_links(db, col(ProgramSkill.program_id), col(ProgramSkill.skill_id), program, skill_ids)
 
 
 def create_program(db: Session, *, data: TrainingProgramCreate) -> TrainingProgram:
@@ -153,8 +147,7 @@ def create_program(db: Session, *, data: TrainingProgramCreate) -> TrainingProgr
     _set_skills(db, program, data.skill_ids)
     content.set_content(
         db,
-        program_id=program.id,
-        organisation_id=program.organisation_id,
+        program=program,
         norm_ids=data.norm_ids,
         protocol_section_ids=data.protocol_section_ids,
         practice_situations=data.practice_situations,
@@ -192,8 +185,7 @@ def update_program(
     )
     if content.set_content(
         db,
-        program_id=program.id,
-        organisation_id=program.organisation_id,
+        program=program,
         norm_ids=data.norm_ids,
         protocol_section_ids=data.protocol_section_ids,
         practice_situations=data.practice_situations,

@@ -31,6 +31,7 @@ from app.main import create_app
 from app.organisation.models import Organisation
 from tests.database import SavepointDatabase
 from tests.factories.core import make_organisation
+from tests.helpers import built_app
 
 
 def server_url() -> str | None:
@@ -223,14 +224,22 @@ def other_tenant(db: Session, tenant: Tenant) -> Tenant:
 
 
 @pytest.fixture
-def live_client(engine: Engine) -> Iterator[TestClient]:
+def live_client(_live_app: FastAPI) -> Iterator[TestClient]:
     """The app on the real engine: every request commits for real (concurrency tests).
 
     Rows written through it stay until the test database is dropped; create a fresh
     organisation per test (``live_tenant``) so tests cannot see each other's data.
     """
-    with TestClient(create_app(), raise_server_exceptions=False) as c:
+    with TestClient(_live_app, raise_server_exceptions=False) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def _live_app(engine: Engine) -> FastAPI:
+    """The app ``live_client`` talks to, built once per test process (``built_app``): each
+    ``TestClient`` runs its lifespan on a loop of its own, and the lifespan's end closes
+    what the app opened on that loop."""
+    return built_app()
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Test helpers shared by every domain."""
 
+import functools
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -7,9 +8,11 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import Engine, event
 
 from app.core import models as core_models
+from app.main import create_app
 
 PROBLEM = "application/problem+json"
 
@@ -76,3 +79,13 @@ def sqlite_write_lock_elsewhere(engine: Engine) -> Iterator[None]:
         conn.execute("ROLLBACK")
     finally:
         conn.close()
+
+
+@functools.cache
+def built_app() -> FastAPI:
+    """The app as ``create_app()`` builds it from the configured settings, built once per
+    test process: for the tests that read its routes or its OpenAPI document (cached on the
+    app), and for ``live_client``. Building one costs about a second (every route's
+    parameter and response models), and the suite used to build dozens in each process. A
+    test that needs an app built otherwise, or changes one, builds its own."""
+    return create_app()

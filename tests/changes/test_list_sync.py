@@ -16,11 +16,10 @@ from app.changes.service import Position
 from app.core import engine as core_engine
 from app.core.models import utcnow
 from app.core.tenancy import bind_organisation
-from app.main import create_app
 from app.organisation.models import Employee
 from tests.conftest import Tenant
 from tests.factories.core import make_employee, make_team
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, built_app
 
 
 def _ids(page: dict) -> list[str]:  # type: ignore[type-arg]
@@ -143,7 +142,7 @@ def test_a_malformed_or_expired_token_is_refused(
 
 def test_every_list_that_takes_a_sync_token_declares_its_expiry() -> None:
     # The 410 above reaches a client generated from the contract only if the list says so.
-    document = create_app().openapi()
+    document = built_app().openapi()
     lists = [
         (path, operation)
         for path, item in document["paths"].items()

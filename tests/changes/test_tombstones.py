@@ -3,16 +3,16 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from app.main import create_app
 from tests.changes.test_feed import read_all
 from tests.conftest import Tenant
+from tests.helpers import built_app
 from tests.reliability.registry import PARAM, api_routes, prepared_call
 
 # Webhook subscriptions are the feed's own configuration, not announced in it (outbox.py).
 NOT_ANNOUNCED = {"DELETE /v1/webhook-subscriptions/{subscription_id}"}
 DELETES = [
     route
-    for m, p in api_routes(create_app())
+    for m, p in api_routes(built_app())
     if m == "DELETE" and (route := f"DELETE {p}") not in NOT_ANNOUNCED
 ]
 

@@ -14,11 +14,10 @@ from fastapi.testclient import TestClient
 
 from app.core.config import get_settings
 from app.core.pagination import CURSOR_PATTERN, encode_cursor
-from app.main import create_app
 from tests.conftest import Tenant
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, built_app
 
-DOCUMENT = create_app().openapi()
+DOCUMENT = built_app().openapi()
 
 
 def _schema(name: str) -> dict:  # type: ignore[type-arg]

@@ -9,7 +9,7 @@ from app.core.models import utcnow
 from app.core.pagination import CURSOR_PATTERN
 from tests.conftest import Tenant
 from tests.factories.core import make_team
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, built_app
 
 
 def _pages(client: TestClient, tenant: Tenant, url: str, between=None) -> list[str]:  # type: ignore[no-untyped-def]
@@ -121,10 +121,9 @@ def test_if_match_on_delete(client: TestClient, tenant: Tenant) -> None:
 def test_every_list_bounds_its_limit_and_cursor() -> None:
     # Every list takes its paging parameters from one declaration (core/pagination.py);
     # a list declaring its own would lose the bounds without anyone noticing.
-    from app.main import create_app
 
     paged = 0
-    for path, item in create_app().openapi()["paths"].items():
+    for path, item in built_app().openapi()["paths"].items():
         for method, op in item.items():
             params = {p["name"]: p for p in op.get("parameters", []) if p["in"] == "query"}
             if "limit" not in params:

@@ -6,9 +6,9 @@ from typing import Any
 
 import jsonschema_rs
 
-from app.main import create_app
+from tests.helpers import built_app
 
-DOCUMENT = create_app().openapi()
+DOCUMENT = built_app().openapi()
 
 
 def _contents() -> list[tuple[str, dict[str, Any]]]:

@@ -17,7 +17,7 @@ from app.main import create_app
 from tests.conftest import Tenant
 from tests.core.conftest import AppFactory
 from tests.database import SavepointDatabase
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, built_app
 
 ORIGIN = "https://app.veerkracht.example"
 
@@ -133,7 +133,7 @@ METHODS = {"get", "post", "put", "patch", "delete"}
 
 @pytest.fixture(scope="module")
 def openapi() -> dict[str, Any]:
-    return create_app().openapi()
+    return built_app().openapi()
 
 
 def _operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -163,7 +163,7 @@ def test_every_error_response_is_a_problem_document(openapi: dict[str, Any]) -> 
 
 
 def test_operation_ids_are_the_route_function_names(openapi: dict[str, Any]) -> None:
-    app = create_app()
+    app = built_app()
     names = {
         (route.path, method.lower()): route.original_route.endpoint.__name__
         for route in iter_route_contexts(app.routes)
@@ -210,7 +210,7 @@ def test_a_dependency_runs_in_a_thread_only_to_use_the_database() -> None:
 
     found: list[str] = []
     checked = 0
-    for route in iter_route_contexts(create_app().routes):
+    for route in iter_route_contexts(built_app().routes):
         if isinstance(route.original_route, APIRoute):
             walk(route.dependant, f"{sorted(route.methods)} {route.path}", found)
             checked += 1
@@ -231,7 +231,7 @@ def test_every_route_declares_one_kind_of_session(openapi: dict[str, Any]) -> No
 
     without: list[str] = []
     checked = 0
-    for route in iter_route_contexts(create_app().routes):
+    for route in iter_route_contexts(built_app().routes):
         if isinstance(route.original_route, APIRoute):
             where = f"{sorted(route.methods)} {route.path}"
             found: set[Any] = set()

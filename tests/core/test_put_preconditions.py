@@ -8,9 +8,8 @@ in ``add_external_id_routes`` before anything is written.
 import pytest
 from fastapi.testclient import TestClient
 
-from app.main import create_app
 from tests.conftest import Tenant
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, built_app
 
 BODIES = {
     "teams": {"name": "Team Noord"},
@@ -62,7 +61,7 @@ def test_if_none_match_star_creates_only(client: TestClient, tenant: Tenant, kin
 
 
 def test_every_put_by_external_id_documents_if_none_match() -> None:
-    paths = create_app().openapi()["paths"]
+    paths = built_app().openapi()["paths"]
     puts = [
         (p, ops["put"])
         for p, ops in paths.items()

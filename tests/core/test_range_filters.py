@@ -12,10 +12,10 @@ from sqlmodel import Session
 
 from app.core.dates import rfc3339
 from app.core.models import utcnow
-from app.main import create_app
 from tests.conftest import Tenant
 from tests.factories.core import make_team
 from tests.factories.training import make_program, make_session
+from tests.helpers import built_app
 
 # Query parameters that bound a time but are not ranges: a feed cursor (`after`).
 NOT_RANGES = {"after"}
@@ -28,7 +28,7 @@ def _ids(r: Any) -> list[str]:
 
 
 def test_every_range_filter_is_named_from_and_to_and_old_names_are_deprecated() -> None:
-    spec = create_app().openapi()
+    spec = built_app().openapi()
     offenders = []
     for path, item in spec["paths"].items():
         for method, op in item.items():

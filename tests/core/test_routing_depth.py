@@ -16,19 +16,19 @@ from fastapi.routing import APIRoute
 from starlette.routing import Mount, Route
 
 from app.api import _ROUTE_SETTINGS, DOMAIN_ROUTERS, V1_DEPENDENCIES, LiteralPrefixRoute
-from app.main import create_app
 from app.scim.router import router as scim_router
+from tests.helpers import built_app
 
 
 def test_the_app_holds_plain_routes_only() -> None:
-    app = create_app()
+    app = built_app()
     # Routes, and the docs' static assets (one Mount, matched by its prefix, last).
     others = [r for r in app.router.routes if not isinstance(r, Route | Mount)]
     assert others == [], "an included router is back in the app's routes"
 
 
 def test_every_domain_route_is_served_under_v1_with_the_v1_dependencies_first() -> None:
-    app = create_app()
+    app = built_app()
     served = {
         (r.path, frozenset(r.methods)): r for r in app.router.routes if isinstance(r, APIRoute)
     }
@@ -56,7 +56,7 @@ def _scope(path: str, method: str, root_path: str = "") -> dict[str, object]:
 def test_the_literal_start_check_turns_away_only_what_the_pattern_would() -> None:
     # Every route against a path of every route (parameters filled in) and a few that match
     # none, with and without a root_path: the check must agree with the pattern's verdict.
-    app = create_app()
+    app = built_app()
     routes = [r for r in app.router.routes if isinstance(r, LiteralPrefixRoute)]
     assert len(routes) > 100
     paths = {re.sub(r"\{[^}]*\}", "x-1", r.path) for r in routes}

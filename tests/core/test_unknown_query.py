@@ -10,12 +10,11 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
-from app.main import create_app
 from tests.conftest import Tenant
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, built_app
 from tests.reliability.registry import api_routes
 
-ROUTES = api_routes(create_app())
+ROUTES = api_routes(built_app())
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])

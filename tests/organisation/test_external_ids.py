@@ -5,9 +5,8 @@ from datetime import UTC, datetime
 import pytest
 from fastapi.testclient import TestClient
 
-from app.main import create_app
 from tests.conftest import Tenant
-from tests.helpers import assert_problem, set_clock
+from tests.helpers import assert_problem, built_app, set_clock
 
 FG = {"name": "Ambulant", "likelihood": 4, "impact": 3}
 
@@ -46,7 +45,7 @@ def test_put_upserts_an_employee_by_external_id(client: TestClient, tenant: Tena
             r = send(url, json={**body, "external_id": key}, headers=tenant.write)
             assert_problem(r, 422)
     assert client.get(url, headers=tenant.read).json()["external_id"] == "100231"
-    schemas = create_app().openapi()["components"]["schemas"]
+    schemas = built_app().openapi()["components"]["schemas"]
     for name in ("EmployeeCreateByExternalId", "EmployeeUpdateByExternalId"):
         assert "external_id" not in schemas[name]["properties"], name
         assert schemas[name]["additionalProperties"] is False

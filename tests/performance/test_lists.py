@@ -19,10 +19,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.core.pagination import Page
-from app.main import create_app
 from app.organisation import teams as organisation_teams
 from tests.conftest import Tenant
-from tests.helpers import StatementCounter
+from tests.helpers import StatementCounter, built_app
 from tests.performance.seed import SEEDERS, Bulk
 from tests.performance.statements import explain, measure
 from tests.reliability.registry import ROUTES, World
@@ -46,7 +45,7 @@ def list_routes(app: FastAPI) -> list[str]:
     return sorted(out)
 
 
-LISTS = list_routes(create_app())
+LISTS = list_routes(built_app())
 
 
 def test_every_list_has_a_seeder() -> None:

@@ -25,12 +25,11 @@ from sqlmodel import Session
 
 from app.core.pagination import Page
 from app.imports.models import ImportKind
-from app.main import create_app
 from app.organisation.models import Team
 from app.reports import figures
 from app.reports import service as reports_service
 from tests.conftest import Tenant
-from tests.helpers import StatementCounter
+from tests.helpers import StatementCounter, built_app
 from tests.performance.seed import Bulk, Organisation, seed_organisation
 from tests.performance.statements import explain, measure
 from tests.reliability.registry import PARAM
@@ -134,7 +133,7 @@ CASES = [
 
 
 def test_every_report_is_measured() -> None:
-    routes = report_routes(create_app())
+    routes = report_routes(built_app())
     assert "/v1/reports/overview" in routes  # the discovery itself still works
     missing = sorted(set(routes) - {c.route for c in CASES})
     assert not missing, f"add a Case to tests/performance/test_reports.py CASES: {missing}"

@@ -13,13 +13,13 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.main import create_app
 from tests.conftest import Tenant
+from tests.helpers import built_app
 from tests.reliability.registry import api_routes, prepared_call
 
 HEADERS = ("ETag", "Location")
 # DELETE answers 204 without a body or headers to declare; every other route is called.
-CALLED = [f"{m} {p}" for m, p in api_routes(create_app()) if m != "DELETE"]
+CALLED = [f"{m} {p}" for m, p in api_routes(built_app()) if m != "DELETE"]
 
 
 def _operations(app: FastAPI) -> list[tuple[str, str, dict[str, Any]]]:

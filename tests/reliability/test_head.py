@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.main import create_app
 from tests.conftest import Tenant
+from tests.helpers import built_app
 from tests.reliability.registry import api_routes, prepared_call
 
-GETS = [f"{m} {p}" for m, p in api_routes(create_app()) if m == "GET"]
+GETS = [f"{m} {p}" for m, p in api_routes(built_app()) if m == "GET"]
 # What differs between two answers by nature, not by method.
 PER_ANSWER = {"date", "x-request-id"}
 

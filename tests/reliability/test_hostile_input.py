@@ -16,13 +16,13 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
 from app.audit.models import AuditEvent
-from app.main import create_app
 from tests.conftest import Tenant
+from tests.helpers import built_app
 from tests.reliability.conftest import total_rows
 from tests.reliability.hostile import CORPUS, TEN_MB, Hostile
 from tests.reliability.registry import ROUTES, api_routes, prepared_call
 
-_APP = create_app()
+_APP = built_app()
 _SPEC = _APP.openapi()
 WRITES = [
     f"{m} {p}"

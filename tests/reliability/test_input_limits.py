@@ -8,13 +8,12 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.core.input_guard import INT_MAX, body_problems, query_problems
-from app.main import create_app
 from tests.conftest import Tenant
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, built_app
 from tests.reliability.conftest import total_rows
 from tests.reliability.registry import ROUTES, api_routes, prepared_call
 
-_APP = create_app()
+_APP = built_app()
 _SPEC = _APP.openapi()
 # Strings whose format bounds their length already.
 _BOUNDED_FORMATS = {"uuid", "date", "date-time", "email", "binary", "time", "duration"}

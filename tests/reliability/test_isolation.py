@@ -15,13 +15,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.main import create_app
 from tests.conftest import Tenant
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, built_app
 from tests.reliability.conftest import snapshot
 from tests.reliability.registry import PARAM, ROUTES, api_routes, prepared_call
 
-ALL_ROUTES = [f"{m} {p}" for m, p in api_routes(create_app())]
+ALL_ROUTES = [f"{m} {p}" for m, p in api_routes(built_app())]
 
 
 def test_every_route_is_registered() -> None:

@@ -15,13 +15,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlmodel import Session
 
-from app.main import create_app
 from app.policy.models import ProtocolSection
 from tests.conftest import Tenant
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, built_app
 from tests.reliability.registry import TODAY, World, prepared_call
 
-DOC = create_app().openapi()
+DOC = built_app().openapi()
 SCHEMAS = DOC["components"]["schemas"]
 
 # Clearing these is refused by a rule, not by the null rule: an item always has exactly

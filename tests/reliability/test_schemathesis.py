@@ -33,12 +33,12 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import Engine
 
 from app.core import engine as core_engine
-from app.main import create_app
 from tests.conftest import _tenant
+from tests.helpers import built_app
 from tests.reliability.registry import MAKERS, World, prepare
 
 EXAMPLES = int(os.environ.get("VEERKRACHT_SCHEMATHESIS_EXAMPLES", "5"))
-APP = create_app()
+APP = built_app()
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 schema.config.generation.update(modes=[GenerationMode.POSITIVE], max_examples=EXAMPLES)
 CHECKS = [

@@ -14,11 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.main import create_app
 from tests.conftest import Tenant
+from tests.helpers import built_app
 from tests.reliability.registry import ROUTES, api_routes, prepared_call
 
-APP = create_app()
+APP = built_app()
 ALL_ROUTES = {f"{m} {p}" for m, p in api_routes(APP)}
 PATHS = APP.openapi()["paths"]
 

@@ -7,8 +7,8 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
 from app.identity.oidc import JWKS
-from app.main import create_app
 from tests.conftest import Tenant
+from tests.helpers import built_app
 from tests.identity.idp import AUDIENCE, LoopbackIssuer
 from tests.scim.conftest import SCIM, assert_scim_error, user_body
 
@@ -16,7 +16,7 @@ from tests.scim.conftest import SCIM, assert_scim_error, user_body
 def scim_routes() -> list[tuple[str, str]]:
     """Every (method, path) under /scim/v2, ids filled with a made-up one."""
     out = []
-    for route in iter_route_contexts(create_app().routes):
+    for route in iter_route_contexts(built_app().routes):
         path = route.path or ""
         if path.startswith("/scim/v2"):
             for method in sorted(route.methods or ()):

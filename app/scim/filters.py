@@ -29,7 +29,7 @@ from scim2_models.path import (
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
-from app.core.queries import escape_like
+from app.core.queries import escape_like, folded
 from app.core.sqljson import joined_words
 from app.organisation.models import Employee, Team
 from app.scim.errors import ScimError
@@ -166,19 +166,21 @@ class _ToSql(FilterVisitor[Condition]):
 
 
 def _compare_text(expr: Any, op: CompareOperator, value: str, *, exact: bool) -> Condition:
-    if not exact:
-        expr, value = sa.func.lower(expr), value.lower()
-    if op == CompareOperator.eq:
-        return expr == value  # type: ignore[no-any-return]
-    if op == CompareOperator.ne:
-        return sa.or_(expr != value, expr.is_(None))
+    # Case-insensitive attributes (RFC 7643 2.2, caseExact false) compare both sides folded
+    # in the database, in every script: "ÖZDEMIR" finds "Özdemir" on SQLite too.
+    fold: Any = (lambda x: x) if exact else folded
     patterns = {
         CompareOperator.co: f"%{escape_like(value)}%",
         CompareOperator.sw: f"{escape_like(value)}%",
         CompareOperator.ew: f"%{escape_like(value)}",
     }
     if op in patterns:
-        return expr.like(patterns[op], escape="\\")  # type: ignore[no-any-return]
+        return fold(expr).like(fold(sa.literal(patterns[op])), escape="\\")  # type: ignore[no-any-return]
+    expr, value = fold(expr), fold(sa.literal(value))
+    if op == CompareOperator.eq:
+        return expr == value  # type: ignore[no-any-return]
+    if op == CompareOperator.ne:
+        return sa.or_(expr != value, expr.is_(None))
     if op == CompareOperator.gt:
         return expr > value  # type: ignore[no-any-return]
     if op == CompareOperator.ge:

@@ -156,3 +156,28 @@ def test_groups_are_filtered_too(
     assert names(f'members[value eq "{people["Anna"]}"]') == ["Team Noord"]
     assert names(f'members[value eq "{people["Bram"]}"]') == []
     assert names("members pr") == ["Team Noord"]
+
+
+@pytest.mark.parametrize(
+    "flt",
+    [
+        'name.familyName eq "ÖZDEMIR"',
+        'displayName co "DANIËLLE"',
+        'userName sw "DANIËLLE"',
+        'name.givenName ne "DANIËLLE" and userName co "ØRS"',
+    ],
+)
+def test_case_is_ignored_in_every_script(
+    client: TestClient, scim: dict[str, str], flt: str
+) -> None:
+    # SQLite's lower() folds ASCII only: "Ö" stayed "Ö" there, and these found nobody.
+    for user_name, given, family in [
+        ("daniëlle.özdemir@example.nl", "Daniëlle", "Özdemir"),
+        ("ørsted@example.nl", "Øystein", "Ørsted"),
+    ]:
+        body = user_body(user_name)
+        body["name"] = {"givenName": given, "familyName": family}
+        r = client.post("/scim/v2/Users", json=body, headers=scim)
+        assert r.status_code == 201, r.text
+    expected = ["Øystein"] if " ne " in flt else ["Daniëlle"]
+    assert _names(client, scim, filter=flt) == expected

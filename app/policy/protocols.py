@@ -19,7 +19,6 @@ from app.core.crud import (
     resolve_ref,
     resolve_refs,
     set_links,
-    unknown_reference,
 )
 from app.core.dates import day_of
 from app.core.errors import Conflict, InvalidInput
@@ -98,14 +97,8 @@ PROTOCOL_LIST = Listing(
 
 
 def _check_norm_ids(db: Session, norm_ids: list[uuid.UUID]) -> list[uuid.UUID]:
-    unique = list(dict.fromkeys(norm_ids))
-    if not unique:
-        return unique
-    found = set(db.exec(select(col(Norm.id)).where(col(Norm.id).in_(unique))))
-    for i, nid in enumerate(norm_ids):
-        if nid not in found:
-            raise unknown_reference(f"/norm_ids/{i}", "norm", nid)
-    return unique
+    resolve_refs(db, Norm, norm_ids, pointer="/norm_ids/{i}", what="norm")
+    return list(dict.fromkeys(norm_ids))
 
 
 def _replace_contents(

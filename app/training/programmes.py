@@ -11,8 +11,8 @@ from app.core.crud import (
     apply_changes,
     delete_or_conflict,
     loaded_fields,
+    resolve_refs,
     set_links,
-    unknown_reference,
 )
 from app.core.errors import InvalidInput
 from app.core.listing import Clauses, ListFilters, Listing
@@ -93,13 +93,7 @@ TRAINING_PROGRAM_LIST = Listing(
 
 
 def _check_skills(db: Session, skill_ids: Sequence[uuid.UUID]) -> None:
-    unique = set(skill_ids)
-    if not unique:
-        return
-    found = set(db.exec(select(col(Skill.id)).where(col(Skill.id).in_(unique))))
-    for i, sid in enumerate(skill_ids):
-        if sid not in found:
-            raise unknown_reference(f"/skill_ids/{i}", "skill", sid)
+    resolve_refs(db, Skill, skill_ids, pointer="/skill_ids/{i}", what="skill")
 
 
 def _check_exposure_range(low: ExposureLevel, high: ExposureLevel) -> None:

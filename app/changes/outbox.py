@@ -19,7 +19,6 @@ row it changed (``data`` and ``external_id`` become null).
 import sys
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
 from functools import cache
 from typing import Any
 
@@ -37,6 +36,7 @@ from app.changes.models import ChangeEvent
 from app.changes.readiness import readiness_events
 from app.core.ids import uuid7_many
 from app.core.models import utcnow
+from app.core.queries import chunks
 
 # Bookkeeping, not resources anyone syncs (and a subscription announcing its own delivery
 # progress would feed itself).
@@ -97,11 +97,6 @@ def public_columns(table_name: str) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _chunks(ids: Sequence[uuid.UUID]) -> Iterator[Sequence[uuid.UUID]]:
-    for start in range(0, len(ids), _CHUNK):
-        yield ids[start : start + _CHUNK]
-
-
 def _load_states(conn: sa.Connection, changes: list[Change]) -> None:
     """Fill ``state`` of each change whose row still exists (one select per table)."""
     by_type: dict[str, list[Change]] = defaultdict(list)
@@ -111,7 +106,7 @@ def _load_states(conn: sa.Connection, changes: list[Change]) -> None:
         table = SQLModel.metadata.tables[table_name]
         columns = [table.c[n] for n in public_columns(table_name)]
         by_id = {c.resource_id: c for c in group}
-        for ids in _chunks(list(by_id)):
+        for ids in chunks(list(by_id), _CHUNK):
             for row in conn.execute(sa.select(*columns).where(table.c.id.in_(ids))).mappings():
                 by_id[row["id"]].state = to_jsonable_python(dict(row))
 
@@ -125,7 +120,7 @@ def _last_external_ids(conn: sa.Connection, gone: list[Change]) -> dict[uuid.UUI
     for rtype, all_ids in by_type.items():
         if "external_id" not in SQLModel.metadata.tables[rtype].c:
             continue
-        for ids in _chunks(all_ids):
+        for ids in chunks(all_ids, _CHUNK):
             stmt = (
                 sa.select(_TABLE.c.resource_id, _TABLE.c.external_id)
                 .where(
@@ -197,7 +192,7 @@ def _scrub(conn: sa.Connection, changes: list[Change]) -> None:
     for change in changes:
         by_type[change.resource_type].append(change.resource_id)
     for rtype, all_ids in by_type.items():
-        for ids in _chunks(all_ids):
+        for ids in chunks(all_ids, _CHUNK):
             conn.execute(
                 sa.update(_TABLE)
                 .where(_TABLE.c.resource_type == rtype, _TABLE.c.resource_id.in_(ids))

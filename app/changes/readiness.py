@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from app.audit.models import AuditAction
 from app.changes.derived import Changed, Derived
 from app.changes.models import ChangeEvent
+from app.core.queries import chunks
 from app.core.tenancy import ORG_KEY
 from app.organisation.models import Employee
 from app.policy import readiness as policy_readiness
@@ -54,13 +55,10 @@ def _concerned(db: Session, changes: Iterable[Changed]) -> set[uuid.UUID]:
 
 def _last_said(db: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:
     said: dict[uuid.UUID, Any] = {}
-    for start in range(0, len(ids), _CHUNK):
+    for part in chunks(ids, _CHUNK):
         stmt = (
             sa.select(col(ChangeEvent.resource_id), col(ChangeEvent.data))
-            .where(
-                col(ChangeEvent.type) == TYPE,
-                col(ChangeEvent.resource_id).in_(ids[start : start + _CHUNK]),
-            )
+            .where(col(ChangeEvent.type) == TYPE, col(ChangeEvent.resource_id).in_(part))
             .order_by(col(ChangeEvent.txid), col(ChangeEvent.seq))
         )
         for rid, data in db.connection().execute(stmt):
@@ -70,9 +68,9 @@ def _last_said(db: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:
 
 def _external_ids(db: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str | None]:
     keys: dict[uuid.UUID, str | None] = {}
-    for start in range(0, len(ids), _CHUNK):
+    for part in chunks(ids, _CHUNK):
         stmt = sa.select(col(Employee.id), col(Employee.external_id)).where(
-            col(Employee.id).in_(ids[start : start + _CHUNK])
+            col(Employee.id).in_(part)
         )
         keys.update((rid, ext) for rid, ext in db.connection().execute(stmt))
     return keys

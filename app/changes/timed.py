@@ -29,6 +29,7 @@ from app.changes.outbox import transaction_id
 from app.core.dates import add_months
 from app.core.ids import uuid7
 from app.core.models import utcnow
+from app.core.queries import chunks
 from app.followup.models import FollowUpItem, FollowUpStatus, PracticeReview
 from app.organisation.models import FunctionGroup, Organisation
 from app.training.models import TrainingCompletion, TrainingProgram
@@ -138,9 +139,9 @@ def _announced_since(db: Session, due: list[Due]) -> set[tuple[str, uuid.UUID]]:
         by_type.setdefault(d[0], []).append(d)
     for type_, items in by_type.items():
         ids = [d[3] for d in items]
-        for start in range(0, len(ids), 500):
+        for part in chunks(ids, 500):
             stmt = sa.select(_TABLE.c.resource_id, _TABLE.c.occurred_at).where(
-                _TABLE.c.type == type_, _TABLE.c.resource_id.in_(ids[start : start + 500])
+                _TABLE.c.type == type_, _TABLE.c.resource_id.in_(part)
             )
             when = {d[3]: d[4] for d in items}
             for rid, at in db.connection().execute(stmt):

@@ -13,9 +13,10 @@ from app.core.auth import Principal, ReadPrincipal
 from app.core.csv import csv_openapi, json_or_csv
 from app.core.dates import today
 from app.core.dutch import CsvLanguageQuery
-from app.core.errors import InvalidInput, problem_responses
+from app.core.errors import Forbidden, InvalidInput, problem_responses
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, PageParams, page_params
 from app.core.resource import signed
+from app.core.roles import UserRole
 from app.core.sessions import OrganisationWide, ReadSession
 from app.organisation import organisations
 from app.reports import hrm_theme, service
@@ -31,6 +32,21 @@ PeriodTo = Annotated[
 ]
 
 router = APIRouter()
+
+
+def managed_teams(principal: Principal) -> frozenset[uuid.UUID] | None:
+    """The teams whose rows a per-team report shows: all (``None``) for API keys and the HR
+    roles, the teams a team manager manages, and none to anyone else (403): a trainer's or
+    employee's reach is people, and a team's figures are about everyone in it."""
+    reach = principal.reach
+    if reach is None or reach.sees_everything:
+        return None
+    if UserRole.team_manager in reach.roles:
+        return reach.managed_team_ids
+    raise Forbidden(
+        "Team figures are for HR roles, API keys and the managers of the teams.",
+        code="role-forbids",
+    )
 
 
 def _check_period(period_from: date | None, period_to: date | None) -> None:
@@ -52,9 +68,14 @@ def _add_report(
     build: Callable[..., OverviewReport | TeamsReport],
     csv_rows: Callable[[Any], list[list[object]]],
     csv_header: list[str],
+    per_team: bool = False,
 ) -> None:
     """Put a period report on ``router``: one period check, one "today", JSON or the same
-    figures as a CSV download named after the report and the day (both reports alike)."""
+    figures as a CSV download named after the report and the day (both reports alike).
+
+    A report of the whole organisation is for API keys and the HR roles (OrganisationWide);
+    one of ``per_team`` rows also for a team manager, who gets the rows of the teams they
+    manage (``managed_teams``)."""
 
     def report(
         request: Request,
@@ -65,8 +86,14 @@ def _add_report(
     ) -> Any:
         _check_period(period_from, period_to)
         day, settings = today(), principal.organisation.settings
+        narrowed = {"team_ids": managed_teams(principal)} if per_team else {}
         built = build(
-            db, settings=settings, today=day, period_from=period_from, period_to=period_to
+            db,
+            settings=settings,
+            today=day,
+            period_from=period_from,
+            period_to=period_to,
+            **narrowed,
         )
         return json_or_csv(
             request,
@@ -93,9 +120,10 @@ def _add_report(
         methods=["GET"],
         name=name,
         # The figures are computed over the whole organisation, per team, as plain SQL
-        # (reports/figure_query.py), not narrowed row by row to a person's reach: for API
-        # keys and the HR roles only, like the change feed.
-        dependencies=[CsvLanguageQuery, OrganisationWide],
+        # (reports/figure_query.py), not narrowed row by row to a person's reach: the
+        # organisation's totals are for API keys and the HR roles only, like the change
+        # feed; rows per team are kept to a team manager's teams (managed_teams).
+        dependencies=[CsvLanguageQuery] if per_team else [CsvLanguageQuery, OrganisationWide],
         tags=["reports"],
         response_model=model,
         responses={**csv_openapi(csv_doc), **READ},
@@ -124,6 +152,7 @@ _add_report(
     build=service.teams_report,
     csv_rows=service.teams_csv_rows,
     csv_header=service.TEAMS_CSV_HEADER,
+    per_team=True,
 )
 
 

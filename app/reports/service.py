@@ -166,14 +166,21 @@ def teams_report(
     today: date,
     period_from: date | None = None,
     period_to: date | None = None,
+    team_ids: frozenset[uuid.UUID] | None = None,
 ) -> TeamsReport:
-    """One row of figures per team, ordered by name."""
+    """One row of figures per team, ordered by name; only the rows of ``team_ids`` when
+    given (a team manager's teams). Each row's figures are its team's own, so a row reads
+    the same whoever asks."""
     c = collect(db, settings=settings, today=today, period_from=period_from, period_to=period_to)
     return TeamsReport(
         generated_on=today,
         period_from=c.period_from,
         period_to=c.period_to,
-        items=[_row(team, c.by_team[team[0]]) for team in c.teams],
+        items=[
+            _row(team, c.by_team[team[0]])
+            for team in c.teams
+            if team_ids is None or team[0] in team_ids
+        ],
     )
 
 

@@ -304,3 +304,27 @@ def test_comparable_functions_count_participants_beyond_the_callers_reach(
     )
     assert r.status_code == 201, r.text
     assert "comparable_functions" in {w["rule"] for w in r.json()["warnings"]}, r.text
+
+
+def test_a_team_manager_reads_the_team_report_rows_of_their_teams(
+    client: TestClient, db: Session, tenant: Tenant, issuer: LoopbackIssuer
+) -> None:
+    configure(client, tenant, issuer)
+    org = Org(client, tenant)
+    acknowledge(db, publish_protocol(db), Org.row(db, org.sanne))
+    db.commit()
+    every = client.get("/v1/reports/teams", headers=tenant.read).json()["items"]
+    assert {r["team_id"] for r in every} == {org.noord["id"], org.zuid["id"]}
+    manager = _as(issuer, "marieke@example.nl", "managers")
+    r = client.get("/v1/reports/teams", headers=manager)
+    assert r.status_code == 200, r.text
+    # Their team's row, exactly as HR reads it; no row of a team they do not manage.
+    assert r.json()["items"] == [row for row in every if row["team_id"] == org.noord["id"]]
+    assert r.json()["items"][0]["protocol_ready"] == 1
+    csv = client.get("/v1/reports/teams", headers={**manager, "Accept": "text/csv"})
+    assert csv.status_code == 200 and "Zuid" not in csv.text and "Noord" in csv.text
+    # The organisation's totals stay with HR.
+    assert_problem(client.get("/v1/reports/overview", headers=manager), 403, "role-forbids")
+    for person, group in (("sanne@example.nl", "staff"), ("piet@example.nl", "trainers")):
+        r = client.get("/v1/reports/teams", headers=_as(issuer, person, group))
+        assert_problem(r, 403, "role-forbids")

@@ -106,7 +106,7 @@ _TABLE: dict[str, tuple[object, object, object, object, object]] = {
     "GET /v1/reports/hrm-theme-gaps": (OK, OK, OK, OK, OK),
     "GET /v1/reports/overview": (OK, OK, 403, 403, 403),
     "GET /v1/reports/refreshers-due": (OK, OK, OK, OK, OK),
-    "GET /v1/reports/teams": (OK, OK, 403, 403, 403),
+    "GET /v1/reports/teams": (OK, OK, OK, 403, 403),
     "GET /v1/skills": (OK, OK, OK, OK, OK),
     "GET /v1/skills/{skill_id}": (OK, OK, OK, OK, OK),
     "GET /v1/team-goals": (OK, OK, OK, OK, OK),

@@ -19,6 +19,8 @@ row it changed (``data`` and ``external_id`` become null).
 import sys
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -167,6 +169,14 @@ def _event_rows(db: Session, changes: list[Change]) -> list[dict[str, Any]]:
         specs += readiness_events(db, changes)
     if not specs:
         return []
+    return event_rows(conn, specs, now)
+
+
+def event_rows(
+    conn: sa.Connection, specs: Sequence[Derived], now: datetime
+) -> list[dict[str, Any]]:
+    """The ``change_event`` rows of these events, written by this transaction at ``now``
+    (the outbox's at commit, and the worker's time-based ones)."""
     txid = transaction_id(conn)
     return [
         {

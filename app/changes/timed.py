@@ -25,9 +25,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app.changes.models import ChangeEvent
-from app.changes.outbox import transaction_id
+from app.changes.outbox import event_rows
 from app.core.dates import add_months
-from app.core.ids import uuid7
 from app.core.models import utcnow
 from app.core.queries import chunks
 from app.followup.models import FollowUpItem, FollowUpStatus, PracticeReview
@@ -169,22 +168,6 @@ def announce_due(db: Session, *, today: date) -> int:
     if not new:
         return 0
     conn = db.connection()
-    txid, now = transaction_id(conn), utcnow()
-    conn.execute(
-        sa.insert(_TABLE),
-        [
-            {
-                "id": uuid7(),
-                "txid": txid,
-                "organisation_id": org,
-                "type": type_,
-                "resource_type": rtype,
-                "resource_id": rid,
-                "external_id": None,
-                "occurred_at": now,
-                "data": data,
-            }
-            for type_, org, rtype, rid, _day, data in new
-        ],
-    )
+    events = [(type_, org, rtype, rid, None, data) for type_, org, rtype, rid, _day, data in new]
+    conn.execute(sa.insert(_TABLE), event_rows(conn, events, utcnow()))
     return len(new)

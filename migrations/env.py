@@ -6,6 +6,7 @@ from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers every table)
 from app.core.engine import make_engine
+from app.core.migrate import migration_connection
 
 target_metadata = SQLModel.metadata
 
@@ -28,7 +29,7 @@ def run_migrations_online() -> None:
         return
     url = context.config.get_main_option("sqlalchemy.url") or None
     engine = make_engine(url)
-    with engine.connect() as conn:
+    with migration_connection(engine) as conn:
         _run(conn)
     engine.dispose()
 

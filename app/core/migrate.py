@@ -1,12 +1,14 @@
 """Running and checking Alembic migrations from code (CLI, serve, tests)."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,9 +22,39 @@ def alembic_config(engine: Engine | None = None) -> Config:
     return cfg
 
 
+@contextmanager
+def migration_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction for migrations (here, and ``alembic`` run by hand).
+
+    On SQLite, a batch migration rebuilds a table: it copies it and drops the old one, and
+    with foreign keys enforced, dropping a table that other rows still reference fails (a
+    webhook subscription with deliveries, say). SQLite ignores the pragma inside a
+    transaction, so enforcement is switched off before BEGIN, every reference is checked
+    once before the commit instead (``foreign_key_check``), and it is switched on again
+    before the connection goes back to the pool.
+    """
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        raw = conn.connection.dbapi_connection
+        if sqlite and raw is not None:
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                yield conn
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(
+                            f"the migration would leave rows referencing nothing: {broken[:5]}"
+                        )
+        finally:
+            if sqlite and raw is not None:
+                raw.execute("PRAGMA foreign_keys=ON")
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database schema up to ``revision``."""
-    with engine.begin() as conn:
+    with migration_connection(engine) as conn:
         cfg = alembic_config(engine)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
@@ -30,7 +62,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def downgrade(engine: Engine, revision: str = "base") -> None:
     """Take the database schema down to ``revision``."""
-    with engine.begin() as conn:
+    with migration_connection(engine) as conn:
         cfg = alembic_config(engine)
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, revision)

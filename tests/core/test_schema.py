@@ -1,13 +1,19 @@
 """Migrations and models agree; migrations go down and up; serve refuses an old schema."""
 
+import os
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, func, inspect, select
 
 from app import cli
+from app.core import engine as core_engine
 from app.core import migrate
+from app.webhooks.models import WebhookDelivery, WebhookSubscription
+from app.webhooks.signing import new_secret
+from tests.factories.core import make_organisation
 
 
 def test_models_and_migrations_agree(engine: Engine) -> None:
@@ -64,3 +70,62 @@ def test_serve_refuses_an_outdated_postgresql_schema(
 
     migrate.upgrade(fresh_engine)
     cli.ensure_schema()  # up to date: starts
+
+
+def test_migrations_go_down_and_up_with_rows_that_reference_each_other(
+    fresh_engine: Engine,
+) -> None:
+    # SQLite rebuilds a table to drop a column (0018 drops two of webhook_subscription's);
+    # with foreign keys enforced, dropping the old table under a delivery that references
+    # it failed: the references are checked once, at the end, instead.
+    migrate.upgrade(fresh_engine)
+    with core_engine.new_session(fresh_engine) as db:
+        org, *_keys = make_organisation(db, name="Stichting Migratie")
+        sub = WebhookSubscription(
+            organisation_id=org.id, url="https://hr.example.nl/hook", secret=new_secret()
+        )
+        db.add(sub)
+        db.flush()
+        db.add(
+            WebhookDelivery(
+                organisation_id=org.id,
+                subscription_id=sub.id,
+                event_id=uuid.uuid4(),
+                event_type="webhook.ping",
+            )
+        )
+        db.commit()
+    migrate.downgrade(fresh_engine, "0017")
+    migrate.upgrade(fresh_engine)
+    with fresh_engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(WebhookDelivery)).scalar_one() == 1
+    assert migrate.schema_diff(fresh_engine) == []
+
+
+def test_a_migration_that_would_break_references_commits_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if "postgresql" in os.environ.get("VEERKRACHT_TEST_DATABASE_URL", ""):
+        pytest.skip("the check at the end is SQLite's; PostgreSQL checks each statement")
+    from app.core.engine import make_engine
+
+    eng = make_engine(f"sqlite:///{tmp_path}/broken.db")
+    try:
+        migrate.upgrade(eng, "0017")
+        # A delivery of a subscription that does not exist, slipped in with the checks off.
+        raw = eng.raw_connection()
+        try:
+            raw.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+            raw.driver_connection.execute(  # type: ignore[union-attr]
+                "INSERT INTO webhook_delivery (id, organisation_id, subscription_id, event_id,"
+                " event_type, status, attempts, created_at, updated_at) VALUES"
+                " ('a', 'b', 'nowhere', 'c', 'x', 'pending', 0, '2026-01-01', '2026-01-01')"
+            )
+            raw.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+        finally:
+            raw.close()
+        with pytest.raises(RuntimeError, match="referencing nothing"):
+            migrate.upgrade(eng)
+        assert migrate.current_revision(eng) == "0017"
+    finally:
+        eng.dispose()

@@ -267,11 +267,39 @@ def canonical_json(body: bytes) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-# Answers that carry a secret kept nowhere else (a new API key: only its hash is stored)
-# are not stored either. The POST still runs once per Idempotency-Key, so a retry after a
-# lost answer creates no second live credential; what a retry gets is a 409 that names the
-# key created (``Location``) and says how to recover (revoke it, create another).
-SHOWN_ONCE = ("/v1/api-keys",)
+@dataclass(frozen=True)
+class ShownOnce:
+    """A POST whose answer shows a secret once: what it did, and how to recover."""
+
+    path: re.Pattern[str]
+    did: str
+    recover: str  # with {location} (the resource) and {path} (the request's path)
+    # The resource when the answer names none in ``Location`` (a rotation): the path's parent.
+    resource_is_parent: bool = False
+
+
+# Answers that show a secret are not stored: a new API key (only its hash is kept
+# anywhere), a webhook subscription's signing secret at creation and after a rotation
+# (replayed a day later, after another rotation, it would no longer sign). The POST still
+# runs once per Idempotency-Key, so a retry after a lost answer makes no second live
+# credential; what a retry gets is a 409 that names the resource (``Location``) and says
+# how to recover.
+SHOWN_ONCE = (
+    ShownOnce(
+        re.compile(r"/v1/api-keys"), "created", "revoke it (DELETE {location}) and create another"
+    ),
+    ShownOnce(
+        re.compile(r"/v1/webhook-subscriptions"),
+        "created",
+        "give it a new secret (POST {location}/rotate-secret)",
+    ),
+    ShownOnce(
+        re.compile(r"/v1/webhook-subscriptions/[^/]+/rotate-secret"),
+        "gave a new secret to",
+        "rotate it again (POST {path})",
+        resource_is_parent=True,
+    ),
+)
 
 
 class IdempotencyMiddleware:
@@ -375,8 +403,9 @@ class IdempotencyMiddleware:
             await self._forget(record_id)
         else:
             kept = (status, start["headers"], body)
-            if scope["path"].startswith(SHOWN_ONCE) and status < 300:
-                kept = _shown_once(scope, start["headers"])
+            shown = next((s for s in SHOWN_ONCE if s.path.fullmatch(scope["path"])), None)
+            if shown is not None and status < 300:
+                kept = _shown_once(scope, start["headers"], shown)
             headers = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in kept[1]]
             try:
                 await self.database.write(_complete, record_id, kept[0], headers, kept[2])
@@ -396,18 +425,22 @@ class IdempotencyMiddleware:
 
 
 def _shown_once(
-    scope: Scope, headers: list[tuple[bytes, bytes]]
+    scope: Scope, headers: list[tuple[bytes, bytes]], shown: ShownOnce
 ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     """What a retry of a secret-bearing POST gets instead of the secret (``SHOWN_ONCE``)."""
-    location = dict(headers).get(b"location", b"").decode("latin-1")
+    path: str = scope["path"]
+    if shown.resource_is_parent:
+        location = path.rsplit("/", 1)[0]
+    else:
+        location = dict(headers).get(b"location", b"").decode("latin-1")
+    recover = shown.recover.format(location=location, path=path)
     body = json.dumps(
         problem_body(
             status=409,
             code="secret-shown-once",
-            detail=f"This Idempotency-Key already created {location}; its secret was in that "
-            "answer only and is kept nowhere. If that answer was lost, revoke it (DELETE "
-            f"{location}) and create another.",
-            instance=scope["path"],
+            detail=f"This Idempotency-Key already {shown.did} {location}; the secret was shown "
+            f"in that answer only. If that answer was lost, {recover}.",
+            instance=path,
         )
     ).encode()
     kept = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]

@@ -24,7 +24,8 @@ class WebhookSubscription(TenantTable, table=True):
     url: str = Field(max_length=URL_MAX)
     description: str | None = Field(default=None, max_length=200)
     event_types: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    # The signing key (Standard Webhooks: whsec_ + base64); shown once, at creation.
+    # The signing key (Standard Webhooks: whsec_ + base64); shown once, at creation or in a
+    # rotation's answer.
     secret: str = Field(max_length=100)
     # After a rotation the previous key still signs beside the new one until it expires, so
     # a receiver switches keys without refusing a delivery (rotate_secret in service.py).

@@ -157,7 +157,7 @@ async def _client(n: int, http: httpx.AsyncClient, world: World, t: Tally) -> No
             elif kind == 3:
                 # The heaviest read: one client in eight asks for it, once; the others read
                 # a page of teams instead.
-                r = await http.get("/v1/reports/overview" if n % 8 == 0 else "/v1/teams")
+                r = await http.get("/v1/reports/overview" if n % 8 == 0 and k < 8 else "/v1/teams")
             elif kind == 4:
                 r = await http.post(
                     "/v1/employees",

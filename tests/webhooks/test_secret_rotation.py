@@ -143,21 +143,44 @@ def test_a_bad_rotation_is_refused_and_changes_nothing(
 
 
 @pytest.mark.usefixtures("allow_loopback")
-def test_a_retried_rotation_rotates_once(
+def test_a_retried_rotation_rotates_once_and_shows_no_secret_again(
     engine: Engine, live_client: TestClient, live_tenant: Tenant
 ) -> None:
     sub = _subscribe(live_client, live_tenant)
     path = f"/v1/webhook-subscriptions/{sub['id']}/rotate-secret"
     retried = {**live_tenant.admin, "Idempotency-Key": str(uuid.uuid4())}
     first, again = (live_client.post(path, headers=retried, json={}) for _ in range(2))
-    assert first.status_code == again.status_code == 200, (first.text, again.text)
-    # The replay carries the secret this rotation made, and no second rotation happened:
-    # the secret from before the rotation still signs beside it.
-    assert again.json()["secret"] == first.json()["secret"]
+    assert first.status_code == 200, first.text
+    # Replayed a day later, after another rotation, the secret would no longer sign: the
+    # retry names the subscription and how to recover, and carries no secret.
+    problem = assert_problem(again, 409, "secret-shown-once")
+    assert again.headers["Location"] == f"/v1/webhook-subscriptions/{sub['id']}"
+    assert path in problem["detail"] and first.json()["secret"] not in again.text
+    # No second rotation happened: the secret from before still signs beside the new one.
     with core_engine.new_session(engine) as db:
         row = db.get(WebhookSubscription, uuid.UUID(sub["id"]))
         assert row is not None
         assert (row.secret, row.previous_secret) == (first.json()["secret"], sub["secret"])
+        stored = db.connection().execute(sa.text("SELECT response_body FROM idempotency_key"))
+        assert not any(first.json()["secret"] in str(body) for (body,) in stored)
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_a_retried_subscription_creates_one_and_shows_its_secret_once(
+    engine: Engine, live_client: TestClient, live_tenant: Tenant
+) -> None:
+    retried = {**live_tenant.admin, "Idempotency-Key": str(uuid.uuid4())}
+    body = {"url": f"{URL}/{uuid.uuid4()}"}
+    first, again = (
+        live_client.post("/v1/webhook-subscriptions", headers=retried, json=body) for _ in range(2)
+    )
+    assert first.status_code == 201, first.text
+    problem = assert_problem(again, 409, "secret-shown-once")
+    assert again.headers["Location"] == first.headers["Location"]
+    assert f"{first.headers['Location']}/rotate-secret" in problem["detail"]
+    assert first.json()["secret"] not in again.text
+    listed = live_client.get("/v1/webhook-subscriptions", headers=live_tenant.admin).json()
+    assert [s["id"] for s in listed["items"]] == [first.json()["id"]]
 
 
 @pytest.mark.usefixtures("allow_loopback")

@@ -278,12 +278,10 @@ class ShownOnce:
     resource_is_parent: bool = False
 
 
-# Answers that show a secret are not stored: a new API key (only its hash is kept
-# anywhere), a webhook subscription's signing secret at creation and after a rotation
-# (replayed a day later, after another rotation, it would no longer sign). The POST still
-# runs once per Idempotency-Key, so a retry after a lost answer makes no second live
-# credential; what a retry gets is a 409 that names the resource (``Location``) and says
-# how to recover.
+# Answers that show a secret are not stored: a new API key (only its hash is kept), a
+# webhook signing secret (replayed after a later rotation, it would no longer sign). The
+# POST still runs once per key, so a retry makes no second credential; it gets a 409 that
+# names the resource (``Location``) and says how to recover.
 SHOWN_ONCE = (
     ShownOnce(
         re.compile(r"/v1/api-keys"), "created", "revoke it (DELETE {location}) and create another"

@@ -20,13 +20,18 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_048_576
     max_import_bytes: int = 52_428_800
     db_pool_size: int = Field(
-        default=10, ge=1, description="Connections each process keeps open (both databases)."
+        default=20,
+        ge=1,
+        description="Connections each process keeps once opened (both databases); with "
+        "db_max_overflow, how many requests of one process use the database at once.",
     )
     db_max_overflow: int = Field(
-        default=10,
+        default=0,
         ge=0,
-        description="Connections a process may open beyond db_pool_size under load; pool size "
-        "plus overflow is the number of requests that use the database at once (core/db.py).",
+        description="Connections a process may open beyond db_pool_size under load. Each is "
+        "closed when given back while the pool is full, so under a steady load above the pool "
+        "size every such request pays a new connection (docs/scaling.md): keep 0 unless the "
+        "database's connection budget needs the pool to shrink after a burst.",
     )
     db_acquire_timeout_seconds: float = Field(
         default=5.0,

@@ -29,9 +29,10 @@ class Settings(BaseSettings):
         default=0,
         ge=0,
         description="Connections a process may open beyond db_pool_size under load. Each is "
-        "closed when given back while the pool is full, so under a steady load above the pool "
-        "size every such request pays a new connection (docs/scaling.md): keep 0 unless the "
-        "database's connection budget needs the pool to shrink after a burst.",
+        "closed when given back while the pool holds db_pool_size idle ones, so a load whose "
+        "number of connections in use swings by more than the pool size opens them again and "
+        "again (docs/scaling.md): keep 0 unless the database's connection budget needs the "
+        "pool to shrink after a burst.",
     )
     db_acquire_timeout_seconds: float = Field(
         default=5.0,

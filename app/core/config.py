@@ -84,6 +84,14 @@ class Settings(BaseSettings):
         "psycopg's async mode on the event loop instead of a worker thread (core/db.py). "
         "Uses a second pool of the same bounds; the connection slots bound both together.",
     )
+    db_sqlite_readers: int = Field(
+        default=2,
+        ge=1,
+        description="SQLite: read units of one process that run at once (each also holds a "
+        "connection slot). SQLite's reads are the process's own CPU work in worker threads: "
+        "more at once only make those threads and the event loop take turns for the "
+        "interpreter (docs/performance.md). Writers have their own turn.",
+    )
     db_echo: bool = False
     row_cache_entries: int = Field(
         default=20_000,

@@ -14,7 +14,9 @@ thread pool is larger than the pool (checked at start), so a slot holder always 
 thread: the two cannot starve each other into a deadlock. Nothing holds two slots at once.
 On SQLite, whose writers take turns anyway, a write also takes the process's writer turn
 (an asyncio lock) before its slot, so queued writers wait on the loop, not in busy-waiting
-threads that hold connections.
+threads that hold connections; a read takes one of a few readers' turns
+(``db_sqlite_readers``), since its work is this process's CPU and more at once only contend
+for the interpreter.
 
 One transaction per request: the session dependency commits once on success, before the
 response is sent, and rolls back on any error, so a failed request writes nothing and a
@@ -66,6 +68,8 @@ class _LoopState:
     # asyncio primitives belong to one event loop; a process normally has one, tests have
     # one per TestClient, so each loop gets its own (with the same sizes).
     slots: asyncio.Semaphore
+    # SQLite: a read unit takes one of these turns before its slot (``db_sqlite_readers``).
+    readers: asyncio.Semaphore
     writer: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -139,10 +143,16 @@ class Database:
         loop = asyncio.get_running_loop()
         state = self._loops.get(loop)
         if state is None:
-            state = self._loops[loop] = _LoopState(asyncio.Semaphore(self.connections))
+            state = self._loops[loop] = _LoopState(
+                asyncio.Semaphore(self.connections),
+                asyncio.Semaphore(get_settings().db_sqlite_readers),
+            )
         return state
 
-    def _writers_take_turns(self) -> bool:
+    def _units_take_turns(self) -> bool:
+        # SQLite: writers take turns anyway (one write lock per database); readers take a
+        # few turns, since a read there is this process's own CPU work, not the database
+        # server's: 2 at once served a team's page 1.3x faster than 20 (docs/performance.md).
         return self.engine.dialect.name == "sqlite"
 
     @asynccontextmanager
@@ -150,25 +160,28 @@ class Database:
         """Hold one connection's place (and on SQLite a writer's turn) for a unit of work.
 
         Waits on the event loop, at most ``acquire_timeout`` seconds in all (not at all with
-        ``wait=False``); then ``DatabaseBusy`` (503 with Retry-After). The writer's turn is
-        taken before the slot, always in that order, so a queued writer never sits on a
-        slot a reader could use.
+        ``wait=False``); then ``DatabaseBusy`` (503 with Retry-After). On SQLite the writer's
+        turn, or one of the readers' turns, is taken before the slot, always in that order,
+        so a queued unit never sits on a slot another could use, and a long write never
+        keeps the readers from their turns.
         """
         state = self._state()
         loop = asyncio.get_running_loop()
         # wait=False: a deadline of now cancels any acquire that would have to suspend
         # (queue behind a holder or a waiter), while one that is free completes at once.
         deadline = loop.time() + (self.acquire_timeout if wait else 0.0)
-        writer = write and self._writers_take_turns()
+        turn: asyncio.Lock | asyncio.Semaphore | None = None
+        if self._units_take_turns():
+            turn = state.writer if write else state.readers
         try:
             async with asyncio.timeout_at(deadline):
-                if writer:
-                    await state.writer.acquire()
+                if turn is not None:
+                    await turn.acquire()
                 try:
                     await state.slots.acquire()
                 except BaseException:
-                    if writer:
-                        state.writer.release()
+                    if turn is not None:
+                        turn.release()
                     raise
         except TimeoutError:
             raise DatabaseBusy(
@@ -184,16 +197,16 @@ class Database:
             # knows not to wait for it (main.py), and its slot is not handed on.
             raise
         except BaseException:
-            self._give_back(state, writer)
+            self._give_back(state, turn)
             raise
         else:
-            self._give_back(state, writer)
+            self._give_back(state, turn)
 
-    def _give_back(self, state: _LoopState, writer: bool) -> None:
+    def _give_back(self, state: _LoopState, turn: asyncio.Lock | asyncio.Semaphore | None) -> None:
         self.in_flight -= 1
         state.slots.release()
-        if writer:
-            state.writer.release()
+        if turn is not None:
+            turn.release()
 
     async def drained(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds until no unit of work holds a slot; True if none."""

@@ -29,6 +29,7 @@ class SavepointDatabase(Database):
             engine,
             connections=settings.db_connections,
             acquire_timeout=settings.db_acquire_timeout_seconds,
+            sqlite_readers=settings.db_sqlite_readers,
         )
         self.test_session = session
 

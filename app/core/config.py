@@ -87,12 +87,12 @@ class Settings(BaseSettings):
     db_sqlite_readers: int = Field(
         default=2,
         ge=1,
-        description="SQLite: read units of one process that run at once (each also holds a "
-        "connection slot). SQLite's reads are the process's own CPU work in worker threads: "
+        description="SQLite: requests' reads of one process that run at once (each also holds "
+        "a connection slot). SQLite's reads are the process's own CPU work in worker threads: "
         "more at once only make those threads and the event loop take turns for the "
-        "interpreter (docs/performance.md). Writers have their own turn. A long read (a "
-        "dry run of a large import, an export) holds its turn throughout: raise this where "
-        "such reads often overlap.",
+        "interpreter (docs/performance.md). Writes have their own turn, and brief look-ups "
+        "(a key, /readyz) take none. A long read (an export, a large report) holds its turn "
+        "throughout: raise this where such reads often overlap.",
     )
     db_echo: bool = False
     row_cache_entries: int = Field(

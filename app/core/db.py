@@ -82,10 +82,13 @@ class Database:
         *,
         connections: int,
         acquire_timeout: float,
+        sqlite_readers: int | None = None,
     ) -> None:
         self._engine = engine
         self.connections = connections
         self.acquire_timeout = acquire_timeout
+        # SQLite: request reads at once (``db_sqlite_readers``; see ``slot``).
+        self.sqlite_readers = sqlite_readers or get_settings().db_sqlite_readers
         self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState] = (
             weakref.WeakKeyDictionary()
         )
@@ -101,6 +104,7 @@ class Database:
         return cls(
             connections=settings.db_connections,
             acquire_timeout=settings.db_acquire_timeout_seconds,
+            sqlite_readers=settings.db_sqlite_readers,
         )
 
     @property
@@ -145,25 +149,30 @@ class Database:
         if state is None:
             state = self._loops[loop] = _LoopState(
                 asyncio.Semaphore(self.connections),
-                asyncio.Semaphore(get_settings().db_sqlite_readers),
+                asyncio.Semaphore(self.sqlite_readers),
             )
         return state
 
     def _units_take_turns(self) -> bool:
-        # SQLite: writers take turns anyway (one write lock per database); readers take a
-        # few turns, since a read there is this process's own CPU work, not the database
-        # server's: 2 at once served a team's page 1.3x faster than 20 (docs/performance.md).
+        # SQLite: writers take turns anyway (one write lock per database); request reads
+        # take a few turns, since a read there is this process's own CPU work, not the
+        # database server's: 2 at once served a team's page 1.3x faster than 20
+        # (docs/performance.md).
         return self.engine.dialect.name == "sqlite"
 
     @asynccontextmanager
-    async def slot(self, *, write: bool, wait: bool = True) -> AsyncIterator[None]:
-        """Hold one connection's place (and on SQLite a writer's turn) for a unit of work.
+    async def slot(
+        self, *, write: bool, wait: bool = True, brief: bool = False
+    ) -> AsyncIterator[None]:
+        """Hold one connection's place (and on SQLite a turn) for a unit of work.
 
         Waits on the event loop, at most ``acquire_timeout`` seconds in all (not at all with
         ``wait=False``); then ``DatabaseBusy`` (503 with Retry-After). On SQLite the writer's
-        turn, or one of the readers' turns, is taken before the slot, always in that order,
-        so a queued unit never sits on a slot another could use, and a long write never
-        keeps the readers from their turns.
+        turn, or for a request's read one of the readers' turns, is taken before the slot,
+        always in that order, so a queued unit never sits on a slot another could use, and a
+        long write never keeps the readers from their turns. A ``brief`` read (a key's
+        look-up, the readiness ping: ``read``) takes no turn, so long reads holding every
+        turn (exports, large reports) never hold up authentication or ``/readyz``.
         """
         state = self._state()
         loop = asyncio.get_running_loop()
@@ -172,7 +181,7 @@ class Database:
         deadline = loop.time() + (self.acquire_timeout if wait else 0.0)
         turn: asyncio.Lock | asyncio.Semaphore | None = None
         if self._units_take_turns():
-            turn = state.writer if write else state.readers
+            turn = state.writer if write else (None if brief else state.readers)
         try:
             async with asyncio.timeout_at(deadline):
                 if turn is not None:
@@ -194,7 +203,7 @@ class Database:
         except asyncio.CancelledError:
             # Cancelled (a shutdown past its grace period): a worker thread may still be in
             # the database with this slot's connection. It stays counted, so the shutdown
-            # knows not to wait for it (main.py), and its slot is not handed on.
+            # knows not to wait for it (main.py), and its slot (and turn) is not handed on.
             raise
         except BaseException:
             self._give_back(state, turn)
@@ -277,8 +286,10 @@ class Database:
             self.finish(db, commit=commit)
 
     async def read(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
-        """Run ``fn(session, *args, **kwargs)`` in a read-only transaction of its own."""
-        async with self.slot(write=False):
+        """Run ``fn(session, *args, **kwargs)`` in a read-only transaction of its own: a brief
+        look-up (a key, an Idempotency-Key record, the readiness ping), which on SQLite takes
+        no readers' turn (``slot``)."""
+        async with self.slot(write=False, brief=True):
             return await run_in_threadpool(self._run_once, False, fn, *args, **kwargs)
 
     async def write(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:

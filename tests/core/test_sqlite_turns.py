@@ -1,60 +1,115 @@
-"""On SQLite a few reads run at once, and writes never wait for them (core/db.py ``slot``).
+"""On SQLite a few request reads run at once, and nothing else waits for them (core/db.py
+``slot``).
 
 A read on SQLite is this process's own CPU work in a worker thread: with 20 at once the
 threads and the event loop took turns for the interpreter, and one worker served a team's
-page 1.3x slower than with 2 (docs/performance.md). So read units take one of
-``db_sqlite_readers`` turns before their connection slot, as writers take the one writer's
-turn; the rest wait on the event loop, holding neither a slot nor a thread.
+page 1.3x slower than with 2 (docs/performance.md). So a request's read session takes one
+of ``db_sqlite_readers`` turns before its connection slot, as a write takes the one
+writer's turn; the rest wait on the event loop, holding neither a slot nor a thread. Writes
+and the brief look-ups (a key, the readiness ping: ``Database.read``) take no readers'
+turn, so long reads holding every turn never hold them up.
 """
 
 import asyncio
 import threading
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import text
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
-from app.core.config import get_settings
-from app.core.db import Database
+from app.core.db import Database, DatabaseBusy
 from app.core.engine import make_engine
 
+READERS = 2
 WAIT_SECONDS = 30  # a unit that never arrives fails the test instead of hanging it
 
 
-def test_sqlite_reads_take_turns_and_a_write_does_not_wait_for_them(database_url: str) -> None:
+class Holds:
+    """Request reads that hold their turn until released, counting those inside."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.inside = threading.Semaphore(0)
+        self.release = threading.Event()
+
+    def _hold(self, db: Session) -> None:
+        db.execute(text("SELECT 1"))
+        self.inside.release()
+        assert self.release.wait(WAIT_SECONDS)
+
+    async def read(self) -> None:
+        async with self.database.session(read_only=True) as db:
+            await run_in_threadpool(self._hold, db)
+
+    async def arrived(self, count: int) -> None:
+        for _ in range(count):
+            assert await asyncio.to_thread(self.inside.acquire, timeout=WAIT_SECONDS)
+        # Every other unit has run up to its first wait by now; let the loop go round.
+        for _ in range(10):
+            await asyncio.sleep(0)
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
     if not database_url.startswith("sqlite"):
         pytest.skip("PostgreSQL's reads are the server's work: they use every slot")
-    readers = get_settings().db_sqlite_readers
     engine = make_engine(database_url)
-    database = Database(engine, connections=20, acquire_timeout=WAIT_SECONDS)
-    inside = threading.Semaphore(0)
-    release = threading.Event()
+    try:
+        yield Database(engine, connections=20, acquire_timeout=WAIT_SECONDS, sqlite_readers=READERS)
+    finally:
+        engine.dispose()
 
-    def hold(db: Session) -> None:
-        db.execute(text("SELECT 1"))
-        inside.release()
-        assert release.wait(WAIT_SECONDS)
 
-    def write(db: Session) -> int:
-        return int(db.execute(text("SELECT 1")).scalar_one())
+def _one(db: Session) -> int:
+    return int(db.execute(text("SELECT 1")).scalar_one())
 
+
+def test_reads_take_turns_and_writes_and_look_ups_do_not_wait_for_them(
+    database: Database,
+) -> None:
     async def scenario() -> None:
-        reads = [asyncio.create_task(database.read(hold)) for _ in range(readers + 3)]
+        holds = Holds(database)
+        reads = [asyncio.create_task(holds.read()) for _ in range(READERS + 3)]
         try:
-            for _ in range(readers):
-                assert await asyncio.to_thread(inside.acquire, timeout=WAIT_SECONDS)
-            # Every other read has run up to its first wait by now; let the loop go round.
-            for _ in range(10):
-                await asyncio.sleep(0)
-            assert database.in_flight == readers, "more reads than turns hold a slot"
-            # A write has its own turn: the readers holding theirs do not keep it waiting.
-            assert await asyncio.wait_for(database.write(write), WAIT_SECONDS) == 1
+            await holds.arrived(READERS)
+            assert database.in_flight == READERS, "more reads than turns hold a slot"
+            # A write has its own turn, a look-up (authentication, /readyz) needs none.
+            assert await asyncio.wait_for(database.write(_one), WAIT_SECONDS) == 1
+            assert await asyncio.wait_for(database.read(_one), WAIT_SECONDS) == 1
         finally:
-            release.set()
+            holds.release.set()
         await asyncio.gather(*reads)
         assert database.in_flight == 0
 
-    try:
-        asyncio.run(scenario())
-    finally:
-        engine.dispose()
+    asyncio.run(scenario())
+
+
+def test_a_read_that_waits_too_long_or_fails_gives_every_turn_back(database: Database) -> None:
+    async def scenario() -> None:
+        holds = Holds(database)
+        held = [asyncio.create_task(holds.read()) for _ in range(READERS)]
+        await holds.arrived(READERS)
+        database.acquire_timeout = 0.05  # the queued read's deadline, not a speed
+        with pytest.raises(DatabaseBusy):
+            await holds.read()
+        holds.release.set()
+        await asyncio.gather(*held)
+
+        with pytest.raises(ZeroDivisionError):
+            async with database.session(read_only=True):
+                raise ZeroDivisionError
+
+        # Every turn is free again: as many reads as there are turns get in at once.
+        database.acquire_timeout = WAIT_SECONDS
+        again = Holds(database)
+        back = [asyncio.create_task(again.read()) for _ in range(READERS)]
+        try:
+            await again.arrived(READERS)
+            assert database.in_flight == READERS
+        finally:
+            again.release.set()
+        await asyncio.gather(*back)
+
+    asyncio.run(scenario())

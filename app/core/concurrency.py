@@ -67,6 +67,8 @@ def check_if_match(if_match: str | None, obj: TimestampedTable | None) -> None:
             code="etag-mismatch",
         )
     current = etag_of(obj)
+    # The weak form of the current tag matches too, against RFC 9110's strong comparison: a
+    # compressing proxy may weaken the tag a client saw, which could then never write.
     candidates = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
     if "*" in candidates or current in candidates:
         return

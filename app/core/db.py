@@ -14,7 +14,7 @@ thread pool is larger than the pool (checked at start), so a slot holder always 
 thread: the two cannot starve each other into a deadlock. Nothing holds two slots at once.
 On SQLite, whose writers take turns anyway, a write also takes the process's writer turn
 (an asyncio lock) before its slot, so queued writers wait on the loop, not in busy-waiting
-threads that hold connections; a read takes one of a few readers' turns
+threads that hold connections; a request's read takes one of a few readers' turns
 (``db_sqlite_readers``), since its work is this process's CPU and more at once only contend
 for the interpreter.
 

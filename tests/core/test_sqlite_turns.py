@@ -12,15 +12,13 @@ turn, so long reads holding every turn never hold them up.
 
 import asyncio
 import threading
-from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.core.db import Database, DatabaseBusy
-from app.core.engine import make_engine
 
 READERS = 2
 WAIT_SECONDS = 30  # a unit that never arrives fails the test instead of hanging it
@@ -52,14 +50,10 @@ class Holds:
 
 
 @pytest.fixture
-def database(database_url: str) -> Iterator[Database]:
-    if not database_url.startswith("sqlite"):
+def database(engine: Engine, is_postgres: bool) -> Database:
+    if is_postgres:
         pytest.skip("PostgreSQL's reads are the server's work: they use every slot")
-    engine = make_engine(database_url)
-    try:
-        yield Database(engine, connections=20, acquire_timeout=WAIT_SECONDS, sqlite_readers=READERS)
-    finally:
-        engine.dispose()
+    return Database(engine, connections=20, acquire_timeout=WAIT_SECONDS, sqlite_readers=READERS)
 
 
 def _one(db: Session) -> int:

@@ -41,18 +41,19 @@ ReadScope = Annotated[Principal, Depends(require_scope(Scope.read))]
 WriteScope = Annotated[Principal, Depends(require_scope(Scope.write))]
 
 
-async def read_session(request: Request, principal: ReadScope) -> AsyncIterator[Session]:
-    """The request's read-only session (``ReadSession``)."""
-    async with request_session(request, principal, read_only=True) as db:
-        yield db
+def _session(principal_type: Any, *, read_only: bool, doc: str) -> Callable[..., Any]:
+    """A request-session dependency for the principal ``principal_type`` resolves."""
+
+    async def session(request: Request, principal: principal_type) -> AsyncIterator[Session]:
+        async with request_session(request, principal, read_only=read_only) as db:
+            yield db
+
+    session.__doc__ = doc
+    return session
 
 
-async def write_session(request: Request, principal: WriteScope) -> AsyncIterator[Session]:
-    """The request's writing session (``WriteSession``)."""
-    async with request_session(request, principal, read_only=False) as db:
-        yield db
-
-
+read_session = _session(ReadScope, read_only=True, doc="The request's read-only session.")
+write_session = _session(WriteScope, read_only=False, doc="The request's writing session.")
 ReadSession = Annotated[Session, Depends(read_session, scope="function")]
 WriteSession = Annotated[Session, Depends(write_session, scope="function")]
 AdminOnly = Depends(require_scope(Scope.admin))
@@ -106,18 +107,12 @@ async def _scim_only(principal: Annotated[Principal, Depends(current_principal)]
 ScimScope = Annotated[Principal, Depends(_scim_only)]
 
 
-async def scim_read_session(request: Request, principal: ScimScope) -> AsyncIterator[Session]:
-    """The read-only session of a SCIM request (``ScimReadSession``)."""
-    async with request_session(request, principal, read_only=True) as db:
-        yield db
-
-
-async def scim_write_session(request: Request, principal: ScimScope) -> AsyncIterator[Session]:
-    """The writing session of a SCIM request (``ScimWriteSession``)."""
-    async with request_session(request, principal, read_only=False) as db:
-        yield db
-
-
+scim_read_session = _session(
+    ScimScope, read_only=True, doc="The read-only session of a SCIM request."
+)
+scim_write_session = _session(
+    ScimScope, read_only=False, doc="The writing session of a SCIM request."
+)
 ScimReadSession = Annotated[Session, Depends(scim_read_session, scope="function")]
 ScimWriteSession = Annotated[Session, Depends(scim_write_session, scope="function")]
 

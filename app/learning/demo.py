@@ -21,6 +21,7 @@ from app.learning.models import (
 )
 from app.learning.skills import BUILTIN_SKILLS
 from app.organisation.models import EXPOSURE_RANK
+from app.policy import service as policy_service
 from app.policy.models import (
     Norm,
     NormLevel,
@@ -106,11 +107,7 @@ def _published_protocol(db: Session, ctx: DemoContext) -> tuple[list[ProtocolSec
         ).first()
     if protocol is None:
         return [], []
-    sections = db.exec(
-        select(ProtocolSection)
-        .where(col(ProtocolSection.protocol_id) == protocol.id)
-        .order_by(col(ProtocolSection.position))
-    ).all()
+    sections = policy_service.protocol_sections(db, protocol.id)
     norms = db.exec(
         select(Norm)
         .join(ProtocolNorm, col(ProtocolNorm.norm_id) == col(Norm.id))
@@ -121,7 +118,7 @@ def _published_protocol(db: Session, ctx: DemoContext) -> tuple[list[ProtocolSec
         )
         .order_by(col(Norm.id))
     ).all()
-    return list(sections), list(norms)
+    return sections, list(norms)
 
 
 def seed(db: Session, ctx: DemoContext) -> None:

@@ -83,6 +83,17 @@ def protocols_public(db: Session, protocols: Sequence[Protocol]) -> list[Protoco
     ]
 
 
+def protocol_sections(db: Session, protocol_id: uuid.UUID) -> list[ProtocolSection]:
+    """One protocol's sections in their order."""
+    return list(
+        db.exec(
+            select(ProtocolSection)
+            .where(col(ProtocolSection.protocol_id) == protocol_id)
+            .order_by(col(ProtocolSection.position))
+        )
+    )
+
+
 class ProtocolFilters(ListFilters):
     status: ProtocolStatus | None = None
 

@@ -14,7 +14,7 @@ from app.core.models import utcnow
 from app.demo import DemoContext
 from app.learning.models import OPEN_PERSONAL_GOAL_STATUSES, PersonalGoal
 from app.policy import service as policy_service
-from app.policy.models import Norm, NormLevel, ProtocolSection
+from app.policy.models import Norm, NormLevel
 from app.selection import service as selection_service
 from app.selection.models import (
     PhaseDate,
@@ -61,11 +61,7 @@ FEEDBACK = [
 
 def _program_content(db: Session, ctx: DemoContext, program: TrainingProgram) -> None:
     protocol = ctx.extras["protocol"]
-    sections = db.exec(
-        select(ProtocolSection)
-        .where(col(ProtocolSection.protocol_id) == protocol.id)
-        .order_by(col(ProtocolSection.position))
-    ).all()
+    sections = policy_service.protocol_sections(db, protocol.id)
     norms = db.exec(
         select(Norm)
         .where(col(Norm.team_id).is_(None), col(Norm.level) != NormLevel.green)

@@ -74,7 +74,7 @@ def check_alignment(
         if chosen.team_id != employee.team_id:
             reason, why = "team-goal-of-other-team", "the chosen team goal is another team's"
         elif chosen.status != TeamGoalStatus.active:
-            reason, why = "team-goal-not-active", f"the chosen team goal is {chosen.status.value}"
+            reason, why = "team-goal-not-active", f"the chosen team goal is {chosen.status}"
         elif chosen.skill_id != skill_id:
             reason, why = "team-goal-other-skill", "the chosen team goal is about another skill"
         else:

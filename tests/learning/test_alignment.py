@@ -101,6 +101,42 @@ def test_explicit_team_goal_must_be_exactly_such_a_goal(
     assert goal.aligned_team_goal_id == second.id
 
 
+def test_an_inactive_chosen_team_goal_read_from_the_database_is_refused_by_the_rule(
+    client: TestClient, tenant: Tenant, teams: Teams
+) -> None:
+    # Over HTTP the team goal is loaded afresh, its status a plain string from the column:
+    # the rule's message must not need the enum (it once failed with a 500 here).
+    goal = client.post(
+        "/v1/team-goals",
+        headers=tenant.write,
+        json={
+            "team_id": str(teams.home.id),
+            "skill_id": str(teams.goal.skill_id),
+            "description": "Grenzen stellen zonder escalatie",
+        },
+    )
+    assert goal.status_code == 201, goal.text
+    archived = client.patch(
+        f"/v1/team-goals/{goal.json()['id']}", headers=tenant.write, json={"status": "archived"}
+    )
+    assert archived.status_code == 200
+    body = {
+        "employee_id": str(teams.member.id),
+        "skill_id": str(teams.goal.skill_id),
+        "description": "Rustig blijven",
+        "team_goal_id": goal.json()["id"],
+    }
+    refused = assert_problem(
+        client.post("/v1/personal-goals", headers=tenant.write, json=body), 409, "goal-not-aligned"
+    )
+    check = {k: body[k] for k in ("employee_id", "skill_id", "team_goal_id")}
+    checked = client.post("/v1/personal-goals/check", headers=tenant.read, json=check)
+    assert checked.status_code == 200, checked.text
+    for violation in (refused["violations"][0], checked.json()["violations"][0]):
+        assert violation["reason"] == "team-goal-not-active"
+        assert "the chosen team goal is archived" in violation["message"]
+
+
 def test_employee_without_team_is_not_aligned(db: Session, tenant: Tenant, teams: Teams) -> None:
     teams.member.team_id = None
     db.flush()

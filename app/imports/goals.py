@@ -326,6 +326,32 @@ def _resolve_personal_goals(ctx: Context, records: list[Record]) -> list[RowErro
 
 
 def _align(ctx: Context, records: list[Record]) -> list[RowError]:
+    # A row that updates a stored goal follows update_personal_goal: the rule runs again
+    # only when the row reopens the goal, and then against the team goal chosen for it;
+    # otherwise the goal keeps its alignment (a re-imported export changes nothing).
+    stored = _latest(
+        ctx,
+        table_of(PersonalGoal),
+        "employee_id",
+        [r.values["employee_id"] for r in records],
+        ["team_goal_id", "status", "alignment", "aligned_team_goal_id"],
+    )
+    new, reopened = [], []
+    for r in records:
+        goal = stored.get((r.values["employee_id"], r.values["skill_id"]))
+        if goal is None:
+            new.append(r)
+        elif goal.status not in OPEN_PERSONAL_GOAL_STATUSES and (
+            r.values.get("status", goal.status) in OPEN_PERSONAL_GOAL_STATUSES
+        ):
+            reopened.append((r, goal.team_goal_id))
+        else:
+            r.values["alignment"] = goal.alignment
+            r.values["aligned_team_goal_id"] = goal.aligned_team_goal_id
+    return _align_new(ctx, new) + _run_rule(ctx, reopened)
+
+
+def _align_new(ctx: Context, records: list[Record]) -> list[RowError]:
     # The common case in bulk: an active objective of the employee's own team with the same
     # skill (the oldest, as check_alignment picks). Every other row goes through the
     # learning domain's check_alignment itself, which explains the refusal.
@@ -350,30 +376,35 @@ def _align(ctx: Context, records: list[Record]) -> list[RowError]:
         r.values["aligned_team_goal_id"] = goal
         r.values["alignment"] = Alignment.aligned.value if goal else Alignment.unaligned.value
         if goal is None:
-            unaligned.append(r)
-    if not unaligned:
+            unaligned.append((r, None))
+    return _run_rule(ctx, unaligned)
+
+
+def _run_rule(ctx: Context, records: list[tuple[Record, uuid.UUID | None]]) -> list[RowError]:
+    # Each row with the team goal chosen for it (None: any active objective of the team).
+    if not records:
         return []
     employees = {
         e.id: e
-        for part in chunks([r.values["employee_id"] for r in unaligned], CHUNK)
+        for part in chunks([r.values["employee_id"] for r, _ in records], CHUNK)
         for e in ctx.session.scalars(select(Employee).where(col(Employee.id).in_(part))).all()
     }
     allowed = ctx.org.settings.allow_unaligned_personal_goals
     errors = []
     column = ctx.header("skill_code")
-    for r in unaligned:
+    for r, team_goal_id in records:
         verdict = learning_service.check_alignment(
             ctx.session,
             employee=employees[r.values["employee_id"]],
             skill_id=r.values["skill_id"],
-            team_goal_id=None,
+            team_goal_id=team_goal_id,
         )
-        if verdict.aligned:  # the rule knows better than the shortcut above
-            r.values["aligned_team_goal_id"] = verdict.aligned_team_goal_id
-            r.values["alignment"] = Alignment.aligned.value
-            continue
-        assert verdict.violation is not None
-        if not allowed:
+        r.values["aligned_team_goal_id"] = verdict.aligned_team_goal_id
+        r.values["alignment"] = (
+            Alignment.aligned.value if verdict.aligned else Alignment.unaligned.value
+        )
+        if not verdict.aligned and not allowed:
+            assert verdict.violation is not None
             errors.append(
                 RowError(r.row, column, r.values["skill_code"], verdict.violation["message"])
             )

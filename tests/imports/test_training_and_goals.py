@@ -188,6 +188,66 @@ def test_unaligned_goals_stored_when_allowed_and_realigned_by_a_team_goal(
     assert goal.alignment == Alignment.aligned
 
 
+@pytest.mark.usefixtures("people")
+def test_a_goal_keeps_its_chosen_team_goal_through_an_import(
+    post_import: Post, db: Session, client: TestClient, tenant: Tenant
+) -> None:
+    # An updating row follows update_personal_goal: the rule runs again only when the row
+    # reopens the goal, and then against the team goal chosen for it.
+    assert post_import("team-goals", example("team-goals.csv")).status_code == 200
+    first = db.exec(select(TeamGoal).order_by(col(TeamGoal.id))).scalars().first()
+    assert first is not None
+    chosen = client.post(
+        "/v1/team-goals",
+        headers=tenant.write,
+        json={"team_id": str(first.team_id), "skill_id": str(first.skill_id), "description": "x"},
+    ).json()["id"]
+    goal = client.post(
+        "/v1/personal-goals",
+        headers=tenant.write,
+        json={
+            "employee_id": str(by_ext(db, "100231").id),
+            "skill_id": str(first.skill_id),
+            "description": "Eerder ingrijpen",
+            "team_goal_id": chosen,
+        },
+    ).json()
+    assert goal["aligned_team_goal_id"] == chosen
+
+    def round_trip() -> dict[str, object]:
+        exported = client.get("/v1/exports/personal-goals", headers=tenant.read).content
+        again = post_import("personal-goals", exported)
+        assert again.status_code == 200, again.text
+        assert again.json()["unchanged"] == again.json()["total"] == 1, again.json()
+        stored = client.get(f"/v1/personal-goals/{goal['id']}", headers=tenant.read).json()
+        return {k: stored[k] for k in ("alignment", "aligned_team_goal_id", "team_goal_id")}
+
+    assert round_trip() == {
+        "alignment": "aligned",
+        "aligned_team_goal_id": chosen,
+        "team_goal_id": chosen,
+    }
+    # The chosen objective archived: the goal is unaligned, and an import of it does not
+    # align it with the team's other objective for the skill.
+    client.patch(f"/v1/team-goals/{chosen}", headers=tenant.write, json={"status": "archived"})
+    assert round_trip() == {
+        "alignment": "unaligned",
+        "aligned_team_goal_id": None,
+        "team_goal_id": chosen,
+    }
+    # Reopening a dropped goal by import runs the rule against the chosen (archived) goal.
+    client.patch(
+        f"/v1/personal-goals/{goal['id']}", headers=tenant.write, json={"status": "dropped"}
+    )
+    reopened = post_import(
+        "personal-goals",
+        "Personeelsnummer;Vaardigheid;Leerdoel;Status\n"
+        "100231;deescalation;Eerder ingrijpen;afgesproken\n",
+    )
+    [err] = assert_problem(reopened, 422, "import-rejected")["errors"]
+    assert "the chosen team goal is archived" in err["message"]
+
+
 @pytest.mark.usefixtures("people", "catalogue")
 def test_exports_round_trip(post_import: Post, client: TestClient, tenant: Tenant) -> None:
     assert post_import("training-completions", example("training-completions.csv")).is_success

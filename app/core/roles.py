@@ -65,7 +65,7 @@ class Reach:
     employee_id: uuid.UUID | None = None
     team_id: uuid.UUID | None = None
     managed_team_ids: frozenset[uuid.UUID] = frozenset()
-    # Employees of the managed teams.
+    # Employees of the managed teams, the manager themselves not among them.
     managed_employee_ids: frozenset[uuid.UUID] = frozenset()
     # Training sessions whose trainer is this person (their email or name).
     trained_session_ids: frozenset[uuid.UUID] = frozenset()

@@ -85,13 +85,18 @@ VISIBLE: dict[UserRole, dict[str, Rule]] = {
         "training_completion": (("employee_id", "managed_people"), ("employee_id", "me")),
         "personal_goal": (("employee_id", "managed_people"), ("employee_id", "me")),
         "protocol_acknowledgement": (("employee_id", "managed_people"), ("employee_id", "me")),
-        "hrm_conversation": (("employee_id", "managed_people"), ("manager_id", "me")),
+        "hrm_conversation": (
+            ("employee_id", "managed_people"),
+            ("manager_id", "me"),
+            ("employee_id", "me"),
+        ),
         "training_reflection": (("employee_id", "managed_people"), ("employee_id", "me")),
         "training_evaluation": (("employee_id", "managed_people"), ("employee_id", "me")),
         "goal_progress": (("employee_id", "managed_people"), ("employee_id", "me")),
         "follow_up_item": (
             ("owner_team_id", "managed_teams"),
             ("owner_employee_id", "managed_people"),
+            ("owner_employee_id", "me"),
         ),
     },
     UserRole.trainer: {
@@ -128,15 +133,17 @@ VISIBLE: dict[UserRole, dict[str, Rule]] = {
     },
 }
 
-_MANAGED: Rule = (("employee_id", "managed_people"),)
+# A manager changes their people's rows and their own as an employee does, but never their
+# own HRM conversations: those their own manager holds with them.
+_MANAGED_AND_OWN: Rule = (("employee_id", "managed_people"), ("employee_id", "me"))
 _MANAGED_TEAM: Rule = (("team_id", "managed_teams"),)
 WRITABLE: dict[UserRole, dict[str, Rule]] = {
     UserRole.team_manager: {
-        "enrolment": _MANAGED,
-        "personal_goal": _MANAGED,
-        "hrm_conversation": _MANAGED,
-        "training_reflection": (("employee_id", "managed_people"), ("employee_id", "me")),
-        "protocol_acknowledgement": _MANAGED,
+        "enrolment": _MANAGED_AND_OWN,
+        "personal_goal": _MANAGED_AND_OWN,
+        "hrm_conversation": (("employee_id", "managed_people"),),
+        "training_reflection": _MANAGED_AND_OWN,
+        "protocol_acknowledgement": _MANAGED_AND_OWN,
         "team_goal": _MANAGED_TEAM,
         "practice_review": _MANAGED_TEAM,
         "team_meeting": _MANAGED_TEAM,

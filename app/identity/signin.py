@@ -144,9 +144,15 @@ def _reach(db: Session, user: User, roles: frozenset[UserRole]) -> Reach:
         if employee is not None and UserRole.team_manager in roles
         else frozenset()
     )
+    # Their people: not the manager themselves, who reaches their own rows as an employee
+    # does ("me" in app/identity/reach.py) and may not write their own HRM conversations.
     people = (
         frozenset(
-            db.execute(select(col(Employee.id)).where(col(Employee.team_id).in_(managed))).scalars()
+            db.execute(
+                select(col(Employee.id)).where(
+                    col(Employee.team_id).in_(managed), col(Employee.id) != user.employee_id
+                )
+            ).scalars()
         )
         if managed
         else frozenset()

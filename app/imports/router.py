@@ -45,10 +45,14 @@ async def _upload(request: Request) -> bytes:
     return await request.body()
 
 
+# Imports and exports cover the whole organisation (OrganisationWide): for HR roles and API
+# keys. Their rows are written and read set-based, past the per-row role criteria, so a
+# team manager's or an employee's reach could not narrow them.
 @router.post(
     "/imports/{kind}",
     responses=problem_responses(401, 403, 409, 413, 415, 422),
     openapi_extra=IMPORT_BODY,
+    dependencies=[OrganisationWide],
 )
 async def import_records(
     kind: ImportKind,
@@ -95,7 +99,7 @@ async def import_records(
         **problem_responses(401, 403, 422),
     },
     response_class=Response,
-    dependencies=[CsvLanguageQuery],
+    dependencies=[CsvLanguageQuery, OrganisationWide],
 )
 def export_records(
     kind: ImportKind, request: Request, principal: ReadPrincipal, db: ReadSession

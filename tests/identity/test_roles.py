@@ -328,3 +328,80 @@ def test_a_team_manager_reads_the_team_report_rows_of_their_teams(
     for person, group in (("sanne@example.nl", "staff"), ("piet@example.nl", "trainers")):
         r = client.get("/v1/reports/teams", headers=_as(issuer, person, group))
         assert_problem(r, 403, "role-forbids")
+
+
+def test_imports_and_exports_are_for_hr_roles_and_keys(
+    client: TestClient, tenant: Tenant, issuer: LoopbackIssuer
+) -> None:
+    # Both work set-based, past the per-row reach: a team manager or an employee could
+    # otherwise read everyone's data or write goals for people outside their reach.
+    configure(client, tenant, issuer)
+    Org(client, tenant)
+    client.post(
+        "/v1/employees",
+        json={"first_name": "Piet", "last_name": "Ext", "external_id": "E-9"},
+        headers=tenant.admin,
+    )
+    goals = "employee_external_id;skill_code;description\nE-9;peer_support;Van een collega\n"
+    team_goals = "team_external_id;skill_code;description\nZ;deescalation;Geplant\n"
+    csv = {"Content-Type": "text/csv"}
+    for person, group in (("sanne@example.nl", "staff"), ("marieke@example.nl", "managers")):
+        who = _as(issuer, person, group)
+        r = client.get("/v1/exports/employees", headers=who)
+        assert_problem(r, 403, "role-forbids")
+        for kind, body in (("personal-goals", goals), ("team-goals", team_goals)):
+            r = client.post(f"/v1/imports/{kind}", content=body, headers={**who, **csv})
+            assert_problem(r, 403, "role-forbids")
+    assert client.get("/v1/personal-goals", headers=tenant.read).json()["items"] == []
+    hr_viewer = _as(issuer, "hr@example.nl", "hr-viewers")
+    exported = client.get("/v1/exports/employees", headers=hr_viewer)
+    assert exported.status_code == 200 and "E-9" in exported.text
+    r = client.post("/v1/imports/personal-goals", content=goals, headers={**hr_viewer, **csv})
+    assert_problem(r, 403, "insufficient-scope")
+
+
+def test_a_team_manager_does_not_write_their_own_hrm_conversation(
+    client: TestClient, tenant: Tenant, issuer: LoopbackIssuer
+) -> None:
+    # Marieke is a member of the team she manages: her appraisal, held by senior
+    # management, is hers to read but not to rewrite. Her own goals she still sets.
+    configure(client, tenant, issuer)
+    org = Org(client, tenant)
+    client.patch(
+        f"/v1/employees/{org.marieke['id']}",
+        json={"team_id": org.noord["id"]},
+        headers=tenant.admin,
+    )
+    director = _post(client, tenant, "/v1/employees", {
+        "first_name": "Kevin", "last_name": "ter Horst", "role": "senior_management",
+    })  # fmt: skip
+    own = _post(client, tenant, "/v1/hrm-conversations", {
+        "employee_id": org.marieke["id"], "manager_id": director["id"],
+        "held_on": "2026-11-02", "kind": "appraisal", "notes": "Goed jaar",
+    })  # fmt: skip
+    theirs = _post(client, tenant, "/v1/hrm-conversations", {
+        "employee_id": org.sanne["id"], "manager_id": org.marieke["id"],
+        "held_on": "2026-11-02", "kind": "appraisal",
+    })  # fmt: skip
+    manager = _as(issuer, "marieke@example.nl", "managers")
+    assert client.get(f"/v1/hrm-conversations/{own['id']}", headers=manager).status_code == 200
+    r = client.patch(
+        f"/v1/hrm-conversations/{own['id']}", json={"notes": "Uitstekend"}, headers=manager
+    )
+    assert_problem(r, 403, "role-forbids")
+    r = client.patch(
+        f"/v1/hrm-conversations/{theirs['id']}", json={"notes": "Besproken"}, headers=manager
+    )
+    assert r.status_code == 200, r.text
+    client.patch(
+        "/v1/organisation",
+        json={"settings": {"allow_unaligned_personal_goals": True}},
+        headers=tenant.admin,
+    )
+    skill = client.get("/v1/skills?limit=1", headers=tenant.admin).json()["items"][0]["id"]
+    r = client.post(
+        "/v1/personal-goals",
+        json={"employee_id": org.marieke["id"], "skill_id": skill, "description": "Leiden"},
+        headers=manager,
+    )
+    assert r.status_code == 201, r.text

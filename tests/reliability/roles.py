@@ -78,7 +78,7 @@ _TABLE: dict[str, tuple[object, object, object, object, object]] = {
     "GET /v1/employees": (OK, OK, OK, OK, OK),
     "GET /v1/employees/{employee_id}": (OK, OK, OK, 404, OK),
     "GET /v1/employees/{employee_id}/training-record": (OK, OK, OK, 404, OK),
-    "GET /v1/exports/{kind}": (OK, OK, OK, OK, OK),
+    "GET /v1/exports/{kind}": (OK, OK, 403, 403, 403),
     "GET /v1/follow-up-items": (OK, OK, OK, OK, OK),
     "GET /v1/follow-up-items/{item_id}": (OK, OK, OK, 404, 404),
     "GET /v1/function-groups": (OK, OK, OK, OK, OK),

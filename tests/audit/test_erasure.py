@@ -84,6 +84,28 @@ def test_erase_removes_personal_data_and_keeps_history(
     )
 
 
+def test_every_identifying_column_of_an_employee_is_erased(
+    client: TestClient, db: Session, tenant: Tenant
+) -> None:
+    # SCIM provisioning keeps the identity provider's userName (usually the email) and its
+    # key on the row: erasure clears them too, and a new text column must be listed.
+    text_columns = {
+        c.name
+        for c in Employee.__table__.columns  # type: ignore[attr-defined]
+        if isinstance(getattr(c.type, "impl", c.type), sa.String)  # AutoString wraps one
+    }
+    assert text_columns == set(service._IDENTIFYING) | set(service.NOT_IDENTIFYING)
+    emp = make_employee(db, active=False)
+    emp.user_name, emp.scim_external_id = "sanne.devries@example.nl", "entra-oid-123"
+    db.commit()
+    assert client.post(f"/v1/employees/{emp.id}/erase", headers=tenant.admin).status_code == 200
+    bind_organisation(db, tenant.id)
+    db.expire_all()
+    stored = db.get(Employee, emp.id)
+    assert stored is not None
+    assert (stored.user_name, stored.scim_external_id) == (None, None)
+
+
 def test_erasing_twice_changes_nothing(client: TestClient, db: Session, tenant: Tenant) -> None:
     emp = make_employee(db, active=False)
     first = client.post(f"/v1/employees/{emp.id}/erase", headers=tenant.admin)

@@ -30,6 +30,7 @@ from sqlmodel import Session, col, select
 from app.changes import service as changes_service
 from app.changes.models import ChangeEvent
 from app.core.engine import new_session
+from app.core.ids import uuid7_many
 from app.core.models import utcnow
 from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
 from app.webhooks.signing import headers as signed_headers
@@ -88,11 +89,14 @@ def fan_out(db: Session, *, now: datetime) -> int:
         )
         if not events:
             continue
+        # Time-ordered ids in the feed's order: deliveries due at the same moment go out
+        # by id, so a receiver gets a row's changes in the order they were committed.
+        ids = uuid7_many(len(events))
         conn.execute(
             sa.insert(_DELIVERIES),
             [
                 {
-                    "id": uuid.uuid4(),
+                    "id": delivery_id,
                     "created_at": now,
                     "updated_at": now,
                     "organisation_id": sub["organisation_id"],
@@ -104,7 +108,7 @@ def fan_out(db: Session, *, now: datetime) -> int:
                     "attempts": 0,
                     "next_attempt_at": now,
                 }
-                for e in events
+                for delivery_id, e in zip(ids, events, strict=True)
             ],
         )
         last = events[-1]

@@ -122,6 +122,26 @@ def test_deliveries_are_signed_per_standard_webhooks(
 
 
 @pytest.mark.usefixtures("allow_loopback")
+def test_a_rows_changes_are_delivered_in_the_order_they_were_committed(
+    engine: Engine, live_client: TestClient, live_tenant: Tenant
+) -> None:
+    # All are due at the same moment after one fan-out: the delivery ids decide the order,
+    # and a receiver applying them in turn must end with the last state.
+    sub = _subscribe(live_client, live_tenant, event_types=["team"])
+    team = live_client.post("/v1/teams", headers=live_tenant.write, json={"name": "v0"}).json()
+    for n in range(1, 12):
+        r = live_client.patch(
+            f"/v1/teams/{team['id']}", headers=live_tenant.write, json={"name": f"v{n}"}
+        )
+        assert r.status_code == 200, r.text
+    fan_out_until(engine, sub["id"], 12)
+    receiver = Receiver()
+    deliver_until_sent(engine, receiver, sub)
+    names = [json.loads(body)["data"]["name"] for _, _, body in receiver.to(sub)]
+    assert names == [f"v{n}" for n in range(12)]
+
+
+@pytest.mark.usefixtures("allow_loopback")
 def test_failures_back_off_exponentially_then_disable(
     engine: Engine, live_client: TestClient, live_tenant: Tenant
 ) -> None:

@@ -9,7 +9,7 @@ goals, in which case it is stored, flagged, and a warning says so.
 """
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -380,7 +380,7 @@ def _align_new(ctx: Context, records: list[Record]) -> list[RowError]:
     return _run_rule(ctx, unaligned)
 
 
-def _run_rule(ctx: Context, records: list[tuple[Record, uuid.UUID | None]]) -> list[RowError]:
+def _run_rule(ctx: Context, records: Sequence[tuple[Record, uuid.UUID | None]]) -> list[RowError]:
     # Each row with the team goal chosen for it (None: any active objective of the team).
     if not records:
         return []

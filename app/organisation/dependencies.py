@@ -17,3 +17,4 @@ FunctionGroupForUpdate = Annotated[
 EmployeeDep = Annotated[Employee, Depends(reader(Employee, "employee_id"))]
 EmployeeForUpdate = Annotated[Employee, Depends(writer(Employee, "employee_id"))]
 ApiKeyDep = Annotated[ApiKey, Depends(reader(ApiKey, "api_key_id", name="API key"))]
+ApiKeyForUpdate = Annotated[ApiKey, Depends(writer(ApiKey, "api_key_id", name="API key"))]

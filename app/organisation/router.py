@@ -18,6 +18,7 @@ from app.core.sqljson import page_body
 from app.organisation import service
 from app.organisation.dependencies import (
     ApiKeyDep,
+    ApiKeyForUpdate,
     EmployeeForUpdate,
 )
 from app.organisation.models import (
@@ -254,9 +255,12 @@ def get_api_key(key: ApiKeyDep, response: Response) -> ApiKeyPublic:
     responses=WRITE,
     dependencies=[AdminOnly],
 )
-def revoke_api_key(api_key_id: uuid.UUID, db: WriteSession) -> Response:
-    """Revoke a key (admin): from now on it is answered 401, and `GET` of it is 404."""
-    service.revoke_api_key(db, key_id=api_key_id)
+def revoke_api_key(key: ApiKeyForUpdate, db: WriteSession, if_match: IfMatch = None) -> Response:
+    """Revoke a key (admin): from now on it is answered 401, and `GET` of it is 404.
+
+    Revoking twice is harmless; with `If-Match`, a key changed (or revoked) since is 412."""
+    check_if_match(if_match, key)
+    service.revoke_api_key(db, key=key)
     return Response(status_code=204)
 
 

@@ -119,6 +119,20 @@ def test_a_revoked_api_key_is_404_and_stays_in_the_list(client: TestClient, tena
     assert revoked["revoked_at"] is not None
 
 
+def test_revoking_an_api_key_honours_if_match(client: TestClient, tenant: Tenant) -> None:
+    # API.md: DELETE honours If-Match, as on every resource that hands out an ETag.
+    created = client.post("/v1/api-keys", headers=tenant.admin, json={"name": "koppeling"})
+    key_id, etag = created.json()["id"], created.headers["ETag"]
+    stale = {**tenant.admin, "If-Match": '"00000000000000000000dead"'}
+    assert_problem(client.delete(f"/v1/api-keys/{key_id}", headers=stale), 412)
+    assert client.get(f"/v1/api-keys/{key_id}", headers=tenant.admin).status_code == 200
+    current = {**tenant.admin, "If-Match": etag}
+    assert client.delete(f"/v1/api-keys/{key_id}", headers=current).status_code == 204
+    # Revoked since: that tag is stale now; without If-Match a second revoke is harmless.
+    assert_problem(client.delete(f"/v1/api-keys/{key_id}", headers=current), 412)
+    assert client.delete(f"/v1/api-keys/{key_id}", headers=tenant.admin).status_code == 204
+
+
 def test_every_operation_declares_400() -> None:
     # A malformed body or header line is 400 (bad-request): declared on every operation.
     methods = {"get", "post", "put", "patch", "delete"}

@@ -176,6 +176,8 @@ export interface paths {
         /**
          * Revoke Api Key
          * @description Revoke a key (admin): from now on it is answered 401, and `GET` of it is 404.
+         *
+         *     Revoking twice is harmless; with `If-Match`, a key changed (or revoked) since is 412.
          */
         delete: operations["revoke_api_key"];
         options?: never;
@@ -9905,7 +9907,10 @@ export interface operations {
     revoke_api_key: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETag of the version you read; the change is refused (412) if it moved on. */
+                "If-Match"?: string | null;
+            };
             path: {
                 api_key_id: string;
             };

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from app.core.crud import apply_changes
 from app.core.errors import Conflict, NotFound
+from app.core.models import touch
 from app.core.tenancy import get_scoped
 from app.organisation import service as organisation_service
 from app.organisation.models import Employee, EmployeeCreate, EmployeeUpdate, Team, TeamCreate
@@ -267,15 +268,18 @@ def _set_members(db: Session, team: Team, wanted: list[uuid.UUID]) -> None:
     missing = [str(i) for i in joining if i not in found]
     if missing:
         raise ScimError(f"No user with id {', '.join(missing)}.", scim_type="invalidValue")
-    for emp_id, emp in current.items():
-        if emp_id not in wanted:
-            organisation_service.update_employee(
-                db, employee=emp, data=EmployeeUpdate(team_id=None)
-            )
+    leaving = [emp for emp_id, emp in current.items() if emp_id not in wanted]
+    for emp in leaving:
+        organisation_service.update_employee(db, employee=emp, data=EmployeeUpdate(team_id=None))
     for emp_id in joining:
         organisation_service.update_employee(
             db, employee=found[emp_id], data=EmployeeUpdate(team_id=team.id)
         )
+    # A Group's members are part of it: its version (ETag, meta.version) must change with
+    # them, or an If-Match PUT based on the old member list would silently undo a PATCH.
+    if joining or leaving:
+        touch(team)
+        db.flush()
 
 
 def _write_team(db: Session, team: Team | None, resource: ScimGroup) -> Team:

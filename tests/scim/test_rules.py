@@ -117,6 +117,28 @@ def test_groups_keep_their_managers(
     assert db.get(Employee, world.colleague.id).team_id is None  # type: ignore[union-attr]
 
 
+def test_a_groups_version_changes_with_its_members(
+    client: TestClient, scim: dict[str, str]
+) -> None:
+    # RFC 7644 3.14: a PUT with the version read before a member was added is 412, not a
+    # silent removal of that member.
+    uid = client.post("/scim/v2/Users", json=user_body(), headers=scim).json()["id"]
+    created = client.post("/scim/v2/Groups", headers=scim, json={"displayName": "Oost"})
+    gid, before = created.json()["id"], created.headers["ETag"]
+    added = client.patch(f"/scim/v2/Groups/{gid}", headers=scim, json=_ops(
+        {"op": "add", "path": "members", "value": [{"value": uid}]}))  # fmt: skip
+    assert added.status_code == 200, added.text
+    assert added.headers["ETag"] != before
+    assert added.json()["meta"]["version"] == added.headers["ETag"]
+    stale = client.put(f"/scim/v2/Groups/{gid}", headers={**scim, "If-Match": before},
+                       json={"displayName": "Oost-2"})  # fmt: skip
+    assert_scim_error(stale, 412)
+    removed = client.patch(f"/scim/v2/Groups/{gid}", headers=scim, json=_ops(
+        {"op": "remove", "path": f'members[value eq "{uid}"]'}))  # fmt: skip
+    assert removed.status_code == 200, removed.text
+    assert removed.headers["ETag"] != added.headers["ETag"]
+
+
 def test_deleting_a_group_moves_its_members_out(
     client: TestClient, tenant: Tenant, scim: dict[str, str], db: Session
 ) -> None:

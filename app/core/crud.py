@@ -96,20 +96,28 @@ def resolve_ref(db: Session, model: type[T], id_: uuid.UUID, *, pointer: str, wh
 
 def set_links(
     db: Session, parent: Any, child: Any, owner: TenantTable, child_ids: Iterable[uuid.UUID]
-) -> None:
-    """Make a link table name exactly ``child_ids`` for ``owner`` (a team's managers).
+) -> bool:
+    """Make a link table name exactly ``child_ids`` for ``owner`` (a team's managers);
+    whether that changed anything.
 
     ``parent`` and ``child`` are the link table's columns, as ``core/queries.linked_ids``
     reads them; an id given twice is linked once, and the links carry the owner's
-    organisation (link tables are not tenant tables: nothing stamps them).
+    organisation (link tables are not tenant tables: nothing stamps them). The links are a
+    set (read in id order): the same ids again write nothing, so the owner's caller leaves
+    its version alone and an HR platform's unchanged nightly PUT is no change.
     """
     link = parent.class_
     org_id = owner.organisation_id
-    db.execute(delete(link).where(parent == owner.id, link.organisation_id == org_id))
+    wanted = list(dict.fromkeys(child_ids))
+    mine = (parent == owner.id, link.organisation_id == org_id)
+    if set(db.scalars(select(child).where(*mine))) == set(wanted):
+        return False
+    db.execute(delete(link).where(*mine))
     db.add_all(
         link(**{parent.key: owner.id, child.key: child_id, "organisation_id": org_id})
-        for child_id in dict.fromkeys(child_ids)
+        for child_id in wanted
     )
+    return True
 
 
 def delete_or_conflict(

@@ -93,8 +93,8 @@ def _check_goals(db: Session, employee: Employee, goal_ids: Sequence[uuid.UUID])
         )
 
 
-def _set_goals(db: Session, conv: HrmConversation, goal_ids: Iterable[uuid.UUID]) -> None:
-    set_links(
+def _set_goals(db: Session, conv: HrmConversation, goal_ids: Iterable[uuid.UUID]) -> bool:
+    return set_links(
         db,
         col(HrmConversationGoal.conversation_id),
         col(HrmConversationGoal.personal_goal_id),
@@ -147,8 +147,8 @@ def update_hrm_conversation(
     apply_changes(conv, changes)
     if data.personal_goal_ids is not None:
         _check_goals(db, employee, data.personal_goal_ids)
-        _set_goals(db, conv, data.personal_goal_ids)
-        touch(conv)
+        if _set_goals(db, conv, data.personal_goal_ids):
+            touch(conv)
     db.flush()
     return conv
 

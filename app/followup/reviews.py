@@ -57,9 +57,9 @@ def _set_ratings(db: Session, review: PracticeReview, ratings: Sequence[SkillRat
 
 def _set_participants(
     db: Session, review: PracticeReview, participant_ids: Sequence[uuid.UUID]
-) -> None:
+) -> bool:
     resolve_refs(db, Employee, participant_ids, pointer="/participant_ids/{i}", what="employee")
-    set_links(
+    return set_links(
         db,
         col(PracticeReviewParticipant.review_id),
         col(PracticeReviewParticipant.employee_id),
@@ -141,8 +141,7 @@ def update_practice_review(
     if data.ratings is not None:
         _set_ratings(db, review, data.ratings)
         touch(review)
-    if data.participant_ids is not None:
-        _set_participants(db, review, data.participant_ids)
+    if data.participant_ids is not None and _set_participants(db, review, data.participant_ids):
         touch(review)
     db.flush()
     return review

@@ -148,8 +148,8 @@ def _check_sources(
                 )
 
 
-def _set_norms(db: Session, goal: TeamGoal, norm_ids: Sequence[uuid.UUID]) -> None:
-    set_links(db, col(TeamGoalNorm.team_goal_id), col(TeamGoalNorm.norm_id), goal, norm_ids)
+def _set_norms(db: Session, goal: TeamGoal, norm_ids: Sequence[uuid.UUID]) -> bool:
+    return set_links(db, col(TeamGoalNorm.team_goal_id), col(TeamGoalNorm.norm_id), goal, norm_ids)
 
 
 def norm_ids_by_team_goal(
@@ -216,8 +216,8 @@ def update_team_goal(db: Session, *, goal: TeamGoal, data: TeamGoalUpdate) -> Te
     old_status = goal.status
     changed = apply_changes(goal, changes)
     if data.source_norm_ids is not None:
-        _set_norms(db, goal, data.source_norm_ids)
-        touch(goal)
+        if _set_norms(db, goal, data.source_norm_ids):
+            touch(goal)
     db.flush()
     if "status" in changed and old_status != goal.status:
         reevaluate_personal_goals(db, goals=open_goals_touching(db, goal))

@@ -49,8 +49,8 @@ def _check_managers(db: Session, manager_ids: Sequence[uuid.UUID]) -> None:
             )
 
 
-def _set_managers(db: Session, team: Team, manager_ids: Sequence[uuid.UUID]) -> None:
-    set_links(db, col(TeamManager.team_id), col(TeamManager.employee_id), team, manager_ids)
+def _set_managers(db: Session, team: Team, manager_ids: Sequence[uuid.UUID]) -> bool:
+    return set_links(db, col(TeamManager.team_id), col(TeamManager.employee_id), team, manager_ids)
 
 
 def manager_ids_by_team(
@@ -112,8 +112,8 @@ def update_team(db: Session, *, team: Team, data: TeamUpdate) -> Team:
     apply_changes(team, changes)
     if data.manager_ids is not None:
         _check_managers(db, data.manager_ids)
-        _set_managers(db, team, data.manager_ids)
-        touch(team)
+        if _set_managers(db, team, data.manager_ids):
+            touch(team)
     db.flush()
     return team
 

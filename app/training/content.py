@@ -167,11 +167,14 @@ def set_content(
     protocol_section_ids: Sequence[uuid.UUID] | None,
     practice_situations: Sequence[PracticeSituationIn] | None,
 ) -> bool:
-    """Replace each list given (None: unchanged); whether anything was given."""
+    """Replace each list given (None: unchanged); whether anything changed."""
+    changed = False
     if norm_ids is not None:
-        set_links(db, col(ProgramNorm.program_id), col(ProgramNorm.norm_id), program, norm_ids)
+        changed |= set_links(
+            db, col(ProgramNorm.program_id), col(ProgramNorm.norm_id), program, norm_ids
+        )
     if protocol_section_ids is not None:
-        set_links(
+        changed |= set_links(
             db,
             col(ProgramProtocolSection.program_id),
             col(ProgramProtocolSection.section_id),
@@ -191,4 +194,5 @@ def set_content(
             )
             for s in practice_situations
         )
-    return any(x is not None for x in (norm_ids, protocol_section_ids, practice_situations))
+        changed = True  # rows of their own, replaced whole
+    return changed

@@ -115,8 +115,10 @@ def _check_management_level(audience: Audience, level: ManagementLevel) -> None:
         )
 
 
-def _set_skills(db: Session, program: TrainingProgram, skill_ids: Sequence[uuid.UUID]) -> None:
-    set_links(db, col(ProgramSkill.program_id), col(ProgramSkill.skill_id), program, skill_ids)
+def _set_skills(db: Session, program: TrainingProgram, skill_ids: Sequence[uuid.UUID]) -> bool:
+    return set_links(
+        db, col(ProgramSkill.program_id), col(ProgramSkill.skill_id), program, skill_ids
+    )
 
 
 def create_program(db: Session, *, data: TrainingProgramCreate) -> TrainingProgram:
@@ -169,8 +171,8 @@ def update_program(
     apply_changes(program, changes)
     if data.skill_ids is not None:
         _check_skills(db, data.skill_ids)
-        _set_skills(db, program, data.skill_ids)
-        touch(program)
+        if _set_skills(db, program, data.skill_ids):
+            touch(program)
     content.check_content(
         db,
         norm_ids=data.norm_ids,

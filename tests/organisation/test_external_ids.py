@@ -141,3 +141,32 @@ def test_an_end_date_today_deactivates_at_once(
     assert later.json()["active"] is True
     now = client.patch(url, json={"ended_on": "2026-03-02"}, headers=tenant.write)
     assert (now.json()["active"], now.json()["ended_on"]) == (False, "2026-03-02")
+
+
+def test_an_unchanged_team_put_is_no_new_version_and_no_event(
+    client: TestClient, tenant: Tenant
+) -> None:
+    # An HR platform's nightly sync PUTs every team as it is: the same managers again must
+    # keep the ETag its clients hold and announce nothing to the feed or webhooks.
+    manager = client.post(
+        "/v1/employees",
+        json={"first_name": "Marieke", "last_name": "Dijk", "role": "team_manager"},
+        headers=tenant.write,
+    ).json()
+    url = "/v1/by-external-id/teams/T-1"
+    body = {"name": "Noord", "manager_ids": [manager["id"]]}
+    created = client.put(url, json=body, headers=tenant.write)
+    assert created.status_code == 201, created.text
+    feed = client.get("/v1/changes", headers=tenant.read, params={"types": "team"}).json()
+    for send in (client.put, client.patch):
+        again = send(url, json=body, headers=tenant.write)
+        assert again.status_code == 200, again.text
+        assert again.headers["ETag"] == created.headers["ETag"]
+    later = client.get(
+        "/v1/changes", headers=tenant.read, params={"types": "team", "after": feed["next_cursor"]}
+    ).json()
+    assert later["items"] == []
+    # Another manager list is a new version.
+    changed = client.patch(url, json={"manager_ids": []}, headers=tenant.write)
+    assert changed.status_code == 200 and changed.headers["ETag"] != created.headers["ETag"]
+    assert changed.json()["manager_ids"] == []

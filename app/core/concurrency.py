@@ -23,10 +23,14 @@ IfMatch = Annotated[
 ]
 
 
-def etag_for(id_: uuid.UUID, updated_at: datetime, day: date | None = None) -> str:
+def etag_for(
+    id_: uuid.UUID, updated_at: datetime, day: date | None = None, *, derived: str = ""
+) -> str:
     """A strong ETag that changes whenever the row's ``updated_at`` changes (and ``day``,
-    when the answer also derives from the calendar day)."""
+    when the answer also derives from the calendar day; ``derived``, when it also shows
+    state computed from other rows, such as a training plan's ``stale``)."""
     raw = f"{id_}:{updated_at.isoformat()}" + (f":{day.isoformat()}" if day else "")
+    raw += f":{derived}" if derived else ""
     return '"' + hashlib.blake2b(raw.encode(), digest_size=12).hexdigest() + '"'
 
 
@@ -51,11 +55,14 @@ IfNoneMatch = Annotated[
 ]
 
 
-def check_if_match(if_match: str | None, obj: TimestampedTable | None) -> None:
+def check_if_match(
+    if_match: str | None, obj: TimestampedTable | None, *, current: str | None = None
+) -> None:
     """Refuse the change when ``If-Match`` names another version (RFC 9110 13.1.1).
 
     With no current version (``obj`` is None: a PUT that would create) no tag matches,
     not even ``*``: a client that read a row someone deleted must not bring it back.
+    ``current``: the resource's ETag when it is not the row's own (``etag_for(derived=)``).
     """
     if if_match is None:
         return
@@ -66,7 +73,7 @@ def check_if_match(if_match: str | None, obj: TimestampedTable | None) -> None:
             "to create it.",
             code="etag-mismatch",
         )
-    current = etag_of(obj)
+    current = current or etag_of(obj)
     # The weak form of the current tag matches too, against RFC 9110's strong comparison: a
     # compressing proxy may weaken the tag a client saw, which could then never write.
     candidates = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}

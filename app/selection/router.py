@@ -6,9 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 from pydantic import ValidationError
+from sqlmodel import Session
 
 from app.core.auth import WritePrincipal
-from app.core.concurrency import IfMatch, check_if_match, set_etag
+from app.core.concurrency import IfMatch, check_if_match
 from app.core.dates import today
 from app.core.errors import InvalidInput
 from app.core.responses import CREATED, READ, READ_ONE, WRITE, WRITE_ONE
@@ -17,6 +18,7 @@ from app.selection import ranking, service
 from app.selection.dependencies import PlanDep, PlanForUpdate
 from app.selection.models import (
     PlanScope,
+    TrainingPlan,
     TrainingPlanCreate,
     TrainingPlanPublic,
     TrainingPlanSchedule,
@@ -63,9 +65,19 @@ def create_training_plan(
     """Compute and store a phased plan: management first, then staff in groups of
     comparable functions, highest exposure first; uncovered needs listed."""
     plan = service.create_plan(db, data=data)
-    set_etag(response, plan)
     response.headers["Location"] = f"/v1/training-plans/{plan.id}"
-    return service.plan_public(db, plan)
+    return _answer(db, plan, response)
+
+
+def _answer(db: Session, plan: TrainingPlan, response: Response) -> TrainingPlanPublic:
+    public = service.plan_public(db, plan)
+    response.headers["ETag"] = service.plan_etag(plan, stale=public.stale)
+    return public
+
+
+def _check_if_match(db: Session, if_match: str | None, plan: TrainingPlan) -> None:
+    current = service.plan_etag(plan, stale=service.plan_stale(db, plan))
+    check_if_match(if_match, plan, current=current)
 
 
 service.TRAINING_PLAN_LIST.add_route(router)
@@ -74,8 +86,7 @@ service.TRAINING_PLAN_LIST.add_route(router)
 @router.get("/training-plans/{plan_id}", tags=["training-plans"], responses=READ_ONE)
 def get_training_plan(plan: PlanDep, db: ReadSession, response: Response) -> TrainingPlanPublic:
     """A plan with its phases, groups and members; `stale` says whether to recompute."""
-    set_etag(response, plan)
-    return service.plan_public(db, plan)
+    return _answer(db, plan, response)
 
 
 @router.post("/training-plans/{plan_id}/schedule", tags=["training-plans"], responses=WRITE_ONE)
@@ -89,10 +100,9 @@ def schedule_training_plan(
 ) -> TrainingPlanPublic:
     """Create the plan's sessions and enrolments through the enrolment rules, all or
     nothing; 409 `plan-stale` when its data changed (compute a new plan)."""
-    check_if_match(if_match, plan)
+    _check_if_match(db, if_match, plan)
     plan = service.schedule_plan(db, org=principal.organisation, plan=plan, data=data)
-    set_etag(response, plan)
-    return service.plan_public(db, plan)
+    return _answer(db, plan, response)
 
 
 @router.delete(
@@ -102,6 +112,6 @@ def delete_training_plan(
     plan: PlanForUpdate, db: WriteSession, if_match: IfMatch = None
 ) -> Response:
     """Delete a plan; sessions it scheduled stay."""
-    check_if_match(if_match, plan)
+    _check_if_match(db, if_match, plan)
     service.delete_plan(db, plan=plan)
     return Response(status_code=204)

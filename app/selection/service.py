@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from app.core.concurrency import etag_for
 from app.core.crud import resolve_ref
 from app.core.dates import rfc3339
 from app.core.errors import Conflict, InvalidInput, RuleViolation
@@ -259,10 +260,21 @@ def plan_public(db: Session, plan: TrainingPlan) -> TrainingPlanPublic:
                 required_count=u["required_count"],
             )
         )
-    stale = plan.status == PlanStatus.proposed and is_stale(db, plan)
+    stale = plan_stale(db, plan)
     return TrainingPlanPublic(
         **plan_summary(plan).model_dump(), stale=stale, phases=phases, uncovered=uncovered
     )
+
+
+def plan_stale(db: Session, plan: TrainingPlan) -> bool:
+    """Whether a proposed plan should be computed again (its answer's ``stale``)."""
+    return plan.status == PlanStatus.proposed and is_stale(db, plan)
+
+
+def plan_etag(plan: TrainingPlan, *, stale: bool) -> str:
+    """The plan's ETag: its row's version and whether it is stale, which other rows decide,
+    so a client polling with If-None-Match learns that it turned stale."""
+    return etag_for(plan.id, plan.updated_at, derived="stale" if stale else "")
 
 
 def is_stale(db: Session, plan: TrainingPlan) -> bool:

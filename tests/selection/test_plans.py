@@ -314,6 +314,35 @@ def test_a_plan_turns_stale_when_its_data_changes(
     assert client.get(f"{URL}/{plan['id']}", headers=tenant.read).json()["stale"] is True
 
 
+def test_a_plan_turning_stale_is_a_new_version(
+    client: TestClient, tenant: Tenant, org: Org, db: Session
+) -> None:
+    # `stale` is computed from other rows: the ETag must move with it, or a client polling
+    # with If-None-Match keeps a 304 for a plan that should be computed again.
+    created = client.post(
+        URL,
+        json={"scope": {"team_id": str(org.team_b.id)}, "starts_on": STARTS_ON.isoformat()},
+        headers=tenant.write,
+    )
+    url, fresh = f"{URL}/{created.json()['id']}", created.headers["ETag"]
+    assert client.get(url, headers={**tenant.read, "If-None-Match": fresh}).status_code == 304
+    make_employee(db, team_id=org.team_b.id, function_group_id=org.housing.id)
+    db.commit()
+    read = client.get(url, headers={**tenant.read, "If-None-Match": fresh})
+    assert read.status_code == 200 and read.json()["stale"] is True
+    stale = read.headers["ETag"]
+    assert stale != fresh
+    assert client.get(url, headers={**tenant.read, "If-None-Match": stale}).status_code == 304
+    # A change based on the fresh version is refused; on the stale one it reaches the rule.
+    body = {"phases": [{"phase": 1, "starts_at": "2027-01-04T09:00:00Z", "location": "Zaal 1"}]}
+    old = client.post(f"{url}/schedule", json=body, headers={**tenant.write, "If-Match": fresh})
+    assert_problem(old, 412)
+    now = client.post(f"{url}/schedule", json=body, headers={**tenant.write, "If-Match": stale})
+    assert_problem(now, 409, "plan-stale")
+    deleted = client.delete(url, headers={**tenant.write, "If-Match": stale})
+    assert deleted.status_code == 204, deleted.text
+
+
 def test_plan_routes_refuse_what_they_should(
     client: TestClient, tenant: Tenant, other_tenant: Tenant, org: Org
 ) -> None:

@@ -68,7 +68,12 @@ def text(max_length: int, *, required: bool = False) -> Converter:
             if required:
                 raise CellError("is required")
             return None
-        _check_formula(s)
+        if s.startswith("'") and s[1:].startswith(FORMULA_START):
+            # Our exports' escape (core/csv.py, safe_cell): the apostrophe marks the cell as
+            # text, so the value is what follows it, as it was stored.
+            s = s[1:]
+        else:
+            _check_formula(s)
         if len(s) > max_length:
             raise CellError(f"is longer than {max_length} characters")
         return s

@@ -248,6 +248,32 @@ def test_a_goal_keeps_its_chosen_team_goal_through_an_import(
     assert "the chosen team goal is archived" in err["message"]
 
 
+@pytest.mark.usefixtures("people")
+def test_text_the_export_made_formula_safe_comes_back_as_it_was(
+    post_import: Post, db: Session, client: TestClient, tenant: Tenant
+) -> None:
+    # The export writes "- elkaar opvangen" as "'- elkaar opvangen" so a spreadsheet does
+    # not evaluate it; importing that file must store the text without the apostrophe.
+    assert post_import("team-goals", example("team-goals.csv")).status_code == 200
+    goal = db.exec(select(TeamGoal).order_by(col(TeamGoal.id))).scalars().first()
+    assert goal is not None
+    r = client.patch(
+        f"/v1/team-goals/{goal.id}", json={"description": "- elkaar opvangen"}, headers=tenant.write
+    )
+    assert r.status_code == 200, r.text
+    exported = client.get("/v1/exports/team-goals", headers=tenant.read)
+    assert "'- elkaar opvangen" in exported.text
+    again = post_import("team-goals", exported.content)
+    assert again.status_code == 200, again.text
+    assert again.json()["unchanged"] == again.json()["total"], again.json()
+    stored = client.get(f"/v1/team-goals/{goal.id}", headers=tenant.read).json()
+    assert stored["description"] == "- elkaar opvangen"
+    # Without the apostrophe the cell is still refused as a formula.
+    formula = 'Team;Vaardigheid;Doel\nT-JW-01;deescalation;=HYPERLINK("x")\n'
+    [err] = assert_problem(post_import("team-goals", formula), 422)["errors"]
+    assert "formula" in err["message"]
+
+
 @pytest.mark.usefixtures("people", "catalogue")
 def test_exports_round_trip(post_import: Post, client: TestClient, tenant: Tenant) -> None:
     assert post_import("training-completions", example("training-completions.csv")).is_success

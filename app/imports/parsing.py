@@ -334,23 +334,29 @@ def parse_csv(data: bytes, columns: Sequence[Column], *, kind: str, key: str | N
     )
     others = [d for d in DELIMITERS if d != delimiter]
     key_index = next((i for i, f, _c, _h in plan if f == key), None)
+    padded: list[int] = []
     for n, cells in rows:
         if not "".join(cells).strip():
             continue
         parsed.total += 1
         if key_index is not None and key_index < len(cells) and cells[key_index].strip():
             parsed.keys_seen.add(cells[key_index].strip())
+        hint = next(
+            (
+                f" (the row seems separated by {DELIMITER_NAMES[d]}: mixed delimiters?)"
+                for d in others
+                if len(cells) != width and any(d in c for c in cells)
+            ),
+            "",
+        )
+        if len(cells) < width and not hint:
+            # Excel leaves out the separators of empty last cells on some rows of a sheet:
+            # those cells are empty (a warning names the rows, in case one is mangled).
+            cells = [*cells, *([""] * (width - len(cells)))]
+            padded.append(n)
         if len(cells) != width and not (
             len(cells) > width and not any(c.strip() for c in cells[width:])
         ):
-            hint = next(
-                (
-                    f" (the row seems separated by {DELIMITER_NAMES[d]}: mixed delimiters?)"
-                    for d in others
-                    if any(d in c for c in cells)
-                ),
-                "",
-            )
             parsed.errors.append(
                 RowError(
                     n,
@@ -362,6 +368,12 @@ def parse_csv(data: bytes, columns: Sequence[Column], *, kind: str, key: str | N
             )
             continue
         _convert_row(parsed, n, cells, plan)
+    if padded:
+        listed = ", ".join(str(n) for n in padded[:20]) + (" ..." if len(padded) > 20 else "")
+        parsed.warnings.append(
+            f"{len(padded)} rows have fewer cells than the header; their last cells were "
+            f"read as empty: rows {listed}"
+        )
     if parsed.total == 0:
         raise file_error("empty-file", "The file has a header but no data rows.", row=2)
     if encoding == "windows-1252" and "?" in text_:  # no '?' in the file: no cell to scan

@@ -198,6 +198,20 @@ def test_mixed_delimiters_point_at_the_row_and_say_why() -> None:
     assert [r.row for r in parsed.records] == [2, 4]
 
 
+def test_rows_without_their_empty_last_cells_are_read_as_empty() -> None:
+    # Excel leaves out the separators of empty last cells on some rows of a sheet.
+    parsed = parse(
+        "Personeelsnummer;Voornaam;Achternaam;E-mail;Uit dienst\n"
+        "1;A;B;a@x.nl;\n"
+        "2;C;D;c@x.nl\n"
+        "3;E;F\n"
+    )
+    assert parsed.errors == []
+    assert [r.values["email"] for r in parsed.records] == ["a@x.nl", "c@x.nl", None]
+    assert parsed.records[1].values["ended_on"] is None
+    assert any("rows 3, 4" in w and "fewer cells" in w for w in parsed.warnings)
+
+
 def test_empty_lines_are_skipped_but_rows_keep_their_spreadsheet_number() -> None:
     parsed = parse("id;voornaam;achternaam\r\n\r\n1;A;B\r\n;;\r\n2;C;D\r\n")
     assert [r.row for r in parsed.records] == [3, 5]

@@ -94,8 +94,13 @@ class Parsed:
     encoding: str | None = None
     delimiter: str | None = None
     warnings: list[str] = field(default_factory=list)
-    # Keys seen in the file, valid row or not (deactivate_missing must spare failed rows).
-    keys_seen: set[str] = field(default_factory=set)
+    # The key cell of every row, valid row or not: a key twice fails every row that has it,
+    # and deactivate_missing must spare the failed rows' people.
+    row_keys: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def keys_seen(self) -> set[str]:
+        return {k for _row, k in self.row_keys}
 
 
 # --- file level -------------------------------------------------------------------------
@@ -340,7 +345,7 @@ def parse_csv(data: bytes, columns: Sequence[Column], *, kind: str, key: str | N
             continue
         parsed.total += 1
         if key_index is not None and key_index < len(cells) and cells[key_index].strip():
-            parsed.keys_seen.add(cells[key_index].strip())
+            parsed.row_keys.append((n, cells[key_index].strip()))
         hint = next(
             (
                 f" (the row seems separated by {DELIMITER_NAMES[d]}: mixed delimiters?)"
@@ -438,7 +443,8 @@ def parse_json(data: bytes, columns: Sequence[Column], *, kind: str, key: str | 
     for n, item in enumerate(items, start=1):
         cells = [item.get(h) for h in source]
         if key_pos is not None and isinstance(cells[key_pos], str | int):
-            parsed.keys_seen.add(str(cells[key_pos]).strip())
+            if key_cell := str(cells[key_pos]).strip():
+                parsed.row_keys.append((n, key_cell))
         _convert_row(parsed, n, cells, plan)
     return parsed
 
@@ -455,13 +461,12 @@ def parse_body(
     return parse_csv(data, columns, kind=kind, key=key)
 
 
-def find_duplicates(records: list[Record], field_name: str, column: str) -> list[RowError]:
-    """Every row whose key also appears on another row (all of them fail: which is right?)."""
-    rows_by_key: dict[Any, list[int]] = {}
-    for r in records:
-        k = r.values.get(field_name)
-        if k is not None:
-            rows_by_key.setdefault(k, []).append(r.row)
+def find_duplicates(row_keys: Sequence[tuple[int, str]], column: str) -> list[RowError]:
+    """Every row whose key also appears on another row (all of them fail: which is right?),
+    whether or not the other row's cells are valid."""
+    rows_by_key: dict[str, list[int]] = {}
+    for row, k in row_keys:
+        rows_by_key.setdefault(k, []).append(row)
     errors = []
     for k, rows in rows_by_key.items():
         if len(rows) > 1:

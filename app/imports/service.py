@@ -69,7 +69,7 @@ def run_import(
     errors = list(parsed.errors)
     records = parsed.records
     if spec.key is not None:
-        errors += find_duplicates(records, spec.key, ctx.header(spec.key))
+        errors += find_duplicates(parsed.row_keys, ctx.header(spec.key))
         records = _without(records, errors)
     errors += spec.resolve(ctx, records)
     records = _without(records, errors)

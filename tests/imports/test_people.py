@@ -169,6 +169,26 @@ def test_partial_writes_valid_rows_and_reports_the_rest(post_import: Post, db: S
 
 
 @pytest.mark.usefixtures("org_structure")
+def test_a_key_twice_fails_both_rows_even_when_one_has_a_bad_cell(
+    post_import: Post, db: Session
+) -> None:
+    # Which of the two is right cannot be known: neither is written, in either mode.
+    body = (
+        f"{HEADER}\n1;Jan;Jansen;nieuw@x.nl;T-JW-01;medewerker\n"
+        "1;Jan;Jansen;kapot-adres;T-JW-01;medewerker\n2;Els;Vos;e@x.nl;T-JW-01;medewerker\n"
+    )
+    r = post_import("employees", body, mode="partial")
+    assert r.status_code == 200, r.text
+    result = r.json()
+    assert (result["created"], result["failed"]) == (1, 2)
+    twice = [e["row"] for e in result["errors"] if "more than once" in e["message"]]
+    assert twice == [2, 3]
+    assert set(employees(db)) == {"2"}
+    refused = assert_problem(post_import("employees", body), 422, "import-rejected")
+    assert [e["row"] for e in refused["errors"] if "more than once" in e["message"]] == [2, 3]
+
+
+@pytest.mark.usefixtures("org_structure")
 def test_dry_run_reports_and_writes_nothing(post_import: Post, db: Session) -> None:
     r = post_import("employees", example("medewerkers-export-excel.csv"), dry_run=True)
     assert r.status_code == 200

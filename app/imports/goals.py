@@ -455,13 +455,24 @@ def _export(
     owner_column: str,
     label: str,
 ) -> Iterator[dict[str, Any]]:
-    # Goals whose team or employee has an external id, with it and the skill code.
+    # Goals whose team or employee has an external id, with it and the skill code; per
+    # owner and skill only the latest goal, the one the import's key finds and updates
+    # (an older, archived or dropped goal on its own row would make the file's key twice).
     skill = table_of(Skill)
+    newer = table.alias("newer")
     stmt = (
         select(table, owner.c.external_id.label(label), skill.c.code.label("skill_code"))
         .join(owner, owner.c.id == table.c[owner_column])
         .join(skill, skill.c.id == table.c.skill_id)
-        .where(table.c.organisation_id == org.id, owner.c.external_id.is_not(None))
+        .where(
+            table.c.organisation_id == org.id,
+            owner.c.external_id.is_not(None),
+            ~sa.exists().where(
+                newer.c[owner_column] == table.c[owner_column],
+                newer.c.skill_id == table.c.skill_id,
+                newer.c.id > table.c.id,
+            ),
+        )
         .order_by(table.c.id)
     )
     for row in db.execute(stmt).mappings():

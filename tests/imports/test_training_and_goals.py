@@ -274,6 +274,33 @@ def test_text_the_export_made_formula_safe_comes_back_as_it_was(
     assert "formula" in err["message"]
 
 
+@pytest.mark.usefixtures("people")
+def test_goal_exports_hold_the_latest_goal_per_key_and_go_back_in(
+    post_import: Post, db: Session, client: TestClient, tenant: Tenant
+) -> None:
+    # A team archives its objective for a skill and sets a new one: the import's key (team
+    # and skill) finds the latest, so the export writes that one only.
+    assert post_import("team-goals", example("team-goals.csv")).status_code == 200
+    first = db.exec(select(TeamGoal).order_by(col(TeamGoal.id))).scalars().first()
+    assert first is not None
+    client.patch(f"/v1/team-goals/{first.id}", json={"status": "archived"}, headers=tenant.write)
+    newer = client.post(
+        "/v1/team-goals",
+        json={
+            "team_id": str(first.team_id),
+            "skill_id": str(first.skill_id),
+            "description": "Nieuw",
+        },
+        headers=tenant.write,
+    )
+    assert newer.status_code == 201, newer.text
+    exported = client.get("/v1/exports/team-goals", headers=tenant.read)
+    assert "Nieuw" in exported.text and first.description not in exported.text
+    again = post_import("team-goals", exported.content, dry_run=True)
+    assert again.status_code == 200, again.text
+    assert again.json()["unchanged"] == again.json()["total"] == 3, again.json()
+
+
 @pytest.mark.usefixtures("people", "catalogue")
 def test_exports_round_trip(post_import: Post, client: TestClient, tenant: Tenant) -> None:
     assert post_import("training-completions", example("training-completions.csv")).is_success

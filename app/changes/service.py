@@ -220,14 +220,21 @@ def _position_statement(dialect: str) -> sa.Select[int, int | None]:
     )
 
 
-def current_position(db: Session, *, organisation_id: uuid.UUID) -> str:
-    """A cursor at the feed's visible end now (what a reader up to date would hold)."""
+def visible_end(db: Session, *, organisation_id: uuid.UUID) -> tuple[int, int]:
+    """``(txid, seq)`` of the feed's visible end now: every event committed later, and every
+    event of a transaction still in flight (on PostgreSQL one may commit below events
+    already committed), comes after it."""
     stmt = _position_statement(db.get_bind().dialect.name)
     last = db.connection().execute(stmt, {"organisation_id": organisation_id}).first()
-    now = utcnow()
     if last is None or last[1] is None:
-        return Position(0, 0, now).encode()
-    return Position(last[0], last[1], now).encode()
+        return 0, 0
+    return last[0], last[1]
+
+
+def current_position(db: Session, *, organisation_id: uuid.UUID) -> str:
+    """A cursor at the feed's visible end now (what a reader up to date would hold)."""
+    txid, seq = visible_end(db, organisation_id=organisation_id)
+    return Position(txid, seq, utcnow()).encode()
 
 
 def changed_after(db: Session, resource_type: str, token: str, *, pointer: str) -> Any:

@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from app.changes.models import ChangeEvent
+from app.changes import service as changes_service
 from app.core.crud import apply_changes
 from app.core.dates import rfc3339
 from app.core.errors import InvalidInput
@@ -43,24 +43,13 @@ def _check_url(url: str) -> None:
         ) from exc
 
 
-def _start_position(db: Session) -> tuple[int, int]:
-    """The feed's current end: a new subscription gets the events from now on."""
-    last = db.exec(
-        select(ChangeEvent)
-        .where(col(ChangeEvent.organisation_id) == current_organisation_id(db))
-        .order_by(col(ChangeEvent.txid).desc(), col(ChangeEvent.seq).desc())
-        .limit(1)
-    ).first()
-    if last is None or last.seq is None:
-        return 0, 0
-    return last.txid, last.seq
-
-
 def create_subscription(db: Session, *, data: WebhookSubscriptionCreate) -> WebhookSubscription:
     """A new subscription, delivering events committed from now on; its secret is shown once."""
     url = data.url
     _check_url(url)
-    txid, seq = _start_position(db)
+    # The feed's visible end, not its last row: a transaction in flight on PostgreSQL can
+    # commit events below the last committed one, and they are "from now on" too.
+    txid, seq = changes_service.visible_end(db, organisation_id=current_organisation_id(db))
     sub = WebhookSubscription(
         url=url,
         description=data.description,

@@ -13,8 +13,12 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 from standardwebhooks import Webhook
 
+from app.changes import outbox
+from app.changes.models import ChangeEvent
 from app.core import engine as core_engine
 from app.core.models import utcnow
+from app.core.tenancy import bind_organisation
+from app.organisation.models import Team
 from app.webhooks import delivery, targets
 from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
 from tests.conftest import Tenant
@@ -232,6 +236,42 @@ def test_only_the_subscribed_types_and_only_from_now_on(
     receiver = Receiver()
     deliver_until_sent(engine, receiver, sub)
     assert [json.loads(b)["type"] for _, _, b in receiver.to(sub)] == ["employee.created"]
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_a_transaction_in_flight_when_a_subscription_starts_is_delivered(
+    engine: Engine, live_client: TestClient, live_tenant: Tenant
+) -> None:
+    # PostgreSQL: an older transaction can commit after a younger one. Started at the last
+    # committed event, the subscription would have the older one's events behind it.
+    if engine.dialect.name != "postgresql":
+        pytest.skip("interleaved writers need PostgreSQL (SQLite serialises them)")
+    older = core_engine.new_session(engine)
+    bind_organisation(older, live_tenant.id)
+    try:
+        early = Team(name="vroeg")
+        older.add(early)
+        older.flush()  # the older transaction id
+        late = live_client.post("/v1/teams", headers=live_tenant.write, json={"name": "laat"})
+        assert late.status_code == 201, late.text
+        sub = _subscribe(live_client, live_tenant, event_types=["team"])
+        outbox.write_outbox(older)
+        older.commit()
+    finally:
+        older.close()
+    fan_out_until(engine, sub["id"], 1)
+    for _ in range(2000):  # the live server's own transactions may hold the horizon back
+        delivered = {d.event_id for d in _deliveries(engine, sub["id"])}
+        with core_engine.new_session(engine) as db:
+            about = set(
+                db.exec(select(ChangeEvent.resource_id).where(col(ChangeEvent.id).in_(delivered)))
+            )
+        if early.id in about:
+            break
+        with core_engine.new_session(engine) as db:
+            delivery.fan_out(db, now=utcnow())
+        threading.Event().wait(0.01)
+    assert early.id in about
 
 
 def _due_at(engine: Engine, sub: dict[str, Any], at: datetime) -> None:

@@ -1,6 +1,6 @@
 """The organisation itself and its API keys."""
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app.core.auth import forget_principals, generate_key, hash_key
 from app.core.crud import apply_changes
@@ -111,6 +111,22 @@ def revoke_api_key(db: Session, *, key: ApiKey) -> ApiKey:
         db.flush()
     forget_principals(organisation_id=key.organisation_id)
     return key
+
+
+def lock_organisation(db: Session) -> Organisation:
+    """The organisation of the session, its row locked until the transaction ends.
+
+    On PostgreSQL this serialises what must take turns per organisation: a change of its
+    name or settings (so an ``If-Match`` check sees the version it changes), protocol
+    version numbering and publishing. SQLite's write transactions are serial already.
+    """
+    org = db.exec(
+        select(Organisation)
+        .where(col(Organisation.id) == current_organisation_id(db))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    return org
 
 
 def current_settings(db: Session) -> OrganisationSettings:

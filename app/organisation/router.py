@@ -33,7 +33,6 @@ from app.organisation.models import (
     FunctionGroupCreate,
     FunctionGroupPublic,
     FunctionGroupUpdate,
-    Organisation,
     OrganisationPublic,
     OrganisationUpdate,
     Role,
@@ -205,8 +204,7 @@ def update_organisation(
     if_match: IfMatch = None,
 ) -> OrganisationPublic:
     """Rename the organisation or change settings (admin); omitted settings are kept."""
-    org = db.get(Organisation, principal.organisation_id)
-    assert org is not None
+    org = service.lock_organisation(db)
     check_if_match(if_match, org)
     org = service.update_organisation(db, org=org, data=data)
     set_etag(response, org)

@@ -25,9 +25,9 @@ from app.core.errors import Conflict, InvalidInput
 from app.core.listing import ListFilters, Listing
 from app.core.models import render, touch, utcnow
 from app.core.queries import linked_ids
-from app.core.tenancy import current_organisation_id
 from app.followup.models import SAFE_RESILIENT_WORK_TITLE, TeamMeeting
-from app.organisation.models import Employee, Organisation, Team
+from app.organisation import organisations
+from app.organisation.models import Employee, Team
 from app.policy.models import (
     AcknowledgementCreate,
     AcknowledgementPublic,
@@ -51,16 +51,6 @@ from app.policy.readiness import current_protocol
 
 # Clocks of HR platforms drift; a read_at a few minutes ahead is not "in the future".
 CLOCK_SKEW = timedelta(minutes=5)
-
-
-def _lock_organisation(db: Session) -> None:
-    # Serialises version numbering and publishing per organisation on PostgreSQL (SQLite
-    # write transactions are serial already); the partial unique index stays the backstop.
-    db.execute(
-        select(Organisation)
-        .where(col(Organisation.id) == current_organisation_id(db))
-        .with_for_update()
-    )
 
 
 def protocols_public(db: Session, protocols: Sequence[Protocol]) -> list[ProtocolPublic]:
@@ -133,7 +123,9 @@ def _replace_contents(
 def create_protocol(db: Session, *, data: ProtocolCreate) -> Protocol:
     """A new draft; its version is the organisation's highest so far plus one."""
     norm_ids = _check_norm_ids(db, data.norm_ids)
-    _lock_organisation(db)
+    # Version numbering and publishing take turns per organisation; the partial unique
+    # index stays the backstop.
+    organisations.lock_organisation(db)
     highest = db.scalar(select(func.max(Protocol.version))) or 0
     protocol = Protocol(title=data.title, summary=data.summary, version=highest + 1)
     db.add(protocol)
@@ -179,7 +171,7 @@ def publish_protocol(db: Session, *, protocol: Protocol) -> Protocol:
     Publishing the published version again changes nothing. Publishing an older draft
     over a newer published version is refused, so versions only move forward.
     """
-    _lock_organisation(db)
+    organisations.lock_organisation(db)
     db.refresh(protocol)  # the state after whoever held the lock before us
     if protocol.status == ProtocolStatus.published:
         return protocol

@@ -80,7 +80,7 @@ def _record_changes(changes: Iterable[Changed]) -> dict[uuid.UUID, tuple[uuid.UU
     return found
 
 
-def _employee_keys(conn: sa.Connection, ids: list[uuid.UUID]) -> dict[uuid.UUID, str | None]:
+def employee_keys(conn: sa.Connection, ids: list[uuid.UUID]) -> dict[uuid.UUID, str | None]:
     table = SQLModel.metadata.tables["employee"]
     stmt = sa.select(table.c.id, table.c.external_id).where(table.c.id.in_(ids))
     return dict(tuple(r) for r in conn.execute(stmt))
@@ -96,7 +96,7 @@ def derived_events(conn: sa.Connection, changes: Sequence[Changed]) -> list[Deri
             found.append(event)
     records = _record_changes(changes)
     if records:
-        keys = _employee_keys(conn, list(records))
+        keys = employee_keys(conn, list(records))
         for employee_id, (org_id, reasons) in records.items():
             data = {"employee_id": str(employee_id), "reasons": sorted(set(reasons))}
             found.append(

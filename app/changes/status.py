@@ -5,21 +5,27 @@ it), each skill their function group needs with whether it is current and until 
 needed skills that are not current (trainings due), and their open follow-up items. One
 request per page, a bounded number of queries per page whatever its size (the domains'
 own bulk queries). Like every list it carries a ``sync_token`` and takes one back
-(core/pagination.py): then only employees with an employee event (their own change,
-readiness, training record) after it. ``feed_cursor`` and ``changed_after`` are the same
-token under the names this page had before every list had one (deprecated).
+(core/pagination.py): then only the employees whose status may have changed since
+(``_changed_since``). ``feed_cursor`` and ``changed_after`` are the same token under the
+names this page had before every list had one (deprecated).
 """
 
 import uuid
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
+import sqlalchemy as sa
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
+from app.changes.models import ChangeEvent
+from app.changes.service import Position
+from app.core.models import utcnow
 from app.core.pagination import Page, PageParams, paginate
-from app.core.queries import where_given
+from app.core.queries import chunks, where_given
+from app.core.tenancy import current_organisation_id
 from app.followup.models import FollowUpItem, FollowUpStatus
 from app.learning import service as learning_service
 from app.learning.models import Skill
@@ -75,12 +81,63 @@ def employee_status(
     stmt = where_given(
         select(Employee), Employee, team_id=team_id, function_group_id=function_group_id
     )
-    rows, end = paginate(db, stmt, Employee, params)
+    rows, end = paginate(db, stmt, Employee, params, changed_since=_changed_since)
     return EmployeeStatusPage(
         items=_statuses(db, rows, on=on),
         next_cursor=end.next_cursor,
         sync_token=end.sync_token,
         feed_cursor=end.sync_token,
+    )
+
+
+# A change of one of these may change every employee's status: skill codes, refresher
+# months, the protocol in force, the organisation's settings (exposure bands, refreshers).
+_EVERYONE = ("organisation", "skill", "training_program", "protocol")
+# Past this many changed follow-up items, the page is not narrowed by their owners.
+_ITEMS_MAX = 5000
+
+
+def _changed_since(db: Session, token: str) -> sa.ColumnElement[bool]:
+    """The employees whose status may differ from what a scan at ``token`` showed: with an
+    employee event (their own change, readiness, training record, a lapsed skill), in a
+    function group that changed (its needs, its exposure), or owning (now or before) a
+    follow-up item that changed. Everyone after a change of what all statuses derive from.
+    Wider, never narrower: an employee that comes once more costs a row, a missed one a
+    wrong status at the HR platform."""
+    position = Position.decode(token, pointer="/query/sync_token")
+    position.check_retention(utcnow())
+    after = sa.tuple_(col(ChangeEvent.txid), col(ChangeEvent.seq)) > sa.tuple_(
+        sa.literal(position.txid), sa.literal(position.seq)
+    )
+    org = current_organisation_id(db)
+
+    def changed(*types: str) -> Any:
+        return select(col(ChangeEvent.resource_id)).where(
+            col(ChangeEvent.organisation_id) == org,
+            col(ChangeEvent.resource_type).in_(types),
+            after,
+        )
+
+    if db.exec(changed(*_EVERYONE).limit(1)).first() is not None:
+        return sa.true()
+    items = list(db.exec(changed("follow_up_item").distinct().limit(_ITEMS_MAX + 1)).all())
+    if len(items) > _ITEMS_MAX:
+        return sa.true()
+    owners: set[uuid.UUID] = set()
+    for part in chunks(items, 500):
+        for data in db.exec(
+            select(col(ChangeEvent.data)).where(
+                col(ChangeEvent.resource_type) == "follow_up_item",
+                col(ChangeEvent.resource_id).in_(part),
+            )
+        ):
+            owner = (data or {}).get("owner_employee_id")
+            if owner:
+                owners.add(uuid.UUID(str(owner)))
+    return sa.or_(
+        col(Employee.id).in_(changed("employee").scalar_subquery()),
+        col(Employee.function_group_id).in_(changed("function_group").scalar_subquery()),
+        col(Employee.id).in_(owners),
     )
 
 

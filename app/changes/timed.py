@@ -10,7 +10,8 @@ not yet announced, and writes the event then.
   validity (4 years by default) has come;
 - ``training_completion.lapsed`` (the completion): ``completed_on`` + the programme's
   ``refresher_months`` has come and the employee has no later completion of it (a skill
-  lapsed: the training record changed).
+  lapsed: the training record changed, so ``employee.training_record_changed`` with the
+  reason ``completion_lapsed`` comes with it).
 
 An event is written once per resource and due day: not again while one of the same type
 exists that was written on or after that day (a new due date is a new event).
@@ -24,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from app.changes.derived import employee_keys
 from app.changes.models import ChangeEvent
 from app.changes.outbox import event_rows
 from app.core.dates import add_months
@@ -169,5 +171,29 @@ def announce_due(db: Session, *, today: date) -> int:
         return 0
     conn = db.connection()
     events = [(type_, org, rtype, rid, None, data) for type_, org, rtype, rid, _day, data in new]
+    events += _records_lapsed(conn, new)
     conn.execute(sa.insert(_TABLE), event_rows(conn, events, utcnow()))
     return len(new)
+
+
+def _records_lapsed(conn: sa.Connection, new: list[Due]) -> list[Any]:
+    # A lapsed skill changes the employee's training record, as a recorded completion does:
+    # the same employee event, so the employee-status sync and its readers see it.
+    lapsed: dict[uuid.UUID, uuid.UUID] = {}
+    for type_, org, _rtype, _rid, _day, data in new:
+        if type_ == "training_completion.lapsed":
+            lapsed[uuid.UUID(str(data["employee_id"]))] = org
+    if not lapsed:
+        return []
+    keys = employee_keys(conn, list(lapsed))
+    return [
+        (
+            "employee.training_record_changed",
+            org,
+            "employee",
+            employee_id,
+            keys.get(employee_id),
+            {"employee_id": str(employee_id), "reasons": ["completion_lapsed"]},
+        )
+        for employee_id, org in lapsed.items()
+    ]

@@ -18,7 +18,7 @@ registers itself here from ``app/domains.py``.
 import base64
 import binascii
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Generic, Protocol, Self, TypeVar
@@ -250,11 +250,19 @@ def _syncing(model: type[M], params: PageParams, *, sync: bool) -> ListSync | No
 
 
 def paginate(
-    db: Session, stmt: Select[Any], model: type[M], params: PageParams, *, sync: bool = True
+    db: Session,
+    stmt: Select[Any],
+    model: type[M],
+    params: PageParams,
+    *,
+    sync: bool = True,
+    changed_since: Callable[[Session, str], Any] | None = None,
 ) -> tuple[Sequence[M], PageEnd]:
     """Run a select of ``model`` one page at a time; returns rows and how the page ends.
 
     ``sync=False`` for pages that are not the model's records (a report listing employees).
+    ``changed_since(db, token)``: the condition a sync token puts on the rows, for a page
+    that shows more than the rows' own changes (default: the rows' own change events).
     """
     feed = _syncing(model, params, sync=sync)
     id_col = col(model.id)
@@ -264,7 +272,9 @@ def paginate(
         # Before the rows are read: a change committed meanwhile is then after it.
         carried = params.scan_position
         position = carried if carried and feed.readable(carried) else feed.position(db)
-        if params.sync_token is not None:
+        if params.sync_token is not None and changed_since is not None:
+            stmt = stmt.where(changed_since(db, params.sync_token))
+        elif params.sync_token is not None:
             stmt = stmt.where(id_col.in_(feed.changed_after(db, table_name, params.sync_token)))
     if params.after is not None:
         stmt = stmt.where(id_col > params.after)

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app.changes import timed
 from app.followup.models import FollowUpItem, FollowUpKind
 from tests.conftest import Tenant
 from tests.factories.core import make_employee, make_function_group, make_team
@@ -81,3 +82,57 @@ def test_exports_refuse_updated_since_they_do_not_honour(
     )
     body = assert_problem(r, 422)
     assert body["errors"][0]["pointer"] == "/query/updated_since"
+
+
+def test_a_sync_token_misses_no_employee_whose_status_changed(
+    client: TestClient, db: Session, tenant: Tenant
+) -> None:
+    # The status derives from more than the employee's own row: a skill lapsing, their
+    # function group's needs, the follow-up items they own (or owned).
+    group, other_group = make_function_group(db), make_function_group(db)
+    lapsing = make_employee(db, function_group_id=other_group.id)
+    before, after = make_employee(db), make_employee(db)
+    member = make_employee(db, function_group_id=group.id)
+    quiet = make_employee(db, function_group_id=other_group.id)
+    program = make_program(db, skills=("deescalation",), refresher_months=12)
+    make_completion(
+        db, employee=lapsing, program=program, completed_on=date.today() - timedelta(days=360)
+    )
+    item = FollowUpItem(
+        kind=FollowUpKind.action_point, description="x", owner_employee_id=before.id
+    )
+    db.add(item)
+    db.commit()
+    token = client.get("/v1/employee-status", headers=tenant.read).json()["sync_token"]
+
+    def changed() -> set[str]:
+        page = client.get(
+            "/v1/employee-status", headers=tenant.read, params={"sync_token": token, "limit": 200}
+        ).json()
+        return {s["employee_id"] for s in page["items"]}
+
+    assert changed() == set()
+    moved = client.patch(
+        f"/v1/follow-up-items/{item.id}",
+        headers=tenant.write,
+        json={"owner_employee_id": str(after.id)},
+    )
+    assert moved.status_code == 200, moved.text
+    skill = client.get("/v1/skills", headers=tenant.read, params={"limit": 1}).json()["items"][0]
+    needs = client.put(
+        f"/v1/function-groups/{group.id}/needs",
+        headers=tenant.write,
+        json={"needs": [{"skill_id": skill["id"]}]},
+    )
+    assert needs.status_code == 200, needs.text
+    timed.announce_due(db, today=date.today() + timedelta(days=10))
+    db.commit()
+    assert changed() == {str(e.id) for e in (lapsing, before, after, member)}
+    assert str(quiet.id) not in changed()
+    # A change every status derives from (the organisation's settings): everyone.
+    client.patch(
+        "/v1/organisation",
+        headers=tenant.admin,
+        json={"settings": {"default_refresher_months": 18}},
+    )
+    assert str(quiet.id) in changed()

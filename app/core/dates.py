@@ -11,6 +11,7 @@ import calendar
 from datetime import MAXYEAR, MINYEAR, UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from app.core.errors import InvalidInput
 from app.core.models import utcnow
 
 # The tz database comes with the `tzdata` package where the system has none (slim images).
@@ -45,3 +46,24 @@ def add_months(day: date, months: int) -> date:
         raise OverflowError(f"{day} plus {months} months is outside the calendar")
     last = calendar.monthrange(year, month + 1)[1]
     return date(year, month + 1, min(day.day, last))
+
+
+def report_period(
+    period_from: date | None, period_to: date | None, *, today: date, months: int = 12
+) -> tuple[date, date]:
+    """The period a report covers: as asked, by default the ``months`` up to today.
+
+    Refused (422 ``invalid-period``) when it would end before it starts, also when one
+    bound is left to its default (``period_from`` after today).
+    """
+    end = period_to or today
+    start = period_from or add_months(end, -months)
+    if start > end:
+        raise InvalidInput(
+            "period_from must not be after period_to"
+            + ("" if period_to else f" (by default today, {end.isoformat()})")
+            + ".",
+            code="invalid-period",
+            errors=[{"pointer": "/query/period_from", "detail": "after period_to"}],
+        )
+    return start, end

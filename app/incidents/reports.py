@@ -8,7 +8,7 @@ from sqlalchemy import case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from app.core.dates import CALENDAR_ZONE, add_months
+from app.core.dates import CALENDAR_ZONE
 from app.incidents.incidents import start_of
 from app.incidents.models import (
     Aftercare,
@@ -24,16 +24,6 @@ from app.incidents.schemas import (
     IncidentReport,
 )
 from app.organisation.models import FunctionGroup, Team
-
-DEFAULT_MONTHS = 12
-
-
-def default_period(
-    period_from: date | None, period_to: date | None, *, today: date
-) -> tuple[date, date]:
-    """The period asked for; by default the twelve months up to today."""
-    end = period_to or today
-    return period_from or add_months(end, -DEFAULT_MONTHS), end
 
 
 def _names(db: Session, model: type[Team] | type[FunctionGroup]) -> dict[uuid.UUID, str]:

@@ -9,9 +9,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from app.core.auth import ReadPrincipal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.csv import csv_openapi, json_or_csv
-from app.core.dates import today
+from app.core.dates import report_period, today
 from app.core.dutch import CsvLanguageQuery
-from app.core.errors import InvalidInput
 from app.core.models import utcnow
 from app.core.pagination import Page, PageQuery
 from app.core.resource import Docs, Resource
@@ -187,13 +186,7 @@ def get_function_group_risk_analysis(
 
 
 def _period(period_from: date | None, period_to: date | None) -> tuple[date, date]:
-    if period_from is not None and period_to is not None and period_from > period_to:
-        raise InvalidInput(
-            "period_from must not be after period_to.",
-            code="invalid-period",
-            errors=[{"pointer": "/query/period_from", "detail": "after period_to"}],
-        )
-    return service.default_period(period_from, period_to, today=today())
+    return report_period(period_from, period_to, today=today())
 
 
 @router.get(

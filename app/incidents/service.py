@@ -16,7 +16,7 @@ from app.incidents.incidents import (
     update_incident,
 )
 from app.incidents.privacy import Purged, erase_employee_part, purge_incidents
-from app.incidents.reports import aftercare_compliance, default_period, incident_report
+from app.incidents.reports import aftercare_compliance, incident_report
 from app.incidents.risk import risk_analyses
 
 __all__ = [
@@ -27,7 +27,6 @@ __all__ = [
     "aftercare_compliance",
     "aftercare_public",
     "create_incident",
-    "default_period",
     "delete_incident",
     "erase_employee_part",
     "incident_public",

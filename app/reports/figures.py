@@ -33,7 +33,7 @@ from datetime import date, timedelta
 from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session, col
 
-from app.core.dates import add_months
+from app.core.dates import report_period
 from app.followup.dates import current_since
 from app.followup.models import (
     FollowUpItem,
@@ -111,10 +111,10 @@ def collect(
 ) -> Collected:
     """Run the figure queries; both reports show the same figures, summed differently."""
     q = FigureQuery(db, settings, today)
-    period_to = period_to or today
+    period_from, period_to = report_period(period_from, period_to, today=today)
     c = Collected(
         today=today,
-        period_from=period_from or add_months(period_to, -12),
+        period_from=period_from,
         period_to=period_to,
         protocol_id=_current_protocol_id(q),
     )

@@ -11,9 +11,9 @@ from starlette.responses import Response
 
 from app.core.auth import Principal, ReadPrincipal
 from app.core.csv import csv_openapi, json_or_csv
-from app.core.dates import today
+from app.core.dates import report_period, today
 from app.core.dutch import CsvLanguageQuery
-from app.core.errors import Forbidden, InvalidInput, problem_responses
+from app.core.errors import Forbidden, problem_responses
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, PageParams, page_params
 from app.core.resource import signed
 from app.core.roles import UserRole
@@ -49,15 +49,6 @@ def managed_teams(principal: Principal) -> frozenset[uuid.UUID] | None:
     )
 
 
-def _check_period(period_from: date | None, period_to: date | None) -> None:
-    if period_from is not None and period_to is not None and period_from > period_to:
-        raise InvalidInput(
-            "period_from must not be after period_to.",
-            code="invalid-period",
-            errors=[{"pointer": "/query/period_from", "detail": "after period_to"}],
-        )
-
-
 def _add_report(
     path: str,
     name: str,
@@ -84,8 +75,8 @@ def _add_report(
         period_from: date | None = None,
         period_to: date | None = None,
     ) -> Any:
-        _check_period(period_from, period_to)
         day, settings = today(), principal.organisation.settings
+        period_from, period_to = report_period(period_from, period_to, today=day)
         narrowed = {"team_ids": managed_teams(principal)} if per_team else {}
         built = build(
             db,

@@ -45,6 +45,9 @@ def test_a_reversed_period_is_a_problem(client: TestClient, place: Place) -> Non
         headers=place.tenant.read,
     )
     assert_problem(r, 422, "invalid-period")
+    for path in ("/v1/reports/incidents", "/v1/reports/aftercare-compliance"):
+        r = client.get(path, params={"period_from": "2099-01-01"}, headers=place.tenant.read)
+        assert_problem(r, 422, "invalid-period")
 
 
 def _record(

@@ -83,6 +83,10 @@ def test_invalid_period(client: TestClient, tenant: Tenant) -> None:
         "/v1/reports/teams?period_from=2026-06-01&period_to=2026-05-01", headers=tenant.read
     )
     assert_problem(r, 422, "invalid-period")
+    # One bound left to its default is checked too: period_to is then today.
+    for path in ("/v1/reports/teams", "/v1/reports/overview"):
+        r = client.get(path, params={"period_from": "2099-01-01"}, headers=tenant.read)
+        assert "by default today" in assert_problem(r, 422, "invalid-period")["detail"]
 
 
 def _grow(db: Session, teams: int) -> None:

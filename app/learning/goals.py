@@ -57,16 +57,15 @@ def update_personal_goal(
     skill_id = changes.get("skill_id", goal.skill_id)
     team_goal_id = changes.get("team_goal_id", goal.team_goal_id)
     status = changes.get("status", goal.status)
-    recheck = (
-        skill_id != goal.skill_id
-        or team_goal_id != goal.team_goal_id
-        or (
-            status in OPEN_PERSONAL_GOAL_STATUSES and goal.status not in OPEN_PERSONAL_GOAL_STATUSES
-        )
+    reopened = (
+        status in OPEN_PERSONAL_GOAL_STATUSES and goal.status not in OPEN_PERSONAL_GOAL_STATUSES
     )
+    recheck = skill_id != goal.skill_id or team_goal_id != goal.team_goal_id or reopened
     if recheck:
-        if skill_id != goal.skill_id:
-            usable_skill(db, skill_id, pointer="/skill_id")
+        if skill_id != goal.skill_id or reopened:
+            # A retired skill takes no new or reopened goals (it could not be retired
+            # while one was open).
+            usable_skill(db, skill_id, pointer="/skill_id" if "skill_id" in changes else "/status")
         employee = db.get(Employee, goal.employee_id)
         assert employee is not None
         result = check_alignment(
@@ -214,6 +213,10 @@ def update_team_goal(db: Session, *, goal: TeamGoal, data: TeamGoalUpdate) -> Te
     )
     _check_organisation_goal(db, changes.get("organisation_goal_id"))
     old_status = goal.status
+    if changes.get("status") == TeamGoalStatus.active and old_status != TeamGoalStatus.active:
+        usable_skill(
+            db, goal.skill_id, pointer="/status"
+        )  # an active objective needs a current skill
     changed = apply_changes(goal, changes)
     if data.source_norm_ids is not None:
         if _set_norms(db, goal, data.source_norm_ids):

@@ -12,8 +12,8 @@ from sqlmodel import Session, select
 from app.learning.models import Skill
 from app.learning.skills import BUILTIN_SKILLS
 from tests.conftest import Tenant
-from tests.factories.core import make_team
-from tests.factories.learning import make_skill, make_team_goal, skill
+from tests.factories.core import make_employee, make_team
+from tests.factories.learning import make_personal_goal, make_skill, make_team_goal, skill
 from tests.helpers import assert_problem
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,6 +108,34 @@ def test_retire_own_skill_in_use_by_active_goal_is_refused(
     assert_problem(
         client.post("/v1/team-goals", headers=tenant.write, json=new_goal), 409, "skill-retired"
     )
+
+
+def test_a_retired_skill_takes_no_reopened_goals(
+    client: TestClient, db: Session, tenant: Tenant
+) -> None:
+    # Retiring is refused while goals are open; reopening them afterwards must be too.
+    own, team = make_skill(db), make_team(db)
+    team_goal = make_team_goal(db, team=team, skill_row=own, status="archived")
+    member = make_employee(db, team_id=team.id)
+    goal = make_personal_goal(db, employee=member, skill_row=own, status="dropped")
+    db.commit()
+    retired = client.patch(f"/v1/skills/{own.id}", headers=tenant.write, json={"retired": True})
+    assert retired.status_code == 200, retired.text
+    r = client.patch(
+        f"/v1/team-goals/{team_goal.id}", headers=tenant.write, json={"status": "active"}
+    )
+    assert assert_problem(r, 409, "skill-retired")["errors"][0]["pointer"] == "/status"
+    r = client.patch(
+        f"/v1/personal-goals/{goal.id}", headers=tenant.write, json={"status": "agreed"}
+    )
+    assert_problem(r, 409, "skill-retired")
+    stored = client.get(f"/v1/team-goals/{team_goal.id}", headers=tenant.read).json()
+    assert stored["status"] == "archived"
+    # Archived and dropped goals may still change otherwise.
+    r = client.patch(
+        f"/v1/team-goals/{team_goal.id}", headers=tenant.write, json={"description": "Oud"}
+    )
+    assert r.status_code == 200, r.text
 
 
 def test_delete_own_skill(client: TestClient, db: Session, tenant: Tenant) -> None:

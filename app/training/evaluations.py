@@ -68,7 +68,15 @@ def _session_open_for_evaluation(ts: TrainingSession, changes: Collection[str]) 
         )
 
 
+def _refuse_cancelled(enrolment: Enrolment) -> None:
+    # A cancelled enrolment holds no seat and passed no rule since: attendance recorded on
+    # it would bring it back past both (and complete it with the session).
+    if enrolment.status == EnrolmentStatus.cancelled:
+        raise Conflict("The enrolment is cancelled.", code="enrolment-cancelled")
+
+
 def _apply_attendance(enrolment: Enrolment, attendance: Attendance) -> None:
+    _refuse_cancelled(enrolment)
     if enrolment.status != EnrolmentStatus.completed:
         enrolment.status = _ENROLMENT_STATUS[attendance]
 
@@ -78,8 +86,7 @@ def create_evaluation(db: Session, *, data: TrainingEvaluationCreate) -> Trainin
     enrolment = resolve_ref(
         db, Enrolment, data.enrolment_id, pointer="/enrolment_id", what="enrolment"
     )
-    if enrolment.status == EnrolmentStatus.cancelled:
-        raise Conflict("The enrolment is cancelled.", code="enrolment-cancelled")
+    _refuse_cancelled(enrolment)
     ts = db.get(TrainingSession, enrolment.session_id)
     assert ts is not None
     _session_open_for_evaluation(ts, data.model_fields_set)

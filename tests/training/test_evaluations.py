@@ -180,3 +180,29 @@ def test_goals_reached_are_the_participants_own_and_nothing_is_half_written(
     assert db.exec(select(func.count()).select_from(GoalProgress)).one() == 0
     base = f"/v1/training-sessions/{world.staff_session.id}/enrolments/{sanne.id}"
     assert client.get(base, headers=tenant.read).json()["status"] == "enrolled"
+
+
+def test_a_cancelled_enrolment_takes_no_attendance_by_a_changed_evaluation(
+    client: TestClient,
+    db: Session,
+    world: World,
+    tenant: Tenant,
+    run: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Cancelled after its evaluation, the enrolment holds no seat: a changed attendance
+    # must not bring it back (it would complete with the session, past seats and rules).
+    sanne = run["enrolments"][world.staff.id]
+    set_clock(monkeypatch, world.staff_session.starts_at + timedelta(hours=1))
+    evaluation = _evaluate(client, tenant, sanne, attendance="present").json()
+    base = f"/v1/training-sessions/{world.staff_session.id}/enrolments/{sanne.id}"
+    cancelled = client.patch(base, json={"status": "cancelled"}, headers=tenant.write)
+    assert cancelled.status_code == 200, cancelled.text
+    r = client.patch(
+        f"{URL}/{evaluation['id']}", json={"attendance": "present"}, headers=tenant.write
+    )
+    assert_problem(r, 409, "enrolment-cancelled")
+    assert client.get(base, headers=tenant.read).json()["status"] == "cancelled"
+    # What does not touch attendance may still change.
+    r = client.patch(f"{URL}/{evaluation['id']}", json={"rating": 4}, headers=tenant.write)
+    assert r.status_code == 200, r.text

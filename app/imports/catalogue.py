@@ -37,6 +37,7 @@ from app.learning.models import Skill
 from app.organisation.models import EXPOSURE_RANK, Employee, ExposureLevel, Organisation
 from app.training.models import (
     Audience,
+    ManagementLevel,
     ProgramSkill,
     TrainingCompletion,
     TrainingProgram,
@@ -129,20 +130,52 @@ NOT_NULL = {"format", "duration_hours", "max_group_size", "refresher_months"}
 
 def _resolve_programs(ctx: Context, records: list[Record]) -> list[RowError]:
     errors: list[RowError] = []
+    # A row changes only its file's columns: the rules hold for the programme as it will
+    # be, the stored values standing in for the columns the file leaves out (as a PATCH).
+    stored = lookup_by_key(
+        ctx,
+        table_of(TrainingProgram),
+        "external_id",
+        [r.values["external_id"] for r in records],
+        "min_exposure_level",
+        "max_exposure_level",
+        "audience",
+        "management_level",
+    )
     for r in records:
         defaults = {**PROGRAM_DEFAULTS, **_refresher_default(ctx, r)}
         for f in NOT_NULL:
             if f in r.values and r.values[f] is None:
                 r.values[f] = defaults[f]
-        low = r.values.get("min_exposure_level", ExposureLevel.low.value)
-        high = r.values.get("max_exposure_level", ExposureLevel.very_high.value)
+        row = stored.get(r.values["external_id"])
+
+        def value(field: str, default: Any, row: Any = row, r: Record = r) -> Any:
+            return r.values.get(field, getattr(row, field) if row is not None else default)
+
+        low = value("min_exposure_level", ExposureLevel.low.value)
+        high = value("max_exposure_level", ExposureLevel.very_high.value)
         if EXPOSURE_RANK[ExposureLevel(low)] > EXPOSURE_RANK[ExposureLevel(high)]:
+            column = (
+                "max_exposure_level" if "max_exposure_level" in r.values else "min_exposure_level"
+            )
             errors.append(
                 RowError(
                     r.row,
-                    ctx.header("max_exposure_level"),
-                    high,
-                    f"is below the minimum exposure level {low!r}",
+                    ctx.header(column),
+                    r.values.get(column),
+                    f"the minimum exposure level {low!r} would be above the maximum {high!r}",
+                )
+            )
+        level = value("management_level", ManagementLevel.all.value)
+        audience = value("audience", Audience.staff.value)
+        if level != ManagementLevel.all.value and audience != Audience.management.value:
+            errors.append(
+                RowError(
+                    r.row,
+                    ctx.header("audience"),
+                    audience,
+                    f"the programme is for management level {level!r}: only a management "
+                    "programme has one (change its management_level through the API first)",
                 )
             )
     if "skill_codes" in ctx.columns:

@@ -54,6 +54,33 @@ def test_programmes_with_skills(post_import: Post, db: Session, catalogue: None)
     assert post_import("training-programs", changed).json()["updated"] == 1
 
 
+def test_a_programme_row_keeps_the_rules_with_the_stored_values_it_leaves_out(
+    post_import: Post, client: TestClient, tenant: Tenant
+) -> None:
+    # As a PATCH: the file's columns change, the others stay, and the programme as it
+    # would be must still hold the API's rules (exposure range, level only for managers).
+    for body in (
+        {"title": "Senioren", "audience": "management", "management_level": "senior_management",
+         "external_id": "TP-X"},
+        {"title": "Hoog", "audience": "staff", "min_exposure_level": "high", "external_id": "TP-Y"},
+    ):  # fmt: skip
+        assert client.post("/v1/training-programs", json=body, headers=tenant.write).is_success
+    for csv, column in (
+        ("external_id;title;audience\nTP-X;Senioren;staff\n", "audience"),
+        ("external_id;title;audience;max_exposure_level\nTP-Y;Hoog;staff;low\n",
+         "max_exposure_level"),
+    ):  # fmt: skip
+        [err] = assert_problem(post_import("training-programs", csv), 422)["errors"]
+        assert err["column"] == column, err
+    listed = client.get("/v1/training-programs", headers=tenant.read).json()["items"]
+    stored = {p["external_id"]: p for p in listed}
+    assert stored["TP-X"]["audience"] == "management"
+    assert stored["TP-Y"]["max_exposure_level"] == "very_high"
+    # A file that keeps them is taken.
+    ok = "external_id;title;audience;max_exposure_level\nTP-Y;Hoog;staff;very_high\n"
+    assert post_import("training-programs", ok).status_code == 200
+
+
 def test_a_new_programme_without_months_takes_the_default_for_its_kind(
     post_import: Post, db: Session
 ) -> None:

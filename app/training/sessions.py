@@ -13,17 +13,19 @@ from app.core.crud import (
     resolve_ref,
 )
 from app.core.dates import day_of
-from app.core.errors import Conflict, InvalidInput
+from app.core.errors import Conflict, InvalidInput, RuleViolation
 from app.core.models import bulk_update, utcnow
 from app.core.pagination import PageEnd, PageParams, paginate
 from app.core.queries import rowcount, where_given, where_range
-from app.core.tenancy import get_scoped
-from app.organisation.models import Organisation
-from app.training import evaluations, readiness, reflections
+from app.core.tenancy import current_organisation_id, get_scoped
+from app.organisation.models import Employee, Organisation
+from app.training import evaluations, readiness, reflections, rules
 from app.training.deactivation import cancel_future_enrolments as cancel_future_enrolments
 from app.training.models import (
+    TRAINING_ENROLMENT,
     Enrolment,
     EnrolmentStatus,
+    RuleResult,
     SessionStatus,
     TrainingCompletion,
     TrainingProgram,
@@ -115,11 +117,57 @@ def update_session(
                 "the capacity below that.",
                 code="capacity-below-enrolments",
             )
+        earlier = "starts_at" in changes and changes["starts_at"] < ts.starts_at
+        before = _refusals(db, ts) if earlier else {}
         apply_changes(ts, changes)
         db.flush()
+        if earlier:
+            _refuse_new_refusals(before, _refusals(db, ts))
     if data.status == SessionStatus.cancelled:
         cancel_session(db, training_session=ts)
     return ts
+
+
+def _refusals(db: Session, ts: TrainingSession) -> dict[uuid.UUID, list[RuleResult]]:
+    """The refusing rule results of the session's participants at its current start."""
+    people = list(
+        db.exec(
+            select(Employee)
+            .join(Enrolment, col(Enrolment.employee_id) == col(Employee.id))
+            .where(
+                col(Enrolment.session_id) == ts.id,
+                col(Enrolment.status).in_(TRAINING_ENROLMENT),
+            )
+        )
+    )
+    if not people:
+        return {}
+    org = db.get(Organisation, current_organisation_id(db))
+    assert org is not None
+    found = rules.check_enrolments(db, org=org, training_session=ts, employees=people)
+    return {who: rules.errors_of(results) for who, results in found.items()}
+
+
+def _refuse_new_refusals(
+    before: dict[uuid.UUID, list[RuleResult]], after: dict[uuid.UUID, list[RuleResult]]
+) -> None:
+    # Managers first (and a manager's own management training) depend on the start: an
+    # earlier start may put enrolled staff before their managers. Only what the move
+    # itself breaks refuses it; what was already so stays the enrolment's concern.
+    new = [
+        r
+        for who, results in after.items()
+        for r in results
+        if r.rule not in {b.rule for b in before.get(who, [])}
+    ]
+    if new:
+        names = ", ".join(dict.fromkeys(r.rule for r in new))
+        raise RuleViolation(
+            f"Starting earlier would break {names} for employees enrolled; move or cancel "
+            "their enrolments first.",
+            code="enrolment-refused",
+            violations=[r.model_dump(mode="json") for r in new],
+        )
 
 
 def cancel_session(db: Session, *, training_session: TrainingSession) -> TrainingSession:

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.core.dates import day_of
+from app.core.dates import day_of, rfc3339
 from app.core.models import utcnow
 from app.learning import service as learning_service
 from app.training.models import Audience, EnrolmentStatus
@@ -367,3 +367,30 @@ def test_mixed_session_filter_and_listing(
     assert [s["id"] for s in r.json()["items"]] == [str(ts.id)]
     r = client.get("/v1/training-programs", params={"audience": "mixed"}, headers=tenant.read)
     assert [p["id"] for p in r.json()["items"]] == [str(mixed.id)]
+
+
+def test_an_earlier_start_may_not_put_enrolled_staff_before_their_managers(
+    client: TestClient, tenant: Tenant, db: Session, world: World
+) -> None:
+    # Managers first is decided at enrolment against the session's start: moving the staff
+    # session before the managers' training would break it for those enrolled.
+    for manager in (world.senior, world.manager):
+        make_enrolment(db, training_session=world.management_session, employee=manager)
+    make_enrolment(db, training_session=world.staff_session, employee=world.staff)
+    db.commit()
+    url = f"/v1/training-sessions/{world.staff_session.id}"
+    start = utcnow() + timedelta(days=2)
+    early = {"starts_at": rfc3339(start), "ends_at": rfc3339(start + timedelta(hours=4))}
+    refused = assert_problem(client.patch(url, json=early, headers=tenant.write), 409)
+    assert refused["code"] == "enrolment-refused"
+    assert {v["rule"] for v in refused["violations"]} == {"managers_first"}
+    assert client.get(url, headers=tenant.read).json()["starts_at"] == rfc3339(
+        world.staff_session.starts_at
+    )
+    # Later, or earlier but still after the managers' training, is fine.
+    later = world.staff_session.starts_at + timedelta(days=1)
+    moved = {"starts_at": rfc3339(later), "ends_at": rfc3339(later + timedelta(hours=4))}
+    assert client.patch(url, json=moved, headers=tenant.write).status_code == 200
+    after = world.management_session.ends_at + timedelta(days=1)
+    back = {"starts_at": rfc3339(after), "ends_at": rfc3339(after + timedelta(hours=4))}
+    assert client.patch(url, json=back, headers=tenant.write).status_code == 200

@@ -95,6 +95,7 @@ ProblemCode = Literal[
     "protocol-not-published",
     "protocol-superseded",
     "read-at-in-future",
+    "recorded-before-incident",
     "recorded-on-pending",
     "recorded-on-required",
     "recorded-out-of-range",

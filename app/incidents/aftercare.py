@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from app.core.crud import apply_changes
 from app.core.dates import day_of
-from app.core.errors import InvalidInput
+from app.core.errors import Conflict, InvalidInput
 from app.core.models import render
 from app.core.pagination import PageEnd, PageParams, paginate
 from app.core.problems import ProblemCode
@@ -75,15 +75,26 @@ def reconcile(
     employee_ids: Sequence[uuid.UUID],
     settings: OrganisationSettings,
 ) -> None:
-    """After a change: aftercare for the affected employees only, pending steps re-dated."""
+    """After a change: aftercare for the affected employees only, every step's due day
+    following the incident's time. A step recorded before the incident's day refuses the
+    change (409 ``recorded-before-incident``): aftercare lies between the incident and today.
+    """
     rows = db.exec(select(Aftercare).where(col(Aftercare.incident_id) == incident.id)).all()
     wanted = set(employee_ids)
     have = {r.employee_id for r in rows}
+    start = day_of(incident.occurred_at)
     for row in rows:
         if row.employee_id not in wanted:
             db.delete(row)
-        elif row.status == PENDING:
-            apply_changes(row, {"due_on": due_on(incident.occurred_at, row.kind, settings)})
+            continue
+        if row.recorded_on is not None and row.recorded_on < start:
+            raise Conflict(
+                f"Aftercare was recorded on {row.recorded_on.isoformat()}, before the incident's "
+                f"new day {start.isoformat()}; set that step back to pending first.",
+                code="recorded-before-incident",
+                errors=[{"pointer": "/occurred_at", "detail": "after recorded aftercare"}],
+            )
+        apply_changes(row, {"due_on": due_on(incident.occurred_at, row.kind, settings)})
     schedule(
         db,
         incident=incident,

@@ -71,3 +71,30 @@ def test_the_recorded_day_lies_between_the_incident_and_today(
     assert given.status_code == 200, given.text
     back = client.patch(url, json={"status": "pending"}, headers=h)
     assert back.json()["recorded_on"] is None
+
+
+def test_an_incident_may_not_move_past_aftercare_recorded_for_it(
+    client: TestClient, place: Place
+) -> None:
+    # Aftercare lies between the incident and today: correcting the incident's time to a
+    # later day than a recorded step would leave that step before it.
+    incident = post(client, place, occurred_at=ago(days=10).isoformat()).json()
+    care = _care(client, place, incident["id"])
+    h = place.tenant.admin
+    recorded = (today() - timedelta(days=8)).isoformat()
+    r = client.patch(
+        f"{URL}/{care['first_care']['id']}",
+        json={"status": "given", "recorded_on": recorded},
+        headers=h,
+    )
+    assert r.status_code == 200, r.text
+    url = f"/v1/incidents/{incident['id']}"
+    later = client.patch(url, json={"occurred_at": ago(days=3).isoformat()}, headers=h)
+    assert_problem(later, 409, "recorded-before-incident")
+    assert client.get(url, headers=h).json()["occurred_at"] == incident["occurred_at"]
+    # Earlier is fine, and every step's due day follows the incident.
+    earlier = client.patch(url, json={"occurred_at": ago(days=12).isoformat()}, headers=h)
+    assert earlier.status_code == 200, earlier.text
+    moved = _care(client, place, incident["id"])
+    for kind, step in moved.items():
+        assert step["due_on"] < care[kind]["due_on"], kind

@@ -26,6 +26,7 @@ from app.followup.models import (
     TeamMeetingUpdate,
 )
 from app.organisation.models import Team
+from app.policy import service as policy_service
 
 
 def team_meetings_public(db: Session, meetings: Sequence[TeamMeeting]) -> list[TeamMeetingPublic]:
@@ -83,6 +84,8 @@ def update_team_meeting(
         _set_agenda(db, meeting, data.agenda_items)
         touch(meeting)
     db.flush()
+    # A protocol discussion recorded in this meeting holds only while the meeting fits it.
+    policy_service.check_discussions_in_meeting(db, meeting)
     return meeting
 
 

@@ -6,7 +6,7 @@ Also who read a version (acknowledgements) and which teams discussed it in a mee
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import delete, func
@@ -310,23 +310,41 @@ def _participants(
     return list(ids)
 
 
+def _does_not_fit(pointer: str) -> Conflict:
+    return Conflict(
+        "A discussion held in a team meeting is of that meeting's team and day, and the "
+        f"meeting has '{SAFE_RESILIENT_WORK_TITLE}' on its agenda.",
+        code="meeting-does-not-fit",
+        errors=[{"pointer": pointer, "detail": "other team, day or agenda"}],
+    )
+
+
+def _fits(meeting: TeamMeeting, team_id: uuid.UUID, day: date) -> bool:
+    return (
+        meeting.team_id == team_id
+        and meeting.held_on == day
+        and meeting.safe_resilient_work_on_agenda
+    )
+
+
 def _check_meeting(db: Session, data: TeamDiscussionCreate) -> None:
     if data.team_meeting_id is None:
         return
     meeting = resolve_ref(
         db, TeamMeeting, data.team_meeting_id, pointer="/team_meeting_id", what="team meeting"
     )
-    if (
-        meeting.team_id != data.team_id
-        or meeting.held_on != data.discussed_on
-        or not meeting.safe_resilient_work_on_agenda
-    ):
-        raise Conflict(
-            "A discussion held in a team meeting is of that meeting's team and day, and the "
-            f"meeting has '{SAFE_RESILIENT_WORK_TITLE}' on its agenda.",
-            code="meeting-does-not-fit",
-            errors=[{"pointer": "/team_meeting_id", "detail": "other team, day or agenda"}],
-        )
+    if not _fits(meeting, data.team_id, data.discussed_on):
+        raise _does_not_fit("/team_meeting_id")
+
+
+def check_discussions_in_meeting(db: Session, meeting: TeamMeeting) -> None:
+    """A changed team meeting must still fit the protocol discussions recorded in it (its
+    team, its day, the fixed item on its agenda): else 409 ``meeting-does-not-fit``."""
+    discussions = db.exec(
+        select(TeamDiscussion).where(col(TeamDiscussion.team_meeting_id) == meeting.id)
+    )
+    if any(not _fits(meeting, d.team_id, d.discussed_on) for d in discussions):
+        raise _does_not_fit("")
 
 
 def record_team_discussion(

@@ -102,3 +102,28 @@ def test_a_discussion_held_in_a_team_meeting_links_to_it(
     r = _discuss(client, tenant, published, team_id=str(team.id), team_meeting_id=fits)
     assert r.status_code == 201, r.text
     assert r.json()["team_meeting_id"] == fits
+
+
+def test_a_meeting_a_discussion_was_held_in_keeps_fitting_it(
+    client: TestClient, db: Session, tenant: Tenant, published: dict[str, Any]
+) -> None:
+    # The link was checked when the discussion was recorded: a later edit of the meeting
+    # (another day, the fixed item off the agenda) must not leave it pointing at a misfit.
+    team = make_team(db)
+    make_employee(db, team_id=team.id)
+    meeting = _meeting(client, tenant, team, item=True)
+    r = _discuss(client, tenant, published, team_id=str(team.id), team_meeting_id=meeting)
+    assert r.status_code == 201, r.text
+    url = f"/v1/team-meetings/{meeting}"
+    for change in (
+        {"agenda_items": [{"title": "Rooster"}]},
+        {"held_on": str(TODAY - timedelta(days=3))},
+    ):
+        assert_problem(
+            client.patch(url, json=change, headers=tenant.write), 409, "meeting-does-not-fit"
+        )
+    kept = client.get(url, headers=tenant.read).json()
+    assert kept["held_on"] == str(TODAY) and kept["safe_resilient_work_on_agenda"] is True
+    # A change that keeps it fitting is fine.
+    notes = client.patch(url, json={"notes": "Goed gesprek"}, headers=tenant.write)
+    assert notes.status_code == 200, notes.text

@@ -330,7 +330,7 @@ def add_external_id_routes(resource: "Resource[Any, Any, Any, Any]", router: API
          "`If-Match` on a key with no current row is 412, never a create.",
          {**key, "data": keyed_by_path(create_schema), **write_with,
           "if_none_match": IfNoneMatch},
-         {**WRITE_ONE, 201: CREATED[201]}),
+         {**WRITE_ONE, 201: {**CREATED[201], "model": public_schema}}),
         ("PATCH", patch, f"update_{noun}_by_external_id",
          f"Change the {title} with this HR key, as the PATCH by id does; its `external_id` "
          f"stays (a new key is a PATCH of {resource.path}/{{id}}).",

@@ -133,6 +133,21 @@ def test_revoking_an_api_key_honours_if_match(client: TestClient, tenant: Tenant
     assert client.delete(f"/v1/api-keys/{key_id}", headers=tenant.admin).status_code == 204
 
 
+def test_every_success_with_a_body_declares_it() -> None:
+    # A generated client drops what the document does not declare: a PUT by external id
+    # answered its 201 with the created resource, declared without content.
+    methods = {"get", "post", "put", "patch", "delete"}
+    bare = [
+        f"{m.upper()} {p} {code}"
+        for p, ops in DOCUMENT["paths"].items()
+        for m, op in ops.items()
+        if m in methods
+        for code, response in op["responses"].items()
+        if code.startswith("2") and code != "204" and "content" not in response
+    ]
+    assert bare == []
+
+
 def test_every_operation_declares_400() -> None:
     # A malformed body or header line is 400 (bad-request): declared on every operation.
     methods = {"get", "post", "put", "patch", "delete"}

@@ -10535,7 +10535,19 @@ export interface operations {
                     Location?: string;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-03-01T09:00:00Z",
+                     *       "first_name": "Fatima",
+                     *       "full_name": "full name",
+                     *       "id": "01a24554-069d-7000-9859-d81126b4c308",
+                     *       "last_name": "Jansen",
+                     *       "updated_at": "2026-03-01T09:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EmployeePublic"];
+                };
             };
             /** @description Unreadable request */
             400: {
@@ -11205,7 +11217,22 @@ export interface operations {
                     Location?: string;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-03-01T09:00:00Z",
+                     *       "exposure_level": "low",
+                     *       "exposure_score": 1,
+                     *       "id": "01a24554-069d-7000-9859-d81126b4c308",
+                     *       "impact": 1,
+                     *       "likelihood": 1,
+                     *       "name": "Jongerenwerk Noord",
+                     *       "risk_assessment_due": true,
+                     *       "updated_at": "2026-03-01T09:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["FunctionGroupPublic"];
+                };
             };
             /** @description Unreadable request */
             400: {
@@ -11872,7 +11899,20 @@ export interface operations {
                     Location?: string;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-03-01T09:00:00Z",
+                     *       "id": "01a24554-069d-7000-9859-d81126b4c308",
+                     *       "manager_ids": [
+                     *         "01a24554-069d-7000-9859-d81126b4c308"
+                     *       ],
+                     *       "name": "Jongerenwerk Noord",
+                     *       "updated_at": "2026-03-01T09:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TeamPublic"];
+                };
             };
             /** @description Unreadable request */
             400: {

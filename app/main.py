@@ -276,7 +276,7 @@ def _problem_responses(schema: dict[str, Any]) -> None:
         for name, nested in definition.pop("$defs", {}).items():
             schemas.setdefault(name, nested)
         schemas[model.__name__] = definition
-    for path_item in schema.get("paths", {}).values():
+    for path, path_item in schema.get("paths", {}).items():
         for method, operation in path_item.items():
             if method not in HTTP_METHODS:
                 continue
@@ -285,6 +285,23 @@ def _problem_responses(schema: dict[str, Any]) -> None:
             # by the middleware before routing) or fail unexpectedly.
             responses.setdefault("400", {"description": "Unreadable request"})
             responses.setdefault("500", {"description": "Unexpected error"})
+            if path.startswith(("/v1/", "/scim/v2/")):
+                # Every API request reads the database (its key, at least): busy or
+                # unreachable, it is answered 503 with Retry-After (database-busy,
+                # database-unavailable), and a client should retry then.
+                responses.setdefault(
+                    "503",
+                    {
+                        "description": "The database is busy or unreachable; retry after "
+                        "`Retry-After` seconds.",
+                        "headers": {
+                            "Retry-After": {
+                                "description": "Seconds to wait before retrying.",
+                                "schema": {"type": "integer"},
+                            }
+                        },
+                    },
+                )
             for status, response in responses.items():
                 if status[:1] in ("4", "5"):
                     model = PROBLEM_SCHEMAS.get(int(status), Problem)

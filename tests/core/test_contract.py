@@ -148,6 +148,20 @@ def test_every_success_with_a_body_declares_it() -> None:
     assert bare == []
 
 
+def test_every_api_operation_declares_503_with_retry_after() -> None:
+    # Any request may meet a busy or unreachable database: 503 and Retry-After, which a
+    # client generated from the document should know to retry.
+    missing = [
+        f"{m.upper()} {p}"
+        for p, ops in DOCUMENT["paths"].items()
+        if p.startswith(("/v1/", "/scim/v2/"))
+        for m, op in ops.items()
+        if m in {"get", "post", "put", "patch", "delete"}
+        and "Retry-After" not in op["responses"].get("503", {}).get("headers", {})
+    ]
+    assert missing == []
+
+
 def test_every_operation_declares_400() -> None:
     # A malformed body or header line is 400 (bad-request): declared on every operation.
     methods = {"get", "post", "put", "patch", "delete"}

@@ -8893,6 +8893,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/aftercare",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_aftercare: {
@@ -9047,6 +9068,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/aftercare/aftercare_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -9301,6 +9343,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/aftercare/aftercare_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_api_keys: {
@@ -9488,6 +9551,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/api-keys",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -9745,6 +9829,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/api-keys",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_api_key: {
@@ -9897,6 +10002,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/api-keys/api_key_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -10127,6 +10253,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/api-keys/api_key_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_audit_events: {
@@ -10321,6 +10468,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/audit-events",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_employee_by_external_id: {
@@ -10471,6 +10639,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/by-external-id/employees/external_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -10751,6 +10940,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/by-external-id/employees/external_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     update_employee_by_external_id: {
@@ -10996,6 +11206,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/by-external-id/employees/external_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_function_group_by_external_id: {
@@ -11149,6 +11380,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/by-external-id/function-groups/external_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -11436,6 +11688,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/by-external-id/function-groups/external_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     update_function_group_by_external_id: {
@@ -11684,6 +11957,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/by-external-id/function-groups/external_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_team_by_external_id: {
@@ -11835,6 +12129,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/by-external-id/teams/external_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -12116,6 +12431,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/by-external-id/teams/external_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     update_team_by_external_id: {
@@ -12362,6 +12698,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/by-external-id/teams/external_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_changes: {
@@ -12521,6 +12878,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/changes",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -12713,6 +13091,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/employee-status",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -12912,6 +13311,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/employees",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -13166,6 +13586,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/employees",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_employee: {
@@ -13315,6 +13756,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/employees/employee_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -13540,6 +14002,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/employees/employee_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -13789,6 +14272,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/employees/employee_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     erase_employee: {
@@ -13966,6 +14470,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/employees/employee_id/erase",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -14170,6 +14695,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/employees/employee_id/training-record",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     export_records: {
@@ -14295,6 +14841,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/exports/kind",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -14506,6 +15073,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/follow-up-items",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -14770,6 +15358,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/follow-up-items",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_follow_up_item: {
@@ -14928,6 +15537,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/follow-up-items/item_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -15153,6 +15783,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/follow-up-items/item_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -15411,6 +16062,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/follow-up-items/item_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_function_groups: {
@@ -15602,6 +16274,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/function-groups",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -15860,6 +16553,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/function-groups",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_function_group: {
@@ -16012,6 +16726,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/function-groups/function_group_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -16237,6 +16972,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/function-groups/function_group_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -16489,6 +17245,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/function-groups/function_group_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_function_group_needs: {
@@ -16642,6 +17419,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/function-groups/function_group_id/needs",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -16903,6 +17701,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/function-groups/function_group_id/needs",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     reset_function_group_needs: {
@@ -17128,6 +17947,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/function-groups/function_group_id/needs",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_function_group_risk_analysis: {
@@ -17290,6 +18130,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/function-groups/function_group_id/risk-analysis",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -17485,6 +18346,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/goal-progress",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -17688,6 +18570,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/hrm-conversations",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -17950,6 +18853,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/hrm-conversations",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_hrm_conversation: {
@@ -18105,6 +19029,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/hrm-conversations/conversation_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -18330,6 +19275,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/hrm-conversations/conversation_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -18585,6 +19551,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/hrm-conversations/conversation_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_identity_providers: {
@@ -18780,6 +19767,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/identity-providers",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -19046,6 +20054,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/identity-providers",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_identity_provider: {
@@ -19206,6 +20235,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/identity-providers/identity_provider_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -19431,6 +20481,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/identity-providers/identity_provider_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -19691,6 +20762,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/identity-providers/identity_provider_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_import_mappings: {
@@ -19877,6 +20969,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/import-mappings",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -20133,6 +21246,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/import-mappings",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_import_mapping: {
@@ -20283,6 +21417,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/import-mappings/import_mapping_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -20508,6 +21663,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/import-mappings/import_mapping_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -20758,6 +21934,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/import-mappings/import_mapping_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     import_records: {
@@ -20991,6 +22188,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/imports/kind",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_incidents: {
@@ -21198,6 +22416,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/incidents",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -21474,6 +22713,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/incidents",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_incident: {
@@ -21636,6 +22896,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/incidents/incident_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -21861,6 +23142,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/incidents/incident_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -22123,6 +23425,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/incidents/incident_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_me: {
@@ -22292,6 +23615,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/me",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -22485,6 +23829,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/norms",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -22738,6 +24103,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/norms",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_norm: {
@@ -22886,6 +24272,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/norms/norm_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -23111,6 +24518,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/norms/norm_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -23359,6 +24787,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/norms/norm_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_organisation: {
@@ -23505,6 +24954,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/organisation",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -23751,6 +25221,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/organisation",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_organisation_goals: {
@@ -23937,6 +25428,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/organisation-goals",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -24191,6 +25703,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/organisation-goals",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_organisation_goal: {
@@ -24341,6 +25874,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/organisation-goals/organisation_goal_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -24566,6 +26120,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/organisation-goals/organisation_goal_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -24816,6 +26391,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/organisation-goals/organisation_goal_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_personal_goals: {
@@ -25012,6 +26608,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/personal-goals",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -25271,6 +26888,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/personal-goals",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     check_personal_goal: {
@@ -25462,6 +27100,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/personal-goals/check",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_personal_goal: {
@@ -25615,6 +27274,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/personal-goals/personal_goal_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -25840,6 +27520,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/personal-goals/personal_goal_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -26093,6 +27794,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/personal-goals/personal_goal_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_practice_reviews: {
@@ -26292,6 +28014,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/practice-reviews",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -26556,6 +28299,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/practice-reviews",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_practice_review: {
@@ -26715,6 +28479,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/practice-reviews/review_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -26940,6 +28725,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/practice-reviews/review_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -27199,6 +29005,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/practice-reviews/review_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_protocols: {
@@ -27398,6 +29225,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/protocols",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -27665,6 +29513,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/protocols",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_current_protocol: {
@@ -27826,6 +29695,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/protocols/current",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -28007,6 +29897,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/protocols/current/readiness",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_protocol: {
@@ -28170,6 +30081,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/protocols/protocol_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -28395,6 +30327,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/protocols/protocol_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -28658,6 +30611,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/protocols/protocol_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_acknowledgements: {
@@ -28845,6 +30819,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/protocols/protocol_id/acknowledgements",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -29123,6 +31118,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/protocols/protocol_id/acknowledgements",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     publish_protocol: {
@@ -29378,6 +31394,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/protocols/protocol_id/publish",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_team_discussions: {
@@ -29569,6 +31606,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/protocols/protocol_id/team-discussions",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -29829,6 +31887,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/protocols/protocol_id/team-discussions",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_team_discussion: {
@@ -29983,6 +32062,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/protocols/protocol_id/team-discussions/team_discussion_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -30168,6 +32268,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/reports/aftercare-compliance",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_hrm_theme_gaps: {
@@ -30316,6 +32437,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/reports/hrm-theme-gaps",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -30488,6 +32630,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/reports/incidents",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -30705,6 +32868,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/reports/overview",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     report_refreshers_due: {
@@ -30873,6 +33057,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/reports/refreshers-due",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -31050,6 +33255,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/reports/teams",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     report_training_evaluations: {
@@ -31213,6 +33439,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/reports/training-evaluations",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -31384,6 +33631,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/risk-analysis",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -31578,6 +33846,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/skills",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -31835,6 +34124,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/skills",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_skill: {
@@ -31986,6 +34296,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/skills/skill_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -32211,6 +34542,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/skills/skill_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -32462,6 +34814,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/skills/skill_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_team_goals: {
@@ -32653,6 +35026,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/team-goals",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -32912,6 +35306,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/team-goals",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_team_goal: {
@@ -33065,6 +35480,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/team-goals/team_goal_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -33290,6 +35726,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/team-goals/team_goal_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -33543,6 +36000,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/team-goals/team_goal_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_team_meetings: {
@@ -33741,6 +36219,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/team-meetings",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -34003,6 +36502,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/team-meetings",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_team_meeting: {
@@ -34160,6 +36680,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/team-meetings/meeting_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -34385,6 +36926,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/team-meetings/meeting_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -34642,6 +37204,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/team-meetings/meeting_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_teams: {
@@ -34830,6 +37413,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/teams",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -35084,6 +37688,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/teams",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_team: {
@@ -35234,6 +37859,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/teams/team_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -35459,6 +38105,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/teams/team_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -35709,6 +38376,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/teams/team_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_team_learning_needs: {
@@ -35869,6 +38557,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/teams/team_id/learning-needs",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -36070,6 +38779,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/training-evaluations",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -36333,6 +39063,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/training-evaluations",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_training_evaluation: {
@@ -36491,6 +39242,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/training-evaluations/evaluation_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -36716,6 +39488,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/training-evaluations/evaluation_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -36974,6 +39767,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/training-evaluations/evaluation_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_training_plans: {
@@ -37169,6 +39983,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/training-plans",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -37486,6 +40321,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/training-plans",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_training_plan: {
@@ -37699,6 +40555,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/training-plans/plan_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -37924,6 +40801,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/training-plans/plan_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -38248,6 +41146,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/training-plans/plan_id/schedule",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_training_programs: {
@@ -38450,6 +41369,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/training-programs",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -38717,6 +41657,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/training-programs",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_training_program: {
@@ -38879,6 +41840,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/training-programs/program_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -39104,6 +42086,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/training-programs/program_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -39366,6 +42369,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/training-programs/program_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_training_recommendations: {
@@ -39595,6 +42619,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/training-recommendations",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_training_reflections: {
@@ -39786,6 +42831,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/training-reflections",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -40045,6 +43111,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/training-reflections",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_training_reflection: {
@@ -40199,6 +43286,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/training-reflections/reflection_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -40424,6 +43532,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/training-reflections/reflection_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -40678,6 +43807,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/training-reflections/reflection_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_training_sessions: {
@@ -40880,6 +44030,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/training-sessions",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -41142,6 +44313,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/training-sessions",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_training_session: {
@@ -41298,6 +44490,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/training-sessions/session_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -41523,6 +44736,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/training-sessions/session_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -41779,6 +45013,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/training-sessions/session_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_session_briefing: {
@@ -42014,6 +45269,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/training-sessions/session_id/briefing",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -42270,6 +45546,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/training-sessions/session_id/complete",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_enrolments: {
@@ -42465,6 +45762,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/training-sessions/session_id/enrolments",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -42727,6 +46045,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/training-sessions/session_id/enrolments",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     check_enrolment: {
@@ -42984,6 +46323,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/training-sessions/session_id/enrolments/check",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_enrolment: {
@@ -43141,6 +46501,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/training-sessions/session_id/enrolments/enrolment_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -43397,6 +46778,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/training-sessions/session_id/enrolments/enrolment_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -43667,6 +47069,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/training-sessions/session_id/follow-up-items",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_session_readiness: {
@@ -43829,6 +47252,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/training-sessions/session_id/readiness",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_session_reflections: {
@@ -43982,6 +47426,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/training-sessions/session_id/reflections",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -44181,6 +47646,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/users",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -44437,6 +47923,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/users",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_user: {
@@ -44593,6 +48100,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/users/user_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -44818,6 +48346,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/users/user_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -45074,6 +48623,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/users/user_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_webhook_subscriptions: {
@@ -45264,6 +48834,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/webhook-subscriptions",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -45523,6 +49114,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/webhook-subscriptions",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_webhook_subscription: {
@@ -45678,6 +49290,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/webhook-subscriptions/subscription_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -45903,6 +49536,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/webhook-subscriptions/subscription_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -46158,6 +49812,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/webhook-subscriptions/subscription_id",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_webhook_deliveries: {
@@ -46349,6 +50024,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/webhook-subscriptions/subscription_id/deliveries",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -46592,6 +50288,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/webhook-subscriptions/subscription_id/ping",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -46842,6 +50559,27 @@ export interface operations {
                      *       "status": 500,
                      *       "title": "Internal error",
                      *       "type": "/problems/internal-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database-unavailable",
+                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "instance": "/v1/webhook-subscriptions/subscription_id/rotate-secret",
+                     *       "status": 503,
+                     *       "title": "Database unavailable",
+                     *       "type": "/problems/database-unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

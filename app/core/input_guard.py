@@ -164,23 +164,28 @@ def _query_names(route: APIRoute) -> frozenset[str]:
 
 
 # Calendar days and instants in the query string are ISO 8601 text, as the document declares
-# (`format: date` / `date-time`). Pydantic's lax mode also reads a number as a Unix time, so
-# `?on=0` was answered as 1970-01-01 and `?updated_since=0.5` as 1970 plus half a second.
+# (`format: date` / `date-time`), and booleans `true` or `false`. Pydantic's lax mode also
+# reads a number as a Unix time, so `?on=0` was answered as 1970-01-01 and
+# `?updated_since=0.5` as 1970 plus half a second, and `yes`, `on` or `1` as true.
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ISO_DATETIME = re.compile(
     r"\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})?)?"
 )
-_TEMPORAL = "_temporal_query_parameters"
+_TEMPORAL = "_typed_query_parameters"
+_BOOLEANS = frozenset({"true", "false"})
 # Pydantic's constrained dates and times are no subclasses of date and datetime.
 _PYDANTIC_DATETIMES = (AwareDatetime, NaiveDatetime, PastDatetime, FutureDatetime)
 _PYDANTIC_DATES = (PastDate, FutureDate)
 
 
 def _temporal_kind(annotation: Any) -> str | None:
-    """The declared format ("date-time", "date") of a parameter's type; None for others."""
+    """The declared format ("date-time", "date") of a parameter's type, or "boolean"; None
+    for others."""
     pending = [annotation]
     while pending:
         current = pending.pop()
+        if current is bool:
+            return "boolean"
         if current in _PYDANTIC_DATETIMES:
             return "date-time"
         if current in _PYDANTIC_DATES:
@@ -217,12 +222,20 @@ def _temporal_query(route: APIRoute) -> dict[str, str]:
 
 
 def temporal_query_problems(request: Request) -> list[dict[str, str]]:
-    """``{pointer, detail}`` for each date or date-time query value that is not ISO 8601."""
+    """``{pointer, detail}`` for each date or date-time query value that is not ISO 8601,
+    and each boolean that is not ``true`` or ``false``."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute) or not request.scope.get("query_string"):
         return []
     problems = []
     for name, kind in _temporal_query(route).items():
+        if kind == "boolean":
+            problems += [
+                {"pointer": f"/query/{name}", "detail": "Expected true or false."}
+                for value in request.query_params.getlist(name)
+                if value not in _BOOLEANS
+            ]
+            continue
         pattern = _ISO_DATETIME if kind == "date-time" else _ISO_DATE
         for value in request.query_params.getlist(name):
             if pattern.fullmatch(value) is None:

@@ -58,6 +58,20 @@ def test_query_dates_and_times_are_iso_8601_not_numbers(client: TestClient, tena
     assert ok.status_code == 200
 
 
+def test_query_booleans_are_true_or_false(client: TestClient, tenant: Tenant) -> None:
+    # As in bodies: `yes`, `on` or `1` is not a boolean; read as one it filtered silently.
+    for url, pointer in (
+        ("/v1/employees?active=yes", "/query/active"),
+        ("/v1/employees?active=1", "/query/active"),
+        ("/v1/follow-up-items?overdue=on", "/query/overdue"),
+        ("/v1/imports/employees?dry_run=True", "/query/dry_run"),
+    ):
+        send = client.post if "imports" in url else client.get
+        body = assert_problem(send(url, headers=tenant.admin), 422, "validation-error")
+        assert [e["pointer"] for e in body["errors"]] == [pointer], url
+    assert client.get("/v1/employees?active=false", headers=tenant.admin).status_code == 200
+
+
 def test_cursor_parameters_declare_the_format_the_api_takes() -> None:
     import re
 

@@ -46,6 +46,8 @@ def resource_methods(app: ASGIApp, path: str) -> tuple[list[str], int] | None:
             methods |= set(route.methods or ())
     if best is None:
         return None
+    if "GET" in methods:
+        methods.add("HEAD")  # answered for every GET route (core/middleware.py)
     ordered = [m for m in _ORDER if m in methods] + sorted(methods - set(_ORDER))
     return ordered, best
 

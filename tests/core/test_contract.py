@@ -28,10 +28,13 @@ def test_405_allow_lists_every_method_of_the_resource(client: TestClient, tenant
     # GET and POST /v1/api-keys are two routes: Allow named only the first.
     r = client.request("OPTIONS", "/v1/api-keys", headers=tenant.admin)
     assert_problem(r, 405, "method-not-allowed")
-    assert {m.strip() for m in r.headers["allow"].split(",")} == {"GET", "POST"}
+    assert {m.strip() for m in r.headers["allow"].split(",")} == {"GET", "HEAD", "POST"}
     r = client.request("PUT", f"/v1/teams/{uuid.uuid4()}", headers=tenant.admin)
     assert_problem(r, 405, "method-not-allowed")
-    assert {m.strip() for m in r.headers["allow"].split(",")} == {"GET", "PATCH", "DELETE"}
+    # HEAD is answered wherever GET is (tests/reliability/test_head.py), so it is allowed.
+    allowed = {m.strip() for m in r.headers["allow"].split(",")}
+    assert allowed == {"GET", "HEAD", "PATCH", "DELETE"}
+    assert client.head(f"/v1/teams/{uuid.uuid4()}", headers=tenant.admin).status_code == 404
 
 
 def test_a_literal_path_answers_405_not_an_invalid_id(client: TestClient, tenant: Tenant) -> None:

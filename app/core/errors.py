@@ -249,16 +249,20 @@ def _pointer(loc: Sequence[str | int]) -> str:
         where = parts.pop(0)
         if where != "body":
             return f"/{where}/" + "/".join(str(p) for p in parts) if parts else f"/{where}"
-    return "/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+    # RFC 6901: "" is the whole document, "/" a member with an empty name.
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
 
 
 def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     """FastAPI/pydantic validation errors as ``{pointer, detail}`` pairs."""
     out = []
     for err in exc.errors():
-        loc = err.get("loc", ())
-        # pydantic reports union members as extra loc items; keep it readable.
-        out.append({"pointer": _pointer(loc), "detail": str(err.get("msg", "invalid"))[:500]})
+        loc, detail = err.get("loc", ()), str(err.get("msg", "invalid"))
+        if err.get("type") == "json_invalid":  # its loc ends in a position, not a member
+            detail = f"The body is not valid JSON ({(err.get('ctx') or {}).get('error')}, "
+            detail += f"at character {loc[-1]})"
+            loc = ("body",)
+        out.append({"pointer": _pointer(loc), "detail": detail[:500]})
     return out
 
 
@@ -297,15 +301,12 @@ def integrity_kind(exc: IntegrityError) -> str:
 
 def unique_fields(exc: IntegrityError) -> list[str]:
     """The fields of the unique constraint a write broke, without ``organisation_id``."""
-    orig = exc.orig
-    columns: list[str] | None = None
-    name = getattr(getattr(orig, "diag", None), "constraint_name", None)
+    name = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
     if name:
         columns = _constraint_columns(name)
     else:
-        m = _SQLITE_UNIQUE.search(str(orig))
-        if m:
-            columns = [c.strip().split(".")[-1] for c in m.group(1).split(",")]
+        m = _SQLITE_UNIQUE.search(str(exc.orig))
+        columns = [c.strip().split(".")[-1] for c in m.group(1).split(",")] if m else None
     if not columns:
         return []
     return [c for c in columns if c != "organisation_id"] or columns

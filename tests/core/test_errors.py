@@ -33,6 +33,24 @@ def test_validation_errors_point_at_the_fields(client: TestClient, tenant: Tenan
     assert body["instance"] == "/v1/employees"
 
 
+def test_errors_about_the_whole_body_point_at_the_whole_document(
+    client: TestClient, tenant: Tenant
+) -> None:
+    # RFC 6901: "" is the whole document; "/" and "/8" would name members "" and "8".
+    bad_json = client.post(
+        "/v1/teams",
+        content=b'{"name":',
+        headers={**tenant.write, "Content-Type": "application/json"},
+    )
+    [error] = assert_problem(bad_json, 422)["errors"]
+    assert error["pointer"] == "" and "not valid JSON" in error["detail"]
+    assert "at character 8" in error["detail"]
+    for body in ([1, 2], {"kind": "action_point", "description": "x"}):
+        path = "/v1/teams" if isinstance(body, list) else "/v1/follow-up-items"
+        errors = assert_problem(client.post(path, json=body, headers=tenant.write), 422)["errors"]
+        assert [e["pointer"] for e in errors] == [""], errors
+
+
 def test_validation_errors_in_query_and_path(client: TestClient, tenant: Tenant) -> None:
     body = assert_problem(client.get("/v1/teams?limit=0", headers=tenant.read), 422)
     assert body["errors"][0]["pointer"] == "/query/limit"

@@ -8572,7 +8572,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -8858,7 +8858,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -9038,7 +9038,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -9308,7 +9308,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -9521,7 +9521,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -9794,7 +9794,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -9972,7 +9972,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -10218,7 +10218,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -10433,7 +10433,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -10609,7 +10609,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -10905,7 +10905,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -11171,7 +11171,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -11350,7 +11350,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -11653,7 +11653,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -11922,7 +11922,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -12099,7 +12099,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -12396,7 +12396,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -12663,7 +12663,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -12848,7 +12848,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -13061,7 +13061,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -13281,7 +13281,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -13551,7 +13551,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -13726,7 +13726,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -13972,7 +13972,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -14237,7 +14237,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -14440,7 +14440,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -14660,7 +14660,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -14811,7 +14811,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -15043,7 +15043,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -15323,7 +15323,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -15507,7 +15507,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -15753,7 +15753,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -16027,7 +16027,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -16244,7 +16244,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -16518,7 +16518,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -16696,7 +16696,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -16942,7 +16942,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -17210,7 +17210,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -17389,7 +17389,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -17666,7 +17666,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -17912,7 +17912,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -18100,7 +18100,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -18316,7 +18316,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -18540,7 +18540,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -18818,7 +18818,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -18999,7 +18999,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -19245,7 +19245,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -19516,7 +19516,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -19737,7 +19737,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -20019,7 +20019,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -20205,7 +20205,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -20451,7 +20451,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -20727,7 +20727,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -20939,7 +20939,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -21211,7 +21211,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -21387,7 +21387,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -21633,7 +21633,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -21899,7 +21899,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -22153,7 +22153,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -22386,7 +22386,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -22678,7 +22678,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -22866,7 +22866,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -23112,7 +23112,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -23390,7 +23390,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -23585,7 +23585,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -23799,7 +23799,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -24068,7 +24068,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -24242,7 +24242,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -24488,7 +24488,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -24752,7 +24752,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -24924,7 +24924,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -25186,7 +25186,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -25398,7 +25398,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -25668,7 +25668,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -25844,7 +25844,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -26090,7 +26090,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -26356,7 +26356,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -26578,7 +26578,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -26853,7 +26853,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -27065,7 +27065,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -27244,7 +27244,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -27490,7 +27490,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -27759,7 +27759,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -27984,7 +27984,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -28264,7 +28264,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -28449,7 +28449,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -28695,7 +28695,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -28970,7 +28970,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -29195,7 +29195,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -29478,7 +29478,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -29665,7 +29665,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -29862,7 +29862,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -30051,7 +30051,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -30297,7 +30297,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -30576,7 +30576,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -30789,7 +30789,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -31083,7 +31083,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -31359,7 +31359,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -31576,7 +31576,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -31852,7 +31852,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -32032,7 +32032,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -32233,7 +32233,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -32407,7 +32407,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -32600,7 +32600,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -32833,7 +32833,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -33027,7 +33027,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -33220,7 +33220,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -33409,7 +33409,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -33601,7 +33601,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -33816,7 +33816,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -34089,7 +34089,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -34266,7 +34266,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -34512,7 +34512,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -34779,7 +34779,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -34996,7 +34996,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -35271,7 +35271,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -35450,7 +35450,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -35696,7 +35696,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -35965,7 +35965,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -36189,7 +36189,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -36467,7 +36467,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -36650,7 +36650,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -36896,7 +36896,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -37169,7 +37169,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -37383,7 +37383,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -37653,7 +37653,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -37829,7 +37829,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -38075,7 +38075,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -38341,7 +38341,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -38527,7 +38527,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -38749,7 +38749,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -39028,7 +39028,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -39212,7 +39212,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -39458,7 +39458,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -39732,7 +39732,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -39953,7 +39953,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -40286,7 +40286,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -40525,7 +40525,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -40771,7 +40771,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -41111,7 +41111,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -41339,7 +41339,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -41622,7 +41622,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -41810,7 +41810,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -42056,7 +42056,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -42334,7 +42334,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -42584,7 +42584,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -42801,7 +42801,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -43076,7 +43076,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -43256,7 +43256,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -43502,7 +43502,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -43772,7 +43772,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -44000,7 +44000,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -44278,7 +44278,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -44460,7 +44460,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -44706,7 +44706,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -44978,7 +44978,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -45239,7 +45239,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -45511,7 +45511,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -45732,7 +45732,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -46010,7 +46010,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -46288,7 +46288,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -46471,7 +46471,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -46748,7 +46748,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -47034,7 +47034,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -47217,7 +47217,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -47396,7 +47396,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -47616,7 +47616,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -47888,7 +47888,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -48070,7 +48070,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -48316,7 +48316,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -48588,7 +48588,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -48804,7 +48804,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -49079,7 +49079,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -49260,7 +49260,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -49506,7 +49506,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -49777,7 +49777,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -49994,7 +49994,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -50258,7 +50258,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",
@@ -50529,7 +50529,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "validation-error",
-                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
+                     *       "detail": "The input does not match the schema or a field's limits; `errors` point at each field (JSON pointers into the body, `\"\"` for the body as a whole such as JSON that does not parse, `/query/<name>` for query parameters). Sending it again unchanged can never succeed.",
                      *       "errors": [
                      *         {
                      *           "detail": "value is not a valid email address",

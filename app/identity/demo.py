@@ -1,5 +1,7 @@
 """The demo organisation's part: a dev identity provider and a user for each role."""
 
+import shlex
+
 from sqlmodel import Session
 
 from app.core.roles import UserRole
@@ -43,12 +45,16 @@ def seed(db: Session, ctx: object) -> None:
             )
         )
     db.flush()
+    # The commands name the database the demo went into: run from another shell, the
+    # default (./veerkracht.db) would be a new, empty one.
+    database = shlex.quote(db.get_bind().url.render_as_string(hide_password=True))
     ctx.notes += [
         "",
         "People sign in with OpenID Connect (docs/identity.md). A dev token per role "
         "(VEERKRACHT_DEV_TOKENS=true, as ./dev up sets it):",
         *(
-            f"  VEERKRACHT_DEV_TOKENS=true .venv/bin/veerkracht dev-token --role {r.value}"
+            f"  VEERKRACHT_DATABASE_URL={database} VEERKRACHT_DEV_TOKENS=true "
+            f".venv/bin/veerkracht dev-token --role {r.value}"
             for r in UserRole
         ),
         '  then: curl -s -H "Authorization: Bearer $TOKEN" .../v1/me',

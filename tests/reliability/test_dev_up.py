@@ -57,6 +57,20 @@ def test_dev_up_prints_calls_for_the_port_it_serves(tmp_path: Path) -> None:
             assert key, text[-2000:]
             r = http.get("/v1/organisation", headers={"Authorization": f"Bearer {key.group(0)}"})
             assert r.status_code == 200, r.text
+            # The printed dev-token command works from a fresh shell (no database set).
+            command = re.search(r"(\S*VEERKRACHT_DATABASE_URL=.*--role team_manager)", text)
+            assert command, text[-2000:]
+            fresh = {k: v for k, v in env.items() if k != "VEERKRACHT_DATABASE_URL"}
+            token = subprocess.run(
+                ["bash", "-c", command.group(1)],
+                cwd=ROOT,
+                env=fresh,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
+            me = http.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
+            assert me.status_code == 200 and me.json()["roles"] == ["team_manager"], me.text
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

@@ -47,7 +47,7 @@ def seed(db: Session, ctx: object) -> None:
     db.flush()
     # The commands name the database the demo went into: run from another shell, the
     # default (./veerkracht.db) would be a new, empty one.
-    database = shlex.quote(db.get_bind().url.render_as_string(hide_password=True))
+    database = shlex.quote(db.get_bind().engine.url.render_as_string(hide_password=True))
     ctx.notes += [
         "",
         "People sign in with OpenID Connect (docs/identity.md). A dev token per role "

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy import insert, select
 from sqlmodel import Session
 
+from app.core.dates import day_of
 from app.core.ids import uuid7
 from app.core.queries import chunks
 from app.imports.cells import boolean, choice, decimal, id_list, integer, required_date, text
@@ -299,7 +300,7 @@ def _resolve_completions(ctx: Context, records: list[Record]) -> list[RowError]:
                     why or f"no programme with external id or title {name!r}",
                 )
             )
-        if r.values["completed_on"] > ctx.now.date():
+        if r.values["completed_on"] > day_of(ctx.now):  # the Dutch calendar day
             errors.append(
                 RowError(
                     r.row,

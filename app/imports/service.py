@@ -142,9 +142,17 @@ def export_rows(
     return header, rows
 
 
+# Exports hold the rows the import can take back: those with the key (`external_id`) it
+# upserts by. A row made through the API without one has no key to find it again.
+
+
 def _export_function_groups(db: Session, org: Organisation) -> Iterable[dict[str, Any]]:
     t = table_of(FunctionGroup)
-    stmt = select(t).where(t.c.organisation_id == org.id).order_by(t.c.id)
+    stmt = (
+        select(t)
+        .where(t.c.organisation_id == org.id, t.c.external_id.is_not(None))
+        .order_by(t.c.id)
+    )
     for row in db.execute(stmt).mappings():
         yield dict(row)
 
@@ -160,7 +168,11 @@ def _export_teams(db: Session, org: Organisation) -> Iterable[dict[str, Any]]:
     )
     for team_id, ext in db.execute(stmt):
         managers.setdefault(team_id, []).append(ext)
-    stmt2 = select(t).where(t.c.organisation_id == org.id).order_by(t.c.id)
+    stmt2 = (
+        select(t)
+        .where(t.c.organisation_id == org.id, t.c.external_id.is_not(None))
+        .order_by(t.c.id)
+    )
     for row in db.execute(stmt2).mappings():
         yield {**row, "manager_external_ids": managers.get(row["id"], [])}
 
@@ -175,7 +187,11 @@ def _export_employees(db: Session, org: Organisation) -> Iterable[dict[str, Any]
         )
         .outerjoin(t, t.c.id == e.c.team_id)
         .outerjoin(fg, fg.c.id == e.c.function_group_id)
-        .where(e.c.organisation_id == org.id, e.c.erased_at.is_(None))
+        .where(
+            e.c.organisation_id == org.id,
+            e.c.erased_at.is_(None),
+            e.c.external_id.is_not(None),
+        )
         .order_by(e.c.id)
         .execution_options(yield_per=EXPORT_CHUNK)
     )

@@ -356,6 +356,14 @@ def test_export_round_trips(
 ) -> None:
     assert post_import("employees", example("medewerkers-export-excel.csv")).status_code == 200
     assert post_import("teams", example("teams-met-leidinggevenden.csv")).status_code == 200
+    # Rows made through the API without an HR key cannot be found again by the import:
+    # the exports leave them out rather than hand out a file that does not go back in.
+    for path, body in (
+        ("/v1/employees", {"first_name": "Zonder", "last_name": "Nummer"}),
+        ("/v1/teams", {"name": "Zonder code"}),
+        ("/v1/function-groups", {"name": "Zonder code", "likelihood": 1, "impact": 1}),
+    ):
+        assert client.post(path, json=body, headers=tenant.write).status_code == 201
     for kind in ("employees", "teams", "function-groups"):
         r = client.get(f"/v1/exports/{kind}", headers=tenant.read)
         assert r.status_code == 200

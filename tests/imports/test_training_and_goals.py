@@ -1,6 +1,6 @@
 """Imports of the training catalogue, historical completions, team and personal goals."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,7 +13,7 @@ from app.organisation.models import Employee, Organisation, OrganisationSettings
 from app.organisation.models import OrganisationUpdate as OrgUpdate
 from app.training.models import ProgramSkill, TrainingCompletion, TrainingProgram
 from tests.conftest import Tenant
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, set_clock
 from tests.imports.conftest import Post, example
 
 
@@ -159,6 +159,20 @@ def test_completion_errors(post_import: Post) -> None:
         (4, "Afgerond op"),
         (6, None),
     ]
+
+
+@pytest.mark.usefixtures("people", "catalogue")
+def test_a_completion_of_today_is_taken_on_the_dutch_day(
+    post_import: Post, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 00:30 in Amsterdam is still yesterday in UTC: "today" is the Dutch calendar day.
+    set_clock(monkeypatch, datetime(2025, 6, 15, 22, 30, tzinfo=UTC))
+    r = post_import(
+        "training-completions", "Personeelsnummer;Programma;Afgerond op\n100234;TP-LG;16-06-2025\n"
+    )
+    assert r.status_code == 200, r.text
+    late = "Personeelsnummer;Programma;Afgerond op\n100234;TP-LG;17-06-2025\n"
+    assert_problem(post_import("training-completions", late), 422, "import-rejected")
 
 
 @pytest.mark.usefixtures("people")

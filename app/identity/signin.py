@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlmodel import Session, col
 
 from app.core.db import Database
@@ -86,11 +86,19 @@ def _claim(claims: dict[str, Any], name: str | None) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _trusted_email(provider: IdentityProvider, claims: dict[str, Any]) -> str | None:
+    """The email claim, unless the provider says it is not verified (OIDC
+    ``email_verified: false``): an address a person typed in themselves links nobody."""
+    if claims.get("email_verified") is False:
+        return None
+    return _claim(claims, provider.email_claim)
+
+
 def _employee_for(
     db: Session, provider: IdentityProvider, claims: dict[str, Any]
 ) -> uuid.UUID | None:
     if provider.link_by == LinkBy.email:
-        email = _claim(claims, provider.email_claim)
+        email = _trusted_email(provider, claims)
         where = func.lower(col(Employee.email)) == email.lower() if email else None
     elif provider.link_by == LinkBy.employee_number:
         number = _claim(claims, provider.employee_number_claim)
@@ -99,7 +107,14 @@ def _employee_for(
         return None  # linked by `sub`: an admin links the user to an employee
     if where is None:
         return None
-    return db.execute(select(col(Employee.id)).where(where)).scalars().first()
+    # An employee another user is linked to already is not linked again: one person, one
+    # user (an admin links a second account by hand if it is really theirs).
+    taken = select(col(User.employee_id)).where(col(User.employee_id).is_not(None))
+    return (
+        db.execute(select(col(Employee.id)).where(where, col(Employee.id).not_in(taken)))
+        .scalars()
+        .first()
+    )
 
 
 def _user(db: Session, provider: IdentityProvider, claims: dict[str, Any]) -> User | None:
@@ -114,14 +129,21 @@ def _user(db: Session, provider: IdentityProvider, claims: dict[str, Any]) -> Us
     )
     if found is not None:
         return found
-    # An admin may have made the user before their first sign-in: the same email links it.
-    email = _claim(claims, provider.email_claim)
+    # An admin may have made the user before their first sign-in: the same (verified)
+    # email links it, when the user is for this provider or for none in particular. A user
+    # made for another provider is that provider's people's to claim, never this one's.
+    email = _trusted_email(provider, claims)
     if email is None:
         return None
     return (
         db.execute(
             select(User).where(
-                col(User.subject).is_(None), func.lower(col(User.email)) == email.lower()
+                col(User.subject).is_(None),
+                func.lower(col(User.email)) == email.lower(),
+                or_(
+                    col(User.identity_provider_id).is_(None),
+                    col(User.identity_provider_id) == provider.id,
+                ),
             )
         )
         .scalars()

@@ -405,3 +405,50 @@ def test_a_team_manager_does_not_write_their_own_hrm_conversation(
         headers=manager,
     )
     assert r.status_code == 201, r.text
+
+
+def test_a_user_made_for_one_provider_is_not_claimed_through_another(
+    client: TestClient, tenant: Tenant, issuer: LoopbackIssuer
+) -> None:
+    # HR made the director's user for provider X before the first sign-in. Someone at
+    # provider Y with the same email claim must not take it over (and lock the director out).
+    x = configure(client, tenant, issuer, create_users=False)
+    configure(client, tenant, issuer, name="Tweede IdP", audience="api://other")
+    made = client.post(
+        "/v1/users",
+        json={
+            "email": "director@example.nl",
+            "roles": ["hr_admin"],
+            "identity_provider_id": x["id"],
+        },
+        headers=tenant.admin,
+    )
+    assert made.status_code == 201, made.text
+    other = bearer(
+        issuer.token(sub="intruder", email="Director@example.nl", aud="api://other", groups=[])
+    )
+    assert_problem(client.get("/v1/me", headers=other), 403, "no-user")
+    own = bearer(issuer.token(sub="director", email="director@example.nl", groups=[]))
+    me = client.get("/v1/me", headers=own)
+    assert me.status_code == 200 and me.json()["roles"] == ["hr_admin"], me.text
+
+
+def test_an_unverified_or_taken_email_links_no_employee(
+    client: TestClient, tenant: Tenant, issuer: LoopbackIssuer
+) -> None:
+    # Linking by email trusts the address only when the provider does not say it is
+    # unverified, and one employee gets one user.
+    configure(client, tenant, issuer, link_by="email", create_users=True)
+    org = Org(client, tenant)
+    unverified = issuer.token(
+        sub="typed-it", email="sanne@example.nl", email_verified=False, groups=["staff"]
+    )
+    me = client.get("/v1/me", headers=bearer(unverified)).json()
+    assert me["employee_id"] is None
+    assert_problem(client.get(f"/v1/employees/{org.sanne['id']}", headers=bearer(unverified)), 404)
+    real = issuer.token(
+        sub="sanne", email="sanne@example.nl", email_verified=True, groups=["staff"]
+    )
+    assert client.get("/v1/me", headers=bearer(real)).json()["employee_id"] == org.sanne["id"]
+    second = issuer.token(sub="sanne-2", email="sanne@example.nl", groups=["staff"])
+    assert client.get("/v1/me", headers=bearer(second)).json()["employee_id"] is None

@@ -26,6 +26,7 @@ from sqlmodel import Session
 
 from app.core import engine as core_engine
 from app.core import migrate
+from app.core.config import get_settings
 from app.core.engine import make_engine
 from app.main import create_app
 from app.organisation.models import Organisation
@@ -107,6 +108,13 @@ def _watch(what: str) -> Callable[..., None]:
             _ON_THE_LOOP.append(what)
 
     return listener
+
+
+@pytest.fixture(autouse=True)
+def _identity_providers_on_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The suite's identity providers (tests/identity/idp.py) serve on 127.0.0.1, which the
+    # service refuses to call by default (SSRF); the tests of that refusal switch it back.
+    monkeypatch.setattr(get_settings(), "oidc_allow_private_issuers", True)
 
 
 @pytest.fixture(autouse=True)

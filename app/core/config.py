@@ -130,6 +130,11 @@ class Settings(BaseSettings):
         description="A token with an unknown key id refetches the issuer's keys at most this "
         "often (key rotation), so made-up key ids cannot make the service fetch on every call.",
     )
+    oidc_allow_private_issuers: bool = Field(
+        default=False,
+        description="Let identity providers live on loopback and private addresses (tests, "
+        "an identity provider inside the network). Off: refused, against SSRF.",
+    )
     oidc_clock_skew_seconds: int = Field(
         default=60, ge=0, le=300, description="Clock skew allowed for a token's exp and nbf."
     )

@@ -27,6 +27,7 @@ from joserfc.jwk import Key, KeySet
 from app.core.config import get_settings
 from app.core.errors import ServiceUnavailable, Unauthorized
 from app.core.problems import ProblemCode
+from app.core.targets import TargetRefused, refuse_private
 
 ALLOWED_ALGORITHMS = (
     "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
@@ -100,12 +101,32 @@ class _Cached:
     fetched_at: float
 
 
-def _check_url(url: str) -> None:
+def issuer_refused(url: str, *, resolve: bool = True) -> str | None:
+    """Why the service may not call this identity-provider URL; None when it may.
+
+    An organisation's admin names the issuer, and anyone may send a token naming it, so
+    the server would call it on their word: like webhooks, no loopback, private or
+    link-local addresses (core/targets.py) unless the setting allows them, and https but
+    on this machine.
+    """
     parts = urlsplit(url)
-    # Plain http only on this machine (tests, the dev issuer); anything else must be https.
     if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in _LOOPBACK):
+        return "it is not https"
+    if not get_settings().oidc_allow_private_issuers:
+        try:
+            refuse_private(url, resolve=resolve)
+        except TargetRefused as exc:
+            return str(exc)
+    return None
+
+
+def _check_url(url: str) -> None:
+    # Again before every fetch: a name can be re-pointed after the provider was stored.
+    why = issuer_refused(url)
+    if why is not None:
         raise ServiceUnavailable(
-            f"The identity provider's address {url} is not https.", code="identity-provider-error"
+            f"The identity provider's address {url} is refused: {why}.",
+            code="identity-provider-error",
         )
 
 

@@ -7,9 +7,12 @@ from pydantic import Field
 from sqlmodel import Session, col, select
 
 from app.core.crud import apply_changes, delete_or_conflict, resolve_ref
+from app.core.errors import InvalidInput
 from app.core.listing import ListFilters, Listing
 from app.core.models import bulk_update, render
 from app.core.roles import Reach
+from app.identity import oidc
+from app.identity.devtoken import DEV_ISSUER
 from app.identity.models import (
     IdentityProvider,
     IdentityProviderCreate,
@@ -29,6 +32,13 @@ from app.organisation.models import Employee
 
 def create_provider(db: Session, *, data: IdentityProviderCreate) -> IdentityProvider:
     """A new identity provider; (issuer, audience) is unique across organisations."""
+    why = oidc.issuer_refused(data.issuer, resolve=False)
+    if why is not None and data.issuer != DEV_ISSUER:  # never fetched: its keys are ours
+        raise InvalidInput(
+            f"The service may not call this issuer: {why}.",
+            code="validation-error",
+            errors=[{"pointer": "/issuer", "detail": why}],
+        )
     values = data.model_dump()
     values["group_roles"] = {g: [str(r) for r in rs] for g, rs in data.group_roles.items()}
     provider = IdentityProvider(**values)

@@ -32,10 +32,10 @@ from app.changes.models import ChangeEvent
 from app.core.engine import new_session
 from app.core.ids import uuid7_many
 from app.core.models import utcnow
+from app.core.targets import TargetRefused, check_target
 from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
 from app.webhooks.signing import headers as signed_headers
 from app.webhooks.signing import secrets_in_use
-from app.webhooks.targets import TargetRefused, check_target
 
 MAX_ATTEMPTS = 13
 FIRST_RETRY = timedelta(seconds=5)

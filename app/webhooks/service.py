@@ -12,6 +12,7 @@ from app.core.errors import InvalidInput
 from app.core.ids import uuid7
 from app.core.listing import ListFilters, Listing
 from app.core.models import render, utcnow
+from app.core.targets import TargetRefused, check_target
 from app.core.tenancy import current_organisation_id
 from app.webhooks.models import (
     DeliveryStatus,
@@ -24,7 +25,6 @@ from app.webhooks.models import (
     WebhookSubscriptionUpdate,
 )
 from app.webhooks.signing import new_secret, secrets_in_use
-from app.webhooks.targets import TargetRefused, check_target
 
 # session.info key: {subscription id: secret} of subscriptions created or rotated in this
 # request, the only answers that show the secret.

@@ -25,9 +25,9 @@ from app.core.config import get_settings
 from app.core.dates import today
 from app.core.engine import get_engine, new_session
 from app.core.models import utcnow
+from app.core.targets import pinned
 from app.organisation import service as organisation_service
 from app.webhooks.delivery import Sender, purge_log, run_once
-from app.webhooks.targets import pinned
 
 log = logging.getLogger("veerkracht.worker")
 PURGE_EVERY = timedelta(hours=1)

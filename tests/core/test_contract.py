@@ -118,7 +118,7 @@ def test_a_malformed_webhook_url_is_refused_not_a_500(client: TestClient, tenant
 def test_a_bracketed_host_that_is_no_address_is_refused() -> None:
     import pytest
 
-    from app.webhooks.targets import TargetRefused, check_target
+    from app.core.targets import TargetRefused, check_target
 
     with pytest.raises(TargetRefused):
         check_target("https://[:::zz]/hook", resolve=False)

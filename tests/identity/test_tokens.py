@@ -16,7 +16,8 @@ from sqlalchemy import Engine, delete, update
 from sqlmodel import col
 
 from app.core.config import get_settings
-from app.identity import signin
+from app.core.errors import ServiceUnavailable
+from app.identity import oidc, signin
 from app.identity.models import IdentityProvider, User
 from tests.conftest import Tenant
 from tests.helpers import assert_problem, sqlite_write_lock_elsewhere
@@ -240,3 +241,32 @@ def test_a_sign_in_that_cannot_be_recorded_still_signs_in(
         r = client.get("/v1/me", headers=bearer(issuer.token()))
     assert r.status_code == 200, r.text
     assert "deferred work failed" in caplog.text
+
+
+def test_an_issuer_on_a_private_address_is_refused(
+    client: TestClient, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An admin names the issuer and anyone may send a token naming it: the server would
+    # call it on their word, so internal addresses are refused (SSRF), as for webhooks.
+    monkeypatch.setattr(get_settings(), "oidc_allow_private_issuers", False)
+    for issuer in (
+        "http://127.0.0.1:8080/internal/admin?x=",
+        "https://169.254.169.254/latest/meta-data",
+        "https://10.0.0.5/realms/x",
+        "http://login.example.org/realms/x",  # not https
+    ):
+        r = client.post(
+            "/v1/identity-providers",
+            json={"name": "X", "issuer": issuer, "audience": "a"},
+            headers=tenant.admin,
+        )
+        assert assert_problem(r, 422)["errors"][0]["pointer"] == "/issuer", issuer
+    ok = client.post(
+        "/v1/identity-providers",
+        json={"name": "X", "issuer": "https://login.example.org/realms/x", "audience": "a"},
+        headers=tenant.admin,
+    )
+    assert ok.status_code == 201, ok.text
+    # And before every fetch, for a name re-pointed at an internal address since.
+    with pytest.raises(ServiceUnavailable):
+        oidc._check_url("https://127.0.0.1/.well-known/openid-configuration")

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.webhooks.targets import TargetRefused
+from app.core.targets import TargetRefused
 from app.webhooks.worker import http_sender
 
 PUBLIC, LOOPBACK = "93.184.216.34", "127.0.0.1"

@@ -16,10 +16,11 @@ from standardwebhooks import Webhook
 from app.changes import outbox
 from app.changes.models import ChangeEvent
 from app.core import engine as core_engine
+from app.core import targets
 from app.core.models import utcnow
 from app.core.tenancy import bind_organisation
 from app.organisation.models import Team
-from app.webhooks import delivery, targets
+from app.webhooks import delivery
 from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
 from tests.conftest import Tenant
 from tests.helpers import assert_problem

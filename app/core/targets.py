@@ -1,8 +1,12 @@
-"""Which webhook URLs may be called: no loopback, private or link-local targets (SSRF).
+"""Which URLs the service may call on a tenant's word: no loopback, private or link-local
+targets (SSRF).
 
-A subscription's URL is checked when it is stored and again, resolved, before every
-attempt (a name can be re-pointed at an internal address after it was accepted).
-``VEERKRACHT_WEBHOOK_ALLOW_PRIVATE_TARGETS=true`` allows them (tests, an internal receiver).
+Webhook subscriptions and identity providers (their issuer and its ``jwks_uri``) name URLs
+the server then calls. A URL is checked when it is stored and again, resolved, before it
+is called (a name can be re-pointed at an internal address after it was accepted).
+``VEERKRACHT_WEBHOOK_ALLOW_PRIVATE_TARGETS=true`` allows them for webhooks,
+``VEERKRACHT_OIDC_ALLOW_PRIVATE_ISSUERS=true`` for identity providers (tests, a receiver or
+an identity provider inside the network).
 """
 
 import ipaddress
@@ -14,7 +18,7 @@ from app.core.config import get_settings
 
 
 class TargetRefused(ValueError):
-    """The URL points at an address webhooks may not call."""
+    """The URL points at an address the service may not call."""
 
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
@@ -37,10 +41,15 @@ def _refused(address: str) -> bool:
 
 
 def check_target(url: str, *, resolve: bool = True) -> list[str]:
-    """Refuse a URL whose host is (or resolves to) an address that is not globally
-    reachable; the addresses checked (none when the host is not resolved here)."""
+    """A webhook URL: see ``refuse_private`` (unless webhooks may call private targets)."""
     if get_settings().webhook_allow_private_targets:
         return []
+    return refuse_private(url, resolve=resolve)
+
+
+def refuse_private(url: str, *, resolve: bool = True) -> list[str]:
+    """Refuse a URL whose host is (or resolves to) an address that is not globally
+    reachable; the addresses checked (none when the host is not resolved here)."""
     try:
         host = urlsplit(url).hostname or ""
     except ValueError as exc:  # "https://[" : a bracketed host that is no IPv6 address

@@ -67,6 +67,7 @@ def make_engine(url: str | None = None, **kw: Any) -> Engine:
         engine = create_engine(
             parsed,
             echo=settings.db_echo,
+            hide_parameters=True,  # SQL echo logs no secrets or personal data
             connect_args={
                 "check_same_thread": False,
                 "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
@@ -78,7 +79,9 @@ def make_engine(url: str | None = None, **kw: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(_psycopg(parsed), echo=settings.db_echo, **_postgres(pool, kw))
+    return create_engine(
+        _psycopg(parsed), echo=settings.db_echo, hide_parameters=True, **_postgres(pool, kw)
+    )
 
 
 def make_async_engine(sync: Engine) -> AsyncEngine:
@@ -94,6 +97,7 @@ def make_async_engine(sync: Engine) -> AsyncEngine:
     return create_async_engine(
         _psycopg(sync.url),
         echo=settings.db_echo,
+        hide_parameters=True,
         isolation_level="AUTOCOMMIT",
         **_postgres(pool, {}),
     )

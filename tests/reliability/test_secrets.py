@@ -73,6 +73,17 @@ def test_api_keys_never_appear_in_logs(
     statuses = []
     for method, path, headers, body in calls:
         statuses.append(c.request(method, path, headers=headers, json=body).status_code)
+    # Webhook secrets are kept to sign with: stored as they are, never logged either.
+    hook = c.post(
+        "/v1/webhook-subscriptions",
+        headers=tenant.admin,
+        json={"url": "https://hooks.example.org/x"},
+    )
+    assert hook.status_code == 201, hook.text
+    rotated = c.post(
+        f"/v1/webhook-subscriptions/{hook.json()['id']}/rotate-secret", headers=tenant.admin
+    )
+    secrets = [hook.json()["secret"], rotated.json()["secret"]]
     revoke = c.get("/v1/api-keys", headers=tenant.admin).json()["items"][-1]["id"]
     c.delete(f"/v1/api-keys/{revoke}", headers=tenant.admin)
     statuses.append(c.get("/v1/teams", headers={"Authorization": f"Bearer {new_key}"}).status_code)
@@ -80,11 +91,13 @@ def test_api_keys_never_appear_in_logs(
 
     logs = captured_logs.getvalue()
     assert '"status": 500' in logs and "something broke" in logs  # the logs were captured
-    assert "SELECT" in logs  # SQL was logged, with its parameters
+    assert "SELECT" in logs  # SQL was logged, its parameters hidden
     keys = [new_key, tenant.admin_key, tenant.write_key, tenant.read_key, wrong_secret]
     for key in keys:
         for part in _secret_parts(key):
             assert part not in logs, "an API key (or its secret part) was logged"
+    for secret in secrets:
+        assert secret.removeprefix("whsec_") not in logs, "a webhook secret was logged"
     assert "Bearer" not in logs and "authorization" not in logs.lower()
 
 

@@ -26,7 +26,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlmodel import Session, col
 
 from app.core.config import get_settings
@@ -100,8 +100,10 @@ class Principal:
 # Every request would otherwise start with a query for its key and organisation. A key
 # that authenticated is remembered for ``auth_cache_seconds`` (default 5 s), by the SHA-256
 # of the key (never the key itself). A revocation or a settings change clears this
-# process's entries at once; other instances see it within the TTL. Failures are never
-# remembered, so an unknown or revoked key always reaches the database.
+# process's entries when it commits (``forget_principals``); other instances see it within
+# the TTL. A look-up that began before a clear is not remembered (the generation): it may
+# have read the key as it was before the revocation. Failures are never remembered, so an
+# unknown or revoked key always reaches the database.
 
 
 @dataclass(frozen=True)
@@ -116,11 +118,24 @@ class _Remembered:
 _remembered: dict[str, _Remembered] = {}
 _remembered_lock = threading.Lock()
 _REMEMBER_AT_MOST = 10_000
+_generation = [0]  # bumped by every clear
 
 
-def forget_principals(*, organisation_id: uuid.UUID | None = None) -> None:
-    """Drop remembered keys (all, or one organisation's): after revocations, settings changes."""
+def forget_principals(
+    db: Session | None = None, *, organisation_id: uuid.UUID | None = None
+) -> None:
+    """Drop remembered keys (all, or one organisation's): after revocations, settings
+    changes. Given the writing session, once now and again when it commits: a look-up
+    between the two read the row as it was before the change."""
+    if db is not None:
+        event.listen(
+            db,
+            "after_commit",
+            lambda _s: forget_principals(organisation_id=organisation_id),
+            once=True,
+        )
     with _remembered_lock:
+        _generation[0] += 1
         if organisation_id is None:
             _remembered.clear()
             return
@@ -146,7 +161,7 @@ def _recall(presented: str | None) -> Principal | None:
     )
 
 
-def _remember(presented: str, principal: Principal) -> None:
+def _remember(presented: str, principal: Principal, generation: int) -> None:
     ttl = get_settings().auth_cache_seconds
     if ttl <= 0 or principal.api_key_id is None:
         return
@@ -158,6 +173,8 @@ def _remember(presented: str, principal: Principal) -> None:
         organisation=principal.organisation_columns,
     )
     with _remembered_lock:
+        if _generation[0] != generation:
+            return  # cleared since the look-up began: it may have read the key as it was
         if len(_remembered) >= _REMEMBER_AT_MOST:
             _remembered.clear()
         _remembered[hash_key(presented)] = entry
@@ -241,6 +258,7 @@ async def _sign_in(database: Database, token: str) -> Principal:
 
 
 async def _authenticate_now(database: Database, presented: str) -> Principal:
+    generation = _generation[0]
     principal, last_used_at = await database.read(_look_up, presented)
     now = utcnow()
     # last_used_at is telemetry, written at most once a minute per key, in a short write
@@ -249,7 +267,7 @@ async def _authenticate_now(database: Database, presented: str) -> Principal:
     # key records it (nor does a failed one fail the request).
     if last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION:
         await database.write_if_free(_record_use, principal.api_key_id, now)
-    _remember(presented, principal)
+    _remember(presented, principal, generation)
     return principal
 
 

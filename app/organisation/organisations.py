@@ -72,7 +72,7 @@ def update_organisation(
         function_groups.settings_changed(db, org.settings, settings)
     apply_changes(org, changes)
     db.flush()
-    forget_principals(organisation_id=org.id)
+    forget_principals(db, organisation_id=org.id)
     return org
 
 
@@ -109,7 +109,7 @@ def revoke_api_key(db: Session, *, key: ApiKey) -> ApiKey:
         apply_changes(key, {"revoked_at": utcnow()})
         touch(key)
         db.flush()
-    forget_principals(organisation_id=key.organisation_id)
+    forget_principals(db, organisation_id=key.organisation_id)
     return key
 
 

@@ -116,3 +116,33 @@ def test_each_request_gets_its_own_organisation(client: TestClient, tenant: Tena
     assert third is not None
     assert third.organisation.name == tenant.org.name
     assert second.organisation.settings_json == third.organisation.settings_json == before
+
+
+def _principal(tenant: Tenant) -> auth.Principal:
+    return auth.Principal(
+        organisation_columns={"id": tenant.id},
+        api_key_id=tenant.id,
+        scope=auth.Scope.read,
+        sensitive=False,
+    )
+
+
+def test_a_look_up_that_began_before_a_revocation_is_not_remembered(tenant: Tenant) -> None:
+    # It may have read the key as it was before the revocation committed: remembered, the
+    # revoked key would work on for the cache's lifetime.
+    began = auth._generation[0]
+    auth.forget_principals(organisation_id=tenant.id)  # the revocation, meanwhile
+    auth._remember("vk_x_secret", _principal(tenant), began)
+    assert auth._recall("vk_x_secret") is None
+    auth._remember("vk_x_secret", _principal(tenant), auth._generation[0])
+    assert auth._recall("vk_x_secret") is not None
+
+
+def test_a_revocation_clears_again_when_it_commits(db: Any, tenant: Tenant) -> None:
+    # A look-up between the revoking write and its commit reads the key as still valid and
+    # is remembered; the clear at commit drops it.
+    auth.forget_principals(db, organisation_id=tenant.id)
+    auth._remember("vk_x_secret", _principal(tenant), auth._generation[0])
+    assert auth._recall("vk_x_secret") is not None
+    db.commit()
+    assert auth._recall("vk_x_secret") is None

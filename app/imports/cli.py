@@ -231,7 +231,11 @@ def export_command(args: argparse.Namespace) -> int:
     """``veerkracht export KIND``."""
     headers = _headers(args)
     url = f"{_base(args.url)}/v1/exports/{args.kind}"
-    target: IO[bytes] = args.output.open("wb") if args.output else sys.stdout.buffer
+    # Into a file beside the target, renamed over it once the whole export arrived: a
+    # refused or broken download leaves the file that was there untouched.
+    part = args.output.with_name(f".{args.output.name}.part") if args.output else None
+    target: IO[bytes] = part.open("wb") if part else sys.stdout.buffer
+    done = False
     try:
         with (
             httpx.Client(timeout=httpx.Timeout(args.timeout, connect=10.0)) as client,
@@ -252,11 +256,16 @@ def export_command(args: argparse.Namespace) -> int:
                 rows += chunk.count(b"\n")
                 progress.advance(len(chunk))
             progress.finish()
+        done = True
     except httpx.TransportError as exc:
         raise UsageError(f"cannot reach {url}: {exc}") from None
     finally:
-        if args.output:
+        if part is not None:
             target.close()
+            if done:
+                part.replace(args.output)
+            else:
+                part.unlink(missing_ok=True)
     if args.output:
         _err(f"wrote {max(rows - 1, 0)} {args.kind} rows to {args.output}")
     return EXIT_OK

@@ -131,6 +131,17 @@ def test_export_writes_csv_that_imports_back_unchanged(
     assert '"unchanged": 4' in capsys.readouterr().out
 
 
+def test_a_failed_export_leaves_the_file_that_was_there(env: Tenant, tmp_path: Path) -> None:
+    # A wrong key or an unreachable server must not empty yesterday's export.
+    target = tmp_path / "keep.csv"
+    target.write_text("precious;data\n1;2\n")
+    assert run("export", "employees", "--output", str(target), "--api-key", "vk_wrong") == 2
+    unreachable = f"http://127.0.0.1:{free_port()}"
+    assert run("export", "employees", "--output", str(target), "--url", unreachable) == 2
+    assert target.read_text() == "precious;data\n1;2\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.csv"]  # no part file left behind
+
+
 def test_usage_and_connection_errors_exit_2(
     env: Tenant, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

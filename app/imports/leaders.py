@@ -109,10 +109,13 @@ def set_team_managers(ctx: Context, records: list[Record], ids: dict[Any, uuid.U
         )
         for team_id, employee_id in ctx.session.execute(stmt):
             current.setdefault(team_id, set()).add(employee_id)
+    # A team one of whose managers cannot be found keeps its list (check() refuses the
+    # rows naming them; this is the backstop): never a list cut short.
     changed = {
         team: sorted(new)
         for team, numbers_ in wanted.items()
-        if (new := {id_of[m] for m in numbers_ if m in id_of}) != current.get(team, set())
+        if numbers_ <= id_of.keys()
+        and (new := {id_of[m] for m in numbers_}) != current.get(team, set())
     }
     if not changed:
         return []

@@ -195,6 +195,40 @@ def test_leidinggevende_sets_the_teams_manager(post_import: Post, db: Session) -
 
 
 @pytest.mark.usefixtures("org_structure")
+def test_a_manager_whose_own_row_fails_leads_nobody_in_partial_mode(
+    post_import: Post, db: Session
+) -> None:
+    # The new leader's row fails (unknown function group): the rows naming them must fail
+    # too, not leave their team without the manager it had.
+    first = (
+        "Personeelsnummer;Roepnaam;Achternaam;Team;Rol;Leidinggevende\n"
+        "L;Lies;Leider;T-JW-01;leidinggevende;\nA;Ali;Werker;T-JW-01;medewerker;L\n"
+    )
+    assert post_import("employees", first).status_code == 200
+    body = (
+        "Personeelsnummer;Roepnaam;Achternaam;Team;Functiegroep;Rol;Leidinggevende\n"
+        "N;Nieuwe;Leider;T-JW-01;FG-NOPE;leidinggevende;\n"
+        "A;Ali;Werker;T-JW-01;;medewerker;N\n"
+    )
+    r = post_import("employees", body, mode="partial")
+    assert r.status_code == 200, r.text
+    assert {(e["row"], e["column"]) for e in r.json()["errors"]} == {
+        (2, "Functiegroep"),
+        (3, "Leidinggevende"),
+    }
+    managers = (
+        db.exec(
+            select(TeamManager.employee_id).where(
+                col(TeamManager.team_id) == team(db, "T-JW-01").id
+            )
+        )
+        .scalars()
+        .all()
+    )
+    assert managers == [people(db)["L"].id]
+
+
+@pytest.mark.usefixtures("org_structure")
 def test_datum_uit_dienst_deactivates_today_or_on_its_day(
     post_import: Post, db: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -153,6 +153,10 @@ def _resolve(ctx: Context, records: list[Record]) -> list[RowError]:
     for r in records:
         v = r.values
         v["exists"] = v["external_id"] in existing
+        if v["exists"]:
+            # Left alone (module doc): checked against today's teams, an incident whose
+            # people have moved on since would fail the re-import of its own export.
+            continue
         team_id = teams.find(v["team"])
         if team_id is None:
             fail(r, "team", v["team"], f"no team with external id or name {v['team']!r}")

@@ -59,6 +59,21 @@ def test_the_export_imports_with_aftercare(post_import: Post, db: Session) -> No
     assert (again["created"], again["unchanged"]) == (0, 5)
 
 
+def test_a_reimport_after_people_moved_team_leaves_the_incidents_alone(
+    post_import: Post, client: TestClient, tenant: Tenant, db: Session
+) -> None:
+    # Stored reports are left alone: checked against today's teams, the export of an
+    # incident whose people moved on since could not go back in.
+    _setup(post_import, db)
+    assert post_import("incidents", example(FILE)).status_code == 200
+    moved = post_import("employees", b"Personeelsnummer;Team\n100231;T-AB-03\n")
+    assert moved.status_code == 200, moved.text
+    exported = client.get("/v1/exports/incidents", headers=tenant.admin)
+    again = post_import("incidents", exported.content)
+    assert again.status_code == 200, again.text
+    assert again.json()["unchanged"] == again.json()["total"] == 5
+
+
 def test_a_bad_row_rejects_the_file(post_import: Post, db: Session) -> None:
     _setup(post_import, db)
     text = example(FILE).decode("cp1252")

@@ -137,8 +137,16 @@ NAME_FIELDS = ("first_name", "last_name")
 
 
 def _resolve_reference(
-    ctx: Context, records: list[Record], field_name: str, target: str, model: Any, what: str
+    ctx: Context,
+    records: list[Record],
+    field_name: str,
+    target: str,
+    model: Any,
+    what: str,
+    overruled: frozenset[int] = frozenset(),
 ) -> list[RowError]:
+    """``field_name`` (an external id or name) as ``target`` (an id); rows in ``overruled``
+    take theirs from another column, so a value they name that is not found is no error."""
     if field_name not in ctx.columns:
         return []
     directory = Directory.load(ctx, model)
@@ -154,9 +162,9 @@ def _resolve_reference(
         if value not in found_for:
             found_for[value] = directory.find(value)
         if found_for[value] is None:
-            errors.append(
-                RowError(r.row, column, value, f"no {what} with external id (or name) {value!r}")
-            )
+            if r.row not in overruled:
+                message = f"no {what} with external id (or name) {value!r}"
+                errors.append(RowError(r.row, column, value, message))
             continue
         r.values[target] = found_for[value]
     return errors
@@ -233,6 +241,15 @@ def resolve_employees(ctx: Context, records: list[Record]) -> list[RowError]:
     maps = Mappings.load(ctx.session, ctx.org_id)
     errors = _new_without_names(ctx, records)
     errors += _resolve_reference(ctx, records, "team_external_id", "team_id", Team, "team")
+    # A mapped Functie wins over the Functiegroep cell, which is then often a pay grade
+    # that names no function group: not an error on those rows.
+    mapped = frozenset(
+        r.row
+        for r in records
+        if "function" in ctx.columns
+        and r.values.get("function") is not None
+        and maps.function_group(r.values["function"]) is not None
+    )
     errors += _resolve_reference(
         ctx,
         records,
@@ -240,6 +257,7 @@ def resolve_employees(ctx: Context, records: list[Record]) -> list[RowError]:
         "function_group_id",
         FunctionGroup,
         "function group",
+        overruled=mapped,
     )
     errors += _resolve_functions(ctx, records, maps)
     if "email" in ctx.columns:

@@ -91,6 +91,15 @@ def test_a_mapped_functie_wins_over_the_functiegroep_cell(post_import: Post, db:
     body = "Personeelsnummer;Roepnaam;Achternaam;Functiegroep;Functie\n1;Ada;Kok;FG-JW;kok\n"
     assert post_import("employees", body).status_code == 200
     assert people(db)["1"].function_group_id == group_id(db, "FG-AB")
+    # Also over a Functiegroep cell that names no function group (a pay grade) ...
+    grade = "Personeelsnummer;Roepnaam;Achternaam;Functiegroep;Functie\n2;Bo;Kok;Schaal 8;kok\n"
+    r = post_import("employees", grade)
+    assert r.status_code == 200, r.text
+    assert people(db)["2"].function_group_id == group_id(db, "FG-AB")
+    # ... which is still an error on a row whose Functie is not mapped.
+    unmapped = "Personeelsnummer;Roepnaam;Achternaam;Functiegroep;Functie\n3;Cas;Kok;Schaal 8;\n"
+    [err] = assert_problem(post_import("employees", unmapped), 422)["errors"]
+    assert err["column"] == "Functiegroep"
 
 
 @pytest.mark.usefixtures("org_structure")

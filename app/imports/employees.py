@@ -296,6 +296,7 @@ def write_employees(ctx: Context, records: list[Record]) -> Outcome:
         records,
         key="external_id",
         fields=fields,
+        unique=("email",),
         defaults={
             "name_particle": None,
             "email": None,

@@ -136,6 +136,7 @@ def upsert(
     defaults: dict[str, Any] | None = None,
     row_defaults: Callable[[Record], dict[str, Any]] | None = None,
     force_update: set[Any] | None = None,
+    unique: Sequence[str] = (),
 ) -> Upserted:
     """Insert new rows, update changed ones and leave identical ones alone, by ``key``.
 
@@ -144,7 +145,10 @@ def upsert(
     the row (a programme's refresher months on whether it is physical). Unchanged rows are
     counted, not rewritten, so their ``updated_at`` (and every sync cursor) stays put.
     ``force_update`` names keys that changed elsewhere (a team's managers) and must be
-    bumped anyway.
+    bumped anyway. ``unique`` names columns unique in the organisation (an e-mail address)
+    that rows may hand to each other: within a chunk their changed values are released
+    first and updates run before inserts, so a leaver's address can go to a new hire and
+    two people can swap theirs.
     """
     result = Upserted(Outcome(), {}, set(), {})
     force = force_update or set()
@@ -192,8 +196,16 @@ def upsert(
         result.outcome.updated += sum(len(u) for u in updates.values())
         if ctx.dry_run:
             continue
-        if inserts:
-            ctx.session.execute(sa.insert(table), inserts)
+        for column in unique:
+            releasing = [p["b_id"] for shape, ps in updates.items() if column in shape for p in ps]
+            if releasing:
+                # On the connection, past the audit trail's listener: no change of its own
+                # (the update below sets the new value, and that is recorded).
+                ctx.session.connection().execute(
+                    update(table)
+                    .where(table.c.organisation_id == ctx.org_id, table.c.id.in_(releasing))
+                    .values({column: None})
+                )
         for changed, params_list in updates.items():
             stmt = (
                 update(table)
@@ -201,6 +213,8 @@ def upsert(
                 .values({f: bindparam(f"b_{f}") for f in (*changed, "updated_at")})
             )
             ctx.session.execute(stmt, params_list)
+        if inserts:
+            ctx.session.execute(sa.insert(table), inserts)
     return result
 
 

@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from app.audit.models import AuditEvent
 from app.organisation.models import DEFAULT_BANDS, Employee, FunctionGroup, Role, Team, TeamManager
 from tests.conftest import Tenant
 from tests.factories.core import make_employee, make_team
@@ -434,3 +435,27 @@ def test_function_groups_carry_their_set_of_comparable_groups(
         select(FunctionGroup).where(col(FunctionGroup.external_id) == "FG-JW")
     ).scalar_one()
     assert fg.comparable_group == "ambulant jeugd"
+
+
+@pytest.mark.usefixtures("org_structure")
+def test_addresses_handed_over_or_swapped_in_one_file(post_import: Post, db: Session) -> None:
+    # A leaver's address goes to a new hire, two colleagues swap theirs: the unique e-mail
+    # must not refuse the file halfway (nor the audit trail record the passing NULL).
+    first = (
+        f"{HEADER}\n1;Jan;Jansen;jan@x.nl;T-JW-01;medewerker\n"
+        "2;Els;Vos;els@x.nl;T-JW-01;medewerker\n3;Piet;Bos;piet@x.nl;T-JW-01;medewerker\n"
+    )
+    assert post_import("employees", first).status_code == 200
+    audited = db.scalar(select(func.count()).select_from(AuditEvent)) or 0
+    second = (
+        f"{HEADER}\n1;Jan;Jansen;oud-jan@x.nl;T-JW-01;medewerker\n"
+        "4;Nieuw;Lid;jan@x.nl;T-JW-01;medewerker\n"
+        "2;Els;Vos;piet@x.nl;T-JW-01;medewerker\n3;Piet;Bos;els@x.nl;T-JW-01;medewerker\n"
+    )
+    r = post_import("employees", second)
+    assert r.status_code == 200, r.text
+    assert (r.json()["created"], r.json()["updated"]) == (1, 3)
+    emails = {e.external_id: e.email for e in db.exec(select(Employee)).scalars()}
+    assert emails == {"1": "oud-jan@x.nl", "2": "piet@x.nl", "3": "els@x.nl", "4": "jan@x.nl"}
+    events = (db.scalar(select(func.count()).select_from(AuditEvent)) or 0) - audited
+    assert events == 4  # one per row written

@@ -227,7 +227,9 @@ async def authenticate(database: Database, presented: str | None) -> Principal:
     if remembered is not None:
         return remembered
     loop = asyncio.get_running_loop()
-    flight = (loop, hash_key(presented))
+    # Joined only by requests since the last clear: one arriving after a revocation must not
+    # share a look-up begun before it.
+    flight = (loop, hash_key(presented), _generation[0])
     task = _in_flight.get(flight)
     if task is None:
         task = loop.create_task(_authenticate_now(database, presented))
@@ -244,7 +246,7 @@ async def authenticate(database: Database, presented: str | None) -> Principal:
     )
 
 
-_in_flight: dict[tuple[asyncio.AbstractEventLoop, str], "asyncio.Task[Principal]"] = {}
+_in_flight: dict[tuple[asyncio.AbstractEventLoop, str, int], "asyncio.Task[Principal]"] = {}
 
 
 async def _sign_in(database: Database, token: str) -> Principal:

@@ -11,6 +11,7 @@ an identity provider inside the network).
 
 import ipaddress
 import socket
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -71,7 +72,9 @@ def refuse_private(url: str, *, resolve: bool = True) -> list[str]:
     return addresses
 
 
-def pinned(url: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+def pinned(
+    url: str, *, check: Callable[[str], list[str]] = check_target
+) -> tuple[str, dict[str, str], dict[str, Any]]:
     """The URL to connect to, with its extra headers and request extensions: the host is
     resolved and checked once, and the connection goes to the address that was checked.
 
@@ -81,7 +84,7 @@ def pinned(url: str) -> tuple[str, dict[str, str], dict[str, Any]]:
     on the same address (``Connection: close``).
     """
     parts = urlsplit(url)
-    addresses = check_target(url)
+    addresses = check(url)
     host = parts.hostname or ""
     if not addresses or addresses[0] == host:
         return url, {}, {}  # a literal address, or private targets allowed: nothing to pin

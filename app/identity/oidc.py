@@ -27,7 +27,7 @@ from joserfc.jwk import Key, KeySet
 from app.core.config import get_settings
 from app.core.errors import ServiceUnavailable, Unauthorized
 from app.core.problems import ProblemCode
-from app.core.targets import TargetRefused, refuse_private
+from app.core.targets import TargetRefused, pinned, refuse_private
 
 ALLOWED_ALGORITHMS = (
     "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
@@ -120,19 +120,30 @@ def issuer_refused(url: str, *, resolve: bool = True) -> str | None:
     return None
 
 
-def _check_url(url: str) -> None:
-    # Again before every fetch: a name can be re-pointed after the provider was stored.
-    why = issuer_refused(url)
+def _pinned(url: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """``url`` checked again before every fetch (a name can be re-pointed after the
+    provider was stored), resolved once and pinned to the address checked, as webhooks
+    are (core/targets.py ``pinned``: no DNS rebinding). It may wait on DNS: run it in a
+    worker thread, never on the event loop."""
+    why = issuer_refused(url, resolve=False)
+    if why is None and not get_settings().oidc_allow_private_issuers:
+        try:
+            return pinned(url, check=refuse_private)
+        except TargetRefused as exc:
+            why = str(exc)
     if why is not None:
         raise ServiceUnavailable(
             f"The identity provider's address {url} is refused: {why}.",
             code="identity-provider-error",
         )
+    return url, {}, {}
 
 
 async def _get_json(client: httpx.AsyncClient, url: str) -> dict[str, Any]:
-    _check_url(url)
-    response = await client.get(url, headers={"Accept": "application/json"})
+    direct, extra, extensions = await asyncio.to_thread(_pinned, url)
+    response = await client.get(
+        direct, headers={"Accept": "application/json", **extra}, extensions=extensions
+    )
     response.raise_for_status()
     if len(response.content) > _MAX_DOCUMENT_BYTES:
         raise ValueError(f"{url}: document too large")

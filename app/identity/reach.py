@@ -133,7 +133,8 @@ VISIBLE: dict[UserRole, dict[str, Rule]] = {
     },
 }
 
-# A manager changes their people's rows and their own as an employee does, but never their
+# A manager changes their people's rows and their own (enrolments, goals, acknowledgements,
+# reflections, as an employee does; follow-up items they own, as before), but never their
 # own HRM conversations: those their own manager holds with them.
 _MANAGED_AND_OWN: Rule = (("employee_id", "managed_people"), ("employee_id", "me"))
 _MANAGED_TEAM: Rule = (("team_id", "managed_teams"),)

@@ -89,7 +89,7 @@ def _claim(claims: dict[str, Any], name: str | None) -> str | None:
 def _trusted_email(provider: IdentityProvider, claims: dict[str, Any]) -> str | None:
     """The email claim, unless the provider says it is not verified (OIDC
     ``email_verified: false``): an address a person typed in themselves links nobody."""
-    if claims.get("email_verified") is False:
+    if str(claims.get("email_verified")).lower() == "false":  # also as a string, as some send
         return None
     return _claim(claims, provider.email_claim)
 
@@ -246,7 +246,7 @@ def _sign_in(
         if user is None:
             user = User(
                 identity_provider_id=provider.id,
-                email=_claim(claims, provider.email_claim),
+                email=_trusted_email(provider, claims),  # a trainer's reach matches it
                 name=_claim(claims, "name"),
                 employee_id=_employee_for(db, provider, claims),
             )

@@ -59,6 +59,12 @@ def _check_formula(text: str) -> None:
         )
 
 
+def unescaped(s: str) -> str:
+    """A cell as stored: our exports' escape (core/csv.py, ``safe_cell``) of text a
+    spreadsheet would evaluate, a leading apostrophe, removed."""
+    return s[1:] if s.startswith("'") and s[1:].startswith(FORMULA_START) else s
+
+
 def text(max_length: int, *, required: bool = False) -> Converter:
     """A text cell: trimmed, empty -> None (or an error when required), no formulas."""
 
@@ -68,12 +74,10 @@ def text(max_length: int, *, required: bool = False) -> Converter:
             if required:
                 raise CellError("is required")
             return None
-        if s.startswith("'") and s[1:].startswith(FORMULA_START):
-            # Our exports' escape (core/csv.py, safe_cell): the apostrophe marks the cell as
-            # text, so the value is what follows it, as it was stored.
-            s = s[1:]
-        else:
+        stored = unescaped(s)
+        if stored == s:  # escaped by the apostrophe it is text; unescaped, a formula is refused
             _check_formula(s)
+        s = stored
         if len(s) > max_length:
             raise CellError(f"is longer than {max_length} characters")
         return s

@@ -21,7 +21,7 @@ from typing import Any
 from app.core.dutch import header_nl
 from app.core.errors import InvalidInput
 from app.core.problems import ProblemCode
-from app.imports.cells import CONTROL_CHARS, CellError, Converter, normalise_header
+from app.imports.cells import CONTROL_CHARS, CellError, Converter, normalise_header, unescaped
 
 DELIMITERS = (";", ",", "\t")
 DELIMITER_NAMES = {";": "';'", ",": "','", "\t": "tab"}
@@ -345,7 +345,7 @@ def parse_csv(data: bytes, columns: Sequence[Column], *, kind: str, key: str | N
             continue
         parsed.total += 1
         if key_index is not None and key_index < len(cells) and cells[key_index].strip():
-            parsed.row_keys.append((n, cells[key_index].strip()))
+            parsed.row_keys.append((n, unescaped(cells[key_index].strip())))
         hint = next(
             (
                 f" (the row seems separated by {DELIMITER_NAMES[d]}: mixed delimiters?)"
@@ -443,7 +443,7 @@ def parse_json(data: bytes, columns: Sequence[Column], *, kind: str, key: str | 
     for n, item in enumerate(items, start=1):
         cells = [item.get(h) for h in source]
         if key_pos is not None and isinstance(cells[key_pos], str | int):
-            if key_cell := str(cells[key_pos]).strip():
+            if key_cell := unescaped(str(cells[key_pos]).strip()):
                 parsed.row_keys.append((n, key_cell))
         _convert_row(parsed, n, cells, plan)
     return parsed

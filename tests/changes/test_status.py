@@ -3,9 +3,10 @@
 from datetime import date, timedelta
 
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, col, delete
 
 from app.changes import timed
+from app.changes.models import ChangeEvent
 from app.followup.models import FollowUpItem, FollowUpKind
 from tests.conftest import Tenant
 from tests.factories.core import make_employee, make_function_group, make_team
@@ -136,3 +137,22 @@ def test_a_sync_token_misses_no_employee_whose_status_changed(
         json={"settings": {"default_refresher_months": 18}},
     )
     assert str(quiet.id) in changed()
+
+
+def test_a_deleted_item_whose_owner_no_event_tells_widens_to_everyone(
+    client: TestClient, db: Session, tenant: Tenant
+) -> None:
+    # A tombstone carries no data; with the item's earlier events past the retention the
+    # owner cannot be known, and the sync must not pass them over: everyone comes.
+    owner, quiet = make_employee(db), make_employee(db)
+    item = FollowUpItem(kind=FollowUpKind.action_point, description="x", owner_employee_id=owner.id)
+    db.add(item)
+    db.commit()
+    db.execute(delete(ChangeEvent).where(col(ChangeEvent.resource_id) == item.id))  # purged
+    db.commit()
+    token = client.get("/v1/employee-status", headers=tenant.read).json()["sync_token"]
+    assert client.delete(f"/v1/follow-up-items/{item.id}", headers=tenant.write).status_code == 204
+    page = client.get(
+        "/v1/employee-status", headers=tenant.read, params={"sync_token": token, "limit": 200}
+    ).json()
+    assert {str(owner.id), str(quiet.id)} <= {s["employee_id"] for s in page["items"]}

@@ -1,6 +1,7 @@
 """The principal cache: a remembered key skips its query, and revocations and settings
 changes are seen at once (core/auth.py, "the principal cache")."""
 
+import asyncio
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -146,3 +147,34 @@ def test_a_revocation_clears_again_when_it_commits(db: Any, tenant: Tenant) -> N
     assert auth._recall("vk_x_secret") is not None
     db.commit()
     assert auth._recall("vk_x_secret") is None
+
+
+def test_a_request_after_a_revocation_does_not_join_a_look_up_begun_before_it(
+    tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Concurrent requests with one key share a look-up; one arriving after a revocation
+    # must make its own, or it is let in on the answer read before the revocation.
+    started: list[int] = []
+    key = "vk_abc123456789_secret"
+
+    async def scenario() -> None:
+        release = asyncio.Event()
+
+        async def look_up(_database: Any, _presented: str) -> auth.Principal:
+            started.append(1)
+            await release.wait()
+            return _principal(tenant)
+
+        monkeypatch.setattr(auth, "_authenticate_now", look_up)
+        first = asyncio.ensure_future(auth.authenticate(None, key))  # type: ignore[arg-type]
+        for _ in range(3):  # until its look-up waits
+            await asyncio.sleep(0)
+        auth.forget_principals(organisation_id=tenant.id)  # the revocation commits
+        second = asyncio.ensure_future(auth.authenticate(None, key))  # type: ignore[arg-type]
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert len(started) == 2  # the second did not join the first
+        release.set()
+        await asyncio.gather(first, second)
+
+    asyncio.run(scenario())

@@ -445,6 +445,15 @@ def test_an_unverified_or_taken_email_links_no_employee(
     )
     me = client.get("/v1/me", headers=bearer(unverified)).json()
     assert me["employee_id"] is None
+    # Nor is the address kept on the user (a trainer's reach matches it); "false" as a
+    # string counts as unverified too.
+    as_text = issuer.token(
+        sub="typed-too", email="piet@example.nl", email_verified="false", groups=["staff"]
+    )
+    assert client.get("/v1/me", headers=bearer(as_text)).json()["employee_id"] is None
+    users = client.get("/v1/users", headers=tenant.admin).json()["items"]
+    emails = {u["subject"]: u["email"] for u in users}
+    assert emails["typed-it"] is None and emails["typed-too"] is None
     assert_problem(client.get(f"/v1/employees/{org.sanne['id']}", headers=bearer(unverified)), 404)
     real = issuer.token(
         sub="sanne", email="sanne@example.nl", email_verified=True, groups=["staff"]

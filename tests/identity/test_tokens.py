@@ -269,4 +269,11 @@ def test_an_issuer_on_a_private_address_is_refused(
     assert ok.status_code == 201, ok.text
     # And before every fetch, for a name re-pointed at an internal address since.
     with pytest.raises(ServiceUnavailable):
-        oidc._check_url("https://127.0.0.1/.well-known/openid-configuration")
+        oidc._pinned("https://127.0.0.1/.well-known/openid-configuration")
+    # A name is resolved once and the fetch goes to the address checked (no rebinding).
+    public = [(0, 0, 0, "", ("93.184.215.14", 0))]
+    monkeypatch.setattr("app.core.targets.socket.getaddrinfo", lambda *_a, **_k: public)
+    direct, headers, extensions = oidc._pinned("https://login.example.org/x/.well-known/y")
+    assert direct == "https://93.184.215.14/x/.well-known/y"
+    assert headers["Host"] == "login.example.org"
+    assert extensions == {"sni_hostname": "login.example.org"}

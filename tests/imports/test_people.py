@@ -459,3 +459,22 @@ def test_addresses_handed_over_or_swapped_in_one_file(post_import: Post, db: Ses
     assert emails == {"1": "oud-jan@x.nl", "2": "piet@x.nl", "3": "els@x.nl", "4": "jan@x.nl"}
     events = (db.scalar(select(func.count()).select_from(AuditEvent)) or 0) - audited
     assert events == 4  # one per row written
+
+
+def test_a_key_the_export_escaped_counts_as_in_the_file(
+    post_import: Post, client: TestClient, tenant: Tenant, db: Session
+) -> None:
+    # An HR key that starts like a formula goes out as "'-17" and comes back as "-17": a
+    # nightly sync with deactivate_missing must see that employee as listed.
+    made = client.post(
+        "/v1/employees",
+        json={"first_name": "Min", "last_name": "Zeventien", "external_id": "-17"},
+        headers=tenant.write,
+    )
+    assert made.status_code == 201, made.text
+    exported = client.get("/v1/exports/employees", headers=tenant.read)
+    assert "'-17" in exported.text
+    again = post_import("employees", exported.content, deactivate_missing=True)
+    assert again.status_code == 200, again.text
+    assert again.json()["deactivated"] == 0 and again.json()["unchanged"] == 1
+    assert client.get(f"/v1/employees/{made.json()['id']}", headers=tenant.read).json()["active"]

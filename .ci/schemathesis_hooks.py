@@ -31,6 +31,7 @@ STATE_REFUSALS = {
     "management-level-audience": "a PATCH of the management level or audience that the stored "
     "other does not allow",
     "webhook-target-refused": "the URL's host is (or resolves to) a private address",
+    "issuer-refused": "an identity provider's issuer host is a private address",
     "invalid-option": "import options that exclude each other (documented with the options)",
     "already-exists": "a unique value another record of the organisation holds",
     # A PATCH sets one side of a rule whose other side is stored (or is the clock's today).

@@ -63,6 +63,7 @@ ProblemCode = Literal[
     "invalid-period",
     "invalid-scim-request",
     "invalid-token",
+    "issuer-refused",
     "management-level-audience",
     "manager-not-responsible",
     "managers-first-order",

@@ -7,8 +7,10 @@ and send its access token; the service only validates it (app/identity/oidc.py).
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
 import sqlalchemy as sa
+from pydantic import Field as PydanticField
 from sqlmodel import JSON, Column, Field, SQLModel, UniqueConstraint
 
 from app.core.models import (
@@ -57,14 +59,27 @@ class IdentityProvider(TenantTable, table=True):
     active: bool = True
 
 
-class IdentityProviderCreate(CreateModel):
-    name: str = Field(min_length=1, max_length=NAME_MAX)
-    issuer: str = Field(
+_BLANK = r"\x00-\x20\x7f-\x9f\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+# An https URL of a host name or an IPv6 address in brackets, or plain http on this machine
+# (tests, the dev issuer); then a port, a path or nothing (app/identity/oidc.py).
+IssuerUrl = Annotated[
+    str,
+    PydanticField(
         min_length=1,
         max_length=URL_MAX,
-        regex=r"^https?://",
+        pattern=(
+            rf"^(https://([^{_BLANK}/?#\[\]@:]+|\[[0-9A-Fa-f:.]+\])"
+            rf"|http://(localhost|127\.0\.0\.1|\[::1\]))(:[0-9]{{1,5}})?([/?#][^{_BLANK}]*)?$"
+        ),
+    ),
+]
+
+
+class IdentityProviderCreate(CreateModel):
+    name: str = Field(min_length=1, max_length=NAME_MAX)
+    issuer: IssuerUrl = Field(
         description="The `iss` of the tokens; `<issuer>/.well-known/openid-configuration` "
-        "names the signing keys.",
+        "names the signing keys. https (plain http only on this machine).",
     )
     audience: str = Field(
         min_length=1, max_length=URL_MAX, description="The `aud` the tokens must carry."

@@ -36,7 +36,7 @@ def create_provider(db: Session, *, data: IdentityProviderCreate) -> IdentityPro
     if why is not None and data.issuer != DEV_ISSUER:  # never fetched: its keys are ours
         raise InvalidInput(
             f"The service may not call this issuer: {why}.",
-            code="validation-error",
+            code="issuer-refused",
             errors=[{"pointer": "/issuer", "detail": why}],
         )
     values = data.model_dump()

@@ -35,6 +35,7 @@ _NAMED: dict[str, Any] = {
     "rule": "managers_first",
     "pointer": "/email",
     "q": "jansen",
+    "audience": "api://veerkracht",
 }
 # Strings of the patterns the document declares (CURSOR_PATTERN, skill codes, ...).
 _PATTERNS: dict[str, str] = {
@@ -119,7 +120,8 @@ class _Examples:
     def string(self, schema: JsonSchema, name: str) -> str:
         pattern = schema.get("pattern")
         if pattern is not None:
-            return _PATTERNS.get(pattern, _URL if pattern.startswith("^https?://") else "x")
+            url = pattern.startswith(("^https?://", "^(https://"))
+            return _PATTERNS.get(pattern, _URL if url else "x")
         fmt = schema.get("format")
         if fmt in _FORMATS:
             return _FORMATS[fmt]

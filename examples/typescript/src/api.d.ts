@@ -19610,7 +19610,7 @@ export interface operations {
                      *       "items": [
                      *         {
                      *           "active": true,
-                     *           "audience": "audience",
+                     *           "audience": "api://veerkracht",
                      *           "create_users": true,
                      *           "created_at": "2026-03-01T09:00:00Z",
                      *           "email_claim": "email claim",
@@ -19809,8 +19809,8 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "audience": "audience",
-                 *       "issuer": "x",
+                 *       "audience": "api://veerkracht",
+                 *       "issuer": "https://hooks.welzijnoost.example/veerkracht",
                  *       "name": "Jongerenwerk Noord"
                  *     }
                  */
@@ -19831,7 +19831,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "active": true,
-                     *       "audience": "audience",
+                     *       "audience": "api://veerkracht",
                      *       "create_users": true,
                      *       "created_at": "2026-03-01T09:00:00Z",
                      *       "email_claim": "email claim",
@@ -20099,7 +20099,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "active": true,
-                     *       "audience": "audience",
+                     *       "audience": "api://veerkracht",
                      *       "create_users": true,
                      *       "created_at": "2026-03-01T09:00:00Z",
                      *       "email_claim": "email claim",
@@ -20539,7 +20539,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "active": true,
-                     *       "audience": "audience",
+                     *       "audience": "api://veerkracht",
                      *       "create_users": true,
                      *       "created_at": "2026-03-01T09:00:00Z",
                      *       "email_claim": "email claim",

@@ -101,8 +101,9 @@ class _Cached:
     fetched_at: float
 
 
-def issuer_refused(url: str, *, resolve: bool = True) -> str | None:
-    """Why the service may not call this identity-provider URL; None when it may.
+def issuer_refused(url: str) -> str | None:
+    """Why the service may not call this identity-provider URL, as far as it shows without
+    resolving its name (``_pinned`` resolves and checks again); None when it may.
 
     An organisation's admin names the issuer, and anyone may send a token naming it, so
     the server would call it on their word: like webhooks, no loopback, private or
@@ -114,7 +115,7 @@ def issuer_refused(url: str, *, resolve: bool = True) -> str | None:
         return "it is not https"
     if not get_settings().oidc_allow_private_issuers:
         try:
-            refuse_private(url, resolve=resolve)
+            refuse_private(url, resolve=False)
         except TargetRefused as exc:
             return str(exc)
     return None
@@ -125,7 +126,7 @@ def _pinned(url: str) -> tuple[str, dict[str, str], dict[str, Any]]:
     provider was stored), resolved once and pinned to the address checked, as webhooks
     are (core/targets.py ``pinned``: no DNS rebinding). It may wait on DNS: run it in a
     worker thread, never on the event loop."""
-    why = issuer_refused(url, resolve=False)
+    why = issuer_refused(url)
     if why is None and not get_settings().oidc_allow_private_issuers:
         try:
             return pinned(url, check=refuse_private)

@@ -32,7 +32,7 @@ from app.organisation.models import Employee
 
 def create_provider(db: Session, *, data: IdentityProviderCreate) -> IdentityProvider:
     """A new identity provider; (issuer, audience) is unique across organisations."""
-    why = oidc.issuer_refused(data.issuer, resolve=False)
+    why = oidc.issuer_refused(data.issuer)
     if why is not None and data.issuer != DEV_ISSUER:  # never fetched: its keys are ours
         raise InvalidInput(
             f"The service may not call this issuer: {why}.",

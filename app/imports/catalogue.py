@@ -125,6 +125,14 @@ def _refresher_default(ctx: Context, record: Record) -> dict[str, Any]:
     return {"refresher_months": ctx.org.settings.refresher_months(physical_safety=physical)}
 
 
+# What the rules read of a new programme for the columns a file leaves out.
+_NEW_PROGRAM = {
+    "min_exposure_level": ExposureLevel.low.value,
+    "max_exposure_level": ExposureLevel.very_high.value,
+    "management_level": ManagementLevel.all.value,
+    "audience": Audience.staff.value,
+}
+
 # Empty optional cells mean "the default", not "nothing": these columns are never null.
 NOT_NULL = {"format", "duration_hours", "max_group_size", "refresher_months"}
 
@@ -149,12 +157,10 @@ def _resolve_programs(ctx: Context, records: list[Record]) -> list[RowError]:
             if f in r.values and r.values[f] is None:
                 r.values[f] = defaults[f]
         row = stored.get(r.values["external_id"])
-
-        def value(field: str, default: Any, row: Any = row, r: Record = r) -> Any:
-            return r.values.get(field, getattr(row, field) if row is not None else default)
-
-        low = value("min_exposure_level", ExposureLevel.low.value)
-        high = value("max_exposure_level", ExposureLevel.very_high.value)
+        # The programme as it will be: the file's values over the stored row's (or, for a
+        # new one, over what a new programme gets).
+        merged = {**_NEW_PROGRAM, **(row._asdict() if row is not None else {}), **r.values}
+        low, high = merged["min_exposure_level"], merged["max_exposure_level"]
         if EXPOSURE_RANK[ExposureLevel(low)] > EXPOSURE_RANK[ExposureLevel(high)]:
             column = (
                 "max_exposure_level" if "max_exposure_level" in r.values else "min_exposure_level"
@@ -167,8 +173,7 @@ def _resolve_programs(ctx: Context, records: list[Record]) -> list[RowError]:
                     f"the minimum exposure level {low!r} would be above the maximum {high!r}",
                 )
             )
-        level = value("management_level", ManagementLevel.all.value)
-        audience = value("audience", Audience.staff.value)
+        level, audience = merged["management_level"], merged["audience"]
         if level != ManagementLevel.all.value and audience != Audience.management.value:
             errors.append(
                 RowError(

@@ -264,6 +264,15 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return schema
 
 
+# The bearer challenges (RFC 6750, section 3) a client reads to know what to do next.
+_CHALLENGES = {
+    "401": 'Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in '
+    "token was sent and refused.",
+    "403": 'With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", '
+    'scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`).',
+}
+
+
 def _problem_responses(schema: dict[str, Any]) -> None:
     # FastAPI declares its own 422 shape (HTTPValidationError); the API answers every error,
     # declared or not, with a Problem. Every operation may also fail unexpectedly (500).
@@ -307,6 +316,11 @@ def _problem_responses(schema: dict[str, Any]) -> None:
                     model = PROBLEM_SCHEMAS.get(int(status), Problem)
                     ref = f"#/components/schemas/{model.__name__}"
                     response["content"] = {PROBLEM_JSON: {"schema": {"$ref": ref}}}
+                    if status in _CHALLENGES:
+                        response.setdefault("headers", {})["WWW-Authenticate"] = {
+                            "description": _CHALLENGES[status],
+                            "schema": {"type": "string"},
+                        }
                     if status == "422":
                         response["description"] = "Invalid input"
     schemas.pop("HTTPValidationError", None)

@@ -290,6 +290,14 @@ async def current_principal(
     return principal
 
 
+def insufficient_scope(detail: str, *, needs: str) -> Forbidden:
+    """403 ``insufficient-scope``, which also says so the way bearer-token clients read it
+    (RFC 6750, section 3.1): ``error="insufficient_scope"`` with the scope the operation
+    needs, so a client library can ask for a better key or token instead of failing blind."""
+    challenge = f'Bearer realm="veerkracht", error="insufficient_scope", scope="{needs}"'
+    return Forbidden(detail, code="insufficient-scope", headers={"WWW-Authenticate": challenge})
+
+
 def require_scope(scope: Scope) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
     """Dependency factory: the caller's principal, refused (403) below ``scope``."""
 
@@ -297,9 +305,8 @@ def require_scope(scope: Scope) -> Callable[[Principal], Coroutine[Any, Any, Pri
     async def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
         if SCOPE_RANK[principal.scope] < SCOPE_RANK[scope]:
             who = "Your role gives" if principal.reach is not None else "This key has"
-            raise Forbidden(
-                f"{who} scope '{principal.scope}'; this operation needs '{scope}'.",
-                code="insufficient-scope",
+            raise insufficient_scope(
+                f"{who} scope '{principal.scope}'; this operation needs '{scope}'.", needs=scope
             )
         return principal
 
@@ -311,10 +318,10 @@ async def require_sensitive(
 ) -> Principal:
     """The caller's principal, refused (403) without the `sensitive` permission."""
     if not principal.sensitive:
-        raise Forbidden(
+        raise insufficient_scope(
             "This key lacks the 'sensitive' permission that incident details and aftercare "
             "need; an admin can create a key with `sensitive: true`.",
-            code="insufficient-scope",
+            needs="sensitive",
         )
     return principal
 

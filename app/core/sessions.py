@@ -26,6 +26,7 @@ from sqlmodel import Session
 from app.core.auth import (
     Principal,
     current_principal,
+    insufficient_scope,
     request_session,
     require_scope,
     require_sensitive,
@@ -96,10 +97,10 @@ async def _scim_only(principal: Annotated[Principal, Depends(current_principal)]
     # SCIM provisioning (app/scim) takes keys with the `scim` scope and nothing else: not
     # an admin key, not a signed-in person. (That scope is refused on /v1: SCOPE_RANK.)
     if principal.scope != Scope.scim or principal.api_key_id is None:
-        raise Forbidden(
+        raise insufficient_scope(
             "/scim/v2 takes an API key with scope 'scim' only; an admin creates one with "
             'POST /v1/api-keys {"scope": "scim"}.',
-            code="insufficient-scope",
+            needs="scim",
         )
     return principal
 

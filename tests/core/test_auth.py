@@ -100,6 +100,42 @@ def test_write_key_cannot_administer(client: TestClient, tenant: Tenant) -> None
     )
 
 
+def _challenge(resp) -> str:  # type: ignore[no-untyped-def]
+    assert_problem(resp, 403, "insufficient-scope")
+    return str(resp.headers["WWW-Authenticate"])
+
+
+def test_insufficient_scope_says_so_in_the_bearer_challenge(
+    client: TestClient, tenant: Tenant
+) -> None:
+    # RFC 6750, section 3.1: a client library reads error= and scope= from the challenge.
+    r = client.post("/v1/teams", headers=tenant.read, json={"name": "Wijkteam"})
+    assert _challenge(r) == 'Bearer realm="veerkracht", error="insufficient_scope", scope="write"'
+    r = client.get("/v1/api-keys", headers=tenant.write)
+    assert 'scope="admin"' in _challenge(r)
+    # A key without the `sensitive` permission, and a non-SCIM key under /scim/v2.
+    plain = client.post("/v1/api-keys", headers=tenant.admin, json={"name": "x", "scope": "admin"})
+    plain_admin = {"Authorization": f"Bearer {plain.json()['key']}"}
+    assert 'scope="sensitive"' in _challenge(client.get("/v1/aftercare", headers=plain_admin))
+    scim = client.get("/scim/v2/Users", headers=tenant.admin)
+    assert scim.status_code == 403
+    assert 'error="insufficient_scope", scope="scim"' in scim.headers["WWW-Authenticate"]
+    # Refusals of a role's reach are not about the token's scope: no challenge.
+    assert "WWW-Authenticate" not in client.get("/v1/teams", headers=tenant.read).headers
+
+
+def test_the_document_declares_the_bearer_challenges(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    undeclared = [
+        f"{method.upper()} {path} {status}"
+        for path, item in paths.items()
+        for method, op in item.items()
+        for status, response in op.get("responses", {}).items()
+        if status in ("401", "403") and "WWW-Authenticate" not in response.get("headers", {})
+    ]
+    assert not undeclared, undeclared
+
+
 def test_other_organisations_resources_are_404(
     client: TestClient, db: Session, tenant: Tenant, other_tenant: Tenant
 ) -> None:

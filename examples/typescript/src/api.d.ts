@@ -8776,6 +8776,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8795,13 +8797,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/aftercare",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -8975,6 +8979,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8994,13 +9000,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/aftercare/aftercare_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -9163,6 +9171,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9182,13 +9192,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/aftercare/aftercare_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -9439,6 +9451,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9458,13 +9472,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/api-keys",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -9649,6 +9665,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9668,13 +9686,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/api-keys",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -9909,6 +9929,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9928,13 +9950,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/api-keys/api_key_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -10073,6 +10097,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10092,13 +10118,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/api-keys/api_key_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -10370,6 +10398,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10389,13 +10419,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/audit-events",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -10546,6 +10578,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10565,13 +10599,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/by-external-id/employees/external_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -10760,6 +10796,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10779,13 +10817,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/by-external-id/employees/external_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -11026,6 +11066,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11045,13 +11087,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/by-external-id/employees/external_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -11287,6 +11331,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11306,13 +11352,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/by-external-id/function-groups/external_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -11508,6 +11556,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11527,13 +11577,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/by-external-id/function-groups/external_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -11777,6 +11829,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11796,13 +11850,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/by-external-id/function-groups/external_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -12036,6 +12092,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12055,13 +12113,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/by-external-id/teams/external_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -12251,6 +12311,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12270,13 +12332,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/by-external-id/teams/external_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -12518,6 +12582,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12537,13 +12603,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/by-external-id/teams/external_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -12785,6 +12853,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12804,13 +12874,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/changes",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -12998,6 +13070,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13017,13 +13091,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/employee-status",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -13199,6 +13275,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13218,13 +13296,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/employees",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -13406,6 +13486,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13425,13 +13507,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/employees",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -13663,6 +13747,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13682,13 +13768,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/employees/employee_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -13827,6 +13915,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13846,13 +13936,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/employees/employee_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -14092,6 +14184,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14111,13 +14205,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/employees/employee_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -14352,6 +14448,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14371,13 +14469,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/employees/employee_id/erase",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -14597,6 +14697,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14616,13 +14718,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/employees/employee_id/training-record",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -14767,6 +14871,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14786,13 +14892,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/exports/kind",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -14961,6 +15069,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14980,13 +15090,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/follow-up-items",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -15178,6 +15290,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15197,13 +15311,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/follow-up-items",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -15444,6 +15560,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15463,13 +15581,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/follow-up-items/item_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -15608,6 +15728,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15627,13 +15749,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/follow-up-items/item_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -15882,6 +16006,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15901,13 +16027,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/follow-up-items/item_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -16162,6 +16290,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16181,13 +16311,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/function-groups",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -16373,6 +16505,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16392,13 +16526,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/function-groups",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -16633,6 +16769,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16652,13 +16790,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/function-groups/function_group_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -16797,6 +16937,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16816,13 +16958,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/function-groups/function_group_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -17065,6 +17209,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17084,13 +17230,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/function-groups/function_group_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -17326,6 +17474,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17345,13 +17495,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/function-groups/function_group_id/needs",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -17521,6 +17673,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17540,13 +17694,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/function-groups/function_group_id/needs",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -17767,6 +17923,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17786,13 +17944,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/function-groups/function_group_id/needs",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -18037,6 +18197,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18056,13 +18218,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/function-groups/function_group_id/risk-analysis",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -18234,6 +18398,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18253,13 +18419,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/goal-progress",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -18458,6 +18626,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18477,13 +18647,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/hrm-conversations",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -18673,6 +18845,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18692,13 +18866,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/hrm-conversations",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -18936,6 +19112,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18955,13 +19133,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/hrm-conversations/conversation_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -19100,6 +19280,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19119,13 +19301,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/hrm-conversations/conversation_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -19371,6 +19555,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19390,13 +19576,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/hrm-conversations/conversation_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -19655,6 +19843,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19674,13 +19864,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/identity-providers",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -19874,6 +20066,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19893,13 +20087,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/identity-providers",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -20142,6 +20338,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20161,13 +20359,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/identity-providers/identity_provider_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -20306,6 +20506,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20325,13 +20527,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/identity-providers/identity_provider_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -20582,6 +20786,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20601,13 +20807,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/identity-providers/identity_provider_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -20857,6 +21065,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20876,13 +21086,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/import-mappings",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -21066,6 +21278,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21085,13 +21299,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/import-mappings",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -21324,6 +21540,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21343,13 +21561,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/import-mappings/import_mapping_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -21488,6 +21708,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21507,13 +21729,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/import-mappings/import_mapping_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -21754,6 +21978,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21773,13 +21999,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/import-mappings/import_mapping_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -22046,6 +22274,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22065,13 +22295,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/imports/kind",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -22304,6 +22536,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22323,13 +22557,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/incidents",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -22533,6 +22769,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22552,13 +22790,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/incidents",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -22803,6 +23043,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22822,13 +23064,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/incidents/incident_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -22967,6 +23211,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22986,13 +23232,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/incidents/incident_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -23245,6 +23493,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23264,13 +23514,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/incidents/incident_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -23522,6 +23774,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23541,13 +23795,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/me",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -23717,6 +23973,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23736,13 +23994,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/norms",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -23923,6 +24183,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23942,13 +24204,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/norms",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -24179,6 +24443,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24198,13 +24464,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/norms/norm_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -24343,6 +24611,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24362,13 +24632,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/norms/norm_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -24607,6 +24879,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24626,13 +24900,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/norms/norm_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -24861,6 +25137,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24880,13 +25158,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/organisation",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -25041,6 +25321,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25060,13 +25342,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/organisation",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -25316,6 +25600,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25335,13 +25621,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/organisation-goals",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -25523,6 +25811,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25542,13 +25832,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/organisation-goals",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -25781,6 +26073,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25800,13 +26094,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/organisation-goals/organisation_goal_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -25945,6 +26241,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25964,13 +26262,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/organisation-goals/organisation_goal_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -26211,6 +26511,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26230,13 +26532,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/organisation-goals/organisation_goal_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -26496,6 +26800,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26515,13 +26821,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/personal-goals",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -26708,6 +27016,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26727,13 +27037,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/personal-goals",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -26977,6 +27289,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26996,13 +27310,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/personal-goals/check",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -27181,6 +27497,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27200,13 +27518,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/personal-goals/personal_goal_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -27345,6 +27665,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27364,13 +27686,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/personal-goals/personal_goal_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -27614,6 +27938,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27633,13 +27959,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/personal-goals/personal_goal_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -27902,6 +28230,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27921,13 +28251,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/practice-reviews",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -28119,6 +28451,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28138,13 +28472,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/practice-reviews",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -28386,6 +28722,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28405,13 +28743,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/practice-reviews/review_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -28550,6 +28890,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28569,13 +28911,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/practice-reviews/review_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -28825,6 +29169,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28844,13 +29190,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/practice-reviews/review_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -29113,6 +29461,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29132,13 +29482,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/protocols",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -29333,6 +29685,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29352,13 +29706,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/protocols",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -29602,6 +29958,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29621,13 +29979,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/protocols/current",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -29799,6 +30159,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29818,13 +30180,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/protocols/current/readiness",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -29988,6 +30352,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30007,13 +30373,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/protocols/protocol_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -30152,6 +30520,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30171,13 +30541,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/protocols/protocol_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -30431,6 +30803,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30450,13 +30824,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/protocols/protocol_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -30707,6 +31083,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30726,13 +31104,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/protocols/protocol_id/acknowledgements",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -30938,6 +31318,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30957,13 +31339,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/protocols/protocol_id/acknowledgements",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -31214,6 +31598,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31233,13 +31619,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/protocols/protocol_id/publish",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -31494,6 +31882,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31513,13 +31903,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/protocols/protocol_id/team-discussions",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -31707,6 +32099,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31726,13 +32120,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/protocols/protocol_id/team-discussions",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -31969,6 +32365,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31988,13 +32386,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/protocols/protocol_id/team-discussions/team_discussion_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -32170,6 +32570,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -32189,13 +32591,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/reports/aftercare-compliance",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -32363,6 +32767,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -32382,13 +32788,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/reports/hrm-theme-gaps",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -32537,6 +32945,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -32556,13 +32966,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/reports/incidents",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -32789,6 +33201,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -32808,13 +33222,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/reports/overview",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -32964,6 +33380,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -32983,13 +33401,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/reports/refreshers-due",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -33176,6 +33596,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -33195,13 +33617,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/reports/teams",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -33346,6 +33770,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -33365,13 +33791,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/reports/training-evaluations",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -33538,6 +33966,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -33557,13 +33987,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/risk-analysis",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -33734,6 +34166,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -33753,13 +34187,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/skills",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -33944,6 +34380,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -33963,13 +34401,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/skills",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -34203,6 +34643,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -34222,13 +34664,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/skills/skill_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -34367,6 +34811,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -34386,13 +34832,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/skills/skill_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -34634,6 +35082,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -34653,13 +35103,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/skills/skill_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -34914,6 +35366,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -34933,13 +35387,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/team-goals",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -35126,6 +35582,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -35145,13 +35603,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/team-goals",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -35387,6 +35847,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -35406,13 +35868,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/team-goals/team_goal_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -35551,6 +36015,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -35570,13 +36036,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/team-goals/team_goal_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -35820,6 +36288,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -35839,13 +36309,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/team-goals/team_goal_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -36107,6 +36579,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -36126,13 +36600,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/team-meetings",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -36322,6 +36798,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -36341,13 +36819,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/team-meetings",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -36587,6 +37067,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -36606,13 +37088,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/team-meetings/meeting_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -36751,6 +37235,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -36770,13 +37256,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/team-meetings/meeting_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -37024,6 +37512,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -37043,13 +37533,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/team-meetings/meeting_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -37301,6 +37793,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -37320,13 +37814,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/teams",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -37508,6 +38004,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -37527,13 +38025,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/teams",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -37766,6 +38266,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -37785,13 +38287,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/teams/team_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -37930,6 +38434,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -37949,13 +38455,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/teams/team_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -38196,6 +38704,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -38215,13 +38725,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/teams/team_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -38464,6 +38976,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -38483,13 +38997,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/teams/team_id/learning-needs",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -38667,6 +39183,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -38686,13 +39204,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/training-evaluations",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -38883,6 +39403,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -38902,13 +39424,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/training-evaluations",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -39149,6 +39673,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -39168,13 +39694,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/training-evaluations/evaluation_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -39313,6 +39841,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -39332,13 +39862,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/training-evaluations/evaluation_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -39587,6 +40119,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -39606,13 +40140,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/training-evaluations/evaluation_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -39871,6 +40407,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -39890,13 +40428,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/training-plans",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -40141,6 +40681,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -40160,13 +40702,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/training-plans",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -40462,6 +41006,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -40481,13 +41027,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/training-plans/plan_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -40626,6 +41174,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -40645,13 +41195,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/training-plans/plan_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -40966,6 +41518,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -40985,13 +41539,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/training-plans/plan_id/schedule",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -41257,6 +41813,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -41276,13 +41834,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/training-programs",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -41477,6 +42037,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -41496,13 +42058,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/training-programs",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -41747,6 +42311,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -41766,13 +42332,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/training-programs/program_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -41911,6 +42479,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -41930,13 +42500,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/training-programs/program_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -42189,6 +42761,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -42208,13 +42782,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/training-programs/program_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -42521,6 +43097,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -42540,13 +43118,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/training-recommendations",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -42719,6 +43299,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -42738,13 +43320,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/training-reflections",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -42931,6 +43515,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -42950,13 +43536,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/training-reflections",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -43193,6 +43781,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -43212,13 +43802,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/training-reflections/reflection_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -43357,6 +43949,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -43376,13 +43970,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/training-reflections/reflection_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -43627,6 +44223,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -43646,13 +44244,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/training-reflections/reflection_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -43918,6 +44518,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -43937,13 +44539,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/training-sessions",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -44133,6 +44737,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -44152,13 +44758,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/training-sessions",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -44397,6 +45005,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -44416,13 +45026,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/training-sessions/session_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -44561,6 +45173,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -44580,13 +45194,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/training-sessions/session_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -44833,6 +45449,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -44852,13 +45470,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/training-sessions/session_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -45176,6 +45796,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -45195,13 +45817,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/training-sessions/session_id/briefing",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -45366,6 +45990,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -45385,13 +46011,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/training-sessions/session_id/complete",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -45650,6 +46278,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -45669,13 +46299,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/training-sessions/session_id/enrolments",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -45865,6 +46497,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -45884,13 +46518,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/training-sessions/session_id/enrolments",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -46143,6 +46779,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -46162,13 +46800,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/training-sessions/session_id/enrolments/check",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -46408,6 +47048,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -46427,13 +47069,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/training-sessions/session_id/enrolments/enrolment_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -46603,6 +47247,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -46622,13 +47268,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/training-sessions/session_id/enrolments/enrolment_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -46889,6 +47537,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -46908,13 +47558,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/training-sessions/session_id/follow-up-items",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -47154,6 +47806,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -47173,13 +47827,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/training-sessions/session_id/readiness",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -47333,6 +47989,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -47352,13 +48010,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/training-sessions/session_id/reflections",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -47534,6 +48194,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -47553,13 +48215,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/users",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -47743,6 +48407,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -47762,13 +48428,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/users",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -48007,6 +48675,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -48026,13 +48696,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/users/user_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -48171,6 +48843,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -48190,13 +48864,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/users/user_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -48443,6 +49119,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -48462,13 +49140,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/users/user_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -48722,6 +49402,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -48741,13 +49423,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/webhook-subscriptions",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -48934,6 +49618,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -48953,13 +49639,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/webhook-subscriptions",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -49197,6 +49885,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -49216,13 +49906,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/webhook-subscriptions/subscription_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -49361,6 +50053,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -49380,13 +50074,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/webhook-subscriptions/subscription_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -49632,6 +50328,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -49651,13 +50349,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/webhook-subscriptions/subscription_id",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -49912,6 +50612,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -49931,13 +50633,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/webhook-subscriptions/subscription_id/deliveries",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -50113,6 +50817,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -50132,13 +50838,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/webhook-subscriptions/subscription_id/ping",
                      *       "status": 403,
                      *       "title": "Insufficient scope",
@@ -50384,6 +51092,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -50403,13 +51113,15 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "insufficient-scope",
-                     *       "detail": "The key's scope (read < write < admin) is too small for this operation.",
+                     *       "detail": "The key's scope (read < write < admin), or the role of the person signed in, is too small for this operation, or the key is not of the kind it takes (scim, sensitive); WWW-Authenticate says error=\"insufficient_scope\" with the scope needed.",
                      *       "instance": "/v1/webhook-subscriptions/subscription_id/rotate-secret",
                      *       "status": 403,
                      *       "title": "Insufficient scope",

@@ -253,6 +253,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     document_idempotency(schema)
     _sync_token_expiry(schema)
     _problem_responses(schema)
+    _common_headers(schema)
     _public_operations(schema)
     # Relative: the document describes whichever instance serves it.
     schema["servers"] = [{"url": "/", "description": "The instance serving this document"}]
@@ -326,6 +327,47 @@ def _problem_responses(schema: dict[str, Any]) -> None:
     schemas.pop("HTTPValidationError", None)
     if "#/components/schemas/ValidationError" not in json.dumps(schema):
         schemas.pop("ValidationError", None)
+
+
+_HEADERS = {
+    "RequestId": {
+        "description": "The request's id: the `X-Request-ID` sent (up to 128 letters, digits "
+        "and `._:-`) or a new one; the access log carries it, so quote it when reporting.",
+        "schema": {"type": "string"},
+    },
+    "IdempotentReplayed": {
+        "description": "`true` when this is the stored answer of an earlier request with the "
+        "same `Idempotency-Key`: nothing ran again.",
+        "schema": {"type": "string", "enum": ["true"]},
+    },
+    "RetryAfter": {
+        "description": "With `idempotency-key-in-use`: the first request with this key is still "
+        "running; retry after this many seconds.",
+        "schema": {"type": "integer"},
+    },
+}
+
+
+def _common_headers(schema: dict[str, Any]) -> None:
+    # Headers the middleware and the idempotency layer add to answers of every route: the
+    # frontend team builds from the document alone, so they are declared once, as
+    # components, and referred to (tests/reliability/test_declared_headers.py).
+    schema.setdefault("components", {})["headers"] = _HEADERS
+    for path_item in schema.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if method not in HTTP_METHODS:
+                continue
+            for status, response in operation.get("responses", {}).items():
+                headers = response.setdefault("headers", {})
+                headers["X-Request-ID"] = {"$ref": "#/components/headers/RequestId"}
+                if method != "post":
+                    continue
+                if status.startswith("2"):
+                    headers["Idempotent-Replayed"] = {
+                        "$ref": "#/components/headers/IdempotentReplayed"
+                    }
+                elif status == "409":
+                    headers["Retry-After"] = {"$ref": "#/components/headers/RetryAfter"}
 
 
 def _sync_token_expiry(schema: dict[str, Any]) -> None:

@@ -1,4 +1,5 @@
-"""The OpenAPI document declares the headers the API sends: ``ETag`` and ``Location``.
+"""The OpenAPI document declares the headers the API sends: ``ETag``, ``Location``,
+``X-Request-ID``, and on a replayed POST ``Idempotent-Replayed``.
 
 The frontend team and HR platforms build from the document alone (API.md). Every route is
 called for real, as its owner (tests/reliability/registry.py), and the headers of its
@@ -17,7 +18,7 @@ from tests.conftest import Tenant
 from tests.helpers import built_app
 from tests.reliability.registry import api_routes, prepared_call
 
-HEADERS = ("ETag", "Location")
+HEADERS = ("ETag", "Location", "X-Request-ID")
 # DELETE answers 204 without a body or headers to declare; every other route is called.
 CALLED = [f"{m} {p}" for m, p in api_routes(built_app()) if m != "DELETE"]
 
@@ -94,3 +95,23 @@ def test_api_key_is_read_without_its_secret(client: TestClient, tenant: Tenant) 
     assert r.headers["ETag"] == created.headers["ETag"]
     # Keys are the admin's: a write key is refused, like on the list.
     assert client.get(created.headers["Location"], headers=tenant.write).status_code == 403
+
+
+def test_a_replayed_post_sends_only_declared_headers(
+    client: TestClient, tenant: Tenant, app_under_test: FastAPI
+) -> None:
+    headers = {**tenant.admin, "Idempotency-Key": "team-1"}
+    first = client.post("/v1/teams", headers=headers, json={"name": "Wijkteam"})
+    again = client.post("/v1/teams", headers=headers, json={"name": "Wijkteam"})
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    declared = app_under_test.openapi()["paths"]["/v1/teams"]["post"]["responses"]
+    assert "Idempotent-Replayed" in declared["201"]["headers"]
+    assert "Retry-After" in declared["409"]["headers"]
+    posts = [
+        f"POST {path} {status}"
+        for path, item in app_under_test.openapi()["paths"].items()
+        for status, response in item.get("post", {}).get("responses", {}).items()
+        if status.startswith("2") and "Idempotent-Replayed" not in response.get("headers", {})
+    ]
+    assert not posts, posts

@@ -8359,7 +8359,14 @@ export interface components {
     responses: never;
     parameters: never;
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description `true` when this is the stored answer of an earlier request with the same `Idempotency-Key`: nothing ran again. */
+        IdempotentReplayed: "true";
+        /** @description The request's id: the `X-Request-ID` sent (up to 128 letters, digits and `._:-`) or a new one; the access log carries it, so quote it when reporting. */
+        RequestId: string;
+        /** @description With `idempotency-key-in-use`: the first request with this key is still running; retry after this many seconds. */
+        RetryAfter: number;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -8376,6 +8383,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8392,6 +8400,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8411,6 +8420,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8441,6 +8451,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8460,6 +8471,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8479,6 +8491,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8511,6 +8524,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8528,6 +8542,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8547,6 +8562,7 @@ export interface operations {
             /** @description No such problem code */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8566,6 +8582,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8591,6 +8608,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8621,6 +8639,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8637,6 +8656,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8656,6 +8676,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8675,6 +8696,7 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8729,6 +8751,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8757,6 +8780,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8778,6 +8802,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8799,6 +8824,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8818,6 +8844,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8837,6 +8864,7 @@ export interface operations {
             /** @description The sync_token is older than the change feed's retention: scan the list again without it (code cursor-expired). */
             410: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8856,6 +8884,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8881,6 +8910,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8902,6 +8932,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8936,6 +8967,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8960,6 +8992,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8981,6 +9014,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9002,6 +9036,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9021,6 +9056,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9040,6 +9076,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9065,6 +9102,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9086,6 +9124,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9128,6 +9167,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9152,6 +9192,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9173,6 +9214,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9194,6 +9236,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9213,6 +9256,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9232,6 +9276,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9257,6 +9302,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9276,6 +9322,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9295,6 +9342,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9314,6 +9362,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9339,6 +9388,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9360,6 +9410,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9406,6 +9457,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9432,6 +9484,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9453,6 +9506,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9474,6 +9528,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9493,6 +9548,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9512,6 +9568,7 @@ export interface operations {
             /** @description The sync_token is older than the change feed's retention: scan the list again without it (code cursor-expired). */
             410: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9531,6 +9588,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9556,6 +9614,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9577,6 +9636,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9621,8 +9681,10 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Where the created resource can be read with GET. */
                     Location?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9646,6 +9708,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9667,6 +9730,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9688,6 +9752,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9707,6 +9772,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9726,6 +9792,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9751,6 +9819,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9770,6 +9839,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9789,6 +9859,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9808,6 +9879,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9833,6 +9905,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9854,6 +9927,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9888,6 +9962,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9910,6 +9985,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9931,6 +10007,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9952,6 +10029,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9971,6 +10049,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9990,6 +10069,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10015,6 +10095,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10036,6 +10117,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10071,6 +10153,7 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -10078,6 +10161,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10099,6 +10183,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10120,6 +10205,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10139,6 +10225,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10158,6 +10245,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10183,6 +10271,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10202,6 +10291,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10221,6 +10311,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10240,6 +10331,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10265,6 +10357,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10286,6 +10379,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10352,6 +10446,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10379,6 +10474,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10400,6 +10496,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10421,6 +10518,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10440,6 +10538,7 @@ export interface operations {
             /** @description The sync_token is older than the change feed's retention: scan the list again without it (code cursor-expired). */
             410: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10459,6 +10558,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10484,6 +10584,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10505,6 +10606,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10540,6 +10642,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10559,6 +10662,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10580,6 +10684,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10601,6 +10706,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10620,6 +10726,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10639,6 +10746,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10664,6 +10772,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10685,6 +10794,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10735,6 +10845,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10758,6 +10869,7 @@ export interface operations {
                     ETag?: string;
                     /** @description Where the created resource can be read with GET. */
                     Location?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10777,6 +10889,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10798,6 +10911,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10819,6 +10933,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10838,6 +10953,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10857,6 +10973,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10882,6 +10999,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10901,6 +11019,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10920,6 +11039,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10939,6 +11059,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10964,6 +11085,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10985,6 +11107,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11028,6 +11151,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11047,6 +11171,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11068,6 +11193,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11089,6 +11215,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11108,6 +11235,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11127,6 +11255,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11152,6 +11281,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11171,6 +11301,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11190,6 +11321,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11209,6 +11341,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11234,6 +11367,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11255,6 +11389,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11290,6 +11425,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11312,6 +11448,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11333,6 +11470,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11354,6 +11492,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11373,6 +11512,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11392,6 +11532,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11417,6 +11558,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11438,6 +11580,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11489,6 +11632,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11515,6 +11659,7 @@ export interface operations {
                     ETag?: string;
                     /** @description Where the created resource can be read with GET. */
                     Location?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11537,6 +11682,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11558,6 +11704,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11579,6 +11726,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11598,6 +11746,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11617,6 +11766,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11642,6 +11792,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11661,6 +11812,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11680,6 +11832,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11699,6 +11852,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11724,6 +11878,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11745,6 +11900,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11788,6 +11944,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11810,6 +11967,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11831,6 +11989,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11852,6 +12011,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11871,6 +12031,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11890,6 +12051,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11915,6 +12077,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11934,6 +12097,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11953,6 +12117,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11972,6 +12137,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11997,6 +12163,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12018,6 +12185,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12053,6 +12221,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12073,6 +12242,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12094,6 +12264,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12115,6 +12286,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12134,6 +12306,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12153,6 +12326,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12178,6 +12352,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12199,6 +12374,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12248,6 +12424,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12272,6 +12449,7 @@ export interface operations {
                     ETag?: string;
                     /** @description Where the created resource can be read with GET. */
                     Location?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12292,6 +12470,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12313,6 +12492,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12334,6 +12514,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12353,6 +12534,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12372,6 +12554,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12397,6 +12580,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12416,6 +12600,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12435,6 +12620,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12454,6 +12640,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12479,6 +12666,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12500,6 +12688,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12543,6 +12732,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12563,6 +12753,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12584,6 +12775,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12605,6 +12797,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12624,6 +12817,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12643,6 +12837,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12668,6 +12863,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12687,6 +12883,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12706,6 +12903,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12725,6 +12923,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12750,6 +12949,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12771,6 +12971,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12808,6 +13009,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12834,6 +13036,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12855,6 +13058,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12876,6 +13080,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12895,6 +13100,7 @@ export interface operations {
             /** @description Gone */
             410: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12914,6 +13120,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12939,6 +13146,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12960,6 +13168,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13013,6 +13222,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13051,6 +13261,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13072,6 +13283,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13093,6 +13305,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13112,6 +13325,7 @@ export interface operations {
             /** @description Gone */
             410: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13131,6 +13345,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13156,6 +13371,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13177,6 +13393,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13233,6 +13450,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13256,6 +13474,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13277,6 +13496,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13298,6 +13518,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13317,6 +13538,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13336,6 +13558,7 @@ export interface operations {
             /** @description The sync_token is older than the change feed's retention: scan the list again without it (code cursor-expired). */
             410: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13355,6 +13578,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13380,6 +13604,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13401,6 +13626,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13446,8 +13672,10 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Where the created resource can be read with GET. */
                     Location?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13467,6 +13695,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13488,6 +13717,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13509,6 +13739,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13528,6 +13759,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13547,6 +13779,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13572,6 +13806,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13591,6 +13826,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13610,6 +13846,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13629,6 +13866,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13654,6 +13892,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13675,6 +13914,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13709,6 +13949,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13728,6 +13969,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13749,6 +13991,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13770,6 +14013,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13789,6 +14033,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13808,6 +14053,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13833,6 +14079,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13854,6 +14101,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13889,6 +14137,7 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -13896,6 +14145,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13917,6 +14167,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13938,6 +14189,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13957,6 +14209,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13976,6 +14229,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14001,6 +14255,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14020,6 +14275,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14039,6 +14295,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14058,6 +14315,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14083,6 +14341,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14104,6 +14363,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14146,6 +14406,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14165,6 +14426,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14186,6 +14448,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14207,6 +14470,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14226,6 +14490,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14245,6 +14510,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14270,6 +14536,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14289,6 +14556,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14308,6 +14576,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14327,6 +14596,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14352,6 +14622,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14373,6 +14644,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14410,6 +14682,8 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14429,6 +14703,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14450,6 +14725,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14471,6 +14747,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14490,6 +14767,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14509,6 +14787,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14534,6 +14814,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14559,6 +14840,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14580,6 +14862,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14615,6 +14898,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14678,6 +14962,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14699,6 +14984,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14720,6 +15006,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14739,6 +15026,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14758,6 +15046,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14783,6 +15072,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14804,6 +15094,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14839,6 +15130,7 @@ export interface operations {
             /** @description CSV */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14852,6 +15144,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14873,6 +15166,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14894,6 +15188,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14913,6 +15208,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14938,6 +15234,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14959,6 +15256,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15018,6 +15316,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15050,6 +15349,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15071,6 +15371,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15092,6 +15393,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15111,6 +15413,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15130,6 +15433,7 @@ export interface operations {
             /** @description The sync_token is older than the change feed's retention: scan the list again without it (code cursor-expired). */
             410: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15149,6 +15453,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15174,6 +15479,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15195,6 +15501,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15241,8 +15548,10 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Where the created resource can be read with GET. */
                     Location?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15271,6 +15580,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15292,6 +15602,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15313,6 +15624,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15332,6 +15644,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15351,6 +15664,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15376,6 +15691,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15395,6 +15711,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15414,6 +15731,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15433,6 +15751,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15458,6 +15777,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15479,6 +15799,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15513,6 +15834,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15541,6 +15863,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15562,6 +15885,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15583,6 +15907,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15602,6 +15927,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15621,6 +15947,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15646,6 +15973,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15667,6 +15995,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15702,6 +16031,7 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -15709,6 +16039,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15730,6 +16061,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15751,6 +16083,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15770,6 +16103,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15789,6 +16123,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15814,6 +16149,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15833,6 +16169,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15852,6 +16189,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15871,6 +16209,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15896,6 +16235,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15917,6 +16257,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15959,6 +16300,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15987,6 +16329,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16008,6 +16351,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16029,6 +16373,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16048,6 +16393,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16067,6 +16413,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16092,6 +16439,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16111,6 +16459,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16130,6 +16479,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16149,6 +16499,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16174,6 +16525,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16195,6 +16547,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16245,6 +16598,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16271,6 +16625,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16292,6 +16647,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16313,6 +16669,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16332,6 +16689,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16351,6 +16709,7 @@ export interface operations {
             /** @description The sync_token is older than the change feed's retention: scan the list again without it (code cursor-expired). */
             410: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16370,6 +16729,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16395,6 +16755,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16416,6 +16777,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16462,8 +16824,10 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Where the created resource can be read with GET. */
                     Location?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16486,6 +16850,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16507,6 +16872,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16528,6 +16894,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16547,6 +16914,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16566,6 +16934,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16591,6 +16961,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16610,6 +16981,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16629,6 +17001,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16648,6 +17021,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16673,6 +17047,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16694,6 +17069,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16728,6 +17104,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16750,6 +17127,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16771,6 +17149,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16792,6 +17171,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16811,6 +17191,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16830,6 +17211,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16855,6 +17237,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16876,6 +17259,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16911,6 +17295,7 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -16918,6 +17303,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16939,6 +17325,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16960,6 +17347,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16979,6 +17367,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16998,6 +17387,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17023,6 +17413,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17042,6 +17433,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17061,6 +17453,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17080,6 +17473,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17105,6 +17499,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17126,6 +17521,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17168,6 +17564,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17190,6 +17587,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17211,6 +17609,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17232,6 +17631,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17251,6 +17651,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17270,6 +17671,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17295,6 +17697,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17314,6 +17717,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17333,6 +17737,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17352,6 +17757,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17377,6 +17783,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17398,6 +17805,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17432,6 +17840,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17455,6 +17864,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17476,6 +17886,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17497,6 +17908,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17516,6 +17928,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17535,6 +17948,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17560,6 +17974,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17581,6 +17996,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17631,6 +18047,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17654,6 +18071,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17675,6 +18093,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17696,6 +18115,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17715,6 +18135,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17734,6 +18155,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17759,6 +18181,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17778,6 +18201,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17797,6 +18221,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17816,6 +18241,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17841,6 +18267,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17862,6 +18289,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17897,6 +18325,7 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -17904,6 +18333,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17925,6 +18355,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17946,6 +18377,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17965,6 +18397,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17984,6 +18417,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18009,6 +18443,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18028,6 +18463,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18047,6 +18483,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18066,6 +18503,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18091,6 +18529,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18112,6 +18551,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18144,6 +18584,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18178,6 +18619,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18199,6 +18641,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18220,6 +18663,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18239,6 +18683,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18258,6 +18703,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18283,6 +18729,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18304,6 +18751,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18353,6 +18801,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18379,6 +18828,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18400,6 +18850,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18421,6 +18872,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18440,6 +18892,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18459,6 +18912,7 @@ export interface operations {
             /** @description The sync_token is older than the change feed's retention: scan the list again without it (code cursor-expired). */
             410: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18478,6 +18932,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18503,6 +18958,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18524,6 +18980,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18578,6 +19035,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18607,6 +19065,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18628,6 +19087,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18649,6 +19109,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18668,6 +19129,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18687,6 +19149,7 @@ export interface operations {
             /** @description The sync_token is older than the change feed's retention: scan the list again without it (code cursor-expired). */
             410: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18706,6 +19169,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18731,6 +19195,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18752,6 +19217,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18799,8 +19265,10 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Where the created resource can be read with GET. */
                     Location?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18826,6 +19294,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18847,6 +19316,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18868,6 +19338,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18887,6 +19358,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18906,6 +19378,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18931,6 +19405,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18950,6 +19425,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18969,6 +19445,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18988,6 +19465,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19013,6 +19491,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19034,6 +19513,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19068,6 +19548,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19093,6 +19574,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19114,6 +19596,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19135,6 +19618,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19154,6 +19638,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19173,6 +19658,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19198,6 +19684,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19219,6 +19706,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19254,6 +19742,7 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -19261,6 +19750,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19282,6 +19772,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19303,6 +19794,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19322,6 +19814,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19341,6 +19834,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19366,6 +19860,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19385,6 +19880,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19404,6 +19900,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19423,6 +19920,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19448,6 +19946,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19469,6 +19968,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19511,6 +20011,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19536,6 +20037,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19557,6 +20059,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19578,6 +20081,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19597,6 +20101,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19616,6 +20121,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19641,6 +20147,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19660,6 +20167,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19679,6 +20187,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19698,6 +20207,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19723,6 +20233,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19744,6 +20255,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19790,6 +20302,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19824,6 +20337,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19845,6 +20359,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19866,6 +20381,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19885,6 +20401,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19904,6 +20421,7 @@ export interface operations {
             /** @description The sync_token is older than the change feed's retention: scan the list again without it (code cursor-expired). */
             410: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19923,6 +20441,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19948,6 +20467,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19969,6 +20489,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20015,8 +20536,10 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Where the created resource can be read with GET. */
                     Location?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20047,6 +20570,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20068,6 +20592,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20089,6 +20614,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20108,6 +20634,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20127,6 +20654,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20152,6 +20681,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20171,6 +20701,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20190,6 +20721,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20209,6 +20741,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20234,6 +20767,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20255,6 +20789,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20289,6 +20824,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20319,6 +20855,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20340,6 +20877,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20361,6 +20899,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20380,6 +20919,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20399,6 +20939,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20424,6 +20965,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20445,6 +20987,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20480,6 +21023,7 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -20487,6 +21031,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20508,6 +21053,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20529,6 +21075,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20548,6 +21095,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20567,6 +21115,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20592,6 +21141,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20611,6 +21161,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20630,6 +21181,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20649,6 +21201,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20674,6 +21227,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20695,6 +21249,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20737,6 +21292,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20767,6 +21323,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20788,6 +21345,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20809,6 +21367,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20828,6 +21387,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20847,6 +21407,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20872,6 +21433,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20891,6 +21453,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20910,6 +21473,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20929,6 +21493,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20954,6 +21519,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20975,6 +21541,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21022,6 +21589,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21046,6 +21614,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21067,6 +21636,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21088,6 +21658,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21107,6 +21678,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21126,6 +21698,7 @@ export interface operations {
             /** @description The sync_token is older than the change feed's retention: scan the list again without it (code cursor-expired). */
             410: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21145,6 +21718,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21170,6 +21744,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21191,6 +21766,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21237,8 +21813,10 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Where the created resource can be read with GET. */
                     Location?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21259,6 +21837,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21280,6 +21859,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21301,6 +21881,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21320,6 +21901,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21339,6 +21921,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21364,6 +21948,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21383,6 +21968,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21402,6 +21988,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21421,6 +22008,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21446,6 +22034,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21467,6 +22056,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21501,6 +22091,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21521,6 +22112,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21542,6 +22134,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21563,6 +22156,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21582,6 +22176,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21601,6 +22196,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21626,6 +22222,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21647,6 +22244,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21682,6 +22280,7 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -21689,6 +22288,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21710,6 +22310,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21731,6 +22332,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21750,6 +22352,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21769,6 +22372,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21794,6 +22398,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21813,6 +22418,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21832,6 +22438,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21851,6 +22458,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21876,6 +22484,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21897,6 +22506,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21939,6 +22549,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21959,6 +22570,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21980,6 +22592,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22001,6 +22614,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22020,6 +22634,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22039,6 +22654,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22064,6 +22680,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22083,6 +22700,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22102,6 +22720,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22121,6 +22740,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22146,6 +22766,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22167,6 +22788,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22224,6 +22846,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22255,6 +22879,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22276,6 +22901,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22297,6 +22923,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22316,6 +22943,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22341,6 +22970,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22360,6 +22990,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22379,6 +23010,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22404,6 +23036,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22425,6 +23058,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22483,6 +23117,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22517,6 +23152,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22538,6 +23174,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22559,6 +23196,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22578,6 +23216,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22597,6 +23236,7 @@ export interface operations {
             /** @description The sync_token is older than the change feed's retention: scan the list again without it (code cursor-expired). */
             410: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22616,6 +23256,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22641,6 +23282,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22662,6 +23304,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22716,8 +23359,10 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Where the created resource can be read with GET. */
                     Location?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22750,6 +23395,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22771,6 +23417,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22792,6 +23439,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22811,6 +23459,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22830,6 +23479,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22855,6 +23506,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22874,6 +23526,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22893,6 +23546,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22912,6 +23566,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22937,6 +23592,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22958,6 +23614,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22992,6 +23649,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23024,6 +23682,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23045,6 +23704,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23066,6 +23726,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23085,6 +23746,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23104,6 +23766,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23129,6 +23792,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23150,6 +23814,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23185,6 +23850,7 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -23192,6 +23858,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23213,6 +23880,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23234,6 +23902,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23253,6 +23922,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23272,6 +23942,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23297,6 +23968,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23316,6 +23988,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23335,6 +24008,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23354,6 +24028,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23379,6 +24054,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23400,6 +24076,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23442,6 +24119,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23474,6 +24152,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23495,6 +24174,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23516,6 +24196,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23535,6 +24216,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23554,6 +24236,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23579,6 +24262,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23598,6 +24282,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23617,6 +24302,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23636,6 +24322,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23661,6 +24348,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23682,6 +24370,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23712,6 +24401,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23755,6 +24445,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23776,6 +24467,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23797,6 +24489,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23816,6 +24509,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23835,6 +24529,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23860,6 +24555,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23881,6 +24577,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23932,6 +24629,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23954,6 +24652,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23975,6 +24674,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23996,6 +24696,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24015,6 +24716,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24034,6 +24736,7 @@ export interface operations {
             /** @description The sync_token is older than the change feed's retention: scan the list again without it (code cursor-expired). */
             410: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24053,6 +24756,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24078,6 +24782,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24099,6 +24804,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24144,8 +24850,10 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Where the created resource can be read with GET. */
                     Location?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24164,6 +24872,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24185,6 +24894,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24206,6 +24916,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24225,6 +24936,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24244,6 +24956,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24269,6 +24983,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24288,6 +25003,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24307,6 +25023,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24326,6 +25043,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24351,6 +25069,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24372,6 +25091,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24406,6 +25126,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24424,6 +25145,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24445,6 +25167,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24466,6 +25189,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24485,6 +25209,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24504,6 +25229,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24529,6 +25255,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24550,6 +25277,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24585,6 +25313,7 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -24592,6 +25321,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24613,6 +25343,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24634,6 +25365,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24653,6 +25385,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24672,6 +25405,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24697,6 +25431,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24716,6 +25451,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24735,6 +25471,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24754,6 +25491,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24779,6 +25517,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24800,6 +25539,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24842,6 +25582,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24860,6 +25601,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24881,6 +25623,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24902,6 +25645,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24921,6 +25665,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24940,6 +25685,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24965,6 +25711,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24984,6 +25731,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25003,6 +25751,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25022,6 +25771,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25047,6 +25797,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25068,6 +25819,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25100,6 +25852,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25118,6 +25871,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25139,6 +25893,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25160,6 +25915,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25179,6 +25935,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25198,6 +25955,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25223,6 +25981,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25244,6 +26003,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25284,6 +26044,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25302,6 +26063,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25323,6 +26085,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25344,6 +26107,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25363,6 +26127,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25382,6 +26147,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25407,6 +26173,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25426,6 +26193,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25445,6 +26213,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25464,6 +26233,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25489,6 +26259,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25510,6 +26281,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25557,6 +26329,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25581,6 +26354,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25602,6 +26376,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25623,6 +26398,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25642,6 +26418,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25661,6 +26438,7 @@ export interface operations {
             /** @description The sync_token is older than the change feed's retention: scan the list again without it (code cursor-expired). */
             410: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25680,6 +26458,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25705,6 +26484,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25726,6 +26506,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25770,8 +26551,10 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Where the created resource can be read with GET. */
                     Location?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25792,6 +26575,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25813,6 +26597,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25834,6 +26619,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25853,6 +26639,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25872,6 +26659,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25897,6 +26686,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25916,6 +26706,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25935,6 +26726,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25954,6 +26746,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25979,6 +26772,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26000,6 +26794,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26034,6 +26829,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26054,6 +26850,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26075,6 +26872,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26096,6 +26894,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26115,6 +26914,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26134,6 +26934,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26159,6 +26960,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26180,6 +26982,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26215,6 +27018,7 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -26222,6 +27026,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26243,6 +27048,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26264,6 +27070,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26283,6 +27090,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26302,6 +27110,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26327,6 +27136,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26346,6 +27156,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26365,6 +27176,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26384,6 +27196,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26409,6 +27222,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26430,6 +27244,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26472,6 +27287,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26492,6 +27308,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26513,6 +27330,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26534,6 +27352,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26553,6 +27372,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26572,6 +27392,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26597,6 +27418,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26616,6 +27438,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26635,6 +27458,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26654,6 +27478,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26679,6 +27504,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26700,6 +27526,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26754,6 +27581,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26781,6 +27609,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26802,6 +27631,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26823,6 +27653,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26842,6 +27673,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26861,6 +27693,7 @@ export interface operations {
             /** @description The sync_token is older than the change feed's retention: scan the list again without it (code cursor-expired). */
             410: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26880,6 +27713,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26905,6 +27739,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26926,6 +27761,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26972,8 +27808,10 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Where the created resource can be read with GET. */
                     Location?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26997,6 +27835,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27018,6 +27857,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27039,6 +27879,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27058,6 +27899,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27077,6 +27919,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27102,6 +27946,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27121,6 +27966,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27140,6 +27986,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27159,6 +28006,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27184,6 +28032,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27205,6 +28054,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27248,6 +28098,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27270,6 +28122,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27291,6 +28144,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27312,6 +28166,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27331,6 +28186,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27350,6 +28206,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27375,6 +28233,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27400,6 +28259,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27421,6 +28281,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27455,6 +28316,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27478,6 +28340,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27499,6 +28362,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27520,6 +28384,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27539,6 +28404,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27558,6 +28424,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27583,6 +28450,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27604,6 +28472,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27639,6 +28508,7 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -27646,6 +28516,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27667,6 +28538,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27688,6 +28560,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27707,6 +28580,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27726,6 +28600,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27751,6 +28626,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27770,6 +28646,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27789,6 +28666,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27808,6 +28686,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27833,6 +28712,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27854,6 +28734,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27896,6 +28777,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27919,6 +28801,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27940,6 +28823,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27961,6 +28845,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27980,6 +28865,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27999,6 +28885,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28024,6 +28911,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28043,6 +28931,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28062,6 +28951,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28081,6 +28971,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28106,6 +28997,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28127,6 +29019,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28178,6 +29071,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28211,6 +29105,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28232,6 +29127,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28253,6 +29149,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28272,6 +29169,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28291,6 +29189,7 @@ export interface operations {
             /** @description The sync_token is older than the change feed's retention: scan the list again without it (code cursor-expired). */
             410: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28310,6 +29209,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28335,6 +29235,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28356,6 +29257,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28401,8 +29303,10 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Where the created resource can be read with GET. */
                     Location?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28432,6 +29336,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28453,6 +29358,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28474,6 +29380,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28493,6 +29400,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28512,6 +29420,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28537,6 +29447,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28556,6 +29467,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28575,6 +29487,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28594,6 +29507,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28619,6 +29533,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28640,6 +29555,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28674,6 +29590,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28703,6 +29620,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28724,6 +29642,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28745,6 +29664,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28764,6 +29684,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28783,6 +29704,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28808,6 +29730,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28829,6 +29752,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28864,6 +29788,7 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -28871,6 +29796,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28892,6 +29818,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28913,6 +29840,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28932,6 +29860,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28951,6 +29880,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28976,6 +29906,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28995,6 +29926,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29014,6 +29946,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29033,6 +29966,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29058,6 +29992,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29079,6 +30014,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29121,6 +30057,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29150,6 +30087,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29171,6 +30109,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29192,6 +30131,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29211,6 +30151,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29230,6 +30171,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29255,6 +30197,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29274,6 +30217,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29293,6 +30237,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29312,6 +30257,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29337,6 +30283,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29358,6 +30305,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29405,6 +30353,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29442,6 +30391,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29463,6 +30413,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29484,6 +30435,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29503,6 +30455,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29522,6 +30475,7 @@ export interface operations {
             /** @description The sync_token is older than the change feed's retention: scan the list again without it (code cursor-expired). */
             410: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29541,6 +30495,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29566,6 +30521,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29587,6 +30543,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29631,8 +30588,10 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Where the created resource can be read with GET. */
                     Location?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29666,6 +30625,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29687,6 +30647,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29708,6 +30669,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29727,6 +30689,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29746,6 +30709,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29771,6 +30736,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29790,6 +30756,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29809,6 +30776,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29828,6 +30796,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29853,6 +30822,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29874,6 +30844,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29906,6 +30877,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29939,6 +30911,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29960,6 +30933,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29981,6 +30955,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30000,6 +30975,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30019,6 +30995,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30044,6 +31021,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30065,6 +31043,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30099,6 +31078,7 @@ export interface operations {
             /** @description Readiness per team. With `Accept: text/csv`: one row per active employee (UTF-8 with BOM, `;`-separated, formula-safe). */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30140,6 +31120,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30161,6 +31142,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30182,6 +31164,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30201,6 +31184,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30220,6 +31204,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30245,6 +31230,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30266,6 +31252,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30300,6 +31287,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30333,6 +31321,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30354,6 +31343,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30375,6 +31365,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30394,6 +31385,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30413,6 +31405,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30438,6 +31431,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30459,6 +31453,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30494,6 +31489,7 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -30501,6 +31497,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30522,6 +31519,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30543,6 +31541,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30562,6 +31561,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30581,6 +31581,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30606,6 +31607,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30625,6 +31627,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30644,6 +31647,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30663,6 +31667,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30688,6 +31693,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30709,6 +31715,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30751,6 +31758,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30784,6 +31792,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30805,6 +31814,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30826,6 +31836,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30845,6 +31856,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30864,6 +31876,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30889,6 +31902,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30908,6 +31922,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30927,6 +31942,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30946,6 +31962,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30971,6 +31988,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -30992,6 +32010,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31041,6 +32060,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31064,6 +32084,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31085,6 +32106,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31106,6 +32128,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31125,6 +32148,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31144,6 +32168,7 @@ export interface operations {
             /** @description The sync_token is older than the change feed's retention: scan the list again without it (code cursor-expired). */
             410: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31163,6 +32188,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31188,6 +32214,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31209,6 +32236,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31255,8 +32283,10 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Where the created resource can be read with GET. */
                     Location?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31278,8 +32308,10 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Where the created resource can be read with GET. */
                     Location?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31299,6 +32331,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31320,6 +32353,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31341,6 +32375,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31360,6 +32395,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31379,6 +32415,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31404,6 +32442,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31423,6 +32462,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31442,6 +32482,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31461,6 +32502,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31486,6 +32528,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31507,6 +32550,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31546,6 +32590,8 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31579,6 +32625,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31600,6 +32647,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31621,6 +32669,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31640,6 +32689,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31659,6 +32709,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31684,6 +32736,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31703,6 +32756,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31722,6 +32776,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31741,6 +32796,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31766,6 +32822,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31787,6 +32844,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31836,6 +32894,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31863,6 +32922,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31884,6 +32944,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31905,6 +32966,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31924,6 +32986,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31943,6 +33006,7 @@ export interface operations {
             /** @description The sync_token is older than the change feed's retention: scan the list again without it (code cursor-expired). */
             410: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31962,6 +33026,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -31987,6 +33052,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32008,6 +33074,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32055,8 +33122,10 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Where the created resource can be read with GET. */
                     Location?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32080,6 +33149,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32101,6 +33171,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32122,6 +33193,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32141,6 +33213,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32160,6 +33233,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32185,6 +33260,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32204,6 +33280,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32223,6 +33300,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32242,6 +33320,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32267,6 +33346,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32288,6 +33368,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32323,6 +33404,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32346,6 +33428,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32367,6 +33450,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32388,6 +33472,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32407,6 +33492,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32426,6 +33512,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32451,6 +33538,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32472,6 +33560,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32509,6 +33598,7 @@ export interface operations {
             /** @description Aftercare due in the period per team: on time, late, overdue. With `Accept: text/csv`: one team a row and the organisation last, decimals with a comma (Dutch Excel). */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32551,6 +33641,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32572,6 +33663,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32593,6 +33685,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32612,6 +33705,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32631,6 +33725,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32656,6 +33751,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32677,6 +33773,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32716,6 +33813,7 @@ export interface operations {
             /** @description Active employees without an HRM conversation that discussed the theme in the last 12 months. With `Accept: text/csv`: all of them in one file (`limit` and `cursor` do not apply), one employee a row, UTF-8 with BOM, `;`-separated, formula-safe. */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32748,6 +33846,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32769,6 +33868,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32790,6 +33890,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32809,6 +33910,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32834,6 +33936,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32855,6 +33958,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32892,6 +33996,7 @@ export interface operations {
             /** @description Incidents per month, team, function group and category. With `Accept: text/csv`: the same rows for Dutch Excel (UTF-8 with BOM, `;`-separated, formula-safe). */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32926,6 +34031,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32947,6 +34053,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32968,6 +34075,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -32987,6 +34095,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33006,6 +34115,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33031,6 +34141,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33052,6 +34163,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33089,6 +34201,7 @@ export interface operations {
             /** @description The organisation's figures. With `Accept: text/csv`: one figure a row (section;figure;scope;value), UTF-8 with BOM, `;`-separated, formula-safe. */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33182,6 +34295,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33203,6 +34317,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33224,6 +34339,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33243,6 +34359,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33268,6 +34385,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33289,6 +34407,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33326,6 +34445,7 @@ export interface operations {
             /** @description Refreshers due, as JSON or (Accept: text/csv) CSV. */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33361,6 +34481,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33382,6 +34503,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33403,6 +34525,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33422,6 +34545,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33441,6 +34565,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33466,6 +34591,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33487,6 +34613,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33524,6 +34651,7 @@ export interface operations {
             /** @description One row per team. With `Accept: text/csv`: the same columns as a spreadsheet (UTF-8 with BOM, `;`-separated, formula-safe). */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33577,6 +34705,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33598,6 +34727,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33619,6 +34749,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33638,6 +34769,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33663,6 +34795,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33684,6 +34817,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33718,6 +34852,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33751,6 +34886,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33772,6 +34908,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33793,6 +34930,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33812,6 +34950,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33831,6 +34970,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33856,6 +34996,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33877,6 +35018,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33907,6 +35049,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33947,6 +35090,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33968,6 +35112,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -33989,6 +35134,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34008,6 +35154,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34027,6 +35174,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34052,6 +35200,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34073,6 +35222,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34122,6 +35272,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34147,6 +35298,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34168,6 +35320,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34189,6 +35342,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34208,6 +35362,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34227,6 +35382,7 @@ export interface operations {
             /** @description The sync_token is older than the change feed's retention: scan the list again without it (code cursor-expired). */
             410: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34246,6 +35402,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34271,6 +35428,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34292,6 +35450,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34338,8 +35497,10 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Where the created resource can be read with GET. */
                     Location?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34361,6 +35522,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34382,6 +35544,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34403,6 +35566,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34422,6 +35586,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34441,6 +35606,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34466,6 +35633,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34485,6 +35653,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34504,6 +35673,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34523,6 +35693,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34548,6 +35719,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34569,6 +35741,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34603,6 +35776,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34624,6 +35798,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34645,6 +35820,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34666,6 +35842,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34685,6 +35862,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34704,6 +35882,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34729,6 +35908,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34750,6 +35930,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34785,6 +35966,7 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -34792,6 +35974,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34813,6 +35996,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34834,6 +36018,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34853,6 +36038,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34872,6 +36058,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34897,6 +36084,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34916,6 +36104,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34935,6 +36124,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34954,6 +36144,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -34979,6 +36170,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35000,6 +36192,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35042,6 +36235,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35063,6 +36257,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35084,6 +36279,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35105,6 +36301,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35124,6 +36321,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35143,6 +36341,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35168,6 +36367,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35187,6 +36387,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35206,6 +36407,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35225,6 +36427,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35250,6 +36453,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35271,6 +36475,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35320,6 +36525,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35347,6 +36553,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35368,6 +36575,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35389,6 +36597,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35408,6 +36617,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35427,6 +36637,7 @@ export interface operations {
             /** @description The sync_token is older than the change feed's retention: scan the list again without it (code cursor-expired). */
             410: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35446,6 +36657,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35471,6 +36683,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35492,6 +36705,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35538,8 +36752,10 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Where the created resource can be read with GET. */
                     Location?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35563,6 +36779,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35584,6 +36801,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35605,6 +36823,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35624,6 +36843,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35643,6 +36863,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35668,6 +36890,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35687,6 +36910,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35706,6 +36930,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35725,6 +36950,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35750,6 +36976,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35771,6 +36998,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35805,6 +37033,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35828,6 +37057,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35849,6 +37079,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35870,6 +37101,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35889,6 +37121,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35908,6 +37141,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35933,6 +37167,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35954,6 +37189,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -35989,6 +37225,7 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -35996,6 +37233,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36017,6 +37255,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36038,6 +37277,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36057,6 +37297,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36076,6 +37317,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36101,6 +37343,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36120,6 +37363,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36139,6 +37383,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36158,6 +37403,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36183,6 +37429,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36204,6 +37451,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36246,6 +37494,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36269,6 +37518,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36290,6 +37540,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36311,6 +37562,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36330,6 +37582,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36349,6 +37602,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36374,6 +37628,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36393,6 +37648,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36412,6 +37668,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36431,6 +37688,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36456,6 +37714,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36477,6 +37736,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36529,6 +37789,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36560,6 +37821,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36581,6 +37843,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36602,6 +37865,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36621,6 +37885,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36640,6 +37905,7 @@ export interface operations {
             /** @description The sync_token is older than the change feed's retention: scan the list again without it (code cursor-expired). */
             410: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36659,6 +37925,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36684,6 +37951,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36705,6 +37973,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36750,8 +38019,10 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Where the created resource can be read with GET. */
                     Location?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36779,6 +38050,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36800,6 +38072,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36821,6 +38094,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36840,6 +38114,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36859,6 +38134,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36884,6 +38161,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36903,6 +38181,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36922,6 +38201,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36941,6 +38221,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36966,6 +38247,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -36987,6 +38269,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37021,6 +38304,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37048,6 +38332,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37069,6 +38354,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37090,6 +38376,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37109,6 +38396,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37128,6 +38416,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37153,6 +38442,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37174,6 +38464,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37209,6 +38500,7 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -37216,6 +38508,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37237,6 +38530,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37258,6 +38552,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37277,6 +38572,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37296,6 +38592,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37321,6 +38618,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37340,6 +38638,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37359,6 +38658,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37378,6 +38678,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37403,6 +38704,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37424,6 +38726,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37466,6 +38769,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37493,6 +38797,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37514,6 +38819,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37535,6 +38841,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37554,6 +38861,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37573,6 +38881,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37598,6 +38907,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37617,6 +38927,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37636,6 +38947,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37655,6 +38967,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37680,6 +38993,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37701,6 +39015,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37750,6 +39065,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37774,6 +39090,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37795,6 +39112,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37816,6 +39134,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37835,6 +39154,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37854,6 +39174,7 @@ export interface operations {
             /** @description The sync_token is older than the change feed's retention: scan the list again without it (code cursor-expired). */
             410: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37873,6 +39194,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37898,6 +39220,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37919,6 +39242,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37963,8 +39287,10 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Where the created resource can be read with GET. */
                     Location?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -37985,6 +39311,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38006,6 +39333,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38027,6 +39355,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38046,6 +39375,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38065,6 +39395,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38090,6 +39422,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38109,6 +39442,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38128,6 +39462,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38147,6 +39482,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38172,6 +39508,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38193,6 +39530,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38227,6 +39565,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38247,6 +39586,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38268,6 +39608,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38289,6 +39630,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38308,6 +39650,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38327,6 +39670,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38352,6 +39696,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38373,6 +39718,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38408,6 +39754,7 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -38415,6 +39762,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38436,6 +39784,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38457,6 +39806,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38476,6 +39826,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38495,6 +39846,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38520,6 +39872,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38539,6 +39892,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38558,6 +39912,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38577,6 +39932,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38602,6 +39958,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38623,6 +39980,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38665,6 +40023,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38685,6 +40044,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38706,6 +40066,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38727,6 +40088,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38746,6 +40108,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38765,6 +40128,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38790,6 +40154,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38809,6 +40174,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38828,6 +40194,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38847,6 +40214,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38872,6 +40240,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38893,6 +40262,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38925,6 +40295,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38957,6 +40328,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38978,6 +40350,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -38999,6 +40372,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39018,6 +40392,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39037,6 +40412,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39062,6 +40438,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39083,6 +40460,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39132,6 +40510,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39164,6 +40543,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39185,6 +40565,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39206,6 +40587,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39225,6 +40607,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39244,6 +40627,7 @@ export interface operations {
             /** @description The sync_token is older than the change feed's retention: scan the list again without it (code cursor-expired). */
             410: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39263,6 +40647,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39288,6 +40673,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39309,6 +40695,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39354,8 +40741,10 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Where the created resource can be read with GET. */
                     Location?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39384,6 +40773,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39405,6 +40795,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39426,6 +40817,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39445,6 +40837,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39464,6 +40857,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39489,6 +40884,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39508,6 +40904,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39527,6 +40924,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39546,6 +40944,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39571,6 +40970,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39592,6 +40992,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39626,6 +41027,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39654,6 +41056,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39675,6 +41078,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39696,6 +41100,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39715,6 +41120,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39734,6 +41140,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39759,6 +41166,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39780,6 +41188,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39815,6 +41224,7 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -39822,6 +41232,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39843,6 +41254,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39864,6 +41276,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39883,6 +41296,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39902,6 +41316,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39927,6 +41342,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39946,6 +41362,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39965,6 +41382,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -39984,6 +41402,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40009,6 +41428,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40030,6 +41450,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40072,6 +41493,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40100,6 +41522,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40121,6 +41544,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40142,6 +41566,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40161,6 +41586,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40180,6 +41606,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40205,6 +41632,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40224,6 +41652,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40243,6 +41672,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40262,6 +41692,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40287,6 +41718,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40308,6 +41740,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40357,6 +41790,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40388,6 +41822,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40409,6 +41844,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40430,6 +41866,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40449,6 +41886,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40468,6 +41906,7 @@ export interface operations {
             /** @description The sync_token is older than the change feed's retention: scan the list again without it (code cursor-expired). */
             410: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40487,6 +41926,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40512,6 +41952,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40533,6 +41974,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40577,8 +42019,10 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Where the created resource can be read with GET. */
                     Location?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40662,6 +42106,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40683,6 +42128,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40704,6 +42150,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40723,6 +42170,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40742,6 +42190,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40767,6 +42217,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40786,6 +42237,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40805,6 +42257,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40824,6 +42277,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40849,6 +42303,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40870,6 +42325,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40904,6 +42360,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -40987,6 +42444,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41008,6 +42466,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41029,6 +42488,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41048,6 +42508,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41067,6 +42528,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41092,6 +42554,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41113,6 +42576,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41148,6 +42612,7 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -41155,6 +42620,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41176,6 +42642,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41197,6 +42664,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41216,6 +42684,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41235,6 +42704,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41260,6 +42730,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41279,6 +42750,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41298,6 +42770,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41317,6 +42790,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41342,6 +42816,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41363,6 +42838,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41416,6 +42892,8 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41499,6 +42977,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41520,6 +42999,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41541,6 +43021,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41560,6 +43041,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41579,6 +43061,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41604,6 +43088,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41623,6 +43108,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41642,6 +43128,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41661,6 +43148,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41686,6 +43174,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41707,6 +43196,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41758,6 +43248,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41794,6 +43285,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41815,6 +43307,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41836,6 +43329,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41855,6 +43349,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41874,6 +43369,7 @@ export interface operations {
             /** @description The sync_token is older than the change feed's retention: scan the list again without it (code cursor-expired). */
             410: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41893,6 +43389,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41918,6 +43415,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41939,6 +43437,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -41984,8 +43483,10 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Where the created resource can be read with GET. */
                     Location?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42018,6 +43519,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42039,6 +43541,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42060,6 +43563,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42079,6 +43583,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42098,6 +43603,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42123,6 +43630,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42142,6 +43650,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42161,6 +43670,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42180,6 +43690,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42205,6 +43716,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42226,6 +43738,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42260,6 +43773,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42292,6 +43806,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42313,6 +43828,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42334,6 +43850,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42353,6 +43870,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42372,6 +43890,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42397,6 +43916,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42418,6 +43938,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42453,6 +43974,7 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -42460,6 +43982,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42481,6 +44004,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42502,6 +44026,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42521,6 +44046,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42540,6 +44066,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42565,6 +44092,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42584,6 +44112,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42603,6 +44132,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42622,6 +44152,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42647,6 +44178,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42668,6 +44200,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42710,6 +44243,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42742,6 +44276,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42763,6 +44298,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42784,6 +44320,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42803,6 +44340,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42822,6 +44360,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42847,6 +44386,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42866,6 +44406,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42885,6 +44426,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42904,6 +44446,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42929,6 +44472,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42950,6 +44494,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -42987,6 +44532,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43078,6 +44624,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43099,6 +44646,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43120,6 +44668,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43139,6 +44688,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43158,6 +44708,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43183,6 +44734,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43204,6 +44756,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43252,6 +44805,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43280,6 +44834,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43301,6 +44856,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43322,6 +44878,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43341,6 +44898,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43360,6 +44918,7 @@ export interface operations {
             /** @description The sync_token is older than the change feed's retention: scan the list again without it (code cursor-expired). */
             410: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43379,6 +44938,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43404,6 +44964,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43425,6 +44986,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43470,8 +45032,10 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Where the created resource can be read with GET. */
                     Location?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43496,6 +45060,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43517,6 +45082,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43538,6 +45104,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43557,6 +45124,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43576,6 +45144,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43601,6 +45171,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43620,6 +45191,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43639,6 +45211,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43658,6 +45231,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43683,6 +45257,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43704,6 +45279,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43738,6 +45314,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43762,6 +45339,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43783,6 +45361,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43804,6 +45383,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43823,6 +45403,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43842,6 +45423,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43867,6 +45449,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43888,6 +45471,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43923,6 +45507,7 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -43930,6 +45515,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43951,6 +45537,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43972,6 +45559,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -43991,6 +45579,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44010,6 +45599,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44035,6 +45625,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44054,6 +45645,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44073,6 +45665,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44092,6 +45685,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44117,6 +45711,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44138,6 +45733,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44180,6 +45776,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44204,6 +45801,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44225,6 +45823,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44246,6 +45845,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44265,6 +45865,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44284,6 +45885,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44309,6 +45911,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44328,6 +45931,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44347,6 +45951,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44366,6 +45971,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44391,6 +45997,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44412,6 +46019,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44469,6 +46077,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44499,6 +46108,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44520,6 +46130,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44541,6 +46152,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44560,6 +46172,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44579,6 +46192,7 @@ export interface operations {
             /** @description The sync_token is older than the change feed's retention: scan the list again without it (code cursor-expired). */
             410: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44598,6 +46212,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44623,6 +46238,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44644,6 +46260,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44690,8 +46307,10 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Where the created resource can be read with GET. */
                     Location?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44718,6 +46337,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44739,6 +46359,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44760,6 +46381,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44779,6 +46401,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44798,6 +46421,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44823,6 +46448,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44842,6 +46468,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44861,6 +46488,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44880,6 +46508,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44905,6 +46534,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44926,6 +46556,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44960,6 +46591,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -44986,6 +46618,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45007,6 +46640,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45028,6 +46662,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45047,6 +46682,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45066,6 +46702,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45091,6 +46728,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45112,6 +46750,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45147,6 +46786,7 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -45154,6 +46794,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45175,6 +46816,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45196,6 +46838,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45215,6 +46858,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45234,6 +46878,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45259,6 +46904,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45278,6 +46924,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45297,6 +46944,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45316,6 +46964,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45341,6 +46990,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45362,6 +47012,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45404,6 +47055,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45430,6 +47082,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45451,6 +47104,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45472,6 +47126,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45491,6 +47146,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45510,6 +47166,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45535,6 +47192,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45554,6 +47212,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45573,6 +47232,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45592,6 +47252,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45617,6 +47278,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45638,6 +47300,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45670,6 +47333,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45777,6 +47441,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45798,6 +47463,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45819,6 +47485,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45838,6 +47505,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45857,6 +47525,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45882,6 +47551,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45903,6 +47573,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45945,6 +47616,8 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45971,6 +47644,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -45992,6 +47666,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46013,6 +47688,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46032,6 +47708,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46051,6 +47728,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46076,6 +47755,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46095,6 +47775,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46114,6 +47795,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46133,6 +47815,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46158,6 +47841,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46179,6 +47863,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46229,6 +47914,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46259,6 +47945,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46280,6 +47967,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46301,6 +47989,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46320,6 +48009,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46339,6 +48029,7 @@ export interface operations {
             /** @description The sync_token is older than the change feed's retention: scan the list again without it (code cursor-expired). */
             410: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46358,6 +48049,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46383,6 +48075,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46404,6 +48097,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46450,8 +48144,10 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Where the created resource can be read with GET. */
                     Location?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46478,6 +48174,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46499,6 +48196,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46520,6 +48218,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46539,6 +48238,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46558,6 +48258,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46583,6 +48285,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46602,6 +48305,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46621,6 +48325,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46640,6 +48345,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46665,6 +48371,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46686,6 +48393,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46730,6 +48438,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46760,6 +48470,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46781,6 +48492,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46802,6 +48514,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46821,6 +48534,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46840,6 +48554,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46865,6 +48581,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46884,6 +48601,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46903,6 +48621,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46922,6 +48641,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46947,6 +48667,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -46968,6 +48689,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47003,6 +48725,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47029,6 +48752,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47050,6 +48774,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47071,6 +48796,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47090,6 +48816,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47109,6 +48836,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47134,6 +48862,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47155,6 +48884,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47202,6 +48932,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47228,6 +48959,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47249,6 +48981,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47270,6 +49003,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47289,6 +49023,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47308,6 +49043,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47333,6 +49069,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47352,6 +49089,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47371,6 +49109,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47390,6 +49129,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47415,6 +49155,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47436,6 +49177,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47486,8 +49228,10 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Where the created resource can be read with GET. */
                     Location?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47518,6 +49262,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47539,6 +49284,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47560,6 +49306,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47579,6 +49326,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47598,6 +49346,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47623,6 +49373,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47642,6 +49393,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47661,6 +49413,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47680,6 +49433,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47705,6 +49459,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47726,6 +49481,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47758,6 +49514,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47787,6 +49544,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47808,6 +49566,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47829,6 +49588,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47848,6 +49608,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47867,6 +49628,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47892,6 +49654,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47913,6 +49676,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47945,6 +49709,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47970,6 +49735,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -47991,6 +49757,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48012,6 +49779,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48031,6 +49799,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48050,6 +49819,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48075,6 +49845,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48096,6 +49867,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48145,6 +49917,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48175,6 +49948,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48196,6 +49970,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48217,6 +49992,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48236,6 +50012,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48255,6 +50032,7 @@ export interface operations {
             /** @description The sync_token is older than the change feed's retention: scan the list again without it (code cursor-expired). */
             410: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48274,6 +50052,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48299,6 +50078,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48320,6 +50100,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48360,8 +50141,10 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Where the created resource can be read with GET. */
                     Location?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48388,6 +50171,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48409,6 +50193,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48430,6 +50215,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48449,6 +50235,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48468,6 +50255,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48493,6 +50282,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48512,6 +50302,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48531,6 +50322,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48550,6 +50342,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48575,6 +50368,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48596,6 +50390,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48630,6 +50425,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48656,6 +50452,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48677,6 +50474,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48698,6 +50496,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48717,6 +50516,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48736,6 +50536,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48761,6 +50562,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48782,6 +50584,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48817,6 +50620,7 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -48824,6 +50628,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48845,6 +50650,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48866,6 +50672,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48885,6 +50692,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48904,6 +50712,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48929,6 +50738,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48948,6 +50758,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48967,6 +50778,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -48986,6 +50798,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49011,6 +50824,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49032,6 +50846,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49074,6 +50889,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49100,6 +50916,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49121,6 +50938,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49142,6 +50960,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49161,6 +50980,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49180,6 +51000,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49205,6 +51026,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49224,6 +51046,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49243,6 +51066,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49262,6 +51086,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49287,6 +51112,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49308,6 +51134,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49354,6 +51181,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49383,6 +51211,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49404,6 +51233,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49425,6 +51255,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49444,6 +51275,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49463,6 +51295,7 @@ export interface operations {
             /** @description The sync_token is older than the change feed's retention: scan the list again without it (code cursor-expired). */
             410: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49482,6 +51315,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49507,6 +51341,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49528,6 +51363,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49572,8 +51408,10 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Where the created resource can be read with GET. */
                     Location?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49599,6 +51437,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49620,6 +51459,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49641,6 +51481,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49660,6 +51501,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49679,6 +51521,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49704,6 +51548,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49723,6 +51568,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49742,6 +51588,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49761,6 +51608,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49786,6 +51634,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49807,6 +51656,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49841,6 +51691,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49866,6 +51717,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49887,6 +51739,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49908,6 +51761,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49927,6 +51781,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49946,6 +51801,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49971,6 +51827,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -49992,6 +51849,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50027,6 +51885,7 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -50034,6 +51893,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50055,6 +51915,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50076,6 +51937,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50095,6 +51957,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50114,6 +51977,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50139,6 +52003,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50158,6 +52023,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50177,6 +52043,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50196,6 +52063,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50221,6 +52089,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50242,6 +52111,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50284,6 +52154,7 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50309,6 +52180,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50330,6 +52202,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50351,6 +52224,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50370,6 +52244,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50389,6 +52264,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50414,6 +52290,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50433,6 +52310,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50452,6 +52330,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50471,6 +52350,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50496,6 +52376,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50517,6 +52398,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50566,6 +52448,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50593,6 +52476,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50614,6 +52498,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50635,6 +52520,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50654,6 +52540,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50673,6 +52560,7 @@ export interface operations {
             /** @description The sync_token is older than the change feed's retention: scan the list again without it (code cursor-expired). */
             410: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50692,6 +52580,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50717,6 +52606,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50738,6 +52628,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50773,8 +52664,10 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Where the created resource can be read with GET. */
                     Location?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50798,6 +52691,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50819,6 +52713,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50840,6 +52735,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50859,6 +52755,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50878,6 +52775,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50903,6 +52802,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50922,6 +52822,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50941,6 +52842,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50960,6 +52862,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -50985,6 +52888,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -51006,6 +52910,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -51048,6 +52953,8 @@ export interface operations {
                 headers: {
                     /** @description The version of this resource; send it as `If-Match` to change or delete only this version (412 when it moved on). */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -51073,6 +52980,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -51094,6 +53002,7 @@ export interface operations {
                 headers: {
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -51115,6 +53024,7 @@ export interface operations {
                 headers: {
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -51134,6 +53044,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -51153,6 +53064,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -51178,6 +53091,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -51197,6 +53111,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -51216,6 +53131,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -51235,6 +53151,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -51260,6 +53177,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -51281,6 +53199,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {

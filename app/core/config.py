@@ -130,6 +130,12 @@ class Settings(BaseSettings):
         description="A token with an unknown key id refetches the issuer's keys at most this "
         "often (key rotation), so made-up key ids cannot make the service fetch on every call.",
     )
+    oidc_jwks_failure_seconds: float = Field(
+        default=5,
+        ge=0,
+        description="How long a failed fetch of an issuer's keys is remembered: meanwhile its "
+        "tokens are answered 503 at once, not each after the fetch timeout (0: never).",
+    )
     oidc_allow_private_issuers: bool = Field(
         default=False,
         description="Let identity providers live on loopback and private addresses (tests, "

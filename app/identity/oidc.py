@@ -5,14 +5,18 @@ fetched with httpx (async, bounded timeouts: never a blocking call on the event 
 cached per issuer for ``oidc_jwks_cache_seconds``. A token whose ``kid`` the cache does not
 know makes one refetch (key rotation), at most once per ``oidc_jwks_refetch_seconds`` per
 issuer, so a stream of made-up ``kid``s cannot turn the service into a fetching proxy.
-Concurrent requests share one fetch. Only asymmetric algorithms are accepted: ``none`` and
-``HS256`` signed with the public key are refused before any key is used.
+Concurrent requests share one fetch, and a failed fetch is remembered per issuer for
+``oidc_jwks_failure_seconds``: meanwhile its tokens are answered 503 at once, not each after
+the fetch timeout. Only asymmetric algorithms are accepted: ``none`` and ``HS256`` signed
+with the public key are refused before any key is used.
 """
 
 import asyncio
 import base64
 import binascii
 import json
+import math
+import threading
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -101,6 +105,25 @@ class _Cached:
     fetched_at: float
 
 
+@dataclass(frozen=True)
+class _Failed:
+    """A failed fetch, remembered until ``until`` (the cache's clock)."""
+
+    detail: str | None
+    code: ProblemCode
+    until: float
+
+    def answer(self, now: float) -> ServiceUnavailable:
+        """The failed fetch's own 503, with Retry-After the whole seconds left."""
+        return ServiceUnavailable(
+            self.detail, code=self.code, headers={"Retry-After": _seconds(self.until - now)}
+        )
+
+
+def _seconds(left: float) -> str:
+    return str(max(1, math.ceil(left)))
+
+
 def issuer_refused(url: str) -> str | None:
     """Why the service may not call this identity-provider URL, as far as it shows without
     resolving its name (``_pinned`` resolves and checks again); None when it may.
@@ -168,44 +191,89 @@ async def fetch_keys(issuer: str) -> KeySet:
 
 
 class JwksCache:
-    """Signing keys per issuer, refetched when stale or on an unknown ``kid`` (bounded)."""
+    """Signing keys per issuer, refetched when stale or on an unknown ``kid`` (bounded).
 
-    def __init__(self, fetch: Fetcher = fetch_keys) -> None:
+    Per process and thread-safe (the lock guards the dicts, never an await): the app's
+    loop and a test's or the CLI's share it. A failed fetch is remembered per issuer for
+    ``oidc_jwks_failure_seconds``, so while an identity provider is down its tokens get
+    the same 503 at once instead of each waiting for the fetch timeout (a stalled worker
+    under load); concurrent requests of one loop join one fetch.
+    """
+
+    def __init__(self, fetch: Fetcher = fetch_keys, clock: Callable[[], float] = time.monotonic):
         self.fetch = fetch
+        self.clock = clock  # injectable: tests move time without waiting
+        self._lock = threading.Lock()
         self._cached: dict[str, _Cached] = {}
+        self._failed: dict[str, _Failed] = {}
         self._in_flight: dict[tuple[asyncio.AbstractEventLoop, str], asyncio.Task[KeySet]] = {}
 
     def clear(self) -> None:
-        """Forget every issuer's keys."""
-        self._cached.clear()
+        """Forget every issuer's keys and failures."""
+        with self._lock:
+            self._cached.clear()
+            self._failed.clear()
+
+    def _remember_failure(self, issuer: str, error: ServiceUnavailable) -> ServiceUnavailable:
+        window = get_settings().oidc_jwks_failure_seconds
+        failed = _Failed(error.detail, error.code, until=self.clock() + window)
+        if window > 0:
+            with self._lock:
+                if len(self._failed) >= _MAX_ISSUERS and issuer not in self._failed:
+                    self._failed.clear()
+                self._failed[issuer] = failed
+        return ServiceUnavailable(
+            failed.detail, code=failed.code, headers={"Retry-After": _seconds(window)}
+        )
+
+    async def _fetch_and_remember(self, issuer: str) -> KeySet:
+        # The outcome is recorded inside the shared task, before it completes: a request
+        # arriving between its end and its waiters' wake-up finds the keys or the failure,
+        # never a gap in which it would start a fetch of its own.
+        try:
+            keys = await self.fetch(issuer)
+        except ServiceUnavailable as error:
+            raise self._remember_failure(issuer, error) from error
+        except Exception as error:
+            unreachable = ServiceUnavailable(
+                "The identity provider's keys could not be fetched; try again.",
+                code="identity-provider-error",
+            )
+            raise self._remember_failure(issuer, unreachable) from error
+        with self._lock:
+            if len(self._cached) >= _MAX_ISSUERS and issuer not in self._cached:
+                self._cached.clear()
+            self._cached[issuer] = _Cached(keys=keys, fetched_at=self.clock())
+            self._failed.pop(issuer, None)
+        return keys
+
+    def _landed(
+        self, flight: tuple[asyncio.AbstractEventLoop, str], task: "asyncio.Task[KeySet]"
+    ) -> None:
+        with self._lock:
+            self._in_flight.pop(flight, None)
+        if not task.cancelled():
+            task.exception()  # retrieved: every waiter may have gone (a client hung up)
 
     async def _refresh(self, issuer: str) -> KeySet:
         loop = asyncio.get_running_loop()
         flight = (loop, issuer)
-        task = self._in_flight.get(flight)
-        if task is None:
-            task = loop.create_task(self.fetch(issuer))
-            self._in_flight[flight] = task
-            task.add_done_callback(lambda _t: self._in_flight.pop(flight, None))
-        try:
-            keys = await asyncio.shield(task)
-        except ServiceUnavailable:
-            raise
-        except Exception as error:
-            raise ServiceUnavailable(
-                "The identity provider's keys could not be fetched; try again.",
-                code="identity-provider-error",
-                headers={"Retry-After": "5"},
-            ) from error
-        if len(self._cached) >= _MAX_ISSUERS and issuer not in self._cached:
-            self._cached.clear()
-        self._cached[issuer] = _Cached(keys=keys, fetched_at=time.monotonic())
-        return keys
+        with self._lock:
+            failed = self._failed.get(issuer)
+            now = self.clock()
+            if failed is not None and now < failed.until:
+                raise failed.answer(now)
+            task = self._in_flight.get(flight)
+            if task is None:
+                task = loop.create_task(self._fetch_and_remember(issuer))
+                self._in_flight[flight] = task
+                task.add_done_callback(lambda t: self._landed(flight, t))
+        return await asyncio.shield(task)
 
     async def key(self, issuer: str, kid: str | None) -> Key:
         """The key that signed a token of ``issuer``; 401 when the issuer has no such key."""
         settings = get_settings()
-        now = time.monotonic()
+        now = self.clock()
         cached = self._cached.get(issuer)
         if cached is None or now - cached.fetched_at > settings.oidc_jwks_cache_seconds:
             keys = await self._refresh(issuer)
@@ -215,7 +283,7 @@ class JwksCache:
         if found is None and cached is not None:
             # Perhaps the issuer rotated its keys; ask again, but not for every made-up kid.
             recent = self._cached[issuer].fetched_at
-            if time.monotonic() - recent >= settings.oidc_jwks_refetch_seconds:
+            if self.clock() - recent >= settings.oidc_jwks_refetch_seconds:
                 found = _by_kid(await self._refresh(issuer), kid)
         if found is None:
             raise InvalidToken("The token was signed with a key the issuer does not publish.")

@@ -1,0 +1,140 @@
+"""An identity provider that is down: its failed fetch is remembered for a short window.
+
+Without it every request with a token of that provider waited for the full fetch timeout
+once the keys expired. Time is the cache's injected clock and fetches are counted: nothing
+here depends on the machine's speed.
+"""
+
+import asyncio
+from collections.abc import Callable
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from joserfc.jwk import KeySet
+
+from app.core.config import get_settings
+from app.core.errors import ServiceUnavailable
+from app.identity import oidc
+from app.identity.oidc import JWKS, JwksCache
+from tests.conftest import Tenant
+from tests.helpers import assert_problem
+from tests.identity.conftest import bearer, configure
+from tests.identity.idp import LoopbackIssuer
+
+DOWN = "http://127.0.0.1:9"  # a loopback port nobody listens on
+
+
+class Clock:
+    """The key cache's clock, moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    fake = Clock()
+    monkeypatch.setattr(JWKS, "clock", fake)
+    monkeypatch.setattr(get_settings(), "oidc_jwks_failure_seconds", 5.0)
+    return fake
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch, fetch: oidc.Fetcher) -> list[str]:
+    calls: list[str] = []
+
+    async def counted(issuer: str) -> KeySet:
+        calls.append(issuer)
+        return await fetch(issuer)
+
+    monkeypatch.setattr(JWKS, "fetch", counted)
+    return calls
+
+
+def test_a_failed_fetch_is_remembered_for_a_short_time(
+    client: TestClient,
+    tenant: Tenant,
+    issuer: LoopbackIssuer,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The real fetch, against a provider nobody answers for (connection refused).
+    configure(client, tenant, issuer, issuer=DOWN, name="Down")
+    calls = _counting(monkeypatch, oidc.fetch_keys)
+    token = bearer(issuer.token(iss=DOWN))
+
+    first = client.get("/v1/me", headers=token)
+    body = assert_problem(first, 503, "identity-provider-error")
+    assert first.headers["Retry-After"] == "5"
+    assert calls == [DOWN]
+
+    clock.now += 3.5
+    second = client.get("/v1/me", headers=token)
+    assert assert_problem(second, 503, "identity-provider-error")["detail"] == body["detail"]
+    assert second.headers["Retry-After"] == "2", "the seconds left, rounded up"
+    assert calls == [DOWN], "the failure is answered from memory, without a fetch"
+
+    clock.now += 1.5  # the window has passed: the next token tries the provider again
+    assert_problem(client.get("/v1/me", headers=token), 503, "identity-provider-error")
+    assert calls == [DOWN, DOWN]
+
+
+def test_a_provider_that_recovers_signs_in_after_the_window(
+    client: TestClient,
+    tenant: Tenant,
+    issuer: LoopbackIssuer,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    configure(client, tenant, issuer)
+    down = True
+
+    async def fetch(url: str) -> KeySet:
+        if down:
+            raise httpx.ConnectError("connection refused")
+        return KeySet.import_key_set(issuer.public_keys())  # type: ignore[arg-type]
+
+    calls = _counting(monkeypatch, fetch)
+    token = bearer(issuer.token())
+    assert_problem(client.get("/v1/me", headers=token), 503, "identity-provider-error")
+    down = False
+    clock.now += 4.9  # still within the window: remembered, even though it is back
+    assert_problem(client.get("/v1/me", headers=token), 503, "identity-provider-error")
+    assert len(calls) == 1
+    clock.now += 0.1
+    r = client.get("/v1/me", headers=token)
+    assert r.status_code == 200, r.text
+    assert len(calls) == 2
+    # Keys in hand, and the failure forgotten: the next requests fetch nothing.
+    assert client.get("/v1/me", headers=token).status_code == 200
+    assert len(calls) == 2
+
+
+def test_concurrent_requests_share_one_failing_fetch() -> None:
+    calls: list[str] = []
+    gate = asyncio.Event()
+    now = [0.0]
+    clock: Callable[[], float] = lambda: now[0]  # noqa: E731
+
+    async def fetch(url: str) -> KeySet:
+        calls.append(url)
+        await gate.wait()
+        raise httpx.ConnectError("connection refused")
+
+    cache = JwksCache(fetch=fetch, clock=clock)
+
+    async def main() -> list[BaseException | oidc.Key]:
+        waiting = [asyncio.ensure_future(cache.key(DOWN, "k1")) for _ in range(5)]
+        await asyncio.sleep(0)  # a turn of the loop, no wall-clock wait: all five joined
+        gate.set()
+        return await asyncio.gather(*waiting, return_exceptions=True)
+
+    results = asyncio.run(main())
+    assert all(isinstance(r, ServiceUnavailable) for r in results), results
+    assert calls == [DOWN], "five concurrent requests, one fetch"
+    with pytest.raises(ServiceUnavailable):
+        asyncio.run(cache.key(DOWN, "k1"))
+    assert calls == [DOWN], "and the next request is answered from memory"

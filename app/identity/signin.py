@@ -280,9 +280,19 @@ async def sign_in(database: Database, token: str) -> SignedIn:
     issuer = unverified["iss"]
     providers = await database.read(_providers, issuer)
     audiences = _audiences(unverified)
-    provider = next((p for p in providers if p.audience in audiences), None)
-    if provider is None:
+    matching = [p for p in providers if p.audience in audiences]
+    if not matching:
         raise InvalidToken("The token's issuer and audience are not configured here.")
+    if len(matching) > 1:
+        # The (issuer, audience) pair names the organisation and the claims' meaning. A
+        # token whose aud names two providers of its issuer (two organisations, or two
+        # group mappings of one) names neither: refused, never signed in to whichever
+        # provider the database happened to return first.
+        raise InvalidToken(
+            "The token's audience names more than one identity provider configured here "
+            "for its issuer; it is ambiguous. Ask for a token for this service's audience only."
+        )
+    provider = matching[0]
     kid = header.get("kid")
     if devtoken.is_dev_issuer(issuer):
         key = devtoken.public_key(kid)

@@ -22,7 +22,7 @@ from app.identity.models import IdentityProvider, User
 from tests.conftest import Tenant
 from tests.helpers import assert_problem, sqlite_write_lock_elsewhere
 from tests.identity.conftest import bearer, configure
-from tests.identity.idp import LoopbackIssuer
+from tests.identity.idp import AUDIENCE, LoopbackIssuer
 
 
 def _b64(data: dict[str, Any]) -> str:
@@ -133,6 +133,58 @@ def test_an_unreachable_issuer_is_a_503_not_a_500(
     configure(client, tenant, issuer, issuer="http://127.0.0.1:9", name="Down")
     r = client.get("/v1/me", headers=bearer(issuer.token(iss="http://127.0.0.1:9")))
     assert_problem(r, 503, "identity-provider-error")
+
+
+OTHER_AUDIENCE = "api://veerkracht-other"
+
+
+def _assert_ambiguous(r: Any) -> None:
+    assert_invalid_token(r)
+    assert "more than one identity provider" in r.json()["detail"]
+
+
+def test_a_token_naming_two_organisations_providers_is_refused_as_ambiguous(
+    client: TestClient, tenant: Tenant, other_tenant: Tenant, issuer: LoopbackIssuer
+) -> None:
+    # One issuer (a shared IdP), two organisations, each with its own audience. A token
+    # whose aud names both would sign in to whichever provider the database returned
+    # first: another organisation's, perhaps.
+    configure(client, tenant, issuer)
+    configure(client, other_tenant, issuer, audience=OTHER_AUDIENCE)
+    _assert_ambiguous(
+        client.get("/v1/me", headers=bearer(issuer.token(aud=[OTHER_AUDIENCE, AUDIENCE])))
+    )
+    _assert_ambiguous(
+        client.get("/v1/me", headers=bearer(issuer.token(aud=[AUDIENCE, OTHER_AUDIENCE])))
+    )
+    # A token for one of them still signs in there, and only there.
+    mine = client.get("/v1/me", headers=bearer(issuer.token()))
+    assert mine.status_code == 200, mine.text
+    theirs = client.get("/v1/me", headers=bearer(issuer.token(aud=OTHER_AUDIENCE, sub="sub-2")))
+    assert theirs.status_code == 200, theirs.text
+    assert mine.json()["user"]["id"] != theirs.json()["user"]["id"]
+    assert len(client.get("/v1/users", headers=tenant.admin).json()["items"]) == 1
+    assert len(client.get("/v1/users", headers=other_tenant.admin).json()["items"]) == 1
+
+
+def test_a_token_matching_two_providers_of_one_organisation_is_refused_as_ambiguous(
+    client: TestClient, tenant: Tenant, issuer: LoopbackIssuer
+) -> None:
+    # Two providers with the same issuer in one organisation map groups differently: which
+    # roles the token gives must not depend on the order the database returns them in.
+    configure(client, tenant, issuer)
+    configure(
+        client,
+        tenant,
+        issuer,
+        name="Second",
+        audience=OTHER_AUDIENCE,
+        group_roles={"hr-admins": ["employee"]},
+    )
+    _assert_ambiguous(
+        client.get("/v1/me", headers=bearer(issuer.token(aud=[AUDIENCE, OTHER_AUDIENCE])))
+    )
+    assert client.get("/v1/users", headers=tenant.admin).json()["items"] == []
 
 
 def test_dev_tokens_are_refused_unless_switched_on(

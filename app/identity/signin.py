@@ -151,6 +151,22 @@ def _user(db: Session, provider: IdentityProvider, claims: dict[str, Any]) -> Us
     )
 
 
+def _trainer_names(db: Session, user: User) -> set[str]:
+    """What a session's free-text ``trainer`` says when it names this user: their email, and
+    their name unless another user here has that name too. A shared name names neither: it
+    would show one trainer the other's participants (personal data beyond their reach)."""
+    names = {user.email.lower()} if user.email else set()
+    if user.name:
+        namesake = db.execute(
+            select(col(User.id))
+            .where(func.lower(col(User.name)) == user.name.lower(), col(User.id) != user.id)
+            .limit(1)
+        ).first()
+        if namesake is None:
+            names.add(user.name.lower())
+    return names
+
+
 def _reach(db: Session, user: User, roles: frozenset[UserRole]) -> Reach:
     employee = db.get(Employee, user.employee_id) if user.employee_id else None
     if employee is not None and not employee.active:
@@ -182,7 +198,7 @@ def _reach(db: Session, user: User, roles: frozenset[UserRole]) -> Reach:
     sessions: frozenset[uuid.UUID] = frozenset()
     participants: frozenset[uuid.UUID] = frozenset()
     participant_teams: frozenset[uuid.UUID] = frozenset()
-    names = {n.lower() for n in (user.email, user.name) if n}
+    names = _trainer_names(db, user)
     if UserRole.trainer in roles and names:
         sessions = frozenset(
             db.execute(

@@ -252,6 +252,37 @@ def test_a_trainer_completing_their_session_decides_on_the_organisations_facts(
     assert client.get(url, headers=tenant.read).json()["status"] == "completed"
 
 
+def test_a_trainer_s_name_names_their_sessions_only_while_no_one_else_has_it(
+    client: TestClient, db: Session, tenant: Tenant, issuer: LoopbackIssuer
+) -> None:
+    # Sessions name their trainer in free text, by email or name. Two trainers called
+    # "Jan de Vries" must not see each other's participants through the name.
+    configure(client, tenant, issuer)
+    org = Org(client, tenant)
+    ts = make_session(db, program=make_program(db), trainer="Jan de Vries")
+    make_enrolment(db, training_session=ts, employee=org.row(db, org.sanne))
+    own = make_session(db, program=make_program(db), trainer="jan2@example.nl")
+    make_enrolment(db, training_session=own, employee=org.row(db, org.sanne))
+    db.commit()
+
+    def as_jan(n: int) -> dict[str, str]:
+        token = issuer.token(
+            sub=f"jan-{n}", email=f"jan{n}@example.nl", name="Jan de Vries", groups=["trainers"]
+        )
+        return bearer(token)
+
+    def participants(n: int, session: uuid.UUID) -> int:
+        r = client.get(f"/v1/training-sessions/{session}/enrolments", headers=as_jan(n))
+        assert r.status_code == 200, r.text
+        return len(r.json()["items"])
+
+    assert participants(1, ts.id) == 1  # the only Jan: the name is theirs
+    assert participants(2, ts.id) == 0  # a namesake signed in: the name is no one's
+    assert participants(1, ts.id) == 0
+    # Their email still names their own sessions.
+    assert participants(2, own.id) == 1
+
+
 def test_managers_first_counts_managers_beyond_the_callers_reach(
     client: TestClient, db: Session, tenant: Tenant, issuer: LoopbackIssuer
 ) -> None:

@@ -6,8 +6,8 @@ trainer's note, and the personal goals reached. Attendance sets the enrolment's 
 (present and partly: ``attended``; absent: ``no_show``, so not completed). Completing the
 session records progress on the personal goals it practised (``goal_progress``): each
 completing participant's open goals on the programme's skills and the goals their
-reflection brought; the goals the evaluation names as reached are marked ``achieved``.
-``report`` sums the evaluations per programme.
+reflection brought; the open goals the evaluation names as reached are marked ``achieved``
+(a goal dropped meanwhile stays dropped). ``report`` sums the evaluations per programme.
 """
 
 import uuid
@@ -239,7 +239,9 @@ def record_progress(
                 achieved=reached,
             )
         )
-        if reached and goal.status != PersonalGoalStatus.achieved:
+        # Only an open goal becomes achieved: one dropped after its evaluation stays
+        # dropped (the progress row still says what the evaluation named reached).
+        if reached and goal.status in OPEN_PERSONAL_GOAL_STATUSES:
             goal.status = PersonalGoalStatus.achieved
     db.flush()
 

@@ -206,3 +206,29 @@ def test_a_cancelled_enrolment_takes_no_attendance_by_a_changed_evaluation(
     # What does not touch attendance may still change.
     r = client.patch(f"{URL}/{evaluation['id']}", json={"rating": 4}, headers=tenant.write)
     assert r.status_code == 200, r.text
+
+
+def test_a_goal_dropped_after_its_evaluation_stays_dropped_at_completion(
+    client: TestClient,
+    db: Session,
+    world: World,
+    tenant: Tenant,
+    run: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The evaluation named the goal reached, then the employee and manager dropped it:
+    # completing the session records the progress but must not bring the goal back.
+    sanne = run["enrolments"][world.staff.id]
+    goal = run["sanne_goal"]
+    set_clock(monkeypatch, world.staff_session.starts_at + timedelta(hours=5))
+    r = _evaluate(client, tenant, sanne, attendance="present", achieved_goal_ids=[str(goal.id)])
+    assert r.status_code == 201, r.text
+    r = client.patch(
+        f"/v1/personal-goals/{goal.id}", json={"status": "dropped"}, headers=tenant.write
+    )
+    assert r.status_code == 200, r.text
+
+    base = f"/v1/training-sessions/{world.staff_session.id}"
+    assert client.post(f"{base}/complete", headers=tenant.write).status_code == 200
+    r = client.get(f"/v1/personal-goals/{goal.id}", headers=tenant.read)
+    assert r.json()["status"] == "dropped"

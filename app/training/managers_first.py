@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import null, union_all
 from sqlmodel import Session, col, select
 
-from app.core.dates import rfc3339
+from app.core.dates import day_of, rfc3339
 from app.core.roles import evidence_beyond_reach
 from app.organisation.models import (
     Employee,
@@ -70,8 +70,9 @@ _TRAINING_EVIDENCE = (Enrolment, TrainingSession, TrainingProgram, TrainingCompl
 def management_status(
     db: Session, *, manager_ids: Iterable[uuid.UUID], before: datetime
 ) -> ManagementStatus:
-    """Which managers completed a management programme, or are enrolled in a management
-    session ending at or before ``before`` (managers first: seed step 4). Two queries."""
+    """Which managers completed a management programme (on or before the Dutch day of
+    ``before``), or are enrolled in a management session ending at or before ``before``
+    (managers first: seed step 4). Two queries."""
     ids = set(manager_ids)
     if not ids:
         return ManagementStatus(trained=set(), scheduled={})
@@ -94,7 +95,9 @@ def management_status(
         .where(
             col(TrainingCompletion.employee_id).in_(ids),
             col(TrainingProgram.audience) == Audience.management,
-            col(TrainingCompletion.completed_on) <= before.date(),
+            # ``completed_on`` is a Dutch calendar day (core/dates.py): compare it with the
+            # Dutch day of the start, not its UTC day (managers first: seed step 4).
+            col(TrainingCompletion.completed_on) <= day_of(before),
         )
     )
     # Whoever enrols: a team manager's reach does not hold senior management's training.

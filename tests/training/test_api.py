@@ -1,11 +1,11 @@
 """HTTP: programmes, sessions, enrolments, completion, records, problem documents, auth."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.core.dates import day_of, rfc3339
+from app.core.dates import CALENDAR_ZONE, day_of, rfc3339
 from app.core.models import utcnow
 from app.learning import service as learning_service
 from app.training.models import Audience, EnrolmentStatus
@@ -177,6 +177,30 @@ def test_managers_first_refusal_is_a_409_problem(
     }
     listed = client.get(url, headers=tenant.read).json()
     assert listed["items"] == []
+
+
+def test_managers_first_counts_a_completion_on_the_dutch_day_of_the_start(
+    client: TestClient, db: Session, world: World, tenant: Tenant
+) -> None:
+    # Managers first: a management training completed on or before the session's start
+    # day counts, and that day is the Dutch one (core/dates.py). A session starting at
+    # 00:30 in Amsterdam starts on the previous UTC day.
+    day = day_of(utcnow()) + timedelta(days=30)
+    start = datetime.combine(day, time(0, 30), tzinfo=CALENDAR_ZONE).astimezone(UTC)
+    assert start.date() == day - timedelta(days=1)
+    ts = make_session(db, program=world.program, starts_at=start)
+    for manager in (world.senior, world.manager):
+        make_completion(db, employee=manager, program=world.management, completed_on=day)
+    url = f"/v1/training-sessions/{ts.id}/enrolments"
+    r = client.post(url, json={"employee_id": str(world.staff.id)}, headers=tenant.write)
+    assert r.status_code == 201, r.text
+    # A session a day earlier starts before the completion day.
+    earlier = make_session(db, program=world.program, starts_at=start - timedelta(days=1))
+    url = f"/v1/training-sessions/{earlier.id}/enrolments"
+    r = client.post(url, json={"employee_id": str(world.colleague.id)}, headers=tenant.write)
+    assert assert_problem(r, 409, "enrolment-refused")["violations"][0]["rule"] == (
+        "managers_first"
+    )
 
 
 def test_enrol_with_warnings_check_and_cancel(

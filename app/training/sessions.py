@@ -23,6 +23,7 @@ from app.training import evaluations, readiness, reflections, rules
 from app.training.deactivation import cancel_future_enrolments as cancel_future_enrolments
 from app.training.models import (
     TRAINING_ENROLMENT,
+    Audience,
     Enrolment,
     EnrolmentStatus,
     RuleResult,
@@ -117,12 +118,16 @@ def update_session(
                 "the capacity below that.",
                 code="capacity-below-enrolments",
             )
+        # Managers first (seed step 4) depends on when sessions start and end: re-check
+        # whoever a move could put before their managers.
         earlier = "starts_at" in changes and changes["starts_at"] < ts.starts_at
-        before = _refusals(db, ts) if earlier else {}
+        relying = _relying_sessions(db, ts, ends_at=changes.get("ends_at", ts.ends_at))
+        checked = ([ts] if earlier else []) + relying
+        before = {s.id: _refusals(db, s) for s in checked}
         apply_changes(ts, changes)
         db.flush()
-        if earlier:
-            _refuse_new_refusals(before, _refusals(db, ts))
+        for s in checked:
+            _refuse_new_refusals(before[s.id], _refusals(db, s), moved=ts, affected=s)
     if data.status == SessionStatus.cancelled:
         cancel_session(db, training_session=ts)
     return ts
@@ -148,11 +153,48 @@ def _refusals(db: Session, ts: TrainingSession) -> dict[uuid.UUID, list[RuleResu
     return {who: rules.errors_of(results) for who, results in found.items()}
 
 
+def _relying_sessions(
+    db: Session, ts: TrainingSession, *, ends_at: datetime
+) -> list[TrainingSession]:
+    """The other planned sessions with participants whose rules may rest on ``ts``, a
+    management session, ending before they start, and which would start before its new
+    ``ends_at``: moving or ending it later may put their staff before their managers."""
+    if ends_at <= ts.ends_at:
+        return []
+    program = db.get(TrainingProgram, ts.program_id)
+    assert program is not None
+    # Only a management programme trains managers first (rules.management_status), and
+    # only its participants count.
+    if program.audience != Audience.management or not ts.enrolled_count:
+        return []
+    enrolled = select(col(Enrolment.session_id)).where(
+        col(Enrolment.status).in_(TRAINING_ENROLMENT)
+    )
+    return list(
+        db.exec(
+            select(TrainingSession)
+            .where(
+                col(TrainingSession.id) != ts.id,
+                col(TrainingSession.status) == SessionStatus.planned,
+                col(TrainingSession.starts_at) >= ts.ends_at,
+                col(TrainingSession.starts_at) < ends_at,
+                col(TrainingSession.id).in_(enrolled),
+            )
+            .order_by(col(TrainingSession.starts_at), col(TrainingSession.id))
+        )
+    )
+
+
 def _refuse_new_refusals(
-    before: dict[uuid.UUID, list[RuleResult]], after: dict[uuid.UUID, list[RuleResult]]
+    before: dict[uuid.UUID, list[RuleResult]],
+    after: dict[uuid.UUID, list[RuleResult]],
+    *,
+    moved: TrainingSession,
+    affected: TrainingSession,
 ) -> None:
-    # Managers first (and a manager's own management training) depend on the start: an
-    # earlier start may put enrolled staff before their managers. Only what the move
+    # Managers first (and a manager's own management training) depend on the times: an
+    # earlier start of a session, or a later end of the management session its staff's
+    # managers attend, may put enrolled staff before their managers. Only what the move
     # itself breaks refuses it; what was already so stays the enrolment's concern.
     new = [
         r
@@ -162,11 +204,16 @@ def _refuse_new_refusals(
     ]
     if new:
         names = ", ".join(dict.fromkeys(r.rule for r in new))
+        what = (
+            "Starting earlier"
+            if affected is moved
+            else f"Ending later (after session {affected.id} starts)"
+        )
         raise RuleViolation(
-            f"Starting earlier would break {names} for employees enrolled; move or cancel "
+            f"{what} would break {names} for employees enrolled; move or cancel "
             "their enrolments first.",
             code="enrolment-refused",
-            violations=[r.model_dump(mode="json") for r in new],
+            violations=[r.model_dump(mode="json") | {"session_id": str(affected.id)} for r in new],
         )
 
 

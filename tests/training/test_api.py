@@ -418,3 +418,32 @@ def test_an_earlier_start_may_not_put_enrolled_staff_before_their_managers(
     after = world.management_session.ends_at + timedelta(days=1)
     back = {"starts_at": rfc3339(after), "ends_at": rfc3339(after + timedelta(hours=4))}
     assert client.patch(url, json=back, headers=tenant.write).status_code == 200
+
+
+def test_a_later_management_session_may_not_put_enrolled_staff_before_their_managers(
+    client: TestClient, tenant: Tenant, db: Session, world: World
+) -> None:
+    # Managers first: staff enrolled in a later session count on their managers' session
+    # ending before it starts; moving or ending that management session later re-checks them.
+    for manager in (world.senior, world.manager):
+        make_enrolment(db, training_session=world.management_session, employee=manager)
+    make_enrolment(db, training_session=world.staff_session, employee=world.staff)
+    db.commit()
+    url = f"/v1/training-sessions/{world.management_session.id}"
+    kept = client.get(url, headers=tenant.read).json()
+    after = world.staff_session.starts_at + timedelta(days=1)
+    moved = {"starts_at": rfc3339(after), "ends_at": rfc3339(after + timedelta(hours=4))}
+    refused = assert_problem(client.patch(url, json=moved, headers=tenant.write), 409)
+    assert refused["code"] == "enrolment-refused"
+    assert {v["rule"] for v in refused["violations"]} == {"managers_first"}
+    assert {v["session_id"] for v in refused["violations"]} == {str(world.staff_session.id)}
+    # Ending later only, past the staff session's start, is refused as well.
+    longer = {"ends_at": rfc3339(world.staff_session.starts_at + timedelta(minutes=1))}
+    assert_problem(client.patch(url, json=longer, headers=tenant.write), 409, "enrolment-refused")
+    assert client.get(url, headers=tenant.read).json() == kept
+    # Later, but still ending before the staff session starts, is fine.
+    later = world.management_session.starts_at + timedelta(days=3)
+    moved = {"starts_at": rfc3339(later), "ends_at": rfc3339(world.staff_session.starts_at)}
+    r = client.patch(url, json=moved, headers=tenant.write)
+    assert r.status_code == 200, r.text
+    assert r.json()["ends_at"] == rfc3339(world.staff_session.starts_at)

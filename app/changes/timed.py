@@ -19,7 +19,7 @@ exists that was written on or after that day (a new due date is a new event).
 
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,7 +28,7 @@ from sqlmodel import Session, col, select
 from app.changes.derived import employee_keys
 from app.changes.models import ChangeEvent
 from app.changes.outbox import event_rows
-from app.core.dates import add_months
+from app.core.dates import add_months, start_of
 from app.core.models import utcnow
 from app.core.queries import chunks
 from app.followup.models import FollowUpItem, FollowUpStatus, PracticeReview
@@ -147,7 +147,7 @@ def _announced_since(db: Session, due: list[Due]) -> set[tuple[str, uuid.UUID]]:
             when = {d[3]: d[4] for d in items}
             for rid, at in db.connection().execute(stmt):
                 stamp = at if at.tzinfo else at.replace(tzinfo=UTC)
-                if stamp >= datetime.combine(when[rid], time(0), UTC):
+                if stamp >= start_of(when[rid]):  # the due day is a Dutch day
                     found.add((type_, rid))
     return found
 

@@ -8,7 +8,7 @@ service (in the future, overdue, current, report periods) is this one function.
 """
 
 import calendar
-from datetime import MAXYEAR, MINYEAR, UTC, date, datetime
+from datetime import MAXYEAR, MINYEAR, UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from app.core.errors import InvalidInput
@@ -21,6 +21,14 @@ CALENDAR_ZONE = ZoneInfo("Europe/Amsterdam")
 def day_of(at: datetime) -> date:
     """The calendar day in the Netherlands on which the (timezone-aware) instant falls."""
     return at.astimezone(CALENDAR_ZONE).date()
+
+
+def start_of(day: date, *, next_day: bool = False) -> datetime:
+    """The instant a Dutch calendar day starts (or the next one, for an inclusive end): a
+    day compared with instants is the Dutch day, never the UTC one."""
+    if next_day:
+        day = day + timedelta(days=1)
+    return datetime.combine(day, time.min, tzinfo=CALENDAR_ZONE)
 
 
 def rfc3339(at: datetime) -> str:

@@ -15,8 +15,7 @@ from datetime import date, datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from app.core.dates import add_months
-from app.incidents.incidents import start_of
+from app.core.dates import add_months, start_of
 from app.incidents.models import Incident, IncidentCategory
 
 # The default of settings.incident_evidence_months (DOMAIN.md: two years of incident data).

@@ -3,7 +3,7 @@
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from pydantic import Field
@@ -11,7 +11,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from app.core.crud import apply_changes, resolve_ref, unknown_reference
-from app.core.dates import CALENDAR_ZONE, day_of
+from app.core.dates import day_of, start_of
 from app.core.errors import InvalidInput
 from app.core.listing import Clauses, ListFilters, Listing
 from app.core.models import render, touch
@@ -262,13 +262,6 @@ INCIDENT_LIST = Listing(
     doc="Incidents without their descriptions; filter by team, function group, category, "
     "level,\nemployee and period.",
 )
-
-
-def start_of(day: date, *, next_day: bool = False) -> datetime:
-    """The instant a Dutch calendar day starts (or the next one, for an inclusive end)."""
-    if next_day:
-        day = day + timedelta(days=1)
-    return datetime.combine(day, time.min, tzinfo=CALENDAR_ZONE)
 
 
 def occurred_on(incident: Incident) -> date:

@@ -13,12 +13,11 @@ from datetime import date
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from app.core.dates import add_months
+from app.core.dates import add_months, start_of
 from app.core.models import bulk_update
 from app.core.queries import rowcount
 from app.core.tenancy import current_organisation_id
 from app.incidents import aftercare
-from app.incidents.incidents import start_of
 from app.incidents.models import Aftercare, Incident, IncidentEmployee
 
 

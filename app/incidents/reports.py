@@ -8,8 +8,7 @@ from sqlalchemy import case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from app.core.dates import CALENDAR_ZONE
-from app.incidents.incidents import start_of
+from app.core.dates import CALENDAR_ZONE, start_of
 from app.incidents.models import (
     Aftercare,
     AftercareStatus,

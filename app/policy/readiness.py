@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.core.crud import resolve_ref
+from app.core.dates import day_of
 from app.core.errors import NotFound
 from app.core.models import utcnow
 from app.core.queries import unique_chunks
@@ -92,7 +93,7 @@ def _took_part_in_discussion(protocol_id: Any, at: datetime) -> Select[Any]:
         )
         .where(
             col(TeamDiscussion.protocol_id) == protocol_id,
-            col(TeamDiscussion.discussed_on) <= at.date(),
+            col(TeamDiscussion.discussed_on) <= day_of(at),
         )
     )
 
@@ -264,7 +265,7 @@ def readiness(db: Session, *, team_id: uuid.UUID | None) -> ProtocolReadiness:
             select(col(TeamDiscussion.team_id), func.max(TeamDiscussion.discussed_on))
             .where(
                 col(TeamDiscussion.protocol_id) == scope.protocol.id,
-                col(TeamDiscussion.discussed_on) <= scope.at.date(),
+                col(TeamDiscussion.discussed_on) <= day_of(scope.at),
             )
             .group_by(col(TeamDiscussion.team_id))
         ).all()

@@ -22,12 +22,13 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Select
 from sqlmodel import Session, col, select
 
+from app.core.dates import start_of
 from app.incidents import service as incidents_service
 from app.incidents.models import IncidentCategory
 from app.learning import service as learning_service
@@ -466,7 +467,7 @@ def load_scope(db: Session, *, scope: PlanScope, on: date, with_status: bool = T
         status = managers_first.management_status(
             db,
             manager_ids=[p.id for p in people if p.manager],
-            before=datetime.combine(on, time.min, tzinfo=UTC),
+            before=start_of(on),  # the Dutch day
         )
         data.managers_trained = status.trained | set(status.scheduled)
     return data

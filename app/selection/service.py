@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from app.core.concurrency import etag_for
 from app.core.crud import resolve_ref
-from app.core.dates import rfc3339
+from app.core.dates import day_of, rfc3339
 from app.core.errors import Conflict, InvalidInput, RuleViolation
 from app.core.listing import ListFilters, Listing
 from app.core.models import bulk_update, utcnow
@@ -316,7 +316,7 @@ def _check_dates(
         )
     now = utcnow()
     earliest = min(dates.values(), key=lambda d: d.starts_at)
-    if earliest.starts_at <= now or earliest.starts_at.date() < plan.starts_on:
+    if earliest.starts_at <= now or day_of(earliest.starts_at) < plan.starts_on:
         raise InvalidInput(
             f"Phase {earliest.phase} would start before the plan's start ({plan.starts_on}) "
             "or in the past.",

@@ -13,13 +13,14 @@ reflection brought; the open goals the evaluation names as reached are marked ``
 import uuid
 from collections import defaultdict
 from collections.abc import Collection
-from datetime import UTC, date, datetime, time
+from datetime import date
 
 from pydantic import BaseModel, Field
 from sqlalchemy import func
 from sqlmodel import Session, col, or_, select
 
 from app.core.crud import apply_changes, resolve_ref
+from app.core.dates import start_of
 from app.core.errors import Conflict
 from app.core.listing import ListFilters, Listing
 from app.core.models import utcnow
@@ -279,7 +280,7 @@ def report(
         col(TrainingSession.status) != SessionStatus.cancelled
     )
     if starts_from is not None:
-        start = datetime.combine(starts_from, time.min, tzinfo=UTC)
+        start = start_of(starts_from)  # the Dutch day
         sessions = sessions.where(col(TrainingSession.starts_at) >= start)
     if program_id is not None:
         sessions = sessions.where(col(TrainingSession.program_id) == program_id)

@@ -1,12 +1,14 @@
 """Time-based events are written by the worker when their day comes (moved clock)."""
 
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
+import pytest
 from sqlmodel import Session, col, select
 
 from app.changes import timed
 from app.changes.models import ChangeEvent
+from app.core.dates import CALENDAR_ZONE
 from app.followup.models import FollowUpItem, FollowUpKind, FollowUpStatus, PracticeReview
 from app.training.models import TrainingCompletion
 from tests.conftest import Tenant
@@ -52,6 +54,28 @@ def test_an_open_item_is_announced_overdue_the_day_after_its_due_date(
     timed.announce_due(db, today=due + timedelta(days=2))  # once, not every day
     assert _types(db, item.id) == ["follow_up_item.overdue"]
     assert _types(db, done.id) == []
+
+
+def test_an_announcement_in_the_first_dutch_hour_counts_for_that_day(
+    db: Session, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The worker ran at 00:30 in Amsterdam on the overdue day (still the day before in
+    # UTC): a second run that day must find that announcement, not make another.
+    day = TODAY - timedelta(days=3)
+    item = FollowUpItem(
+        kind=FollowUpKind.action_point,
+        description="Nagesprek plannen",
+        owner_employee_id=make_employee(db).id,
+        due_on=day - timedelta(days=1),
+    )
+    db.add(item)
+    db.flush()
+    first_hour = datetime.combine(day, time(0, 30), tzinfo=CALENDAR_ZONE).astimezone(UTC)
+    monkeypatch.setattr(timed, "utcnow", lambda: first_hour)
+    assert timed.announce_due(db, today=day) == 1
+    monkeypatch.undo()
+    assert timed.announce_due(db, today=day) == 0
+    assert _types(db, item.id) == ["follow_up_item.overdue"]
 
 
 def test_a_lapsed_training_is_announced_unless_renewed(db: Session, tenant: Tenant) -> None:

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from app.core.dates import CALENDAR_ZONE
 from app.organisation.models import Employee, Role, Team
 from app.policy import service
 from app.policy.models import Protocol
@@ -67,6 +68,20 @@ def test_ready_by_acknowledgement_or_team_discussion_of_the_version_in_force(
     assert service.is_protocol_ready(db, employee=read_new)
     assert not service.is_protocol_ready(db, employee=nobody)
     assert service.current_protocol(db) == v2
+
+
+def test_a_team_discussion_counts_from_the_start_of_its_dutch_day(
+    db: Session, history: dict[str, Protocol]
+) -> None:
+    # A discussion on 2 October makes its participants ready for a session at 00:30 in
+    # Amsterdam that day, which is still 1 October in UTC (core/dates.py).
+    team = make_team(db)
+    emp = make_employee(db, team_id=team.id)
+    make_team_discussion(db, protocol=history["v2"], team=team, discussed_on=date(2025, 10, 2))
+    first_hour = datetime(2025, 10, 2, 0, 30, tzinfo=CALENDAR_ZONE).astimezone(UTC)
+    assert service.protocol_ready_ids(db, employee_ids=[emp.id], at=first_hour) == {emp.id}
+    day_before = datetime(2025, 10, 1, 23, 30, tzinfo=CALENDAR_ZONE).astimezone(UTC)
+    assert service.protocol_ready_ids(db, employee_ids=[emp.id], at=day_before) == set()
 
 
 def test_a_future_session_counts_todays_reading(db: Session, history: dict[str, Protocol]) -> None:

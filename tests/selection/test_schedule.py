@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from app.core.dates import CALENDAR_ZONE
 from app.core.errors import Conflict, InvalidInput, RuleViolation
 from app.selection.models import (
     PhaseDate,
@@ -183,6 +184,19 @@ def test_every_phase_needs_a_date_in_the_future(db: Session, org: Org) -> None:
         schedule_plan(db, org=org.org, plan=plan, data=_dates({**GOOD, 9: at(20)}))
     with pytest.raises(InvalidInput):
         schedule_plan(db, org=org.org, plan=plan, data=_dates({**GOOD, 1: at(-1)}))
+
+
+def test_a_phase_may_start_in_the_first_dutch_hour_of_the_plan_s_start_day(
+    db: Session, org: Org
+) -> None:
+    # 00:30 in Amsterdam on the plan's first day is the day before in UTC; the plan's
+    # `starts_on` is a Dutch day (core/dates.py), so the phase starts on it, not before.
+    make_everyone_ready(db, org)
+    plan = _plan(db)
+    first_hour = datetime.combine(STARTS_ON, time(0, 30), tzinfo=CALENDAR_ZONE).astimezone(UTC)
+    assert first_hour.date() < STARTS_ON
+    schedule_plan(db, org=org.org, plan=plan, data=_dates({**GOOD, 1: first_hour}))
+    assert plan.status == PlanStatus.scheduled
 
 
 # --- the route -----------------------------------------------------------------------------

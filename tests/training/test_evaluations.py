@@ -2,7 +2,7 @@
 note per participant, goal progress and achieved goals at completion, the report per
 programme."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -10,12 +10,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from app.core.dates import CALENDAR_ZONE
 from app.learning.models import PersonalGoal, PersonalGoalStatus
 from app.training.method_models import GoalProgress, TrainingEvaluation
+from app.training.models import SessionStatus
 from tests.conftest import Tenant
 from tests.factories.core import make_employee
 from tests.factories.learning import make_personal_goal, make_team_goal, skill
-from tests.factories.training import make_completion, make_enrolment
+from tests.factories.training import make_completion, make_enrolment, make_session
 from tests.helpers import assert_problem, set_clock
 from tests.training.conftest import World
 
@@ -232,3 +234,25 @@ def test_a_goal_dropped_after_its_evaluation_stays_dropped_at_completion(
     assert client.post(f"{base}/complete", headers=tenant.write).status_code == 200
     r = client.get(f"/v1/personal-goals/{goal.id}", headers=tenant.read)
     assert r.json()["status"] == "dropped"
+
+
+def test_the_report_s_starting_day_is_a_dutch_day(
+    client: TestClient, db: Session, world: World, tenant: Tenant
+) -> None:
+    # A session at 00:30 in Amsterdam on 2 October starts that day, though in UTC it is
+    # still 1 October (core/dates.py): `starts_from=2025-10-02` includes it.
+    first_hour = datetime(2025, 10, 2, 0, 30, tzinfo=CALENDAR_ZONE).astimezone(UTC)
+    make_session(db, program=world.program, starts_at=first_hour, status=SessionStatus.completed)
+    db.commit()
+
+    def sessions(day: str) -> int:
+        r = client.get(
+            "/v1/reports/training-evaluations",
+            params={"program_id": str(world.program.id), "starts_from": day},
+            headers=tenant.read,
+        )
+        assert r.status_code == 200, r.text
+        return sum(item["sessions_completed"] for item in r.json()["items"])
+
+    assert sessions("2025-10-02") == 1
+    assert sessions("2025-10-03") == 0

@@ -5,8 +5,9 @@
 
 The URL and key also come from ``VEERKRACHT_URL`` and ``VEERKRACHT_API_KEY``. Every import
 is sent with an ``Idempotency-Key``, so the client can retry a dropped connection without
-importing twice. Exit codes: 0 success, 1 the server rejected the import (or, with
-``--partial``, some rows), 2 usage, authentication, connection or server error.
+importing twice. Exit codes: 0 success, 1 the server rejected or refused the import
+(422/413/415/409, or, with ``--partial``, some rows), 2 usage, authentication, connection
+or server error.
 """
 
 import argparse
@@ -220,6 +221,14 @@ def import_command(args: argparse.Namespace) -> int:
     if response.status_code in (413, 415, 422):
         if not args.json:
             _print_rejection(args, body)
+        return EXIT_REJECTED
+    if response.status_code == 409:
+        # The server refused the import as a whole (an e-mail address meeting the unique
+        # constraint, the same Idempotency-Key still running after the retries): the run
+        # failed, exit 1 as for a rejected file. 2 is argparse's usage-error convention.
+        _err(f"veerkracht import: refused, nothing written: {_describe(response, body)}")
+        if not args.json:
+            _print_errors(body.get("errors") or [])
         return EXIT_REJECTED
     raise UsageError(_describe(response, body))
 

@@ -199,3 +199,25 @@ def test_progress_bar_is_drawn_on_a_terminal_only(monkeypatch: pytest.MonkeyPatc
     quiet.advance(10)
     quiet.finish("done")
     assert piped.getvalue() == ""
+
+
+def test_an_import_the_server_refuses_with_409_exits_1_with_its_detail(
+    env: Tenant, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A refused import is a failed run (exit 1), not a usage error (2 is argparse's):
+    # an e-mail address handed over across chunks of 1,000 rows meets the unique
+    # constraint, a 409 already-exists for the whole file (docs/imports.md, Known limits).
+    header = "Personeelsnummer;Voornaam;Achternaam;E-mail\n"
+    people = [f"{n};V{n};A{n}" for n in range(1001)]
+    seed = tmp_path / "seed.csv"
+    seed.write_text(header + "".join(f"{p};p{n}@x.nl\n" for n, p in enumerate(people)))
+    assert run("import", "employees", str(seed)) == 0
+    # Row 2 takes the address of the last person, who gives it up only in the next chunk.
+    rows = [f"{people[0]};p1000@x.nl", *(f"{p};p{n}@x.nl" for n, p in enumerate(people))][:-1]
+    del rows[1]
+    refused = tmp_path / "handover.csv"
+    refused.write_text(header + "\n".join([*rows, f"{people[1000]};nieuw@x.nl"]) + "\n")
+    capsys.readouterr()
+    assert run("import", "employees", str(refused), "--no-progress") == 1
+    err = capsys.readouterr().err
+    assert "409" in err and "already" in err.lower()

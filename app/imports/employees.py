@@ -265,15 +265,16 @@ def resolve_employees(ctx: Context, records: list[Record]) -> list[RowError]:
     bad = {e.row for e in errors}
     if "role" in ctx.columns:
         errors += checks.demotions(ctx, [r for r in records if r.row not in bad])
+    if writes_active(ctx):
+        # Before the managers' check: a manager this file deactivates cannot lead a team.
+        for r in records:
+            r.values.setdefault("active", True)
+        _end_dates(ctx, records)
     if "manager_external_id" in ctx.columns:
         # A manager counts as in the file only by a row that will be written: one named by
         # a failed row (partial mode) is not there to lead anyone.
         bad = {e.row for e in errors}
         errors += leaders.check(ctx, [r for r in records if r.row not in bad])
-    if writes_active(ctx):
-        for r in records:
-            r.values.setdefault("active", True)
-        _end_dates(ctx, records)
     return errors
 
 

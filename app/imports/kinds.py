@@ -37,6 +37,10 @@ class Context:
     dry_run: bool
     partial: bool
     columns: dict[str, str]  # field -> header as written in the file
+    # Employees: whether the run ends with deactivate_missing, and the key of every row
+    # (failed ones too): who is still employed afterwards (a team's manager must be).
+    deactivate_missing: bool = False
+    keys_seen: frozenset[str] = frozenset()
 
     @property
     def org_id(self) -> uuid.UUID:

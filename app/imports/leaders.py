@@ -5,15 +5,19 @@ An HR export names each employee's manager. A team's managers become the people 
 name, leaving out what the managers' own rows name (a team leader's row names their own
 manager, who leads the team leaders, not the team); a team whose rows all belong to the
 people named keeps what they name. The managers must be employees with a manager role
-(stored, or given one by the same file). Teams whose list changes are replaced and
+(stored, or given one by the same file) who are still employed after the import: not
+deactivated or past their end date, by what is stored or by the same file (its `actief`,
+end date, names, or `deactivate_missing`). Teams whose list changes are replaced and
 counted in a warning; teams the file does not name are left alone.
 """
 
 import uuid
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 
+from app.core.dates import day_of
 from app.core.models import bulk_update
 from app.core.queries import chunks
 from app.imports.kinds import CHUNK, Context, in_, lookup_by_key, replace_links, table_of
@@ -22,39 +26,82 @@ from app.organisation.models import MANAGER_ROLES, Employee, Role, Team, TeamMan
 
 MANAGER_ROLE_VALUES = {r.value for r in MANAGER_ROLES}
 ROLE_VALUES = {r.value for r in Role}
+State = tuple[str, str | None]  # role, and why inactive (None: active)
 
 
-def _roles(ctx: Context, records: list[Record], wanted: set[str]) -> dict[str, str]:
-    """The role of each wanted personnel number: the file's (role column), else stored."""
-    stored = lookup_by_key(ctx, table_of(Employee), "external_id", sorted(wanted), "role")
-    roles = {k: row.role for k, row in stored.items()}
+def inactive_reason(row: Any, today: date) -> str | None:
+    """Why a stored employee (``active``, ``ended_on``) is no longer employed; None if
+    they are. An end date today or earlier counts even before the worker's daily pass."""
+    if not row.active:
+        return "deactivated"
+    if row.ended_on is not None and row.ended_on <= today:
+        return f"out of service since {row.ended_on.isoformat()}"
+    return None
+
+
+def inactive_manager(number: str, reason: str) -> str:
+    """The row error's message for a manager who is no longer employed."""
+    return (
+        f"employee {number!r} is inactive ({reason}); someone no longer employed cannot lead a team"
+    )
+
+
+def _states(ctx: Context, records: list[Record], wanted: set[str]) -> dict[str, State]:
+    """Role, and why inactive (None: active), of each wanted personnel number after this
+    import: the file's row (role column; actief, end date or names) over what is stored."""
+    stored = lookup_by_key(
+        ctx, table_of(Employee), "external_id", sorted(wanted), "role", "active", "ended_on"
+    )
+    today = day_of(ctx.now)
+    states = {k: (row.role, inactive_reason(row, today)) for k, row in stored.items()}
     for r in records:
         key = r.values["external_id"]
         if key not in wanted:
             continue
+        # A new employee without a role column gets the default role.
+        role, reason = states.get(key, (Role.employee.value, None))
         if "role" in ctx.columns and r.values["role"] in ROLE_VALUES:
-            roles[key] = r.values["role"]
-        else:  # a new employee without a role column gets the default role
-            roles.setdefault(key, Role.employee.value)
-    return roles
+            role = r.values["role"]
+        # Set when the file says who is active (employees.writes_active: actief, an end
+        # date, or names, which reactivate): the state the row writes. A stored end date
+        # the file has no column for stays, and the worker's daily pass acts on it.
+        if "active" in r.values:
+            ended = (
+                r.values["ended_on"]
+                if "ended_on" in ctx.columns
+                else getattr(stored.get(key), "ended_on", None)
+            )
+            if not r.values["active"]:
+                reason = f"made inactive by row {r.row}"
+            elif ended is not None and ended <= today:
+                reason = f"out of service since {ended.isoformat()}"
+            else:
+                reason = None
+        states[key] = (role, reason)
+    if ctx.deactivate_missing:
+        # deactivate_missing deactivates whom no row lists (failed rows count as listed).
+        for key in wanted - ctx.keys_seen:
+            if key in states and states[key][1] is None:
+                states[key] = (states[key][0], "not in the file: deactivate_missing")
+    return states
 
 
 def check(ctx: Context, records: list[Record]) -> list[RowError]:
-    """Row errors for managers who do not exist or have no manager role."""
+    """Row errors for managers who do not exist, have no manager role or are inactive."""
     if "team_external_id" not in ctx.columns:
         return []
     wanted = {m for r in records if (m := r.values["manager_external_id"]) is not None}
     if not wanted:
         return []
     in_file = {r.values["external_id"] for r in records}
-    roles = _roles(ctx, records, wanted)
+    states = _states(ctx, records, wanted)
     column = ctx.header("manager_external_id")
     errors = []
     for r in records:
         m = r.values["manager_external_id"]
         if m is None or m == r.values["external_id"]:
             continue
-        role = roles.get(m)
+        role, reason = states.get(m, (None, None))
         if role is None and m not in in_file:
             errors.append(RowError(r.row, column, m, f"no employee with personnel number {m!r}"))
         elif role is not None and role not in MANAGER_ROLE_VALUES:
@@ -67,6 +114,9 @@ def check(ctx: Context, records: list[Record]) -> list[RowError]:
                     "team_manager (leidinggevende) or senior_management (directie)",
                 )
             )
+        elif reason is not None:
+            # Rule: a team's manager is employed (as an unknown manager, a row error).
+            errors.append(RowError(r.row, column, m, inactive_manager(m, reason)))
     return errors
 
 

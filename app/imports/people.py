@@ -3,12 +3,15 @@
 Employees are in ``employees.py``.
 
 Import order for a new organisation: function groups, teams, employees, then teams again
-with ``manager_external_ids`` (managers must exist as employees with a manager role).
+with ``manager_external_ids`` (managers must exist as employees with a manager role, and
+still be employed: not deactivated, not past their end date).
 """
 
 import uuid
 from typing import Any
 
+from app.core.dates import day_of
+from app.imports import leaders
 from app.imports.cells import id_list, integer, parse_date, text
 from app.imports.kinds import (
     Context,
@@ -121,7 +124,10 @@ def _resolve_teams(ctx: Context, records: list[Record]) -> list[RowError]:
     if "manager_external_ids" not in ctx.columns:
         return []
     wanted = {m for r in records for m in r.values["manager_external_ids"]}
-    found = lookup_by_key(ctx, table_of(Employee), "external_id", sorted(wanted), "role", "active")
+    found = lookup_by_key(
+        ctx, table_of(Employee), "external_id", sorted(wanted), "role", "active", "ended_on"
+    )
+    today = day_of(ctx.now)
     errors = []
     column = ctx.header("manager_external_ids")
     for r in records:
@@ -140,6 +146,9 @@ def _resolve_teams(ctx: Context, records: list[Record]) -> list[RowError]:
                         "team_manager (leidinggevende) or senior_management (directie)",
                     )
                 )
+            elif (reason := leaders.inactive_reason(emp, today)) is not None:
+                # Rule: a team's manager is employed (leaders.py, as for Leidinggevende).
+                errors.append(RowError(r.row, column, ext, leaders.inactive_manager(ext, reason)))
             else:
                 ids.append(emp.id)
         r.values["manager_ids"] = ids

@@ -65,6 +65,8 @@ def run_import(
         dry_run=dry_run,
         partial=partial,
         columns=parsed.columns,
+        deactivate_missing=deactivate_missing,
+        keys_seen=frozenset(parsed.keys_seen),
     )
     errors = list(parsed.errors)
     records = parsed.records

@@ -237,6 +237,108 @@ def test_a_manager_whose_own_row_fails_leads_nobody_in_partial_mode(
     assert managers == [people(db)["L"].id]
 
 
+def managers_of(db: Session, code: str) -> set[str]:
+    found = {e.id: k for k, e in people(db).items()}
+    links = db.exec(
+        select(TeamManager.employee_id).where(col(TeamManager.team_id) == team(db, code).id)
+    )
+    return {found[i] for i in links.scalars()}
+
+
+@pytest.mark.usefixtures("org_structure")
+def test_an_inactive_manager_is_a_row_error_like_an_unknown_one(
+    post_import: Post, db: Session
+) -> None:
+    # Someone no longer employed cannot lead a team: stored as inactive, or made inactive
+    # by the same file (actief, end date, deactivate_missing), in every mode.
+    first = (
+        "Personeelsnummer;Roepnaam;Achternaam;Team;Rol;Actief;Leidinggevende;Uit dienst\n"
+        "L;Lies;Leider;T-JW-01;leidinggevende;ja;;\n"
+        "O;Olaf;Oud;T-JW-01;leidinggevende;nee;;\n"
+        "A;Ali;Werker;T-JW-01;medewerker;ja;L;\n"
+    )
+    assert post_import("employees", first).status_code == 200
+    assert managers_of(db, "T-JW-01") == {"L"}
+    stored = "Personeelsnummer;Team;Leidinggevende\nA;T-JW-01;O\nL;T-JW-01;\n"
+    problem = assert_problem(post_import("employees", stored), 422, "import-rejected")
+    [error] = problem["errors"]
+    assert (error["row"], error["column"], error["value"]) == (2, "Leidinggevende", "O")
+    assert "is inactive (deactivated)" in error["message"]
+    partial = post_import("employees", stored, mode="partial")
+    assert partial.status_code == 200, partial.text
+    assert [(e["row"], e["value"]) for e in partial.json()["errors"]] == [(2, "O")]
+    assert managers_of(db, "T-JW-01") == {"L"}
+    # Made inactive by the same file: its own row (actief nee, or an end date passed).
+    for leaving in ("nee;", "ja;01-01-2020"):
+        body = (
+            "Personeelsnummer;Roepnaam;Achternaam;Team;Rol;Leidinggevende;Actief;Uit dienst\n"
+            f"L;Lies;Leider;T-JW-01;leidinggevende;;{leaving}\n"
+            "A;Ali;Werker;T-JW-01;medewerker;L;ja;\n"
+        )
+        problem = assert_problem(post_import("employees", body), 422, "import-rejected")
+        assert [(e["row"], e["value"]) for e in problem["errors"]] == [(3, "L")]
+        assert "made inactive by row 2" in problem["errors"][0]["message"]
+        partial = post_import("employees", body, mode="partial")
+        assert [(e["row"], e["value"]) for e in partial.json()["errors"]] == [(3, "L")]
+        assert managers_of(db, "T-JW-01") == {"L"}  # the list is left as it was
+        if leaving.endswith("2020"):  # written in partial mode: L's row is valid
+            # Actief ja without an end date column leaves the past end date (the worker
+            # deactivates again): still out of service.
+            again = "Personeelsnummer;Team;Actief;Leidinggevende\nL;T-JW-01;ja;\nA;T-JW-01;ja;L\n"
+            problem = assert_problem(post_import("employees", again), 422, "import-rejected")
+            assert "out of service since 2020-01-01" in problem["errors"][0]["message"]
+        assert post_import("employees", first).status_code == 200  # L active again
+    # ... or not in a file that deactivates whom it does not list.
+    body = "Personeelsnummer;Team;Leidinggevende\nA;T-JW-01;L\nO;T-JW-01;\n"
+    dry = post_import("employees", body, dry_run=True)
+    assert dry.status_code == 200, dry.text
+    problem = assert_problem(
+        post_import("employees", body, deactivate_missing=True), 422, "import-rejected"
+    )
+    assert [(e["row"], e["value"]) for e in problem["errors"]] == [(2, "L")]
+    assert people(db)["L"].active
+    # Reactivated by the same file, the former manager may lead again.
+    back = (
+        "Personeelsnummer;Roepnaam;Achternaam;Team;Actief;Leidinggevende\n"
+        "O;Olaf;Oud;T-JW-01;ja;\nA;Ali;Werker;T-JW-01;ja;O\n"
+    )
+    assert post_import("employees", back).status_code == 200
+    assert managers_of(db, "T-JW-01") == {"O"}
+
+
+@pytest.mark.usefixtures("org_structure")
+def test_the_teams_import_refuses_an_inactive_manager(
+    post_import: Post, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    set_clock(monkeypatch, datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    first = (
+        "Personeelsnummer;Roepnaam;Achternaam;Rol;Actief;Datum uit dienst\n"
+        "L;Lies;Leider;leidinggevende;ja;\n"
+        "O;Olaf;Oud;leidinggevende;nee;\n"
+        "E;Eva;Eind;leidinggevende;ja;10-03-2026\n"
+    )
+    assert post_import("employees", first).status_code == 200
+    # Past her end date, before the worker's daily pass deactivated her: no longer employed.
+    set_clock(monkeypatch, datetime(2026, 3, 11, 9, 0, tzinfo=UTC))
+    assert people(db)["E"].active
+    body = "Teamcode;Teamnaam;Leidinggevenden\nT-JW-01;Jongerenwerk;L|O|E\n"
+    problem = assert_problem(post_import("teams", body), 422, "import-rejected")
+    assert [(e["row"], e["column"], e["value"]) for e in problem["errors"]] == [
+        (2, "Leidinggevenden", "O"),
+        (2, "Leidinggevenden", "E"),
+    ]
+    assert "is inactive (deactivated)" in problem["errors"][0]["message"]
+    assert "out of service since 2026-03-10" in problem["errors"][1]["message"]
+    assert managers_of(db, "T-JW-01") == set()
+    partial = post_import("teams", body, mode="partial")
+    assert partial.json()["failed"] == 1
+    assert managers_of(db, "T-JW-01") == set()
+    assert (
+        post_import("teams", "Teamcode;Teamnaam;Leidinggevenden\nT-JW-01;JW;L\n").status_code == 200
+    )
+    assert managers_of(db, "T-JW-01") == {"L"}
+
+
 @pytest.mark.usefixtures("org_structure")
 def test_datum_uit_dienst_deactivates_today_or_on_its_day(
     post_import: Post, db: Session, monkeypatch: pytest.MonkeyPatch

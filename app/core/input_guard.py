@@ -50,13 +50,19 @@ class _OutOfRange:
 
 
 _OUT_OF_RANGE = _OutOfRange()
+# An integer beyond 32 bits: out of range for a field of a model, not for an import's cell.
+_WIDE_INT = _OutOfRange()
+# Routes whose body is a file of cells the importer converts and checks one by one (a
+# whole number in a text cell is its text at any size: app/imports/cells.py): a wide
+# integer there is a row error or a personnel number, not a 422 for the whole body.
+CELL_CHECKED_ROUTES = frozenset({"/v1/imports/{kind}"})
 
 
 def _parse_int(text: str) -> int | _OutOfRange:
     if len(text.lstrip("-")) > 10:
-        return _OUT_OF_RANGE
+        return _WIDE_INT
     value = int(text)
-    return value if INT_MIN <= value <= INT_MAX else _OUT_OF_RANGE
+    return value if INT_MIN <= value <= INT_MAX else _WIDE_INT
 
 
 def _parse_float(text: str) -> float | _OutOfRange:
@@ -76,10 +82,11 @@ def _escape(token: str) -> str:
     return token.replace("~", "~0").replace("/", "~1")
 
 
-def body_problems(body: bytes) -> list[dict[str, str]]:
+def body_problems(body: bytes, *, bounded_integers: bool = True) -> list[dict[str, str]]:
     """``{pointer, detail}`` for each unstorable value in a JSON body; [] when clean.
 
     A body that is not JSON at all is left to the framework's own parser (422/400).
+    ``bounded_integers=False`` (imports): integers of any size pass, their cells check them.
     """
     if len(body) > FULL_CHECK_BYTES and not any(s in body for s in _SUSPICIOUS_BYTES):
         return []
@@ -114,7 +121,7 @@ def body_problems(body: bytes) -> list[dict[str, str]]:
             detail = _string_problem(value)
             if detail:
                 problems.append({"pointer": pointer or "/", "detail": detail})
-        elif value is _OUT_OF_RANGE:
+        elif value is _OUT_OF_RANGE or (value is _WIDE_INT and bounded_integers):
             problems.append(
                 {
                     "pointer": pointer or "/",
@@ -281,7 +288,9 @@ async def reject_unstorable_input(request: Request) -> None:
     is_json = content_type == "application/json" or content_type.endswith("+json")
     if request.method in _BODY_METHODS and is_json:
         # Starlette caches the body: FastAPI's own parsing reads the same bytes again.
-        problems += body_problems(await request.body())
+        route = request.scope.get("route")
+        bounded = getattr(route, "path", None) not in CELL_CHECKED_ROUTES
+        problems += body_problems(await request.body(), bounded_integers=bounded)
     if problems:
         raise InvalidInput(
             "The request contains values this API cannot store.",

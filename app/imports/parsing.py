@@ -21,7 +21,14 @@ from typing import Any
 from app.core.dutch import header_nl
 from app.core.errors import InvalidInput
 from app.core.problems import ProblemCode
-from app.imports.cells import CONTROL_CHARS, CellError, Converter, normalise_header, unescaped
+from app.imports.cells import (
+    CONTROL_CHARS,
+    CellError,
+    Converter,
+    key_text,
+    normalise_header,
+    unescaped,
+)
 
 DELIMITERS = (";", ",", "\t")
 DELIMITER_NAMES = {";": "';'", ",": "','", "\t": "tab"}
@@ -442,9 +449,10 @@ def parse_json(data: bytes, columns: Sequence[Column], *, kind: str, key: str | 
     )
     for n, item in enumerate(items, start=1):
         cells = [item.get(h) for h in source]
-        if key_pos is not None and isinstance(cells[key_pos], str | int):
-            if key_cell := unescaped(str(cells[key_pos]).strip()):
-                parsed.row_keys.append((n, key_cell))
+        # The key as the key column's text converter reads it: 100231, 100231.0 and
+        # "100231" are one key (duplicates, deactivate_missing), as they are one employee.
+        if key_pos is not None and (key_cell := key_text(cells[key_pos])) is not None:
+            parsed.row_keys.append((n, key_cell))
         _convert_row(parsed, n, cells, plan)
     return parsed
 

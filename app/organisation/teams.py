@@ -14,6 +14,7 @@ from app.core.crud import (
     set_links,
     unknown_reference,
 )
+from app.core.dates import today
 from app.core.errors import Conflict
 from app.core.listing import Clauses, ListFilters, Listing
 from app.core.models import render, touch
@@ -31,11 +32,17 @@ from app.organisation.models import (
 PATH = "/v1/teams"
 
 
-def _check_managers(db: Session, manager_ids: Sequence[uuid.UUID]) -> None:
+def _check_managers(
+    db: Session, manager_ids: Sequence[uuid.UUID], *, kept: Iterable[uuid.UUID] = ()
+) -> None:
+    """Managers are employees with a manager role, and a new one is still employed (as in
+    the imports: app/imports/leaders.py); one the team already has (``kept``) may stay,
+    so a sync that sends the team unchanged is not refused the day its manager leaves."""
     unique = list(dict.fromkeys(manager_ids))
     if not unique:
         return
     found = {e.id: e for e in db.exec(select(Employee).where(col(Employee.id).in_(unique)))}
+    already = set(kept)
     for i, mid in enumerate(manager_ids):
         emp = found.get(mid)
         if emp is None:
@@ -46,6 +53,14 @@ def _check_managers(db: Session, manager_ids: Sequence[uuid.UUID]) -> None:
                 "'team_manager' or 'senior_management'.",
                 code="not-a-manager",
                 errors=[{"pointer": f"/manager_ids/{i}", "detail": "not a manager"}],
+            )
+        ended = emp.ended_on is not None and emp.ended_on <= today()
+        if mid not in already and (not emp.active or ended):
+            raise Conflict(
+                f"{emp.full_name} is no longer employed (inactive or past their end date); "
+                "someone no longer employed cannot become a team's manager.",
+                code="not-a-manager",
+                errors=[{"pointer": f"/manager_ids/{i}", "detail": "no longer employed"}],
             )
 
 
@@ -111,7 +126,8 @@ def update_team(db: Session, *, team: Team, data: TeamUpdate) -> Team:
     refuse_existing(db, Team, PATH, exclude=team.id, external_id=changes.get("external_id"))
     apply_changes(team, changes)
     if data.manager_ids is not None:
-        _check_managers(db, data.manager_ids)
+        kept = manager_ids_by_team(db, [team.id]).get(team.id, [])
+        _check_managers(db, data.manager_ids, kept=kept)
         if _set_managers(db, team, data.manager_ids):
             touch(team)
     db.flush()

@@ -167,6 +167,43 @@ def test_team_manager_must_have_a_manager_role(
     )
 
 
+def test_a_new_team_manager_must_still_be_employed(
+    client: TestClient, db: Session, tenant: Tenant
+) -> None:
+    current = make_employee(db, role=Role.team_manager)
+    left = make_employee(db, role=Role.team_manager, active=False)
+    leaving = make_employee(db, role=Role.team_manager, ended_on=date.today() - timedelta(days=1))
+    db.commit()
+    for gone in (left, leaving):
+        body = assert_problem(
+            client.post(
+                "/v1/teams",
+                headers=tenant.write,
+                json={"name": "T", "manager_ids": [str(current.id), str(gone.id)]},
+            ),
+            409,
+            "not-a-manager",
+        )
+        assert body["errors"] == [{"pointer": "/manager_ids/1", "detail": "no longer employed"}]
+    # A manager the team already has may stay: a sync sending the team unchanged after
+    # its manager left is not refused.
+    team = client.post(
+        "/v1/teams", headers=tenant.write, json={"name": "T", "manager_ids": [str(current.id)]}
+    ).json()
+    url = f"/v1/teams/{team['id']}"
+    patch = client.patch
+    assert_problem(
+        patch(url, headers=tenant.write, json={"manager_ids": [str(current.id), str(left.id)]}),
+        409,
+        "not-a-manager",
+    )
+    gone = client.patch(f"/v1/employees/{current.id}", headers=tenant.write, json={"active": False})
+    assert gone.status_code == 200, gone.text
+    r = patch(url, headers=tenant.write, json={"name": "T2", "manager_ids": [str(current.id)]})
+    assert r.status_code == 200, r.text
+    assert r.json()["manager_ids"] == [str(current.id)]
+
+
 def test_team_manager_must_exist_in_the_organisation(
     client: TestClient, db: Session, tenant: Tenant, other_tenant: Tenant
 ) -> None:

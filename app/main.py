@@ -303,13 +303,7 @@ def _problem_responses(schema: dict[str, Any]) -> None:
                     "503",
                     {
                         "description": "The database is busy or unreachable; retry after "
-                        "`Retry-After` seconds.",
-                        "headers": {
-                            "Retry-After": {
-                                "description": "Seconds to wait before retrying.",
-                                "schema": {"type": "integer"},
-                            }
-                        },
+                        "`Retry-After` seconds."
                     },
                 )
             for status, response in responses.items():
@@ -336,14 +330,15 @@ _HEADERS = {
         "schema": {"type": "string"},
     },
     "IdempotentReplayed": {
-        "description": "`true` when this is the stored answer of an earlier request with the "
-        "same `Idempotency-Key`: nothing ran again.",
+        "description": "`true` when this is the stored answer (any status below 500) of an "
+        "earlier request with the same `Idempotency-Key`: nothing ran again.",
         "schema": {"type": "string", "enum": ["true"]},
     },
     "RetryAfter": {
-        "description": "With `idempotency-key-in-use`: the first request with this key is still "
-        "running; retry after this many seconds.",
-        "schema": {"type": "integer"},
+        "description": "Seconds to wait before retrying: on a 503, until the database (or the "
+        "identity provider) should answer again; on a POST's 409 `idempotency-key-in-use`, "
+        "until the first request with this key should have finished.",
+        "schema": {"type": "integer", "minimum": 1},
     },
 }
 
@@ -360,14 +355,13 @@ def _common_headers(schema: dict[str, Any]) -> None:
             for status, response in operation.get("responses", {}).items():
                 headers = response.setdefault("headers", {})
                 headers["X-Request-ID"] = {"$ref": "#/components/headers/RequestId"}
-                if method != "post":
-                    continue
-                if status.startswith("2"):
+                if status == "503" or (method == "post" and status == "409"):
+                    headers["Retry-After"] = {"$ref": "#/components/headers/RetryAfter"}
+                # Every answer below 500 is stored and replayed (core/idempotency.py).
+                if method == "post" and status[:1] in "1234":
                     headers["Idempotent-Replayed"] = {
                         "$ref": "#/components/headers/IdempotentReplayed"
                     }
-                elif status == "409":
-                    headers["Retry-After"] = {"$ref": "#/components/headers/RetryAfter"}
 
 
 def _sync_token_expiry(schema: dict[str, Any]) -> None:

@@ -155,8 +155,12 @@ class _Examples:
 
 def problem_example(status: int, path: str, schema_name: str) -> JsonSchema:
     """A problem document of ``status`` as the API answers it."""
-    code = _PROBLEM_CODES.get(status) or next(
-        (c for c, entry in CATALOGUE.items() if entry.status == status), "internal-error"
+    # /readyz answers its own 503 (not-ready), every other operation the database's.
+    special = "not-ready" if (status, path) == (503, "/readyz") else None
+    code = (
+        special
+        or _PROBLEM_CODES.get(status)
+        or next((c for c, entry in CATALOGUE.items() if entry.status == status), "internal-error")
     )
     entry = CATALOGUE[cast(ProblemCode, code)]
     body: JsonSchema = {

@@ -8,6 +8,7 @@ sent but not declared fails, and so does one declared but never sent. A ``Locati
 lead to a GET that shows what was created.
 """
 
+import uuid
 from typing import Any
 
 import pytest
@@ -100,18 +101,33 @@ def test_api_key_is_read_without_its_secret(client: TestClient, tenant: Tenant) 
 def test_a_replayed_post_sends_only_declared_headers(
     client: TestClient, tenant: Tenant, app_under_test: FastAPI
 ) -> None:
-    headers = {**tenant.admin, "Idempotency-Key": "team-1"}
-    first = client.post("/v1/teams", headers=headers, json={"name": "Wijkteam"})
-    again = client.post("/v1/teams", headers=headers, json={"name": "Wijkteam"})
-    assert (first.status_code, again.status_code) == (201, 201)
-    assert again.headers["Idempotent-Replayed"] == "true"
+    # Any answer below 500 is stored and replayed, a refusal as much as a creation.
     declared = app_under_test.openapi()["paths"]["/v1/teams"]["post"]["responses"]
-    assert "Idempotent-Replayed" in declared["201"]["headers"]
-    assert "Retry-After" in declared["409"]["headers"]
-    posts = [
-        f"POST {path} {status}"
+    for key, body, status in (
+        ("team-1", {"name": "Wijkteam"}, 201),
+        ("team-2", {"name": "Wijkteam", "manager_ids": [str(uuid.uuid4())]}, 422),
+    ):
+        headers = {**tenant.admin, "Idempotency-Key": key}
+        first = client.post("/v1/teams", headers=headers, json=body)
+        again = client.post("/v1/teams", headers=headers, json=body)
+        assert (first.status_code, again.status_code) == (status, status), again.text
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert "Idempotent-Replayed" in declared[str(status)]["headers"]
+    undeclared = [
+        f"{method.upper()} {path} {status}: {name}"
         for path, item in app_under_test.openapi()["paths"].items()
-        for status, response in item.get("post", {}).get("responses", {}).items()
-        if status.startswith("2") and "Idempotent-Replayed" not in response.get("headers", {})
+        for method, op in item.items()
+        for status, response in op.get("responses", {}).items()
+        for name, needed in (
+            ("Idempotent-Replayed", method == "post" and int(status) < 500),
+            ("Retry-After", status == "503" or (method == "post" and status == "409")),
+        )
+        if needed and name not in response.get("headers", {})
     ]
-    assert not posts, posts
+    assert not undeclared, undeclared
+
+
+def test_readiness_declares_what_it_sends_when_not_ready(app_under_test: FastAPI) -> None:
+    answer = app_under_test.openapi()["paths"]["/readyz"]["get"]["responses"]["503"]
+    assert "Retry-After" in answer["headers"]
+    assert answer["content"]["application/problem+json"]["example"]["code"] == "not-ready"

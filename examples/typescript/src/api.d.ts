@@ -8360,11 +8360,11 @@ export interface components {
     parameters: never;
     requestBodies: never;
     headers: {
-        /** @description `true` when this is the stored answer of an earlier request with the same `Idempotency-Key`: nothing ran again. */
+        /** @description `true` when this is the stored answer (any status below 500) of an earlier request with the same `Idempotency-Key`: nothing ran again. */
         IdempotentReplayed: "true";
         /** @description The request's id: the `X-Request-ID` sent (up to 128 letters, digits and `._:-`) or a new one; the access log carries it, so quote it when reporting. */
         RequestId: string;
-        /** @description With `idempotency-key-in-use`: the first request with this key is still running; retry after this many seconds. */
+        /** @description Seconds to wait before retrying: on a 503, until the database (or the identity provider) should answer again; on a POST's 409 `idempotency-key-in-use`, until the first request with this key should have finished. */
         RetryAfter: number;
     };
     pathItems: never;
@@ -8696,18 +8696,19 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
-                     *       "code": "database-unavailable",
-                     *       "detail": "The database did not answer; nothing was changed. Retry later.",
+                     *       "code": "not-ready",
+                     *       "detail": "Readiness probe: the database is not reachable from this instance.",
                      *       "instance": "/readyz",
                      *       "status": 503,
-                     *       "title": "Database unavailable",
-                     *       "type": "/problems/database-unavailable"
+                     *       "title": "Not ready",
+                     *       "type": "/problems/not-ready"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -8930,8 +8931,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -9122,8 +9122,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -9408,8 +9407,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -9634,8 +9632,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -9708,6 +9705,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -9728,6 +9726,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -9750,6 +9749,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -9772,6 +9772,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -9792,6 +9793,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -9819,6 +9821,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -9839,6 +9842,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -9859,6 +9863,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -9879,6 +9884,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -9925,8 +9931,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -10115,8 +10120,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -10377,8 +10381,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -10604,8 +10607,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -10792,8 +10794,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -11105,8 +11106,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -11387,8 +11387,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -11578,8 +11577,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -11898,8 +11896,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -12183,8 +12180,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -12372,8 +12368,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -12686,8 +12681,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -12969,8 +12963,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -13166,8 +13159,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -13391,8 +13383,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -13624,8 +13615,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -13695,6 +13685,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -13715,6 +13706,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -13737,6 +13729,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -13759,6 +13752,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -13779,6 +13773,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -13806,6 +13801,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -13826,6 +13822,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -13846,6 +13843,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -13866,6 +13864,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -13912,8 +13911,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -14099,8 +14097,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -14361,8 +14358,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -14642,8 +14638,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -14703,6 +14698,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -14723,6 +14719,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -14745,6 +14742,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -14767,6 +14765,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -14787,6 +14786,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -14814,6 +14814,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -14860,8 +14861,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -15092,8 +15092,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -15254,8 +15253,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -15499,8 +15497,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -15580,6 +15577,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -15600,6 +15598,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -15622,6 +15621,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -15644,6 +15644,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -15664,6 +15665,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -15691,6 +15693,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -15711,6 +15714,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -15731,6 +15735,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -15751,6 +15756,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -15797,8 +15803,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -15993,8 +15998,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -16255,8 +16259,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -16545,8 +16548,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -16775,8 +16777,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -16850,6 +16851,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -16870,6 +16872,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -16892,6 +16895,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -16914,6 +16918,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -16934,6 +16939,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -16961,6 +16967,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -16981,6 +16988,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -17001,6 +17009,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -17021,6 +17030,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -17067,8 +17077,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -17257,8 +17266,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -17519,8 +17527,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -17803,8 +17810,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -17994,8 +18000,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -18287,8 +18292,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -18549,8 +18553,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -18749,8 +18752,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -18978,8 +18980,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -19215,8 +19216,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -19294,6 +19294,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -19314,6 +19315,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -19336,6 +19338,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -19358,6 +19361,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -19378,6 +19382,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -19405,6 +19410,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -19425,6 +19431,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -19445,6 +19452,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -19465,6 +19473,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -19511,8 +19520,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -19704,8 +19712,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -19966,8 +19973,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -20253,8 +20259,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -20487,8 +20492,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -20570,6 +20574,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -20590,6 +20595,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -20612,6 +20618,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -20634,6 +20641,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -20654,6 +20662,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -20681,6 +20690,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -20701,6 +20711,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -20721,6 +20732,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -20741,6 +20753,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -20787,8 +20800,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -20985,8 +20997,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -21247,8 +21258,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -21539,8 +21549,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -21764,8 +21773,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -21837,6 +21845,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -21857,6 +21866,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -21879,6 +21889,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -21901,6 +21912,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -21921,6 +21933,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -21948,6 +21961,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -21968,6 +21982,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -21988,6 +22003,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -22008,6 +22024,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -22054,8 +22071,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -22242,8 +22258,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -22504,8 +22519,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -22786,8 +22800,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -22879,6 +22892,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -22899,6 +22913,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -22921,6 +22936,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -22943,6 +22959,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -22970,6 +22987,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -22990,6 +23008,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -23010,6 +23029,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -23056,8 +23076,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -23302,8 +23321,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -23395,6 +23413,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -23415,6 +23434,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -23437,6 +23457,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -23459,6 +23480,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -23479,6 +23501,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -23506,6 +23529,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -23526,6 +23550,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -23546,6 +23571,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -23566,6 +23592,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -23612,8 +23639,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -23812,8 +23838,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -24074,8 +24099,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -24368,8 +24392,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -24575,8 +24598,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -24802,8 +24824,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -24872,6 +24893,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -24892,6 +24914,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -24914,6 +24937,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -24936,6 +24960,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -24956,6 +24981,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -24983,6 +25009,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -25003,6 +25030,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -25023,6 +25051,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -25043,6 +25072,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -25089,8 +25119,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -25275,8 +25304,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -25537,8 +25565,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -25817,8 +25844,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -26001,8 +26027,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -26279,8 +26304,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -26504,8 +26528,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -26575,6 +26598,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -26595,6 +26619,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -26617,6 +26642,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -26639,6 +26665,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -26659,6 +26686,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -26686,6 +26714,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -26706,6 +26735,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -26726,6 +26756,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -26746,6 +26777,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -26792,8 +26824,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -26980,8 +27011,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -27242,8 +27272,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -27524,8 +27553,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -27759,8 +27787,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -27835,6 +27862,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -27855,6 +27883,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -27877,6 +27906,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -27899,6 +27929,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -27919,6 +27950,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -27946,6 +27978,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -27966,6 +27999,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -27986,6 +28020,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -28006,6 +28041,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -28052,8 +28088,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -28122,6 +28157,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -28142,6 +28178,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -28164,6 +28201,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -28186,6 +28224,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -28206,6 +28245,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -28233,6 +28273,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -28279,8 +28320,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -28470,8 +28510,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -28732,8 +28771,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -29017,8 +29055,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -29255,8 +29292,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -29336,6 +29372,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -29356,6 +29393,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -29378,6 +29416,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -29400,6 +29439,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -29420,6 +29460,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -29447,6 +29488,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -29467,6 +29509,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -29487,6 +29530,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -29507,6 +29551,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -29553,8 +29598,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -29750,8 +29794,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -30012,8 +30055,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -30303,8 +30345,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -30541,8 +30582,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -30625,6 +30665,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -30645,6 +30686,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -30667,6 +30709,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -30689,6 +30732,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -30709,6 +30753,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -30736,6 +30781,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -30756,6 +30802,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -30776,6 +30823,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -30796,6 +30844,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -30842,8 +30891,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -31041,8 +31089,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -31250,8 +31297,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -31451,8 +31497,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -31713,8 +31758,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -32008,8 +32052,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -32234,8 +32277,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -32331,6 +32373,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -32351,6 +32394,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -32373,6 +32417,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -32395,6 +32440,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -32415,6 +32461,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -32442,6 +32489,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -32462,6 +32510,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -32482,6 +32531,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -32502,6 +32552,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -32548,8 +32599,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -32625,6 +32675,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -32645,6 +32696,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -32667,6 +32719,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -32689,6 +32742,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -32709,6 +32763,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -32736,6 +32791,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -32756,6 +32812,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -32776,6 +32833,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -32796,6 +32854,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -32842,8 +32901,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -33072,8 +33130,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -33149,6 +33206,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -33169,6 +33227,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -33191,6 +33250,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -33213,6 +33273,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -33233,6 +33294,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -33260,6 +33322,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -33280,6 +33343,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -33300,6 +33364,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -33320,6 +33385,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -33366,8 +33432,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -33558,8 +33623,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -33771,8 +33835,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -33956,8 +34019,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -34161,8 +34223,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -34405,8 +34466,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -34611,8 +34671,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -34815,8 +34874,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -35016,8 +35074,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -35220,8 +35277,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -35448,8 +35504,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -35522,6 +35577,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -35542,6 +35598,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -35564,6 +35621,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -35586,6 +35644,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -35606,6 +35665,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -35633,6 +35693,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -35653,6 +35714,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -35673,6 +35735,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -35693,6 +35756,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -35739,8 +35803,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -35928,8 +35991,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -36190,8 +36252,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -36473,8 +36534,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -36703,8 +36763,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -36779,6 +36838,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -36799,6 +36859,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -36821,6 +36882,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -36843,6 +36905,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -36863,6 +36926,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -36890,6 +36954,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -36910,6 +36975,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -36930,6 +36996,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -36950,6 +37017,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -36996,8 +37064,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -37187,8 +37254,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -37449,8 +37515,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -37734,8 +37799,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -37971,8 +38035,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -38050,6 +38113,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -38070,6 +38134,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -38092,6 +38157,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -38114,6 +38180,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -38134,6 +38201,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -38161,6 +38229,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -38181,6 +38250,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -38201,6 +38271,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -38221,6 +38292,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -38267,8 +38339,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -38462,8 +38533,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -38724,8 +38794,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -39013,8 +39082,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -39240,8 +39308,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -39311,6 +39378,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -39331,6 +39399,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -39353,6 +39422,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -39375,6 +39445,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -39395,6 +39466,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -39422,6 +39494,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -39442,6 +39515,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -39462,6 +39536,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -39482,6 +39557,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -39528,8 +39604,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -39716,8 +39791,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -39978,8 +40052,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -40260,8 +40333,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -40458,8 +40530,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -40693,8 +40764,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -40773,6 +40843,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -40793,6 +40864,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -40815,6 +40887,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -40837,6 +40910,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -40857,6 +40931,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -40884,6 +40959,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -40904,6 +40980,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -40924,6 +41001,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -40944,6 +41022,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -40990,8 +41069,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -41186,8 +41264,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -41448,8 +41525,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -41738,8 +41814,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -41972,8 +42047,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -42106,6 +42180,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -42126,6 +42201,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -42148,6 +42224,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -42170,6 +42247,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -42190,6 +42268,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -42217,6 +42296,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -42237,6 +42317,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -42257,6 +42338,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -42277,6 +42359,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -42323,8 +42406,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -42574,8 +42656,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -42836,8 +42917,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -42977,6 +43057,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -42997,6 +43078,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -43019,6 +43101,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -43041,6 +43124,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -43061,6 +43145,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -43088,6 +43173,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -43108,6 +43194,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -43128,6 +43215,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -43148,6 +43236,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -43194,8 +43283,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -43435,8 +43523,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -43519,6 +43606,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -43539,6 +43627,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -43561,6 +43650,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -43583,6 +43673,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -43603,6 +43694,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -43630,6 +43722,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -43650,6 +43743,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -43670,6 +43764,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -43690,6 +43785,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -43736,8 +43832,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -43936,8 +44031,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -44198,8 +44292,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -44492,8 +44585,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -44754,8 +44846,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -44984,8 +45075,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -45060,6 +45150,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -45080,6 +45171,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -45102,6 +45194,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -45124,6 +45217,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -45144,6 +45238,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -45171,6 +45266,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -45191,6 +45287,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -45211,6 +45308,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -45231,6 +45329,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -45277,8 +45376,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -45469,8 +45567,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -45731,8 +45828,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -46017,8 +46113,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -46258,8 +46353,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -46337,6 +46431,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -46357,6 +46452,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -46379,6 +46475,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -46401,6 +46498,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -46421,6 +46519,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -46448,6 +46547,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -46468,6 +46568,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -46488,6 +46589,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -46508,6 +46610,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -46554,8 +46657,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -46748,8 +46850,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -47010,8 +47111,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -47298,8 +47398,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -47571,8 +47670,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -47644,6 +47742,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -47664,6 +47763,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -47686,6 +47786,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -47708,6 +47809,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -47728,6 +47830,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -47755,6 +47858,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -47775,6 +47879,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -47795,6 +47900,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -47815,6 +47921,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -47861,8 +47968,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -48095,8 +48201,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -48174,6 +48279,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -48194,6 +48300,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -48216,6 +48323,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -48238,6 +48346,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -48258,6 +48367,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -48285,6 +48395,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -48305,6 +48416,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -48325,6 +48437,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -48345,6 +48458,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -48391,8 +48505,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -48470,6 +48583,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -48490,6 +48604,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -48512,6 +48627,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -48534,6 +48650,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -48554,6 +48671,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -48581,6 +48699,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -48601,6 +48720,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -48621,6 +48741,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -48641,6 +48762,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -48687,8 +48809,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -48882,8 +49003,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -49175,8 +49295,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -49262,6 +49381,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -49282,6 +49402,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -49304,6 +49425,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -49326,6 +49448,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -49346,6 +49469,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -49373,6 +49497,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -49393,6 +49518,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -49413,6 +49539,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -49433,6 +49560,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -49479,8 +49607,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -49674,8 +49801,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -49865,8 +49991,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -50098,8 +50223,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -50171,6 +50295,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -50191,6 +50316,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -50213,6 +50339,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -50235,6 +50362,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -50255,6 +50383,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -50282,6 +50411,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -50302,6 +50432,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -50322,6 +50453,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -50342,6 +50474,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -50388,8 +50521,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -50582,8 +50714,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -50844,8 +50975,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -51132,8 +51262,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -51361,8 +51490,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -51437,6 +51565,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -51457,6 +51586,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -51479,6 +51609,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -51501,6 +51632,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -51521,6 +51653,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -51548,6 +51681,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -51568,6 +51702,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -51588,6 +51723,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -51608,6 +51744,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -51654,8 +51791,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -51847,8 +51983,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -52109,8 +52244,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -52396,8 +52530,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -52626,8 +52759,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -52691,6 +52823,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -52711,6 +52844,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -52733,6 +52867,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -52755,6 +52890,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -52775,6 +52911,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -52802,6 +52939,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -52822,6 +52960,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -52842,6 +52981,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -52862,6 +53002,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -52908,8 +53049,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -52980,6 +53120,7 @@ export interface operations {
             /** @description Unreadable request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -53000,6 +53141,7 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description Always: `Bearer realm="veerkracht"`, with `error="invalid_token"` when a sign-in token was sent and refused. */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -53022,6 +53164,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description With the code `insufficient-scope`: `Bearer ... error="insufficient_scope", scope="..."` naming what the operation needs (`write`, `admin`, `scim`, `sensitive`). */
                     "WWW-Authenticate"?: string;
                     "X-Request-ID": components["headers"]["RequestId"];
@@ -53044,6 +53187,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -53064,6 +53208,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -53091,6 +53236,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -53111,6 +53257,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -53131,6 +53278,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -53151,6 +53299,7 @@ export interface operations {
             /** @description Invalid input */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -53197,8 +53346,7 @@ export interface operations {
             /** @description The database is busy or unreachable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };

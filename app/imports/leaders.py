@@ -5,14 +5,15 @@ An HR export names each employee's manager. A team's managers become the people 
 name, leaving out what the managers' own rows name (a team leader's row names their own
 manager, who leads the team leaders, not the team); a team whose rows all belong to the
 people named keeps what they name. The managers must be employees with a manager role
-(stored, or given one by the same file) who are still employed after the import: not
-deactivated or past their end date, by what is stored or by the same file (its `actief`,
-end date, names, or `deactivate_missing`). Teams whose list changes are replaced and
+(stored, or given one by the same file), and a new one must still be employed after the
+import: not deactivated or past their end date, by what is stored or by the same file (its
+`actief`, end date, names, or `deactivate_missing`). A manager the team already has may
+stay, as over the API (organisation/teams.py): the daily export that records a manager's
+leaving still names them for their staff. Teams whose list changes are replaced and
 counted in a warning; teams the file does not name are left alone.
 """
 
 import uuid
-from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -22,67 +23,84 @@ from app.core.models import bulk_update
 from app.core.queries import chunks
 from app.imports.kinds import CHUNK, Context, in_, lookup_by_key, replace_links, table_of
 from app.imports.parsing import Record, RowError
-from app.organisation.models import MANAGER_ROLES, Employee, Role, Team, TeamManager
+from app.organisation.models import (
+    MANAGER_ROLES,
+    Employee,
+    Role,
+    Team,
+    TeamManager,
+    employment_ended,
+)
 
 MANAGER_ROLE_VALUES = {r.value for r in MANAGER_ROLES}
 ROLE_VALUES = {r.value for r in Role}
-State = tuple[str, str | None]  # role, and why inactive (None: active)
-
-
-def inactive_reason(row: Any, today: date) -> str | None:
-    """Why a stored employee (``active``, ``ended_on``) is no longer employed; None if
-    they are. An end date today or earlier counts even before the worker's daily pass."""
-    if not row.active:
-        return "deactivated"
-    if row.ended_on is not None and row.ended_on <= today:
-        return f"out of service since {row.ended_on.isoformat()}"
-    return None
+# role; why no longer employed after the import (None: employed); the stored id, if any
+State = tuple[str, str | None, uuid.UUID | None]
 
 
 def inactive_manager(number: str, reason: str) -> str:
     """The row error's message for a manager who is no longer employed."""
     return (
-        f"employee {number!r} is inactive ({reason}); someone no longer employed cannot lead a team"
+        f"employee {number!r} is inactive ({reason}); someone no longer employed cannot become "
+        "a team's manager"
     )
 
 
+def current_managers(ctx: Context, team_ids: set[uuid.UUID]) -> dict[uuid.UUID, set[uuid.UUID]]:
+    """The managers these teams have now (employee ids): one query per chunk."""
+    link = table_of(TeamManager)
+    current: dict[uuid.UUID, set[uuid.UUID]] = {}
+    for part in chunks(list(team_ids), CHUNK):
+        stmt = select(link.c.team_id, link.c.employee_id).where(
+            link.c.organisation_id == ctx.org_id, in_(ctx, link.c.team_id, part)
+        )
+        for team_id, employee_id in ctx.session.execute(stmt):
+            current.setdefault(team_id, set()).add(employee_id)
+    return current
+
+
 def _states(ctx: Context, records: list[Record], wanted: set[str]) -> dict[str, State]:
-    """Role, and why inactive (None: active), of each wanted personnel number after this
-    import: the file's row (role column; actief, end date or names) over what is stored."""
+    """Role, why no longer employed and stored id of each wanted personnel number after
+    this import: the file's row (role column; actief, end date or names) over what is
+    stored."""
     stored = lookup_by_key(
         ctx, table_of(Employee), "external_id", sorted(wanted), "role", "active", "ended_on"
     )
     today = day_of(ctx.now)
-    states = {k: (row.role, inactive_reason(row, today)) for k, row in stored.items()}
+    states = {
+        k: (row.role, employment_ended(row.active, row.ended_on, today), row.id)
+        for k, row in stored.items()
+    }
     for r in records:
         key = r.values["external_id"]
         if key not in wanted:
             continue
         # A new employee without a role column gets the default role.
-        role, reason = states.get(key, (Role.employee.value, None))
+        role, reason, stored_id = states.get(key, (Role.employee.value, None, None))
         if "role" in ctx.columns and r.values["role"] in ROLE_VALUES:
             role = r.values["role"]
         # Set when the file says who is active (employees.writes_active: actief, an end
-        # date, or names, which reactivate): the state the row writes. A stored end date
-        # the file has no column for stays, and the worker's daily pass acts on it.
+        # date, or names, which reactivate; an end date today or earlier has already made
+        # the row inactive): the state the row writes. A stored end date the file has no
+        # column for stays, and the worker's daily pass acts on it.
         if "active" in r.values:
             ended = (
                 r.values["ended_on"]
                 if "ended_on" in ctx.columns
                 else getattr(stored.get(key), "ended_on", None)
             )
-            if not r.values["active"]:
-                reason = f"made inactive by row {r.row}"
-            elif ended is not None and ended <= today:
-                reason = f"out of service since {ended.isoformat()}"
-            else:
-                reason = None
-        states[key] = (role, reason)
+            reason = (
+                employment_ended(True, ended, today)
+                if r.values["active"]
+                else f"made inactive by row {r.row}"
+            )
+        states[key] = (role, reason, stored_id)
     if ctx.deactivate_missing:
         # deactivate_missing deactivates whom no row lists (failed rows count as listed).
         for key in wanted - ctx.keys_seen:
             if key in states and states[key][1] is None:
-                states[key] = (states[key][0], "not in the file: deactivate_missing")
+                role, _, stored_id = states[key]
+                states[key] = (role, "not in the file: deactivate_missing", stored_id)
     return states
 
 
@@ -95,13 +113,19 @@ def check(ctx: Context, records: list[Record]) -> list[RowError]:
         return []
     in_file = {r.values["external_id"] for r in records}
     states = _states(ctx, records, wanted)
+    teams = {t for r in records if (t := r.values.get("team_id")) is not None}
+    leaving = any(reason is not None for _role, reason, _id in states.values())
+    current = current_managers(ctx, teams) if leaving else {}
     column = ctx.header("manager_external_id")
     errors = []
     for r in records:
         m = r.values["manager_external_id"]
         if m is None or m == r.values["external_id"]:
             continue
-        role, reason = states.get(m, (None, None))
+        role, reason, stored_id = states.get(m, (None, None, None))
+        team = r.values.get("team_id")
+        if team is not None and stored_id in current.get(team, ()):
+            reason = None  # the team's manager already: may stay (module docstring)
         if role is None and m not in in_file:
             errors.append(RowError(r.row, column, m, f"no employee with personnel number {m!r}"))
         elif role is not None and role not in MANAGER_ROLE_VALUES:
@@ -115,7 +139,7 @@ def check(ctx: Context, records: list[Record]) -> list[RowError]:
                 )
             )
         elif reason is not None:
-            # Rule: a team's manager is employed (as an unknown manager, a row error).
+            # Rule: a team's new manager is employed (as an unknown manager, a row error).
             errors.append(RowError(r.row, column, m, inactive_manager(m, reason)))
     return errors
 
@@ -152,13 +176,7 @@ def set_team_managers(ctx: Context, records: list[Record], ids: dict[Any, uuid.U
     stored = lookup_by_key(ctx, table_of(Employee), "external_id", sorted(numbers - set(ids)))
     id_of = {**{k: row.id for k, row in stored.items()}, **ids}
     link = table_of(TeamManager)
-    current: dict[uuid.UUID, set[uuid.UUID]] = {}
-    for part in chunks(list(wanted), CHUNK):
-        stmt = select(link.c.team_id, link.c.employee_id).where(
-            link.c.organisation_id == ctx.org_id, in_(ctx, link.c.team_id, part)
-        )
-        for team_id, employee_id in ctx.session.execute(stmt):
-            current.setdefault(team_id, set()).add(employee_id)
+    current = current_managers(ctx, set(wanted))
     # A team one of whose managers cannot be found keeps its list (check() refuses the
     # rows naming them; this is the backstop): never a list cut short.
     changed = {

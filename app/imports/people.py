@@ -34,6 +34,7 @@ from app.organisation.models import (
     FunctionGroup,
     Team,
     TeamManager,
+    employment_ended,
 )
 
 EXTERNAL_ID_ALIASES = ("externalid", "extern id", "externe id", "id", "code")
@@ -128,6 +129,19 @@ def _resolve_teams(ctx: Context, records: list[Record]) -> list[RowError]:
         ctx, table_of(Employee), "external_id", sorted(wanted), "role", "active", "ended_on"
     )
     today = day_of(ctx.now)
+    leaving = {
+        k: reason
+        for k, emp in found.items()
+        if (reason := employment_ended(emp.active, emp.ended_on, today)) is not None
+    }
+    # A manager the team already has may stay after they leave (leaders.py, as the API).
+    kept: dict[Any, set[uuid.UUID]] = {}
+    if leaving:
+        teams = lookup_by_key(
+            ctx, table_of(Team), "external_id", [r.values["external_id"] for r in records]
+        )
+        current = leaders.current_managers(ctx, {t.id for t in teams.values()})
+        kept = {k: current.get(t.id, set()) for k, t in teams.items()}
     errors = []
     column = ctx.header("manager_external_ids")
     for r in records:
@@ -146,8 +160,9 @@ def _resolve_teams(ctx: Context, records: list[Record]) -> list[RowError]:
                         "team_manager (leidinggevende) or senior_management (directie)",
                     )
                 )
-            elif (reason := leaders.inactive_reason(emp, today)) is not None:
-                # Rule: a team's manager is employed (leaders.py, as for Leidinggevende).
+            elif ext in leaving and emp.id not in kept.get(r.values["external_id"], ()):
+                # Rule: a team's new manager is employed (leaders.py, as for Leidinggevende).
+                reason = leaving[ext]
                 errors.append(RowError(r.row, column, ext, leaders.inactive_manager(ext, reason)))
             else:
                 ids.append(emp.id)

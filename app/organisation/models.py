@@ -337,6 +337,17 @@ def full_name(first_name: str | None, name_particle: str | None, last_name: str 
     return " ".join(p for p in (first_name, name_particle, last_name) if p)
 
 
+def employment_ended(active: bool, ended_on: date | None, today: date) -> str | None:
+    """Why someone is no longer employed (deactivated, or past their end date, even before
+    the worker's daily pass deactivates them); None while they are. A team's new manager
+    must be employed: the teams API and both imports ask this."""
+    if not active:
+        return "deactivated"
+    if ended_on is not None and ended_on <= today:
+        return f"out of service since {ended_on.isoformat()}"
+    return None
+
+
 class Employee(TenantTable, table=True):
     """A person of the organisation. Never deleted once they have history; deactivated."""
 

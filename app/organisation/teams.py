@@ -27,6 +27,7 @@ from app.organisation.models import (
     TeamManager,
     TeamPublic,
     TeamUpdate,
+    employment_ended,
 )
 
 PATH = "/v1/teams"
@@ -37,7 +38,8 @@ def _check_managers(
 ) -> None:
     """Managers are employees with a manager role, and a new one is still employed (as in
     the imports: app/imports/leaders.py); one the team already has (``kept``) may stay,
-    so a sync that sends the team unchanged is not refused the day its manager leaves."""
+    so a sync that sends the team unchanged is not refused the day its manager leaves
+    (and managers first passes over a manager no longer employed)."""
     unique = list(dict.fromkeys(manager_ids))
     if not unique:
         return
@@ -54,11 +56,11 @@ def _check_managers(
                 code="not-a-manager",
                 errors=[{"pointer": f"/manager_ids/{i}", "detail": "not a manager"}],
             )
-        ended = emp.ended_on is not None and emp.ended_on <= today()
-        if mid not in already and (not emp.active or ended):
+        reason = employment_ended(emp.active, emp.ended_on, today())
+        if mid not in already and reason is not None:
             raise Conflict(
-                f"{emp.full_name} is no longer employed (inactive or past their end date); "
-                "someone no longer employed cannot become a team's manager.",
+                f"{emp.full_name} is no longer employed ({reason}); someone no longer "
+                "employed cannot become a team's manager.",
                 code="not-a-manager",
                 errors=[{"pointer": f"/manager_ids/{i}", "detail": "no longer employed"}],
             )

@@ -246,15 +246,17 @@ def managers_of(db: Session, code: str) -> set[str]:
 
 
 @pytest.mark.usefixtures("org_structure")
-def test_an_inactive_manager_is_a_row_error_like_an_unknown_one(
+def test_a_new_manager_must_still_be_employed_and_one_the_team_has_may_stay(
     post_import: Post, db: Session
 ) -> None:
-    # Someone no longer employed cannot lead a team: stored as inactive, or made inactive
-    # by the same file (actief, end date, deactivate_missing), in every mode.
+    # Someone no longer employed cannot become a team's manager: stored as inactive, or
+    # made inactive by the same file (actief, end date, deactivate_missing), in every mode.
+    # The team's own manager may stay listed when they leave, as over the API.
     first = (
         "Personeelsnummer;Roepnaam;Achternaam;Team;Rol;Actief;Leidinggevende;Uit dienst\n"
         "L;Lies;Leider;T-JW-01;leidinggevende;ja;;\n"
         "O;Olaf;Oud;T-JW-01;leidinggevende;nee;;\n"
+        "P;Piet;Post;T-JW-01;leidinggevende;ja;;\n"
         "A;Ali;Werker;T-JW-01;medewerker;ja;L;\n"
     )
     assert post_import("employees", first).status_code == 200
@@ -272,32 +274,44 @@ def test_an_inactive_manager_is_a_row_error_like_an_unknown_one(
     for leaving in ("nee;", "ja;01-01-2020"):
         body = (
             "Personeelsnummer;Roepnaam;Achternaam;Team;Rol;Leidinggevende;Actief;Uit dienst\n"
-            f"L;Lies;Leider;T-JW-01;leidinggevende;;{leaving}\n"
-            "A;Ali;Werker;T-JW-01;medewerker;L;ja;\n"
+            f"P;Piet;Post;T-JW-01;leidinggevende;;{leaving}\n"
+            "A;Ali;Werker;T-JW-01;medewerker;P;ja;\n"
         )
         problem = assert_problem(post_import("employees", body), 422, "import-rejected")
-        assert [(e["row"], e["value"]) for e in problem["errors"]] == [(3, "L")]
+        assert [(e["row"], e["value"]) for e in problem["errors"]] == [(3, "P")]
         assert "made inactive by row 2" in problem["errors"][0]["message"]
         partial = post_import("employees", body, mode="partial")
-        assert [(e["row"], e["value"]) for e in partial.json()["errors"]] == [(3, "L")]
+        assert [(e["row"], e["value"]) for e in partial.json()["errors"]] == [(3, "P")]
         assert managers_of(db, "T-JW-01") == {"L"}  # the list is left as it was
-        if leaving.endswith("2020"):  # written in partial mode: L's row is valid
+        if leaving.endswith("2020"):  # written in partial mode: P's row is valid
             # Actief ja without an end date column leaves the past end date (the worker
             # deactivates again): still out of service.
-            again = "Personeelsnummer;Team;Actief;Leidinggevende\nL;T-JW-01;ja;\nA;T-JW-01;ja;L\n"
+            again = "Personeelsnummer;Team;Actief;Leidinggevende\nP;T-JW-01;ja;\nA;T-JW-01;ja;P\n"
             problem = assert_problem(post_import("employees", again), 422, "import-rejected")
             assert "out of service since 2020-01-01" in problem["errors"][0]["message"]
-        assert post_import("employees", first).status_code == 200  # L active again
+        assert post_import("employees", first).status_code == 200  # P active again
     # ... or not in a file that deactivates whom it does not list.
-    body = "Personeelsnummer;Team;Leidinggevende\nA;T-JW-01;L\nO;T-JW-01;\n"
+    body = "Personeelsnummer;Team;Leidinggevende\nA;T-JW-01;P\nL;T-JW-01;\nO;T-JW-01;\n"
     dry = post_import("employees", body, dry_run=True)
     assert dry.status_code == 200, dry.text
     problem = assert_problem(
         post_import("employees", body, deactivate_missing=True), 422, "import-rejected"
     )
-    assert [(e["row"], e["value"]) for e in problem["errors"]] == [(2, "L")]
-    assert people(db)["L"].active
-    # Reactivated by the same file, the former manager may lead again.
+    assert [(e["row"], e["value"]) for e in problem["errors"]] == [(2, "P")]
+    assert people(db)["P"].active
+    # The daily export that records the team's manager leaving still names them for their
+    # staff, beside a new hire: it goes through, and the team keeps its manager listed.
+    daily = (
+        "Personeelsnummer;Roepnaam;Achternaam;Team;Rol;Actief;Leidinggevende\n"
+        "L;Lies;Leider;T-JW-01;leidinggevende;nee;\n"
+        "A;Ali;Werker;T-JW-01;medewerker;ja;L\n"
+        "N;Noor;Nieuw;T-JW-01;medewerker;ja;L\n"
+    )
+    r = post_import("employees", daily)
+    assert r.status_code == 200, r.text
+    assert not people(db)["L"].active and people(db)["N"].active
+    assert managers_of(db, "T-JW-01") == {"L"}
+    # Reactivated by the same file, a former manager may lead again.
     back = (
         "Personeelsnummer;Roepnaam;Achternaam;Team;Actief;Leidinggevende\n"
         "O;Olaf;Oud;T-JW-01;ja;\nA;Ali;Werker;T-JW-01;ja;O\n"
@@ -337,6 +351,17 @@ def test_the_teams_import_refuses_an_inactive_manager(
         post_import("teams", "Teamcode;Teamnaam;Leidinggevenden\nT-JW-01;JW;L\n").status_code == 200
     )
     assert managers_of(db, "T-JW-01") == {"L"}
+    # Once L leaves, the team may keep listing them (a sync sending it unchanged), but
+    # not take on another manager who left.
+    gone = "Personeelsnummer;Roepnaam;Achternaam;Rol;Actief\nL;Lies;Leider;leidinggevende;nee\n"
+    assert post_import("employees", gone).status_code == 200
+    assert (
+        post_import("teams", "Teamcode;Teamnaam;Leidinggevenden\nT-JW-01;JW;L\n").status_code == 200
+    )
+    assert managers_of(db, "T-JW-01") == {"L"}
+    body = "Teamcode;Teamnaam;Leidinggevenden\nT-JW-01;JW;L|O\n"
+    problem = assert_problem(post_import("teams", body), 422, "import-rejected")
+    assert [e["value"] for e in problem["errors"]] == ["O"]
 
 
 @pytest.mark.usefixtures("org_structure")

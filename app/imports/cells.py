@@ -4,6 +4,7 @@ Every converter raises ``CellError`` with a message for the HR officer; a formul
 refused wherever text is accepted (CSV injection).
 """
 
+import math
 import re
 import unicodedata
 from collections.abc import Callable
@@ -67,7 +68,15 @@ def _as_text(value: Any) -> str:
 
 def key_text(value: Any) -> str | None:
     """A row's key as its text cell reads it (None: empty or not text): the same rule for
-    finding duplicates and the keys deactivate_missing spares as for writing the row."""
+    finding duplicates and the keys deactivate_missing spares as for writing the row.
+
+    A number too large to be exact still names the key it reads as: its cell refuses it,
+    and a failed row counts as listed, so deactivate_missing spares whom it names rather
+    than deactivating someone the file did list (docs/imports.md)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) >= EXACT_FLOAT:
+        return str(int(value))
     try:
         s = _as_text(value)
     except CellError:

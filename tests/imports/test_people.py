@@ -319,6 +319,14 @@ def test_a_numeric_key_in_json_is_the_text_of_the_integer_everywhere(
     errors = assert_problem(post_import("employees", inexact), 422, "import-rejected")["errors"]
     assert [e["row"] for e in errors] == [1, 2]
     assert len({e["message"] for e in errors}) == 1 and "send it as text" in errors[0]["message"]
+    # Such a row fails, but still lists whom it names: deactivate_missing spares them.
+    big = str(2**53 + 1)
+    assert post_import("employees", [{"external_id": big, **names}, *seed]).status_code == 200
+    numeric = [{"external_id": 2**53 + 1, **names}, *seed]
+    r = post_import("employees", numeric, mode="partial", deactivate_missing=True)
+    assert r.status_code == 200, r.text
+    assert (r.json()["failed"], r.json()["deactivated"]) == (1, 0)
+    assert employees(db)[big].active
 
 
 def test_formula_cells_write_nothing(post_import: Post, db: Session, tenant: Tenant) -> None:

@@ -226,6 +226,14 @@ def import_command(args: argparse.Namespace) -> int:
         # The server refused the import as a whole (an e-mail address meeting the unique
         # constraint, the same Idempotency-Key still running after the retries): the run
         # failed, exit 1 as for a rejected file. 2 is argparse's usage-error convention.
+        if body.get("code") == "idempotency-key-in-use":
+            # Not refused: the first attempt with this key still runs, and may commit.
+            _err(
+                "veerkracht import: an earlier attempt with this Idempotency-Key is still "
+                "running on the server and may still complete; run again with "
+                f"--idempotency-key {headers['Idempotency-Key']} to get its result."
+            )
+            return EXIT_REJECTED
         _err(f"veerkracht import: refused, nothing written: {_describe(response, body)}")
         if not args.json:
             _print_errors(body.get("errors") or [])

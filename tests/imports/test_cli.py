@@ -221,3 +221,26 @@ def test_an_import_the_server_refuses_with_409_exits_1_with_its_detail(
     assert run("import", "employees", str(refused), "--no-progress") == 1
     err = capsys.readouterr().err
     assert "409" in err and "already" in err.lower()
+
+
+def test_a_key_still_in_use_says_the_first_attempt_may_still_complete(
+    env: Tenant, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 409 idempotency-key-in-use is no refusal: the first request with the key still runs
+    # on the server (after the client's retries) and may commit. The server's answer is
+    # stood in for, as the race that makes it cannot be timed from here.
+    from app.imports import cli as import_cli
+
+    def still_running(
+        client: httpx.Client, url: str, data: bytes, headers: dict[str, str], show: bool
+    ) -> httpx.Response:
+        body = {"status": 409, "code": "idempotency-key-in-use", "detail": "Still running."}
+        return httpx.Response(409, json=body, request=httpx.Request("POST", url))
+
+    monkeypatch.setattr(import_cli, "_post_with_retries", still_running)
+    file = tmp_path / "teams.csv"
+    file.write_text("Teamcode;Teamnaam\nT-1;Wijkteam\n")
+    assert run("import", "teams", str(file), "--idempotency-key", "sync-7") == 1
+    err = capsys.readouterr().err
+    assert "nothing written" not in err
+    assert "may still complete" in err and "--idempotency-key sync-7" in err

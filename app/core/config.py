@@ -119,7 +119,10 @@ class Settings(BaseSettings):
         "Revocations reach other instances within this time.",
     )
     oidc_http_timeout_seconds: float = Field(
-        default=5.0, gt=0, description="Timeout of each request to an identity provider."
+        default=5.0,
+        gt=0,
+        description="Timeout of each request to an identity provider; the whole fetch, name "
+        "lookups included, ends after twice this.",
     )
     oidc_jwks_cache_seconds: float = Field(
         default=3600, ge=0, description="How long an issuer's signing keys are kept."

@@ -178,9 +178,15 @@ async def _get_json(client: httpx.AsyncClient, url: str) -> dict[str, Any]:
 
 
 async def fetch_keys(issuer: str) -> KeySet:
-    """The issuer's signing keys, through its discovery document."""
-    timeout = httpx.Timeout(get_settings().oidc_http_timeout_seconds)
-    async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+    """The issuer's signing keys, through its discovery document, within one deadline."""
+    seconds = get_settings().oidc_http_timeout_seconds
+    # httpx's timeout holds per phase of each request, and the name lookups (in a thread)
+    # have none: one deadline bounds the whole fetch (two lookups, two requests), so a
+    # hanging resolver holds a request up for twice the request timeout at most.
+    async with (
+        asyncio.timeout(2 * seconds),
+        httpx.AsyncClient(timeout=httpx.Timeout(seconds), follow_redirects=False) as client,
+    ):
         discovery = await _get_json(
             client, issuer.rstrip("/") + "/.well-known/openid-configuration"
         )

@@ -6,6 +6,7 @@ here depends on the machine's speed.
 """
 
 import asyncio
+import threading
 from collections.abc import Callable
 
 import httpx
@@ -138,3 +139,27 @@ def test_concurrent_requests_share_one_failing_fetch() -> None:
     with pytest.raises(ServiceUnavailable):
         asyncio.run(cache.key(DOWN, "k1"))
     assert calls == [DOWN], "and the next request is answered from memory"
+
+
+def test_a_hanging_name_lookup_ends_at_the_fetch_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The lookup runs in a thread without a timeout of its own: the fetch's one deadline
+    # (0.1 s here) ends the wait. The lookup fails only when released, after the deadline
+    # passed or, without the deadline, after 60 s: then its OSError, not TimeoutError.
+    released = threading.Event()
+
+    def hanging(url: str) -> tuple[str, dict[str, str], dict[str, object]]:
+        released.wait(timeout=60)
+        raise OSError("lookup abandoned")
+
+    async def fetch() -> None:
+        try:
+            await oidc.fetch_keys("https://idp.welzijnoost.example")
+        finally:
+            released.set()  # the abandoned thread ends, so the loop can close
+
+    monkeypatch.setattr(oidc, "_pinned", hanging)
+    monkeypatch.setattr(get_settings(), "oidc_http_timeout_seconds", 0.05)
+    with pytest.raises(TimeoutError):
+        asyncio.run(fetch())

@@ -25,7 +25,7 @@ class Changed(Protocol):
 
     organisation_id: uuid.UUID
     first: AuditAction
-    fields: set[str]
+    fields: frozenset[str]
     state: dict[str, Any] | None
 
     @property
@@ -37,6 +37,10 @@ class Changed(Protocol):
 
 # (type, organisation_id, resource_type, resource_id, external_id, data)
 Derived = tuple[str, uuid.UUID, str, uuid.UUID, str | None, dict[str, Any] | None]
+
+# The resource types whose state at commit the rules below read (the outbox lets go of
+# every other state once its own event is built: outbox._write_events).
+READS_STATE = frozenset({"enrolment", "personal_goal", "training_completion"})
 
 _ENROLMENT_OUTCOMES = {"cancelled": "enrolment.cancelled", "completed": "enrolment.completed"}
 

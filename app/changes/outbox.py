@@ -33,9 +33,9 @@ from sqlmodel import SQLModel
 
 from app.audit.models import AuditAction
 from app.audit.trail import TOUCHED_KEY, Touched
-from app.changes.derived import Derived, derived_events
+from app.changes.derived import READS_STATE, Derived, derived_events
 from app.changes.models import ChangeEvent
-from app.changes.readiness import readiness_events
+from app.changes.readiness import readiness_events, reads_state
 from app.core.ids import uuid7_many
 from app.core.models import utcnow
 from app.core.queries import chunks
@@ -52,6 +52,9 @@ _SENSITIVE = frozenset({("incident", "description")})
 # Never in an event, whatever the table: credentials and what leads to them.
 _NEVER = frozenset({"key_hash", "prefix", "secret", "secret_hash", "organisation_id"})
 _CHUNK = 500
+# Rows whose events are built and inserted together: memory is bounded by this, and each
+# chunk is one INSERT (tests/imports count an import's statements).
+_EVENT_CHUNK = 10_000
 
 _TABLE: sa.Table = ChangeEvent.__table__  # type: ignore[attr-defined]
 
@@ -99,7 +102,7 @@ def public_columns(table_name: str) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _load_states(conn: sa.Connection, changes: list[Change]) -> None:
+def _load_states(conn: sa.Connection, changes: Sequence[Change]) -> None:
     """Fill ``state`` of each change whose row still exists (one select per table)."""
     by_type: dict[str, list[Change]] = defaultdict(list)
     for change in changes:
@@ -143,33 +146,46 @@ def transaction_id(conn: sa.Connection) -> int:
     return int(conn.execute(sa.text("SELECT pg_current_xact_id()::text::bigint")).scalar_one())
 
 
-def _event_rows(db: Session, changes: list[Change]) -> list[dict[str, Any]]:
+def _keeps_state(change: Change) -> bool:
+    return change.resource_type in READS_STATE or reads_state(change)
+
+
+def _write_events(db: Session, changes: list[Change]) -> None:
+    """Each row's own event, a chunk of rows at a time (its states loaded, its events
+    inserted, and the states no derived rule reads let go), then the derived events.
+
+    One batch for a whole import held every row's state and event at once: an import of
+    100,000 employees peaked at 660 MB where it had taken 260 before the change feed."""
     conn = db.connection()
-    _load_states(conn, changes)
-    gone = [c for c in changes if c.state is None and c.first is not AuditAction.create]
-    tombstone_keys = _last_external_ids(conn, gone) if gone else {}
     now = utcnow()
-    specs: list[Derived] = []
-    for change in changes:
-        state, org, rtype, rid = (
-            change.state,
-            change.organisation_id,
-            change.resource_type,
-            change.resource_id,
-        )
-        if state is None:
-            if change.first is AuditAction.create:
-                continue  # created and deleted (or rolled back) in one transaction
-            specs.append((f"{rtype}.deleted", org, rtype, rid, tombstone_keys.get(rid), None))
-            continue
-        verb = "created" if change.first is AuditAction.create else "updated"
-        specs.append((f"{rtype}.{verb}", org, rtype, rid, state.get("external_id"), state))
-    specs += derived_events(conn, changes)
+    for part in chunks(changes, _EVENT_CHUNK):
+        _load_states(conn, part)
+        gone = [c for c in part if c.state is None and c.first is not AuditAction.create]
+        tombstone_keys = _last_external_ids(conn, gone) if gone else {}
+        specs: list[Derived] = []
+        for change in part:
+            state, org, rtype, rid = (
+                change.state,
+                change.organisation_id,
+                change.resource_type,
+                change.resource_id,
+            )
+            if state is None:
+                if change.first is AuditAction.create:
+                    continue  # created and deleted (or rolled back) in one transaction
+                specs.append((f"{rtype}.deleted", org, rtype, rid, tombstone_keys.get(rid), None))
+                continue
+            verb = "created" if change.first is AuditAction.create else "updated"
+            specs.append((f"{rtype}.{verb}", org, rtype, rid, state.get("external_id"), state))
+            if not _keeps_state(change):
+                change.state = None  # the row exists; its event is built
+        if specs:
+            conn.execute(sa.insert(_TABLE), event_rows(conn, specs, now))
+    derived = derived_events(conn, changes)
     if isinstance(db, SQLModelSession):  # every session of the app and the CLI
-        specs += readiness_events(db, changes)
-    if not specs:
-        return []
-    return event_rows(conn, specs, now)
+        derived += readiness_events(db, changes)
+    if derived:
+        conn.execute(sa.insert(_TABLE), event_rows(conn, derived, now))
 
 
 def event_rows(
@@ -221,9 +237,7 @@ def write_outbox(db: Session) -> None:
     conn = db.connection()
     if any(t.erased for t in noted.values()):
         _scrub(conn, changes)
-    rows = _event_rows(db, changes)
-    if rows:
-        conn.execute(sa.insert(_TABLE), rows)
+    _write_events(db, changes)
 
 
 @event.listens_for(Session, "before_commit")

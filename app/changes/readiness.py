@@ -28,6 +28,15 @@ TYPE = "employee.readiness_changed"
 _CHUNK = 1000
 
 
+def reads_state(change: Changed) -> bool:
+    """Whether ``_concerned`` reads this change's state at commit (the outbox lets go of
+    every other state once its own event is built: outbox._write_events)."""
+    if change.resource_type == "employee":
+        # One who moved team; a new employee is announced by its own event.
+        return change.first is not AuditAction.create and "team_id" in change.fields
+    return change.resource_type in ("protocol_acknowledgement", "team_discussion")
+
+
 def _concerned(db: Session, changes: Iterable[Changed]) -> set[uuid.UUID]:
     """Employees whose readiness these changes may have changed."""
     employees: set[uuid.UUID] = set()
@@ -35,16 +44,16 @@ def _concerned(db: Session, changes: Iterable[Changed]) -> set[uuid.UUID]:
     everyone = False
     for change in changes:
         state, rtype = change.state, change.resource_type
-        if rtype == "protocol_acknowledgement" and state is not None:
-            employees.add(uuid.UUID(str(state["employee_id"])))
-        elif rtype == "team_discussion" and state is not None:
-            teams.add(uuid.UUID(str(state["team_id"])))
-        elif rtype == "employee" and state is not None and "team_id" in change.fields:
-            if change.first is AuditAction.create:
-                continue  # a new employee is announced by its own event
-            employees.add(change.resource_id)
-        elif rtype == "protocol" and ({"status", "published_at"} & change.fields):
+        if rtype == "protocol" and ({"status", "published_at"} & change.fields):
             everyone = True
+        elif state is None or not reads_state(change):
+            continue
+        elif rtype == "protocol_acknowledgement":
+            employees.add(uuid.UUID(str(state["employee_id"])))
+        elif rtype == "team_discussion":
+            teams.add(uuid.UUID(str(state["team_id"])))
+        else:  # an employee who moved team
+            employees.add(change.resource_id)
     if everyone:
         return set(db.exec(select(col(Employee.id)).where(col(Employee.active))).all())
     if teams:

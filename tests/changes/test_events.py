@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app.changes import outbox
 from app.changes import service as changes_service
 from app.core.models import utcnow
 from app.core.tenancy import bind_organisation
@@ -173,3 +174,43 @@ def test_protocol_readiness_changes_are_announced(db: Session, tenant: Tenant) -
     protocols.publish_protocol(db, protocol=v2)
     events, _ = _events(db, tenant, cursor)
     assert _readiness(events, reader.id) == [{"protocol_version": 2, "protocol_ready": False}]
+
+
+def test_events_are_written_a_chunk_of_rows_at_a_time_with_the_derived_ones_after(
+    db: Session, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Memory is bounded by writing each chunk's own events and letting go of the states
+    # no derived rule reads; the derived events still see the states they need.
+    monkeypatch.setattr(outbox, "_EVENT_CHUNK", 2)
+    team = make_team(db, name="Noord")
+    people = [make_employee(db, team_id=team.id) for _ in range(4)]
+    protocol = make_protocol(db, publish=True)
+    enrolment = make_enrolment(
+        db, training_session=make_session(db, program=make_program(db)), employee=people[0]
+    )
+    refresher = make_program(db)
+    _, cursor = _events(db, tenant)
+    for n, person in enumerate(people):
+        person.last_name = f"Nieuw {n}"
+    enrolment.status = EnrolmentStatus.cancelled
+    completion = make_completion(db, employee=people[1], program=refresher)
+    ack = make_acknowledgement(db, protocol=protocol, employee=people[2])
+    events, _ = _events(db, tenant, cursor)
+    own = [(e.type, e.resource_id) for e in events if e.type.endswith((".updated", ".created"))]
+    assert sorted(own, key=str) == sorted(
+        [
+            *(("employee.updated", p.id) for p in people),
+            ("enrolment.updated", enrolment.id),
+            ("training_completion.created", completion.id),
+            ("protocol_acknowledgement.created", ack.id),
+        ],
+        key=str,
+    )
+    assert all(e.data for e in events if e.type == "employee.updated")
+    derived = [(e.type, e.resource_id) for e in events[len(own) :]]
+    assert derived == [
+        ("enrolment.cancelled", enrolment.id),
+        ("employee.training_record_changed", people[1].id),
+        ("employee.readiness_changed", people[2].id),
+    ]
+    assert _readiness(events, people[2].id) == [{"protocol_version": 1, "protocol_ready": True}]

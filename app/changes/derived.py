@@ -38,16 +38,35 @@ class Changed(Protocol):
 # (type, organisation_id, resource_type, resource_id, external_id, data)
 Derived = tuple[str, uuid.UUID, str, uuid.UUID, str | None, dict[str, Any] | None]
 
-# The resource types whose state at commit the rules below read (the outbox lets go of
-# every other state once its own event is built: outbox._write_events).
-READS_STATE = frozenset({"enrolment", "personal_goal", "training_completion"})
-
 _ENROLMENT_OUTCOMES = {"cancelled": "enrolment.cancelled", "completed": "enrolment.completed"}
+# The field whose change on an existing row a rule announces.
+_ANNOUNCED_FIELD = {"enrolment": "status", "personal_goal": "alignment"}
+
+
+def _announces(change: Changed) -> bool:
+    field = _ANNOUNCED_FIELD.get(change.resource_type)
+    return (
+        field is not None
+        and change.state is not None
+        and change.first is not AuditAction.create
+        and field in change.fields
+    )
+
+
+def kept_state(change: Changed) -> dict[str, Any] | None:
+    """What of this change's state the rules below read (None: nothing). The outbox keeps
+    only this once the row's own event is built, so a large import's states do not all
+    stay in memory until its derived events (outbox._write_events)."""
+    if _announces(change):
+        return change.state  # the derived event carries it
+    if change.resource_type == "training_completion" and change.state is not None:
+        return {"employee_id": change.state["employee_id"]}
+    return None
 
 
 def _enrolment(change: Changed) -> Derived | None:
     state = change.state
-    if state is None or change.first is AuditAction.create or "status" not in change.fields:
+    if state is None or not _announces(change):
         return None
     type_ = _ENROLMENT_OUTCOMES.get(str(state.get("status")))
     if type_ is None:
@@ -57,7 +76,7 @@ def _enrolment(change: Changed) -> Derived | None:
 
 def _alignment(change: Changed) -> Derived | None:
     state = change.state
-    if state is None or change.first is AuditAction.create or "alignment" not in change.fields:
+    if state is None or not _announces(change):
         return None
     return (
         "personal_goal.alignment_changed",

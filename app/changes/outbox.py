@@ -33,9 +33,11 @@ from sqlmodel import SQLModel
 
 from app.audit.models import AuditAction
 from app.audit.trail import TOUCHED_KEY, Touched
-from app.changes.derived import READS_STATE, Derived, derived_events
+from app.changes.derived import Derived, derived_events
+from app.changes.derived import kept_state as kept_derived
 from app.changes.models import ChangeEvent
-from app.changes.readiness import readiness_events, reads_state
+from app.changes.readiness import kept_state as kept_readiness
+from app.changes.readiness import readiness_events
 from app.core.ids import uuid7_many
 from app.core.models import utcnow
 from app.core.queries import chunks
@@ -146,8 +148,11 @@ def transaction_id(conn: sa.Connection) -> int:
     return int(conn.execute(sa.text("SELECT pg_current_xact_id()::text::bigint")).scalar_one())
 
 
-def _keeps_state(change: Change) -> bool:
-    return change.resource_type in READS_STATE or reads_state(change)
+def _kept_state(change: Change) -> dict[str, Any] | None:
+    """What the derived rules will read of the change's state (None: nothing)."""
+    # The two modules' rules read disjoint resource types.
+    kept = kept_derived(change)
+    return kept if kept is not None else kept_readiness(change)
 
 
 def _write_events(db: Session, changes: list[Change]) -> None:
@@ -177,8 +182,8 @@ def _write_events(db: Session, changes: list[Change]) -> None:
                 continue
             verb = "created" if change.first is AuditAction.create else "updated"
             specs.append((f"{rtype}.{verb}", org, rtype, rid, state.get("external_id"), state))
-            if not _keeps_state(change):
-                change.state = None  # the row exists; its event is built
+            # The row exists and its event is built: keep only what a derived rule reads.
+            change.state = _kept_state(change)
         if specs:
             conn.execute(sa.insert(_TABLE), event_rows(conn, specs, now))
     derived = derived_events(conn, changes)

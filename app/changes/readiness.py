@@ -28,13 +28,26 @@ TYPE = "employee.readiness_changed"
 _CHUNK = 1000
 
 
-def reads_state(change: Changed) -> bool:
-    """Whether ``_concerned`` reads this change's state at commit (the outbox lets go of
-    every other state once its own event is built: outbox._write_events)."""
+def _reads_state(change: Changed) -> bool:
     if change.resource_type == "employee":
         # One who moved team; a new employee is announced by its own event.
         return change.first is not AuditAction.create and "team_id" in change.fields
-    return change.resource_type in ("protocol_acknowledgement", "team_discussion")
+    return change.resource_type in _KEY_READ
+
+
+# The one field of its state ``_concerned`` reads, per resource type.
+_KEY_READ = {"protocol_acknowledgement": "employee_id", "team_discussion": "team_id"}
+
+
+def kept_state(change: Changed) -> dict[str, Any] | None:
+    """What of this change's state ``_concerned`` reads (None: nothing; an employee who
+    moved team: only that the row exists). The outbox keeps only this once the row's own
+    event is built (outbox._write_events)."""
+    state = change.state
+    if state is None or not _reads_state(change):
+        return None
+    key = _KEY_READ.get(change.resource_type)
+    return {key: state[key]} if key else {}
 
 
 def _concerned(db: Session, changes: Iterable[Changed]) -> set[uuid.UUID]:
@@ -46,7 +59,7 @@ def _concerned(db: Session, changes: Iterable[Changed]) -> set[uuid.UUID]:
         state, rtype = change.state, change.resource_type
         if rtype == "protocol" and ({"status", "published_at"} & change.fields):
             everyone = True
-        elif state is None or not reads_state(change):
+        elif state is None or not _reads_state(change):
             continue
         elif rtype == "protocol_acknowledgement":
             employees.add(uuid.UUID(str(state["employee_id"])))

@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.changes import outbox
+from app.changes import outbox, readiness
 from app.changes import service as changes_service
 from app.core.models import utcnow
 from app.core.tenancy import bind_organisation
@@ -179,11 +179,11 @@ def test_protocol_readiness_changes_are_announced(db: Session, tenant: Tenant) -
 def test_events_are_written_a_chunk_of_rows_at_a_time_with_the_derived_ones_after(
     db: Session, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Memory is bounded by writing each chunk's own events and letting go of the states
-    # no derived rule reads; the derived events still see the states they need.
+    # Memory is bounded by writing each chunk's own events and keeping of each state only
+    # what a derived rule reads; the derived events still see what they need.
     monkeypatch.setattr(outbox, "_EVENT_CHUNK", 2)
-    team = make_team(db, name="Noord")
-    people = [make_employee(db, team_id=team.id) for _ in range(4)]
+    north, south = make_team(db, name="Noord"), make_team(db, name="Zuid")
+    people = [make_employee(db, team_id=north.id) for _ in range(4)]
     protocol = make_protocol(db, publish=True)
     enrolment = make_enrolment(
         db, training_session=make_session(db, program=make_program(db)), employee=people[0]
@@ -192,9 +192,32 @@ def test_events_are_written_a_chunk_of_rows_at_a_time_with_the_derived_ones_afte
     _, cursor = _events(db, tenant)
     for n, person in enumerate(people):
         person.last_name = f"Nieuw {n}"
+    people[3].team_id = south.id
     enrolment.status = EnrolmentStatus.cancelled
     completion = make_completion(db, employee=people[1], program=refresher)
     ack = make_acknowledgement(db, protocol=protocol, employee=people[2])
+    seen: dict[Any, Any] = {}
+    inserts: list[int] = []
+
+    def derived_seeing(conn: Any, changes: Any) -> Any:
+        seen.update({c.resource_id: c.state for c in changes})
+        return derive(conn, changes)
+
+    def counting(conn: Any, specs: Any, now: Any) -> Any:
+        inserts.append(len(specs))
+        return rows(conn, specs, now)
+
+    concerned: set[Any] = set()
+
+    def concerned_seeing(db: Session, changes: Any) -> Any:
+        found = concern(db, changes)
+        concerned.update(found)
+        return found
+
+    derive, rows, concern = outbox.derived_events, outbox.event_rows, readiness._concerned
+    monkeypatch.setattr(outbox, "derived_events", derived_seeing)
+    monkeypatch.setattr(outbox, "event_rows", counting)
+    monkeypatch.setattr(readiness, "_concerned", concerned_seeing)
     events, _ = _events(db, tenant, cursor)
     own = [(e.type, e.resource_id) for e in events if e.type.endswith((".updated", ".created"))]
     assert sorted(own, key=str) == sorted(
@@ -214,3 +237,12 @@ def test_events_are_written_a_chunk_of_rows_at_a_time_with_the_derived_ones_afte
         ("employee.readiness_changed", people[2].id),
     ]
     assert _readiness(events, people[2].id) == [{"protocol_version": 1, "protocol_ready": True}]
+    # Four chunks of the rows' own events, then the derived ones: five inserts.
+    assert inserts == [2, 2, 2, 1, 3]
+    # Kept of each state: what a rule reads; of the rest, nothing.
+    assert [seen[p.id] for p in people] == [None, None, None, {}]  # the last moved team
+    assert seen[completion.id] == {"employee_id": str(people[1].id)}
+    assert seen[ack.id] == {"employee_id": str(people[2].id)}
+    assert seen[enrolment.id]["status"] == "cancelled"
+    # Readiness is judged again for who read the protocol and who moved team.
+    assert concerned == {people[2].id, people[3].id}

@@ -113,9 +113,9 @@ def check(ctx: Context, records: list[Record]) -> list[RowError]:
         return []
     in_file = {r.values["external_id"] for r in records}
     states = _states(ctx, records, wanted)
-    teams = {t for r in records if (t := r.values.get("team_id")) is not None}
     leaving = any(reason is not None for _role, reason, _id in states.values())
-    current = current_managers(ctx, teams) if leaving else {}
+    becoming = managers_by_team(records) if leaving else {}  # each team's managers after
+    current = current_managers(ctx, set(becoming)) if leaving else {}
     column = ctx.header("manager_external_id")
     errors = []
     for r in records:
@@ -124,8 +124,10 @@ def check(ctx: Context, records: list[Record]) -> list[RowError]:
             continue
         role, reason, stored_id = states.get(m, (None, None, None))
         team = r.values.get("team_id")
-        if team is not None and stored_id in current.get(team, ()):
-            reason = None  # the team's manager already: may stay (module docstring)
+        # Only someone the file makes a team's manager, who is not one already, must be
+        # employed: not a team leader's own manager, nor one named by a row without a team.
+        if team is None or m not in becoming.get(team, ()) or stored_id in current.get(team, ()):
+            reason = None
         if role is None and m not in in_file:
             errors.append(RowError(r.row, column, m, f"no employee with personnel number {m!r}"))
         elif role is not None and role not in MANAGER_ROLE_VALUES:

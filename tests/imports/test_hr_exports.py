@@ -321,6 +321,35 @@ def test_a_new_manager_must_still_be_employed_and_one_the_team_has_may_stay(
 
 
 @pytest.mark.usefixtures("org_structure")
+def test_a_leaving_director_named_only_by_team_leaders_makes_no_team_manager(
+    post_import: Post, db: Session
+) -> None:
+    # A team leader's row names their own manager, who leads the team leaders, not the
+    # team: that person's leaving is no new manager for any team, so the export that
+    # records it goes through (and a row without a team makes nobody a manager either).
+    first = (
+        "Personeelsnummer;Roepnaam;Achternaam;Team;Rol;Actief;Leidinggevende\n"
+        "S;Sara;Stam;;directie;ja;\n"
+        "L;Lies;Leider;T-JW-01;leidinggevende;ja;S\n"
+        "A;Ali;Werker;T-JW-01;medewerker;ja;L\n"
+    )
+    r = post_import("employees", first)
+    assert r.status_code == 200, r.text
+    assert managers_of(db, "T-JW-01") == {"L"}
+    daily = (
+        "Personeelsnummer;Roepnaam;Achternaam;Team;Rol;Actief;Leidinggevende\n"
+        "S;Sara;Stam;;directie;nee;\n"
+        "L;Lies;Leider;T-JW-01;leidinggevende;ja;S\n"
+        "A;Ali;Werker;T-JW-01;medewerker;ja;L\n"
+        "B;Bo;Nieuw;;medewerker;ja;S\n"
+    )
+    r = post_import("employees", daily)
+    assert r.status_code == 200, r.text
+    assert not people(db)["S"].active and people(db)["B"].active
+    assert managers_of(db, "T-JW-01") == {"L"}
+
+
+@pytest.mark.usefixtures("org_structure")
 def test_the_teams_import_refuses_an_inactive_manager(
     post_import: Post, db: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -393,15 +393,20 @@ def test_mixed_session_filter_and_listing(
     assert [p["id"] for p in r.json()["items"]] == [str(mixed.id)]
 
 
+def _enrol_managers_then_staff(db: Session, world: World) -> None:
+    """The managers in the management session, a staff member in the later staff session."""
+    for manager in (world.senior, world.manager):
+        make_enrolment(db, training_session=world.management_session, employee=manager)
+    make_enrolment(db, training_session=world.staff_session, employee=world.staff)
+    db.commit()
+
+
 def test_an_earlier_start_may_not_put_enrolled_staff_before_their_managers(
     client: TestClient, tenant: Tenant, db: Session, world: World
 ) -> None:
     # Managers first is decided at enrolment against the session's start: moving the staff
     # session before the managers' training would break it for those enrolled.
-    for manager in (world.senior, world.manager):
-        make_enrolment(db, training_session=world.management_session, employee=manager)
-    make_enrolment(db, training_session=world.staff_session, employee=world.staff)
-    db.commit()
+    _enrol_managers_then_staff(db, world)
     url = f"/v1/training-sessions/{world.staff_session.id}"
     start = utcnow() + timedelta(days=2)
     early = {"starts_at": rfc3339(start), "ends_at": rfc3339(start + timedelta(hours=4))}
@@ -425,10 +430,7 @@ def test_a_later_management_session_may_not_put_enrolled_staff_before_their_mana
 ) -> None:
     # Managers first: staff enrolled in a later session count on their managers' session
     # ending before it starts; moving or ending that management session later re-checks them.
-    for manager in (world.senior, world.manager):
-        make_enrolment(db, training_session=world.management_session, employee=manager)
-    make_enrolment(db, training_session=world.staff_session, employee=world.staff)
-    db.commit()
+    _enrol_managers_then_staff(db, world)
     url = f"/v1/training-sessions/{world.management_session.id}"
     kept = client.get(url, headers=tenant.read).json()
     after = world.staff_session.starts_at + timedelta(days=1)

@@ -138,11 +138,14 @@ def check(ctx: Context, records: list[Record]) -> list[RowError]:
                     m,
                     f"employee {m!r} has role {role!r}; a team's manager must be "
                     "team_manager (leidinggevende) or senior_management (directie)",
+                    code="not-a-manager",
                 )
             )
         elif reason is not None:
-            # Rule: a team's new manager is employed (as an unknown manager, a row error).
-            errors.append(RowError(r.row, column, m, inactive_manager(m, reason)))
+            # Rule: a team's new manager is employed (the API's 409 not-a-manager).
+            errors.append(
+                RowError(r.row, column, m, inactive_manager(m, reason), code="not-a-manager")
+            )
     return errors
 
 

@@ -158,12 +158,13 @@ def _resolve_teams(ctx: Context, records: list[Record]) -> list[RowError]:
                         ext,
                         f"employee {ext!r} has role {emp.role!r}; team managers must be "
                         "team_manager (leidinggevende) or senior_management (directie)",
+                        code="not-a-manager",
                     )
                 )
             elif ext in leaving and emp.id not in kept.get(r.values["external_id"], ()):
                 # Rule: a team's new manager is employed (leaders.py, as for Leidinggevende).
-                reason = leaving[ext]
-                errors.append(RowError(r.row, column, ext, leaders.inactive_manager(ext, reason)))
+                message = leaders.inactive_manager(ext, leaving[ext])
+                errors.append(RowError(r.row, column, ext, message, code="not-a-manager"))
             else:
                 ids.append(emp.id)
         r.values["manager_ids"] = ids

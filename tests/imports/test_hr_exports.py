@@ -196,10 +196,10 @@ def test_leidinggevende_sets_the_teams_manager(post_import: Post, db: Session) -
         "B;B;Werker;T-JW-01;X\nN;N;Nieuw;;\nM;M;Werker;T-JW-01;N\n"
     )  # N is new and, without a role column, an employee
     problem = assert_problem(post_import("employees", bad), 422, "import-rejected")
-    assert {(e["row"], e["column"], e["value"]) for e in problem["errors"]} == {
-        (2, "Leidinggevende", "B"),
-        (3, "Leidinggevende", "X"),
-        (5, "Leidinggevende", "N"),
+    assert {(e["row"], e["column"], e["value"], e["code"]) for e in problem["errors"]} == {
+        (2, "Leidinggevende", "B", "not-a-manager"),  # the API's code for the same rule
+        (3, "Leidinggevende", "X", None),  # a reference that does not resolve: no rule
+        (5, "Leidinggevende", "N", "not-a-manager"),
     }
 
 
@@ -266,6 +266,7 @@ def test_a_new_manager_must_still_be_employed_and_one_the_team_has_may_stay(
     [error] = problem["errors"]
     assert (error["row"], error["column"], error["value"]) == (2, "Leidinggevende", "O")
     assert "is inactive (deactivated)" in error["message"]
+    assert error["code"] == "not-a-manager"
     partial = post_import("employees", stored, mode="partial")
     assert partial.status_code == 200, partial.text
     assert [(e["row"], e["value"]) for e in partial.json()["errors"]] == [(2, "O")]
@@ -371,6 +372,7 @@ def test_the_teams_import_refuses_an_inactive_manager(
         (2, "Leidinggevenden", "E"),
     ]
     assert "is inactive (deactivated)" in problem["errors"][0]["message"]
+    assert {e["code"] for e in problem["errors"]} == {"not-a-manager"}
     assert "out of service since 2026-03-10" in problem["errors"][1]["message"]
     assert managers_of(db, "T-JW-01") == set()
     partial = post_import("teams", body, mode="partial")

@@ -277,7 +277,7 @@ def test_team_managers_by_external_id(post_import: Post, db: Session) -> None:
     # A staff member cannot manage a team; an unknown id is named.
     bad = post_import("teams", "Teamcode;Teamnaam;Leidinggevenden\nT-JW-01;JW;100231|999\n")
     errors = assert_problem(bad, 422, "import-rejected")["errors"]
-    assert [e["value"] for e in errors] == ["100231", "999"]
+    assert [(e["value"], e["code"]) for e in errors] == [("100231", "not-a-manager"), ("999", None)]
 
 
 def test_json_body(post_import: Post, db: Session, org_structure: None) -> None:

@@ -106,6 +106,21 @@ def _states(ctx: Context, records: list[Record], wanted: set[str]) -> dict[str, 
 
 def check(ctx: Context, records: list[Record]) -> list[RowError]:
     """Row errors for managers who do not exist, have no manager role or are inactive."""
+    errors = _check_once(ctx, records)
+    # Partial mode writes only the rows that pass, and without the refused ones a team's
+    # managers may be others (managers_by_team), who must pass as well: again, until no
+    # row is newly refused (each round refuses one more row at least).
+    while ctx.partial and errors:
+        bad = {e.row for e in errors}
+        rest = [r for r in records if r.row not in bad]
+        new = [e for e in _check_once(ctx, rest) if e.row not in bad]
+        if not new:
+            break
+        errors += new
+    return errors
+
+
+def _check_once(ctx: Context, records: list[Record]) -> list[RowError]:
     if "team_external_id" not in ctx.columns:
         return []
     wanted = {m for r in records if (m := r.values["manager_external_id"]) is not None}

@@ -351,6 +351,37 @@ def test_a_leaving_director_named_only_by_team_leaders_makes_no_team_manager(
 
 
 @pytest.mark.usefixtures("org_structure")
+def test_in_partial_mode_a_manager_the_refused_rows_leave_in_place_is_checked_too(
+    post_import: Post, db: Session
+) -> None:
+    # Without A's refused row, L's row names S as T-JW-01's manager: S left, so L's row is
+    # refused as well, and the team keeps K rather than taking on someone no longer employed.
+    first = (
+        "Personeelsnummer;Roepnaam;Achternaam;Team;Rol;Actief;Leidinggevende\n"
+        "S;Sara;Stam;;directie;ja;\n"
+        "K;Kees;Kap;T-JW-01;leidinggevende;ja;\n"
+        "L;Lot;Lid;T-JW-01;medewerker;ja;K\n"
+        "A;Ali;Werker;T-JW-01;medewerker;ja;K\n"
+    )
+    assert post_import("employees", first).status_code == 200
+    assert managers_of(db, "T-JW-01") == {"K"}
+    daily = (
+        "Personeelsnummer;Roepnaam;Achternaam;Team;Rol;Actief;Leidinggevende\n"
+        "S;Sara;Stam;;directie;nee;\n"
+        "L;Lot;Lid;T-JW-01;medewerker;ja;S\n"
+        "A;Ali;Werker;T-JW-01;medewerker;ja;L\n"
+    )
+    r = post_import("employees", daily, mode="partial")
+    assert r.status_code == 200, r.text
+    assert sorted((e["row"], e["value"]) for e in r.json()["errors"]) == [(3, "S"), (4, "L")]
+    assert not people(db)["S"].active
+    assert managers_of(db, "T-JW-01") == {"K"}
+    # In strict mode only the row that is wrong as sent is named.
+    strict = assert_problem(post_import("employees", daily), 422, "import-rejected")
+    assert [(e["row"], e["value"]) for e in strict["errors"]] == [(4, "L")]
+
+
+@pytest.mark.usefixtures("org_structure")
 def test_the_teams_import_refuses_an_inactive_manager(
     post_import: Post, db: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -48,14 +48,14 @@ TOO_LARGE = (
 )
 
 
-def _as_text(value: Any) -> str:
+def _as_text(value: Any, *, exact: bool = True) -> str:
     if type(value) is str:  # every CSV cell: the fast path
         return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):
         raise CellError("expected text, not true/false")
-    if isinstance(value, int | float) and abs(value) >= EXACT_FLOAT:
+    if exact and isinstance(value, int | float) and abs(value) >= EXACT_FLOAT:
         raise CellError(TOO_LARGE)
     if isinstance(value, int):
         return str(value)
@@ -75,10 +75,8 @@ def key_text(value: Any) -> str | None:
     than deactivating someone the file did list (docs/imports.md)."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) >= EXACT_FLOAT:
-        return str(int(value))
     try:
-        s = _as_text(value)
+        s = _as_text(value, exact=False)
     except CellError:
         return None
     return unescaped(s) if s else None

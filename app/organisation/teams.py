@@ -44,7 +44,7 @@ def _check_managers(
     if not unique:
         return
     found = {e.id: e for e in db.exec(select(Employee).where(col(Employee.id).in_(unique)))}
-    already = set(kept)
+    already, on = set(kept), today()
     for i, mid in enumerate(manager_ids):
         emp = found.get(mid)
         if emp is None:
@@ -56,7 +56,7 @@ def _check_managers(
                 code="not-a-manager",
                 errors=[{"pointer": f"/manager_ids/{i}", "detail": "not a manager"}],
             )
-        reason = employment_ended(emp.active, emp.ended_on, today())
+        reason = employment_ended(emp.active, emp.ended_on, on)
         if mid not in already and reason is not None:
             raise Conflict(
                 f"{emp.full_name} is no longer employed ({reason}); someone no longer "

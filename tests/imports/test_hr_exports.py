@@ -245,6 +245,12 @@ def managers_of(db: Session, code: str) -> set[str]:
     return {found[i] for i in links.scalars()}
 
 
+def _leaders_file(*rows: str) -> str:
+    """An employees file with team, role, actief and Leidinggevende: one row per line."""
+    header = "Personeelsnummer;Roepnaam;Achternaam;Team;Rol;Actief;Leidinggevende"
+    return "\n".join([header, *rows]) + "\n"
+
+
 @pytest.mark.usefixtures("org_structure")
 def test_a_new_manager_must_still_be_employed_and_one_the_team_has_may_stay(
     post_import: Post, db: Session
@@ -302,11 +308,10 @@ def test_a_new_manager_must_still_be_employed_and_one_the_team_has_may_stay(
     assert people(db)["P"].active
     # The daily export that records the team's manager leaving still names them for their
     # staff, beside a new hire: it goes through, and the team keeps its manager listed.
-    daily = (
-        "Personeelsnummer;Roepnaam;Achternaam;Team;Rol;Actief;Leidinggevende\n"
-        "L;Lies;Leider;T-JW-01;leidinggevende;nee;\n"
-        "A;Ali;Werker;T-JW-01;medewerker;ja;L\n"
-        "N;Noor;Nieuw;T-JW-01;medewerker;ja;L\n"
+    daily = _leaders_file(
+        "L;Lies;Leider;T-JW-01;leidinggevende;nee;",
+        "A;Ali;Werker;T-JW-01;medewerker;ja;L",
+        "N;Noor;Nieuw;T-JW-01;medewerker;ja;L",
     )
     r = post_import("employees", daily)
     assert r.status_code == 200, r.text
@@ -328,21 +333,19 @@ def test_a_leaving_director_named_only_by_team_leaders_makes_no_team_manager(
     # A team leader's row names their own manager, who leads the team leaders, not the
     # team: that person's leaving is no new manager for any team, so the export that
     # records it goes through (and a row without a team makes nobody a manager either).
-    first = (
-        "Personeelsnummer;Roepnaam;Achternaam;Team;Rol;Actief;Leidinggevende\n"
-        "S;Sara;Stam;;directie;ja;\n"
-        "L;Lies;Leider;T-JW-01;leidinggevende;ja;S\n"
-        "A;Ali;Werker;T-JW-01;medewerker;ja;L\n"
+    first = _leaders_file(
+        "S;Sara;Stam;;directie;ja;",
+        "L;Lies;Leider;T-JW-01;leidinggevende;ja;S",
+        "A;Ali;Werker;T-JW-01;medewerker;ja;L",
     )
     r = post_import("employees", first)
     assert r.status_code == 200, r.text
     assert managers_of(db, "T-JW-01") == {"L"}
-    daily = (
-        "Personeelsnummer;Roepnaam;Achternaam;Team;Rol;Actief;Leidinggevende\n"
-        "S;Sara;Stam;;directie;nee;\n"
-        "L;Lies;Leider;T-JW-01;leidinggevende;ja;S\n"
-        "A;Ali;Werker;T-JW-01;medewerker;ja;L\n"
-        "B;Bo;Nieuw;;medewerker;ja;S\n"
+    daily = _leaders_file(
+        "S;Sara;Stam;;directie;nee;",
+        "L;Lies;Leider;T-JW-01;leidinggevende;ja;S",
+        "A;Ali;Werker;T-JW-01;medewerker;ja;L",
+        "B;Bo;Nieuw;;medewerker;ja;S",
     )
     r = post_import("employees", daily)
     assert r.status_code == 200, r.text
@@ -356,20 +359,18 @@ def test_in_partial_mode_a_manager_the_refused_rows_leave_in_place_is_checked_to
 ) -> None:
     # Without A's refused row, L's row names S as T-JW-01's manager: S left, so L's row is
     # refused as well, and the team keeps K rather than taking on someone no longer employed.
-    first = (
-        "Personeelsnummer;Roepnaam;Achternaam;Team;Rol;Actief;Leidinggevende\n"
-        "S;Sara;Stam;;directie;ja;\n"
-        "K;Kees;Kap;T-JW-01;leidinggevende;ja;\n"
-        "L;Lot;Lid;T-JW-01;medewerker;ja;K\n"
-        "A;Ali;Werker;T-JW-01;medewerker;ja;K\n"
+    first = _leaders_file(
+        "S;Sara;Stam;;directie;ja;",
+        "K;Kees;Kap;T-JW-01;leidinggevende;ja;",
+        "L;Lot;Lid;T-JW-01;medewerker;ja;K",
+        "A;Ali;Werker;T-JW-01;medewerker;ja;K",
     )
     assert post_import("employees", first).status_code == 200
     assert managers_of(db, "T-JW-01") == {"K"}
-    daily = (
-        "Personeelsnummer;Roepnaam;Achternaam;Team;Rol;Actief;Leidinggevende\n"
-        "S;Sara;Stam;;directie;nee;\n"
-        "L;Lot;Lid;T-JW-01;medewerker;ja;S\n"
-        "A;Ali;Werker;T-JW-01;medewerker;ja;L\n"
+    daily = _leaders_file(
+        "S;Sara;Stam;;directie;nee;",
+        "L;Lot;Lid;T-JW-01;medewerker;ja;S",
+        "A;Ali;Werker;T-JW-01;medewerker;ja;L",
     )
     r = post_import("employees", daily, mode="partial")
     assert r.status_code == 200, r.text

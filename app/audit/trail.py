@@ -15,20 +15,19 @@ must call ``record()`` itself.
 Only field NAMES are kept, never values: no secret, no API key, no personal data.
 """
 
-import json
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeGuard
 
 import sqlalchemy as sa
 from sqlalchemy import event, insert
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, UOWTransaction
 
 from app.audit.models import AuditAction, AuditEvent
 from app.core.ids import uuid7, uuid7_many
 from app.core.logging import request_id_var
 from app.core.models import TenantTable, utcnow
+from app.core.queries import id_pairs
 from app.core.roles import ACTOR_KEY, ACTOR_USER
 from app.core.tenancy import ORG_KEY
 from app.organisation.models import Organisation
@@ -156,38 +155,11 @@ def _row(
 def _insert_many(
     conn: sa.Connection, shared: dict[str, Any], resource_ids: list[uuid.UUID]
 ) -> None:
-    """One ``INSERT ... SELECT`` for the events of one statement, however many rows it hit.
-
-    Only the (id, resource_id) pairs differ per event: they travel as one array parameter
-    (PostgreSQL) or one JSON document (SQLite), and the shared columns are bound once. An
-    executemany would convert all ten columns of every row in Python (timestamps, UUIDs,
-    the JSON list): that was most of an import's time (issue 8, 10,000 events).
-    """
-    dialect = conn.dialect
+    """One ``INSERT ... SELECT`` for the events of one statement, however many rows it hit:
+    only the (id, resource_id) pairs differ per event (``core.queries.id_pairs``)."""
+    pairs = id_pairs(conn.dialect, uuid7_many(len(resource_ids)), resource_ids)
     constants = [sa.literal(value, _TABLE.c[name].type) for name, value in shared.items()]
-    source: sa.Select[Any]
-    if dialect.name == "postgresql":
-        pairs = (
-            sa.func.unnest(
-                sa.bindparam("ids", uuid7_many(len(resource_ids)), type_=ARRAY(sa.Uuid)),
-                sa.bindparam("resource_ids", resource_ids, type_=ARRAY(sa.Uuid)),
-            )
-            .table_valued("id", "resource_id")
-            .render_derived()
-        )
-        source = sa.select(pairs.c.id, pairs.c.resource_id, *constants)
-    else:  # SQLite (JSON1 is built in since 3.38)
-        # The ids in the form SQLite stores them (the column type's own bind processor).
-        store = _TABLE.c.id.type.dialect_impl(dialect).bind_processor(dialect)
-        assert store is not None
-        ids = uuid7_many(len(resource_ids))
-        doc = json.dumps([[store(i), store(r)] for i, r in zip(ids, resource_ids, strict=True)])
-        each = sa.func.json_each(sa.bindparam("pairs", doc, type_=sa.String)).table_valued("value")
-        source = sa.select(
-            sa.func.json_extract(each.c.value, "$[0]"),
-            sa.func.json_extract(each.c.value, "$[1]"),
-            *constants,
-        )
+    source = sa.select(pairs.id, pairs.resource_id, *constants).select_from(pairs.source)
     conn.execute(insert(_TABLE).from_select(["id", "resource_id", *shared], source))
 
 

@@ -43,14 +43,19 @@ _ENROLMENT_OUTCOMES = {"cancelled": "enrolment.cancelled", "completed": "enrolme
 _ANNOUNCED_FIELD = {"enrolment": "status", "personal_goal": "alignment"}
 
 
-def _announces(change: Changed) -> bool:
+def _announced_field_changed(change: Changed) -> bool:
     field = _ANNOUNCED_FIELD.get(change.resource_type)
-    return (
-        field is not None
-        and change.state is not None
-        and change.first is not AuditAction.create
-        and field in change.fields
-    )
+    return field is not None and change.first is not AuditAction.create and field in change.fields
+
+
+def _announces(change: Changed) -> bool:
+    return change.state is not None and _announced_field_changed(change)
+
+
+def reads_state(change: Changed) -> bool:
+    """Whether a rule below reads this change's state (the outbox's bulk path skips
+    loading the states of rows none reads)."""
+    return change.resource_type == "training_completion" or _announced_field_changed(change)
 
 
 def kept_state(change: Changed) -> dict[str, Any] | None:

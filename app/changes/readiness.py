@@ -28,7 +28,9 @@ TYPE = "employee.readiness_changed"
 _CHUNK = 1000
 
 
-def _reads_state(change: Changed) -> bool:
+def reads_state(change: Changed) -> bool:
+    """Whether ``_concerned`` reads this change's state (the outbox's bulk path skips
+    loading the states of rows none reads)."""
     if change.resource_type == "employee":
         # One who moved team; a new employee is announced by its own event.
         return change.first is not AuditAction.create and "team_id" in change.fields
@@ -44,7 +46,7 @@ def kept_state(change: Changed) -> dict[str, Any] | None:
     moved team: only that the row exists). The outbox keeps only this once the row's own
     event is built (outbox._write_events)."""
     state = change.state
-    if state is None or not _reads_state(change):
+    if state is None or not reads_state(change):
         return None
     key = _KEY_READ.get(change.resource_type)
     return {key: state[key]} if key else {}
@@ -59,7 +61,7 @@ def _concerned(db: Session, changes: Iterable[Changed]) -> set[uuid.UUID]:
         state, rtype = change.state, change.resource_type
         if rtype == "protocol" and ({"status", "published_at"} & change.fields):
             everyone = True
-        elif state is None or not _reads_state(change):
+        elif state is None or not reads_state(change):
             continue
         elif rtype == "protocol_acknowledgement":
             employees.add(uuid.UUID(str(state["employee_id"])))

@@ -17,7 +17,7 @@ import enum
 import json
 import types
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Union, get_args, get_origin
 
 import sqlalchemy as sa
@@ -140,22 +140,60 @@ def json_object(
     computed = computed or {}
     if set(computed) != set(model.model_computed_fields):
         raise TypeError(f"{model.__name__}: computed fields are {set(model.model_computed_fields)}")
+    fields = [(name, field.annotation, columns[name]) for name, field in model.model_fields.items()]
+    return _literal(dialect, _object(dialect, fields, computed, as_text=True))
+
+
+def row_json(dialect: str, table: sa.Table, names: Sequence[str]) -> str:
+    """SQL for one row of ``table`` as a JSON value (PostgreSQL ``json``, SQLite text) with
+    the columns ``names``, in order, each written as pydantic writes its Python value: the
+    change feed's state of a row (changes/bulk.py). Raises TypeError for a column whose
+    type has no writer here (JSON, floats, bytes)."""
+    fields = []
+    for name in names:
+        column = table.c[name]
+        # A TypeDecorator (UTCDateTime) stores and reads its impl's type.
+        stored = getattr(column.type, "impl_instance", column.type)
+        try:
+            python_type = stored.python_type
+        except NotImplementedError:
+            raise TypeError(f"column {name!r}: no Python type") from None
+        if python_type is float:
+            # SQLite writes 15 significant digits, Python the shortest exact repr.
+            raise TypeError(f"column {name!r}: a float is not written as Python writes it")
+        fields.append((name, python_type, column))
+    return str(_compiled(_object(dialect, fields, {}, as_text=False), dialect))
+
+
+def _object(
+    dialect: str,
+    fields: Sequence[tuple[str, Any, Any]],
+    computed: Mapping[str, Any],
+    *,
+    as_text: bool,
+) -> Expr:
     args: list[Any] = []
-    for name, field in model.model_fields.items():
-        write = _writer(dialect, field.annotation, name)
-        args += [_key(name), write(columns[name])]
+    for name, annotation, column in fields:
+        write = _writer(dialect, annotation, name)
+        args += [_key(name), write(column)]
     for name, expr in computed.items():
         args += [_key(name), expr]
     if dialect == "sqlite":
-        built: Expr = sa.func.json_object(*args, type_=sa.String)
-    else:
-        # json_build_object takes at most 100 arguments; cast: psycopg would parse json.
-        built = sa.cast(sa.func.json_build_object(*args), sa.Text)
+        return sa.func.json_object(*args, type_=sa.String)
+    # json_build_object takes at most 100 arguments. Read as text: psycopg would parse json.
+    built: Expr = sa.func.json_build_object(*args)
+    return sa.cast(built, sa.Text) if as_text else built
+
+
+def _compiled(built: Expr, dialect: str) -> Any:
+    return built.compile(dialect=_DIALECTS[dialect], compile_kwargs={"literal_binds": True})
+
+
+def _literal(dialect: str, built: Expr) -> Expr:
     # Compiled to SQL text once: SQLAlchemy would otherwise walk this large expression for
     # its cache key on every execution, which cost more than running it. Everything in it
     # is a column of the row or a constant of ours, so the text is the same for every row.
-    sql = built.compile(dialect=_DIALECTS[dialect], compile_kwargs={"literal_binds": True})
-    return sa.literal_column(str(sql), sa.String)
+    return sa.literal_column(str(_compiled(built, dialect)), sa.String)
 
 
 _DIALECTS = {"sqlite": sqlite_dialect(), "postgresql": postgresql_dialect()}  # type: ignore[no-untyped-call]

@@ -24,7 +24,7 @@ from sqlalchemy import event, insert
 from sqlalchemy.orm import Session, UOWTransaction
 
 from app.audit.models import AuditAction, AuditEvent
-from app.core.ids import uuid7, uuid7_many
+from app.core.ids import uuid7
 from app.core.logging import request_id_var
 from app.core.models import TenantTable, utcnow
 from app.core.queries import id_pairs
@@ -157,7 +157,7 @@ def _insert_many(
 ) -> None:
     """One ``INSERT ... SELECT`` for the events of one statement, however many rows it hit:
     only the (id, resource_id) pairs differ per event (``core.queries.id_pairs``)."""
-    pairs = id_pairs(conn.dialect, uuid7_many(len(resource_ids)), resource_ids)
+    pairs = id_pairs(conn.dialect, resource_ids)
     constants = [sa.literal(value, _TABLE.c[name].type) for name, value in shared.items()]
     source = sa.select(pairs.id, pairs.resource_id, *constants).select_from(pairs.source)
     conn.execute(insert(_TABLE).from_select(["id", "resource_id", *shared], source))

@@ -18,7 +18,6 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from app.changes.models import ChangeEvent
-from app.core.ids import uuid7_many
 from app.core.models import UTCDateTime
 from app.core.queries import id_pairs
 from app.core.sqljson import row_json
@@ -67,7 +66,7 @@ def insert_events(
     if state is None:
         raise ValueError(f"{table_name}: the database does not write its state")
     table = SQLModel.metadata.tables[table_name]
-    pairs = id_pairs(conn.dialect, uuid7_many(len(resource_ids)), resource_ids)
+    pairs = id_pairs(conn.dialect, resource_ids)
     rows = pairs.source.join(table, table.c.id == pairs.resource_id)
     if all_present:
         found = conn.execute(sa.select(sa.func.count()).select_from(rows)).scalar_one()

@@ -55,6 +55,16 @@ def uuid7_many(n: int) -> list[uuid.UUID]:
     counter running on), for a third of the time: one lock, one clock read and one read of
     randomness for the lot.
     """
+    return [uuid.UUID(int=value) for value in _uuid7_values(n)]
+
+
+def uuid7_hex_many(n: int) -> list[str]:
+    """``uuid7_many(n)`` as 32 hex digits each, for ids that go straight into SQL text
+    (``core.queries.id_pairs``): half the time, without a UUID object per id."""
+    return [f"{value:032x}" for value in _uuid7_values(n)]
+
+
+def _uuid7_values(n: int) -> list[int]:
     global _last_ms, _counter
     if n <= 0:
         return []
@@ -69,11 +79,9 @@ def uuid7_many(n: int) -> list[uuid.UUID]:
         _last_ms, _counter = ms + last // 0x1000, last % 0x1000
     head = (0x7 << 76) | (0b10 << 62)
     return [
-        uuid.UUID(
-            int=head
-            | (((ms + k // 0x1000) & _MS) << 80)
-            | ((k % 0x1000) << 64)
-            | (int.from_bytes(random[8 * i : 8 * i + 8], "big") & _RAND_B)
-        )
+        head
+        | (((ms + k // 0x1000) & _MS) << 80)
+        | ((k % 0x1000) << 64)
+        | (int.from_bytes(random[8 * i : 8 * i + 8], "big") & _RAND_B)
         for i, k in enumerate(range(first, last + 1))
     ]

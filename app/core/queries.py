@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import GenericFunction
 
+from app.core.ids import uuid7_hex_many
 from app.core.tenancy import current_organisation_id
 
 T = TypeVar("T")
@@ -153,18 +154,18 @@ class IdPairs(NamedTuple):
     position: Any
 
 
-def id_pairs(
-    dialect: sa.Dialect, ids: Sequence[uuid.UUID], resource_ids: Sequence[uuid.UUID]
-) -> IdPairs:
-    """New ids paired with the rows they are about, as a table bound as one text parameter
-    (each pair's 64 hex digits; SQLite stores a UUID as its 32 hex digits).
+def id_pairs(dialect: sa.Dialect, resource_ids: Sequence[uuid.UUID]) -> IdPairs:
+    """New ids (UUIDv7, in increasing order) paired with the rows they are about, as a
+    table bound as one text parameter: each pair's 64 hex digits (SQLite stores a UUID as
+    its 32 hex digits).
 
     A bulk ``INSERT ... SELECT`` from it (the audit trail's events, the change feed's) binds
     its other columns once. An executemany would convert every column of every row in
     Python (timestamps, UUIDs, JSON), and so would a driver binding arrays of UUIDs: that
     was most of an import's time (issue 8).
     """
-    pairs = [i.hex + r.hex for i, r in zip(ids, resource_ids, strict=True)]
+    ids = uuid7_hex_many(len(resource_ids))
+    pairs = [i + r.hex for i, r in zip(ids, resource_ids, strict=True)]
     if dialect.name == "postgresql":
         split = sa.func.string_to_array(sa.bindparam("pairs", ",".join(pairs), String), ",")
         table = (

@@ -33,7 +33,7 @@ from app.training.models import (
     TrainingProgram,
     TrainingSession,
 )
-from app.training.sessions import require_planned
+from app.training.sessions import keep_managers_first, relying_sessions, require_planned
 
 
 class EnrolmentFilters(ListFilters):
@@ -207,6 +207,21 @@ def enrol(
     return enrolment, warnings
 
 
+def _cancel(db: Session, enrolment: Enrolment, ts: TrainingSession) -> None:
+    cancelled = db.execute(
+        bulk_update(Enrolment)
+        .where(
+            col(Enrolment.id) == enrolment.id,
+            col(Enrolment.status) != EnrolmentStatus.cancelled,
+        )
+        .values(status=EnrolmentStatus.cancelled)
+        .execution_options(synchronize_session=False)
+    )
+    db.expire(enrolment)
+    if rowcount(cancelled) == 1:
+        _free_seat(db, ts)
+
+
 def update_enrolment(
     db: Session, *, enrolment: Enrolment, training_session: TrainingSession, status: str
 ) -> Enrolment:
@@ -222,18 +237,14 @@ def update_enrolment(
             code="enrolment-cancelled",
         )
     if new == EnrolmentStatus.cancelled:
-        cancelled = db.execute(
-            bulk_update(Enrolment)
-            .where(
-                col(Enrolment.id) == enrolment.id,
-                col(Enrolment.status) != EnrolmentStatus.cancelled,
-            )
-            .values(status=EnrolmentStatus.cancelled)
-            .execution_options(synchronize_session=False)
+        # A manager's seat in a management session may be what their staff's later
+        # enrolments rest on (managers first, seed step 4).
+        keep_managers_first(
+            db,
+            relying_sessions(db, ts),
+            change=lambda: _cancel(db, enrolment, ts),
+            what=lambda s: f"Cancelling this enrolment (session {s.id} starts after it)",
         )
-        db.expire(enrolment)
-        if rowcount(cancelled) == 1:
-            _free_seat(db, ts)
         return enrolment
     if ts.starts_at > utcnow():
         raise Conflict(

@@ -74,7 +74,9 @@ TRAINING_SESSIONS = Resource(
     docs=Docs(
         create="Schedule a session of a programme; `capacity` defaults to its group size.",
         read="One session with its seats taken and left.",
-        update="Change a planned session; `status: cancelled` cancels it and all its enrolments.",
+        update="Change a planned session; `status: cancelled` cancels it and all its enrolments. "
+        "409 `enrolment-refused` when a new time or the cancellation would put enrolled staff "
+        "before their managers.",
         delete="Delete a session that never had enrolments; otherwise 409: cancel it.",
     ),
 )
@@ -240,7 +242,8 @@ def update_enrolment(
     response: Response,
     if_match: IfMatch = None,
 ) -> EnrolmentPublic:
-    """Record `attended` or `no_show`, or `cancelled` (frees the seat)."""
+    """Record `attended` or `no_show`, or `cancelled` (frees the seat; 409
+    `enrolment-refused` when a manager's seat is what their staff's later sessions rely on)."""
     enrolment = service.get_enrolment(db, training_session=ts, enrolment_id=enrolment_id)
     check_if_match(if_match, enrolment)
     enrolment = service.update_enrolment(

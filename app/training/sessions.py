@@ -1,7 +1,7 @@
 """Training sessions: planning, changes, cancellation and completion."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
 from sqlmodel import Session, col, select
@@ -121,16 +121,36 @@ def update_session(
         # Managers first (seed step 4) depends on when sessions start and end: re-check
         # whoever a move could put before their managers.
         earlier = "starts_at" in changes and changes["starts_at"] < ts.starts_at
-        relying = _relying_sessions(db, ts, ends_at=changes.get("ends_at", ts.ends_at))
+        relying = relying_sessions(db, ts, ends_at=changes.get("ends_at", ts.ends_at))
         checked = ([ts] if earlier else []) + relying
-        before = {s.id: _refusals(db, s) for s in checked}
-        apply_changes(ts, changes)
-        db.flush()
-        for s in checked:
-            _refuse_new_refusals(before[s.id], _refusals(db, s), moved=ts, affected=s)
+        keep_managers_first(
+            db,
+            checked,
+            change=lambda: apply_changes(ts, changes),
+            what=lambda s: (
+                "Starting earlier" if s is ts else f"Ending later (after session {s.id} starts)"
+            ),
+        )
     if data.status == SessionStatus.cancelled:
         cancel_session(db, training_session=ts)
     return ts
+
+
+def keep_managers_first(
+    db: Session,
+    sessions: list[TrainingSession],
+    *,
+    change: Callable[[], object],
+    what: Callable[[TrainingSession], str],
+) -> None:
+    """Make ``change`` and refuse it (409 ``enrolment-refused``) if it breaks a rule, such
+    as managers first (seed step 4), for anyone enrolled in ``sessions``; ``what`` names
+    the change for the session it would break."""
+    before = {s.id: _refusals(db, s) for s in sessions}
+    change()
+    db.flush()
+    for s in sessions:
+        _refuse_new_refusals(before[s.id], _refusals(db, s), what=what(s), affected=s)
 
 
 def _refusals(db: Session, ts: TrainingSession) -> dict[uuid.UUID, list[RuleResult]]:
@@ -153,13 +173,14 @@ def _refusals(db: Session, ts: TrainingSession) -> dict[uuid.UUID, list[RuleResu
     return {who: rules.errors_of(results) for who, results in found.items()}
 
 
-def _relying_sessions(
-    db: Session, ts: TrainingSession, *, ends_at: datetime
+def relying_sessions(
+    db: Session, ts: TrainingSession, *, ends_at: datetime | None = None
 ) -> list[TrainingSession]:
     """The other planned sessions with participants whose rules may rest on ``ts``, a
     management session, ending before they start, and which would start before its new
-    ``ends_at``: moving or ending it later may put their staff before their managers."""
-    if ends_at <= ts.ends_at:
+    ``ends_at`` (None: it no longer takes place for someone, a cancellation): moving,
+    ending later or cancelling it may put their staff before their managers."""
+    if ends_at is not None and ends_at <= ts.ends_at:
         return []
     program = db.get(TrainingProgram, ts.program_id)
     assert program is not None
@@ -170,50 +191,46 @@ def _relying_sessions(
     enrolled = select(col(Enrolment.session_id)).where(
         col(Enrolment.status).in_(TRAINING_ENROLMENT)
     )
-    return list(
-        db.exec(
-            select(TrainingSession)
-            .where(
-                col(TrainingSession.id) != ts.id,
-                col(TrainingSession.status) == SessionStatus.planned,
-                col(TrainingSession.starts_at) >= ts.ends_at,
-                col(TrainingSession.starts_at) < ends_at,
-                col(TrainingSession.id).in_(enrolled),
-            )
-            .order_by(col(TrainingSession.starts_at), col(TrainingSession.id))
-        )
+    later = select(TrainingSession).where(
+        col(TrainingSession.id) != ts.id,
+        col(TrainingSession.status) == SessionStatus.planned,
+        col(TrainingSession.starts_at) >= ts.ends_at,
+        col(TrainingSession.id).in_(enrolled),
     )
+    if ends_at is not None:
+        later = later.where(col(TrainingSession.starts_at) < ends_at)
+    return list(db.exec(later.order_by(col(TrainingSession.starts_at), col(TrainingSession.id))))
 
 
 def _refuse_new_refusals(
     before: dict[uuid.UUID, list[RuleResult]],
     after: dict[uuid.UUID, list[RuleResult]],
     *,
-    moved: TrainingSession,
+    what: str,
     affected: TrainingSession,
 ) -> None:
-    # Managers first (and a manager's own management training) depend on the times: an
-    # earlier start of a session, or a later end of the management session its staff's
-    # managers attend, may put enrolled staff before their managers. Only what the move
-    # itself breaks refuses it; what was already so stays the enrolment's concern.
+    # Managers first (and a manager's own management training) depend on the times and on
+    # the managers' sessions: an earlier start of a session, or a later end or the
+    # cancellation of the management session its staff's managers attend, may put
+    # enrolled staff before their managers. Only what the change itself breaks refuses
+    # it; what was already so stays the enrolment's concern.
     new = [
-        r
+        (who, r)
         for who, results in after.items()
         for r in results
         if r.rule not in {b.rule for b in before.get(who, [])}
     ]
     if new:
-        names = ", ".join(dict.fromkeys(r.rule for r in new))
-        what = (
-            "Starting earlier"
-            if affected is moved
-            else f"Ending later (after session {affected.id} starts)"
-        )
+        names = ", ".join(dict.fromkeys(r.rule for _, r in new))
+        # Whose enrolment in which session: what the planner moves or cancels first.
+        where = {"session_id": str(affected.id)}
         raise RuleViolation(
             f"{what} would break {names} for employees enrolled; move or cancel "
             "their enrolments first.",
             code="enrolment-refused",
-            violations=[r.model_dump(mode="json") | {"session_id": str(affected.id)} for r in new],
+            violations=[
+                r.model_dump(mode="json") | where | {"employee_id": str(who)} for who, r in new
+            ],
         )
 
 
@@ -222,6 +239,16 @@ def cancel_session(db: Session, *, training_session: TrainingSession) -> Trainin
     ts = training_session
     if ts.status == SessionStatus.cancelled:
         return ts
+    keep_managers_first(
+        db,
+        relying_sessions(db, ts),
+        change=lambda: _cancel(db, ts),
+        what=lambda s: f"Cancelling it (session {s.id} starts after it)",
+    )
+    return ts
+
+
+def _cancel(db: Session, ts: TrainingSession) -> None:
     now = utcnow()
     taken = db.execute(
         bulk_update(TrainingSession, at=now)
@@ -242,8 +269,6 @@ def cancel_session(db: Session, *, training_session: TrainingSession) -> Trainin
         .values(status=EnrolmentStatus.cancelled)
         .execution_options(synchronize_session="fetch")
     )
-    db.flush()
-    return ts
 
 
 def delete_session(db: Session, *, training_session: TrainingSession) -> None:

@@ -393,12 +393,17 @@ def test_mixed_session_filter_and_listing(
     assert [p["id"] for p in r.json()["items"]] == [str(mixed.id)]
 
 
-def _enrol_managers_then_staff(db: Session, world: World) -> None:
-    """The managers in the management session, a staff member in the later staff session."""
-    for manager in (world.senior, world.manager):
-        make_enrolment(db, training_session=world.management_session, employee=manager)
-    make_enrolment(db, training_session=world.staff_session, employee=world.staff)
+def _enrol_managers_then_staff(db: Session, world: World) -> dict[str, str]:
+    """The managers in the management session, a staff member in the later staff session;
+    the enrolments' URLs of the staff member and of their manager."""
+    urls = {}
+    for who, manager in (("senior", world.senior), ("manager", world.manager)):
+        enrolment = make_enrolment(db, training_session=world.management_session, employee=manager)
+        urls[who] = f"/v1/training-sessions/{world.management_session.id}/enrolments/{enrolment.id}"
+    enrolment = make_enrolment(db, training_session=world.staff_session, employee=world.staff)
+    urls["staff"] = f"/v1/training-sessions/{world.staff_session.id}/enrolments/{enrolment.id}"
     db.commit()
+    return urls
 
 
 def test_an_earlier_start_may_not_put_enrolled_staff_before_their_managers(
@@ -449,3 +454,45 @@ def test_a_later_management_session_may_not_put_enrolled_staff_before_their_mana
     r = client.patch(url, json=moved, headers=tenant.write)
     assert r.status_code == 200, r.text
     assert r.json()["ends_at"] == rfc3339(world.staff_session.starts_at)
+
+
+def test_cancelling_the_management_session_may_not_leave_enrolled_staff_before_their_managers(
+    client: TestClient, tenant: Tenant, db: Session, world: World
+) -> None:
+    # Managers first: the staff enrolled in a later session count on their managers'
+    # session; cancelling it is refused until their enrolments are moved or cancelled.
+    urls = _enrol_managers_then_staff(db, world)
+    url = f"/v1/training-sessions/{world.management_session.id}"
+    kept = client.get(url, headers=tenant.read).json()
+    cancel = {"status": "cancelled"}
+    refused = assert_problem(client.patch(url, json=cancel, headers=tenant.write), 409)
+    assert refused["code"] == "enrolment-refused"
+    assert {v["rule"] for v in refused["violations"]} == {"managers_first"}
+    assert {v["session_id"] for v in refused["violations"]} == {str(world.staff_session.id)}
+    assert client.get(url, headers=tenant.read).json() == kept
+    assert client.get(urls["manager"], headers=tenant.read).json()["status"] == "enrolled"
+    # Once the staff member's enrolment is cancelled, nobody relies on it.
+    r = client.patch(urls["staff"], json=cancel, headers=tenant.write)
+    assert r.status_code == 200, r.text
+    r = client.patch(url, json=cancel, headers=tenant.write)
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "cancelled"
+
+
+def test_cancelling_a_managers_enrolment_may_not_leave_their_staff_before_them(
+    client: TestClient, tenant: Tenant, db: Session, world: World
+) -> None:
+    urls = _enrol_managers_then_staff(db, world)
+    cancel = {"status": "cancelled"}
+    refused = assert_problem(client.patch(urls["manager"], json=cancel, headers=tenant.write), 409)
+    assert refused["code"] == "enrolment-refused"
+    assert {v["rule"] for v in refused["violations"]} == {"managers_first"}
+    assert {v["employee_id"] for v in refused["violations"]} == {str(world.staff.id)}
+    assert client.get(urls["manager"], headers=tenant.read).json()["status"] == "enrolled"
+    seats = client.get(f"/v1/training-sessions/{world.management_session.id}", headers=tenant.read)
+    assert seats.json()["enrolled_count"] == 2
+    # After the staff member's enrolment, the manager's may go.
+    assert client.patch(urls["staff"], json=cancel, headers=tenant.write).status_code == 200
+    r = client.patch(urls["manager"], json=cancel, headers=tenant.write)
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "cancelled"

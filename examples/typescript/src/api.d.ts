@@ -1995,7 +1995,7 @@ export interface paths {
         head?: never;
         /**
          * Update Training Session
-         * @description Change a planned session; `status: cancelled` cancels it and all its enrolments.
+         * @description Change a planned session; `status: cancelled` cancels it and all its enrolments. 409 `enrolment-refused` when a new time or the cancellation would put enrolled staff before their managers.
          */
         patch: operations["update_training_session"];
         trace?: never;
@@ -2111,7 +2111,8 @@ export interface paths {
         head?: never;
         /**
          * Update Enrolment
-         * @description Record `attended` or `no_show`, or `cancelled` (frees the seat).
+         * @description Record `attended` or `no_show`, or `cancelled` (frees the seat; 409
+         *     `enrolment-refused` when a manager's seat is what their staff's later sessions rely on).
          */
         patch: operations["update_enrolment"];
         trace?: never;

@@ -241,7 +241,7 @@ def update_enrolment(
         # enrolments rest on (managers first, seed step 4).
         keep_managers_first(
             db,
-            relying_sessions(db, ts),
+            relying_sessions(db, ts, managers=[enrolment.employee_id]),
             change=lambda: _cancel(db, enrolment, ts),
             what=lambda s: f"Cancelling this enrolment (session {s.id} starts after it)",
         )

@@ -3,8 +3,9 @@
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from app.core.crud import (
     apply_changes,
@@ -17,8 +18,9 @@ from app.core.errors import Conflict, InvalidInput, RuleViolation
 from app.core.models import bulk_update, utcnow
 from app.core.pagination import PageEnd, PageParams, paginate
 from app.core.queries import rowcount, where_given, where_range
+from app.core.roles import evidence_beyond_reach
 from app.core.tenancy import current_organisation_id, get_scoped
-from app.organisation.models import Employee, Organisation
+from app.organisation.models import Employee, Organisation, Role, TeamManager
 from app.training import evaluations, readiness, reflections, rules
 from app.training.deactivation import cancel_future_enrolments as cancel_future_enrolments
 from app.training.models import (
@@ -174,12 +176,21 @@ def _refusals(db: Session, ts: TrainingSession) -> dict[uuid.UUID, list[RuleResu
 
 
 def relying_sessions(
-    db: Session, ts: TrainingSession, *, ends_at: datetime | None = None
+    db: Session,
+    ts: TrainingSession,
+    *,
+    ends_at: datetime | None = None,
+    managers: Sequence[uuid.UUID] | None = None,
 ) -> list[TrainingSession]:
     """The other planned sessions with participants whose rules may rest on ``ts``, a
     management session, ending before they start, and which would start before its new
     ``ends_at`` (None: it no longer takes place for someone, a cancellation): moving,
-    ending later or cancelling it may put their staff before their managers."""
+    ending later or cancelling it may put their staff before their managers.
+
+    Only sessions with someone who relies on ``managers`` (default: all of ``ts``'s
+    participants) are re-checked: those managers themselves (a working team lead's own
+    management training), their teams' staff, or, when one is senior management,
+    everyone."""
     if ends_at is not None and ends_at <= ts.ends_at:
         return []
     program = db.get(TrainingProgram, ts.program_id)
@@ -191,15 +202,37 @@ def relying_sessions(
     enrolled = select(col(Enrolment.session_id)).where(
         col(Enrolment.status).in_(TRAINING_ENROLMENT)
     )
-    later = select(TrainingSession).where(
-        col(TrainingSession.id) != ts.id,
-        col(TrainingSession.status) == SessionStatus.planned,
-        col(TrainingSession.starts_at) >= ts.ends_at,
-        col(TrainingSession.id).in_(enrolled),
+    seated: Any = (
+        managers
+        if managers is not None
+        else select(col(Enrolment.employee_id)).where(
+            col(Enrolment.session_id) == ts.id, col(Enrolment.status).in_(TRAINING_ENROLMENT)
+        )
     )
-    if ends_at is not None:
-        later = later.where(col(TrainingSession.starts_at) < ends_at)
-    return list(db.exec(later.order_by(col(TrainingSession.starts_at), col(TrainingSession.id))))
+    # The rule finds managers beyond the caller's reach (managers_first.py): so must this.
+    with evidence_beyond_reach(db, Employee, TeamManager):
+        senior = db.exec(
+            select(col(Employee.id)).where(
+                col(Employee.id).in_(seated), col(Employee.role) == Role.senior_management
+            )
+        ).first()
+        if senior is None:
+            teams = select(col(TeamManager.team_id)).where(col(TeamManager.employee_id).in_(seated))
+            concerned = select(col(Employee.id)).where(
+                or_(col(Employee.id).in_(seated), col(Employee.team_id).in_(teams))
+            )
+            enrolled = enrolled.where(col(Enrolment.employee_id).in_(concerned))
+        later = select(TrainingSession).where(
+            col(TrainingSession.id) != ts.id,
+            col(TrainingSession.status) == SessionStatus.planned,
+            col(TrainingSession.starts_at) >= ts.ends_at,
+            col(TrainingSession.id).in_(enrolled),
+        )
+        if ends_at is not None:
+            later = later.where(col(TrainingSession.starts_at) < ends_at)
+        return list(
+            db.exec(later.order_by(col(TrainingSession.starts_at), col(TrainingSession.id)))
+        )
 
 
 def _refuse_new_refusals(
@@ -218,7 +251,7 @@ def _refuse_new_refusals(
         (who, r)
         for who, results in after.items()
         for r in results
-        if r.rule not in {b.rule for b in before.get(who, [])}
+        if _broken(r) - {b for old in before.get(who, []) for b in _broken(old)}
     ]
     if new:
         names = ", ".join(dict.fromkeys(r.rule for _, r in new))
@@ -232,6 +265,13 @@ def _refuse_new_refusals(
                 r.model_dump(mode="json") | where | {"employee_id": str(who)} for who, r in new
             ],
         )
+
+
+def _broken(result: RuleResult) -> set[tuple[str, str]]:
+    """What a refusal breaks: its rule, and for managers first each manager still missing
+    (one more missing manager is newly broken, though the rule was broken already)."""
+    missing = result.details.get("missing_managers") or []
+    return {(result.rule, str(m.get("id"))) for m in missing} or {(result.rule, "")}
 
 
 def cancel_session(db: Session, *, training_session: TrainingSession) -> TrainingSession:

@@ -8,9 +8,11 @@ from sqlmodel import Session
 from app.core.dates import CALENDAR_ZONE, day_of, rfc3339
 from app.core.models import utcnow
 from app.learning import service as learning_service
+from app.organisation.models import Role
 from app.training.models import Audience, EnrolmentStatus
+from app.training.sessions import relying_sessions
 from tests.conftest import Tenant
-from tests.factories.core import make_employee
+from tests.factories.core import make_employee, make_team, manage
 from tests.factories.training import make_completion, make_enrolment, make_program, make_session
 from tests.helpers import assert_problem
 from tests.training.conftest import World, set_severities
@@ -496,3 +498,36 @@ def test_cancelling_a_managers_enrolment_may_not_leave_their_staff_before_them(
     r = client.patch(urls["manager"], json=cancel, headers=tenant.write)
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "cancelled"
+
+
+def test_a_newly_missing_manager_refuses_though_the_rule_was_broken_already(
+    client: TestClient, tenant: Tenant, db: Session, world: World
+) -> None:
+    # The team took on a second manager after its staff enrolled: managers first is broken
+    # for them already (one manager missing). Cancelling the first manager's seat would
+    # make it two: that is newly broken, and refused.
+    urls = _enrol_managers_then_staff(db, world)
+    manage(db, world.team, make_employee(db, role=Role.team_manager))
+    db.commit()
+    cancel = {"status": "cancelled"}
+    refused = assert_problem(client.patch(urls["manager"], json=cancel, headers=tenant.write), 409)
+    missing = {m["id"] for v in refused["violations"] for m in v["details"]["missing_managers"]}
+    assert str(world.manager.id) in missing
+
+
+def test_only_the_sessions_of_those_a_manager_answers_for_are_checked_again(
+    db: Session, world: World
+) -> None:
+    # A cancellation re-checks the later sessions of whoever relies on the managers whose
+    # seats go: their teams' staff and themselves; everyone when one is senior management.
+    _enrol_managers_then_staff(db, world)
+    outsider = make_employee(db, team_id=make_team(db, name="Elders").id)
+    unrelated = make_session(
+        db, program=world.program, starts_at=world.staff_session.starts_at + timedelta(days=1)
+    )
+    make_enrolment(db, training_session=unrelated, employee=outsider)
+    ms = world.management_session
+    assert relying_sessions(db, ms, managers=[world.manager.id]) == [world.staff_session]
+    everyone = [world.staff_session, unrelated]
+    assert relying_sessions(db, ms, managers=[world.senior.id]) == everyone
+    assert relying_sessions(db, ms) == everyone  # its participants include senior management

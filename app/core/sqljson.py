@@ -25,7 +25,9 @@ from pydantic import BaseModel
 from sqlalchemy.dialects.postgresql.psycopg import dialect as postgresql_dialect
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel.sql.sqltypes import AutoString
 
+from app.core.models import UTCDateTime
 from app.core.pagination import PageEnd
 
 Expr = ColumnElement[Any]
@@ -152,8 +154,10 @@ def row_json(dialect: str, table: sa.Table, names: Sequence[str]) -> str:
     fields = []
     for name in names:
         column = table.c[name]
-        # A TypeDecorator (UTCDateTime) stores and reads its impl's type.
-        stored = getattr(column.type, "impl_instance", column.type)
+        # These two read their stored value back as it is (UTCDateTime makes it aware);
+        # another TypeDecorator may change values on the way out, so it is refused below.
+        kind = column.type
+        stored = kind.impl_instance if isinstance(kind, UTCDateTime | AutoString) else kind
         try:
             python_type = stored.python_type
         except NotImplementedError:

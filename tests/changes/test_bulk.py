@@ -138,6 +138,18 @@ def test_columns_the_database_would_write_otherwise_are_refused(dialect: str) ->
         row_json(dialect, program, ["id", "x"])
     with pytest.raises(TypeError):
         row_json(dialect, plan, ["id", "x"])
+
+    class Shouting(sa.types.TypeDecorator[str]):
+        # Changes values on the way out: the database's text would not be what Python reads.
+        impl = sa.String()
+        cache_ok = True
+
+        def process_result_value(self, value: str | None, dialect: Any) -> str | None:
+            return value.upper() if value else value
+
+    loud = sa.Table("loud", sa.MetaData(), sa.Column("id", sa.Integer), sa.Column("x", Shouting()))
+    with pytest.raises(TypeError):
+        row_json(dialect, loud, ["id", "x"])
     for table_name, announced_in_bulk in (("training_program", False), ("employee", True)):
         columns = outbox.public_columns(table_name)
         assert bulk.supported(dialect, table_name, columns) is announced_in_bulk

@@ -89,6 +89,7 @@ ProblemCode = Literal[
     "plan-phase-dates",
     "plan-stale",
     "precondition-failed",
+    "program-audience-fixed",
     "program-has-history",
     "program-inactive",
     "protocol-has-no-sections",

@@ -36,6 +36,7 @@ from app.imports.kinds import (
 from app.imports.parsing import Column, Record, RowError
 from app.learning.models import Skill
 from app.organisation.models import EXPOSURE_RANK, Employee, ExposureLevel, Organisation
+from app.training import service as training_service
 from app.training.models import (
     Audience,
     ManagementLevel,
@@ -151,6 +152,7 @@ def _resolve_programs(ctx: Context, records: list[Record]) -> list[RowError]:
         "audience",
         "management_level",
     )
+    in_use = training_service.programs_in_use(ctx.session, [row.id for row in stored.values()])
     for r in records:
         defaults = {**PROGRAM_DEFAULTS, **_refresher_default(ctx, r)}
         for f in NOT_NULL:
@@ -173,6 +175,19 @@ def _resolve_programs(ctx: Context, records: list[Record]) -> list[RowError]:
                     f"the minimum exposure level {low!r} would be above the maximum {high!r}",
                 )
             )
+        if row is not None and row.id in in_use:
+            for column in ("audience", "management_level"):
+                if column in r.values and r.values[column] != getattr(row, column):
+                    errors.append(
+                        RowError(
+                            r.row,
+                            ctx.header(column),
+                            r.values[column],
+                            "the programme has enrolments or completions: whom it trains "
+                            "can no longer change (import a new programme instead)",
+                            code="program-audience-fixed",
+                        )
+                    )
         level, audience = merged["management_level"], merged["audience"]
         if level != ManagementLevel.all.value and audience != Audience.management.value:
             errors.append(

@@ -14,10 +14,10 @@ from app.core.crud import (
     resolve_refs,
     set_links,
 )
-from app.core.errors import InvalidInput
+from app.core.errors import Conflict, InvalidInput
 from app.core.listing import Clauses, ListFilters, Listing
 from app.core.models import touch
-from app.core.queries import linked_ids
+from app.core.queries import chunks, linked_ids
 from app.learning.models import Skill
 from app.organisation import organisations
 from app.organisation.models import (
@@ -28,12 +28,16 @@ from app.training import content
 from app.training.deactivation import cancel_future_enrolments as cancel_future_enrolments
 from app.training.models import (
     Audience,
+    Enrolment,
+    EnrolmentStatus,
     ManagementLevel,
     ProgramSkill,
+    TrainingCompletion,
     TrainingProgram,
     TrainingProgramCreate,
     TrainingProgramPublic,
     TrainingProgramUpdate,
+    TrainingSession,
 )
 
 
@@ -168,6 +172,7 @@ def update_program(
         changes.get("audience", program.audience),
         changes.get("management_level", program.management_level),
     )
+    _check_audience_fixed(db, program, changes)
     apply_changes(program, changes)
     if data.skill_ids is not None:
         _check_skills(db, data.skill_ids)
@@ -189,6 +194,44 @@ def update_program(
         touch(program)
     db.flush()
     return program
+
+
+def _check_audience_fixed(
+    db: Session, program: TrainingProgram, changes: dict[str, object]
+) -> None:
+    moved = [f for f in ("audience", "management_level") if f in changes]
+    if any(changes[f] != getattr(program, f) for f in moved) and programs_in_use(db, [program.id]):
+        raise Conflict(
+            "The programme has enrolments or completions: whom it trains can no longer "
+            "change. Create a new programme for the other audience.",
+            code="program-audience-fixed",
+        )
+
+
+def programs_in_use(db: Session, program_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of these programmes with an enrolment (not cancelled) or a completion.
+
+    Whom such a programme trains (its audience and management level) is fixed: it decided
+    audience_fit and managers first for every enrolment and completion of it, and changed
+    afterwards a management training could silently stop counting for the staff who were
+    enrolled after their managers (seed step 4). The API and the catalogue import both
+    refuse it (``program-audience-fixed``).
+    """
+    found: set[uuid.UUID] = set()
+    for ids in chunks(list(program_ids)):
+        enrolled = (
+            select(col(TrainingSession.program_id))
+            .join(Enrolment, col(Enrolment.session_id) == col(TrainingSession.id))
+            .where(
+                col(TrainingSession.program_id).in_(ids),
+                col(Enrolment.status) != EnrolmentStatus.cancelled,
+            )
+        )
+        completed = select(col(TrainingCompletion.program_id)).where(
+            col(TrainingCompletion.program_id).in_(ids)
+        )
+        found.update(db.execute(enrolled.union(completed)).scalars())
+    return found
 
 
 def delete_program(db: Session, *, program: TrainingProgram) -> None:

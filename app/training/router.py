@@ -59,7 +59,8 @@ TRAINING_PROGRAMS = Resource(
     docs=Docs(
         create="Add a programme to the catalogue, with the skills it trains.",
         read="One programme of the catalogue.",
-        update="Change a programme; `skill_ids`, when given, replaces its skills.",
+        update="Change a programme; `skill_ids`, when given, replaces its skills. `audience` and "
+        "`management_level` are fixed once it has enrolments or completions (409).",
         delete="Delete a programme without sessions or completions; otherwise 409: deactivate it.",
     ),
 )

@@ -1,5 +1,6 @@
 """Imports of the training catalogue, historical completions, team and personal goals."""
 
+import uuid
 from datetime import UTC, date, datetime
 
 import pytest
@@ -79,6 +80,37 @@ def test_a_programme_row_keeps_the_rules_with_the_stored_values_it_leaves_out(
     # A file that keeps them is taken.
     ok = "external_id;title;audience;max_exposure_level\nTP-Y;Hoog;staff;very_high\n"
     assert post_import("training-programs", ok).status_code == 200
+
+
+def test_whom_an_enrolled_programme_trains_is_fixed_in_an_import_too(
+    post_import: Post, client: TestClient, tenant: Tenant, db: Session
+) -> None:
+    # The API's rule (program-audience-fixed): a programme with enrolments or completions
+    # keeps its audience, or a management training could stop counting for managers first.
+    body = {"title": "Leiding", "audience": "management", "external_id": "TP-L"}
+    created = client.post("/v1/training-programs", json=body, headers=tenant.write).json()
+    csv = "external_id;title;audience\nTP-L;Leiding;staff\n"
+    assert post_import("training-programs", csv, dry_run=True).status_code == 200  # not used yet
+    program = db.get(TrainingProgram, uuid.UUID(created["id"]))
+    assert program is not None
+    employee = Employee(first_name="Ans", last_name="Bos", external_id="E-1")
+    db.add(employee)
+    db.flush()
+    db.add(
+        TrainingCompletion(
+            employee_id=employee.id, program_id=program.id, completed_on=date(2026, 1, 5)
+        )
+    )
+    db.commit()
+    [err] = assert_problem(post_import("training-programs", csv), 422)["errors"]
+    assert (err["column"], err["code"]) == ("audience", "program-audience-fixed")
+    assert (
+        client.get(f"/v1/training-programs/{program.id}", headers=tenant.read).json()["audience"]
+        == "management"
+    )
+    # The same audience, with another title, is taken.
+    same = "external_id;title;audience\nTP-L;Leidinggevenden;management\n"
+    assert post_import("training-programs", same).status_code == 200
 
 
 def test_a_new_programme_without_months_takes_the_default_for_its_kind(

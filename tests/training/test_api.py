@@ -531,3 +531,32 @@ def test_only_the_sessions_of_those_a_manager_answers_for_are_checked_again(
     everyone = [world.staff_session, unrelated]
     assert relying_sessions(db, ms, managers=[world.senior.id]) == everyone
     assert relying_sessions(db, ms) == everyone  # its participants include senior management
+
+
+def test_whom_a_programme_trains_is_fixed_once_it_has_enrolments_or_completions(
+    client: TestClient, tenant: Tenant, db: Session, world: World
+) -> None:
+    # Managers first counts the managers' seats in a management programme's sessions: made
+    # a staff programme afterwards, those seats would silently stop counting.
+    urls = _enrol_managers_then_staff(db, world)
+    url = f"/v1/training-programs/{world.management.id}"
+    kept = client.get(url, headers=tenant.read).json()
+    for change in ({"audience": "staff"}, {"audience": "mixed"}):
+        r = client.patch(url, json=change, headers=tenant.write)
+        assert_problem(r, 409, "program-audience-fixed")
+    assert client.get(url, headers=tenant.read).json() == kept
+    # The same audience again, or another field, is no change of whom it trains.
+    r = client.patch(url, json={"audience": "management", "title": "Leiding"}, headers=tenant.write)
+    assert r.status_code == 200, r.text
+    # Cancelled enrolments do not hold it; a completion does.
+    cancel = {"status": "cancelled"}
+    for who in ("staff", "manager", "senior"):
+        r = client.patch(urls[who], json=cancel, headers=tenant.write)
+        assert r.status_code == 200, r.text
+    staff_programme = f"/v1/training-programs/{world.program.id}"
+    r = client.patch(staff_programme, json={"audience": "mixed"}, headers=tenant.write)
+    assert r.status_code == 200, r.text
+    make_completion(db, employee=world.staff, program=world.program)
+    db.commit()
+    r = client.patch(staff_programme, json={"audience": "staff"}, headers=tenant.write)
+    assert_problem(r, 409, "program-audience-fixed")

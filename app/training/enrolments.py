@@ -33,7 +33,12 @@ from app.training.models import (
     TrainingProgram,
     TrainingSession,
 )
-from app.training.sessions import keep_managers_first, relying_sessions, require_planned
+from app.training.sessions import (
+    keep_managers_first,
+    relying_sessions,
+    require_planned,
+    take_turns_on_managers_first,
+)
 
 
 class EnrolmentFilters(ListFilters):
@@ -164,6 +169,7 @@ def enrol(
 ) -> tuple[Enrolment, list[RuleResult]]:
     """Enrol an employee after checking every rule: errors refuse (409
     `enrolment-refused`), warnings are recorded on the enrolment and returned."""
+    take_turns_on_managers_first(db)
     subject = _subject(db, session_id=session_id, employee_id=employee_id)
     ts, employee = subject.training_session, subject.employee
     results = subject.check(db, org)
@@ -241,7 +247,7 @@ def update_enrolment(
         # enrolments rest on (managers first, seed step 4).
         keep_managers_first(
             db,
-            relying_sessions(db, ts, managers=[enrolment.employee_id]),
+            lambda: relying_sessions(db, ts, managers=[enrolment.employee_id]),
             change=lambda: _cancel(db, enrolment, ts),
             what=lambda s: f"Cancelling this enrolment (session {s.id} starts after it)",
         )

@@ -5,6 +5,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import text as sa_text
 from sqlmodel import Session, col, or_, select
 
 from app.core.crud import (
@@ -123,11 +124,12 @@ def update_session(
         # Managers first (seed step 4) depends on when sessions start and end: re-check
         # whoever a move could put before their managers.
         earlier = "starts_at" in changes and changes["starts_at"] < ts.starts_at
-        relying = relying_sessions(db, ts, ends_at=changes.get("ends_at", ts.ends_at))
-        checked = ([ts] if earlier else []) + relying
         keep_managers_first(
             db,
-            checked,
+            lambda: (
+                ([ts] if earlier else [])
+                + relying_sessions(db, ts, ends_at=changes.get("ends_at", ts.ends_at))
+            ),
             change=lambda: apply_changes(ts, changes),
             what=lambda s: (
                 "Starting earlier" if s is ts else f"Ending later (after session {s.id} starts)"
@@ -140,19 +142,39 @@ def update_session(
 
 def keep_managers_first(
     db: Session,
-    sessions: list[TrainingSession],
+    affected: Callable[[], list[TrainingSession]],
     *,
     change: Callable[[], object],
     what: Callable[[TrainingSession], str],
 ) -> None:
     """Make ``change`` and refuse it (409 ``enrolment-refused``) if it breaks a rule, such
-    as managers first (seed step 4), for anyone enrolled in ``sessions``; ``what`` names
-    the change for the session it would break."""
+    as managers first (seed step 4), for anyone enrolled in the ``affected`` sessions;
+    ``what`` names the change for the session it would break. Which sessions are affected
+    is read in the organisation's managers-first turn: an enrolment committed just before
+    counts."""
+    take_turns_on_managers_first(db)
+    sessions = affected()
     before = {s.id: _refusals(db, s) for s in sessions}
     change()
     db.flush()
     for s in sessions:
         _refuse_new_refusals(before[s.id], _refusals(db, s), what=what(s), affected=s)
+
+
+def take_turns_on_managers_first(db: Session) -> None:
+    """Hold the organisation's managers-first turn until the transaction ends (PostgreSQL).
+
+    An enrolment is checked against the managers' seats as they are, and a change of those
+    seats (a cancellation, a move) against the enrolments as they are: run side by side on
+    PostgreSQL, neither sees the other's uncommitted row, both pass and a member of staff
+    ends up trained before their manager. Both take this turn before they check, so the
+    second checks what the first committed. A transaction-scoped advisory lock: no row is
+    locked (an organisation row lock would hold up every insert's foreign-key check), and
+    SQLite, whose writers take turns anyway, needs none.
+    """
+    if db.get_bind().dialect.name == "postgresql":
+        key = f"managers-first:{current_organisation_id(db)}"
+        db.execute(sa_text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
 
 
 def _refusals(db: Session, ts: TrainingSession) -> dict[uuid.UUID, list[RuleResult]]:
@@ -281,7 +303,7 @@ def cancel_session(db: Session, *, training_session: TrainingSession) -> Trainin
         return ts
     keep_managers_first(
         db,
-        relying_sessions(db, ts),
+        lambda: relying_sessions(db, ts),
         change=lambda: _cancel(db, ts),
         what=lambda s: f"Cancelling it (session {s.id} starts after it)",
     )

@@ -44,6 +44,12 @@ def set_severities(session: Session, org: Organisation, **severities: str) -> No
 
 @pytest.fixture
 def world(db: Session, tenant: Tenant) -> World:
+    return build_world(db, tenant.org)
+
+
+def build_world(db: Session, org: Organisation) -> World:
+    """Two teams' worth of training: managers, staff, a published and discussed protocol,
+    a management session and a later staff session."""
     fg = make_function_group(db, name="Ambulante begeleiding", likelihood=2, impact=3)  # moderate
     senior = make_employee(
         db, first_name="Henk", last_name="Directeur", role=Role.senior_management
@@ -79,7 +85,7 @@ def world(db: Session, tenant: Tenant) -> World:
     management_session = make_session(db, program=management, starts_at=start)
     staff_session = make_session(db, program=program, starts_at=start + timedelta(days=14))
     return World(
-        org=tenant.org,
+        org=org,
         senior=senior,
         manager=manager,
         team=team,

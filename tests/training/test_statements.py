@@ -80,7 +80,10 @@ def test_bounded_statements_at_100_and_2000_employees(
     # The dry run finds the session in the identity map (as after the route's dependency)
     # and loads the employee with their function group and the programme in one query.
     assert dry_run == 5, dry_run
-    assert enrolled <= dry_run + 6, enrolled
+    # Enrolling also takes the organisation's managers-first turn on PostgreSQL (one
+    # statement; docs/training.md).
+    turn = 1 if engine.dialect.name == "postgresql" else 0
+    assert enrolled <= dry_run + 6 + turn, enrolled
 
 
 def test_batch_check_is_bounded_in_the_number_of_employees(

@@ -6,7 +6,8 @@ column by column, for the insert of its event. For a run of rows of one table, o
 organisation and one verb, whose state no derived rule reads, the outbox hands the run to
 ``insert_events`` instead: the database writes each row's state as JSON in pydantic's
 shape (``core/sqljson.py``) and inserts the events in the run's order, so ``seq`` orders
-them as the Python path would. Measured in docs/performance.md ("Imports").
+them as the Python path would. Measured in docs/imports.md ("Performance") and the
+README ("Benchmarks").
 """
 
 import uuid

@@ -13,7 +13,7 @@ import ipaddress
 import socket
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from app.core.config import get_settings
 
@@ -41,9 +41,22 @@ def _refused(address: str) -> bool:
     return not ip.is_global or ip.is_multicast
 
 
+def split_target(url: str) -> SplitResult:
+    """``url`` split, or TargetRefused where Python's parser refuses what our schemas'
+    patterns let through: brackets around no IPv6 address ("https://[b.35B7D]"), a port
+    past 65535. Parsed later, at the call, either would be a 500."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (read to check it)
+    except ValueError as exc:
+        raise TargetRefused("the host or the port is not a valid one") from exc
+    return parts
+
+
 def check_target(url: str, *, resolve: bool = True) -> list[str]:
     """A webhook URL: see ``refuse_private`` (unless webhooks may call private targets)."""
     if get_settings().webhook_allow_private_targets:
+        split_target(url)
         return []
     return refuse_private(url, resolve=resolve)
 
@@ -51,10 +64,7 @@ def check_target(url: str, *, resolve: bool = True) -> list[str]:
 def refuse_private(url: str, *, resolve: bool = True) -> list[str]:
     """Refuse a URL whose host is (or resolves to) an address that is not globally
     reachable; the addresses checked (none when the host is not resolved here)."""
-    try:
-        host = urlsplit(url).hostname or ""
-    except ValueError as exc:  # "https://[" : a bracketed host that is no IPv6 address
-        raise TargetRefused("the host is not a valid name or address") from exc
+    host = split_target(url).hostname or ""
     if host in ("localhost",) or host.endswith(".localhost"):
         raise TargetRefused(f"{host} is a loopback name")
     try:

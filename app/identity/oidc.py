@@ -21,7 +21,6 @@ import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from joserfc import jwt
@@ -31,7 +30,7 @@ from joserfc.jwk import Key, KeySet
 from app.core.config import get_settings
 from app.core.errors import ServiceUnavailable, Unauthorized
 from app.core.problems import ProblemCode
-from app.core.targets import TargetRefused, pinned, refuse_private
+from app.core.targets import TargetRefused, pinned, refuse_private, split_target
 
 ALLOWED_ALGORITHMS = (
     "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
@@ -133,7 +132,10 @@ def issuer_refused(url: str) -> str | None:
     link-local addresses (core/targets.py) unless the setting allows them, and https but
     on this machine.
     """
-    parts = urlsplit(url)
+    try:
+        parts = split_target(url)
+    except TargetRefused as exc:
+        return str(exc)
     if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in _LOOPBACK):
         return "it is not https"
     if not get_settings().oidc_allow_private_issuers:

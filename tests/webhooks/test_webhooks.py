@@ -17,6 +17,7 @@ from app.changes import outbox
 from app.changes.models import ChangeEvent
 from app.core import engine as core_engine
 from app.core import targets
+from app.core.config import get_settings
 from app.core.models import utcnow
 from app.core.tenancy import bind_organisation
 from app.organisation.models import Team
@@ -91,6 +92,20 @@ def test_loopback_and_private_targets_are_refused(
     r = client.post("/v1/webhook-subscriptions", headers=tenant.admin, json={"url": url})
     body = assert_problem(r, 422, "webhook-target-refused")
     assert body["errors"][0]["pointer"] == "/url"
+
+
+@pytest.mark.parametrize("allowed", [False, True])
+def test_a_url_the_parser_refuses_is_refused_at_once(
+    client: TestClient, tenant: Tenant, monkeypatch: pytest.MonkeyPatch, allowed: bool
+) -> None:
+    # The schema's pattern lets these through, Python's URL parser does not: refused when
+    # the subscription is made (even where private targets are allowed), never a 500 at
+    # delivery.
+    monkeypatch.setattr(get_settings(), "webhook_allow_private_targets", allowed)
+    for url in ("https://[b.35B7D]/hook", "https://hooks.example.org:99999/x"):
+        r = client.post("/v1/webhook-subscriptions", headers=tenant.admin, json={"url": url})
+        body = assert_problem(r, 422, "webhook-target-refused")
+        assert body["errors"][0]["pointer"] == "/url"
 
 
 @pytest.mark.parametrize("address", ["93.184.216.34", "2a00:1450:4001::1", "2002:808:808::"])

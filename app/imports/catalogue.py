@@ -152,7 +152,12 @@ def _resolve_programs(ctx: Context, records: list[Record]) -> list[RowError]:
         "audience",
         "management_level",
     )
-    in_use = training_service.programs_in_use(ctx.session, [row.id for row in stored.values()])
+    fixed = [c for c in ("audience", "management_level") if c in ctx.columns]
+    in_use = (
+        training_service.programs_in_use(ctx.session, [row.id for row in stored.values()])
+        if fixed
+        else set()
+    )
     for r in records:
         defaults = {**PROGRAM_DEFAULTS, **_refresher_default(ctx, r)}
         for f in NOT_NULL:
@@ -176,7 +181,7 @@ def _resolve_programs(ctx: Context, records: list[Record]) -> list[RowError]:
                 )
             )
         if row is not None and row.id in in_use:
-            for column in ("audience", "management_level"):
+            for column in fixed:
                 if column in r.values and r.values[column] != getattr(row, column):
                     errors.append(
                         RowError(

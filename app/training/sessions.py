@@ -124,17 +124,19 @@ def update_session(
         # Managers first (seed step 4) depends on when sessions start and end: re-check
         # whoever a move could put before their managers.
         earlier = "starts_at" in changes and changes["starts_at"] < ts.starts_at
-        keep_managers_first(
-            db,
-            lambda: (
-                ([ts] if earlier else [])
-                + relying_sessions(db, ts, ends_at=changes.get("ends_at", ts.ends_at))
-            ),
-            change=lambda: apply_changes(ts, changes),
-            what=lambda s: (
-                "Starting earlier" if s is ts else f"Ending later (after session {s.id} starts)"
-            ),
-        )
+        ends_at = changes.get("ends_at", ts.ends_at)
+        if earlier or ends_at > ts.ends_at:
+            keep_managers_first(
+                db,
+                lambda: ([ts] if earlier else []) + relying_sessions(db, ts, ends_at=ends_at),
+                change=lambda: apply_changes(ts, changes),
+                what=lambda s: (
+                    "Starting earlier" if s is ts else f"Ending later (after session {s.id} starts)"
+                ),
+            )
+        else:  # nobody can come before their managers: no turn to take, nothing to check
+            apply_changes(ts, changes)
+            db.flush()
     if data.status == SessionStatus.cancelled:
         cancel_session(db, training_session=ts)
     return ts

@@ -27,7 +27,7 @@ from app.changes.models import ChangeEvent, ChangeEventPublic
 from app.changes.outbox import NOT_ANNOUNCED
 from app.core.config import get_settings
 from app.core.errors import Gone, InvalidInput
-from app.core.models import utcnow
+from app.core.models import render, utcnow
 from app.core.tenancy import current_organisation_id
 
 DEFAULT_LIMIT = 100
@@ -146,16 +146,8 @@ def events_after(
 
 def event_document(event: ChangeEvent) -> dict[str, Any]:
     """An event as the feed and webhooks show it (``ChangeEventPublic``), JSON-ready."""
-    return ChangeEventPublic(
-        id=event.id,
-        type=event.type,
-        occurred_at=event.occurred_at,
-        resource_type=event.resource_type,
-        resource_id=event.resource_id,
-        external_id=event.external_id,
-        deleted=event.type.endswith(".deleted"),
-        data=event.data,
-    ).model_dump(mode="json")
+    deleted = event.type.endswith(".deleted")
+    return render(ChangeEventPublic, event, deleted=deleted).model_dump(mode="json")
 
 
 def read_changes(

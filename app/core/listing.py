@@ -26,9 +26,9 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlmodel import Session, select
 
-from app.core.models import TenantTable
+from app.core.models import TenantTable, render
 from app.core.pagination import Page, PageEnd, PageParams, PageQuery, paginate
-from app.core.queries import where_given, where_range
+from app.core.queries import linked_ids, where_given, where_range
 from app.core.resource import signed
 from app.core.responses import READ
 from app.core.sessions import ReadSession
@@ -153,7 +153,21 @@ def rendered_each(
 ) -> Callable[[Session, Sequence[Any]], list[Public]]:
     """A ``render`` for rows whose schema reads straight from their attributes."""
 
-    def render(db: Session, rows: Sequence[Any]) -> list[Public]:
+    def render_rows(db: Session, rows: Sequence[Any]) -> list[Public]:
         return [schema.model_validate(r, from_attributes=True) for r in rows]
 
-    return render
+    return render_rows
+
+
+def rendered_with_links(
+    schema: type[Public], field: str, parent: Any, child: Any
+) -> Callable[[Session, Sequence[Any]], list[Public]]:
+    """A ``render`` for rows whose schema also lists, as ``field``, the ids a link table
+    names for each row (``parent`` -> ``child`` columns, as ``linked_ids``): one more
+    query for a whole page."""
+
+    def render_rows(db: Session, rows: Sequence[Any]) -> list[Public]:
+        links = linked_ids(db, parent, child, [r.id for r in rows])
+        return [render(schema, r, **{field: links.get(r.id, [])}) for r in rows]
+
+    return render_rows

@@ -9,9 +9,8 @@ from sqlmodel import Session, col, select
 
 from app.core.crud import apply_changes, no_duplicate_ids, resolve_ref, resolve_refs, set_links
 from app.core.errors import RuleViolation
-from app.core.listing import Listing
-from app.core.models import render, touch
-from app.core.queries import linked_ids
+from app.core.listing import Listing, rendered_with_links
+from app.core.models import touch
 from app.core.tenancy import current_organisation_id, get_scoped
 from app.followup.dates import HeldFilters, refuse_if_in_future
 from app.followup.models import (
@@ -103,20 +102,13 @@ def _set_goals(db: Session, conv: HrmConversation, goal_ids: Iterable[uuid.UUID]
     )
 
 
-def hrm_conversations_public(
-    db: Session, conversations: Sequence[HrmConversation]
-) -> list[HrmConversationPublic]:
-    """Conversations with their goals, in one query whatever the count."""
-    goals = linked_ids(
-        db,
-        col(HrmConversationGoal.conversation_id),
-        col(HrmConversationGoal.personal_goal_id),
-        [c.id for c in conversations],
-    )
-    return [
-        render(HrmConversationPublic, c, personal_goal_ids=goals.get(c.id, []))
-        for c in conversations
-    ]
+# Conversations with their goals, in one query whatever the count.
+hrm_conversations_public = rendered_with_links(
+    HrmConversationPublic,
+    "personal_goal_ids",
+    col(HrmConversationGoal.conversation_id),
+    col(HrmConversationGoal.personal_goal_id),
+)
 
 
 def create_hrm_conversation(

@@ -39,9 +39,7 @@ def team_meetings_public(db: Session, meetings: Sequence[TeamMeeting]) -> list[T
             .where(col(TeamMeetingAgendaItem.meeting_id).in_(ids))
             .order_by(col(TeamMeetingAgendaItem.meeting_id), col(TeamMeetingAgendaItem.position))
         ):
-            agendas[row.meeting_id].append(
-                AgendaItemPublic(kind=row.kind, title=row.title, notes=row.notes)
-            )
+            agendas[row.meeting_id].append(render(AgendaItemPublic, row))
     return [render(TeamMeetingPublic, m, agenda_items=agendas.get(m.id, [])) for m in meetings]
 
 

@@ -86,9 +86,7 @@ def practice_reviews_public(
             .where(col(PracticeReviewRating.review_id).in_(ids))
             .order_by(col(PracticeReviewRating.id))
         ):
-            ratings[row.review_id].append(
-                SkillRating(skill_id=row.skill_id, rating=row.rating, notes=row.notes)
-            )
+            ratings[row.review_id].append(render(SkillRating, row))
     return [
         render(
             PracticeReviewPublic,

@@ -109,9 +109,7 @@ def involved_of(
         .order_by(col(IncidentEmployee.involvement), col(IncidentEmployee.employee_id))
     ).all()
     for row in rows:
-        out[row.incident_id].append(
-            InvolvedEmployee(employee_id=row.employee_id, involvement=row.involvement)
-        )
+        out[row.incident_id].append(render(InvolvedEmployee, row))
     return out
 
 

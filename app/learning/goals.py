@@ -2,7 +2,7 @@
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import ClassVar
 
 from pydantic import Field
@@ -11,9 +11,8 @@ from sqlmodel import Session, col, select
 
 from app.core.crud import apply_changes, delete_or_conflict, set_links
 from app.core.errors import Conflict, NotFound
-from app.core.listing import Clauses, ListFilters, Listing
-from app.core.models import render, touch
-from app.core.queries import linked_ids
+from app.core.listing import Clauses, ListFilters, Listing, rendered_with_links
+from app.core.models import touch
 from app.learning.alignment import (
     check_alignment,
     open_goals_touching,
@@ -151,17 +150,10 @@ def _set_norms(db: Session, goal: TeamGoal, norm_ids: Sequence[uuid.UUID]) -> bo
     return set_links(db, col(TeamGoalNorm.team_goal_id), col(TeamGoalNorm.norm_id), goal, norm_ids)
 
 
-def norm_ids_by_team_goal(
-    db: Session, team_goal_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, list[uuid.UUID]]:
-    """Source norms of many team goals in one query."""
-    return linked_ids(db, col(TeamGoalNorm.team_goal_id), col(TeamGoalNorm.norm_id), team_goal_ids)
-
-
-def team_goals_public(db: Session, goals: Sequence[TeamGoal]) -> list[TeamGoalPublic]:
-    """Team goals with their source norms, in one query whatever the count."""
-    norms = norm_ids_by_team_goal(db, (g.id for g in goals))
-    return [render(TeamGoalPublic, g, source_norm_ids=norms.get(g.id, [])) for g in goals]
+# Team goals with their source norms, in one query whatever the count.
+team_goals_public = rendered_with_links(
+    TeamGoalPublic, "source_norm_ids", col(TeamGoalNorm.team_goal_id), col(TeamGoalNorm.norm_id)
+)
 
 
 class TeamGoalFilters(ListFilters):

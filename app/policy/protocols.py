@@ -22,7 +22,7 @@ from app.core.crud import (
 )
 from app.core.dates import day_of
 from app.core.errors import Conflict, InvalidInput
-from app.core.listing import ListFilters, Listing
+from app.core.listing import ListFilters, Listing, rendered_with_links
 from app.core.models import render, touch, utcnow
 from app.core.queries import linked_ids
 from app.followup.models import SAFE_RESILIENT_WORK_TITLE, TeamMeeting
@@ -389,19 +389,13 @@ TEAM_MEMBERS_TOOK_PART = sa.text(
 )
 
 
-def discussions_public(
-    db: Session, discussions: Sequence[TeamDiscussion]
-) -> list[TeamDiscussionPublic]:
-    """Discussions with their participants, in one more query whatever the count."""
-    people = linked_ids(
-        db,
-        col(TeamDiscussionParticipant.discussion_id),
-        col(TeamDiscussionParticipant.employee_id),
-        [d.id for d in discussions],
-    )
-    return [
-        render(TeamDiscussionPublic, d, participant_ids=people.get(d.id, [])) for d in discussions
-    ]
+# Discussions with their participants, in one more query whatever the count.
+discussions_public = rendered_with_links(
+    TeamDiscussionPublic,
+    "participant_ids",
+    col(TeamDiscussionParticipant.discussion_id),
+    col(TeamDiscussionParticipant.employee_id),
+)
 
 
 class TeamDiscussionFilters(ListFilters):

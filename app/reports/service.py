@@ -6,6 +6,7 @@ from datetime import date
 from sqlalchemy import case, func
 from sqlmodel import Session, select
 
+from app.core.models import render
 from app.learning.organisation_goals import goal_figures
 from app.organisation.function_groups import risk_assessment_due
 from app.organisation.models import FunctionGroup, OrganisationSettings
@@ -78,15 +79,7 @@ def overview(
             personal_goals_unaligned=c.total("personal_goals_unaligned"),
         ),
         training_coverage=[
-            FunctionGroupSkillCoverage(
-                function_group_id=cov.function_group_id,
-                function_group_name=cov.function_group_name,
-                skill_id=cov.skill_id,
-                skill_code=cov.skill_code,
-                employees=cov.employees,
-                current=cov.current,
-                current_pct=pct(cov.current, cov.employees),
-            )
+            render(FunctionGroupSkillCoverage, cov, current_pct=pct(cov.current, cov.employees))
             for cov in c.coverage
         ],
         refreshers_due=RefresherFigures(
@@ -127,34 +120,20 @@ def overview(
 
 def _row(team: tuple[uuid.UUID, str, str | None], f: Figures) -> TeamReportRow:
     team_id, name, external_id = team
-    return TeamReportRow(
+    # The figures carry the counts under the row's names; only the team, the percentages
+    # and three renamed counts are given here.
+    return render(
+        TeamReportRow,
+        f,
         team_id=team_id,
         team_name=name,
         external_id=external_id,
-        active_employees=f.active_employees,
-        protocol_ready=f.protocol_ready,
         protocol_ready_pct=pct(f.protocol_ready, f.active_employees),
         managers=f.team_managers,
         managers_trained=f.team_managers_trained,
-        staff_trained_before_managers=f.staff_trained_before_managers,
-        active_team_goals=f.active_team_goals,
-        personal_goals_aligned=f.personal_goals_aligned,
-        personal_goals_unaligned=f.personal_goals_unaligned,
-        skill_needs=f.skill_needs,
-        skill_needs_current=f.skill_needs_current,
         training_coverage_pct=pct(f.skill_needs_current, f.skill_needs),
-        refreshers_due=f.refreshers_due,
-        follow_up_open=f.follow_up_open,
-        follow_up_overdue=f.follow_up_overdue,
-        last_review_on=f.last_review_on,
-        next_review_on=f.next_review_on,
-        last_training_on=f.last_training_on,
-        review_overdue=f.review_overdue,
-        meetings=f.meetings,
-        meetings_with_item=f.meetings_with_item,
         meetings_with_item_pct=pct(f.meetings_with_item, f.meetings),
         lacks_item_in_last_meetings=f.lacks_item,
-        hrm_theme_covered=f.hrm_theme_covered,
         hrm_theme_covered_pct=pct(f.hrm_theme_covered, f.active_employees),
     )
 

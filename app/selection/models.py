@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from pydantic import AwareDatetime, BaseModel, ConfigDict, model_validator
 from sqlmodel import JSON, Column, Field, SQLModel, UniqueConstraint
 
-from app.core.models import CreateModel, TenantTable, optional_timestamp_field
+from app.core.models import CreateModel, TenantTable, optional_timestamp_field, render
 from app.core.schema_rules import at_most_one_of, rules
 from app.incidents.models import IncidentCategory
 from app.organisation.models import COMPARABLE_GROUP_MAX, ExposureLevel, Grouping, Role
@@ -62,9 +62,7 @@ class ScopePublic(SQLModel):
 
 def scope_public(scope: PlanScope) -> ScopePublic:
     """The API shape of a scope."""
-    return ScopePublic(
-        kind=scope.kind, team_id=scope.team_id, function_group_id=scope.function_group_id
-    )
+    return render(ScopePublic, scope)
 
 
 # --- needs and recommendations ----------------------------------------------------------

@@ -18,7 +18,7 @@ from app.core.crud import resolve_ref
 from app.core.dates import day_of, rfc3339
 from app.core.errors import Conflict, InvalidInput, RuleViolation
 from app.core.listing import ListFilters, Listing
-from app.core.models import bulk_update, utcnow
+from app.core.models import bulk_update, render, utcnow
 from app.core.queries import rowcount, unique_chunks
 from app.learning.models import Skill
 from app.organisation.models import Employee, FunctionGroup, Organisation, Severity, Team
@@ -161,18 +161,7 @@ def _member_ids(groups: Iterable[TrainingPlanGroup]) -> set[uuid.UUID]:
 
 def plan_summary(plan: TrainingPlan) -> TrainingPlanSummary:
     """The list shape of a plan."""
-    return TrainingPlanSummary(
-        id=plan.id,
-        scope=scope_public(plan.scope),
-        starts_on=plan.starts_on,
-        status=plan.status,
-        data_version=plan.data_version,
-        employee_count=plan.employee_count,
-        session_count=plan.session_count,
-        scheduled_at=plan.scheduled_at,
-        created_at=plan.created_at,
-        updated_at=plan.updated_at,
-    )
+    return render(TrainingPlanSummary, plan, scope=scope_public(plan.scope))
 
 
 def plan_public(db: Session, plan: TrainingPlan) -> TrainingPlanPublic:
@@ -217,22 +206,13 @@ def plan_public(db: Session, plan: TrainingPlan) -> TrainingPlanPublic:
     for g in groups:
         not_ready = set(g.not_protocol_ready_ids)
         by_phase.setdefault(g.phase, []).append(
-            PlanGroup(
-                id=g.id,
-                position=g.position,
-                program_id=g.program_id,
+            render(
+                PlanGroup,
+                g,
                 program_title=titles.get(g.program_id) if g.program_id else None,
-                exposure_level=g.exposure_level,
-                grouping=g.grouping,
-                comparable_group=g.comparable_group,
-                management_level=g.management_level,
-                function_group_ids=g.function_group_ids,  # type: ignore[arg-type]
                 function_group_names=[fg_names.get(i, "") for i in g.function_group_ids],
                 size=len(g.members),
-                skill_ids=g.skill_ids,  # type: ignore[arg-type]
                 members=[member(m, not_ready) for m in g.members],
-                not_protocol_ready_ids=g.not_protocol_ready_ids,  # type: ignore[arg-type]
-                session_id=g.session_id,
             )
         )
     phases = [

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, or_, select
 
+from app.core.models import render
 from app.followup.models import PracticeReview, PracticeReviewRating
 from app.learning.models import (
     OPEN_PERSONAL_GOAL_STATUSES,
@@ -140,7 +141,7 @@ class SessionBriefing(BaseModel):
 
 
 def _goal(g: PersonalGoal | TeamGoal) -> BriefingGoal:
-    return BriefingGoal(id=g.id, skill_id=g.skill_id, description=g.description, status=g.status)
+    return render(BriefingGoal, g)
 
 
 def session_briefing(db: Session, *, training_session: TrainingSession) -> SessionBriefing:
@@ -203,17 +204,11 @@ def session_briefing(db: Session, *, training_session: TrainingSession) -> Sessi
             name=emp.full_name,
             role=emp.role,
             team_id=emp.team_id,
-            function_group=BriefingFunctionGroup(
-                id=fg.id, name=fg.name, exposure_level=fg.level(bands)
-            )
+            function_group=render(BriefingFunctionGroup, fg, exposure_level=fg.level(bands))
             if fg is not None
             else None,
             personal_goals=goals_by_employee.get(emp.id, []),
-            reflection=BriefingReflection(
-                situation=reflections[emp.id].situation,
-                question=reflections[emp.id].question,
-                personal_goal_ids=[uuid.UUID(g) for g in reflections[emp.id].personal_goal_ids],
-            )
+            reflection=render(BriefingReflection, reflections[emp.id])
             if emp.id in reflections
             else None,
         )
@@ -224,7 +219,7 @@ def session_briefing(db: Session, *, training_session: TrainingSession) -> Sessi
         starts_at=ts.starts_at,
         program_id=program.id,
         program_title=program.title,
-        skills=[BriefingSkill(id=s.id, code=s.code, label_nl=s.label_nl) for s in skills],
+        skills=[render(BriefingSkill, s) for s in skills],
         protocol_sections=_sections(db, practised.protocol_section_ids),
         norms=_norms(db, practised.norm_ids),
         practice_situations=situations,
@@ -264,9 +259,7 @@ def _teams(db: Session, team_ids: set[uuid.UUID], skill_ids: list[uuid.UUID]) ->
             .where(col(PracticeReviewRating.review_id).in_(review_ids))
             .order_by(col(PracticeReviewRating.skill_id))
         ):
-            ratings[rating.review_id].append(
-                BriefingRating(skill_id=rating.skill_id, rating=rating.rating, notes=rating.notes)
-            )
+            ratings[rating.review_id].append(render(BriefingRating, rating))
     return [
         BriefingTeam(
             team_id=tid,
@@ -299,11 +292,7 @@ def _situations(
         .order_by(col(content.PracticeSituation.id))
     ).all()
     return [
-        BriefingSituation(
-            function_group_id=s.function_group_id,
-            function_group_name=fg.name if fg is not None else None,
-            description=s.description,
-        )
+        render(BriefingSituation, s, function_group_name=fg.name if fg is not None else None)
         for s, fg in rows
     ]
 
@@ -318,14 +307,11 @@ def _sections(db: Session, section_ids: list[uuid.UUID]) -> list[BriefingSection
         .order_by(col(Protocol.version), col(ProtocolSection.position))
     ).all()
     return [
-        BriefingSection(
-            id=s.id,
+        render(
+            BriefingSection,
+            s,
             protocol_version=p.version,
             in_force=p.status == ProtocolStatus.published,
-            position=s.position,
-            kind=s.kind,
-            title=s.title,
-            body=s.body,
         )
         for s, p in rows
     ]
@@ -335,8 +321,6 @@ def _norms(db: Session, norm_ids: list[uuid.UUID]) -> list[BriefingNorm]:
     if not norm_ids:
         return []
     return [
-        BriefingNorm(
-            id=n.id, title=n.title, level=n.level, response=n.response, aftercare=n.aftercare
-        )
+        render(BriefingNorm, n)
         for n in db.exec(select(Norm).where(col(Norm.id).in_(norm_ids)).order_by(col(Norm.title)))
     ]

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from app.core.crud import resolve_refs, set_links, unknown_reference
-from app.core.models import TenantTable, link_owner, link_target
+from app.core.models import TenantTable, link_owner, link_target, render
 from app.organisation.models import FunctionGroup
 from app.policy.models import Norm, ProtocolSection
 
@@ -117,11 +117,7 @@ def content_by_program(db: Session, program_ids: Iterable[uuid.UUID]) -> dict[uu
         .where(col(PracticeSituation.program_id).in_(ids))
         .order_by(col(PracticeSituation.program_id), col(PracticeSituation.id))
     ):
-        out[situation.program_id].practice_situations.append(
-            PracticeSituationIn(
-                function_group_id=situation.function_group_id, description=situation.description
-            )
-        )
+        out[situation.program_id].practice_situations.append(render(PracticeSituationIn, situation))
     return out
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.core.dates import add_months
+from app.core.models import render
 from app.core.queries import unique_chunks
 from app.learning.models import Skill
 from app.organisation.models import (
@@ -263,12 +264,10 @@ def training_record(db: Session, *, employee: Employee, on: date) -> TrainingRec
         program = facts[c.program_id]
         due = add_months(c.completed_on, program.refresher_months)
         records.append(
-            CompletionRecord(
-                id=c.id,
-                program_id=c.program_id,
+            render(
+                CompletionRecord,
+                c,
                 program_title=program.title,
-                session_id=c.session_id,
-                completed_on=c.completed_on,
                 refresher_due_on=due,
                 current=due > on,
             )

@@ -39,6 +39,7 @@ from app.training.models import (
     TrainingProgramUpdate,
     TrainingSession,
 )
+from app.training.sessions import take_turns_on_managers_first
 
 
 def skill_ids_by_program(
@@ -216,7 +217,12 @@ def programs_in_use(db: Session, program_ids: Sequence[uuid.UUID]) -> set[uuid.U
     afterwards a management training could silently stop counting for the staff who were
     enrolled after their managers (seed step 4). The API and the catalogue import both
     refuse it (``program-audience-fixed``).
+
+    Asked only to decide such a change, it first takes the managers-first turn that an
+    enrolment takes (PostgreSQL): an enrolment made side by side is then either committed
+    and seen here, or waits and is checked against the new audience.
     """
+    take_turns_on_managers_first(db)
     found: set[uuid.UUID] = set()
     for ids in chunks(list(program_ids)):
         enrolled = (

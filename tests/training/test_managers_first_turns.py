@@ -1,10 +1,13 @@
 """Managers first under concurrent writers (PostgreSQL; SQLite's writers take turns anyway):
-an enrolment and a change of the managers' seats it rests on take turns, so the second
-checks what the first committed."""
+an enrolment and a change it rests on (the managers' seats, whom the programme trains) take
+turns, so the second checks what the first committed."""
 
 import threading
+import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -42,25 +45,79 @@ def test_a_managers_seat_is_not_cancelled_while_their_staff_enrol(
         setup.close()
     # The staff member's enrolment is checked and written, not yet committed: their
     # manager's seat still counts. Meanwhile the manager's seat is cancelled over HTTP.
-    first = core_engine.new_session(engine)
-    bind_organisation(first, live_tenant.id)
+    answer = _answer_beside_enrolment(
+        engine,
+        live_tenant,
+        staff_session_id,
+        staff_id,
+        lambda: live_client.patch(
+            seat_url, headers=live_tenant.write, json={"status": "cancelled"}
+        ),
+    )
+    # It waited, then saw the committed enrolment that rests on the seat: refused.
+    refused = assert_problem(answer, 409, "enrolment-refused")
+    assert {v["employee_id"] for v in refused["violations"]} == {str(staff_id)}
+    assert live_client.get(seat_url, headers=live_tenant.read).json()["status"] == "enrolled"
+
+
+def test_whom_a_programme_trains_does_not_change_under_an_enrolment(
+    engine: Engine, live_client: TestClient, live_tenant: Tenant, is_postgres: bool
+) -> None:
+    if not is_postgres:
+        pytest.skip("concurrent writers need PostgreSQL (SQLite serialises them)")
+    setup = core_engine.new_session(engine)
+    bind_organisation(setup, live_tenant.id)
     try:
-        org = first.get(Organisation, live_tenant.id)
+        org = setup.get(Organisation, live_tenant.id)
         assert org is not None
-        service.enrol(first, org=org, session_id=staff_session_id, employee_id=staff_id)
+        world = build_world(setup, org)
+        for manager in (world.manager, world.senior):
+            make_enrolment(setup, training_session=world.management_session, employee=manager)
+        setup.commit()
+        program_url = f"/v1/training-programs/{world.program.id}"
+        staff_session_id, staff_id = world.staff_session.id, world.staff.id
+    finally:
+        setup.close()
+    # The first enrolment in the staff programme is written, not yet committed; meanwhile
+    # the programme is made a management training over HTTP, as if nobody were enrolled.
+    answer = _answer_beside_enrolment(
+        engine,
+        live_tenant,
+        staff_session_id,
+        staff_id,
+        lambda: live_client.patch(
+            program_url, headers=live_tenant.write, json={"audience": "management"}
+        ),
+    )
+    # It waited, then saw the enrolment: whom the programme trains is fixed.
+    assert_problem(answer, 409, "program-audience-fixed")
+    assert live_client.get(program_url, headers=live_tenant.read).json()["audience"] == "staff"
+
+
+def _answer_beside_enrolment(
+    engine: Engine,
+    tenant: Tenant,
+    session_id: uuid.UUID,
+    employee_id: uuid.UUID,
+    request: Callable[[], httpx.Response],
+) -> httpx.Response:
+    """The answer to ``request``, sent while an enrolment is written but not committed: the
+    enrolment commits once the request waits for its managers-first turn (and the test fails
+    if the request answers without waiting)."""
+    first = core_engine.new_session(engine)
+    bind_organisation(first, tenant.id)
+    try:
+        org = first.get(Organisation, tenant.id)
+        assert org is not None
+        service.enrol(first, org=org, session_id=session_id, employee_id=employee_id)
         with ThreadPoolExecutor(1) as pool:
-            second = pool.submit(
-                live_client.patch,
-                seat_url,
-                headers=live_tenant.write,
-                json={"status": "cancelled"},
-            )
+            second = pool.submit(request)
             waiting = sa.text(
                 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
                 "AND datname = current_database() AND query ILIKE '%pg_advisory_xact_lock%'"
             )
             with engine.connect() as watch:
-                for _ in range(3000):  # until the PATCH waits its turn (or has answered)
+                for _ in range(3000):  # until the request waits its turn (or has answered)
                     found = watch.execute(waiting).scalar_one()
                     watch.rollback()  # pg_stat_activity is a snapshot per transaction
                     if second.done() or found:
@@ -68,10 +125,6 @@ def test_a_managers_seat_is_not_cancelled_while_their_staff_enrol(
                     threading.Event().wait(0.01)
             assert not second.done(), second.result().text
             first.commit()
-            answer = second.result(timeout=30)
+            return second.result(timeout=30)
     finally:
         first.close()
-    # It waited, then saw the committed enrolment that rests on the seat: refused.
-    refused = assert_problem(answer, 409, "enrolment-refused")
-    assert {v["employee_id"] for v in refused["violations"]} == {str(staff_id)}
-    assert live_client.get(seat_url, headers=live_tenant.read).json()["status"] == "enrolled"

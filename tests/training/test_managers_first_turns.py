@@ -6,6 +6,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
 
 import httpx
 import pytest
@@ -23,68 +24,44 @@ from tests.helpers import assert_problem
 from tests.training.conftest import build_world
 
 
-def test_a_managers_seat_is_not_cancelled_while_their_staff_enrol(
-    engine: Engine, live_client: TestClient, live_tenant: Tenant, is_postgres: bool
-) -> None:
+@pytest.fixture(autouse=True)
+def _concurrent_writers(is_postgres: bool) -> None:
     if not is_postgres:
         pytest.skip("concurrent writers need PostgreSQL (SQLite serialises them)")
-    setup = core_engine.new_session(engine)
-    bind_organisation(setup, live_tenant.id)
-    try:
-        org = setup.get(Organisation, live_tenant.id)
-        assert org is not None
-        world = build_world(setup, org)
-        seat = make_enrolment(
-            setup, training_session=world.management_session, employee=world.manager
-        )
-        make_enrolment(setup, training_session=world.management_session, employee=world.senior)
-        setup.commit()
-        seat_url = f"/v1/training-sessions/{world.management_session.id}/enrolments/{seat.id}"
-        staff_session_id, staff_id = world.staff_session.id, world.staff.id
-    finally:
-        setup.close()
+
+
+def test_a_managers_seat_is_not_cancelled_while_their_staff_enrol(
+    engine: Engine, live_client: TestClient, live_tenant: Tenant
+) -> None:
+    ids = _managers_seated(engine, live_tenant)
+    seat_url = f"/v1/training-sessions/{ids.management_session}/enrolments/{ids.seat}"
     # The staff member's enrolment is checked and written, not yet committed: their
     # manager's seat still counts. Meanwhile the manager's seat is cancelled over HTTP.
     answer = _answer_beside_enrolment(
         engine,
         live_tenant,
-        staff_session_id,
-        staff_id,
+        ids,
         lambda: live_client.patch(
             seat_url, headers=live_tenant.write, json={"status": "cancelled"}
         ),
     )
     # It waited, then saw the committed enrolment that rests on the seat: refused.
     refused = assert_problem(answer, 409, "enrolment-refused")
-    assert {v["employee_id"] for v in refused["violations"]} == {str(staff_id)}
+    assert {v["employee_id"] for v in refused["violations"]} == {str(ids.staff)}
     assert live_client.get(seat_url, headers=live_tenant.read).json()["status"] == "enrolled"
 
 
 def test_whom_a_programme_trains_does_not_change_under_an_enrolment(
-    engine: Engine, live_client: TestClient, live_tenant: Tenant, is_postgres: bool
+    engine: Engine, live_client: TestClient, live_tenant: Tenant
 ) -> None:
-    if not is_postgres:
-        pytest.skip("concurrent writers need PostgreSQL (SQLite serialises them)")
-    setup = core_engine.new_session(engine)
-    bind_organisation(setup, live_tenant.id)
-    try:
-        org = setup.get(Organisation, live_tenant.id)
-        assert org is not None
-        world = build_world(setup, org)
-        for manager in (world.manager, world.senior):
-            make_enrolment(setup, training_session=world.management_session, employee=manager)
-        setup.commit()
-        program_url = f"/v1/training-programs/{world.program.id}"
-        staff_session_id, staff_id = world.staff_session.id, world.staff.id
-    finally:
-        setup.close()
+    ids = _managers_seated(engine, live_tenant)
+    program_url = f"/v1/training-programs/{ids.program}"
     # The first enrolment in the staff programme is written, not yet committed; meanwhile
     # the programme is made a management training over HTTP, as if nobody were enrolled.
     answer = _answer_beside_enrolment(
         engine,
         live_tenant,
-        staff_session_id,
-        staff_id,
+        ids,
         lambda: live_client.patch(
             program_url, headers=live_tenant.write, json={"audience": "management"}
         ),
@@ -97,19 +74,18 @@ def test_whom_a_programme_trains_does_not_change_under_an_enrolment(
 def _answer_beside_enrolment(
     engine: Engine,
     tenant: Tenant,
-    session_id: uuid.UUID,
-    employee_id: uuid.UUID,
+    ids: "_Seated",
     request: Callable[[], httpx.Response],
 ) -> httpx.Response:
-    """The answer to ``request``, sent while an enrolment is written but not committed: the
-    enrolment commits once the request waits for its managers-first turn (and the test fails
-    if the request answers without waiting)."""
+    """The answer to ``request``, sent while the staff member's enrolment is written but not
+    committed: the enrolment commits once the request waits for its managers-first turn
+    (and the test fails if the request answers without waiting)."""
     first = core_engine.new_session(engine)
     bind_organisation(first, tenant.id)
     try:
         org = first.get(Organisation, tenant.id)
         assert org is not None
-        service.enrol(first, org=org, session_id=session_id, employee_id=employee_id)
+        service.enrol(first, org=org, session_id=ids.staff_session, employee_id=ids.staff)
         with ThreadPoolExecutor(1) as pool:
             second = pool.submit(request)
             waiting = sa.text(
@@ -128,3 +104,36 @@ def _answer_beside_enrolment(
             return second.result(timeout=30)
     finally:
         first.close()
+
+
+class _Seated(NamedTuple):
+    management_session: uuid.UUID
+    seat: uuid.UUID  # the team manager's enrolment in it
+    program: uuid.UUID  # the staff programme, nobody enrolled yet
+    staff_session: uuid.UUID
+    staff: uuid.UUID
+
+
+def _managers_seated(engine: Engine, tenant: Tenant) -> _Seated:
+    """A committed world whose managers are enrolled in the management session, so the
+    staff member may enrol in the later staff session."""
+    setup = core_engine.new_session(engine)
+    bind_organisation(setup, tenant.id)
+    try:
+        org = setup.get(Organisation, tenant.id)
+        assert org is not None
+        world = build_world(setup, org)
+        seat = make_enrolment(
+            setup, training_session=world.management_session, employee=world.manager
+        )
+        make_enrolment(setup, training_session=world.management_session, employee=world.senior)
+        setup.commit()
+        return _Seated(
+            world.management_session.id,
+            seat.id,
+            world.program.id,
+            world.staff_session.id,
+            world.staff.id,
+        )
+    finally:
+        setup.close()

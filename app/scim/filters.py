@@ -33,6 +33,7 @@ from app.core.queries import escape_like, folded
 from app.core.sqljson import joined_words
 from app.organisation.models import Employee, Team
 from app.scim.errors import ScimError
+from app.scim.mapping import USER_NAME
 from app.scim.schemas import ENTERPRISE_URN, GROUP_URN, USER_URN
 
 FILTER_MAX = 2000
@@ -53,7 +54,7 @@ def _user_attrs() -> dict[str, Attr]:
     )
     return {
         "id": Attr(col(Employee.id), "id"),
-        "username": Attr(col(Employee.user_name), "text"),
+        "username": Attr(USER_NAME, "text"),
         "externalid": Attr(col(Employee.scim_external_id), "exact"),
         "displayname": Attr(name, "text"),
         "name.givenname": Attr(col(Employee.first_name), "text"),
@@ -254,10 +255,21 @@ def _members_condition(node: ValuePath | Comparison | Present) -> Condition:
     return team_has.where(col(Employee.id) == member).exists()
 
 
-SORTABLE_USERS = {"username": "user_name", "externalid": "scim_external_id",
-                  "emails.value": "email", "name.familyname": "last_name",
-                  "name.givenname": "first_name", "meta.lastmodified": "updated_at",
-                  "meta.created": "created_at", "id": "id"}  # fmt: skip
-SORTABLE_GROUPS = {"displayname": "name", "externalid": "scim_external_id",
-                   "meta.lastmodified": "updated_at", "meta.created": "created_at",
-                   "id": "id"}  # fmt: skip
+# What sortBy may name, and the SQL it sorts on.
+SORTABLE_USERS: dict[str, Any] = {
+    "username": USER_NAME,
+    "externalid": col(Employee.scim_external_id),
+    "emails.value": col(Employee.email),
+    "name.familyname": col(Employee.last_name),
+    "name.givenname": col(Employee.first_name),
+    "meta.lastmodified": col(Employee.updated_at),
+    "meta.created": col(Employee.created_at),
+    "id": col(Employee.id),
+}
+SORTABLE_GROUPS: dict[str, Any] = {
+    "displayname": col(Team.name),
+    "externalid": col(Team.scim_external_id),
+    "meta.lastmodified": col(Team.updated_at),
+    "meta.created": col(Team.created_at),
+    "id": col(Team.id),
+}

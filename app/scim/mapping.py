@@ -2,7 +2,7 @@
 
 | SCIM (User) | employee |
 |---|---|
-| ``userName`` | ``user_name`` (new in 0013, unique per organisation) |
+| ``userName`` | ``user_name`` (0013, unique per organisation), else as ``user_name_of`` |
 | ``externalId`` | ``scim_external_id`` (the identity provider's own key) |
 | ``name.givenName``, ``middleName``, ``familyName`` | first name, tussenvoegsel, last name |
 | ``displayName`` | the full name (read-only) |
@@ -39,6 +39,22 @@ from app.scim.schemas import (
     ScimUser,
     VeerkrachtEmployee,
 )
+
+
+def user_name_of(emp: Employee) -> str:
+    """The userName of an employee (RFC 7643 section 4.1.1: every User has one).
+
+    The identity provider's own, once it has named the employee. Before that (an employee
+    made through /v1 or an import) their work email, which is what Entra ID's and Okta's
+    userName usually is, so the provider finds them by userName and takes them over
+    instead of making a second employee of the same person; else their employee number;
+    else their id. ``USER_NAME`` is the same rule in SQL, for filters, sorting and the
+    uniqueness check (without the id, which only a User with neither answers).
+    """
+    return emp.user_name or emp.email or emp.external_id or str(emp.id)
+
+
+USER_NAME = func.coalesce(col(Employee.user_name), col(Employee.email), col(Employee.external_id))
 
 
 @dataclass
@@ -89,7 +105,7 @@ def user_of(emp: Employee, rel: Related, base: str) -> ScimUser:
     user = ScimUser(
         id=str(emp.id),
         external_id=emp.scim_external_id,
-        user_name=emp.user_name,
+        user_name=user_name_of(emp),
         name=Name(
             given_name=emp.first_name,
             middle_name=emp.name_particle,

@@ -27,7 +27,7 @@ class ListParams:
 
 
 def _page(
-    db: Session, model: type[T], condition: Any, sortable: dict[str, str], params: ListParams
+    db: Session, model: type[T], condition: Any, sortable: dict[str, Any], params: ListParams
 ) -> tuple[int, list[T]]:
     stmt = select(model)
     counted = select(sa.func.count()).select_from(model)
@@ -36,14 +36,13 @@ def _page(
     total = int(db.execute(counted).scalar_one())
     order: list[Any] = []
     if params.sort_by:
-        column = sortable.get(params.sort_by.lower())
-        if column is None:
+        sort_col = sortable.get(params.sort_by.lower())
+        if sort_col is None:
             raise ScimError(
                 f"Sorting on '{params.sort_by}' is not supported; sortable: "
                 + ", ".join(sorted(sortable)) + ".",
                 scim_type="invalidValue",
             )  # fmt: skip
-        sort_col = col(getattr(model, column))
         order.append(sort_col.desc() if params.descending else sort_col.asc())
     order.append(col(model.id))
     offset = max(params.start_index, 1) - 1

@@ -23,7 +23,7 @@ from app.organisation import service as organisation_service
 from app.organisation.models import Employee, EmployeeCreate, EmployeeUpdate, Team, TeamCreate
 from app.organisation.models import TeamUpdate as TeamChange
 from app.scim.errors import ScimError
-from app.scim.mapping import employee_fields, group_of, related, user_of
+from app.scim.mapping import USER_NAME, employee_fields, group_of, related, user_of
 from app.scim.schemas import (
     EMPLOYEE_URN,
     ENTERPRISE_URN,
@@ -118,7 +118,9 @@ def users(db: Session, emps: list[Employee], base: str) -> list[ScimUser]:
 def _refuse_taken_user_name(db: Session, user_name: str | None, emp: Employee | None) -> None:
     if not user_name:
         return
-    stmt = select(Employee.id).where(func.lower(col(Employee.user_name)) == user_name.lower())
+    # Compared with every User's userName as answered, the derived ones included: a new
+    # user named as an employee the provider has not named yet is someone else's name.
+    stmt = select(Employee.id).where(func.lower(USER_NAME) == user_name.lower())
     if emp is not None:
         stmt = stmt.where(col(Employee.id) != emp.id)
     if db.exec(stmt).first() is not None:

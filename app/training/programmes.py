@@ -220,11 +220,24 @@ def programs_in_use(db: Session, program_ids: Sequence[uuid.UUID]) -> set[uuid.U
 
     Asked only to decide such a change, it first takes the managers-first turn that an
     enrolment takes (PostgreSQL): an enrolment made side by side is then either committed
-    and seen here, or waits and is checked against the new audience.
+    and seen here, or waits and is checked against the new audience. Before the turn it
+    locks the programmes' rows, in id order: a PATCH holds its programme's row (the route
+    locks it) when it gets here, so an import that took the turn first and then updated
+    that row would wait for the PATCH while the PATCH waits for its turn (a deadlock).
     """
+    wanted = sorted(set(program_ids))
+    if not wanted:
+        return set()
+    for ids in chunks(wanted):
+        db.execute(
+            select(col(TrainingProgram.id))
+            .where(col(TrainingProgram.id).in_(ids))
+            .order_by(col(TrainingProgram.id))
+            .with_for_update(key_share=True)
+        )
     take_turns_on_managers_first(db)
     found: set[uuid.UUID] = set()
-    for ids in chunks(list(program_ids)):
+    for ids in chunks(wanted):
         enrolled = (
             select(col(TrainingSession.program_id))
             .join(Enrolment, col(Enrolment.session_id) == col(TrainingSession.id))

@@ -5,7 +5,7 @@ turns, so the second checks what the first committed."""
 import threading
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import NamedTuple
 
 import httpx
@@ -18,6 +18,7 @@ from app.core import engine as core_engine
 from app.core.tenancy import bind_organisation
 from app.organisation.models import Organisation
 from app.training import service
+from app.training.sessions import take_turns_on_managers_first
 from tests.conftest import Tenant
 from tests.factories.training import make_enrolment
 from tests.helpers import assert_problem
@@ -88,22 +89,69 @@ def _answer_beside_enrolment(
         service.enrol(first, org=org, session_id=ids.staff_session, employee_id=ids.staff)
         with ThreadPoolExecutor(1) as pool:
             second = pool.submit(request)
-            waiting = sa.text(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND datname = current_database() AND query ILIKE '%pg_advisory_xact_lock%'"
-            )
-            with engine.connect() as watch:
-                for _ in range(3000):  # until the request waits its turn (or has answered)
-                    found = watch.execute(waiting).scalar_one()
-                    watch.rollback()  # pg_stat_activity is a snapshot per transaction
-                    if second.done() or found:
-                        break
-                    threading.Event().wait(0.01)
-            assert not second.done(), second.result().text
+            _wait_until_waiting(engine, second, 1)
             first.commit()
             return second.result(timeout=30)
     finally:
         first.close()
+
+
+def test_an_import_and_a_patch_of_one_programme_do_not_deadlock(
+    engine: Engine, live_client: TestClient, live_tenant: Tenant
+) -> None:
+    body = {"title": "Leiding", "audience": "staff", "external_id": "TP-D"}
+    created = live_client.post("/v1/training-programs", json=body, headers=live_tenant.write)
+    assert created.status_code == 201, created.text
+    program_url = f"/v1/training-programs/{created.json()['id']}"
+    csv = b"external_id;title;audience\nTP-D;Leiding en veiligheid;staff\n"
+    # An enrolment in progress holds the managers-first turn. The import queues for it
+    # first, then a PATCH changing whom the programme trains: each waits for the turn (the
+    # import also for the programme's row, or the PATCH for it). Once the enrolment
+    # commits, the import that took the turn before the programme's row would have waited
+    # for the PATCH, which held the row and waited for the turn: a deadlock, one 503.
+    holder = core_engine.new_session(engine)
+    bind_organisation(holder, live_tenant.id)
+    try:
+        take_turns_on_managers_first(holder)
+        with ThreadPoolExecutor(2) as pool:
+            imported = pool.submit(
+                live_client.post,
+                "/v1/imports/training-programs",
+                content=csv,
+                headers={**live_tenant.write, "Content-Type": "text/csv"},
+            )
+            _wait_until_waiting(engine, imported, 1)
+            patched = pool.submit(
+                live_client.patch,
+                program_url,
+                headers=live_tenant.write,
+                json={"audience": "management"},
+            )
+            _wait_until_waiting(engine, patched, 2)
+            holder.commit()
+            answers = [imported.result(timeout=30), patched.result(timeout=30)]
+    finally:
+        holder.close()
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    after = live_client.get(program_url, headers=live_tenant.read).json()
+    assert (after["title"], after["audience"]) == ("Leiding en veiligheid", "management")
+
+
+def _wait_until_waiting(engine: Engine, request: Future[httpx.Response], waiters: int) -> None:
+    """Until ``waiters`` transactions of this database wait for a lock: the one ``request``
+    sent among them (the test fails if it answers instead of waiting)."""
+    waiting = sa.text(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+        "AND datname = current_database()"
+    )
+    with engine.connect() as watch:
+        for _ in range(3000):
+            found = watch.execute(waiting).scalar_one()
+            watch.rollback()  # pg_stat_activity is a snapshot per transaction
+            if request.done() or found >= waiters:
+                break
+            threading.Event().wait(0.01)
+    assert not request.done(), request.result().text
 
 
 class _Seated(NamedTuple):

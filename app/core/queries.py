@@ -84,6 +84,33 @@ def _folded_sqlite(element: folded, compiler: SQLCompiler, **kw: Any) -> str:
     return f"casefold({compiler.process(element.clauses, **kw)})"
 
 
+class uuid_text(GenericFunction[str]):
+    """A UUID column as the text Python writes of it (``str(uuid)``: lowercase, hyphenated),
+    on every database: what the API answers, for SQL that compares or builds that text.
+
+    PostgreSQL's cast writes it so; SQLite holds 32 hex digits (SQLAlchemy's ``Uuid``),
+    hyphenated here. NULL stays NULL on both.
+    """
+
+    type = String()
+    name = "uuid_text"
+    inherit_cache = True
+
+
+_UUID_PARTS = ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
+
+
+@compiles(uuid_text)
+def _uuid_text_cast(element: uuid_text, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS TEXT)"
+
+
+@compiles(uuid_text, "sqlite")
+def _uuid_text_sqlite(element: uuid_text, compiler: SQLCompiler, **kw: Any) -> str:
+    hexed = compiler.process(element.clauses, **kw)
+    return "(" + " || '-' || ".join(f"substr({hexed}, {a}, {n})" for a, n in _UUID_PARTS) + ")"
+
+
 def contains_text(column: Any, text: str, dialect: str) -> Any:
     """``column`` contains ``text``, ignoring case in every script (a search box's ``q``).
 

@@ -29,6 +29,7 @@ from sqlmodel.sql.sqltypes import AutoString
 
 from app.core.models import UTCDateTime
 from app.core.pagination import PageEnd
+from app.core.queries import uuid_text
 
 Expr = ColumnElement[Any]
 
@@ -45,19 +46,6 @@ def _scalar_type(annotation: Any) -> Any:
 def _text(column: Expr) -> Expr:
     # Treat the stored value as text: no bind or result processing of the column's type.
     return sa.type_coerce(column, sa.String)
-
-
-def _sqlite_uuid(column: Expr) -> Expr:
-    # Stored as 32 lowercase hex digits (SQLAlchemy's Uuid on SQLite).
-    s = _text(column)
-    parts = [sa.func.substr(s, start, length) for start, length in _UUID_PARTS]
-    hyphenated: Expr = parts[0]
-    for part in parts[1:]:
-        hyphenated = hyphenated + "-" + part
-    return sa.case((column.is_(None), sa.null()), else_=hyphenated)
-
-
-_UUID_PARTS = ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
 
 
 def _sqlite_datetime(column: Expr) -> Expr:
@@ -99,7 +87,7 @@ def _identity(column: Expr) -> Expr:
 
 _WRITERS: dict[str, dict[Any, Any]] = {
     "sqlite": {
-        uuid.UUID: _sqlite_uuid,
+        uuid.UUID: uuid_text,
         dt.datetime: _sqlite_datetime,
         dt.date: _text,
         bool: _sqlite_bool,

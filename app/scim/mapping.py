@@ -24,6 +24,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, or_, select
 
 from app.core.concurrency import etag_of
+from app.core.queries import uuid_text
 from app.organisation import service as organisation_service
 from app.organisation.models import Employee, FunctionGroup, Role, Team
 from app.scim.errors import ScimError
@@ -49,12 +50,17 @@ def user_name_of(emp: Employee) -> str:
     userName usually is, so the provider finds them by userName and takes them over
     instead of making a second employee of the same person; else their employee number;
     else their id. ``USER_NAME`` is the same rule in SQL, for filters, sorting and the
-    uniqueness check (without the id, which only a User with neither answers).
+    uniqueness check.
     """
     return emp.user_name or emp.email or emp.external_id or str(emp.id)
 
 
-USER_NAME = func.coalesce(col(Employee.user_name), col(Employee.email), col(Employee.external_id))
+USER_NAME = func.coalesce(
+    col(Employee.user_name),
+    col(Employee.email),
+    col(Employee.external_id),
+    uuid_text(col(Employee.id)),
+)
 
 
 @dataclass

@@ -10,20 +10,21 @@ No SCIM write touches a table any other way.
 import uuid
 from typing import Any
 
+import sqlalchemy as sa
 from pydantic import ValidationError
 from scim2_models import Context, PatchOp, SCIMException, ScimPolicy
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.core.crud import apply_changes
 from app.core.errors import Conflict, NotFound
 from app.core.models import touch
+from app.core.queries import folded
 from app.core.tenancy import get_scoped
 from app.organisation import service as organisation_service
 from app.organisation.models import Employee, EmployeeCreate, EmployeeUpdate, Team, TeamCreate
 from app.organisation.models import TeamUpdate as TeamChange
 from app.scim.errors import ScimError
-from app.scim.mapping import USER_NAME, employee_fields, group_of, related, user_of
+from app.scim.mapping import USER_NAME, employee_fields, group_of, related, user_name_of, user_of
 from app.scim.schemas import (
     EMPLOYEE_URN,
     ENTERPRISE_URN,
@@ -120,7 +121,7 @@ def _refuse_taken_user_name(db: Session, user_name: str | None, emp: Employee | 
         return
     # Compared with every User's userName as answered, the derived ones included: a new
     # user named as an employee the provider has not named yet is someone else's name.
-    stmt = select(Employee.id).where(func.lower(USER_NAME) == user_name.lower())
+    stmt = select(Employee.id).where(folded(USER_NAME) == folded(sa.literal(user_name)))
     if emp is not None:
         stmt = stmt.where(col(Employee.id) != emp.id)
     if db.exec(stmt).first() is not None:
@@ -133,7 +134,15 @@ def _write_employee(db: Session, emp: Employee | None, fields: dict[str, Any]) -
     scim_only: dict[str, Any] = {
         k: fields.pop(k) for k in ("user_name", "scim_external_id") if k in fields
     }
-    _refuse_taken_user_name(db, scim_only.get("user_name"), emp)
+    user_name = scim_only.get("user_name")
+    if emp is not None and user_name and user_name.casefold() == user_name_of(emp).casefold():
+        # The name the employee already answers (a PATCH or PUT writes the whole User back):
+        # unchanged, so not checked again, and a derived one stays derived rather than
+        # stored (it follows the email until the provider gives a name of its own).
+        if emp.user_name is None:
+            del scim_only["user_name"]
+    else:
+        _refuse_taken_user_name(db, user_name, emp)
     try:
         if emp is None:
             data = EmployeeCreate(**fields)

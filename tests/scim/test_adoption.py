@@ -50,16 +50,25 @@ def test_without_an_email_by_their_employee_number_and_else_their_id(
 def test_sorted_by_user_name_as_answered(
     client: TestClient, tenant: Tenant, scim: dict[str, str]
 ) -> None:
-    _hr_employee(client, tenant, external_id="1003", email="b@example.nl")
+    # Made in another order than their names', a stored name among derived ones.
     _hr_employee(client, tenant, external_id="1004", first_name="Piet", email="c@example.nl")
     made = client.post("/scim/v2/Users", json=user_body("a@example.nl"), headers=scim)
     assert made.status_code == 201, made.text
-    r = client.get("/scim/v2/Users", params={"sortBy": "userName"}, headers=scim)
-    assert [u["userName"] for u in r.json()["Resources"]] == [
-        "a@example.nl",
-        "b@example.nl",
-        "c@example.nl",
-    ]
+    _hr_employee(client, tenant, external_id="1003", email="b@example.nl")
+    names = ["a@example.nl", "b@example.nl", "c@example.nl"]
+    for order, expected in (("ascending", names), ("descending", names[::-1])):
+        r = client.get(
+            "/scim/v2/Users", params={"sortBy": "userName", "sortOrder": order}, headers=scim
+        )
+        assert [u["userName"] for u in r.json()["Resources"]] == expected
+
+
+def test_found_by_their_id_as_user_name(
+    client: TestClient, tenant: Tenant, scim: dict[str, str]
+) -> None:
+    bare = _hr_employee(client, tenant)  # no email, no employee number
+    assert [u["id"] for u in _found(client, scim, f'userName eq "{bare["id"]}"')] == [bare["id"]]
+    assert [u["id"] for u in _found(client, scim, "userName pr")] == [bare["id"]]
 
 
 def test_a_second_user_of_the_same_name_is_refused(
@@ -94,3 +103,46 @@ def test_the_identity_provider_takes_the_employee_over(
     # The same employee, with their HR key and history: no second one was made.
     employees = client.get("/v1/employees", headers=tenant.read).json()["items"]
     assert [(e["id"], e["external_id"]) for e in employees] == [(emp["id"], "1006")]
+
+
+def test_a_derived_name_stays_derived_until_the_provider_gives_its_own(
+    client: TestClient, tenant: Tenant, scim: dict[str, str]
+) -> None:
+    emp = _hr_employee(client, tenant, external_id="1007", email="jan.berg@example.nl")
+    # A PATCH writes the whole User back, the derived userName with it.
+    ops = [{"op": "replace", "path": "externalId", "value": "entra-oid-7"}]
+    r = client.patch(
+        f"/scim/v2/Users/{emp['id']}", json={"schemas": [PATCH], "Operations": ops}, headers=scim
+    )
+    assert r.status_code == 200, r.text
+    # Still derived: it follows the email HR gives.
+    moved = client.patch(
+        f"/v1/employees/{emp['id']}", json={"email": "j.berg@example.nl"}, headers=tenant.write
+    )
+    assert moved.status_code == 200, moved.text
+    user = client.get(f"/scim/v2/Users/{emp['id']}", headers=scim).json()
+    assert (user["userName"], user["externalId"]) == ("j.berg@example.nl", "entra-oid-7")
+
+
+def test_a_user_whose_name_another_derives_can_still_be_changed(
+    client: TestClient, tenant: Tenant, scim: dict[str, str]
+) -> None:
+    # The provider's user x@ has another email; HR later gives x@ to someone else, who
+    # then answers the same userName (not refused: /v1 has no userName).
+    body = user_body("x@example.nl", emails=[{"value": "jan@example.nl", "type": "work"}])
+    provided = client.post("/scim/v2/Users", json=body, headers=scim).json()
+    other = _hr_employee(client, tenant, external_id="1008", email="x@example.nl")
+    # Neither is held up by the other when its own name does not change.
+    deactivate = [{"op": "replace", "path": "active", "value": False}]
+    for user_id in (provided["id"], other["id"]):
+        r = client.patch(
+            f"/scim/v2/Users/{user_id}",
+            json={"schemas": [PATCH], "Operations": deactivate},
+            headers=scim,
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["active"] is False
+    unchanged = client.get(f"/scim/v2/Users/{provided['id']}", headers=scim).json()
+    put = {k: v for k, v in unchanged.items() if k not in ("id", "meta", "groups")}
+    r = client.put(f"/scim/v2/Users/{provided['id']}", json=put, headers=scim)
+    assert r.status_code == 200, r.text

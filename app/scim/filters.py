@@ -255,19 +255,20 @@ def _members_condition(node: ValuePath | Comparison | Present) -> Condition:
     return team_has.where(col(Employee.id) == member).exists()
 
 
-# What sortBy may name, and the SQL it sorts on.
+# What sortBy may name, and the SQL it sorts on. An attribute that is not caseExact sorts
+# without regard to case (RFC 7644 section 3.4.2.3), folded as its filters compare it.
 SORTABLE_USERS: dict[str, Any] = {
-    "username": USER_NAME,
+    "username": folded(USER_NAME),
     "externalid": col(Employee.scim_external_id),
-    "emails.value": col(Employee.email),
-    "name.familyname": col(Employee.last_name),
-    "name.givenname": col(Employee.first_name),
+    "emails.value": folded(col(Employee.email)),
+    "name.familyname": folded(col(Employee.last_name)),
+    "name.givenname": folded(col(Employee.first_name)),
     "meta.lastmodified": col(Employee.updated_at),
     "meta.created": col(Employee.created_at),
     "id": col(Employee.id),
 }
 SORTABLE_GROUPS: dict[str, Any] = {
-    "displayname": col(Team.name),
+    "displayname": folded(col(Team.name)),
     "externalid": col(Team.scim_external_id),
     "meta.lastmodified": col(Team.updated_at),
     "meta.created": col(Team.created_at),

@@ -146,3 +146,18 @@ def test_a_user_whose_name_another_derives_can_still_be_changed(
     put = {k: v for k, v in unchanged.items() if k not in ("id", "meta", "groups")}
     r = client.put(f"/scim/v2/Users/{provided['id']}", json=put, headers=scim)
     assert r.status_code == 200, r.text
+
+
+def test_user_names_sort_without_regard_to_case(
+    client: TestClient, tenant: Tenant, scim: dict[str, str]
+) -> None:
+    # userName is not caseExact: RFC 7644 section 3.4.2.3 sorts it ignoring case.
+    for name in ("Bea@example.nl", "anna@example.nl", "Céline@example.nl"):
+        r = client.post("/scim/v2/Users", json=user_body(name), headers=scim)
+        assert r.status_code == 201, r.text
+    r = client.get("/scim/v2/Users", params={"sortBy": "userName"}, headers=scim)
+    assert [u["userName"] for u in r.json()["Resources"]] == [
+        "anna@example.nl",
+        "Bea@example.nl",
+        "Céline@example.nl",
+    ]

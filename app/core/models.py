@@ -266,7 +266,12 @@ def render(schema: type[Shape], row: object, **derived: Any) -> Shape:
     ``derived`` for what the row does not carry (a team's managers, a computed status).
 
     The one way a service turns a row into its public schema (the same as
-    ``model_validate(row, from_attributes=True)`` when nothing is derived)."""
+    ``model_validate(row, from_attributes=True)`` when nothing is derived). A derived name
+    that is no field of the schema is refused: misspelt, it would be dropped silently and
+    the field read from the row instead."""
+    unknown = derived.keys() - schema.model_fields.keys()
+    if unknown:
+        raise TypeError(f"{schema.__name__} has no field {', '.join(sorted(unknown))}")
     values = {
         name: derived[name] if name in derived else getattr(row, name)
         for name in schema.model_fields

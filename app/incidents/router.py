@@ -4,7 +4,7 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from app.core.auth import ReadPrincipal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
@@ -20,12 +20,10 @@ from app.core.sessions import (
     ReadSession,
     SensitiveOnly,
     WriteSession,
-    reader,
-    writer,
 )
 from app.incidents import reports, service
+from app.incidents.dependencies import AftercareDep, AftercareForUpdate
 from app.incidents.models import (
-    Aftercare,
     AftercareKind,
     AftercarePublic,
     AftercareStatus,
@@ -41,7 +39,7 @@ from app.incidents.schemas import (
     RiskAnalysis,
     RiskAnalysisReport,
 )
-from app.organisation.models import FunctionGroup
+from app.organisation.dependencies import FunctionGroupDep
 
 # Incidents are about people across teams: HR roles and API keys only (roles per team are
 # not built for them yet; docs/incidents.md).
@@ -124,7 +122,7 @@ def list_aftercare(
     dependencies=[SensitiveOnly],
 )
 def get_aftercare(
-    row: Annotated[Aftercare, Depends(reader(Aftercare, "aftercare_id"))],
+    row: AftercareDep,
     response: Response,
 ) -> AftercarePublic:
     """One step of aftercare (needs the `sensitive` permission)."""
@@ -139,7 +137,7 @@ def get_aftercare(
     dependencies=[SensitiveOnly],
 )
 def update_aftercare(
-    row: Annotated[Aftercare, Depends(writer(Aftercare, "aftercare_id"))],
+    row: AftercareForUpdate,
     data: AftercareUpdate,
     db: WriteSession,
     response: Response,
@@ -168,7 +166,7 @@ def get_risk_analysis(principal: ReadPrincipal, db: ReadSession) -> RiskAnalysis
     "/function-groups/{function_group_id}/risk-analysis", tags=["risk-analysis"], responses=READ
 )
 def get_function_group_risk_analysis(
-    group: Annotated[FunctionGroup, Depends(reader(FunctionGroup, "function_group_id"))],
+    group: FunctionGroupDep,
     principal: ReadPrincipal,
     db: ReadSession,
 ) -> RiskAnalysis:

@@ -2,13 +2,14 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Response
+from fastapi import APIRouter, Body, Response
 
 from app.core.concurrency import set_etag
 from app.core.resource import Docs, Resource
 from app.core.responses import CREATED_MANY, WRITE_ONE
-from app.core.sessions import AdminOnly, WriteSession, reader, writer
+from app.core.sessions import AdminOnly, WriteSession
 from app.webhooks import service
+from app.webhooks.dependencies import SubscriptionDep, SubscriptionForUpdate
 from app.webhooks.models import (
     WebhookDelivery,
     WebhookDeliveryPublic,
@@ -39,16 +40,6 @@ SUBSCRIPTIONS = Resource(
     ),
 )
 SUBSCRIPTIONS.add_routes(router)
-
-SubscriptionDep = Annotated[
-    WebhookSubscription,
-    Depends(reader(WebhookSubscription, "subscription_id", name="webhook subscription")),
-]
-SubscriptionForUpdate = Annotated[
-    WebhookSubscription,
-    Depends(writer(WebhookSubscription, "subscription_id", name="webhook subscription")),
-]
-
 
 service.SUBSCRIPTION_LIST.add_route(router)
 

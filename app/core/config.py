@@ -139,6 +139,13 @@ class Settings(BaseSettings):
         description="How long a failed fetch of an issuer's keys is remembered: meanwhile its "
         "tokens are answered 503 at once, not each after the fetch timeout (0: never).",
     )
+    oidc_jwks_stale_seconds: float = Field(
+        default=3600,
+        ge=0,
+        description="When refreshing an issuer's expired keys fails (the provider is down), "
+        "its last keys stay in use this much longer, so people signed in keep working; "
+        "0: a failed refresh is a 503 at once.",
+    )
     oidc_allow_private_issuers: bool = Field(
         default=False,
         description="Let identity providers live on loopback and private addresses (tests, "

@@ -7,14 +7,17 @@ know makes one refetch (key rotation), at most once per ``oidc_jwks_refetch_seco
 issuer, so a stream of made-up ``kid``s cannot turn the service into a fetching proxy.
 Concurrent requests share one fetch, and a failed fetch is remembered per issuer for
 ``oidc_jwks_failure_seconds``: meanwhile its tokens are answered 503 at once, not each after
-the fetch timeout. Only asymmetric algorithms are accepted: ``none`` and ``HS256`` signed
-with the public key are refused before any key is used.
+the fetch timeout. Keys that expired while their provider is down stay in use for
+``oidc_jwks_stale_seconds`` more (the last known good keys), so an outage of the provider
+does not sign everybody out. Only asymmetric algorithms are accepted: ``none`` and
+``HS256`` signed with the public key are refused before any key is used.
 """
 
 import asyncio
 import base64
 import binascii
 import json
+import logging
 import math
 import threading
 import time
@@ -31,6 +34,8 @@ from app.core.config import get_settings
 from app.core.errors import ServiceUnavailable, Unauthorized
 from app.core.problems import ProblemCode
 from app.core.targets import TargetRefused, pinned, refuse_private, split_target
+
+log = logging.getLogger("veerkracht.identity")
 
 ALLOWED_ALGORITHMS = (
     "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
@@ -284,7 +289,21 @@ class JwksCache:
         now = self.clock()
         cached = self._cached.get(issuer)
         if cached is None or now - cached.fetched_at > settings.oidc_jwks_cache_seconds:
-            keys = await self._refresh(issuer)
+            try:
+                keys = await self._refresh(issuer)
+            except ServiceUnavailable:
+                # The provider is down: its last keys were good when fetched and still are
+                # unless it rotated meanwhile, which it cannot announce while down. Bounded,
+                # as a withdrawn key must stop working once the provider is back or the
+                # window ends.
+                lifetime = settings.oidc_jwks_cache_seconds + settings.oidc_jwks_stale_seconds
+                if cached is None or now - cached.fetched_at > lifetime:
+                    raise
+                log.warning(
+                    "identity provider keys could not be refreshed; using the last ones",
+                    extra={"issuer": issuer, "age_seconds": round(now - cached.fetched_at)},
+                )
+                keys = cached.keys
         else:
             keys = cached.keys
         found = _by_kid(keys, kid)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from joserfc.jwk import KeySet
+from joserfc.jwk import ECKey, Key, KeySet
 
 from app.core.config import get_settings
 from app.core.errors import ServiceUnavailable
@@ -127,7 +127,7 @@ def test_concurrent_requests_share_one_failing_fetch() -> None:
 
     cache = JwksCache(fetch=fetch, clock=clock)
 
-    async def main() -> list[BaseException | oidc.Key]:
+    async def main() -> list[BaseException | Key]:
         waiting = [asyncio.ensure_future(cache.key(DOWN, "k1")) for _ in range(5)]
         await asyncio.sleep(0)  # a turn of the loop, no wall-clock wait: all five joined
         gate.set()
@@ -163,3 +163,63 @@ def test_a_hanging_name_lookup_ends_at_the_fetch_deadline(
     monkeypatch.setattr(get_settings(), "oidc_http_timeout_seconds", 0.05)
     with pytest.raises(TimeoutError):
         asyncio.run(fetch())
+
+
+def _flaky_provider(keys: KeySet) -> tuple[list[str], Callable[[bool], None], oidc.Fetcher]:
+    """A fetch that answers ``keys`` until switched down, counting its calls."""
+    calls: list[str] = []
+    state = {"down": False}
+
+    async def fetch(url: str) -> KeySet:
+        calls.append(url)
+        if state["down"]:
+            raise httpx.ConnectError("connection refused")
+        return keys
+
+    def switch(down: bool) -> None:
+        state["down"] = down
+
+    return calls, switch, fetch
+
+
+def test_a_provider_that_goes_down_keeps_its_last_keys_for_a_while(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = get_settings()
+    monkeypatch.setattr(settings, "oidc_jwks_cache_seconds", 3600.0)
+    monkeypatch.setattr(settings, "oidc_jwks_stale_seconds", 1800.0)
+    monkeypatch.setattr(settings, "oidc_jwks_failure_seconds", 5.0)
+    key = ECKey.generate_key("P-256", parameters={"kid": "k1"})
+    calls, switch, fetch = _flaky_provider(KeySet([key]))
+    now = [0.0]
+    cache = JwksCache(fetch=fetch, clock=lambda: now[0])
+    assert asyncio.run(cache.key(DOWN, "k1")).kid == "k1"
+
+    switch(True)
+    now[0] = 3600.5  # expired, and the provider is down: its last keys still verify
+    assert asyncio.run(cache.key(DOWN, "k1")).kid == "k1"
+    assert len(calls) == 2, "it did try to refresh them"
+    now[0] = 3600 + 1800  # the last moment of the grace
+    assert asyncio.run(cache.key(DOWN, "k1")).kid == "k1"
+    now[0] = 3600 + 1800.5  # past it: tokens of a provider that is down are a 503 again
+    with pytest.raises(ServiceUnavailable):
+        asyncio.run(cache.key(DOWN, "k1"))
+
+    switch(False)
+    now[0] += 5  # after the failure window: back, and its keys fresh again
+    assert asyncio.run(cache.key(DOWN, "k1")).kid == "k1"
+
+
+def test_without_grace_a_failed_refresh_is_a_503_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = get_settings()
+    monkeypatch.setattr(settings, "oidc_jwks_cache_seconds", 3600.0)
+    monkeypatch.setattr(settings, "oidc_jwks_stale_seconds", 0.0)
+    key = ECKey.generate_key("P-256", parameters={"kid": "k1"})
+    _, switch, fetch = _flaky_provider(KeySet([key]))
+    now = [0.0]
+    cache = JwksCache(fetch=fetch, clock=lambda: now[0])
+    asyncio.run(cache.key(DOWN, "k1"))
+    switch(True)
+    now[0] = 3600.5
+    with pytest.raises(ServiceUnavailable):
+        asyncio.run(cache.key(DOWN, "k1"))

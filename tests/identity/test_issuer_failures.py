@@ -165,61 +165,55 @@ def test_a_hanging_name_lookup_ends_at_the_fetch_deadline(
         asyncio.run(fetch())
 
 
-def _flaky_provider(keys: KeySet) -> tuple[list[str], Callable[[bool], None], oidc.Fetcher]:
-    """A fetch that answers ``keys`` until switched down, counting its calls."""
-    calls: list[str] = []
-    state = {"down": False}
+class _FlakyProvider:
+    """A key cache on a hand-moved clock whose provider serves one key until ``down``;
+    cached for an hour, then ``stale`` seconds of grace."""
 
-    async def fetch(url: str) -> KeySet:
-        calls.append(url)
-        if state["down"]:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, *, stale: float) -> None:
+        settings = get_settings()
+        monkeypatch.setattr(settings, "oidc_jwks_cache_seconds", 3600.0)
+        monkeypatch.setattr(settings, "oidc_jwks_stale_seconds", stale)
+        monkeypatch.setattr(settings, "oidc_jwks_failure_seconds", 5.0)
+        self.keys = KeySet([ECKey.generate_key("P-256", parameters={"kid": "k1"})])
+        self.down = False
+        self.fetches = 0
+        self.now = 0.0
+        self.cache = JwksCache(fetch=self._fetch, clock=lambda: self.now)
+
+    async def _fetch(self, url: str) -> KeySet:
+        self.fetches += 1
+        if self.down:
             raise httpx.ConnectError("connection refused")
-        return keys
+        return self.keys
 
-    def switch(down: bool) -> None:
-        state["down"] = down
-
-    return calls, switch, fetch
+    def kid(self) -> str | None:
+        """The key id a token signed with ``k1`` is verified with now (or a 503)."""
+        return asyncio.run(self.cache.key(DOWN, "k1")).kid
 
 
 def test_a_provider_that_goes_down_keeps_its_last_keys_for_a_while(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    settings = get_settings()
-    monkeypatch.setattr(settings, "oidc_jwks_cache_seconds", 3600.0)
-    monkeypatch.setattr(settings, "oidc_jwks_stale_seconds", 1800.0)
-    monkeypatch.setattr(settings, "oidc_jwks_failure_seconds", 5.0)
-    key = ECKey.generate_key("P-256", parameters={"kid": "k1"})
-    calls, switch, fetch = _flaky_provider(KeySet([key]))
-    now = [0.0]
-    cache = JwksCache(fetch=fetch, clock=lambda: now[0])
-    assert asyncio.run(cache.key(DOWN, "k1")).kid == "k1"
-
-    switch(True)
-    now[0] = 3600.5  # expired, and the provider is down: its last keys still verify
-    assert asyncio.run(cache.key(DOWN, "k1")).kid == "k1"
-    assert len(calls) == 2, "it did try to refresh them"
-    now[0] = 3600 + 1800  # the last moment of the grace
-    assert asyncio.run(cache.key(DOWN, "k1")).kid == "k1"
-    now[0] = 3600 + 1800.5  # past it: tokens of a provider that is down are a 503 again
+    provider = _FlakyProvider(monkeypatch, stale=1800.0)
+    assert provider.kid() == "k1"
+    provider.down = True
+    provider.now = 3600.5  # expired, and the provider is down: its last keys still verify
+    assert provider.kid() == "k1"
+    assert provider.fetches == 2, "it did try to refresh them"
+    provider.now = 3600 + 1800  # the last moment of the grace
+    assert provider.kid() == "k1"
+    provider.now = 3600 + 1800.5  # past it: tokens of a provider that is down are a 503 again
     with pytest.raises(ServiceUnavailable):
-        asyncio.run(cache.key(DOWN, "k1"))
-
-    switch(False)
-    now[0] += 5  # after the failure window: back, and its keys fresh again
-    assert asyncio.run(cache.key(DOWN, "k1")).kid == "k1"
+        provider.kid()
+    provider.down = False
+    provider.now += 5  # after the failure window: back, and its keys fresh again
+    assert provider.kid() == "k1"
 
 
 def test_without_grace_a_failed_refresh_is_a_503_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    settings = get_settings()
-    monkeypatch.setattr(settings, "oidc_jwks_cache_seconds", 3600.0)
-    monkeypatch.setattr(settings, "oidc_jwks_stale_seconds", 0.0)
-    key = ECKey.generate_key("P-256", parameters={"kid": "k1"})
-    _, switch, fetch = _flaky_provider(KeySet([key]))
-    now = [0.0]
-    cache = JwksCache(fetch=fetch, clock=lambda: now[0])
-    asyncio.run(cache.key(DOWN, "k1"))
-    switch(True)
-    now[0] = 3600.5
+    provider = _FlakyProvider(monkeypatch, stale=0.0)
+    assert provider.kid() == "k1"
+    provider.down = True
+    provider.now = 3600.5
     with pytest.raises(ServiceUnavailable):
-        asyncio.run(cache.key(DOWN, "k1"))
+        provider.kid()

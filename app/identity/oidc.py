@@ -228,6 +228,12 @@ class JwksCache:
             self._failed.clear()
 
     def _remember_failure(self, issuer: str, error: ServiceUnavailable) -> ServiceUnavailable:
+        # Once per failed fetch (so once per window while the provider is down), whether
+        # or not its last keys still stand in (``key``): not once per request.
+        log.warning(
+            "identity provider keys could not be fetched",
+            extra={"issuer": issuer, "detail": error.detail},
+        )
         window = get_settings().oidc_jwks_failure_seconds
         failed = _Failed(error.detail, error.code, until=self.clock() + window)
         if window > 0:
@@ -299,10 +305,6 @@ class JwksCache:
                 lifetime = settings.oidc_jwks_cache_seconds + settings.oidc_jwks_stale_seconds
                 if cached is None or now - cached.fetched_at > lifetime:
                     raise
-                log.warning(
-                    "identity provider keys could not be refreshed; using the last ones",
-                    extra={"issuer": issuer, "age_seconds": round(now - cached.fetched_at)},
-                )
                 keys = cached.keys
         else:
             keys = cached.keys

@@ -95,7 +95,13 @@ def resolve_ref(db: Session, model: type[T], id_: uuid.UUID, *, pointer: str, wh
 
 
 def set_links(
-    db: Session, parent: Any, child: Any, owner: TenantTable, child_ids: Iterable[uuid.UUID]
+    db: Session,
+    parent: Any,
+    child: Any,
+    owner: TenantTable,
+    child_ids: Iterable[uuid.UUID],
+    *,
+    current: Iterable[uuid.UUID] | None = None,
 ) -> bool:
     """Make a link table name exactly ``child_ids`` for ``owner`` (a team's managers);
     whether that changed anything.
@@ -105,12 +111,15 @@ def set_links(
     organisation (link tables are not tenant tables: nothing stamps them). The links are a
     set (read in id order): the same ids again write nothing, so the owner's caller leaves
     its version alone and an HR platform's unchanged nightly PUT is no change.
+    ``current``: the ids linked now, when the caller has read them already (in the same
+    transaction, under the owner's row lock), so they are not read again.
     """
     link = parent.class_
     org_id = owner.organisation_id
     wanted = list(dict.fromkeys(child_ids))
     mine = (parent == owner.id, link.organisation_id == org_id)
-    if set(db.scalars(select(child).where(*mine))) == set(wanted):
+    linked = db.scalars(select(child).where(*mine)) if current is None else current
+    if set(linked) == set(wanted):
         return False
     db.execute(delete(link).where(*mine))
     db.add_all(

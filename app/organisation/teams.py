@@ -66,8 +66,20 @@ def _check_managers(
             )
 
 
-def _set_managers(db: Session, team: Team, manager_ids: Sequence[uuid.UUID]) -> bool:
-    return set_links(db, col(TeamManager.team_id), col(TeamManager.employee_id), team, manager_ids)
+def _set_managers(
+    db: Session,
+    team: Team,
+    manager_ids: Sequence[uuid.UUID],
+    current: Sequence[uuid.UUID] | None = None,
+) -> bool:
+    return set_links(
+        db,
+        col(TeamManager.team_id),
+        col(TeamManager.employee_id),
+        team,
+        manager_ids,
+        current=current,
+    )
 
 
 def manager_ids_by_team(
@@ -130,7 +142,7 @@ def update_team(db: Session, *, team: Team, data: TeamUpdate) -> Team:
     if data.manager_ids is not None:
         kept = manager_ids_by_team(db, [team.id]).get(team.id, [])
         _check_managers(db, data.manager_ids, kept=kept)
-        if _set_managers(db, team, data.manager_ids):
+        if _set_managers(db, team, data.manager_ids, current=kept):
             touch(team)
     db.flush()
     return team

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.core import dates
@@ -11,7 +12,7 @@ from app.organisation.function_groups import _add_years
 from app.organisation.models import DEFAULT_BANDS, ExposureLevel, Role, exposure_level
 from tests.conftest import Tenant
 from tests.factories.core import make_employee, make_function_group, make_team, manage
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, count_statements
 
 # --- organisation settings ----------------------------------------------------------------
 
@@ -369,3 +370,27 @@ def test_delete_function_group(client: TestClient, db: Session, tenant: Tenant) 
     assert (
         client.delete(f"/v1/function-groups/{unused.id}", headers=tenant.write).status_code == 204
     )
+
+
+def test_a_team_patch_reads_its_managers_once(
+    client: TestClient, db: Session, tenant: Tenant, engine: Engine
+) -> None:
+    # The managers read to check who may stay are the ones the new list is compared with.
+    tm = make_employee(db, role=Role.team_manager)
+    director = make_employee(db, role=Role.senior_management)
+    team = make_team(db, name="Jongerenwerk", managers=[tm])
+    with count_statements(engine) as counted:
+        r = client.patch(
+            f"/v1/teams/{team.id}",
+            headers=tenant.write,
+            json={"manager_ids": [str(tm.id), str(director.id)]},
+        )
+    assert r.status_code == 200, r.text
+    assert sorted(r.json()["manager_ids"]) == sorted([str(tm.id), str(director.id)])
+    read_managers = [
+        s
+        for s in counted.statements
+        if s.lstrip().upper().startswith("SELECT") and "FROM team_manager" in s
+    ]
+    # Once for the check and the write, once for the answer.
+    assert len(read_managers) == 2, read_managers

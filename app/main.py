@@ -76,10 +76,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # What exists at startup (routes, models, compiled validators, mappers) lives as long as
     # the process. Freezing it takes it out of the cyclic collector's reach: its full
     # collections, triggered by the garbage every request leaves, no longer walk those
-    # hundreds of thousands of objects each time (measured in-process on a page of 100
-    # employees: mean 2.4 -> 1.8 ms, p99 6.9 -> 2.8 ms). Once per process: a second app in
-    # the same process (tests) finds the startup objects frozen already. The process
-    # remembers that it froze them: gc.get_freeze_count() walks every frozen object.
+    # hundreds of thousands of objects each time (figures: docs/performance.md). Once per
+    # process: a second app in the same process (tests) finds the startup objects frozen
+    # already. The process remembers that it froze them: gc.get_freeze_count() walks every
+    # frozen object.
     global _startup_frozen
     if not _startup_frozen:
         gc.collect()

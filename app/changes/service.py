@@ -199,8 +199,9 @@ def read_changes(
 def _position_statement(dialect: str) -> sa.Select[int, int | None]:
     # Every list's first page asks for the position (its sync token), so the statement is
     # built once per dialect and runs as plain SQL: built per call and run through the ORM,
-    # an 8 us query cost about 120 us (docs/performance.md). The organisation is a bound
-    # parameter, always given by the caller: the tenant filter is written here, not added.
+    # a query of microseconds cost many times that (docs/performance.md). The organisation
+    # is a bound parameter, always given by the caller: the tenant filter is written here,
+    # not added.
     return (
         sa.select(col(ChangeEvent.txid), col(ChangeEvent.seq))
         .where(

@@ -156,8 +156,8 @@ class Database:
     def _units_take_turns(self) -> bool:
         # SQLite: writers take turns anyway (one write lock per database); request reads
         # take a few turns, since a read there is this process's own CPU work, not the
-        # database server's: 2 at once served a team's page 1.3x faster than 20
-        # (docs/performance.md).
+        # database server's: a few at once serve pages faster than many (figures:
+        # docs/performance.md).
         return self.engine.dialect.name == "sqlite"
 
     @asynccontextmanager

@@ -250,6 +250,7 @@ def update_enrolment(
             lambda: relying_sessions(db, ts, managers=[enrolment.employee_id]),
             change=lambda: _cancel(db, enrolment, ts),
             what=lambda s: f"Cancelling this enrolment (session {s.id} starts after it)",
+            seats_of=ts,
         )
         return enrolment
     if ts.starts_at > utcnow():

@@ -148,12 +148,22 @@ def keep_managers_first(
     *,
     change: Callable[[], object],
     what: Callable[[TrainingSession], str],
+    seats_of: TrainingSession | None = None,
 ) -> None:
     """Make ``change`` and refuse it (409 ``enrolment-refused``) if it breaks a rule, such
     as managers first (seed step 4), for anyone enrolled in the ``affected`` sessions;
     ``what`` names the change for the session it would break. Which sessions are affected
     is read in the organisation's managers-first turn: an enrolment committed just before
-    counts."""
+    counts.
+
+    ``seats_of``: the change only takes seats of this session away (a cancellation). When
+    they are no managers' seats (``holds_managers_seats``), nobody's rule rests on them and
+    the change is made without the turn, so cancelling a staff session or enrolment does
+    not wait for every enrolment of the organisation."""
+    if seats_of is not None and not holds_managers_seats(db, seats_of):
+        change()
+        db.flush()
+        return
     take_turns_on_managers_first(db)
     sessions = affected()
     before = {s.id: _refusals(db, s) for s in sessions}
@@ -199,6 +209,20 @@ def _refusals(db: Session, ts: TrainingSession) -> dict[uuid.UUID, list[RuleResu
     return {who: rules.errors_of(results) for who, results in found.items()}
 
 
+def holds_managers_seats(db: Session, ts: TrainingSession) -> bool:
+    """Whether ``ts`` has seats that managers first can count: a session of a management
+    programme (rules.management_status) with someone enrolled.
+
+    Read without the managers-first turn, it stays true for the caller's transaction: the
+    caller holds the session's row, which every enrolment in it locks first, and whom a
+    programme with enrolments trains is fixed (``programs_in_use``)."""
+    if not ts.enrolled_count:
+        return False
+    program = db.get(TrainingProgram, ts.program_id)
+    assert program is not None
+    return program.audience == Audience.management
+
+
 def relying_sessions(
     db: Session,
     ts: TrainingSession,
@@ -217,11 +241,7 @@ def relying_sessions(
     everyone."""
     if ends_at is not None and ends_at <= ts.ends_at:
         return []
-    program = db.get(TrainingProgram, ts.program_id)
-    assert program is not None
-    # Only a management programme trains managers first (rules.management_status), and
-    # only its participants count.
-    if program.audience != Audience.management or not ts.enrolled_count:
+    if not holds_managers_seats(db, ts):
         return []
     enrolled = select(col(Enrolment.session_id)).where(
         col(Enrolment.status).in_(TRAINING_ENROLMENT)
@@ -308,6 +328,7 @@ def cancel_session(db: Session, *, training_session: TrainingSession) -> Trainin
         lambda: relying_sessions(db, ts),
         change=lambda: _cancel(db, ts),
         what=lambda s: f"Cancelling it (session {s.id} starts after it)",
+        seats_of=ts,
     )
     return ts
 

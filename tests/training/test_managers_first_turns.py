@@ -72,6 +72,40 @@ def test_whom_a_programme_trains_does_not_change_under_an_enrolment(
     assert live_client.get(program_url, headers=live_tenant.read).json()["audience"] == "staff"
 
 
+def test_cancelling_staff_seats_waits_for_no_turn(
+    engine: Engine, live_client: TestClient, live_tenant: Tenant
+) -> None:
+    # Nobody's managers first rests on a staff session's seats: cancelling one, or an
+    # enrolment in it, does not queue behind the organisation's enrolments.
+    ids = _managers_seated(engine, live_tenant)
+    staff_session = f"/v1/training-sessions/{ids.staff_session}"
+    enrolled = live_client.post(
+        f"{staff_session}/enrolments",
+        headers=live_tenant.write,
+        json={"employee_id": str(ids.staff)},
+    )
+    assert enrolled.status_code == 201, enrolled.text  # seats taken, of a staff programme
+    holder = core_engine.new_session(engine)
+    bind_organisation(holder, live_tenant.id)
+    try:
+        take_turns_on_managers_first(holder)  # an enrolment in progress elsewhere
+        with ThreadPoolExecutor(1) as pool:
+            cancelled = pool.submit(
+                live_client.patch,
+                staff_session,
+                headers=live_tenant.write,
+                json={"status": "cancelled"},
+            )
+            waited = _waits(engine, cancelled, 1)
+            holder.commit()
+            answer = cancelled.result(timeout=30)
+    finally:
+        holder.close()
+    assert not waited, "the cancellation waited for the managers-first turn"
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "cancelled"
+
+
 def _answer_beside_enrolment(
     engine: Engine,
     tenant: Tenant,
@@ -140,6 +174,12 @@ def test_an_import_and_a_patch_of_one_programme_do_not_deadlock(
 def _wait_until_waiting(engine: Engine, request: Future[httpx.Response], waiters: int) -> None:
     """Until ``waiters`` transactions of this database wait for a lock: the one ``request``
     sent among them (the test fails if it answers instead of waiting)."""
+    assert _waits(engine, request, waiters), request.result().text
+
+
+def _waits(engine: Engine, request: Future[httpx.Response], waiters: int) -> bool:
+    """Whether ``request`` comes to wait for a lock (``waiters`` transactions of this
+    database waiting, it among them) rather than answer: watched until one of the two."""
     waiting = sa.text(
         "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
         "AND datname = current_database()"
@@ -151,7 +191,7 @@ def _wait_until_waiting(engine: Engine, request: Future[httpx.Response], waiters
             if request.done() or found >= waiters:
                 break
             threading.Event().wait(0.01)
-    assert not request.done(), request.result().text
+    return not request.done()
 
 
 class _Seated(NamedTuple):

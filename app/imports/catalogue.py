@@ -152,11 +152,18 @@ def _resolve_programs(ctx: Context, records: list[Record]) -> list[RowError]:
         "audience",
         "management_level",
     )
+    # Whom each stored programme trains, where the file changes it: only those programmes
+    # are asked whether they are in use (which locks them and takes the managers-first
+    # turn), so a nightly catalogue sync that changes no audience waits for nothing.
     fixed = [c for c in ("audience", "management_level") if c in ctx.columns]
-    in_use = (
-        training_service.programs_in_use(ctx.session, [row.id for row in stored.values()])
-        if fixed
-        else set()
+    moved = {
+        r.row: [c for c in fixed if c in r.values and r.values[c] != getattr(row, c)]
+        for r in records
+        if (row := stored.get(r.values["external_id"])) is not None
+    }
+    in_use = training_service.programs_in_use(
+        ctx.session,
+        [stored[r.values["external_id"]].id for r in records if moved.get(r.row)],
     )
     for r in records:
         defaults = {**PROGRAM_DEFAULTS, **_refresher_default(ctx, r)}
@@ -181,18 +188,17 @@ def _resolve_programs(ctx: Context, records: list[Record]) -> list[RowError]:
                 )
             )
         if row is not None and row.id in in_use:
-            for column in fixed:
-                if column in r.values and r.values[column] != getattr(row, column):
-                    errors.append(
-                        RowError(
-                            r.row,
-                            ctx.header(column),
-                            r.values[column],
-                            "the programme has enrolments or completions: whom it trains "
-                            "can no longer change (import a new programme instead)",
-                            code="program-audience-fixed",
-                        )
+            for column in moved[r.row]:
+                errors.append(
+                    RowError(
+                        r.row,
+                        ctx.header(column),
+                        r.values[column],
+                        "the programme has enrolments or completions: whom it trains "
+                        "can no longer change (import a new programme instead)",
+                        code="program-audience-fixed",
                     )
+                )
         level, audience = merged["management_level"], merged["audience"]
         if level != ManagementLevel.all.value and audience != Audience.management.value:
             errors.append(

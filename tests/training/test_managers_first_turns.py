@@ -106,6 +106,35 @@ def test_cancelling_staff_seats_waits_for_no_turn(
     assert answer.json()["status"] == "cancelled"
 
 
+def test_a_catalogue_sync_that_changes_no_audience_waits_for_no_turn(
+    engine: Engine, live_client: TestClient, live_tenant: Tenant
+) -> None:
+    # The nightly catalogue sync names every programme's audience, unchanged: nothing to
+    # decide, so it does not queue behind the organisation's enrolments.
+    body = {"title": "Leiding", "audience": "staff", "external_id": "TP-S"}
+    created = live_client.post("/v1/training-programs", json=body, headers=live_tenant.write)
+    assert created.status_code == 201, created.text
+    csv = b"external_id;title;audience\nTP-S;Leiding;staff\n"
+    holder = core_engine.new_session(engine)
+    bind_organisation(holder, live_tenant.id)
+    try:
+        take_turns_on_managers_first(holder)  # an enrolment in progress elsewhere
+        with ThreadPoolExecutor(1) as pool:
+            imported = pool.submit(
+                live_client.post,
+                "/v1/imports/training-programs",
+                content=csv,
+                headers={**live_tenant.write, "Content-Type": "text/csv"},
+            )
+            waited = _waits(engine, imported, 1)
+            holder.commit()
+            answer = imported.result(timeout=30)
+    finally:
+        holder.close()
+    assert not waited, "the import waited for the managers-first turn"
+    assert answer.status_code == 200, answer.text
+
+
 def _answer_beside_enrolment(
     engine: Engine,
     tenant: Tenant,
@@ -137,9 +166,9 @@ def test_an_import_and_a_patch_of_one_programme_do_not_deadlock(
     created = live_client.post("/v1/training-programs", json=body, headers=live_tenant.write)
     assert created.status_code == 201, created.text
     program_url = f"/v1/training-programs/{created.json()['id']}"
-    csv = b"external_id;title;audience\nTP-D;Leiding en veiligheid;staff\n"
+    csv = b"external_id;title;audience\nTP-D;Leiding en veiligheid;mixed\n"
     # An enrolment in progress holds the managers-first turn. The import queues for it
-    # first, then a PATCH changing whom the programme trains: each waits for the turn (the
+    # first, then a PATCH: both change whom the programme trains, so each waits for the turn (the
     # import also for the programme's row, or the PATCH for it). Once the enrolment
     # commits, the import that took the turn before the programme's row would have waited
     # for the PATCH, which held the row and waited for the turn: a deadlock, one 503.
@@ -167,7 +196,7 @@ def test_an_import_and_a_patch_of_one_programme_do_not_deadlock(
     finally:
         holder.close()
     assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
-    after = live_client.get(program_url, headers=live_tenant.read).json()
+    after = live_client.get(program_url, headers=live_tenant.read).json()  # the PATCH came last
     assert (after["title"], after["audience"]) == ("Leiding en veiligheid", "management")
 
 

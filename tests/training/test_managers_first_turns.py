@@ -4,8 +4,9 @@ turns, so the second checks what the first committed."""
 
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import NamedTuple
 
 import httpx
@@ -13,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from sqlmodel import Session as SQLModelSession
 
 from app.core import engine as core_engine
 from app.core.tenancy import bind_organisation
@@ -85,22 +87,13 @@ def test_cancelling_staff_seats_waits_for_no_turn(
         json={"employee_id": str(ids.staff)},
     )
     assert enrolled.status_code == 201, enrolled.text  # seats taken, of a staff programme
-    holder = core_engine.new_session(engine)
-    bind_organisation(holder, live_tenant.id)
-    try:
-        take_turns_on_managers_first(holder)  # an enrolment in progress elsewhere
-        with ThreadPoolExecutor(1) as pool:
-            cancelled = pool.submit(
-                live_client.patch,
-                staff_session,
-                headers=live_tenant.write,
-                json={"status": "cancelled"},
-            )
-            waited = _waits(engine, cancelled, 1)
-            holder.commit()
-            answer = cancelled.result(timeout=30)
-    finally:
-        holder.close()
+    waited, answer = _beside_a_held_turn(
+        engine,
+        live_tenant,
+        lambda: live_client.patch(
+            staff_session, headers=live_tenant.write, json={"status": "cancelled"}
+        ),
+    )
     assert not waited, "the cancellation waited for the managers-first turn"
     assert answer.status_code == 200, answer.text
     assert answer.json()["status"] == "cancelled"
@@ -115,22 +108,9 @@ def test_a_catalogue_sync_that_changes_no_audience_waits_for_no_turn(
     created = live_client.post("/v1/training-programs", json=body, headers=live_tenant.write)
     assert created.status_code == 201, created.text
     csv = b"external_id;title;audience\nTP-S;Leiding;staff\n"
-    holder = core_engine.new_session(engine)
-    bind_organisation(holder, live_tenant.id)
-    try:
-        take_turns_on_managers_first(holder)  # an enrolment in progress elsewhere
-        with ThreadPoolExecutor(1) as pool:
-            imported = pool.submit(
-                live_client.post,
-                "/v1/imports/training-programs",
-                content=csv,
-                headers={**live_tenant.write, "Content-Type": "text/csv"},
-            )
-            waited = _waits(engine, imported, 1)
-            holder.commit()
-            answer = imported.result(timeout=30)
-    finally:
-        holder.close()
+    waited, answer = _beside_a_held_turn(
+        engine, live_tenant, lambda: _import_catalogue(live_client, live_tenant, csv)
+    )
     assert not waited, "the import waited for the managers-first turn"
     assert answer.status_code == 200, answer.text
 
@@ -172,32 +152,54 @@ def test_an_import_and_a_patch_of_one_programme_do_not_deadlock(
     # import also for the programme's row, or the PATCH for it). Once the enrolment
     # commits, the import that took the turn before the programme's row would have waited
     # for the PATCH, which held the row and waited for the turn: a deadlock, one 503.
-    holder = core_engine.new_session(engine)
-    bind_organisation(holder, live_tenant.id)
-    try:
-        take_turns_on_managers_first(holder)
-        with ThreadPoolExecutor(2) as pool:
-            imported = pool.submit(
-                live_client.post,
-                "/v1/imports/training-programs",
-                content=csv,
-                headers={**live_tenant.write, "Content-Type": "text/csv"},
-            )
-            _wait_until_waiting(engine, imported, 1)
-            patched = pool.submit(
-                live_client.patch,
-                program_url,
-                headers=live_tenant.write,
-                json={"audience": "management"},
-            )
-            _wait_until_waiting(engine, patched, 2)
-            holder.commit()
-            answers = [imported.result(timeout=30), patched.result(timeout=30)]
-    finally:
-        holder.close()
+    with _turn_held(engine, live_tenant) as holder, ThreadPoolExecutor(2) as pool:
+        imported = pool.submit(_import_catalogue, live_client, live_tenant, csv)
+        _wait_until_waiting(engine, imported, 1)
+        patched = pool.submit(
+            live_client.patch,
+            program_url,
+            headers=live_tenant.write,
+            json={"audience": "management"},
+        )
+        _wait_until_waiting(engine, patched, 2)
+        holder.commit()
+        answers = [imported.result(timeout=30), patched.result(timeout=30)]
     assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
     after = live_client.get(program_url, headers=live_tenant.read).json()  # the PATCH came last
     assert (after["title"], after["audience"]) == ("Leiding en veiligheid", "management")
+
+
+@contextmanager
+def _turn_held(engine: Engine, tenant: Tenant) -> Iterator[SQLModelSession]:
+    """A transaction holding the organisation's managers-first turn, as an enrolment in
+    progress does, until it commits (or the block ends)."""
+    holder = core_engine.new_session(engine)
+    bind_organisation(holder, tenant.id)
+    try:
+        take_turns_on_managers_first(holder)
+        yield holder
+    finally:
+        holder.close()
+
+
+def _beside_a_held_turn(
+    engine: Engine, tenant: Tenant, request: Callable[[], httpx.Response]
+) -> tuple[bool, httpx.Response]:
+    """Whether ``request``, sent while the turn is held elsewhere, waited for a lock, and
+    its answer once the turn is given back."""
+    with _turn_held(engine, tenant) as holder, ThreadPoolExecutor(1) as pool:
+        sent = pool.submit(request)
+        waited = _waits(engine, sent, 1)
+        holder.commit()
+        return waited, sent.result(timeout=30)
+
+
+def _import_catalogue(client: TestClient, tenant: Tenant, csv: bytes) -> httpx.Response:
+    headers = {**tenant.write, "Content-Type": "text/csv"}
+    answer: httpx.Response = client.post(
+        "/v1/imports/training-programs", content=csv, headers=headers
+    )
+    return answer
 
 
 def _wait_until_waiting(engine: Engine, request: Future[httpx.Response], waiters: int) -> None:

@@ -1,5 +1,6 @@
 """Running and checking Alembic migrations from code (CLI, serve, tests)."""
 
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -84,6 +85,18 @@ def is_up_to_date(engine: Engine) -> bool:
     return current_revision(engine) == head_revision()
 
 
+@contextmanager
+def _expression_indexes_unread() -> Iterator[None]:
+    # SQLite's reflection cannot read an index on an expression (``lower(user_name)``,
+    # migration 0019) back, so SQLAlchemy and Alembic warn and leave it out of the
+    # comparison. Expected here: PostgreSQL compares it, and on SQLite the tests of the
+    # rule it keeps show that it is there.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based")
+        warnings.filterwarnings("ignore", "autogenerate skipping metadata-specified expression")
+        yield
+
+
 def schema_diff(engine: Engine) -> list[object]:
     """What autogenerate would change: empty when models and migrations agree."""
     from alembic.autogenerate import compare_metadata
@@ -91,7 +104,7 @@ def schema_diff(engine: Engine) -> list[object]:
 
     from app import models  # noqa: F401  (registers every table)
 
-    with engine.connect() as conn:
+    with engine.connect() as conn, _expression_indexes_unread():
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
         return list(compare_metadata(ctx, SQLModel.metadata))
 

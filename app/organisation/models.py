@@ -355,7 +355,17 @@ class Employee(TenantTable, table=True):
     __table_args__ = (
         UniqueConstraint("organisation_id", "external_id"),
         UniqueConstraint("organisation_id", "email"),
-        UniqueConstraint("organisation_id", "user_name"),
+        # A SCIM userName is unique in the organisation whatever its case (RFC 7643 §4.1.1:
+        # caseExact false). The service checks first; this index refuses the second of two
+        # provisioning calls that raced past the check (migration 0019). ``lower`` folds as
+        # ``folded`` does on PostgreSQL; on SQLite, where writers are serialised, it folds
+        # ASCII only and the check in the service does the rest.
+        sa.Index(
+            "uq_employee_organisation_id_user_name",
+            "organisation_id",
+            sa.func.lower(sa.column("user_name")),
+            unique=True,
+        ),
         sa.Index("ix_employee_organisation_id_team_id_id", "organisation_id", "team_id", "id"),
         # The first page of an unfiltered list (organisation, ordered by id) without a sort
         # of every employee of the organisation (migration 0009).

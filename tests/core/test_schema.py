@@ -6,11 +6,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy import Engine, func, inspect, select, update
 
 from app import cli
 from app.core import engine as core_engine
 from app.core import migrate
+from app.organisation.models import Employee
 from app.webhooks.models import WebhookDelivery, WebhookSubscription
 from app.webhooks.signing import new_secret
 from tests.factories.core import make_organisation
@@ -129,3 +130,34 @@ def test_a_migration_that_would_break_references_commits_nothing(
         assert migrate.current_revision(eng) == "0017"
     finally:
         eng.dispose()
+
+
+def test_user_names_that_differ_only_in_case_stop_the_migration_that_forbids_them(
+    fresh_engine: Engine,
+) -> None:
+    # Before 0019 the database compared userNames case by case: two provisioning calls that
+    # raced could leave such a pair. 0019 names them and changes nothing.
+    migrate.upgrade(fresh_engine, "0018")
+    with core_engine.new_session(fresh_engine) as db:
+        org, *_keys = make_organisation(db, name="Stichting Hoofdletters")
+        names = ("Jan.Berg@Example.nl", "jan.berg@example.nl")
+        for n, user_name in enumerate(names):
+            db.add(
+                Employee(
+                    organisation_id=org.id, first_name="Jan", last_name=f"Berg {n}",
+                    user_name=user_name,
+                )
+            )  # fmt: skip
+        db.commit()
+    with pytest.raises(RuntimeError, match="differs only in case") as stopped:
+        migrate.upgrade(fresh_engine)
+    assert f"organisation {org.id}: 'jan.berg@example.nl' (2 employees)" in str(stopped.value)
+    assert migrate.current_revision(fresh_engine) == "0018"
+
+    with fresh_engine.begin() as conn:
+        conn.execute(
+            update(Employee).where(Employee.user_name == names[0]).values(user_name="jan.b")
+        )
+    migrate.upgrade(fresh_engine)
+    assert migrate.is_up_to_date(fresh_engine)
+    assert migrate.schema_diff(fresh_engine) == []

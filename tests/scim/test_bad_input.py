@@ -5,11 +5,15 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
+from app.core.errors import unique_fields
 from app.core.tenancy import bind_organisation
 from app.organisation.models import Employee, Team
+from app.scim import service as scim_service
 from tests.conftest import Tenant
+from tests.factories.core import make_employee
 from tests.scim.conftest import PATCH, SCIM, USER, assert_scim_error, user_body
 
 
@@ -177,3 +181,38 @@ def test_unknown_ids_are_not_found(client: TestClient, scim: dict[str, str]) -> 
     r = client.patch("/scim/v2/Users/nope", json={"schemas": [PATCH], "Operations": []},
                      headers={**scim, "Content-Type": SCIM})  # fmt: skip
     assert_scim_error(r, 404)
+
+
+def test_the_database_refuses_a_user_name_taken_in_another_case(
+    db: Session, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    # The last word when two provisioning calls race past the service's check: the index
+    # on the folded name (migration 0019), on both databases.
+    make_employee(db, user_name="Jan.Berg@Example.nl")
+    make_employee(db, user_name=None)
+    make_employee(db, user_name=None)  # many employees without a userName of their own
+    bind_organisation(db, other_tenant.id)
+    make_employee(db, user_name="jan.berg@example.nl")  # another organisation may
+    bind_organisation(db, tenant.id)
+    with db.begin_nested(), pytest.raises(IntegrityError) as refused:
+        make_employee(db, user_name="jan.berg@example.nl")
+    assert unique_fields(refused.value) == ["user_name"]
+
+
+def test_a_race_past_the_check_is_still_a_uniqueness_error(
+    client: TestClient,
+    tenant: Tenant,
+    scim: dict[str, str],
+    db: Session,
+    existing: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # As if another call committed the name between this call's check and its insert.
+    monkeypatch.setattr(scim_service, "_refuse_taken_user_name", lambda *_: None)
+    before = _counts(db, tenant)
+    body = user_body("JAN.BERG@example.nl")
+    body["emails"] = [{"value": "someone.else@example.nl"}]
+    r = client.post("/scim/v2/Users", json=body, headers=scim)
+    assert_scim_error(r, 409, "uniqueness")
+    assert "userName" in r.json()["detail"] or "user_name" in r.json()["detail"], r.text
+    assert _counts(db, tenant) == before

@@ -2,7 +2,8 @@
 
   ./dev bench                       SQLite and PostgreSQL (when 127.0.0.1:5432 answers)
   ./dev bench --db sqlite --quick   a short run for a first look
-  ./dev bench --only soak           parts: plan,import,incidents,http,reference,soak,changes
+  ./dev bench --only soak           parts: plan,import,incidents,http,reference,soak,changes,
+                                    pages
   ./dev bench --only soak --soak-duration 60 --soak-connections 64,256,512
 
 Each HTTP figure is the median of ``--repeat`` wrk runs, interleaved with the ceiling app
@@ -244,7 +245,7 @@ EXTRA_BENCHMARKS: list[
     Callable[[Report, str, str, Engine, data.BenchOrg, argparse.Namespace], None]
 ] = []
 
-PARTS = ("plan", "import", "incidents", "http", "reference", "soak", "changes")
+PARTS = ("plan", "import", "incidents", "http", "reference", "soak", "changes", "pages")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -282,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench.changes import changes_benchmark
     from bench.extra import import_benchmark, plan_benchmark
     from bench.incidents import incidents_benchmark
+    from bench.pages import pages_benchmark
     from bench.reference import reference_benchmark
 
     EXTRA_BENCHMARKS[:] = [
@@ -292,6 +294,7 @@ def main(argv: list[str] | None = None) -> int:
             ("incidents", incidents_benchmark),
             ("reference", reference_benchmark),
             ("changes", changes_benchmark),
+            ("pages", pages_benchmark),
         ]
         if name in parts
     ]

@@ -1,6 +1,6 @@
-"""First pages of an organisation that joined a shared database last: a known problem on
-PostgreSQL, measured here so that a fix can be shown (docs/performance.md, "First pages of
-an organisation that joined last").
+"""First pages of an organisation that joined a shared database last (docs/performance.md,
+"First pages of an organisation that joined last"). Runs before the other parts, so that
+its organisations' audit trails are the table's only rows.
 
 Twenty organisations write their audit trails interleaved, then the benchmark organisation
 writes its own: every one of its ids comes after all of theirs, as for a tenant that

@@ -78,6 +78,16 @@ class Settings(BaseSettings):
         "before 1.21, or without max_prepared_statements): a prepared statement belongs to "
         "one server connection, and the pooler hands each transaction another one.",
     )
+    db_random_page_cost: float = Field(
+        default=1.1,
+        ge=0,
+        description="PostgreSQL: the planner's price of a random page read, set on each "
+        "connection; 0 keeps the server's (4 by default, which prices storage as "
+        "spinning disks). 1.1 suits SSD and network storage, and lets the planner read an "
+        "organisation's page from its own index instead of walking every tenant's rows "
+        "(docs/performance.md). Behind a pooler in transaction mode, set it on the "
+        "database or role instead (ALTER ROLE ... SET random_page_cost).",
+    )
     db_async_reads: bool = Field(
         default=True,
         description="PostgreSQL: run the hot reads (employee lists, one employee) through "

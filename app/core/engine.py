@@ -79,9 +79,37 @@ def make_engine(url: str | None = None, **kw: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(
+    engine = create_engine(
         _psycopg(parsed), echo=settings.db_echo, hide_parameters=True, **_postgres(pool, kw)
     )
+    _price_random_reads(engine)
+    return engine
+
+
+def _price_random_reads(engine: Engine) -> None:
+    """Each new PostgreSQL connection starts with ``VEERKRACHT_DB_RANDOM_PAGE_COST``.
+
+    The server's default (4) prices a random read as on a spinning disk, so the planner
+    walks the primary key of a large table rather than read one organisation's rows from
+    its own index (docs/performance.md, "First pages of an organisation that joined
+    last"). A ``SET`` once per connection rather than a startup option: PgBouncer refuses
+    startup options it does not track.
+    """
+    cost = get_settings().db_random_page_cost
+    if not cost:
+        return
+
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        autocommit = dbapi_conn.autocommit
+        dbapi_conn.autocommit = True  # no transaction left open before the first checkout
+        try:
+            cursor = dbapi_conn.cursor()
+            cursor.execute(f"SET random_page_cost = {float(cost)}")
+            cursor.close()
+        finally:
+            dbapi_conn.autocommit = autocommit
+
+    event.listen(engine, "connect", on_connect)
 
 
 def make_async_engine(sync: Engine) -> AsyncEngine:
@@ -94,13 +122,15 @@ def make_async_engine(sync: Engine) -> AsyncEngine:
     """
     settings = get_settings()
     pool = {"pool_size": settings.db_pool_size, "max_overflow": settings.db_max_overflow}
-    return create_async_engine(
+    engine = create_async_engine(
         _psycopg(sync.url),
         echo=settings.db_echo,
         hide_parameters=True,
         isolation_level="AUTOCOMMIT",
         **_postgres(pool, {}),
     )
+    _price_random_reads(engine.sync_engine)
+    return engine
 
 
 def _psycopg(url: URL) -> URL:

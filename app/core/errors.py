@@ -266,9 +266,8 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     return out
 
 
-# SQLite names the columns in its message, or the index when it is on an expression (such
-# as ``lower(user_name)``); PostgreSQL names the constraint (diag), which the naming
-# convention (core/models.py) lets us map back to columns through the metadata.
+# SQLite names the columns (or an expression index) in its message; PostgreSQL names the
+# constraint (diag): the naming convention (core/models.py) maps names back to columns.
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: ([\w., ]+)")
 _SQLITE_UNIQUE_INDEX = re.compile(r"UNIQUE constraint failed: index '(\w+)'")
 _PG_UNIQUE, _PG_FOREIGN_KEY = "23505", "23503"
@@ -304,8 +303,7 @@ def integrity_kind(exc: IntegrityError) -> str:
 def unique_fields(exc: IntegrityError) -> list[str]:
     """The fields of the unique constraint a write broke, without ``organisation_id``."""
     name = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
-    if name is None and (on_index := _SQLITE_UNIQUE_INDEX.search(str(exc.orig))):
-        name = on_index.group(1)
+    name = name or next(iter(_SQLITE_UNIQUE_INDEX.findall(str(exc.orig))), None)
     if name:
         columns = _constraint_columns(name)
     else:

@@ -139,8 +139,26 @@ class TenantTable(TimestampedTable):
     session: forgetting a ``where organisation_id = ...`` cannot leak another tenant's rows.
     """
 
-    # Filled in before flush from the request's organisation (core/tenancy.py).
-    organisation_id: uuid.UUID = Field(default=None, foreign_key="organisation.id", index=True)
+    # Filled in before flush from the request's organisation (core/tenancy.py). Indexed
+    # together with the id, below.
+    organisation_id: uuid.UUID = Field(default=None, foreign_key="organisation.id")
+
+
+@sa.event.listens_for(TenantTable, "instrument_class", propagate=True)
+def _index_organisation_pages(mapper: sa.orm.Mapper[Any], _cls: type) -> None:
+    """Every tenant table's organisation index is ``(organisation_id, id)`` (migration 0020).
+
+    It serves every look-up by organisation as the index on ``organisation_id`` alone did,
+    and every list page besides: a page is ``WHERE organisation_id = ? AND id > ? ORDER BY
+    id``, one range of this index. With it, and random reads priced as they cost
+    (``core/engine.py``), PostgreSQL reads an organisation's page here instead of walking
+    the primary key past every other organisation's rows, which cost most for one that
+    joined a shared database last (docs/performance.md, "First pages of an organisation
+    that joined last"). Declared with the mixin, so a new table cannot be without it.
+    """
+    table = mapper.local_table
+    assert isinstance(table, sa.Table)
+    sa.Index(f"ix_{table.name}_organisation_id_id", table.c.organisation_id, table.c.id)
 
 
 # Pydantic's constrained dates and times, which are no subclasses of date and datetime.

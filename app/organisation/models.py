@@ -367,9 +367,8 @@ class Employee(TenantTable, table=True):
             unique=True,
         ),
         sa.Index("ix_employee_organisation_id_team_id_id", "organisation_id", "team_id", "id"),
-        # The first page of an unfiltered list (organisation, ordered by id) without a sort
-        # of every employee of the organisation (migration 0009).
-        sa.Index("ix_employee_organisation_id_id", "organisation_id", "id"),
+        # (organisation_id, id), every tenant table's, serves the first page of an
+        # unfiltered list (core/models.py; here since migration 0009).
     )
 
     external_id: str | None = Field(default=None, max_length=EXTERNAL_ID_MAX)

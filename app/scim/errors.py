@@ -42,11 +42,25 @@ def scim_error_body(status: int, detail: str | None, scim_type: str | None) -> d
     return body
 
 
+# The columns a unique index names in a 409 that a race let through to the database, as
+# the SCIM attributes that carry them (mapping.py): a client knows no column names.
+SCIM_ATTRIBUTES = {
+    "user_name": "userName",
+    "scim_external_id": "externalId",
+    "email": "emails",
+    "external_id": "employeeNumber",
+}
+
+
 def _translate(status: int, problem: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     code = problem.get("code")
     scim_type = problem.get("scim_type")
     detail = problem.get("detail") or problem.get("title")
     errors = problem.get("errors") or []
+    if code == "already-exists" and errors:
+        columns = [str(e.get("pointer") or "").lstrip("/") for e in errors]
+        named = ", ".join(SCIM_ATTRIBUTES.get(c, c) for c in columns)
+        detail, errors = f"Another resource already has this {named}.", []
     if errors and not scim_type:
         fields = "; ".join(f"{e.get('pointer') or '/'}: {e.get('detail')}" for e in errors)
         detail = f"{detail} ({fields})" if detail else fields

@@ -31,6 +31,8 @@ from urllib.parse import parse_qs
 from sqlalchemy.engine import make_url
 
 from app.changes.service import HORIZON_SQL, Position
+from app.core.config import get_settings
+from app.core.engine import PRICE_RANDOM_READS
 from app.core.pagination import encode_cursor
 
 Scope = MutableMapping[str, Any]
@@ -142,6 +144,11 @@ class PostgresReads:
                 self.conninfo, autocommit=True, options="-c TimeZone=UTC"
             )
             conn.adapters.register_loader("uuid", TextLoader)
+            # The planner's prices the app's connections have (core/engine.py), so both
+            # sides read by the same plans.
+            cost = get_settings().db_random_page_cost
+            if cost:
+                await conn.execute(PRICE_RANDOM_READS, (str(cost),))
             self.pool.put_nowait(conn)
 
     async def fetch(self, sql: str, params: tuple[Any, ...]) -> list[Row]:

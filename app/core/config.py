@@ -81,12 +81,14 @@ class Settings(BaseSettings):
     db_random_page_cost: float = Field(
         default=1.1,
         ge=0,
-        description="PostgreSQL: the planner's price of a random page read, set on each "
-        "connection; 0 keeps the server's (4 by default, which prices storage as "
-        "spinning disks). 1.1 suits SSD and network storage, and lets the planner read an "
-        "organisation's page from its own index instead of walking every tenant's rows "
-        "(docs/performance.md). Behind a pooler in transaction mode, set it on the "
-        "database or role instead (ALTER ROLE ... SET random_page_cost).",
+        le=1000,
+        allow_inf_nan=False,
+        description="PostgreSQL: the planner's price of a random page read, set on each new "
+        "connection where the server has no value of its own (its built-in 4 prices storage "
+        "as spinning disks); 0 never sets it. 1.1 suits SSD and network storage, and lets "
+        "the planner read an organisation's page from its own index instead of walking "
+        "every tenant's rows (docs/performance.md). Behind a pooler (PgBouncer in "
+        "transaction mode, RDS Proxy) set 0 and ALTER ROLE ... SET random_page_cost.",
     )
     db_async_reads: bool = Field(
         default=True,

@@ -86,14 +86,23 @@ def make_engine(url: str | None = None, **kw: Any) -> Engine:
     return engine
 
 
-def _price_random_reads(engine: Engine) -> None:
-    """Each new PostgreSQL connection starts with ``VEERKRACHT_DB_RANDOM_PAGE_COST``.
+# Only where the server has no value of its own: a value a DBA gave in postgresql.conf, a
+# managed parameter group, ALTER DATABASE or ALTER ROLE has another source, and is kept.
+PRICE_RANDOM_READS = (
+    "SELECT set_config('random_page_cost', %s, false) FROM pg_settings"
+    " WHERE name = 'random_page_cost' AND source = 'default'"
+)
 
-    The server's default (4) prices a random read as on a spinning disk, so the planner
-    walks the primary key of a large table rather than read one organisation's rows from
-    its own index (docs/performance.md, "First pages of an organisation that joined
-    last"). A ``SET`` once per connection rather than a startup option: PgBouncer refuses
-    startup options it does not track.
+
+def _price_random_reads(engine: Engine) -> None:
+    """Each new PostgreSQL connection prices a random page read at
+    ``VEERKRACHT_DB_RANDOM_PAGE_COST``, where the server keeps its built-in 4.
+
+    That default prices storage as spinning disks, so the planner walks the primary key of
+    a large table rather than read one organisation's rows from its own index
+    (docs/performance.md, "First pages of an organisation that joined last"). A statement
+    once per connection rather than a startup option: PgBouncer refuses startup options it
+    does not track.
     """
     cost = get_settings().db_random_page_cost
     if not cost:
@@ -104,7 +113,7 @@ def _price_random_reads(engine: Engine) -> None:
         dbapi_conn.autocommit = True  # no transaction left open before the first checkout
         try:
             cursor = dbapi_conn.cursor()
-            cursor.execute(f"SET random_page_cost = {float(cost)}")
+            cursor.execute(PRICE_RANDOM_READS, (str(cost),))
             cursor.close()
         finally:
             dbapi_conn.autocommit = autocommit

@@ -2,9 +2,11 @@
 id), so a list page is one range of it (docs/performance.md, "First pages of an
 organisation that joined last"); the employee table has had it since 0009
 
-Each index is built without CONCURRENTLY, in the migration's transaction: writes to a
-table wait while its index builds (about a second per million rows here), so run it
-before the new version serves, as every migration.
+The migration runs in one transaction, and its locks last until it commits. It builds
+every new index first (without CONCURRENTLY: writes to a table wait from its index's build
+to the commit, reads go on; about a second per million rows here), then drops the old
+ones, whose brief exclusive locks also stop reads, right before the commit. On a large
+database, run it in a quiet hour.
 
 Revision ID: 0020
 Revises: 0019
@@ -63,15 +65,14 @@ TABLES = (
 
 def upgrade() -> None:
     for table in TABLES:
-        op.create_index(
-            f"ix_{table}_organisation_id_id", table, ["organisation_id", "id"]
-        )
+        op.create_index(f"ix_{table}_organisation_id_id", table, ["organisation_id", "id"])
+    # Last: a dropped index's exclusive lock stops reads of its table until the commit.
+    for table in (*TABLES, "employee"):
         op.drop_index(f"ix_{table}_organisation_id", table_name=table)
-    op.drop_index("ix_employee_organisation_id", table_name="employee")
 
 
 def downgrade() -> None:
-    op.create_index("ix_employee_organisation_id", "employee", ["organisation_id"])
-    for table in TABLES:
+    for table in (*TABLES, "employee"):
         op.create_index(f"ix_{table}_organisation_id", table, ["organisation_id"])
+    for table in TABLES:
         op.drop_index(f"ix_{table}_organisation_id_id", table_name=table)

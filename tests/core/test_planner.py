@@ -5,7 +5,7 @@ organisation that joined last")."""
 import asyncio
 
 import pytest
-from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy import Engine, create_engine, inspect, make_url, text
 from sqlmodel import SQLModel
 
 from app.core.config import get_settings
@@ -38,22 +38,41 @@ def _random_page_cost(engine: Engine) -> str:
         engine.dispose()
 
 
+def _postgres_only(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL planner setting")
+
+
 @pytest.mark.parametrize(("setting", "expected"), [(1.1, "1.1"), (2.0, "2"), (0, None)])
 def test_random_page_cost_follows_the_setting(
     engine: Engine, monkeypatch: pytest.MonkeyPatch, setting: float, expected: str | None
 ) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("a PostgreSQL planner setting")
+    _postgres_only(engine)
     url = engine.url.render_as_string(hide_password=False)
-    # 0 leaves the server's: what a connection without any option of ours gets.
+    # 0 leaves the server's: what a connection without any statement of ours gets.
     server = _random_page_cost(create_engine(url))
     monkeypatch.setattr(get_settings(), "db_random_page_cost", setting)
     assert _random_page_cost(make_engine(url)) == (expected or server)
 
 
-def test_the_async_read_path_prices_random_reads_alike(engine: Engine) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("a PostgreSQL planner setting")
+def test_a_value_the_database_was_given_is_kept(
+    engine: Engine, fresh_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _postgres_only(engine)
+    monkeypatch.setattr(get_settings(), "db_random_page_cost", 1.1)
+    assert _random_page_cost(make_engine(fresh_database_url)) == "1.1"
+    name = make_url(fresh_database_url).database
+    with engine.connect() as conn:
+        conn.execute(text(f'ALTER DATABASE "{name}" SET random_page_cost = 3'))
+        conn.commit()
+    assert _random_page_cost(make_engine(fresh_database_url)) == "3"
+
+
+def test_the_async_read_path_prices_random_reads_alike(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _postgres_only(engine)
+    monkeypatch.setattr(get_settings(), "db_random_page_cost", 1.1)
     reads = make_async_engine(engine)
 
     async def cost() -> str:
@@ -63,4 +82,4 @@ def test_the_async_read_path_prices_random_reads_alike(engine: Engine) -> None:
         finally:
             await reads.dispose()
 
-    assert asyncio.run(cost()) == str(get_settings().db_random_page_cost)
+    assert asyncio.run(cost()) == "1.1"

@@ -141,17 +141,19 @@ def test_user_names_that_differ_only_in_case_stop_the_migration_that_forbids_the
     with core_engine.new_session(fresh_engine) as db:
         org, *_keys = make_organisation(db, name="Stichting Hoofdletters")
         names = ("Jan.Berg@Example.nl", "jan.berg@example.nl")
-        for n, user_name in enumerate(names):
-            db.add(
-                Employee(
-                    organisation_id=org.id, first_name="Jan", last_name=f"Berg {n}",
-                    user_name=user_name,
-                )
-            )  # fmt: skip
+        pair = [
+            Employee(organisation_id=org.id, first_name="Jan", last_name=f"Berg {n}",
+                     user_name=user_name)
+            for n, user_name in enumerate(names)
+        ]  # fmt: skip
+        db.add_all(pair)
         db.commit()
+        ids = ", ".join(sorted(str(emp.id) for emp in pair))
     with pytest.raises(RuntimeError, match="differs only in case") as stopped:
         migrate.upgrade(fresh_engine)
-    assert f"organisation {org.id}: 'jan.berg@example.nl' (2 employees)" in str(stopped.value)
+    assert f"employees {ids}" in str(stopped.value)
+    # The names are often email addresses: they stay out of the deploy's log.
+    assert "berg@" not in str(stopped.value).lower()
     assert migrate.current_revision(fresh_engine) == "0018"
 
     with fresh_engine.begin() as conn:

@@ -55,6 +55,10 @@ def user_name_of(emp: Employee) -> str:
     return emp.user_name or emp.email or emp.external_id or str(emp.id)
 
 
+# RFC 7644 §3.6: a User the provider deleted answers 404 and is in no list, also when the
+# employee is kept for their history (``service.delete_user``).
+PROVISIONED = col(Employee.deprovisioned_at).is_(None)
+
 USER_NAME = func.coalesce(
     col(Employee.user_name),
     col(Employee.email),
@@ -81,7 +85,9 @@ def related(db: Session, employees: Sequence[Employee]) -> Related:
         out.teams = {t.id: t for t in db.exec(select(Team).where(col(Team.id).in_(team_ids)))}
         by_team = organisation_service.manager_ids_by_team(db, team_ids)
         ids = {m for ms in by_team.values() for m in ms}
-        people = {e.id: e for e in db.exec(select(Employee).where(col(Employee.id).in_(ids)))}
+        people = {
+            e.id: e for e in db.exec(select(Employee).where(col(Employee.id).in_(ids), PROVISIONED))
+        }
         out.managers = defaultdict(list)
         for team_id, manager_ids in by_team.items():
             out.managers[team_id] = [people[m] for m in manager_ids if m in people]

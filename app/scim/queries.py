@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 from app.organisation.models import Employee, Team
 from app.scim.errors import ScimError
 from app.scim.filters import SORTABLE_GROUPS, SORTABLE_USERS, group_condition, user_condition
+from app.scim.mapping import PROVISIONED
 
 COUNT_DEFAULT = 100
 COUNT_MAX = 200
@@ -55,7 +56,9 @@ def _page(
 
 def list_employees(db: Session, params: ListParams) -> tuple[int, list[Employee]]:
     """Employees matching the SCIM filter (organisation-scoped by the session), one page."""
-    condition = user_condition(params.filter) if params.filter else None
+    condition: sa.ColumnElement[bool] = PROVISIONED
+    if params.filter:
+        condition = sa.and_(condition, user_condition(params.filter))
     return _page(db, Employee, condition, SORTABLE_USERS, params)
 
 

@@ -17,14 +17,22 @@ from sqlmodel import Session, col, select
 
 from app.core.crud import apply_changes
 from app.core.errors import Conflict, NotFound
-from app.core.models import touch
+from app.core.models import touch, utcnow
 from app.core.queries import folded
 from app.core.tenancy import get_scoped
 from app.organisation import service as organisation_service
 from app.organisation.models import Employee, EmployeeCreate, EmployeeUpdate, Team, TeamCreate
 from app.organisation.models import TeamUpdate as TeamChange
 from app.scim.errors import ScimError
-from app.scim.mapping import USER_NAME, employee_fields, group_of, related, user_name_of, user_of
+from app.scim.mapping import (
+    PROVISIONED,
+    USER_NAME,
+    employee_fields,
+    group_of,
+    related,
+    user_name_of,
+    user_of,
+)
 from app.scim.schemas import (
     EMPLOYEE_URN,
     ENTERPRISE_URN,
@@ -101,8 +109,12 @@ def _uuid(value: str, what: str) -> uuid.UUID:
 
 
 def get_employee(db: Session, id_: str) -> Employee:
-    """The employee a SCIM User id names; 404 when it is not this organisation's."""
-    return get_scoped(db, Employee, _uuid(id_, "user"), name="user")
+    """The employee a SCIM User id names; 404 when it is not this organisation's, or when
+    the provider deleted it (RFC 7644 §3.6, kept for its history: ``delete_user``)."""
+    emp = get_scoped(db, Employee, _uuid(id_, "user"), name="user")
+    if emp.deprovisioned_at is not None:
+        raise NotFound(resource="user", id_=emp.id)
+    return emp
 
 
 def user(db: Session, emp: Employee, base: str) -> ScimUser:
@@ -159,9 +171,29 @@ def _write_employee(db: Session, emp: Employee | None, fields: dict[str, Any]) -
 
 
 def create_user(db: Session, *, body: Any) -> Employee:
-    """A new employee from a SCIM User."""
+    """A new employee from a SCIM User, or the deleted one of the same userName back."""
     resource = parse_resource(ScimUser, body, Context.RESOURCE_CREATION_REQUEST)
-    return _write_employee(db, None, employee_fields(db, resource))
+    fields = employee_fields(db, resource)
+    kept = _deleted_user_named(db, fields["user_name"])
+    if kept is None:
+        return _write_employee(db, None, fields)
+    # A rehire: the provider deleted the user, and now creates one of the same userName.
+    # It is the employee it deleted, kept for their training history (whose email and
+    # employee number a second employee could not have anyway), written as the POST says.
+    kept.deprovisioned_at = None
+    return _write_employee(db, kept, {"active": True, **fields})
+
+
+def _deleted_user_named(db: Session, user_name: str | None) -> Employee | None:
+    if not user_name:
+        return None
+    stmt = select(Employee).where(
+        col(Employee.deprovisioned_at).is_not(None),
+        folded(USER_NAME) == folded(sa.literal(user_name)),
+    )
+    # Locked: of two POSTs racing to bring them back, the second then sees them back and
+    # is refused as any second user of a taken userName is.
+    return db.exec(stmt.with_for_update()).first()
 
 
 def replace_user(db: Session, *, emp: Employee, body: Any) -> Employee:
@@ -182,15 +214,15 @@ def patch_user(db: Session, *, emp: Employee, body: Any, base: str) -> Employee:
 
 
 def delete_user(db: Session, *, emp: Employee) -> None:
-    """DELETE: removed when the employee has no history; otherwise deactivated, kept."""
+    """DELETE: removed when the employee has no history; otherwise deactivated and kept,
+    but gone for the provider (RFC 7644 §3.6: 404 afterwards, in no list)."""
     try:
         organisation_service.delete_employee(db, employee=emp)
     except Conflict:
-        # Training history is kept (issue 22): the same deactivation as `active: false`.
-        if emp.active:
-            organisation_service.update_employee(
-                db, employee=emp, data=EmployeeUpdate(active=False)
-            )
+        # Training history is kept (issue 22): the same deactivation as `active: false`,
+        # in the same UPDATE as the mark (one audit event, one change in the feed).
+        emp.deprovisioned_at = utcnow()
+        organisation_service.update_employee(db, employee=emp, data=EmployeeUpdate(active=False))
 
 
 def _quirks(body: Any, *, derived: tuple[str, ...] = ()) -> Any:
@@ -247,7 +279,9 @@ def members_of(db: Session, team_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[E
     out: dict[uuid.UUID, list[Employee]] = {t: [] for t in team_ids}
     if team_ids:
         stmt = (
-            select(Employee).where(col(Employee.team_id).in_(team_ids)).order_by(col(Employee.id))
+            select(Employee)
+            .where(col(Employee.team_id).in_(team_ids), PROVISIONED)
+            .order_by(col(Employee.id))
         )
         for emp in db.exec(stmt):
             assert emp.team_id is not None
@@ -275,7 +309,9 @@ def _member_ids(resource: ScimGroup) -> list[uuid.UUID]:
 def _set_members(db: Session, team: Team, wanted: list[uuid.UUID]) -> None:
     current = {e.id: e for e in members_of(db, [team.id])[team.id]}
     joining = [i for i in wanted if i not in current]
-    found = {e.id: e for e in db.exec(select(Employee).where(col(Employee.id).in_(joining)))}
+    found = {
+        e.id: e for e in db.exec(select(Employee).where(col(Employee.id).in_(joining), PROVISIONED))
+    }
     missing = [str(i) for i in joining if i not in found]
     if missing:
         raise ScimError(f"No user with id {', '.join(missing)}.", scim_type="invalidValue")

@@ -75,6 +75,22 @@ async def _organisation_wide(principal: ReadScope) -> Principal:
 OrganisationWide = Depends(_organisation_wide)
 
 
+async def _writes_whole_organisation(principal: WriteScope) -> Principal:
+    # Writes made set-based (imports) are past the per-row check of a role's changes
+    # (identity/reach.py): only who may change every row may make them. Seeing everything
+    # is not enough: hr_viewer beside team_manager reads everyone but writes only their
+    # people's goals.
+    if principal.reach is not None and not principal.reach.writes_everything:
+        raise Forbidden(
+            "This writes across the whole organisation: it is for hr_admin and API keys.",
+            code="role-forbids",
+        )
+    return principal
+
+
+OrganisationWideWrite = Depends(_writes_whole_organisation)
+
+
 def reader(model: type[T], param: str, *, name: str | None = None) -> Callable[..., T]:
     """A fetch-or-404 dependency for the path parameter ``param``, in a ``ReadSession``."""
 

@@ -10,7 +10,7 @@ from app.core.csv import csv_response
 from app.core.dutch import CsvLanguageQuery, csv_language
 from app.core.errors import problem_responses
 from app.core.resource import Docs, Resource, validated
-from app.core.sessions import OrganisationWide, ReadSession, WriteSession
+from app.core.sessions import OrganisationWide, OrganisationWideWrite, ReadSession, WriteSession
 from app.imports import mappings, service
 from app.imports.models import (
     ImportKind,
@@ -45,14 +45,15 @@ async def _upload(request: Request) -> bytes:
     return await request.body()
 
 
-# Imports and exports cover the whole organisation (OrganisationWide): for HR roles and API
-# keys. Their rows are written and read set-based, past the per-row role criteria, so a
-# team manager's or an employee's reach could not narrow them.
+# Imports and exports cover the whole organisation: their rows are written and read
+# set-based, past the per-row role criteria, so a team manager's or an employee's reach
+# could not narrow them. Exports are for HR roles and API keys (OrganisationWide), imports
+# for who writes everything: hr_admin and API keys (OrganisationWideWrite).
 @router.post(
     "/imports/{kind}",
     responses=problem_responses(401, 403, 409, 413, 415, 422),
     openapi_extra=IMPORT_BODY,
-    dependencies=[OrganisationWide],
+    dependencies=[OrganisationWideWrite],
 )
 async def import_records(
     kind: ImportKind,

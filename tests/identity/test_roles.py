@@ -6,17 +6,22 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlmodel import Session
 
 from app.audit.models import AuditEvent
+from app.core.errors import Forbidden
 from app.core.models import utcnow
+from app.core.roles import Reach, UserRole
 from app.identity.models import User
+from app.identity.reach import bind_reach
+from app.learning.models import PersonalGoal
 from app.organisation.models import Employee
 from app.training.models import Audience
 from tests.conftest import Tenant
-from tests.factories.core import make_function_group
+from tests.factories.core import make_employee, make_function_group, make_team
 from tests.factories.followup import acknowledge, publish_protocol
+from tests.factories.learning import make_personal_goal, skill
 from tests.factories.training import (
     make_completion,
     make_enrolment,
@@ -374,7 +379,7 @@ def test_imports_and_exports_are_for_hr_roles_and_keys(
         headers=tenant.admin,
     )
     goals = "employee_external_id;skill_code;description\nE-9;peer_support;Van een collega\n"
-    team_goals = "team_external_id;skill_code;description\nZ;deescalation;Geplant\n"
+    team_goals = "team_external_id;skill_code;description\nZuid;deescalation;Geplant\n"
     csv = {"Content-Type": "text/csv"}
     for person, group in (("sanne@example.nl", "staff"), ("marieke@example.nl", "managers")):
         who = _as(issuer, person, group)
@@ -389,6 +394,50 @@ def test_imports_and_exports_are_for_hr_roles_and_keys(
     assert exported.status_code == 200 and "E-9" in exported.text
     r = client.post("/v1/imports/personal-goals", content=goals, headers={**hr_viewer, **csv})
     assert_problem(r, 403, "insufficient-scope")
+    # hr_viewer beside a role that writes: reading everyone is not writing for everyone.
+    # Marieke may set her own people's goals, so she has the write scope; E-9 is not hers.
+    both = bearer(issuer.token(sub="sub-m", email="marieke@example.nl",
+                               groups=["hr-viewers", "managers"]))  # fmt: skip
+    assert client.get("/v1/exports/employees", headers=both).status_code == 200
+    client.patch(  # so that nothing but the role stands in the personal goal's way
+        "/v1/organisation",
+        json={"settings": {"allow_unaligned_personal_goals": True}},
+        headers=tenant.admin,
+    )
+    for kind, body in (("personal-goals", goals), ("team-goals", team_goals)):
+        r = client.post(f"/v1/imports/{kind}", content=body, headers={**both, **csv})
+        assert_problem(r, 403, "role-forbids")
+    assert client.get("/v1/personal-goals", headers=tenant.read).json()["items"] == []
+    assert client.get("/v1/team-goals", headers=tenant.read).json()["items"] == []
+
+
+def test_bulk_writes_keep_to_what_the_writing_roles_reach(db: Session, tenant: Tenant) -> None:
+    # Bulk statements meet no row-by-row check of a role's changes: an INSERT's rows are
+    # refused outright, and an UPDATE or DELETE of hr_viewer beside team_manager hits only
+    # the team manager's people, though the same person reads everyone.
+    team = make_team(db, name="Noord")
+    mine, theirs = make_employee(db, team_id=team.id), make_employee(db)
+    goals = {
+        emp.id: make_personal_goal(db, employee=emp, skill_row=skill(db, "deescalation"))
+        for emp in (mine, theirs)
+    }
+    reach = Reach(
+        user_id=uuid.uuid4(),
+        roles=frozenset({UserRole.hr_viewer, UserRole.team_manager}),
+        managed_team_ids=frozenset({team.id}),
+        managed_employee_ids=frozenset({mine.id}),
+    )
+    bind_reach(db, reach)
+    assert len(db.scalars(select(PersonalGoal)).all()) == 2
+    hit = db.execute(update(PersonalGoal).values(description="Overal")).rowcount  # type: ignore[attr-defined]
+    assert hit == 1
+    db.expire_all()
+    assert {g.id: g.description == "Overal" for g in db.scalars(select(PersonalGoal))} == {
+        goals[mine.id].id: True, goals[theirs.id].id: False}  # fmt: skip
+    row = {"employee_id": theirs.id, "skill_id": goals[theirs.id].skill_id,
+           "description": "Van een ander", "organisation_id": tenant.id}  # fmt: skip
+    with pytest.raises(Forbidden, match="in bulk"):
+        db.execute(insert(PersonalGoal).values(**row))
 
 
 def test_a_team_manager_does_not_write_their_own_hrm_conversation(

@@ -4,7 +4,6 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -118,13 +117,22 @@ def set_links(
     org_id = owner.organisation_id
     wanted = list(dict.fromkeys(child_ids))
     mine = (parent == owner.id, link.organisation_id == org_id)
-    linked = db.scalars(select(child).where(*mine)) if current is None else current
-    if set(linked) == set(wanted):
+    linked = set(db.scalars(select(child).where(*mine)) if current is None else current)
+    if linked == set(wanted):
         return False
-    db.execute(delete(link).where(*mine))
+    gone = linked.difference(wanted)
+    if gone:
+        # Row by row rather than one bulk DELETE: each link removed, like each one added,
+        # meets the unit of work's check of the caller's role (identity/reach.py).
+        for row in db.scalars(select(link).where(*mine, child.in_(gone))):
+            db.delete(row)
+        # Now: the unit of work knows no relationship between a link and its owner, so
+        # it would not order these before the owner's own DELETE, if the caller's is next.
+        db.flush()
     db.add_all(
         link(**{parent.key: owner.id, child.key: child_id, "organisation_id": org_id})
         for child_id in wanted
+        if child_id not in linked
     )
     return True
 

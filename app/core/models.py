@@ -261,12 +261,19 @@ class PatchModel(SQLModel):
 
 
 def link_owner(table: str) -> Any:
-    """A link table's key column naming its owner: the links go with the owner."""
+    """A link table's key column naming its owner: the links go with the owner, and who
+    may change the owner may change its links (identity/reach.py: ``OWNER``)."""
     return Field(
         sa_column=sa.Column(
-            sa.Uuid, sa.ForeignKey(f"{table}.id", ondelete="CASCADE"), primary_key=True
+            sa.Uuid,
+            sa.ForeignKey(f"{table}.id", ondelete="CASCADE"),
+            primary_key=True,
+            info={LINK_OWNER: True},
         )
     )
+
+
+LINK_OWNER = "link_owner"
 
 
 def link_target(table: str) -> Any:

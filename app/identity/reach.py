@@ -27,10 +27,13 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from app.core.errors import Forbidden
-from app.core.models import TenantTable
+from app.core.models import LINK_OWNER, TenantTable
 from app.core.roles import REACH_KEY, REACH_OPTIONS_KEY, Reach, UserRole
 
 ALL = "all"
+# A link row (core/models.link_owner) is in reach when the row it belongs to is: who may
+# change an HRM conversation may change the goals it records, and no one else.
+OWNER = "owner"
 # (column, the caller's id set it must be in; None: the column is null)
 Condition = tuple[str, str | None]
 Rule = tuple[Condition, ...] | str
@@ -151,13 +154,15 @@ WRITABLE: dict[UserRole, dict[str, Rule]] = {
         "team_meeting": _MANAGED_TEAM,
         "team_discussion": _MANAGED_TEAM,
         "follow_up_item": VISIBLE[UserRole.team_manager]["follow_up_item"],
-        # Children and links written with a parent the rules above already checked.
+        # Children written with a parent the rules above already checked (a parent whose
+        # children change is only touched, which is no change of its own: _BOOKKEEPING),
+        # and links, checked against the row they belong to.
         "practice_review_rating": ALL,
-        "practice_review_participant": ALL,
-        "team_discussion_participant": ALL,
         "team_meeting_agenda_item": ALL,
-        "hrm_conversation_goal": ALL,
-        "team_goal_norm": ALL,
+        "practice_review_participant": OWNER,
+        "team_discussion_participant": OWNER,
+        "hrm_conversation_goal": OWNER,
+        "team_goal_norm": OWNER,
     },
     UserRole.trainer: {
         "training_session": (("id", "my_sessions"),),
@@ -172,7 +177,6 @@ WRITABLE: dict[UserRole, dict[str, Rule]] = {
         "personal_goal": _OWN,
         "enrolment": _OWN,
         "protocol_acknowledgement": _OWN,
-        "hrm_conversation_goal": ALL,
         "training_reflection": _OWN,
     },
 }
@@ -264,6 +268,11 @@ def _keep_to_reach(state: ORMExecuteState) -> None:
 def _allowed(reach: Reach, obj: Any) -> bool:
     name = sa.inspect(obj).mapper.local_table.name
     for rule in _rules(reach, WRITABLE, name):
+        if rule == OWNER:
+            owner = _owner_of(obj)
+            if owner is not None and _allowed(reach, owner):
+                return True
+            continue
         if isinstance(rule, str):
             return True
         for column, ids in rule:
@@ -271,6 +280,14 @@ def _allowed(reach: Reach, obj: Any) -> bool:
             if (value is None and ids is None) or (ids and value in _ids(reach, ids)):
                 return True
     return False
+
+
+def _owner_of(link: Any) -> Any:
+    """The row a link row belongs to, as the caller's session sees it (None: out of reach)."""
+    state = sa.inspect(link)
+    column = next(c for c in state.mapper.local_table.columns if c.info.get(LINK_OWNER))
+    owner_table = next(iter(column.foreign_keys)).column.table.name
+    return state.session.get(_tenant_classes()[owner_table], getattr(link, column.key))
 
 
 def _refuse_bulk_out_of_role(reach: Reach, state: ORMExecuteState) -> None:
@@ -288,7 +305,9 @@ def _refuse_bulk_out_of_role(reach: Reach, state: ORMExecuteState) -> None:
         raise Forbidden(
             f"Your role may not add {name.replace('_', ' ')}s in bulk.", code="role-forbids"
         )
-    if _rules(reach, WRITABLE, name):
+    rules = _rules(reach, WRITABLE, name)
+    # A link row is checked against its owner, which a bulk statement does not name.
+    if rules and any(rule != OWNER for rule in rules):
         return
     values = getattr(state.statement, "_values", None) or {}
     names = {str(getattr(k, "key", getattr(k, "name", k))) for k in values}

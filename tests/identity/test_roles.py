@@ -485,6 +485,53 @@ def test_a_team_manager_does_not_write_their_own_hrm_conversation(
         headers=manager,
     )
     assert r.status_code == 201, r.text
+    # Nor the goals her appraisal records: the links are the conversation's.
+    r = client.patch(
+        f"/v1/hrm-conversations/{own['id']}",
+        json={"personal_goal_ids": [r.json()["id"]]},
+        headers=manager,
+    )
+    assert_problem(r, 403, "role-forbids")
+    kept = client.get(f"/v1/hrm-conversations/{own['id']}", headers=tenant.read).json()
+    assert kept["personal_goal_ids"] == []
+
+
+def test_an_employee_does_not_rewrite_the_goals_their_hrm_conversation_records(
+    client: TestClient, tenant: Tenant, issuer: LoopbackIssuer
+) -> None:
+    # The conversation is the manager's record: its goals, added or taken away, are not
+    # the employee's to change, though their goals are theirs and the conversation is
+    # theirs to read.
+    configure(client, tenant, issuer)
+    org = Org(client, tenant)
+    client.patch(
+        "/v1/organisation",
+        json={"settings": {"allow_unaligned_personal_goals": True}},
+        headers=tenant.admin,
+    )
+    skill = client.get("/v1/skills?limit=1", headers=tenant.admin).json()["items"][0]["id"]
+    first, second = (
+        _post(client, tenant, "/v1/personal-goals", {
+            "employee_id": org.sanne["id"], "skill_id": skill, "description": text,
+        })["id"]
+        for text in ("Rustig blijven", "Grenzen stellen")
+    )  # fmt: skip
+    conversation = _post(client, tenant, "/v1/hrm-conversations", {
+        "employee_id": org.sanne["id"], "manager_id": org.marieke["id"],
+        "held_on": "2026-11-02", "kind": "progress", "personal_goal_ids": [first],
+    })  # fmt: skip
+    path = f"/v1/hrm-conversations/{conversation['id']}"
+    sanne = _as(issuer, "sanne@example.nl", "staff")
+    assert client.get(path, headers=sanne).status_code == 200
+    for goal_ids in ([second], [first, second], []):
+        r = client.patch(path, json={"personal_goal_ids": goal_ids}, headers=sanne)
+        assert_problem(r, 403, "role-forbids")
+    assert client.get(path, headers=tenant.read).json()["personal_goal_ids"] == [first]
+    manager = _as(issuer, "marieke@example.nl", "managers")
+    r = client.patch(path, json={"personal_goal_ids": [first, second]}, headers=manager)
+    assert r.status_code == 200 and set(r.json()["personal_goal_ids"]) == {first, second}
+    r = client.patch(path, json={"personal_goal_ids": []}, headers=manager)
+    assert r.status_code == 200 and r.json()["personal_goal_ids"] == []
 
 
 def test_a_user_made_for_one_provider_is_not_claimed_through_another(

@@ -14,13 +14,18 @@ not yet announced, and writes the event then.
   reason ``completion_lapsed`` comes with it).
 
 An event is written once per resource and due day: not again while one of the same type
-exists that was written on or after that day (a new due date is a new event).
+exists that was written on or after that day (a new due date is a new event). That
+memory is the feed itself, so it is consulted only while it holds: while the due day, or
+the resource's last change when that is later, is within the feed's retention. Past it,
+an announcement the retention deleted is not made again (every 30 days, for ever), and a
+resource due that long ago and unchanged since is not announced at all (its own events,
+and the lists, carry the due date). A change to it brings one announcement more.
 """
 
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, date, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -28,6 +33,7 @@ from sqlmodel import Session, col, select
 from app.changes.derived import employee_keys
 from app.changes.models import ChangeEvent
 from app.changes.outbox import event_rows
+from app.core.config import get_settings
 from app.core.dates import add_months, start_of
 from app.core.models import utcnow
 from app.core.queries import chunks
@@ -35,8 +41,19 @@ from app.followup.models import FollowUpItem, FollowUpStatus, PracticeReview
 from app.organisation.models import FunctionGroup, Organisation
 from app.training.models import TrainingCompletion, TrainingProgram
 
-# (type, organisation_id, resource_type, resource_id, due day, data)
-Due = tuple[str, uuid.UUID, str, uuid.UUID, date, dict[str, Any]]
+
+class Due(NamedTuple):
+    """A time-based event that may be due: what comes due, on which (Dutch) day."""
+
+    type: str
+    organisation_id: uuid.UUID
+    resource_type: str
+    resource_id: uuid.UUID
+    day: date
+    changed_at: datetime  # the resource's updated_at
+    data: dict[str, Any]
+
+
 _TABLE: sa.Table = ChangeEvent.__table__  # type: ignore[attr-defined]
 
 
@@ -47,12 +64,13 @@ def _overdue_items(db: Session, today: date) -> Iterable[Due]:
     )
     for item in db.exec(stmt):
         assert item.due_on is not None
-        yield (
+        yield Due(
             "follow_up_item.overdue",
             item.organisation_id,
             "follow_up_item",
             item.id,
             item.due_on + timedelta(days=1),
+            item.updated_at,
             {"due_on": item.due_on.isoformat(), "kind": item.kind, "status": item.status},
         )
 
@@ -75,12 +93,13 @@ def _reviews_due(db: Session, today: date) -> Iterable[Due]:
         .where(col(PracticeReview.next_review_on) <= today)
     )
     for review in db.exec(stmt):
-        yield (
+        yield Due(
             "practice_review.due",
             review.organisation_id,
             "practice_review",
             review.id,
             review.next_review_on,
+            review.updated_at,
             {"team_id": str(review.team_id), "next_review_on": review.next_review_on.isoformat()},
         )
 
@@ -94,12 +113,13 @@ def _risk_assessments_due(db: Session, today: date) -> Iterable[Due]:
         assert group.risk_assessed_on is not None
         due = add_months(group.risk_assessed_on, 12 * validity.get(group.organisation_id, 4))
         if due <= today:
-            yield (
+            yield Due(
                 "function_group.risk_assessment_due",
                 group.organisation_id,
                 "function_group",
                 group.id,
                 due,
+                group.updated_at,
                 {"risk_assessed_on": group.risk_assessed_on.isoformat(), "due_on": due.isoformat()},
             )
 
@@ -118,12 +138,13 @@ def _lapsed(db: Session, today: date) -> Iterable[Due]:
     for completion, months in latest.values():
         lapses = add_months(completion.completed_on, months)
         if lapses <= today:
-            yield (
+            yield Due(
                 "training_completion.lapsed",
                 completion.organisation_id,
                 "training_completion",
                 completion.id,
                 lapses,
+                completion.updated_at,
                 {
                     "employee_id": str(completion.employee_id),
                     "program_id": str(completion.program_id),
@@ -137,14 +158,14 @@ def _announced_since(db: Session, due: list[Due]) -> set[tuple[str, uuid.UUID]]:
     found: set[tuple[str, uuid.UUID]] = set()
     by_type: dict[str, list[Due]] = {}
     for d in due:
-        by_type.setdefault(d[0], []).append(d)
+        by_type.setdefault(d.type, []).append(d)
     for type_, items in by_type.items():
-        ids = [d[3] for d in items]
+        ids = [d.resource_id for d in items]
         for part in chunks(ids, 500):
             stmt = sa.select(_TABLE.c.resource_id, _TABLE.c.occurred_at).where(
                 _TABLE.c.type == type_, _TABLE.c.resource_id.in_(part)
             )
-            when = {d[3]: d[4] for d in items}
+            when = {d.resource_id: d.day for d in items}
             for rid, at in db.connection().execute(stmt):
                 stamp = at if at.tzinfo else at.replace(tzinfo=UTC)
                 if stamp >= start_of(when[rid]):  # the due day is a Dutch day
@@ -157,20 +178,31 @@ def announce_due(db: Session, *, today: date) -> int:
 
     The caller commits. ``db`` is not bound to an organisation: the worker's session.
     """
+    # Any event written from here on is kept past the end of today: the feed still holds
+    # every announcement made since (purge: older than now - retention).
+    held_since = start_of(today + timedelta(days=1)) - timedelta(
+        days=get_settings().change_retention_days
+    )
     due = [
-        *_overdue_items(db, today),
-        *_reviews_due(db, today),
-        *_risk_assessments_due(db, today),
-        *_lapsed(db, today),
+        d
+        for d in (
+            *_overdue_items(db, today),
+            *_reviews_due(db, today),
+            *_risk_assessments_due(db, today),
+            *_lapsed(db, today),
+        )
+        if max(start_of(d.day), d.changed_at) >= held_since
     ]
     if not due:
         return 0
     done = _announced_since(db, due)
-    new = [d for d in due if (d[0], d[3]) not in done]
+    new = [d for d in due if (d.type, d.resource_id) not in done]
     if not new:
         return 0
     conn = db.connection()
-    events = [(type_, org, rtype, rid, None, data) for type_, org, rtype, rid, _day, data in new]
+    events = [
+        (d.type, d.organisation_id, d.resource_type, d.resource_id, None, d.data) for d in new
+    ]
     events += _records_lapsed(conn, new)
     conn.execute(sa.insert(_TABLE), event_rows(conn, events, utcnow()))
     return len(new)
@@ -180,9 +212,9 @@ def _records_lapsed(conn: sa.Connection, new: list[Due]) -> list[Any]:
     # A lapsed skill changes the employee's training record, as a recorded completion does:
     # the same employee event, so the employee-status sync and its readers see it.
     lapsed: dict[uuid.UUID, uuid.UUID] = {}
-    for type_, org, _rtype, _rid, _day, data in new:
-        if type_ == "training_completion.lapsed":
-            lapsed[uuid.UUID(str(data["employee_id"]))] = org
+    for d in new:
+        if d.type == "training_completion.lapsed":
+            lapsed[uuid.UUID(str(d.data["employee_id"]))] = d.organisation_id
     if not lapsed:
         return []
     keys = employee_keys(conn, list(lapsed))

@@ -4,10 +4,12 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, select, update
 
+from app.changes import service as changes_service
 from app.changes import timed
 from app.changes.models import ChangeEvent
+from app.core.config import get_settings
 from app.core.dates import CALENDAR_ZONE
 from app.followup.models import FollowUpItem, FollowUpKind, FollowUpStatus, PracticeReview
 from app.training.models import TrainingCompletion
@@ -122,3 +124,32 @@ def test_a_practice_review_and_a_risk_assessment_come_due(db: Session, tenant: T
     assert _types(db, latest.id) == ["practice_review.due"]
     assert _types(db, older.id) == []  # a later review replaced it
     assert _types(db, group.id) == ["function_group.risk_assessment_due"]
+
+
+def test_an_announcement_the_retention_deleted_is_not_made_again(
+    db: Session, tenant: Tenant
+) -> None:
+    # The feed is the worker's memory of what it announced; once the retention has deleted
+    # an announcement, that memory is gone, and without the window the item would be
+    # announced overdue again every 30 days for as long as it stays open.
+    retention = timedelta(days=get_settings().change_retention_days)
+    item = FollowUpItem(
+        kind=FollowUpKind.action_point,
+        description="Incident nabespreken",
+        owner_employee_id=make_employee(db).id,
+        due_on=TODAY - timedelta(days=100),  # imported late: due long ago, new here
+    )
+    db.add(item)
+    db.flush()
+    assert timed.announce_due(db, today=TODAY) == 1
+    later = TODAY + retention + timedelta(days=1)
+    now = datetime.combine(later, time(12), tzinfo=CALENDAR_ZONE).astimezone(UTC)
+    assert changes_service.purge(db, now=now) >= 1
+    assert _types(db, item.id) == []
+    assert timed.announce_due(db, today=later) == 0
+    # Changed since (its owner edits it that day): announced once more, then not again.
+    db.execute(update(FollowUpItem).where(col(FollowUpItem.id) == item.id).values(updated_at=now))
+    db.expire_all()
+    assert timed.announce_due(db, today=later) == 1
+    assert timed.announce_due(db, today=later) == 0
+    assert _types(db, item.id) == ["follow_up_item.overdue"]

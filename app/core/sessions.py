@@ -33,6 +33,7 @@ from app.core.auth import (
 )
 from app.core.errors import Forbidden
 from app.core.models import TenantTable
+from app.core.roles import Reach
 from app.core.tenancy import get_scoped
 from app.organisation.models import Scope
 
@@ -60,35 +61,41 @@ WriteSession = Annotated[Session, Depends(write_session, scope="function")]
 AdminOnly = Depends(require_scope(Scope.admin))
 
 
-async def _organisation_wide(principal: ReadScope) -> Principal:
-    # Answers that cover the whole organisation and are not narrowed row by row (the change
-    # feed, employee status in bulk) are for API keys and the HR roles only: a team
-    # manager, trainer or employee would see beyond their reach.
-    if principal.reach is not None and not principal.reach.sees_everything:
-        raise Forbidden(
-            "This answer covers the whole organisation: it is for HR roles and API keys.",
-            code="role-forbids",
-        )
-    return principal
+def _whole_organisation(
+    principal_type: Any, allowed: Callable[[Reach], bool], refusal: str
+) -> Callable[..., Any]:
+    """A route dependency: the principal, unless it is a person whose reach is not ``allowed``."""
+
+    async def check(principal: principal_type) -> Principal:
+        checked: Principal = principal
+        if checked.reach is not None and not allowed(checked.reach):
+            raise Forbidden(refusal, code="role-forbids")
+        return checked
+
+    return check
 
 
-OrganisationWide = Depends(_organisation_wide)
-
-
-async def _writes_whole_organisation(principal: WriteScope) -> Principal:
-    # Writes made set-based (imports) are past the per-row check of a role's changes
-    # (identity/reach.py): only who may change every row may make them. Seeing everything
-    # is not enough: hr_viewer beside team_manager reads everyone but writes only their
-    # people's goals.
-    if principal.reach is not None and not principal.reach.writes_everything:
-        raise Forbidden(
-            "This writes across the whole organisation: it is for hr_admin and API keys.",
-            code="role-forbids",
-        )
-    return principal
-
-
-OrganisationWideWrite = Depends(_writes_whole_organisation)
+# Answers that cover the whole organisation and are not narrowed row by row (the change
+# feed, employee status in bulk) are for API keys and the HR roles only: a team manager,
+# trainer or employee would see beyond their reach.
+OrganisationWide = Depends(
+    _whole_organisation(
+        ReadScope,
+        lambda reach: reach.sees_everything,
+        "This answer covers the whole organisation: it is for HR roles and API keys.",
+    )
+)
+# Writes made set-based (imports) are past the per-row check of a role's changes
+# (identity/reach.py): only who may change every row may make them. Seeing everything is
+# not enough: hr_viewer beside team_manager reads everyone but writes only their people's
+# goals.
+OrganisationWideWrite = Depends(
+    _whole_organisation(
+        WriteScope,
+        lambda reach: reach.writes_everything,
+        "This writes across the whole organisation: it is for hr_admin and API keys.",
+    )
+)
 
 
 def reader(model: type[T], param: str, *, name: str | None = None) -> Callable[..., T]:

@@ -75,6 +75,16 @@ class Org:
         return employee
 
 
+def _allow_unaligned_goals(client: TestClient, tenant: Tenant) -> None:
+    """Personal goals need no team objective: these tests are about roles, not alignment."""
+    r = client.patch(
+        "/v1/organisation",
+        json={"settings": {"allow_unaligned_personal_goals": True}},
+        headers=tenant.admin,
+    )
+    assert r.status_code == 200, r.text
+
+
 def _as(issuer: LoopbackIssuer, email: str, group: str) -> dict[str, str]:
     return bearer(issuer.token(sub=f"sub-{email}", email=email, groups=[group]))
 
@@ -120,11 +130,7 @@ def test_team_manager_reaches_only_their_teams(
     assert_problem(r, 404)
     # Their own people they may enrol and set goals for; others are not found.
     skill = client.get("/v1/skills?limit=1", headers=tenant.admin).json()["items"][0]["id"]
-    client.patch(
-        "/v1/organisation",
-        json={"settings": {"allow_unaligned_personal_goals": True}},
-        headers=tenant.admin,
-    )
+    _allow_unaligned_goals(client, tenant)
     goal = {"employee_id": org.sanne["id"], "skill_id": skill, "description": "Rustig blijven"}
     r = client.post("/v1/personal-goals", json=goal, headers=manager)
     assert r.status_code == 201, r.text
@@ -399,11 +405,7 @@ def test_imports_and_exports_are_for_hr_roles_and_keys(
     both = bearer(issuer.token(sub="sub-m", email="marieke@example.nl",
                                groups=["hr-viewers", "managers"]))  # fmt: skip
     assert client.get("/v1/exports/employees", headers=both).status_code == 200
-    client.patch(  # so that nothing but the role stands in the personal goal's way
-        "/v1/organisation",
-        json={"settings": {"allow_unaligned_personal_goals": True}},
-        headers=tenant.admin,
-    )
+    _allow_unaligned_goals(client, tenant)  # nothing but the role stands in the way
     for kind, body in (("personal-goals", goals), ("team-goals", team_goals)):
         r = client.post(f"/v1/imports/{kind}", content=body, headers={**both, **csv})
         assert_problem(r, 403, "role-forbids")
@@ -473,11 +475,7 @@ def test_a_team_manager_does_not_write_their_own_hrm_conversation(
         f"/v1/hrm-conversations/{theirs['id']}", json={"notes": "Besproken"}, headers=manager
     )
     assert r.status_code == 200, r.text
-    client.patch(
-        "/v1/organisation",
-        json={"settings": {"allow_unaligned_personal_goals": True}},
-        headers=tenant.admin,
-    )
+    _allow_unaligned_goals(client, tenant)
     skill = client.get("/v1/skills?limit=1", headers=tenant.admin).json()["items"][0]["id"]
     r = client.post(
         "/v1/personal-goals",
@@ -504,11 +502,7 @@ def test_an_employee_does_not_rewrite_the_goals_their_hrm_conversation_records(
     # theirs to read.
     configure(client, tenant, issuer)
     org = Org(client, tenant)
-    client.patch(
-        "/v1/organisation",
-        json={"settings": {"allow_unaligned_personal_goals": True}},
-        headers=tenant.admin,
-    )
+    _allow_unaligned_goals(client, tenant)
     skill = client.get("/v1/skills?limit=1", headers=tenant.admin).json()["items"][0]["id"]
     first, second = (
         _post(client, tenant, "/v1/personal-goals", {

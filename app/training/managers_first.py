@@ -83,7 +83,10 @@ def management_status(
         .where(
             col(Enrolment.employee_id).in_(ids),
             col(Enrolment.status).in_(TRAINING_ENROLMENT),
-            col(TrainingSession.status) != SessionStatus.cancelled,
+            # Only while the session is planned: once it is completed, a manager counts by
+            # their completion, which a manager who attended but was refused completion
+            # (reflection or protocol readiness as an error) does not have.
+            col(TrainingSession.status) == SessionStatus.planned,
             col(TrainingProgram.audience) == Audience.management,
         )
     )

@@ -156,6 +156,21 @@ def test_no_show_and_cancelled_management_enrolments_do_not_count(
     assert len(check(db, world)["managers_first"].details["missing_managers"]) == 2
 
 
+def test_managers_who_attended_but_were_refused_completion_are_not_trained_first(
+    db: Session, world: World
+) -> None:
+    # With reflection before training an error, a manager without a reflection stays
+    # `attended` when the session completes: no completion, and a completed session's
+    # seat is no booking any more. Their staff wait for them.
+    set_severities(db, world.org, reflected_before_training="error")
+    held = make_session(db, program=world.management, starts_at=utcnow() - timedelta(days=3))
+    for manager in (world.senior, world.manager):
+        make_enrolment(db, training_session=held, employee=manager)
+    completed = service.complete_session(db, session_id=held.id, org=world.org)
+    assert completed.status == SessionStatus.completed
+    assert len(check(db, world)["managers_first"].details["missing_managers"]) == 2
+
+
 def test_team_without_managers_only_needs_senior_management(db: Session, world: World) -> None:
     lone_team = make_team(db)
     loner = make_employee(db, team_id=lone_team.id, function_group_id=world.fg.id)

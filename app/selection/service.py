@@ -355,6 +355,9 @@ def schedule_plan(
     first; all or nothing (409 on a stale plan or any refused enrolment)."""
     if plan.status == PlanStatus.scheduled:
         raise Conflict("The plan has been scheduled already.", code="plan-already-scheduled")
+    # Its enrolments rest on the managers' seats as one enrolment's do: the same turn, taken
+    # first as one enrolment takes it, so a seat's cancellation waits and sees them.
+    training_service.take_turns_on_managers_first(db)
     with db.begin_nested():  # all or nothing, also when called outside a request
         _claim(db, plan)
         _schedule(db, org=org, plan=plan, data=data)

@@ -2,8 +2,9 @@
 
 The code lives one module per resource: ``programmes`` (the catalogue), ``sessions``,
 ``enrolments`` (with the enrolment rules of ``rules.py``) and ``record`` (current
-skills and refreshers). Selection uses ``create_session``, ``current_skills`` and
-``skill_ids_by_program``; deactivating an employee uses ``cancel_future_enrolments``.
+skills and refreshers). Selection uses ``create_session``, ``current_skills``,
+``skill_ids_by_program`` and ``take_turns_on_managers_first``; deactivating an employee
+uses ``cancel_future_enrolments``.
 """
 
 from app.training.deactivation import cancel_future_enrolments
@@ -31,6 +32,7 @@ from app.training.sessions import (
     list_sessions,
     record_completion,
     session_public,
+    take_turns_on_managers_first,
     update_session,
 )
 
@@ -56,6 +58,7 @@ __all__ = [
     "session_public",
     "skill_ids_by_program",
     "skills_current_until",
+    "take_turns_on_managers_first",
     "training_record",
     "update_enrolment",
     "update_program",

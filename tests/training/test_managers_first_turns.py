@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import NamedTuple
 
 import httpx
@@ -15,11 +16,21 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session as SQLModelSession
+from sqlmodel import select
 
 from app.core import engine as core_engine
 from app.core.tenancy import bind_organisation
 from app.organisation.models import Organisation
+from app.selection.models import (
+    PhaseDate,
+    PlanScope,
+    TrainingPlanCreate,
+    TrainingPlanGroup,
+    TrainingPlanSchedule,
+)
+from app.selection.service import create_plan, schedule_plan
 from app.training import service
+from app.training.models import TrainingSession
 from app.training.sessions import take_turns_on_managers_first
 from tests.conftest import Tenant
 from tests.factories.training import make_enrolment
@@ -115,6 +126,39 @@ def test_a_catalogue_sync_that_changes_no_audience_waits_for_no_turn(
     assert answer.status_code == 200, answer.text
 
 
+def test_a_managers_seat_is_not_cancelled_while_a_plan_schedules_their_staff(
+    engine: Engine, live_client: TestClient, live_tenant: Tenant
+) -> None:
+    # Scheduling a plan enrols people through the same rules as one enrolment, so it takes
+    # the same turn: its staff phase rests on the manager's seat as one enrolment does.
+    ids = _managers_seated(engine, live_tenant)
+    seat_url = f"/v1/training-sessions/{ids.management_session}/enrolments/{ids.seat}"
+
+    def schedule(db: SQLModelSession, org: Organisation) -> None:
+        ends = db.get(TrainingSession, ids.management_session).ends_at  # type: ignore[union-attr]
+        scope = PlanScope(team_id=ids.team)
+        plan = create_plan(
+            db, data=TrainingPlanCreate(scope=scope, starts_on=ends.date() + timedelta(days=2))
+        )
+        groups = db.exec(select(TrainingPlanGroup).where(TrainingPlanGroup.plan_id == plan.id))
+        assert {g.phase for g in groups} == {2}  # staff only: their managers are seated
+        start = ends + timedelta(days=3)
+        schedule_plan(db, org=org, plan=plan, data=TrainingPlanSchedule(
+            phases=[PhaseDate(phase=2, starts_at=start)]))  # fmt: skip
+
+    answer = _answer_beside(
+        engine,
+        live_tenant,
+        schedule,
+        lambda: live_client.patch(
+            seat_url, headers=live_tenant.write, json={"status": "cancelled"}
+        ),
+    )
+    refused = assert_problem(answer, 409, "enrolment-refused")
+    assert str(ids.staff) in {v["employee_id"] for v in refused["violations"]}
+    assert live_client.get(seat_url, headers=live_tenant.read).json()["status"] == "enrolled"
+
+
 def _answer_beside_enrolment(
     engine: Engine,
     tenant: Tenant,
@@ -122,14 +166,32 @@ def _answer_beside_enrolment(
     request: Callable[[], httpx.Response],
 ) -> httpx.Response:
     """The answer to ``request``, sent while the staff member's enrolment is written but not
-    committed: the enrolment commits once the request waits for its managers-first turn
-    (and the test fails if the request answers without waiting)."""
+    committed (``_answer_beside``)."""
+    return _answer_beside(
+        engine,
+        tenant,
+        lambda db, org: service.enrol(
+            db, org=org, session_id=ids.staff_session, employee_id=ids.staff
+        ),
+        request,
+    )
+
+
+def _answer_beside(
+    engine: Engine,
+    tenant: Tenant,
+    write: Callable[[SQLModelSession, Organisation], object],
+    request: Callable[[], httpx.Response],
+) -> httpx.Response:
+    """The answer to ``request``, sent while ``write`` is done but not committed: it
+    commits once the request waits for its managers-first turn (and the test fails if the
+    request answers without waiting)."""
     first = core_engine.new_session(engine)
     bind_organisation(first, tenant.id)
     try:
         org = first.get(Organisation, tenant.id)
         assert org is not None
-        service.enrol(first, org=org, session_id=ids.staff_session, employee_id=ids.staff)
+        write(first, org)
         with ThreadPoolExecutor(1) as pool:
             second = pool.submit(request)
             _wait_until_waiting(engine, second, 1)
@@ -231,6 +293,7 @@ class _Seated(NamedTuple):
     program: uuid.UUID  # the staff programme, nobody enrolled yet
     staff_session: uuid.UUID
     staff: uuid.UUID
+    team: uuid.UUID
 
 
 def _managers_seated(engine: Engine, tenant: Tenant) -> _Seated:
@@ -253,6 +316,7 @@ def _managers_seated(engine: Engine, tenant: Tenant) -> _Seated:
             world.program.id,
             world.staff_session.id,
             world.staff.id,
+            world.team.id,
         )
     finally:
         setup.close()

@@ -80,14 +80,23 @@ class _Latest:
 
 
 def _latest_completions(
-    db: Session, employee_ids: Collection[uuid.UUID] | None, *, active_only: bool = False
+    db: Session,
+    employee_ids: Collection[uuid.UUID] | None,
+    *,
+    on: date,
+    active_only: bool = False,
 ) -> list[_Latest]:
-    """Per employee and programme, the latest completion (one query per 5,000 employees)."""
-    base = select(
-        col(TrainingCompletion.employee_id),
-        col(TrainingCompletion.program_id),
-        func.max(col(TrainingCompletion.completed_on)),
-    ).group_by(col(TrainingCompletion.employee_id), col(TrainingCompletion.program_id))
+    """Per employee and programme, the latest completion on or before ``on`` (one query per
+    5,000 employees): on a day in the past, a training done since counts for nothing."""
+    base = (
+        select(
+            col(TrainingCompletion.employee_id),
+            col(TrainingCompletion.program_id),
+            func.max(col(TrainingCompletion.completed_on)),
+        )
+        .where(col(TrainingCompletion.completed_on) <= on)
+        .group_by(col(TrainingCompletion.employee_id), col(TrainingCompletion.program_id))
+    )
     if active_only:
         base = base.join(Employee, col(Employee.id) == col(TrainingCompletion.employee_id)).where(
             col(Employee.active).is_(True)
@@ -112,7 +121,7 @@ def current_skills(
     """Per employee, the skills current on ``on``: a completed programme with that skill
     whose ``completed_on + refresher_months`` lies after ``on``. ``None``: everybody.
     Employees without a current skill are absent from the result."""
-    latest = _latest_completions(db, employee_ids)
+    latest = _latest_completions(db, employee_ids, on=on)
     facts = _program_facts(db, {row.program_id for row in latest})
     out: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
     for row in latest:
@@ -127,7 +136,7 @@ def skills_current_until(
 ) -> dict[uuid.UUID, dict[uuid.UUID, date]]:
     """Per employee, each skill current on ``on`` and the day it lapses (the latest such
     day over their completions): two queries, whatever the number of employees."""
-    latest = _latest_completions(db, employee_ids)
+    latest = _latest_completions(db, employee_ids, on=on)
     facts = _program_facts(db, {row.program_id for row in latest})
     out: dict[uuid.UUID, dict[uuid.UUID, date]] = defaultdict(dict)
     for row in latest:
@@ -226,7 +235,7 @@ def refreshers_due(
 ) -> list[RefresherDue]:
     """Completed programmes of active employees due for a refresher by ``on + within_days``
     (overdue ones included), unless a later completion keeps all their skills current."""
-    latest = _latest_completions(db, employee_ids, active_only=True)
+    latest = _latest_completions(db, employee_ids, on=on, active_only=True)
     if not latest:
         return []
     facts = _program_facts(db, {row.program_id for row in latest})
@@ -254,7 +263,10 @@ def training_record(db: Session, *, employee: Employee, on: date) -> TrainingRec
     the next 90 days and upcoming enrolments."""
     completions = db.exec(
         select(TrainingCompletion)
-        .where(col(TrainingCompletion.employee_id) == employee.id)
+        .where(
+            col(TrainingCompletion.employee_id) == employee.id,
+            col(TrainingCompletion.completed_on) <= on,  # the record as it stood that day
+        )
         .order_by(col(TrainingCompletion.completed_on).desc(), col(TrainingCompletion.id))
     ).all()
     facts = _program_facts(db, {c.program_id for c in completions})

@@ -43,7 +43,13 @@ from app.training.models import (
 from app.training.readiness import SessionReadiness
 
 ExternalId = Annotated[str | None, Query(max_length=100, description="The HR platform's own id.")]
-OnDate = Annotated[date | None, Query(description="The reference day; default today.")]
+OnDate = Annotated[
+    date | None,
+    Query(
+        description="The reference day; default today. On a day in the past, the record as "
+        "it stood then: trainings completed later count for nothing."
+    ),
+]
 
 
 router = APIRouter()

@@ -46,6 +46,29 @@ def test_latest_completion_counts(db: Session, world: World) -> None:
     )
 
 
+def test_on_a_day_in_the_past_a_training_done_since_counts_for_nothing(
+    db: Session, world: World
+) -> None:
+    # The record as it stood that day: no skill is current before its training, and a
+    # lapse then is not undone by the refresher taken years later.
+    first, refresher = date(2020, 1, 1), date(2025, 1, 1)
+    for day in (first, refresher):
+        make_completion(db, employee=world.staff, program=world.program, completed_on=day)
+    lapsed_on = add_months(first, world.program.refresher_months)
+    assert lapsed_on < refresher
+    staff = [world.staff.id]
+    for before in (first - timedelta(days=1), lapsed_on + timedelta(days=30)):
+        assert service.current_skills(db, employee_ids=staff, on=before) == {}
+        assert service.skills_current_until(db, employee_ids=staff, on=before) == {}
+        record = service.training_record(db, employee=world.staff, on=before)
+        assert not any(s.current for s in record.skills)
+        assert refresher not in {c.completed_on for c in record.completions}
+    then = lapsed_on + timedelta(days=30)
+    due = service.refreshers_due(db, within_days=0, on=then, employee_ids=staff)
+    assert [(d.employee_id, d.due_on) for d in due] == [(world.staff.id, lapsed_on)]
+    assert world.staff.id in service.current_skills(db, employee_ids=staff, on=refresher)
+
+
 def test_refreshers_due_within_window_and_overdue(db: Session, world: World) -> None:
     on = date(2026, 6, 1)
     make_completion(db, employee=world.staff, program=world.program, completed_on=date(2024, 7, 1))

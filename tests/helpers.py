@@ -2,14 +2,16 @@
 
 import functools
 import sqlite3
+import threading
 from collections.abc import Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from datetime import datetime, tzinfo
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 
 from app.core import models as core_models
 from app.main import create_app
@@ -89,3 +91,27 @@ def built_app() -> FastAPI:
     parameter and response models), and the suite used to build dozens in each process. A
     test that needs an app built otherwise, or changes one, builds its own."""
     return create_app()
+
+
+def wait_until_waiting(engine: Engine, request: Future[Any], waiters: int) -> None:
+    """Until ``waiters`` transactions of this database wait for a lock: the one ``request``
+    sent among them (the test fails if it answers instead of waiting)."""
+    assert waits_for_lock(engine, request, waiters), request.result().text
+
+
+def waits_for_lock(engine: Engine, request: Future[Any], waiters: int) -> bool:
+    """Whether ``request`` comes to wait for a lock (``waiters`` transactions of this
+    PostgreSQL database waiting, it among them) rather than answer: watched until one of
+    the two, so the test waits for a state, not for a time."""
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+        "AND datname = current_database()"
+    )
+    with engine.connect() as watch:
+        for _ in range(3000):
+            found = watch.execute(waiting).scalar_one()
+            watch.rollback()  # pg_stat_activity is a snapshot per transaction
+            if request.done() or found >= waiters:
+                break
+            threading.Event().wait(0.01)
+    return not request.done()

@@ -11,7 +11,7 @@ import uuid
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnClause, column, event
+from sqlalchemy import ColumnClause, column, event, text
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from app.core.db import READ_ONLY
@@ -35,6 +35,20 @@ def current_organisation_id(db: Session) -> uuid.UUID:
         raise RuntimeError("session is not bound to an organisation")
     assert isinstance(org_id, uuid.UUID)
     return org_id
+
+
+def take_turn(db: Session, rule: str) -> None:
+    """Hold the organisation's turn at ``rule`` until the transaction ends (PostgreSQL).
+
+    For a rule that checks rows another transaction may be writing (write skew): run side
+    by side, neither sees the other's uncommitted rows, both pass, and together they break
+    the rule. Every writer the rule is about takes the turn before it checks, so the
+    second checks what the first committed. A transaction-scoped advisory lock: no row is
+    locked, and SQLite, whose writers take turns anyway, needs none.
+    """
+    if db.get_bind().dialect.name == "postgresql":
+        key = f"{rule}:{current_organisation_id(db)}"
+        db.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
 
 
 _ANALYSIS_COLUMN: ColumnClause[Any] = column("organisation_id")

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 from app.core.crud import apply_changes, resolve_ref
 from app.core.errors import Conflict, RuleViolation
 from app.core.listing import Clauses, ListFilters, Listing
+from app.core.tenancy import take_turn
 from app.organisation.models import Team
 from app.policy.models import (
     ACCEPTABLE_LEVELS,
@@ -24,6 +25,12 @@ from app.policy.models import (
 
 def _title_key(title: str) -> str:
     return " ".join(title.split()).casefold()
+
+
+# A team norm is checked against the organisation's red norms and a red organisation norm
+# against the team norms: two such writes side by side would each pass against the other's
+# rows as they were (write skew), so every norm write checks in turn (PostgreSQL).
+NORMS_TURN = "norms"
 
 
 def _check_norm_within_organisation(db: Session, norm: Norm) -> None:
@@ -112,6 +119,7 @@ def create_norm(db: Session, *, data: NormCreate) -> Norm:
     if data.team_id is not None:
         resolve_ref(db, Team, data.team_id, pointer="/team_id", what="team")
     norm = Norm(**data.model_dump())
+    take_turn(db, NORMS_TURN)
     _check_norm_within_organisation(db, norm)
     db.add(norm)
     db.flush()
@@ -123,6 +131,7 @@ def update_norm(db: Session, *, norm: Norm, data: NormUpdate) -> Norm:
     changes = data.model_dump(exclude_unset=True)
     if changes.get("team_id") is not None:
         resolve_ref(db, Team, changes["team_id"], pointer="/team_id", what="team")
+    take_turn(db, NORMS_TURN)
     with db.no_autoflush:
         apply_changes(norm, changes)
         try:

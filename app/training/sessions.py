@@ -5,7 +5,6 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import text as sa_text
 from sqlmodel import Session, col, or_, select
 
 from app.core.crud import (
@@ -20,7 +19,7 @@ from app.core.models import bulk_update, utcnow
 from app.core.pagination import PageEnd, PageParams, paginate
 from app.core.queries import rowcount, where_given, where_range
 from app.core.roles import evidence_beyond_reach
-from app.core.tenancy import current_organisation_id, get_scoped
+from app.core.tenancy import current_organisation_id, get_scoped, take_turn
 from app.organisation.models import Employee, Organisation, Role, TeamManager
 from app.training import evaluations, readiness, reflections, rules
 from app.training.deactivation import cancel_future_enrolments as cancel_future_enrolments
@@ -180,13 +179,10 @@ def take_turns_on_managers_first(db: Session) -> None:
     seats (a cancellation, a move) against the enrolments as they are: run side by side on
     PostgreSQL, neither sees the other's uncommitted row, both pass and a member of staff
     ends up trained before their manager. Both take this turn before they check, so the
-    second checks what the first committed. A transaction-scoped advisory lock: no row is
-    locked (an organisation row lock would hold up every insert's foreign-key check), and
-    SQLite, whose writers take turns anyway, needs none.
+    second checks what the first committed (``take_turn``: an advisory lock, since an
+    organisation row lock would hold up every insert's foreign-key check).
     """
-    if db.get_bind().dialect.name == "postgresql":
-        key = f"managers-first:{current_organisation_id(db)}"
-        db.execute(sa_text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+    take_turn(db, "managers-first")
 
 
 def _refusals(db: Session, ts: TrainingSession) -> dict[uuid.UUID, list[RuleResult]]:

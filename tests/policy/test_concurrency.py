@@ -9,8 +9,14 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
+from app.core import engine as core_engine
+from app.core.tenancy import bind_organisation
+from app.policy.models import NormCreate
+from app.policy.norms import create_norm
 from tests.conftest import Tenant
+from tests.helpers import assert_problem, wait_until_waiting
 from tests.policy.helpers import create_protocol, publish
 
 ROUNDS = 5
@@ -77,3 +83,32 @@ def test_concurrent_acknowledgements_store_one_record(
             "items"
         ]
         assert len(listed) == 1
+
+
+def test_a_team_norm_and_a_red_organisation_norm_written_side_by_side(
+    engine: Engine, live_client: TestClient, live_tenant: Tenant
+) -> None:
+    # Each would pass against the other's rows as they were: a team accepting what the
+    # organisation, a moment later, marks red. They take turns, so the second is refused.
+    team = live_client.post("/v1/teams", headers=live_tenant.write, json={"name": "Noord"})
+    assert team.status_code == 201, team.text
+    first = core_engine.new_session(engine)
+    bind_organisation(first, live_tenant.id)
+    try:
+        body = {"title": "Schreeuwen", "level": "orange", "team_id": team.json()["id"]}
+        create_norm(first, data=NormCreate.model_validate(body))
+        with ThreadPoolExecutor(1) as pool:
+            red = pool.submit(
+                live_client.post,
+                "/v1/norms",
+                headers=live_tenant.write,
+                json={"title": "schreeuwen", "level": "red"},
+            )
+            wait_until_waiting(engine, red, 1)
+            first.commit()
+            answer = red.result(timeout=30)
+    finally:
+        first.close()
+    assert_problem(answer, 409, "team-norm-softens-organisation-norm")
+    red_norms = live_client.get("/v1/norms?level=red", headers=live_tenant.read).json()
+    assert red_norms["items"] == []

@@ -2,17 +2,15 @@
 an enrolment and a change it rests on (the managers' seats, whom the programme trains) take
 turns, so the second checks what the first committed."""
 
-import threading
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import NamedTuple
 
 import httpx
 import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session as SQLModelSession
@@ -34,7 +32,7 @@ from app.training.models import TrainingSession
 from app.training.sessions import take_turns_on_managers_first
 from tests.conftest import Tenant
 from tests.factories.training import make_enrolment
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, wait_until_waiting, waits_for_lock
 from tests.training.conftest import build_world
 
 
@@ -194,7 +192,7 @@ def _answer_beside(
         write(first, org)
         with ThreadPoolExecutor(1) as pool:
             second = pool.submit(request)
-            _wait_until_waiting(engine, second, 1)
+            wait_until_waiting(engine, second, 1)
             first.commit()
             return second.result(timeout=30)
     finally:
@@ -216,14 +214,14 @@ def test_an_import_and_a_patch_of_one_programme_do_not_deadlock(
     # for the PATCH, which held the row and waited for the turn: a deadlock, one 503.
     with _turn_held(engine, live_tenant) as holder, ThreadPoolExecutor(2) as pool:
         imported = pool.submit(_import_catalogue, live_client, live_tenant, csv)
-        _wait_until_waiting(engine, imported, 1)
+        wait_until_waiting(engine, imported, 1)
         patched = pool.submit(
             live_client.patch,
             program_url,
             headers=live_tenant.write,
             json={"audience": "management"},
         )
-        _wait_until_waiting(engine, patched, 2)
+        wait_until_waiting(engine, patched, 2)
         holder.commit()
         answers = [imported.result(timeout=30), patched.result(timeout=30)]
     assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
@@ -251,7 +249,7 @@ def _beside_a_held_turn(
     its answer once the turn is given back."""
     with _turn_held(engine, tenant) as holder, ThreadPoolExecutor(1) as pool:
         sent = pool.submit(request)
-        waited = _waits(engine, sent, 1)
+        waited = waits_for_lock(engine, sent, 1)
         holder.commit()
         return waited, sent.result(timeout=30)
 
@@ -262,29 +260,6 @@ def _import_catalogue(client: TestClient, tenant: Tenant, csv: bytes) -> httpx.R
         "/v1/imports/training-programs", content=csv, headers=headers
     )
     return answer
-
-
-def _wait_until_waiting(engine: Engine, request: Future[httpx.Response], waiters: int) -> None:
-    """Until ``waiters`` transactions of this database wait for a lock: the one ``request``
-    sent among them (the test fails if it answers instead of waiting)."""
-    assert _waits(engine, request, waiters), request.result().text
-
-
-def _waits(engine: Engine, request: Future[httpx.Response], waiters: int) -> bool:
-    """Whether ``request`` comes to wait for a lock (``waiters`` transactions of this
-    database waiting, it among them) rather than answer: watched until one of the two."""
-    waiting = sa.text(
-        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-        "AND datname = current_database()"
-    )
-    with engine.connect() as watch:
-        for _ in range(3000):
-            found = watch.execute(waiting).scalar_one()
-            watch.rollback()  # pg_stat_activity is a snapshot per transaction
-            if request.done() or found >= waiters:
-                break
-            threading.Event().wait(0.01)
-    return not request.done()
 
 
 class _Seated(NamedTuple):

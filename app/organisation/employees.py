@@ -200,6 +200,10 @@ def update_employee(db: Session, *, employee: Employee, data: EmployeeUpdate) ->
     if ended is not None and ended <= today() and changes.get("active", employee.active):
         # Datum uit dienst today or earlier: out of service now (a later day: the worker).
         changes["active"] = False
+    if changes.get("active") and employee.deprovisioned_at is not None:
+        # Back in service: no longer someone the identity provider deleted (app/scim), so
+        # its Users list them again, and it may take them over by userName.
+        changes["deprovisioned_at"] = None
     changed = apply_changes(employee, changes)
     db.flush()
     if "team_id" in changed:

@@ -33,7 +33,7 @@ from app.core.queries import escape_like, folded
 from app.core.sqljson import joined_words
 from app.organisation.models import Employee, Team
 from app.scim.errors import ScimError
-from app.scim.mapping import USER_NAME
+from app.scim.mapping import PROVISIONED, USER_NAME
 from app.scim.schemas import ENTERPRISE_URN, GROUP_URN, USER_URN
 
 FILTER_MAX = 2000
@@ -234,7 +234,9 @@ def group_condition(expression: str) -> Condition:
 
 def _members_condition(node: ValuePath | Comparison | Present) -> Condition:
     team_has = (
-        sa.select(col(Employee.id)).where(col(Employee.team_id) == col(Team.id)).correlate(Team)
+        sa.select(col(Employee.id))
+        .where(col(Employee.team_id) == col(Team.id), PROVISIONED)
+        .correlate(Team)
     )
     if isinstance(node, Present):
         return team_has.exists()

@@ -195,6 +195,10 @@ def employee_fields(db: Session, user: ScimUser, *, complete: bool = False) -> d
     emails = user.emails or []
     email = emails[0] if emails else None
     # One address is kept: the first (Entra ID and Okta send their work address only).
+    if user.user_name is not None and not user.user_name.strip():
+        # Required (RFC 7643 §4.1.1): empty, the User would answer its derived name while
+        # filters, which read the column, found none.
+        raise ScimError("userName must not be empty.", scim_type="invalidValue")
     fields: dict[str, Any] = {
         "user_name": user.user_name,
         "scim_external_id": user.external_id,

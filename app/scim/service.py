@@ -13,9 +13,10 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import ValidationError
 from scim2_models import Context, PatchOp, SCIMException, ScimPolicy
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from app.core.crud import apply_changes
+from app.core.dates import today
 from app.core.errors import Conflict, NotFound
 from app.core.models import touch, utcnow
 from app.core.queries import folded
@@ -147,6 +148,7 @@ def _write_employee(db: Session, emp: Employee | None, fields: dict[str, Any]) -
         k: fields.pop(k) for k in ("user_name", "scim_external_id") if k in fields
     }
     user_name = scim_only.get("user_name")
+    _release_from_deleted(db, emp, user_name, fields.get("email"))
     if emp is not None and user_name and user_name.casefold() == user_name_of(emp).casefold():
         # The name the employee already answers (a PATCH or PUT writes the whole User back):
         # unchanged, so not checked again, and a derived one stays derived rather than
@@ -171,29 +173,54 @@ def _write_employee(db: Session, emp: Employee | None, fields: dict[str, Any]) -
 
 
 def create_user(db: Session, *, body: Any) -> Employee:
-    """A new employee from a SCIM User, or the deleted one of the same userName back."""
+    """A new employee from a SCIM User, or the deleted one of its employee number back."""
     resource = parse_resource(ScimUser, body, Context.RESOURCE_CREATION_REQUEST)
     fields = employee_fields(db, resource)
-    kept = _deleted_user_named(db, fields["user_name"])
+    kept = _deleted_with_number(db, fields.get("external_id"))
     if kept is None:
         return _write_employee(db, None, fields)
-    # A rehire: the provider deleted the user, and now creates one of the same userName.
-    # It is the employee it deleted, kept for their training history (whose email and
-    # employee number a second employee could not have anyway), written as the POST says.
+    # A rehire: the provider deleted the user and now creates one with the same employee
+    # number, the HR key. That is the person kept for their training history, back as the
+    # POST says. Only the number says so: a userName, often an address, is in time given
+    # to someone else, and the record kept certifies its person's skills.
+    back: dict[str, Any] = {"active": True, **fields}
+    if kept.ended_on is not None and kept.ended_on <= today():
+        back["ended_on"] = None  # or the worker's daily pass deactivates them again
     kept.deprovisioned_at = None
-    return _write_employee(db, kept, {"active": True, **fields})
+    return _write_employee(db, kept, back)
 
 
-def _deleted_user_named(db: Session, user_name: str | None) -> Employee | None:
-    if not user_name:
+def _deleted_with_number(db: Session, employee_number: str | None) -> Employee | None:
+    if not employee_number:
         return None
     stmt = select(Employee).where(
         col(Employee.deprovisioned_at).is_not(None),
-        folded(USER_NAME) == folded(sa.literal(user_name)),
+        col(Employee.external_id) == employee_number,
     )
     # Locked: of two POSTs racing to bring them back, the second then sees them back and
-    # is refused as any second user of a taken userName is.
+    # is refused as any second user of a taken employee number is.
     return db.exec(stmt.with_for_update()).first()
+
+
+def _release_from_deleted(
+    db: Session, emp: Employee | None, user_name: str | None, email: str | None
+) -> None:
+    """RFC 7644 §3.6: a deleted User counts in no conflict. The userName or address that a
+    User takes from an employee the provider deleted (kept for their history), that
+    employee gives up, in an audited change of its own."""
+    taken = [folded(sa.literal(v)) for v in {user_name, email} if v]
+    if not taken:
+        return
+    stmt = select(Employee).where(
+        col(Employee.deprovisioned_at).is_not(None),
+        col(Employee.erased_at).is_(None),  # erasure took both already
+        or_(folded(USER_NAME).in_(taken), folded(col(Employee.email)).in_(taken)),
+    )
+    if emp is not None:
+        stmt = stmt.where(col(Employee.id) != emp.id)
+    for deleted in db.exec(stmt.with_for_update()):
+        apply_changes(deleted, {"user_name": None})
+        organisation_service.update_employee(db, employee=deleted, data=EmployeeUpdate(email=None))
 
 
 def replace_user(db: Session, *, emp: Employee, body: Any) -> Employee:
@@ -205,7 +232,7 @@ def replace_user(db: Session, *, emp: Employee, body: Any) -> Employee:
 def patch_user(db: Session, *, emp: Employee, body: Any, base: str) -> Employee:
     """PATCH: the operations applied to the current User, the result written back."""
     current = user(db, emp, base)
-    patch = _parse_patch(ScimUser, _quirks(body, derived=("displayname",)))
+    patch = _parse_patch(ScimUser, _quirks(body, derived=DERIVED_USER_PATHS))
     try:
         patch.patch(current, scim_policy=POLICY)
     except (ValidationError, SCIMException) as exc:
@@ -220,16 +247,35 @@ def delete_user(db: Session, *, emp: Employee) -> None:
         organisation_service.delete_employee(db, employee=emp)
     except Conflict:
         # Training history is kept (issue 22): the same deactivation as `active: false`,
-        # in the same UPDATE as the mark (one audit event, one change in the feed).
+        # in the same UPDATE as the mark (one audit event, one change in the feed). One
+        # already inactive (or erased, which nothing may change) only gets the mark.
         emp.deprovisioned_at = utcnow()
-        organisation_service.update_employee(db, employee=emp, data=EmployeeUpdate(active=False))
+        if emp.active:
+            organisation_service.update_employee(
+                db, employee=emp, data=EmployeeUpdate(active=False)
+            )
+        else:
+            db.flush()
+
+
+# A User's attributes derived here (read-only): the full name, and the team's name and
+# manager. Entra ID's default mapping for a new application writes department and manager:
+# refused, they would take the rest of its PATCH with them (a leaver's `active: false`).
+_ENTERPRISE = ENTERPRISE_URN.lower()
+DERIVED_USER_PATHS = ("displayname", f"{_ENTERPRISE}:department", f"{_ENTERPRISE}:manager")
+
+
+def _derived(path: str, derived: tuple[str, ...]) -> bool:
+    path = path.lower()
+    return any(path == d or path.startswith(f"{d}.") for d in derived)
 
 
 def _quirks(body: Any, *, derived: tuple[str, ...] = ()) -> Any:
     """What identity providers send beside RFC 7644, made plain before parsing.
 
-    - ``derived`` attributes (a user's ``displayName``, derived from the names here) are
-      dropped from operations rather than refused (RFC 7643: read-only values are ignored);
+    - ``derived`` attributes (a user's ``displayName``, ``department``, ``manager``) are
+      dropped from operations rather than refused (RFC 7643: read-only values are ignored),
+      whether named by the path, as a key of a path-less value, or inside the extension's;
     - Entra ID removes members with ``[{"$ref": null, "value": "..."}]``: the null keys
       are dropped, so the entries select by ``value`` alone.
     """
@@ -240,15 +286,29 @@ def _quirks(body: Any, *, derived: tuple[str, ...] = ()) -> Any:
         if not isinstance(op, dict):
             kept.append(op)
             continue
-        if str(op.get("path", "")).lower() in derived:
+        if _derived(str(op.get("path", "")), derived):
             continue
         value = op.get("value")
         if "path" not in op and isinstance(value, dict):
-            op = {**op, "value": {k: v for k, v in value.items() if k.lower() not in derived}}
+            op = {**op, "value": _without_derived(value, derived)}
+        elif str(op.get("path", "")).lower() == _ENTERPRISE and isinstance(value, dict):
+            op = {**op, "value": _without_derived(value, derived, prefix=f"{_ENTERPRISE}:")}
         if isinstance(value, list):
             op = {**op, "value": [_without_nulls(item) for item in value]}
         kept.append(op)
     return {**body, "Operations": kept} if kept else body
+
+
+def _without_derived(value: dict[str, Any], derived: tuple[str, ...], prefix: str = "") -> Any:
+    kept: dict[str, Any] = {}
+    for key, item in value.items():
+        path = f"{prefix}{key}"
+        if _derived(path, derived):
+            continue
+        if path.lower() == _ENTERPRISE and isinstance(item, dict):
+            item = _without_derived(item, derived, prefix=f"{_ENTERPRISE}:")
+        kept[key] = item
+    return kept
 
 
 def _without_nulls(item: Any) -> Any:
@@ -370,4 +430,13 @@ def patch_group(db: Session, *, team: Team, body: Any, base: str) -> Team:
 def delete_group(db: Session, *, team: Team) -> None:
     """DELETE: the members leave the team, then the team goes (409 when it has history)."""
     _set_members(db, team, [])
+    # And the employees of the team the provider deleted (no members of the Group any
+    # more, still of the team for their history): a Group it emptied is one it may delete.
+    deleted = select(Employee).where(
+        col(Employee.team_id) == team.id,
+        col(Employee.deprovisioned_at).is_not(None),
+        col(Employee.erased_at).is_(None),
+    )
+    for emp in db.exec(deleted):
+        organisation_service.update_employee(db, employee=emp, data=EmployeeUpdate(team_id=None))
     organisation_service.delete_team(db, team=team)

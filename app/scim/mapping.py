@@ -26,7 +26,13 @@ from sqlmodel import Session, col, or_, select
 from app.core.concurrency import etag_of
 from app.core.queries import uuid_text
 from app.organisation import service as organisation_service
-from app.organisation.models import Employee, FunctionGroup, Role, Team
+from app.organisation.models import (
+    EXTERNAL_ID_MAX,
+    Employee,
+    FunctionGroup,
+    Role,
+    Team,
+)
 from app.scim.errors import ScimError
 from app.scim.schemas import (
     Email,
@@ -181,6 +187,14 @@ def _function_group_id(db: Session, wanted: str) -> uuid.UUID:
     return found
 
 
+def bounded(value: str | None, limit: int, attribute: str) -> str | None:
+    """A value kept only for SCIM, refused when longer than its column (the /v1 fields are
+    checked by their schemas): SQLite would store it whole, PostgreSQL refuse it."""
+    if value is not None and len(value) > limit:
+        raise ScimError(f"{attribute} is longer than {limit} characters.", scim_type="invalidValue")
+    return value
+
+
 def employee_fields(db: Session, user: ScimUser, *, complete: bool = False) -> dict[str, Any]:
     """The employee columns a SCIM User sets; POST, PUT and PATCH all end here.
 
@@ -200,8 +214,8 @@ def employee_fields(db: Session, user: ScimUser, *, complete: bool = False) -> d
         # filters, which read the column, found none.
         raise ScimError("userName must not be empty.", scim_type="invalidValue")
     fields: dict[str, Any] = {
-        "user_name": user.user_name,
-        "scim_external_id": user.external_id,
+        "user_name": user.user_name,  # at most USER_NAME_MAX: ScimUser says so
+        "scim_external_id": bounded(user.external_id, EXTERNAL_ID_MAX, "externalId"),
         "first_name": name.given_name,
         "name_particle": name.middle_name or None,
         "last_name": name.family_name,

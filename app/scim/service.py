@@ -22,12 +22,20 @@ from app.core.models import touch, utcnow
 from app.core.queries import folded
 from app.core.tenancy import get_scoped
 from app.organisation import service as organisation_service
-from app.organisation.models import Employee, EmployeeCreate, EmployeeUpdate, Team, TeamCreate
+from app.organisation.models import (
+    EXTERNAL_ID_MAX,
+    Employee,
+    EmployeeCreate,
+    EmployeeUpdate,
+    Team,
+    TeamCreate,
+)
 from app.organisation.models import TeamUpdate as TeamChange
 from app.scim.errors import ScimError
 from app.scim.mapping import (
     PROVISIONED,
     USER_NAME,
+    bounded,
     employee_fields,
     group_of,
     related,
@@ -398,7 +406,8 @@ def _write_team(db: Session, team: Team | None, resource: ScimGroup) -> Team:
             team = organisation_service.update_team(db, team=team, data=TeamChange(name=name))
     except ValidationError as exc:
         raise scim_invalid(exc) from None
-    if apply_changes(team, {"scim_external_id": resource.external_id}):
+    external_id = bounded(resource.external_id, EXTERNAL_ID_MAX, "externalId")
+    if apply_changes(team, {"scim_external_id": external_id}):
         db.flush()
     _set_members(db, team, _member_ids(resource))
     return team

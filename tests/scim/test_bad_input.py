@@ -88,6 +88,10 @@ BAD_USERS: list[tuple[str, Any, str]] = [
      {**user_body(), "urn:ietf:params:scim:schemas:extension:veerkracht:2.0:Employee":
       {"role": "king"}}, "invalidValue"),
     ("a list, not an object", [user_body()], "invalidSyntax"),
+    # Longer than their columns: SQLite would store them whole, PostgreSQL refuse them.
+    ("externalId too long", {**user_body(), "externalId": "x" * 101}, "invalidValue"),
+    ("userName too long", {**user_body(), "userName": "x" * 321}, "invalidValue"),
+    ("empty userName", {**user_body(), "userName": " "}, "invalidValue"),
 ]  # fmt: skip
 
 

@@ -117,18 +117,19 @@ def set_links(
     org_id = owner.organisation_id
     wanted = list(dict.fromkeys(child_ids))
     mine = (parent == owner.id, link.organisation_id == org_id)
-    linked = set(db.scalars(select(child).where(*mine)) if current is None else current)
-    if linked == set(wanted):
-        return False
-    gone = linked.difference(wanted)
-    if gone:
+    # Read without flushing the owner's own pending changes: they go in one flush with
+    # its links, so the audit trail has one event for the write.
+    with db.no_autoflush:
+        linked = set(db.scalars(select(child).where(*mine)) if current is None else current)
+        if linked == set(wanted):
+            return False
+        gone = linked.difference(wanted)
         # Row by row rather than one bulk DELETE: each link removed, like each one added,
-        # meets the unit of work's check of the caller's role (identity/reach.py).
-        for row in db.scalars(select(link).where(*mine, child.in_(gone))):
+        # meets the unit of work's check of the caller's role (identity/reach.py). (The
+        # unit of work knows no relationship between a link and its owner: a caller that
+        # deletes the owner next flushes these first, or they would come after it.)
+        for row in db.scalars(select(link).where(*mine, child.in_(gone))) if gone else ():
             db.delete(row)
-        # Now: the unit of work knows no relationship between a link and its owner, so
-        # it would not order these before the owner's own DELETE, if the caller's is next.
-        db.flush()
     db.add_all(
         link(**{parent.key: owner.id, child.key: child_id, "organisation_id": org_id})
         for child_id in wanted

@@ -138,12 +138,14 @@ def update_team(db: Session, *, team: Team, data: TeamUpdate) -> Team:
     """Change a team's name, external id or managers."""
     changes = data.model_dump(exclude_unset=True, exclude={"manager_ids"})
     refuse_existing(db, Team, PATH, exclude=team.id, external_id=changes.get("external_id"))
-    apply_changes(team, changes)
+    kept: list[uuid.UUID] = []
     if data.manager_ids is not None:
         kept = manager_ids_by_team(db, [team.id]).get(team.id, [])
         _check_managers(db, data.manager_ids, kept=kept)
-        if _set_managers(db, team, data.manager_ids, current=kept):
-            touch(team)
+    # Checked first, written after: the team and its managers in one flush (one event).
+    apply_changes(team, changes)
+    if data.manager_ids is not None and _set_managers(db, team, data.manager_ids, current=kept):
+        touch(team)
     db.flush()
     return team
 

@@ -161,6 +161,7 @@ def delete_protocol(db: Session, *, protocol: Protocol) -> None:
     """Delete a draft; published and superseded versions are history (409)."""
     _require_draft(protocol, "deleted")
     _replace_contents(db, protocol, [], [])
+    db.flush()  # the links removed before the protocol (crud.set_links)
     db.delete(protocol)
     db.flush()
 

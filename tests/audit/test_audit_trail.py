@@ -93,6 +93,29 @@ def test_link_rows_count_as_a_change_of_their_owner(
     assert any("team_manager" in e.changed_fields for e in events)
 
 
+def test_a_change_and_its_links_are_one_event_whether_links_come_or_go(
+    client: TestClient, db: Session, tenant: Tenant
+) -> None:
+    # A PATCH that renames a team and replaces its managers is one write: one event naming
+    # both, also when a manager leaves (a removed link is a change of its owner too).
+    from app.organisation.models import Role
+
+    first, second = (make_employee(db, role=Role.team_manager) for _ in range(2))
+    db.commit()
+    r = client.post(
+        "/v1/teams", headers=tenant.write, json={"name": "B", "manager_ids": [str(first.id)]}
+    )
+    assert r.status_code == 201, r.text
+    team = r.json()["id"]
+    for managers in ([str(first.id), str(second.id)], [str(second.id)]):
+        before = len(_events(db, uuid.UUID(team)))
+        body = {"name": f"B{len(managers)}", "manager_ids": managers}
+        assert client.patch(f"/v1/teams/{team}", headers=tenant.write, json=body).status_code == 200
+        bind_organisation(db, tenant.id)
+        (event,) = _events(db, uuid.UUID(team))[before:]
+        assert sorted(event.changed_fields) == ["name", "team_manager"]
+
+
 def test_record_helper_covers_bulk_statements(db: Session, tenant: Tenant) -> None:
     bind_organisation(db, tenant.id)
     now = utcnow()

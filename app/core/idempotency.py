@@ -40,8 +40,8 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.auth import authenticate
-from app.core.db import Database, DatabaseBusy
-from app.core.errors import PROBLEM_JSON, Unauthorized, problem_body, send_problem
+from app.core.db import Database
+from app.core.errors import PROBLEM_JSON, DomainError, Unauthorized, problem_body, send_problem
 from app.core.ids import uuid7
 from app.core.models import UTCDateTime, id_field, utcnow
 from app.core.problems import ProblemCode
@@ -349,10 +349,10 @@ class IdempotencyMiddleware:
             digest = _fingerprint_body(*request, body, caller, is_json)
         try:
             decision = await _claim(self.database, scope, token, key, digest)
-        except DatabaseBusy as exc:
-            await send_problem(
-                send, scope, 503, exc.code, exc.detail or "", [(b"retry-after", b"1")]
-            )
+        except DomainError as exc:
+            # As the route would refuse it: a busy database, a sign-in refused or stalled.
+            extra = [(k.lower().encode(), v.encode()) for k, v in exc.headers.items()]
+            await send_problem(send, scope, exc.status, exc.code, exc.detail or exc.title, extra)
             return
         if isinstance(decision, _Replay):
             await send(

@@ -111,6 +111,9 @@ def test_no_mapped_group_and_no_user_is_403(
     configure(client, tenant, issuer)
     r = client.get("/v1/me", headers=_as(issuer, "x@example.nl", "nobody"))
     assert_problem(r, 403, "no-user")
+    # The same with an Idempotency-Key, whose middleware signs in before the route does.
+    keyed = {**_as(issuer, "x@example.nl", "nobody"), "Idempotency-Key": "k-1"}
+    assert_problem(client.post("/v1/teams", json={"name": "X"}, headers=keyed), 403, "no-user")
 
 
 def test_team_manager_reaches_only_their_teams(

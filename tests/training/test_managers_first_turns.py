@@ -46,21 +46,10 @@ def test_a_managers_seat_is_not_cancelled_while_their_staff_enrol(
     engine: Engine, live_client: TestClient, live_tenant: Tenant
 ) -> None:
     ids = _managers_seated(engine, live_tenant)
-    seat_url = f"/v1/training-sessions/{ids.management_session}/enrolments/{ids.seat}"
     # The staff member's enrolment is checked and written, not yet committed: their
     # manager's seat still counts. Meanwhile the manager's seat is cancelled over HTTP.
-    answer = _answer_beside_enrolment(
-        engine,
-        live_tenant,
-        ids,
-        lambda: live_client.patch(
-            seat_url, headers=live_tenant.write, json={"status": "cancelled"}
-        ),
-    )
-    # It waited, then saw the committed enrolment that rests on the seat: refused.
-    refused = assert_problem(answer, 409, "enrolment-refused")
-    assert {v["employee_id"] for v in refused["violations"]} == {str(ids.staff)}
-    assert live_client.get(seat_url, headers=live_tenant.read).json()["status"] == "enrolled"
+    refused = _cancel_seat_beside(engine, live_client, live_tenant, ids, _enrolment_of(ids))
+    assert refused == {str(ids.staff)}
 
 
 def test_whom_a_programme_trains_does_not_change_under_an_enrolment(
@@ -70,10 +59,10 @@ def test_whom_a_programme_trains_does_not_change_under_an_enrolment(
     program_url = f"/v1/training-programs/{ids.program}"
     # The first enrolment in the staff programme is written, not yet committed; meanwhile
     # the programme is made a management training over HTTP, as if nobody were enrolled.
-    answer = _answer_beside_enrolment(
+    answer = _answer_beside(
         engine,
         live_tenant,
-        ids,
+        _enrolment_of(ids),
         lambda: live_client.patch(
             program_url, headers=live_tenant.write, json={"audience": "management"}
         ),
@@ -130,7 +119,6 @@ def test_a_managers_seat_is_not_cancelled_while_a_plan_schedules_their_staff(
     # Scheduling a plan enrols people through the same rules as one enrolment, so it takes
     # the same turn: its staff phase rests on the manager's seat as one enrolment does.
     ids = _managers_seated(engine, live_tenant)
-    seat_url = f"/v1/training-sessions/{ids.management_session}/enrolments/{ids.seat}"
 
     def schedule(db: SQLModelSession, org: Organisation) -> None:
         ends = db.get(TrainingSession, ids.management_session).ends_at  # type: ignore[union-attr]
@@ -144,41 +132,41 @@ def test_a_managers_seat_is_not_cancelled_while_a_plan_schedules_their_staff(
         schedule_plan(db, org=org, plan=plan, data=TrainingPlanSchedule(
             phases=[PhaseDate(phase=2, starts_at=start)]))  # fmt: skip
 
+    assert str(ids.staff) in _cancel_seat_beside(engine, live_client, live_tenant, ids, schedule)
+
+
+Write = Callable[[SQLModelSession, Organisation], object]
+
+
+def _enrolment_of(ids: "_Seated") -> Write:
+    """The staff member's enrolment in the staff session."""
+    return lambda db, org: service.enrol(
+        db, org=org, session_id=ids.staff_session, employee_id=ids.staff
+    )
+
+
+def _cancel_seat_beside(
+    engine: Engine, client: TestClient, tenant: Tenant, ids: "_Seated", write: Write
+) -> set[str]:
+    """The staff whose enrolments refuse the cancellation of the manager's seat, sent over
+    HTTP while ``write`` is done but not committed: it waited, then saw them (409), and the
+    seat is still taken."""
+    seat_url = f"/v1/training-sessions/{ids.management_session}/enrolments/{ids.seat}"
     answer = _answer_beside(
         engine,
-        live_tenant,
-        schedule,
-        lambda: live_client.patch(
-            seat_url, headers=live_tenant.write, json={"status": "cancelled"}
-        ),
+        tenant,
+        write,
+        lambda: client.patch(seat_url, headers=tenant.write, json={"status": "cancelled"}),
     )
     refused = assert_problem(answer, 409, "enrolment-refused")
-    assert str(ids.staff) in {v["employee_id"] for v in refused["violations"]}
-    assert live_client.get(seat_url, headers=live_tenant.read).json()["status"] == "enrolled"
-
-
-def _answer_beside_enrolment(
-    engine: Engine,
-    tenant: Tenant,
-    ids: "_Seated",
-    request: Callable[[], httpx.Response],
-) -> httpx.Response:
-    """The answer to ``request``, sent while the staff member's enrolment is written but not
-    committed (``_answer_beside``)."""
-    return _answer_beside(
-        engine,
-        tenant,
-        lambda db, org: service.enrol(
-            db, org=org, session_id=ids.staff_session, employee_id=ids.staff
-        ),
-        request,
-    )
+    assert client.get(seat_url, headers=tenant.read).json()["status"] == "enrolled"
+    return {v["employee_id"] for v in refused["violations"]}
 
 
 def _answer_beside(
     engine: Engine,
     tenant: Tenant,
-    write: Callable[[SQLModelSession, Organisation], object],
+    write: Write,
     request: Callable[[], httpx.Response],
 ) -> httpx.Response:
     """The answer to ``request``, sent while ``write`` is done but not committed: it

@@ -207,8 +207,12 @@ def _record(
     db: Session, outcomes: list[tuple[Any, int | None, str | None]], *, now: datetime, tally: Tally
 ) -> None:
     conn = db.connection()
+    # The deliveries first (this worker's own rows, locked since the claim), then each
+    # subscription once, in id order: workers whose batches share subscriptions lock them
+    # in the same order, never each waiting for the other's (a deadlock on PostgreSQL).
+    streaks: dict[Any, _Streak] = {}
     for delivery, code, error in outcomes:
-        sub_id = delivery["subscription_id"]
+        streak = streaks.setdefault(delivery["subscription_id"], _Streak())
         common = {
             "attempts": delivery["attempts"] + 1,
             "last_attempt_at": now,
@@ -222,7 +226,7 @@ def _record(
                 .where(_DELIVERIES.c.id == delivery["id"])
                 .values(status=DeliveryStatus.delivered.value, next_attempt_at=None, **common)
             )
-            conn.execute(sa.update(_SUBS).where(_SUBS.c.id == sub_id).values(failure_streak=0))
+            streak.reset, streak.failures = True, 0
             tally.delivered += 1
             continue
         tally.failed_attempts += 1
@@ -237,16 +241,29 @@ def _record(
                 **common,
             )
         )
-        reason = None
+        streak.failures += 1
         if code == 410:
-            reason = "The receiver answered 410 Gone."
+            streak.disabled = "The receiver answered 410 Gone."
         elif exhausted:
-            reason = f"Deliveries failed for {MAX_ATTEMPTS} attempts over about three days."
-        values: dict[str, Any] = {"failure_streak": _SUBS.c.failure_streak + 1}
-        if reason is not None:
-            values.update(active=False, disabled_reason=reason, updated_at=now)
+            streak.disabled = f"Deliveries failed for {MAX_ATTEMPTS} attempts over three days."
+    for sub_id in sorted(streaks):
+        streak = streaks[sub_id]
+        # A success in the batch restarts the count: the failures after the last one.
+        base = 0 if streak.reset else _SUBS.c.failure_streak
+        values: dict[str, Any] = {"failure_streak": base + streak.failures}
+        if streak.disabled is not None:
+            values.update(active=False, disabled_reason=streak.disabled, updated_at=now)
             tally.disabled.append(sub_id)
         conn.execute(sa.update(_SUBS).where(_SUBS.c.id == sub_id).values(**values))
+
+
+@dataclass
+class _Streak:
+    """What a batch's attempts did to one subscription's failure streak."""
+
+    reset: bool = False  # a delivery succeeded
+    failures: int = 0  # failed attempts since (or in all, without a success)
+    disabled: str | None = None  # why it is switched off, if it is
 
 
 def purge_log(db: Session, *, before: datetime) -> int:

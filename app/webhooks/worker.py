@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from types import FrameType
 
 import httpx
+from sqlalchemy.exc import OperationalError
 
 from app.changes import service as changes_service
 from app.changes import timed
@@ -97,14 +98,22 @@ def worker(args: argparse.Namespace) -> int:
         send = http_sender(client)
         while not stop.is_set():
             now = utcnow()
-            if last_purge is None or now - last_purge >= PURGE_EVERY:
-                log.info("purged", extra={"events": purge(now)})
-                last_purge = now
-            if last_day != today():
-                last_day = today()
-                log.info("deactivated", extra={"employees": deactivate_ended(last_day)})
-                log.info("announced", extra={"events": announce(last_day)})
-            tally = run_once(get_engine(), now=now, send=send, batch=args.batch)
+            try:
+                if last_purge is None or now - last_purge >= PURGE_EVERY:
+                    log.info("purged", extra={"events": purge(now)})
+                    last_purge = now
+                if last_day != today():
+                    day = today()
+                    log.info("deactivated", extra={"employees": deactivate_ended(day)})
+                    log.info("announced", extra={"events": announce(day)})
+                    last_day = day
+                tally = run_once(get_engine(), now=now, send=send, batch=args.batch)
+            except OperationalError as exc:
+                # The database went away, or chose this worker as a deadlock's victim: the
+                # round rolled back (its deliveries stay due), and the next one tries again.
+                log.warning("round failed; retrying", extra={"error": str(exc.orig)[:300]})
+                stop.wait(args.interval)
+                continue
             busy = tally.queued or tally.delivered or tally.failed_attempts
             if tally.disabled:
                 log.warning(

@@ -377,3 +377,50 @@ def test_each_attempt_is_signed_with_its_own_time(
         delivery.deliver_due(db, now=round_started, send=receiver, batch=EVERY_DUE)
     ((_, headers, body),) = receiver.to(sub)
     assert Webhook(sub["secret"]).verify(body, headers)["type"] == "team.created"
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_a_round_writes_each_subscription_once_in_id_order_after_its_deliveries(
+    engine: Engine, live_client: TestClient, live_tenant: Tenant
+) -> None:
+    # Two workers whose batches share subscriptions (a, b and b, a under SKIP LOCKED) would
+    # each lock one subscription row and wait for the other's: a deadlock on PostgreSQL,
+    # the loser's sent batch rolled back to be sent again. So a round records its
+    # deliveries (its own rows) first, then each subscription once, in id order.
+    made = [_subscribe(live_client, live_tenant) for _ in range(2)]
+    url_of = {uuid.UUID(m["id"]): m["url"] for m in made}
+    subs = sorted(url_of)
+    first, second = subs[1], subs[0]  # the higher id's delivery falls due first
+    table = WebhookDelivery.__table__  # type: ignore[attr-defined]
+    due = datetime(1999, 1, 1, tzinfo=UTC)
+    with core_engine.new_session(engine) as db:
+        for n, sub_id in enumerate((first, second, second, first)):
+            event_id = uuid.uuid4()
+            db.connection().execute(sa.insert(table).values(
+                id=uuid.uuid4(), created_at=due, updated_at=due, organisation_id=live_tenant.id,
+                subscription_id=sub_id, event_id=event_id, event_type="webhook.ping",
+                payload={"id": str(event_id), "type": "webhook.ping"}, status="pending",
+                attempts=0, next_attempt_at=due + timedelta(seconds=n),
+            ))  # fmt: skip
+        db.commit()
+    written: list[tuple[str, uuid.UUID | None]] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        text = statement.lstrip().upper()
+        if text.startswith(("UPDATE WEBHOOK_SUBSCRIPTION", "UPDATE WEBHOOK_DELIVERY")):
+            values = parameters.values() if isinstance(parameters, dict) else parameters
+            named = [s for s in subs if any(str(v).replace("-", "") == s.hex for v in values)]
+            written.append((text.split()[1].lower(), named[0] if named else None))
+
+    answers = {url_of[first]: 204, url_of[second]: 503}
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        with core_engine.new_session(engine) as db:
+            delivery.deliver_due(db, now=utcnow(), send=lambda url, *_: answers[url], batch=4)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
+    kinds = [kind for kind, _ in written]
+    assert kinds == ["webhook_delivery"] * 4 + ["webhook_subscription"] * 2, written
+    assert [sub for kind, sub in written if kind == "webhook_subscription"] == subs
+    assert _subscription(engine, str(second)).failure_streak == 2
+    assert _subscription(engine, str(first)).failure_streak == 0

@@ -1,5 +1,6 @@
 """``kill -9`` of the worker mid-batch loses nothing: the batch is sent again after restart."""
 
+import argparse
 import json
 import os
 import signal
@@ -15,9 +16,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
+from app import cli
 from app.core import engine as core_engine
+from app.webhooks import delivery, worker
 from app.webhooks.models import DeliveryStatus, WebhookDelivery
 from tests.conftest import Tenant
 from tests.webhooks.conftest import fan_out_until
@@ -147,3 +151,26 @@ def test_a_worker_killed_mid_batch_loses_nothing(
     # again, the held request included.
     duplicates = sum(n - 1 for n in receiver.ids.values())
     assert len(seen_before) == duplicates == HOLD_AT
+
+
+def test_a_failed_round_is_tried_again_not_the_end_of_the_worker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A deadlock's victim, or a database restarting: the round rolled back (its deliveries
+    # stay due) and the worker goes on with the next, rather than exiting.
+    rounds: list[int] = []
+
+    def round_once(*_args: object, **_kwargs: object) -> delivery.Tally:
+        rounds.append(len(rounds))
+        if len(rounds) == 1:
+            raise OperationalError("UPDATE webhook_subscription", {}, Exception("deadlock"))
+        return delivery.Tally()  # nothing due: with --once, the worker ends
+
+    monkeypatch.setattr(worker, "run_once", round_once)
+    for daily in ("purge", "deactivate_ended", "announce"):
+        monkeypatch.setattr(worker, daily, lambda *_args: 0)
+    monkeypatch.setattr(worker.signal, "signal", lambda *_args: None)
+    monkeypatch.setattr(cli, "ensure_schema", lambda: None)
+    args = argparse.Namespace(once=True, interval=0.0, batch=10)
+    assert worker.worker(args) == 0
+    assert rounds == [0, 1]

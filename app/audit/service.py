@@ -11,11 +11,13 @@ from sqlmodel import Session, SQLModel, col, select
 
 from app.audit.models import AuditAction, AuditEvent
 from app.audit.trail import mark_action
+from app.changes import service as changes_service
 from app.core.crud import apply_changes
 from app.core.errors import Conflict
+from app.core.idempotency import IdempotencyRecord
 from app.core.models import TenantTable, utcnow
 from app.core.pagination import PageEnd, PageParams, paginate
-from app.core.queries import where_given, where_range
+from app.core.queries import chunks, where_given, where_range
 from app.incidents import service as incidents_service
 from app.organisation.models import Employee
 from app.training.models import Enrolment
@@ -155,6 +157,22 @@ def _erase_from_rule_results(db: Session, employee: Employee) -> None:
             apply_changes(row, {"warnings": scrubbed})
 
 
+def _forget_stored_answers(db: Session, employee: Employee) -> None:
+    # A POST retried with its Idempotency-Key is answered from the stored response for a
+    # day: one naming the employee would show them after the erasure. Forgotten, a retry
+    # runs again and meets the erased record.
+    table: sa.Table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+    needle = str(employee.id).encode()
+    stored = sa.select(table.c.id, table.c.response_body).where(
+        table.c.organisation_id == employee.organisation_id,
+        table.c.response_body.is_not(None),
+    )
+    rows = db.connection().execution_options(yield_per=200).execute(stored)
+    naming = [row.id for row in rows if needle in row.response_body]
+    for ids in chunks(naming, 500):
+        db.connection().execute(sa.delete(table).where(table.c.id.in_(ids)))
+
+
 def erase_employee(db: Session, *, employee: Employee) -> Employee:
     """Anonymise a deactivated employee: names, email, external id and notes about them;
     their part in incidents is removed and those incidents' descriptions cleared.
@@ -172,6 +190,12 @@ def erase_employee(db: Session, *, employee: Employee) -> Employee:
     _erase_from_rule_results(db, employee)  # before the names below are gone
     apply_changes(employee, {**_IDENTIFYING, "erased_at": utcnow()})
     _erase_free_text(db, employee.id)
+    # The feed's events of rows about them this erasure cannot reach (deleted since, or
+    # their text cleared before): the outbox scrubs only the rows it changes.
+    changes_service.scrub_mentions(
+        db, resource_types=[*FREE_TEXT_ABOUT_EMPLOYEE, "enrolment"], mentioned=employee.id
+    )
+    _forget_stored_answers(db, employee)
     # Incidents (sensitive data): their involvement and aftercare go, descriptions cleared.
     incidents_service.erase_employee_part(db, employee_id=employee.id)
     db.flush()

@@ -270,6 +270,24 @@ class FeedSync:
         return changed_after(db, table_name, token, pointer="/query/sync_token")
 
 
+def scrub_mentions(db: Session, *, resource_types: Sequence[str], mentioned: uuid.UUID) -> int:
+    """An erasure: earlier events of these resource types whose data names ``mentioned``
+    lose their data and key, as those of the rows it changes do (outbox): also of rows
+    deleted since, or whose text was cleared before, which it cannot change."""
+    table: sa.Table = ChangeEvent.__table__  # type: ignore[attr-defined]
+    result = db.connection().execute(
+        sa.update(table)
+        .where(
+            table.c.organisation_id == current_organisation_id(db),
+            table.c.resource_type.in_(list(resource_types)),
+            table.c.data.is_not(None),
+            sa.cast(table.c.data, sa.Text).contains(str(mentioned)),
+        )
+        .values(data=None, external_id=None)
+    )
+    return int(result.rowcount or 0)
+
+
 def purge(db: Session, *, now: datetime) -> int:
     """Delete events older than the retention (the worker runs this); returns how many."""
     cutoff = now - timedelta(days=get_settings().change_retention_days)

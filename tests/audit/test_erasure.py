@@ -1,6 +1,7 @@
 """Erasure (AVG/GDPR): a deactivated employee's personal data is removed, history stays."""
 
 import uuid
+from datetime import date
 
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -9,9 +10,11 @@ from sqlmodel import Session, SQLModel, col, func, select
 from app.audit import service
 from app.audit.models import AuditAction, AuditEvent
 from app.core.tenancy import bind_organisation
+from app.followup.models import HrmConversation
 from app.learning.models import PersonalGoal, Skill
 from app.organisation.models import Employee
 from app.training.models import Audience, TrainingCompletion, TrainingProgram
+from tests.changes.test_feed import read_all
 from tests.conftest import Tenant
 from tests.factories.core import make_employee
 from tests.factories.training import make_enrolment, make_program, make_session
@@ -232,3 +235,59 @@ def test_erasure_scrubs_the_names_in_rule_findings_and_their_events(
     assert "Anna Smit can be trained once [erased] (team_manager) is." in listed.text
     feed = client.get("/v1/changes", headers=tenant.read)
     assert feed.status_code == 200 and "Kevin" not in feed.text and "Horst" not in feed.text
+
+
+def test_erasure_scrubs_the_feed_of_rows_it_can_no_longer_change(
+    client: TestClient, db: Session, tenant: Tenant
+) -> None:
+    # A goal deleted before the erasure, and HRM notes cleared before it: their earlier
+    # events still held the text about the person. They mention them, so they go too.
+    sanne = make_employee(db, first_name="Sanne")
+    boss = make_employee(db, first_name="Baas")
+    goal = _goal(db, sanne)
+    talk = HrmConversation(
+        employee_id=sanne.id,
+        manager_id=boss.id,
+        held_on=date(2026, 1, 5),
+        kind="progress",
+        notes="Sanne vertelde over haar scheiding.",
+    )
+    db.add(talk)
+    db.commit()
+    assert client.delete(f"/v1/personal-goals/{goal.id}", headers=tenant.write).status_code == 204
+    cleared = client.patch(
+        f"/v1/hrm-conversations/{talk.id}", json={"notes": None}, headers=tenant.write
+    )
+    assert cleared.status_code == 200, cleared.text
+    feed = client.get("/v1/changes", headers=tenant.read).text
+    assert "incident van maart" in feed and "scheiding" in feed
+    client.patch(f"/v1/employees/{sanne.id}", json={"active": False}, headers=tenant.write)
+    assert client.post(f"/v1/employees/{sanne.id}/erase", headers=tenant.admin).status_code == 200
+    events, _ = read_all(client, tenant)
+    assert [e for e in events if "maart" in str(e) or "scheiding" in str(e)] == []
+    # The manager's other rows are no rows about Sanne: their events keep their data.
+    assert any(e["resource_id"] == str(boss.id) and e["data"] for e in events)
+
+
+def test_erasure_forgets_stored_answers_that_name_the_employee(
+    client: TestClient, db: Session, tenant: Tenant
+) -> None:
+    # A retried POST is answered from its stored response for a day: one naming them
+    # would show them after the erasure. Forgotten, the retry runs again.
+    kevin = make_employee(db, first_name="Kevin", last_name="Horst")
+    ts = make_session(db, program=make_program(db))
+    db.commit()
+    check = f"/v1/training-sessions/{ts.id}/enrolments/check"
+    keyed = {**tenant.write, "Idempotency-Key": "check-kevin"}
+    other = {**tenant.write, "Idempotency-Key": "a-team"}
+    assert "Horst" in client.post(check, json={"employee_id": str(kevin.id)}, headers=keyed).text
+    assert client.post("/v1/teams", json={"name": "Oost"}, headers=other).status_code == 201
+    client.patch(f"/v1/employees/{kevin.id}", json={"active": False}, headers=tenant.write)
+    assert client.post(f"/v1/employees/{kevin.id}/erase", headers=tenant.admin).status_code == 200
+    again = client.post(check, json={"employee_id": str(kevin.id)}, headers=keyed)
+    assert again.status_code == 200 and "Horst" not in again.text
+    assert again.headers.get("idempotent-replayed") is None
+    # Answers that do not name them are still replayed.
+    replay = client.post("/v1/teams", json={"name": "Oost"}, headers=other)
+    assert replay.status_code == 201
+    assert replay.headers.get("idempotent-replayed") == "true"

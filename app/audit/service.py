@@ -17,7 +17,7 @@ from app.core.errors import Conflict
 from app.core.idempotency import IdempotencyRecord
 from app.core.models import TenantTable, utcnow
 from app.core.pagination import PageEnd, PageParams, paginate
-from app.core.queries import chunks, where_given, where_range
+from app.core.queries import where_given, where_range
 from app.incidents import service as incidents_service
 from app.organisation.models import Employee
 from app.training.models import Enrolment
@@ -162,15 +162,17 @@ def _forget_stored_answers(db: Session, employee: Employee) -> None:
     # day: one naming the employee would show them after the erasure. Forgotten, a retry
     # runs again and meets the erased record.
     table: sa.Table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
-    needle = str(employee.id).encode()
-    stored = sa.select(table.c.id, table.c.response_body).where(
-        table.c.organisation_id == employee.organisation_id,
-        table.c.response_body.is_not(None),
+    needle = str(employee.id)  # ASCII: found alike in the bytes, escaped or not
+    body = table.c.response_body
+    if db.get_bind().dialect.name == "postgresql":
+        names_them = sa.func.strpos(sa.func.encode(body, "escape"), needle) > 0
+    else:
+        names_them = sa.func.instr(body, needle.encode()) > 0
+    db.connection().execute(
+        sa.delete(table).where(
+            table.c.organisation_id == employee.organisation_id, body.is_not(None), names_them
+        )
     )
-    rows = db.connection().execution_options(yield_per=200).execute(stored)
-    naming = [row.id for row in rows if needle in row.response_body]
-    for ids in chunks(naming, 500):
-        db.connection().execute(sa.delete(table).where(table.c.id.in_(ids)))
 
 
 def erase_employee(db: Session, *, employee: Employee) -> Employee:

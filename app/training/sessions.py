@@ -391,6 +391,23 @@ def complete_session(
             code="invalid-completion-date",
             errors=[{"pointer": "/completed_on", "detail": "outside the session or in the future"}],
         )
+    # Once completed, a management session's seats count no more: its managers count by
+    # their completions (managers_first.py), which those refused one (readiness, reflection)
+    # lack. Staff booked later on their seats would be trained first: refused (409), as
+    # cancelling those seats would be.
+    keep_managers_first(
+        db,
+        lambda: relying_sessions(db, ts),
+        change=lambda: _complete(db, ts, org=org, day=day, now=now),
+        what=lambda s: f"Completing it (session {s.id} starts after it)",
+        seats_of=ts,
+    )
+    return ts
+
+
+def _complete(
+    db: Session, ts: TrainingSession, *, org: Organisation, day: date, now: datetime
+) -> None:
     done = db.execute(
         bulk_update(TrainingSession, at=now)
         .where(
@@ -435,7 +452,6 @@ def complete_session(
     )
     db.flush()
     evaluations.record_progress(db, training_session=ts, completing=completing, day=day)
-    return ts
 
 
 def record_completion(

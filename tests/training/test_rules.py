@@ -171,6 +171,23 @@ def test_managers_who_attended_but_were_refused_completion_are_not_trained_first
     assert len(check(db, world)["managers_first"].details["missing_managers"]) == 2
 
 
+def test_completing_it_is_refused_while_staff_are_booked_on_those_seats(
+    db: Session, world: World
+) -> None:
+    # The staff member was enrolled on the strength of the managers' seats; completing the
+    # session without completions for them would leave the staff member first, as
+    # cancelling the seats would: refused until the planner moves them.
+    set_severities(db, world.org, reflected_before_training="error")
+    held = make_session(db, program=world.management, starts_at=utcnow() - timedelta(days=3))
+    for manager in (world.senior, world.manager):
+        make_enrolment(db, training_session=held, employee=manager)
+    make_enrolment(db, training_session=world.staff_session, employee=world.staff)
+    with pytest.raises(RuleViolation) as refused:
+        service.complete_session(db, session_id=held.id, org=world.org)
+    assert refused.value.code == "enrolment-refused"
+    assert {v["employee_id"] for v in refused.value.violations or []} == {str(world.staff.id)}
+
+
 def test_team_without_managers_only_needs_senior_management(db: Session, world: World) -> None:
     lone_team = make_team(db)
     loner = make_employee(db, team_id=lone_team.id, function_group_id=world.fg.id)

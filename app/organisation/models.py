@@ -396,8 +396,8 @@ class Employee(TenantTable, table=True):
     user_name: str | None = Field(default=None, max_length=USER_NAME_MAX)
     scim_external_id: str | None = Field(default=None, max_length=EXTERNAL_ID_MAX)
     # A SCIM DELETE of someone with history (RFC 7644 §3.6): gone for the identity
-    # provider (404, in no list) while the employee stays, deactivated, for that history;
-    # a later POST of the same userName brings them back (migration 0021).
+    # provider (404, in no list) while the employee stays, deactivated, for that history,
+    # until a POST of their employee number or their return to service (migration 0021).
     deprovisioned_at: datetime | None = optional_timestamp_field()
 
     @property

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
 from scim2_models import Meta
 from sqlalchemy import func
 from sqlmodel import Session, col, or_, select
@@ -63,7 +64,17 @@ def user_name_of(emp: Employee) -> str:
 
 # RFC 7644 §3.6: a User the provider deleted answers 404 and is in no list, also when the
 # employee is kept for their history (``service.delete_user``).
-PROVISIONED = col(Employee.deprovisioned_at).is_(None)
+# Deleted: marked by the DELETE and still inactive. Whatever brings them back into service
+# makes them a User again, whether it clears the mark (/v1: update_employee) or not (an
+# import's `actief`, a set-based upsert).
+DELETED = sa.and_(col(Employee.deprovisioned_at).is_not(None), col(Employee.active).is_(False))
+PROVISIONED = sa.not_(DELETED)
+
+
+def is_deleted(emp: Employee) -> bool:
+    """Whether the provider deleted the employee (``DELETED``, for a loaded row)."""
+    return emp.deprovisioned_at is not None and not emp.active
+
 
 USER_NAME = func.coalesce(
     col(Employee.user_name),

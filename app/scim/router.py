@@ -351,12 +351,13 @@ _Kind(
     delete=lambda db, emp: service.delete_user(db, emp=emp),
     docs=(
         "Users (employees), filtered in SQL, paged with startIndex/count.",
-        "Create an employee from a User (or bring back the deleted one of its userName).",
+        "Create an employee from a User (or bring back the deleted one of its employee number).",
         "One User.",
         "Replace a User (read-only attributes are ignored).",
         "Change a User with add/remove/replace operations.",
         "Delete a User without history; one with training history is deactivated and kept "
-        "for it, but answers 404 from then on (a POST of its userName brings it back).",
+        "for it, but answers 404 from then on (a POST of its employee number brings it "
+        "back).",
     ),
 ).add_routes(router)
 _Kind(

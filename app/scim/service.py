@@ -33,11 +33,13 @@ from app.organisation.models import (
 from app.organisation.models import TeamUpdate as TeamChange
 from app.scim.errors import ScimError
 from app.scim.mapping import (
+    DELETED,
     PROVISIONED,
     USER_NAME,
     bounded,
     employee_fields,
     group_of,
+    is_deleted,
     related,
     user_name_of,
     user_of,
@@ -121,7 +123,7 @@ def get_employee(db: Session, id_: str) -> Employee:
     """The employee a SCIM User id names; 404 when it is not this organisation's, or when
     the provider deleted it (RFC 7644 §3.6, kept for its history: ``delete_user``)."""
     emp = get_scoped(db, Employee, _uuid(id_, "user"), name="user")
-    if emp.deprovisioned_at is not None:
+    if is_deleted(emp):
         raise NotFound(resource="user", id_=emp.id)
     return emp
 
@@ -201,10 +203,7 @@ def create_user(db: Session, *, body: Any) -> Employee:
 def _deleted_with_number(db: Session, employee_number: str | None) -> Employee | None:
     if not employee_number:
         return None
-    stmt = select(Employee).where(
-        col(Employee.deprovisioned_at).is_not(None),
-        col(Employee.external_id) == employee_number,
-    )
+    stmt = select(Employee).where(DELETED, col(Employee.external_id) == employee_number)
     # Locked: of two POSTs racing to bring them back, the second then sees them back and
     # is refused as any second user of a taken employee number is.
     return db.exec(stmt.with_for_update()).first()
@@ -220,7 +219,7 @@ def _release_from_deleted(
     if not taken:
         return
     stmt = select(Employee).where(
-        col(Employee.deprovisioned_at).is_not(None),
+        DELETED,  # never someone in service, whatever brought them back
         col(Employee.erased_at).is_(None),  # erasure took both already
         or_(folded(USER_NAME).in_(taken), folded(col(Employee.email)).in_(taken)),
     )
@@ -441,11 +440,12 @@ def delete_group(db: Session, *, team: Team) -> None:
     _set_members(db, team, [])
     # And the employees of the team the provider deleted (no members of the Group any
     # more, still of the team for their history): a Group it emptied is one it may delete.
-    deleted = select(Employee).where(
-        col(Employee.team_id) == team.id,
-        col(Employee.deprovisioned_at).is_not(None),
-        col(Employee.erased_at).is_(None),
-    )
-    for emp in db.exec(deleted):
-        organisation_service.update_employee(db, employee=emp, data=EmployeeUpdate(team_id=None))
+    for emp in db.exec(select(Employee).where(col(Employee.team_id) == team.id, DELETED)):
+        if emp.erased_at is None:
+            organisation_service.update_employee(
+                db, employee=emp, data=EmployeeUpdate(team_id=None)
+            )
+        else:  # nothing about them may change, but a team identifies no one
+            apply_changes(emp, {"team_id": None})
+    db.flush()
     organisation_service.delete_team(db, team=team)

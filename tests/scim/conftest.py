@@ -6,6 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Tenant
+from tests.imports.conftest import post_import  # noqa: F401  (imports beside SCIM)
 from tests.training.conftest import world  # noqa: F401  (the training world, for rules tests)
 
 SCIM = "application/scim+json"

@@ -12,6 +12,7 @@ from app.core.tenancy import bind_organisation
 from app.organisation import service as organisation_service
 from tests.conftest import Tenant
 from tests.factories.training import make_completion
+from tests.imports.conftest import Post
 from tests.scim.conftest import ENTERPRISE, PATCH, assert_scim_error, user_body
 from tests.training.conftest import World
 
@@ -177,3 +178,46 @@ def test_a_deleted_manager_is_no_users_manager(
     assert before["value"] == str(world.manager.id)
     assert client.delete(f"/scim/v2/Users/{world.manager.id}", headers=scim).status_code == 204
     assert "manager" not in client.get(colleague, headers=scim).json()[ENTERPRISE]
+
+
+def test_back_in_service_through_an_import_they_are_a_user_again(
+    client: TestClient,
+    tenant: Tenant,
+    scim: dict[str, str],
+    db: Session,
+    world: World,
+    post_import: Post,
+) -> None:
+    # HR's nightly file lists them again (`actief ja`): a set-based upsert that does not
+    # clear the mark, which counts only while they are out of service. In service, they
+    # are a User again, and nobody else's User takes their address.
+    email = _deleted_with_history(client, scim, db, world)["emails"][0]["value"]
+    row = f"{world.staff.external_id};Sanne;Bakker;{email};ja"
+    r = post_import("employees", f"Personeelsnummer;Voornaam;Achternaam;E-mail;Actief\n{row}\n")
+    assert r.status_code == 200, r.text
+    db.expire_all()  # requests share the test's session: the upsert wrote past its rows
+    back = client.get(f"/scim/v2/Users/{world.staff.id}", headers=scim)
+    assert back.status_code == 200 and back.json()["active"] is True
+    body = user_body(email)
+    body[ENTERPRISE] = {"employeeNumber": "NEW-1"}
+    assert_scim_error(client.post("/scim/v2/Users", headers=scim, json=body), 409, "uniqueness")
+    kept = client.get(f"/v1/employees/{world.staff.id}", headers=tenant.read).json()
+    assert (kept["active"], kept["email"]) == (True, email)
+
+
+def test_a_group_emptied_of_an_erased_member_may_be_deleted(
+    client: TestClient, tenant: Tenant, scim: dict[str, str], db: Session, world: World
+) -> None:
+    # Deleted by the provider, then erased (nothing about them may change): still, a
+    # Group it emptied is one it may delete. A team identifies nobody.
+    r = client.post("/scim/v2/Groups", headers=scim, json={
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "displayName": "Nieuw", "members": [{"value": str(world.colleague.id)}],
+    })  # fmt: skip
+    assert r.status_code == 201, r.text
+    make_completion(db, employee=world.colleague, program=world.program)
+    db.commit()
+    assert client.delete(f"/scim/v2/Users/{world.colleague.id}", headers=scim).status_code == 204
+    erased = client.post(f"/v1/employees/{world.colleague.id}/erase", headers=tenant.admin)
+    assert erased.status_code == 200, erased.text
+    assert client.delete(f"/scim/v2/Groups/{r.json()['id']}", headers=scim).status_code == 204

@@ -50,7 +50,7 @@ class Due(NamedTuple):
     resource_type: str
     resource_id: uuid.UUID
     day: date
-    changed_at: datetime  # the resource's updated_at
+    changed_at: datetime  # the last change of what the day is computed from
     data: dict[str, Any]
 
 
@@ -105,13 +105,13 @@ def _reviews_due(db: Session, today: date) -> Iterable[Due]:
 
 
 def _risk_assessments_due(db: Session, today: date) -> Iterable[Due]:
-    validity = {
-        org.id: org.settings.risk_assessment_valid_years for org in db.exec(select(Organisation))
-    }
+    orgs = {org.id: org for org in db.exec(select(Organisation))}
     stmt = select(FunctionGroup).where(col(FunctionGroup.risk_assessed_on).is_not(None))
     for group in db.exec(stmt):
         assert group.risk_assessed_on is not None
-        due = add_months(group.risk_assessed_on, 12 * validity.get(group.organisation_id, 4))
+        org = orgs.get(group.organisation_id)
+        years = org.settings.risk_assessment_valid_years if org is not None else 4
+        due = add_months(group.risk_assessed_on, 12 * years)
         if due <= today:
             yield Due(
                 "function_group.risk_assessment_due",
@@ -119,23 +119,26 @@ def _risk_assessments_due(db: Session, today: date) -> Iterable[Due]:
                 "function_group",
                 group.id,
                 due,
-                group.updated_at,
+                # The organisation's validity moves the day too.
+                max(group.updated_at, org.updated_at) if org is not None else group.updated_at,
                 {"risk_assessed_on": group.risk_assessed_on.isoformat(), "due_on": due.isoformat()},
             )
 
 
 def _lapsed(db: Session, today: date) -> Iterable[Due]:
     rows = db.exec(
-        select(TrainingCompletion, col(TrainingProgram.refresher_months)).join(
-            TrainingProgram, col(TrainingProgram.id) == col(TrainingCompletion.program_id)
-        )
+        select(
+            TrainingCompletion,
+            col(TrainingProgram.refresher_months),
+            col(TrainingProgram.updated_at),
+        ).join(TrainingProgram, col(TrainingProgram.id) == col(TrainingCompletion.program_id))
     ).all()
-    latest: dict[tuple[uuid.UUID, uuid.UUID], tuple[TrainingCompletion, int]] = {}
-    for completion, months in rows:
+    latest: dict[tuple[uuid.UUID, uuid.UUID], tuple[TrainingCompletion, int, datetime]] = {}
+    for completion, months, program_changed in rows:
         key = (completion.employee_id, completion.program_id)
         if key not in latest or latest[key][0].completed_on < completion.completed_on:
-            latest[key] = (completion, months)
-    for completion, months in latest.values():
+            latest[key] = (completion, months, program_changed)
+    for completion, months, program_changed in latest.values():
         lapses = add_months(completion.completed_on, months)
         if lapses <= today:
             yield Due(
@@ -144,7 +147,8 @@ def _lapsed(db: Session, today: date) -> Iterable[Due]:
                 "training_completion",
                 completion.id,
                 lapses,
-                completion.updated_at,
+                # The programme's refresher_months moves the day too.
+                max(completion.updated_at, program_changed),
                 {
                     "employee_id": str(completion.employee_id),
                     "program_id": str(completion.program_id),

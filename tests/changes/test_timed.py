@@ -12,6 +12,7 @@ from app.changes.models import ChangeEvent
 from app.core.config import get_settings
 from app.core.dates import CALENDAR_ZONE
 from app.followup.models import FollowUpItem, FollowUpKind, FollowUpStatus, PracticeReview
+from app.organisation.models import FunctionGroup
 from app.training.models import TrainingCompletion
 from tests.conftest import Tenant
 from tests.factories.core import make_employee, make_function_group, make_team
@@ -153,3 +154,50 @@ def test_an_announcement_the_retention_deleted_is_not_made_again(
     assert timed.announce_due(db, today=later) == 1
     assert timed.announce_due(db, today=later) == 0
     assert _types(db, item.id) == ["follow_up_item.overdue"]
+
+
+def test_a_due_day_moved_into_the_past_by_another_row_is_announced(
+    db: Session, tenant: Tenant
+) -> None:
+    # The completion itself is old and unchanged; its programme's refresher period is
+    # shortened today, so it lapsed a year ago: a change, announced once.
+    employee = make_employee(db)
+    program = make_program(db, refresher_months=48)
+    long_ago = datetime.now(UTC) - timedelta(days=3 * 365)
+    completion = TrainingCompletion(
+        employee_id=employee.id, program_id=program.id, completed_on=long_ago.date()
+    )
+    db.add(completion)
+    db.flush()
+    db.execute(
+        update(TrainingCompletion)
+        .where(col(TrainingCompletion.id) == completion.id)
+        .values(created_at=long_ago, updated_at=long_ago)
+    )
+    assert timed.announce_due(db, today=TODAY) == 0  # not due: 48 months
+    program.refresher_months = 24
+    db.flush()
+    db.expire_all()
+    assert timed.announce_due(db, today=TODAY) == 1
+    assert _types(db, completion.id) == ["training_completion.lapsed"]
+
+
+def test_a_risk_assessment_due_sooner_by_a_new_validity_is_announced(
+    db: Session, tenant: Tenant
+) -> None:
+    # Assessed three years ago, valid four: not due. The organisation makes it two today,
+    # so it came due a year ago: the organisation's change, announced once.
+    long_ago = datetime.now(UTC) - timedelta(days=3 * 365)
+    group = make_function_group(db, risk_assessed_on=long_ago.date())
+    db.execute(
+        update(FunctionGroup)
+        .where(col(FunctionGroup.id) == group.id)
+        .values(created_at=long_ago, updated_at=long_ago)
+    )
+    assert timed.announce_due(db, today=TODAY) == 0
+    org = tenant.org
+    org.settings_json = {**org.settings_json, "risk_assessment_valid_years": 2}
+    db.flush()
+    db.expire_all()
+    assert timed.announce_due(db, today=TODAY) == 1
+    assert _types(db, group.id) == ["function_group.risk_assessment_due"]

@@ -38,6 +38,21 @@ def _completions(client: TestClient, tenant: Tenant, employee_id: object) -> lis
     return [c["id"] for c in r.json()["completions"]]
 
 
+def _group_of_a_deleted_member(
+    client: TestClient, scim: dict[str, str], db: Session, world: World
+) -> str:
+    """A new Group of the colleague, with a completion, whom the provider then deleted."""
+    r = client.post("/scim/v2/Groups", headers=scim, json={
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "displayName": "Nieuw", "members": [{"value": str(world.colleague.id)}],
+    })  # fmt: skip
+    assert r.status_code == 201, r.text
+    make_completion(db, employee=world.colleague, program=world.program)
+    db.commit()
+    assert client.delete(f"/scim/v2/Users/{world.colleague.id}", headers=scim).status_code == 204
+    return f"/scim/v2/Groups/{r.json()['id']}"
+
+
 def test_a_deleted_user_is_gone_for_the_provider_though_kept(
     client: TestClient, tenant: Tenant, scim: dict[str, str], db: Session, world: World
 ) -> None:
@@ -131,16 +146,8 @@ def test_a_group_emptied_by_the_provider_may_be_deleted(
 ) -> None:
     # Its deleted member is no member any more, though still of the team for their
     # history: the Group the provider emptied is one it may delete.
-    r = client.post("/scim/v2/Groups", headers=scim, json={
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
-        "displayName": "Nieuw", "members": [{"value": str(world.colleague.id)}],
-    })  # fmt: skip
-    assert r.status_code == 201, r.text
-    make_completion(db, employee=world.colleague, program=world.program)
-    db.commit()
-    colleague = f"/scim/v2/Users/{world.colleague.id}"
-    assert client.delete(colleague, headers=scim).status_code == 204
-    assert client.delete(f"/scim/v2/Groups/{r.json()['id']}", headers=scim).status_code == 204
+    group = _group_of_a_deleted_member(client, scim, db, world)
+    assert client.delete(group, headers=scim).status_code == 204
 
 
 def test_an_erased_employee_is_deleted_too(
@@ -210,14 +217,7 @@ def test_a_group_emptied_of_an_erased_member_may_be_deleted(
 ) -> None:
     # Deleted by the provider, then erased (nothing about them may change): still, a
     # Group it emptied is one it may delete. A team identifies nobody.
-    r = client.post("/scim/v2/Groups", headers=scim, json={
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
-        "displayName": "Nieuw", "members": [{"value": str(world.colleague.id)}],
-    })  # fmt: skip
-    assert r.status_code == 201, r.text
-    make_completion(db, employee=world.colleague, program=world.program)
-    db.commit()
-    assert client.delete(f"/scim/v2/Users/{world.colleague.id}", headers=scim).status_code == 204
+    group = _group_of_a_deleted_member(client, scim, db, world)
     erased = client.post(f"/v1/employees/{world.colleague.id}/erase", headers=tenant.admin)
     assert erased.status_code == 200, erased.text
-    assert client.delete(f"/scim/v2/Groups/{r.json()['id']}", headers=scim).status_code == 204
+    assert client.delete(group, headers=scim).status_code == 204

@@ -13,7 +13,13 @@ from app.organisation.models import Role, Severity
 from app.policy import protocols
 from app.policy.models import ProtocolStatus
 from app.training import managers_first, rules, service
-from app.training.models import Audience, EnrolmentStatus, ManagementLevel, SessionStatus
+from app.training.models import (
+    Audience,
+    EnrolmentStatus,
+    ManagementLevel,
+    SessionStatus,
+    TrainingSession,
+)
 from tests.factories.core import make_employee, make_function_group, make_team, manage
 from tests.factories.policy import make_acknowledgement, make_protocol, set_published_at
 from tests.factories.training import make_completion, make_enrolment, make_program, make_session
@@ -156,16 +162,23 @@ def test_no_show_and_cancelled_management_enrolments_do_not_count(
     assert len(check(db, world)["managers_first"].details["missing_managers"]) == 2
 
 
+def _managers_held_without_reflections(db: Session, world: World) -> TrainingSession:
+    """A management session three days ago, both managers in it, none reflected, while
+    reflection before training is an error: completed, they stay `attended`."""
+    set_severities(db, world.org, reflected_before_training="error")
+    held = make_session(db, program=world.management, starts_at=utcnow() - timedelta(days=3))
+    for manager in (world.senior, world.manager):
+        make_enrolment(db, training_session=held, employee=manager)
+    return held
+
+
 def test_managers_who_attended_but_were_refused_completion_are_not_trained_first(
     db: Session, world: World
 ) -> None:
     # With reflection before training an error, a manager without a reflection stays
     # `attended` when the session completes: no completion, and a completed session's
     # seat is no booking any more. Their staff wait for them.
-    set_severities(db, world.org, reflected_before_training="error")
-    held = make_session(db, program=world.management, starts_at=utcnow() - timedelta(days=3))
-    for manager in (world.senior, world.manager):
-        make_enrolment(db, training_session=held, employee=manager)
+    held = _managers_held_without_reflections(db, world)
     completed = service.complete_session(db, session_id=held.id, org=world.org)
     assert completed.status == SessionStatus.completed
     assert len(check(db, world)["managers_first"].details["missing_managers"]) == 2
@@ -177,10 +190,7 @@ def test_completing_it_is_refused_while_staff_are_booked_on_those_seats(
     # The staff member was enrolled on the strength of the managers' seats; completing the
     # session without completions for them would leave the staff member first, as
     # cancelling the seats would: refused until the planner moves them.
-    set_severities(db, world.org, reflected_before_training="error")
-    held = make_session(db, program=world.management, starts_at=utcnow() - timedelta(days=3))
-    for manager in (world.senior, world.manager):
-        make_enrolment(db, training_session=held, employee=manager)
+    held = _managers_held_without_reflections(db, world)
     make_enrolment(db, training_session=world.staff_session, employee=world.staff)
     with pytest.raises(RuleViolation) as refused:
         service.complete_session(db, session_id=held.id, org=world.org)

@@ -243,10 +243,10 @@ def bind_reach(db: Session, reach: Reach | None) -> None:
         return
     db.info[REACH_KEY] = reach
     db.info[REACH_OPTIONS_KEY] = visibility_options(reach)
-    if reach.sees_everything and not reach.writes_everything:
+    writing = dataclasses.replace(reach, roles=reach.roles - {UserRole.hr_viewer})
+    if reach.sees_everything and not reach.writes_everything and writing.roles:
         # hr_viewer beside a role that writes (a team manager): they read everyone, but a
         # bulk UPDATE or DELETE reaches only what the writing roles reach without it.
-        writing = dataclasses.replace(reach, roles=reach.roles - {UserRole.hr_viewer})
         db.info[_BULK_OPTIONS_KEY] = visibility_options(writing)
 
 

@@ -14885,7 +14885,7 @@ export interface operations {
     get_training_record: {
         parameters: {
             query?: {
-                /** @description The reference day; default today. */
+                /** @description The reference day; default today. On a day in the past, the record as it stood then: trainings completed later count for nothing. */
                 on?: string | null;
             };
             header?: never;
@@ -34492,7 +34492,7 @@ export interface operations {
             query?: {
                 /** @description Look-ahead in days. */
                 within_days?: number;
-                /** @description The reference day; default today. */
+                /** @description The reference day; default today. On a day in the past, the record as it stood then: trainings completed later count for nothing. */
                 on?: string | null;
                 /** @description CSV only: `nl` for Dutch headers and values (decimal comma, DD-MM-YYYY, ja/nee); `en` (the default) for identifiers. `Accept-Language: nl` asks the same. */
                 lang?: ("en" | "nl") | null;

@@ -85,25 +85,31 @@ def test_concurrent_acknowledgements_store_one_record(
         assert len(listed) == 1
 
 
+@pytest.mark.parametrize("made_red", ["created", "changed"])
 def test_a_team_norm_and_a_red_organisation_norm_written_side_by_side(
-    engine: Engine, live_client: TestClient, live_tenant: Tenant
+    engine: Engine, live_client: TestClient, live_tenant: Tenant, made_red: str
 ) -> None:
     # Each would pass against the other's rows as they were: a team accepting what the
-    # organisation, a moment later, marks red. They take turns, so the second is refused.
+    # organisation, a moment later, marks red (a new norm, or an orange one made red).
+    # They take turns, so the second is refused.
     team = live_client.post("/v1/teams", headers=live_tenant.write, json={"name": "Noord"})
     assert team.status_code == 201, team.text
+    if made_red == "created":
+        send = partial(live_client.post, "/v1/norms", json={"title": "schreeuwen", "level": "red"})
+    else:
+        org_norm = live_client.post(
+            "/v1/norms", headers=live_tenant.write, json={"title": "schreeuwen", "level": "orange"}
+        )
+        assert org_norm.status_code == 201, org_norm.text
+        url = f"/v1/norms/{org_norm.json()['id']}"
+        send = partial(live_client.patch, url, json={"level": "red"})
     first = core_engine.new_session(engine)
     bind_organisation(first, live_tenant.id)
     try:
         body = {"title": "Schreeuwen", "level": "orange", "team_id": team.json()["id"]}
         create_norm(first, data=NormCreate.model_validate(body))
         with ThreadPoolExecutor(1) as pool:
-            red = pool.submit(
-                live_client.post,
-                "/v1/norms",
-                headers=live_tenant.write,
-                json={"title": "schreeuwen", "level": "red"},
-            )
+            red = pool.submit(send, headers=live_tenant.write)
             wait_until_waiting(engine, red, 1)
             first.commit()
             answer = red.result(timeout=30)
